@@ -1,0 +1,10 @@
+/* cli-commands.h: the list of depict-cli subcommands (an X-macro list, included twice by
+ * depict-cli.c: no include guard on purpose)
+ *
+ * Add one line per subcommand, sorted by name:
+ *   CLI_COMMAND ("name", N_("One-line summary"), cli_name_main)
+ * and its cli-<name>.c file to src/cli/meson.build. That file defines
+ *   int cli_name_main (int argc, char **argv);   (argv[0] is the subcommand name)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
