@@ -1,0 +1,134 @@
+/* florence-result.h: the typed result of one Florence-2 task, and its JSON form
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A FlorenceResult is what post-processing (florence-postprocess.h) makes of the generated
+ * text: coordinates are in pixels of the ORIGINAL image (bin centres, float32 exactly as
+ * the reference computes them), in the order the model produced them, with no clamping
+ * and no reordering (x1 > x2 can happen).
+ *
+ * Kinds and the fields they use:
+ *
+ *   kind                 | fields                          | tasks
+ *   ---------------------+---------------------------------+--------------------------------
+ *   TEXT                 | text                            | captions, <OCR>, region questions
+ *   BOXES                | boxes, box_labels               | <OD>, <DENSE_REGION_CAPTION>,
+ *                        |                                 | <REGION_PROPOSAL>, grounding
+ *   POLYGONS             | polygons, polygon_labels        | segmentation tasks
+ *   BOXES_OR_POLYGONS    | boxes, box_labels,              | <OPEN_VOCABULARY_DETECTION>
+ *                        | polygons, polygon_labels        |
+ *   QUADS                | quads, quad_labels              | <OCR_WITH_REGION>
+ *
+ * Arrays of unused fields are present and empty; text is NULL unless kind is TEXT.
+ *
+ * JSON schema (version 1), shared by the gallery, the CLI and the app
+ * --------------------------------------------------------------------
+ *
+ *   {
+ *     "version": 1,
+ *     "task": "<OD>",                        task token ("" when unknown)
+ *     "kind": "boxes",                       "text" | "boxes" | "polygons" |
+ *                                            "boxes_or_polygons" | "quads"
+ *     "image_size": [640, 480],              [width, height] of the original image
+ *     "text": "A car.",                      kind "text" only
+ *     "bboxes": [[x1, y1, x2, y2], …],       kinds "boxes" and "boxes_or_polygons"
+ *     "bboxes_labels": ["car", …],           same length as "bboxes"
+ *     "polygons": [[[x0, y0, x1, y1, …], …], …],
+ *                                            kinds "polygons" and "boxes_or_polygons":
+ *                                            one list of polygons per instance, each a flat
+ *                                            list of points (may be empty)
+ *     "polygons_labels": ["", …],            same length as "polygons"
+ *     "quad_boxes": [[x1, y1, …, x4, y4], …],
+ *                                            kind "quads": 4 points per text line
+ *     "quad_labels": ["HELLO", …]            same length as "quad_boxes"
+ *   }
+ *
+ * Only the keys of the result's kind are written; the parser requires them and ignores
+ * unknown keys, so later versions may add fields. Numbers are JSON numbers (the float32
+ * values widened to double). florence_result_to_reference_json_node() writes instead
+ * exactly what the reference post_process_generation() returns, {task: answer}, for
+ * comparing Depict with other implementations.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define FLORENCE_RESULT_ERROR (florence_result_error_quark ())
+
+typedef enum {
+  FLORENCE_RESULT_ERROR_INVALID, /* the JSON is not a Depict result */
+} FlorenceResultError;
+
+typedef enum {
+  FLORENCE_RESULT_TEXT,
+  FLORENCE_RESULT_BOXES,
+  FLORENCE_RESULT_POLYGONS,
+  FLORENCE_RESULT_BOXES_OR_POLYGONS,
+  FLORENCE_RESULT_QUADS,
+} FlorenceResultKind;
+
+typedef struct {
+  float x1, y1, x2, y2;
+} FlorenceBox;
+
+typedef struct {
+  float p[8]; /* x1, y1, x2, y2, x3, y3, x4, y4 */
+} FlorenceQuad;
+
+typedef struct {
+  FlorenceResultKind kind;
+  char *task;                 /* task token, never NULL ("" when unknown) */
+  int image_width;
+  int image_height;
+
+  char *text;                 /* TEXT: the answer; NULL otherwise */
+
+  GArray *boxes;              /* FlorenceBox */
+  GPtrArray *box_labels;      /* char *, one per box */
+
+  GPtrArray *polygons;        /* one GPtrArray per instance, of GArray (float, flat x,y) */
+  GPtrArray *polygon_labels;  /* char *, one per instance */
+
+  GArray *quads;              /* FlorenceQuad */
+  GPtrArray *quad_labels;     /* char *, one per quad */
+} FlorenceResult;
+
+GQuark florence_result_error_quark (void);
+
+/* An empty result of KIND for TASK (NULL = ""). */
+FlorenceResult *florence_result_new (FlorenceResultKind kind,
+                                     const char *task,
+                                     int image_width,
+                                     int image_height);
+void florence_result_free (FlorenceResult *self);
+FlorenceResult *florence_result_copy (const FlorenceResult *self);
+
+void florence_result_set_text (FlorenceResult *self, const char *text);
+void florence_result_add_box (FlorenceResult *self, const char *label, const FlorenceBox *box);
+void florence_result_add_quad (FlorenceResult *self, const char *label, const FlorenceQuad *quad);
+/* Appends an instance with no polygons and returns its index for add_polygon. */
+guint florence_result_add_polygon_instance (FlorenceResult *self, const char *label);
+/* Appends a polygon of N floats (x, y pairs) to instance INSTANCE. */
+void florence_result_add_polygon (FlorenceResult *self, guint instance, const float *xy, gsize n);
+
+/* Number of instances (boxes + polygon instances + quads; 1 for non-empty text). */
+guint florence_result_get_n_instances (const FlorenceResult *self);
+
+const char *florence_result_kind_to_string (FlorenceResultKind kind);
+gboolean florence_result_kind_from_string (const char *str, FlorenceResultKind *out_kind);
+
+/* The Depict JSON form (see the schema above). */
+JsonNode *florence_result_to_json_node (const FlorenceResult *self);
+char *florence_result_to_json (const FlorenceResult *self, gboolean pretty);
+FlorenceResult *florence_result_from_json_node (JsonNode *node, GError **error);
+FlorenceResult *florence_result_from_json (const char *json, GError **error);
+
+/* {task: answer} exactly as the reference post_process_generation() returns it. */
+JsonNode *florence_result_to_reference_json_node (const FlorenceResult *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlorenceResult, florence_result_free)
+
+G_END_DECLS
