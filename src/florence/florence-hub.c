@@ -159,16 +159,22 @@ florence_hub_delete (const FlorenceHubModel *model, GError **error)
   return remove_model_dir (part, error) && remove_model_dir (dir, error);
 }
 
-char *
-florence_hub_get_endpoint (void)
+static char *
+strip_trailing_slashes (const char *address)
 {
-  const char *env = g_getenv ("HF_ENDPOINT");
-  g_autofree char *endpoint = g_strdup (env != NULL && *env != '\0' ? env : "https://huggingface.co");
+  char *endpoint = g_strdup (address);
   gsize len = strlen (endpoint);
 
   while (len > 0 && endpoint[len - 1] == '/')
     endpoint[--len] = '\0';
-  return g_steal_pointer (&endpoint);
+  return endpoint;
+}
+
+char *
+florence_hub_get_endpoint (void)
+{
+  const char *env = g_getenv ("HF_ENDPOINT");
+  return strip_trailing_slashes (env != NULL && *env != '\0' ? env : "https://huggingface.co");
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -196,6 +202,7 @@ typedef struct {
   guint64 received;
   guint64 total;
   gint64 last_report_us;
+  guint64 last_report_bytes;
 } Progress;
 
 typedef struct {
@@ -228,9 +235,11 @@ progress_emit (Progress *p, const char *file, gboolean force)
 
   if (p->func == NULL)
     return;
-  if (!force && now - p->last_report_us < 100000)
+  /* At most ten reports a second, but at least one per MiB. */
+  if (!force && now - p->last_report_us < 100000 && p->received - p->last_report_bytes < 1048576)
     return;
   p->last_report_us = now;
+  p->last_report_bytes = p->received;
   if (p->context == NULL)
     {
       p->func (p->received, p->total, file, p->data);
@@ -631,7 +640,8 @@ static gboolean
 download_internal (const FlorenceHubDownload *d, GCancellable *cancellable, Progress *progress,
                    GError **error)
 {
-  g_autofree char *endpoint = d->endpoint != NULL ? g_strdup (d->endpoint) : florence_hub_get_endpoint ();
+  g_autofree char *endpoint = d->endpoint != NULL ? strip_trailing_slashes (d->endpoint)
+                                                  : florence_hub_get_endpoint ();
   const char *revision = d->revision != NULL ? d->revision : "main";
   g_autofree char *part_dir = g_strconcat (d->dest_dir, ".part", NULL);
   g_autofree char *old_dir = g_strconcat (d->dest_dir, ".old", NULL);
@@ -696,7 +706,7 @@ florence_hub_download_sync (const FlorenceHubDownload *download, GCancellable *c
                             FlorenceHubProgressFunc progress_func, gpointer progress_data,
                             GError **error)
 {
-  Progress progress = { progress_func, progress_data, NULL, 0, 0, 0 };
+  Progress progress = { progress_func, progress_data, NULL, 0, 0, 0, 0 };
 
   g_return_val_if_fail (download != NULL && download->repo != NULL, FALSE);
   g_return_val_if_fail (download->dest_dir != NULL, FALSE);
