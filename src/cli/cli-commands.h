@@ -8,3 +8,5 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+CLI_COMMAND ("download", N_("Download a model from the Hugging Face hub"), cli_download_main)
+CLI_COMMAND ("models", N_("List the models and where they are installed"), cli_models_main)
