@@ -39,9 +39,11 @@ typedef struct {
 /* The hub defaults: 768 × 768, 1/255, ImageNet mean/std, every step on. */
 void florence_processor_config_init (FlorenceProcessorConfig *config);
 
-/* Reads size {height, width} (or shortest_edge), do_resize, do_rescale, rescale_factor,
- * do_normalize, image_mean, image_std from a preprocessor_config.json; missing keys keep the
- * defaults. resample must be 3 (bicubic) when present. */
+/* Reads size {height, width} (or a single number), do_resize, do_rescale, rescale_factor,
+ * do_normalize, image_mean, image_std from a preprocessor_config.json into config; missing keys
+ * keep the values config had (call florence_processor_config_init first). Refuses what this
+ * processor does not implement: size {shortest_edge}, resample other than 3 (bicubic),
+ * do_center_crop. On failure config is left unchanged. */
 gboolean florence_processor_config_load (FlorenceProcessorConfig *config, const char *path,
                                          GError **error);
 gboolean florence_processor_config_load_from_data (FlorenceProcessorConfig *config,

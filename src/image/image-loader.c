@@ -1,0 +1,513 @@
+/* image-loader.c: any common photo file → oriented RGB8
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+#include <libheif/heif.h>
+#include <string.h>
+
+#include "image/image-loader.h"
+#include "image/image-orientation.h"
+#include "image/image-private.h"
+
+#define HEAD_SIZE 4096
+#define CHUNK_SIZE (256 * 1024)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sniffing                                                                                   */
+
+const char *
+image_loader_sniff (const guint8 *head, gsize length)
+{
+  if (length >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff)
+    return "jpeg";
+  if (length >= 8 && memcmp (head, "\x89PNG\r\n\x1a\n", 8) == 0)
+    return "png";
+  if (length >= 6 && (memcmp (head, "GIF87a", 6) == 0 || memcmp (head, "GIF89a", 6) == 0))
+    return "gif";
+  if (length >= 14 && head[0] == 'B' && head[1] == 'M')
+    return "bmp";
+  if (length >= 4 && (memcmp (head, "II*\0", 4) == 0 || memcmp (head, "MM\0*", 4) == 0 ||
+                      memcmp (head, "II+\0", 4) == 0 || memcmp (head, "MM\0+", 4) == 0))
+    return "tiff";
+  if (length >= 12 && memcmp (head, "RIFF", 4) == 0 && memcmp (head + 8, "WEBP", 4) == 0)
+    return "webp";
+  if (length >= 12 && memcmp (head + 4, "ftyp", 4) == 0)
+    {
+      int n = (int) MIN (length, (gsize) G_MAXINT);
+      if (heif_check_filetype (head, n) == heif_filetype_no)
+        return NULL;
+      const char *mime = heif_get_file_mime_type (head, n);
+      if (mime != NULL && (strcmp (mime, "image/avif") == 0 || strcmp (mime, "image/avif-sequence") == 0))
+        return "avif";
+      return "heif";
+    }
+  return NULL;
+}
+
+gboolean
+image_loader_read_head (const char *path, GInputStream **stream, guint8 *head, gsize *length,
+                        GError **error)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GFileInputStream) input = g_file_read (file, NULL, &local_error);
+  if (input == NULL)
+    {
+      g_autofree char *name = g_filename_display_name (path);
+      g_set_error (error, local_error->domain, local_error->code,
+                   _("Could not open “%s”: %s. Check that the file exists and can be read."),
+                   name, local_error->message);
+      return FALSE;
+    }
+
+  gsize n = 0;
+  if (!g_input_stream_read_all (G_INPUT_STREAM (input), head, *length, &n, NULL, &local_error))
+    {
+      g_autofree char *name = g_filename_display_name (path);
+      g_set_error (error, local_error->domain, local_error->code,
+                   _("Could not read “%s”: %s."), name, local_error->message);
+      return FALSE;
+    }
+  if (n == 0)
+    {
+      g_autofree char *name = g_filename_display_name (path);
+      g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_EMPTY,
+                   _("“%s” is empty (0 bytes). It may not have been copied completely."), name);
+      return FALSE;
+    }
+  *length = n;
+  if (stream != NULL)
+    *stream = G_INPUT_STREAM (g_steal_pointer (&input));
+  return TRUE;
+}
+
+static void
+set_unsupported_error (GError **error, const char *path)
+{
+  g_autofree char *name = g_filename_display_name (path);
+  g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
+               _("“%s” is not a picture Depict can read. Supported formats are JPEG, PNG, WebP, "
+                 "TIFF, BMP, GIF, HEIC and AVIF."),
+               name);
+}
+
+static void
+set_too_large_error (GError **error, gint64 width, gint64 height, guint64 max_pixels)
+{
+  g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_TOO_LARGE,
+               _("The picture is too large: %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
+                 " pixels, more than the limit of %" G_GUINT64_FORMAT
+                 " megapixels. Reduce its size and try again."),
+               width, height, max_pixels / 1000000);
+}
+
+static void
+set_corrupt_error (GError **error, const char *name, const char *detail)
+{
+  g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_CORRUPT,
+               _("“%s” is damaged or incomplete and cannot be read (%s). Try opening the "
+                 "original file again."),
+               name, detail);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* GdkPixbuf formats                                                                          */
+
+typedef struct {
+  guint64 max_pixels;
+  int longest_side;
+  int width, height;
+  gboolean refused;
+} SizeCheck;
+
+static void
+on_size_prepared (GdkPixbufLoader *loader, int width, int height, gpointer user_data)
+{
+  SizeCheck *check = user_data;
+
+  check->width = width;
+  check->height = height;
+  if (width <= 0 || height <= 0 || (guint64) width * (guint64) height > check->max_pixels)
+    {
+      /* Every loader stops at a zero size before it allocates the pixels (this is how
+       * gdk_pixbuf_get_file_info() works). */
+      check->refused = TRUE;
+      gdk_pixbuf_loader_set_size (loader, 0, 0);
+      return;
+    }
+  if (check->longest_side > 0 && MAX (width, height) > check->longest_side)
+    {
+      double scale = (double) check->longest_side / MAX (width, height);
+      int w = MAX (1, (int) (width * scale + 0.5));
+      int h = MAX (1, (int) (height * scale + 0.5));
+      gdk_pixbuf_loader_set_size (loader, w, h);
+    }
+}
+
+GdkPixbuf *
+image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head_length,
+                            const char *type, guint64 max_pixels, int longest_side,
+                            int *file_width, int *file_height, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GdkPixbufLoader) loader = gdk_pixbuf_loader_new_with_type (type, &local_error);
+  if (loader == NULL)
+    {
+      g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
+                   _("This system cannot read %s pictures (%s). Install the GdkPixbuf loader "
+                     "for it (for WebP: webp-pixbuf-loader)."),
+                   type, local_error->message);
+      return NULL;
+    }
+
+  SizeCheck check = { max_pixels, longest_side, 0, 0, FALSE };
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), &check);
+
+  g_autofree guint8 *chunk = g_malloc (CHUNK_SIZE);
+  gboolean ok = gdk_pixbuf_loader_write (loader, head, head_length, &local_error);
+  while (ok && !check.refused)
+    {
+      gssize n = g_input_stream_read (stream, chunk, CHUNK_SIZE, NULL, &local_error);
+      if (n < 0)
+        {
+          g_autoptr (GError) ignored = NULL;
+          gdk_pixbuf_loader_close (loader, &ignored);
+          g_set_error (error, local_error->domain, local_error->code,
+                       _("Could not read the picture: %s."), local_error->message);
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      ok = gdk_pixbuf_loader_write (loader, chunk, (gsize) n, &local_error);
+    }
+
+  g_autoptr (GError) close_error = NULL;
+  gboolean closed = gdk_pixbuf_loader_close (loader, &close_error);
+  if (file_width != NULL)
+    *file_width = check.width;
+  if (file_height != NULL)
+    *file_height = check.height;
+
+  if (check.refused)
+    {
+      if (check.width <= 0 || check.height <= 0)
+        g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_EMPTY,
+                     _("The picture says it has no pixels (%d × %d). The file is damaged."),
+                     check.width, check.height);
+      else
+        set_too_large_error (error, check.width, check.height, max_pixels);
+      return NULL;
+    }
+
+  const char *detail = NULL;
+  if (!ok)
+    detail = local_error->message;
+  else if (!closed)
+    detail = close_error->message;
+  GdkPixbuf *pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
+  if (detail == NULL && pixbuf == NULL)
+    detail = _("no picture in the file");
+  if (detail != NULL)
+    {
+      g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_CORRUPT,
+                   _("The %s picture is damaged or incomplete and cannot be read (%s)."), type,
+                   detail);
+      return NULL;
+    }
+  return g_object_ref (pixbuf);
+}
+
+/* The orientation still to apply to a pixbuf decoded by GdkPixbuf. */
+static int
+pixbuf_orientation (const char *type, int file_orientation, GdkPixbuf *pixbuf,
+                    gboolean ignore_orientation)
+{
+  if (strcmp (type, "tiff") == 0)
+    {
+      /* libtiff flips 2-4 itself, and treats 5-8 as 1-4 (see gdk-pixbuf's io-tiff.c): what
+       * remains is a transpose (5, 7) or a transverse (6, 8). Undoing it is a flip again. */
+      static const int remaining[9] = { 1, 1, 1, 1, 1, 5, 7, 5, 7 };
+      static const int undo[9] = { 1, 1, 2, 3, 4, 1, 2, 3, 4 };
+      if (file_orientation == 0)
+        {
+          const char *option = gdk_pixbuf_get_option (pixbuf, "orientation");
+          return ignore_orientation || option == NULL ? 1 : CLAMP (atoi (option), 1, 8);
+        }
+      return ignore_orientation ? undo[file_orientation] : remaining[file_orientation];
+    }
+  if (ignore_orientation)
+    return 1;
+  if (file_orientation == 0)
+    {
+      /* Exiv2 could not read the metadata: fall back on what the loader saw (JPEG). */
+      const char *option = gdk_pixbuf_get_option (pixbuf, "orientation");
+      return option == NULL ? 1 : CLAMP (atoi (option), 1, 8);
+    }
+  return file_orientation;
+}
+
+ImageRgb *
+image_loader_orient_pixbuf (GdkPixbuf *pixbuf, const char *path, const char *type,
+                            gboolean ignore_orientation, GError **error)
+{
+  int file_orientation = image_orientation_read_checked (path);
+  int orientation = pixbuf_orientation (type, file_orientation, pixbuf, ignore_orientation);
+  int n_channels = gdk_pixbuf_get_n_channels (pixbuf);
+  if (gdk_pixbuf_get_bits_per_sample (pixbuf) != 8 || (n_channels != 3 && n_channels != 4) ||
+      gdk_pixbuf_get_colorspace (pixbuf) != GDK_COLORSPACE_RGB)
+    {
+      g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
+                   _("The picture uses a pixel layout Depict cannot read. Convert it to PNG or "
+                     "JPEG and try again."));
+      return NULL;
+    }
+
+  ImageRgb *image = image_orientation_copy_pixels (
+      gdk_pixbuf_read_pixels (pixbuf), (gsize) gdk_pixbuf_get_rowstride (pixbuf), n_channels,
+      gdk_pixbuf_get_width (pixbuf), gdk_pixbuf_get_height (pixbuf), orientation, error);
+  if (image == NULL)
+    return NULL;
+  if (ignore_orientation)
+    image->orientation = 1;
+  else
+    image->orientation = file_orientation >= 1 ? file_orientation : orientation;
+  image->format = g_strdup (type);
+  return image;
+}
+
+static ImageRgb *
+load_with_pixbuf (const char *path, const char *type, GInputStream *stream, const guint8 *head,
+                  gsize head_length, guint64 max_pixels, gboolean ignore_orientation,
+                  GError **error)
+{
+  g_autoptr (GdkPixbuf) pixbuf = image_loader_decode_pixbuf (stream, head, head_length, type,
+                                                             max_pixels, 0, NULL, NULL, error);
+  if (pixbuf == NULL)
+    return NULL;
+  return image_loader_orient_pixbuf (pixbuf, path, type, ignore_orientation, error);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* HEIF / AVIF                                                                                */
+
+void
+image_loader_ensure_libheif (void)
+{
+  static gsize initialized = 0;
+  if (g_once_init_enter (&initialized))
+    {
+      heif_init (NULL);
+      g_once_init_leave (&initialized, 1);
+    }
+}
+
+
+static void
+set_heif_error (GError **error, const char *path, struct heif_error err)
+{
+  g_autofree char *name = g_filename_display_name (path);
+  if (err.code == heif_error_Unsupported_filetype || err.code == heif_error_Unsupported_feature)
+    g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
+                 _("“%s” uses a HEIF feature this system cannot decode (%s). Convert it to JPEG "
+                   "and try again."),
+                 name, err.message);
+  else if (err.code == heif_error_Memory_allocation_error ||
+           err.subcode == heif_suberror_Security_limit_exceeded)
+    g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_TOO_LARGE,
+                 _("“%s” is too large to decode (%s). Reduce its size and try again."), name,
+                 err.message);
+  else if (err.subcode == heif_suberror_No_pitm_box ||
+           err.subcode == heif_suberror_Nonexisting_item_referenced)
+    g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_CORRUPT,
+                 _("“%s” has no main picture (%s). The file is damaged or is not a photo."),
+                 name, err.message);
+  else
+    set_corrupt_error (error, name, err.message);
+}
+
+struct heif_image_handle *
+image_loader_heif_open_primary (const char *path, guint64 max_pixels, gboolean ignore_transformations, GError **error)
+{
+  image_loader_ensure_libheif ();
+  g_autoptr (HeifContext) ctx = heif_context_alloc ();
+  struct heif_error err = heif_context_read_from_file (ctx, path, NULL);
+  if (err.code != heif_error_Ok)
+    {
+      set_heif_error (error, path, err);
+      return NULL;
+    }
+
+  struct heif_image_handle *handle = NULL;
+  err = heif_context_get_primary_image_handle (ctx, &handle);
+  if (err.code != heif_error_Ok || handle == NULL)
+    {
+      g_autofree char *name = g_filename_display_name (path);
+      g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_CORRUPT,
+                   _("“%s” has no main picture (%s). The file is damaged or is not a photo."),
+                   name, err.message != NULL ? err.message : "");
+      return NULL;
+    }
+
+  gint64 w = heif_image_handle_get_width (handle), h = heif_image_handle_get_height (handle);
+  if (ignore_transformations)
+    w = heif_image_handle_get_ispe_width (handle), h = heif_image_handle_get_ispe_height (handle);
+  if (w <= 0 || h <= 0)
+    {
+      heif_image_handle_release (handle);
+      g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_EMPTY,
+                   _("The picture says it has no pixels (%" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
+                     "). The file is damaged."),
+                   w, h);
+      return NULL;
+    }
+  if ((guint64) w * (guint64) h > max_pixels)
+    {
+      heif_image_handle_release (handle);
+      set_too_large_error (error, w, h, max_pixels);
+      return NULL;
+    }
+  return handle;
+}
+
+ImageRgb *
+image_loader_heif_decode (const char *path, struct heif_image_handle *handle, guint64 max_pixels,
+                 gboolean ignore_transformations, GError **error)
+{
+  struct heif_decoding_options *options = heif_decoding_options_alloc ();
+  options->ignore_transformations = ignore_transformations ? 1 : 0;
+  options->convert_hdr_to_8bit = 1;
+  g_autoptr (HeifImage) img = NULL;
+  struct heif_error err =
+      heif_decode_image (handle, &img, heif_colorspace_RGB, heif_chroma_interleaved_RGB, options);
+  heif_decoding_options_free (options);
+  if (err.code != heif_error_Ok || img == NULL)
+    {
+      set_heif_error (error, path, err);
+      return NULL;
+    }
+
+  int width = heif_image_get_width (img, heif_channel_interleaved);
+  int height = heif_image_get_height (img, heif_channel_interleaved);
+  int stride = 0;
+  const guint8 *pixels = heif_image_get_plane_readonly (img, heif_channel_interleaved, &stride);
+  if (pixels == NULL || width <= 0 || height <= 0 || stride < width * 3 ||
+      heif_image_get_bits_per_pixel_range (img, heif_channel_interleaved) != 8 ||
+      (guint64) width * (guint64) height > max_pixels)
+    {
+      g_autofree char *name = g_filename_display_name (path);
+      set_corrupt_error (error, name, _("unexpected decoded layout"));
+      return NULL;
+    }
+
+  ImageRgb *image = image_orientation_copy_pixels (pixels, (gsize) stride, 3, width, height, 1,
+                                                   error);
+  if (image == NULL)
+    return NULL;
+  image->original_width = heif_image_handle_get_ispe_width (handle);
+  image->original_height = heif_image_handle_get_ispe_height (handle);
+  if (image->original_width <= 0 || image->original_height <= 0)
+    image->original_width = width, image->original_height = height;
+  return image;
+}
+
+static ImageRgb *
+load_with_libheif (const char *path, const char *format, guint64 max_pixels,
+                   gboolean ignore_orientation, GError **error)
+{
+  g_autoptr (HeifImageHandle) handle =
+      image_loader_heif_open_primary (path, max_pixels, ignore_orientation, error);
+  if (handle == NULL)
+    return NULL;
+  ImageRgb *image = image_loader_heif_decode (path, handle, max_pixels, ignore_orientation, error);
+  if (image != NULL)
+    image->format = g_strdup (format);
+  return image;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Public API                                                                                 */
+
+ImageRgb *
+image_load (const char *path, const ImageLoadOptions *opts, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  guint64 max_pixels = opts != NULL && opts->max_pixels > 0 ? opts->max_pixels
+                                                            : IMAGE_LOAD_DEFAULT_MAX_PIXELS;
+  gboolean ignore_orientation = opts != NULL && opts->ignore_orientation;
+
+  guint8 head[HEAD_SIZE];
+  gsize head_length = sizeof head;
+  g_autoptr (GInputStream) stream = NULL;
+  if (!image_loader_read_head (path, &stream, head, &head_length, error))
+    return NULL;
+
+  const char *type = image_loader_sniff (head, head_length);
+  if (type == NULL)
+    {
+      set_unsupported_error (error, path);
+      return NULL;
+    }
+
+  if (strcmp (type, "heif") == 0 || strcmp (type, "avif") == 0)
+    {
+      g_input_stream_close (stream, NULL, NULL);
+      return load_with_libheif (path, type, max_pixels, ignore_orientation, error);
+    }
+  return load_with_pixbuf (path, type, stream, head, head_length, max_pixels, ignore_orientation,
+                           error);
+}
+
+gboolean
+image_load_size (const char *path, int *width, int *height, GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  guint8 head[HEAD_SIZE];
+  gsize head_length = sizeof head;
+  if (!image_loader_read_head (path, NULL, head, &head_length, error))
+    return FALSE;
+  const char *type = image_loader_sniff (head, head_length);
+  if (type == NULL)
+    {
+      set_unsupported_error (error, path);
+      return FALSE;
+    }
+
+  int w = 0, h = 0;
+  if (strcmp (type, "heif") == 0 || strcmp (type, "avif") == 0)
+    {
+      g_autoptr (HeifImageHandle) handle =
+          image_loader_heif_open_primary (path, G_MAXUINT64, FALSE, error);
+      if (handle == NULL)
+        return FALSE;
+      w = heif_image_handle_get_width (handle);
+      h = heif_image_handle_get_height (handle);
+    }
+  else
+    {
+      if (gdk_pixbuf_get_file_info (path, &w, &h) == NULL || w <= 0 || h <= 0)
+        {
+          g_autofree char *name = g_filename_display_name (path);
+          set_corrupt_error (error, name, _("no readable size in the header"));
+          return FALSE;
+        }
+      int orientation = image_orientation_read_checked (path);
+      if (image_orientation_swaps_axes (orientation))
+        {
+          int t = w;
+          w = h;
+          h = t;
+        }
+    }
+  if (width != NULL)
+    *width = w;
+  if (height != NULL)
+    *height = h;
+  return TRUE;
+}
