@@ -1,0 +1,251 @@
+/* depict-preferences.c: the preferences window
+ *
+ * The model choice offers the four published models and, when the setting holds a path, that
+ * folder. The device choice lists the Vulkan devices by name, type and memory, "Automatic"
+ * first, and says plainly when only a CPU device exists.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "depict-preferences.h"
+#include "florence/florence-hub.h"
+#include "gpu/gpu-device.h"
+
+struct _DepictPreferencesWindow
+{
+  AdwPreferencesWindow parent_instance;
+
+  AdwComboRow *model_row;
+  AdwPreferencesGroup *device_group;
+  AdwComboRow *device_row;
+  GtkSpinButton *beams_spin;
+  GtkSpinButton *max_tokens_spin;
+
+  GSettings *settings;
+  GPtrArray *model_values;   /* char*: setting value of each model choice */
+  GPtrArray *device_values;  /* char*: setting value of each device choice ("" = automatic) */
+  GtkStringList *device_labels;
+  char *device_note;
+  gboolean updating;
+};
+
+G_DEFINE_FINAL_TYPE (DepictPreferencesWindow, depict_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
+
+static void
+depict_preferences_window_finalize (GObject *object)
+{
+  DepictPreferencesWindow *self = DEPICT_PREFERENCES_WINDOW (object);
+
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->model_values, g_ptr_array_unref);
+  g_clear_pointer (&self->device_values, g_ptr_array_unref);
+  g_clear_object (&self->device_labels);
+  g_free (self->device_note);
+  G_OBJECT_CLASS (depict_preferences_window_parent_class)->finalize (object);
+}
+
+static void
+depict_preferences_window_class_init (DepictPreferencesWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->finalize = depict_preferences_window_finalize;
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_PREFIX "/ui/depict-preferences.ui");
+  gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, model_row);
+  gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, device_group);
+  gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, device_row);
+  gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, beams_spin);
+  gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, max_tokens_spin);
+}
+
+static void
+depict_preferences_window_init (DepictPreferencesWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->model_values = g_ptr_array_new_with_free_func (g_free);
+  self->device_values = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+on_model_selected (AdwComboRow *row, GParamSpec *pspec, DepictPreferencesWindow *self)
+{
+  guint i = adw_combo_row_get_selected (row);
+
+  if (self->updating || i >= self->model_values->len)
+    return;
+  g_settings_set_string (self->settings, "model", g_ptr_array_index (self->model_values, i));
+}
+
+static void
+fill_models (DepictPreferencesWindow *self)
+{
+  g_autoptr (GtkStringList) labels = gtk_string_list_new (NULL);
+  g_autofree char *current = g_settings_get_string (self->settings, "model");
+  const FlorenceHubModel *models;
+  gsize n = 0;
+  guint selected = 0;
+
+  self->updating = TRUE;
+  g_ptr_array_set_size (self->model_values, 0);
+  models = florence_hub_get_models (&n);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autofree char *label = NULL;
+      if (florence_hub_get_installed_size (&models[i]) > 0)
+        label = g_strdup (_(models[i].title));
+      else
+        /* Translators: a model that is not downloaded yet, in the model list */
+        label = g_strdup_printf (_("%s (not installed)"), _(models[i].title));
+      gtk_string_list_append (labels, label);
+      g_ptr_array_add (self->model_values, g_strdup (models[i].id));
+      if (g_strcmp0 (current, models[i].id) == 0)
+        selected = (guint) i;
+    }
+  if (current != NULL && florence_hub_lookup (current) == NULL && *current != '\0')
+    {
+      g_autofree char *base = g_path_get_basename (current);
+      /* Translators: a model in a folder the person chose; %s is the folder name */
+      g_autofree char *label = g_strdup_printf (_("Folder “%s”"), base);
+      gtk_string_list_append (labels, label);
+      g_ptr_array_add (self->model_values, g_strdup (current));
+      selected = self->model_values->len - 1;
+    }
+  adw_combo_row_set_model (self->model_row, G_LIST_MODEL (labels));
+  adw_combo_row_set_selected (self->model_row, selected);
+  self->updating = FALSE;
+}
+
+static void
+on_device_selected (AdwComboRow *row, GParamSpec *pspec, DepictPreferencesWindow *self)
+{
+  guint i = adw_combo_row_get_selected (row);
+
+  if (self->updating || i >= self->device_values->len)
+    return;
+  g_settings_set_string (self->settings, "device", g_ptr_array_index (self->device_values, i));
+}
+
+static void
+fill_devices (DepictPreferencesWindow *self, GPtrArray *devices)
+{
+  g_autofree char *current = g_settings_get_string (self->settings, "device");
+  g_autoptr (GPtrArray) owned = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *default_name = NULL;
+  gboolean any_gpu = FALSE;
+  guint selected = 0;
+
+  if (devices == NULL)
+    devices = owned = gpu_device_list (&error);
+
+  self->updating = TRUE;
+  g_clear_object (&self->device_labels);
+  self->device_labels = gtk_string_list_new (NULL);
+  g_ptr_array_set_size (self->device_values, 0);
+
+  if (devices != NULL)
+    for (guint i = 0; i < devices->len; i++)
+      {
+        const GpuDeviceInfo *info = g_ptr_array_index (devices, i);
+        if (info->is_default)
+          default_name = info->name;
+        if (info->type != GPU_DEVICE_TYPE_CPU)
+          any_gpu = TRUE;
+      }
+
+  {
+    g_autofree char *automatic = default_name != NULL
+      /* Translators: the automatic device choice; %s is the device it picks */
+      ? g_strdup_printf (_("Automatic (%s)"), default_name)
+      : g_strdup (_("Automatic"));
+    gtk_string_list_append (self->device_labels, automatic);
+    g_ptr_array_add (self->device_values, g_strdup (""));
+  }
+
+  if (devices != NULL)
+    for (guint i = 0; i < devices->len; i++)
+      {
+        const GpuDeviceInfo *info = g_ptr_array_index (devices, i);
+        g_autofree char *memory = g_format_size (info->device_local_memory);
+        /* Translators: a compute device: name — type, memory, e.g. "llvmpipe — CPU, 24 GB" */
+        g_autofree char *label = g_strdup_printf (_("%s — %s, %s"), info->name,
+                                                  gpu_device_type_to_label (info->type), memory);
+        if (!info->usable)
+          continue;
+        gtk_string_list_append (self->device_labels, label);
+        g_ptr_array_add (self->device_values, g_strdup (info->name));
+        if (current != NULL && *current != '\0' && g_strcmp0 (current, info->name) == 0)
+          selected = self->device_values->len - 1;
+      }
+
+  g_clear_pointer (&self->device_note, g_free);
+  if (devices == NULL || devices->len == 0)
+    self->device_note = g_strdup_printf (
+      _("No Vulkan device was found, so models cannot run. Install Mesa’s Vulkan drivers "
+        "(mesa-vulkan-drivers) or your graphics card’s driver. (%s)"),
+      error != NULL ? error->message : "");
+  else if (!any_gpu)
+    self->device_note = g_strdup (
+      _("Only a CPU device was found. Depict works, but slowly: a graphics card with a Vulkan "
+        "driver makes it many times faster."));
+  adw_preferences_group_set_description (self->device_group, self->device_note);
+
+  adw_combo_row_set_model (self->device_row, G_LIST_MODEL (self->device_labels));
+  adw_combo_row_set_selected (self->device_row, selected);
+  self->updating = FALSE;
+}
+
+static void
+on_model_setting_changed (GSettings *settings, const char *key, DepictPreferencesWindow *self)
+{
+  fill_models (self);
+}
+
+DepictPreferencesWindow *
+depict_preferences_window_new (GtkWindow *parent, GSettings *settings, GPtrArray *devices)
+{
+  DepictPreferencesWindow *self;
+
+  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+
+  self = g_object_new (DEPICT_TYPE_PREFERENCES_WINDOW, "transient-for", parent, NULL);
+  self->settings = g_object_ref (settings);
+
+  fill_models (self);
+  fill_devices (self, devices);
+  g_signal_connect (self->model_row, "notify::selected", G_CALLBACK (on_model_selected), self);
+  g_signal_connect (self->device_row, "notify::selected", G_CALLBACK (on_device_selected), self);
+  g_signal_connect_object (settings, "changed::model", G_CALLBACK (on_model_setting_changed),
+                           self, 0);
+  g_settings_bind (settings, "beams", gtk_spin_button_get_adjustment (self->beams_spin), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "max-new-tokens",
+                   gtk_spin_button_get_adjustment (self->max_tokens_spin), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  return self;
+}
+
+GStrv
+depict_preferences_window_dup_device_labels (DepictPreferencesWindow *self)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  guint n;
+
+  g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->device_labels));
+  for (guint i = 0; i < n; i++)
+    g_strv_builder_add (builder, gtk_string_list_get_string (self->device_labels, i));
+  return g_strv_builder_end (builder);
+}
+
+const char *
+depict_preferences_window_get_device_note (DepictPreferencesWindow *self)
+{
+  g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
+  return self->device_note;
+}

@@ -1,0 +1,23 @@
+/* depict-preferences.h: the preferences window (model, compute device, generation)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define DEPICT_TYPE_PREFERENCES_WINDOW (depict_preferences_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (DepictPreferencesWindow, depict_preferences_window, DEPICT,
+                      PREFERENCES_WINDOW, AdwPreferencesWindow)
+
+/* @devices: a GPtrArray of GpuDeviceInfo to offer (NULL: list them now). */
+DepictPreferencesWindow *depict_preferences_window_new (GtkWindow *parent, GSettings *settings,
+                                                        GPtrArray *devices);
+/* For tests: the labels of the device choices, "Automatic" first. */
+GStrv depict_preferences_window_dup_device_labels (DepictPreferencesWindow *self);
+const char *depict_preferences_window_get_device_note (DepictPreferencesWindow *self);
+
+G_END_DECLS
