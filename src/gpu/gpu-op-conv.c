@@ -1,0 +1,109 @@
+/* gpu-op-conv.c: convolutions (shaders/conv2d.comp, im2col.comp, dwconv3x3.comp)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "gpu/gpu-op-conv.h"
+#include "gpu/gpu-op-util.h"
+
+#define F16_0 1u
+#define HAS_0 8u
+
+guint
+gpu_op_conv_out_size (guint size, guint k, guint stride, guint pad)
+{
+  if (stride == 0 || (guint64) size + 2 * (guint64) pad < k)
+    return 0;
+  return (guint) (((guint64) size + 2 * (guint64) pad - k) / stride + 1);
+}
+
+static gboolean
+check_conv (GpuRecorder *recorder, const char *op, GpuBuffer *in, guint cin, guint h, guint w,
+            guint k, guint stride, guint pad, guint64 out_cols, GpuBuffer *out, guint *ho,
+            guint *wo)
+{
+  *ho = gpu_op_conv_out_size (h, k, stride, pad);
+  *wo = gpu_op_conv_out_size (w, k, stride, pad);
+  if (cin == 0 || *ho == 0 || *wo == 0 || out_cols == 0)
+    return gpu_op_util_fail (recorder, op, "empty input or a kernel larger than the input");
+  if ((guint64) *ho * *wo * out_cols > G_MAXUINT32)
+    return gpu_op_util_fail (recorder, op, "more than 2³² output elements");
+  return gpu_op_util_check_size (recorder, op, "in", in, (guint64) cin * h * w * 4)
+         && gpu_op_util_check_size (recorder, op, "out", out, (guint64) *ho * *wo * out_cols * 4);
+}
+
+void
+gpu_op_conv2d (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin, guint h,
+               guint w, GpuBuffer *weight, GpuBuffer *bias, gboolean weights_f16, guint cout,
+               guint k, guint stride, guint pad, GpuBuffer *out)
+{
+  const char *op = "conv2d";
+  guint ho, wo;
+  guint64 es = weights_f16 ? 2 : 4;
+
+  g_return_if_fail (recorder != NULL);
+  if (!check_conv (recorder, op, in, cin, h, w, k, stride, pad, cout, out, &ho, &wo)
+      || !gpu_op_util_check_size (recorder, op, "weight", weight,
+                                  (guint64) cout * cin * k * k * es)
+      || !gpu_op_util_check_size (recorder, op, "bias", bias, cout * es))
+    return;
+  struct
+  {
+    guint32 cin, h, w, cout, k, stride, pad, ho, wo, flags;
+  } push = { cin, h, w, cout, k, stride, pad, ho, wo,
+             (weights_f16 ? F16_0 : 0) | (layout == GPU_CONV_INPUT_TOKENS ? HAS_0 : 0) };
+  GpuBuffer *buffers[] = { in, weight, bias, out };
+  gpu_op_util_dispatch (recorder, op, "rrrw", sizeof push, &push,
+                        gpu_op_util_groups (recorder, (guint64) ho * wo * ((cout + 3) / 4)), 1, 1,
+                        buffers);
+}
+
+void
+gpu_op_im2col (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin, guint h,
+               guint w, guint k, guint stride, guint pad, GpuBuffer *out)
+{
+  guint ho, wo;
+  guint64 cols = (guint64) cin * k * k;
+
+  g_return_if_fail (recorder != NULL);
+  if (!check_conv (recorder, "im2col", in, cin, h, w, k, stride, pad, cols, out, &ho, &wo))
+    return;
+  struct
+  {
+    guint32 cin, h, w, k, stride, pad, ho, wo, tokens;
+  } push = { cin, h, w, k, stride, pad, ho, wo, layout == GPU_CONV_INPUT_TOKENS };
+  GpuBuffer *buffers[] = { in, out };
+  gpu_op_util_dispatch (recorder, "im2col", "rw", sizeof push, &push,
+                        gpu_op_util_groups (recorder, (guint64) ho * wo * cols), 1, 1, buffers);
+}
+
+void
+gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w, guint c,
+                           GpuBuffer *weight, GpuBuffer *bias, gboolean weights_f16, GpuBuffer *y)
+{
+  const char *op = "dwconv3x3";
+  guint64 n = (guint64) h * w * c;
+  guint64 es = weights_f16 ? 2 : 4;
+
+  g_return_if_fail (recorder != NULL);
+  if (n == 0)
+    return;
+  if (x == y)
+    {
+      gpu_op_util_fail (recorder, op, "the output must not be the input");
+      return;
+    }
+  if (n > G_MAXUINT32 || !gpu_op_util_check_size (recorder, op, "x", x, n * 4)
+      || !gpu_op_util_check_size (recorder, op, "weight", weight, (guint64) c * 9 * es)
+      || !gpu_op_util_check_size (recorder, op, "bias", bias, (guint64) c * es)
+      || !gpu_op_util_check_size (recorder, op, "y", y, n * 4))
+    return;
+  struct
+  {
+    guint32 h, w, c, flags;
+  } push = { h, w, c, weights_f16 ? F16_0 : 0 };
+  GpuBuffer *buffers[] = { x, weight, bias, y };
+  gpu_op_util_dispatch (recorder, op, "rrrw", sizeof push, &push,
+                        gpu_op_util_groups (recorder, n), 1, 1, buffers);
+}

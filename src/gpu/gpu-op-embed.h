@@ -1,0 +1,35 @@
+/* gpu-op-embed.h: token embeddings, image position embeddings, mean over tokens
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Conventions as in gpu-op-norm.h (sizes and offsets in elements).
+ */
+#pragma once
+
+#include "gpu/gpu-recorder.h"
+
+G_BEGIN_DECLS
+
+/* out[out_offset + i·d + e] = table[ids[i], e] + pos[pos_start + i·pos_step, e] for i < n.
+ * @table: [vocab, d]; @ids: n int32 (an id outside [0, vocab) gives zeros); @pos: a position
+ * table [rows, d] or NULL. BART passes pos_start = first position + 2; decoder beams share
+ * one position (pos_step 0). */
+void gpu_op_embedding (GpuRecorder *recorder, GpuBuffer *table, gboolean table_f16, guint vocab,
+                       guint d, GpuBuffer *ids, guint n, GpuBuffer *pos, gboolean pos_f16,
+                       guint pos_start, guint pos_step, GpuBuffer *out, guint64 out_offset);
+
+/* Florence-2 image position embedding on tokens [h·w, d] (d even):
+ *   out[y·w + x, e] = in[y·w + x, e] + (e < d/2 ? col[x, e] : row[y, e − d/2]) + temporal[e]
+ * @col, @row: [≥ w or h, d/2] tables; @temporal: one row of d values (row 0 of the
+ * temporal table) or NULL. In place is allowed (same buffer and offset). */
+void gpu_op_pos2d (GpuRecorder *recorder, GpuBuffer *in, guint64 in_offset, guint h, guint w,
+                   guint d, GpuBuffer *col, GpuBuffer *row, gboolean tables_f16,
+                   GpuBuffer *temporal, gboolean temporal_f16, GpuBuffer *out,
+                   guint64 out_offset);
+
+/* out[out_offset + e] = mean over i < n of in[in_offset + i·d + e] (the pooled token). The
+ * output row may sit in the same buffer, outside the rows read. */
+void gpu_op_mean_rows (GpuRecorder *recorder, GpuBuffer *in, guint64 in_offset, guint n, guint d,
+                       GpuBuffer *out, guint64 out_offset);
+
+G_END_DECLS

@@ -1,0 +1,61 @@
+/* gpu-op-norm.c: LayerNorm and softmax over rows (shaders/layernorm.comp, softmax.comp)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "gpu/gpu-op-norm.h"
+#include "gpu/gpu-op-util.h"
+
+#define F16_0 1u
+#define HAS_0 8u
+
+void
+gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer *weight,
+                  GpuBuffer *bias, gboolean weights_f16, guint rows, guint c, float eps,
+                  GpuBuffer *y)
+{
+  const char *op = "layernorm";
+  guint64 n = (guint64) rows * c * 4;
+  guint64 wb = (guint64) c * (weights_f16 ? 2 : 4);
+
+  g_return_if_fail (recorder != NULL);
+  if (rows == 0 || c == 0)
+    return;
+  if (!gpu_op_util_check_size (recorder, op, "x", x, n)
+      || (res && !gpu_op_util_check_size (recorder, op, "res", res, n))
+      || !gpu_op_util_check_size (recorder, op, "weight", weight, wb)
+      || !gpu_op_util_check_size (recorder, op, "bias", bias, wb)
+      || !gpu_op_util_check_size (recorder, op, "y", y, n))
+    return;
+
+  struct
+  {
+    guint32 rows, c, flags;
+    float eps;
+  } push = { rows, c, (weights_f16 ? F16_0 : 0) | (res ? HAS_0 : 0), eps };
+  GpuBuffer *buffers[] = { x, res, weight, bias, y };
+  gpu_op_util_dispatch (recorder, "layernorm", "rrrrw", sizeof push, &push,
+                        gpu_op_util_groups (recorder, rows), 1, 1, buffers);
+}
+
+void
+gpu_op_softmax (GpuRecorder *recorder, GpuBuffer *x, guint rows, guint n, GpuBuffer *y)
+{
+  guint64 bytes = (guint64) rows * n * 4;
+
+  g_return_if_fail (recorder != NULL);
+  if (rows == 0 || n == 0)
+    return;
+  if (!gpu_op_util_check_size (recorder, "softmax", "x", x, bytes)
+      || !gpu_op_util_check_size (recorder, "softmax", "y", y, bytes))
+    return;
+
+  struct
+  {
+    guint32 rows, n;
+  } push = { rows, n };
+  GpuBuffer *buffers[] = { x, y };
+  gpu_op_util_dispatch (recorder, "softmax", "rw", sizeof push, &push,
+                        gpu_op_util_groups (recorder, rows), 1, 1, buffers);
+}

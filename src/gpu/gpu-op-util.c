@@ -1,0 +1,69 @@
+/* gpu-op-util.c: helpers shared by the op wrappers gpu-op-*.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "gpu/gpu-op-util.h"
+
+#define GPU_OP_UTIL_MAX_BINDINGS 8
+
+guint32
+gpu_op_util_groups (GpuRecorder *recorder, guint64 n)
+{
+  const GpuDeviceLimits *limits = gpu_device_get_limits (gpu_recorder_get_device (recorder));
+  guint64 groups = (n + 63) / 64;
+  guint64 max = limits->max_workgroup_count[0] ? limits->max_workgroup_count[0] : 65535;
+  return (guint32) CLAMP (groups, 1, max);
+}
+
+void
+gpu_op_util_dispatch (GpuRecorder *recorder, const char *shader, const char *bindings,
+                      guint32 push_size, const void *push, guint32 gx, guint32 gy, guint32 gz,
+                      GpuBuffer *const *buffers)
+{
+  GpuDevice *device = gpu_recorder_get_device (recorder);
+  GpuBinding b[GPU_OP_UTIL_MAX_BINDINGS] = { 0 };
+  guint n = (guint) strlen (bindings);
+  GError *error = NULL;
+
+  g_assert (n <= GPU_OP_UTIL_MAX_BINDINGS);
+  GpuPipelineDesc desc = { .shader = shader, .bindings = bindings, .push_size = push_size };
+  GpuPipeline *pipeline = gpu_device_get_pipeline (device, &desc, &error);
+  if (pipeline == NULL)
+    {
+      gpu_recorder_take_error (recorder, error);
+      return;
+    }
+  for (guint i = 0; i < n; i++)
+    b[i].buffer = buffers[i] ? buffers[i] : buffers[0];
+  gpu_recorder_dispatch (recorder, pipeline, shader, gx, gy, gz, b, push);
+}
+
+gboolean
+gpu_op_util_fail (GpuRecorder *recorder, const char *op, const char *what)
+{
+  gpu_recorder_take_error (recorder,
+                           g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
+                                        /* Translators: %s are an op name and a description */
+                                        _("The GPU operation “%s” got invalid arguments (%s). "
+                                          "This is a bug in Depict; please report it."),
+                                        op, what));
+  return FALSE;
+}
+
+gboolean
+gpu_op_util_check_size (GpuRecorder *recorder, const char *op, const char *name,
+                        GpuBuffer *buffer, guint64 bytes)
+{
+  g_autofree char *what = NULL;
+
+  if (buffer != NULL && gpu_buffer_get_size (buffer) >= bytes)
+    return TRUE;
+  what = g_strdup_printf ("buffer “%s” holds %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT
+                          " are needed",
+                          name, buffer ? gpu_buffer_get_size (buffer) : 0, bytes);
+  return gpu_op_util_fail (recorder, op, what);
+}

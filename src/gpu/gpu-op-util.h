@@ -1,0 +1,29 @@
+/* gpu-op-util.h: helpers shared by the op wrappers gpu-op-*.c (not a public API)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "gpu/gpu-recorder.h"
+
+G_BEGIN_DECLS
+
+/* Workgroups of 64 invocations for @n items, at least 1 and at most the device's
+ * maxComputeWorkGroupCount[0]; the shaders loop (grid stride) over what is left. */
+guint32 gpu_op_util_groups (GpuRecorder *recorder, guint64 n);
+
+/* Gets the pipeline of @shader (@bindings as in GpuPipelineDesc) and records a dispatch;
+ * a pipeline error goes to the recorder. Bindings are whole buffers, in order; a NULL
+ * buffer stands for "not used" and binds @bindings' first buffer instead. */
+void gpu_op_util_dispatch (GpuRecorder *recorder, const char *shader, const char *bindings,
+                           guint32 push_size, const void *push, guint32 gx, guint32 gy,
+                           guint32 gz, GpuBuffer *const *buffers);
+
+/* FALSE (and an error recorded) unless @buffer holds at least @bytes bytes. */
+gboolean gpu_op_util_check_size (GpuRecorder *recorder, const char *op, const char *name,
+                                 GpuBuffer *buffer, guint64 bytes);
+
+/* Records GPU_ERROR_INVALID_ARGUMENT with a message for @op and returns FALSE. */
+gboolean gpu_op_util_fail (GpuRecorder *recorder, const char *op, const char *what);
+
+G_END_DECLS
