@@ -10,3 +10,4 @@
  */
 CLI_COMMAND ("download", N_("Download a model from the Hugging Face hub"), cli_download_main)
 CLI_COMMAND ("models", N_("List the models and where they are installed"), cli_models_main)
+CLI_COMMAND ("preprocess", N_("Print the model input of a picture (sizes and SHA-256)"), cli_preprocess_main)
