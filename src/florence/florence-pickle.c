@@ -102,7 +102,7 @@ pv_new (Vm *vm, PvKind kind)
   return v;
 }
 
-static void
+static void G_GNUC_PRINTF (3, 0)
 vm_error (Vm *vm, gboolean refused, const char *format, va_list args)
 {
   g_autofree char *detail = NULL;
