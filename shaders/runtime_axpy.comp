@@ -1,0 +1,30 @@
+// runtime_axpy.comp: y[i] = a * x[i] + b * y[i] + c over n floats (runtime self-tests, the
+// copy benchmark, and the smallest example of an op).
+//
+// SPDX-License-Identifier: GPL-3.0-or-later
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout (local_size_x_id = 0) in;
+
+layout (std430, binding = 0) readonly buffer X { float x[]; };
+layout (std430, binding = 1) buffer Y { float y[]; };
+
+layout (push_constant) uniform Push
+{
+  uint n;     // elements
+  uint x_off; // element offset into x (binding offsets must be aligned; this need not)
+  uint y_off;
+  float a;
+  float b;
+  float c;
+} pc;
+
+void main ()
+{
+  uint i = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+  if (i >= pc.n)
+    return;
+  y[pc.y_off + i] = pc.a * x[pc.x_off + i] + pc.b * y[pc.y_off + i] + pc.c;
+}

@@ -1,0 +1,45 @@
+/* gpu-selftest.c: y = a·x + b·y + c (see gpu-selftest.h)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "gpu/gpu-selftest.h"
+#include "gpu/gpu-util.h"
+
+/* Mirrors the push_constant block of shaders/runtime_axpy.comp. */
+typedef struct
+{
+  guint32 n, x_off, y_off;
+  float a, b, c;
+} AxpyPush;
+
+void
+gpu_selftest_axpy (GpuRecorder *rec, GpuBuffer *x, guint64 x_offset, GpuBuffer *y,
+                   guint64 y_offset, guint32 n, float a, float b, float c)
+{
+  g_return_if_fail (rec != NULL && x != NULL && y != NULL);
+  if (n == 0)
+    return;
+  GpuDevice *device = gpu_recorder_get_device (rec);
+  const guint32 local = 64;
+  const guint32 spec[] = { local };
+  GpuPipeline *p = gpu_util_pipeline (rec, "runtime_axpy", "rw", sizeof (AxpyPush), spec,
+                                      G_N_ELEMENTS (spec));
+  if (p == NULL)
+    return;
+
+  /* Windows start at aligned offsets; the remainder goes to the shader as element offsets. */
+  GpuBinding bindings[2];
+  guint64 xs, ys;
+  gpu_util_bind_storage (device, x, x_offset * 4, (guint64) n * 4, &bindings[0], &xs);
+  gpu_util_bind_storage (device, y, y_offset * 4, (guint64) n * 4, &bindings[1], &ys);
+  AxpyPush push = { n, (guint32) (xs / 4), (guint32) (ys / 4), a, b, c };
+
+  /* 2-D grid when n / local exceeds the x limit. */
+  guint32 groups = gpu_util_div_up (n, local);
+  guint32 max_x = gpu_device_get_limits (device)->max_workgroup_count[0];
+  guint32 gx = MIN (groups, max_x);
+  guint32 gy = gpu_util_div_up (groups, gx);
+  gpu_recorder_dispatch (rec, p, "axpy", gx, gy, 1, bindings, &push);
+}

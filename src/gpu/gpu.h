@@ -1,0 +1,71 @@
+/* gpu.h: the Vulkan compute engine of Depict (umbrella header)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * CONVENTIONS (read before adding an op)
+ *
+ * Objects
+ *   GpuDevice    one opened Vulkan device (gpu-device.h). Refcounted; buffers and recorders
+ *                hold a reference. Pipelines are cached per device, created on first use.
+ *   GpuBuffer    a device-local buffer (gpu-buffer.h), any size, suballocated from 64 MiB
+ *                blocks; mapped directly on unified-memory devices (lavapipe, iGPUs).
+ *   GpuRecorder  one command buffer (gpu-recorder.h): record dispatches/copies/uploads/
+ *                downloads, then gpu_recorder_submit() = one submission + fence wait. Barriers
+ *                are automatic (from the bindings' read/write kinds and byte ranges).
+ *   GpuPipeline  a compute pipeline, owned by the device (gpu_device_get_pipeline()).
+ *
+ * Errors: every call that can fail takes GError ** (domain GPU_ERROR). Recording calls do
+ * not: the recorder keeps the first error and gpu_recorder_submit() returns it. An op
+ * wrapper therefore has the shape
+ *     void gpu_op_<name> (GpuRecorder *rec, <buffers, sizes, offsets…>);
+ * validates its arguments (gpu_recorder_take_error (rec, g_error_new (GPU_ERROR,
+ * GPU_ERROR_INVALID_ARGUMENT, …)) then return), gets its pipeline with gpu_util_pipeline()
+ * (returns NULL after storing the error), builds GpuBinding[] and a push-constant struct,
+ * and calls gpu_recorder_dispatch(). See gpu-selftest.c for the smallest complete example,
+ * gpu-op-gemm.c for a large one (variants, splitting of big tensors).
+ *
+ * Adding an op
+ *   1. shaders/<op>.comp: '#version 450', '#extension GL_GOOGLE_include_directive : require',
+ *      '#include "common.glsl"' (depict_erf, depict_gelu, depict_half_at, …).
+ *      Local size from specialization constants: layout (local_size_x_id = 0) in;
+ *      further tunables as 'layout (constant_id = N) const uint X = …;' with N = 1, 2, … in the
+ *      order the C side passes them (all 32-bit). Bindings in set 0, binding 0, 1, … in the
+ *      order of the binding string; push constants ≤ 128 bytes (lavapipe's limit).
+ *   2. Append '<op>' to shader_names in shaders/meson.build (one line; the build compiles it
+ *      with glslangValidator -V --target-env vulkan1.2 and embeds it).
+ *   3. src/gpu/gpu-op-<family>.[ch] with the wrapper; add the .c to gpu_sources in
+ *      src/gpu/meson.build (one line).
+ *   4. tests/gpu/test-op-<family>.c against a plain C reference (see gpu-test-util.h).
+ *
+ * Bindings: the pipeline's binding string says, per binding, 'r' (storage, read only),
+ * 'w' (storage, written or read-written) or 't' (uniform texel buffer, read). The recorder
+ * derives barriers from it, so declare 'w' for everything the shader writes.
+ * A binding's offset must be aligned (min_storage_buffer_offset_alignment, 16 on lavapipe;
+ * up to 256 elsewhere): use gpu_util_bind_storage()/gpu_util_bind_texel(), which bind from
+ * the aligned offset below and return the byte shift to pass as an element offset in push
+ * constants. A binding may span at most max_storage_buffer_range bytes (128 MiB on
+ * lavapipe) or max_texel_buffer_elements texels: larger tensors must be processed in
+ * pieces (bind a window per piece), as gpu-op-gemm.c does for the 210 MB LM head.
+ *
+ * Data layout: row-major, fp32 activations; weights fp32 or fp16 (IEEE half, as in the
+ * checkpoints). fp16 in storage buffers: read as uint and unpackHalf2x16 (works without
+ * the 16-bit storage feature), or through an RGBA16F/R16F texel view.
+ *
+ * Variants: choose from gpu_device_get_limits() (is_cpu, subgroup_size, fp16_storage,
+ * max_shared_memory_size, …), never from the device name. On CPU devices (lavapipe) each
+ * dispatch costs ~40 µs: fuse what you can.
+ *
+ * Environment: DEPICT_VULKAN_DEVICE (index or name substring), DEPICT_VULKAN_VALIDATION=1,
+ * DEPICT_GPU_TIMESTAMPS=1 (per-op table on stderr when the device closes),
+ * DEPICT_GPU_NO_PUSH_DESCRIPTORS=1 and DEPICT_GPU_NO_UNIFIED_MEMORY=1 (force the fallback
+ * paths, for tests).
+ *
+ * Threads: a device may be shared between threads; a recorder and the buffers it writes
+ * belong to one thread at a time.
+ */
+#pragma once
+
+#include "gpu/gpu-buffer.h"
+#include "gpu/gpu-device.h"
+#include "gpu/gpu-recorder.h"
+#include "gpu/gpu-util.h"

@@ -1,0 +1,111 @@
+/* gpu-test-util.c: shared helpers of the GPU tests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "gpu-test-util.h"
+
+static GpuDevice *test_device;
+static gboolean test_device_tried;
+
+void
+gpu_test_init (int *argc, char ***argv)
+{
+  g_setenv ("DEPICT_VULKAN_VALIDATION", "1", FALSE);
+  g_test_init (argc, argv, NULL);
+}
+
+GpuDevice *
+gpu_test_device (void)
+{
+  if (!test_device_tried)
+    {
+      g_autoptr (GError) error = NULL;
+      test_device_tried = TRUE;
+      test_device = gpu_device_new (&error);
+      if (test_device == NULL)
+        printf ("# SKIP: %s\n", error->message);
+      else
+        printf ("# device: %s (%s), validation %s\n", gpu_device_get_info (test_device)->name,
+                gpu_device_type_to_string (gpu_device_get_info (test_device)->type),
+                gpu_device_validation_enabled (test_device) ? "on" : "off");
+    }
+  return test_device;
+}
+
+void
+gpu_test_assert_validation_clean (GpuDevice *device)
+{
+  guint n = gpu_device_get_validation_errors (device);
+  if (n > 0)
+    g_test_fail_printf ("the Vulkan validation layer reported %u errors (see stderr)", n);
+}
+
+int
+gpu_test_run (void)
+{
+  if (!g_test_subprocess () && gpu_test_device () == NULL)
+    return 77;
+  int status = g_test_run ();
+  if (test_device != NULL)
+    {
+      guint n = gpu_device_get_validation_errors (test_device);
+      if (n > 0)
+        {
+          fprintf (stderr, "FAIL: the Vulkan validation layer reported %u errors\n", n);
+          status = 1;
+        }
+      g_clear_pointer (&test_device, gpu_device_unref);
+    }
+  return status;
+}
+
+float *
+gpu_test_random (gsize n, guint32 seed, float lo, float hi)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  float *x = g_new (float, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    x[i] = (float) g_rand_double_range (rand, lo, hi);
+  return x;
+}
+
+void
+gpu_test_assert_close (const char *what, const float *got, const float *want,
+                       const float *scale, gsize n, double rtol, double atol)
+{
+  double worst = 0;
+  gsize worst_i = 0;
+  gsize bad = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      double s = scale != NULL ? fabs ((double) scale[i]) : fabs ((double) want[i]);
+      double err = fabs ((double) got[i] - (double) want[i]);
+      double allowed = rtol * s + atol;
+      if (!(err <= allowed)) /* also catches NaN */
+        {
+          if (bad == 0)
+            worst_i = i;
+          bad++;
+        }
+      double ratio = allowed > 0 ? err / allowed : err;
+      if (ratio > worst || isnan (ratio))
+        {
+          worst = isnan (ratio) ? INFINITY : ratio;
+          if (bad == 0)
+            worst_i = i;
+        }
+    }
+  g_test_message ("%s: %" G_GSIZE_FORMAT " values, worst error %.3g of the tolerance (at %"
+                  G_GSIZE_FORMAT ")", what, n, worst, worst_i);
+  if (bad > 0)
+    g_test_fail_printf ("%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " values out of tolerance; "
+                        "first at %" G_GSIZE_FORMAT ": got %.9g want %.9g (scale %.3g, rtol %g, "
+                        "atol %g)",
+                        what, bad, n, worst_i, got[worst_i], want[worst_i],
+                        scale != NULL ? scale[worst_i] : want[worst_i], rtol, atol);
+}

@@ -1,0 +1,37 @@
+/* gpu-test-util.h: shared helpers of the GPU tests (runtime and GEMM)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "gpu/gpu.h"
+
+G_BEGIN_DECLS
+
+/* g_test_init, plus DEPICT_VULKAN_VALIDATION=1 unless the environment says otherwise (the
+ * device enables the layer only when it is installed). */
+void gpu_test_init (int *argc, char ***argv);
+
+/* The process-wide device, opened on first use. NULL (and the reason printed) when this
+ * machine has no Vulkan device: main() then returns 77 so meson counts a skip. */
+GpuDevice *gpu_test_device (void);
+
+/* Runs the tests, then fails (returns 1) if the validation layer reported any error, and
+ * closes the device. Returns 77 when there is no device. */
+int gpu_test_run (void);
+
+/* Fails the current test if the device's validation layer reported errors so far. */
+void gpu_test_assert_validation_clean (GpuDevice *device);
+
+/* n uniform floats in [lo, hi) from @seed (reproducible). */
+float *gpu_test_random (gsize n, guint32 seed, float lo, float hi);
+
+/* Asserts |got[i] − want[i]| ≤ rtol · scale[i] + atol for every i, where scale is the
+ * magnitude the error is relative to (e.g. Σ|a·w| for a dot product; NULL: |want[i]|).
+ * Reports the worst case with g_test_message. */
+void gpu_test_assert_close (const char *what, const float *got, const float *want,
+                            const float *scale, gsize n, double rtol, double atol);
+
+G_END_DECLS
