@@ -17,6 +17,7 @@
 G_BEGIN_DECLS
 
 #define FLORENCE_TASK_ERROR (florence_task_error_quark ())
+#define FLORENCE_TASK_BINS 1000
 
 typedef enum {
   FLORENCE_TASK_ERROR_UNEXPECTED_INPUT, /* a task that takes no input was given some */
