@@ -1,0 +1,47 @@
+/* gallery-export.h: tags and captions into XMP sidecars; whole results as JSON or CSV
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "gallery/gallery-store.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  GALLERY_EXPORT_FLAGS_NONE = 0,
+  /* Write into the photo itself instead of a sidecar (through a temporary copy that is
+   * renamed over the original). */
+  GALLERY_EXPORT_OVERWRITE_ORIGINAL = 1 << 0,
+} GalleryExportFlags;
+
+/* "photo.jpg" → "photo.jpg.xmp" */
+char *gallery_export_sidecar_path (const char *photo_path);
+
+/* Writes the image's tags (Xmp.dc.subject, Iptc.Application2.Keywords) and its latest
+ * caption (Xmp.dc.description) for every existing path of the image: into the sidecar
+ * photo.jpg.xmp (created, or updated keeping what other programs wrote there), or into the
+ * photo with GALLERY_EXPORT_OVERWRITE_ORIGINAL. Keywords already present are kept, except
+ * the tags the person removed in Depict. Every file is written to a temporary name and
+ * renamed. out_written receives the number of files written. */
+gboolean gallery_export_xmp (GalleryStore *store, gint64 image_id, GalleryExportFlags flags,
+                             guint *out_written, GError **error);
+
+/* Everything stored about an image: hash, paths, size, geometry, tags and runs (with their
+ * results and timings as JSON, not strings). */
+JsonNode *gallery_export_image_json (GalleryStore *store, gint64 image_id, GError **error);
+
+/* A JSON array of gallery_export_image_json() of each image id (gint64). */
+gboolean gallery_export_json (GalleryStore *store, GArray *image_ids, GOutputStream *out,
+                              GCancellable *cancellable, GError **error);
+/* CSV (RFC 4180, UTF-8, header row): one row per run: hash, path, task, text_input, model,
+ * weights_hash, num_beams, max_new_tokens, created (ISO 8601), text, labels, tags, result
+ * (JSON). Text cells starting with = + - @ get a leading ' so that spreadsheets never run
+ * them as formulas. */
+gboolean gallery_export_csv (GalleryStore *store, GArray *image_ids, GOutputStream *out,
+                             GCancellable *cancellable, GError **error);
+
+G_END_DECLS

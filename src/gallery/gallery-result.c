@@ -1,0 +1,316 @@
+/* gallery-result.c: what the gallery indexes from a result
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "gallery/gallery-result.h"
+
+typedef enum {
+  KIND_CAPTION,   /* pure text: a description */
+  KIND_OCR,       /* pure text: recognized text */
+  KIND_CATEGORY,  /* pure text: a category name (region to category) */
+  KIND_LABELS,    /* {bboxes/polygons, labels}: object labels */
+  KIND_DENSE,     /* dense region captions: labels are descriptions */
+  KIND_GROUNDING, /* phrase grounding: labels are phrases of the caption */
+  KIND_OCR_BOXES, /* {quad_boxes, labels}: labels are recognized text */
+  KIND_NONE,      /* region proposals, segmentation: nothing to index */
+} ResultKind;
+
+static const struct {
+  const char *task;
+  ResultKind kind;
+} task_kinds[] = {
+  { "<CAPTION>", KIND_CAPTION },
+  { "<DETAILED_CAPTION>", KIND_CAPTION },
+  { "<MORE_DETAILED_CAPTION>", KIND_CAPTION },
+  { "<REGION_TO_DESCRIPTION>", KIND_CAPTION },
+  { "<OCR>", KIND_OCR },
+  { "<REGION_TO_OCR>", KIND_OCR },
+  { "<OCR_WITH_REGION>", KIND_OCR_BOXES },
+  { "<REGION_TO_CATEGORY>", KIND_CATEGORY },
+  { "<OD>", KIND_LABELS },
+  { "<OPEN_VOCABULARY_DETECTION>", KIND_LABELS },
+  { "<DENSE_REGION_CAPTION>", KIND_DENSE },
+  { "<CAPTION_TO_PHRASE_GROUNDING>", KIND_GROUNDING },
+  { "<REGION_PROPOSAL>", KIND_NONE },
+  { "<REFERRING_EXPRESSION_SEGMENTATION>", KIND_NONE },
+  { "<REGION_TO_SEGMENTATION>", KIND_NONE },
+};
+
+static ResultKind
+kind_of_task (const char *task)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (task_kinds); i++)
+    if (g_strcmp0 (task, task_kinds[i].task) == 0)
+      return task_kinds[i].kind;
+  return KIND_CAPTION; /* unknown tasks are pure text */
+}
+
+/* A special token: '<', an optional '/', then [a-z0-9_] characters, then '>'. */
+static gsize
+special_token_length (const char *p)
+{
+  gsize n = 1;
+
+  if (p[0] != '<')
+    return 0;
+  if (p[n] == '/')
+    n++;
+  if (!g_ascii_isalnum (p[n]))
+    return 0;
+  while (g_ascii_isalnum (p[n]) || p[n] == '_')
+    n++;
+  return p[n] == '>' && n <= 40 ? n + 1 : 0;
+}
+
+char *
+gallery_result_strip_tokens (const char *text)
+{
+  GString *out;
+  gboolean space = TRUE;
+
+  if (text == NULL)
+    return g_strdup ("");
+  out = g_string_sized_new (strlen (text));
+  for (const char *p = text; *p != '\0';)
+    {
+      gsize n = special_token_length (p);
+
+      if (n > 0 || g_ascii_isspace (*p))
+        {
+          if (!space)
+            g_string_append_c (out, ' ');
+          space = TRUE;
+          p += n > 0 ? n : 1;
+          continue;
+        }
+      g_string_append_c (out, *p);
+      space = FALSE;
+      p++;
+    }
+  if (out->len > 0 && out->str[out->len - 1] == ' ')
+    g_string_truncate (out, out->len - 1);
+  return g_string_free (out, FALSE);
+}
+
+static void
+append_text (GString *s, const char *text, const char *separator)
+{
+  g_autofree char *clean = gallery_result_strip_tokens (text);
+
+  if (clean[0] == '\0')
+    return;
+  if (s->len > 0)
+    g_string_append (s, separator);
+  g_string_append (s, clean);
+}
+
+static void
+add_tag (GPtrArray *tags, const char *label, GalleryTagSource source)
+{
+  g_autofree char *clean = gallery_result_strip_tokens (label);
+  g_autofree char *name = gallery_tag_normalize (clean);
+  GalleryTag *tag;
+
+  if (name == NULL || g_utf8_strlen (name, -1) > 80)
+    return;
+  for (guint i = 0; i < tags->len; i++)
+    if (strcmp (((GalleryTag *) g_ptr_array_index (tags, i))->name, name) == 0)
+      return;
+  tag = g_new0 (GalleryTag, 1);
+  tag->name = g_steal_pointer (&name);
+  tag->source = source;
+  g_ptr_array_add (tags, tag);
+}
+
+/* Appends the strings of object[member] (an array of strings) to s and, when tags is not
+ * NULL, proposes each as a tag. */
+static void
+collect_labels (JsonObject *object, const char *member, GString *s, GPtrArray *tags,
+                GalleryTagSource source)
+{
+  JsonNode *node = json_object_get_member (object, member);
+  JsonArray *array;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return;
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      const char *label;
+      g_autofree char *clean = NULL;
+
+      if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING)
+        continue;
+      label = json_node_get_string (element);
+      if (tags != NULL)
+        add_tag (tags, label, source);
+      /* The same label once per result in the index: "car; car; car" adds nothing. */
+      clean = gallery_result_strip_tokens (label);
+      if (clean[0] == '\0')
+        continue;
+      {
+        g_autofree char *needle = g_strconcat ("; ", clean, ";", NULL);
+        g_autofree char *hay = g_strconcat ("; ", s->str, ";", NULL);
+
+        if (strstr (hay, needle) != NULL)
+          continue;
+      }
+      if (s->len > 0)
+        g_string_append (s, "; ");
+      g_string_append (s, clean);
+    }
+}
+
+/* A string member, NULL when absent or not a string. */
+static const char *
+string_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+/* Where labels live: the reference shape ("labels", open vocabulary's "bboxes_labels" and
+ * "polygons_labels") and the Depict schema (those two and "quad_labels"). */
+static const char *const label_keys[] = {
+  "labels", "bboxes_labels", "polygons_labels", "quad_labels",
+};
+
+GalleryResultText *
+gallery_result_extract (const char *task, JsonNode *result)
+{
+  GalleryResultText *text = g_new0 (GalleryResultText, 1);
+  g_autoptr (GString) caption = g_string_new (NULL);
+  g_autoptr (GString) ocr = g_string_new (NULL);
+  g_autoptr (GString) labels = g_string_new (NULL);
+  JsonNode *answer = NULL;
+
+  text->tags = g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_tag_free);
+
+  /* The Depict result schema (florence-result.h: {"version", "task", "kind", "text" or
+   * "bboxes_labels", …}), or the reference's {"<TASK>": answer}, or a bare answer. */
+  if (result != NULL && JSON_NODE_HOLDS_OBJECT (result) &&
+      json_object_has_member (json_node_get_object (result), "kind"))
+    {
+      JsonObject *object = json_node_get_object (result);
+      const char *kind = string_member (object, "kind");
+
+      if (task == NULL || task[0] == '\0')
+        task = string_member (object, "task");
+      if (g_strcmp0 (kind, "text") == 0)
+        answer = json_object_get_member (object, "text");
+      else
+        answer = result;
+    }
+  else if (result != NULL && JSON_NODE_HOLDS_OBJECT (result))
+    {
+      JsonObject *object = json_node_get_object (result);
+
+      if (task != NULL && json_object_has_member (object, task))
+        answer = json_object_get_member (object, task);
+      else if (json_object_get_size (object) == 1)
+        {
+          g_autoptr (GList) members = json_object_get_members (object);
+          const char *key = members->data;
+
+          if (key[0] == '<')
+            {
+              answer = json_object_get_member (object, key);
+              if (task == NULL)
+                task = key;
+            }
+        }
+      if (answer == NULL)
+        answer = result;
+    }
+  else
+    answer = result;
+
+  if (answer != NULL)
+    {
+      ResultKind kind = kind_of_task (task);
+
+      if (JSON_NODE_HOLDS_VALUE (answer) && json_node_get_value_type (answer) == G_TYPE_STRING)
+        {
+          const char *s = json_node_get_string (answer);
+
+          switch (kind)
+            {
+            case KIND_OCR:
+            case KIND_OCR_BOXES:
+              append_text (ocr, s, "\n");
+              break;
+            case KIND_CATEGORY:
+              append_text (labels, s, "; ");
+              add_tag (text->tags, s, GALLERY_TAG_SOURCE_LABEL);
+              break;
+            case KIND_NONE:
+              break;
+            case KIND_CAPTION:
+            case KIND_LABELS:
+            case KIND_DENSE:
+            case KIND_GROUNDING:
+            default:
+              append_text (caption, s, "\n");
+              break;
+            }
+        }
+      else if (JSON_NODE_HOLDS_OBJECT (answer))
+        {
+          JsonObject *object = json_node_get_object (answer);
+
+          switch (kind)
+            {
+            case KIND_OCR_BOXES:
+            case KIND_OCR:
+              {
+                g_autoptr (GString) lines = g_string_new (NULL);
+
+                for (gsize k = 0; k < G_N_ELEMENTS (label_keys); k++)
+                  collect_labels (object, label_keys[k], lines, NULL, GALLERY_TAG_SOURCE_LABEL);
+                append_text (ocr, lines->str, "\n");
+              }
+              break;
+            case KIND_NONE:
+              break;
+            case KIND_GROUNDING:
+            case KIND_DENSE:
+            case KIND_LABELS:
+            case KIND_CAPTION:
+            case KIND_CATEGORY:
+            default:
+              for (gsize k = 0; k < G_N_ELEMENTS (label_keys); k++)
+                collect_labels (object, label_keys[k], kind == KIND_DENSE ? caption : labels,
+                                text->tags,
+                                kind == KIND_GROUNDING ? GALLERY_TAG_SOURCE_GROUNDING
+                                                       : GALLERY_TAG_SOURCE_LABEL);
+              break;
+            }
+        }
+    }
+
+  text->caption = g_string_free (g_steal_pointer (&caption), FALSE);
+  text->ocr = g_string_free (g_steal_pointer (&ocr), FALSE);
+  text->labels = g_string_free (g_steal_pointer (&labels), FALSE);
+  return text;
+}
+
+void
+gallery_result_text_free (GalleryResultText *text)
+{
+  if (text == NULL)
+    return;
+  g_free (text->caption);
+  g_free (text->ocr);
+  g_free (text->labels);
+  g_clear_pointer (&text->tags, g_ptr_array_unref);
+  g_free (text);
+}

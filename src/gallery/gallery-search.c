@@ -1,0 +1,264 @@
+/* gallery-search.c: full-text search of the gallery
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "gallery/gallery-search.h"
+#include "gallery/gallery-store-private.h"
+
+/* Words that carry no meaning in a search for photos; "receipt from the bakery" looks for
+ * "receipt" and "bakery". */
+static const char *const stop_words[] = {
+  "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it",
+  "of", "on", "or", "the", "this", "that", "to", "with",
+};
+
+static gboolean
+is_stop_word (const char *word)
+{
+  g_autofree char *lower = g_utf8_strdown (word, -1);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (stop_words); i++)
+    if (strcmp (lower, stop_words[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether the unicode61 tokenizer would find a token in the word: any letter or digit. */
+static gboolean
+has_token (const char *word)
+{
+  for (const char *p = word; *p != '\0'; p = g_utf8_next_char (p))
+    if (g_unichar_isalnum (g_utf8_get_char (p)))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+append_quoted (GString *out, const char *word)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = word; *p != '\0'; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (out, '"'); /* FTS5 escapes a quote inside a string by doubling it */
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+char *
+gallery_search_build_match (const char *text, gboolean prefix_last)
+{
+  g_autoptr (GPtrArray) words = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+  g_auto (GStrv) parts = NULL;
+  g_autofree char *valid = NULL;
+  GString *out;
+  gboolean trailing_space;
+
+  if (text == NULL)
+    return NULL;
+  valid = g_utf8_make_valid (text, -1);
+  g_strdelimit (valid, "\t\n\r\f\v", ' ');
+  parts = g_strsplit (valid, " ", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (has_token (parts[i]))
+      g_ptr_array_add (words, g_strdup (parts[i]));
+  if (words->len == 0)
+    return NULL;
+
+  for (guint i = 0; i < words->len; i++)
+    if (!is_stop_word (g_ptr_array_index (words, i)))
+      g_ptr_array_add (kept, g_ptr_array_index (words, i));
+  if (kept->len == 0)
+    for (guint i = 0; i < words->len; i++)
+      g_ptr_array_add (kept, g_ptr_array_index (words, i));
+  /* A stop word being typed ("th", "the") is still a prefix of the next real word. */
+  trailing_space = valid[0] != '\0' && valid[strlen (valid) - 1] == ' ';
+  if (prefix_last && !trailing_space &&
+      g_ptr_array_index (kept, kept->len - 1) != g_ptr_array_index (words, words->len - 1))
+    g_ptr_array_add (kept, g_ptr_array_index (words, words->len - 1));
+
+  out = g_string_new (NULL);
+  for (guint i = 0; i < kept->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ' ');
+      append_quoted (out, g_ptr_array_index (kept, i));
+    }
+  if (prefix_last && !trailing_space)
+    g_string_append_c (out, '*');
+  return g_string_free (out, FALSE);
+}
+
+void
+gallery_hit_free (GalleryHit *hit)
+{
+  if (hit == NULL)
+    return;
+  g_free (hit->hash);
+  g_free (hit->path);
+  g_free (hit->snippet);
+  g_free (hit->caption);
+  g_free (hit);
+}
+
+static const char sql_hit_details[] =
+  "SELECT hash,"
+  " (SELECT path FROM image_paths WHERE image_id = ?1 ORDER BY seen DESC, path LIMIT 1),"
+  " (SELECT text_caption FROM runs WHERE image_id = ?1 AND text_caption <> ''"
+  "  ORDER BY created DESC, id DESC LIMIT 1)"
+  " FROM images WHERE id = ?1";
+
+static gboolean
+fill_hit (GalleryStore *store, GalleryHit *hit, GError **error)
+{
+  sqlite3_stmt *stmt = gallery_store_prepare (store, sql_hit_details, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, hit->image_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      const char *path = (const char *) sqlite3_column_text (stmt, 1);
+      const char *caption = (const char *) sqlite3_column_text (stmt, 2);
+
+      hit->hash = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      hit->path = g_strdup (path != NULL ? path : "");
+      hit->caption = g_strdup (caption != NULL ? caption : "");
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      gallery_store_set_sqlite_error (store, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+bind_named_text (sqlite3_stmt *stmt, const char *name, const char *value)
+{
+  int index = sqlite3_bind_parameter_index (stmt, name);
+
+  if (index > 0)
+    gallery_store_bind_text (stmt, index, value);
+}
+
+static void
+bind_named_int (sqlite3_stmt *stmt, const char *name, gint64 value)
+{
+  int index = sqlite3_bind_parameter_index (stmt, name);
+
+  if (index > 0)
+    sqlite3_bind_int64 (stmt, index, value);
+}
+
+GPtrArray *
+gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **error)
+{
+  g_autoptr (GPtrArray) hits = g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_hit_free);
+  g_autofree char *match = NULL;
+  g_autofree char *tag = NULL;
+  g_autofree char *lo = NULL, *hi = NULL;
+  g_autoptr (GString) sql = g_string_new (NULL);
+  const char *id_column;
+  sqlite3_stmt *stmt = NULL;
+  sqlite3 *db;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  g_return_val_if_fail (query != NULL, NULL);
+
+  db = gallery_store_get_db (store);
+  match = gallery_search_build_match (query->text, query->prefix_last);
+  if (query->tag != NULL && (tag = gallery_tag_normalize (query->tag)) == NULL)
+    return g_steal_pointer (&hits); /* a blank tag matches nothing */
+
+  if (match != NULL)
+    {
+      id_column = "image_fts.rowid";
+      g_string_append (sql, "SELECT image_fts.rowid, image_fts.rank,"
+                            " snippet (image_fts, -1, :open, :close, '…', 12)"
+                            " FROM image_fts WHERE image_fts MATCH :match");
+    }
+  else
+    {
+      id_column = "i.id";
+      g_string_append (sql, "SELECT i.id, 0.0, '' FROM images i WHERE 1");
+    }
+  if (tag != NULL)
+    g_string_append_printf (sql, " AND %s IN (SELECT image_id FROM tags"
+                                 " WHERE name = :tag AND removed = 0)", id_column);
+  if (query->task != NULL || query->since != 0 || query->until != 0)
+    {
+      g_string_append_printf (sql, " AND EXISTS (SELECT 1 FROM runs r WHERE r.image_id = %s",
+                              id_column);
+      if (query->task != NULL)
+        g_string_append (sql, " AND r.task = :task");
+      if (query->since != 0)
+        g_string_append (sql, " AND r.created >= :since");
+      if (query->until != 0)
+        g_string_append (sql, " AND r.created < :until");
+      g_string_append (sql, ")");
+    }
+  if (query->folder != NULL)
+    {
+      gallery_store_folder_range (query->folder, &lo, &hi);
+      g_string_append_printf (sql, " AND EXISTS (SELECT 1 FROM image_paths p"
+                                   " WHERE p.image_id = %s AND p.path >= :lo AND p.path < :hi)",
+                              id_column);
+    }
+  if (match != NULL)
+    g_string_append (sql, " ORDER BY image_fts.rank");
+  else
+    g_string_append (sql, " ORDER BY i.added DESC, i.id DESC");
+  g_string_append (sql, " LIMIT :limit OFFSET :offset");
+
+  rc = sqlite3_prepare_v2 (db, sql->str, -1, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      gallery_store_set_sqlite_error (store, rc, error);
+      sqlite3_finalize (stmt);
+      return NULL;
+    }
+  bind_named_text (stmt, ":match", match);
+  bind_named_text (stmt, ":open", query->mark_open != NULL ? query->mark_open : "[");
+  bind_named_text (stmt, ":close", query->mark_close != NULL ? query->mark_close : "]");
+  bind_named_text (stmt, ":tag", tag);
+  bind_named_text (stmt, ":task", query->task);
+  bind_named_int (stmt, ":since", query->since);
+  bind_named_int (stmt, ":until", query->until);
+  bind_named_text (stmt, ":lo", lo);
+  bind_named_text (stmt, ":hi", hi);
+  bind_named_int (stmt, ":limit", query->limit > 0 ? query->limit : 50);
+  bind_named_int (stmt, ":offset", query->offset);
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      GalleryHit *hit = g_new0 (GalleryHit, 1);
+      const char *snippet = (const char *) sqlite3_column_text (stmt, 2);
+
+      hit->image_id = sqlite3_column_int64 (stmt, 0);
+      hit->score = sqlite3_column_double (stmt, 1);
+      hit->snippet = g_strdup (snippet != NULL ? snippet : "");
+      g_ptr_array_add (hits, hit);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      gallery_store_set_sqlite_error (store, rc, error);
+      return NULL;
+    }
+  for (guint i = 0; i < hits->len; i++)
+    if (!fill_hit (store, g_ptr_array_index (hits, i), error))
+      return NULL;
+  return g_steal_pointer (&hits);
+}

@@ -1,0 +1,520 @@
+/* gallery-tagger.c: batch tagging of a photo library
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gallery/gallery-tagger.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tasks                                                                                       */
+
+static const struct {
+  const char *name;
+  const char *token;
+  gboolean takes_input;
+} task_names[] = {
+  { "caption", "<CAPTION>", FALSE },
+  { "detailed-caption", "<DETAILED_CAPTION>", FALSE },
+  { "more-detailed-caption", "<MORE_DETAILED_CAPTION>", FALSE },
+  { "od", "<OD>", FALSE },
+  { "dense-caption", "<DENSE_REGION_CAPTION>", FALSE },
+  { "dense-region-caption", "<DENSE_REGION_CAPTION>", FALSE },
+  { "region-proposal", "<REGION_PROPOSAL>", FALSE },
+  { "ocr", "<OCR>", FALSE },
+  { "ocr-with-region", "<OCR_WITH_REGION>", FALSE },
+  { "grounding", "<CAPTION_TO_PHRASE_GROUNDING>", TRUE },
+  { "caption-to-phrase-grounding", "<CAPTION_TO_PHRASE_GROUNDING>", TRUE },
+  { "open-vocabulary-detection", "<OPEN_VOCABULARY_DETECTION>", TRUE },
+  { "referring-expression-segmentation", "<REFERRING_EXPRESSION_SEGMENTATION>", TRUE },
+  { "region-to-segmentation", "<REGION_TO_SEGMENTATION>", TRUE },
+  { "region-to-category", "<REGION_TO_CATEGORY>", TRUE },
+  { "region-to-description", "<REGION_TO_DESCRIPTION>", TRUE },
+  { "region-to-ocr", "<REGION_TO_OCR>", TRUE },
+};
+
+static const char *const default_tasks[] = { "<CAPTION>", "<OD>", "<OCR>", NULL };
+
+const char *
+gallery_tagger_task_token (const char *name)
+{
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (task_names); i++)
+    if (strcmp (name, task_names[i].token) == 0)
+      return task_names[i].token;
+  /* "OD", "Dense_Region_Caption", " ocr " */
+  key = g_ascii_strdown (name, -1);
+  g_strstrip (key);
+  g_strdelimit (key, "_ ", '-');
+  for (gsize i = 0; i < G_N_ELEMENTS (task_names); i++)
+    if (strcmp (key, task_names[i].name) == 0)
+      return task_names[i].token;
+  return NULL;
+}
+
+gboolean
+gallery_tagger_task_takes_input (const char *task)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (task_names); i++)
+    if (g_strcmp0 (task, task_names[i].token) == 0)
+      return task_names[i].takes_input;
+  return FALSE;
+}
+
+char **
+gallery_tagger_parse_tasks (const char *list, GError **error)
+{
+  g_auto (GStrv) names = NULL;
+  g_autoptr (GPtrArray) tokens = g_ptr_array_new_with_free_func (g_free);
+
+  g_return_val_if_fail (list != NULL, NULL);
+
+  names = g_strsplit (list, ",", -1);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      const char *token;
+      gboolean seen = FALSE;
+
+      if (g_strstrip (names[i])[0] == '\0')
+        continue;
+      token = gallery_tagger_task_token (names[i]);
+      if (token == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("“%s” is not a task. Use names such as caption, detailed-caption, od, "
+                         "dense-caption, ocr or ocr-with-region, separated by commas."),
+                       names[i]);
+          return NULL;
+        }
+      for (guint k = 0; k < tokens->len; k++)
+        seen = seen || strcmp (g_ptr_array_index (tokens, k), token) == 0;
+      if (!seen)
+        g_ptr_array_add (tokens, g_strdup (token));
+    }
+  if (tokens->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("No task was given. Name at least one, for example --tasks caption,od."));
+      return NULL;
+    }
+  g_ptr_array_add (tokens, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&tokens), FALSE);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Finding the images                                                                          */
+
+static const char *const image_extensions[] = {
+  "jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "tif", "tiff", "webp", "heic", "heif",
+  "avif", "jxl", "pnm", "ppm", "pgm", "pbm", "tga",
+};
+
+gboolean
+gallery_tagger_is_image (const char *path)
+{
+  const char *dot;
+  const char *slash;
+  guint8 head[512];
+  gsize n = 0;
+  FILE *f;
+  g_autofree char *type = NULL;
+  gboolean uncertain = FALSE;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  dot = strrchr (path, '.');
+  slash = strrchr (path, '/');
+  if (dot != NULL && (slash == NULL || dot > slash))
+    {
+      g_autofree char *ext = g_ascii_strdown (dot + 1, -1);
+
+      for (gsize i = 0; i < G_N_ELEMENTS (image_extensions); i++)
+        if (strcmp (ext, image_extensions[i]) == 0)
+          return TRUE;
+      /* Sidecars and other files we know are not photos: do not open them. */
+      if (strcmp (ext, "xmp") == 0 || strcmp (ext, "json") == 0 || strcmp (ext, "txt") == 0)
+        return FALSE;
+    }
+  /* No known extension: look at the first bytes. */
+  f = g_fopen (path, "rb");
+  if (f == NULL)
+    return FALSE;
+  n = fread (head, 1, sizeof head, f);
+  fclose (f);
+  if (n == 0)
+    return FALSE;
+  type = g_content_type_guess (NULL, head, n, &uncertain);
+  if (uncertain || type == NULL)
+    return FALSE;
+  {
+    g_autofree char *mime = g_content_type_get_mime_type (type);
+
+    return mime != NULL && g_str_has_prefix (mime, "image/") &&
+           strcmp (mime, "image/svg+xml") != 0;
+  }
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static gboolean
+walk_folder (GFile *folder, gboolean recursive, GPtrArray *out, GHashTable *seen,
+             GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GFileEnumerator) enumerator = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) folders = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) local_error = NULL;
+
+  enumerator = g_file_enumerate_children (folder,
+                                          G_FILE_ATTRIBUTE_STANDARD_NAME ","
+                                          G_FILE_ATTRIBUTE_STANDARD_TYPE ","
+                                          G_FILE_ATTRIBUTE_STANDARD_IS_HIDDEN,
+                                          G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable,
+                                          error);
+  if (enumerator == NULL)
+    return FALSE;
+  for (;;)
+    {
+      GFileInfo *info = NULL;
+      GFile *child = NULL;
+      g_autofree char *path = NULL;
+
+      if (!g_file_enumerator_iterate (enumerator, &info, &child, cancellable, &local_error))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (info == NULL)
+        break;
+      if (g_file_info_get_is_hidden (info))
+        continue;
+      path = g_file_get_path (child);
+      if (path == NULL)
+        continue;
+      switch (g_file_info_get_file_type (info))
+        {
+        case G_FILE_TYPE_DIRECTORY:
+          if (recursive)
+            g_ptr_array_add (folders, g_steal_pointer (&path));
+          break;
+        case G_FILE_TYPE_REGULAR:
+        case G_FILE_TYPE_SYMBOLIC_LINK: /* a link to a photo is a photo; to a folder: skipped */
+          if (g_file_test (path, G_FILE_TEST_IS_REGULAR) && gallery_tagger_is_image (path))
+            g_ptr_array_add (files, g_steal_pointer (&path));
+          break;
+        default:
+          break;
+        }
+    }
+  g_ptr_array_sort (files, compare_strings);
+  g_ptr_array_sort (folders, compare_strings);
+  for (guint i = 0; i < files->len; i++)
+    {
+      char *path = g_ptr_array_index (files, i);
+
+      if (g_hash_table_add (seen, g_strdup (path)))
+        g_ptr_array_add (out, g_strdup (path));
+    }
+  for (guint i = 0; i < folders->len; i++)
+    {
+      g_autoptr (GFile) sub = g_file_new_for_path (g_ptr_array_index (folders, i));
+
+      if (!walk_folder (sub, recursive, out, seen, cancellable, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+GPtrArray *
+gallery_tagger_collect (const char *const *paths, gboolean recursive, GCancellable *cancellable,
+                        GError **error)
+{
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  g_return_val_if_fail (paths != NULL, NULL);
+
+  for (guint i = 0; paths[i] != NULL; i++)
+    {
+      g_autofree char *path = g_canonicalize_filename (paths[i], NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        {
+          g_autoptr (GFile) folder = g_file_new_for_path (path);
+          g_autoptr (GError) local_error = NULL;
+
+          if (!walk_folder (folder, recursive, out, seen, cancellable, &local_error))
+            {
+              if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                g_propagate_error (error, g_steal_pointer (&local_error));
+              else
+                g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                             _("Could not list the folder “%s” (%s). Check that it is readable."),
+                             path, local_error->message);
+              return NULL;
+            }
+        }
+      else if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          if (gallery_tagger_is_image (path) && g_hash_table_add (seen, g_strdup (path)))
+            g_ptr_array_add (out, g_steal_pointer (&path));
+        }
+      else
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       _("“%s” does not exist or is not a file or folder. Check the path."),
+                       paths[i]);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&out);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Running                                                                                     */
+
+void
+gallery_tagger_summary_clear (GalleryTaggerSummary *summary)
+{
+  if (summary == NULL)
+    return;
+  g_clear_pointer (&summary->failures, g_ptr_array_unref);
+  memset (summary, 0, sizeof *summary);
+}
+
+static void
+format_duration (GString *out, double seconds)
+{
+  long s = lround (seconds);
+
+  if (s < 60)
+    g_string_append_printf (out, "%lds", s);
+  else if (s < 3600)
+    g_string_append_printf (out, "%ldm%02lds", s / 60, s % 60);
+  else
+    g_string_append_printf (out, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+}
+
+char *
+gallery_tagger_format_progress (const GalleryTaggerProgress *progress)
+{
+  GString *out;
+
+  g_return_val_if_fail (progress != NULL, NULL);
+
+  out = g_string_new (NULL);
+  g_string_append_printf (out, "%u/%u", progress->done, progress->total);
+  if (progress->images_per_second > 0)
+    g_string_append_printf (out, "  %.1f img/s", progress->images_per_second);
+  if (progress->seconds_left >= 0 && progress->done < progress->total)
+    {
+      g_string_append (out, "  ");
+      format_duration (out, progress->seconds_left);
+      g_string_append (out, _(" left"));
+    }
+  return g_string_free (out, FALSE);
+}
+
+typedef struct {
+  const GalleryTaggerOptions *options;
+  GalleryTaggerSummary *summary;
+  gint64 start_us;
+  double busy_seconds;  /* time spent on processed (not skipped) images */
+} Batch;
+
+static void
+report (Batch *batch, const char *path)
+{
+  GalleryTaggerProgress progress = { 0 };
+  GalleryTaggerSummary *s = batch->summary;
+  guint left;
+
+  if (batch->options->progress_func == NULL)
+    return;
+  progress.done = s->processed + s->skipped + s->failed;
+  progress.total = s->total;
+  progress.processed = s->processed;
+  progress.skipped = s->skipped;
+  progress.failed = s->failed;
+  progress.current_path = path;
+  progress.seconds_left = -1;
+  left = s->total - progress.done;
+  if (s->processed > 0 && batch->busy_seconds > 0)
+    {
+      progress.images_per_second = s->processed / batch->busy_seconds;
+      progress.seconds_left = left / progress.images_per_second;
+    }
+  else if (left == 0)
+    progress.seconds_left = 0;
+  batch->options->progress_func (&progress, batch->options->progress_data);
+}
+
+static void
+add_failure (Batch *batch, const char *path, const char *message)
+{
+  batch->summary->failed++;
+  g_ptr_array_add (batch->summary->failures, g_strdup_printf ("%s: %s", path, message));
+}
+
+/* Processes one image. Returns FALSE only for errors that stop the batch (store errors,
+ * cancellation); problems of the image itself are recorded as failures. */
+static gboolean
+tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *cancellable,
+         GError **error)
+{
+  const GalleryTaggerOptions *options = batch->options;
+  const char *const *tasks = options->tasks != NULL ? options->tasks : default_tasks;
+  g_autoptr (GError) local_error = NULL;
+  gboolean ran = FALSE;
+  gint64 start = g_get_monotonic_time ();
+  gint64 image_id;
+
+  image_id = gallery_store_add_image (store, path, cancellable, &local_error);
+  if (image_id == 0)
+    {
+      /* The photo could not be read: that photo fails, the batch goes on. Errors of the
+       * database itself stop it. */
+      if (local_error->domain == GALLERY_STORE_ERROR ||
+          g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      add_failure (batch, path, local_error->message);
+      return TRUE;
+    }
+
+  for (guint t = 0; tasks[t] != NULL; t++)
+    {
+      g_autoptr (GalleryRun) key = gallery_run_new ();
+      g_autoptr (GalleryRun) run = NULL;
+      const char *input = gallery_tagger_task_takes_input (tasks[t]) ? options->text_input : NULL;
+      gboolean found = FALSE;
+
+      key->task = g_strdup (tasks[t]);
+      key->text_input = g_strdup (input != NULL ? input : "");
+      key->model_name = g_strdup (options->model_name != NULL ? options->model_name : "");
+      key->weights_hash = g_strdup (options->weights_hash != NULL ? options->weights_hash : "");
+      key->num_beams = options->num_beams;
+      key->max_new_tokens = options->max_new_tokens;
+      if (!options->redo && !gallery_store_has_run (store, image_id, key, &found, error))
+        return FALSE;
+      if (found)
+        continue;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      run = options->run_func (path, tasks[t], input, options->run_data, cancellable,
+                               &local_error);
+      if (run == NULL)
+        {
+          if (local_error == NULL)
+            g_set_error (&local_error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                         _("The model returned no result."));
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          add_failure (batch, path, local_error->message);
+          batch->busy_seconds += (g_get_monotonic_time () - start) / 1e6;
+          return TRUE;
+        }
+      /* What was asked is the key, whatever the runner wrote there. */
+      g_free (run->task);
+      run->task = g_strdup (key->task);
+      g_free (run->text_input);
+      run->text_input = g_strdup (key->text_input);
+      g_free (run->model_name);
+      run->model_name = g_strdup (key->model_name);
+      g_free (run->weights_hash);
+      run->weights_hash = g_strdup (key->weights_hash);
+      run->num_beams = key->num_beams;
+      run->max_new_tokens = key->max_new_tokens;
+      if (gallery_store_add_run (store, image_id, run, error) == 0)
+        return FALSE;
+      batch->summary->runs_added++;
+      ran = TRUE;
+    }
+  if (ran)
+    {
+      batch->summary->processed++;
+      batch->busy_seconds += (g_get_monotonic_time () - start) / 1e6;
+    }
+  else
+    batch->summary->skipped++;
+  return TRUE;
+}
+
+gboolean
+gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
+                    const char *const *paths, GalleryTaggerSummary *summary,
+                    GCancellable *cancellable, GError **error)
+{
+  GalleryTaggerSummary local_summary = { 0 };
+  g_autoptr (GPtrArray) files = NULL;
+  Batch batch = { 0 };
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  g_return_val_if_fail (options != NULL && options->run_func != NULL, FALSE);
+  g_return_val_if_fail (paths != NULL, FALSE);
+
+  if (summary == NULL)
+    summary = &local_summary;
+  memset (summary, 0, sizeof *summary);
+  summary->failures = g_ptr_array_new_with_free_func (g_free);
+  batch.options = options;
+  batch.summary = summary;
+  batch.start_us = g_get_monotonic_time ();
+
+  if (options->tasks != NULL)
+    for (guint t = 0; options->tasks[t] != NULL; t++)
+      if (gallery_tagger_task_takes_input (options->tasks[t]) &&
+          (options->text_input == NULL || options->text_input[0] == '\0'))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("The task %s needs a text or region input. Give one, or leave that "
+                         "task out."),
+                       options->tasks[t]);
+          gallery_tagger_summary_clear (&local_summary);
+          return FALSE;
+        }
+
+  files = gallery_tagger_collect (paths, options->recursive, cancellable, error);
+  if (files == NULL)
+    {
+      summary->cancelled = g_cancellable_is_cancelled (cancellable);
+      gallery_tagger_summary_clear (&local_summary);
+      return FALSE;
+    }
+  summary->total = files->len;
+  report (&batch, NULL);
+
+  for (guint i = 0; i < files->len && ok; i++)
+    {
+      const char *path = g_ptr_array_index (files, i);
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        ok = FALSE;
+      else if ((ok = tag_one (&batch, store, path, cancellable, error)))
+        report (&batch, path);
+    }
+  summary->seconds = (g_get_monotonic_time () - batch.start_us) / 1e6;
+  summary->cancelled = g_cancellable_is_cancelled (cancellable);
+  gallery_tagger_summary_clear (&local_summary);
+  return ok;
+}

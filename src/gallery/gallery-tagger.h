@@ -1,0 +1,91 @@
+/* gallery-tagger.h: batch tagging of a photo library (walk, skip what is done, run, store)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "gallery/gallery-run.h"
+#include "gallery/gallery-store.h"
+
+G_BEGIN_DECLS
+
+/* Runs one task on one image and returns what came back: raw_text, token_ids, result,
+ * timings (and image_width/image_height when known). The tagger fills in the task, input,
+ * model and settings. NULL with error set when the image could not be processed (a
+ * G_IO_ERROR_CANCELLED error stops the batch; any other error skips that image). Keeps the
+ * store independent of the model code. */
+typedef GalleryRun *(*GalleryRunFunc) (const char *image_path, const char *task,
+                                       const char *text_input, gpointer user_data,
+                                       GCancellable *cancellable, GError **error);
+
+typedef struct {
+  guint done;                /* images finished: processed + skipped + failed */
+  guint total;               /* images in the batch */
+  guint processed;           /* images run through the model */
+  guint skipped;             /* images already done with the same model and settings */
+  guint failed;              /* images that could not be processed */
+  double images_per_second;  /* processing rate (skips excluded), 0 until known */
+  double seconds_left;       /* estimate, < 0 until known */
+  const char *current_path;  /* the image just finished, NULL at the start */
+} GalleryTaggerProgress;
+
+typedef void (*GalleryTaggerProgressFunc) (const GalleryTaggerProgress *progress,
+                                           gpointer user_data);
+
+typedef struct {
+  const char *model_name;          /* stored with every run, part of the "done" key */
+  const char *weights_hash;
+  int num_beams;
+  int max_new_tokens;
+  const char *const *tasks;        /* task tokens, NULL-terminated; NULL = caption, od, ocr */
+  const char *text_input;          /* input of tasks that take one, NULL = none */
+  gboolean recursive;              /* descend into sub-folders */
+  gboolean redo;                   /* run again even what is done */
+  GalleryRunFunc run_func;
+  gpointer run_data;
+  GalleryTaggerProgressFunc progress_func; /* called after each image, may be NULL */
+  gpointer progress_data;
+} GalleryTaggerOptions;
+
+typedef struct {
+  guint total;
+  guint processed;
+  guint skipped;
+  guint failed;
+  guint runs_added;
+  double seconds;
+  gboolean cancelled;
+  GPtrArray *failures;       /* "path: message" strings */
+} GalleryTaggerSummary;
+
+/* The image files among paths (files, and folders walked in name order; hidden entries
+ * skipped; recursive descends into sub-folders without following links to folders).
+ * Absolute paths, duplicates removed. An argument that does not exist is an error. */
+GPtrArray *gallery_tagger_collect (const char *const *paths, gboolean recursive,
+                                   GCancellable *cancellable, GError **error);
+/* Whether a file is an image we can tag (by extension, else by its first bytes). */
+gboolean   gallery_tagger_is_image (const char *path);
+
+/* Tags the images among paths: for each image, each task not yet done with the same model,
+ * weights and settings goes through options->run_func and is stored in its own transaction
+ * (so a crash loses at most the run in progress). The cancellable is checked between runs;
+ * on cancellation it returns FALSE with G_IO_ERROR_CANCELLED and summary->cancelled set,
+ * and a later call resumes where it stopped. A store error (full disk, …) stops the batch.
+ * summary (may be NULL) is filled in either way; clear it with gallery_tagger_summary_clear. */
+gboolean gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
+                             const char *const *paths, GalleryTaggerSummary *summary,
+                             GCancellable *cancellable, GError **error);
+void     gallery_tagger_summary_clear (GalleryTaggerSummary *summary);
+
+/* "132/1020  3.4 img/s  4m20s left" */
+char       *gallery_tagger_format_progress (const GalleryTaggerProgress *progress);
+/* "caption,od,ocr" (names or task tokens) → task tokens; error on an unknown name. */
+char      **gallery_tagger_parse_tasks (const char *list, GError **error);
+/* "caption" → "<CAPTION>", "<OD>" → "<OD>", NULL when unknown. */
+const char *gallery_tagger_task_token (const char *name);
+/* Whether a task token takes a text or region input. */
+gboolean    gallery_tagger_task_takes_input (const char *task);
+
+G_END_DECLS
