@@ -12,4 +12,5 @@ CLI_COMMAND ("download", N_("Download a model from the Hugging Face hub"), cli_d
 CLI_COMMAND ("models", N_("List the models and where they are installed"), cli_models_main)
 CLI_COMMAND ("parse", N_("Post-process generated text into a result (JSON)"), cli_parse_main)
 CLI_COMMAND ("preprocess", N_("Print the model input of a picture (sizes and SHA-256)"), cli_preprocess_main)
+CLI_COMMAND ("run", N_("Run a task on pictures and print the results"), cli_run_main)
 CLI_COMMAND ("tokenize", N_("Print the prompt of a task and its token ids (JSON)"), cli_tokenize_main)
