@@ -568,10 +568,14 @@ check_unexpected (const FlorenceConfig *c, FlorenceRawTensor *t, GError **error)
   const char *what = NULL;
   gint64 n;
 
-  if (g_str_has_prefix (name, "model.vision_tower.") || g_str_has_prefix (name, "model.language_model."))
+  /* Both namings: "model.vision_tower.X" → "vision_tower.X"; the BART stacks
+   * ("language_model.model.X", native "model.language_model.X") → "X". */
+  if (g_str_has_prefix (name, "model.vision_tower."))
     name += strlen ("model.");
   else if (g_str_has_prefix (name, "language_model.model."))
-    name += strlen ("language_model.");
+    name += strlen ("language_model.model.");
+  else if (g_str_has_prefix (name, "model.language_model."))
+    name += strlen ("model.language_model.");
 
   if ((n = index_after (name, "vision_tower.convs.")) >= 4)
     what = "vision_tower.convs";
@@ -580,12 +584,12 @@ check_unexpected (const FlorenceConfig *c, FlorenceRawTensor *t, GError **error)
       g_autofree char *stage_prefix = g_strdup_printf ("vision_tower.blocks.%" G_GINT64_FORMAT ".", n);
 
       if (n >= 4 || index_after (name, stage_prefix) >= c->depths[n])
-        what = "vision_tower.blocks";
+        what = "vision_tower.depths";
     }
-  else if (index_after (name, "language_model.encoder.layers.") >= c->encoder_layers)
-    what = "encoder_layers";
-  else if (index_after (name, "language_model.decoder.layers.") >= c->decoder_layers)
-    what = "decoder_layers";
+  else if (index_after (name, "encoder.layers.") >= c->encoder_layers)
+    what = "text_config.encoder_layers";
+  else if (index_after (name, "decoder.layers.") >= c->decoder_layers)
+    what = "text_config.decoder_layers";
 
   if (what != NULL)
     {
