@@ -8,7 +8,8 @@
 // Rows are addressed by element offsets and strides so that q, k and v can be column
 // slices of fused projections, and a KV cache of cap rows per beam is addressed with
 // k_bstride = v_bstride = cap · row width (0: keys shared by all beams, cross-attention).
-// One invocation = one (query, head, batch); online softmax over the keys.
+// One invocation = one (query, head, batch); online softmax over the keys. The head
+// dimension must be a multiple of 4.
 #version 450
 
 #define MAX_HD 64
@@ -49,14 +50,18 @@ main ()
   uint b = gl_WorkGroupID.z;
   if (i >= p.n_q)
     return;
+  // vec4 steps: lavapipe stops a shader after 65 535 loop iterations in total, so the
+  // per-key work must be few iterations (1 + hd/2 per key here)
+  uint hd4 = p.hd / 4u;
   uint hoff = head * p.hd;
-  float q[MAX_HD];
-  float o[MAX_HD];
+  vec4 q[MAX_HD / 4];
+  vec4 o[MAX_HD / 4];
   uint qbase = p.q_off + b * p.q_bstride + i * p.q_stride + hoff;
-  for (uint e = 0u; e < p.hd; e++)
+  for (uint e = 0u; e < hd4; e++)
     {
-      q[e] = qs[qbase + e] * p.scale;
-      o[e] = 0.0;
+      uint a = qbase + 4u * e;
+      q[e] = vec4 (qs[a], qs[a + 1u], qs[a + 2u], qs[a + 3u]) * p.scale;
+      o[e] = vec4 (0.0);
     }
   uint n = p.causal != 0u ? min (p.n_kv, i + p.n_kv - p.n_q + 1u) : p.n_kv;
   uint kb = p.k_off + b * p.k_bstride + hoff;
@@ -65,19 +70,34 @@ main ()
   float s = 0.0;
   for (uint j = 0u; j < n; j++)
     {
+      uint ka = kb + j * p.k_stride;
       float d = 0.0;
-      for (uint e = 0u; e < p.hd; e++)
-        d += q[e] * ks[kb + j * p.k_stride + e];
+      for (uint e = 0u; e < hd4; e++)
+        {
+          uint a = ka + 4u * e;
+          d += dot (q[e], vec4 (ks[a], ks[a + 1u], ks[a + 2u], ks[a + 3u]));
+        }
       float mn = max (m, d);
       float corr = exp (m - mn);
       float pj = exp (d - mn);
       s = s * corr + pj;
       m = mn;
-      for (uint e = 0u; e < p.hd; e++)
-        o[e] = o[e] * corr + pj * vs[vb + j * p.v_stride + e];
+      uint va = vb + j * p.v_stride;
+      for (uint e = 0u; e < hd4; e++)
+        {
+          uint a = va + 4u * e;
+          o[e] = o[e] * corr + pj * vec4 (vs[a], vs[a + 1u], vs[a + 2u], vs[a + 3u]);
+        }
     }
   float inv = s > 0.0 ? 1.0 / s : 0.0;
   uint obase = p.o_off + b * p.o_bstride + i * p.o_stride + hoff;
-  for (uint e = 0u; e < p.hd; e++)
-    os[obase + e] = o[e] * inv;
+  for (uint e = 0u; e < hd4; e++)
+    {
+      uint a = obase + 4u * e;
+      vec4 r = o[e] * inv;
+      os[a] = r.x;
+      os[a + 1u] = r.y;
+      os[a + 2u] = r.z;
+      os[a + 3u] = r.w;
+    }
 }

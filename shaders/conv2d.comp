@@ -45,9 +45,14 @@ main ()
       uint co = (idx % blocks) * 4u;
       uint oy = pix / p.wo, ox = pix % p.wo;
       uint nco = min (4u, p.cout - co);
-      vec4 acc = vec4 (0.0);
-      for (uint j = 0u; j < nco; j++)
-        acc[j] = OPS_LOAD (bias, f16, co + j);
+      // the 4 weight rows, clamped to the last channel (no inner loop: lavapipe limits the
+      // loop iterations of an invocation)
+      uint wstep = p.cin * kk;
+      uvec4 ch = uvec4 (co, min (co + 1u, p.cout - 1u), min (co + 2u, p.cout - 1u),
+                        min (co + 3u, p.cout - 1u));
+      uvec4 wrow = ch * wstep;
+      vec4 acc = vec4 (OPS_LOAD (bias, f16, ch.x), OPS_LOAD (bias, f16, ch.y),
+                       OPS_LOAD (bias, f16, ch.z), OPS_LOAD (bias, f16, ch.w));
       int y0 = int (oy * p.stride) - int (p.pad);
       int x0 = int (ox * p.stride) - int (p.pad);
       for (uint ky = 0u; ky < p.k; ky++)
@@ -65,10 +70,9 @@ main ()
                 {
                   float v = tokens ? src[(uint (iy) * p.w + uint (ix)) * p.cin + ci]
                                    : src[(ci * p.h + uint (iy)) * p.w + uint (ix)];
-                  uint wi = (co * p.cin + ci) * kk + tap;
-                  uint wstep = p.cin * kk;
-                  for (uint j = 0u; j < nco; j++)
-                    acc[j] += v * OPS_LOAD (w, f16, wi + j * wstep);
+                  uint wi = ci * kk + tap;
+                  acc += v * vec4 (OPS_LOAD (w, f16, wrow.x + wi), OPS_LOAD (w, f16, wrow.y + wi),
+                                   OPS_LOAD (w, f16, wrow.z + wi), OPS_LOAD (w, f16, wrow.w + wi));
                 }
             }
         }

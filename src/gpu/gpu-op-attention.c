@@ -38,7 +38,8 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
   if (!gpu_op_util_check_size (recorder, op, "qkv", qkv, n * 3 * c * 4)
       || !gpu_op_util_check_size (recorder, op, "qkv_bias", qkv_bias,
                                   (guint64) 3 * c * (bias_f16 ? 2 : 4))
-      || !gpu_op_util_check_size (recorder, op, "out", out, n * c * 4))
+      || !gpu_op_util_check_size (recorder, op, "out", out, n * c * 4)
+      || !gpu_op_util_check_loops (recorder, op, wsq * (1 + 2 * (guint64) (c / heads)) + 64))
     return;
   guint hd = c / heads;
   struct
@@ -52,14 +53,16 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
 }
 
 /* Tokens per split of the Gram reduction: enough splits to fill the device, chunks long
- * enough that the partial matrices stay small. */
+ * enough that the partial matrices stay small, and short enough that an invocation loops
+ * (chunk · (gw + 1) iterations) within lavapipe's limit (gpu_op_util_check_loops). */
 static guint
-channel_chunk (GpuDevice *device, guint n)
+channel_chunk (GpuDevice *device, guint n, guint gw)
 {
   const GpuDeviceLimits *limits = gpu_device_get_limits (device);
   guint target_splits = limits->is_cpu ? 16 : 128;
   guint chunk = (n + target_splits - 1) / target_splits;
-  return MAX (chunk, 64);
+  guint max_chunk = 32768 / (gw + 1);
+  return CLAMP (chunk, MIN (64, max_chunk), max_chunk);
 }
 
 guint64
@@ -68,9 +71,9 @@ gpu_op_attention_channel_scratch_size (GpuDevice *device, guint n, guint c, guin
   g_return_val_if_fail (device != NULL, 0);
   if (groups == 0 || n == 0)
     return 0;
-  guint chunk = channel_chunk (device, n);
-  guint64 splits = (n + chunk - 1) / chunk;
   guint64 gw = c / groups;
+  guint chunk = channel_chunk (device, n, (guint) gw);
+  guint64 splits = (n + chunk - 1) / chunk;
   return (splits + 1) * groups * gw * gw * 4;
 }
 
@@ -96,13 +99,14 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
     }
   device = gpu_recorder_get_device (recorder);
   guint gw = c / groups;
-  guint chunk = channel_chunk (device, n);
+  guint chunk = channel_chunk (device, n, gw);
   guint splits = (n + chunk - 1) / chunk;
   guint64 part_bytes = (guint64) splits * groups * gw * gw * 4;
   if (!gpu_op_util_check_size (recorder, op, "qkv", qkv, (guint64) n * 3 * c * 4)
       || !gpu_op_util_check_size (recorder, op, "scratch", scratch,
                                   gpu_op_attention_channel_scratch_size (device, n, c, groups))
-      || !gpu_op_util_check_size (recorder, op, "out", out, (guint64) n * c * 4))
+      || !gpu_op_util_check_size (recorder, op, "out", out, (guint64) n * c * 4)
+      || !gpu_op_util_check_loops (recorder, op, (guint64) splits * gw + 3 * (guint64) gw))
     return;
 
   /* the scratch buffer: partial Gram matrices, then A (bound as a range: storage offset
@@ -181,13 +185,15 @@ gpu_op_attention (GpuRecorder *recorder, const GpuAttention *a)
   if (a->batch == 0 || a->n_q == 0)
     return;
   if (a->n_kv == 0 || a->heads == 0 || a->head_dim == 0
-      || a->head_dim > GPU_OP_ATTENTION_MAX_HEAD_DIM || a->batch > 65535 || a->heads > 65535
-      || (a->causal && a->n_kv < a->n_q))
+      || a->head_dim > GPU_OP_ATTENTION_MAX_HEAD_DIM || a->head_dim % 4 != 0
+      || a->batch > 65535 || a->heads > 65535 || (a->causal && a->n_kv < a->n_q))
     {
-      gpu_op_util_fail (recorder, op, "no keys, a head dimension above 64, or fewer keys than "
-                                      "causal queries");
+      gpu_op_util_fail (recorder, op, "no keys, a head dimension that is not a multiple of 4 "
+                                      "up to 64, or fewer keys than causal queries");
       return;
     }
+  if (!gpu_op_util_check_loops (recorder, op, (guint64) a->n_kv * (1 + a->head_dim / 2) + a->head_dim))
+    return;
   guint width = a->heads * a->head_dim;
   if (!check_rows (recorder, "q", &a->q, a->batch, a->n_q, width)
       || !check_rows (recorder, "k", &a->k, a->batch, a->n_kv, width)

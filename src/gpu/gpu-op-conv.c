@@ -46,7 +46,8 @@ gpu_op_conv2d (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint 
   if (!check_conv (recorder, op, in, cin, h, w, k, stride, pad, cout, out, &ho, &wo)
       || !gpu_op_util_check_size (recorder, op, "weight", weight,
                                   (guint64) cout * cin * k * k * es)
-      || !gpu_op_util_check_size (recorder, op, "bias", bias, cout * es))
+      || !gpu_op_util_check_size (recorder, op, "bias", bias, cout * es)
+      || !gpu_op_util_check_loops (recorder, op, (guint64) k * (1 + k * (1 + (guint64) cin)) + 8))
     return;
   struct
   {

@@ -96,7 +96,8 @@ gpu_op_mean_rows (GpuRecorder *recorder, GpuBuffer *in, guint64 in_offset, guint
       return;
     }
   if (!gpu_op_util_check_size (recorder, op, "in", in, end * 4)
-      || !gpu_op_util_check_size (recorder, op, "out", out, (out_offset + d) * 4))
+      || !gpu_op_util_check_size (recorder, op, "out", out, (out_offset + d) * 4)
+      || !gpu_op_util_check_loops (recorder, op, n))
     return;
   struct
   {

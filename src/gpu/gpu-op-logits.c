@@ -74,7 +74,8 @@ gpu_op_logits_topk (GpuRecorder *recorder, GpuBuffer *logits, guint64 offset, gu
                                   gpu_op_logits_topk_ctl_size (rows, (guint) n_bans))
       || !gpu_op_util_check_size (recorder, op, "scratch", scratch,
                                   gpu_op_logits_topk_scratch_size (device, rows, k))
-      || !gpu_op_util_check_size (recorder, op, "out", out, gpu_op_logits_topk_out_size (rows, k)))
+      || !gpu_op_util_check_size (recorder, op, "out", out, gpu_op_logits_topk_out_size (rows, k))
+      || !gpu_op_util_check_loops (recorder, op, 2 * (((guint64) n + chunks - 1) / chunks) + k * k))
     return;
 
   /* forced[rows], ban_off[rows + 1], ids */

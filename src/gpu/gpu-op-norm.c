@@ -26,7 +26,8 @@ gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer
       || (res && !gpu_op_util_check_size (recorder, op, "res", res, n))
       || !gpu_op_util_check_size (recorder, op, "weight", weight, wb)
       || !gpu_op_util_check_size (recorder, op, "bias", bias, wb)
-      || !gpu_op_util_check_size (recorder, op, "y", y, n))
+      || !gpu_op_util_check_size (recorder, op, "y", y, n)
+      || !gpu_op_util_check_loops (recorder, op, 3 * (guint64) c + 1))
     return;
 
   struct
@@ -48,7 +49,8 @@ gpu_op_softmax (GpuRecorder *recorder, GpuBuffer *x, guint rows, guint n, GpuBuf
   if (rows == 0 || n == 0)
     return;
   if (!gpu_op_util_check_size (recorder, "softmax", "x", x, bytes)
-      || !gpu_op_util_check_size (recorder, "softmax", "y", y, bytes))
+      || !gpu_op_util_check_size (recorder, "softmax", "y", y, bytes)
+      || !gpu_op_util_check_loops (recorder, "softmax", 3 * (guint64) n + 1))
     return;
 
   struct

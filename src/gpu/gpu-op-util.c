@@ -67,3 +67,20 @@ gpu_op_util_check_size (GpuRecorder *recorder, const char *op, const char *name,
                           name, buffer ? gpu_buffer_get_size (buffer) : 0, bytes);
   return gpu_op_util_fail (recorder, op, what);
 }
+
+gboolean
+gpu_op_util_check_loops (GpuRecorder *recorder, const char *op, guint64 iterations)
+{
+  const GpuDeviceLimits *limits = gpu_device_get_limits (gpu_recorder_get_device (recorder));
+
+  if (!limits->is_cpu || iterations <= GPU_OP_UTIL_MAX_LOOP)
+    return TRUE;
+  gpu_recorder_take_error (recorder,
+                           g_error_new (GPU_ERROR, GPU_ERROR_UNSUPPORTED,
+                                        /* Translators: %s is an op name */
+                                        _("The GPU operation “%s” is too large for a software "
+                                          "Vulkan device, which stops long shader loops. Use a "
+                                          "smaller input or a hardware GPU."),
+                                        op));
+  return FALSE;
+}

@@ -23,6 +23,13 @@ void gpu_op_util_dispatch (GpuRecorder *recorder, const char *shader, const char
 gboolean gpu_op_util_check_size (GpuRecorder *recorder, const char *op, const char *name,
                                  GpuBuffer *buffer, guint64 bytes);
 
+/* Mesa's lavapipe (llvmpipe) ends a shader invocation after 65 535 loop iterations in total,
+ * all loops together (LP_MAX_TGSI_LOOP_ITERATIONS), silently leaving wrong results. Ops
+ * whose invocations loop over a size estimate their iteration count: on CPU devices above
+ * GPU_OP_UTIL_MAX_LOOP this records GPU_ERROR_UNSUPPORTED and returns FALSE. */
+#define GPU_OP_UTIL_MAX_LOOP 65000
+gboolean gpu_op_util_check_loops (GpuRecorder *recorder, const char *op, guint64 iterations);
+
 /* Records GPU_ERROR_INVALID_ARGUMENT with a message for @op and returns FALSE. */
 gboolean gpu_op_util_fail (GpuRecorder *recorder, const char *op, const char *what);
 
