@@ -1,0 +1,284 @@
+/* test-op-attention.c: window, channel and multi-head attention, KV-cache reorder, against
+ * the C reference
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Tolerances: outputs are convex combinations of values in [−1, 1]. The GPU computes
+ * scores as fp32 dot products (hd ≤ 64 terms) and an online fp32 softmax; the reference
+ * works in double. A score error δ moves a weight by ~δ relative, so with |scores| ≲ 10
+ * and ~1e-6 relative score error the outputs are within a few 1e-6: we allow atol 2e-5 +
+ * rtol 1e-4. Channel attention reduces over all N tokens in fp32 (split into chunks,
+ * summed pairwise-ish); for N = 9 216 the Gram entries carry ~1e-6 relative error, the same
+ * tolerance holds. The cache reorder is a copy and must be exact.
+ */
+#include "config.h"
+
+#include <math.h>
+
+#include "gpu/gpu-op-attention.h"
+#include "gpu-reference.h"
+#include "test-op-common.h"
+
+#define ATOL 2e-5
+#define RTOL 1e-4
+
+static void
+run_window (guint h, guint w, guint c, guint heads, guint ws, gboolean f16, guint32 seed)
+{
+  gsize n = (gsize) h * w;
+  g_autofree float *qkv = test_op_random (n * 3 * c, seed, -1, 1);
+  g_autofree float *bias = test_op_random (3 * c, seed + 1, -1, 1);
+  g_autofree float *want = g_new (float, n * c);
+  g_autoptr (GpuBuffer) bqkv = test_op_upload (qkv, n * 3 * c);
+  g_autoptr (GpuBuffer) bbias = f16 ? test_op_upload_f16 (bias, 3 * c) : test_op_upload (bias, 3 * c);
+  g_autoptr (GpuBuffer) bout = test_op_buffer (n * c);
+  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autofree char *what = g_strdup_printf ("window attention %ux%u c%u heads %u window %u%s", h,
+                                           w, c, heads, ws, f16 ? " f16 bias" : "");
+
+  test_op_lap ();
+  gpu_op_attention_window (rec, bqkv, bbias, f16, h, w, c, heads, ws, bout);
+  test_op_submit (rec);
+  g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
+  g_autofree float *got = test_op_download (bout, n * c);
+  gpu_reference_window_attention (qkv, bias, h, w, c, heads, ws, want);
+  test_op_assert_close (what, got, want, n * c, ATOL, RTOL);
+}
+
+static void
+test_window_small (void)
+{
+  /* tiny models: 24/12/6/3 grids, head dim 16, window 12 (6 and 3 are padded to 12) */
+  run_window (24, 24, 16, 1, 12, FALSE, 1);
+  run_window (12, 12, 32, 2, 12, TRUE, 2);
+  run_window (6, 6, 48, 3, 12, FALSE, 3);
+  run_window (3, 3, 64, 4, 12, TRUE, 4);
+  /* odd shapes: padding on one side only, small windows, head dim 64 */
+  run_window (13, 7, 16, 1, 4, FALSE, 5);
+  run_window (5, 11, 128, 2, 3, FALSE, 6);
+}
+
+static void
+test_window_padding_matters (void)
+{
+  /* The padded keys carry the qkv bias: a kernel that masked them or used zeros would
+   * differ. Check that the bias changes the result of a padded grid. */
+  guint h = 5, w = 5, c = 16, ws = 4;
+  gsize n = (gsize) h * w;
+  g_autofree float *qkv = test_op_random (n * 3 * c, 50, -1, 1);
+  g_autofree float *bias = test_op_random (3 * c, 51, -3, 3);
+  g_autofree float *zeros = g_new0 (float, 3 * c);
+  g_autoptr (GpuBuffer) bqkv = test_op_upload (qkv, n * 3 * c);
+  g_autoptr (GpuBuffer) bbias = test_op_upload (bias, 3 * c);
+  g_autoptr (GpuBuffer) bzero = test_op_upload (zeros, 3 * c);
+  g_autoptr (GpuBuffer) o1 = test_op_buffer (n * c);
+  g_autoptr (GpuBuffer) o2 = test_op_buffer (n * c);
+  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+
+  gpu_op_attention_window (rec, bqkv, bbias, FALSE, h, w, c, 1, ws, o1);
+  gpu_op_attention_window (rec, bqkv, bzero, FALSE, h, w, c, 1, ws, o2);
+  test_op_submit (rec);
+  g_autofree float *a = test_op_download (o1, n * c);
+  g_autofree float *b = test_op_download (o2, n * c);
+  double diff = 0;
+  for (gsize i = 0; i < n * c; i++)
+    diff = MAX (diff, fabs (a[i] - b[i]));
+  g_assert_cmpfloat (diff, >, 1e-2);
+}
+
+static void
+test_window_real (void)
+{
+  /* Florence-2-base: stage 3 tile of 24×24 with 4 heads of 32, and a padded 30×30 grid
+   * (a 360×360-ish input, not a multiple of 12) */
+  run_window (24, 24, 128, 4, 12, TRUE, 10);
+  run_window (30, 30, 128, 4, 12, TRUE, 11);
+}
+
+static void
+run_channel (guint n, guint c, guint groups, guint32 seed)
+{
+  g_autofree float *qkv = test_op_random ((gsize) n * 3 * c, seed, -1, 1);
+  g_autofree float *want = g_new (float, (gsize) n * c);
+  g_autoptr (GpuBuffer) bqkv = test_op_upload (qkv, (gsize) n * 3 * c);
+  g_autoptr (GpuBuffer) bout = test_op_buffer ((gsize) n * c);
+  guint64 scratch_bytes = gpu_op_attention_channel_scratch_size (test_op_device, n, c, groups);
+  g_autoptr (GpuBuffer) scratch = test_op_buffer (scratch_bytes / 4 + 64);
+  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autofree char *what = g_strdup_printf ("channel attention n %u c %u groups %u", n, c, groups);
+
+  test_op_lap ();
+  gpu_op_attention_channel (rec, bqkv, n, c, groups, scratch, bout);
+  test_op_submit (rec);
+  g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
+  g_autofree float *got = test_op_download (bout, (gsize) n * c);
+  gpu_reference_channel_attention (qkv, n, c, groups, want);
+  test_op_assert_close (what, got, want, (gsize) n * c, ATOL, RTOL);
+}
+
+static void
+test_channel_small (void)
+{
+  run_channel (1, 16, 1, 20);
+  run_channel (37, 48, 3, 21);
+  run_channel (144, 32, 2, 22);
+  run_channel (577, 64, 1, 23); /* group width 64 */
+  run_channel (9216, 16, 1, 24); /* tiny model stage 0 at 384²: many splits */
+}
+
+static void
+test_channel_real (void)
+{
+  /* Florence-2-base stage 2: N = 2 304 tokens, C = 512, 16 groups of 32 */
+  run_channel (2304, 512, 16, 30);
+}
+
+typedef struct
+{
+  guint batch, n_q, n_kv, heads, hd;
+  gboolean causal, shared_kv;
+} MhaCase;
+
+static void
+run_mha (const MhaCase *mc, guint32 seed)
+{
+  guint d = mc->heads * mc->hd;
+  guint cap = mc->n_kv + 3; /* cache rows per beam, more than used */
+  gsize nq = (gsize) mc->batch * mc->n_q * 3 * d;
+  guint kv_batches = mc->shared_kv ? 1 : mc->batch;
+  gsize nkv = (gsize) kv_batches * cap * 2 * d;
+  g_autofree float *q = test_op_random (nq, seed, -1, 1);
+  g_autofree float *kv = test_op_random (nkv, seed + 1, -1, 1);
+  gsize nout = (gsize) mc->batch * mc->n_q * d;
+  g_autofree float *want = g_new (float, nout);
+  g_autoptr (GpuBuffer) bq = test_op_upload (q, nq);
+  g_autoptr (GpuBuffer) bkv = test_op_upload (kv, nkv);
+  g_autoptr (GpuBuffer) bout = test_op_buffer (nout);
+  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  float scale = 1.0f / sqrtf ((float) mc->hd);
+  g_autofree char *what = g_strdup_printf ("attention batch %u q %u kv %u heads %u hd %u%s%s",
+                                           mc->batch, mc->n_q, mc->n_kv, mc->heads, mc->hd,
+                                           mc->causal ? " causal" : "",
+                                           mc->shared_kv ? " shared kv" : "");
+
+  /* q: the first third of rows of width 3d (a fused projection); k and v: interleaved
+   * [cap, 2d] cache rows per batch (k at column 0, v at column d) */
+  guint kv_bstride = mc->shared_kv ? 0 : cap * 2 * d;
+  GpuAttention args = {
+    .q = { bq, d, 3 * d, mc->n_q * 3 * d },
+    .k = { bkv, 0, 2 * d, kv_bstride },
+    .v = { bkv, d, 2 * d, kv_bstride },
+    .out = { bout, 0, d, mc->n_q * d },
+    .batch = mc->batch, .n_q = mc->n_q, .n_kv = mc->n_kv, .heads = mc->heads,
+    .head_dim = mc->hd, .scale = scale, .causal = mc->causal,
+  };
+  test_op_lap ();
+  gpu_op_attention (rec, &args);
+  test_op_submit (rec);
+  g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
+  g_autofree float *got = test_op_download (bout, nout);
+  gpu_reference_attention (q + d, 3 * d, (gsize) mc->n_q * 3 * d, kv, 2 * d, kv + d, 2 * d,
+                           kv_bstride, want, d, (gsize) mc->n_q * d, mc->batch, mc->n_q,
+                           mc->n_kv, mc->heads, mc->hd, scale, mc->causal);
+  test_op_assert_close (what, got, want, nout, ATOL, RTOL);
+}
+
+static void
+test_mha_small (void)
+{
+  const MhaCase cases[] = {
+    { 1, 17, 17, 3, 16, FALSE, FALSE },  /* encoder self-attention, tiny model */
+    { 1, 1, 1, 1, 16, FALSE, FALSE },
+    { 1, 9, 9, 2, 64, TRUE, FALSE },     /* causal prefill */
+    { 2, 5, 12, 2, 16, TRUE, FALSE },    /* causal, queries at the end of the keys */
+    { 3, 1, 13, 4, 16, FALSE, FALSE },   /* decoder step: 3 beams, own cache rows, t = 13 */
+    { 3, 1, 29, 2, 32, FALSE, TRUE },    /* cross-attention: keys shared by the beams */
+    { 2, 70, 65, 1, 8, FALSE, FALSE },   /* more queries than a workgroup */
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    run_mha (&cases[i], 40 + i);
+}
+
+static void
+test_mha_real (void)
+{
+  /* BART encoder of Florence-2-base: L = 590, 12 heads of 64; a decoder step of 3 beams
+   * against 590 cross keys and a 40-token self cache */
+  const MhaCase enc = { 1, 590, 590, 12, 64, FALSE, FALSE };
+  const MhaCase cross = { 3, 1, 590, 12, 64, FALSE, TRUE };
+  const MhaCase self = { 3, 1, 40, 12, 64, TRUE, FALSE };
+  run_mha (&enc, 60);
+  run_mha (&cross, 61);
+  run_mha (&self, 62);
+}
+
+static void
+test_mha_errors (void)
+{
+  g_autoptr (GpuBuffer) b = test_op_buffer (64);
+  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GError) error = NULL;
+  GpuAttention args = {
+    .q = { b, 0, 16, 0 }, .k = { b, 0, 16, 0 }, .v = { b, 0, 16, 0 }, .out = { b, 0, 16, 0 },
+    .batch = 1, .n_q = 8, .n_kv = 8, .heads = 1, .head_dim = 16, .scale = 1,
+  };
+
+  /* 8 rows of 16 do not fit in 64 floats */
+  gpu_op_attention (rec, &args);
+  g_assert_false (gpu_recorder_submit (rec, NULL, &error));
+  g_assert_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* head dimension above the limit */
+  args.n_q = args.n_kv = 1;
+  args.head_dim = 65;
+  args.q.row_stride = args.k.row_stride = args.v.row_stride = args.out.row_stride = 65;
+  gpu_op_attention (rec, &args);
+  g_assert_false (gpu_recorder_submit (rec, NULL, &error));
+  g_assert_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_cache_reorder (void)
+{
+  guint beams = 3, cap = 11, t = 7, d = 24;
+  gsize n = (gsize) beams * cap * d;
+  const guint beam[] = { 2, 0, 0 };
+  const gint32 beam32[] = { 2, 0, 0 };
+  g_autofree float *src = test_op_random (n, 70, -1, 1);
+  g_autofree float *dst0 = test_op_random (n, 71, -1, 1);
+  g_autofree float *want = g_memdup2 (dst0, n * sizeof (float));
+  g_autoptr (GpuBuffer) bs = test_op_upload (src, n);
+  g_autoptr (GpuBuffer) bd = test_op_upload (dst0, n);
+  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+
+  gpu_op_kv_cache_reorder (rec, bs, bd, beams, beam, cap, t, d);
+  test_op_submit (rec);
+  g_autofree float *got = test_op_download (bd, n);
+  gpu_reference_cache_reorder (src, beam32, beams, cap, t, d, want);
+  test_op_assert_close ("cache reorder", got, want, n, 0, 0);
+
+  g_autoptr (GError) error = NULL;
+  const guint bad[] = { 0, 3, 1 };
+  gpu_op_kv_cache_reorder (rec, bs, bd, beams, bad, cap, t, d);
+  g_assert_false (gpu_recorder_submit (rec, NULL, &error));
+  g_assert_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (!test_op_init (&argc, &argv))
+    return 77;
+  g_test_add_func ("/gpu/op/attention/window/small", test_window_small);
+  g_test_add_func ("/gpu/op/attention/window/padding-uses-bias", test_window_padding_matters);
+  g_test_add_func ("/gpu/op/attention/window/real", test_window_real);
+  g_test_add_func ("/gpu/op/attention/channel/small", test_channel_small);
+  g_test_add_func ("/gpu/op/attention/channel/real", test_channel_real);
+  g_test_add_func ("/gpu/op/attention/mha/small", test_mha_small);
+  g_test_add_func ("/gpu/op/attention/mha/real", test_mha_real);
+  g_test_add_func ("/gpu/op/attention/mha/errors", test_mha_errors);
+  g_test_add_func ("/gpu/op/attention/cache-reorder", test_cache_reorder);
+  int ret = g_test_run ();
+  test_op_shutdown ();
+  return ret;
+}
