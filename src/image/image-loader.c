@@ -57,24 +57,31 @@ image_loader_read_head (const char *path, GInputStream **stream, guint8 *head, g
   g_autoptr (GFileInputStream) input = g_file_read (file, NULL, &local_error);
   if (input == NULL)
     {
-      g_autofree char *name = g_filename_display_name (path);
-      g_set_error (error, local_error->domain, local_error->code,
-                   _("Could not open “%s”: %s. Check that the file exists and can be read."),
-                   name, local_error->message);
+      g_autofree char *name = g_filename_display_basename (path);
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                     _("“%s” does not exist. It may have been moved or deleted."), name);
+      else if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
+                     _("“%s” is a folder, not a picture."), name);
+      else
+        g_set_error (error, local_error->domain, local_error->code,
+                     _("Could not open “%s” (%s). Check that the file can be read."), name,
+                     local_error->message);
       return FALSE;
     }
 
   gsize n = 0;
   if (!g_input_stream_read_all (G_INPUT_STREAM (input), head, *length, &n, NULL, &local_error))
     {
-      g_autofree char *name = g_filename_display_name (path);
+      g_autofree char *name = g_filename_display_basename (path);
       g_set_error (error, local_error->domain, local_error->code,
                    _("Could not read “%s”: %s."), name, local_error->message);
       return FALSE;
     }
   if (n == 0)
     {
-      g_autofree char *name = g_filename_display_name (path);
+      g_autofree char *name = g_filename_display_basename (path);
       g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_EMPTY,
                    _("“%s” is empty (0 bytes). It may not have been copied completely."), name);
       return FALSE;
@@ -88,7 +95,7 @@ image_loader_read_head (const char *path, GInputStream **stream, guint8 *head, g
 static void
 set_unsupported_error (GError **error, const char *path)
 {
-  g_autofree char *name = g_filename_display_name (path);
+  g_autofree char *name = g_filename_display_basename (path);
   g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
                _("“%s” is not a picture Depict can read. Supported formats are JPEG, PNG, WebP, "
                  "TIFF, BMP, GIF, HEIC and AVIF."),
@@ -96,13 +103,14 @@ set_unsupported_error (GError **error, const char *path)
 }
 
 static void
-set_too_large_error (GError **error, gint64 width, gint64 height, guint64 max_pixels)
+set_too_large_error (GError **error, const char *name, gint64 width, gint64 height,
+                     guint64 max_pixels)
 {
   g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_TOO_LARGE,
-               _("The picture is too large: %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
-                 " pixels, more than the limit of %" G_GUINT64_FORMAT
-                 " megapixels. Reduce its size and try again."),
-               width, height, max_pixels / 1000000);
+               _("“%s” is too large: %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
+                 " pixels, more than the limit of %.1f megapixels. Reduce its size and try "
+                 "again."),
+               name, width, height, max_pixels / 1e6);
 }
 
 static void
@@ -122,7 +130,37 @@ typedef struct {
   int longest_side;
   int width, height;
   gboolean refused;
+  /* Rows of the loader's pixbuf that received pixels: a file that ends early leaves some
+   * untouched, and GdkPixbuf does not always say so (PNG, JPEG). */
+  guint8 *rows_done;
+  int rows;
 } SizeCheck;
+
+static void
+on_area_updated (GdkPixbufLoader *loader, int x, int y, int width, int height,
+                 gpointer user_data)
+{
+  SizeCheck *check = user_data;
+  if (check->rows_done == NULL)
+    {
+      GdkPixbuf *pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
+      if (pixbuf == NULL)
+        return;
+      check->rows = gdk_pixbuf_get_height (pixbuf);
+      check->rows_done = g_malloc0 ((gsize) check->rows);
+    }
+  int y0 = CLAMP (y, 0, check->rows), y1 = CLAMP (y + height, y0, check->rows);
+  if (width > 0)
+    memset (check->rows_done + y0, 1, (gsize) (y1 - y0));
+}
+
+static gboolean
+all_rows_done (const SizeCheck *check)
+{
+  if (check->rows_done == NULL)
+    return FALSE;
+  return memchr (check->rows_done, 0, (gsize) check->rows) == NULL;
+}
 
 static void
 on_size_prepared (GdkPixbufLoader *loader, int width, int height, gpointer user_data)
@@ -148,10 +186,20 @@ on_size_prepared (GdkPixbufLoader *loader, int width, int height, gpointer user_
     }
 }
 
+/* The size a RIFF (WebP) file says it has; 0 when unknown. */
+static guint64
+riff_size (const guint8 *head, gsize head_length)
+{
+  if (head_length < 12 || memcmp (head, "RIFF", 4) != 0)
+    return 0;
+  return (guint64) head[4] + ((guint64) head[5] << 8) + ((guint64) head[6] << 16) +
+         ((guint64) head[7] << 24) + 8;
+}
+
 GdkPixbuf *
 image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head_length,
-                            const char *type, guint64 max_pixels, int longest_side,
-                            int *file_width, int *file_height, GError **error)
+                            const char *type, const char *name, guint64 max_pixels,
+                            int longest_side, int *file_width, int *file_height, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   g_autoptr (GdkPixbufLoader) loader = gdk_pixbuf_loader_new_with_type (type, &local_error);
@@ -164,10 +212,13 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
       return NULL;
     }
 
-  SizeCheck check = { max_pixels, longest_side, 0, 0, FALSE };
+  SizeCheck check = { max_pixels, longest_side, 0, 0, FALSE, NULL, 0 };
+  g_autofree guint8 *rows_done = NULL;
   g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), &check);
+  g_signal_connect (loader, "area-updated", G_CALLBACK (on_area_updated), &check);
 
   g_autofree guint8 *chunk = g_malloc (CHUNK_SIZE);
+  guint64 total = head_length;
   gboolean ok = gdk_pixbuf_loader_write (loader, head, head_length, &local_error);
   while (ok && !check.refused)
     {
@@ -177,16 +228,18 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
           g_autoptr (GError) ignored = NULL;
           gdk_pixbuf_loader_close (loader, &ignored);
           g_set_error (error, local_error->domain, local_error->code,
-                       _("Could not read the picture: %s."), local_error->message);
+                       _("Could not read “%s”: %s."), name, local_error->message);
           return NULL;
         }
       if (n == 0)
         break;
+      total += (guint64) n;
       ok = gdk_pixbuf_loader_write (loader, chunk, (gsize) n, &local_error);
     }
 
   g_autoptr (GError) close_error = NULL;
   gboolean closed = gdk_pixbuf_loader_close (loader, &close_error);
+  rows_done = check.rows_done;
   if (file_width != NULL)
     *file_width = check.width;
   if (file_height != NULL)
@@ -196,26 +249,30 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
     {
       if (check.width <= 0 || check.height <= 0)
         g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_EMPTY,
-                     _("The picture says it has no pixels (%d × %d). The file is damaged."),
+                     _("“%s” says it has no pixels (%d × %d). The file is damaged."), name,
                      check.width, check.height);
       else
-        set_too_large_error (error, check.width, check.height, max_pixels);
+        set_too_large_error (error, name, check.width, check.height, max_pixels);
       return NULL;
     }
 
   const char *detail = NULL;
+  GdkPixbuf *pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
   if (!ok)
     detail = local_error->message;
   else if (!closed)
     detail = close_error->message;
-  GdkPixbuf *pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
-  if (detail == NULL && pixbuf == NULL)
+  else if (pixbuf == NULL)
     detail = _("no picture in the file");
+  /* A file that ends early: GdkPixbuf does not always say so (PNG, JPEG, WebP). GIF frames
+   * may cover only part of the screen: there the loader's word is taken. */
+  else if (strcmp (type, "gif") != 0 && !all_rows_done (&check))
+    detail = _("the file ends before the last row of pixels");
+  else if (strcmp (type, "webp") == 0 && total < riff_size (head, head_length))
+    detail = _("the file is shorter than its header says");
   if (detail != NULL)
     {
-      g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_CORRUPT,
-                   _("The %s picture is damaged or incomplete and cannot be read (%s)."), type,
-                   detail);
+      set_corrupt_error (error, name, detail);
       return NULL;
     }
   return g_object_ref (pixbuf);
@@ -284,8 +341,9 @@ load_with_pixbuf (const char *path, const char *type, GInputStream *stream, cons
                   gsize head_length, guint64 max_pixels, gboolean ignore_orientation,
                   GError **error)
 {
-  g_autoptr (GdkPixbuf) pixbuf = image_loader_decode_pixbuf (stream, head, head_length, type,
-                                                             max_pixels, 0, NULL, NULL, error);
+  g_autofree char *name = g_filename_display_basename (path);
+  g_autoptr (GdkPixbuf) pixbuf = image_loader_decode_pixbuf (
+      stream, head, head_length, type, name, max_pixels, 0, NULL, NULL, error);
   if (pixbuf == NULL)
     return NULL;
   return image_loader_orient_pixbuf (pixbuf, path, type, ignore_orientation, error);
@@ -307,9 +365,13 @@ image_loader_ensure_libheif (void)
 
 
 static void
-set_heif_error (GError **error, const char *path, struct heif_error err)
+set_heif_error (GError **error, const char *path, struct heif_error heif_err)
 {
-  g_autofree char *name = g_filename_display_name (path);
+  g_autofree char *name = g_filename_display_basename (path);
+  /* libheif's messages may end with a newline. */
+  g_autofree char *message = g_strstrip (g_strdup (heif_err.message ? heif_err.message : ""));
+  struct heif_error err = heif_err;
+  err.message = message;
   if (err.code == heif_error_Unsupported_filetype || err.code == heif_error_Unsupported_feature)
     g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
                  _("“%s” uses a HEIF feature this system cannot decode (%s). Convert it to JPEG "
@@ -345,7 +407,7 @@ image_loader_heif_open_primary (const char *path, guint64 max_pixels, gboolean i
   err = heif_context_get_primary_image_handle (ctx, &handle);
   if (err.code != heif_error_Ok || handle == NULL)
     {
-      g_autofree char *name = g_filename_display_name (path);
+      g_autofree char *name = g_filename_display_basename (path);
       g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_CORRUPT,
                    _("“%s” has no main picture (%s). The file is damaged or is not a photo."),
                    name, err.message != NULL ? err.message : "");
@@ -366,8 +428,9 @@ image_loader_heif_open_primary (const char *path, guint64 max_pixels, gboolean i
     }
   if ((guint64) w * (guint64) h > max_pixels)
     {
+      g_autofree char *name = g_filename_display_basename (path);
       heif_image_handle_release (handle);
-      set_too_large_error (error, w, h, max_pixels);
+      set_too_large_error (error, name, w, h, max_pixels);
       return NULL;
     }
   return handle;
@@ -398,7 +461,7 @@ image_loader_heif_decode (const char *path, struct heif_image_handle *handle, gu
       heif_image_get_bits_per_pixel_range (img, heif_channel_interleaved) != 8 ||
       (guint64) width * (guint64) height > max_pixels)
     {
-      g_autofree char *name = g_filename_display_name (path);
+      g_autofree char *name = g_filename_display_basename (path);
       set_corrupt_error (error, name, _("unexpected decoded layout"));
       return NULL;
     }
@@ -493,7 +556,7 @@ image_load_size (const char *path, int *width, int *height, GError **error)
     {
       if (gdk_pixbuf_get_file_info (path, &w, &h) == NULL || w <= 0 || h <= 0)
         {
-          g_autofree char *name = g_filename_display_name (path);
+          g_autofree char *name = g_filename_display_basename (path);
           set_corrupt_error (error, name, _("no readable size in the header"));
           return FALSE;
         }

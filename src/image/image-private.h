@@ -29,13 +29,15 @@ int image_orientation_read_checked (const char *path);
  * "heif", "avif", or NULL when it is none we read. */
 const char *image_loader_sniff (const guint8 *head, gsize length);
 
-/* Decodes a GdkPixbuf-readable stream of the (sniffed) loader type. With longest_side > 0,
- * asks the loader for a picture whose longest side is at most that (JPEG decodes at a reduced
- * DCT scale). Fails with IMAGE_ERROR_TOO_LARGE, before any pixel is decoded, when the header
- * announces more than max_pixels. file_width/height receive the size in the header. */
+/* Decodes a GdkPixbuf-readable stream of the (sniffed) loader type; name is the file's display
+ * name for messages. With longest_side > 0, asks the loader for a picture whose longest side
+ * is at most that (JPEG decodes at a reduced DCT scale). Fails with IMAGE_ERROR_TOO_LARGE,
+ * before any pixel is decoded, when the header announces more than max_pixels; with
+ * IMAGE_ERROR_CORRUPT when the data ends early. file_width/height receive the header size. */
 GdkPixbuf *image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head_length,
-                                       const char *type, guint64 max_pixels, int longest_side,
-                                       int *file_width, int *file_height, GError **error);
+                                       const char *type, const char *name, guint64 max_pixels,
+                                       int longest_side, int *file_width, int *file_height,
+                                       GError **error);
 
 /* Reads up to length bytes at the start of path; fails on an empty file. */
 gboolean image_loader_read_head (const char *path, GInputStream **stream, guint8 *head,

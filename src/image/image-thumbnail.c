@@ -62,8 +62,9 @@ exif_thumbnail (const char *path, int longest_side, int stored_width, int stored
   g_autoptr (GInputStream) stream =
       g_memory_input_stream_new_from_data (data + head_length, size - (gssize) head_length, NULL);
   int tw = 0, th = 0;
-  g_autoptr (GdkPixbuf) pixbuf = image_loader_decode_pixbuf (
-      stream, data, head_length, type, IMAGE_LOAD_DEFAULT_MAX_PIXELS, 0, &tw, &th, NULL);
+  g_autoptr (GdkPixbuf) pixbuf =
+      image_loader_decode_pixbuf (stream, data, head_length, type, "thumbnail",
+                                  IMAGE_LOAD_DEFAULT_MAX_PIXELS, 0, &tw, &th, NULL);
   if (pixbuf == NULL || MAX (tw, th) < longest_side)
     return NULL;
   double ratio = (double) tw / th, main_ratio = (double) stored_width / stored_height;
@@ -159,9 +160,10 @@ image_thumbnail_load (const char *path, int longest_side, GError **error)
 
   /* Decode at (about) the final size: JPEG scales in the DCT, other loaders scale once. */
   int stored_width = 0, stored_height = 0;
-  g_autoptr (GdkPixbuf) pixbuf =
-      image_loader_decode_pixbuf (stream, head, head_length, type, IMAGE_LOAD_DEFAULT_MAX_PIXELS,
-                                  longest_side, &stored_width, &stored_height, error);
+  g_autofree char *name = g_filename_display_basename (path);
+  g_autoptr (GdkPixbuf) pixbuf = image_loader_decode_pixbuf (
+      stream, head, head_length, type, name, IMAGE_LOAD_DEFAULT_MAX_PIXELS, longest_side,
+      &stored_width, &stored_height, error);
   if (pixbuf == NULL)
     return NULL;
   ImageRgb *image = image_loader_orient_pixbuf (pixbuf, path, type, FALSE, error);
