@@ -1092,17 +1092,18 @@ static const char sql_refresh_text[] =
   "   FROM runs WHERE image_id = ?1 AND text_caption <> '' ORDER BY id)), ''),"
   " coalesce ((SELECT group_concat (t, char (10)) FROM (SELECT DISTINCT text_ocr AS t"
   "   FROM runs WHERE image_id = ?1 AND text_ocr <> '' ORDER BY id)), ''),"
-  " coalesce ((SELECT group_concat (t, '; ') FROM (SELECT DISTINCT text_labels AS t"
-  "   FROM runs WHERE image_id = ?1 AND text_labels <> '' ORDER BY id)), ''),"
   " coalesce ((SELECT group_concat (name, '; ') FROM (SELECT name FROM tags"
-  "   WHERE image_id = ?1 AND removed = 0 ORDER BY name)), ''))"
+  "   WHERE image_id = ?1 AND removed = 0 AND source <> 2 ORDER BY name)), ''),"
+  " coalesce ((SELECT group_concat (name, '; ') FROM (SELECT name FROM tags"
+  "   WHERE image_id = ?1 AND removed = 0 AND source = 2 ORDER BY name)), ''))"
   " ON CONFLICT (image_id) DO UPDATE SET captions = excluded.captions, ocr = excluded.ocr,"
   " labels = excluded.labels, tags = excluded.tags"
   " WHERE captions IS NOT excluded.captions OR ocr IS NOT excluded.ocr"
   " OR labels IS NOT excluded.labels OR tags IS NOT excluded.tags";
 
-/* Rebuilds the searchable document of one image from its runs and tags (the triggers keep
- * image_fts in step). */
+/* Rebuilds the searchable document of one image (the triggers keep image_fts in step):
+ * captions and OCR text of its runs, its labels (the tags the model proposed, so that a
+ * label the person removed is no longer found) and the tags the person added. */
 static gboolean
 refresh_text (GalleryStore *store, gint64 image_id, GError **error)
 {

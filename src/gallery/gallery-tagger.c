@@ -295,17 +295,17 @@ gallery_tagger_summary_clear (GalleryTaggerSummary *summary)
   memset (summary, 0, sizeof *summary);
 }
 
-static void
-format_duration (GString *out, double seconds)
+char *
+gallery_tagger_format_duration (double seconds)
 {
-  long s = lround (seconds);
+  long s = lround (MAX (seconds, 0));
 
   if (s < 60)
-    g_string_append_printf (out, "%lds", s);
+    return g_strdup_printf ("%lds", s);
   else if (s < 3600)
-    g_string_append_printf (out, "%ldm%02lds", s / 60, s % 60);
+    return g_strdup_printf ("%ldm%02lds", s / 60, s % 60);
   else
-    g_string_append_printf (out, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+    return g_strdup_printf ("%ldh%02ldm", s / 3600, (s % 3600) / 60);
 }
 
 char *
@@ -321,9 +321,11 @@ gallery_tagger_format_progress (const GalleryTaggerProgress *progress)
     g_string_append_printf (out, "  %.1f img/s", progress->images_per_second);
   if (progress->seconds_left >= 0 && progress->done < progress->total)
     {
+      g_autofree char *left = gallery_tagger_format_duration (progress->seconds_left);
+
       g_string_append (out, "  ");
-      format_duration (out, progress->seconds_left);
-      g_string_append (out, _(" left"));
+      /* TRANSLATORS: time left in a batch, "4m20s left" */
+      g_string_append_printf (out, _("%s left"), left);
     }
   return g_string_free (out, FALSE);
 }

@@ -79,6 +79,8 @@ gboolean gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *op
                              GCancellable *cancellable, GError **error);
 void     gallery_tagger_summary_clear (GalleryTaggerSummary *summary);
 
+/* "42s", "4m20s", "2h05m" */
+char       *gallery_tagger_format_duration (double seconds);
 /* "132/1020  3.4 img/s  4m20s left" */
 char       *gallery_tagger_format_progress (const GalleryTaggerProgress *progress);
 /* "caption,od,ocr" (names or task tokens) → task tokens; error on an unknown name. */

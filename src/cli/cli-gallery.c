@@ -1,0 +1,110 @@
+/* cli-gallery.c: helpers shared by the gallery subcommands of depict-cli
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+
+#include "cli-gallery.h"
+
+GalleryStore *
+cli_gallery_open (const char *db_path, gboolean read_only, GError **error)
+{
+  return gallery_store_open_full (db_path, read_only ? GALLERY_STORE_READ_ONLY
+                                                     : GALLERY_STORE_FLAGS_NONE,
+                                  error);
+}
+
+gboolean
+cli_gallery_parse_date (const char *text, gint64 *out, GError **error)
+{
+  g_autoptr (GDateTime) time = NULL;
+  int y, m, d;
+  char extra;
+
+  if (sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &extra) == 3)
+    time = g_date_time_new_local (y, m, d, 0, 0, 0);
+  else
+    {
+      g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+
+      time = g_date_time_new_from_iso8601 (text, local);
+    }
+  if (time == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a date. Write it as YYYY-MM-DD, for example 2024-05-01."),
+                   text);
+      return FALSE;
+    }
+  *out = g_date_time_to_unix (time);
+  return TRUE;
+}
+
+GArray *
+cli_gallery_select_images (GalleryStore *store, char **args, int n_args, GError **error)
+{
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+  for (int i = 0; i <= n_args; i++)
+    {
+      g_autoptr (GPtrArray) images = NULL;
+
+      if (i == n_args && n_args > 0)
+        break;
+      if (n_args == 0 || g_file_test (args[i], G_FILE_TEST_IS_DIR))
+        {
+          images = gallery_store_list_images (store, n_args == 0 ? NULL : args[i], error);
+          if (images == NULL)
+            return NULL;
+        }
+      else
+        {
+          GalleryImage *image = gallery_store_find_image (store, args[i], error);
+
+          if (image == NULL)
+            return NULL;
+          images = g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_image_free);
+          g_ptr_array_add (images, image);
+        }
+      for (guint k = 0; k < images->len; k++)
+        {
+          gint64 id = ((GalleryImage *) g_ptr_array_index (images, k))->id;
+
+          if (g_hash_table_add (seen, g_memdup2 (&id, sizeof id)))
+            g_array_append_val (ids, id);
+        }
+      if (n_args == 0)
+        break;
+    }
+  return g_steal_pointer (&ids);
+}
+
+gboolean
+cli_gallery_write_output (const char *path, const char *data, gsize length, GError **error)
+{
+  if (path != NULL)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      if (!g_file_set_contents (path, data, length, &local_error))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       _("Could not write “%s” (%s). Check that its folder exists and is "
+                         "writable."),
+                       path, local_error->message);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (fwrite (data, 1, length, stdout) != length || fflush (stdout) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("Could not write the output (the pipe or disk failed)."));
+      return FALSE;
+    }
+  return TRUE;
+}

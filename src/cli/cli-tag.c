@@ -1,0 +1,373 @@
+/* cli-tag.c: depict-cli tag — run tasks on a photo library and keep the results in the
+ * gallery, skipping what is already done, with progress, interruption (Ctrl-C) and resume
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli-gallery.h"
+#include "depict-cli.h"
+#include "florence/florence-checkpoint.h"
+#include "florence/florence-config.h"
+#include "florence/florence-hub.h"
+#include "florence/florence-model.h"
+#include "gallery/gallery-tagger.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* The runner: the model API behind the tagger's GalleryRunFunc                                */
+
+typedef struct {
+  FlorenceModel *model;
+  guint num_beams;
+  guint max_new_tokens;
+} ModelRunner;
+
+static JsonNode *
+timings_to_json (const FlorenceTimings *t)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+#define MEMBER(name)                            \
+  json_builder_set_member_name (b, #name);      \
+  json_builder_add_double_value (b, t->name);
+  MEMBER (load);
+  MEMBER (preprocess);
+  MEMBER (vision);
+  MEMBER (encoder);
+  MEMBER (decode);
+  MEMBER (total);
+#undef MEMBER
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static GalleryRun *
+model_run (const char *image_path, const char *task, const char *text_input, gpointer user_data,
+           GCancellable *cancellable, GError **error)
+{
+  ModelRunner *runner = user_data;
+  FlorenceRunOptions options = {
+    .task = task,
+    .text_input = text_input,
+    .num_beams = runner->num_beams,
+    .max_new_tokens = runner->max_new_tokens,
+  };
+  g_autoptr (FlorenceRun) run = NULL;
+  GalleryRun *out;
+
+  run = florence_model_run_file (runner->model, image_path, &options, cancellable, NULL, NULL,
+                                 error);
+  if (run == NULL)
+    return NULL;
+  out = gallery_run_new ();
+  out->raw_text = g_strdup (run->text);
+  if (run->token_ids != NULL)
+    {
+      out->token_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), run->token_ids->len);
+      g_array_append_vals (out->token_ids, run->token_ids->data, run->token_ids->len);
+    }
+  out->result = run->result != NULL ? florence_result_to_json_node (run->result) : NULL;
+  out->timings = timings_to_json (&run->timings);
+  out->image_width = run->image_width;
+  out->image_height = run->image_height;
+  return out;
+}
+
+/* --model: a folder, or the id of an installed model ("base"); none: the first installed. */
+static char *
+resolve_model_dir (const char *arg, GError **error)
+{
+  gsize n = 0;
+  const FlorenceHubModel *models = florence_hub_get_models (&n);
+
+  if (arg != NULL && g_file_test (arg, G_FILE_TEST_IS_DIR))
+    return g_strdup (arg);
+  if (arg != NULL && florence_hub_lookup (arg) != NULL)
+    {
+      g_autofree char *dir = florence_hub_get_install_dir (florence_hub_lookup (arg));
+
+      if (florence_hub_dir_is_complete (dir))
+        return g_steal_pointer (&dir);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("The model “%s” is not installed. Download it with “depict-cli download "
+                     "%s”."),
+                   arg, arg);
+      return NULL;
+    }
+  if (arg != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("“%s” is neither a model folder nor a model name. See “depict-cli "
+                     "models”."),
+                   arg);
+      return NULL;
+    }
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autofree char *dir = florence_hub_get_install_dir (&models[i]);
+
+      if (florence_hub_dir_is_complete (dir))
+        return g_steal_pointer (&dir);
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+               _("No model is installed. Download one with “depict-cli download base”, or give "
+                 "a model folder with --model DIR."));
+  return NULL;
+}
+
+/* The hash of the weights: part of the "already done" key of every run. */
+static char *
+weights_hash (const char *model_dir, GError **error)
+{
+  g_autoptr (FlorenceConfig) config = florence_config_load (model_dir, error);
+  g_autoptr (FlorenceCheckpoint) checkpoint = NULL;
+
+  if (config == NULL)
+    return NULL;
+  checkpoint = florence_checkpoint_open (model_dir, config, error);
+  if (checkpoint == NULL)
+    return NULL;
+  return g_strdup (florence_checkpoint_get_sha256 (checkpoint));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The batch in a worker thread; the main loop handles Ctrl-C                                  */
+
+typedef struct {
+  GalleryStore *store;
+  GalleryTaggerOptions *options;
+  char **paths;
+  GCancellable *cancellable;
+  GMainLoop *loop;
+  GalleryTaggerSummary summary;
+  GError *error;
+  gboolean ok;
+  gboolean tty;
+  gboolean quiet;
+  gint64 last_print;
+  guint interrupts;
+} Job;
+
+static void
+on_progress (const GalleryTaggerProgress *progress, gpointer user_data)
+{
+  Job *job = user_data;
+  g_autofree char *line = NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  if (job->quiet)
+    return;
+  /* On a terminal, one line rewritten in place; in a log, a line every few seconds. */
+  if (!job->tty && progress->done < progress->total && now - job->last_print < 5 * G_USEC_PER_SEC)
+    return;
+  job->last_print = now;
+  line = gallery_tagger_format_progress (progress);
+  if (job->tty)
+    g_printerr ("\r\033[K%s", line);
+  else
+    g_printerr ("%s\n", line);
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+worker (gpointer data)
+{
+  Job *job = data;
+
+  job->ok = gallery_tagger_run (job->store, job->options, (const char *const *) job->paths,
+                                &job->summary, job->cancellable, &job->error);
+  g_idle_add (quit_loop, job->loop);
+  return NULL;
+}
+
+static gboolean
+on_interrupt (gpointer data)
+{
+  Job *job = data;
+
+  if (job->interrupts++ == 0)
+    {
+      g_printerr ("\n%s\n", _("Stopping after the current photo… (press Ctrl-C again to quit "
+                              "at once)"));
+      g_cancellable_cancel (job->cancellable);
+      return G_SOURCE_CONTINUE;
+    }
+  _exit (130);
+}
+
+static void
+print_summary (const GalleryTaggerSummary *s)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+  g_autofree char *seconds = gallery_tagger_format_duration (s->seconds);
+
+  g_string_append_printf (line, g_dngettext (GETTEXT_PACKAGE, "Tagged %u photo", "Tagged %u photos",
+                                             s->processed),
+                          s->processed);
+  g_string_append_printf (line, g_dngettext (GETTEXT_PACKAGE, " (%u result) in %s",
+                                             " (%u results) in %s", s->runs_added),
+                          s->runs_added, seconds);
+  g_string_append_printf (line, _("; %u already done, %u failed, %u in all."), s->skipped,
+                          s->failed, s->total);
+  g_printerr ("%s\n", line->str);
+  for (guint i = 0; s->failures != NULL && i < s->failures->len; i++)
+    g_printerr ("  %s\n", (const char *) g_ptr_array_index (s->failures, i));
+}
+
+int
+cli_tag_main (int argc, char **argv)
+{
+  g_autofree char *model_arg = NULL;
+  g_autofree char *tokenizer_dir = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *tasks_arg = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *db_path = NULL;
+  int beams = 0, max_new_tokens = 0;
+  gboolean recursive = FALSE, redo = FALSE, quiet = FALSE;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
+      N_("The model folder, or the name of an installed model (default: the first installed)"),
+      N_("DIR") },
+    { "tasks", 't', 0, G_OPTION_ARG_STRING, &tasks_arg,
+      N_("Tasks to run, separated by commas (default caption,od,ocr)"), N_("TASKS") },
+    { "text", 0, 0, G_OPTION_ARG_STRING, &text,
+      N_("The text input of tasks that take one (grounding, open-vocabulary detection)"),
+      N_("TEXT") },
+    { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive, N_("Also tag the photos in sub-folders"),
+      NULL },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
+      N_("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_("PATH") },
+    { "beams", 'b', 0, G_OPTION_ARG_INT, &beams, N_("Beams of the search (default 3)"), N_("N") },
+    { "max-new-tokens", 0, 0, G_OPTION_ARG_INT, &max_new_tokens,
+      N_("Most tokens to generate (default 1024)"), N_("N") },
+    { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
+      N_("Where to run: auto, vulkan or cpu-reference"), N_("KIND") },
+    { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &tokenizer_dir,
+      N_("A folder with tokenizer.json, when the model folder has none"), N_("DIR") },
+    { "redo", 0, 0, G_OPTION_ARG_NONE, &redo, N_("Run again what is already done"), NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress line"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_("DIR|FILE…"));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = NULL;
+  g_autoptr (FlorenceModel) model = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (GCancellable) cancellable = NULL;
+  g_auto (GStrv) tasks = NULL;
+  g_autofree char *model_dir = NULL;
+  g_autofree char *hash = NULL;
+  FlorenceModelOptions model_options = { FLORENCE_DEVICE_AUTO, NULL };
+  ModelRunner runner = { 0 };
+  GalleryTaggerOptions options = { 0 };
+  Job job = { 0 };
+  GThread *thread;
+  guint sigint, sigterm;
+  int status;
+
+  g_option_context_set_summary (context,
+                                _("Runs tasks on photos and keeps the results in the gallery. "
+                                  "Photos already done with the same model and settings are "
+                                  "skipped, so an interrupted run continues where it "
+                                  "stopped."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return cli_fail (g_steal_pointer (&error));
+  if (argc < 2)
+    {
+      g_printerr ("%s\n", _("depict-cli tag: give at least one folder or photo. See --help."));
+      return 2;
+    }
+  if (beams < 0 || beams > 16 || max_new_tokens < 0 || max_new_tokens > 1024)
+    {
+      g_printerr ("%s\n", _("depict-cli tag: --beams must be from 1 to 16 and "
+                            "--max-new-tokens from 1 to 1024."));
+      return 2;
+    }
+  tasks = gallery_tagger_parse_tasks (tasks_arg != NULL ? tasks_arg : "caption,od,ocr", &error);
+  if (tasks == NULL)
+    return cli_fail (g_steal_pointer (&error));
+  if (device != NULL && !florence_device_kind_from_string (device, &model_options.device))
+    {
+      g_printerr (_("depict-cli tag: “%s” is not a device; use auto, vulkan or "
+                    "cpu-reference.\n"),
+                  device);
+      return 2;
+    }
+
+  /* The database first: a damaged or foreign file stops here, before the model loads. */
+  store = cli_gallery_open (db_path, FALSE, &error);
+  if (store == NULL)
+    return cli_fail (g_steal_pointer (&error));
+  if ((model_dir = resolve_model_dir (model_arg, &error)) == NULL ||
+      (hash = weights_hash (model_dir, &error)) == NULL)
+    return cli_fail (g_steal_pointer (&error));
+  model_options.tokenizer_dir = tokenizer_dir;
+  model = florence_model_load (model_dir, &model_options, &error);
+  if (model == NULL)
+    return cli_fail (g_steal_pointer (&error));
+
+  runner.model = model;
+  runner.num_beams = beams > 0 ? (guint) beams : 3;
+  runner.max_new_tokens = max_new_tokens > 0 ? (guint) max_new_tokens : 1024;
+  options.model_name = florence_model_get_config (model)->name;
+  options.weights_hash = hash;
+  options.num_beams = (int) runner.num_beams;
+  options.max_new_tokens = (int) runner.max_new_tokens;
+  options.tasks = (const char *const *) tasks;
+  options.text_input = text;
+  options.recursive = recursive;
+  options.redo = redo;
+  options.run_func = model_run;
+  options.run_data = &runner;
+  options.progress_func = on_progress;
+  options.progress_data = &job;
+
+  loop = g_main_loop_new (NULL, FALSE);
+  cancellable = g_cancellable_new ();
+  job.store = store;
+  job.options = &options;
+  job.paths = argv + 1;
+  job.cancellable = cancellable;
+  job.loop = loop;
+  job.tty = isatty (fileno (stderr));
+  job.quiet = quiet;
+  sigint = g_unix_signal_add (SIGINT, on_interrupt, &job);
+  sigterm = g_unix_signal_add (SIGTERM, on_interrupt, &job);
+  thread = g_thread_new ("depict-tag", worker, &job);
+  g_main_loop_run (loop);
+  g_thread_join (thread);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  if (job.tty && !quiet)
+    g_printerr ("\n");
+
+  print_summary (&job.summary);
+  if (job.summary.cancelled)
+    {
+      g_printerr ("%s\n", _("Interrupted. Run the same command again to continue where it "
+                            "stopped."));
+      status = 130;
+    }
+  else if (!job.ok)
+    status = cli_fail (g_steal_pointer (&job.error));
+  else
+    status = job.summary.failed > 0 ? 1 : 0;
+  g_clear_error (&job.error);
+  gallery_tagger_summary_clear (&job.summary);
+  return status;
+}
