@@ -1,0 +1,216 @@
+/* depict-application.c
+ *
+ * Copyright 2026 The Depict authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "depict-application"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "depict-application.h"
+#include "depict-resources.h"
+#include "depict-window.h"
+#include "florence/florence-hub.h"
+
+struct _DepictApplication
+{
+  AdwApplication parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (DepictApplication, depict_application, ADW_TYPE_APPLICATION)
+
+/* The templates live in a GResource compiled into the app library: referencing it makes
+ * sure the linker keeps it (its constructor registers it). */
+void
+depict_application_ensure_resources (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      GResource *resource = depict_get_resource ();
+
+      g_assert (resource != NULL);
+      g_once_init_leave (&once, 1);
+    }
+}
+
+static DepictWindow *
+get_window (DepictApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    window = GTK_WINDOW (depict_window_new (GTK_APPLICATION (self)));
+  return DEPICT_WINDOW (window);
+}
+
+static void
+depict_application_activate (GApplication *app)
+{
+  gtk_window_present (GTK_WINDOW (get_window (DEPICT_APPLICATION (app))));
+}
+
+static void
+depict_application_open (GApplication *app,
+                         GFile       **files,
+                         int           n_files,
+                         const char   *hint)
+{
+  DepictWindow *window = get_window (DEPICT_APPLICATION (app));
+
+  depict_window_open_files (window, files, n_files);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+quit_activated (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  GApplication *app = user_data;
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (app));
+
+  /* Close windows first, so that each cancels its work and saves its size. */
+  for (GList *l = windows; l != NULL;)
+    {
+      GtkWindow *window = l->data;
+
+      l = l->next;
+      gtk_window_destroy (window);
+    }
+  g_application_quit (app);
+}
+
+static void
+about_activated (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  GtkApplication *app = user_data;
+  static const char *developers[] = { "The Depict authors", NULL };
+  g_autofree char *debug_info = NULL;
+
+  /* Minimal: the about window with GPU and model details belongs to depict-about.c. */
+  debug_info = g_strdup_printf ("Depict %s (%s)\nGTK %u.%u.%u\nlibadwaita %u.%u.%u\n",
+                                PACKAGE_VERSION, APPLICATION_ID, gtk_get_major_version (),
+                                gtk_get_minor_version (), gtk_get_micro_version (),
+                                adw_get_major_version (), adw_get_minor_version (),
+                                adw_get_micro_version ());
+  adw_show_about_window (gtk_application_get_active_window (app),
+                         "application-name", _("Depict"),
+                         "application-icon", APPLICATION_ID,
+                         "version", PACKAGE_VERSION,
+                         "developers", developers,
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "comments", _("Describe your photos with Florence-2, on your own computer"),
+                         "debug-info", debug_info,
+                         NULL);
+}
+
+static void
+show_placeholder_toast (GtkApplication *app,
+                        const char     *message)
+{
+  GtkWindow *window = gtk_application_get_active_window (app);
+
+  if (DEPICT_IS_WINDOW (window))
+    depict_window_add_toast (DEPICT_WINDOW (window), message);
+}
+
+static void
+preferences_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  /* Hook for the preferences window (depict-preferences-window.c). */
+  show_placeholder_toast (user_data, _("Preferences are not available in this version yet"));
+}
+
+static void
+models_activated (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  g_autofree char *dir = florence_hub_get_models_dir ();
+  g_autofree char *message = NULL;
+
+  /* Hook for the model manager (depict-model-manager.c). Until it exists, say where models
+   * go and how to get one. */
+  message = g_strdup_printf (_("Download a model with “depict-cli download base”, or put one in %s"),
+                             dir);
+  show_placeholder_toast (user_data, message);
+}
+
+static void
+depict_application_startup (GApplication *app)
+{
+  static const GActionEntry entries[] = {
+    { .name = "quit", .activate = quit_activated },
+    { .name = "about", .activate = about_activated },
+    { .name = "preferences", .activate = preferences_activated },
+    { .name = "models", .activate = models_activated },
+  };
+  static const struct
+  {
+    const char *action;
+    const char *accels[4];
+  } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "app.preferences", { "<Control>comma", NULL } },
+    { "window.close", { "<Control>w", NULL } },
+    { "win.open", { "<Control>o", NULL } },
+    { "win.tag-folder", { "<Control><Shift>o", NULL } },
+    { "win.run", { "<Control>Return", "<Control>KP_Enter", NULL } },
+    { "win.cancel", { "Escape", NULL } },
+    { "win.zoom-in", { "<Control>plus", "<Control>equal", "<Control>KP_Add", NULL } },
+    { "win.zoom-out", { "<Control>minus", "<Control>KP_Subtract", NULL } },
+    { "win.zoom-fit", { "<Control>0", "<Control>KP_0", NULL } },
+    { "win.zoom-original", { "<Control>1", "<Control>KP_1", NULL } },
+    { "win.copy-text", { "<Control><Shift>c", NULL } },
+    { "win.export", { "<Control>s", NULL } },
+    { "win.search", { "<Control>f", NULL } },
+    { "win.show-photo", { "<Alt>1", NULL } },
+    { "win.show-gallery", { "<Alt>2", NULL } },
+    { "win.toggle-queue", { "F9", NULL } },
+    { "win.next-photo", { "<Alt>Down", "Page_Down", NULL } },
+    { "win.previous-photo", { "<Alt>Up", "Page_Up", NULL } },
+  };
+
+  G_APPLICATION_CLASS (depict_application_parent_class)->startup (app);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action,
+                                           accels[i].accels);
+}
+
+static void
+depict_application_class_init (DepictApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  app_class->activate = depict_application_activate;
+  app_class->open = depict_application_open;
+  app_class->startup = depict_application_startup;
+
+  depict_application_ensure_resources ();
+}
+
+static void
+depict_application_init (DepictApplication *self)
+{
+}
+
+DepictApplication *
+depict_application_new (void)
+{
+  depict_application_ensure_resources ();
+  return g_object_new (DEPICT_TYPE_APPLICATION,
+                       "application-id", APPLICATION_ID,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
+                       "resource-base-path", RESOURCE_PREFIX,
+                       NULL);
+}

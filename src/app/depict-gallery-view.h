@@ -1,0 +1,31 @@
+/* depict-gallery-view.h
+ *
+ * Copyright 2026 The Depict authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "gallery/gallery-store.h"
+
+G_BEGIN_DECLS
+
+#define DEPICT_TYPE_GALLERY_VIEW (depict_gallery_view_get_type ())
+
+G_DECLARE_FINAL_TYPE (DepictGalleryView, depict_gallery_view, DEPICT, GALLERY_VIEW, GtkWidget)
+
+GalleryStore *depict_gallery_view_get_store     (DepictGalleryView *self,
+                                                 GError           **error);
+void          depict_gallery_view_reload        (DepictGalleryView *self);
+void          depict_gallery_view_search        (DepictGalleryView *self,
+                                                 const char        *text,
+                                                 const char        *tag);
+void          depict_gallery_view_focus_search  (DepictGalleryView *self);
+GListModel   *depict_gallery_view_get_model     (DepictGalleryView *self);
+const char   *depict_gallery_view_get_page      (DepictGalleryView *self);
+void          depict_gallery_view_tag_folder    (DepictGalleryView *self,
+                                                 GFile             *folder);
+gboolean      depict_gallery_view_get_tagging   (DepictGalleryView *self);
+
+G_END_DECLS

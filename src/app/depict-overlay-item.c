@@ -1,0 +1,351 @@
+/* depict-overlay-item.c
+ *
+ * One thing drawn over the photo: a labelled box, a segmentation mask (one or more
+ * polygons) or an OCR text region (a quadrilateral). Coordinates are pixels of the
+ * original image in its displayed (EXIF-oriented) orientation.
+ *
+ * Copyright 2026 The Depict authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "depict-overlay-item"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "depict-overlay-item.h"
+
+struct _DepictOverlayItem
+{
+  GObject parent_instance;
+
+  DepictOverlayKind kind;
+  char *label;
+  guint index;
+  GPtrArray *polygons; /* of GArray<float> with x,y pairs */
+  float x1, y1, x2, y2; /* bounds */
+};
+
+G_DEFINE_FINAL_TYPE (DepictOverlayItem, depict_overlay_item, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_LABEL,
+  PROP_KIND,
+  PROP_DESCRIPTION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* A fixed palette that reads on light and dark photos alike (GNOME palette, bright row). */
+static const float palette[][3] = {
+  { 0.208f, 0.518f, 0.894f }, /* blue 3 */
+  { 0.200f, 0.820f, 0.478f }, /* green 3 */
+  { 0.965f, 0.827f, 0.176f }, /* yellow 3 */
+  { 1.000f, 0.471f, 0.000f }, /* orange 3 */
+  { 0.878f, 0.106f, 0.141f }, /* red 3 */
+  { 0.569f, 0.255f, 0.675f }, /* purple 3 */
+  { 0.129f, 0.780f, 0.780f }, /* teal */
+  { 0.929f, 0.400f, 0.659f }, /* pink */
+  { 0.596f, 0.416f, 0.267f }, /* brown 3 */
+  { 0.600f, 0.757f, 0.945f }, /* light blue */
+};
+
+void
+depict_overlay_color_for_label (const char *label,
+                                guint       fallback_index,
+                                float       rgb[3])
+{
+  guint i;
+
+  if (label != NULL && label[0] != '\0')
+    i = g_str_hash (label) % G_N_ELEMENTS (palette);
+  else
+    i = fallback_index % G_N_ELEMENTS (palette);
+  rgb[0] = palette[i][0];
+  rgb[1] = palette[i][1];
+  rgb[2] = palette[i][2];
+}
+
+static void
+depict_overlay_item_finalize (GObject *object)
+{
+  DepictOverlayItem *self = DEPICT_OVERLAY_ITEM (object);
+
+  g_clear_pointer (&self->label, g_free);
+  g_clear_pointer (&self->polygons, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (depict_overlay_item_parent_class)->finalize (object);
+}
+
+static void
+depict_overlay_item_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  DepictOverlayItem *self = DEPICT_OVERLAY_ITEM (object);
+
+  switch (prop_id)
+    {
+    case PROP_LABEL:
+      g_value_set_string (value, self->label);
+      break;
+    case PROP_KIND:
+      g_value_set_int (value, self->kind);
+      break;
+    case PROP_DESCRIPTION:
+      g_value_take_string (value, depict_overlay_item_describe (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+depict_overlay_item_class_init (DepictOverlayItemClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = depict_overlay_item_finalize;
+  object_class->get_property = depict_overlay_item_get_property;
+
+  properties[PROP_LABEL] = g_param_spec_string ("label", NULL, NULL, NULL,
+                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_KIND] = g_param_spec_int ("kind", NULL, NULL, 0, DEPICT_OVERLAY_TEXT, 0,
+                                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DESCRIPTION] = g_param_spec_string ("description", NULL, NULL, NULL,
+                                                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+depict_overlay_item_init (DepictOverlayItem *self)
+{
+  self->polygons = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  self->x1 = self->y1 = INFINITY;
+  self->x2 = self->y2 = -INFINITY;
+}
+
+static void
+grow_bounds (DepictOverlayItem *self,
+             float              x,
+             float              y)
+{
+  self->x1 = MIN (self->x1, x);
+  self->y1 = MIN (self->y1, y);
+  self->x2 = MAX (self->x2, x);
+  self->y2 = MAX (self->y2, y);
+}
+
+DepictOverlayItem *
+depict_overlay_item_new_box (const char *label,
+                             float       x1,
+                             float       y1,
+                             float       x2,
+                             float       y2)
+{
+  DepictOverlayItem *self = g_object_new (DEPICT_TYPE_OVERLAY_ITEM, NULL);
+  float corners[8] = { x1, y1, x2, y1, x2, y2, x1, y2 };
+
+  self->kind = DEPICT_OVERLAY_BOX;
+  self->label = g_strdup (label != NULL ? label : "");
+  /* The reference post-processor keeps x1 > x2 as generated; draw the box either way. */
+  depict_overlay_item_add_polygon (self, corners, 4);
+  return self;
+}
+
+DepictOverlayItem *
+depict_overlay_item_new_polygon (DepictOverlayKind kind,
+                                 const char       *label)
+{
+  DepictOverlayItem *self = g_object_new (DEPICT_TYPE_OVERLAY_ITEM, NULL);
+
+  self->kind = kind;
+  self->label = g_strdup (label != NULL ? label : "");
+  return self;
+}
+
+void
+depict_overlay_item_add_polygon (DepictOverlayItem *self,
+                                 const float       *xy,
+                                 guint              n_points)
+{
+  GArray *poly;
+
+  g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
+  g_return_if_fail (xy != NULL || n_points == 0);
+
+  poly = g_array_sized_new (FALSE, FALSE, sizeof (float), n_points * 2);
+  for (guint i = 0; i < n_points; i++)
+    {
+      float x = xy[2 * i], y = xy[2 * i + 1];
+
+      if (!isfinite (x) || !isfinite (y))
+        continue;
+      g_array_append_val (poly, x);
+      g_array_append_val (poly, y);
+      grow_bounds (self, x, y);
+    }
+  g_ptr_array_add (self->polygons, poly);
+}
+
+DepictOverlayKind
+depict_overlay_item_get_kind (DepictOverlayItem *self)
+{
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), DEPICT_OVERLAY_BOX);
+  return self->kind;
+}
+
+DepictLayers
+depict_overlay_item_get_layer (DepictOverlayItem *self)
+{
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), DEPICT_LAYER_BOXES);
+  switch (self->kind)
+    {
+    case DEPICT_OVERLAY_MASK:
+      return DEPICT_LAYER_MASKS;
+    case DEPICT_OVERLAY_TEXT:
+      return DEPICT_LAYER_TEXT;
+    case DEPICT_OVERLAY_BOX:
+    default:
+      return DEPICT_LAYER_BOXES;
+    }
+}
+
+const char *
+depict_overlay_item_get_label (DepictOverlayItem *self)
+{
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), NULL);
+  return self->label;
+}
+
+guint
+depict_overlay_item_get_index (DepictOverlayItem *self)
+{
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), 0);
+  return self->index;
+}
+
+void
+depict_overlay_item_set_index (DepictOverlayItem *self,
+                               guint              index)
+{
+  g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
+  self->index = index;
+}
+
+guint
+depict_overlay_item_get_n_polygons (DepictOverlayItem *self)
+{
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), 0);
+  return self->polygons->len;
+}
+
+const float *
+depict_overlay_item_get_polygon (DepictOverlayItem *self,
+                                 guint              i,
+                                 guint             *n_points)
+{
+  GArray *poly;
+
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), NULL);
+  g_return_val_if_fail (i < self->polygons->len, NULL);
+
+  poly = g_ptr_array_index (self->polygons, i);
+  if (n_points != NULL)
+    *n_points = poly->len / 2;
+  return (const float *) (gpointer) poly->data;
+}
+
+void
+depict_overlay_item_get_bounds (DepictOverlayItem *self,
+                                float             *x,
+                                float             *y,
+                                float             *width,
+                                float             *height)
+{
+  gboolean empty;
+
+  g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
+
+  empty = !(self->x2 >= self->x1 && self->y2 >= self->y1);
+  if (x != NULL)
+    *x = empty ? 0 : self->x1;
+  if (y != NULL)
+    *y = empty ? 0 : self->y1;
+  if (width != NULL)
+    *width = empty ? 0 : self->x2 - self->x1;
+  if (height != NULL)
+    *height = empty ? 0 : self->y2 - self->y1;
+}
+
+static gboolean
+polygon_contains (const float *xy,
+                  guint        n,
+                  float        x,
+                  float        y)
+{
+  gboolean inside = FALSE;
+
+  /* Even-odd rule, as the masks are filled. */
+  for (guint i = 0, j = n - 1; i < n; j = i++)
+    {
+      float xi = xy[2 * i], yi = xy[2 * i + 1];
+      float xj = xy[2 * j], yj = xy[2 * j + 1];
+
+      if (((yi > y) != (yj > y)) && (x < (xj - xi) * (y - yi) / (yj - yi) + xi))
+        inside = !inside;
+    }
+  return inside;
+}
+
+gboolean
+depict_overlay_item_contains (DepictOverlayItem *self,
+                              float              x,
+                              float              y)
+{
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), FALSE);
+
+  if (!(x >= self->x1 && x <= self->x2 && y >= self->y1 && y <= self->y2))
+    return FALSE;
+  if (self->kind == DEPICT_OVERLAY_BOX)
+    return TRUE;
+  for (guint i = 0; i < self->polygons->len; i++)
+    {
+      GArray *poly = g_ptr_array_index (self->polygons, i);
+
+      if (poly->len >= 6 && polygon_contains ((float *) (gpointer) poly->data, poly->len / 2, x, y))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+void
+depict_overlay_item_get_color (DepictOverlayItem *self,
+                               float              rgb[3])
+{
+  g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
+  depict_overlay_color_for_label (self->label, self->index, rgb);
+}
+
+/* A line for the results list and for "Copy as Text": label and rounded coordinates. */
+char *
+depict_overlay_item_describe (DepictOverlayItem *self)
+{
+  float x, y, w, h;
+  const char *label;
+
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), NULL);
+
+  depict_overlay_item_get_bounds (self, &x, &y, &w, &h);
+  label = self->label[0] != '\0' ? self->label : _("Region");
+  if (self->kind == DEPICT_OVERLAY_BOX)
+    /* Translators: a detected object: its label, then its box as x1, y1 – x2, y2 in pixels */
+    return g_strdup_printf (_("%s: %.0f, %.0f – %.0f, %.0f"), label, x, y, x + w, y + h);
+  /* Translators: a mask or a text region: its label, then where it lies and its size in pixels */
+  return g_strdup_printf (_("%s: at %.0f, %.0f, %.0f × %.0f"), label, x, y, w, h);
+}

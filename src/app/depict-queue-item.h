@@ -1,0 +1,40 @@
+/* depict-queue-item.h
+ *
+ * Copyright 2026 The Depict authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  DEPICT_QUEUE_ITEM_WAITING,
+  DEPICT_QUEUE_ITEM_RUNNING,
+  DEPICT_QUEUE_ITEM_DONE,
+  DEPICT_QUEUE_ITEM_FAILED,
+} DepictQueueItemState;
+
+#define DEPICT_TYPE_QUEUE_ITEM (depict_queue_item_get_type ())
+
+G_DECLARE_FINAL_TYPE (DepictQueueItem, depict_queue_item, DEPICT, QUEUE_ITEM, GObject)
+
+DepictQueueItem     *depict_queue_item_new            (GFile                *file);
+GFile               *depict_queue_item_get_file       (DepictQueueItem      *self);
+const char          *depict_queue_item_get_title      (DepictQueueItem      *self);
+GdkTexture          *depict_queue_item_get_thumbnail  (DepictQueueItem      *self);
+void                 depict_queue_item_load_thumbnail (DepictQueueItem      *self);
+DepictQueueItemState depict_queue_item_get_state      (DepictQueueItem      *self);
+void                 depict_queue_item_set_state      (DepictQueueItem      *self,
+                                                       DepictQueueItemState  state);
+JsonNode            *depict_queue_item_get_result     (DepictQueueItem      *self);
+void                 depict_queue_item_set_result     (DepictQueueItem      *self,
+                                                       JsonNode             *result);
+const char          *depict_queue_item_get_summary    (DepictQueueItem      *self);
+void                 depict_queue_item_set_summary    (DepictQueueItem      *self,
+                                                       const char           *summary);
+
+G_END_DECLS

@@ -1,0 +1,391 @@
+/* depict-results-pane.c
+ *
+ * The answer beside the photo: the caption or text (selectable), the list of boxes, masks
+ * and text regions with their coordinates, and the copy/export buttons; or the state
+ * before it (ready, working with progress and Cancel, no model, an error).
+ *
+ * Copyright 2026 The Depict authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "depict-results-pane"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "depict-results-pane.h"
+#include "depict-result-json.h"
+
+struct _DepictResultsPane
+{
+  GtkWidget parent_instance;
+
+  GtkStack *stack;
+  GtkSpinner *spinner;
+  GtkLabel *stage_label;
+  GtkLabel *detail_label;
+  AdwStatusPage *error_page;
+  GtkLabel *title_label;
+  GtkLabel *info_label;
+  GtkLabel *text_label;
+  GtkLabel *items_heading;
+  GtkListBox *items_list;
+
+  GListModel *items;
+  DepictOverlayItem *hover_item;
+};
+
+G_DEFINE_FINAL_TYPE (DepictResultsPane, depict_results_pane, GTK_TYPE_WIDGET)
+
+enum
+{
+  PROP_0,
+  PROP_HOVER_ITEM,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+draw_swatch (GtkDrawingArea *area,
+             cairo_t        *cr,
+             int             width,
+             int             height,
+             gpointer        user_data)
+{
+  DepictOverlayItem *item = user_data;
+  float rgb[3];
+  double r = MIN (width, height) / 2.0;
+
+  depict_overlay_item_get_color (item, rgb);
+  cairo_arc (cr, width / 2.0, height / 2.0, r - 1, 0, 2 * G_PI);
+  cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
+  cairo_fill (cr);
+}
+
+static void
+row_enter_cb (GtkEventControllerMotion *motion,
+              double                    x,
+              double                    y,
+              DepictResultsPane        *self)
+{
+  GtkWidget *row = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (motion));
+
+  depict_results_pane_set_hover_item (self, g_object_get_data (G_OBJECT (row), "item"));
+}
+
+static void
+row_leave_cb (GtkEventControllerMotion *motion,
+              DepictResultsPane        *self)
+{
+  depict_results_pane_set_hover_item (self, NULL);
+}
+
+static const char *
+kind_name (DepictOverlayItem *item)
+{
+  switch (depict_overlay_item_get_kind (item))
+    {
+    case DEPICT_OVERLAY_MASK:
+      return _("Mask");
+    case DEPICT_OVERLAY_TEXT:
+      return _("Text");
+    case DEPICT_OVERLAY_BOX:
+    default:
+      return _("Region");
+    }
+}
+
+static GtkWidget *
+create_row (gpointer object,
+            gpointer user_data)
+{
+  DepictResultsPane *self = user_data;
+  DepictOverlayItem *item = object;
+  GtkWidget *row, *box, *swatch, *labels, *title, *subtitle;
+  GtkEventController *motion;
+  const char *label = depict_overlay_item_get_label (item);
+  float x, y, w, h;
+  g_autofree char *coords = NULL;
+
+  depict_overlay_item_get_bounds (item, &x, &y, &w, &h);
+  if (depict_overlay_item_get_kind (item) == DEPICT_OVERLAY_BOX)
+    coords = g_strdup_printf ("%.0f, %.0f – %.0f, %.0f", x, y, x + w, y + h);
+  else
+    /* Translators: where a mask or text region lies, and its size, in pixels */
+    coords = g_strdup_printf (_("%.0f, %.0f · %.0f × %.0f"), x, y, w, h);
+
+  row = gtk_list_box_row_new ();
+  g_object_set_data_full (G_OBJECT (row), "item", g_object_ref (item), g_object_unref);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  gtk_widget_add_css_class (box, "item-row");
+
+  swatch = gtk_drawing_area_new ();
+  gtk_widget_set_size_request (swatch, 14, 14);
+  gtk_widget_set_valign (swatch, GTK_ALIGN_CENTER);
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (swatch), draw_swatch, g_object_ref (item),
+                                  g_object_unref);
+  gtk_box_append (GTK_BOX (box), swatch);
+
+  labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  gtk_widget_set_hexpand (labels, TRUE);
+  title = gtk_label_new (label[0] != '\0' ? label : kind_name (item));
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_label_set_wrap (GTK_LABEL (title), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (title), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (title), depict_overlay_item_get_kind (item) == DEPICT_OVERLAY_TEXT);
+  subtitle = gtk_label_new (coords);
+  gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
+  gtk_widget_add_css_class (subtitle, "dim-label");
+  gtk_widget_add_css_class (subtitle, "caption");
+  gtk_widget_add_css_class (subtitle, "numeric");
+  gtk_box_append (GTK_BOX (labels), title);
+  gtk_box_append (GTK_BOX (labels), subtitle);
+  gtk_box_append (GTK_BOX (box), labels);
+
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  gtk_widget_set_tooltip_text (row, coords);
+
+  motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "enter", G_CALLBACK (row_enter_cb), self);
+  g_signal_connect (motion, "leave", G_CALLBACK (row_leave_cb), self);
+  gtk_widget_add_controller (row, motion);
+
+  return row;
+}
+
+static void
+depict_results_pane_dispose (GObject *object)
+{
+  DepictResultsPane *self = DEPICT_RESULTS_PANE (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), DEPICT_TYPE_RESULTS_PANE);
+  g_clear_object (&self->items);
+  g_clear_object (&self->hover_item);
+
+  G_OBJECT_CLASS (depict_results_pane_parent_class)->dispose (object);
+}
+
+static void
+depict_results_pane_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  DepictResultsPane *self = DEPICT_RESULTS_PANE (object);
+
+  switch (prop_id)
+    {
+    case PROP_HOVER_ITEM:
+      g_value_set_object (value, self->hover_item);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+depict_results_pane_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  DepictResultsPane *self = DEPICT_RESULTS_PANE (object);
+
+  switch (prop_id)
+    {
+    case PROP_HOVER_ITEM:
+      depict_results_pane_set_hover_item (self, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+depict_results_pane_class_init (DepictResultsPaneClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = depict_results_pane_dispose;
+  object_class->get_property = depict_results_pane_get_property;
+  object_class->set_property = depict_results_pane_set_property;
+
+  properties[PROP_HOVER_ITEM] =
+    g_param_spec_object ("hover-item", NULL, NULL, DEPICT_TYPE_OVERLAY_ITEM,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_PREFIX "/ui/depict-results-pane.ui");
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, stack);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, spinner);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, stage_label);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, detail_label);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, error_page);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, title_label);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, info_label);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, text_label);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, items_heading);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, items_list);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "depict-results-pane");
+}
+
+static void
+depict_results_pane_init (DepictResultsPane *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  depict_results_pane_show_idle (self);
+}
+
+static void
+show_page (DepictResultsPane *self,
+           const char        *name)
+{
+  gtk_spinner_set_spinning (self->spinner, g_str_equal (name, "busy"));
+  gtk_stack_set_visible_child_name (self->stack, name);
+}
+
+void
+depict_results_pane_show_idle (DepictResultsPane *self)
+{
+  g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+  show_page (self, "idle");
+}
+
+void
+depict_results_pane_show_busy (DepictResultsPane *self,
+                               const char        *stage,
+                               const char        *detail)
+{
+  g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+
+  gtk_label_set_label (self->stage_label, stage != NULL ? stage : "");
+  gtk_label_set_label (self->detail_label, detail != NULL ? detail : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->detail_label), detail != NULL && detail[0] != '\0');
+  show_page (self, "busy");
+}
+
+void
+depict_results_pane_show_no_model (DepictResultsPane *self)
+{
+  g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+  show_page (self, "no-model");
+}
+
+void
+depict_results_pane_show_error (DepictResultsPane *self,
+                                const char        *title,
+                                const char        *description)
+{
+  g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+
+  adw_status_page_set_title (self->error_page, title);
+  adw_status_page_set_description (self->error_page, description);
+  show_page (self, "error");
+}
+
+void
+depict_results_pane_show_result (DepictResultsPane *self,
+                                 const char        *title,
+                                 const char        *info,
+                                 JsonNode          *result,
+                                 GListModel        *items)
+{
+  g_autofree char *text = NULL;
+  guint n_items;
+  gboolean quads = FALSE;
+
+  g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+  g_return_if_fail (items == NULL || G_IS_LIST_MODEL (items));
+
+  text = depict_result_json_get_text (result);
+  n_items = items != NULL ? g_list_model_get_n_items (items) : 0;
+  if (n_items > 0)
+    {
+      g_autoptr(DepictOverlayItem) first = g_list_model_get_item (items, 0);
+      quads = depict_overlay_item_get_kind (first) == DEPICT_OVERLAY_TEXT;
+    }
+
+  gtk_label_set_label (self->title_label, title != NULL ? title : "");
+  gtk_label_set_label (self->info_label, info != NULL ? info : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->info_label), info != NULL && info[0] != '\0');
+
+  /* OCR with regions lists its lines below; the joined text would say it twice. */
+  if (quads)
+    g_clear_pointer (&text, g_free);
+  if (text == NULL && n_items == 0)
+    text = g_strdup (_("Nothing was found."));
+  gtk_label_set_label (self->text_label, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->text_label), text != NULL);
+
+  if (n_items > 0)
+    {
+      g_autofree char *heading = NULL;
+
+      heading = g_strdup_printf (quads ? g_dngettext (GETTEXT_PACKAGE, "%u Text Line",
+                                                       "%u Text Lines", n_items)
+                                       : g_dngettext (GETTEXT_PACKAGE, "%u Item", "%u Items",
+                                                      n_items),
+                                 n_items);
+      gtk_label_set_label (self->items_heading, heading);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->items_heading), n_items > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->items_list), n_items > 0);
+
+  g_set_object (&self->items, items);
+  gtk_list_box_bind_model (self->items_list, items, create_row, self, NULL);
+  show_page (self, "results");
+}
+
+const char *
+depict_results_pane_get_page (DepictResultsPane *self)
+{
+  g_return_val_if_fail (DEPICT_IS_RESULTS_PANE (self), NULL);
+  return gtk_stack_get_visible_child_name (self->stack);
+}
+
+const char *
+depict_results_pane_get_text (DepictResultsPane *self)
+{
+  g_return_val_if_fail (DEPICT_IS_RESULTS_PANE (self), NULL);
+  return gtk_label_get_label (self->text_label);
+}
+
+DepictOverlayItem *
+depict_results_pane_get_hover_item (DepictResultsPane *self)
+{
+  g_return_val_if_fail (DEPICT_IS_RESULTS_PANE (self), NULL);
+  return self->hover_item;
+}
+
+/* Highlights the row of ITEM (hovered on the photo), or none. */
+void
+depict_results_pane_set_hover_item (DepictResultsPane *self,
+                                    DepictOverlayItem *item)
+{
+  GtkWidget *child;
+
+  g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+
+  if (!g_set_object (&self->hover_item, item))
+    return;
+
+  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->items_list)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      gboolean hovered = item != NULL && g_object_get_data (G_OBJECT (child), "item") == item;
+
+      if (hovered)
+        gtk_widget_add_css_class (child, "hovered-item");
+      else
+        gtk_widget_remove_css_class (child, "hovered-item");
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOVER_ITEM]);
+}

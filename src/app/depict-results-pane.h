@@ -1,0 +1,38 @@
+/* depict-results-pane.h
+ *
+ * Copyright 2026 The Depict authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+#include <json-glib/json-glib.h>
+
+#include "depict-overlay-item.h"
+
+G_BEGIN_DECLS
+
+#define DEPICT_TYPE_RESULTS_PANE (depict_results_pane_get_type ())
+
+G_DECLARE_FINAL_TYPE (DepictResultsPane, depict_results_pane, DEPICT, RESULTS_PANE, GtkWidget)
+
+void               depict_results_pane_show_idle      (DepictResultsPane *self);
+void               depict_results_pane_show_busy      (DepictResultsPane *self,
+                                                       const char        *stage,
+                                                       const char        *detail);
+void               depict_results_pane_show_no_model  (DepictResultsPane *self);
+void               depict_results_pane_show_error     (DepictResultsPane *self,
+                                                       const char        *title,
+                                                       const char        *description);
+void               depict_results_pane_show_result    (DepictResultsPane *self,
+                                                       const char        *title,
+                                                       const char        *info,
+                                                       JsonNode          *result,
+                                                       GListModel        *items);
+const char        *depict_results_pane_get_page       (DepictResultsPane *self);
+const char        *depict_results_pane_get_text       (DepictResultsPane *self);
+DepictOverlayItem *depict_results_pane_get_hover_item (DepictResultsPane *self);
+void               depict_results_pane_set_hover_item (DepictResultsPane *self,
+                                                       DepictOverlayItem *item);
+
+G_END_DECLS

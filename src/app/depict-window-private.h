@@ -1,0 +1,56 @@
+/* depict-window-private.h: what depict-window*.c share
+ *
+ * Copyright 2026 The Depict authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "depict-gallery-view.h"
+#include "depict-inference.h"
+#include "depict-queue-item.h"
+#include "depict-window.h"
+
+G_BEGIN_DECLS
+
+struct _DepictWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  /* Template children */
+  GtkOverlay *drop_overlay;
+  AdwToastOverlay *toast_overlay;
+  AdwHeaderBar *header_bar;
+  AdwViewStack *main_stack;
+  GtkStack *photo_stack;
+  AdwFlap *flap;
+  GtkListView *queue_list;
+  DepictImageView *image_view;
+  GtkWidget *layer_toggles;
+  GtkRevealer *region_hint_revealer;
+  DepictTaskPicker *task_picker;
+  DepictResultsPane *results_pane;
+  DepictGalleryView *gallery_view;
+  GtkRevealer *drop_revealer;
+
+  GSettings *settings;
+  GListStore *queue;
+  GtkSingleSelection *queue_selection;
+  DepictQueueItem *current;       /* the photo shown */
+  GCancellable *load_cancellable; /* loading the shown photo */
+  GListStore *items;              /* overlay items of the shown result */
+  JsonNode *result;               /* the shown result */
+  char *result_task;
+
+  DepictInferenceJob *job;        /* the run in progress, or NULL */
+  GCancellable *run_cancellable;
+  GCancellable *scan_cancellable; /* folders being listed */
+};
+
+void _depict_window_class_actions_init (DepictWindowClass *klass);
+void _depict_window_actions_init       (DepictWindow      *self);
+void _depict_window_update_actions     (DepictWindow      *self);
+void _depict_window_dnd_init           (DepictWindow      *self);
+void _depict_window_open_dialog        (DepictWindow      *self,
+                                        gboolean           folder_for_tagging);
+
+G_END_DECLS

@@ -1,0 +1,127 @@
+/* app-test-util.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <stdlib.h>
+
+#include "app-test-util.h"
+#include "depict-application.h"
+
+void
+app_test_private_data_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("depict-app-test-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  g_setenv ("XDG_DATA_HOME", dir, TRUE);
+  /* Left for the system's temporary-file cleaning: a failed test's files can be looked at. */
+  g_free (dir);
+}
+
+void
+app_test_init_gtk (int    *argc,
+                   char ***argv)
+{
+  if (!gtk_init_check ())
+    {
+      g_printerr ("No display: the app tests need one (run them under xvfb-run). Skipped.\n");
+      exit (77);
+    }
+  adw_init ();
+  depict_application_ensure_resources ();
+}
+
+char *
+app_test_data_path (const char *first,
+                    ...)
+{
+  const char *root = g_getenv ("DEPICT_TEST_DATA");
+  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
+  va_list args;
+
+  g_assert_nonnull (root);
+  g_ptr_array_add (parts, (gpointer) root);
+  va_start (args, first);
+  for (const char *p = first; p != NULL; p = va_arg (args, const char *))
+    g_ptr_array_add (parts, (gpointer) p);
+  va_end (args);
+  g_ptr_array_add (parts, NULL);
+  return g_build_filenamev ((char **) parts->pdata);
+}
+
+JsonNode *
+app_test_load_json (const char *path)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+JsonNode *
+app_test_postprocess_case (const char *name,
+                           int        *image_w,
+                           int        *image_h)
+{
+  g_autofree char *path = app_test_data_path ("postprocess", "cases.json", NULL);
+  g_autoptr(JsonNode) root = app_test_load_json (path);
+  JsonArray *cases = json_object_get_array_member (json_node_get_object (root), "cases");
+
+  for (guint i = 0; i < json_array_get_length (cases); i++)
+    {
+      JsonObject *c = json_array_get_object_element (cases, i);
+
+      if (g_str_equal (json_object_get_string_member (c, "name"), name))
+        {
+          JsonArray *size = json_object_get_array_member (c, "image_size");
+
+          if (image_w != NULL)
+            *image_w = json_array_get_int_element (size, 0);
+          if (image_h != NULL)
+            *image_h = json_array_get_int_element (size, 1);
+          return json_node_copy (json_object_get_member (c, "expected"));
+        }
+    }
+  g_error ("No post-processing case %s", name);
+  return NULL;
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+app_test_wait (gboolean (*cond) (gpointer data),
+               gpointer data,
+               guint    timeout_ms,
+               const char *what)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
+
+  while (!cond (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  if (!cond (data))
+    g_error ("Timed out after %u ms waiting for %s", timeout_ms, what);
+}
+
+void
+app_test_spin (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, timeout_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}

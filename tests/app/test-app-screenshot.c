@@ -1,0 +1,141 @@
+/* test-app-screenshot.c: renders the main window with results on a sample photo to PNGs
+ *
+ * Writes depict-screenshot-<name>.png into $DEPICT_SCREENSHOT_DIR (the build dir; nothing
+ * generated is committed) and checks that each has the window's size and is not blank. Run
+ * it and look at the pictures: they are how the app looks, light and dark.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "app-test-util.h"
+#include "depict-application.h"
+#include "depict-window.h"
+
+#define WIDTH 1200
+#define HEIGHT 760
+
+static gboolean
+has_texture (gpointer data)
+{
+  return depict_image_view_get_texture (depict_window_get_image_view (data)) != NULL;
+}
+
+/* Renders a widget's current frame to a PNG (GtkSnapshot → GskRenderer → texture). */
+static GdkTexture *
+render_window (GtkWidget *window)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (window);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
+  int w = gtk_widget_get_width (window), h = gtk_widget_get_height (window);
+
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+}
+
+static void
+save_and_check (GtkWidget  *window,
+                const char *name)
+{
+  const char *dir = g_getenv ("DEPICT_SCREENSHOT_DIR");
+  g_autofree char *file = g_strdup_printf ("depict-screenshot-%s.png", name);
+  g_autofree char *path = g_build_filename (dir != NULL ? dir : g_get_tmp_dir (), file, NULL);
+  g_autoptr(GdkTexture) texture = render_window (window);
+  g_autofree guchar *pixels = NULL;
+  gsize stride;
+  guint distinct = 0;
+  guint32 first = 0;
+  int w, h;
+
+  w = gdk_texture_get_width (texture);
+  h = gdk_texture_get_height (texture);
+  g_assert_cmpint (w, ==, gtk_widget_get_width (window));
+  g_assert_cmpint (h, ==, gtk_widget_get_height (window));
+
+  /* Not blank: the photo and the overlays give many colours. */
+  stride = (gsize) w * 4;
+  pixels = g_malloc (stride * h);
+  gdk_texture_download (texture, pixels, stride);
+  for (int y = 0; y < h; y += 7)
+    for (int x = 0; x < w; x += 7)
+      {
+        guint32 p;
+
+        memcpy (&p, pixels + y * stride + x * 4, 4);
+        if (x == 0 && y == 0)
+          first = p;
+        else if (p != first)
+          distinct++;
+      }
+  g_assert_cmpuint (distinct, >, 1000);
+
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Screenshot: %s", path);
+  g_print ("# screenshot %s\n", path);
+}
+
+static void
+show_sample (DepictWindow *window,
+             const char   *case_name,
+             const char   *photo)
+{
+  g_autofree char *path = app_test_data_path ("preprocess", "images", photo, NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(JsonNode) result = app_test_postprocess_case (case_name, NULL, NULL);
+
+  depict_window_show_file (window, file, result, "1.8 s · base · 3 beams");
+  app_test_wait (has_texture, window, 10000, "the photo");
+  app_test_spin (400);
+}
+
+static void
+test_screenshots (void)
+{
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  DepictWindow *window;
+
+  g_settings_set_string (settings, "last-task", "<OD>");
+  window = depict_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), WIDTH, HEIGHT);
+  gtk_window_present (GTK_WINDOW (window));
+  app_test_spin (300);
+  save_and_check (GTK_WIDGET (window), "empty");
+
+  show_sample (window, "od_two_objects", "photo_640x480.png");
+  depict_image_view_set_hover_item (depict_window_get_image_view (window),
+                                    g_list_model_get_item (depict_image_view_get_items (depict_window_get_image_view (window)), 1));
+  app_test_spin (200);
+  save_and_check (GTK_WIDGET (window), "objects");
+
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
+  app_test_spin (400);
+  save_and_check (GTK_WIDGET (window), "objects-dark");
+
+  show_sample (window, "res_one_polygon", "photo_640x480.png");
+  save_and_check (GTK_WIDGET (window), "mask-dark");
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+
+  show_sample (window, "ocr_region_two_lines", "photo_640x480.png");
+  save_and_check (GTK_WIDGET (window), "ocr");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  app_test_private_data_dir ();
+  g_test_init (&argc, &argv, NULL);
+  app_test_init_gtk (&argc, &argv);
+
+  g_test_add_func ("/app/screenshot", test_screenshots);
+  return g_test_run ();
+}

@@ -1,0 +1,488 @@
+/* test-app-window.c: the main flows of the window, under a (virtual) display
+ *
+ * The empty state; a drop of a photo and of a folder; overlays from a stored result, aligned
+ * with the photo at every size and zoom; a task run on the tiny fixture model through the
+ * worker thread; cancelling it; the gallery's search and opening a stored result.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <math.h>
+
+#include "app-test-util.h"
+#include "depict-application.h"
+#include "depict-gallery-view.h"
+#include "depict-inference.h"
+#include "depict-queue-item.h"
+#include "depict-window.h"
+#include "gallery/gallery-store.h"
+
+static DepictWindow *
+new_window (void)
+{
+  DepictWindow *window = depict_window_new (NULL);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  app_test_spin (50);
+  return window;
+}
+
+static void
+close_window (DepictWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_spin (20);
+}
+
+static GFile *
+photo_file (const char *name)
+{
+  g_autofree char *path = app_test_data_path ("preprocess", "images", name, NULL);
+
+  return g_file_new_for_path (path);
+}
+
+static gboolean
+has_texture (gpointer data)
+{
+  return depict_image_view_get_texture (depict_window_get_image_view (data)) != NULL;
+}
+
+static gboolean
+not_busy (gpointer data)
+{
+  return !depict_window_get_busy (data);
+}
+
+static void
+use_tiny_model (guint max_new_tokens)
+{
+  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
+
+  g_settings_set_string (settings, "model", tiny);
+  g_settings_set_string (settings, "device", "cpu-reference");
+  g_settings_set_int (settings, "beams", 1);
+  g_settings_set_int (settings, "max-new-tokens", max_new_tokens);
+  g_settings_set_string (settings, "last-task", "<CAPTION>");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static void
+test_empty_state (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  DepictWindow *window;
+
+  g_settings_set_string (settings, "model", "base");
+  window = new_window ();
+  g_assert_cmpstr (depict_window_get_visible_page (window), ==, "empty");
+  g_assert_cmpuint (g_list_model_get_n_items (depict_window_get_queue (window)), ==, 0);
+  g_assert_false (depict_window_get_busy (window));
+  /* Nothing to run on: Run does nothing but say so */
+  depict_window_run (window);
+  g_assert_false (depict_window_get_busy (window));
+  close_window (window);
+}
+
+static gboolean
+queue_has_eight (gpointer data)
+{
+  return g_list_model_get_n_items (depict_window_get_queue (data)) == 8;
+}
+
+static void
+test_drop (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  DepictWindow *window;
+  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
+  g_autofree char *folder_path = app_test_data_path ("preprocess", "images", NULL);
+  g_autoptr(GFile) folder = g_file_new_for_path (folder_path);
+  GSList one = { photo, NULL };
+  GSList dir = { folder, NULL };
+  GdkTexture *texture;
+
+  /* No model installed: the results pane shows the way to one. */
+  g_settings_set_string (settings, "model", "base");
+  window = new_window ();
+
+  g_assert_false (depict_window_drop_files (window, NULL));
+  g_assert_true (depict_window_drop_files (window, &one));
+  g_assert_cmpstr (depict_window_get_visible_page (window), ==, "photo");
+  g_assert_cmpuint (g_list_model_get_n_items (depict_window_get_queue (window)), ==, 1);
+  app_test_wait (has_texture, window, 10000, "the photo to load");
+  texture = depict_image_view_get_texture (depict_window_get_image_view (window));
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, 640);
+  g_assert_cmpint (gdk_texture_get_height (texture), ==, 480);
+  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
+                   "no-model");
+
+  /* The same photo again is not added twice; the folder adds its other 7 photos. */
+  g_assert_true (depict_window_drop_files (window, &one));
+  g_assert_cmpuint (g_list_model_get_n_items (depict_window_get_queue (window)), ==, 1);
+  g_assert_true (depict_window_drop_files (window, &dir));
+  app_test_wait (queue_has_eight, window, 10000, "the folder's photos");
+  close_window (window);
+}
+
+static void
+test_unreadable (void)
+{
+  DepictWindow *window = new_window ();
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "not-a-photo.jpg", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  GSList one = { file, NULL };
+  DepictResultsPane *pane = depict_window_get_results_pane (window);
+
+  g_assert_true (g_file_set_contents (path, "this is no JPEG", -1, NULL));
+  g_assert_true (depict_window_drop_files (window, &one));
+  /* The error says so in the results pane; no crash, no texture. */
+  for (int i = 0; i < 200 && g_strcmp0 (depict_results_pane_get_page (pane), "error") != 0; i++)
+    app_test_spin (10);
+  g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "error");
+  g_assert_null (depict_image_view_get_texture (depict_window_get_image_view (window)));
+  close_window (window);
+  g_unlink (path);
+}
+
+/* The overlay of every box lies where the photo shows that box: the photo is fitted and
+ * centred in the view, so a point (x, y) of the image appears at offset + scale * (x, y). */
+static void
+assert_aligned (DepictImageView *view,
+                GListModel      *items)
+{
+  double w = gtk_widget_get_width (GTK_WIDGET (view));
+  double h = gtk_widget_get_height (GTK_WIDGET (view));
+  double scale = MIN (w / 640.0, h / 480.0);
+  double ox = (w - 640 * scale) / 2, oy = (h - 480 * scale) / 2;
+
+  g_assert_cmpfloat (w, >, 0);
+  g_assert_cmpfloat_with_epsilon (depict_image_view_get_scale (view), scale, 1e-9);
+  for (guint i = 0; i < g_list_model_get_n_items (items); i++)
+    {
+      g_autoptr(DepictOverlayItem) item = g_list_model_get_item (items, i);
+      float x, y, bw, bh;
+      double wx, wy, ix, iy;
+
+      depict_overlay_item_get_bounds (item, &x, &y, &bw, &bh);
+      depict_image_view_image_to_widget (view, x, y, &wx, &wy);
+      g_assert_cmpfloat_with_epsilon (wx, ox + scale * x, 1e-6);
+      g_assert_cmpfloat_with_epsilon (wy, oy + scale * y, 1e-6);
+      depict_image_view_widget_to_image (view, wx, wy, &ix, &iy);
+      g_assert_cmpfloat_with_epsilon (ix, x, 1e-6);
+      g_assert_cmpfloat_with_epsilon (iy, y, 1e-6);
+    }
+}
+
+static void
+test_overlay (void)
+{
+  DepictWindow *window = new_window ();
+  DepictImageView *view = depict_window_get_image_view (window);
+  DepictResultsPane *pane = depict_window_get_results_pane (window);
+  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr(JsonNode) result = app_test_postprocess_case ("od_two_objects", NULL, NULL);
+  JsonObject *od = json_object_get_object_member (json_node_get_object (result), "<OD>");
+  JsonArray *labels = json_object_get_array_member (od, "labels");
+  JsonArray *boxes = json_object_get_array_member (od, "bboxes");
+  GListModel *items;
+  g_autoptr(DepictOverlayItem) small = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  double cx, cy, wx, wy;
+  float x, y, bw, bh;
+
+  /* A stored result is shown without running the model. */
+  depict_window_show_file (window, photo, result, "stored");
+  g_assert_false (depict_window_get_busy (window));
+  app_test_wait (has_texture, window, 10000, "the photo to load");
+  app_test_spin (50);
+
+  items = depict_image_view_get_items (view);
+  g_assert_cmpuint (g_list_model_get_n_items (items), ==, json_array_get_length (boxes));
+  for (guint i = 0; i < g_list_model_get_n_items (items); i++)
+    {
+      g_autoptr(DepictOverlayItem) item = g_list_model_get_item (items, i);
+
+      g_assert_cmpstr (depict_overlay_item_get_label (item), ==,
+                       json_array_get_string_element (labels, i));
+    }
+  g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "results");
+  assert_aligned (view, items);
+
+  /* Another window size: still aligned. */
+  gtk_window_set_default_size (GTK_WINDOW (window), 700, 900);
+  app_test_spin (100);
+  assert_aligned (view, items);
+
+  /* Zoomed in: image and overlays move together (same transform both ways). */
+  depict_image_view_zoom_in (view);
+  depict_image_view_zoom_in (view);
+  g_assert_false (depict_image_view_get_fit (view));
+  depict_image_view_image_to_widget (view, 320, 240, &cx, &cy);
+  g_assert_cmpfloat_with_epsilon (cx, gtk_widget_get_width (GTK_WIDGET (view)) / 2.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (cy, gtk_widget_get_height (GTK_WIDGET (view)) / 2.0, 1e-6);
+  depict_image_view_zoom_to_fit (view);
+  assert_aligned (view, items);
+
+  /* Hovering the smaller box on the photo picks it (not the large box around it) and
+   * highlights its row; hovering a row highlights the box. */
+  small = g_list_model_get_item (items, 1);
+  depict_overlay_item_get_bounds (small, &x, &y, &bw, &bh);
+  depict_image_view_image_to_widget (view, x + bw / 2, y + bh / 2, &wx, &wy);
+  g_assert_true (depict_image_view_pick (view, wx, wy) == small);
+  depict_image_view_set_hover_item (view, small);
+  g_assert_true (depict_results_pane_get_hover_item (pane) == small);
+  depict_results_pane_set_hover_item (pane, NULL);
+  g_assert_null (depict_image_view_get_hover_item (view));
+
+  /* Layers: with boxes hidden, nothing is picked. */
+  g_settings_set_boolean (settings, "show-boxes", FALSE);
+  g_assert_cmpuint (depict_image_view_get_layers (view) & DEPICT_LAYER_BOXES, ==, 0);
+  g_assert_null (depict_image_view_pick (view, wx, wy));
+  g_settings_set_boolean (settings, "show-boxes", TRUE);
+  g_assert_true (depict_image_view_pick (view, wx, wy) == small);
+
+  close_window (window);
+}
+
+static void
+test_run_tiny (void)
+{
+  g_autofree char *case_path = app_test_data_path ("models", "tiny", "cases", "caption_greedy",
+                                                   "expected.json", NULL);
+  g_autoptr(JsonNode) expected = app_test_load_json (case_path);
+  JsonObject *post = json_object_get_object_member (json_node_get_object (expected), "post_processed");
+  const char *caption = json_object_get_string_member (post, "<CAPTION>");
+  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
+  DepictWindow *window;
+  DepictResultsPane *pane;
+  GSList one = { photo, NULL };
+  g_autoptr(GalleryStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DepictQueueItem) item = NULL;
+
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (expected), "num_generated_tokens"), ==, 20);
+  use_tiny_model (20);
+  window = new_window ();
+  pane = depict_window_get_results_pane (window);
+  g_assert_cmpstr (depict_task_picker_get_task (depict_window_get_task_picker (window)), ==,
+                   "<CAPTION>");
+
+  depict_window_drop_files (window, &one);
+  app_test_wait (has_texture, window, 10000, "the photo to load");
+  g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "idle");
+
+  depict_window_run (window);
+  g_assert_true (depict_window_get_busy (window));
+  g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "busy");
+  app_test_wait (not_busy, window, 120000, "the tiny model to run");
+
+  g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "results");
+  g_assert_cmpstr (depict_results_pane_get_text (pane), ==, caption);
+  item = g_list_model_get_item (depict_window_get_queue (window), 0);
+  g_assert_cmpint (depict_queue_item_get_state (item), ==, DEPICT_QUEUE_ITEM_DONE);
+  /* A caption has nothing to draw. */
+  g_assert_cmpuint (g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))), ==, 0);
+
+  /* The run is kept in the gallery. */
+  store = gallery_store_open (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gallery_store_count_runs (store, NULL), ==, 1);
+  close_window (window);
+}
+
+static void
+test_cancel (void)
+{
+  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
+  GSList one = { photo, NULL };
+  DepictWindow *window;
+  DepictResultsPane *pane;
+  g_autoptr(DepictQueueItem) item = NULL;
+
+  /* The tiny model never ends on its own: 1024 tokens unless stopped. */
+  use_tiny_model (1024);
+  window = new_window ();
+  pane = depict_window_get_results_pane (window);
+  depict_window_drop_files (window, &one);
+  app_test_wait (has_texture, window, 10000, "the photo to load");
+
+  depict_window_run (window);
+  g_assert_true (depict_window_get_busy (window));
+  depict_window_cancel (window);
+  app_test_wait (not_busy, window, 60000, "the run to stop");
+  g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "idle");
+  item = g_list_model_get_item (depict_window_get_queue (window), 0);
+  g_assert_cmpint (depict_queue_item_get_state (item), ==, DEPICT_QUEUE_ITEM_WAITING);
+  close_window (window);
+}
+
+typedef struct
+{
+  GCancellable *cancellable;
+  guint last_tokens;
+  guint calls_after_cancel;
+} CancelData;
+
+static void
+cancel_at_three (DepictInferenceStage stage,
+                 guint                n_tokens,
+                 gpointer             user_data)
+{
+  CancelData *data = user_data;
+
+  if (stage != DEPICT_INFERENCE_STAGE_GENERATING)
+    return;
+  if (g_cancellable_is_cancelled (data->cancellable))
+    data->calls_after_cancel++;
+  data->last_tokens = n_tokens;
+  if (n_tokens == 3)
+    g_cancellable_cancel (data->cancellable);
+}
+
+/* Cancelling stops the decoder loop at the next step. */
+static void
+test_cancel_within_a_step (void)
+{
+  g_autoptr(DepictInferenceSettings) settings = depict_inference_settings_new ();
+  g_autofree char *image = app_test_data_path ("preprocess", "images", "photo_640x480.png", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  CancelData data = { cancellable, 0, 0 };
+  GalleryRun *run;
+
+  settings->model_dir = app_test_data_path ("models", "tiny", NULL);
+  settings->tokenizer_dir = app_test_data_path ("tokenizer", NULL);
+  settings->model_name = g_strdup ("tiny");
+  settings->device = g_strdup ("cpu-reference");
+  settings->num_beams = 1;
+  settings->max_new_tokens = 1024;
+
+  run = depict_inference_run_sync (settings, image, "<CAPTION>", NULL, cancel_at_three, &data,
+                                   cancellable, &error);
+  g_assert_null (run);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (data.last_tokens, >=, 3);
+  g_assert_cmpuint (data.last_tokens, <=, 4);
+  g_assert_cmpuint (data.calls_after_cancel, <=, 1);
+}
+
+static void
+test_no_model (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DepictInferenceSettings) s = NULL;
+
+  g_settings_set_string (settings, "model", "/nonexistent/model");
+  s = depict_inference_settings_from_gsettings (settings, &error);
+  g_assert_null (s);
+  g_assert_error (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL);
+  g_clear_error (&error);
+  g_settings_set_string (settings, "model", "large-ft");
+  s = depict_inference_settings_from_gsettings (settings, &error);
+  g_assert_null (s);
+  g_assert_error (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL);
+}
+
+static gboolean
+gallery_has (gpointer data)
+{
+  DepictGalleryView *view = data;
+  return g_list_model_get_n_items (depict_gallery_view_get_model (view)) > 0;
+}
+
+static void
+test_gallery_search (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GalleryStore) store = gallery_store_open (NULL, &error);
+  g_autoptr(GalleryRun) run = gallery_run_new ();
+  g_autoptr(GalleryRun) od = gallery_run_new ();
+  g_autofree char *path = app_test_data_path ("preprocess", "images", "photo_640x480.png", NULL);
+  g_autoptr(JsonNode) caption = app_test_postprocess_case ("caption_basic", NULL, NULL);
+  g_autoptr(JsonNode) boxes = app_test_postprocess_case ("od_two_objects", NULL, NULL);
+  const char *text = json_object_get_string_member (json_node_get_object (caption), "<CAPTION>");
+  DepictWindow *window;
+  DepictGalleryView *view;
+  gint64 image_id;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+
+  /* A photo processed earlier: a caption, then objects. */
+  g_assert_no_error (error);
+  image_id = gallery_store_add_image (store, path, NULL, &error);
+  g_assert_no_error (error);
+  run->task = g_strdup ("<CAPTION>");
+  run->model_name = g_strdup ("tiny");
+  run->weights_hash = g_strdup ("");
+  run->num_beams = 1;
+  run->max_new_tokens = 20;
+  run->raw_text = g_strdup (text);
+  run->result = json_node_ref (caption);
+  g_assert_cmpint (gallery_store_add_run (store, image_id, run, &error), >, 0);
+  od->task = g_strdup ("<OD>");
+  od->model_name = g_strdup ("tiny");
+  od->weights_hash = g_strdup ("");
+  od->num_beams = 1;
+  od->max_new_tokens = 20;
+  od->raw_text = g_strdup ("");
+  od->result = json_node_ref (boxes);
+  g_assert_cmpint (gallery_store_add_run (store, image_id, od, &error), >, 0);
+  g_assert_no_error (error);
+
+  window = new_window ();
+  view = DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window));
+  depict_window_show_gallery (window, TRUE);
+  app_test_spin (50);
+  g_assert_cmpstr (depict_window_get_visible_page (window), ==, "gallery");
+
+  /* Words of the caption find it; other words find nothing. */
+  depict_gallery_view_search (view, "yellow building", NULL);
+  app_test_wait (gallery_has, view, 5000, "the search results");
+  g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, 1);
+  g_assert_cmpstr (depict_gallery_view_get_page (view), ==, "grid");
+  depict_gallery_view_search (view, "zebra", NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, 0);
+  g_assert_cmpstr (depict_gallery_view_get_page (view), ==, "no-results");
+  /* A tag from the objects */
+  depict_gallery_view_search (view, NULL, "car");
+  g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, 1);
+  depict_gallery_view_search (view, NULL, NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, 1);
+
+  /* Opening it shows the photo with the latest stored answer, without running the model. */
+  g_signal_emit_by_name (view, "image-activated", image_id, file);
+  g_assert_false (depict_window_get_busy (window));
+  g_assert_cmpstr (depict_window_get_visible_page (window), ==, "photo");
+  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
+                   "results");
+  g_assert_cmpuint (g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
+                    ==, 2);
+  close_window (window);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  app_test_private_data_dir ();
+  g_test_init (&argc, &argv, NULL);
+  app_test_init_gtk (&argc, &argv);
+
+  g_test_add_func ("/app/window/empty-state", test_empty_state);
+  g_test_add_func ("/app/window/drop", test_drop);
+  g_test_add_func ("/app/window/unreadable", test_unreadable);
+  g_test_add_func ("/app/window/overlay", test_overlay);
+  g_test_add_func ("/app/window/no-model", test_no_model);
+  g_test_add_func ("/app/window/run-tiny", test_run_tiny);
+  g_test_add_func ("/app/window/cancel", test_cancel);
+  g_test_add_func ("/app/inference/cancel-within-a-step", test_cancel_within_a_step);
+  g_test_add_func ("/app/window/gallery-search", test_gallery_search);
+  return g_test_run ();
+}
