@@ -40,6 +40,7 @@ cpu_prepare (FlorenceEngine *self, const float *pixel_values, int size, const gi
              GError **error)
 {
   FlorenceReference *ref = self->priv;
+  florence_reference_set_tap (ref, self->tap, self->tap_data);
   gint64 t0 = g_get_monotonic_time ();
   int n_image = 0, n_enc = 0;
   g_autofree float *features = florence_reference_encode_image (ref, pixel_values, size,
@@ -52,6 +53,7 @@ cpu_prepare (FlorenceEngine *self, const float *pixel_values, int size, const gi
   if (enc == NULL)
     return NULL;
   FlorenceDecoderBackend *dec = florence_reference_decoder_new (ref, enc, n_enc, error);
+  florence_reference_set_tap (ref, NULL, NULL);
   gint64 t2 = g_get_monotonic_time ();
   if (timings != NULL)
     {
@@ -105,11 +107,16 @@ florence_engine_new (FlorenceDeviceKind kind, const FlorenceConfig *config,
   switch (kind)
     {
     case FLORENCE_DEVICE_VULKAN:
-      g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                   _("The GPU engine is not part of this build yet. Run on the CPU reference "
-                     "instead (device “cpu-reference”)."));
-      return NULL;
+      return florence_engine_gpu_new (config, checkpoint, error);
     case FLORENCE_DEVICE_AUTO:
+      {
+        g_autoptr (GError) gpu_error = NULL;
+        FlorenceEngine *engine = florence_engine_gpu_new (config, checkpoint, &gpu_error);
+        if (engine != NULL)
+          return engine;
+        g_debug ("No GPU engine (%s); running on the CPU reference", gpu_error->message);
+        return engine_new_cpu (config, checkpoint, error);
+      }
     case FLORENCE_DEVICE_CPU_REFERENCE:
     default:
       return engine_new_cpu (config, checkpoint, error);

@@ -14,6 +14,7 @@
 #include "florence/florence-checkpoint.h"
 #include "florence/florence-config.h"
 #include "florence/florence-generate.h"
+#include "florence/florence-reference.h"
 
 G_BEGIN_DECLS
 
@@ -54,6 +55,10 @@ struct _FlorenceEngine {
   void (*decoder_free) (FlorenceEngine *self, FlorenceDecoderBackend *decoder);
   void (*free) (FlorenceEngine *self);
   gpointer priv;
+  /* Debugging: when set, prepare() hands over the intermediate tensors under the names of
+   * florence-reference.h (the GPU engine then submits and reads back at each of them). */
+  FlorenceReferenceTap tap;
+  gpointer tap_data;
 };
 
 /* An engine of the given kind for a loaded config and checkpoint; the checkpoint may be freed
@@ -61,6 +66,10 @@ struct _FlorenceEngine {
 FlorenceEngine *florence_engine_new (FlorenceDeviceKind kind, const FlorenceConfig *config,
                                      FlorenceCheckpoint *checkpoint, GError **error);
 void florence_engine_free (FlorenceEngine *self);
+
+/* The GPU engine alone (florence-engine-gpu.c): fails without a usable Vulkan device. */
+FlorenceEngine *florence_engine_gpu_new (const FlorenceConfig *config,
+                                         FlorenceCheckpoint *checkpoint, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlorenceEngine, florence_engine_free)
 

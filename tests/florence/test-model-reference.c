@@ -7,6 +7,9 @@
  * first-step logits within atol = rtol = 1e-4 (tests/data/README.md, "Tolerances"); the
  * generated ids exactly; for beam search also sequences_score, the kept hypotheses and every
  * hypothesis event; for greedy the top-5 candidates of each step.
+ *
+ * Built twice: test-model-reference runs the CPU reference engine, test-model-gpu
+ * (TEST_ENGINE_GPU) the Vulkan engine, which skips when no Vulkan device is there.
  */
 #include "config.h"
 
@@ -16,11 +19,19 @@
 
 #include "florence/florence-checkpoint.h"
 #include "florence/florence-config.h"
+#include "florence/florence-engine.h"
 #include "florence/florence-generate.h"
 #include "florence/florence-processor.h"
 #include "florence/florence-reference.h"
 #include "florence/florence-safetensors.h"
+#include "gpu/gpu-device.h"
 #include "image/image-loader.h"
+
+#ifdef TEST_ENGINE_GPU
+#define ENGINE_NAME "gpu"
+#else
+#define ENGINE_NAME "reference"
+#endif
 
 #define ATOL 1e-4
 #define RTOL 1e-4
@@ -137,7 +148,7 @@ assert_ids_equal (const char *what, const gint32 *got, guint n_got, const gint32
 typedef struct {
   char *dir;
   FlorenceConfig *config;
-  FlorenceReference *ref;
+  FlorenceEngine *engine; /* NULL: no device for this engine here */
 } Model;
 
 static GHashTable *models; /* dir → Model */
@@ -158,7 +169,13 @@ model_get (const char *name)
   g_assert_no_error (error);
   g_autoptr (FlorenceCheckpoint) ckpt = florence_checkpoint_open (m->dir, m->config, &error);
   g_assert_no_error (error);
-  m->ref = florence_reference_new (m->config, ckpt, &error);
+#ifdef TEST_ENGINE_GPU
+  m->engine = florence_engine_gpu_new (m->config, ckpt, &error);
+  if (g_error_matches (error, GPU_ERROR, GPU_ERROR_NO_DEVICE))
+    g_clear_error (&error);
+#else
+  m->engine = florence_engine_new (FLORENCE_DEVICE_CPU_REFERENCE, m->config, ckpt, &error);
+#endif
   g_assert_no_error (error);
   g_hash_table_insert (models, g_strdup (name), m);
   return m;
@@ -317,6 +334,11 @@ test_case (gconstpointer data)
   const Case *tc = data;
   g_autoptr (GError) error = NULL;
   Model *m = model_get (tc->model);
+  if (m->engine == NULL)
+    {
+      g_test_skip ("no Vulkan device");
+      return;
+    }
   g_autofree char *case_dir = g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "models",
                                                 tc->cases_model, "cases", tc->name, NULL);
   g_autofree char *json_path = g_build_filename (case_dir, "expected.json", NULL);
@@ -389,26 +411,17 @@ test_case (gconstpointer data)
       pixels = g_steal_pointer (&processed);
     }
 
-  /* vision */
-  g_autofree float *features = NULL;
-  int n_image = 0;
-  florence_reference_set_tap (m->ref, tap_cb, &tap);
-  features = florence_reference_encode_image (m->ref, pixels, size, &n_image, NULL, &error);
-  g_assert_no_error (error);
-  gint64 t1 = g_get_monotonic_time ();
-
+  /* vision, encoder, cross-attention keys/values */
   g_autoptr (GArray) input_ids = json_ids (json_object_get_array_member (exp, "input_ids"));
-  int n_enc = 0;
-  g_autofree float *enc = florence_reference_encode (m->ref, features, n_image,
-                                                     (const gint32 *) input_ids->data,
-                                                     (int) input_ids->len, &n_enc, NULL,
-                                                     &error);
+  m->engine->tap = tap_cb;
+  m->engine->tap_data = &tap;
+  FlorenceEngineTimings et = { 0 };
+  FlorenceDecoderBackend *dec = m->engine->prepare (m->engine, pixels, size,
+                                                    (const gint32 *) input_ids->data,
+                                                    (int) input_ids->len, &et, NULL, &error);
   g_assert_no_error (error);
-  florence_reference_set_tap (m->ref, NULL, NULL);
+  m->engine->tap = NULL;
   gint64 t2 = g_get_monotonic_time ();
-
-  FlorenceDecoderBackend *dec = florence_reference_decoder_new (m->ref, enc, n_enc, &error);
-  g_assert_no_error (error);
 
   /* first-step logits: decoder input [2] at position 0 */
   {
@@ -473,21 +486,19 @@ test_case (gconstpointer data)
                           json_array_get_object_element (events, i), gen->events->pdata[i]);
     }
 
-  g_test_message ("%s/%s: %u tensors compared\n%s  timings: vision %.3f s, encoder %.3f s, "
-                  "first step %.3f s, generation %.3f s (%u steps, %u beams)",
-                  tc->model, tc->name, tap.n_compared, tap.report->str, (t1 - t0) / 1e6,
-                  (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6, gen->steps_run,
-                  opts.num_beams);
+  g_test_message ("%s/%s: %u tensors compared\n%s  timings: vision+encoder %.3f s (with "
+                  "read-backs), first step %.3f s, generation %.3f s (%u steps, %u beams)",
+                  tc->model, tc->name, tap.n_compared, tap.report->str, (t2 - t0) / 1e6,
+                  (t3 - t2) / 1e6, (t4 - t3) / 1e6, gen->steps_run, opts.num_beams);
   if (g_getenv ("DEPICT_TEST_REPORT") != NULL)
-    g_printerr ("%s/%s: %u tensors compared\n%s  timings: vision %.3f s, encoder %.3f s, "
-                "first step %.3f s, generation %.3f s (%u steps, %u beams)\n",
-                tc->model, tc->name, tap.n_compared, tap.report->str, (t1 - t0) / 1e6,
-                (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6, gen->steps_run,
-                opts.num_beams);
+    g_printerr ("%s/%s: %u tensors compared\n%s  timings: vision+encoder %.3f s (with "
+                "read-backs), first step %.3f s, generation %.3f s (%u steps, %u beams)\n",
+                tc->model, tc->name, tap.n_compared, tap.report->str, (t2 - t0) / 1e6,
+                (t3 - t2) / 1e6, (t4 - t3) / 1e6, gen->steps_run, opts.num_beams);
   g_string_free (tap.report, TRUE);
   g_array_unref (trace.ids);
   g_array_unref (trace.scores);
-  florence_reference_decoder_free (dec);
+  m->engine->decoder_free (m->engine, dec);
 }
 
 static void
@@ -507,7 +518,7 @@ add_cases (const char *model, const char *cases_model)
       tc->model = g_strdup (model);
       tc->cases_model = g_strdup (cases_model);
       tc->name = g_strdup (json_object_get_string_member (o, "name"));
-      g_autofree char *path = g_strdup_printf ("/florence/reference/%s/%s", model, tc->name);
+      g_autofree char *path = g_strdup_printf ("/florence/" ENGINE_NAME "/%s/%s", model, tc->name);
       g_test_add_data_func (path, tc, test_case);
     }
 }
