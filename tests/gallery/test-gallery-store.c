@@ -402,9 +402,9 @@ test_migrate_v1 (void)
   g_assert_cmpuint (tags->len, ==, 1); /* "dog" from the new run; "car" stays removed */
   g_assert_true (has_tag (tags, "dog", GALLERY_TAG_SOURCE_LABEL, FALSE));
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_fts WHERE image_fts MATCH "
-                                     "'tags:car'"), ==, 0);
+                                     "'car'"), ==, 0);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_fts WHERE image_fts MATCH "
-                                     "'tags:dog'"), ==, 1);
+                                     "'dog'"), ==, 1);
   g_clear_pointer (&store, gallery_store_close);
   gt_remove_tree (dir);
 }
