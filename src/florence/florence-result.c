@@ -371,6 +371,21 @@ read_number (JsonNode *n, float *out)
 }
 
 static gboolean
+read_size (JsonArray *a, guint i, int *out)
+{
+  JsonNode *n = json_array_get_element (a, i);
+  gint64 v;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return FALSE;
+  v = json_node_get_int (n);
+  if (v < 0 || v > G_MAXINT)
+    return FALSE;
+  *out = (int) v;
+  return TRUE;
+}
+
+static gboolean
 read_floats (JsonArray *a, float *out, guint n)
 {
   if (a == NULL || json_array_get_length (a) != n)
@@ -493,7 +508,7 @@ florence_result_from_json_node (JsonNode *node, GError **error)
   JsonNode *n;
   FlorenceResultKind kind;
   const char *task;
-  float w, h;
+  int w, h;
 
   g_return_val_if_fail (node != NULL, NULL);
 
@@ -523,14 +538,11 @@ florence_result_from_json_node (JsonNode *node, GError **error)
   task = json_node_get_string (n);
 
   size = get_array (o, "image_size");
-  if (!read_floats (size, (float[2]){ 0 }, 2))
-    return invalid (error, _("no image size")), NULL;
-  read_number (json_array_get_element (size, 0), &w);
-  read_number (json_array_get_element (size, 1), &h);
-  if (!(w >= 0 && w <= G_MAXINT && h >= 0 && h <= G_MAXINT))
+  if (size == NULL || json_array_get_length (size) != 2 || !read_size (size, 0, &w)
+      || !read_size (size, 1, &h))
     return invalid (error, _("no image size")), NULL;
 
-  self = florence_result_new (kind, task, (int) w, (int) h);
+  self = florence_result_new (kind, task, w, h);
   switch (kind)
     {
     case FLORENCE_RESULT_TEXT:
