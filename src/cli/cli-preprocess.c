@@ -8,43 +8,12 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "depict-cli.h"
 #include "florence/florence-processor.h"
 #include "image/image-loader.h"
 
 int cli_preprocess_main (int argc, char **argv);
-
-static char *
-rgb_sha256 (const ImageRgb *image)
-{
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  for (int y = 0; y < image->height; y++)
-    g_checksum_update (checksum, image_rgb_row (image, y), (gssize) image->width * 3);
-  return g_strdup (g_checksum_get_string (checksum));
-}
-
-/* SHA-256 of the float32 little-endian bytes, in the order given (CHW). */
-static char *
-f32le_sha256 (const float *values, gsize n)
-{
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  guint32 block[1024];
-  for (gsize i = 0; i < n;)
-    {
-      gsize m = MIN (n - i, G_N_ELEMENTS (block));
-      for (gsize j = 0; j < m; j++)
-        {
-          guint32 bits;
-          memcpy (&bits, &values[i + j], sizeof bits);
-          block[j] = GUINT32_TO_LE (bits);
-        }
-      g_checksum_update (checksum, (const guchar *) block, (gssize) (m * sizeof block[0]));
-      i += m;
-    }
-  return g_strdup (g_checksum_get_string (checksum));
-}
 
 static void
 add_size (JsonBuilder *b, const char *name, int width, int height)
@@ -130,10 +99,10 @@ cli_preprocess_main (int argc, char **argv)
   if (output != NULL && !image_rgb_save_png (resized, output, &error))
     return cli_fail (g_steal_pointer (&error));
 
-  g_autofree char *decoded_hash = rgb_sha256 (image);
-  g_autofree char *resized_hash = rgb_sha256 (resized);
+  g_autofree char *decoded_hash = image_rgb_sha256 (image);
+  g_autofree char *resized_hash = image_rgb_sha256 (resized);
   g_autofree char *values_hash =
-      f32le_sha256 (values, (gsize) 3 * resized->width * resized->height);
+      florence_processor_values_sha256 (values, (gsize) 3 * resized->width * resized->height);
 
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);

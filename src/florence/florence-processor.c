@@ -267,6 +267,28 @@ florence_processor_normalize (const FlorenceProcessorConfig *config, const Image
     }
 }
 
+char *
+florence_processor_values_sha256 (const float *values, gsize n)
+{
+  g_return_val_if_fail (values != NULL || n == 0, NULL);
+
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint32 block[1024];
+  for (gsize i = 0; i < n;)
+    {
+      gsize m = MIN (n - i, G_N_ELEMENTS (block));
+      for (gsize j = 0; j < m; j++)
+        {
+          guint32 bits;
+          memcpy (&bits, &values[i + j], sizeof bits);
+          block[j] = GUINT32_TO_LE (bits);
+        }
+      g_checksum_update (checksum, (const guchar *) block, (gssize) (m * sizeof block[0]));
+      i += m;
+    }
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
 float *
 florence_processor_run (const FlorenceProcessorConfig *config, const ImageRgb *image,
                         ImageRgb **resized, GError **error)

@@ -67,4 +67,8 @@ void florence_processor_normalize (const FlorenceProcessorConfig *config, const 
 float *florence_processor_run (const FlorenceProcessorConfig *config, const ImageRgb *image,
                                ImageRgb **resized, GError **error);
 
+/* SHA-256 (lowercase hex) of n float32 values as little-endian bytes: the "sha256_f32le" of
+ * the reference fixtures (pixel_values in NCHW order). */
+char *florence_processor_values_sha256 (const float *values, gsize n);
+
 G_END_DECLS

@@ -74,6 +74,17 @@ image_rgb_free (ImageRgb *image)
   g_free (image);
 }
 
+char *
+image_rgb_sha256 (const ImageRgb *image)
+{
+  g_return_val_if_fail (image != NULL, NULL);
+
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  for (int y = 0; y < image->height; y++)
+    g_checksum_update (checksum, image_rgb_row (image, y), (gssize) image->width * 3);
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
 static void
 free_pixels (guchar *pixels, gpointer data)
 {

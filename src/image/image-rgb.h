@@ -53,6 +53,10 @@ GdkPixbuf *image_rgb_to_pixbuf (const ImageRgb *image);
 /* Copies the RGB channels of @pixbuf (alpha is dropped, not composited). */
 ImageRgb *image_rgb_new_from_pixbuf (GdkPixbuf *pixbuf, GError **error);
 
+/* SHA-256 (lowercase hex) of the RGB bytes, row after row without padding: the
+ * "decoded_rgb_sha256" of the reference fixtures. */
+char *image_rgb_sha256 (const ImageRgb *image);
+
 /* Writes a lossless RGB PNG, atomically (temporary file, then rename). */
 gboolean image_rgb_save_png (const ImageRgb *image, const char *path, GError **error);
 

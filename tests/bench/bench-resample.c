@@ -61,6 +61,8 @@ main (int argc, char **argv)
       g_autofree float *values = florence_processor_run (&config, photo, NULL, &error);
       gint64 t2 = g_get_monotonic_time ();
       g_assert_no_error (error);
+      g_assert_nonnull (small);
+      g_assert_nonnull (values);
       resize_s[i] = (t1 - t0) / 1e6;
       run_s[i] = (t2 - t1) / 1e6;
     }
@@ -84,6 +86,7 @@ main (int argc, char **argv)
       g_autoptr (ImageRgb) loaded = image_load (path, NULL, &error);
       decode_s[i] = (g_get_monotonic_time () - t0) / 1e6;
       g_assert_no_error (error);
+      g_assert_nonnull (loaded);
     }
   printf ("decode 24 MP JPEG (q90) to RGB8: median %.3f s\n", median (decode_s, 3));
   g_unlink (path);

@@ -24,29 +24,6 @@ data_path (const char *relative)
 }
 
 static char *
-rgb_sha256 (const ImageRgb *image)
-{
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  for (int y = 0; y < image->height; y++)
-    g_checksum_update (checksum, image_rgb_row (image, y), (gssize) image->width * 3);
-  return g_strdup (g_checksum_get_string (checksum));
-}
-
-static char *
-f32le_sha256 (const float *values, gsize n)
-{
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  for (gsize i = 0; i < n; i++)
-    {
-      guint32 bits;
-      memcpy (&bits, &values[i], 4);
-      bits = GUINT32_TO_LE (bits);
-      g_checksum_update (checksum, (const guchar *) &bits, 4);
-    }
-  return g_strdup (g_checksum_get_string (checksum));
-}
-
-static char *
 file_sha256 (const char *path)
 {
   g_autofree char *data = NULL;
@@ -111,7 +88,7 @@ test_fixture_cases (void)
       JsonArray *original = json_object_get_array_member (c, "original_size");
       g_assert_cmpint (image->width, ==, json_array_get_int_element (original, 0));
       g_assert_cmpint (image->height, ==, json_array_get_int_element (original, 1));
-      g_autofree char *decoded_hash = rgb_sha256 (image);
+      g_autofree char *decoded_hash = image_rgb_sha256 (image);
       g_assert_cmpstr (decoded_hash, ==, json_object_get_string_member (c, "decoded_rgb_sha256"));
 
       FlorenceProcessorConfig config;
@@ -124,7 +101,7 @@ test_fixture_cases (void)
       g_assert_cmpint (resized->height, ==, size);
 
       /* The resized picture: its hash, and byte for byte against the expected PNG. */
-      g_autofree char *resized_hash = rgb_sha256 (resized);
+      g_autofree char *resized_hash = image_rgb_sha256 (resized);
       g_assert_cmpstr (resized_hash, ==,
                        json_object_get_string_member (c, "expected_resized_sha256_rgb"));
       g_autofree char *expected_relative =
@@ -139,7 +116,7 @@ test_fixture_cases (void)
       /* pixel_values: the hash, and the statistics (float64 sums of the float32 values). */
       JsonObject *pv = json_object_get_object_member (c, "pixel_values");
       gsize plane = (gsize) size * size;
-      g_autofree char *values_hash = f32le_sha256 (values, 3 * plane);
+      g_autofree char *values_hash = florence_processor_values_sha256 (values, 3 * plane);
       g_assert_cmpstr (values_hash, ==, json_object_get_string_member (pv, "sha256_f32le"));
       double sum_all = 0;
       for (guint ch = 0; ch < 3; ch++)

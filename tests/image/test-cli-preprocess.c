@@ -138,6 +138,7 @@ test_errors (void)
   g_autofree char *err2 = NULL;
   g_autofree char *out2 = run_cli (args2, &status, &err2);
   g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpstr (out2, ==, "");
 }
 
 int

@@ -297,6 +297,7 @@ test_pixel_limit (void)
       g_clear_error (&error);
       g_autoptr (ImageRgb) h = image_load (heic, &exact, &error);
       g_assert_no_error (error);
+      g_assert_cmpint (h->width, ==, PATTERN_WIDTH);
     }
 }
 
