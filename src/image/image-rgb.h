@@ -28,9 +28,11 @@ typedef struct {
   int height;
   gsize stride;         /* bytes from one row to the next (>= 3 * width) */
   guint8 *data;         /* height * stride bytes, owned */
-  int original_width;   /* the size stored in the file, before orientation */
+  int original_width;   /* the size stored in the file, before orientation (HEIF: the 'ispe'
+                           size as libheif reports it) */
   int original_height;
-  int orientation;      /* the EXIF orientation (1-8) that was applied; 1 = none */
+  int orientation;      /* the EXIF orientation (1-8) of the file, applied; 1 = none. HEIF/AVIF:
+                           always 1, libheif applies the file's own irot/imir/clap transforms */
   char *format;         /* "jpeg", "png", "webp", "tiff", "bmp", "gif", "heif", "avif", …
                            (NULL for pictures made in memory) */
 } ImageRgb;
