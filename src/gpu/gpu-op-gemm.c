@@ -1,0 +1,307 @@
+/* gpu-op-gemm.c: GEMM with bias / GELU / residual epilogues, two variants, splitting of
+ * tensors beyond the device's binding limits
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdlib.h>
+
+#include "gpu/gpu-op-gemm.h"
+#include "gpu/gpu-util.h"
+
+/* Mirrors GemmPush in shaders/gemm_common.glsl. */
+typedef struct
+{
+  guint32 m, n, k;
+  guint32 lda, ldw, ldc, ldr;
+  guint32 a_off, w_off, c_off, bias_off, r_off;
+  guint32 a_bs, w_bs, c_bs, r_bs;
+  float alpha;
+} GemmPush;
+
+enum
+{
+  FLAG_BIAS = 1,
+  FLAG_GELU = 2,
+  FLAG_RESIDUAL = 4,
+  FLAG_W16 = 8,
+};
+
+#define TILED_LOCAL 256
+#define TILED_BM 64
+#define TILED_BN 64
+#define TILED_BK 16
+
+GpuGemmVariant
+gpu_op_gemm_pick_variant (GpuDevice *device)
+{
+  const GpuDeviceLimits *lim = gpu_device_get_limits (device);
+  /* CPU implementations turn shared memory and storage loads into per-lane scalar code;
+   * vector texel fetches are what they execute well (DESIGN.md). */
+  if (lim->is_cpu && lim->texel_r32f && lim->texel_rgba32f && lim->texel_r16f &&
+      lim->texel_rgba16f)
+    return GPU_GEMM_VARIANT_TEXEL;
+  return GPU_GEMM_VARIANT_TILED;
+}
+
+static gboolean
+fail (GpuRecorder *rec, const char *label, const char *what)
+{
+  gpu_recorder_take_error (rec, g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
+                                             _("The GPU matrix product “%s” got %s. This is a "
+                                               "bug in Depict; please report it."),
+                                             label, what));
+  return FALSE;
+}
+
+/* Elements the tensor spans: batch strides + rows × stride + row length. */
+static guint64
+span (guint32 batch, guint64 batch_stride, guint64 rows, guint64 ld, guint64 cols)
+{
+  return (guint64) (batch - 1) * batch_stride + (rows - 1) * ld + cols;
+}
+
+static gboolean
+check_tensor (GpuRecorder *rec, const char *label, const char *name, GpuBuffer *buf,
+              guint64 offset, guint64 elems, guint esize)
+{
+  if (buf == NULL)
+    return TRUE;
+  if ((offset + elems) * esize > gpu_buffer_get_size (buf))
+    {
+      g_autofree char *what =
+        g_strdup_printf ("a %s tensor that does not fit its buffer (%" G_GUINT64_FORMAT
+                         " elements at %" G_GUINT64_FORMAT ", buffer %" G_GUINT64_FORMAT " bytes)",
+                         name, elems, offset, gpu_buffer_get_size (buf));
+      return fail (rec, label, what);
+    }
+  return TRUE;
+}
+
+/* The texel kernel's shape: MR rows per workgroup, NC columns per lane. The environment
+ * variable DEPICT_GEMM_TEXEL_CONFIG="MR,NC" overrides it (for tuning with bench-gemm). */
+static void
+texel_config (guint32 m, guint32 *mr, guint32 *nc)
+{
+  const char *env = g_getenv ("DEPICT_GEMM_TEXEL_CONFIG");
+  if (env != NULL)
+    {
+      char *end = NULL;
+      guint64 a = g_ascii_strtoull (env, &end, 10);
+      guint64 b = end != NULL && *end == ',' ? g_ascii_strtoull (end + 1, NULL, 10) : 0;
+      if (a >= 1 && a <= 64 && b >= 1 && b <= 16)
+        {
+          *mr = (guint32) a;
+          *nc = (guint32) b;
+          return;
+        }
+    }
+  if (m >= 16)
+    {
+      *mr = 16;
+      *nc = 1;
+      return;
+    }
+  guint32 r = 1;
+  while (r < m)
+    r *= 2;
+  *mr = r;
+  *nc = MAX (1, 16 / r);
+}
+
+typedef struct
+{
+  GpuTexelFormat a_fmt, w_fmt; /* GPU_TEXEL_NONE: storage */
+  guint w_esize;
+  guint32 flags;
+  GpuPipeline *pipeline;
+  guint32 rows_per_group, cols_per_group;
+} Plan;
+
+/* Rows of a [rows, ld] tensor (plus the batch) that one binding of @limit bytes holds. */
+static guint64
+rows_fitting (guint64 limit, guint64 align, guint32 batch, guint64 bs, guint64 ld, guint64 cols,
+              guint esize)
+{
+  guint64 fixed = ((guint64) (batch - 1) * bs + cols) * esize + align;
+  if (limit <= fixed)
+    return 0;
+  return (limit - fixed) / (MAX (ld, 1) * esize) + 1;
+}
+
+void
+gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
+{
+  g_return_if_fail (rec != NULL && g != NULL);
+  const char *label = g->label != NULL ? g->label : "gemm";
+  GpuDevice *device = gpu_recorder_get_device (rec);
+  const GpuDeviceLimits *lim = gpu_device_get_limits (device);
+
+  if (g->a == NULL || g->w == NULL || g->c == NULL)
+    {
+      fail (rec, label, "no A, W or C buffer");
+      return;
+    }
+  if (g->m == 0 || g->n == 0)
+    return;
+  if (g->k == 0)
+    {
+      fail (rec, label, "K = 0");
+      return;
+    }
+  guint32 batch = MAX (g->batch, 1);
+  guint32 lda = g->lda ? g->lda : g->k, ldw = g->ldw ? g->ldw : g->k;
+  guint32 ldc = g->ldc ? g->ldc : g->n, ldr = g->ldr ? g->ldr : g->n;
+  if (lda < g->k || ldw < g->k || ldc < g->n || ldr < g->n)
+    {
+      fail (rec, label, "a row stride shorter than its row");
+      return;
+    }
+  gboolean f16 = g->w_type == GPU_GEMM_WEIGHT_F16;
+  guint wes = f16 ? 2 : 4;
+  if (!check_tensor (rec, label, "A", g->a, g->a_offset,
+                     span (batch, g->a_batch_stride, g->m, lda, g->k), 4) ||
+      !check_tensor (rec, label, "W", g->w, g->w_offset,
+                     span (batch, g->w_batch_stride, g->n, ldw, g->k), wes) ||
+      !check_tensor (rec, label, "bias", g->bias, g->bias_offset, g->n, 4) ||
+      !check_tensor (rec, label, "residual", g->residual, g->residual_offset,
+                     span (batch, g->residual_batch_stride, g->m, ldr, g->n), 4) ||
+      !check_tensor (rec, label, "C", g->c, g->c_offset,
+                     span (batch, g->c_batch_stride, g->m, ldc, g->n), 4))
+    return;
+
+  GpuGemmVariant variant =
+    g->variant == GPU_GEMM_VARIANT_AUTO ? gpu_op_gemm_pick_variant (device) : g->variant;
+
+  Plan plan = { 0 };
+  plan.w_esize = wes;
+  plan.flags = (g->bias ? FLAG_BIAS : 0) | (g->gelu ? FLAG_GELU : 0) |
+               (g->residual ? FLAG_RESIDUAL : 0);
+  if (variant == GPU_GEMM_VARIANT_TEXEL)
+    {
+      gboolean vec4 = g->k % 4 == 0 && lda % 4 == 0 && ldw % 4 == 0 && g->a_offset % 4 == 0 &&
+                      g->w_offset % 4 == 0 && g->a_batch_stride % 4 == 0 &&
+                      g->w_batch_stride % 4 == 0;
+      plan.a_fmt = vec4 ? GPU_TEXEL_RGBA32F : GPU_TEXEL_R32F;
+      plan.w_fmt = f16 ? (vec4 ? GPU_TEXEL_RGBA16F : GPU_TEXEL_R16F) : plan.a_fmt;
+      gboolean ok = vec4 ? lim->texel_rgba32f && (!f16 || lim->texel_rgba16f)
+                         : lim->texel_r32f && (!f16 || lim->texel_r16f);
+      if (!ok)
+        {
+          gpu_recorder_take_error (rec, g_error_new (GPU_ERROR, GPU_ERROR_UNSUPPORTED,
+                                                     _("The GPU cannot read float texel "
+                                                       "buffers, which this matrix product "
+                                                       "needs. Pick another device.")));
+          return;
+        }
+      guint32 mr, nc;
+      texel_config (g->m, &mr, &nc);
+      guint32 local = MAX (lim->subgroup_size, 1);
+      local = MIN (local, 64);
+      const guint32 spec[] = { local, mr, nc, vec4 ? 4 : 1, plan.flags };
+      plan.pipeline = gpu_util_pipeline (rec, "gemm_texel", "ttrrw", sizeof (GemmPush), spec,
+                                         G_N_ELEMENTS (spec));
+      plan.rows_per_group = mr;
+      plan.cols_per_group = local * nc;
+    }
+  else
+    {
+      plan.a_fmt = plan.w_fmt = GPU_TEXEL_NONE;
+      plan.flags |= f16 ? FLAG_W16 : 0;
+      const guint32 spec[] = { TILED_LOCAL, TILED_BM, TILED_BN, TILED_BK, plan.flags };
+      plan.pipeline = gpu_util_pipeline (rec, "gemm_tiled", "rrrrw", sizeof (GemmPush), spec,
+                                         G_N_ELEMENTS (spec));
+      plan.rows_per_group = TILED_BM;
+      plan.cols_per_group = TILED_BN;
+    }
+  if (plan.pipeline == NULL)
+    return;
+  /* Chunks that fit the binding limits. */
+  guint64 salign = lim->min_storage_buffer_offset_alignment;
+  guint64 talign = MAX (lim->min_texel_buffer_offset_alignment, 16);
+  guint64 a_lim = gpu_util_max_binding (device, plan.a_fmt);
+  guint64 w_lim = gpu_util_max_binding (device, plan.w_fmt);
+  guint64 s_lim = lim->max_storage_buffer_range;
+  guint64 a_align = plan.a_fmt ? talign : salign, w_align = plan.w_fmt ? talign : salign;
+  guint64 m_rows = g->m, n_cols = g->n;
+  m_rows = MIN (m_rows, rows_fitting (a_lim, a_align, batch, g->a_batch_stride, lda, g->k, 4));
+  m_rows = MIN (m_rows, rows_fitting (s_lim, salign, batch, g->c_batch_stride, ldc, g->n, 4));
+  if (g->residual != NULL)
+    m_rows = MIN (m_rows, rows_fitting (s_lim, salign, batch, g->residual_batch_stride, ldr,
+                                        g->n, 4));
+  n_cols = MIN (n_cols, rows_fitting (w_lim, w_align, batch, g->w_batch_stride, ldw, g->k + 1,
+                                      wes));
+  if (m_rows == 0 || n_cols == 0 || (batch > 1 && (m_rows < g->m || n_cols < g->n)))
+    {
+      fail (rec, label, "tensors too large for the device's binding limit");
+      return;
+    }
+  if (m_rows < g->m && m_rows > plan.rows_per_group)
+    m_rows = m_rows / plan.rows_per_group * plan.rows_per_group;
+  if (n_cols < g->n && n_cols > plan.cols_per_group)
+    n_cols = n_cols / plan.cols_per_group * plan.cols_per_group;
+
+  for (guint64 m0 = 0; m0 < g->m; m0 += m_rows)
+    for (guint64 n0 = 0; n0 < g->n; n0 += n_cols)
+      {
+        guint64 mr = MIN (m_rows, g->m - m0), nr = MIN (n_cols, g->n - n0);
+        GpuBinding b[5];
+        guint64 sa, sw, sb = 0, sr = 0, sc;
+        guint64 a_el = g->a_offset + m0 * lda, w_el = g->w_offset + n0 * ldw;
+        guint64 a_bytes = span (batch, g->a_batch_stride, mr, lda, g->k) * 4;
+        guint64 w_bytes = (span (batch, g->w_batch_stride, nr, ldw, g->k) * wes + 3) / 4 * 4;
+        if (plan.a_fmt != GPU_TEXEL_NONE)
+          {
+            gpu_util_bind_texel (device, g->a, plan.a_fmt, a_el * 4, a_bytes, &b[0], &sa);
+            gpu_util_bind_texel (device, g->w, plan.w_fmt, w_el * wes, w_bytes, &b[1], &sw);
+          }
+        else
+          {
+            gpu_util_bind_storage (device, g->a, a_el * 4, a_bytes, &b[0], &sa);
+            gpu_util_bind_storage (device, g->w, w_el * wes, w_bytes, &b[1], &sw);
+          }
+        if (g->bias != NULL)
+          gpu_util_bind_storage (device, g->bias, (g->bias_offset + n0) * 4, nr * 4, &b[2], &sb);
+        else
+          gpu_util_bind_storage (device, g->a, 0, 16, &b[2], NULL); /* unused */
+        guint64 r_el = g->residual_offset + m0 * ldr + n0;
+        if (g->residual != NULL)
+          gpu_util_bind_storage (device, g->residual, r_el * 4,
+                                 span (batch, g->residual_batch_stride, mr, ldr, nr) * 4, &b[3],
+                                 &sr);
+        else
+          gpu_util_bind_storage (device, g->a, 0, 16, &b[3], NULL); /* unused */
+        guint64 c_el = g->c_offset + m0 * ldc + n0;
+        gpu_util_bind_storage (device, g->c, c_el * 4,
+                               span (batch, g->c_batch_stride, mr, ldc, nr) * 4, &b[4], &sc);
+
+        GemmPush push = {
+          .m = (guint32) mr, .n = (guint32) nr, .k = g->k,
+          .lda = lda, .ldw = ldw, .ldc = ldc, .ldr = ldr,
+          .a_off = (guint32) (sa / 4), .w_off = (guint32) (sw / wes), .c_off = (guint32) (sc / 4),
+          .bias_off = (guint32) (sb / 4), .r_off = (guint32) (sr / 4),
+          .a_bs = (guint32) g->a_batch_stride, .w_bs = (guint32) g->w_batch_stride,
+          .c_bs = (guint32) g->c_batch_stride, .r_bs = (guint32) g->residual_batch_stride,
+          .alpha = g->alpha != 0.0f ? g->alpha : 1.0f,
+        };
+        gpu_recorder_dispatch (rec, plan.pipeline, label,
+                               gpu_util_div_up (nr, plan.cols_per_group),
+                               gpu_util_div_up (mr, plan.rows_per_group), batch, b, &push);
+      }
+}
+
+void
+gpu_op_linear (GpuRecorder *rec, GpuBuffer *x, GpuBuffer *w, GpuGemmWeightType w_type,
+               GpuBuffer *bias, GpuBuffer *residual, GpuBuffer *y, guint32 m, guint32 n,
+               guint32 k, gboolean gelu)
+{
+  GpuGemm g = {
+    .m = m, .n = n, .k = k,
+    .a = x, .w = w, .w_type = w_type, .bias = bias, .residual = residual, .c = y,
+    .gelu = gelu,
+    .label = gelu ? "linear+gelu" : residual != NULL ? "linear+residual" : "linear",
+  };
+  gpu_op_gemm (rec, &g);
+}
