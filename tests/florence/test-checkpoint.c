@@ -11,6 +11,7 @@
 
 #include "florence/florence-checkpoint.h"
 #include "florence/florence-pickle.h"
+#include "florence/florence-safetensors.h"
 
 #include <math.h>
 
@@ -1140,55 +1141,36 @@ test_pickle_refusals (void)
 }
 
 static void
+assert_zip_refused (const CkptZipEntry *e, guint n, int code, const char *needle)
+{
+  g_autoptr (GBytes) zip = ckpt_build_zip (e, n, FALSE);
+  g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (read_bin (zip, tensors, &error));
+  g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, code);
+  g_test_message ("  %s", error->message);
+  if (needle != NULL)
+    g_assert_nonnull (strstr (error->message, needle));
+}
+
+static void
 test_zip_refusals (void)
 {
   g_autoptr (GBytes) pickle = good_pickle ();
   g_autoptr (GBytes) st = g_bytes_new_static (storage0, sizeof storage0);
   g_autoptr (GBytes) big = g_bytes_new_static ("big", 3);
+  g_autoptr (GBytes) cut = g_bytes_new_from_bytes (pickle, 0, g_bytes_get_size (pickle) - 2);
+  const CkptZipEntry deflated[2] = { { "archive/data.pkl", pickle, 0 }, { "archive/data/0", st, 8 } };
+  const CkptZipEntry no_pickle[1] = { { "archive/data/0", st, 0 } };
+  const CkptZipEntry big_endian[3] = { { "archive/data.pkl", pickle, 0 }, { "archive/data/0", st, 0 },
+                                       { "archive/byteorder", big, 0 } };
+  const CkptZipEntry truncated_pickle[2] = { { "archive/data.pkl", cut, 0 }, { "archive/data/0", st, 0 } };
 
-  {
-    /* A deflated entry. */
-    CkptZipEntry e[2] = { { "archive/data.pkl", pickle, 0 }, { "archive/data/0", st, 8 } };
-    g_autoptr (GBytes) zip = ckpt_build_zip (e, 2, FALSE);
-    g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
-    g_autoptr (GError) error = NULL;
-
-    g_assert_false (read_bin (zip, tensors, &error));
-    g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED);
-    g_assert_nonnull (strstr (error->message, "archive/data/0"));
-  }
-  {
-    /* No data.pkl. */
-    CkptZipEntry e[1] = { { "archive/data/0", st, 0 } };
-    g_autoptr (GBytes) zip = ckpt_build_zip (e, 1, FALSE);
-    g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
-    g_autoptr (GError) error = NULL;
-
-    g_assert_false (read_bin (zip, tensors, &error));
-    g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_CORRUPT);
-    g_assert_nonnull (strstr (error->message, "data.pkl"));
-  }
-  {
-    /* Saved on a big-endian machine. */
-    CkptZipEntry e[3] = { { "archive/data.pkl", pickle, 0 }, { "archive/data/0", st, 0 }, { "archive/byteorder", big, 0 } };
-    g_autoptr (GBytes) zip = ckpt_build_zip (e, 3, FALSE);
-    g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
-    g_autoptr (GError) error = NULL;
-
-    g_assert_false (read_bin (zip, tensors, &error));
-    g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED);
-  }
-  {
-    /* The pickle cut before STOP. */
-    g_autoptr (GBytes) cut = g_bytes_new_from_bytes (pickle, 0, g_bytes_get_size (pickle) - 2);
-    CkptZipEntry e[2] = { { "archive/data.pkl", cut, 0 }, { "archive/data/0", st, 0 } };
-    g_autoptr (GBytes) zip = ckpt_build_zip (e, 2, FALSE);
-    g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
-    g_autoptr (GError) error = NULL;
-
-    g_assert_false (read_bin (zip, tensors, &error));
-    g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_CORRUPT);
-  }
+  assert_zip_refused (deflated, 2, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED, "archive/data/0");
+  assert_zip_refused (no_pickle, 1, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "data.pkl");
+  assert_zip_refused (big_endian, 3, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED, "big-endian");
+  assert_zip_refused (truncated_pickle, 2, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "pickle");
 }
 
 /* The fixture .bin, cut and patched, through the whole open path. */
@@ -1215,6 +1197,109 @@ test_bin_damaged (void)
   assert_fails ("pytorch_model.bin", patched_bytes, c, FLORENCE_CHECKPOINT_ERROR_MISSING, "image_proj_norm.bias");
 }
 
+/* ---- deterministic mutations of the fixture files ------------------------------------------ */
+
+/* Parses buf with the reader for its kind: TRUE on success, FALSE with a GError; anything else
+ * (a crash, an ASan report, a failure without an error) fails the test. */
+static gboolean
+parse_any (gboolean pickle, const guint8 *buf, gsize size)
+{
+  g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  if (pickle)
+    ok = florence_pickle_read_state_dict (buf, size, "pytorch_model.bin", tensors, &error);
+  else
+    ok = florence_safetensors_parse (buf, size, "model.safetensors", tensors, &error);
+  if (!ok)
+    {
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == FLORENCE_CHECKPOINT_ERROR);
+    }
+  else
+    {
+      g_assert_no_error (error);
+      for (guint i = 0; i < tensors->len; i++)
+        {
+          FlorenceRawTensor *t = g_ptr_array_index (tensors, i);
+
+          g_assert_true (t->data >= buf && t->n_bytes <= size && (gsize) (t->data - buf) <= size - t->n_bytes);
+        }
+    }
+  return ok;
+}
+
+static void
+mutate_file (gboolean pickle, const char *model, const char *file)
+{
+  g_autofree char *path = ckpt_data_path ("models", model, file, NULL);
+  g_autoptr (GBytes) bytes = ckpt_read_file (path);
+  gsize size = g_bytes_get_size (bytes);
+  g_autofree guint8 *buf = g_memdup2 (g_bytes_get_data (bytes, NULL), size);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261126);
+  /* Where the structure is: the JSON header, or the pickle and the central directory. */
+  gsize head = pickle ? 38100 : 33400, tail = pickle ? 25000 : 0;
+  guint ok = 0, failed = 0;
+
+  g_assert_true (parse_any (pickle, buf, size));
+  /* Truncations at every 1/64 of the file, each in an exact-size copy (ASan sees overreads). */
+  for (guint k = 0; k < 64; k++)
+    {
+      gsize n = size * k / 64;
+      g_autofree guint8 *cut = g_memdup2 (buf, n);
+
+      g_assert_false (parse_any (pickle, cut, n));
+      failed++;
+    }
+  /* Bit flips and byte smashes in the structure, undone after each parse. */
+  for (guint k = 0; k < 600; k++)
+    {
+      gsize pos = (k % 4 == 3 && tail > 0) ? size - 1 - (gsize) g_rand_int_range (rand, 0, (gint32) tail)
+                                            : (gsize) g_rand_int_range (rand, 0, (gint32) head);
+      guint8 saved = buf[pos];
+
+      buf[pos] = k % 2 ? (guint8) (saved ^ (1u << g_rand_int_range (rand, 0, 8))) : (guint8) g_rand_int (rand);
+      if (parse_any (pickle, buf, size))
+        ok++;
+      else
+        failed++;
+      buf[pos] = saved;
+    }
+  /* Lying lengths: the safetensors header length, the zip's directory size and offset. */
+  for (guint k = 0; k < 64; k++)
+    {
+      static const guint64 specials[] = { 0, 1, 2, 7, 8, G_MAXUINT32, G_MAXUINT64, G_MAXINT64 };
+      guint64 v = k < G_N_ELEMENTS (specials) ? specials[k] : g_rand_int (rand) % (size + 64);
+      gsize at = pickle ? size - 22 + 12 + 4 * (k % 2) : 0;
+      guint width = pickle ? 4 : 8;
+      guint8 saved[8];
+
+      memcpy (saved, buf + at, width);
+      for (guint b = 0; b < width; b++)
+        buf[at + b] = (guint8) (v >> (8 * b));
+      if (parse_any (pickle, buf, size))
+        ok++;
+      else
+        failed++;
+      memcpy (buf + at, saved, width);
+    }
+  g_test_message ("%s: %u mutations parsed, %u refused", file, ok, failed);
+  g_assert_cmpuint (failed, >, 64);
+}
+
+static void
+test_mutations_safetensors (void)
+{
+  mutate_file (FALSE, "tiny", "model.safetensors");
+}
+
+static void
+test_mutations_pickle (void)
+{
+  mutate_file (TRUE, "tiny-bin", "pytorch_model.bin");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1238,5 +1323,7 @@ main (int argc, char **argv)
   g_test_add_func ("/florence/checkpoint/pickle-refusals", test_pickle_refusals);
   g_test_add_func ("/florence/checkpoint/zip-refusals", test_zip_refusals);
   g_test_add_func ("/florence/checkpoint/bin-damaged", test_bin_damaged);
+  g_test_add_func ("/florence/checkpoint/mutations-safetensors", test_mutations_safetensors);
+  g_test_add_func ("/florence/checkpoint/mutations-pickle", test_mutations_pickle);
   return g_test_run ();
 }
