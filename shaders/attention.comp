@@ -5,39 +5,42 @@
 // For batch b (a beam), query row i and head h:
 //   out[b, i, h·hd..] = softmax_j ((q_i · scale) · k_j) v_j over keys j < n_kv,
 // with causal: only j ≤ i + n_kv − n_q (the queries are the last n_q positions).
-// Rows are addressed by element offsets and strides so that q, k and v can be column
-// slices of fused projections, and a KV cache of cap rows per beam is addressed with
-// k_bstride = v_bstride = cap · row width (0: keys shared by all beams, cross-attention).
-// One invocation = one (query, head, batch); online softmax over the keys. The head
-// dimension must be a multiple of 4.
+// q, k and v are read through RGBA32F texel views; their rows are addressed by offsets and
+// strides in texels (elements / 4), so that they can be column slices of fused projections,
+// and a KV cache of cap rows per beam is addressed with a batch stride of cap · row width
+// (0: keys shared by all beams, cross-attention).
+// Each invocation owns QPL consecutive queries of one (head, batch) and walks the keys once
+// for all of them (online softmax, fp32). The head dimension is a specialization constant
+// (multiple of 4) so the loops over it unroll.
 #version 450
 
-#define MAX_HD 64
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint HD = 64;
+layout(constant_id = 2) const uint QPL = 4;
 
-layout(local_size_x = 64) in;
+const uint H4 = HD / 4u;
 
-layout(std430, set = 0, binding = 0) readonly buffer Q { float qs[]; };
-layout(std430, set = 0, binding = 1) readonly buffer K { float ks[]; };
-layout(std430, set = 0, binding = 2) readonly buffer V { float vs[]; };
-layout(std430, set = 0, binding = 3) writeonly buffer O { float os[]; };
+layout(set = 0, binding = 0) uniform samplerBuffer qs;
+layout(set = 0, binding = 1) uniform samplerBuffer ks;
+layout(set = 0, binding = 2) uniform samplerBuffer vs;
+layout(std430, set = 0, binding = 3) writeonly buffer O { vec4 os[]; };
 
 layout(push_constant) uniform Push
 {
-  uint q_off;
+  uint q_off; // all in texels
   uint q_stride;
   uint q_bstride;
   uint k_off;
   uint k_stride;
+  uint k_bstride;
   uint v_off;
   uint v_stride;
-  uint k_bstride;
   uint v_bstride;
   uint o_off;
   uint o_stride;
   uint o_bstride;
   uint n_q;
   uint n_kv;
-  uint hd;
   uint causal;
   float scale;
 } p;
@@ -45,59 +48,68 @@ layout(push_constant) uniform Push
 void
 main ()
 {
-  uint i = gl_GlobalInvocationID.x;
-  uint head = gl_WorkGroupID.y;
+  uint i0 = gl_GlobalInvocationID.x * QPL;
+  uint h4 = gl_WorkGroupID.y * H4;
   uint b = gl_WorkGroupID.z;
-  if (i >= p.n_q)
+  if (i0 >= p.n_q)
     return;
-  // vec4 steps: lavapipe stops a shader after 65 535 loop iterations in total, so the
-  // per-key work must be few iterations (1 + hd/2 per key here)
-  uint hd4 = p.hd / 4u;
-  uint hoff = head * p.hd;
-  vec4 q[MAX_HD / 4];
-  vec4 o[MAX_HD / 4];
-  uint qbase = p.q_off + b * p.q_bstride + i * p.q_stride + hoff;
-  for (uint e = 0u; e < hd4; e++)
+
+  vec4 q[QPL][H4];
+  vec4 o[QPL][H4];
+  float m[QPL];
+  float s[QPL];
+  uint last[QPL]; // keys j < last[i] are visible to query i
+  uint n = 0u;
+  for (uint i = 0u; i < QPL; i++)
     {
-      uint a = qbase + 4u * e;
-      q[e] = vec4 (qs[a], qs[a + 1u], qs[a + 2u], qs[a + 3u]) * p.scale;
-      o[e] = vec4 (0.0);
+      uint qi = min (i0 + i, p.n_q - 1u);
+      int qb = int (p.q_off + b * p.q_bstride + qi * p.q_stride + h4);
+      for (uint e = 0u; e < H4; e++)
+        {
+          q[i][e] = texelFetch (qs, qb + int (e)) * p.scale;
+          o[i][e] = vec4 (0.0);
+        }
+      m[i] = -1.0 / 0.0;
+      s[i] = 0.0;
+      last[i] = p.causal != 0u ? min (p.n_kv, qi + p.n_kv - p.n_q + 1u) : p.n_kv;
+      n = max (n, last[i]);
     }
-  uint n = p.causal != 0u ? min (p.n_kv, i + p.n_kv - p.n_q + 1u) : p.n_kv;
-  uint kb = p.k_off + b * p.k_bstride + hoff;
-  uint vb = p.v_off + b * p.v_bstride + hoff;
-  float m = -1.0 / 0.0;
-  float s = 0.0;
+
+  uint kb = p.k_off + b * p.k_bstride + h4;
+  uint vb = p.v_off + b * p.v_bstride + h4;
   for (uint j = 0u; j < n; j++)
     {
-      uint ka = kb + j * p.k_stride;
-      float d = 0.0;
-      for (uint e = 0u; e < hd4; e++)
+      vec4 k[H4];
+      vec4 v[H4];
+      int ka = int (kb + j * p.k_stride), va = int (vb + j * p.v_stride);
+      for (uint e = 0u; e < H4; e++)
         {
-          uint a = ka + 4u * e;
-          d += dot (q[e], vec4 (ks[a], ks[a + 1u], ks[a + 2u], ks[a + 3u]));
+          k[e] = texelFetch (ks, ka + int (e));
+          v[e] = texelFetch (vs, va + int (e));
         }
-      float mn = max (m, d);
-      float corr = exp (m - mn);
-      float pj = exp (d - mn);
-      s = s * corr + pj;
-      m = mn;
-      uint va = vb + j * p.v_stride;
-      for (uint e = 0u; e < hd4; e++)
+      for (uint i = 0u; i < QPL; i++)
         {
-          uint a = va + 4u * e;
-          o[e] = o[e] * corr + pj * vec4 (vs[a], vs[a + 1u], vs[a + 2u], vs[a + 3u]);
+          if (j >= last[i])
+            continue;
+          float d = 0.0;
+          for (uint e = 0u; e < H4; e++)
+            d += dot (q[i][e], k[e]);
+          float mn = max (m[i], d);
+          float corr = exp (m[i] - mn);
+          float pj = exp (d - mn);
+          s[i] = s[i] * corr + pj;
+          m[i] = mn;
+          for (uint e = 0u; e < H4; e++)
+            o[i][e] = o[i][e] * corr + pj * v[e];
         }
     }
-  float inv = s > 0.0 ? 1.0 / s : 0.0;
-  uint obase = p.o_off + b * p.o_bstride + i * p.o_stride + hoff;
-  for (uint e = 0u; e < hd4; e++)
-    {
-      uint a = obase + 4u * e;
-      vec4 r = o[e] * inv;
-      os[a] = r.x;
-      os[a + 1u] = r.y;
-      os[a + 2u] = r.z;
-      os[a + 3u] = r.w;
-    }
+
+  for (uint i = 0u; i < QPL; i++)
+    if (i0 + i < p.n_q)
+      {
+        float inv = s[i] > 0.0 ? 1.0 / s[i] : 0.0;
+        uint ob = p.o_off + b * p.o_bstride + (i0 + i) * p.o_stride + h4;
+        for (uint e = 0u; e < H4; e++)
+          os[ob + e] = o[i][e] * inv;
+      }
 }

@@ -2,35 +2,67 @@
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
-// out[n, g·gw + i] = Σ_j a[g, i, j] · v[n, g·gw + j], v from qkv [N, 3C]; out [N, C].
+// out[n, g·gw + i] = Σ_j a[g, i, j] · v[n, g·gw + j], v from qkv [N, 3C] and a [G, gw, gw]
+// both through RGBA32F texel views; out [N, C]. One invocation = TPL tokens of one group:
+// each row of a it fetches serves TPL tokens. gw is a specialization constant.
 #version 450
 
-layout(local_size_x = 64) in;
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint GW = 32;
+layout(constant_id = 2) const uint TPL = 4;
 
-layout(std430, set = 0, binding = 0) readonly buffer Qkv { float qkv[]; };
-layout(std430, set = 0, binding = 1) readonly buffer A { float a[]; };
-layout(std430, set = 0, binding = 2) writeonly buffer Out { float dst[]; };
+const uint G4 = GW / 4u;
+
+layout(set = 0, binding = 0) uniform samplerBuffer qkv;
+layout(set = 0, binding = 1) uniform samplerBuffer a;
+layout(std430, set = 0, binding = 2) writeonly buffer Out { vec4 dst[]; };
 
 layout(push_constant) uniform Push
 {
   uint n;
   uint c;
-  uint gw;
+  uint groups;
 } p;
 
 void
 main ()
 {
-  uint total = p.n * p.c;
-  for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += gl_NumWorkGroups.x * gl_WorkGroupSize.x)
+  uint idx = gl_GlobalInvocationID.x;
+  uint blocks = (p.n + TPL - 1u) / TPL;
+  if (idx >= blocks * p.groups)
+    return;
+  uint g = idx % p.groups;
+  uint t0 = (idx / p.groups) * TPL;
+  uint c4 = p.c / 4u;
+  vec4 v[TPL][G4];
+  for (uint t = 0u; t < TPL; t++)
     {
-      uint t = idx / p.c, ch = idx % p.c;
-      uint g0 = ch - ch % p.gw;
-      uint vb = t * 3u * p.c + 2u * p.c + g0;
-      uint ab = ch * p.gw; // rows of a are numbered g·gw + i = ch
-      float acc = 0.0;
-      for (uint j = 0u; j < p.gw; j++)
-        acc += a[ab + j] * qkv[vb + j];
-      dst[idx] = acc;
+      uint tok = min (t0 + t, p.n - 1u);
+      int vb = int (tok * 3u * c4 + 2u * c4 + g * G4);
+      for (uint j = 0u; j < G4; j++)
+        v[t][j] = texelFetch (qkv, vb + int (j));
+    }
+  for (uint i4 = 0u; i4 < G4; i4++)
+    {
+      vec4 outv[TPL];
+      for (uint t = 0u; t < TPL; t++)
+        outv[t] = vec4 (0.0);
+      for (uint r = 0u; r < 4u; r++)
+        {
+          int ab = int ((g * GW + 4u * i4 + r) * G4);
+          vec4 row[G4];
+          for (uint j = 0u; j < G4; j++)
+            row[j] = texelFetch (a, ab + int (j));
+          for (uint t = 0u; t < TPL; t++)
+            {
+              float acc = 0.0;
+              for (uint j = 0u; j < G4; j++)
+                acc += dot (row[j], v[t][j]);
+              outv[t][r] = acc;
+            }
+        }
+      for (uint t = 0u; t < TPL; t++)
+        if (t0 + t < p.n)
+          dst[(t0 + t) * c4 + g * G4 + i4] = outv[t];
     }
 }

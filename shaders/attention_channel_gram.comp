@@ -3,53 +3,62 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
 // partial[s, g, i, j] = Σ_{n in chunk s} q[n, g·gw + i] · k[n, g·gw + j], fp32, from qkv
-// [N, 3C] (q | k | v). One invocation = one (split, group, row i) and keeps the gw sums of
-// its row in registers; the chunks of tokens are summed by attention_channel_softmax.comp.
+// [N, 3C] (q | k | v) read through an RGBA32F texel view. One invocation = one (split,
+// group, 4 rows i..i+3) and keeps its 4 × gw sums in registers (the group width gw is a
+// specialization constant, a multiple of 4, so the loops over it unroll); the splits are
+// summed by attention_channel_softmax.comp.
 #version 450
 
-#define MAX_GW 64
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint GW = 32;
 
-layout(local_size_x = 64) in;
+const uint G4 = GW / 4u;
 
-layout(std430, set = 0, binding = 0) readonly buffer Qkv { float qkv[]; };
-layout(std430, set = 0, binding = 1) writeonly buffer Part { float part[]; };
+layout(set = 0, binding = 0) uniform samplerBuffer qkv;
+layout(std430, set = 0, binding = 1) writeonly buffer Part { vec4 part[]; };
 
 layout(push_constant) uniform Push
 {
   uint n;
   uint c;
   uint groups;
-  uint gw;
-  uint chunk;  // tokens per split
+  uint chunk; // tokens per split
   uint splits;
 } p;
 
 void
 main ()
 {
-  uint total = p.splits * p.groups * p.gw;
-  for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += gl_NumWorkGroups.x * gl_WorkGroupSize.x)
+  uint idx = gl_GlobalInvocationID.x;
+  if (idx >= p.splits * p.groups * G4)
+    return;
+  uint i4 = idx % G4;
+  uint g = (idx / G4) % p.groups;
+  uint s = idx / (G4 * p.groups);
+  vec4 acc[4][G4];
+  for (uint r = 0u; r < 4u; r++)
+    for (uint j = 0u; j < G4; j++)
+      acc[r][j] = vec4 (0.0);
+  uint t0 = s * p.chunk;
+  uint t1 = min (p.n, t0 + p.chunk);
+  uint c34 = 3u * p.c / 4u;
+  uint qcol = g * G4 + i4;
+  uint kcol = p.c / 4u + g * G4;
+  for (uint t = t0; t < t1; t++)
     {
-      uint i = idx % p.gw;
-      uint g = (idx / p.gw) % p.groups;
-      uint s = idx / (p.gw * p.groups);
-      float acc[MAX_GW];
-      for (uint j = 0u; j < p.gw; j++)
-        acc[j] = 0.0;
-      uint t0 = s * p.chunk;
-      uint t1 = min (p.n, t0 + p.chunk);
-      uint c3 = 3u * p.c;
-      uint qcol = g * p.gw + i;
-      uint kcol = p.c + g * p.gw;
-      for (uint t = t0; t < t1; t++)
+      vec4 qv = texelFetch (qkv, int (t * c34 + qcol));
+      for (uint j = 0u; j < G4; j++)
         {
-          float qv = qkv[t * c3 + qcol];
-          uint kb = t * c3 + kcol;
-          for (uint j = 0u; j < p.gw; j++)
-            acc[j] += qv * qkv[kb + j];
+          vec4 kv = texelFetch (qkv, int (t * c34 + kcol + j));
+          acc[0][j] += qv.x * kv;
+          acc[1][j] += qv.y * kv;
+          acc[2][j] += qv.z * kv;
+          acc[3][j] += qv.w * kv;
         }
-      uint ob = idx * p.gw;
-      for (uint j = 0u; j < p.gw; j++)
-        part[ob + j] = acc[j];
     }
+  // rows g·gw + 4·i4 + r of split s, gw values each
+  uint ob = ((s * p.groups + g) * GW + 4u * i4) * G4;
+  for (uint r = 0u; r < 4u; r++)
+    for (uint j = 0u; j < G4; j++)
+      part[ob + r * G4 + j] = acc[r][j];
 }

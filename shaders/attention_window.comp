@@ -2,31 +2,37 @@
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
-// qkv is the [H·W, 3C] output of the qkv Linear (q | k | v; head h at channels h·hd..).
-// The grid is cut into ws×ws windows; when H or W is not a multiple of ws it is padded
-// right/bottom with zero tokens that are NOT masked (DaViT pads after the LayerNorm, before
-// the Linear): their k and v are the Linear's bias, read from qkv_bias [3C]. Padded query
-// rows are not computed. One invocation = one query token and one head; the softmax over
-// the window's keys is computed online (running max and sum) in fp32; q is scaled by
-// hd^-0.5 (push constant) before the products. Output: [H·W, C] in token order.
+// qkv is the [H·W, 3C] output of the qkv Linear (q | k | v; head h at channels h·hd..),
+// read through an RGBA32F texel view (C and hd multiples of 4). The grid is cut into
+// ws×ws windows; when H or W is not a multiple of ws it is padded right/bottom with zero
+// tokens that are NOT masked (DaViT pads after the LayerNorm, before the Linear): their k
+// and v are the Linear's bias, qkv_bias [3C]. Padded query rows are not computed.
+//
+// Workgroup = (queries of one window, head); each invocation owns QPL queries, so that
+// every key and value row fetched serves QPL queries; all invocations walk the same keys.
+// The softmax over the window's keys is computed online (running max and sum) in fp32; q
+// is scaled by hd^-0.5 (push constant) before the products. The head dimension is a
+// specialization constant, so the loops over it unroll (registers, not memory, and no
+// iterations counted against lavapipe's 65 535 per invocation). Output: [H·W, C].
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "ops-weights.glsl"
 
-#define MAX_HD 64
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint HD = 32; // head dimension, multiple of 4
+layout(constant_id = 2) const uint QPL = 4; // queries per invocation
 
-layout(local_size_x = 64) in;
+const uint H4 = HD / 4u;
 
-layout(std430, set = 0, binding = 0) readonly buffer Qkv { float qkv[]; };
+layout(set = 0, binding = 0) uniform samplerBuffer qkv;
 OPS_WEIGHTS(1, qb)
-layout(std430, set = 0, binding = 2) writeonly buffer Out { float dst[]; };
+layout(std430, set = 0, binding = 2) writeonly buffer Out { vec4 dst[]; };
 
 layout(push_constant) uniform Push
 {
   uint h;
   uint w;
   uint c;
-  uint hd;
   uint ws;
   uint wins_x; // windows per row of the padded grid
   uint flags;  // OPS_F16_0: qkv_bias is fp16
@@ -38,55 +44,92 @@ main ()
 {
   bool f16 = (p.flags & OPS_F16_0) != 0u;
   uint wsq = p.ws * p.ws;
-  uint qi = gl_GlobalInvocationID.x; // query within the window
+  uint q0 = gl_GlobalInvocationID.x * QPL; // first query (within the window) of this lane
   uint win = gl_WorkGroupID.y;
   uint head = gl_WorkGroupID.z;
-  if (qi >= wsq)
+  if (q0 >= wsq)
     return;
   uint wy = win / p.wins_x, wx = win % p.wins_x;
-  uint qy = wy * p.ws + qi / p.ws, qx = wx * p.ws + qi % p.ws;
-  if (qy >= p.h || qx >= p.w)
-    return; // padded query rows are discarded
+  uint c4 = p.c / 4u;
+  uint hoff4 = head * H4;
 
-  uint c3 = 3u * p.c;
-  uint hoff = head * p.hd;
-  float q[MAX_HD];
-  float o[MAX_HD];
-  uint qbase = (qy * p.w + qx) * c3 + hoff;
-  for (uint e = 0u; e < p.hd; e++)
+  vec4 q[QPL][H4];
+  vec4 o[QPL][H4];
+  float m[QPL];
+  float s[QPL];
+  uint tok[QPL];
+  bool live[QPL];
+  for (uint i = 0u; i < QPL; i++)
     {
-      q[e] = qkv[qbase + e] * p.scale;
-      o[e] = 0.0;
+      uint qi = q0 + i;
+      uint qy = wy * p.ws + qi / p.ws, qx = wx * p.ws + qi % p.ws;
+      live[i] = qi < wsq && qy < p.h && qx < p.w;
+      tok[i] = live[i] ? qy * p.w + qx : 0u;
+      int base = int (tok[i] * 3u * c4 + hoff4);
+      for (uint e = 0u; e < H4; e++)
+        {
+          q[i][e] = texelFetch (qkv, base + int (e)) * p.scale;
+          o[i][e] = vec4 (0.0);
+        }
+      m[i] = -1.0 / 0.0;
+      s[i] = 0.0;
     }
 
-  float m = -1.0 / 0.0;
-  float s = 0.0;
+  // k and v of the padding tokens: the bias
+  vec4 kpad[H4];
+  vec4 vpad[H4];
+  for (uint e = 0u; e < H4; e++)
+    {
+      uint kb = p.c + head * HD + 4u * e, vb = 2u * p.c + head * HD + 4u * e;
+      kpad[e] = vec4 (OPS_LOAD (qb, f16, kb), OPS_LOAD (qb, f16, kb + 1u),
+                      OPS_LOAD (qb, f16, kb + 2u), OPS_LOAD (qb, f16, kb + 3u));
+      vpad[e] = vec4 (OPS_LOAD (qb, f16, vb), OPS_LOAD (qb, f16, vb + 1u),
+                      OPS_LOAD (qb, f16, vb + 2u), OPS_LOAD (qb, f16, vb + 3u));
+    }
+
   for (uint j = 0u; j < wsq; j++)
     {
       uint ky = wy * p.ws + j / p.ws, kx = wx * p.ws + j % p.ws;
-      bool real = ky < p.h && kx < p.w;
-      uint kbase = (ky * p.w + kx) * c3 + p.c + hoff;
-      float d = 0.0;
-      if (real)
-        for (uint e = 0u; e < p.hd; e++)
-          d += q[e] * qkv[kbase + e];
+      vec4 k[H4];
+      vec4 v[H4];
+      if (ky < p.h && kx < p.w)
+        {
+          int kb = int ((ky * p.w + kx) * 3u * c4 + c4 + hoff4);
+          for (uint e = 0u; e < H4; e++)
+            {
+              k[e] = texelFetch (qkv, kb + int (e));
+              v[e] = texelFetch (qkv, kb + int (c4 + e));
+            }
+        }
       else
-        for (uint e = 0u; e < p.hd; e++)
-          d += q[e] * OPS_LOAD (qb, f16, p.c + hoff + e);
-      float mn = max (m, d);
-      float corr = exp (m - mn);
-      float pj = exp (d - mn);
-      s = s * corr + pj;
-      m = mn;
-      if (real)
-        for (uint e = 0u; e < p.hd; e++)
-          o[e] = o[e] * corr + pj * qkv[kbase + p.c + e];
-      else
-        for (uint e = 0u; e < p.hd; e++)
-          o[e] = o[e] * corr + pj * OPS_LOAD (qb, f16, 2u * p.c + hoff + e);
+        {
+          for (uint e = 0u; e < H4; e++)
+            {
+              k[e] = kpad[e];
+              v[e] = vpad[e];
+            }
+        }
+      for (uint i = 0u; i < QPL; i++)
+        {
+          float d = 0.0;
+          for (uint e = 0u; e < H4; e++)
+            d += dot (q[i][e], k[e]);
+          float mn = max (m[i], d);
+          float corr = exp (m[i] - mn);
+          float pj = exp (d - mn);
+          s[i] = s[i] * corr + pj;
+          m[i] = mn;
+          for (uint e = 0u; e < H4; e++)
+            o[i][e] = o[i][e] * corr + pj * v[e];
+        }
     }
-  float inv = 1.0 / s;
-  uint obase = (qy * p.w + qx) * p.c + hoff;
-  for (uint e = 0u; e < p.hd; e++)
-    dst[obase + e] = o[e] * inv;
+
+  for (uint i = 0u; i < QPL; i++)
+    if (live[i])
+      {
+        float inv = 1.0 / s[i];
+        uint ob = tok[i] * c4 + hoff4;
+        for (uint e = 0u; e < H4; e++)
+          dst[ob + e] = o[i][e] * inv;
+      }
 }

@@ -8,8 +8,20 @@
 
 #include "gpu/gpu-op-attention.h"
 #include "gpu/gpu-op-util.h"
+#include "gpu/gpu-util.h"
 
 #define F16_0 1u
+
+/* Workgroup size and queries per invocation: lavapipe runs one 8-lane subgroup per
+ * workgroup best and gains from reusing each fetched key for several queries; GPUs want
+ * wide workgroups and few registers. */
+static void
+attention_shape (GpuDevice *device, guint32 *local, guint32 *qpl)
+{
+  gboolean cpu = gpu_device_get_limits (device)->is_cpu;
+  *local = cpu ? 8 : 64;
+  *qpl = cpu ? 4 : 1;
+}
 
 void
 gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_bias,
@@ -21,16 +33,16 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
   g_return_if_fail (recorder != NULL);
   if (h == 0 || w == 0)
     return;
-  if (heads == 0 || window == 0 || c % heads != 0 || c / heads > GPU_OP_ATTENTION_MAX_HEAD_DIM)
+  if (heads == 0 || window == 0 || c % heads != 0 || (c / heads) % 4 != 0
+      || c / heads > GPU_OP_ATTENTION_MAX_HEAD_DIM)
     {
-      gpu_op_util_fail (recorder, op, "channels must split into heads of at most 64");
+      gpu_op_util_fail (recorder, op, "channels must split into heads of 4 to 64, a multiple of 4");
       return;
     }
   guint wins_x = (w + window - 1) / window, wins_y = (h + window - 1) / window;
   guint64 wsq = (guint64) window * window;
   guint64 n = (guint64) h * w;
-  if (n * 3 * c > G_MAXUINT32 || wsq > G_MAXUINT32 / 2 || (guint64) wins_x * wins_y > 65535
-      || heads > 65535)
+  if (n * 3 * c > G_MAXINT32 || (guint64) wins_x * wins_y > 65535 || heads > 65535)
     {
       gpu_op_util_fail (recorder, op, "the grid is too large");
       return;
@@ -39,30 +51,51 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
       || !gpu_op_util_check_size (recorder, op, "qkv_bias", qkv_bias,
                                   (guint64) 3 * c * (bias_f16 ? 2 : 4))
       || !gpu_op_util_check_size (recorder, op, "out", out, n * c * 4)
-      || !gpu_op_util_check_loops (recorder, op, wsq * (1 + 2 * (guint64) (c / heads)) + 64))
+      || !gpu_op_util_check_loops (recorder, op, wsq + 16))
     return;
   guint hd = c / heads;
+  guint32 spec[3];
+  attention_shape (gpu_recorder_get_device (recorder), &spec[0], &spec[2]);
+  spec[1] = hd;
   struct
   {
-    guint32 h, w, c, hd, ws, wins_x, flags;
+    guint32 h, w, c, ws, wins_x, flags;
     float scale;
-  } push = { h, w, c, hd, window, wins_x, bias_f16 ? F16_0 : 0, (float) (1.0 / sqrt (hd)) };
-  GpuBuffer *buffers[] = { qkv, qkv_bias, out };
-  gpu_op_util_dispatch (recorder, op, "rrw", sizeof push, &push, (guint32) ((wsq + 63) / 64),
-                        wins_x * wins_y, heads, buffers);
+  } push = { h, w, c, window, wins_x, bias_f16 ? F16_0 : 0, (float) (1.0 / sqrt (hd)) };
+  GpuPipeline *pipeline = gpu_util_pipeline (recorder, op, "trw", sizeof push, spec, 3);
+  if (pipeline == NULL)
+    return;
+  GpuBinding b[] = {
+    { qkv, 0, n * 3 * c * 4, GPU_TEXEL_RGBA32F },
+    { qkv_bias, 0, 0, GPU_TEXEL_NONE },
+    { out, 0, n * c * 4, GPU_TEXEL_NONE },
+  };
+  guint64 lanes = (wsq + spec[2] - 1) / spec[2];
+  gpu_recorder_dispatch (recorder, pipeline, op, gpu_util_div_up (lanes, spec[0]),
+                         wins_x * wins_y, heads, b, &push);
 }
 
 /* Tokens per split of the Gram reduction: enough splits to fill the device, chunks long
- * enough that the partial matrices stay small, and short enough that an invocation loops
- * (chunk · (gw + 1) iterations) within lavapipe's limit (gpu_op_util_check_loops). */
+ * enough that the partial matrices stay small, and at most 60 000 (one loop iteration per
+ * token: lavapipe's limit, gpu_op_util_check_loops). */
 static guint
-channel_chunk (GpuDevice *device, guint n, guint gw)
+channel_chunk (GpuDevice *device, guint n)
 {
   const GpuDeviceLimits *limits = gpu_device_get_limits (device);
   guint target_splits = limits->is_cpu ? 16 : 128;
   guint chunk = (n + target_splits - 1) / target_splits;
-  guint max_chunk = 32768 / (gw + 1);
-  return CLAMP (chunk, MIN (64, max_chunk), max_chunk);
+  return CLAMP (chunk, 64, 60000);
+}
+
+/* Byte offset of the attention matrices in the scratch buffer, after the partial Gram
+ * matrices, aligned for a storage and a texel binding. */
+static guint64
+channel_a_offset (GpuDevice *device, guint64 part_bytes)
+{
+  const GpuDeviceLimits *limits = gpu_device_get_limits (device);
+  guint64 align = MAX (MAX (limits->min_storage_buffer_offset_alignment,
+                            limits->min_texel_buffer_offset_alignment), 16);
+  return (part_bytes + align - 1) / align * align;
 }
 
 guint64
@@ -72,9 +105,9 @@ gpu_op_attention_channel_scratch_size (GpuDevice *device, guint n, guint c, guin
   if (groups == 0 || n == 0)
     return 0;
   guint64 gw = c / groups;
-  guint chunk = channel_chunk (device, n, (guint) gw);
+  guint chunk = channel_chunk (device, n);
   guint64 splits = (n + chunk - 1) / chunk;
-  return (splits + 1) * groups * gw * gw * 4;
+  return channel_a_offset (device, splits * groups * gw * gw * 4) + groups * gw * gw * 4;
 }
 
 void
@@ -83,83 +116,81 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
 {
   const char *op = "attention_channel";
   GpuDevice *device;
+  GpuPipeline *pipeline;
 
   g_return_if_fail (recorder != NULL);
   if (n == 0)
     return;
-  if (groups == 0 || c % groups != 0 || c / groups > GPU_OP_ATTENTION_MAX_HEAD_DIM)
+  if (groups == 0 || c % groups != 0 || (c / groups) % 4 != 0
+      || c / groups > GPU_OP_ATTENTION_MAX_HEAD_DIM)
     {
-      gpu_op_util_fail (recorder, op, "channels must split into groups of at most 64");
+      gpu_op_util_fail (recorder, op, "channels must split into groups of 4 to 64, a multiple of 4");
       return;
     }
-  if ((guint64) n * 3 * c > G_MAXUINT32)
+  if ((guint64) n * 3 * c > G_MAXINT32)
     {
       gpu_op_util_fail (recorder, op, "too many tokens");
       return;
     }
   device = gpu_recorder_get_device (recorder);
   guint gw = c / groups;
-  guint chunk = channel_chunk (device, n, gw);
+  guint chunk = channel_chunk (device, n);
   guint splits = (n + chunk - 1) / chunk;
   guint64 part_bytes = (guint64) splits * groups * gw * gw * 4;
-  if (!gpu_op_util_check_size (recorder, op, "qkv", qkv, (guint64) n * 3 * c * 4)
-      || !gpu_op_util_check_size (recorder, op, "scratch", scratch,
-                                  gpu_op_attention_channel_scratch_size (device, n, c, groups))
-      || !gpu_op_util_check_size (recorder, op, "out", out, (guint64) n * c * 4)
-      || !gpu_op_util_check_loops (recorder, op, (guint64) splits * gw + 3 * (guint64) gw))
-    return;
-
-  /* the scratch buffer: partial Gram matrices, then A (bound as a range: storage offset
-   * alignment is at most 256 bytes and part_bytes is a multiple of 4·gw², so round up) */
-  const GpuDeviceLimits *limits = gpu_device_get_limits (device);
-  guint64 align = MAX (limits->min_storage_buffer_offset_alignment, 4);
-  guint64 a_off = (part_bytes + align - 1) / align * align;
+  guint64 a_off = channel_a_offset (device, part_bytes);
   guint64 a_bytes = (guint64) groups * gw * gw * 4;
-  if (!gpu_op_util_check_size (recorder, op, "scratch", scratch, a_off + a_bytes))
+  if (!gpu_op_util_check_size (recorder, op, "qkv", qkv, (guint64) n * 3 * c * 4)
+      || !gpu_op_util_check_size (recorder, op, "scratch", scratch, a_off + a_bytes)
+      || !gpu_op_util_check_size (recorder, op, "out", out, (guint64) n * c * 4)
+      || !gpu_op_util_check_loops (recorder, op, MAX (chunk, (guint64) splits * gw) + 3 * gw))
     return;
+  guint32 local, qpl;
+  attention_shape (device, &local, &qpl);
+  GpuBinding qkv_view = { qkv, 0, (guint64) n * 3 * c * 4, GPU_TEXEL_RGBA32F };
 
+  /* 1: partial Gram matrices per split */
   struct
   {
-    guint32 n, c, groups, gw, chunk, splits;
-  } push1 = { n, c, groups, gw, chunk, splits };
-  GpuBuffer *b1[] = { qkv, scratch };
-  gpu_op_util_dispatch (recorder, "attention_channel_gram", "rw", sizeof push1, &push1,
-                        gpu_op_util_groups (recorder, (guint64) splits * groups * gw), 1, 1, b1);
+    guint32 n, c, groups, chunk, splits;
+  } push1 = { n, c, groups, chunk, splits };
+  guint32 spec1[] = { local, gw };
+  pipeline = gpu_util_pipeline (recorder, "attention_channel_gram", "tw", sizeof push1, spec1, 2);
+  if (pipeline == NULL)
+    return;
+  GpuBinding b1[] = { qkv_view, { scratch, 0, part_bytes, GPU_TEXEL_NONE } };
+  gpu_recorder_dispatch (recorder, pipeline, "attention_channel_gram",
+                         gpu_util_div_up ((guint64) splits * groups * (gw / 4), local), 1, 1, b1,
+                         &push1);
 
-  GpuPipeline *pipeline;
-  GError *error = NULL;
+  /* 2: sum of the splits, scale n^-0.5, softmax over each row */
   struct
   {
     guint32 groups, gw, splits;
     float scale;
   } push2 = { groups, gw, splits, (float) (1.0 / sqrt ((double) n)) };
-  GpuPipelineDesc desc2 = { .shader = "attention_channel_softmax", .bindings = "rw",
-                            .push_size = sizeof push2 };
-  pipeline = gpu_device_get_pipeline (device, &desc2, &error);
+  pipeline = gpu_util_pipeline (recorder, "attention_channel_softmax", "rw", sizeof push2, NULL, 0);
   if (pipeline == NULL)
-    {
-      gpu_recorder_take_error (recorder, error);
-      return;
-    }
-  GpuBinding b2[] = { { scratch, 0, part_bytes, 0 }, { scratch, a_off, a_bytes, 0 } };
+    return;
+  GpuBinding b2[] = { { scratch, 0, part_bytes, GPU_TEXEL_NONE },
+                      { scratch, a_off, a_bytes, GPU_TEXEL_NONE } };
   gpu_recorder_dispatch (recorder, pipeline, "attention_channel_softmax",
-                         (groups * gw + 63) / 64, 1, 1, b2, &push2);
+                         gpu_util_div_up ((guint64) groups * gw, 64), 1, 1, b2, &push2);
 
+  /* 3: out = A · V per token and group */
   struct
   {
-    guint32 n, c, gw;
-  } push3 = { n, c, gw };
-  GpuPipelineDesc desc3 = { .shader = "attention_channel_apply", .bindings = "rrw",
-                            .push_size = sizeof push3 };
-  pipeline = gpu_device_get_pipeline (device, &desc3, &error);
+    guint32 n, c, groups;
+  } push3 = { n, c, groups };
+  guint32 tpl = 4;
+  guint32 spec3[] = { local, gw, tpl };
+  pipeline = gpu_util_pipeline (recorder, "attention_channel_apply", "ttw", sizeof push3, spec3, 3);
   if (pipeline == NULL)
-    {
-      gpu_recorder_take_error (recorder, error);
-      return;
-    }
-  GpuBinding b3[] = { { qkv, 0, 0, 0 }, { scratch, a_off, a_bytes, 0 }, { out, 0, 0, 0 } };
+    return;
+  GpuBinding b3[] = { qkv_view, { scratch, a_off, a_bytes, GPU_TEXEL_RGBA32F },
+                      { out, 0, (guint64) n * c * 4, GPU_TEXEL_NONE } };
   gpu_recorder_dispatch (recorder, pipeline, "attention_channel_apply",
-                         gpu_op_util_groups (recorder, (guint64) n * c), 1, 1, b3, &push3);
+                         gpu_util_div_up ((guint64) (n + tpl - 1) / tpl * groups, local), 1, 1,
+                         b3, &push3);
 }
 
 static gboolean
@@ -192,29 +223,47 @@ gpu_op_attention (GpuRecorder *recorder, const GpuAttention *a)
                                       "up to 64, or fewer keys than causal queries");
       return;
     }
-  if (!gpu_op_util_check_loops (recorder, op, (guint64) a->n_kv * (1 + a->head_dim / 2) + a->head_dim))
-    return;
+  const GpuRows *rows[] = { &a->q, &a->k, &a->v, &a->out };
+  for (guint r = 0; r < G_N_ELEMENTS (rows); r++)
+    if (rows[r]->offset % 4 != 0 || rows[r]->row_stride % 4 != 0 || rows[r]->batch_stride % 4 != 0)
+      {
+        gpu_op_util_fail (recorder, op, "offsets and strides must be multiples of 4 elements");
+        return;
+      }
   guint width = a->heads * a->head_dim;
   if (!check_rows (recorder, "q", &a->q, a->batch, a->n_q, width)
       || !check_rows (recorder, "k", &a->k, a->batch, a->n_kv, width)
       || !check_rows (recorder, "v", &a->v, a->batch, a->n_kv, width)
-      || !check_rows (recorder, "out", &a->out, a->batch, a->n_q, width))
+      || !check_rows (recorder, "out", &a->out, a->batch, a->n_q, width)
+      || !gpu_op_util_check_loops (recorder, op, (guint64) a->n_kv + 16))
     return;
+  guint32 spec[3];
+  attention_shape (gpu_recorder_get_device (recorder), &spec[0], &spec[2]);
+  spec[1] = a->head_dim;
   struct
   {
-    guint32 q_off, q_stride, q_bstride, k_off, k_stride, v_off, v_stride, k_bstride, v_bstride;
-    guint32 o_off, o_stride, o_bstride, n_q, n_kv, hd, causal;
+    guint32 q_off, q_stride, q_bstride, k_off, k_stride, k_bstride, v_off, v_stride, v_bstride;
+    guint32 o_off, o_stride, o_bstride, n_q, n_kv, causal;
     float scale;
   } push = {
-    (guint32) a->q.offset, a->q.row_stride, a->q.batch_stride,
-    (guint32) a->k.offset, a->k.row_stride,
-    (guint32) a->v.offset, a->v.row_stride, a->k.batch_stride, a->v.batch_stride,
-    (guint32) a->out.offset, a->out.row_stride, a->out.batch_stride,
-    a->n_q, a->n_kv, a->head_dim, a->causal ? 1 : 0, a->scale,
+    (guint32) (a->q.offset / 4), a->q.row_stride / 4, a->q.batch_stride / 4,
+    (guint32) (a->k.offset / 4), a->k.row_stride / 4, a->k.batch_stride / 4,
+    (guint32) (a->v.offset / 4), a->v.row_stride / 4, a->v.batch_stride / 4,
+    (guint32) (a->out.offset / 4), a->out.row_stride / 4, a->out.batch_stride / 4,
+    a->n_q, a->n_kv, a->causal ? 1 : 0, a->scale,
   };
-  GpuBuffer *buffers[] = { a->q.buffer, a->k.buffer, a->v.buffer, a->out.buffer };
-  gpu_op_util_dispatch (recorder, op, "rrrw", sizeof push, &push, (a->n_q + 63) / 64, a->heads,
-                        a->batch, buffers);
+  GpuPipeline *pipeline = gpu_util_pipeline (recorder, op, "tttw", sizeof push, spec, 3);
+  if (pipeline == NULL)
+    return;
+  GpuBinding b[] = {
+    { a->q.buffer, 0, 0, GPU_TEXEL_RGBA32F },
+    { a->k.buffer, 0, 0, GPU_TEXEL_RGBA32F },
+    { a->v.buffer, 0, 0, GPU_TEXEL_RGBA32F },
+    { a->out.buffer, 0, 0, GPU_TEXEL_NONE },
+  };
+  guint64 lanes = (a->n_q + spec[2] - 1) / spec[2];
+  gpu_recorder_dispatch (recorder, pipeline, op, gpu_util_div_up (lanes, spec[0]), a->heads,
+                         a->batch, b, &push);
 }
 
 void

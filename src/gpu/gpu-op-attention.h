@@ -3,7 +3,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Conventions as in gpu-op-norm.h. Head dimension and channel-group width are at most
- * GPU_OP_ATTENTION_MAX_HEAD_DIM. All softmaxes are fp32 with a running max.
+ * GPU_OP_ATTENTION_MAX_HEAD_DIM and multiples of 4 (the attention shaders read vec4
+ * texels; each head dimension compiles its own pipeline, 1–8 s on lavapipe the first time,
+ * then from the pipeline cache). All softmaxes are fp32 with a running max.
  */
 #pragma once
 
@@ -36,7 +38,8 @@ void gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, g
                                guint groups, GpuBuffer *scratch, GpuBuffer *out);
 
 /* Rows of a matrix inside a buffer, in elements: row r of batch b starts at
- * offset + b·batch_stride + r·row_stride. batch_stride 0 shares the rows across batches. */
+ * offset + b·batch_stride + r·row_stride. batch_stride 0 shares the rows across batches.
+ * For gpu_op_attention() all three must be multiples of 4. */
 typedef struct
 {
   GpuBuffer *buffer;

@@ -22,7 +22,8 @@ test_op_init (int *argc, char ***argv)
       g_printerr ("SKIP: no Vulkan device: %s\n", error->message);
       return FALSE;
     }
-  g_test_message ("device: %s", gpu_device_get_info (test_op_device)->name);
+  g_test_message ("device: %s, validation %s", gpu_device_get_info (test_op_device)->name,
+                  gpu_device_validation_enabled (test_op_device) ? "on" : "off");
   return TRUE;
 }
 
@@ -105,6 +106,8 @@ test_op_submit (GpuRecorder *recorder)
   gboolean ok = gpu_recorder_submit (recorder, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (ok);
+  /* with DEPICT_VULKAN_VALIDATION=1 (the test environment) and the layer installed */
+  g_assert_cmpuint (gpu_device_get_validation_errors (test_op_device), ==, 0);
 }
 
 void
