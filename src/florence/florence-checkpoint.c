@@ -709,7 +709,8 @@ validate (FlorenceCheckpoint *ckpt, const FlorenceConfig *c, GHashTable *by_raw_
   gsize max_rows = ((gsize) c->vocab_size + 1 + 63) / 64 * 64;
   FlorenceTensor *shared_t;
 
-  for (guint i = 0; i < ckpt->raw->len && !ckpt->native; i++)
+  /* Native-port names: no original shared.weight, and the port's prefixes. */
+  for (guint i = 0; i < ckpt->raw->len && !ckpt->native && !g_hash_table_contains (by_raw_name, SHARED_NAME); i++)
     {
       const char *name = ((FlorenceRawTensor *) g_ptr_array_index (ckpt->raw, i))->name;
 

@@ -274,7 +274,8 @@ parse_vision (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
 
   if (v == NULL)
     return;
-  expect_string (ctx, v, p, "model_type", "davit");
+  /* vision_config.model_type is not checked: "davit" in the hub configs, "florence_vision" in
+   * the native port's, "" in some converted ones (spec §13, item 17). */
   /* The native port calls it embed_dim, the remote code dim_embed. */
   get_array4 (ctx, v, p, json_object_has_member (v, "dim_embed") ? "dim_embed" : "embed_dim",
               TRUE, zero, c->dim_embed, FALSE, 1, MAX_DIM);

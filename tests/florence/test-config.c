@@ -226,7 +226,7 @@ test_native_layout (void)
     "  \"encoder_layers\": 6, \"decoder_layers\": 6, \"encoder_attention_heads\": 12,"
     "  \"decoder_attention_heads\": 12, \"encoder_ffn_dim\": 3072, \"decoder_ffn_dim\": 3072,"
     "  \"max_position_embeddings\": 1024},"
-    " \"vision_config\": {\"model_type\": \"davit\", \"embed_dim\": [128, 256, 512, 1024],"
+    " \"vision_config\": {\"model_type\": \"florence_vision\", \"embed_dim\": [128, 256, 512, 1024],"
     "  \"num_heads\": [4, 8, 16, 32], \"num_groups\": [4, 8, 16, 32], \"depths\": [1, 1, 9, 1],"
     "  \"projection_dim\": 768, \"max_temporal_embeddings\": 100, \"max_position_embeddings\": 50}}";
   g_autoptr (GError) error = NULL;
