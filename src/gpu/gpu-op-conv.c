@@ -6,6 +6,7 @@
 
 #include "gpu/gpu-op-conv.h"
 #include "gpu/gpu-op-util.h"
+#include "gpu/gpu-util.h"
 
 #define F16_0 1u
 #define HAS_0 8u
@@ -100,6 +101,36 @@ gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w
       || !gpu_op_util_check_size (recorder, op, "bias", bias, (guint64) c * es)
       || !gpu_op_util_check_size (recorder, op, "y", y, n * 4))
     return;
+  if (c % 4 == 0)
+    {
+      /* vec4 texel reads: 4 channels per invocation (fp16 through RGBA16F views) */
+      GpuDevice *device = gpu_recorder_get_device (recorder);
+      guint32 spec = gpu_device_get_limits (device)->is_cpu ? 8 : 64;
+      struct
+      {
+        guint32 h, w, c4;
+      } push4 = { h, w, c / 4 };
+      GpuPipeline *pipeline = gpu_util_pipeline (recorder, "dwconv3x3_vec4", "tttw",
+                                                 sizeof push4, &spec, 1);
+      if (pipeline == NULL)
+        return;
+      GpuTexelFormat wf = weights_f16 ? GPU_TEXEL_RGBA16F : GPU_TEXEL_RGBA32F;
+      GpuBinding b[] = {
+        { x, 0, n * 4, GPU_TEXEL_RGBA32F },
+        { weight, 0, (guint64) c * 9 * es, wf },
+        { bias, 0, (guint64) c * es, wf },
+        { y, 0, n * 4, GPU_TEXEL_NONE },
+      };
+      if (n / 4 > G_MAXUINT32 / 2)
+        {
+          gpu_op_util_fail (recorder, op, "too many elements");
+          return;
+        }
+      gpu_recorder_dispatch (recorder, pipeline, op, MIN (gpu_util_div_up (n / 4, spec), 65535), 1,
+                             1, b, &push4);
+      return;
+    }
+
   struct
   {
     guint32 h, w, c, flags;

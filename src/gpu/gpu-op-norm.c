@@ -6,6 +6,7 @@
 
 #include "gpu/gpu-op-norm.h"
 #include "gpu/gpu-op-util.h"
+#include "gpu/gpu-util.h"
 
 #define F16_0 1u
 #define HAS_0 8u
@@ -29,6 +30,33 @@ gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer
       || !gpu_op_util_check_size (recorder, op, "y", y, n)
       || !gpu_op_util_check_loops (recorder, op, 3 * (guint64) c + 1))
     return;
+
+  if (c % 4 == 0)
+    {
+      /* vec4 texel reads: 4 channels per load (fp16 weights through RGBA16F views) */
+      GpuDevice *device = gpu_recorder_get_device (recorder);
+      guint32 spec = gpu_device_get_limits (device)->is_cpu ? 8 : 64;
+      struct
+      {
+        guint32 rows, c4, has_res;
+        float eps;
+      } push4 = { rows, c / 4, res != NULL, eps };
+      GpuPipeline *pipeline = gpu_util_pipeline (recorder, "layernorm_vec4", "ttttw",
+                                                 sizeof push4, &spec, 1);
+      if (pipeline == NULL)
+        return;
+      GpuTexelFormat wf = weights_f16 ? GPU_TEXEL_RGBA16F : GPU_TEXEL_RGBA32F;
+      GpuBinding b[] = {
+        { x, 0, n, GPU_TEXEL_RGBA32F },
+        { res ? res : x, 0, n, GPU_TEXEL_RGBA32F },
+        { weight, 0, wb, wf },
+        { bias, 0, wb, wf },
+        { y, 0, n, GPU_TEXEL_NONE },
+      };
+      gpu_recorder_dispatch (recorder, pipeline, "layernorm",
+                             MIN (gpu_util_div_up (rows, spec), 65535), 1, 1, b, &push4);
+      return;
+    }
 
   struct
   {

@@ -196,6 +196,148 @@ riff_size (const guint8 *head, gsize head_length)
          ((guint64) head[7] << 24) + 8;
 }
 
+/* Progressive JPEGs and interlaced PNGs paint every row in their first pass, so a file cut
+ * later still looks whole to the row check. For them we follow the file's structure as it
+ * streams by and require its end: the EOI marker after the first scan (JPEG: 0xFF 0xD9 cannot
+ * occur inside entropy-coded data, and data appended after EOI, as in motion photos, is
+ * fine), or the IEND chunk (PNG). */
+typedef enum {
+  WALK_START,      /* before the first byte of the signature / SOI */
+  WALK_MARKER,     /* JPEG: expecting 0xFF */
+  WALK_MARKER_ID,  /* JPEG: the byte after 0xFF */
+  WALK_LENGTH,     /* JPEG: 2 length bytes; PNG: 8 bytes of chunk length + type */
+  WALK_SKIP,       /* skipping a segment / chunk body */
+  WALK_SCAN,       /* JPEG: in entropy-coded data, looking for EOI */
+  WALK_SCAN_FF,    /* JPEG: saw 0xFF in entropy-coded data */
+  WALK_DONE,       /* the end was found */
+  WALK_GIVE_UP,    /* not a structure we follow: the other checks decide */
+} WalkState;
+
+typedef struct {
+  gboolean png;
+  WalkState state;
+  guint8 field[8];
+  guint n_field;
+  guint64 skip;
+  gboolean needs_end;  /* progressive JPEG or interlaced PNG */
+} StructureWalk;
+
+static void
+walk_feed (StructureWalk *w, const guint8 *data, gsize length)
+{
+  gsize i = 0;
+  while (i < length && w->state != WALK_DONE && w->state != WALK_GIVE_UP)
+    {
+      if (w->state == WALK_SKIP)
+        {
+          gsize n = (gsize) MIN (w->skip, (guint64) (length - i));
+          i += n;
+          w->skip -= n;
+          if (w->skip == 0)
+            w->state = w->png ? WALK_LENGTH : WALK_MARKER;
+          continue;
+        }
+      if (w->state == WALK_SCAN)
+        {
+          const guint8 *ff = memchr (data + i, 0xff, length - i);
+          if (ff == NULL)
+            return;
+          i = (gsize) (ff - data) + 1;
+          w->state = WALK_SCAN_FF;
+          continue;
+        }
+
+      guint8 b = data[i++];
+      switch (w->state)
+        {
+        case WALK_START:
+          /* PNG: 8 signature bytes; JPEG: FF D8. */
+          w->field[w->n_field++] = b;
+          if (w->n_field == (w->png ? 8u : 2u))
+            {
+              w->n_field = 0;
+              w->state = w->png ? WALK_LENGTH : WALK_MARKER;
+            }
+          break;
+        case WALK_MARKER:
+          w->state = b == 0xff ? WALK_MARKER_ID : WALK_GIVE_UP;
+          break;
+        case WALK_MARKER_ID:
+          if (b == 0xff)
+            break; /* fill byte */
+          if (b == 0xda) /* start of scan: its header, then entropy-coded data */
+            {
+              if (!w->needs_end)
+                w->state = WALK_GIVE_UP; /* baseline: the row check is enough */
+              else
+                w->state = WALK_SCAN;
+              break;
+            }
+          if (b == 0x01 || (b >= 0xd0 && b <= 0xd8))
+            {
+              w->state = WALK_MARKER; /* no length */
+              break;
+            }
+          /* SOF2/6/10/14: progressive. */
+          if (b == 0xc2 || b == 0xc6 || b == 0xca || b == 0xce)
+            w->needs_end = TRUE;
+          w->state = WALK_LENGTH;
+          break;
+        case WALK_LENGTH:
+          w->field[w->n_field++] = b;
+          if (!w->png && w->n_field == 2)
+            {
+              guint len = (guint) w->field[0] << 8 | w->field[1];
+              w->n_field = 0;
+              if (len < 2)
+                w->state = WALK_GIVE_UP;
+              else if ((w->skip = len - 2) == 0)
+                w->state = WALK_MARKER;
+              else
+                w->state = WALK_SKIP;
+            }
+          else if (w->png && w->n_field == 8)
+            {
+              guint64 len = (guint64) w->field[0] << 24 | (guint64) w->field[1] << 16 |
+                            (guint64) w->field[2] << 8 | w->field[3];
+              w->n_field = 0;
+              if (memcmp (w->field + 4, "IEND", 4) == 0)
+                w->state = WALK_DONE;
+              else
+                {
+                  w->skip = len + 4; /* data and CRC */
+                  w->state = WALK_SKIP;
+                }
+            }
+          break;
+        case WALK_SCAN_FF:
+          /* FF 00 (stuffed), FF D0-D7 (restart), FF FF: still data. Another marker ends the
+           * scan: EOI is the end, anything else (a progressive JPEG's next DHT/SOS) is walked
+           * as a segment. */
+          if (b == 0xd9)
+            w->state = WALK_DONE;
+          else if (b == 0x00 || (b >= 0xd0 && b <= 0xd7))
+            w->state = WALK_SCAN;
+          else if (b == 0xff)
+            w->state = WALK_SCAN_FF;
+          else if (b == 0xda)
+            w->state = WALK_SCAN; /* SOS header is skipped as data: it has no FF D9 */
+          else
+            w->state = WALK_LENGTH;
+          break;
+        default:
+          break;
+        }
+    }
+}
+
+/* TRUE when the file's end is known to be missing. */
+static gboolean
+walk_incomplete (const StructureWalk *w)
+{
+  return w->needs_end && w->state != WALK_DONE && w->state != WALK_GIVE_UP;
+}
+
 GdkPixbuf *
 image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head_length,
                             const char *type, const char *name, guint64 max_pixels,
@@ -219,6 +361,13 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
 
   g_autofree guint8 *chunk = g_malloc (CHUNK_SIZE);
   guint64 total = head_length;
+  StructureWalk walk = { 0 };
+  walk.png = strcmp (type, "png") == 0;
+  /* IHDR's interlace byte: signature (8), length and type (8), then byte 12 of its data. */
+  walk.needs_end = walk.png && head_length > 28 && head[28] != 0;
+  if (!walk.png && strcmp (type, "jpeg") != 0)
+    walk.state = WALK_GIVE_UP;
+  walk_feed (&walk, head, head_length);
   gboolean ok = gdk_pixbuf_loader_write (loader, head, head_length, &local_error);
   while (ok && !check.refused)
     {
@@ -234,6 +383,7 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
       if (n == 0)
         break;
       total += (guint64) n;
+      walk_feed (&walk, chunk, (gsize) n);
       ok = gdk_pixbuf_loader_write (loader, chunk, (gsize) n, &local_error);
     }
 
@@ -268,6 +418,8 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
    * may cover only part of the screen: there the loader's word is taken. */
   else if (strcmp (type, "gif") != 0 && !all_rows_done (&check))
     detail = _("the file ends before the last row of pixels");
+  else if (walk_incomplete (&walk))
+    detail = _("the file ends before the last pass of a progressive picture");
   else if (strcmp (type, "webp") == 0 && total < riff_size (head, head_length))
     detail = _("the file is shorter than its header says");
   if (detail != NULL)

@@ -7,7 +7,11 @@
 #include <gexiv2/gexiv2.h>
 #include <glib/gstdio.h>
 #include <libheif/heif.h>
+#include <stdio.h>
 #include <string.h>
+#ifdef HAVE_LIBJPEG
+#include <jpeglib.h>
+#endif
 
 #include "image-test-util.h"
 
@@ -234,6 +238,77 @@ test_write_png (const char *path, guint32 width, guint32 height, guint8 bit_dept
   png_chunk (out, "IDAT", z->data, z->len);
   png_chunk (out, "IEND", NULL, 0);
   test_write_file (path, out->data, out->len);
+}
+
+void
+test_write_png_interlaced (const char *path, GdkPixbuf *pixbuf)
+{
+  static const int passes[7][4] = { /* x0, y0, dx, dy */
+    { 0, 0, 8, 8 }, { 4, 0, 8, 8 }, { 0, 4, 4, 8 }, { 2, 0, 4, 4 },
+    { 0, 2, 2, 4 }, { 1, 0, 2, 2 }, { 0, 1, 1, 2 },
+  };
+  guint32 w = gdk_pixbuf_get_width (pixbuf), h = gdk_pixbuf_get_height (pixbuf);
+  int n = gdk_pixbuf_get_n_channels (pixbuf), stride = gdk_pixbuf_get_rowstride (pixbuf);
+  const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
+
+  g_autoptr (GByteArray) filtered = g_byte_array_new ();
+  for (int p = 0; p < 7; p++)
+    for (guint32 y = passes[p][1]; y < h; y += passes[p][3])
+      {
+        if ((guint32) passes[p][0] >= w)
+          continue;
+        guint8 zero = 0;
+        g_byte_array_append (filtered, &zero, 1);
+        for (guint32 x = passes[p][0]; x < w; x += passes[p][2])
+          g_byte_array_append (filtered, pixels + y * stride + x * n, 3);
+      }
+
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_byte_array_append (out, (const guint8 *) "\x89PNG\r\n\x1a\n", 8);
+  guint8 ihdr[13] = { w >> 24, w >> 16, w >> 8, w, h >> 24, h >> 16, h >> 8, h, 8, 2, 0, 0, 1 };
+  png_chunk (out, "IHDR", ihdr, sizeof ihdr);
+  g_autoptr (GByteArray) z = zlib_stored (filtered->data, filtered->len);
+  png_chunk (out, "IDAT", z->data, z->len);
+  png_chunk (out, "IEND", NULL, 0);
+  test_write_file (path, out->data, out->len);
+}
+
+gboolean
+test_write_progressive_jpeg (const char *path, GdkPixbuf *pixbuf)
+{
+#ifdef HAVE_LIBJPEG
+  struct jpeg_compress_struct cinfo;
+  struct jpeg_error_mgr jerr;
+  FILE *file = fopen (path, "wb");
+  g_assert_nonnull (file);
+  cinfo.err = jpeg_std_error (&jerr);
+  jpeg_create_compress (&cinfo);
+  jpeg_stdio_dest (&cinfo, file);
+  cinfo.image_width = gdk_pixbuf_get_width (pixbuf);
+  cinfo.image_height = gdk_pixbuf_get_height (pixbuf);
+  cinfo.input_components = 3;
+  cinfo.in_color_space = JCS_RGB;
+  jpeg_set_defaults (&cinfo);
+  jpeg_set_quality (&cinfo, 95, TRUE);
+  jpeg_simple_progression (&cinfo);
+  jpeg_start_compress (&cinfo, TRUE);
+  int n = gdk_pixbuf_get_n_channels (pixbuf), stride = gdk_pixbuf_get_rowstride (pixbuf);
+  g_autofree guint8 *row = g_malloc (cinfo.image_width * 3);
+  while (cinfo.next_scanline < cinfo.image_height)
+    {
+      const guint8 *src = gdk_pixbuf_read_pixels (pixbuf) + cinfo.next_scanline * stride;
+      for (guint x = 0; x < cinfo.image_width; x++)
+        memcpy (row + x * 3, src + x * n, 3);
+      JSAMPROW rows[1] = { row };
+      jpeg_write_scanlines (&cinfo, rows, 1);
+    }
+  jpeg_finish_compress (&cinfo);
+  jpeg_destroy_compress (&cinfo);
+  fclose (file);
+  return TRUE;
+#else
+  return FALSE;
+#endif
 }
 
 /* --- GIF, by hand ------------------------------------------------------------------------- */

@@ -43,6 +43,12 @@ void test_write_png (const char *path, guint32 width, guint32 height, guint8 bit
                      const guint8 *palette, gsize palette_length, const guint8 *trns,
                      gsize trns_length);
 
+/* Writes an interlaced (Adam7) 8-bit RGB PNG of the pixbuf, by hand. */
+void test_write_png_interlaced (const char *path, GdkPixbuf *pixbuf);
+
+/* Writes a progressive JPEG with libjpeg; FALSE when the tests were built without it. */
+gboolean test_write_progressive_jpeg (const char *path, GdkPixbuf *pixbuf);
+
 /* Writes a GIF by hand with a 4-colour palette; one frame per entry of frames (indices). */
 void test_write_gif (const char *path, int width, int height, const TestColor palette[4],
                      const guint8 *const *frames, int n_frames);

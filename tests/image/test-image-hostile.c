@@ -126,6 +126,53 @@ test_truncated (void)
   test_write_file (cut_gif, gif_data, gif_length / 2);
   assert_load_fails (cut_gif, IMAGE_ERROR, IMAGE_ERROR_CORRUPT);
 
+  /* Interlaced PNG and progressive JPEG: their first pass paints every row, so a cut after it
+   * must be found from the file's structure. */
+  g_autoptr (GdkPixbuf) pattern = test_pattern_pixbuf (PATTERN_WIDTH, PATTERN_HEIGHT, FALSE);
+  g_autofree char *interlaced = test_temp_path ("interlaced.png");
+  test_write_png_interlaced (interlaced, pattern);
+  g_autoptr (ImageRgb) whole_png = image_load (interlaced, NULL, NULL);
+  g_assert_nonnull (whole_png);
+  TestColor corners[4];
+  test_expected_quadrants (1, corners);
+  test_assert_quadrants (whole_png, corners, 0);
+  gsize il_length = 0;
+  g_autofree guint8 *il_data = test_read_file (interlaced, &il_length);
+  for (int percent = 50; percent <= 95; percent += 45)
+    {
+      g_autofree char *path = test_temp_path ("interlaced-cut.png");
+      test_write_file (path, il_data, il_length * percent / 100);
+      assert_load_fails (path, IMAGE_ERROR, IMAGE_ERROR_CORRUPT);
+    }
+
+  g_autofree char *progressive = test_temp_path ("progressive.jpg");
+  if (test_write_progressive_jpeg (progressive, pattern))
+    {
+      g_autoptr (ImageRgb) whole_jpeg = image_load (progressive, NULL, NULL);
+      g_assert_nonnull (whole_jpeg);
+      test_assert_quadrants (whole_jpeg, corners, 40);
+      gsize pj_length = 0;
+      g_autofree guint8 *pj_data = test_read_file (progressive, &pj_length);
+      for (int percent = 50; percent <= 95; percent += 45)
+        {
+          g_autofree char *path = test_temp_path ("progressive-cut.jpg");
+          test_write_file (path, pj_data, pj_length * percent / 100);
+          g_test_message ("progressive JPEG cut at %d%%", percent);
+          assert_load_fails (path, IMAGE_ERROR, IMAGE_ERROR_CORRUPT);
+        }
+      /* Data appended after the end (as motion photos do) is fine. */
+      g_autoptr (GByteArray) appended = g_byte_array_new ();
+      g_byte_array_append (appended, pj_data, (guint) pj_length);
+      for (int i = 0; i < 1000; i++)
+        g_byte_array_append (appended, (const guint8 *) "ftypmp42", 8);
+      g_autofree char *motion = test_temp_path ("motion.jpg");
+      test_write_file (motion, appended->data, appended->len);
+      g_autoptr (ImageRgb) with_video = image_load (motion, NULL, NULL);
+      g_assert_nonnull (with_video);
+    }
+  else
+    g_test_message ("built without libjpeg: progressive JPEG not tested");
+
   /* A PNG signature and nothing else. */
   g_autofree char *sig = test_temp_path ("signature.png");
   test_write_file (sig, (const guint8 *) "\x89PNG\r\n\x1a\n", 8);
