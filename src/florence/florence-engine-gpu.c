@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "florence/florence-engine.h"
+#include "florence/florence-graph.h"
 #include "gpu/gpu-op-attention.h"
 #include "gpu/gpu-op-conv.h"
 #include "gpu/gpu-op-eltwise.h"
@@ -30,18 +31,28 @@ typedef struct {
   GpuBuffer *w, *b;
 } GLin;
 
-typedef struct {
-  GLin conv1, norm1, qkv, proj, conv2, norm2, fc1, fc2;
+/* in the order of florence_graph_block_tensor() */
+typedef union {
+  struct {
+    GLin conv1, norm1, qkv, proj, conv2, norm2, fc1, fc2;
+  };
+  GpuBuffer *t[FLORENCE_BLOCK_N_TENSORS];
 } GBlock;
+G_STATIC_ASSERT (sizeof (GBlock) == FLORENCE_BLOCK_N_TENSORS * sizeof (GpuBuffer *));
 
 typedef struct {
   GLin conv, norm;
   GBlock *spatial, *channel;
 } GStage;
 
-typedef struct {
-  GLin q, k, v, o, ln1, cq, ck, cv, co, ln2, fc1, fc2, ln3;
+/* in the order of florence_graph_layer_tensor() */
+typedef union {
+  struct {
+    GLin q, k, v, o, ln1, cq, ck, cv, co, ln2, fc1, fc2, ln3;
+  };
+  GpuBuffer *t[FLORENCE_LAYER_N_TENSORS];
 } GLayer;
+G_STATIC_ASSERT (sizeof (GLayer) == FLORENCE_LAYER_N_TENSORS * sizeof (GpuBuffer *));
 
 typedef struct {
   FlorenceConfig *config;
@@ -126,64 +137,41 @@ upload (Gpu *g, FlorenceCheckpoint *ckpt, gboolean f16, gsize expected, GError *
   }                                                                       \
   G_STMT_END
 
+/* Matrices (GEMM operands) in fp16, the rest in fp32. */
 static gboolean
-load_block (Gpu *g, FlorenceCheckpoint *ckpt, GBlock *b, int s, int j, const char *kind,
-            const char *attn, gsize C, GError **error)
+load_graph_tensor (Gpu *g, FlorenceCheckpoint *ckpt, FlorenceGraphTensor *t, GpuBuffer **dst,
+                   GError **error)
 {
-  const char *p = "vision_tower.blocks";
-  UP (b->conv1.w, FALSE, C * 9, "%s.%d.%d.%s.conv1.fn.dw.weight", p, s, j, kind);
-  UP (b->conv1.b, FALSE, C, "%s.%d.%d.%s.conv1.fn.dw.bias", p, s, j, kind);
-  UP (b->norm1.w, FALSE, C, "%s.%d.%d.%s.%s.norm.weight", p, s, j, kind, attn);
-  UP (b->norm1.b, FALSE, C, "%s.%d.%d.%s.%s.norm.bias", p, s, j, kind, attn);
-  UP (b->qkv.w, TRUE, 3 * C * C, "%s.%d.%d.%s.%s.fn.qkv.weight", p, s, j, kind, attn);
-  UP (b->qkv.b, FALSE, 3 * C, "%s.%d.%d.%s.%s.fn.qkv.bias", p, s, j, kind, attn);
-  UP (b->proj.w, TRUE, C * C, "%s.%d.%d.%s.%s.fn.proj.weight", p, s, j, kind, attn);
-  UP (b->proj.b, FALSE, C, "%s.%d.%d.%s.%s.fn.proj.bias", p, s, j, kind, attn);
-  UP (b->conv2.w, FALSE, C * 9, "%s.%d.%d.%s.conv2.fn.dw.weight", p, s, j, kind);
-  UP (b->conv2.b, FALSE, C, "%s.%d.%d.%s.conv2.fn.dw.bias", p, s, j, kind);
-  UP (b->norm2.w, FALSE, C, "%s.%d.%d.%s.ffn.norm.weight", p, s, j, kind);
-  UP (b->norm2.b, FALSE, C, "%s.%d.%d.%s.ffn.norm.bias", p, s, j, kind);
-  UP (b->fc1.w, TRUE, 4 * C * C, "%s.%d.%d.%s.ffn.fn.net.fc1.weight", p, s, j, kind);
-  UP (b->fc1.b, FALSE, 4 * C, "%s.%d.%d.%s.ffn.fn.net.fc1.bias", p, s, j, kind);
-  UP (b->fc2.w, TRUE, 4 * C * C, "%s.%d.%d.%s.ffn.fn.net.fc2.weight", p, s, j, kind);
-  UP (b->fc2.b, FALSE, C, "%s.%d.%d.%s.ffn.fn.net.fc2.bias", p, s, j, kind);
+  *dst = upload (g, ckpt, t->matrix, t->n_elements, error, "%s", t->name);
+  florence_graph_tensor_clear (t);
+  return *dst != NULL;
+}
+
+static gboolean
+load_block (Gpu *g, FlorenceCheckpoint *ckpt, GBlock *b, int s, int j, gboolean channel,
+            GError **error)
+{
+  for (guint i = 0; i < FLORENCE_BLOCK_N_TENSORS; i++)
+    {
+      FlorenceGraphTensor t;
+      florence_graph_block_tensor (g->config, s, j, channel, i, &t);
+      if (!load_graph_tensor (g, ckpt, &t, &b->t[i], error))
+        return FALSE;
+    }
   return TRUE;
 }
 
 static gboolean
-load_layer (Gpu *g, FlorenceCheckpoint *ckpt, GLayer *L, const char *stack, int l, gsize d,
-            gsize ffn, gboolean cross, GError **error)
+load_layer (Gpu *g, FlorenceCheckpoint *ckpt, GLayer *L, gboolean decoder, int l,
+            GError **error)
 {
-  const char *p = "language_model.model";
-  UP (L->q.w, TRUE, d * d, "%s.%s.layers.%d.self_attn.q_proj.weight", p, stack, l);
-  UP (L->q.b, FALSE, d, "%s.%s.layers.%d.self_attn.q_proj.bias", p, stack, l);
-  UP (L->k.w, TRUE, d * d, "%s.%s.layers.%d.self_attn.k_proj.weight", p, stack, l);
-  UP (L->k.b, FALSE, d, "%s.%s.layers.%d.self_attn.k_proj.bias", p, stack, l);
-  UP (L->v.w, TRUE, d * d, "%s.%s.layers.%d.self_attn.v_proj.weight", p, stack, l);
-  UP (L->v.b, FALSE, d, "%s.%s.layers.%d.self_attn.v_proj.bias", p, stack, l);
-  UP (L->o.w, TRUE, d * d, "%s.%s.layers.%d.self_attn.out_proj.weight", p, stack, l);
-  UP (L->o.b, FALSE, d, "%s.%s.layers.%d.self_attn.out_proj.bias", p, stack, l);
-  UP (L->ln1.w, FALSE, d, "%s.%s.layers.%d.self_attn_layer_norm.weight", p, stack, l);
-  UP (L->ln1.b, FALSE, d, "%s.%s.layers.%d.self_attn_layer_norm.bias", p, stack, l);
-  if (cross)
+  for (guint i = 0; i < FLORENCE_LAYER_N_TENSORS; i++)
     {
-      UP (L->cq.w, TRUE, d * d, "%s.%s.layers.%d.encoder_attn.q_proj.weight", p, stack, l);
-      UP (L->cq.b, FALSE, d, "%s.%s.layers.%d.encoder_attn.q_proj.bias", p, stack, l);
-      UP (L->ck.w, TRUE, d * d, "%s.%s.layers.%d.encoder_attn.k_proj.weight", p, stack, l);
-      UP (L->ck.b, FALSE, d, "%s.%s.layers.%d.encoder_attn.k_proj.bias", p, stack, l);
-      UP (L->cv.w, TRUE, d * d, "%s.%s.layers.%d.encoder_attn.v_proj.weight", p, stack, l);
-      UP (L->cv.b, FALSE, d, "%s.%s.layers.%d.encoder_attn.v_proj.bias", p, stack, l);
-      UP (L->co.w, TRUE, d * d, "%s.%s.layers.%d.encoder_attn.out_proj.weight", p, stack, l);
-      UP (L->co.b, FALSE, d, "%s.%s.layers.%d.encoder_attn.out_proj.bias", p, stack, l);
-      UP (L->ln2.w, FALSE, d, "%s.%s.layers.%d.encoder_attn_layer_norm.weight", p, stack, l);
-      UP (L->ln2.b, FALSE, d, "%s.%s.layers.%d.encoder_attn_layer_norm.bias", p, stack, l);
+      FlorenceGraphTensor t;
+      if (florence_graph_layer_tensor (g->config, decoder, l, i, &t) &&
+          !load_graph_tensor (g, ckpt, &t, &L->t[i], error))
+        return FALSE;
     }
-  UP (L->fc1.w, TRUE, ffn * d, "%s.%s.layers.%d.fc1.weight", p, stack, l);
-  UP (L->fc1.b, FALSE, ffn, "%s.%s.layers.%d.fc1.bias", p, stack, l);
-  UP (L->fc2.w, TRUE, d * ffn, "%s.%s.layers.%d.fc2.weight", p, stack, l);
-  UP (L->fc2.b, FALSE, d, "%s.%s.layers.%d.fc2.bias", p, stack, l);
-  UP (L->ln3.w, FALSE, d, "%s.%s.layers.%d.final_layer_norm.weight", p, stack, l);
-  UP (L->ln3.b, FALSE, d, "%s.%s.layers.%d.final_layer_norm.bias", p, stack, l);
   return TRUE;
 }
 
@@ -205,10 +193,8 @@ load_weights (Gpu *g, FlorenceCheckpoint *ckpt, GError **error)
       st->spatial = g_new0 (GBlock, MAX (c->depths[s], 1));
       st->channel = g_new0 (GBlock, MAX (c->depths[s], 1));
       for (int j = 0; j < c->depths[s]; j++)
-        if (!load_block (g, ckpt, &st->spatial[j], s, j, "spatial_block", "window_attn", co,
-                         error) ||
-            !load_block (g, ckpt, &st->channel[j], s, j, "channel_block", "channel_attn", co,
-                         error))
+        if (!load_block (g, ckpt, &st->spatial[j], s, j, FALSE, error) ||
+            !load_block (g, ckpt, &st->channel[j], s, j, TRUE, error))
           return FALSE;
       c_prev = (int) co;
     }
@@ -261,12 +247,10 @@ load_weights (Gpu *g, FlorenceCheckpoint *ckpt, GError **error)
   g->enc = g_new0 (GLayer, MAX (c->encoder_layers, 1));
   g->dec = g_new0 (GLayer, MAX (c->decoder_layers, 1));
   for (int l = 0; l < c->encoder_layers; l++)
-    if (!load_layer (g, ckpt, &g->enc[l], "encoder", l, d, (gsize) c->encoder_ffn_dim, FALSE,
-                     error))
+    if (!load_layer (g, ckpt, &g->enc[l], FALSE, l, error))
       return FALSE;
   for (int l = 0; l < c->decoder_layers; l++)
-    if (!load_layer (g, ckpt, &g->dec[l], "decoder", l, d, (gsize) c->decoder_ffn_dim, TRUE,
-                     error))
+    if (!load_layer (g, ckpt, &g->dec[l], TRUE, l, error))
       return FALSE;
   return TRUE;
 }
@@ -362,15 +346,6 @@ static gboolean gpu_decoder_step_topk (FlorenceDecoderBackend *backend,
                                        const FlorenceDecodeStep *step, gint32 *ids,
                                        float *scores, GError **error);
 
-static int
-grid_after (const FlorenceConfig *c, int size, int stage)
-{
-  int g = size;
-  for (int s = 0; s <= stage; s++)
-    g = (g + 2 * c->patch_padding[s] - c->patch_size[s]) / c->patch_stride[s] + 1;
-  return g;
-}
-
 static FlorenceDecoderBackend *
 gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const gint32 *ids,
              int n_ids, FlorenceEngineTimings *timings, GCancellable *cancellable,
@@ -378,35 +353,12 @@ gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const 
 {
   Gpu *g = engine->priv;
   const FlorenceConfig *c = g->config;
-  const int grid = grid_after (c, size, 3);
-  if (size < 32 || size % 32 != 0 || grid < 1 || grid > c->image_pos_max)
-    {
-      g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                   _("The model cannot take a %d×%d input: the side must be a multiple of 32 "
-                     "whose feature grid fits its position table (at most %d)."),
-                   size, size, 32 * c->image_pos_max);
-      return NULL;
-    }
+  int n_image_tokens = 0;
+  if (!florence_graph_check_input (c, size, ids, n_ids, &n_image_tokens, error))
+    return NULL;
   const guint d = (guint) c->d_model, D = (guint) c->dim_embed[3];
-  const guint N = (guint) grid * (guint) grid, n_image = N + 1;
+  const guint n_image = (guint) n_image_tokens, N = n_image - 1;
   const guint L = n_image + (guint) n_ids;
-  if (n_ids <= 0 || L > (guint) c->max_position_embeddings)
-    {
-      g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                   _("The prompt is too long: %u image tokens and %d text tokens exceed the "
-                     "model's %d positions. Use a shorter text input."),
-                   n_image, n_ids, c->max_position_embeddings);
-      return NULL;
-    }
-  for (int i = 0; i < n_ids; i++)
-    if (ids[i] < 0 || ids[i] >= c->vocab_size)
-      {
-        g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                     _("The prompt holds the token id %d, which is outside the model's "
-                       "vocabulary."),
-                     ids[i]);
-        return NULL;
-      }
 
   gint64 t0 = g_get_monotonic_time ();
   Run r = { engine, g, NULL, g_ptr_array_new_with_free_func ((GDestroyNotify) gpu_buffer_free) };

@@ -6,6 +6,8 @@
 
 #include "florence/florence-reference.h"
 
+#include "florence/florence-graph.h"
+
 #include <glib/gi18n.h>
 #include <math.h>
 #include <stdlib.h>
@@ -287,9 +289,14 @@ typedef struct {
   const float *w, *b;
 } Lin; /* w [out, in]; for a norm: weight and bias; for a depthwise conv: w [C × 9] */
 
-typedef struct {
-  Lin conv1, norm1, qkv, proj, conv2, norm2, fc1, fc2;
+/* in the order of florence_graph_block_tensor() */
+typedef union {
+  struct {
+    Lin conv1, norm1, qkv, proj, conv2, norm2, fc1, fc2;
+  };
+  const float *t[FLORENCE_BLOCK_N_TENSORS];
 } DavitBlock;
+G_STATIC_ASSERT (sizeof (DavitBlock) == FLORENCE_BLOCK_N_TENSORS * sizeof (float *));
 
 typedef struct {
   Lin conv; /* w rearranged to [out][ky][kx][in] */
@@ -299,9 +306,14 @@ typedef struct {
   DavitBlock *spatial, *channel; /* [depth] */
 } DavitStage;
 
-typedef struct {
-  Lin q, k, v, o, ln1, cq, ck, cv, co, ln2, fc1, fc2, ln3;
+/* in the order of florence_graph_layer_tensor() */
+typedef union {
+  struct {
+    Lin q, k, v, o, ln1, cq, ck, cv, co, ln2, fc1, fc2, ln3;
+  };
+  const float *t[FLORENCE_LAYER_N_TENSORS];
 } BartLayer;
+G_STATIC_ASSERT (sizeof (BartLayer) == FLORENCE_LAYER_N_TENSORS * sizeof (float *));
 
 struct _FlorenceReference {
   FlorenceConfig *config;
@@ -377,62 +389,34 @@ take_tensor (FlorenceReference *self, FlorenceCheckpoint *ckpt, gsize expected, 
 
 static gboolean
 load_block (FlorenceReference *self, FlorenceCheckpoint *ckpt, DavitBlock *blk, int s, int j,
-            const char *kind, const char *attn, gsize C, GError **error)
+            gboolean channel, GError **error)
 {
-  const char *p = "vision_tower.blocks";
-  TAKE (blk->conv1.w, C * 9, "%s.%d.%d.%s.conv1.fn.dw.weight", p, s, j, kind);
-  TAKE (blk->conv1.b, C, "%s.%d.%d.%s.conv1.fn.dw.bias", p, s, j, kind);
-  TAKE (blk->norm1.w, C, "%s.%d.%d.%s.%s.norm.weight", p, s, j, kind, attn);
-  TAKE (blk->norm1.b, C, "%s.%d.%d.%s.%s.norm.bias", p, s, j, kind, attn);
-  TAKE (blk->qkv.w, 3 * C * C, "%s.%d.%d.%s.%s.fn.qkv.weight", p, s, j, kind, attn);
-  TAKE (blk->qkv.b, 3 * C, "%s.%d.%d.%s.%s.fn.qkv.bias", p, s, j, kind, attn);
-  TAKE (blk->proj.w, C * C, "%s.%d.%d.%s.%s.fn.proj.weight", p, s, j, kind, attn);
-  TAKE (blk->proj.b, C, "%s.%d.%d.%s.%s.fn.proj.bias", p, s, j, kind, attn);
-  TAKE (blk->conv2.w, C * 9, "%s.%d.%d.%s.conv2.fn.dw.weight", p, s, j, kind);
-  TAKE (blk->conv2.b, C, "%s.%d.%d.%s.conv2.fn.dw.bias", p, s, j, kind);
-  TAKE (blk->norm2.w, C, "%s.%d.%d.%s.ffn.norm.weight", p, s, j, kind);
-  TAKE (blk->norm2.b, C, "%s.%d.%d.%s.ffn.norm.bias", p, s, j, kind);
-  TAKE (blk->fc1.w, 4 * C * C, "%s.%d.%d.%s.ffn.fn.net.fc1.weight", p, s, j, kind);
-  TAKE (blk->fc1.b, 4 * C, "%s.%d.%d.%s.ffn.fn.net.fc1.bias", p, s, j, kind);
-  TAKE (blk->fc2.w, 4 * C * C, "%s.%d.%d.%s.ffn.fn.net.fc2.weight", p, s, j, kind);
-  TAKE (blk->fc2.b, C, "%s.%d.%d.%s.ffn.fn.net.fc2.bias", p, s, j, kind);
+  for (guint i = 0; i < FLORENCE_BLOCK_N_TENSORS; i++)
+    {
+      FlorenceGraphTensor t;
+      florence_graph_block_tensor (self->config, s, j, channel, i, &t);
+      blk->t[i] = take_tensor (self, ckpt, t.n_elements, error, "%s", t.name);
+      florence_graph_tensor_clear (&t);
+      if (blk->t[i] == NULL)
+        return FALSE;
+    }
   return TRUE;
 }
 
 static gboolean
 load_bart_layer (FlorenceReference *self, FlorenceCheckpoint *ckpt, BartLayer *L,
-                 const char *stack, int l, gsize d, gsize ffn, gboolean cross, GError **error)
+                 gboolean decoder, int l, GError **error)
 {
-  const char *p = "language_model.model";
-  TAKE (L->q.w, d * d, "%s.%s.layers.%d.self_attn.q_proj.weight", p, stack, l);
-  TAKE (L->q.b, d, "%s.%s.layers.%d.self_attn.q_proj.bias", p, stack, l);
-  TAKE (L->k.w, d * d, "%s.%s.layers.%d.self_attn.k_proj.weight", p, stack, l);
-  TAKE (L->k.b, d, "%s.%s.layers.%d.self_attn.k_proj.bias", p, stack, l);
-  TAKE (L->v.w, d * d, "%s.%s.layers.%d.self_attn.v_proj.weight", p, stack, l);
-  TAKE (L->v.b, d, "%s.%s.layers.%d.self_attn.v_proj.bias", p, stack, l);
-  TAKE (L->o.w, d * d, "%s.%s.layers.%d.self_attn.out_proj.weight", p, stack, l);
-  TAKE (L->o.b, d, "%s.%s.layers.%d.self_attn.out_proj.bias", p, stack, l);
-  TAKE (L->ln1.w, d, "%s.%s.layers.%d.self_attn_layer_norm.weight", p, stack, l);
-  TAKE (L->ln1.b, d, "%s.%s.layers.%d.self_attn_layer_norm.bias", p, stack, l);
-  if (cross)
+  for (guint i = 0; i < FLORENCE_LAYER_N_TENSORS; i++)
     {
-      TAKE (L->cq.w, d * d, "%s.%s.layers.%d.encoder_attn.q_proj.weight", p, stack, l);
-      TAKE (L->cq.b, d, "%s.%s.layers.%d.encoder_attn.q_proj.bias", p, stack, l);
-      TAKE (L->ck.w, d * d, "%s.%s.layers.%d.encoder_attn.k_proj.weight", p, stack, l);
-      TAKE (L->ck.b, d, "%s.%s.layers.%d.encoder_attn.k_proj.bias", p, stack, l);
-      TAKE (L->cv.w, d * d, "%s.%s.layers.%d.encoder_attn.v_proj.weight", p, stack, l);
-      TAKE (L->cv.b, d, "%s.%s.layers.%d.encoder_attn.v_proj.bias", p, stack, l);
-      TAKE (L->co.w, d * d, "%s.%s.layers.%d.encoder_attn.out_proj.weight", p, stack, l);
-      TAKE (L->co.b, d, "%s.%s.layers.%d.encoder_attn.out_proj.bias", p, stack, l);
-      TAKE (L->ln2.w, d, "%s.%s.layers.%d.encoder_attn_layer_norm.weight", p, stack, l);
-      TAKE (L->ln2.b, d, "%s.%s.layers.%d.encoder_attn_layer_norm.bias", p, stack, l);
+      FlorenceGraphTensor t;
+      if (!florence_graph_layer_tensor (self->config, decoder, l, i, &t))
+        continue;
+      L->t[i] = take_tensor (self, ckpt, t.n_elements, error, "%s", t.name);
+      florence_graph_tensor_clear (&t);
+      if (L->t[i] == NULL)
+        return FALSE;
     }
-  TAKE (L->fc1.w, ffn * d, "%s.%s.layers.%d.fc1.weight", p, stack, l);
-  TAKE (L->fc1.b, ffn, "%s.%s.layers.%d.fc1.bias", p, stack, l);
-  TAKE (L->fc2.w, d * ffn, "%s.%s.layers.%d.fc2.weight", p, stack, l);
-  TAKE (L->fc2.b, d, "%s.%s.layers.%d.fc2.bias", p, stack, l);
-  TAKE (L->ln3.w, d, "%s.%s.layers.%d.final_layer_norm.weight", p, stack, l);
-  TAKE (L->ln3.b, d, "%s.%s.layers.%d.final_layer_norm.bias", p, stack, l);
   return TRUE;
 }
 
@@ -495,10 +479,8 @@ load_weights (FlorenceReference *self, FlorenceCheckpoint *ckpt, GError **error)
       g_ptr_array_add (self->buffers, st->channel);
       for (int j = 0; j < c->depths[s]; j++)
         {
-          if (!load_block (self, ckpt, &st->spatial[j], s, j, "spatial_block", "window_attn",
-                           (gsize) st->c_out, error) ||
-              !load_block (self, ckpt, &st->channel[j], s, j, "channel_block", "channel_attn",
-                           (gsize) st->c_out, error))
+          if (!load_block (self, ckpt, &st->spatial[j], s, j, FALSE, error) ||
+              !load_block (self, ckpt, &st->channel[j], s, j, TRUE, error))
             return FALSE;
         }
       c_prev = st->c_out;
@@ -539,12 +521,10 @@ load_weights (FlorenceReference *self, FlorenceCheckpoint *ckpt, GError **error)
   g_ptr_array_add (self->buffers, self->enc);
   g_ptr_array_add (self->buffers, self->dec);
   for (int l = 0; l < c->encoder_layers; l++)
-    if (!load_bart_layer (self, ckpt, &self->enc[l], "encoder", l, d,
-                          (gsize) c->encoder_ffn_dim, FALSE, error))
+    if (!load_bart_layer (self, ckpt, &self->enc[l], FALSE, l, error))
       return FALSE;
   for (int l = 0; l < c->decoder_layers; l++)
-    if (!load_bart_layer (self, ckpt, &self->dec[l], "decoder", l, d,
-                          (gsize) c->decoder_ffn_dim, TRUE, error))
+    if (!load_bart_layer (self, ckpt, &self->dec[l], TRUE, l, error))
       return FALSE;
   return TRUE;
 }
@@ -760,47 +740,12 @@ window_range (gsize start, gsize end, gpointer data)
   g_free (tok);
 }
 
+/* The attention of a channel block: out [N, C] from qkv [N, 3C], C/groups channels a group. */
 static void
-spatial_block (FlorenceReference *self, const DavitBlock *blk, float *x, int H, int W, int C,
-               int heads)
+channel_attention (FlorenceReference *self, const float *qkv, gsize N, int C, int groups,
+                   float *out)
 {
-  const gsize N = (gsize) H * W;
-  const int ws = self->config->window_size;
-  dwconv_residual (&blk->conv1, x, H, W, C);
-
-  float *xn = g_new (float, N * C);
-  layernorm_to (xn, x, N, C, blk->norm1.w, blk->norm1.b);
-  float *qkv = g_new (float, N * 3 * C);
-  gemm_nt (self->n_threads, xn, N, C, blk->qkv.w, 3 * (gsize) C, blk->qkv.b, qkv);
-  /* zero padding to multiples of the window, after the norm, unmasked: padded tokens'
-   * q/k/v are the qkv bias */
-  int hp = (H + ws - 1) / ws * ws, wp = (W + ws - 1) / ws * ws;
-  WindowJob job = { qkv, blk->qkv.b, xn, H, W, C, heads, ws, wp / ws };
-  parallel_for (self->n_threads, (gsize) (hp / ws) * (wp / ws), 1, window_range, &job);
-  float *y = g_new (float, N * C);
-  gemm_nt (self->n_threads, xn, N, C, blk->proj.w, C, blk->proj.b, y);
-  add_inplace (x, y, N * C);
-  g_free (y);
-  g_free (qkv);
-  g_free (xn);
-
-  dwconv_residual (&blk->conv2, x, H, W, C);
-  mlp_residual (self, blk, x, N, C);
-}
-
-static void
-channel_block (FlorenceReference *self, const DavitBlock *blk, float *x, int H, int W, int C,
-               int groups)
-{
-  const gsize N = (gsize) H * W;
   const int gd = C / groups;
-  dwconv_residual (&blk->conv1, x, H, W, C);
-
-  float *xn = g_new (float, N * C);
-  layernorm_to (xn, x, N, C, blk->norm1.w, blk->norm1.b);
-  float *qkv = g_new (float, N * 3 * C);
-  gemm_nt (self->n_threads, xn, N, C, blk->qkv.w, 3 * (gsize) C, blk->qkv.b, qkv);
-
   const float scale = (float) pow ((double) N, -0.5);
   float *qt = g_new (float, (gsize) gd * N);
   float *kt = g_new (float, (gsize) gd * N);
@@ -826,14 +771,39 @@ channel_block (FlorenceReference *self, const DavitBlock *blk, float *x, int H, 
       /* out[n, c] = Σ_c' A[c, c'] v[n, c'] */
       gemm_nt (self->n_threads, vg, N, gd, a, gd, NULL, o);
       for (gsize n = 0; n < N; n++)
-        memcpy (xn + n * C + g * gd, o + n * gd, gd * sizeof (float));
+        memcpy (out + n * C + g * gd, o + n * gd, gd * sizeof (float));
     }
   g_free (qt);
   g_free (kt);
   g_free (vg);
   g_free (a);
   g_free (o);
+}
 
+/* A spatial (window attention, @heads) or channel (channel attention, @heads groups) block:
+ * x += dw(x); x += attn(LN(x)); x += dw'(x); x += mlp(LN(x)). */
+static void
+davit_block (FlorenceReference *self, const DavitBlock *blk, gboolean channel, float *x, int H,
+             int W, int C, int heads)
+{
+  const gsize N = (gsize) H * W;
+  dwconv_residual (&blk->conv1, x, H, W, C);
+
+  float *xn = g_new (float, N * C);
+  layernorm_to (xn, x, N, C, blk->norm1.w, blk->norm1.b);
+  float *qkv = g_new (float, N * 3 * C);
+  gemm_nt (self->n_threads, xn, N, C, blk->qkv.w, 3 * (gsize) C, blk->qkv.b, qkv);
+  if (channel)
+    channel_attention (self, qkv, N, C, heads, xn);
+  else
+    {
+      /* zero padding to multiples of the window, after the norm, unmasked: padded tokens'
+       * q/k/v are the qkv bias */
+      const int ws = self->config->window_size;
+      int hp = (H + ws - 1) / ws * ws, wp = (W + ws - 1) / ws * ws;
+      WindowJob job = { qkv, blk->qkv.b, xn, H, W, C, heads, ws, wp / ws };
+      parallel_for (self->n_threads, (gsize) (hp / ws) * (wp / ws), 1, window_range, &job);
+    }
   float *y = g_new (float, N * C);
   gemm_nt (self->n_threads, xn, N, C, blk->proj.w, C, blk->proj.b, y);
   add_inplace (x, y, N * C);
@@ -845,15 +815,6 @@ channel_block (FlorenceReference *self, const DavitBlock *blk, float *x, int H, 
   mlp_residual (self, blk, x, N, C);
 }
 
-static int
-stage_grid (const FlorenceConfig *c, int size, int stage)
-{
-  int g = size;
-  for (int s = 0; s <= stage; s++)
-    g = (g + 2 * c->patch_padding[s] - c->patch_size[s]) / c->patch_stride[s] + 1;
-  return g;
-}
-
 float *
 florence_reference_encode_image (FlorenceReference *self, const float *pixel_values, int size,
                                  int *n_tokens, GCancellable *cancellable, GError **error)
@@ -863,15 +824,8 @@ florence_reference_encode_image (FlorenceReference *self, const float *pixel_val
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   const FlorenceConfig *c = self->config;
-  if (size < 32 || size % 32 != 0 || stage_grid (c, size, 3) < 1 ||
-      stage_grid (c, size, 3) > c->image_pos_max)
-    {
-      g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_INPUT,
-                   _("The model cannot take a %d×%d input: the side must be a multiple of 32 "
-                     "whose feature grid fits its position table (at most %d)."),
-                   size, size, 32 * c->image_pos_max);
-      return NULL;
-    }
+  if (!florence_graph_check_image_size (c, size, NULL, error))
+    return NULL;
 
   /* channels first → channels last */
   int H = size, W = size, C = 3;
@@ -901,8 +855,8 @@ florence_reference_encode_image (FlorenceReference *self, const float *pixel_val
         layernorm (x, (gsize) H * W, (gsize) C, st->norm.w, st->norm.b);
       for (int j = 0; j < c->depths[s]; j++)
         {
-          spatial_block (self, &st->spatial[j], x, H, W, C, c->num_heads[s]);
-          channel_block (self, &st->channel[j], x, H, W, C, c->num_groups[s]);
+          davit_block (self, &st->spatial[j], FALSE, x, H, W, C, c->num_heads[s]);
+          davit_block (self, &st->channel[j], TRUE, x, H, W, C, c->num_groups[s]);
         }
       char name[32];
       g_snprintf (name, sizeof name, "vision_stage%d", s);
@@ -1014,23 +968,8 @@ florence_reference_encode (FlorenceReference *self, const float *image_features,
   const FlorenceConfig *c = self->config;
   const gsize d = (gsize) c->d_model;
   const gsize L = (gsize) n_image + (gsize) n_ids;
-  if (n_image < 0 || n_ids < 0 || L == 0 || L > (gsize) c->max_position_embeddings)
-    {
-      g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_INPUT,
-                   _("The prompt is too long: %d image tokens and %d text tokens exceed the "
-                     "model's %d positions. Use a shorter text input."),
-                   n_image, n_ids, c->max_position_embeddings);
-      return NULL;
-    }
-  for (int i = 0; i < n_ids; i++)
-    if (ids[i] < 0 || (gsize) ids[i] >= self->vocab_rows)
-      {
-        g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_INPUT,
-                     _("The prompt holds the token id %d, which is outside the model's "
-                       "vocabulary."),
-                     ids[i]);
-        return NULL;
-      }
+  if (!florence_graph_check_prompt (c, n_image, ids, n_ids, error))
+    return NULL;
 
   float *h = g_new (float, L * d);
   memcpy (h, image_features, (gsize) n_image * d * sizeof (float));

@@ -25,7 +25,8 @@ G_BEGIN_DECLS
 typedef enum {
   FLORENCE_REFERENCE_ERROR_CONFIG, /* the config describes a graph this code cannot run */
   FLORENCE_REFERENCE_ERROR_WEIGHTS, /* a tensor is missing or has the wrong size */
-  FLORENCE_REFERENCE_ERROR_INPUT,   /* bad image size, too many tokens, an id out of range */
+  FLORENCE_REFERENCE_ERROR_INPUT,   /* a decoder step that does not follow its cache (bad
+                                     * image sizes and prompts: FLORENCE_GRAPH_ERROR) */
 } FlorenceReferenceError;
 
 GQuark florence_reference_error_quark (void);
