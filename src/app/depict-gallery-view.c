@@ -83,16 +83,13 @@ setup_cell_cb (GtkSignalListItemFactory *factory,
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget *frame = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *picture = gtk_picture_new ();
+  GtkWidget *picture = gtk_image_new ();
   GtkWidget *label = gtk_label_new (NULL);
 
   gtk_widget_add_css_class (box, "gallery-cell");
   gtk_widget_add_css_class (frame, "gallery-thumbnail");
-  gtk_widget_set_overflow (frame, GTK_OVERFLOW_HIDDEN);
-  gtk_widget_set_size_request (frame, 160, 160);
-  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
-  gtk_picture_set_content_fit (GTK_PICTURE (picture), GTK_CONTENT_FIT_COVER);
-  gtk_widget_set_vexpand (picture, TRUE);
+  /* Uniform cells: every thumbnail fits the same square. */
+  gtk_image_set_pixel_size (GTK_IMAGE (picture), 160);
   gtk_box_append (GTK_BOX (frame), picture);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   gtk_label_set_lines (GTK_LABEL (label), 2);
@@ -109,9 +106,12 @@ setup_cell_cb (GtkSignalListItemFactory *factory,
 static void
 thumbnail_changed_cb (DepictQueueItem *item,
                       GParamSpec      *pspec,
-                      GtkPicture      *picture)
+                      GtkImage        *picture)
 {
-  gtk_picture_set_paintable (picture, GDK_PAINTABLE (depict_queue_item_get_thumbnail (item)));
+  if (depict_queue_item_get_thumbnail (item) != NULL)
+    gtk_image_set_from_paintable (picture, GDK_PAINTABLE (depict_queue_item_get_thumbnail (item)));
+  else
+    gtk_image_set_from_icon_name (picture, "image-x-generic-symbolic");
 }
 
 static void
@@ -129,8 +129,7 @@ bind_cell_cb (GtkSignalListItemFactory *factory,
                                             ? summary
                                             : depict_queue_item_get_title (item));
   gtk_widget_set_tooltip_text (box, depict_queue_item_get_title (item));
-  gtk_picture_set_paintable (GTK_PICTURE (picture),
-                             GDK_PAINTABLE (depict_queue_item_get_thumbnail (item)));
+  thumbnail_changed_cb (item, NULL, GTK_IMAGE (picture));
   g_signal_connect_object (item, "notify::thumbnail", G_CALLBACK (thumbnail_changed_cb),
                            picture, 0);
   /* Lazy: only cells that are shown ask for their thumbnail. */

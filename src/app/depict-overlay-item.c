@@ -329,7 +329,9 @@ depict_overlay_item_get_color (DepictOverlayItem *self,
                                float              rgb[3])
 {
   g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
-  depict_overlay_color_for_label (self->label, self->index, rgb);
+  /* Text lines are told apart by position, not by what they say. */
+  depict_overlay_color_for_label (self->kind == DEPICT_OVERLAY_TEXT ? NULL : self->label,
+                                  self->index, rgb);
 }
 
 /* A line for the results list and for "Copy as Text": label and rounded coordinates. */

@@ -15,7 +15,7 @@
 #include "depict-image-loader.h"
 #include "depict-queue-item.h"
 
-#define THUMBNAIL_SIZE 96
+#define THUMBNAIL_SIZE 192
 
 struct _DepictQueueItem
 {

@@ -26,6 +26,10 @@ struct _DepictWindow
   GtkListView *queue_list;
   DepictImageView *image_view;
   GtkWidget *layer_toggles;
+  GtkWidget *boxes_toggle;
+  GtkWidget *masks_toggle;
+  GtkWidget *text_toggle;
+  GtkWidget *queue_button;
   GtkRevealer *region_hint_revealer;
   DepictTaskPicker *task_picker;
   DepictResultsPane *results_pane;

@@ -33,6 +33,43 @@ task_title (const char *token)
   return task != NULL ? _(task->name) : "";
 }
 
+/* A toggle for each kind of layer the result has. */
+static void
+update_layer_toggles (DepictWindow *self)
+{
+  guint present = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->items)); i++)
+    {
+      g_autoptr(DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+
+      present |= depict_overlay_item_get_layer (item);
+    }
+  gtk_widget_set_visible (self->boxes_toggle, (present & DEPICT_LAYER_BOXES) != 0);
+  gtk_widget_set_visible (self->masks_toggle, (present & DEPICT_LAYER_MASKS) != 0);
+  gtk_widget_set_visible (self->text_toggle, (present & DEPICT_LAYER_TEXT) != 0);
+  gtk_widget_set_visible (self->layer_toggles, present != 0);
+}
+
+static void
+update_queue_button (DepictWindow *self)
+{
+  gboolean photo;
+
+  if (self->queue_button == NULL || self->main_stack == NULL || self->photo_stack == NULL)
+    return;
+  photo = g_strcmp0 (depict_window_get_visible_page (self), "photo") == 0;
+  gtk_widget_set_visible (self->queue_button, photo);
+}
+
+static void
+page_changed_cb (GObject      *stack,
+                 GParamSpec   *pspec,
+                 DepictWindow *self)
+{
+  update_queue_button (self);
+}
+
 static void
 show_result (DepictWindow *self,
              JsonNode     *result,
@@ -64,7 +101,9 @@ show_result (DepictWindow *self,
 
   g_set_object (&self->items, items);
   depict_image_view_set_items (self->image_view, G_LIST_MODEL (items));
-  gtk_widget_set_visible (self->layer_toggles, g_list_model_get_n_items (G_LIST_MODEL (items)) > 0);
+  update_layer_toggles (self);
+  if (self->result_task != NULL && florence_task_lookup (self->result_task) != NULL)
+    depict_task_picker_set_task (self->task_picker, self->result_task);
 
   if (result != NULL)
     depict_results_pane_show_result (self->results_pane, task_title (self->result_task), info,
@@ -176,16 +215,14 @@ setup_queue_row_cb (GtkSignalListItemFactory *factory,
                     gpointer                  user_data)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
-  GtkWidget *picture = gtk_picture_new ();
+  GtkWidget *picture = gtk_image_new ();
   GtkWidget *label = gtk_label_new (NULL);
   GtkWidget *icon = gtk_image_new ();
 
   gtk_widget_add_css_class (box, "queue-row");
-  gtk_widget_set_size_request (picture, 40, 40);
-  gtk_picture_set_content_fit (GTK_PICTURE (picture), GTK_CONTENT_FIT_COVER);
-  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+  /* Every thumbnail in the same square, whatever its shape. */
+  gtk_image_set_pixel_size (GTK_IMAGE (picture), 48);
   gtk_widget_add_css_class (picture, "queue-thumbnail");
-  gtk_widget_set_overflow (picture, GTK_OVERFLOW_HIDDEN);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_widget_set_hexpand (label, TRUE);
@@ -204,8 +241,11 @@ queue_item_changed_cb (DepictQueueItem *item,
   GtkWidget *icon = gtk_widget_get_last_child (box);
   const char *icon_name = NULL;
 
-  gtk_picture_set_paintable (GTK_PICTURE (picture),
-                             GDK_PAINTABLE (depict_queue_item_get_thumbnail (item)));
+  if (depict_queue_item_get_thumbnail (item) != NULL)
+    gtk_image_set_from_paintable (GTK_IMAGE (picture),
+                                  GDK_PAINTABLE (depict_queue_item_get_thumbnail (item)));
+  else
+    gtk_image_set_from_icon_name (GTK_IMAGE (picture), "image-x-generic-symbolic");
   g_object_get (item, "icon-name", &icon_name, NULL);
   gtk_image_set_from_icon_name (GTK_IMAGE (icon), icon_name);
   gtk_widget_set_visible (icon, icon_name != NULL);
@@ -728,7 +768,6 @@ gallery_image_activated_cb (DepictGalleryView *view,
       /* Translators: a stored answer: when it was made, and by which model */
       info = g_strdup_printf (_("Stored %s · %s"), date,
                               last->model_name != NULL ? last->model_name : "");
-      depict_task_picker_set_task (self->task_picker, last->task);
     }
   /* The stored answer is shown as it is: the model does not run again. */
   depict_window_show_file (self, file, last != NULL ? last->result : NULL, info);
@@ -807,6 +846,10 @@ depict_window_class_init (DepictWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, queue_list);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, image_view);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, layer_toggles);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, boxes_toggle);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, masks_toggle);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, text_toggle);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, queue_button);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, region_hint_revealer);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, task_picker);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, results_pane);
@@ -871,6 +914,8 @@ depict_window_init (DepictWindow *self)
   layers_changed_cb (self->settings, NULL, self);
 
   g_signal_connect (self->gallery_view, "image-activated", G_CALLBACK (gallery_image_activated_cb), self);
+  g_signal_connect (self->main_stack, "notify::visible-child", G_CALLBACK (page_changed_cb), self);
+  g_signal_connect (self->photo_stack, "notify::visible-child", G_CALLBACK (page_changed_cb), self);
   g_signal_connect (self->gallery_view, "toast", G_CALLBACK (gallery_toast_cb), self);
 
   _depict_window_actions_init (self);

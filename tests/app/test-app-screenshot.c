@@ -13,6 +13,7 @@
 #include "app-test-util.h"
 #include "depict-application.h"
 #include "depict-window.h"
+#include "gallery/gallery-store.h"
 
 #define WIDTH 1200
 #define HEIGHT 760
@@ -124,6 +125,39 @@ test_screenshots (void)
 
   show_sample (window, "ocr_region_two_lines", "photo_640x480.png");
   save_and_check (GTK_WIDGET (window), "ocr");
+
+  /* The gallery, with a few photos processed before */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GalleryStore) store = gallery_store_open (NULL, &error);
+    const char *photos[] = { "photo_640x480.png", "photo_1500x1000_q90.jpg", "palette_200x150.png",
+                             "rgba_300x200.png", "gray_320x200.png" };
+    const char *cases[] = { "caption_basic", "detailed_caption_unicode", "ocr_plain",
+                            "od_two_objects", "region_to_description" };
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < G_N_ELEMENTS (photos); i++)
+      {
+        g_autofree char *path = app_test_data_path ("preprocess", "images", photos[i], NULL);
+        g_autoptr(GalleryRun) run = gallery_run_new ();
+        gint64 id = gallery_store_add_image (store, path, NULL, &error);
+        g_autoptr(GList) members = NULL;
+
+        g_assert_no_error (error);
+        run->result = app_test_postprocess_case (cases[i], NULL, NULL);
+        members = json_object_get_members (json_node_get_object (run->result));
+        run->task = g_strdup (members->data);
+        run->model_name = g_strdup ("base");
+        run->weights_hash = g_strdup ("");
+        run->raw_text = g_strdup ("");
+        run->num_beams = 3;
+        run->max_new_tokens = 1024;
+        g_assert_cmpint (gallery_store_add_run (store, id, run, &error), >, 0);
+      }
+    depict_window_show_gallery (window, TRUE);
+    app_test_spin (1500);
+    save_and_check (GTK_WIDGET (window), "gallery");
+  }
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
