@@ -200,8 +200,8 @@ on_interrupt (gpointer data)
 
   if (job->interrupts++ == 0)
     {
-      g_printerr ("\n%s\n", _("Stopping after the current photo… (press Ctrl-C again to quit "
-                              "at once)"));
+      g_printerr ("\n%s\n", _("Stopping… The photo in progress will be done again next time "
+                              "(press Ctrl-C again to quit at once)."));
       g_cancellable_cancel (job->cancellable);
       return G_SOURCE_CONTINUE;
     }

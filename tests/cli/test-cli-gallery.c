@@ -1,0 +1,386 @@
+/* test-cli-gallery.c: depict-cli tag, search, show and export end to end with the tiny
+ * fixture model on the CPU reference; sidecars read back with gexiv2
+ *
+ * Usage (from meson): test-cli-gallery PATH-TO-depict-cli
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gexiv2/gexiv2.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+
+static const char *cli_path;
+static char *work_dir;
+static char *photos_dir;
+static char *db_path;
+
+typedef struct {
+  int status;
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+/* Runs depict-cli with the given arguments (NULL-terminated). */
+static Result
+run_cli (const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  Result r = { 0 };
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) cli_path);
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char *const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                            &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &r.out, &r.err, &error);
+  g_assert_no_error (error);
+  r.status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+  return r;
+}
+
+static char *
+data_path (const char *rel)
+{
+  return g_build_filename (g_getenv ("DEPICT_TEST_DATA"), rel, NULL);
+}
+
+static void
+copy_file (const char *from, const char *to)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  g_file_get_contents (from, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (to, contents, length, &error);
+  g_assert_no_error (error);
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  if (dir != NULL)
+    g_dir_close (dir);
+  g_rmdir (path);
+}
+
+static Result
+tag (const char *path, const char *extra)
+{
+  g_autofree char *model = data_path ("models/tiny");
+  g_autofree char *tokenizer = data_path ("tokenizer");
+
+  return run_cli ("tag", "--model", model, "--tokenizer", tokenizer, "--device",
+                  "cpu-reference", "--tasks", "caption,od", "--max-new-tokens", "12", "--db",
+                  db_path, extra != NULL ? extra : "--beams=3", path, NULL);
+}
+
+static JsonNode *
+parse (const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  JsonNode *node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  return node;
+}
+
+static void
+test_tag_and_read (void)
+{
+  g_autofree char *photo = g_build_filename (photos_dir, "photo.png", NULL);
+  g_autofree char *sidecar = g_strconcat (photo, ".xmp", NULL);
+  g_autoptr (JsonNode) shown = NULL;
+  g_autoptr (JsonNode) hits = NULL;
+  g_autofree char *caption = NULL;
+  g_autofree char *word = NULL;
+  JsonObject *image;
+  JsonArray *runs;
+  Result r;
+
+  r = tag (photos_dir, "--recursive");
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "3/3"));
+  g_assert_nonnull (strstr (r.err, "Tagged 3 photos (6 results)"));
+  result_clear (&r);
+
+  /* Again: all done. */
+  r = tag (photos_dir, "--recursive");
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "3 already done"));
+  result_clear (&r);
+
+  /* show --json: the stored runs and the result of the shared schema. */
+  r = run_cli ("show", "--json", "--db", db_path, photo, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  shown = parse (r.out);
+  image = json_node_get_object (shown);
+  g_assert_cmpint (json_object_get_int_member (image, "width"), ==, 640);
+  runs = json_object_get_array_member (image, "runs");
+  g_assert_cmpuint (json_array_get_length (runs), ==, 2);
+  {
+    JsonObject *run = json_array_get_object_element (runs, 0);
+    JsonObject *result = json_object_get_object_member (run, "result");
+
+    g_assert_cmpstr (json_object_get_string_member (run, "task"), ==, "<CAPTION>");
+    g_assert_cmpstr (json_object_get_string_member (run, "model"), ==, "tiny");
+    g_assert_cmpint (json_object_get_int_member (run, "max_new_tokens"), ==, 12);
+    g_assert_cmpuint (strlen (json_object_get_string_member (run, "weights_hash")), ==, 64);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (run, "token_ids")),
+                      >, 2);
+    g_assert_cmpstr (json_object_get_string_member (result, "kind"), ==, "text");
+    caption = g_strdup (json_object_get_string_member (result, "text"));
+  }
+  result_clear (&r);
+
+  /* search finds the photo by a word of its (random-weight) caption. */
+  {
+    g_auto (GStrv) words = g_strsplit (caption, " ", -1);
+
+    for (guint i = 0; words[i] != NULL && word == NULL; i++)
+      if (strlen (words[i]) >= 4 && g_str_is_ascii (words[i]))
+        {
+          gboolean alpha = TRUE;
+
+          for (const char *p = words[i]; *p != '\0'; p++)
+            alpha = alpha && g_ascii_isalpha (*p);
+          if (alpha)
+            word = g_strdup (words[i]);
+        }
+  }
+  g_assert_nonnull (word);
+  r = run_cli ("search", "--json", "--db", db_path, word, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  hits = parse (r.out);
+  {
+    JsonArray *array = json_node_get_array (hits);
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < json_array_get_length (array); i++)
+      found = found || g_strcmp0 (json_object_get_string_member (
+                                      json_array_get_object_element (array, i), "path"),
+                                  photo) == 0;
+    g_assert_true (found);
+  }
+  result_clear (&r);
+  r = run_cli ("search", "--db", db_path, "--task", "od", "--folder", photos_dir, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, photo));
+  result_clear (&r);
+  r = run_cli ("search", "--db", db_path, "zzzqqq\"*(", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "No photo matches"));
+  result_clear (&r);
+
+  /* export --xmp: sidecars, read back with gexiv2; the photo is untouched. */
+  r = run_cli ("export", "--xmp", "--db", db_path, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "3 files"));
+  result_clear (&r);
+  {
+    g_autoptr (GExiv2Metadata) metadata = gexiv2_metadata_new ();
+    g_autoptr (GError) error = NULL;
+    g_autofree char *description = NULL;
+    g_autofree char *clean = NULL;
+    g_autofree char *original = data_path ("preprocess/images/photo_640x480.png");
+    g_autofree char *a = NULL, *b = NULL;
+    gsize na = 0, nb = 0;
+
+    gexiv2_metadata_open_path (metadata, sidecar, &error);
+    g_assert_no_error (error);
+    description = gexiv2_metadata_try_get_tag_string (metadata, "Xmp.dc.description", &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (description);
+    g_assert_nonnull (strstr (description, word));
+    g_file_get_contents (original, &a, &na, NULL);
+    g_file_get_contents (photo, &b, &nb, NULL);
+    g_assert_true (na == nb && memcmp (a, b, na) == 0);
+  }
+
+  /* export --json to a file, --csv to stdout. */
+  {
+    g_autofree char *out = g_build_filename (work_dir, "export.json", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr (JsonNode) all = NULL;
+    g_auto (GStrv) lines = NULL;
+
+    r = run_cli ("export", "--json", "--db", db_path, "--output", out, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    result_clear (&r);
+    g_file_get_contents (out, &text, NULL, NULL);
+    all = parse (text);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (all)), ==, 3);
+    r = run_cli ("export", "--csv", "--db", db_path, photo, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    lines = g_strsplit (r.out, "\r\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 4); /* header, 2 runs, "" */
+    result_clear (&r);
+  }
+}
+
+static void
+test_interrupt_and_resume (void)
+{
+  g_autofree char *dir = g_build_filename (work_dir, "many", NULL);
+  g_autofree char *model = data_path ("models/tiny");
+  g_autofree char *tokenizer = data_path ("tokenizer");
+  g_autofree char *fixture = data_path ("preprocess/images/gray_320x200.png");
+  g_autofree char *db = g_build_filename (work_dir, "many.db", NULL);
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GDataInputStream) err = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) all = g_string_new (NULL);
+  char *line;
+  Result r;
+
+  g_mkdir_with_parents (dir, 0700);
+  for (int i = 0; i < 6; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s/p%02d.png", dir, i);
+      g_autofree char *contents = NULL;
+      gsize length = 0;
+
+      /* Distinct files: the same PNG with different trailing bytes. */
+      g_file_get_contents (fixture, &contents, &length, NULL);
+      contents = g_realloc (contents, length + 1);
+      contents[length] = (char) i;
+      g_file_set_contents (name, contents, length + 1, NULL);
+    }
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
+                           &error, cli_path, "tag", "--model", model, "--tokenizer", tokenizer,
+                           "--device", "cpu-reference", "--tasks", "caption,od",
+                           "--max-new-tokens", "12", "--db", db, dir, NULL);
+  g_assert_no_error (error);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  /* The first progress line ("0/6") comes before any photo is done. */
+  line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_cmpstr (line, ==, "0/6");
+  g_free (line);
+  g_subprocess_send_signal (proc, SIGINT);
+  while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+    {
+      g_string_append_printf (all, "%s\n", line);
+      g_free (line);
+    }
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 130);
+  g_assert_nonnull (strstr (all->str, "Interrupted. Run the same command again"));
+
+  r = run_cli ("tag", "--model", model, "--tokenizer", tokenizer, "--device", "cpu-reference",
+               "--tasks", "caption,od", "--max-new-tokens", "12", "--db", db, dir, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "6 in all"));
+  result_clear (&r);
+}
+
+static void
+test_bad_database (void)
+{
+  g_autofree char *notes = g_build_filename (work_dir, "notes.txt", NULL);
+  g_autofree char *after = NULL;
+  Result r;
+
+  g_file_set_contents (notes, "my notes, not a gallery", -1, NULL);
+  r = run_cli ("search", "--db", notes, "dog", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "is not a Depict gallery"));
+  result_clear (&r);
+  r = run_cli ("export", "--xmp", "--db", notes, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  result_clear (&r);
+  g_file_get_contents (notes, &after, NULL, NULL);
+  g_assert_cmpstr (after, ==, "my notes, not a gallery");
+
+  r = run_cli ("show", "--db", db_path, "/nonexistent/photo.jpg", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "is not in the gallery"));
+  result_clear (&r);
+  r = run_cli ("tag", "--db", db_path, "--tasks", "caption,cook", photos_dir, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "“cook” is not a task"));
+  result_clear (&r);
+  r = run_cli ("export", "--db", db_path, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  result_clear (&r);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  if (argc < 2)
+    {
+      g_printerr ("usage: test-cli-gallery PATH-TO-depict-cli\n");
+      return 1;
+    }
+  cli_path = argv[1];
+  gexiv2_initialize ();
+  work_dir = g_dir_make_tmp ("depict-cli-gallery-XXXXXX", &error);
+  g_assert_no_error (error);
+  photos_dir = g_build_filename (work_dir, "photos", NULL);
+  db_path = g_build_filename (work_dir, "gallery.db", NULL);
+  {
+    g_autofree char *sub = g_build_filename (photos_dir, "sub", NULL);
+    const char *names[][2] = {
+      { "preprocess/images/photo_640x480.png", "photo.png" },
+      { "preprocess/images/palette_200x150.png", "palette.png" },
+      { "preprocess/images/small_37x101.png", "sub/small.png" },
+    };
+
+    g_mkdir_with_parents (sub, 0700);
+    for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        g_autofree char *from = data_path (names[i][0]);
+        g_autofree char *to = g_build_filename (photos_dir, names[i][1], NULL);
+
+        copy_file (from, to);
+      }
+  }
+  g_test_add_func ("/cli/gallery/tag-and-read", test_tag_and_read);
+  g_test_add_func ("/cli/gallery/interrupt-and-resume", test_interrupt_and_resume);
+  g_test_add_func ("/cli/gallery/bad-database", test_bad_database);
+  status = g_test_run ();
+  if (status == 0)
+    remove_tree (work_dir);
+  return status;
+}
