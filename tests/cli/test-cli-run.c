@@ -14,6 +14,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "gpu/gpu-device.h"
+
 static const char *cli_path;
 
 typedef struct {
@@ -268,6 +270,45 @@ test_usage_errors (void)
   cli_result_clear (&r);
 }
 
+/* The GPU engine from the command line: the same ids as the reference (lavapipe here). */
+static void
+test_vulkan_device (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GpuDevice) device = gpu_device_new (&error);
+  if (device == NULL)
+    {
+      g_test_skip ("no Vulkan device");
+      return;
+    }
+  g_autofree char *exp_path = data_path ("models", "tiny", "cases", "od_beam3", "expected.json",
+                                         NULL);
+  g_autoptr (JsonParser) ep = json_parser_new ();
+  json_parser_load_from_file (ep, exp_path, &error);
+  g_assert_no_error (error);
+  JsonObject *exp = json_node_get_object (json_parser_get_root (ep));
+
+  g_autofree char *model_dir = data_path ("models", "tiny", NULL);
+  g_autofree char *tok_dir = data_path ("tokenizer", NULL);
+  g_autofree char *image = data_path ("preprocess", "images", "photo_640x480.png", NULL);
+  const char *args[] = { "--model", model_dir, "--tokenizer", tok_dir, "--task", "<OD>",
+                         "--beams", "3", "--max-new-tokens", "30", "--device", "vulkan",
+                         "--json", image, NULL };
+  CliResult r = run_cli (args);
+  if (r.status != 0)
+    g_test_message ("stderr: %s", r.err);
+  g_assert_cmpint (r.status, ==, 0);
+  g_autoptr (JsonParser) op = json_parser_new ();
+  json_parser_load_from_data (op, r.out, -1, &error);
+  g_assert_no_error (error);
+  JsonObject *out = json_node_get_object (json_parser_get_root (op));
+  g_assert_true (json_same (json_object_get_member (out, "token_ids"),
+                            json_object_get_member (exp, "generated_ids")));
+  g_assert_cmpstr (json_object_get_string_member (out, "device"), ==,
+                   gpu_device_get_info (device)->name);
+  cli_result_clear (&r);
+}
+
 static void
 add_cases (const char *model, const char *cases_model)
 {
@@ -305,5 +346,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/run/bad-image-does-not-stop-the-others",
                    test_bad_image_does_not_stop_the_others);
   g_test_add_func ("/cli/run/usage-errors", test_usage_errors);
+  g_test_add_func ("/cli/run/vulkan-device", test_vulkan_device);
   return g_test_run ();
 }
