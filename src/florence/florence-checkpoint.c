@@ -6,6 +6,7 @@
 
 #include "florence/florence-checkpoint.h"
 #include "florence/florence-checkpoint-private.h"
+#include "florence/florence-json.h"
 #include "florence/florence-pickle.h"
 #include "florence/florence-safetensors.h"
 
@@ -466,10 +467,23 @@ open_index (FlorenceCheckpoint *ckpt, const char *index_path, GHashTable *by_raw
   g_autoptr (GHashTable) opened = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *dir = g_path_get_dirname (index_path);
   g_autoptr (GList) names = NULL;
+  g_autofree char *text = NULL;
+  gsize text_len;
   JsonNode *root, *map_node;
   JsonObject *map;
 
-  if (!json_parser_load_from_file (parser, index_path, &local_error))
+  if (!g_file_get_contents (index_path, &text, &text_len, &local_error))
+    {
+      g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_NOT_FOUND,
+                   _("Could not read the shard index “%s”: %s."), index_path, local_error->message);
+      return FALSE;
+    }
+  if (!florence_json_depth_ok (text, (gssize) text_len, FLORENCE_JSON_MAX_DEPTH))
+    {
+      florence_checkpoint_set_corrupt (error, index_path, _("it nests deeper than %d levels"), FLORENCE_JSON_MAX_DEPTH);
+      return FALSE;
+    }
+  if (!json_parser_load_from_data (parser, text, (gssize) text_len, &local_error))
     {
       florence_checkpoint_set_corrupt (error, index_path, _("it is not valid JSON (%s)"), local_error->message);
       return FALSE;

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "florence/florence-config.h"
+#include "florence/florence-json.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -244,6 +245,14 @@ parse_json (const char *data, const char *file, GError **error)
   g_autoptr (GError) local_error = NULL;
   JsonNode *root;
 
+  if (!florence_json_depth_ok (data, -1, FLORENCE_JSON_MAX_DEPTH))
+    {
+      g_set_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_PARSE,
+                   _("The model configuration “%s” nests deeper than %d levels, which no model "
+                     "configuration does. Download the model again."),
+                   file, FLORENCE_JSON_MAX_DEPTH);
+      return NULL;
+    }
   if (!json_parser_load_from_data (parser, data, -1, &local_error))
     {
       g_set_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_PARSE,

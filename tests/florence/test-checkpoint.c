@@ -571,6 +571,25 @@ test_safetensors_lies (void)
     }
 }
 
+/* json-glib recurses per nesting level: a deep header must be refused before it parses. */
+static void
+test_safetensors_deep_header (void)
+{
+  g_autoptr (FlorenceConfig) c = tiny_config ();
+  const gsize depth = 1000000;
+  GString *h = g_string_new ("{\"a\":");
+  g_autoptr (GBytes) crafted = NULL;
+
+  for (gsize i = 0; i < depth; i++)
+    g_string_append_c (h, '[');
+  for (gsize i = 0; i < depth; i++)
+    g_string_append_c (h, ']');
+  g_string_append_c (h, '}');
+  crafted = ckpt_raw_safetensors (h->str, "", 0);
+  g_string_free (h, TRUE);
+  assert_fails ("model.safetensors", crafted, c, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "nests");
+}
+
 static void
 test_safetensors_truncated (void)
 {
@@ -1314,6 +1333,7 @@ main (int argc, char **argv)
   g_test_add_func ("/florence/checkpoint/safetensors-edits", test_safetensors_edits);
   g_test_add_func ("/florence/checkpoint/safetensors-lies", test_safetensors_lies);
   g_test_add_func ("/florence/checkpoint/safetensors-truncated", test_safetensors_truncated);
+  g_test_add_func ("/florence/checkpoint/safetensors-deep-header", test_safetensors_deep_header);
   g_test_add_func ("/florence/checkpoint/not-found", test_not_found);
   g_test_add_func ("/florence/checkpoint/wrong-config", test_wrong_config);
   g_test_add_func ("/florence/checkpoint/native", test_native);

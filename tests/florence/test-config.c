@@ -308,6 +308,26 @@ test_bad_configs (void)
     }
 }
 
+/* json-glib recurses per nesting level: refuse deep nesting before parsing. */
+static void
+test_deep_nesting (void)
+{
+  GString *json = g_string_new ("{\"text_config\": ");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FlorenceConfig) c = NULL;
+
+  for (int i = 0; i < 1000000; i++)
+    g_string_append_c (json, '[');
+  c = florence_config_load_from_data (json->str, NULL, &error);
+  g_assert_null (c);
+  g_assert_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_PARSE);
+  g_clear_error (&error);
+  c = florence_config_load_from_data ("{\"a\": \"[[[[\\\"[[[[\"}", "{\"b\": [[[[[[[[1]]]]]]]]}", &error);
+  g_assert_null (c); /* shallow enough: parsed, then refused for a missing text_config */
+  g_assert_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_INVALID);
+  g_string_free (json, TRUE);
+}
+
 static void
 test_missing_dir (void)
 {
@@ -359,6 +379,7 @@ main (int argc, char **argv)
   g_test_add_func ("/florence/config/native-layout", test_native_layout);
   g_test_add_func ("/florence/config/preprocessor", test_preprocessor);
   g_test_add_func ("/florence/config/bad", test_bad_configs);
+  g_test_add_func ("/florence/config/deep-nesting", test_deep_nesting);
   g_test_add_func ("/florence/config/missing-dir", test_missing_dir);
   g_test_add_func ("/florence/config/snapshot-name", test_snapshot_name);
   return g_test_run ();
