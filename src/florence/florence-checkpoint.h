@@ -23,7 +23,12 @@
  * config->vocab_size rows for its logits (rows >= vocab_size are never candidates). The row
  * stride of the embedding matrix is still d_model, so the first vocab_size rows are a prefix.
  *
- * Every expected tensor's shape is validated against the config before open returns.
+ * Every expected tensor's shape is validated against the config before open returns; tensors
+ * with names the table does not know are ignored (g_debug), except layers or blocks beyond the
+ * config's counts, which mean the weights belong to a bigger model (an error).
+ *
+ * After open, everything is read-only: lookups may run from any thread. The mapping must stay
+ * unchanged while the checkpoint is open (a file truncated underneath raises SIGBUS).
  */
 #pragma once
 
@@ -95,8 +100,12 @@ const char *florence_checkpoint_get_sha256 (FlorenceCheckpoint *ckpt); /* lazily
 FlorenceCheckpointFormat florence_checkpoint_get_format (FlorenceCheckpoint *ckpt);
 gsize florence_checkpoint_get_vocab_rows (FlorenceCheckpoint *ckpt); /* 51289, or 51328 (native) */
 gboolean florence_checkpoint_is_native (FlorenceCheckpoint *ckpt);   /* native-port names */
-guint florence_checkpoint_get_n_tensors (FlorenceCheckpoint *ckpt);  /* served tensors, tied aliases excluded */
-const FlorenceTensor *florence_checkpoint_get_tensor (FlorenceCheckpoint *ckpt, guint index); /* in file order */
+/* The tensors served, in the order of florence_checkpoint_expected_tensors(): those the file
+ * holds (tied aliases included when stored) plus the synthesized ones (native: zero
+ * final_logits_bias); the tied fallbacks to shared.weight are not listed. tiny: 274,
+ * tiny-bin: 277. */
+guint florence_checkpoint_get_n_tensors (FlorenceCheckpoint *ckpt);
+const FlorenceTensor *florence_checkpoint_get_tensor (FlorenceCheckpoint *ckpt, guint index);
 guint64 florence_checkpoint_get_n_bytes (FlorenceCheckpoint *ckpt);  /* total weight bytes */
 void florence_checkpoint_free (FlorenceCheckpoint *ckpt);
 
