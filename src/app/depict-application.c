@@ -9,10 +9,12 @@
 
 #include <glib/gi18n.h>
 
+#include "depict-about.h"
 #include "depict-application.h"
+#include "depict-model-manager.h"
+#include "depict-preferences.h"
 #include "depict-resources.h"
 #include "depict-window.h"
-#include "florence/florence-hub.h"
 
 struct _DepictApplication
 {
@@ -84,40 +86,20 @@ quit_activated (GSimpleAction *action,
   g_application_quit (app);
 }
 
+static GSettings *
+app_settings (void)
+{
+  return g_settings_new (DEPICT_SCHEMA_ID);
+}
+
 static void
 about_activated (GSimpleAction *action,
                  GVariant      *parameter,
                  gpointer       user_data)
 {
-  GtkApplication *app = user_data;
-  static const char *developers[] = { "The Depict authors", NULL };
-  g_autofree char *debug_info = NULL;
+  g_autoptr(GSettings) settings = app_settings ();
 
-  /* Minimal: the about window with GPU and model details belongs to depict-about.c. */
-  debug_info = g_strdup_printf ("Depict %s (%s)\nGTK %u.%u.%u\nlibadwaita %u.%u.%u\n",
-                                PACKAGE_VERSION, APPLICATION_ID, gtk_get_major_version (),
-                                gtk_get_minor_version (), gtk_get_micro_version (),
-                                adw_get_major_version (), adw_get_minor_version (),
-                                adw_get_micro_version ());
-  adw_show_about_window (gtk_application_get_active_window (app),
-                         "application-name", _("Depict"),
-                         "application-icon", APPLICATION_ID,
-                         "version", PACKAGE_VERSION,
-                         "developers", developers,
-                         "license-type", GTK_LICENSE_GPL_3_0,
-                         "comments", _("Describe your photos with Florence-2, on your own computer"),
-                         "debug-info", debug_info,
-                         NULL);
-}
-
-static void
-show_placeholder_toast (GtkApplication *app,
-                        const char     *message)
-{
-  GtkWindow *window = gtk_application_get_active_window (app);
-
-  if (DEPICT_IS_WINDOW (window))
-    depict_window_add_toast (DEPICT_WINDOW (window), message);
+  depict_about_show (gtk_application_get_active_window (user_data), settings);
 }
 
 static void
@@ -125,8 +107,14 @@ preferences_activated (GSimpleAction *action,
                        GVariant      *parameter,
                        gpointer       user_data)
 {
-  /* Hook for the preferences window (depict-preferences-window.c). */
-  show_placeholder_toast (user_data, _("Preferences are not available in this version yet"));
+  g_autoptr(GSettings) settings = app_settings ();
+  DepictPreferencesWindow *window;
+
+  window = depict_preferences_window_new (gtk_application_get_active_window (user_data), settings,
+                                          NULL);
+  /* Part of the application, so that its rows can reach app.models. */
+  gtk_window_set_application (GTK_WINDOW (window), user_data);
+  gtk_window_present (GTK_WINDOW (window));
 }
 
 static void
@@ -134,14 +122,12 @@ models_activated (GSimpleAction *action,
                   GVariant      *parameter,
                   gpointer       user_data)
 {
-  g_autofree char *dir = florence_hub_get_models_dir ();
-  g_autofree char *message = NULL;
+  g_autoptr(GSettings) settings = app_settings ();
+  DepictModelManager *manager;
 
-  /* Hook for the model manager (depict-model-manager.c). Until it exists, say where models
-   * go and how to get one. */
-  message = g_strdup_printf (_("Download a model with “depict-cli download base”, or put one in %s"),
-                             dir);
-  show_placeholder_toast (user_data, message);
+  manager = depict_model_manager_new (gtk_application_get_active_window (user_data), settings);
+  gtk_window_set_application (GTK_WINDOW (manager), user_data);
+  gtk_window_present (GTK_WINDOW (manager));
 }
 
 static void

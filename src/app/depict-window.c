@@ -133,7 +133,6 @@ photo_loaded_cb (GObject      *source,
   g_autoptr(DepictWindow) self = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GdkTexture) texture = depict_image_loader_load_finish (result, &error);
-  g_autofree char *message = NULL;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -733,6 +732,17 @@ model_changed_cb (GSettings    *settings,
     show_ready_state (self);
 }
 
+/* Back from the model manager: a model may have been installed. */
+static void
+active_changed_cb (GtkWindow    *window,
+                   GParamSpec   *pspec,
+                   DepictWindow *self)
+{
+  if (gtk_window_is_active (window) && self->current != NULL &&
+      g_strcmp0 (depict_results_pane_get_page (self->results_pane), "no-model") == 0)
+    show_ready_state (self);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Gallery                                                                                  */
 
@@ -915,6 +925,7 @@ depict_window_init (DepictWindow *self)
 
   g_signal_connect (self->gallery_view, "image-activated", G_CALLBACK (gallery_image_activated_cb), self);
   g_signal_connect (self->main_stack, "notify::visible-child", G_CALLBACK (page_changed_cb), self);
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (active_changed_cb), self);
   g_signal_connect (self->photo_stack, "notify::visible-child", G_CALLBACK (page_changed_cb), self);
   g_signal_connect (self->gallery_view, "toast", G_CALLBACK (gallery_toast_cb), self);
 
