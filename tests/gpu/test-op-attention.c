@@ -279,7 +279,5 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/op/attention/mha/real", test_mha_real);
   g_test_add_func ("/gpu/op/attention/mha/errors", test_mha_errors);
   g_test_add_func ("/gpu/op/attention/cache-reorder", test_cache_reorder);
-  int ret = g_test_run ();
-  test_op_shutdown ();
-  return ret;
+  return test_op_run ();
 }

@@ -6,6 +6,7 @@
 
 #include <math.h>
 
+#include "gpu-test-util.h"
 #include "test-op-common.h"
 
 GpuDevice *test_op_device = NULL;
@@ -13,34 +14,21 @@ GpuDevice *test_op_device = NULL;
 gboolean
 test_op_init (int *argc, char ***argv)
 {
-  g_autoptr (GError) error = NULL;
-
-  g_test_init (argc, argv, NULL);
-  test_op_device = gpu_device_new (&error);
-  if (test_op_device == NULL)
-    {
-      g_printerr ("SKIP: no Vulkan device: %s\n", error->message);
-      return FALSE;
-    }
-  g_test_message ("device: %s, validation %s", gpu_device_get_info (test_op_device)->name,
-                  gpu_device_validation_enabled (test_op_device) ? "on" : "off");
-  return TRUE;
+  gpu_test_init (argc, argv);
+  test_op_device = gpu_test_device ();
+  return test_op_device != NULL;
 }
 
-void
-test_op_shutdown (void)
+int
+test_op_run (void)
 {
-  g_clear_pointer (&test_op_device, gpu_device_unref);
+  return gpu_test_run ();
 }
 
 float *
 test_op_random (gsize n, guint32 seed, float lo, float hi)
 {
-  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  float *x = g_new (float, MAX (n, 1));
-  for (gsize i = 0; i < n; i++)
-    x[i] = (float) g_rand_double_range (rand, lo, hi);
-  return x;
+  return gpu_test_random (n, seed, lo, hi);
 }
 
 GpuBuffer *
@@ -107,7 +95,7 @@ test_op_submit (GpuRecorder *recorder)
   g_assert_no_error (error);
   g_assert_true (ok);
   /* with DEPICT_VULKAN_VALIDATION=1 (the test environment) and the layer installed */
-  g_assert_cmpuint (gpu_device_get_validation_errors (test_op_device), ==, 0);
+  gpu_test_assert_validation_clean (test_op_device);
 }
 
 void

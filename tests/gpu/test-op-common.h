@@ -14,10 +14,11 @@ G_BEGIN_DECLS
 /* The device every test of the process uses (opened by test_op_init). */
 extern GpuDevice *test_op_device;
 
-/* g_test_init, then opens the device; returns FALSE when there is none (the caller
- * returns 77 so meson counts the test as skipped). */
+/* gpu_test_init + gpu_test_device (gpu-test-util.h); returns FALSE when there is no
+ * device (the caller returns 77 so meson counts the test as skipped). */
 gboolean test_op_init (int *argc, char ***argv);
-void test_op_shutdown (void);
+/* gpu_test_run: the tests, then the validation-layer check; closes the device. */
+int test_op_run (void);
 
 /* n uniform random floats in [lo, hi) from a fixed seed (reproducible). */
 float *test_op_random (gsize n, guint32 seed, float lo, float hi);

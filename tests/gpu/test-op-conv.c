@@ -163,7 +163,5 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/op/im2col", test_im2col);
   g_test_add_func ("/gpu/op/dwconv3x3", test_dwconv);
   g_test_add_func ("/gpu/op/conv/errors", test_conv_errors);
-  int ret = g_test_run ();
-  test_op_shutdown ();
-  return ret;
+  return test_op_run ();
 }

@@ -124,7 +124,5 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/op/add", test_add);
   g_test_add_func ("/gpu/op/scale-bias", test_scale_bias);
   g_test_add_func ("/gpu/op/copy-rows", test_copy_rows);
-  int ret = g_test_run ();
-  test_op_shutdown ();
-  return ret;
+  return test_op_run ();
 }

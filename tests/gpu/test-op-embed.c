@@ -142,7 +142,5 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/op/embedding", test_embedding);
   g_test_add_func ("/gpu/op/embedding/bad-id", test_embedding_bad_id);
   g_test_add_func ("/gpu/op/pos2d-mean", test_pos2d_mean);
-  int ret = g_test_run ();
-  test_op_shutdown ();
-  return ret;
+  return test_op_run ();
 }

@@ -147,7 +147,5 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/op/logits-topk/small", test_topk_small);
   g_test_add_func ("/gpu/op/logits-topk/bans-forced", test_topk_bans_forced);
   g_test_add_func ("/gpu/op/logits-topk/real", test_topk_real);
-  int ret = g_test_run ();
-  test_op_shutdown ();
-  return ret;
+  return test_op_run ();
 }

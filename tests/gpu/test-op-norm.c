@@ -156,7 +156,5 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/op/layernorm/too-small-buffer", test_layernorm_too_small_buffer);
   g_test_add_func ("/gpu/op/softmax", test_softmax);
   g_test_add_func ("/gpu/op/softmax/long-rows", test_softmax_long_rows);
-  int ret = g_test_run ();
-  test_op_shutdown ();
-  return ret;
+  return test_op_run ();
 }
