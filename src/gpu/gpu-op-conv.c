@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "gpu/gpu-op-conv.h"
+#include "gpu/gpu-op-gemm.h"
 #include "gpu/gpu-op-util.h"
 #include "gpu/gpu-util.h"
 
@@ -78,6 +79,37 @@ gpu_op_im2col (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint 
   GpuBuffer *buffers[] = { in, out };
   gpu_op_util_dispatch (recorder, "im2col", "rw", sizeof push, &push,
                         gpu_op_util_groups (recorder, (guint64) ho * wo * cols), 1, 1, buffers);
+}
+
+guint64
+gpu_op_conv2d_gemm_scratch_size (guint cin, guint h, guint w, guint k, guint stride, guint pad)
+{
+  return (guint64) gpu_op_conv_out_size (h, k, stride, pad) * gpu_op_conv_out_size (w, k, stride, pad)
+         * cin * k * k * 4;
+}
+
+void
+gpu_op_conv2d_gemm (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin,
+                    guint h, guint w, GpuBuffer *weight, gboolean weight_f16, GpuBuffer *bias,
+                    guint cout, guint k, guint stride, guint pad, GpuBuffer *scratch,
+                    GpuBuffer *out)
+{
+  guint ho = gpu_op_conv_out_size (h, k, stride, pad);
+  guint wo = gpu_op_conv_out_size (w, k, stride, pad);
+
+  g_return_if_fail (recorder != NULL);
+  gpu_op_im2col (recorder, in, layout, cin, h, w, k, stride, pad, scratch);
+  if (gpu_recorder_has_error (recorder))
+    return;
+  GpuGemm g = {
+    .m = ho * wo, .n = cout, .k = cin * k * k,
+    .a = scratch,
+    .w = weight, .w_type = weight_f16 ? GPU_GEMM_WEIGHT_F16 : GPU_GEMM_WEIGHT_F32,
+    .bias = bias,
+    .c = out,
+    .label = "conv2d_gemm",
+  };
+  gpu_op_gemm (recorder, &g);
 }
 
 void

@@ -31,6 +31,16 @@ void gpu_op_conv2d (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, g
 void gpu_op_im2col (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin,
                     guint h, guint w, guint k, guint stride, guint pad, GpuBuffer *out);
 
+/* Convolution as im2col + GEMM (gpu-op-gemm.h): the fast way for every Florence-2 patch
+ * embedding. @scratch receives the patch matrix, gpu_op_conv2d_gemm_scratch_size() bytes;
+ * @bias is fp32 [cout] or NULL (the GEMM's bias). Output as gpu_op_conv2d(). */
+guint64 gpu_op_conv2d_gemm_scratch_size (guint cin, guint h, guint w, guint k, guint stride,
+                                         guint pad);
+void gpu_op_conv2d_gemm (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin,
+                         guint h, guint w, GpuBuffer *weight, gboolean weight_f16,
+                         GpuBuffer *bias, guint cout, guint k, guint stride, guint pad,
+                         GpuBuffer *scratch, GpuBuffer *out);
+
 /* y = x + DepthwiseConv3×3 (x, stride 1, pad 1) + bias on tokens [h·w, c]; weight
  * [c, 1, 3, 3]. @y must differ from @x. */
 void gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w, guint c,

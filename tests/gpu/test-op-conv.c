@@ -85,6 +85,48 @@ test_conv2d_small (void)
 }
 
 static void
+run_conv_gemm (GpuConvInput layout, guint cin, guint h, guint w, guint cout, guint k,
+               guint stride, guint pad, gboolean f16, guint32 seed)
+{
+  gsize n_in = (gsize) cin * h * w, n_w = (gsize) cout * cin * k * k;
+  guint ho = gpu_op_conv_out_size (h, k, stride, pad), wo = gpu_op_conv_out_size (w, k, stride, pad);
+  gsize n_out = (gsize) ho * wo * cout;
+  g_autofree float *in = test_op_random (n_in, seed, -1, 1);
+  g_autofree float *wt = test_op_random (n_w, seed + 1, -0.2f, 0.2f);
+  g_autofree float *bias = test_op_random (cout, seed + 2, -0.5, 0.5);
+  g_autofree float *want = g_new (float, n_out);
+  g_autoptr (GpuBuffer) bin = test_op_upload (in, n_in);
+  g_autoptr (GpuBuffer) bw = f16 ? test_op_upload_f16 (wt, n_w) : test_op_upload (wt, n_w);
+  g_autoptr (GpuBuffer) bb = test_op_upload (bias, cout);
+  g_autoptr (GpuBuffer) scratch =
+    test_op_buffer (gpu_op_conv2d_gemm_scratch_size (cin, h, w, k, stride, pad) / 4);
+  g_autoptr (GpuBuffer) bout = test_op_buffer (n_out);
+  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autofree char *what = g_strdup_printf ("conv2d via gemm %s %ux%ux%u k%u s%u p%u -> %u%s",
+                                           layout == GPU_CONV_INPUT_TOKENS ? "tokens" : "chw",
+                                           cin, h, w, k, stride, pad, cout, f16 ? " f16" : "");
+
+  test_op_lap ();
+  gpu_op_conv2d_gemm (rec, bin, layout, cin, h, w, bw, f16, bb, cout, k, stride, pad, scratch,
+                      bout);
+  test_op_submit (rec);
+  g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
+  g_autofree float *got = test_op_download (bout, n_out);
+  gpu_reference_conv2d (in, layout == GPU_CONV_INPUT_TOKENS, cin, h, w, wt, bias, cout, k, stride,
+                        pad, want, NULL, NULL);
+  test_op_assert_close (what, got, want, n_out, 2e-5, 2e-5);
+}
+
+static void
+test_conv2d_gemm (void)
+{
+  run_conv_gemm (GPU_CONV_INPUT_CHW, 3, 29, 23, 6, 7, 4, 3, TRUE, 40);
+  run_conv_gemm (GPU_CONV_INPUT_TOKENS, 16, 24, 24, 32, 3, 2, 1, FALSE, 41);
+  /* Florence-2-base convs.1 channels (128 → 256) on a 48×48 crop of its 192×192 input */
+  run_conv_gemm (GPU_CONV_INPUT_TOKENS, 128, 48, 48, 256, 3, 2, 1, TRUE, 42);
+}
+
+static void
 test_conv2d_real (void)
 {
   /* Florence-2-base convs.0 (3 → 128, 7×7 s4 p3) on a 192×192 crop (48×48 outputs: the
@@ -161,6 +203,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/op/conv2d/small", test_conv2d_small);
   g_test_add_func ("/gpu/op/conv2d/real", test_conv2d_real);
   g_test_add_func ("/gpu/op/im2col", test_im2col);
+  g_test_add_func ("/gpu/op/conv2d/gemm", test_conv2d_gemm);
   g_test_add_func ("/gpu/op/dwconv3x3", test_dwconv);
   g_test_add_func ("/gpu/op/conv/errors", test_conv_errors);
   return test_op_run ();
