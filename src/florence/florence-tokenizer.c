@@ -15,6 +15,8 @@
 #define MAX_ADDED_TOKEN_LEN 64
 /* The BPE cache is cleared when it grows past this many words. */
 #define BPE_CACHE_MAX 65536
+/* Words up to this many bytes use the simple quadratic BPE loop, longer ones a heap. */
+#define BPE_SHORT_WORD 64
 
 typedef struct {
   gint32 left, right; /* key: the two symbol ids */
@@ -749,6 +751,119 @@ append_utf8_lossy (GString *out, const guint8 *b, gsize n)
 /* ------------------------------------------------------------------------------------- */
 /* BPE                                                                                      */
 
+/* A candidate merge of the symbols at LEFT and its right neighbour. */
+typedef struct {
+  gint32 rank;
+  guint32 left;
+  gint32 left_id, right_id;
+} Candidate;
+
+static gboolean
+candidate_less (const Candidate *a, const Candidate *b)
+{
+  return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
+}
+
+static void
+heap_push (GArray *heap, const Candidate *c)
+{
+  gsize i;
+  Candidate *h;
+
+  g_array_append_val (heap, *c);
+  h = (Candidate *) heap->data;
+  for (i = heap->len - 1; i > 0 && candidate_less (&h[i], &h[(i - 1) / 2]); i = (i - 1) / 2)
+    {
+      Candidate t = h[i];
+      h[i] = h[(i - 1) / 2];
+      h[(i - 1) / 2] = t;
+    }
+}
+
+static Candidate
+heap_pop (GArray *heap)
+{
+  Candidate *h = (Candidate *) heap->data;
+  Candidate top = h[0];
+  gsize i = 0, n;
+
+  h[0] = h[heap->len - 1];
+  g_array_set_size (heap, heap->len - 1);
+  n = heap->len;
+  for (;;)
+    {
+      gsize l = 2 * i + 1, r = l + 1, m = i;
+      if (l < n && candidate_less (&h[l], &h[m]))
+        m = l;
+      if (r < n && candidate_less (&h[r], &h[m]))
+        m = r;
+      if (m == i)
+        break;
+      Candidate t = h[i];
+      h[i] = h[m];
+      h[m] = t;
+      i = m;
+    }
+  return top;
+}
+
+/* BPE of a long word in O(n log n): the same merges in the same order as bpe_word()
+ * (lowest rank first, leftmost first on ties), with the symbols in a linked list and the
+ * candidate pairs in a heap. Candidates made stale by earlier merges are skipped. */
+static void
+bpe_word_long (FlorenceTokenizer *self, const char *word, gsize len, GArray *out)
+{
+  g_autofree gint32 *sym = g_new (gint32, len);
+  g_autofree gint64 *next = g_new (gint64, len);
+  g_autofree gint64 *prev = g_new (gint64, len);
+  g_autoptr (GArray) heap = g_array_new (FALSE, FALSE, sizeof (Candidate));
+
+  for (gsize i = 0; i < len; i++)
+    {
+      sym[i] = self->byte_to_id[(guint8) word[i]];
+      prev[i] = (gint64) i - 1;
+      next[i] = i + 1 < len ? (gint64) i + 1 : -1;
+    }
+  for (gsize i = 0; i + 1 < len; i++)
+    {
+      const MergeSlot *m = merges_find (self, sym[i], sym[i + 1]);
+      if (m != NULL)
+        heap_push (heap, &(Candidate){ m->rank, (guint32) i, sym[i], sym[i + 1] });
+    }
+
+  while (heap->len > 0)
+    {
+      Candidate c = heap_pop (heap);
+      gint64 r = next[c.left];
+      const MergeSlot *m;
+
+      if (sym[c.left] != c.left_id || r < 0 || sym[r] != c.right_id)
+        continue; /* stale */
+      m = merges_find (self, c.left_id, c.right_id);
+      sym[c.left] = m->merged;
+      sym[r] = -1;
+      next[c.left] = next[r];
+      if (next[r] >= 0)
+        prev[next[r]] = c.left;
+      if (prev[c.left] >= 0)
+        {
+          gint64 p = prev[c.left];
+          const MergeSlot *pm = merges_find (self, sym[p], sym[c.left]);
+          if (pm != NULL)
+            heap_push (heap, &(Candidate){ pm->rank, (guint32) p, sym[p], sym[c.left] });
+        }
+      if (next[c.left] >= 0)
+        {
+          gint64 q = next[c.left];
+          const MergeSlot *nm = merges_find (self, sym[c.left], sym[q]);
+          if (nm != NULL)
+            heap_push (heap, &(Candidate){ nm->rank, (guint32) c.left, sym[c.left], sym[q] });
+        }
+    }
+  for (gint64 i = 0; i >= 0; i = next[i])
+    g_array_append_val (out, sym[i]);
+}
+
 static void
 bpe_word (FlorenceTokenizer *self, const char *word, gsize len, GArray *out)
 {
@@ -758,6 +873,11 @@ bpe_word (FlorenceTokenizer *self, const char *word, gsize len, GArray *out)
   if (len == 1)
     {
       g_array_append_val (out, self->byte_to_id[(guint8) word[0]]);
+      return;
+    }
+  if (len > BPE_SHORT_WORD)
+    {
+      bpe_word_long (self, word, len, out);
       return;
     }
 
@@ -798,14 +918,14 @@ encode_segment (FlorenceTokenizer *self, const char *s, const char *end, GArray 
       gsize l = pretoken_length (s, end);
       GArray *cached;
 
-      if (l > 64)
+      if (l > BPE_SHORT_WORD)
         {
           bpe_word (self, s, l, out); /* long words are rare: do not cache them */
           s += l;
           continue;
         }
 
-      char key[65];
+      char key[BPE_SHORT_WORD + 1];
       memcpy (key, s, l);
       key[l] = '\0';
 

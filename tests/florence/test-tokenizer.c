@@ -224,6 +224,25 @@ test_round_trip (void)
 }
 
 static void
+test_long_word (void)
+{
+  /* One 20 000-letter word goes through the heap BPE (words over 64 bytes): it must
+   * finish quickly and decode back to itself. */
+  g_autoptr (GString) word = g_string_new (NULL);
+  g_autoptr (GArray) ids = NULL;
+  g_autofree char *back = NULL;
+
+  for (int i = 0; i < 20000; i++)
+    g_string_append_c (word, "pneumonoultramicroscopicsilicovolcanoconiosis"[(i * 7) % 45]);
+  ids = florence_tokenizer_encode_plain (shared_tokenizer, word->str);
+  g_assert_cmpuint (ids->len, >, 200);
+  g_assert_cmpuint (ids->len, <, 20000);
+  back = florence_tokenizer_decode (shared_tokenizer, (gint32 *) ids->data, ids->len,
+                                    FLORENCE_DECODE_NO_CLEANUP);
+  g_assert_cmpstr (back, ==, word->str);
+}
+
+static void
 test_invalid_utf8 (void)
 {
   /* Invalid bytes become U+FFFD before encoding, never a crash. */
@@ -326,6 +345,7 @@ main (int argc, char **argv)
   g_test_add_func ("/florence/tokenizer/error-cases", test_error_cases);
   g_test_add_func ("/florence/tokenizer/decode-cases", test_decode_cases);
   g_test_add_func ("/florence/tokenizer/round-trip", test_round_trip);
+  g_test_add_func ("/florence/tokenizer/long-word", test_long_word);
   g_test_add_func ("/florence/tokenizer/invalid-utf8", test_invalid_utf8);
   g_test_add_func ("/florence/tokenizer/vocab-merges-fallback", test_vocab_merges_fallback);
   g_test_add_func ("/florence/tokenizer/missing-and-damaged", test_missing_and_damaged);
