@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "gpu/gpu-op-util.h"
+#include "gpu/gpu-util.h"
 
 #define GPU_OP_UTIL_MAX_BINDINGS 8
 
@@ -24,19 +25,13 @@ gpu_op_util_dispatch (GpuRecorder *recorder, const char *shader, const char *bin
                       guint32 push_size, const void *push, guint32 gx, guint32 gy, guint32 gz,
                       GpuBuffer *const *buffers)
 {
-  GpuDevice *device = gpu_recorder_get_device (recorder);
   GpuBinding b[GPU_OP_UTIL_MAX_BINDINGS] = { 0 };
   guint n = (guint) strlen (bindings);
-  GError *error = NULL;
 
   g_assert (n <= GPU_OP_UTIL_MAX_BINDINGS);
-  GpuPipelineDesc desc = { .shader = shader, .bindings = bindings, .push_size = push_size };
-  GpuPipeline *pipeline = gpu_device_get_pipeline (device, &desc, &error);
+  GpuPipeline *pipeline = gpu_util_pipeline (recorder, shader, bindings, push_size, NULL, 0);
   if (pipeline == NULL)
-    {
-      gpu_recorder_take_error (recorder, error);
-      return;
-    }
+    return;
   for (guint i = 0; i < n; i++)
     b[i].buffer = buffers[i] ? buffers[i] : buffers[0];
   gpu_recorder_dispatch (recorder, pipeline, shader, gx, gy, gz, b, push);
