@@ -450,7 +450,9 @@ batch_thread (GTask        *task,
   options.progress_data = data;
 
   if (!gallery_tagger_run (store, &options, paths, summary, cancellable, &error) &&
-      !summary->cancelled)
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    summary->cancelled = TRUE;
+  if (error != NULL && !summary->cancelled)
     {
       gallery_tagger_summary_clear (summary);
       g_free (summary);
@@ -501,6 +503,8 @@ batch_done_cb (GObject      *source,
     }
   else
     {
+      /* Finished before a pause could take effect. */
+      self->batch_paused = FALSE;
       if (summary->failed > 0)
         message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                                 "Tagged %u photos; %u could not be read",
@@ -570,6 +574,8 @@ start_batch (DepictGalleryView *self)
   self->batch_cancellable = g_cancellable_new ();
   task = g_task_new (self, self->batch_cancellable, batch_done_cb, NULL);
   g_task_set_source_tag (task, start_batch);
+  /* The summary of a stopped batch still comes back (how far it got). */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, data, (GDestroyNotify) batch_data_free);
   g_task_run_in_thread (task, batch_thread);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TAGGING]);
@@ -580,13 +586,9 @@ batch_pause_clicked_cb (GtkButton         *button,
                         DepictGalleryView *self)
 {
   if (self->batch_running)
-    {
-      self->batch_paused = TRUE;
-      g_cancellable_cancel (self->batch_cancellable);
-      update_batch_buttons (self);
-    }
-  else if (self->batch_folder != NULL)
-    start_batch (self);
+    depict_gallery_view_pause_tagging (self);
+  else
+    depict_gallery_view_resume_tagging (self);
 }
 
 static void
@@ -797,4 +799,34 @@ depict_gallery_view_get_tagging (DepictGalleryView *self)
 {
   g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), FALSE);
   return self->batch_running;
+}
+
+/* Stops the batch after the run in progress; resuming skips what is done. */
+void
+depict_gallery_view_pause_tagging (DepictGalleryView *self)
+{
+  g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
+
+  if (!self->batch_running)
+    return;
+  self->batch_paused = TRUE;
+  g_cancellable_cancel (self->batch_cancellable);
+  update_batch_buttons (self);
+}
+
+void
+depict_gallery_view_resume_tagging (DepictGalleryView *self)
+{
+  g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
+
+  if (self->batch_running || self->batch_folder == NULL)
+    return;
+  start_batch (self);
+}
+
+gboolean
+depict_gallery_view_get_paused (DepictGalleryView *self)
+{
+  g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), FALSE);
+  return self->batch_paused && !self->batch_running;
 }

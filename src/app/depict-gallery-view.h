@@ -27,5 +27,8 @@ const char   *depict_gallery_view_get_page      (DepictGalleryView *self);
 void          depict_gallery_view_tag_folder    (DepictGalleryView *self,
                                                  GFile             *folder);
 gboolean      depict_gallery_view_get_tagging   (DepictGalleryView *self);
+void          depict_gallery_view_pause_tagging (DepictGalleryView *self);
+void          depict_gallery_view_resume_tagging (DepictGalleryView *self);
+gboolean      depict_gallery_view_get_paused    (DepictGalleryView *self);
 
 G_END_DECLS

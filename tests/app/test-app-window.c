@@ -467,6 +467,83 @@ test_gallery_search (void)
   close_window (window);
 }
 
+static gboolean
+not_tagging (gpointer data)
+{
+  return !depict_gallery_view_get_tagging (data);
+}
+
+static void
+copy_photo (const char *name,
+            const char *dir)
+{
+  g_autoptr(GFile) src = photo_file (name);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GFile) dest = g_file_new_for_path (path);
+  g_autoptr(GError) error = NULL;
+
+  g_file_copy (src, dest, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Batch mode: a folder is tagged through the gallery's tagger; a second pass finds it all
+ * done; a paused batch resumes where it stopped and ends with every photo tagged once. */
+static void
+test_tag_folder (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  const char *tasks[] = { "<CAPTION>", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("depict-tag-XXXXXX", &error);
+  g_autoptr(GFile) folder = NULL;
+  g_autoptr(GalleryStore) store = NULL;
+  DepictWindow *window;
+  DepictGalleryView *view;
+  gint64 before, after;
+
+  g_assert_no_error (error);
+  folder = g_file_new_for_path (dir);
+  copy_photo ("palette_200x150.png", dir);
+  copy_photo ("gray_320x200.png", dir);
+  copy_photo ("small_37x101.png", dir);
+  use_tiny_model (5);
+  g_settings_set_strv (settings, "batch-tasks", tasks);
+  store = gallery_store_open (NULL, &error);
+  g_assert_no_error (error);
+  before = gallery_store_count_runs (store, NULL);
+
+  window = new_window ();
+  view = DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window));
+  depict_window_show_gallery (window, FALSE);
+
+  depict_gallery_view_tag_folder (view, folder);
+  g_assert_true (depict_gallery_view_get_tagging (view));
+  app_test_wait (not_tagging, view, 120000, "the folder to be tagged");
+  after = gallery_store_count_runs (store, NULL);
+  g_assert_cmpint (after - before, ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), >=, 3);
+
+  /* Again: nothing left to do. */
+  depict_gallery_view_tag_folder (view, folder);
+  app_test_wait (not_tagging, view, 120000, "the second pass");
+  g_assert_cmpint (gallery_store_count_runs (store, NULL), ==, after);
+
+  /* A new photo, paused at once, then resumed: tagged exactly once. */
+  copy_photo ("rgba_300x200.png", dir);
+  depict_gallery_view_tag_folder (view, folder);
+  depict_gallery_view_pause_tagging (view);
+  app_test_wait (not_tagging, view, 120000, "the batch to pause");
+  g_assert_true (depict_gallery_view_get_paused (view));
+  g_assert_cmpint (gallery_store_count_runs (store, NULL), <=, after + 1);
+  depict_gallery_view_resume_tagging (view);
+  g_assert_true (depict_gallery_view_get_tagging (view));
+  app_test_wait (not_tagging, view, 120000, "the resumed batch");
+  g_assert_false (depict_gallery_view_get_paused (view));
+  g_assert_cmpint (gallery_store_count_runs (store, NULL), ==, after + 1);
+
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -484,5 +561,6 @@ main (int   argc,
   g_test_add_func ("/app/window/cancel", test_cancel);
   g_test_add_func ("/app/inference/cancel-within-a-step", test_cancel_within_a_step);
   g_test_add_func ("/app/window/gallery-search", test_gallery_search);
+  g_test_add_func ("/app/window/tag-folder", test_tag_folder);
   return g_test_run ();
 }
