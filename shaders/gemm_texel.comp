@@ -6,6 +6,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 #include "gemm_common.glsl"
 
@@ -31,14 +32,14 @@ void main ()
 
   uint kt = p.K / VEC;
   int a_row[MR];
-  for (uint i = 0; i < MR; i++)
+  [[unroll]] for (uint i = 0; i < MR; i++)
     a_row[i] = int ((p.a_off + b * p.a_bs + min (m0 + i, p.M - 1u) * p.lda) / VEC);
   int w_row[NC];
-  for (uint j = 0; j < NC; j++)
+  [[unroll]] for (uint j = 0; j < NC; j++)
     w_row[j] = int ((p.w_off + b * p.w_bs + min (nbase + j * LOCAL, p.N - 1u) * p.ldw) / VEC);
 
   float acc[MR * NC];
-  for (uint t = 0; t < MR * NC; t++)
+  [[unroll]] for (uint t = 0; t < MR * NC; t++)
     acc[t] = 0.0;
 
   if (VEC == 4u)
@@ -46,12 +47,12 @@ void main ()
       for (int k = 0; k < int (kt); k++)
         {
           vec4 wv[NC];
-          for (uint j = 0; j < NC; j++)
+          [[unroll]] for (uint j = 0; j < NC; j++)
             wv[j] = texelFetch (W, w_row[j] + k);
-          for (uint i = 0; i < MR; i++)
+          [[unroll]] for (uint i = 0; i < MR; i++)
             {
               vec4 av = texelFetch (A, a_row[i] + k);
-              for (uint j = 0; j < NC; j++)
+              [[unroll]] for (uint j = 0; j < NC; j++)
                 acc[i * NC + j] += dot (av, wv[j]);
             }
         }
@@ -61,24 +62,24 @@ void main ()
       for (int k = 0; k < int (kt); k++)
         {
           float wv[NC];
-          for (uint j = 0; j < NC; j++)
+          [[unroll]] for (uint j = 0; j < NC; j++)
             wv[j] = texelFetch (W, w_row[j] + k).x;
-          for (uint i = 0; i < MR; i++)
+          [[unroll]] for (uint i = 0; i < MR; i++)
             {
               float av = texelFetch (A, a_row[i] + k).x;
-              for (uint j = 0; j < NC; j++)
+              [[unroll]] for (uint j = 0; j < NC; j++)
                 acc[i * NC + j] = fma (av, wv[j], acc[i * NC + j]);
             }
         }
     }
 
-  for (uint j = 0; j < NC; j++)
+  [[unroll]] for (uint j = 0; j < NC; j++)
     {
       uint n = nbase + j * LOCAL;
       if (n >= p.N)
         continue;
       float bv = (FLAGS & GEMM_BIAS) != 0u ? bias[p.bias_off + n] : 0.0;
-      for (uint i = 0; i < MR; i++)
+      [[unroll]] for (uint i = 0; i < MR; i++)
         {
           uint m = m0 + i;
           if (m >= p.M)

@@ -6,6 +6,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 #include "gemm_common.glsl"
 
@@ -46,7 +47,7 @@ void main ()
   uint w_base = p.w_off + b * p.w_bs;
 
   float acc[TM * TN];
-  for (uint t = 0; t < TM * TN; t++)
+  [[unroll]] for (uint t = 0; t < TM * TN; t++)
     acc[t] = 0.0;
 
   for (uint k0 = 0; k0 < p.K; k0 += BK)
@@ -64,26 +65,26 @@ void main ()
           Ws[kk * (BN + 1u) + r] = (n < p.N && k < p.K) ? load_w (w_base + n * p.ldw + k) : 0.0;
         }
       barrier ();
-      for (uint kk = 0; kk < BK; kk++)
+      [[unroll]] for (uint kk = 0; kk < BK; kk++)
         {
           float ar[TM], wr[TN];
-          for (uint i = 0; i < TM; i++)
+          [[unroll]] for (uint i = 0; i < TM; i++)
             ar[i] = As[kk * (BM + 1u) + ty + i * 16u];
-          for (uint j = 0; j < TN; j++)
+          [[unroll]] for (uint j = 0; j < TN; j++)
             wr[j] = Ws[kk * (BN + 1u) + tx + j * 16u];
-          for (uint i = 0; i < TM; i++)
-            for (uint j = 0; j < TN; j++)
+          [[unroll]] for (uint i = 0; i < TM; i++)
+            [[unroll]] for (uint j = 0; j < TN; j++)
               acc[i * TN + j] = fma (ar[i], wr[j], acc[i * TN + j]);
         }
       barrier ();
     }
 
-  for (uint i = 0; i < TM; i++)
+  [[unroll]] for (uint i = 0; i < TM; i++)
     {
       uint m = m0 + ty + i * 16u;
       if (m >= p.M)
         break;
-      for (uint j = 0; j < TN; j++)
+      [[unroll]] for (uint j = 0; j < TN; j++)
         {
           uint n = n0 + tx + j * 16u;
           if (n >= p.N)

@@ -514,6 +514,8 @@ open_logical_device (GpuDevice *self, GError **error)
     sg_compute && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
   lim->subgroup_shuffle =
     sg_compute && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
+  lim->subgroup_ballot =
+    sg_compute && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BALLOT_BIT);
   lim->is_cpu = self->info.type == GPU_DEVICE_TYPE_CPU;
   lim->texel_r32f = texel_format_ok (phys, VK_FORMAT_R32_SFLOAT);
   lim->texel_rgba32f = texel_format_ok (phys, VK_FORMAT_R32G32B32A32_SFLOAT);

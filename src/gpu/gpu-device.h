@@ -76,6 +76,7 @@ typedef struct
   guint32 subgroup_size;
   gboolean subgroup_arithmetic;       /* subgroupAdd etc. in compute shaders */
   gboolean subgroup_shuffle;
+  gboolean subgroup_ballot;           /* subgroupBroadcast etc. */
   gboolean fp16_storage;              /* storageBuffer16BitAccess */
   gboolean fp16_arithmetic;           /* shaderFloat16 */
   gboolean texel_r32f, texel_rgba32f; /* uniform texel buffer formats */

@@ -80,8 +80,9 @@ check_tensor (GpuRecorder *rec, const char *label, const char *name, GpuBuffer *
   return TRUE;
 }
 
-/* The texel kernel's shape: MR rows per workgroup, NC columns per lane. The environment
- * variable DEPICT_GEMM_TEXEL_CONFIG="MR,NC" overrides it (for tuning with bench-gemm). */
+/* The texel kernel's shape: MR rows per workgroup, NC columns per lane (MR × NC
+ * accumulators per lane). DEPICT_GEMM_TEXEL_CONFIG="MR,NC" overrides it (for tuning with
+ * bench-gemm --cpu-time). */
 static void
 texel_config (guint32 m, guint32 *mr, guint32 *nc)
 {
@@ -98,17 +99,12 @@ texel_config (guint32 m, guint32 *mr, guint32 *nc)
           return;
         }
     }
-  if (m >= 16)
-    {
-      *mr = 16;
-      *nc = 1;
-      return;
-    }
+  /* 16 accumulators per lane; fewer rows when M is small (decoder steps: M = beams) */
   guint32 r = 1;
-  while (r < m)
+  while (r < m && r < 4)
     r *= 2;
   *mr = r;
-  *nc = MAX (1, 16 / r);
+  *nc = 16 / r;
 }
 
 typedef struct
@@ -196,10 +192,9 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
                                                        "needs. Pick another device.")));
           return;
         }
+      guint32 local = MIN (MAX (lim->subgroup_size, 1), 64);
       guint32 mr, nc;
       texel_config (g->m, &mr, &nc);
-      guint32 local = MAX (lim->subgroup_size, 1);
-      local = MIN (local, 64);
       const guint32 spec[] = { local, mr, nc, vec4 ? 4 : 1, plan.flags };
       plan.pipeline = gpu_util_pipeline (rec, "gemm_texel", "ttrrw", sizeof (GemmPush), spec,
                                          G_N_ELEMENTS (spec));
