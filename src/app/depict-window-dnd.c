@@ -11,9 +11,9 @@
 
 #include "depict-window-private.h"
 
-static void
-set_drop_feedback (DepictWindow *self,
-                   gboolean      active)
+void
+_depict_window_set_drop_feedback (DepictWindow *self,
+                                  gboolean      active)
 {
   gtk_revealer_set_reveal_child (self->drop_revealer, active);
   if (active)
@@ -28,7 +28,7 @@ drop_enter_cb (GtkDropTarget *target,
                double         y,
                DepictWindow  *self)
 {
-  set_drop_feedback (self, TRUE);
+  _depict_window_set_drop_feedback (self, TRUE);
   return GDK_ACTION_COPY;
 }
 
@@ -36,7 +36,7 @@ static void
 drop_leave_cb (GtkDropTarget *target,
                DepictWindow  *self)
 {
-  set_drop_feedback (self, FALSE);
+  _depict_window_set_drop_feedback (self, FALSE);
 }
 
 static gboolean
@@ -46,7 +46,7 @@ drop_cb (GtkDropTarget *target,
          double         y,
          DepictWindow  *self)
 {
-  set_drop_feedback (self, FALSE);
+  _depict_window_set_drop_feedback (self, FALSE);
   if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
     return FALSE;
   return depict_window_drop_files (self, gdk_file_list_get_files (g_value_get_boxed (value)));

@@ -54,6 +54,8 @@ void _depict_window_class_actions_init (DepictWindowClass *klass);
 void _depict_window_actions_init       (DepictWindow      *self);
 void _depict_window_update_actions     (DepictWindow      *self);
 void _depict_window_dnd_init           (DepictWindow      *self);
+void _depict_window_set_drop_feedback  (DepictWindow      *self,
+                                        gboolean           active);
 void _depict_window_open_dialog        (DepictWindow      *self,
                                         gboolean           folder_for_tagging);
 

@@ -33,6 +33,15 @@ app_test_init_gtk (int    *argc,
     }
   adw_init ();
   depict_application_ensure_resources ();
+  /* What AdwApplication does for the real app: load style.css from the resources. */
+  {
+    g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
+
+    gtk_css_provider_load_from_resource (provider, RESOURCE_PREFIX "/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                                GTK_STYLE_PROVIDER (provider),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
 }
 
 char *

@@ -12,7 +12,8 @@
 
 #include "app-test-util.h"
 #include "depict-application.h"
-#include "depict-window.h"
+#include "depict-gallery-view.h"
+#include "depict-window-private.h"
 #include "gallery/gallery-store.h"
 
 #define WIDTH 1200
@@ -109,6 +110,12 @@ test_screenshots (void)
   app_test_spin (300);
   save_and_check (GTK_WIDGET (window), "empty");
 
+  /* Files dragged over the window */
+  _depict_window_set_drop_feedback (window, TRUE);
+  app_test_spin (600);
+  save_and_check (GTK_WIDGET (window), "drop");
+  _depict_window_set_drop_feedback (window, FALSE);
+
   show_sample (window, "od_two_objects", "photo_640x480.png");
   depict_image_view_set_hover_item (depict_window_get_image_view (window),
                                     g_list_model_get_item (depict_image_view_get_items (depict_window_get_image_view (window)), 1));
@@ -157,6 +164,26 @@ test_screenshots (void)
     depict_window_show_gallery (window, TRUE);
     app_test_spin (1500);
     save_and_check (GTK_WIDGET (window), "gallery");
+  }
+
+  /* A folder being tagged with the tiny fixture model (slow settings, so that it is caught
+   * in the middle), then paused. */
+  {
+    g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
+    g_autofree char *images = app_test_data_path ("preprocess", "images", NULL);
+    g_autoptr(GFile) folder = g_file_new_for_path (images);
+    DepictGalleryView *view = DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window));
+
+    g_settings_set_string (settings, "model", tiny);
+    g_settings_set_string (settings, "device", "cpu-reference");
+    g_settings_set_int (settings, "beams", 3);
+    g_settings_set_int (settings, "max-new-tokens", 40);
+    depict_gallery_view_tag_folder (view, folder);
+    app_test_spin (2500);
+    save_and_check (GTK_WIDGET (window), "tagging");
+    depict_gallery_view_pause_tagging (view);
+    while (depict_gallery_view_get_tagging (view))
+      g_main_context_iteration (NULL, TRUE);
   }
 
   gtk_window_destroy (GTK_WINDOW (window));
