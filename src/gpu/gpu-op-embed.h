@@ -13,15 +13,17 @@ G_BEGIN_DECLS
 /* out[out_offset + i·d + e] = table[ids[i], e] + pos[pos_start + i·pos_step, e] for i < n.
  * @table: [vocab, d]; @ids: n int32 (an id outside [0, vocab) gives zeros); @pos: a position
  * table [rows, d] or NULL. BART passes pos_start = first position + 2; decoder beams share
- * one position (pos_step 0). */
+ * one position (pos_step 0). The table is bound whole: an fp32 [51 289, 768] table (157 MB)
+ * exceeds lavapipe's 128 MiB binding limit, the checkpoint's fp16 table does not. */
 void gpu_op_embedding (GpuRecorder *recorder, GpuBuffer *table, gboolean table_f16, guint vocab,
                        guint d, GpuBuffer *ids, guint n, GpuBuffer *pos, gboolean pos_f16,
                        guint pos_start, guint pos_step, GpuBuffer *out, guint64 out_offset);
 
 /* Florence-2 image position embedding on tokens [h·w, d] (d even):
  *   out[y·w + x, e] = in[y·w + x, e] + (e < d/2 ? col[x, e] : row[y, e − d/2]) + temporal[e]
- * @col, @row: [≥ w or h, d/2] tables; @temporal: one row of d values (row 0 of the
- * temporal table) or NULL. In place is allowed (same buffer and offset). */
+ * @col, @row: [≥ w or h, d/2] tables; @temporal: d values (its first row is used, so the
+ * whole [100, d] temporal table can be passed for T = 1) or NULL. In place is allowed
+ * (same buffer and offset). */
 void gpu_op_pos2d (GpuRecorder *recorder, GpuBuffer *in, guint64 in_offset, guint h, guint w,
                    guint d, GpuBuffer *col, GpuBuffer *row, gboolean tables_f16,
                    GpuBuffer *temporal, gboolean temporal_f16, GpuBuffer *out,

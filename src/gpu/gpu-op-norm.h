@@ -7,6 +7,10 @@
  * count); sizes and offsets are in elements; every op records into @recorder and reports
  * bad arguments (including buffers too small for the shapes) through the recorder, whose
  * gpu_recorder_submit() then fails. Statistics, softmax and reductions are fp32.
+ * Ops whose channel count is a multiple of 4 use vec4 texel variants (4× fewer loads on
+ * lavapipe). On CPU devices, sizes that would make one shader invocation loop more than
+ * ~65 000 times are refused with GPU_ERROR_UNSUPPORTED: lavapipe silently stops such
+ * invocations (e.g. softmax rows longer than ~21 000; use gpu-op-logits.h for the vocabulary).
  */
 #pragma once
 
