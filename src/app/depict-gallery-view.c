@@ -24,6 +24,7 @@
 
 #define SEARCH_LIMIT 1000
 #define TAG_SCAN_LIMIT 2000
+#define THUMBNAIL_CACHE_SIZE 3000
 
 struct _DepictGalleryView
 {
@@ -43,6 +44,7 @@ struct _DepictGalleryView
 
   GalleryStore *store;
   GListStore *model;
+  GHashTable *thumbnails; /* path → GdkTexture: kept across searches */
   GtkStringList *tags;
   gboolean updating_tags;
 
@@ -101,6 +103,22 @@ setup_cell_cb (GtkSignalListItemFactory *factory,
   gtk_box_append (GTK_BOX (box), frame);
   gtk_box_append (GTK_BOX (box), label);
   gtk_list_item_set_child (list_item, box);
+}
+
+static void
+remember_thumbnail_cb (DepictQueueItem   *item,
+                       GParamSpec        *pspec,
+                       DepictGalleryView *self)
+{
+  g_autofree char *path = g_file_get_path (depict_queue_item_get_file (item));
+  GdkTexture *texture = depict_queue_item_get_thumbnail (item);
+
+  if (path == NULL || texture == NULL)
+    return;
+  /* Bounded: a huge library scrolled end to end does not keep every thumbnail. */
+  if (g_hash_table_size (self->thumbnails) >= THUMBNAIL_CACHE_SIZE)
+    g_hash_table_remove_all (self->thumbnails);
+  g_hash_table_replace (self->thumbnails, g_steal_pointer (&path), g_object_ref (texture));
 }
 
 static void
@@ -269,6 +287,9 @@ run_search (DepictGalleryView *self)
       file = g_file_new_for_path (hit->path);
       item = depict_queue_item_new (file);
       depict_queue_item_set_summary (item, hit->caption);
+      depict_queue_item_set_thumbnail (item, g_hash_table_lookup (self->thumbnails, hit->path));
+      g_signal_connect_object (item, "notify::thumbnail", G_CALLBACK (remember_thumbnail_cb),
+                               self, 0);
       g_object_set_data_full (G_OBJECT (item), "image-id64", g_memdup2 (&hit->image_id, sizeof (gint64)),
                               g_free);
       g_ptr_array_add (items, item);
@@ -624,6 +645,7 @@ depict_gallery_view_dispose (GObject *object)
     g_cancellable_cancel (self->batch_cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), DEPICT_TYPE_GALLERY_VIEW);
   g_clear_object (&self->model);
+  g_clear_pointer (&self->thumbnails, g_hash_table_unref);
   g_clear_object (&self->tags);
   g_clear_object (&self->batch_folder);
   g_clear_object (&self->batch_cancellable);
@@ -705,6 +727,7 @@ depict_gallery_view_init (DepictGalleryView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->model = g_list_store_new (DEPICT_TYPE_QUEUE_ITEM);
+  self->thumbnails = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (setup_cell_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_cell_cb), self);

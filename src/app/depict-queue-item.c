@@ -205,6 +205,18 @@ depict_queue_item_load_thumbnail (DepictQueueItem *self)
                                   g_object_ref (self));
 }
 
+/* A thumbnail known already (a cache): no loading needed. */
+void
+depict_queue_item_set_thumbnail (DepictQueueItem *self,
+                                 GdkTexture      *thumbnail)
+{
+  g_return_if_fail (DEPICT_IS_QUEUE_ITEM (self));
+
+  self->thumbnail_requested = thumbnail != NULL;
+  if (g_set_object (&self->thumbnail, thumbnail))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_THUMBNAIL]);
+}
+
 DepictQueueItemState
 depict_queue_item_get_state (DepictQueueItem *self)
 {

@@ -27,6 +27,8 @@ GFile               *depict_queue_item_get_file       (DepictQueueItem      *sel
 const char          *depict_queue_item_get_title      (DepictQueueItem      *self);
 GdkTexture          *depict_queue_item_get_thumbnail  (DepictQueueItem      *self);
 void                 depict_queue_item_load_thumbnail (DepictQueueItem      *self);
+void                 depict_queue_item_set_thumbnail  (DepictQueueItem      *self,
+                                                       GdkTexture           *thumbnail);
 DepictQueueItemState depict_queue_item_get_state      (DepictQueueItem      *self);
 void                 depict_queue_item_set_state      (DepictQueueItem      *self,
                                                        DepictQueueItemState  state);

@@ -298,3 +298,12 @@ depict_task_picker_focus_input (DepictTaskPicker *self)
   else
     gtk_widget_grab_focus (GTK_WIDGET (self->task_button));
 }
+
+/* Whether the text entry is shown (only tasks that take text have it). */
+gboolean
+depict_task_picker_get_text_shown (DepictTaskPicker *self)
+{
+  g_return_val_if_fail (DEPICT_IS_TASK_PICKER (self), FALSE);
+  return gtk_widget_get_visible (GTK_WIDGET (self->text_revealer)) &&
+         gtk_revealer_get_reveal_child (self->text_revealer);
+}

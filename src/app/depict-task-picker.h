@@ -25,5 +25,6 @@ void                    depict_task_picker_set_text      (DepictTaskPicker *self
 void                    depict_task_picker_set_region_description (DepictTaskPicker *self,
                                                           const char       *description);
 void                    depict_task_picker_focus_input   (DepictTaskPicker *self);
+gboolean                depict_task_picker_get_text_shown (DepictTaskPicker *self);
 
 G_END_DECLS

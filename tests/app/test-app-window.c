@@ -90,6 +90,42 @@ test_empty_state (void)
   close_window (window);
 }
 
+static void
+test_task_picker (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autofree char *last = NULL;
+  DepictWindow *window;
+  DepictTaskPicker *picker;
+  DepictImageView *view;
+
+  g_settings_set_string (settings, "last-task", "<OCR>");
+  window = new_window ();
+  picker = depict_window_get_task_picker (window);
+  view = depict_window_get_image_view (window);
+
+  /* The last task comes back; a new choice is remembered. */
+  g_assert_cmpstr (depict_task_picker_get_task (picker), ==, "<OCR>");
+  depict_task_picker_set_task (picker, "<OD>");
+  last = g_settings_get_string (settings, "last-task");
+  g_assert_cmpstr (last, ==, "<OD>");
+
+  /* The text entry only for tasks that take text; region tasks select on the photo. */
+  g_assert_false (depict_task_picker_get_text_shown (picker));
+  g_assert_false (depict_image_view_get_region_mode (view));
+  depict_task_picker_set_task (picker, "<CAPTION_TO_PHRASE_GROUNDING>");
+  g_assert_true (depict_task_picker_get_text_shown (picker));
+  g_assert_false (depict_image_view_get_region_mode (view));
+  depict_task_picker_set_task (picker, "<REGION_TO_DESCRIPTION>");
+  g_assert_false (depict_task_picker_get_text_shown (picker));
+  g_assert_true (depict_image_view_get_region_mode (view));
+
+  /* An unknown task (an old setting) leaves the choice as it is. */
+  depict_task_picker_set_task (picker, "<NOT_A_TASK>");
+  g_assert_cmpstr (depict_task_picker_get_task (picker), ==, "<REGION_TO_DESCRIPTION>");
+  close_window (window);
+}
+
 static gboolean
 queue_has_eight (gpointer data)
 {
@@ -553,6 +589,7 @@ main (int   argc,
   app_test_init_gtk (&argc, &argv);
 
   g_test_add_func ("/app/window/empty-state", test_empty_state);
+  g_test_add_func ("/app/window/task-picker", test_task_picker);
   g_test_add_func ("/app/window/drop", test_drop);
   g_test_add_func ("/app/window/unreadable", test_unreadable);
   g_test_add_func ("/app/window/overlay", test_overlay);
