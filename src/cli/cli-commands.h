@@ -8,6 +8,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+CLI_COMMAND ("devices", N_("List the Vulkan devices Depict can run on"), cli_devices_main)
 CLI_COMMAND ("download", N_("Download a model from the Hugging Face hub"), cli_download_main)
 CLI_COMMAND ("export", N_("Export tags to XMP sidecars, or all results as JSON or CSV"), cli_export_main)
 CLI_COMMAND ("models", N_("List the models and where they are installed"), cli_models_main)
