@@ -160,11 +160,16 @@ florence_task_construct_prompt (const char *text, GError **error)
 
         if (strcmp (t, tokens_without_input[i]) != 0)
           {
-            g_set_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_UNEXPECTED_INPUT,
-                         _("The task “%s” (%s) takes no text, but the input contains more "
-                           "than the task. Leave the text empty, or choose a task that "
-                           "takes text."),
-                         info->token, _(info->name));
+            if (g_str_has_prefix (t, info->token))
+              g_set_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_UNEXPECTED_INPUT,
+                           _("The task “%s” (%s) takes no text. Leave the text empty, or "
+                             "choose a task that takes text."),
+                           info->token, _(info->name));
+            else
+              g_set_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_UNEXPECTED_INPUT,
+                           _("The text contains the task token “%s”, which can only be used "
+                             "on its own. Remove it from the text."),
+                           info->token);
             return NULL;
           }
         g_free (t);
