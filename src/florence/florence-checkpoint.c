@@ -33,6 +33,7 @@ struct _FlorenceCheckpoint {
   GHashTable *by_name;        /* original name → FlorenceTensor (fallback aliases included) */
   GPtrArray *buffers;         /* g_free: aligned or transposed copies, zeros */
   guint64 n_bytes;
+  GHashTable *seen_data;      /* data pointers counted in n_bytes */
   GMutex hash_lock;
   char *sha256;
 };
@@ -686,15 +687,13 @@ serve (FlorenceCheckpoint *ckpt, const FlorenceConfig *c, FlorenceTensorSpec *s,
       g_debug ("%s: “%s” transposed to “%s”", raw->file, raw->name, s->name);
     }
   else if (((guintptr) data % esize) != 0)
-    {
-      data = g_memdup2 (raw->data, raw->n_bytes);
-      g_ptr_array_add (ckpt->buffers, (gpointer) data);
-      g_debug ("%s: “%s” is not aligned in the file; copied", raw->file, raw->name);
-    }
+    g_debug ("%s: “%s” is not aligned to its element size in the file", raw->file, raw->name);
   t = tensor_new (s->name, raw->dtype, s->n_dims, s->shape, raw->n_elements, data);
   g_ptr_array_add (ckpt->served, t);
   g_hash_table_insert (ckpt->by_name, s->name, t);
-  ckpt->n_bytes += raw->n_bytes;
+  /* Tied names sharing one storage (the .bin) count once. */
+  if (g_hash_table_add (ckpt->seen_data, (gpointer) data))
+    ckpt->n_bytes += raw->n_bytes;
   return TRUE;
 }
 
@@ -711,6 +710,7 @@ checkpoint_new (const char *path, FlorenceCheckpointFormat format)
   ckpt->served = g_ptr_array_new_with_free_func (g_free);
   ckpt->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   ckpt->buffers = g_ptr_array_new_with_free_func (g_free);
+  ckpt->seen_data = g_hash_table_new (NULL, NULL);
   g_mutex_init (&ckpt->hash_lock);
   return ckpt;
 }
@@ -993,6 +993,7 @@ florence_checkpoint_free (FlorenceCheckpoint *ckpt)
     g_ptr_array_unref (ckpt->specs);
   g_ptr_array_unref (ckpt->raw);
   g_ptr_array_unref (ckpt->buffers);
+  g_hash_table_unref (ckpt->seen_data);
   g_ptr_array_unref (ckpt->mapped);
   g_ptr_array_unref (ckpt->files);
   g_mutex_clear (&ckpt->hash_lock);

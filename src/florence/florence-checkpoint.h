@@ -11,7 +11,8 @@
  * "language_model.model.shared.weight". Checkpoints of the native transformers port (spec §6.3,
  * "model.vision_tower.convs.0.conv.weight", ...) are mapped back to those names:
  *  - "model.multi_modal_projector.image_projection.weight" [d_model, D] is served transposed as
- *    "image_projection" [D, d_model] (a small transposed copy made once at open);
+ *    "image_projection" [D, d_model] (a small transposed copy made once at open: the only
+ *    weights the loader copies);
  *  - "language_model.final_logits_bias", which the port drops, is served as zeros.
  * Tied embeddings: "language_model.lm_head.weight", "...encoder.embed_tokens.weight" and
  * "...decoder.embed_tokens.weight" resolve to "language_model.model.shared.weight" when the file
@@ -68,7 +69,11 @@ typedef struct {
   guint n_dims;
   gint64 shape[4];
   gsize n_elements;
-  const void *data; /* little-endian, contiguous, inside the mmap */
+  /* Little-endian, contiguous, inside the mmap. Files written by torch.save (64-byte
+   * aligned entries) and the safetensors library (8-byte padded header) keep it aligned to
+   * the element size; other writers may not, and the loader does not copy to fix that:
+   * read it with memcpy (uploads) or florence_tensor_to_f32, never through a cast. */
+  const void *data;
 } FlorenceTensor;
 
 /* One entry of the table of tensors a config expects (spec §6.2). */
@@ -106,7 +111,7 @@ gboolean florence_checkpoint_is_native (FlorenceCheckpoint *ckpt);   /* native-p
  * tiny-bin: 277. */
 guint florence_checkpoint_get_n_tensors (FlorenceCheckpoint *ckpt);
 const FlorenceTensor *florence_checkpoint_get_tensor (FlorenceCheckpoint *ckpt, guint index);
-guint64 florence_checkpoint_get_n_bytes (FlorenceCheckpoint *ckpt);  /* total weight bytes */
+guint64 florence_checkpoint_get_n_bytes (FlorenceCheckpoint *ckpt);  /* weight bytes; a storage shared by tied names counts once */
 void florence_checkpoint_free (FlorenceCheckpoint *ckpt);
 
 gsize florence_dtype_size (FlorenceDType dtype);
