@@ -31,6 +31,7 @@ struct _DepictWindow
   GtkWidget *text_toggle;
   GtkWidget *queue_button;
   GtkRevealer *region_hint_revealer;
+  GtkWidget *side_pane;
   DepictTaskPicker *task_picker;
   DepictResultsPane *results_pane;
   DepictGalleryView *gallery_view;
@@ -48,6 +49,8 @@ struct _DepictWindow
   DepictInferenceJob *job;        /* the run in progress, or NULL */
   GCancellable *run_cancellable;
   GCancellable *scan_cancellable; /* folders being listed */
+  gboolean narrow;                /* results below the photo */
+  guint layout_idle;
 };
 
 void _depict_window_class_actions_init (DepictWindowClass *klass);

@@ -732,6 +732,42 @@ model_changed_cb (GSettings    *settings,
     show_ready_state (self);
 }
 
+/* Narrow windows (a phone, half a laptop screen) put the results below the photo. The
+ * layout changes after the allocation that finds the new width, never during it. */
+static gboolean
+apply_layout_cb (gpointer user_data)
+{
+  DepictWindow *self = user_data;
+  GtkPaned *paned;
+
+  self->layout_idle = 0;
+  if (self->side_pane == NULL)
+    return G_SOURCE_REMOVE;
+  paned = GTK_PANED (gtk_widget_get_parent (self->side_pane));
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (paned), self->narrow ? GTK_ORIENTATION_VERTICAL
+                                                                       : GTK_ORIENTATION_HORIZONTAL);
+  gtk_widget_set_size_request (self->side_pane, self->narrow ? -1 : 300, self->narrow ? 240 : -1);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+depict_window_size_allocate (GtkWidget *widget,
+                             int        width,
+                             int        height,
+                             int        baseline)
+{
+  DepictWindow *self = DEPICT_WINDOW (widget);
+  gboolean narrow = width < 720;
+
+  GTK_WIDGET_CLASS (depict_window_parent_class)->size_allocate (widget, width, height, baseline);
+
+  if (narrow != self->narrow && self->layout_idle == 0)
+    {
+      self->narrow = narrow;
+      self->layout_idle = g_idle_add (apply_layout_cb, self);
+    }
+}
+
 /* Back from the model manager: a model may have been installed. */
 static void
 active_changed_cb (GtkWindow    *window,
@@ -815,6 +851,7 @@ depict_window_dispose (GObject *object)
   if (self->scan_cancellable != NULL)
     g_cancellable_cancel (self->scan_cancellable);
 
+  g_clear_handle_id (&self->layout_idle, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), DEPICT_TYPE_WINDOW);
   g_clear_object (&self->settings);
   g_clear_object (&self->queue_selection);
@@ -839,6 +876,7 @@ depict_window_class_init (DepictWindowClass *klass)
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = depict_window_dispose;
+  widget_class->size_allocate = depict_window_size_allocate;
   window_class->close_request = depict_window_close_request;
 
   g_type_ensure (DEPICT_TYPE_IMAGE_VIEW);
@@ -861,6 +899,7 @@ depict_window_class_init (DepictWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, text_toggle);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, queue_button);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, region_hint_revealer);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, side_pane);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, task_picker);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, results_pane);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, gallery_view);
