@@ -288,6 +288,61 @@ test_overlay (void)
 }
 
 static void
+text_read_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  char **text = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+text_arrived (gpointer data)
+{
+  return *(char **) data != NULL;
+}
+
+static char *
+read_clipboard (GtkWidget *widget)
+{
+  char *text = NULL;
+
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (widget), NULL, text_read_cb, &text);
+  app_test_wait (text_arrived, &text, 5000, "the clipboard");
+  return text;
+}
+
+/* Copy as JSON gives back the result; Copy as Text the boxes with their coordinates. */
+static void
+test_copy (void)
+{
+  DepictWindow *window = new_window ();
+  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr(JsonNode) result = app_test_postprocess_case ("od_two_objects", NULL, NULL);
+  g_autofree char *json = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) copied = NULL;
+  g_autoptr(GError) error = NULL;
+
+  depict_window_show_file (window, photo, result, NULL);
+  app_test_wait (has_texture, window, 10000, "the photo to load");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-json", NULL));
+  json = read_clipboard (GTK_WIDGET (window));
+  copied = json_from_string (json, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_node_equal (copied, result));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-text", NULL));
+  text = read_clipboard (GTK_WIDGET (window));
+  g_assert_true (g_str_has_prefix (text, "car: 34, 160 – 597, 372\n"));
+  close_window (window);
+}
+
+static void
 test_run_tiny (void)
 {
   g_autofree char *case_path = app_test_data_path ("models", "tiny", "cases", "caption_greedy",
@@ -593,6 +648,7 @@ main (int   argc,
   g_test_add_func ("/app/window/drop", test_drop);
   g_test_add_func ("/app/window/unreadable", test_unreadable);
   g_test_add_func ("/app/window/overlay", test_overlay);
+  g_test_add_func ("/app/window/copy", test_copy);
   g_test_add_func ("/app/window/no-model", test_no_model);
   g_test_add_func ("/app/window/run-tiny", test_run_tiny);
   g_test_add_func ("/app/window/cancel", test_cancel);
