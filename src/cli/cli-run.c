@@ -148,9 +148,9 @@ cli_run_main (int argc, char **argv)
                             "--help."));
       return 2;
     }
-  if (beams < 0 || beams > 16 || max_new_tokens < 0 || max_new_tokens > 1024 || image_size < 0)
+  if (beams < 0 || beams > 8 || max_new_tokens < 0 || max_new_tokens > 1024 || image_size < 0)
     {
-      g_printerr ("%s\n", _("depict-cli run: --beams must be from 1 to 16 and "
+      g_printerr ("%s\n", _("depict-cli run: --beams must be from 1 to 8 and "
                             "--max-new-tokens from 1 to 1024."));
       return 2;
     }

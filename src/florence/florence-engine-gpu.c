@@ -635,11 +635,12 @@ gpu_decoder_begin (FlorenceDecoderBackend *backend, guint n_beams, GError **erro
   const FlorenceConfig *c = dec->g->config;
   const guint d = (guint) c->d_model, V = (guint) c->vocab_size;
   const guint ffn = (guint) c->decoder_ffn_dim;
-  if (n_beams == 0 || n_beams > GPU_OP_ATTENTION_MAX_BEAMS)
+  /* a beam search reads back 2 × beams candidates per beam */
+  const guint max_beams = MIN (GPU_OP_ATTENTION_MAX_BEAMS, GPU_OP_TOPK_MAX_K / 2);
+  if (n_beams == 0 || n_beams > max_beams)
     {
       g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                   _("The GPU decoder runs 1 to %d beams, not %u."), GPU_OP_ATTENTION_MAX_BEAMS,
-                   n_beams);
+                   _("The GPU decoder runs 1 to %u beams, not %u."), max_beams, n_beams);
       return FALSE;
     }
   int nl = MAX (c->decoder_layers, 1);

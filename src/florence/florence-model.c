@@ -157,10 +157,10 @@ model_run (FlorenceModel *self, const ImageRgb *image, const FlorenceRunOptions 
       return NULL;
     }
   guint num_beams = options->num_beams > 0 ? options->num_beams : (guint) MAX (config->num_beams, 1);
-  if (num_beams > 16)
+  if (num_beams > 8)
     {
       g_set_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_INPUT,
-                   _("%u beams are too many: choose from 1 to 16."), num_beams);
+                   _("%u beams are too many: choose from 1 to 8."), num_beams);
       return NULL;
     }
 

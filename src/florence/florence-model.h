@@ -49,7 +49,7 @@ double florence_model_get_load_seconds (FlorenceModel *self);
 typedef struct {
   const char *task;       /* a task token ("<CAPTION>"); NULL or "" = use text_input as is */
   const char *text_input; /* NULL = none */
-  guint num_beams;        /* 0 = the model's default (3) */
+  guint num_beams;        /* 0 = the model's default (3); at most 8 */
   guint max_new_tokens;   /* 0 = the model's default (1024) */
   int image_size;         /* 0 = the processor's; else a multiple of 32 up to 1600 */
   const gint32 *prompt_ids; /* optional: these ids instead of task + text_input */
