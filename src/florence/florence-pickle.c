@@ -933,6 +933,15 @@ florence_pickle_read_state_dict (const guint8 *data, gsize size, const char *pat
   FlorenceZipEntry *pkl = NULL;
   g_autofree char *prefix = NULL;
 
+  /* torch.save before PyTorch 1.6 wrote bare pickles (magic number, then storages). */
+  if (size >= 2 && data[0] == 0x80 && data[1] >= 2 && data[1] <= 5)
+    {
+      g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED,
+                   _("The weights file “%s” uses the legacy torch.save format of PyTorch before "
+                     "1.6, which Depict does not read. Save it again with a recent PyTorch, or "
+                     "convert it to safetensors."), path);
+      return FALSE;
+    }
   entries = florence_zip_list (data, size, path, error);
   if (entries == NULL)
     return FALSE;

@@ -1240,6 +1240,15 @@ test_zip_refusals (void)
   assert_zip_refused (no_pickle, 1, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "data.pkl");
   assert_zip_refused (big_endian, 3, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED, "big-endian");
   assert_zip_refused (truncated_pickle, 2, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "pickle");
+  {
+    /* A bare pickle: the pre-1.6 format. */
+    g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (read_bin (pickle, tensors, &error));
+    g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED);
+    g_assert_nonnull (strstr (error->message, "legacy"));
+  }
 }
 
 /* The fixture .bin, cut and patched, through the whole open path. */
