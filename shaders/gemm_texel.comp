@@ -27,8 +27,9 @@ void main ()
   const uint LOCAL = gl_WorkGroupSize.x;
   uint lane = gl_LocalInvocationID.x;
   uint b = gl_WorkGroupID.z;
-  uint m0 = gl_WorkGroupID.y * MR;
-  uint nbase = gl_WorkGroupID.x * LOCAL * NC + lane;
+  // x walks the row blocks, so consecutive workgroups reuse the same W rows from cache
+  uint m0 = gl_WorkGroupID.x * MR;
+  uint nbase = gl_WorkGroupID.y * LOCAL * NC + lane;
 
   uint kt = p.K / VEC;
   int a_row[MR];

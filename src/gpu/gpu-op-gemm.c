@@ -99,12 +99,10 @@ texel_config (guint32 m, guint32 *mr, guint32 *nc)
           return;
         }
     }
-  /* 16 accumulators per lane; fewer rows when M is small (decoder steps: M = beams) */
-  guint32 r = 1;
-  while (r < m && r < 4)
-    r *= 2;
-  *mr = r;
-  *nc = 16 / r;
+  /* 16 accumulators per lane, 4 × 4; exactly M rows when M < 4 (decoder steps: M = beams)
+   * so that no fetch or multiply is spent on rows that do not exist */
+  *mr = m < 4 ? m : 4;
+  *nc = 16 / *mr;
 }
 
 typedef struct
@@ -281,9 +279,14 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
           .c_bs = (guint32) g->c_batch_stride, .r_bs = (guint32) g->residual_batch_stride,
           .alpha = g->alpha != 0.0f ? g->alpha : 1.0f,
         };
-        gpu_recorder_dispatch (rec, plan.pipeline, label,
-                               gpu_util_div_up (nr, plan.cols_per_group),
-                               gpu_util_div_up (mr, plan.rows_per_group), batch, b, &push);
+        guint32 gm = gpu_util_div_up (mr, plan.rows_per_group);
+        guint32 gn = gpu_util_div_up (nr, plan.cols_per_group);
+        /* texel: x = row blocks (W rows stay in cache across consecutive workgroups);
+         * tiled: x = column blocks */
+        if (variant == GPU_GEMM_VARIANT_TEXEL)
+          gpu_recorder_dispatch (rec, plan.pipeline, label, gm, gn, batch, b, &push);
+        else
+          gpu_recorder_dispatch (rec, plan.pipeline, label, gn, gm, batch, b, &push);
       }
 }
 
