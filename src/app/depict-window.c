@@ -174,6 +174,8 @@ show_item (DepictWindow    *self,
 
   gtk_stack_set_visible_child_name (self->photo_stack, "photo");
   gtk_window_set_title (GTK_WINDOW (self), depict_queue_item_get_title (item));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->image_view), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  depict_queue_item_get_title (item), -1);
   self->load_cancellable = g_cancellable_new ();
   depict_image_loader_load_async (depict_queue_item_get_file (item), 0, self->load_cancellable,
                                   photo_loaded_cb, g_object_ref (self));
