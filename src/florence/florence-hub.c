@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "florence-hub.h"
+#include "florence/florence-json.h"
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -314,8 +315,8 @@ list_repository (SoupSession *session, const char *endpoint, const char *repo,
     }
   if (!check_status (msg, repo, error))
     return NULL;
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
-                                   (gssize) g_bytes_get_size (body), NULL))
+  if (!florence_json_load (parser, g_bytes_get_data (body, NULL),
+                           (gssize) g_bytes_get_size (body), NULL))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    _("The model hub sent a file list that could not be read. Try again later."));

@@ -6,6 +6,7 @@
 
 #include "florence/florence-json.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 gboolean
@@ -37,4 +38,37 @@ florence_json_depth_ok (const char *data, gssize len, guint max_depth)
         depth--;
     }
   return TRUE;
+}
+
+gboolean
+florence_json_load (JsonParser *parser, const char *data, gssize len, GError **error)
+{
+  g_return_val_if_fail (JSON_IS_PARSER (parser), FALSE);
+  g_return_val_if_fail (data != NULL, FALSE);
+
+  if (!florence_json_depth_ok (data, len, FLORENCE_JSON_MAX_DEPTH))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("it nests more than %u levels deep"), FLORENCE_JSON_MAX_DEPTH);
+      return FALSE;
+    }
+  return json_parser_load_from_data (parser, data, len, error);
+}
+
+gboolean
+florence_json_load_file (JsonParser *parser, const char *path, GError **error)
+{
+  g_autoptr (GMappedFile) mapped = NULL;
+  const char *data;
+
+  g_return_val_if_fail (JSON_IS_PARSER (parser), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  mapped = g_mapped_file_new (path, FALSE, error);
+  if (mapped == NULL)
+    return FALSE;
+  /* An empty file maps to NULL contents. */
+  data = g_mapped_file_get_contents (mapped);
+  return florence_json_load (parser, data != NULL ? data : "",
+                             (gssize) g_mapped_file_get_length (mapped), error);
 }

@@ -8,7 +8,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -18,5 +18,12 @@ G_BEGIN_DECLS
 /* TRUE when data[0..len) never nests arrays/objects deeper than max_depth (strings and their
  * escapes are skipped; the text is not otherwise validated). len may be -1 for a C string. */
 gboolean florence_json_depth_ok (const char *data, gssize len, guint max_depth);
+
+/* json_parser_load_from_data() behind the depth check: every reader of JSON that comes from a
+ * file or the network goes through one of these two. A document nested deeper than
+ * FLORENCE_JSON_MAX_DEPTH fails with G_IO_ERROR_INVALID_DATA. */
+gboolean florence_json_load (JsonParser *parser, const char *data, gssize len, GError **error);
+/* The same for a file, mapped rather than read; a missing file fails with G_FILE_ERROR_NOENT. */
+gboolean florence_json_load_file (JsonParser *parser, const char *path, GError **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "florence/florence-processor.h"
+#include "florence/florence-json.h"
 #include "image/image-resample.h"
 
 G_DEFINE_QUARK (florence-processor-error-quark, florence_processor_error)
@@ -132,7 +133,7 @@ florence_processor_config_load_from_data (FlorenceProcessorConfig *config, const
 
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local_error = NULL;
-  if (!json_parser_load_from_data (parser, json, length, &local_error))
+  if (!florence_json_load (parser, json, length, &local_error))
     {
       g_set_error (error, FLORENCE_PROCESSOR_ERROR, FLORENCE_PROCESSOR_ERROR_PARSE,
                    _("The model’s preprocessor_config.json is not valid JSON (%s). Download the "

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "florence/florence-result.h"
+#include "florence/florence-json.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -581,7 +582,7 @@ florence_result_from_json (const char *json, GError **error)
   g_autoptr (GError) local_error = NULL;
 
   g_return_val_if_fail (json != NULL, NULL);
-  if (!json_parser_load_from_data (parser, json, -1, &local_error))
+  if (!florence_json_load (parser, json, -1, &local_error))
     {
       g_set_error (error, FLORENCE_RESULT_ERROR, FLORENCE_RESULT_ERROR_INVALID,
                    _("The stored result is damaged (%s). Run the task again."),

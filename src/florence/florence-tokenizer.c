@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "florence/florence-tokenizer.h"
+#include "florence/florence-json.h"
 
 #include <gio/gio.h>
 #include <glib/gi18n.h>
@@ -353,7 +354,7 @@ florence_tokenizer_new_from_file (const char *tokenizer_json, GError **error)
 
   g_return_val_if_fail (tokenizer_json != NULL, NULL);
 
-  if (!json_parser_load_from_mapped_file (parser, tokenizer_json, &local_error))
+  if (!florence_json_load_file (parser, tokenizer_json, &local_error))
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_NOT_FOUND,
@@ -477,7 +478,7 @@ florence_tokenizer_new_from_vocab_merges (const char *vocab_json,
 
   g_return_val_if_fail (vocab_json != NULL && merges_txt != NULL, NULL);
 
-  if (!json_parser_load_from_mapped_file (parser, vocab_json, &local_error))
+  if (!florence_json_load_file (parser, vocab_json, &local_error))
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_NOT_FOUND,
