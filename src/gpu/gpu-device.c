@@ -183,11 +183,17 @@ debug_messenger_cb (VkDebugUtilsMessageSeverityFlagBitsEXT severity,
 {
   GpuDevice *self = user_data;
 
-  if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)
+  /* Loader messages (general type, e.g. "Found no drivers") are not API misuse. */
+  if ((severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) &&
+      (types & VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT))
     {
       g_atomic_int_inc (&self->validation_errors);
       fprintf (stderr, "depict: Vulkan validation error: %s\n",
                data->pMessage != NULL ? data->pMessage : "");
+    }
+  else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)
+    {
+      g_debug ("Vulkan loader: %s", data->pMessage != NULL ? data->pMessage : "");
     }
   else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT)
     {
@@ -759,6 +765,12 @@ gpu_device_unref (GpuDevice *self)
         vkDestroyCommandPool (self->device, self->transfer_pool, NULL);
       vkDestroyDevice (self->device, NULL);
     }
+  if (self->validation && self->device != VK_NULL_HANDLE &&
+      g_atomic_int_get (&self->validation_errors) > 0)
+    /* API misuse is a bug: fatal in tests (g_test_init makes criticals fatal), a log line
+     * otherwise */
+    g_critical ("The Vulkan validation layer reported %d errors on %s (see above).",
+                g_atomic_int_get (&self->validation_errors), self->info.name);
   if (self->messenger != VK_NULL_HANDLE)
     {
       PFN_vkDestroyDebugUtilsMessengerEXT destroy =

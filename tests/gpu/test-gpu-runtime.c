@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gpu-test-util.h"
+#include "gpu/gpu-private.h"
 #include "gpu/gpu-selftest.h"
 
 static GpuBuffer *
@@ -512,6 +513,47 @@ test_validation (void)
   gpu_test_assert_validation_clean (device);
 }
 
+/* The validation layer is really on: a deliberate API misuse is counted, and closing the
+ * device then fails the program (a critical, fatal under g_test). */
+static void
+test_validation_detects (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      GpuDevice *device = gpu_device_new (&error);
+      g_assert_no_error (error);
+      if (!gpu_device_validation_enabled (device))
+        {
+          printf ("validation-off\n");
+          gpu_device_unref (device);
+          return;
+        }
+      VkBufferCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+        .size = 0, /* invalid: must be greater than 0 */
+        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+      };
+      VkBuffer buffer = VK_NULL_HANDLE;
+      if (vkCreateBuffer (device->device, &info, NULL, &buffer) == VK_SUCCESS)
+        vkDestroyBuffer (device->device, buffer, NULL);
+      printf ("errors=%u\n", gpu_device_get_validation_errors (device));
+      fflush (stdout);
+      gpu_device_unref (device); /* critical → abort */
+      return;
+    }
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  if (g_test_trap_has_passed ())
+    {
+      g_test_trap_assert_stdout ("*validation-off*");
+      g_test_skip ("the validation layer is not active here");
+      return;
+    }
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stdout_unmatched ("*errors=0*");
+  g_test_trap_assert_stderr ("*validation layer reported*");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -531,5 +573,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/recorder/timestamps", test_timestamps);
   g_test_add_func ("/gpu/pipeline-cache", test_pipeline_cache);
   g_test_add_func ("/gpu/validation", test_validation);
+  g_test_add_func ("/gpu/validation/detects-errors", test_validation_detects);
   return gpu_test_run ();
 }
