@@ -26,9 +26,26 @@ struct _DepictQueueItem
   GdkTexture *thumbnail;
   gboolean thumbnail_requested;
   DepictQueueItemState state;
-  JsonNode *result;
+  GHashTable *results; /* task token → Answer: the latest answer of each task */
+  char *last_task;
   char *summary;
 };
+
+typedef struct
+{
+  JsonNode *result;
+  char *info;
+} Answer;
+
+static void
+answer_free (gpointer data)
+{
+  Answer *answer = data;
+
+  json_node_unref (answer->result);
+  g_free (answer->info);
+  g_free (answer);
+}
 
 G_DEFINE_FINAL_TYPE (DepictQueueItem, depict_queue_item, G_TYPE_OBJECT)
 
@@ -55,7 +72,8 @@ depict_queue_item_finalize (GObject *object)
   g_clear_object (&self->thumbnail);
   g_clear_pointer (&self->title, g_free);
   g_clear_pointer (&self->summary, g_free);
-  g_clear_pointer (&self->result, json_node_unref);
+  g_clear_pointer (&self->results, g_hash_table_unref);
+  g_clear_pointer (&self->last_task, g_free);
 
   G_OBJECT_CLASS (depict_queue_item_parent_class)->finalize (object);
 }
@@ -136,6 +154,7 @@ depict_queue_item_class_init (DepictQueueItemClass *klass)
 static void
 depict_queue_item_init (DepictQueueItem *self)
 {
+  self->results = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, answer_free);
 }
 
 DepictQueueItem *
@@ -237,22 +256,49 @@ depict_queue_item_set_state (DepictQueueItem     *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ICON_NAME]);
 }
 
+/* The latest answer to TASK (NULL: to the task asked last), and its INFO line. */
 JsonNode *
-depict_queue_item_get_result (DepictQueueItem *self)
+depict_queue_item_get_result (DepictQueueItem *self,
+                              const char      *task,
+                              const char     **info)
 {
+  Answer *answer;
+
   g_return_val_if_fail (DEPICT_IS_QUEUE_ITEM (self), NULL);
-  return self->result;
+
+  if (task == NULL)
+    task = self->last_task;
+  answer = task != NULL ? g_hash_table_lookup (self->results, task) : NULL;
+  if (info != NULL)
+    *info = answer != NULL ? answer->info : NULL;
+  return answer != NULL ? answer->result : NULL;
 }
 
 void
-depict_queue_item_set_result (DepictQueueItem *self,
-                              JsonNode        *result)
+depict_queue_item_add_result (DepictQueueItem *self,
+                              const char      *task,
+                              JsonNode        *result,
+                              const char      *info)
 {
-  g_return_if_fail (DEPICT_IS_QUEUE_ITEM (self));
+  Answer *answer;
 
-  g_clear_pointer (&self->result, json_node_unref);
-  if (result != NULL)
-    self->result = json_node_ref (result);
+  g_return_if_fail (DEPICT_IS_QUEUE_ITEM (self));
+  g_return_if_fail (task != NULL);
+  g_return_if_fail (result != NULL);
+
+  answer = g_new0 (Answer, 1);
+  answer->result = json_node_ref (result);
+  answer->info = g_strdup (info);
+  g_hash_table_replace (self->results, g_strdup (task), answer);
+  g_free (self->last_task);
+  self->last_task = g_strdup (task);
+}
+
+const char *
+depict_queue_item_get_last_task (DepictQueueItem *self)
+{
+  g_return_val_if_fail (DEPICT_IS_QUEUE_ITEM (self), NULL);
+  return self->last_task;
 }
 
 const char *

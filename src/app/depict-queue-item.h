@@ -32,9 +32,14 @@ void                 depict_queue_item_set_thumbnail  (DepictQueueItem      *sel
 DepictQueueItemState depict_queue_item_get_state      (DepictQueueItem      *self);
 void                 depict_queue_item_set_state      (DepictQueueItem      *self,
                                                        DepictQueueItemState  state);
-JsonNode            *depict_queue_item_get_result     (DepictQueueItem      *self);
-void                 depict_queue_item_set_result     (DepictQueueItem      *self,
-                                                       JsonNode             *result);
+JsonNode            *depict_queue_item_get_result     (DepictQueueItem      *self,
+                                                       const char           *task,
+                                                       const char          **info);
+void                 depict_queue_item_add_result     (DepictQueueItem      *self,
+                                                       const char           *task,
+                                                       JsonNode             *result,
+                                                       const char           *info);
+const char          *depict_queue_item_get_last_task  (DepictQueueItem      *self);
 const char          *depict_queue_item_get_summary    (DepictQueueItem      *self);
 void                 depict_queue_item_set_summary    (DepictQueueItem      *self,
                                                        const char           *summary);

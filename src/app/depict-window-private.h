@@ -50,6 +50,7 @@ struct _DepictWindow
   GCancellable *run_cancellable;
   GCancellable *scan_cancellable; /* folders being listed */
   gboolean narrow;                /* results below the photo */
+  gboolean showing_result;
   guint layout_idle;
 };
 

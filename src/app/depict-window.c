@@ -70,6 +70,27 @@ page_changed_cb (GObject      *stack,
   update_queue_button (self);
 }
 
+/* The task token a result answers: Depict's "task" member, or the reference's key. */
+static const char *
+result_task_of (JsonNode *result)
+{
+  const char *task = NULL;
+  JsonObject *obj;
+
+  depict_result_json_unwrap (result, &task);
+  if (task != NULL || result == NULL || !JSON_NODE_HOLDS_OBJECT (result))
+    return task;
+  obj = json_node_get_object (result);
+  if (json_object_has_member (obj, "task"))
+    {
+      JsonNode *n = json_object_get_member (obj, "task");
+
+      if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+        return json_node_get_string (n);
+    }
+  return NULL;
+}
+
 static void
 show_result (DepictWindow *self,
              JsonNode     *result,
@@ -82,18 +103,8 @@ show_result (DepictWindow *self,
   g_clear_pointer (&self->result_task, g_free);
   if (result != NULL)
     {
-      const char *unwrapped_task = NULL;
-
       self->result = json_node_ref (result);
-      depict_result_json_unwrap (result, &unwrapped_task);
-      if (task == NULL && JSON_NODE_HOLDS_OBJECT (result))
-        {
-          JsonObject *obj = json_node_get_object (result);
-
-          task = json_object_has_member (obj, "task") ? json_object_get_string_member (obj, "task")
-                                                      : unwrapped_task;
-        }
-      self->result_task = g_strdup (task);
+      self->result_task = g_strdup (task != NULL ? task : result_task_of (result));
       items = depict_result_json_get_items (result);
     }
   else
@@ -102,8 +113,11 @@ show_result (DepictWindow *self,
   g_set_object (&self->items, items);
   depict_image_view_set_items (self->image_view, G_LIST_MODEL (items));
   update_layer_toggles (self);
+  /* The picker shows which task this answers. */
+  self->showing_result = TRUE;
   if (self->result_task != NULL && florence_task_lookup (self->result_task) != NULL)
     depict_task_picker_set_task (self->task_picker, self->result_task);
+  self->showing_result = FALSE;
 
   if (result != NULL)
     depict_results_pane_show_result (self->results_pane, task_title (self->result_task), info,
@@ -189,9 +203,13 @@ show_item (DepictWindow    *self,
                                        depict_inference_job_get_stage (self->job)),
                                      NULL);
     }
-  else if (depict_queue_item_get_result (item) != NULL)
-    show_result (self, depict_queue_item_get_result (item), NULL,
-                 depict_queue_item_get_summary (item));
+  else if (depict_queue_item_get_result (item, NULL, NULL) != NULL)
+    {
+      const char *info = NULL;
+      JsonNode *result = depict_queue_item_get_result (item, NULL, &info);
+
+      show_result (self, result, depict_queue_item_get_last_task (item), info);
+    }
   else
     {
       show_result (self, NULL, NULL, NULL);
@@ -509,9 +527,12 @@ run_done_cb (GObject      *source,
           depict_window_add_toast (self, _("Stopped"));
           if (shown)
             {
-              if (depict_queue_item_get_result (item) != NULL)
-                show_result (self, depict_queue_item_get_result (item), NULL,
-                             depict_queue_item_get_summary (item));
+              const char *task = depict_task_picker_get_task (self->task_picker);
+              const char *info = NULL;
+              JsonNode *previous = depict_queue_item_get_result (item, task, &info);
+
+              if (previous != NULL)
+                show_result (self, previous, task, info);
               else
                 depict_results_pane_show_idle (self->results_pane);
             }
@@ -538,8 +559,8 @@ run_done_cb (GObject      *source,
 
     if (item != NULL)
       {
-        depict_queue_item_set_result (item, run->result);
-        depict_queue_item_set_summary (item, info);
+        if (run->result != NULL)
+          depict_queue_item_add_result (item, run->task, run->result, info);
         depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_DONE);
       }
     if (shown)
@@ -670,6 +691,25 @@ task_changed_cb (DepictTaskPicker *picker,
   depict_image_view_set_region_mode (self->image_view, region);
   gtk_revealer_set_reveal_child (self->region_hint_revealer,
                                  region && !depict_image_view_get_region (self->image_view, NULL));
+
+  /* Each task keeps its own answer: choosing a task shows the answer it gave this photo,
+   * if any, without running the model again. */
+  if (self->showing_result || self->current == NULL ||
+      (self->job != NULL &&
+       depict_inference_job_get_file (self->job) == depict_queue_item_get_file (self->current)))
+    return;
+  {
+    const char *info = NULL;
+    JsonNode *stored = depict_queue_item_get_result (self->current, task->token, &info);
+
+    if (stored != NULL && stored != self->result)
+      show_result (self, stored, task->token, info);
+    else if (stored == NULL && self->result != NULL)
+      {
+        show_result (self, NULL, NULL, NULL);
+        show_ready_state (self);
+      }
+  }
 }
 
 static void
@@ -801,24 +841,27 @@ gallery_image_activated_cb (DepictGalleryView *view,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) runs = NULL;
   GalleryStore *store = depict_gallery_view_get_store (view, &error);
-  GalleryRun *last = NULL;
   g_autofree char *info = NULL;
 
   if (store != NULL && image_id > 0)
     runs = gallery_store_list_runs (store, image_id, &error);
-  if (runs != NULL && runs->len > 0)
-    last = g_ptr_array_index (runs, runs->len - 1);
-  if (last != NULL)
+  /* The stored answers are shown as they are: the model does not run again. Every task's
+   * latest answer is kept (runs come oldest first); the latest of all is shown. */
+  depict_window_show_file (self, file, NULL, NULL);
+  for (guint i = 0; runs != NULL && i < runs->len; i++)
     {
-      g_autoptr(GDateTime) created = g_date_time_new_from_unix_local (last->created);
+      GalleryRun *run = g_ptr_array_index (runs, i);
+      g_autoptr(GDateTime) created = g_date_time_new_from_unix_local (run->created);
       g_autofree char *date = created != NULL ? g_date_time_format (created, "%x %X") : g_strdup ("");
 
+      if (run->result == NULL || run->task == NULL)
+        continue;
+      g_free (info);
       /* Translators: a stored answer: when it was made, and by which model */
       info = g_strdup_printf (_("Stored %s · %s"), date,
-                              last->model_name != NULL ? last->model_name : "");
+                              run->model_name != NULL ? run->model_name : "");
+      depict_window_show_file (self, file, run->result, info);
     }
-  /* The stored answer is shown as it is: the model does not run again. */
-  depict_window_show_file (self, file, last != NULL ? last->result : NULL, info);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1021,11 +1064,12 @@ depict_window_show_file (DepictWindow *self,
   item = find_in_queue (self, file, NULL);
   if (item != NULL && result != NULL)
     {
-      depict_queue_item_set_result (item, result);
-      depict_queue_item_set_summary (item, info);
+      const char *task = result_task_of (result);
+
+      depict_queue_item_add_result (item, task != NULL ? task : "", result, info);
       depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_DONE);
       if (item == self->current)
-        show_result (self, result, NULL, info);
+        show_result (self, result, task, info);
     }
 }
 

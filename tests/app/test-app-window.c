@@ -555,6 +555,22 @@ test_gallery_search (void)
                    "results");
   g_assert_cmpuint (g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
                     ==, 2);
+  g_assert_cmpstr (depict_task_picker_get_task (depict_window_get_task_picker (window)), ==, "<OD>");
+
+  /* Each task keeps its answer: the caption comes back when its task is chosen, a task
+   * without an answer shows none, and nothing runs. */
+  depict_task_picker_set_task (depict_window_get_task_picker (window), "<CAPTION>");
+  g_assert_false (depict_window_get_busy (window));
+  g_assert_cmpstr (depict_results_pane_get_text (depict_window_get_results_pane (window)), ==, text);
+  g_assert_cmpuint (g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
+                    ==, 0);
+  depict_task_picker_set_task (depict_window_get_task_picker (window), "<OCR>");
+  g_assert_false (depict_window_get_busy (window));
+  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), !=,
+                   "results");
+  depict_task_picker_set_task (depict_window_get_task_picker (window), "<OD>");
+  g_assert_cmpuint (g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
+                    ==, 2);
   close_window (window);
 }
 
