@@ -23,8 +23,8 @@ layout (push_constant) uniform Push
 
 void main ()
 {
-  uint i = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;
-  if (i >= pc.n)
-    return;
-  y[pc.y_off + i] = pc.a * x[pc.x_off + i] + pc.b * y[pc.y_off + i] + pc.c;
+  // grid-stride loop: CPU devices pay per workgroup, so the C side launches few of them
+  uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+  for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride)
+    y[pc.y_off + i] = pc.a * x[pc.x_off + i] + pc.b * y[pc.y_off + i] + pc.c;
 }

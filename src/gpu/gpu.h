@@ -53,7 +53,11 @@
  *
  * Variants: choose from gpu_device_get_limits() (is_cpu, subgroup_size, fp16_storage,
  * max_shared_memory_size, …), never from the device name. On CPU devices (lavapipe) each
- * dispatch costs ~40 µs: fuse what you can.
+ * dispatch costs ~40 µs: fuse what you can. Storage-buffer loads and stores cost a per-lane
+ * scalar loop there (bench-gemm's "copy by shader": ~0.2 GB/s with float, ~2× that with
+ * vec4 elements, against ~3 GB/s for vkCmdCopyBuffer), so prefer vec4 access, texel buffers
+ * for large read-only operands, grid-stride loops over few workgroups, and
+ * gpu_recorder_copy() for plain copies.
  *
  * Environment: DEPICT_VULKAN_DEVICE (index or name substring), DEPICT_VULKAN_VALIDATION=1,
  * DEPICT_GPU_TIMESTAMPS=1 (per-op table on stderr when the device closes),
