@@ -431,10 +431,21 @@ read_header (const char *path, guint32 *vendor, guint32 *devid)
   return hsize >= 32 && version == 1;
 }
 
+/* Runs in a subprocess with its own XDG_CACHE_HOME, so that other tests running in parallel
+ * cannot touch the file between the steps. */
 static void
 test_pipeline_cache (void)
 {
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
   g_autoptr (GError) error = NULL;
+  g_autofree char *home = g_dir_make_tmp ("depict-test-cache-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv ("XDG_CACHE_HOME", home, TRUE);
   const guint32 spec[] = { 32 };
   GpuPipelineDesc desc = { "runtime_axpy", "rw", 24, spec, 1 };
   g_autofree char *path = NULL;
@@ -443,7 +454,7 @@ test_pipeline_cache (void)
     g_autoptr (GpuDevice) first = gpu_device_new (&error);
     g_assert_no_error (error);
     path = g_strdup (gpu_device_get_pipeline_cache_path (first));
-    g_assert_true (g_str_has_prefix (path, g_get_user_cache_dir ()));
+    g_assert_true (g_str_has_prefix (path, home));
     g_assert_nonnull (strstr (path, "/depict/pipeline-cache-"));
     g_assert_nonnull (gpu_device_get_pipeline (first, &desc, &error));
     /* a fresh start: remove what earlier runs left, then close → saves */
@@ -474,6 +485,11 @@ test_pipeline_cache (void)
     g_assert_no_error (error);
   }
   g_assert_true (read_header (path, &vendor, &devid));
+
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_rmdir (home);
 }
 
 static void
