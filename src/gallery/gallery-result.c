@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "florence/florence-result.h"
 #include "gallery/gallery-result.h"
 
 typedef enum {
@@ -126,11 +127,9 @@ add_tag (GPtrArray *tags, const char *label, GalleryTagSource source)
   g_ptr_array_add (tags, tag);
 }
 
-/* Appends the strings of object[member] (an array of strings) to s and, when tags is not
- * NULL, proposes each as a tag. */
+/* Appends the string elements of object[member] (borrowed) to out. */
 static void
-collect_labels (JsonObject *object, const char *member, GString *s, GPtrArray *tags,
-                GalleryTagSource source)
+gather_strings (JsonObject *object, const char *member, GPtrArray *out)
 {
   JsonNode *node = json_object_get_member (object, member);
   JsonArray *array;
@@ -141,47 +140,42 @@ collect_labels (JsonObject *object, const char *member, GString *s, GPtrArray *t
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonNode *element = json_array_get_element (array, i);
-      const char *label;
-      g_autofree char *clean = NULL;
 
-      if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING)
-        continue;
-      label = json_node_get_string (element);
-      if (tags != NULL)
-        add_tag (tags, label, source);
-      /* The same label once per result in the index: "car; car; car" adds nothing. */
-      clean = gallery_result_strip_tokens (label);
-      if (clean[0] == '\0')
-        continue;
-      {
-        g_autofree char *needle = g_strconcat ("; ", clean, ";", NULL);
-        g_autofree char *hay = g_strconcat ("; ", s->str, ";", NULL);
-
-        if (strstr (hay, needle) != NULL)
-          continue;
-      }
-      if (s->len > 0)
-        g_string_append (s, "; ");
-      g_string_append (s, clean);
+      if (JSON_NODE_HOLDS_VALUE (element) && json_node_get_value_type (element) == G_TYPE_STRING)
+        g_ptr_array_add (out, (gpointer) json_node_get_string (element));
     }
 }
 
-/* A string member, NULL when absent or not a string. */
-static const char *
-string_member (JsonObject *object, const char *name)
+static void
+gather_labels (GPtrArray *labels, GPtrArray *out)
 {
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
+  for (guint i = 0; labels != NULL && i < labels->len; i++)
+    g_ptr_array_add (out, g_ptr_array_index (labels, i));
 }
 
-/* Where labels live: the reference shape ("labels", open vocabulary's "bboxes_labels" and
- * "polygons_labels") and the Depict schema (those two and "quad_labels"). */
+/* Appends a label once: "car; car; car" adds nothing to the index. */
+static void
+append_label (GString *s, const char *label)
+{
+  g_autofree char *clean = gallery_result_strip_tokens (label);
+  g_autofree char *needle = NULL;
+  g_autofree char *hay = NULL;
+
+  if (clean[0] == '\0')
+    return;
+  needle = g_strconcat ("; ", clean, ";", NULL);
+  hay = g_strconcat ("; ", s->str, ";", NULL);
+  if (strstr (hay, needle) != NULL)
+    return;
+  if (s->len > 0)
+    g_string_append (s, "; ");
+  g_string_append (s, clean);
+}
+
+/* Where the labels of the reference's answers live: "labels", and open vocabulary's
+ * "bboxes_labels" and "polygons_labels". */
 static const char *const label_keys[] = {
-  "labels", "bboxes_labels", "polygons_labels", "quad_labels",
+  "labels", "bboxes_labels", "polygons_labels",
 };
 
 GalleryResultText *
@@ -191,28 +185,35 @@ gallery_result_extract (const char *task, JsonNode *result)
   g_autoptr (GString) caption = g_string_new (NULL);
   g_autoptr (GString) ocr = g_string_new (NULL);
   g_autoptr (GString) labels = g_string_new (NULL);
-  JsonNode *answer = NULL;
+  g_autoptr (FlorenceResult) typed = NULL;
+  g_autoptr (GPtrArray) strings = g_ptr_array_new (); /* borrowed label strings */
+  const char *answer_text = NULL;
+  ResultKind kind;
 
   text->tags = g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_tag_free);
 
-  /* The Depict result schema (florence-result.h: {"version", "task", "kind", "text" or
-   * "bboxes_labels", …}), or the reference's {"<TASK>": answer}, or a bare answer. */
   if (result != NULL && JSON_NODE_HOLDS_OBJECT (result) &&
       json_object_has_member (json_node_get_object (result), "kind"))
     {
-      JsonObject *object = json_node_get_object (result);
-      const char *kind = string_member (object, "kind");
-
-      if (task == NULL || task[0] == '\0')
-        task = string_member (object, "task");
-      if (g_strcmp0 (kind, "text") == 0)
-        answer = json_object_get_member (object, "text");
-      else
-        answer = result;
+      /* The Depict result schema (florence-result.h). A result that does not parse is not
+       * indexed. */
+      typed = florence_result_from_json_node (result, NULL);
+      if (typed != NULL)
+        {
+          if (task == NULL || task[0] == '\0')
+            task = typed->task;
+          if (typed->kind == FLORENCE_RESULT_TEXT)
+            answer_text = typed->text;
+          gather_labels (typed->box_labels, strings);
+          gather_labels (typed->polygon_labels, strings);
+          gather_labels (typed->quad_labels, strings);
+        }
     }
   else if (result != NULL && JSON_NODE_HOLDS_OBJECT (result))
     {
+      /* The reference's {"<TASK>": answer}, or a bare answer object. */
       JsonObject *object = json_node_get_object (result);
+      JsonNode *answer = NULL;
 
       if (task != NULL && json_object_has_member (object, task))
         answer = json_object_get_member (object, task);
@@ -230,70 +231,62 @@ gallery_result_extract (const char *task, JsonNode *result)
         }
       if (answer == NULL)
         answer = result;
-    }
-  else
-    answer = result;
-
-  if (answer != NULL)
-    {
-      ResultKind kind = kind_of_task (task);
-
       if (JSON_NODE_HOLDS_VALUE (answer) && json_node_get_value_type (answer) == G_TYPE_STRING)
-        {
-          const char *s = json_node_get_string (answer);
-
-          switch (kind)
-            {
-            case KIND_OCR:
-            case KIND_OCR_BOXES:
-              append_text (ocr, s, "\n");
-              break;
-            case KIND_CATEGORY:
-              append_text (labels, s, "; ");
-              add_tag (text->tags, s, GALLERY_TAG_SOURCE_LABEL);
-              break;
-            case KIND_NONE:
-              break;
-            case KIND_CAPTION:
-            case KIND_LABELS:
-            case KIND_DENSE:
-            case KIND_GROUNDING:
-            default:
-              append_text (caption, s, "\n");
-              break;
-            }
-        }
+        answer_text = json_node_get_string (answer);
       else if (JSON_NODE_HOLDS_OBJECT (answer))
+        for (gsize k = 0; k < G_N_ELEMENTS (label_keys); k++)
+          gather_strings (json_node_get_object (answer), label_keys[k], strings);
+    }
+
+  kind = kind_of_task (task);
+  if (answer_text != NULL)
+    switch (kind)
+      {
+      case KIND_OCR:
+      case KIND_OCR_BOXES:
+        append_text (ocr, answer_text, "\n");
+        break;
+      case KIND_CATEGORY:
+        append_text (labels, answer_text, "; ");
+        add_tag (text->tags, answer_text, GALLERY_TAG_SOURCE_LABEL);
+        break;
+      case KIND_NONE:
+        break;
+      case KIND_CAPTION:
+      case KIND_LABELS:
+      case KIND_DENSE:
+      case KIND_GROUNDING:
+      default:
+        append_text (caption, answer_text, "\n");
+        break;
+      }
+  for (guint i = 0; i < strings->len; i++)
+    {
+      const char *label = g_ptr_array_index (strings, i);
+
+      switch (kind)
         {
-          JsonObject *object = json_node_get_object (answer);
-
-          switch (kind)
-            {
-            case KIND_OCR_BOXES:
-            case KIND_OCR:
-              {
-                g_autoptr (GString) lines = g_string_new (NULL);
-
-                for (gsize k = 0; k < G_N_ELEMENTS (label_keys); k++)
-                  collect_labels (object, label_keys[k], lines, NULL, GALLERY_TAG_SOURCE_LABEL);
-                append_text (ocr, lines->str, "\n");
-              }
-              break;
-            case KIND_NONE:
-              break;
-            case KIND_GROUNDING:
-            case KIND_DENSE:
-            case KIND_LABELS:
-            case KIND_CAPTION:
-            case KIND_CATEGORY:
-            default:
-              for (gsize k = 0; k < G_N_ELEMENTS (label_keys); k++)
-                collect_labels (object, label_keys[k], kind == KIND_DENSE ? caption : labels,
-                                text->tags,
-                                kind == KIND_GROUNDING ? GALLERY_TAG_SOURCE_GROUNDING
-                                                       : GALLERY_TAG_SOURCE_LABEL);
-              break;
-            }
+        case KIND_OCR:
+        case KIND_OCR_BOXES:
+          append_text (ocr, label, "\n");
+          break;
+        case KIND_NONE:
+          break;
+        case KIND_DENSE:
+          append_label (caption, label);
+          add_tag (text->tags, label, GALLERY_TAG_SOURCE_LABEL);
+          break;
+        case KIND_GROUNDING:
+          append_label (labels, label);
+          add_tag (text->tags, label, GALLERY_TAG_SOURCE_GROUNDING);
+          break;
+        case KIND_LABELS:
+        case KIND_CAPTION:
+        case KIND_CATEGORY:
+        default:
+          append_label (labels, label);
+          add_tag (text->tags, label, GALLERY_TAG_SOURCE_LABEL);
+          break;
         }
     }
 

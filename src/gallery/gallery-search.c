@@ -194,7 +194,12 @@ gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **err
       id_column = "i.id";
       g_string_append (sql, "SELECT i.id, 0.0, '' FROM images i WHERE 1");
     }
-  if (tag != NULL)
+  /* With text, FTS5 drives and each hit is checked by primary key (an IN list would make
+   * SQLite run the MATCH once per tagged image); without text, the tag index drives. */
+  if (tag != NULL && match != NULL)
+    g_string_append_printf (sql, " AND EXISTS (SELECT 1 FROM tags t WHERE t.image_id = %s"
+                                 " AND t.name = :tag AND t.removed = 0)", id_column);
+  else if (tag != NULL)
     g_string_append_printf (sql, " AND %s IN (SELECT image_id FROM tags"
                                  " WHERE name = :tag AND removed = 0)", id_column);
   if (query->task != NULL || query->since != 0 || query->until != 0)

@@ -7,7 +7,8 @@
  *   2  tags remember where they came from (source) and whether the person removed them
  *      (removed), so that re-importing a run never brings back a removed tag; the index
  *      runs_done answers "already done with this model and settings?" for batch tagging
- *      (and makes v1's runs_image redundant).
+ *      (and makes v1's runs_image redundant); images_added serves the "most recent first"
+ *      listings (gallery view, searches by filters alone) without sorting the library.
  * A database is only ever migrated forward, inside one transaction.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -110,7 +111,8 @@ static const char migrate_v1_v2[] =
   "ALTER TABLE tags ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;"
   "CREATE INDEX runs_done ON runs"
   "  (image_id, task, model_name, weights_hash, num_beams, max_new_tokens, text_input);"
-  "DROP INDEX runs_image;";
+  "DROP INDEX runs_image;"
+  "CREATE INDEX images_added ON images (added);";
 
 /* migrations[v] brings version v + 1 to v + 2 ... i.e. migrations[0] creates version 1. */
 static const char *const migrations[] = {

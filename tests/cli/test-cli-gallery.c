@@ -214,7 +214,6 @@ test_tag_and_read (void)
     g_autoptr (GExiv2Metadata) metadata = gexiv2_metadata_new ();
     g_autoptr (GError) error = NULL;
     g_autofree char *description = NULL;
-    g_autofree char *clean = NULL;
     g_autofree char *original = data_path ("preprocess/images/photo_640x480.png");
     g_autofree char *a = NULL, *b = NULL;
     gsize na = 0, nb = 0;

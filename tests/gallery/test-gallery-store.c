@@ -315,7 +315,14 @@ test_result_extract (void)
     { "<OCR>", "{\"version\": 1, \"task\": \"<OCR>\", \"kind\": \"text\", \"image_size\": [9, 9],"
       " \"text\": \"RECEIPT\"}", "", "RECEIPT", "", 0 },
     { NULL, "{\"version\": 1, \"task\": \"<OCR_WITH_REGION>\", \"kind\": \"quads\","
-      " \"quad_boxes\": [], \"quad_labels\": [\"</s>EXIT\"]}", "", "EXIT", "", 0 },
+      " \"image_size\": [9, 9], \"quad_boxes\": [[1,2,3,4,5,6,7,8]],"
+      " \"quad_labels\": [\"</s>EXIT\"]}", "", "EXIT", "", 0 },
+    { NULL, "{\"version\": 1, \"task\": \"<CAPTION_TO_PHRASE_GROUNDING>\","
+      " \"kind\": \"boxes\", \"image_size\": [9, 9], \"bboxes\": [[1,2,3,4]],"
+      " \"bboxes_labels\": [\"a girl\"]}", "", "", "a girl", 1 },
+    /* Not a valid Depict result (no image size): not indexed. */
+    { NULL, "{\"version\": 1, \"task\": \"<OCR>\", \"kind\": \"text\", \"text\": \"X\"}",
+      "", "", "", 0 },
     /* Hostile shapes give nothing, never a crash. */
     { "<OD>", "{\"<OD>\": {\"labels\": [1, null, {\"a\": 2}, [\"x\"]]}}", "", "", "", 0 },
     { "<OD>", "[1, 2, 3]", "", "", "", 0 },
@@ -376,6 +383,8 @@ test_migrate_v1 (void)
                                      "'runs_done'"), ==, 1);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM sqlite_schema WHERE name = "
                                      "'runs_image'"), ==, 0);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM sqlite_schema WHERE name = "
+                                     "'images_added'"), ==, 1);
   {
     g_autofree char *ok = query_text (store, "PRAGMA integrity_check");
 
