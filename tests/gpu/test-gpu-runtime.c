@@ -271,7 +271,6 @@ check_chain (GpuDevice *device, guint steps)
   g_autoptr (GError) error = NULL;
   const guint n = 4099;
   g_autofree float *a = g_new0 (float, n);
-  g_autofree float *b = g_new0 (float, n);
   for (guint i = 0; i < n; i++)
     a[i] = (float) (i % 7);
   g_autoptr (GpuBuffer) ba = gpu_buffer_new (device, n * 4, &error);
@@ -302,7 +301,6 @@ check_chain (GpuDevice *device, guint steps)
         want += a0 + s + 1;
       g_assert_cmpfloat (got[i], ==, (float) (2 * want));
     }
-  (void) b;
 }
 
 static void
@@ -501,7 +499,6 @@ test_timestamps (void)
       g_test_skip ("the device has no compute timestamps");
       return;
     }
-  g_autoptr (GError) error = NULL;
   gpu_device_reset_timings (device);
   gpu_device_set_timestamps (device, TRUE);
   check_chain (device, 5);
