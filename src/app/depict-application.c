@@ -150,6 +150,7 @@ depict_application_startup (GApplication *app)
     { "win.open", { "<Control>o", NULL } },
     { "win.tag-folder", { "<Control><Shift>o", NULL } },
     { "win.run", { "<Control>Return", "<Control>KP_Enter", NULL } },
+    { "win.run-all", { "<Control><Shift>Return", "<Control><Shift>KP_Enter", NULL } },
     { "win.cancel", { "Escape", NULL } },
     { "win.zoom-in", { "<Control>plus", "<Control>equal", "<Control>KP_Add", NULL } },
     { "win.zoom-out", { "<Control>minus", "<Control>KP_Subtract", NULL } },

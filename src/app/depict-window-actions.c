@@ -96,6 +96,14 @@ run_action (GtkWidget  *widget,
 }
 
 static void
+run_all_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  depict_window_run_all (DEPICT_WINDOW (widget));
+}
+
+static void
 cancel_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *parameter)
@@ -246,6 +254,8 @@ _depict_window_update_actions (DepictWindow *self)
   gboolean has_result = self->result != NULL;
 
   gtk_widget_action_set_enabled (widget, "win.run", has_photo && has_texture && !busy);
+  gtk_widget_action_set_enabled (widget, "win.run-all",
+                                 !busy && g_list_model_get_n_items (G_LIST_MODEL (self->queue)) > 0);
   gtk_widget_action_set_enabled (widget, "win.cancel", busy);
   gtk_widget_action_set_enabled (widget, "win.zoom-in", has_texture);
   gtk_widget_action_set_enabled (widget, "win.zoom-out", has_texture);
@@ -264,6 +274,7 @@ _depict_window_class_actions_init (DepictWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.tag-folder", NULL, tag_folder_action);
   gtk_widget_class_install_action (widget_class, "win.run", NULL, run_action);
+  gtk_widget_class_install_action (widget_class, "win.run-all", NULL, run_all_action);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);

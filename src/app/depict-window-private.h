@@ -49,9 +49,13 @@ struct _DepictWindow
   DepictInferenceJob *job;        /* the run in progress, or NULL */
   GCancellable *run_cancellable;
   GCancellable *scan_cancellable; /* folders being listed */
+  char *run_all_task;             /* "Run on All Photos" in progress: its task and text */
+  char *run_all_text;
+  GHashTable *run_all_done;       /* the items it has started, so each runs once */
   gboolean narrow;                /* results below the photo */
   gboolean showing_result;
   guint layout_idle;
+  guint reveal_idle;
 };
 
 void _depict_window_class_actions_init (DepictWindowClass *klass);

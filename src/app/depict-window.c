@@ -323,6 +323,20 @@ find_in_queue (DepictWindow *self,
   return NULL;
 }
 
+static gboolean
+reveal_queue_cb (gpointer user_data)
+{
+  DepictWindow *self = user_data;
+
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self->flap)) ||
+      gtk_widget_get_width (GTK_WIDGET (self->flap)) <= 0)
+    return G_SOURCE_CONTINUE;
+  self->reveal_idle = 0;
+  if (!adw_flap_get_folded (self->flap))
+    adw_flap_set_reveal_flap (self->flap, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
 /* Adds photos to the list (known ones are not added twice) and shows the first of them. */
 static void
 add_photos (DepictWindow *self,
@@ -350,10 +364,13 @@ add_photos (DepictWindow *self,
       gtk_single_selection_set_selected (self->queue_selection, first);
       show_item (self, gtk_single_selection_get_selected_item (self->queue_selection));
     }
-  /* The list is worth showing once there is more than one photo. */
-  if (g_list_model_get_n_items (G_LIST_MODEL (self->queue)) > 1 && !adw_flap_get_folded (self->flap))
-    adw_flap_set_reveal_flap (self->flap, TRUE);
+  /* The list is worth showing once there is more than one photo: once the window has its
+   * size (AdwFlap 1.2 miscomputes a reveal started before its first allocation). */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->queue)) > 1 && self->reveal_idle == 0 &&
+      !adw_flap_get_reveal_flap (self->flap))
+    self->reveal_idle = g_timeout_add (100, reveal_queue_cb, self);
   adw_view_stack_set_visible_child_name (self->main_stack, "photo");
+  _depict_window_update_actions (self);
 }
 
 typedef struct
@@ -496,6 +513,10 @@ run_info (DepictInferenceJob *job)
                           run->num_beams);
 }
 
+static gboolean start_run (DepictWindow *self, DepictQueueItem *item, const char *task,
+                           const char *text_input);
+static void continue_run_all (DepictWindow *self);
+
 static void
 run_done_cb (GObject      *source,
              GAsyncResult *result,
@@ -548,7 +569,16 @@ run_done_cb (GObject      *source,
         depict_results_pane_show_error (self->results_pane, _("The Task Failed"), error->message);
       else
         depict_window_add_toast (self, error->message);
+      /* Stopped, or no model: the rest would stop the same way. A photo that cannot be read
+       * is skipped. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+          g_error_matches (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL))
+        {
+          g_clear_pointer (&self->run_all_task, g_free);
+          g_hash_table_remove_all (self->run_all_done);
+        }
       _depict_window_update_actions (self);
+      continue_run_all (self);
       return;
     }
 
@@ -573,15 +603,48 @@ run_done_cb (GObject      *source,
       }
   }
   _depict_window_update_actions (self);
+  continue_run_all (self);
+}
+
+/* Starts TASK on ITEM in the worker. FALSE (and the reason shown) when it cannot start. */
+static gboolean
+start_run (DepictWindow    *self,
+           DepictQueueItem *item,
+           const char      *task,
+           const char      *text_input)
+{
+  g_autoptr(DepictInferenceSettings) settings = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *gallery_path = NULL;
+
+  settings = depict_inference_settings_from_gsettings (self->settings, &error);
+  if (settings == NULL)
+    {
+      if (g_error_matches (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL))
+        depict_results_pane_show_no_model (self->results_pane);
+      else
+        depict_results_pane_show_error (self->results_pane, _("The Task Cannot Run"), error->message);
+      return FALSE;
+    }
+
+  self->run_cancellable = g_cancellable_new ();
+  self->job = depict_inference_job_new (settings, depict_queue_item_get_file (item), task,
+                                        text_input);
+  gallery_path = gallery_store_default_path ();
+  depict_inference_job_set_gallery (self->job, gallery_path);
+  g_signal_connect_object (self->job, "notify::stage", G_CALLBACK (job_progress_cb), self, 0);
+  g_signal_connect_object (self->job, "notify::n-tokens", G_CALLBACK (job_progress_cb), self, 0);
+  depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_RUNNING);
+  update_progress (self);
+  depict_inference_job_run_async (self->job, self->run_cancellable, run_done_cb, g_object_ref (self));
+  _depict_window_update_actions (self);
+  return TRUE;
 }
 
 void
 depict_window_run (DepictWindow *self)
 {
-  g_autoptr(DepictInferenceSettings) settings = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *text_input = NULL;
-  g_autofree char *gallery_path = NULL;
   const FlorenceTaskInfo *task;
   GdkTexture *texture;
 
@@ -638,27 +701,95 @@ depict_window_run (DepictWindow *self)
       break;
     }
 
-  settings = depict_inference_settings_from_gsettings (self->settings, &error);
-  if (settings == NULL)
+  start_run (self, self->current, task->token, text_input);
+}
+
+/* The next photo of the list without an answer to the task being run on all of them. */
+static DepictQueueItem *
+next_for_run_all (DepictWindow *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->queue));
+
+  for (guint i = 0; i < n; i++)
     {
-      if (g_error_matches (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL))
-        depict_results_pane_show_no_model (self->results_pane);
+      g_autoptr(DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->queue), i);
+
+      if (depict_queue_item_get_result (item, self->run_all_task, NULL) == NULL &&
+          depict_queue_item_get_state (item) != DEPICT_QUEUE_ITEM_FAILED &&
+          !g_hash_table_contains (self->run_all_done, item))
+        return item;
+    }
+  return NULL;
+}
+
+static void
+continue_run_all (DepictWindow *self)
+{
+  DepictQueueItem *next;
+
+  if (self->run_all_task == NULL)
+    return;
+  next = next_for_run_all (self);
+  if (next != NULL)
+    {
+      g_hash_table_add (self->run_all_done, next);
+      if (start_run (self, next, self->run_all_task, self->run_all_text))
+        return;
+    }
+  else
+    {
+      guint n = g_hash_table_size (self->run_all_done);
+      g_autofree char *message = NULL;
+
+      if (n == 0)
+        message = g_strdup (_("Every photo has an answer to this task already"));
       else
-        depict_results_pane_show_error (self->results_pane, _("The Task Cannot Run"), error->message);
+        message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Done: %u photo",
+                                                "Done: %u photos", n),
+                                   n);
+      depict_window_add_toast (self, message);
+    }
+  g_clear_pointer (&self->run_all_task, g_free);
+  g_clear_pointer (&self->run_all_text, g_free);
+  g_hash_table_remove_all (self->run_all_done);
+  _depict_window_update_actions (self);
+}
+
+/* Runs the chosen task on every photo of the list that has no answer to it yet, one after
+ * the other; Cancel stops them all. Region tasks need a region per photo and are refused. */
+void
+depict_window_run_all (DepictWindow *self)
+{
+  const FlorenceTaskInfo *task;
+  const char *text = NULL;
+
+  g_return_if_fail (DEPICT_IS_WINDOW (self));
+
+  if (self->job != NULL || g_list_model_get_n_items (G_LIST_MODEL (self->queue)) == 0)
+    return;
+  task = depict_task_picker_get_task_info (self->task_picker);
+  if (task->input == FLORENCE_TASK_INPUT_REGION)
+    {
+      depict_window_add_toast (self, _("A region task runs on one photo at a time: choose the region on each"));
       return;
     }
+  if (task->input == FLORENCE_TASK_INPUT_TEXT)
+    {
+      g_autofree char *stripped = g_strstrip (g_strdup (depict_task_picker_get_text (self->task_picker)));
 
-  self->run_cancellable = g_cancellable_new ();
-  self->job = depict_inference_job_new (settings, depict_queue_item_get_file (self->current),
-                                        task->token, text_input);
-  gallery_path = gallery_store_default_path ();
-  depict_inference_job_set_gallery (self->job, gallery_path);
-  g_signal_connect_object (self->job, "notify::stage", G_CALLBACK (job_progress_cb), self, 0);
-  g_signal_connect_object (self->job, "notify::n-tokens", G_CALLBACK (job_progress_cb), self, 0);
-  depict_queue_item_set_state (self->current, DEPICT_QUEUE_ITEM_RUNNING);
-  update_progress (self);
-  depict_inference_job_run_async (self->job, self->run_cancellable, run_done_cb, g_object_ref (self));
-  _depict_window_update_actions (self);
+      if (stripped[0] == '\0')
+        {
+          depict_window_add_toast (self, task->input_hint != NULL ? _(task->input_hint)
+                                                                  : _("Type what to look for first"));
+          depict_task_picker_focus_input (self->task_picker);
+          return;
+        }
+      text = depict_task_picker_get_text (self->task_picker);
+    }
+  self->run_all_task = g_strdup (task->token);
+  self->run_all_text = g_strdup (text);
+  g_hash_table_remove_all (self->run_all_done);
+  continue_run_all (self);
 }
 
 void
@@ -897,6 +1028,7 @@ depict_window_dispose (GObject *object)
     g_cancellable_cancel (self->scan_cancellable);
 
   g_clear_handle_id (&self->layout_idle, g_source_remove);
+  g_clear_handle_id (&self->reveal_idle, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), DEPICT_TYPE_WINDOW);
   g_clear_object (&self->settings);
   g_clear_object (&self->queue_selection);
@@ -909,6 +1041,9 @@ depict_window_dispose (GObject *object)
   g_clear_object (&self->scan_cancellable);
   g_clear_pointer (&self->result, json_node_unref);
   g_clear_pointer (&self->result_task, g_free);
+  g_clear_pointer (&self->run_all_task, g_free);
+  g_clear_pointer (&self->run_all_text, g_free);
+  g_clear_pointer (&self->run_all_done, g_hash_table_unref);
 
   G_OBJECT_CLASS (depict_window_parent_class)->dispose (object);
 }
@@ -967,6 +1102,7 @@ depict_window_init (DepictWindow *self)
 
   self->settings = g_settings_new (DEPICT_SCHEMA_ID);
   self->scan_cancellable = g_cancellable_new ();
+  self->run_all_done = g_hash_table_new (NULL, NULL);
 
   gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (self->settings, "window-width"),
                                g_settings_get_int (self->settings, "window-height"));

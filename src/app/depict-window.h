@@ -29,6 +29,7 @@ void               depict_window_show_file         (DepictWindow   *self,
                                                     JsonNode       *result,
                                                     const char     *info);
 void               depict_window_run               (DepictWindow   *self);
+void               depict_window_run_all           (DepictWindow   *self);
 void               depict_window_cancel            (DepictWindow   *self);
 gboolean           depict_window_get_busy          (DepictWindow   *self);
 void               depict_window_add_toast         (DepictWindow   *self,

@@ -388,6 +388,40 @@ test_run_tiny (void)
   close_window (window);
 }
 
+/* "Run on All Photos": every photo of the list gets an answer, one run each. */
+static void
+test_run_all (void)
+{
+  g_autoptr(GFile) a = photo_file ("photo_640x480.png");
+  g_autoptr(GFile) b = photo_file ("palette_200x150.png");
+  g_autoptr(GFile) c = photo_file ("gray_320x200.png");
+  GSList files[3] = { { a, &files[1] }, { b, &files[2] }, { c, NULL } };
+  DepictWindow *window;
+  GListModel *queue;
+
+  use_tiny_model (5);
+  window = new_window ();
+  queue = depict_window_get_queue (window);
+  depict_window_drop_files (window, files);
+  app_test_wait (has_texture, window, 10000, "the photo to load");
+  g_assert_cmpuint (g_list_model_get_n_items (queue), ==, 3);
+
+  depict_window_run_all (window);
+  g_assert_true (depict_window_get_busy (window));
+  app_test_wait (not_busy, window, 120000, "the runs on all photos");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(DepictQueueItem) item = g_list_model_get_item (queue, i);
+
+      g_assert_cmpint (depict_queue_item_get_state (item), ==, DEPICT_QUEUE_ITEM_DONE);
+      g_assert_nonnull (depict_queue_item_get_result (item, "<CAPTION>", NULL));
+    }
+  /* Nothing left: nothing runs. */
+  depict_window_run_all (window);
+  g_assert_false (depict_window_get_busy (window));
+  close_window (window);
+}
+
 static void
 test_cancel (void)
 {
@@ -544,8 +578,13 @@ test_gallery_search (void)
   /* A tag from the objects */
   depict_gallery_view_search (view, NULL, "car");
   g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, 1);
-  depict_gallery_view_search (view, NULL, NULL);
-  g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, 1);
+  /* No filter: every photo of the gallery (earlier tests of this run added some). */
+  {
+    g_autoptr(GPtrArray) all = gallery_store_list_images (store, NULL, NULL);
+
+    depict_gallery_view_search (view, NULL, NULL);
+    g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, all->len);
+  }
 
   /* Opening it shows the photo with the latest stored answer, without running the model. */
   g_signal_emit_by_name (view, "image-activated", image_id, file);
@@ -613,7 +652,8 @@ test_tag_folder (void)
   copy_photo ("palette_200x150.png", dir);
   copy_photo ("gray_320x200.png", dir);
   copy_photo ("small_37x101.png", dir);
-  use_tiny_model (5);
+  /* Settings no other test of this process uses: the runs are new to the shared gallery. */
+  use_tiny_model (6);
   g_settings_set_strv (settings, "batch-tasks", tasks);
   store = gallery_store_open (NULL, &error);
   g_assert_no_error (error);
@@ -667,6 +707,7 @@ main (int   argc,
   g_test_add_func ("/app/window/copy", test_copy);
   g_test_add_func ("/app/window/no-model", test_no_model);
   g_test_add_func ("/app/window/run-tiny", test_run_tiny);
+  g_test_add_func ("/app/window/run-all", test_run_all);
   g_test_add_func ("/app/window/cancel", test_cancel);
   g_test_add_func ("/app/inference/cancel-within-a-step", test_cancel_within_a_step);
   g_test_add_func ("/app/window/gallery-search", test_gallery_search);
