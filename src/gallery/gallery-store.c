@@ -989,21 +989,34 @@ gallery_store_folder_range (const char *folder, char **lo, char **hi)
 }
 
 static const char sql_list_images[] =
-  "SELECT id FROM images ORDER BY added DESC, id DESC";
+  "SELECT id, hash, size, width, height, orientation, added FROM images"
+  " ORDER BY added DESC, id DESC";
 static const char sql_list_images_in[] =
-  "SELECT id FROM images i WHERE EXISTS (SELECT 1 FROM image_paths p"
+  "SELECT id, hash, size, width, height, orientation, added FROM images i"
+  " WHERE EXISTS (SELECT 1 FROM image_paths p"
   " WHERE p.image_id = i.id AND p.path >= ?1 AND p.path < ?2) ORDER BY added DESC, id DESC";
+static const char sql_list_paths[] =
+  "SELECT image_id, path, mtime FROM image_paths ORDER BY image_id, seen DESC, path";
+
+static void
+free_ptr_array (gpointer array)
+{
+  g_ptr_array_unref (array);
+}
 
 GPtrArray *
 gallery_store_list_images (GalleryStore *store, const char *folder, GError **error)
 {
-  g_autoptr (GPtrArray) images = NULL;
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_image_free);
+  g_autoptr (GHashTable) by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr (GHashTable) paths = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                                        free_ptr_array);
   sqlite3_stmt *stmt;
   int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
 
+  /* Two queries for the whole library, not two per image. */
   stmt = gallery_store_prepare (store, folder != NULL ? sql_list_images_in : sql_list_images,
                                 error);
   if (stmt == NULL)
@@ -1018,9 +1031,17 @@ gallery_store_list_images (GalleryStore *store, const char *folder, GError **err
     }
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      gint64 id = sqlite3_column_int64 (stmt, 0);
+      GalleryImage *image = g_new0 (GalleryImage, 1);
 
-      g_array_append_val (ids, id);
+      image->id = sqlite3_column_int64 (stmt, 0);
+      image->hash = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      image->size = sqlite3_column_int64 (stmt, 2);
+      image->width = sqlite3_column_int (stmt, 3);
+      image->height = sqlite3_column_int (stmt, 4);
+      image->orientation = sqlite3_column_int (stmt, 5);
+      image->added = sqlite3_column_int64 (stmt, 6);
+      g_ptr_array_add (images, image);
+      g_hash_table_insert (by_id, &image->id, image);
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
@@ -1028,14 +1049,44 @@ gallery_store_list_images (GalleryStore *store, const char *folder, GError **err
       gallery_store_set_sqlite_error (store, rc, error);
       return NULL;
     }
-  images = g_ptr_array_new_full (ids->len, (GDestroyNotify) gallery_image_free);
-  for (guint i = 0; i < ids->len; i++)
+
+  if ((stmt = gallery_store_prepare (store, sql_list_paths, error)) == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      GalleryImage *image = gallery_store_get_image (store, g_array_index (ids, gint64, i), error);
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+      GalleryImage *image = g_hash_table_lookup (by_id, &id);
+      GPtrArray *list;
 
       if (image == NULL)
-        return NULL;
-      g_ptr_array_add (images, image);
+        continue;
+      list = g_hash_table_lookup (paths, &id);
+      if (list == NULL)
+        {
+          list = g_ptr_array_new ();
+          g_hash_table_insert (paths, g_memdup2 (&id, sizeof id), list);
+          image->mtime = sqlite3_column_int64 (stmt, 2);
+        }
+      g_ptr_array_add (list, g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      gallery_store_set_sqlite_error (store, rc, error);
+      return NULL;
+    }
+  for (guint i = 0; i < images->len; i++)
+    {
+      GalleryImage *image = g_ptr_array_index (images, i);
+      GPtrArray *list = g_hash_table_lookup (paths, &image->id);
+
+      if (list == NULL)
+        {
+          image->paths = g_new0 (char *, 1);
+          continue;
+        }
+      g_ptr_array_add (list, NULL);
+      image->paths = g_memdup2 (list->pdata, list->len * sizeof (char *));
     }
   return g_steal_pointer (&images);
 }

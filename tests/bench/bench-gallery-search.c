@@ -248,6 +248,14 @@ main (int argc, char **argv)
     for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
       measure (store, cases[i].label, &cases[i].query);
   }
+  {
+    gint64 t1 = g_get_monotonic_time ();
+    g_autoptr (GPtrArray) images = gallery_store_list_images (store, NULL, &error);
+
+    g_assert_no_error (error);
+    printf ("listing the whole library (gallery view): %u images in %.1f ms\n", images->len,
+            (g_get_monotonic_time () - t1) / 1000.0);
+  }
   gallery_store_close (store);
   if (dir != NULL)
     {

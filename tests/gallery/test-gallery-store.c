@@ -174,6 +174,27 @@ test_images_and_paths (void)
   g_assert_cmpint (image->width, ==, 320);
   g_clear_pointer (&image, gallery_image_free);
 
+  /* Listing: newest first, each with its paths. */
+  {
+    g_autoptr (GPtrArray) all = gallery_store_list_images (store, NULL, &error);
+    g_autoptr (GPtrArray) below = gallery_store_list_images (store, dir, &error);
+    g_autoptr (GPtrArray) none = gallery_store_list_images (store, "/nonexistent", &error);
+    GalleryImage *first, *second;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (all->len, ==, 2);
+    first = g_ptr_array_index (all, 0);
+    second = g_ptr_array_index (all, 1);
+    g_assert_cmpint (first->id, ==, id3);
+    g_assert_cmpstrv (first->paths, ((const char *const[]) { b, NULL }));
+    g_assert_cmpint (second->id, ==, id);
+    g_assert_cmpstrv (second->paths, ((const char *const[]) { a, NULL }));
+    g_assert_cmpstr (second->hash, ==, hash);
+    g_assert_cmpint (second->width, ==, 640);
+    g_assert_cmpuint (below->len, ==, 2);
+    g_assert_cmpuint (none->len, ==, 0);
+  }
+
   /* A missing photo is a G_IO_ERROR (the batch goes on), not a store error. */
   g_assert_cmpint (gallery_store_add_image (store, "/nonexistent/y.png", NULL, &error), ==, 0);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
