@@ -1152,6 +1152,7 @@ depict_window_init (DepictWindow *self)
   _depict_window_actions_init (self);
   _depict_window_dnd_init (self);
   show_item (self, NULL);
+  update_queue_button (self);
 }
 
 /* ---------------------------------------------------------------------------------------- */
