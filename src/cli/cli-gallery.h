@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 
 /* The subcommands (listed in cli-commands.h). */
 int cli_tag_main    (int argc, char **argv);
+int cli_tags_main   (int argc, char **argv);
 int cli_search_main (int argc, char **argv);
 int cli_show_main   (int argc, char **argv);
 int cli_export_main (int argc, char **argv);

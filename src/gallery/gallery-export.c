@@ -144,7 +144,8 @@ apply_metadata (GExiv2Metadata *metadata, GPtrArray *tags, GPtrArray *captions, 
     return FALSE;
   /* The caption replaces an empty description or one Depict wrote, never a person's. */
   if (captions->len > 0 &&
-      (description == NULL || description[0] == '\0' || strv_contains_str (captions, description)) &&
+      (description == NULL || description[0] == '\0' ||
+       strv_contains_str (captions, description)) &&
       !gexiv2_metadata_try_set_tag_string (metadata, "Xmp.dc.description",
                                            g_ptr_array_index (captions, 0), error))
     return FALSE;

@@ -1007,7 +1007,8 @@ free_ptr_array (gpointer array)
 GPtrArray *
 gallery_store_list_images (GalleryStore *store, const char *folder, GError **error)
 {
-  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_image_free);
+  g_autoptr (GPtrArray) images =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_image_free);
   g_autoptr (GHashTable) by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   g_autoptr (GHashTable) paths = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                                         free_ptr_array);

@@ -250,6 +250,88 @@ test_tag_and_read (void)
   }
 }
 
+static gboolean
+json_has_tag (const char *json_text, const char *name, gboolean removed)
+{
+  g_autoptr (JsonNode) root = parse (json_text);
+  JsonArray *tags = json_object_get_array_member (json_node_get_object (root), "tags");
+
+  for (guint i = 0; i < json_array_get_length (tags); i++)
+    {
+      JsonObject *tag = json_array_get_object_element (tags, i);
+
+      if (g_strcmp0 (json_object_get_string_member (tag, "name"), name) == 0)
+        return json_object_get_boolean_member (tag, "removed") == removed;
+    }
+  return FALSE;
+}
+
+static void
+test_tags (void)
+{
+  g_autofree char *photo = g_build_filename (photos_dir, "photo.png", NULL);
+  g_autofree char *palette = g_build_filename (photos_dir, "palette.png", NULL);
+  g_autofree char *sidecar = g_strconcat (photo, ".xmp", NULL);
+  Result r;
+
+  r = run_cli ("tags", "--db", db_path, "--add", "Sunset", "--add", "beach", photo, palette,
+               NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "sunset"));
+  g_assert_nonnull (strstr (r.out, "user"));
+  result_clear (&r);
+
+  r = run_cli ("tags", "--db", db_path, "--remove", "beach", photo, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  result_clear (&r);
+  r = run_cli ("tags", "--db", db_path, "--rename", "sunset=dusk", "--everywhere", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  result_clear (&r);
+
+  /* Tagging again (--redo) does not bring the removed tag back. */
+  r = tag (photo, "--redo");
+  g_assert_cmpint (r.status, ==, 0);
+  result_clear (&r);
+  r = run_cli ("tags", "--db", db_path, "--removed", "--json", photo, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (json_has_tag (r.out, "beach", TRUE));
+  g_assert_true (json_has_tag (r.out, "sunset", TRUE));
+  g_assert_true (json_has_tag (r.out, "dusk", FALSE));
+  result_clear (&r);
+  r = run_cli ("tags", "--db", db_path, "--json", palette, NULL);
+  g_assert_true (json_has_tag (r.out, "dusk", FALSE));
+  g_assert_true (json_has_tag (r.out, "beach", FALSE));
+  result_clear (&r);
+
+  /* Searchable, and exported. */
+  r = run_cli ("search", "--db", db_path, "--tag", "dusk", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, photo));
+  g_assert_nonnull (strstr (r.out, palette));
+  result_clear (&r);
+  r = run_cli ("export", "--xmp", "--db", db_path, photo, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  result_clear (&r);
+  {
+    g_autoptr (GExiv2Metadata) metadata = gexiv2_metadata_new ();
+    g_autoptr (GError) error = NULL;
+    g_auto (GStrv) subject = NULL;
+
+    gexiv2_metadata_open_path (metadata, sidecar, &error);
+    g_assert_no_error (error);
+    subject = gexiv2_metadata_try_get_tag_multiple (metadata, "Xmp.dc.subject", &error);
+    g_assert_no_error (error);
+    g_assert_true (g_strv_contains ((const char *const *) subject, "dusk"));
+    g_assert_false (g_strv_contains ((const char *const *) subject, "beach"));
+    g_assert_false (g_strv_contains ((const char *const *) subject, "sunset"));
+  }
+
+  r = run_cli ("tags", "--db", db_path, "--remove", "unicorn", photo, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "no tag “unicorn”"));
+  result_clear (&r);
+}
+
 static void
 test_interrupt_and_resume (void)
 {
@@ -376,6 +458,7 @@ main (int argc, char **argv)
       }
   }
   g_test_add_func ("/cli/gallery/tag-and-read", test_tag_and_read);
+  g_test_add_func ("/cli/gallery/tags", test_tags);
   g_test_add_func ("/cli/gallery/interrupt-and-resume", test_interrupt_and_resume);
   g_test_add_func ("/cli/gallery/bad-database", test_bad_database);
   status = g_test_run ();

@@ -386,7 +386,8 @@ test_migrate_v1 (void)
   g_assert_no_error (error);
   gt_sqlite_exec_file (db, sql);
   gt_sqlite_exec_file (db,
-    "INSERT INTO images VALUES (1, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+    "INSERT INTO images VALUES (1,"
+    "  'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
     "  10, 640, 480, 6, 1700000000);"
     "INSERT INTO image_paths VALUES ('/photos/old.jpg', 1, 10, 1700000000, 1);"
     "INSERT INTO runs (id, image_id, task, model_name, weights_hash, num_beams, max_new_tokens,"
