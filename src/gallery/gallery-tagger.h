@@ -45,7 +45,8 @@ typedef struct {
   gboolean redo;                   /* run again even what is done */
   GalleryRunFunc run_func;
   gpointer run_data;
-  GalleryTaggerProgressFunc progress_func; /* called after each image, may be NULL */
+  GalleryTaggerProgressFunc progress_func; /* called at the start and after each image, in
+                                            * the thread running the batch; may be NULL */
   gpointer progress_data;
 } GalleryTaggerOptions;
 

@@ -365,6 +365,31 @@ test_result_extract (void)
     }
 }
 
+/* The schema as one string, white space removed. */
+static char *
+schema_text (GalleryStore *store)
+{
+  sqlite3_stmt *stmt = NULL;
+  GString *out = g_string_new (NULL);
+
+  g_assert_cmpint (sqlite3_prepare_v2 (gallery_store_get_db (store),
+                                       "SELECT type, name, coalesce (sql, '') FROM sqlite_schema"
+                                       " ORDER BY name", -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_auto (GStrv) words = g_strsplit_set ((const char *) sqlite3_column_text (stmt, 2),
+                                             " \t\n", -1);
+
+      g_string_append_printf (out, "%s %s:", sqlite3_column_text (stmt, 0),
+                              sqlite3_column_text (stmt, 1));
+      for (guint i = 0; words[i] != NULL; i++)
+        g_string_append (out, words[i]);
+      g_string_append_c (out, '\n');
+    }
+  sqlite3_finalize (stmt);
+  return g_string_free (out, FALSE);
+}
+
 /* A v1 database made with the v1 SQL (tests/gallery/gallery-v1.sql) and v1-era rows. */
 static void
 test_migrate_v1 (void)
@@ -437,6 +462,21 @@ test_migrate_v1 (void)
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_fts WHERE image_fts MATCH "
                                      "'dog'"), ==, 1);
   g_clear_pointer (&store, gallery_store_close);
+
+  /* The migrated schema is the one a new gallery gets. */
+  {
+    g_autofree char *fresh_path = g_build_filename (dir, "fresh.db", NULL);
+    g_autoptr (GalleryStore) fresh = gallery_store_open (fresh_path, &error);
+    g_autofree char *a = NULL, *b = NULL;
+
+    g_assert_no_error (error);
+    store = gallery_store_open (db, &error);
+    g_assert_no_error (error);
+    a = schema_text (fresh);
+    b = schema_text (store);
+    g_assert_cmpstr (a, ==, b);
+    g_clear_pointer (&store, gallery_store_close);
+  }
   gt_remove_tree (dir);
 }
 
