@@ -1,4 +1,4 @@
-/* gpu-test-util.c: shared helpers of the GPU tests
+/* gpu-test-util.c: what the GPU tests (test-gpu-*.c, test-op-*.c) share
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -74,6 +74,73 @@ gpu_test_random (gsize n, guint32 seed, float lo, float hi)
   return x;
 }
 
+GpuBuffer *
+gpu_test_upload_bytes (const void *data, gsize bytes)
+{
+  g_autoptr (GError) error = NULL;
+  GpuBuffer *b = gpu_buffer_new_from_data (gpu_test_device (), data, MAX (bytes, 4), &error);
+  g_assert_no_error (error);
+  return b;
+}
+
+GpuBuffer *
+gpu_test_upload (const float *data, gsize n)
+{
+  return gpu_test_upload_bytes (data, n * sizeof (float));
+}
+
+GpuBuffer *
+gpu_test_upload_f16 (float *data, gsize n)
+{
+  /* an even count: the shaders read fp16 pairs as 32-bit words */
+  g_autofree guint16 *h = g_new0 (guint16, n + 2);
+  for (gsize i = 0; i < n; i++)
+    {
+      h[i] = gpu_half_from_float (data[i]);
+      data[i] = gpu_half_to_float (h[i]);
+    }
+  return gpu_test_upload_bytes (h, (n + 1) / 2 * 4);
+}
+
+GpuBuffer *
+gpu_test_buffer (gsize n)
+{
+  g_autoptr (GError) error = NULL;
+  GpuBuffer *b = gpu_buffer_new (gpu_test_device (), MAX (n, 1) * sizeof (float), &error);
+  g_assert_no_error (error);
+  return b;
+}
+
+float *
+gpu_test_download (GpuBuffer *buffer, gsize n)
+{
+  g_autoptr (GError) error = NULL;
+  float *x = g_new (float, MAX (n, 1));
+  g_assert_true (gpu_buffer_download (buffer, 0, x, n * sizeof (float), &error));
+  g_assert_no_error (error);
+  return x;
+}
+
+GpuRecorder *
+gpu_test_recorder (void)
+{
+  g_autoptr (GError) error = NULL;
+  GpuRecorder *r = gpu_recorder_new (gpu_test_device (), &error);
+  g_assert_no_error (error);
+  return r;
+}
+
+void
+gpu_test_submit (GpuRecorder *recorder)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok = gpu_recorder_submit (recorder, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  /* with DEPICT_VULKAN_VALIDATION=1 (the test environment) and the layer installed */
+  gpu_test_assert_validation_clean (gpu_recorder_get_device (recorder));
+}
+
 void
 gpu_test_assert_close (const char *what, const float *got, const float *want,
                        const float *scale, gsize n, double rtol, double atol)
@@ -83,10 +150,21 @@ gpu_test_assert_close (const char *what, const float *got, const float *want,
   gsize bad = 0;
   for (gsize i = 0; i < n; i++)
     {
+      if (!isfinite (want[i]) || !isfinite (got[i]))
+        {
+          /* NaN and infinities must match exactly */
+          if (!(isnan (want[i]) && isnan (got[i])) && got[i] != want[i])
+            {
+              if (bad == 0)
+                worst_i = i;
+              bad++;
+            }
+          continue;
+        }
       double s = scale != NULL ? fabs ((double) scale[i]) : fabs ((double) want[i]);
       double err = fabs ((double) got[i] - (double) want[i]);
       double allowed = rtol * s + atol;
-      if (!(err <= allowed)) /* also catches NaN */
+      if (!(err <= allowed)) /* also catches a NaN scale */
         {
           if (bad == 0)
             worst_i = i;
@@ -108,4 +186,14 @@ gpu_test_assert_close (const char *what, const float *got, const float *want,
                         "atol %g)",
                         what, bad, n, worst_i, got[worst_i], want[worst_i],
                         scale != NULL ? scale[worst_i] : want[worst_i], rtol, atol);
+}
+
+double
+gpu_test_lap (void)
+{
+  static gint64 last = 0;
+  gint64 now = g_get_monotonic_time ();
+  double s = last ? (now - last) / 1e6 : 0;
+  last = now;
+  return s;
 }

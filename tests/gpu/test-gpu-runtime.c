@@ -22,14 +22,6 @@ upload_floats (GpuDevice *device, const float *data, gsize n)
 }
 
 static void
-submit_ok (GpuRecorder *rec)
-{
-  g_autoptr (GError) error = NULL;
-  g_assert_true (gpu_recorder_submit (rec, NULL, &error));
-  g_assert_no_error (error);
-}
-
-static void
 test_device_list (void)
 {
   g_autoptr (GError) error = NULL;
@@ -253,14 +245,14 @@ test_dispatch (void)
   gpu_selftest_axpy (rec, bx, 3, by, 5, n, 2.0f, -1.0f, 0.5f);
   g_autofree float *got = g_new0 (float, n + 8);
   gpu_recorder_download (rec, by, 0, got, (n + 8) * 4);
-  submit_ok (rec);
+  gpu_test_submit (rec);
   for (guint i = 0; i < n + 8; i++)
     {
       float want = (i >= 5 && i < n + 5) ? 2.0f * x[i - 5 + 3] - y[i] + 0.5f : y[i];
       g_assert_cmpfloat_with_epsilon (got[i], want, 1e-6);
     }
   /* an empty submit is fine */
-  submit_ok (rec);
+  gpu_test_submit (rec);
 }
 
 /* A chain of dependent commands in one submission: every step reads what the one before
@@ -291,7 +283,7 @@ check_chain (GpuDevice *device, guint steps)
   g_autofree float *got = g_new0 (float, n);
   gpu_recorder_download (rec, bc, 0, got, n * 4); /* compute → transfer → host */
   g_assert_cmpuint (gpu_recorder_get_n_commands (rec), ==, 2 * steps + 5);
-  submit_ok (rec);
+  gpu_test_submit (rec);
 
   for (guint i = 0; i < n; i++)
     {
@@ -354,7 +346,7 @@ test_large_buffer (void)
   gpu_selftest_axpy (rec, big, 0, big, hi, n, 3.0f, 1.0f, 0.0f);
   g_autofree float *got = g_new0 (float, n);
   gpu_recorder_download (rec, big, hi * 4, got, n * 4);
-  submit_ok (rec);
+  gpu_test_submit (rec);
   for (guint i = 0; i < n; i++)
     g_assert_cmpfloat_with_epsilon (got[i], 3.0f * i + x[i], 1e-3);
 
@@ -372,7 +364,7 @@ test_large_buffer (void)
   g_clear_error (&error);
   /* and the recorder works again afterwards */
   gpu_recorder_download (rec, big, hi * 4, got, 4);
-  submit_ok (rec);
+  gpu_test_submit (rec);
   g_assert_cmpfloat_with_epsilon (got[0], x[0], 1e-3);
 }
 

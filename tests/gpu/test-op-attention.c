@@ -17,7 +17,7 @@
 
 #include "gpu/gpu-op-attention.h"
 #include "gpu-reference.h"
-#include "test-op-common.h"
+#include "gpu-test-util.h"
 
 #define ATOL 2e-5
 #define RTOL 1e-4
@@ -26,23 +26,23 @@ static void
 run_window (guint h, guint w, guint c, guint heads, guint ws, gboolean f16, guint32 seed)
 {
   gsize n = (gsize) h * w;
-  g_autofree float *qkv = test_op_random (n * 3 * c, seed, -1, 1);
-  g_autofree float *bias = test_op_random (3 * c, seed + 1, -1, 1);
+  g_autofree float *qkv = gpu_test_random (n * 3 * c, seed, -1, 1);
+  g_autofree float *bias = gpu_test_random (3 * c, seed + 1, -1, 1);
   g_autofree float *want = g_new (float, n * c);
-  g_autoptr (GpuBuffer) bqkv = test_op_upload (qkv, n * 3 * c);
-  g_autoptr (GpuBuffer) bbias = f16 ? test_op_upload_f16 (bias, 3 * c) : test_op_upload (bias, 3 * c);
-  g_autoptr (GpuBuffer) bout = test_op_buffer (n * c);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) bqkv = gpu_test_upload (qkv, n * 3 * c);
+  g_autoptr (GpuBuffer) bbias = f16 ? gpu_test_upload_f16 (bias, 3 * c) : gpu_test_upload (bias, 3 * c);
+  g_autoptr (GpuBuffer) bout = gpu_test_buffer (n * c);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autofree char *what = g_strdup_printf ("window attention %ux%u c%u heads %u window %u%s", h,
                                            w, c, heads, ws, f16 ? " f16 bias" : "");
 
-  test_op_lap ();
+  gpu_test_lap ();
   gpu_op_attention_window (rec, bqkv, bbias, f16, h, w, c, heads, ws, bout);
-  test_op_submit (rec);
-  g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
-  g_autofree float *got = test_op_download (bout, n * c);
+  gpu_test_submit (rec);
+  g_test_message ("%s: %.3f s on the GPU", what, gpu_test_lap ());
+  g_autofree float *got = gpu_test_download (bout, n * c);
   gpu_reference_window_attention (qkv, bias, h, w, c, heads, ws, want);
-  test_op_assert_close (what, got, want, n * c, ATOL, RTOL);
+  gpu_test_assert_close (what, got, want, NULL, n * c, RTOL, ATOL);
 }
 
 static void
@@ -65,21 +65,21 @@ test_window_padding_matters (void)
    * differ. Check that the bias changes the result of a padded grid. */
   guint h = 5, w = 5, c = 16, ws = 4;
   gsize n = (gsize) h * w;
-  g_autofree float *qkv = test_op_random (n * 3 * c, 50, -1, 1);
-  g_autofree float *bias = test_op_random (3 * c, 51, -3, 3);
+  g_autofree float *qkv = gpu_test_random (n * 3 * c, 50, -1, 1);
+  g_autofree float *bias = gpu_test_random (3 * c, 51, -3, 3);
   g_autofree float *zeros = g_new0 (float, 3 * c);
-  g_autoptr (GpuBuffer) bqkv = test_op_upload (qkv, n * 3 * c);
-  g_autoptr (GpuBuffer) bbias = test_op_upload (bias, 3 * c);
-  g_autoptr (GpuBuffer) bzero = test_op_upload (zeros, 3 * c);
-  g_autoptr (GpuBuffer) o1 = test_op_buffer (n * c);
-  g_autoptr (GpuBuffer) o2 = test_op_buffer (n * c);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) bqkv = gpu_test_upload (qkv, n * 3 * c);
+  g_autoptr (GpuBuffer) bbias = gpu_test_upload (bias, 3 * c);
+  g_autoptr (GpuBuffer) bzero = gpu_test_upload (zeros, 3 * c);
+  g_autoptr (GpuBuffer) o1 = gpu_test_buffer (n * c);
+  g_autoptr (GpuBuffer) o2 = gpu_test_buffer (n * c);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
 
   gpu_op_attention_window (rec, bqkv, bbias, FALSE, h, w, c, 1, ws, o1);
   gpu_op_attention_window (rec, bqkv, bzero, FALSE, h, w, c, 1, ws, o2);
-  test_op_submit (rec);
-  g_autofree float *a = test_op_download (o1, n * c);
-  g_autofree float *b = test_op_download (o2, n * c);
+  gpu_test_submit (rec);
+  g_autofree float *a = gpu_test_download (o1, n * c);
+  g_autofree float *b = gpu_test_download (o2, n * c);
   double diff = 0;
   for (gsize i = 0; i < n * c; i++)
     diff = MAX (diff, fabs (a[i] - b[i]));
@@ -98,22 +98,22 @@ test_window_real (void)
 static void
 run_channel (guint n, guint c, guint groups, guint32 seed)
 {
-  g_autofree float *qkv = test_op_random ((gsize) n * 3 * c, seed, -1, 1);
+  g_autofree float *qkv = gpu_test_random ((gsize) n * 3 * c, seed, -1, 1);
   g_autofree float *want = g_new (float, (gsize) n * c);
-  g_autoptr (GpuBuffer) bqkv = test_op_upload (qkv, (gsize) n * 3 * c);
-  g_autoptr (GpuBuffer) bout = test_op_buffer ((gsize) n * c);
-  guint64 scratch_bytes = gpu_op_attention_channel_scratch_size (test_op_device, n, c, groups);
-  g_autoptr (GpuBuffer) scratch = test_op_buffer (scratch_bytes / 4 + 64);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) bqkv = gpu_test_upload (qkv, (gsize) n * 3 * c);
+  g_autoptr (GpuBuffer) bout = gpu_test_buffer ((gsize) n * c);
+  guint64 scratch_bytes = gpu_op_attention_channel_scratch_size (gpu_test_device (), n, c, groups);
+  g_autoptr (GpuBuffer) scratch = gpu_test_buffer (scratch_bytes / 4 + 64);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autofree char *what = g_strdup_printf ("channel attention n %u c %u groups %u", n, c, groups);
 
-  test_op_lap ();
+  gpu_test_lap ();
   gpu_op_attention_channel (rec, bqkv, n, c, groups, scratch, bout);
-  test_op_submit (rec);
-  g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
-  g_autofree float *got = test_op_download (bout, (gsize) n * c);
+  gpu_test_submit (rec);
+  g_test_message ("%s: %.3f s on the GPU", what, gpu_test_lap ());
+  g_autofree float *got = gpu_test_download (bout, (gsize) n * c);
   gpu_reference_channel_attention (qkv, n, c, groups, want);
-  test_op_assert_close (what, got, want, (gsize) n * c, ATOL, RTOL);
+  gpu_test_assert_close (what, got, want, NULL, (gsize) n * c, RTOL, ATOL);
 }
 
 static void
@@ -147,14 +147,14 @@ run_mha (const MhaCase *mc, guint32 seed)
   gsize nq = (gsize) mc->batch * mc->n_q * 3 * d;
   guint kv_batches = mc->shared_kv ? 1 : mc->batch;
   gsize nkv = (gsize) kv_batches * cap * 2 * d;
-  g_autofree float *q = test_op_random (nq, seed, -1, 1);
-  g_autofree float *kv = test_op_random (nkv, seed + 1, -1, 1);
+  g_autofree float *q = gpu_test_random (nq, seed, -1, 1);
+  g_autofree float *kv = gpu_test_random (nkv, seed + 1, -1, 1);
   gsize nout = (gsize) mc->batch * mc->n_q * d;
   g_autofree float *want = g_new (float, nout);
-  g_autoptr (GpuBuffer) bq = test_op_upload (q, nq);
-  g_autoptr (GpuBuffer) bkv = test_op_upload (kv, nkv);
-  g_autoptr (GpuBuffer) bout = test_op_buffer (nout);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) bq = gpu_test_upload (q, nq);
+  g_autoptr (GpuBuffer) bkv = gpu_test_upload (kv, nkv);
+  g_autoptr (GpuBuffer) bout = gpu_test_buffer (nout);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   float scale = 1.0f / sqrtf ((float) mc->hd);
   g_autofree char *what = g_strdup_printf ("attention batch %u q %u kv %u heads %u hd %u%s%s",
                                            mc->batch, mc->n_q, mc->n_kv, mc->heads, mc->hd,
@@ -172,15 +172,15 @@ run_mha (const MhaCase *mc, guint32 seed)
     .batch = mc->batch, .n_q = mc->n_q, .n_kv = mc->n_kv, .heads = mc->heads,
     .head_dim = mc->hd, .scale = scale, .causal = mc->causal,
   };
-  test_op_lap ();
+  gpu_test_lap ();
   gpu_op_attention (rec, &args);
-  test_op_submit (rec);
-  g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
-  g_autofree float *got = test_op_download (bout, nout);
+  gpu_test_submit (rec);
+  g_test_message ("%s: %.3f s on the GPU", what, gpu_test_lap ());
+  g_autofree float *got = gpu_test_download (bout, nout);
   gpu_reference_attention (q + d, 3 * d, (gsize) mc->n_q * 3 * d, kv, 2 * d, kv + d, 2 * d,
                            kv_bstride, want, d, (gsize) mc->n_q * d, mc->batch, mc->n_q,
                            mc->n_kv, mc->heads, mc->hd, scale, mc->causal);
-  test_op_assert_close (what, got, want, nout, ATOL, RTOL);
+  gpu_test_assert_close (what, got, want, NULL, nout, RTOL, ATOL);
 }
 
 static void
@@ -216,8 +216,8 @@ test_mha_real (void)
 static void
 test_mha_errors (void)
 {
-  g_autoptr (GpuBuffer) b = test_op_buffer (64);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) b = gpu_test_buffer (64);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autoptr (GError) error = NULL;
   GpuAttention args = {
     .q = { b, 0, 16, 0 }, .k = { b, 0, 16, 0 }, .v = { b, 0, 16, 0 }, .out = { b, 0, 16, 0 },
@@ -245,18 +245,18 @@ test_cache_reorder (void)
   gsize n = (gsize) beams * cap * d;
   const guint beam[] = { 2, 0, 0 };
   const gint32 beam32[] = { 2, 0, 0 };
-  g_autofree float *src = test_op_random (n, 70, -1, 1);
-  g_autofree float *dst0 = test_op_random (n, 71, -1, 1);
+  g_autofree float *src = gpu_test_random (n, 70, -1, 1);
+  g_autofree float *dst0 = gpu_test_random (n, 71, -1, 1);
   g_autofree float *want = g_memdup2 (dst0, n * sizeof (float));
-  g_autoptr (GpuBuffer) bs = test_op_upload (src, n);
-  g_autoptr (GpuBuffer) bd = test_op_upload (dst0, n);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) bs = gpu_test_upload (src, n);
+  g_autoptr (GpuBuffer) bd = gpu_test_upload (dst0, n);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
 
   gpu_op_kv_cache_reorder (rec, bs, bd, beams, beam, cap, t, d);
-  test_op_submit (rec);
-  g_autofree float *got = test_op_download (bd, n);
+  gpu_test_submit (rec);
+  g_autofree float *got = gpu_test_download (bd, n);
   gpu_reference_cache_reorder (src, beam32, beams, cap, t, d, want);
-  test_op_assert_close ("cache reorder", got, want, n, 0, 0);
+  gpu_test_assert_close ("cache reorder", got, want, NULL, n, 0, 0);
 
   g_autoptr (GError) error = NULL;
   const guint bad[] = { 0, 3, 1 };
@@ -268,8 +268,7 @@ test_cache_reorder (void)
 int
 main (int argc, char **argv)
 {
-  if (!test_op_init (&argc, &argv))
-    return 77;
+  gpu_test_init (&argc, &argv);
   g_test_add_func ("/gpu/op/attention/window/small", test_window_small);
   g_test_add_func ("/gpu/op/attention/window/padding-uses-bias", test_window_padding_matters);
   g_test_add_func ("/gpu/op/attention/window/real", test_window_real);
@@ -279,5 +278,5 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/op/attention/mha/real", test_mha_real);
   g_test_add_func ("/gpu/op/attention/mha/errors", test_mha_errors);
   g_test_add_func ("/gpu/op/attention/cache-reorder", test_cache_reorder);
-  return test_op_run ();
+  return gpu_test_run ();
 }

@@ -11,25 +11,35 @@
 
 #include "gpu/gpu-op-conv.h"
 #include "gpu-reference.h"
-#include "test-op-common.h"
+#include "gpu-test-util.h"
+
+/* The three ways the op library computes a convolution */
+typedef enum
+{
+  PATH_DIRECT, /* gpu_op_conv2d */
+  PATH_IM2COL, /* gpu_op_im2col, then the product on the CPU */
+  PATH_GEMM,   /* gpu_op_conv2d_gemm (im2col + GEMM on the GPU) */
+} ConvPath;
 
 static void
 run_conv (GpuConvInput layout, guint cin, guint h, guint w, guint cout, guint k, guint stride,
-          guint pad, gboolean f16, gboolean via_im2col, guint32 seed)
+          guint pad, gboolean f16, ConvPath path, guint32 seed)
 {
+  static const char *const path_names[] = { "conv2d", "im2col", "conv2d via gemm" };
   gsize n_in = (gsize) cin * h * w, n_w = (gsize) cout * cin * k * k;
   guint ho = gpu_op_conv_out_size (h, k, stride, pad), wo = gpu_op_conv_out_size (w, k, stride, pad);
   gsize n_out = (gsize) ho * wo * cout;
-  g_autofree float *in = test_op_random (n_in, seed, -1, 1);
-  g_autofree float *wt = test_op_random (n_w, seed + 1, -0.2f, 0.2f);
-  g_autofree float *bias = test_op_random (cout, seed + 2, -0.5, 0.5);
+  g_autofree float *in = gpu_test_random (n_in, seed, -1, 1);
+  g_autofree float *wt = gpu_test_random (n_w, seed + 1, -0.2f, 0.2f);
+  g_autofree float *bias = gpu_test_random (cout, seed + 2, -0.5, 0.5);
   g_autofree float *want = g_new (float, n_out);
-  g_autoptr (GpuBuffer) bin = test_op_upload (in, n_in);
-  g_autoptr (GpuBuffer) bw = f16 ? test_op_upload_f16 (wt, n_w) : test_op_upload (wt, n_w);
-  g_autoptr (GpuBuffer) bb = f16 ? test_op_upload_f16 (bias, cout) : test_op_upload (bias, cout);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
-  g_autofree char *what = g_strdup_printf ("%s %s %ux%ux%u k%u s%u p%u -> %u%s",
-                                           via_im2col ? "im2col" : "conv2d",
+  g_autoptr (GpuBuffer) bin = gpu_test_upload (in, n_in);
+  g_autoptr (GpuBuffer) bw = f16 ? gpu_test_upload_f16 (wt, n_w) : gpu_test_upload (wt, n_w);
+  /* conv2d_gemm takes its bias in fp32 whatever the weight type */
+  g_autoptr (GpuBuffer) bb = f16 && path != PATH_GEMM ? gpu_test_upload_f16 (bias, cout)
+                                                      : gpu_test_upload (bias, cout);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
+  g_autofree char *what = g_strdup_printf ("%s %s %ux%ux%u k%u s%u p%u -> %u%s", path_names[path],
                                            layout == GPU_CONV_INPUT_TOKENS ? "tokens" : "chw",
                                            cin, h, w, k, stride, pad, cout, f16 ? " f16" : "");
   size_t rho, rwo;
@@ -38,26 +48,35 @@ run_conv (GpuConvInput layout, guint cin, guint h, guint w, guint cout, guint k,
   g_assert_cmpuint (rho, ==, ho);
   g_assert_cmpuint (rwo, ==, wo);
 
-  test_op_lap ();
-  if (!via_im2col)
+  gpu_test_lap ();
+  if (path != PATH_IM2COL)
     {
-      g_autoptr (GpuBuffer) bout = test_op_buffer (n_out);
-      gpu_op_conv2d (rec, bin, layout, cin, h, w, bw, bb, f16, cout, k, stride, pad, bout);
-      test_op_submit (rec);
-      g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
-      g_autofree float *got = test_op_download (bout, n_out);
-      test_op_assert_close (what, got, want, n_out, 2e-5, 2e-5);
+      g_autoptr (GpuBuffer) bout = gpu_test_buffer (n_out);
+      g_autoptr (GpuBuffer) scratch = NULL;
+      if (path == PATH_DIRECT)
+        gpu_op_conv2d (rec, bin, layout, cin, h, w, bw, bb, f16, cout, k, stride, pad, bout);
+      else
+        {
+          scratch =
+            gpu_test_buffer (gpu_op_conv2d_gemm_scratch_size (cin, h, w, k, stride, pad) / 4);
+          gpu_op_conv2d_gemm (rec, bin, layout, cin, h, w, bw, f16, bb, cout, k, stride, pad,
+                              scratch, bout);
+        }
+      gpu_test_submit (rec);
+      g_test_message ("%s: %.3f s on the GPU", what, gpu_test_lap ());
+      g_autofree float *got = gpu_test_download (bout, n_out);
+      gpu_test_assert_close (what, got, want, NULL, n_out, 2e-5, 2e-5);
       return;
     }
 
   /* im2col, then the product with the weight as [cout, cin·k·k] on the CPU in double: the
    * convolution through the patch matrix must equal the direct reference */
   gsize cols = (gsize) cin * k * k, n_cols = (gsize) ho * wo * cols;
-  g_autoptr (GpuBuffer) bcols = test_op_buffer (n_cols);
+  g_autoptr (GpuBuffer) bcols = gpu_test_buffer (n_cols);
   gpu_op_im2col (rec, bin, layout, cin, h, w, k, stride, pad, bcols);
-  test_op_submit (rec);
-  g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
-  g_autofree float *patches = test_op_download (bcols, n_cols);
+  gpu_test_submit (rec);
+  g_test_message ("%s: %.3f s on the GPU", what, gpu_test_lap ());
+  g_autofree float *patches = gpu_test_download (bcols, n_cols);
   g_autofree float *got = g_new (float, n_out);
   for (gsize p = 0; p < (gsize) ho * wo; p++)
     for (guint co = 0; co < cout; co++)
@@ -69,61 +88,28 @@ run_conv (GpuConvInput layout, guint cin, guint h, guint w, guint cout, guint k,
       }
   /* both sides accumulate in double from the same fp32 values: equal up to the rounding
    * of a different summation order */
-  test_op_assert_close (what, got, want, n_out, 1e-6, 1e-6);
+  gpu_test_assert_close (what, got, want, NULL, n_out, 1e-6, 1e-6);
 }
 
 static void
 test_conv2d_small (void)
 {
   /* the stage-0 patch embedding on a 96×96 tiny-model image (3 → 16), odd sizes */
-  run_conv (GPU_CONV_INPUT_CHW, 3, 96, 96, 16, 7, 4, 3, FALSE, FALSE, 1);
-  run_conv (GPU_CONV_INPUT_CHW, 3, 29, 23, 6, 7, 4, 3, TRUE, FALSE, 2);
+  run_conv (GPU_CONV_INPUT_CHW, 3, 96, 96, 16, 7, 4, 3, FALSE, PATH_DIRECT, 1);
+  run_conv (GPU_CONV_INPUT_CHW, 3, 29, 23, 6, 7, 4, 3, TRUE, PATH_DIRECT, 2);
   /* downsampling from tokens, 3×3 s2 p1: 24×24×16 → 12×12×32, odd grid and cout */
-  run_conv (GPU_CONV_INPUT_TOKENS, 16, 24, 24, 32, 3, 2, 1, TRUE, FALSE, 3);
-  run_conv (GPU_CONV_INPUT_TOKENS, 5, 7, 9, 7, 3, 2, 1, FALSE, FALSE, 4);
-  run_conv (GPU_CONV_INPUT_TOKENS, 48, 3, 3, 64, 3, 2, 1, FALSE, FALSE, 5);
-}
-
-static void
-run_conv_gemm (GpuConvInput layout, guint cin, guint h, guint w, guint cout, guint k,
-               guint stride, guint pad, gboolean f16, guint32 seed)
-{
-  gsize n_in = (gsize) cin * h * w, n_w = (gsize) cout * cin * k * k;
-  guint ho = gpu_op_conv_out_size (h, k, stride, pad), wo = gpu_op_conv_out_size (w, k, stride, pad);
-  gsize n_out = (gsize) ho * wo * cout;
-  g_autofree float *in = test_op_random (n_in, seed, -1, 1);
-  g_autofree float *wt = test_op_random (n_w, seed + 1, -0.2f, 0.2f);
-  g_autofree float *bias = test_op_random (cout, seed + 2, -0.5, 0.5);
-  g_autofree float *want = g_new (float, n_out);
-  g_autoptr (GpuBuffer) bin = test_op_upload (in, n_in);
-  g_autoptr (GpuBuffer) bw = f16 ? test_op_upload_f16 (wt, n_w) : test_op_upload (wt, n_w);
-  g_autoptr (GpuBuffer) bb = test_op_upload (bias, cout);
-  g_autoptr (GpuBuffer) scratch =
-    test_op_buffer (gpu_op_conv2d_gemm_scratch_size (cin, h, w, k, stride, pad) / 4);
-  g_autoptr (GpuBuffer) bout = test_op_buffer (n_out);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
-  g_autofree char *what = g_strdup_printf ("conv2d via gemm %s %ux%ux%u k%u s%u p%u -> %u%s",
-                                           layout == GPU_CONV_INPUT_TOKENS ? "tokens" : "chw",
-                                           cin, h, w, k, stride, pad, cout, f16 ? " f16" : "");
-
-  test_op_lap ();
-  gpu_op_conv2d_gemm (rec, bin, layout, cin, h, w, bw, f16, bb, cout, k, stride, pad, scratch,
-                      bout);
-  test_op_submit (rec);
-  g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
-  g_autofree float *got = test_op_download (bout, n_out);
-  gpu_reference_conv2d (in, layout == GPU_CONV_INPUT_TOKENS, cin, h, w, wt, bias, cout, k, stride,
-                        pad, want, NULL, NULL);
-  test_op_assert_close (what, got, want, n_out, 2e-5, 2e-5);
+  run_conv (GPU_CONV_INPUT_TOKENS, 16, 24, 24, 32, 3, 2, 1, TRUE, PATH_DIRECT, 3);
+  run_conv (GPU_CONV_INPUT_TOKENS, 5, 7, 9, 7, 3, 2, 1, FALSE, PATH_DIRECT, 4);
+  run_conv (GPU_CONV_INPUT_TOKENS, 48, 3, 3, 64, 3, 2, 1, FALSE, PATH_DIRECT, 5);
 }
 
 static void
 test_conv2d_gemm (void)
 {
-  run_conv_gemm (GPU_CONV_INPUT_CHW, 3, 29, 23, 6, 7, 4, 3, TRUE, 40);
-  run_conv_gemm (GPU_CONV_INPUT_TOKENS, 16, 24, 24, 32, 3, 2, 1, FALSE, 41);
+  run_conv (GPU_CONV_INPUT_CHW, 3, 29, 23, 6, 7, 4, 3, TRUE, PATH_GEMM, 40);
+  run_conv (GPU_CONV_INPUT_TOKENS, 16, 24, 24, 32, 3, 2, 1, FALSE, PATH_GEMM, 41);
   /* Florence-2-base convs.1 channels (128 → 256) on a 48×48 crop of its 192×192 input */
-  run_conv_gemm (GPU_CONV_INPUT_TOKENS, 128, 48, 48, 256, 3, 2, 1, TRUE, 42);
+  run_conv (GPU_CONV_INPUT_TOKENS, 128, 48, 48, 256, 3, 2, 1, TRUE, PATH_GEMM, 42);
 }
 
 static void
@@ -131,41 +117,41 @@ test_conv2d_real (void)
 {
   /* Florence-2-base convs.0 (3 → 128, 7×7 s4 p3) on a 192×192 crop (48×48 outputs: the
    * full 768×768 image is the same kernel 16 times over) */
-  run_conv (GPU_CONV_INPUT_CHW, 3, 192, 192, 128, 7, 4, 3, TRUE, FALSE, 10);
+  run_conv (GPU_CONV_INPUT_CHW, 3, 192, 192, 128, 7, 4, 3, TRUE, PATH_DIRECT, 10);
 }
 
 static void
 test_im2col (void)
 {
-  run_conv (GPU_CONV_INPUT_CHW, 3, 29, 23, 6, 7, 4, 3, FALSE, TRUE, 20);
-  run_conv (GPU_CONV_INPUT_TOKENS, 16, 12, 11, 32, 3, 2, 1, FALSE, TRUE, 21);
+  run_conv (GPU_CONV_INPUT_CHW, 3, 29, 23, 6, 7, 4, 3, FALSE, PATH_IM2COL, 20);
+  run_conv (GPU_CONV_INPUT_TOKENS, 16, 12, 11, 32, 3, 2, 1, FALSE, PATH_IM2COL, 21);
   /* Florence-2-base convs.3 input: 48×48 × 512 → patches [576, 4608] (the product is done
    * for 8 output channels only, to keep the CPU side short) */
-  run_conv (GPU_CONV_INPUT_TOKENS, 512, 48, 48, 8, 3, 2, 1, FALSE, TRUE, 22);
+  run_conv (GPU_CONV_INPUT_TOKENS, 512, 48, 48, 8, 3, 2, 1, FALSE, PATH_IM2COL, 22);
 }
 
 static void
 run_dwconv (guint h, guint w, guint c, gboolean f16, guint32 seed)
 {
   gsize n = (gsize) h * w * c;
-  g_autofree float *x = test_op_random (n, seed, -1, 1);
-  g_autofree float *wt = test_op_random ((gsize) c * 9, seed + 1, -0.5, 0.5);
-  g_autofree float *bias = test_op_random (c, seed + 2, -0.5, 0.5);
+  g_autofree float *x = gpu_test_random (n, seed, -1, 1);
+  g_autofree float *wt = gpu_test_random ((gsize) c * 9, seed + 1, -0.5, 0.5);
+  g_autofree float *bias = gpu_test_random (c, seed + 2, -0.5, 0.5);
   g_autofree float *want = g_new (float, n);
-  g_autoptr (GpuBuffer) bx = test_op_upload (x, n);
-  g_autoptr (GpuBuffer) bw = f16 ? test_op_upload_f16 (wt, (gsize) c * 9) : test_op_upload (wt, (gsize) c * 9);
-  g_autoptr (GpuBuffer) bb = f16 ? test_op_upload_f16 (bias, c) : test_op_upload (bias, c);
-  g_autoptr (GpuBuffer) by = test_op_buffer (n);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) bx = gpu_test_upload (x, n);
+  g_autoptr (GpuBuffer) bw = f16 ? gpu_test_upload_f16 (wt, (gsize) c * 9) : gpu_test_upload (wt, (gsize) c * 9);
+  g_autoptr (GpuBuffer) bb = f16 ? gpu_test_upload_f16 (bias, c) : gpu_test_upload (bias, c);
+  g_autoptr (GpuBuffer) by = gpu_test_buffer (n);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autofree char *what = g_strdup_printf ("dwconv3x3 %ux%ux%u%s", h, w, c, f16 ? " f16" : "");
 
-  test_op_lap ();
+  gpu_test_lap ();
   gpu_op_dwconv3x3_residual (rec, bx, h, w, c, bw, bb, f16, by);
-  test_op_submit (rec);
-  g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
-  g_autofree float *got = test_op_download (by, n);
+  gpu_test_submit (rec);
+  g_test_message ("%s: %.3f s on the GPU", what, gpu_test_lap ());
+  g_autofree float *got = gpu_test_download (by, n);
   gpu_reference_dwconv3x3_residual (x, h, w, c, wt, bias, want);
-  test_op_assert_close (what, got, want, n, 1e-5, 1e-5);
+  gpu_test_assert_close (what, got, want, NULL, n, 1e-5, 1e-5);
 }
 
 static void
@@ -180,8 +166,8 @@ test_dwconv (void)
 static void
 test_conv_errors (void)
 {
-  g_autoptr (GpuBuffer) b = test_op_buffer (16);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) b = gpu_test_buffer (16);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autoptr (GError) error = NULL;
 
   /* in place depthwise is refused (it reads neighbours) */
@@ -198,13 +184,12 @@ test_conv_errors (void)
 int
 main (int argc, char **argv)
 {
-  if (!test_op_init (&argc, &argv))
-    return 77;
+  gpu_test_init (&argc, &argv);
   g_test_add_func ("/gpu/op/conv2d/small", test_conv2d_small);
   g_test_add_func ("/gpu/op/conv2d/real", test_conv2d_real);
   g_test_add_func ("/gpu/op/im2col", test_im2col);
   g_test_add_func ("/gpu/op/conv2d/gemm", test_conv2d_gemm);
   g_test_add_func ("/gpu/op/dwconv3x3", test_dwconv);
   g_test_add_func ("/gpu/op/conv/errors", test_conv_errors);
-  return test_op_run ();
+  return gpu_test_run ();
 }

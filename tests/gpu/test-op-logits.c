@@ -13,7 +13,7 @@
 
 #include "gpu/gpu-op-logits.h"
 #include "gpu-reference.h"
-#include "test-op-common.h"
+#include "gpu-test-util.h"
 
 typedef struct
 {
@@ -29,31 +29,31 @@ run_topk (const TopkCase *tc, guint32 seed)
 {
   guint stride = tc->n + 5; /* rows padded: the op reads with a stride */
   gsize total = (gsize) tc->rows * stride;
-  g_autofree float *logits = test_op_random (total, seed, -10, 15);
+  g_autofree float *logits = gpu_test_random (total, seed, -10, 15);
   if (tc->ties)
     for (gsize i = 0; i < total; i++)
       logits[i] = roundf (logits[i] / 4); /* a few distinct values, ties everywhere */
   guint n_bans = 0;
   for (guint r = 0; tc->ban_counts && r < tc->rows; r++)
     n_bans += tc->ban_counts[r];
-  GpuDevice *dev = test_op_device;
-  g_autoptr (GpuBuffer) bl = test_op_upload (logits, total);
-  g_autoptr (GpuBuffer) ctl = test_op_buffer (gpu_op_logits_topk_ctl_size (tc->rows, n_bans) / 4);
-  g_autoptr (GpuBuffer) scratch = test_op_buffer (gpu_op_logits_topk_scratch_size (dev, tc->rows, tc->k) / 4);
+  GpuDevice *dev = gpu_test_device ();
+  g_autoptr (GpuBuffer) bl = gpu_test_upload (logits, total);
+  g_autoptr (GpuBuffer) ctl = gpu_test_buffer (gpu_op_logits_topk_ctl_size (tc->rows, n_bans) / 4);
+  g_autoptr (GpuBuffer) scratch = gpu_test_buffer (gpu_op_logits_topk_scratch_size (dev, tc->rows, tc->k) / 4);
   guint64 out_bytes = gpu_op_logits_topk_out_size (tc->rows, tc->k);
-  g_autoptr (GpuBuffer) bout = test_op_buffer (out_bytes / 4);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) bout = gpu_test_buffer (out_bytes / 4);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autofree guint8 *out = g_malloc (out_bytes);
   g_autofree char *what = g_strdup_printf ("topk rows %u n %u k %u%s%s%s", tc->rows, tc->n, tc->k,
                                            tc->forced ? " forced" : "", n_bans ? " bans" : "",
                                            tc->ties ? " ties" : "");
 
-  test_op_lap ();
+  gpu_test_lap ();
   gpu_op_logits_topk (rec, bl, 0, stride, tc->rows, tc->n, tc->forced, tc->bans, tc->ban_counts,
                       tc->k, ctl, scratch, bout);
   gpu_recorder_download (rec, bout, 0, out, out_bytes);
-  test_op_submit (rec);
-  g_test_message ("%s: %.3f s on the GPU", what, test_op_lap ());
+  gpu_test_submit (rec);
+  g_test_message ("%s: %.3f s on the GPU", what, gpu_test_lap ());
 
   guint ban_off = 0;
   for (guint r = 0; r < tc->rows; r++)
@@ -77,9 +77,9 @@ run_topk (const TopkCase *tc, guint32 seed)
                      cand[j].id, ids[j], cand[j].value, vals[j]);
           got_vals[j] = cand[j].value;
         }
-      test_op_assert_close (what, got_vals, vals, tc->k, 1e-5, 1e-6);
-      test_op_assert_close ("row max", &max, &want_max, 1, 0, 0);
-      test_op_assert_close ("row lse", &lse, &want_lse, 1, 1e-5, 1e-6);
+      gpu_test_assert_close (what, got_vals, vals, NULL, tc->k, 1e-6, 1e-5);
+      gpu_test_assert_close ("row max", &max, &want_max, NULL, 1, 0, 0);
+      gpu_test_assert_close ("row lse", &lse, &want_lse, NULL, 1, 1e-6, 1e-5);
     }
 }
 
@@ -103,7 +103,7 @@ test_topk_bans_forced (void)
 {
   /* bans: row 0 bans its own top ids (found below), row 1 none, row 2 out-of-range ids */
   guint n = 3001;
-  g_autofree float *probe = test_op_random ((gsize) 3 * (n + 5), 20, -10, 15);
+  g_autofree float *probe = gpu_test_random ((gsize) 3 * (n + 5), 20, -10, 15);
   gint32 top[3] = { 0, 1, 2 };
   for (guint i = 0; i < n; i++) /* the 3 largest of row 0 */
     {
@@ -142,10 +142,9 @@ test_topk_real (void)
 int
 main (int argc, char **argv)
 {
-  if (!test_op_init (&argc, &argv))
-    return 77;
+  gpu_test_init (&argc, &argv);
   g_test_add_func ("/gpu/op/logits-topk/small", test_topk_small);
   g_test_add_func ("/gpu/op/logits-topk/bans-forced", test_topk_bans_forced);
   g_test_add_func ("/gpu/op/logits-topk/real", test_topk_real);
-  return test_op_run ();
+  return gpu_test_run ();
 }

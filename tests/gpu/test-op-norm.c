@@ -11,34 +11,34 @@
 
 #include "gpu/gpu-op-norm.h"
 #include "gpu-reference.h"
-#include "test-op-common.h"
+#include "gpu-test-util.h"
 
 static void
 run_layernorm (guint rows, guint c, gboolean with_res, gboolean f16, guint32 seed)
 {
   gsize n = (gsize) rows * c;
-  g_autofree float *x = test_op_random (n, seed, -2, 3);
-  g_autofree float *r = test_op_random (n, seed + 1, -1, 1);
-  g_autofree float *w = test_op_random (c, seed + 2, 0.5, 1.5);
-  g_autofree float *b = test_op_random (c, seed + 3, -0.5, 0.5);
-  g_autoptr (GpuBuffer) bx = test_op_upload (x, n);
-  g_autoptr (GpuBuffer) br = test_op_upload (r, n);
-  g_autoptr (GpuBuffer) bw = f16 ? test_op_upload_f16 (w, c) : test_op_upload (w, c);
-  g_autoptr (GpuBuffer) bb = f16 ? test_op_upload_f16 (b, c) : test_op_upload (b, c);
-  g_autoptr (GpuBuffer) by = test_op_buffer (n);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autofree float *x = gpu_test_random (n, seed, -2, 3);
+  g_autofree float *r = gpu_test_random (n, seed + 1, -1, 1);
+  g_autofree float *w = gpu_test_random (c, seed + 2, 0.5, 1.5);
+  g_autofree float *b = gpu_test_random (c, seed + 3, -0.5, 0.5);
+  g_autoptr (GpuBuffer) bx = gpu_test_upload (x, n);
+  g_autoptr (GpuBuffer) br = gpu_test_upload (r, n);
+  g_autoptr (GpuBuffer) bw = f16 ? gpu_test_upload_f16 (w, c) : gpu_test_upload (w, c);
+  g_autoptr (GpuBuffer) bb = f16 ? gpu_test_upload_f16 (b, c) : gpu_test_upload (b, c);
+  g_autoptr (GpuBuffer) by = gpu_test_buffer (n);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autofree float *want = g_new (float, n);
 
-  test_op_lap ();
+  gpu_test_lap ();
   gpu_op_layernorm (rec, bx, with_res ? br : NULL, bw, bb, f16, rows, c, 1e-5f, by);
-  test_op_submit (rec);
-  double t = test_op_lap ();
-  g_autofree float *got = test_op_download (by, n);
+  gpu_test_submit (rec);
+  double t = gpu_test_lap ();
+  g_autofree float *got = gpu_test_download (by, n);
   gpu_reference_layernorm (x, with_res ? r : NULL, w, b, 1e-5f, rows, c, want);
   g_autofree char *what = g_strdup_printf ("layernorm %ux%u%s%s", rows, c,
                                            with_res ? " +res" : "", f16 ? " f16" : "");
   g_test_message ("%s: %.3f s on the GPU (first use includes the pipeline)", what, t);
-  test_op_assert_close (what, got, want, n, 2e-5, 2e-5);
+  gpu_test_assert_close (what, got, want, NULL, n, 2e-5, 2e-5);
 }
 
 static void
@@ -56,20 +56,20 @@ test_layernorm_inplace (void)
 {
   guint rows = 19, c = 40;
   gsize n = (gsize) rows * c;
-  g_autofree float *x = test_op_random (n, 11, -1, 1);
-  g_autofree float *w = test_op_random (c, 12, 0.5, 1.5);
-  g_autofree float *b = test_op_random (c, 13, -0.5, 0.5);
+  g_autofree float *x = gpu_test_random (n, 11, -1, 1);
+  g_autofree float *w = gpu_test_random (c, 12, 0.5, 1.5);
+  g_autofree float *b = gpu_test_random (c, 13, -0.5, 0.5);
   g_autofree float *want = g_new (float, n);
-  g_autoptr (GpuBuffer) bx = test_op_upload (x, n);
-  g_autoptr (GpuBuffer) bw = test_op_upload (w, c);
-  g_autoptr (GpuBuffer) bb = test_op_upload (b, c);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) bx = gpu_test_upload (x, n);
+  g_autoptr (GpuBuffer) bw = gpu_test_upload (w, c);
+  g_autoptr (GpuBuffer) bb = gpu_test_upload (b, c);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
 
   gpu_op_layernorm (rec, bx, NULL, bw, bb, FALSE, rows, c, 1e-5f, bx);
-  test_op_submit (rec);
-  g_autofree float *got = test_op_download (bx, n);
+  gpu_test_submit (rec);
+  g_autofree float *got = gpu_test_download (bx, n);
   gpu_reference_layernorm (x, NULL, w, b, 1e-5f, rows, c, want);
-  test_op_assert_close ("layernorm in place", got, want, n, 2e-5, 2e-5);
+  gpu_test_assert_close ("layernorm in place", got, want, NULL, n, 2e-5, 2e-5);
 }
 
 /* Florence-2-base stage 0: 36 864 tokens × 128 channels; BART: 590 × 768 with residual */
@@ -83,8 +83,8 @@ test_layernorm_real (void)
 static void
 test_layernorm_too_small_buffer (void)
 {
-  g_autoptr (GpuBuffer) bx = test_op_buffer (10);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) bx = gpu_test_buffer (10);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autoptr (GError) error = NULL;
 
   gpu_op_layernorm (rec, bx, NULL, bx, bx, FALSE, 4, 10, 1e-5f, bx);
@@ -96,18 +96,18 @@ static void
 run_softmax (guint rows, guint n, guint32 seed)
 {
   gsize total = (gsize) rows * n;
-  g_autofree float *x = test_op_random (total, seed, -8, 8);
+  g_autofree float *x = gpu_test_random (total, seed, -8, 8);
   g_autofree float *want = g_new (float, total);
-  g_autoptr (GpuBuffer) bx = test_op_upload (x, total);
-  g_autoptr (GpuBuffer) by = test_op_buffer (total);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) bx = gpu_test_upload (x, total);
+  g_autoptr (GpuBuffer) by = gpu_test_buffer (total);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
 
   gpu_op_softmax (rec, bx, rows, n, by);
-  test_op_submit (rec);
-  g_autofree float *got = test_op_download (by, total);
+  gpu_test_submit (rec);
+  g_autofree float *got = gpu_test_download (by, total);
   gpu_reference_softmax (x, rows, n, want);
   g_autofree char *what = g_strdup_printf ("softmax %ux%u", rows, n);
-  test_op_assert_close (what, got, want, total, 1e-6, 2e-5);
+  gpu_test_assert_close (what, got, want, NULL, total, 2e-5, 1e-6);
 }
 
 static void
@@ -125,36 +125,35 @@ static void
 test_softmax_long_rows (void)
 {
   guint n = 51289;
-  g_autofree float *x = test_op_random (n, 35, -8, 8);
+  g_autofree float *x = gpu_test_random (n, 35, -8, 8);
   g_autofree float *want = g_new (float, n);
-  g_autoptr (GpuBuffer) bx = test_op_upload (x, n);
-  g_autoptr (GpuBuffer) by = test_op_buffer (n);
-  g_autoptr (GpuRecorder) rec = test_op_recorder ();
+  g_autoptr (GpuBuffer) bx = gpu_test_upload (x, n);
+  g_autoptr (GpuBuffer) by = gpu_test_buffer (n);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autoptr (GError) error = NULL;
 
   gpu_op_softmax (rec, bx, 1, n, by);
-  if (gpu_device_get_limits (test_op_device)->is_cpu)
+  if (gpu_device_get_limits (gpu_test_device ())->is_cpu)
     {
       g_assert_false (gpu_recorder_submit (rec, NULL, &error));
       g_assert_error (error, GPU_ERROR, GPU_ERROR_UNSUPPORTED);
       return;
     }
-  test_op_submit (rec);
-  g_autofree float *got = test_op_download (by, n);
+  gpu_test_submit (rec);
+  g_autofree float *got = gpu_test_download (by, n);
   gpu_reference_softmax (x, 1, n, want);
-  test_op_assert_close ("softmax 1x51289", got, want, n, 1e-6, 2e-5);
+  gpu_test_assert_close ("softmax 1x51289", got, want, NULL, n, 2e-5, 1e-6);
 }
 
 int
 main (int argc, char **argv)
 {
-  if (!test_op_init (&argc, &argv))
-    return 77;
+  gpu_test_init (&argc, &argv);
   g_test_add_func ("/gpu/op/layernorm/small", test_layernorm_small);
   g_test_add_func ("/gpu/op/layernorm/in-place", test_layernorm_inplace);
   g_test_add_func ("/gpu/op/layernorm/real", test_layernorm_real);
   g_test_add_func ("/gpu/op/layernorm/too-small-buffer", test_layernorm_too_small_buffer);
   g_test_add_func ("/gpu/op/softmax", test_softmax);
   g_test_add_func ("/gpu/op/softmax/long-rows", test_softmax_long_rows);
-  return test_op_run ();
+  return gpu_test_run ();
 }
