@@ -13,7 +13,7 @@
 #include "gallery/gallery-result.h"
 
 static void
-print_image (GalleryStore *store, GalleryImage *image, GPtrArray *tags, GPtrArray *runs)
+print_image (GalleryImage *image, GPtrArray *tags, GPtrArray *runs)
 {
   for (guint i = 0; image->paths[i] != NULL; i++)
     printf ("%s\n", image->paths[i]);
@@ -100,7 +100,7 @@ cli_show_main (int argc, char **argv)
       if ((tags = gallery_store_list_tags (store, image->id, FALSE, &error)) == NULL ||
           (runs = gallery_store_list_runs (store, image->id, &error)) == NULL)
         return cli_fail (g_steal_pointer (&error));
-      print_image (store, image, tags, runs);
+      print_image (image, tags, runs);
     }
   return 0;
 }
