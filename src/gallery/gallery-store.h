@@ -43,6 +43,8 @@ typedef enum {
   GALLERY_TAG_SOURCE_USER = 2,      /* added, renamed or removed by the person */
 } GalleryTagSource;
 
+/* One connection to the gallery. Use a store from one thread at a time: a worker thread
+ * (batch tagging) opens its own; WAL lets readers go on while it writes. */
 typedef struct _GalleryStore GalleryStore;
 
 typedef struct {
