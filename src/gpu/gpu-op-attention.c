@@ -8,7 +8,6 @@
 
 #include "gpu/gpu-op-attention.h"
 #include "gpu/gpu-op-util.h"
-#include "gpu/gpu-util.h"
 
 #define F16_0 1u
 
@@ -62,7 +61,7 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
     guint32 h, w, c, ws, wins_x, flags;
     float scale;
   } push = { h, w, c, window, wins_x, bias_f16 ? F16_0 : 0, (float) (1.0 / sqrt (hd)) };
-  GpuPipeline *pipeline = gpu_util_pipeline (recorder, op, "trw", sizeof push, spec, 3);
+  GpuPipeline *pipeline = gpu_op_util_pipeline (recorder, op, "trw", sizeof push, spec, 3);
   if (pipeline == NULL)
     return;
   GpuBinding b[] = {
@@ -71,7 +70,7 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
     { out, 0, n * c * 4, GPU_TEXEL_NONE },
   };
   guint64 lanes = (wsq + spec[2] - 1) / spec[2];
-  gpu_recorder_dispatch (recorder, pipeline, op, gpu_util_div_up (lanes, spec[0]),
+  gpu_recorder_dispatch (recorder, pipeline, op, gpu_op_util_div_up (lanes, spec[0]),
                          wins_x * wins_y, heads, b, &push);
 }
 
@@ -154,12 +153,13 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
     guint32 n, c, groups, chunk, splits;
   } push1 = { n, c, groups, chunk, splits };
   guint32 spec1[] = { local, gw };
-  pipeline = gpu_util_pipeline (recorder, "attention_channel_gram", "tw", sizeof push1, spec1, 2);
+  pipeline
+      = gpu_op_util_pipeline (recorder, "attention_channel_gram", "tw", sizeof push1, spec1, 2);
   if (pipeline == NULL)
     return;
   GpuBinding b1[] = { qkv_view, { scratch, 0, part_bytes, GPU_TEXEL_NONE } };
   gpu_recorder_dispatch (recorder, pipeline, "attention_channel_gram",
-                         gpu_util_div_up ((guint64) splits * groups * (gw / 4), local), 1, 1, b1,
+                         gpu_op_util_div_up ((guint64) splits * groups * (gw / 4), local), 1, 1, b1,
                          &push1);
 
   /* 2: sum of the splits, scale n^-0.5, softmax over each row */
@@ -168,13 +168,14 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
     guint32 groups, gw, splits;
     float scale;
   } push2 = { groups, gw, splits, (float) (1.0 / sqrt ((double) n)) };
-  pipeline = gpu_util_pipeline (recorder, "attention_channel_softmax", "rw", sizeof push2, NULL, 0);
+  pipeline
+      = gpu_op_util_pipeline (recorder, "attention_channel_softmax", "rw", sizeof push2, NULL, 0);
   if (pipeline == NULL)
     return;
   GpuBinding b2[] = { { scratch, 0, part_bytes, GPU_TEXEL_NONE },
                       { scratch, a_off, a_bytes, GPU_TEXEL_NONE } };
   gpu_recorder_dispatch (recorder, pipeline, "attention_channel_softmax",
-                         gpu_util_div_up ((guint64) groups * gw, 64), 1, 1, b2, &push2);
+                         gpu_op_util_div_up ((guint64) groups * gw, 64), 1, 1, b2, &push2);
 
   /* 3: out = A · V per token and group */
   struct
@@ -183,13 +184,14 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
   } push3 = { n, c, groups };
   guint32 tpl = 4;
   guint32 spec3[] = { local, gw, tpl };
-  pipeline = gpu_util_pipeline (recorder, "attention_channel_apply", "ttw", sizeof push3, spec3, 3);
+  pipeline
+      = gpu_op_util_pipeline (recorder, "attention_channel_apply", "ttw", sizeof push3, spec3, 3);
   if (pipeline == NULL)
     return;
   GpuBinding b3[] = { qkv_view, { scratch, a_off, a_bytes, GPU_TEXEL_RGBA32F },
                       { out, 0, (guint64) n * c * 4, GPU_TEXEL_NONE } };
   gpu_recorder_dispatch (recorder, pipeline, "attention_channel_apply",
-                         gpu_util_div_up ((guint64) (n + tpl - 1) / tpl * groups, local), 1, 1,
+                         gpu_op_util_div_up ((guint64) (n + tpl - 1) / tpl * groups, local), 1, 1,
                          b3, &push3);
 }
 
@@ -252,7 +254,7 @@ gpu_op_attention (GpuRecorder *recorder, const GpuAttention *a)
     (guint32) (a->out.offset / 4), a->out.row_stride / 4, a->out.batch_stride / 4,
     a->n_q, a->n_kv, a->causal ? 1 : 0, a->scale,
   };
-  GpuPipeline *pipeline = gpu_util_pipeline (recorder, op, "tttw", sizeof push, spec, 3);
+  GpuPipeline *pipeline = gpu_op_util_pipeline (recorder, op, "tttw", sizeof push, spec, 3);
   if (pipeline == NULL)
     return;
   GpuBinding b[] = {
@@ -262,7 +264,7 @@ gpu_op_attention (GpuRecorder *recorder, const GpuAttention *a)
     { a->out.buffer, 0, 0, GPU_TEXEL_NONE },
   };
   guint64 lanes = (a->n_q + spec[2] - 1) / spec[2];
-  gpu_recorder_dispatch (recorder, pipeline, op, gpu_util_div_up (lanes, spec[0]), a->heads,
+  gpu_recorder_dispatch (recorder, pipeline, op, gpu_op_util_div_up (lanes, spec[0]), a->heads,
                          a->batch, b, &push);
 }
 

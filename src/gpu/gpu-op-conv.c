@@ -7,7 +7,6 @@
 #include "gpu/gpu-op-conv.h"
 #include "gpu/gpu-op-gemm.h"
 #include "gpu/gpu-op-util.h"
-#include "gpu/gpu-util.h"
 
 #define F16_0 1u
 #define HAS_0 8u
@@ -142,8 +141,8 @@ gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w
       {
         guint32 h, w, c4;
       } push4 = { h, w, c / 4 };
-      GpuPipeline *pipeline = gpu_util_pipeline (recorder, "dwconv3x3_vec4", "tttw",
-                                                 sizeof push4, &spec, 1);
+      GpuPipeline *pipeline
+          = gpu_op_util_pipeline (recorder, "dwconv3x3_vec4", "tttw", sizeof push4, &spec, 1);
       if (pipeline == NULL)
         return;
       GpuTexelFormat wf = weights_f16 ? GPU_TEXEL_RGBA16F : GPU_TEXEL_RGBA32F;
@@ -158,8 +157,8 @@ gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w
           gpu_op_util_fail (recorder, op, "too many elements");
           return;
         }
-      gpu_recorder_dispatch (recorder, pipeline, op, MIN (gpu_util_div_up (n / 4, spec), 65535), 1,
-                             1, b, &push4);
+      gpu_recorder_dispatch (recorder, pipeline, op, MIN (gpu_op_util_div_up (n / 4, spec), 65535),
+                             1, 1, b, &push4);
       return;
     }
 

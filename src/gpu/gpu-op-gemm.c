@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "gpu/gpu-op-gemm.h"
-#include "gpu/gpu-util.h"
+#include "gpu/gpu-op-util.h"
 
 /* Mirrors GemmPush in shaders/gemm_common.glsl. */
 typedef struct
@@ -194,8 +194,8 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
       guint32 mr, nc;
       texel_config (g->m, &mr, &nc);
       const guint32 spec[] = { local, mr, nc, vec4 ? 4 : 1, plan.flags };
-      plan.pipeline = gpu_util_pipeline (rec, "gemm_texel", "ttrrw", sizeof (GemmPush), spec,
-                                         G_N_ELEMENTS (spec));
+      plan.pipeline = gpu_op_util_pipeline (rec, "gemm_texel", "ttrrw", sizeof (GemmPush), spec,
+                                            G_N_ELEMENTS (spec));
       plan.rows_per_group = mr;
       plan.cols_per_group = local * nc;
     }
@@ -204,8 +204,8 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
       plan.a_fmt = plan.w_fmt = GPU_TEXEL_NONE;
       plan.flags |= f16 ? FLAG_W16 : 0;
       const guint32 spec[] = { TILED_LOCAL, TILED_BM, TILED_BN, TILED_BK, plan.flags };
-      plan.pipeline = gpu_util_pipeline (rec, "gemm_tiled", "rrrrw", sizeof (GemmPush), spec,
-                                         G_N_ELEMENTS (spec));
+      plan.pipeline = gpu_op_util_pipeline (rec, "gemm_tiled", "rrrrw", sizeof (GemmPush), spec,
+                                            G_N_ELEMENTS (spec));
       plan.rows_per_group = TILED_BM;
       plan.cols_per_group = TILED_BN;
     }
@@ -214,8 +214,8 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
   /* Chunks that fit the binding limits. */
   guint64 salign = lim->min_storage_buffer_offset_alignment;
   guint64 talign = MAX (lim->min_texel_buffer_offset_alignment, 16);
-  guint64 a_lim = gpu_util_max_binding (device, plan.a_fmt);
-  guint64 w_lim = gpu_util_max_binding (device, plan.w_fmt);
+  guint64 a_lim = gpu_op_util_max_binding (device, plan.a_fmt);
+  guint64 w_lim = gpu_op_util_max_binding (device, plan.w_fmt);
   guint64 s_lim = lim->max_storage_buffer_range;
   guint64 a_align = plan.a_fmt ? talign : salign, w_align = plan.w_fmt ? talign : salign;
   guint64 m_rows = g->m, n_cols = g->n;
@@ -247,28 +247,28 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
         guint64 w_bytes = (span (batch, g->w_batch_stride, nr, ldw, g->k) * wes + 3) / 4 * 4;
         if (plan.a_fmt != GPU_TEXEL_NONE)
           {
-            gpu_util_bind_texel (device, g->a, plan.a_fmt, a_el * 4, a_bytes, &b[0], &sa);
-            gpu_util_bind_texel (device, g->w, plan.w_fmt, w_el * wes, w_bytes, &b[1], &sw);
+            gpu_op_util_bind_texel (device, g->a, plan.a_fmt, a_el * 4, a_bytes, &b[0], &sa);
+            gpu_op_util_bind_texel (device, g->w, plan.w_fmt, w_el * wes, w_bytes, &b[1], &sw);
           }
         else
           {
-            gpu_util_bind_storage (device, g->a, a_el * 4, a_bytes, &b[0], &sa);
-            gpu_util_bind_storage (device, g->w, w_el * wes, w_bytes, &b[1], &sw);
+            gpu_op_util_bind_storage (device, g->a, a_el * 4, a_bytes, &b[0], &sa);
+            gpu_op_util_bind_storage (device, g->w, w_el * wes, w_bytes, &b[1], &sw);
           }
         if (g->bias != NULL)
-          gpu_util_bind_storage (device, g->bias, (g->bias_offset + n0) * 4, nr * 4, &b[2], &sb);
+          gpu_op_util_bind_storage (device, g->bias, (g->bias_offset + n0) * 4, nr * 4, &b[2], &sb);
         else
-          gpu_util_bind_storage (device, g->a, 0, 16, &b[2], NULL); /* unused */
+          gpu_op_util_bind_storage (device, g->a, 0, 16, &b[2], NULL); /* unused */
         guint64 r_el = g->residual_offset + m0 * ldr + n0;
         if (g->residual != NULL)
-          gpu_util_bind_storage (device, g->residual, r_el * 4,
-                                 span (batch, g->residual_batch_stride, mr, ldr, nr) * 4, &b[3],
-                                 &sr);
+          gpu_op_util_bind_storage (device, g->residual, r_el * 4,
+                                    span (batch, g->residual_batch_stride, mr, ldr, nr) * 4, &b[3],
+                                    &sr);
         else
-          gpu_util_bind_storage (device, g->a, 0, 16, &b[3], NULL); /* unused */
+          gpu_op_util_bind_storage (device, g->a, 0, 16, &b[3], NULL); /* unused */
         guint64 c_el = g->c_offset + m0 * ldc + n0;
-        gpu_util_bind_storage (device, g->c, c_el * 4,
-                               span (batch, g->c_batch_stride, mr, ldc, nr) * 4, &b[4], &sc);
+        gpu_op_util_bind_storage (device, g->c, c_el * 4,
+                                  span (batch, g->c_batch_stride, mr, ldc, nr) * 4, &b[4], &sc);
 
         GemmPush push = {
           .m = (guint32) mr, .n = (guint32) nr, .k = g->k,
@@ -279,8 +279,8 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
           .c_bs = (guint32) g->c_batch_stride, .r_bs = (guint32) g->residual_batch_stride,
           .alpha = g->alpha != 0.0f ? g->alpha : 1.0f,
         };
-        guint32 gm = gpu_util_div_up (mr, plan.rows_per_group);
-        guint32 gn = gpu_util_div_up (nr, plan.cols_per_group);
+        guint32 gm = gpu_op_util_div_up (mr, plan.rows_per_group);
+        guint32 gn = gpu_op_util_div_up (nr, plan.cols_per_group);
         /* texel: x = row blocks (W rows stay in cache across consecutive workgroups);
          * tiled: x = column blocks */
         if (variant == GPU_GEMM_VARIANT_TEXEL)

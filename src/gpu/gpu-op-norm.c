@@ -6,7 +6,6 @@
 
 #include "gpu/gpu-op-norm.h"
 #include "gpu/gpu-op-util.h"
-#include "gpu/gpu-util.h"
 
 #define F16_0 1u
 #define HAS_0 8u
@@ -41,8 +40,8 @@ gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer
         guint32 rows, c4, has_res;
         float eps;
       } push4 = { rows, c / 4, res != NULL, eps };
-      GpuPipeline *pipeline = gpu_util_pipeline (recorder, "layernorm_vec4", "ttttw",
-                                                 sizeof push4, &spec, 1);
+      GpuPipeline *pipeline
+          = gpu_op_util_pipeline (recorder, "layernorm_vec4", "ttttw", sizeof push4, &spec, 1);
       if (pipeline == NULL)
         return;
       GpuTexelFormat wf = weights_f16 ? GPU_TEXEL_RGBA16F : GPU_TEXEL_RGBA32F;
@@ -54,7 +53,7 @@ gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer
         { y, 0, n, GPU_TEXEL_NONE },
       };
       gpu_recorder_dispatch (recorder, pipeline, "layernorm",
-                             MIN (gpu_util_div_up (rows, spec), 65535), 1, 1, b, &push4);
+                             MIN (gpu_op_util_div_up (rows, spec), 65535), 1, 1, b, &push4);
       return;
     }
 

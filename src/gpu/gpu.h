@@ -19,10 +19,11 @@
  * wrapper therefore has the shape
  *     void gpu_op_<name> (GpuRecorder *rec, <buffers, sizes, offsets…>);
  * validates its arguments (gpu_recorder_take_error (rec, g_error_new (GPU_ERROR,
- * GPU_ERROR_INVALID_ARGUMENT, …)) then return), gets its pipeline with gpu_util_pipeline()
- * (returns NULL after storing the error), builds GpuBinding[] and a push-constant struct,
- * and calls gpu_recorder_dispatch(). See gpu-selftest.c for the smallest complete example,
- * gpu-op-gemm.c for a large one (variants, splitting of big tensors).
+ * GPU_ERROR_INVALID_ARGUMENT, …)) then return), gets its pipeline with
+ * gpu_op_util_pipeline() (gpu-op-util.h; returns NULL after storing the error), builds
+ * GpuBinding[] and a push-constant struct, and calls gpu_recorder_dispatch(). See gpu-selftest.c
+ * for the smallest complete example, gpu-op-gemm.c for a large one (variants, splitting of big
+ * tensors).
  *
  * Adding an op
  *   1. shaders/<op>.comp: '#version 450', '#extension GL_GOOGLE_include_directive : require',
@@ -41,7 +42,7 @@
  * 'w' (storage, written or read-written) or 't' (uniform texel buffer, read). The recorder
  * derives barriers from it, so declare 'w' for everything the shader writes.
  * A binding's offset must be aligned (min_storage_buffer_offset_alignment, 16 on lavapipe;
- * up to 256 elsewhere): use gpu_util_bind_storage()/gpu_util_bind_texel(), which bind from
+ * up to 256 elsewhere): use gpu_op_util_bind_storage()/gpu_op_util_bind_texel(), which bind from
  * the aligned offset below and return the byte shift to pass as an element offset in push
  * constants. A binding may span at most max_storage_buffer_range bytes (128 MiB on
  * lavapipe) or max_texel_buffer_elements texels: larger tensors must be processed in
@@ -72,4 +73,3 @@
 #include "gpu/gpu-buffer.h"
 #include "gpu/gpu-device.h"
 #include "gpu/gpu-recorder.h"
-#include "gpu/gpu-util.h"
