@@ -657,26 +657,8 @@ open_logical_device (GpuDevice *self, GError **error)
   self->staging_memory_type = (guint32) staging;
   lim->unified_memory = unified_ok;
 
-  VkCommandPoolCreateInfo pinfo = {
-    .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-    .queueFamilyIndex = self->queue_family,
-  };
-  if (!gpu_check_vk (vkCreateCommandPool (self->device, &pinfo, NULL, &self->transfer_pool),
-                     "vkCreateCommandPool", error))
-    return FALSE;
-  VkCommandBufferAllocateInfo cinfo = {
-    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-    .commandPool = self->transfer_pool,
-    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-    .commandBufferCount = 1,
-  };
-  if (!gpu_check_vk (vkAllocateCommandBuffers (self->device, &cinfo, &self->transfer_cmd),
-                     "vkAllocateCommandBuffers", error))
-    return FALSE;
-  VkFenceCreateInfo finfo = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-  if (!gpu_check_vk (vkCreateFence (self->device, &finfo, NULL, &self->transfer_fence),
-                     "vkCreateFence", error))
+  if (!gpu_device_new_commands (self, &self->transfer_pool, &self->transfer_cmd,
+                                &self->transfer_fence, error))
     return FALSE;
   return TRUE;
 }
@@ -834,6 +816,31 @@ gpu_device_set_timestamps (GpuDevice *self, gboolean enabled)
 {
   g_return_if_fail (self != NULL);
   self->timestamps = enabled && self->limits.timestamps;
+}
+
+gboolean
+gpu_device_new_commands (GpuDevice *self, VkCommandPool *pool, VkCommandBuffer *cmd,
+                         VkFence *fence, GError **error)
+{
+  VkCommandPoolCreateInfo pinfo = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+    .queueFamilyIndex = self->queue_family,
+  };
+  if (!gpu_check_vk (vkCreateCommandPool (self->device, &pinfo, NULL, pool),
+                     "vkCreateCommandPool", error))
+    return FALSE;
+  VkCommandBufferAllocateInfo cinfo = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+    .commandPool = *pool,
+    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+    .commandBufferCount = 1,
+  };
+  if (!gpu_check_vk (vkAllocateCommandBuffers (self->device, &cinfo, cmd),
+                     "vkAllocateCommandBuffers", error))
+    return FALSE;
+  VkFenceCreateInfo finfo = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+  return gpu_check_vk (vkCreateFence (self->device, &finfo, NULL, fence), "vkCreateFence", error);
 }
 
 void

@@ -96,6 +96,10 @@ struct _GpuBuffer
 GError *gpu_error_from_vk (VkResult result, const char *what);
 gboolean gpu_check_vk (VkResult result, const char *what, GError **error);
 void gpu_device_add_timing (GpuDevice *device, const char *label, double ms);
+/* A resettable command pool with one primary command buffer, and a fence (the caller
+ * destroys the pool and the fence, also after a failure: handles not made stay NULL). */
+gboolean gpu_device_new_commands (GpuDevice *device, VkCommandPool *pool, VkCommandBuffer *cmd,
+                                  VkFence *fence, GError **error);
 
 /* gpu-buffer.c */
 gboolean gpu_memory_alloc (GpuDevice *device, const VkMemoryRequirements *req,

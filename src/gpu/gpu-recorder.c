@@ -115,26 +115,7 @@ gpu_recorder_new (GpuDevice *device, GError **error)
   self->desc_pools = g_ptr_array_new ();
   self->timed_labels = g_ptr_array_new_with_free_func (g_free);
 
-  VkCommandPoolCreateInfo pinfo = {
-    .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-    .queueFamilyIndex = device->queue_family,
-  };
-  if (!gpu_check_vk (vkCreateCommandPool (device->device, &pinfo, NULL, &self->pool),
-                     "vkCreateCommandPool", error))
-    return NULL;
-  VkCommandBufferAllocateInfo cinfo = {
-    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-    .commandPool = self->pool,
-    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-    .commandBufferCount = 1,
-  };
-  if (!gpu_check_vk (vkAllocateCommandBuffers (device->device, &cinfo, &self->cmd),
-                     "vkAllocateCommandBuffers", error))
-    return NULL;
-  VkFenceCreateInfo finfo = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-  if (!gpu_check_vk (vkCreateFence (device->device, &finfo, NULL, &self->fence), "vkCreateFence",
-                     error))
+  if (!gpu_device_new_commands (device, &self->pool, &self->cmd, &self->fence, error))
     return NULL;
   return g_steal_pointer (&self);
 }
