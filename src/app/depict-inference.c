@@ -17,6 +17,7 @@
 #include "depict-inference.h"
 #include "florence/florence-hub.h"
 #include "florence/florence-model.h"
+#include "florence/florence-weights-hash.h"
 #include "gallery/gallery-store.h"
 #include "image/image-loader.h"
 
@@ -174,6 +175,7 @@ depict_inference_stage_to_string (DepictInferenceStage stage)
 static GMutex model_lock;
 static FlorenceModel *loaded_model;
 static char *loaded_key;
+static char *loaded_weights_hash;
 
 static FlorenceDeviceKind
 device_kind (const char *device)
@@ -184,7 +186,7 @@ device_kind (const char *device)
     return FLORENCE_DEVICE_AUTO;
   if (florence_device_kind_from_string (device, &kind))
     return kind;
-  /* A device name: the GPU engine picks it by $DEPICT_VULKAN_DEVICE. */
+  /* A Vulkan device by name (the preferences store the name): see ensure_model(). */
   return FLORENCE_DEVICE_VULKAN;
 }
 
@@ -203,13 +205,31 @@ ensure_model (const DepictInferenceSettings *settings,
 
   g_clear_pointer (&loaded_model, florence_model_free);
   g_clear_pointer (&loaded_key, g_free);
+  g_clear_pointer (&loaded_weights_hash, g_free);
 
   options.device = device_kind (settings->device);
   options.tokenizer_dir = settings->tokenizer_dir;
+  {
+    FlorenceDeviceKind named;
+    if (settings->device != NULL && settings->device[0] != '\0' &&
+        !florence_device_kind_from_string (settings->device, &named))
+      options.vulkan_device = settings->device;
+  }
   loaded_model = florence_model_load (settings->model_dir, &options, error);
   if (loaded_model == NULL)
     return NULL;
   loaded_key = g_steal_pointer (&key);
+  /* The gallery keys runs by the weights hash; it is computed once per weights file. */
+  {
+    g_autoptr (GError) hash_error = NULL;
+    loaded_weights_hash = florence_weights_hash_for_dir (settings->model_dir, NULL, &hash_error);
+    if (loaded_weights_hash == NULL)
+      {
+        g_warning ("Could not hash the weights of %s: %s", settings->model_dir,
+                   hash_error->message);
+        loaded_weights_hash = g_strdup ("");
+      }
+  }
   g_debug ("Loaded %s on %s", settings->model_dir, florence_model_get_device_name (loaded_model));
   return loaded_model;
 }
@@ -220,6 +240,7 @@ depict_inference_unload (void)
   g_mutex_lock (&model_lock);
   g_clear_pointer (&loaded_model, florence_model_free);
   g_clear_pointer (&loaded_key, g_free);
+  g_clear_pointer (&loaded_weights_hash, g_free);
   g_mutex_unlock (&model_lock);
 }
 
@@ -272,6 +293,7 @@ depict_inference_run_sync (const DepictInferenceSettings *settings,
   g_autoptr(ImageRgb) image = NULL;
   g_autoptr(FlorenceRun) run = NULL;
   g_autoptr(GalleryRun) out = NULL;
+  g_autofree char *weights_hash = NULL;
   FlorenceRunOptions options = { 0 };
   ProgressRelay relay = { progress, progress_data };
   FlorenceModel *model;
@@ -313,6 +335,7 @@ depict_inference_run_sync (const DepictInferenceSettings *settings,
   options.num_beams = MAX (settings->num_beams, 0);
   options.max_new_tokens = MAX (settings->max_new_tokens, 0);
   run = florence_model_run (model, image, &options, cancellable, tokens_progress_cb, &relay, error);
+  weights_hash = g_strdup (loaded_weights_hash);
   g_mutex_unlock (&model_lock);
   if (run == NULL)
     return NULL;
@@ -321,7 +344,7 @@ depict_inference_run_sync (const DepictInferenceSettings *settings,
   out->task = g_strdup (run->task);
   out->text_input = g_strdup (run->text_input);
   out->model_name = g_strdup (settings->model_name);
-  out->weights_hash = g_strdup ("");
+  out->weights_hash = g_steal_pointer (&weights_hash);
   out->num_beams = run->num_beams;
   out->max_new_tokens = settings->max_new_tokens;
   out->raw_text = g_strdup (run->text);

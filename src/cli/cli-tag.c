@@ -13,10 +13,9 @@
 
 #include "cli-gallery.h"
 #include "depict-cli.h"
-#include "florence/florence-checkpoint.h"
-#include "florence/florence-config.h"
 #include "florence/florence-hub.h"
 #include "florence/florence-model.h"
+#include "florence/florence-weights-hash.h"
 #include "gallery/gallery-tagger.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -120,21 +119,6 @@ resolve_model_dir (const char *arg, GError **error)
                _("No model is installed. Download one with “depict-cli download base”, or give "
                  "a model folder with --model DIR."));
   return NULL;
-}
-
-/* The hash of the weights: part of the "already done" key of every run. */
-static char *
-weights_hash (const char *model_dir, GError **error)
-{
-  g_autoptr (FlorenceConfig) config = florence_config_load (model_dir, error);
-  g_autoptr (FlorenceCheckpoint) checkpoint = NULL;
-
-  if (config == NULL)
-    return NULL;
-  checkpoint = florence_checkpoint_open (model_dir, config, error);
-  if (checkpoint == NULL)
-    return NULL;
-  return g_strdup (florence_checkpoint_get_sha256 (checkpoint));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -314,7 +298,7 @@ cli_tag_main (int argc, char **argv)
   if (store == NULL)
     return cli_fail (g_steal_pointer (&error));
   if ((model_dir = resolve_model_dir (model_arg, &error)) == NULL ||
-      (hash = weights_hash (model_dir, &error)) == NULL)
+      (hash = florence_weights_hash_for_dir (model_dir, NULL, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
   model_options.tokenizer_dir = tokenizer_dir;
   model = florence_model_load (model_dir, &model_options, &error);
