@@ -123,8 +123,9 @@ cli_run_main (int argc, char **argv)
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
       N_("Print one JSON object per picture (ids, text, result, timings)"), NULL },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
-      N_("Where to run: auto, vulkan or cpu-reference (default auto, or $DEPICT_DEVICE)"),
-      N_("KIND") },
+      N_("Where to run: auto, vulkan, cpu-reference, or a Vulkan device by index or part of "
+         "its name as “depict-cli devices” lists them (default auto, or $DEPICT_DEVICE)"),
+      N_("DEVICE") },
     { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &tokenizer_dir,
       N_("A folder with tokenizer.json, when the model directory has none"), N_("DIR") },
     { "prompt-ids", 0, 0, G_OPTION_ARG_STRING, &prompt_ids_str,
@@ -182,10 +183,9 @@ cli_run_main (int argc, char **argv)
   FlorenceModelOptions mopts = { FLORENCE_DEVICE_AUTO, tokenizer_dir };
   if (device != NULL && !florence_device_kind_from_string (device, &mopts.device))
     {
-      g_printerr (_("depict-cli run: “%s” is not a device; use auto, vulkan or "
-                    "cpu-reference.\n"),
-                  device);
-      return 2;
+      /* A Vulkan device by index or name. */
+      mopts.device = FLORENCE_DEVICE_VULKAN;
+      mopts.vulkan_device = device;
     }
   g_autoptr (FlorenceModel) model = florence_model_load (model_dir, &mopts, &error);
   if (model == NULL)

@@ -922,7 +922,8 @@ engine_gpu_free (FlorenceEngine *engine)
 }
 
 FlorenceEngine *
-florence_engine_gpu_new (const FlorenceConfig *config, FlorenceCheckpoint *checkpoint,
+florence_engine_gpu_new (const FlorenceConfig *config, const char *vulkan_device,
+                         FlorenceCheckpoint *checkpoint,
                          GError **error)
 {
   g_return_val_if_fail (config != NULL, NULL);
@@ -942,7 +943,9 @@ florence_engine_gpu_new (const FlorenceConfig *config, FlorenceCheckpoint *check
   Gpu *g = g_new0 (Gpu, 1);
   g->config = florence_config_copy (config);
   g->buffers = g_ptr_array_new_with_free_func ((GDestroyNotify) gpu_buffer_free);
-  g->device = gpu_device_new (error);
+  g->device = vulkan_device != NULL && *vulkan_device != '\0'
+                ? gpu_device_new_for_selector (vulkan_device, error)
+                : gpu_device_new (error);
   if (g->device == NULL || !load_weights (g, checkpoint, error))
     {
       gpu_free (g);

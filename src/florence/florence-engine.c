@@ -97,8 +97,8 @@ engine_new_cpu (const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GE
  * ------------------------------------------------------------------------------------------- */
 
 FlorenceEngine *
-florence_engine_new (FlorenceDeviceKind kind, const FlorenceConfig *config,
-                     FlorenceCheckpoint *checkpoint, GError **error)
+florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
+                     const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
 {
   g_return_val_if_fail (config != NULL, NULL);
   g_return_val_if_fail (checkpoint != NULL, NULL);
@@ -107,11 +107,12 @@ florence_engine_new (FlorenceDeviceKind kind, const FlorenceConfig *config,
   switch (kind)
     {
     case FLORENCE_DEVICE_VULKAN:
-      return florence_engine_gpu_new (config, checkpoint, error);
+      return florence_engine_gpu_new (config, vulkan_device, checkpoint, error);
     case FLORENCE_DEVICE_AUTO:
       {
         g_autoptr (GError) gpu_error = NULL;
-        FlorenceEngine *engine = florence_engine_gpu_new (config, checkpoint, &gpu_error);
+        FlorenceEngine *engine = florence_engine_gpu_new (config, vulkan_device, checkpoint,
+                                                          &gpu_error);
         if (engine != NULL)
           return engine;
         g_debug ("No GPU engine (%s); running on the CPU reference", gpu_error->message);

@@ -63,12 +63,15 @@ struct _FlorenceEngine {
 
 /* An engine of the given kind for a loaded config and checkpoint; the checkpoint may be freed
  * afterwards. AUTO never fails for lack of a GPU: it falls back to the CPU reference. */
-FlorenceEngine *florence_engine_new (FlorenceDeviceKind kind, const FlorenceConfig *config,
+FlorenceEngine *florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
+                                     const FlorenceConfig *config,
                                      FlorenceCheckpoint *checkpoint, GError **error);
 void florence_engine_free (FlorenceEngine *self);
 
-/* The GPU engine alone (florence-engine-gpu.c): fails without a usable Vulkan device. */
-FlorenceEngine *florence_engine_gpu_new (const FlorenceConfig *config,
+/* The GPU engine alone (florence-engine-gpu.c): fails without a usable Vulkan device.
+ * @vulkan_device: NULL or "" for the automatic choice, else an index or a part of a device
+ * name (gpu_device_new_for_selector()). */
+FlorenceEngine *florence_engine_gpu_new (const FlorenceConfig *config, const char *vulkan_device,
                                          FlorenceCheckpoint *checkpoint, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlorenceEngine, florence_engine_free)

@@ -73,7 +73,8 @@ florence_model_load (const char *model_dir, const FlorenceModelOptions *options,
                                                                     error);
     if (ckpt == NULL)
       return NULL;
-    self->engine = florence_engine_new (kind, self->config, ckpt, error);
+    self->engine = florence_engine_new (kind, options != NULL ? options->vulkan_device : NULL,
+                                         self->config, ckpt, error);
     if (self->engine == NULL)
       return NULL;
   }

@@ -35,6 +35,8 @@ typedef struct _FlorenceModel FlorenceModel;
 typedef struct {
   FlorenceDeviceKind device; /* AUTO by default; $DEPICT_DEVICE overrides AUTO */
   const char *tokenizer_dir; /* NULL: the model directory */
+  const char *vulkan_device; /* NULL or "": automatic; else an index or part of a device name
+                              * (as DEPICT_VULKAN_DEVICE takes), which it overrides */
 } FlorenceModelOptions;
 
 FlorenceModel *florence_model_load (const char *model_dir, const FlorenceModelOptions *options,

@@ -170,11 +170,11 @@ model_get (const char *name)
   g_autoptr (FlorenceCheckpoint) ckpt = florence_checkpoint_open (m->dir, m->config, &error);
   g_assert_no_error (error);
 #ifdef TEST_ENGINE_GPU
-  m->engine = florence_engine_gpu_new (m->config, ckpt, &error);
+  m->engine = florence_engine_gpu_new (m->config, NULL, ckpt, &error);
   if (g_error_matches (error, GPU_ERROR, GPU_ERROR_NO_DEVICE))
     g_clear_error (&error);
 #else
-  m->engine = florence_engine_new (FLORENCE_DEVICE_CPU_REFERENCE, m->config, ckpt, &error);
+  m->engine = florence_engine_new (FLORENCE_DEVICE_CPU_REFERENCE, NULL, m->config, ckpt, &error);
 #endif
   g_assert_no_error (error);
   g_hash_table_insert (models, g_strdup (name), m);
