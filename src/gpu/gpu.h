@@ -63,7 +63,7 @@
  * Environment: DEPICT_VULKAN_DEVICE (index or name substring), DEPICT_VULKAN_VALIDATION=1,
  * DEPICT_GPU_TIMESTAMPS=1 (per-op table on stderr when the device closes),
  * DEPICT_GPU_NO_PUSH_DESCRIPTORS=1 and DEPICT_GPU_NO_UNIFIED_MEMORY=1 (force the fallback
- * paths, for tests).
+ * paths, for tests), DEPICT_GEMM_TEXEL_CONFIG="MR,NC" (the texel GEMM's tile, for tuning).
  *
  * Threads: a device may be shared between threads; a recorder and the buffers it writes
  * belong to one thread at a time.
