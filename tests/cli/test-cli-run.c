@@ -309,6 +309,40 @@ test_vulkan_device (void)
   cli_result_clear (&r);
 }
 
+/* --device also takes a Vulkan device by name, as the preferences store it; a name that
+ * matches no device is a clear error, not a silent fallback. */
+static void
+test_device_by_name (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GpuDevice) device = gpu_device_new (&error);
+  if (device == NULL)
+    {
+      g_test_skip ("no Vulkan device");
+      return;
+    }
+  g_autofree char *model_dir = data_path ("models", "tiny", NULL);
+  g_autofree char *tok_dir = data_path ("tokenizer", NULL);
+  g_autofree char *image = data_path ("preprocess", "images", "photo_640x480.png", NULL);
+  const char *name = gpu_device_get_info (device)->name;
+  const char *args[] = { "--model", model_dir, "--tokenizer", tok_dir, "--task", "<CAPTION>",
+                         "--beams", "1", "--max-new-tokens", "4", "--device", name,
+                         "--json", image, NULL };
+  CliResult r = run_cli (args);
+  if (r.status != 0)
+    g_test_message ("stderr: %s", r.err);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, name));
+  cli_result_clear (&r);
+
+  const char *bad[] = { "--model", model_dir, "--tokenizer", tok_dir, "--task", "<CAPTION>",
+                        "--device", "no-such-graphics-card", image, NULL };
+  r = run_cli (bad);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_nonnull (strstr (r.err, "no-such-graphics-card"));
+  cli_result_clear (&r);
+}
+
 static void
 add_cases (const char *model, const char *cases_model)
 {
@@ -347,5 +381,6 @@ main (int argc, char **argv)
                    test_bad_image_does_not_stop_the_others);
   g_test_add_func ("/cli/run/usage-errors", test_usage_errors);
   g_test_add_func ("/cli/run/vulkan-device", test_vulkan_device);
+  g_test_add_func ("/cli/run/device-by-name", test_device_by_name);
   return g_test_run ();
 }
