@@ -11,6 +11,7 @@
 
 #include "depict-overlay-item.h"
 #include "depict-result-json.h"
+#include "florence/florence-json.h"
 
 /* The reference shape is { "<TASK>": payload }. Return the payload (borrowed) and the task. */
 JsonNode *
@@ -285,7 +286,7 @@ depict_result_json_parse (const char *text,
 
   g_return_val_if_fail (text != NULL, NULL);
 
-  if (!json_parser_load_from_data (parser, text, -1, error))
+  if (!florence_json_load (parser, text, -1, error))
     return NULL;
   return json_node_copy (json_parser_get_root (parser));
 }

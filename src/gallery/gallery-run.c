@@ -8,6 +8,7 @@
 
 #include "gallery/gallery-run.h"
 #include "gallery/gallery-store.h"
+#include "florence/florence-json.h"
 
 GalleryRun *
 gallery_run_new (void)
@@ -77,7 +78,7 @@ gallery_run_ids_from_json (const char *json, GError **error)
 
   g_return_val_if_fail (json != NULL, NULL);
 
-  if (!json_parser_load_from_data (parser, json, -1, NULL) ||
+  if (!florence_json_load (parser, json, -1, NULL) ||
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_ARRAY (root))
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT,

@@ -23,6 +23,7 @@
 
 #include "gallery/gallery-result.h"
 #include "gallery/gallery-store-private.h"
+#include "florence/florence-json.h"
 
 struct _GalleryStore {
   sqlite3 *db;
@@ -1267,7 +1268,7 @@ parse_json_or_null (const char *text)
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *root;
 
-  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL))
+  if (text == NULL || !florence_json_load (parser, text, -1, NULL))
     return NULL;
   root = json_parser_get_root (parser);
   return root != NULL ? json_node_copy (root) : NULL;
