@@ -249,3 +249,17 @@ depict_preferences_window_get_device_note (DepictPreferencesWindow *self)
   g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
   return self->device_note;
 }
+
+AdwComboRow *
+depict_preferences_window_get_device_row (DepictPreferencesWindow *self)
+{
+  g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
+  return self->device_row;
+}
+
+GtkSpinButton *
+depict_preferences_window_get_beams_spin (DepictPreferencesWindow *self)
+{
+  g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
+  return self->beams_spin;
+}

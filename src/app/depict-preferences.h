@@ -19,5 +19,7 @@ DepictPreferencesWindow *depict_preferences_window_new (GtkWindow *parent, GSett
 /* For tests: the labels of the device choices, "Automatic" first. */
 GStrv depict_preferences_window_dup_device_labels (DepictPreferencesWindow *self);
 const char *depict_preferences_window_get_device_note (DepictPreferencesWindow *self);
+AdwComboRow *depict_preferences_window_get_device_row (DepictPreferencesWindow *self);
+GtkSpinButton *depict_preferences_window_get_beams_spin (DepictPreferencesWindow *self);
 
 G_END_DECLS

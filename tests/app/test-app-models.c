@@ -1,0 +1,149 @@
+/* test-app-models.c: the preferences window and the model manager
+ *
+ * The model manager downloads from a local stand-in for the hub (tests/florence/
+ * hub-test-server.c, on 127.0.0.1) into a private models folder.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <string.h>
+
+#include "app-test-util.h"
+#include "depict-model-manager.h"
+#include "depict-preferences.h"
+#include "florence/florence-hub.h"
+#include "gpu/gpu-device.h"
+#include "hub-test-server.h"
+
+/* GSETTINGS_BACKEND=memory in the test environment: nothing is written to disk. */
+static GSettings *
+new_settings (void)
+{
+  return g_settings_new ("io.github.depict.Depict");
+}
+
+static void
+test_preferences_devices (void)
+{
+  g_autoptr (GSettings) settings = new_settings ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = gpu_device_list (&error);
+  DepictPreferencesWindow *window;
+  g_auto (GStrv) labels = NULL;
+  gboolean all_cpu = TRUE;
+  const GpuDeviceInfo *first_usable = NULL;
+
+  window = depict_preferences_window_new (NULL, settings, devices);
+  labels = depict_preferences_window_dup_device_labels (window);
+  g_assert_nonnull (labels[0]);
+  g_assert_true (g_str_has_prefix (labels[0], "Automatic"));
+
+  if (devices == NULL)
+    {
+      /* No Vulkan at all: only "Automatic", and a note that says what to install. */
+      g_assert_null (labels[1]);
+      g_assert_nonnull (strstr (depict_preferences_window_get_device_note (window),
+                                "mesa-vulkan-drivers"));
+      gtk_window_destroy (GTK_WINDOW (window));
+      return;
+    }
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const GpuDeviceInfo *info = g_ptr_array_index (devices, i);
+      if (info->type != GPU_DEVICE_TYPE_CPU)
+        all_cpu = FALSE;
+      if (info->usable && first_usable == NULL)
+        first_usable = info;
+    }
+  /* Each usable device by name, type and memory. */
+  g_assert_nonnull (first_usable);
+  g_assert_nonnull (labels[1]);
+  g_assert_true (g_str_has_prefix (labels[1], first_usable->name));
+  g_assert_nonnull (strstr (labels[1], gpu_device_type_to_label (first_usable->type)));
+  if (all_cpu)
+    g_assert_nonnull (strstr (depict_preferences_window_get_device_note (window),
+                              "Only a CPU device"));
+  else
+    g_assert_null (depict_preferences_window_get_device_note (window));
+
+  /* Choosing a device stores its name; Automatic stores "". */
+  {
+    AdwComboRow *row = depict_preferences_window_get_device_row (window);
+    adw_combo_row_set_selected (row, 1);
+    {
+      g_autofree char *stored = g_settings_get_string (settings, "device");
+      g_assert_cmpstr (stored, ==, first_usable->name);
+    }
+    adw_combo_row_set_selected (row, 0);
+    {
+      g_autofree char *stored = g_settings_get_string (settings, "device");
+      g_assert_cmpstr (stored, ==, "");
+    }
+  }
+
+  /* Beams and maximum length follow the settings both ways. */
+  g_settings_set_int (settings, "beams", 5);
+  {
+    GtkSpinButton *beams = depict_preferences_window_get_beams_spin (window);
+    g_assert_cmpint (gtk_spin_button_get_value_as_int (beams), ==, 5);
+    gtk_spin_button_set_value (beams, 2);
+    g_assert_cmpint (g_settings_get_int (settings, "beams"), ==, 2);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+manager_idle (gpointer data)
+{
+  return !depict_model_manager_is_busy (data);
+}
+
+static void
+test_model_manager_download (void)
+{
+  g_autoptr (GSettings) settings = new_settings ();
+  Hub *hub = hub_start ();
+  g_autofree char *models = g_dir_make_tmp ("depict-models-XXXXXX", NULL);
+  g_autofree char *base_dir = NULL;
+  DepictModelManager *manager;
+
+  g_setenv ("HF_ENDPOINT", hub->endpoint, TRUE);
+  g_setenv ("DEPICT_MODELS_DIR", models, TRUE);
+  /* The model in use is one that is not installed. */
+  g_settings_set_string (settings, "model", "large");
+
+  manager = depict_model_manager_new (NULL, settings);
+  gtk_window_present (GTK_WINDOW (manager));
+  g_assert_cmpstr (depict_model_manager_get_row_state (manager, "base"), ==, "Not installed");
+
+  depict_model_manager_download (manager, "base");
+  g_assert_true (depict_model_manager_is_busy (manager));
+  app_test_wait (manager_idle, manager, 60000, "the download to finish");
+
+  g_assert_cmpstr (depict_model_manager_get_row_state (manager, "base"), ==, "Installed");
+  base_dir = florence_hub_get_install_dir (florence_hub_lookup ("base"));
+  g_assert_true (g_str_has_prefix (base_dir, models));
+  g_assert_true (florence_hub_dir_is_complete (base_dir));
+  /* The first installed model becomes the one in use. */
+  {
+    g_autofree char *model = g_settings_get_string (settings, "model");
+    g_assert_cmpstr (model, ==, "base");
+  }
+
+  gtk_window_destroy (GTK_WINDOW (manager));
+  g_unsetenv ("HF_ENDPOINT");
+  hub_stop (hub);
+}
+
+int
+main (int argc, char **argv)
+{
+  app_test_private_data_dir ();
+  g_test_init (&argc, &argv, NULL);
+  app_test_init_gtk (&argc, &argv);
+  g_test_add_func ("/app/preferences/devices", test_preferences_devices);
+  g_test_add_func ("/app/models/download", test_model_manager_download);
+  return g_test_run ();
+}
