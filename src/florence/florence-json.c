@@ -12,10 +12,13 @@
 gboolean
 florence_json_depth_ok (const char *data, gssize len, guint max_depth)
 {
-  gsize n = len < 0 ? strlen (data) : (gsize) len;
+  gsize n;
   gboolean in_string = FALSE;
   guint depth = 0;
 
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  n = len < 0 ? strlen (data) : (gsize) len;
   for (gsize i = 0; i < n; i++)
     {
       char c = data[i];

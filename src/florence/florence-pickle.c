@@ -856,6 +856,10 @@ florence_pickle_interpret (const guint8 *pickle, gsize pickle_size, const guint8
   Vm vm = { 0 };
   Pv *result;
 
+  g_return_val_if_fail (pickle != NULL || pickle_size == 0, FALSE);
+  g_return_val_if_fail (entries != NULL && path != NULL && tensors != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
   for (guint i = 0; i < entries->len; i++)
     {
       FlorenceZipEntry *e = g_ptr_array_index (entries, i);
@@ -932,6 +936,10 @@ florence_pickle_read_state_dict (const guint8 *data, gsize size, const char *pat
   g_autoptr (GPtrArray) entries = NULL;
   FlorenceZipEntry *pkl = NULL;
   g_autofree char *prefix = NULL;
+
+  g_return_val_if_fail (data != NULL || size == 0, FALSE);
+  g_return_val_if_fail (path != NULL && tensors != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   /* torch.save before PyTorch 1.6 wrote bare pickles (magic number, then storages). */
   if (size >= 2 && data[0] == 0x80 && data[1] >= 2 && data[1] <= 5)

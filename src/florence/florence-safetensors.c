@@ -173,11 +173,16 @@ florence_safetensors_parse (const guint8 *data, gsize size, const char *path, GP
   g_autoptr (GError) local_error = NULL;
   g_autoptr (GList) members = NULL;
   g_autofree Span *spans = NULL;
-  guint n_spans = 0, first = tensors->len;
+  guint n_spans = 0, first;
   guint64 header_len, data_size;
   JsonNode *root;
   JsonObject *obj;
 
+  g_return_val_if_fail (data != NULL || size == 0, FALSE);
+  g_return_val_if_fail (path != NULL && tensors != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  first = tensors->len;
   if (size < 8)
     {
       florence_checkpoint_set_corrupt (error, path, _("it is shorter than the 8-byte header length (empty or truncated)"));

@@ -121,6 +121,10 @@ florence_zip_list (const guint8 *data, gsize size, const char *path, GError **er
   gsize eocd;
   guint64 n_entries, cd_size, cd_offset, cd_end, pos;
 
+  g_return_val_if_fail (data != NULL || size == 0, NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
   if (!find_eocd (data, size, &eocd))
     {
       florence_checkpoint_set_corrupt (error, path, _("it is not a zip archive (no end-of-directory record), or it is truncated"));
