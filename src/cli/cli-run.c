@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli-models.h"
 #include "depict-cli.h"
 #include "florence/florence-model.h"
 #include "florence/florence-task.h"
@@ -98,6 +99,7 @@ print_result (const char *image, const FlorenceRun *run)
 int
 cli_run_main (int argc, char **argv)
 {
+  g_autofree char *model_arg = NULL;
   g_autofree char *model_dir = NULL;
   g_autofree char *task = NULL;
   g_autofree char *text = NULL;
@@ -107,8 +109,10 @@ cli_run_main (int argc, char **argv)
   int beams = 0, max_new_tokens = 0, image_size = 0;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
-      N_("The model directory (config.json, weights, tokenizer)"), N_("DIR") },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
+      N_("The model: a folder (config.json, weights, tokenizer) or the name of an installed "
+         "model (base, base-ft, large, large-ft; default: the first installed)"),
+      N_("DIR|NAME") },
     { "task", 't', 0, G_OPTION_ARG_STRING, &task,
       N_("The task token, e.g. <CAPTION>, <OD>, <OCR_WITH_REGION>"), N_("TASK") },
     { "text", 0, 0, G_OPTION_ARG_STRING, &text,
@@ -143,10 +147,9 @@ cli_run_main (int argc, char **argv)
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
 
-  if (model_dir == NULL || argc < 2)
+  if (argc < 2)
     {
-      g_printerr ("%s\n", _("depict-cli run: give --model DIR and at least one IMAGE. See "
-                            "--help."));
+      g_printerr ("%s\n", _("depict-cli run: give at least one IMAGE. See --help."));
       return 2;
     }
   if (beams < 0 || beams > 8 || max_new_tokens < 0 || max_new_tokens > 1024 || image_size < 0)
@@ -187,6 +190,9 @@ cli_run_main (int argc, char **argv)
       mopts.device = FLORENCE_DEVICE_VULKAN;
       mopts.vulkan_device = device;
     }
+  model_dir = cli_models_resolve (model_arg, &error);
+  if (model_dir == NULL)
+    return cli_fail (g_steal_pointer (&error));
   g_autoptr (FlorenceModel) model = florence_model_load (model_dir, &mopts, &error);
   if (model == NULL)
     return cli_fail (g_steal_pointer (&error));

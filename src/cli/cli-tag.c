@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli-gallery.h"
+#include "cli-models.h"
 #include "depict-cli.h"
 #include "florence/florence-hub.h"
 #include "florence/florence-model.h"
@@ -79,47 +80,6 @@ model_run (const char *image_path, const char *task, const char *text_input, gpo
   return out;
 }
 
-/* --model: a folder, or the id of an installed model ("base"); none: the first installed. */
-static char *
-resolve_model_dir (const char *arg, GError **error)
-{
-  gsize n = 0;
-  const FlorenceHubModel *models = florence_hub_get_models (&n);
-
-  if (arg != NULL && g_file_test (arg, G_FILE_TEST_IS_DIR))
-    return g_strdup (arg);
-  if (arg != NULL && florence_hub_lookup (arg) != NULL)
-    {
-      g_autofree char *dir = florence_hub_get_install_dir (florence_hub_lookup (arg));
-
-      if (florence_hub_dir_is_complete (dir))
-        return g_steal_pointer (&dir);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("The model “%s” is not installed. Download it with “depict-cli download "
-                     "%s”."),
-                   arg, arg);
-      return NULL;
-    }
-  if (arg != NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("“%s” is neither a model folder nor a model name. See “depict-cli "
-                     "models”."),
-                   arg);
-      return NULL;
-    }
-  for (gsize i = 0; i < n; i++)
-    {
-      g_autofree char *dir = florence_hub_get_install_dir (&models[i]);
-
-      if (florence_hub_dir_is_complete (dir))
-        return g_steal_pointer (&dir);
-    }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-               _("No model is installed. Download one with “depict-cli download base”, or give "
-                 "a model folder with --model DIR."));
-  return NULL;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* The batch in a worker thread; the main loop handles Ctrl-C                                  */
@@ -297,7 +257,7 @@ cli_tag_main (int argc, char **argv)
   store = cli_gallery_open (db_path, FALSE, &error);
   if (store == NULL)
     return cli_fail (g_steal_pointer (&error));
-  if ((model_dir = resolve_model_dir (model_arg, &error)) == NULL ||
+  if ((model_dir = cli_models_resolve (model_arg, &error)) == NULL ||
       (hash = florence_weights_hash_for_dir (model_dir, NULL, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
   model_options.tokenizer_dir = tokenizer_dir;

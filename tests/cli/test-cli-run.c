@@ -343,6 +343,66 @@ test_device_by_name (void)
   cli_result_clear (&r);
 }
 
+/* --model also takes the name of an installed model, and without --model the first installed
+ * one is used; with none installed, the error says how to get one. */
+static void
+test_model_by_name (void)
+{
+  g_autofree char *models = g_dir_make_tmp ("depict-cli-models-XXXXXX", NULL);
+  g_autofree char *base = g_build_filename (models, "base", NULL);
+  g_autofree char *image = data_path ("preprocess", "images", "photo_640x480.png", NULL);
+  const char *copies[][2] = {
+    { "models/tiny", "config.json" }, { "models/tiny", "preprocessor_config.json" },
+    { "models/tiny", "model.safetensors" }, { "tokenizer", "tokenizer.json" },
+    { "tokenizer", "vocab.json" },
+  };
+  const char *args[] = { "--task", "<CAPTION>", "--beams", "1", "--max-new-tokens", "4",
+                         "--json", image, NULL };
+  CliResult r;
+
+  g_setenv ("DEPICT_MODELS_DIR", models, TRUE);
+  r = run_cli (args);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_nonnull (strstr (r.err, "depict-cli download base"));
+  cli_result_clear (&r);
+
+  g_assert_cmpint (g_mkdir (base, 0755), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (copies); i++)
+    {
+      g_autofree char *from = g_build_filename (g_getenv ("DEPICT_TEST_DATA"), copies[i][0],
+                                                copies[i][1], NULL);
+      g_autofree char *to = g_build_filename (base, copies[i][1], NULL);
+      g_autofree char *data = NULL;
+      gsize len;
+      g_assert_true (g_file_get_contents (from, &data, &len, NULL));
+      g_assert_true (g_file_set_contents (to, data, (gssize) len, NULL));
+    }
+  /* No --model: the first installed model. */
+  r = run_cli (args);
+  if (r.status != 0)
+    g_test_message ("stderr: %s", r.err);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "\"token_ids\""));
+  cli_result_clear (&r);
+  /* --model base, by name. */
+  {
+    const char *named[] = { "--model", "base", "--task", "<CAPTION>", "--beams", "1",
+                            "--max-new-tokens", "4", image, NULL };
+    r = run_cli (named);
+    g_assert_cmpint (r.status, ==, 0);
+    cli_result_clear (&r);
+  }
+  /* An unknown name says what the names are. */
+  {
+    const char *unknown[] = { "--model", "huge", "--task", "<CAPTION>", image, NULL };
+    r = run_cli (unknown);
+    g_assert_cmpint (r.status, !=, 0);
+    g_assert_nonnull (strstr (r.err, "depict-cli models"));
+    cli_result_clear (&r);
+  }
+  g_unsetenv ("DEPICT_MODELS_DIR");
+}
+
 static void
 add_cases (const char *model, const char *cases_model)
 {
@@ -382,5 +442,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/run/usage-errors", test_usage_errors);
   g_test_add_func ("/cli/run/vulkan-device", test_vulkan_device);
   g_test_add_func ("/cli/run/device-by-name", test_device_by_name);
+  g_test_add_func ("/cli/run/model-by-name", test_model_by_name);
   return g_test_run ();
 }
