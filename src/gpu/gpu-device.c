@@ -486,13 +486,13 @@ find_memory_type (const VkPhysicalDeviceMemoryProperties *mem, VkMemoryPropertyF
   return -1;
 }
 
-static gboolean
-open_logical_device (GpuDevice *self, GError **error)
+/* The limits and properties the ops choose their variants from. */
+static void
+read_limits (GpuDevice *self)
 {
   VkPhysicalDevice phys = self->physical;
   GpuDeviceLimits *lim = &self->limits;
 
-  /* Properties */
   VkPhysicalDeviceSubgroupProperties subgroup = {
     .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES,
   };
@@ -528,8 +528,14 @@ open_logical_device (GpuDevice *self, GError **error)
   lim->texel_r16f = texel_format_ok (phys, VK_FORMAT_R16_SFLOAT);
   lim->texel_rgba16f = texel_format_ok (phys, VK_FORMAT_R16G16B16A16_SFLOAT);
   self->timestamp_period = vl->timestampPeriod;
+}
 
-  /* Queue: prefer a compute-only family, else any with compute. */
+/* Prefers a compute-only queue family, else any with compute. */
+static gboolean
+choose_queue_family (GpuDevice *self, GError **error)
+{
+  VkPhysicalDevice phys = self->physical;
+
   guint32 nq = 0;
   vkGetPhysicalDeviceQueueFamilyProperties (phys, &nq, NULL);
   g_autofree VkQueueFamilyProperties *qf = g_new0 (VkQueueFamilyProperties, MAX (nq, 1));
@@ -550,7 +556,57 @@ open_logical_device (GpuDevice *self, GError **error)
     }
   self->queue_family = (guint32) family;
   self->timestamp_valid_bits = qf[family].timestampValidBits;
-  lim->timestamps = self->timestamp_valid_bits > 0 && self->timestamp_period > 0;
+  self->limits.timestamps = self->timestamp_valid_bits > 0 && self->timestamp_period > 0;
+  return TRUE;
+}
+
+/* Memory types. Unified memory (integrated GPUs, CPU devices): every device-local heap
+ * is host visible, so buffers are mapped and written directly. */
+static gboolean
+choose_memory_types (GpuDevice *self, GError **error)
+{
+  vkGetPhysicalDeviceMemoryProperties (self->physical, &self->memory);
+  int dev_type = find_memory_type (&self->memory, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+  int unified = find_memory_type (&self->memory, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT |
+                                                   VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                                   VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+  int staging = find_memory_type (&self->memory, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                                   VK_MEMORY_PROPERTY_HOST_COHERENT_BIT |
+                                                   VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+  if (staging < 0)
+    staging = find_memory_type (&self->memory, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                                 VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+  if (dev_type < 0)
+    dev_type = staging;
+  if (dev_type < 0 || staging < 0)
+    {
+      g_set_error (error, GPU_ERROR, GPU_ERROR_UNSUPPORTED,
+                   _("The Vulkan device “%s” offers no usable memory type. Update its driver "
+                     "or pick another device."),
+                   self->info.name);
+      return FALSE;
+    }
+  gboolean unified_ok =
+    unified >= 0 && (self->info.type == GPU_DEVICE_TYPE_INTEGRATED ||
+                     self->info.type == GPU_DEVICE_TYPE_CPU) &&
+    self->memory.memoryTypes[unified].heapIndex == self->memory.memoryTypes[dev_type].heapIndex &&
+    !env_true ("DEPICT_GPU_NO_UNIFIED_MEMORY");
+  self->device_memory_type = unified_ok ? (guint32) unified : (guint32) dev_type;
+  self->device_memory_mapped = unified_ok;
+  self->staging_memory_type = (guint32) staging;
+  self->limits.unified_memory = unified_ok;
+  return TRUE;
+}
+
+static gboolean
+open_logical_device (GpuDevice *self, GError **error)
+{
+  VkPhysicalDevice phys = self->physical;
+  GpuDeviceLimits *lim = &self->limits;
+
+  read_limits (self);
+  if (!choose_queue_family (self, error))
+    return FALSE;
 
   /* Features */
   VkPhysicalDeviceVulkan12Features f12 = {
@@ -624,43 +680,10 @@ open_logical_device (GpuDevice *self, GError **error)
         lim->push_descriptors = FALSE;
     }
 
-  /* Memory types. Unified memory (integrated GPUs, CPU devices): every device-local heap
-   * is host visible, so buffers are mapped and written directly. */
-  vkGetPhysicalDeviceMemoryProperties (phys, &self->memory);
-  int dev_type = find_memory_type (&self->memory, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-  int unified = find_memory_type (&self->memory, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT |
-                                                   VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                                   VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-  int staging = find_memory_type (&self->memory, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                                   VK_MEMORY_PROPERTY_HOST_COHERENT_BIT |
-                                                   VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
-  if (staging < 0)
-    staging = find_memory_type (&self->memory, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                                 VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-  if (dev_type < 0)
-    dev_type = staging;
-  if (dev_type < 0 || staging < 0)
-    {
-      g_set_error (error, GPU_ERROR, GPU_ERROR_UNSUPPORTED,
-                   _("The Vulkan device “%s” offers no usable memory type. Update its driver "
-                     "or pick another device."),
-                   self->info.name);
-      return FALSE;
-    }
-  gboolean unified_ok =
-    unified >= 0 && (self->info.type == GPU_DEVICE_TYPE_INTEGRATED ||
-                     self->info.type == GPU_DEVICE_TYPE_CPU) &&
-    self->memory.memoryTypes[unified].heapIndex == self->memory.memoryTypes[dev_type].heapIndex &&
-    !env_true ("DEPICT_GPU_NO_UNIFIED_MEMORY");
-  self->device_memory_type = unified_ok ? (guint32) unified : (guint32) dev_type;
-  self->device_memory_mapped = unified_ok;
-  self->staging_memory_type = (guint32) staging;
-  lim->unified_memory = unified_ok;
-
-  if (!gpu_device_new_commands (self, &self->transfer_pool, &self->transfer_cmd,
-                                &self->transfer_fence, error))
+  if (!choose_memory_types (self, error))
     return FALSE;
-  return TRUE;
+  return gpu_device_new_commands (self, &self->transfer_pool, &self->transfer_cmd,
+                                  &self->transfer_fence, error);
 }
 
 GpuDevice *
