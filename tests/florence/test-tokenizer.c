@@ -102,7 +102,8 @@ check_encode_cases (FlorenceTokenizer *tok, gboolean check_tokens)
         {
           const FlorenceTaskInfo *info = florence_task_lookup (task);
           g_autofree char *built = NULL;
-          gboolean blank = g_strstrip (g_strdup (input))[0] == '\0';
+          g_autofree char *stripped = g_strstrip (g_strdup (input));
+          gboolean blank = stripped[0] == '\0';
 
           g_assert_nonnull (info);
           built = florence_task_build_prompt (info, input, &error);

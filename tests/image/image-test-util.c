@@ -93,8 +93,11 @@ test_save_pixbuf (GdkPixbuf *pixbuf, const char *path, const char *type)
   gboolean writable = FALSE;
   g_autoptr (GSList) formats = gdk_pixbuf_get_formats ();
   for (GSList *l = formats; l != NULL; l = l->next)
-    if (strcmp (gdk_pixbuf_format_get_name (l->data), type) == 0)
-      writable = gdk_pixbuf_format_is_writable (l->data);
+    {
+      g_autofree char *name = gdk_pixbuf_format_get_name (l->data);
+      if (strcmp (name, type) == 0)
+        writable = gdk_pixbuf_format_is_writable (l->data);
+    }
   if (!writable)
     return FALSE;
 
