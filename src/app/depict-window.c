@@ -203,17 +203,21 @@ show_item (DepictWindow    *self,
                                        depict_inference_job_get_stage (self->job)),
                                      NULL);
     }
-  else if (depict_queue_item_get_result (item, NULL, NULL) != NULL)
-    {
-      const char *info = NULL;
-      JsonNode *result = depict_queue_item_get_result (item, NULL, &info);
-
-      show_result (self, result, depict_queue_item_get_last_task (item), info);
-    }
   else
     {
-      show_result (self, NULL, NULL, NULL);
-      show_ready_state (self);
+      /* The task stays the one the person chose (Run does what the picker says): the photo
+       * shows its answer to that task, if it has one. */
+      const char *task = depict_task_picker_get_task (self->task_picker);
+      const char *info = NULL;
+      JsonNode *result = depict_queue_item_get_result (item, task, &info);
+
+      if (result != NULL)
+        show_result (self, result, task, info);
+      else
+        {
+          show_result (self, NULL, NULL, NULL);
+          show_ready_state (self);
+        }
     }
 }
 

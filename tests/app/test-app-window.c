@@ -419,6 +419,17 @@ test_run_all (void)
   /* Nothing left: nothing runs. */
   depict_window_run_all (window);
   g_assert_false (depict_window_get_busy (window));
+
+  /* Going from photo to photo keeps the chosen task (Run does what the picker shows): a
+   * photo without an answer to it shows none, and its caption comes back with its task. */
+  depict_task_picker_set_task (depict_window_get_task_picker (window), "<OD>");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.next-photo", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.previous-photo", NULL);
+  g_assert_cmpstr (depict_task_picker_get_task (depict_window_get_task_picker (window)), ==, "<OD>");
+  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==, "idle");
+  depict_task_picker_set_task (depict_window_get_task_picker (window), "<CAPTION>");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.next-photo", NULL);
+  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==, "results");
   close_window (window);
 }
 
