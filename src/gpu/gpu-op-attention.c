@@ -279,11 +279,12 @@ gpu_op_kv_cache_reorder (GpuRecorder *recorder, GpuBuffer *src, GpuBuffer *dst, 
     return;
   if (beams > GPU_OP_ATTENTION_MAX_BEAMS || t > cap || src == dst)
     {
-      gpu_op_util_fail (recorder, op, "more than 16 beams, t beyond the capacity, or in place");
+      gpu_op_util_fail (recorder, op, "too many beams, t beyond the capacity, or in place");
       return;
     }
   guint64 bytes = (guint64) beams * cap * d * 4;
-  if (bytes / 4 > G_MAXUINT32 || !gpu_op_util_check_size (recorder, op, "src", src, bytes)
+  if (!gpu_op_util_check_count (recorder, op, bytes / 4)
+      || !gpu_op_util_check_size (recorder, op, "src", src, bytes)
       || !gpu_op_util_check_size (recorder, op, "dst", dst, bytes))
     return;
   struct

@@ -127,7 +127,8 @@ gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w
       gpu_op_util_fail (recorder, op, "the output must not be the input");
       return;
     }
-  if (n > G_MAXUINT32 || !gpu_op_util_check_size (recorder, op, "x", x, n * 4)
+  if (!gpu_op_util_check_count (recorder, op, n)
+      || !gpu_op_util_check_size (recorder, op, "x", x, n * 4)
       || !gpu_op_util_check_size (recorder, op, "weight", weight, (guint64) c * 9 * es)
       || !gpu_op_util_check_size (recorder, op, "bias", bias, (guint64) c * es)
       || !gpu_op_util_check_size (recorder, op, "y", y, n * 4))
@@ -152,11 +153,6 @@ gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w
         { bias, 0, (guint64) c * es, wf },
         { y, 0, n * 4, GPU_TEXEL_NONE },
       };
-      if (n / 4 > G_MAXUINT32 / 2)
-        {
-          gpu_op_util_fail (recorder, op, "too many elements");
-          return;
-        }
       gpu_recorder_dispatch (recorder, pipeline, op, MIN (gpu_op_util_div_up (n / 4, spec), 65535),
                              1, 1, b, &push4);
       return;

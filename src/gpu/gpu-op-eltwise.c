@@ -11,19 +11,11 @@
 #define F16_0 1u
 #define HAS_0 8u
 
-static gboolean
-check_count (GpuRecorder *recorder, const char *op, guint64 n)
-{
-  if (n <= G_MAXUINT32)
-    return TRUE;
-  return gpu_op_util_fail (recorder, op, "more than 2³² elements");
-}
-
 void
 gpu_op_gelu (GpuRecorder *recorder, GpuBuffer *x, guint64 n, GpuBuffer *y)
 {
   g_return_if_fail (recorder != NULL);
-  if (n == 0 || !check_count (recorder, "gelu", n)
+  if (n == 0 || !gpu_op_util_check_count (recorder, "gelu", n)
       || !gpu_op_util_check_size (recorder, "gelu", "x", x, n * 4)
       || !gpu_op_util_check_size (recorder, "gelu", "y", y, n * 4))
     return;
@@ -37,7 +29,7 @@ void
 gpu_op_add (GpuRecorder *recorder, GpuBuffer *a, GpuBuffer *b, guint64 n, GpuBuffer *y)
 {
   g_return_if_fail (recorder != NULL);
-  if (n == 0 || !check_count (recorder, "add", n)
+  if (n == 0 || !gpu_op_util_check_count (recorder, "add", n)
       || !gpu_op_util_check_size (recorder, "add", "a", a, n * 4)
       || !gpu_op_util_check_size (recorder, "add", "b", b, n * 4)
       || !gpu_op_util_check_size (recorder, "add", "y", y, n * 4))
@@ -56,7 +48,7 @@ gpu_op_scale_bias (GpuRecorder *recorder, GpuBuffer *x, guint rows, guint c, flo
   guint64 n = (guint64) rows * c;
 
   g_return_if_fail (recorder != NULL);
-  if (n == 0 || !check_count (recorder, op, n)
+  if (n == 0 || !gpu_op_util_check_count (recorder, op, n)
       || !gpu_op_util_check_size (recorder, op, "x", x, n * 4)
       || (bias && !gpu_op_util_check_size (recorder, op, "bias", bias, (guint64) c * (bias_f16 ? 2 : 4)))
       || !gpu_op_util_check_size (recorder, op, "y", y, n * 4))
@@ -83,7 +75,7 @@ gpu_op_copy_rows (GpuRecorder *recorder, GpuBuffer *src, guint64 src_offset, gui
     return;
   guint64 src_end = src_offset + (guint64) (rows - 1) * src_stride + cols;
   guint64 dst_end = dst_offset + (guint64) (rows - 1) * dst_stride + cols;
-  if (!check_count (recorder, op, MAX (n, MAX (src_end, dst_end)))
+  if (!gpu_op_util_check_count (recorder, op, MAX (n, MAX (src_end, dst_end)))
       || !gpu_op_util_check_size (recorder, op, "src", src, src_end * 4)
       || !gpu_op_util_check_size (recorder, op, "dst", dst, dst_end * 4))
     return;

@@ -104,6 +104,14 @@ gpu_op_util_fail (GpuRecorder *recorder, const char *op, const char *what)
 }
 
 gboolean
+gpu_op_util_check_count (GpuRecorder *recorder, const char *op, guint64 n)
+{
+  if (n <= G_MAXUINT32)
+    return TRUE;
+  return gpu_op_util_fail (recorder, op, "more than 2³² elements");
+}
+
+gboolean
 gpu_op_util_check_size (GpuRecorder *recorder, const char *op, const char *name,
                         GpuBuffer *buffer, guint64 bytes)
 {

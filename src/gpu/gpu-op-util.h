@@ -45,6 +45,9 @@ void gpu_op_util_dispatch (GpuRecorder *recorder, const char *shader, const char
                            guint32 push_size, const void *push, guint32 gx, guint32 gy,
                            guint32 gz, GpuBuffer *const *buffers);
 
+/* FALSE (and an error recorded) when @n elements do not fit the shaders' 32-bit indices. */
+gboolean gpu_op_util_check_count (GpuRecorder *recorder, const char *op, guint64 n);
+
 /* FALSE (and an error recorded) unless @buffer holds at least @bytes bytes. */
 gboolean gpu_op_util_check_size (GpuRecorder *recorder, const char *op, const char *name,
                                  GpuBuffer *buffer, guint64 bytes);

@@ -263,6 +263,12 @@ test_cache_reorder (void)
   gpu_op_kv_cache_reorder (rec, bs, bd, beams, bad, cap, t, d);
   g_assert_false (gpu_recorder_submit (rec, NULL, &error));
   g_assert_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* a cache of more than 2³² elements is refused, not skipped in silence */
+  gpu_op_kv_cache_reorder (rec, bs, bd, beams, beam, 1u << 20, t, 1u << 11);
+  g_assert_false (gpu_recorder_submit (rec, NULL, &error));
+  g_assert_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT);
 }
 
 int

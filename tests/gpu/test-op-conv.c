@@ -167,6 +167,7 @@ static void
 test_conv_errors (void)
 {
   g_autoptr (GpuBuffer) b = gpu_test_buffer (16);
+  g_autoptr (GpuBuffer) bw = gpu_test_buffer (16);
   g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autoptr (GError) error = NULL;
 
@@ -177,6 +178,11 @@ test_conv_errors (void)
   g_clear_error (&error);
   /* a kernel larger than the padded input */
   gpu_op_conv2d (rec, b, GPU_CONV_INPUT_CHW, 1, 2, 2, b, b, FALSE, 1, 7, 1, 0, b);
+  g_assert_false (gpu_recorder_submit (rec, NULL, &error));
+  g_assert_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* more than 2³² elements is refused, not skipped in silence */
+  gpu_op_dwconv3x3_residual (rec, b, 1u << 16, 1u << 16, 4, b, b, FALSE, bw);
   g_assert_false (gpu_recorder_submit (rec, NULL, &error));
   g_assert_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT);
 }
