@@ -46,16 +46,6 @@ gpu_op_gemm_pick_variant (GpuDevice *device)
   return GPU_GEMM_VARIANT_TILED;
 }
 
-static gboolean
-fail (GpuRecorder *rec, const char *label, const char *what)
-{
-  gpu_recorder_take_error (rec, g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
-                                             _("The GPU matrix product “%s” got %s. This is a "
-                                               "bug in Depict; please report it."),
-                                             label, what));
-  return FALSE;
-}
-
 /* Elements the tensor spans: batch strides + rows × stride + row length. */
 static guint64
 span (guint32 batch, guint64 batch_stride, guint64 rows, guint64 ld, guint64 cols)
@@ -75,7 +65,7 @@ check_tensor (GpuRecorder *rec, const char *label, const char *name, GpuBuffer *
         g_strdup_printf ("a %s tensor that does not fit its buffer (%" G_GUINT64_FORMAT
                          " elements at %" G_GUINT64_FORMAT ", buffer %" G_GUINT64_FORMAT " bytes)",
                          name, elems, offset, gpu_buffer_get_size (buf));
-      return fail (rec, label, what);
+      return gpu_op_util_fail (rec, label, what);
     }
   return TRUE;
 }
@@ -135,14 +125,14 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
 
   if (g->a == NULL || g->w == NULL || g->c == NULL)
     {
-      fail (rec, label, "no A, W or C buffer");
+      gpu_op_util_fail (rec, label, "no A, W or C buffer");
       return;
     }
   if (g->m == 0 || g->n == 0)
     return;
   if (g->k == 0)
     {
-      fail (rec, label, "K = 0");
+      gpu_op_util_fail (rec, label, "K = 0");
       return;
     }
   guint32 batch = MAX (g->batch, 1);
@@ -150,7 +140,7 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
   guint32 ldc = g->ldc ? g->ldc : g->n, ldr = g->ldr ? g->ldr : g->n;
   if (lda < g->k || ldw < g->k || ldc < g->n || ldr < g->n)
     {
-      fail (rec, label, "a row stride shorter than its row");
+      gpu_op_util_fail (rec, label, "a row stride shorter than its row");
       return;
     }
   gboolean f16 = g->w_type == GPU_GEMM_WEIGHT_F16;
@@ -228,7 +218,7 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
                                       wes));
   if (m_rows == 0 || n_cols == 0 || (batch > 1 && (m_rows < g->m || n_cols < g->n)))
     {
-      fail (rec, label, "tensors too large for the device's binding limit");
+      gpu_op_util_fail (rec, label, "tensors too large for the device's binding limit");
       return;
     }
   if (m_rows < g->m && m_rows > plan.rows_per_group)
