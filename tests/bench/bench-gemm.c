@@ -22,6 +22,7 @@
 #include "gpu/gpu-op-gemm.h"
 #include "gpu/gpu-selftest.h"
 #include "gpu/gpu.h"
+#include "gpu/gpu-test-util.h" /* tests/gpu */
 
 typedef struct
 {
@@ -56,17 +57,6 @@ now (void)
   return report_cpu_time ? cpu_seconds () : g_get_monotonic_time () / 1e6;
 }
 
-static void
-fill (float *x, gsize n, guint32 seed)
-{
-  guint32 s = seed;
-  for (gsize i = 0; i < n; i++)
-    {
-      s = s * 1664525u + 1013904223u;
-      x[i] = (float) (s >> 8) / 16777216.0f - 0.5f;
-    }
-}
-
 static gboolean
 run_gemm (GpuDevice *device, const GpuGemm *g, guint reps, double *secs, GError **error)
 {
@@ -87,10 +77,8 @@ bench_gpu (GpuDevice *device, const Shape *s, gboolean f16, GpuGemmVariant varia
 {
   g_autoptr (GError) error = NULL;
   gsize na = (gsize) s->m * s->k, nw = (gsize) s->n * s->k, nc = (gsize) s->m * s->n;
-  g_autofree float *a = g_new (float, na);
-  g_autofree float *w = g_new (float, nw);
-  fill (a, na, 1);
-  fill (w, nw, 2);
+  g_autofree float *a = gpu_test_random (na, 1, -0.5f, 0.5f);
+  g_autofree float *w = gpu_test_random (nw, 2, -0.5f, 0.5f);
   g_autoptr (GpuBuffer) ba = gpu_buffer_new_from_data (device, a, na * 4, &error);
   g_autoptr (GpuBuffer) bw = NULL;
   if (f16)
@@ -131,11 +119,9 @@ static double
 bench_blas (const Shape *s)
 {
   gsize na = (gsize) s->m * s->k, nw = (gsize) s->n * s->k, nc = (gsize) s->m * s->n;
-  g_autofree float *a = g_new (float, na);
-  g_autofree float *w = g_new (float, nw);
+  g_autofree float *a = gpu_test_random (na, 1, -0.5f, 0.5f);
+  g_autofree float *w = gpu_test_random (nw, 2, -0.5f, 0.5f);
   g_autofree float *c = g_new (float, nc);
-  fill (a, na, 1);
-  fill (w, nw, 2);
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) s->m, (int) s->n, (int) s->k, 1.0f,
                a, (int) s->k, w, (int) s->k, 0.0f, c, (int) s->n);
   guint reps = 0;
