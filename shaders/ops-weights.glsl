@@ -1,4 +1,4 @@
-// ops-weights.glsl: reading weights stored as fp32 or fp16 (owner: op library)
+// ops-weights.glsl: reading weights stored as fp32 or fp16
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
