@@ -710,6 +710,37 @@ drag_end_cb (GtkGestureDrag  *drag,
   update_cursor (self);
 }
 
+/* Keyboard: in region mode the arrow keys choose the region without a pointer. */
+static gboolean
+key_pressed_cb (GtkEventControllerKey *controller,
+                guint                  keyval,
+                guint                  keycode,
+                GdkModifierType        state,
+                DepictImageView       *self)
+{
+  int dx = 0, dy = 0;
+
+  if (!self->region_mode || self->texture == NULL ||
+      (state & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0)
+    return GDK_EVENT_PROPAGATE;
+  switch (keyval)
+    {
+    case GDK_KEY_Left: case GDK_KEY_KP_Left: dx = -1; break;
+    case GDK_KEY_Right: case GDK_KEY_KP_Right: dx = 1; break;
+    case GDK_KEY_Up: case GDK_KEY_KP_Up: dy = -1; break;
+    case GDK_KEY_Down: case GDK_KEY_KP_Down: dy = 1; break;
+    case GDK_KEY_Delete: case GDK_KEY_BackSpace:
+      if (!self->has_region)
+        return GDK_EVENT_PROPAGATE;
+      depict_image_view_set_region (self, NULL);
+      return GDK_EVENT_STOP;
+    default:
+      return GDK_EVENT_PROPAGATE;
+    }
+  depict_image_view_nudge_region (self, dx, dy, (state & GDK_SHIFT_MASK) != 0);
+  return GDK_EVENT_STOP;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* GObject                                                                                  */
 
@@ -879,6 +910,10 @@ depict_image_view_init (DepictImageView *self)
   g_signal_connect (gesture, "begin", G_CALLBACK (zoom_begin_cb), self);
   g_signal_connect (gesture, "scale-changed", G_CALLBACK (zoom_scale_changed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+
+  controller = gtk_event_controller_key_new ();
+  g_signal_connect (controller, "key-pressed", G_CALLBACK (key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
 
   gesture = gtk_gesture_drag_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_PRIMARY);
@@ -1070,6 +1105,8 @@ depict_image_view_set_region_mode (DepictImageView *self,
   if (self->region_mode == region_mode)
     return;
   self->region_mode = region_mode;
+  /* Focusable (a Tab stop) only when the arrow keys have something to do. */
+  gtk_widget_set_focusable (GTK_WIDGET (self), region_mode);
   if (!region_mode && self->has_region)
     {
       self->has_region = FALSE;
@@ -1102,4 +1139,46 @@ depict_image_view_set_region (DepictImageView       *self,
     self->region = *region;
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_REGION]);
+}
+
+/* Moves the region by one step (a fiftieth of the photo, at least a pixel) along DX, DY
+ * (-1, 0 or 1 each), or with RESIZE moves its right and bottom edges instead. Without a
+ * region, the first step places one over the middle half of the photo. Stays within the
+ * photo; FALSE when there is no photo or not in region mode. */
+gboolean
+depict_image_view_nudge_region (DepictImageView *self,
+                                int              dx,
+                                int              dy,
+                                gboolean         resize)
+{
+  double w, h, step_x, step_y;
+  graphene_rect_t r;
+
+  g_return_val_if_fail (DEPICT_IS_IMAGE_VIEW (self), FALSE);
+
+  if (!self->region_mode || self->texture == NULL)
+    return FALSE;
+  w = image_width (self);
+  h = image_height (self);
+  if (!self->has_region)
+    {
+      r = GRAPHENE_RECT_INIT (round (w / 4), round (h / 4), round (w / 2), round (h / 2));
+      depict_image_view_set_region (self, &r);
+      return TRUE;
+    }
+  step_x = MAX (1, round (w / 50));
+  step_y = MAX (1, round (h / 50));
+  r = self->region;
+  if (resize)
+    {
+      r.size.width = CLAMP (r.size.width + dx * step_x, MIN (step_x, w), w - r.origin.x);
+      r.size.height = CLAMP (r.size.height + dy * step_y, MIN (step_y, h), h - r.origin.y);
+    }
+  else
+    {
+      r.origin.x = CLAMP (r.origin.x + dx * step_x, 0, w - r.size.width);
+      r.origin.y = CLAMP (r.origin.y + dy * step_y, 0, h - r.size.height);
+    }
+  depict_image_view_set_region (self, &r);
+  return TRUE;
 }

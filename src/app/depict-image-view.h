@@ -42,6 +42,10 @@ gboolean           depict_image_view_get_region       (DepictImageView   *self,
                                                        graphene_rect_t   *region);
 void               depict_image_view_set_region       (DepictImageView   *self,
                                                        const graphene_rect_t *region);
+gboolean           depict_image_view_nudge_region     (DepictImageView   *self,
+                                                       int                dx,
+                                                       int                dy,
+                                                       gboolean           resize);
 void               depict_image_view_image_to_widget  (DepictImageView   *self,
                                                        double             ix,
                                                        double             iy,

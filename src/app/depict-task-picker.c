@@ -2,7 +2,7 @@
  *
  * Every Florence-2 task by its human name, grouped as florence_task_get_all() groups them,
  * in a menu of radio items; a text entry that appears only for tasks that take text, and a
- * hint for region tasks (the region itself is dragged on the photo).
+ * hint for region tasks (the region itself is dragged on the photo, or placed with the arrow keys).
  *
  * Copyright 2026 The Depict authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -285,7 +285,7 @@ depict_task_picker_set_region_description (DepictTaskPicker *self,
 
   gtk_label_set_label (self->region_label,
                        description != NULL ? description
-                                           : _("Drag a rectangle on the photo to choose the region."));
+                                           : _("Drag a rectangle on the photo, or focus the photo and press the arrow keys; Shift and the arrow keys resize it."));
 }
 
 void

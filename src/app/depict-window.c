@@ -689,7 +689,7 @@ depict_window_run (DepictWindow *self)
 
         if (texture == NULL || !depict_image_view_get_region (self->image_view, &region))
           {
-            depict_window_add_toast (self, _("Drag a rectangle on the photo to choose the region first"));
+            depict_window_add_toast (self, _("Choose the region first: drag a rectangle on the photo, or focus it and press the arrow keys"));
             return;
           }
         text_input = florence_task_region_input (region.origin.x, region.origin.y,

@@ -126,6 +126,70 @@ test_task_picker (void)
   close_window (window);
 }
 
+/* A region without a pointer: the arrow keys place a default one, move it and resize it,
+ * always inside the photo; the photo is a Tab stop only for region tasks. */
+static void
+test_region_keyboard (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
+  GSList one = { photo, NULL };
+  DepictWindow *window;
+  DepictImageView *view;
+  graphene_rect_t r;
+
+  g_settings_set_string (settings, "model", "base");
+  g_settings_set_string (settings, "last-task", "<CAPTION>");
+  window = new_window ();
+  view = depict_window_get_image_view (window);
+  depict_window_drop_files (window, &one);
+  app_test_wait (has_texture, window, 10000, "the photo to load");
+
+  g_assert_false (gtk_widget_get_focusable (GTK_WIDGET (view)));
+  g_assert_false (depict_image_view_nudge_region (view, 1, 0, FALSE));
+  depict_task_picker_set_task (depict_window_get_task_picker (window), "<REGION_TO_DESCRIPTION>");
+  g_assert_true (gtk_widget_get_focusable (GTK_WIDGET (view)));
+
+  /* The first key places the middle half of the 640×480 photo. */
+  g_assert_true (depict_image_view_nudge_region (view, 1, 0, FALSE));
+  g_assert_true (depict_image_view_get_region (view, &r));
+  g_assert_cmpfloat (r.origin.x, ==, 160);
+  g_assert_cmpfloat (r.origin.y, ==, 120);
+  g_assert_cmpfloat (r.size.width, ==, 320);
+  g_assert_cmpfloat (r.size.height, ==, 240);
+  /* Then each step is a fiftieth of the photo: 13 × 10 pixels. */
+  depict_image_view_nudge_region (view, 1, 1, FALSE);
+  depict_image_view_get_region (view, &r);
+  g_assert_cmpfloat (r.origin.x, ==, 173);
+  g_assert_cmpfloat (r.origin.y, ==, 130);
+  depict_image_view_nudge_region (view, -1, 0, TRUE);
+  depict_image_view_get_region (view, &r);
+  g_assert_cmpfloat (r.origin.x, ==, 173);
+  g_assert_cmpfloat (r.size.width, ==, 307);
+  g_assert_cmpfloat (r.size.height, ==, 240);
+  /* It stops at the edges. */
+  for (int i = 0; i < 100; i++)
+    depict_image_view_nudge_region (view, 1, 1, FALSE);
+  depict_image_view_get_region (view, &r);
+  g_assert_cmpfloat (r.origin.x + r.size.width, ==, 640);
+  g_assert_cmpfloat (r.origin.y + r.size.height, ==, 480);
+  for (int i = 0; i < 100; i++)
+    depict_image_view_nudge_region (view, 1, 1, TRUE);
+  depict_image_view_get_region (view, &r);
+  g_assert_cmpfloat (r.origin.x + r.size.width, ==, 640);
+  g_assert_cmpfloat (r.origin.y + r.size.height, ==, 480);
+  for (int i = 0; i < 100; i++)
+    depict_image_view_nudge_region (view, -1, -1, TRUE);
+  depict_image_view_get_region (view, &r);
+  g_assert_cmpfloat (r.size.width, >=, 1);
+  g_assert_cmpfloat (r.size.height, >=, 1);
+
+  depict_task_picker_set_task (depict_window_get_task_picker (window), "<CAPTION>");
+  g_assert_false (gtk_widget_get_focusable (GTK_WIDGET (view)));
+  g_assert_false (depict_image_view_get_region (view, NULL));
+  close_window (window);
+}
+
 static gboolean
 queue_has_eight (gpointer data)
 {
@@ -712,6 +776,7 @@ main (int   argc,
 
   g_test_add_func ("/app/window/empty-state", test_empty_state);
   g_test_add_func ("/app/window/task-picker", test_task_picker);
+  g_test_add_func ("/app/window/region-keyboard", test_region_keyboard);
   g_test_add_func ("/app/window/drop", test_drop);
   g_test_add_func ("/app/window/unreadable", test_unreadable);
   g_test_add_func ("/app/window/overlay", test_overlay);
