@@ -579,10 +579,13 @@ gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **err
     }
   else
     {
-      if (!store_exec (store, "PRAGMA journal_mode = WAL", error) ||
-          !store_exec (store, "PRAGMA synchronous = NORMAL", error) ||
+      /* WAL only once the gallery is known to be readable and current: switching the
+       * journal mode rewrites the file header, and a gallery whose migration fails (a
+       * damaged page) must be left untouched. */
+      if (!store_exec (store, "PRAGMA synchronous = NORMAL", error) ||
           !store_exec (store, "PRAGMA foreign_keys = ON", error) ||
-          !store_migrate (store, error))
+          !store_migrate (store, error) ||
+          !store_exec (store, "PRAGMA journal_mode = WAL", error))
         return NULL;
     }
   return g_steal_pointer (&store);

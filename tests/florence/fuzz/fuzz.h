@@ -20,3 +20,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
         }                                                                                  \
     }                                                                                      \
   while (0)
+
+/* A failure must come with a GError that says something. */
+#define FUZZ_CHECK_ERROR(error)                                                            \
+  FUZZ_CHECK ((error) != NULL && (error)->message != NULL && (error)->message[0] != '\0')

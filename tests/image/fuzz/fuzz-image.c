@@ -1,0 +1,157 @@
+/* fuzz-image.c: arbitrary bytes as a photo file, through image_load(), image_thumbnail_load()
+ * and the model's preprocessing
+ *
+ * The bytes are written to a file in a private temporary folder. Its name ends in .jpg,
+ * .png, .heic or nothing, chosen by the input's length: the loader decides by content, and
+ * misnamed files must behave like well-named ones. Whatever loads must keep the promises of
+ * image-rgb.h; whatever fails must say why in a GError. DEPICT_FUZZ_VERBOSE=1 prints what
+ * each input gave.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "florence/florence-processor.h"
+#include "fuzz.h"
+#include "image/image-loader.h"
+#include "image/image-orientation.h"
+#include "image/image-thumbnail.h"
+
+/* Keeps one input fast (and the memory small) under ASan. */
+#define FUZZ_MAX_PIXELS ((guint64) 4000000)
+#define FUZZ_THUMBNAIL_SIDE 64
+#define FUZZ_MODEL_SIDE 128
+
+static char *fuzz_dir;
+static char *fuzz_paths[4];
+
+static void
+remove_temp_dir (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (fuzz_paths); i++)
+    {
+      g_unlink (fuzz_paths[i]);
+      g_clear_pointer (&fuzz_paths[i], g_free);
+    }
+  g_rmdir (fuzz_dir);
+  g_clear_pointer (&fuzz_dir, g_free);
+}
+
+static const char *
+temp_path (size_t size)
+{
+  static const char *const names[] = { "input.jpg", "input.png", "input.heic", "input" };
+
+  if (fuzz_dir == NULL)
+    {
+      fuzz_dir = g_dir_make_tmp ("depict-fuzz-image-XXXXXX", NULL);
+      if (fuzz_dir == NULL)
+        abort ();
+      for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+        fuzz_paths[i] = g_build_filename (fuzz_dir, names[i], NULL);
+      atexit (remove_temp_dir);
+    }
+  return fuzz_paths[size % G_N_ELEMENTS (names)];
+}
+
+static void
+check_image (const ImageRgb *image, guint64 max_pixels)
+{
+  FUZZ_CHECK (image->width > 0 && image->height > 0);
+  FUZZ_CHECK ((guint64) image->width * (guint64) image->height <= max_pixels);
+  FUZZ_CHECK (image->stride >= 3 * (gsize) image->width);
+  FUZZ_CHECK (image->data != NULL);
+  FUZZ_CHECK (image->orientation >= 1 && image->orientation <= 8);
+  FUZZ_CHECK (image->format != NULL);
+  /* Touch the first and the last byte: ASan sees a buffer shorter than promised. */
+  volatile guint8 first = image->data[0];
+  volatile guint8 last = image_rgb_row (image, image->height - 1)[3 * image->width - 1];
+  (void) first;
+  (void) last;
+}
+
+static void
+check_processor (const ImageRgb *image)
+{
+  FlorenceProcessorConfig config;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ImageRgb) resized = NULL;
+
+  florence_processor_config_init (&config);
+  config.width = FUZZ_MODEL_SIDE;
+  config.height = FUZZ_MODEL_SIDE;
+  g_autofree float *values = florence_processor_run (&config, image, &resized, &error);
+  if (values == NULL)
+    {
+      FUZZ_CHECK_ERROR (error);
+      return;
+    }
+  FUZZ_CHECK (resized != NULL && resized->width == FUZZ_MODEL_SIDE &&
+              resized->height == FUZZ_MODEL_SIDE);
+  for (gsize i = 0; i < 3 * FUZZ_MODEL_SIDE * FUZZ_MODEL_SIDE; i++)
+    FUZZ_CHECK (isfinite (values[i]));
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  const char *path = temp_path (size);
+  g_autoptr (GError) error = NULL;
+
+  if (!g_file_set_contents (path, (const char *) data, (gssize) size, &error))
+    abort ();
+
+  ImageLoadOptions opts = { .max_pixels = FUZZ_MAX_PIXELS };
+  g_autoptr (ImageRgb) image = image_load (path, &opts, &error);
+  if (g_getenv ("DEPICT_FUZZ_VERBOSE") != NULL)
+    {
+      if (image != NULL)
+        g_printerr ("%s %d × %d (stored %d × %d, orientation %d)\n", image->format,
+                    image->width, image->height, image->original_width,
+                    image->original_height, image->orientation);
+      else
+        g_printerr ("%s\n", error->message);
+    }
+  if (image == NULL)
+    {
+      FUZZ_CHECK_ERROR (error);
+      /* The thumbnail has no pixel limit of its own (200 megapixels): past ours it would
+       * only make the fuzzer slow. */
+      if (g_error_matches (error, IMAGE_ERROR, IMAGE_ERROR_TOO_LARGE))
+        return 0;
+    }
+  else
+    {
+      FUZZ_CHECK (error == NULL);
+      check_image (image, FUZZ_MAX_PIXELS);
+      if (g_strcmp0 (image->format, "heif") == 0 || g_strcmp0 (image->format, "avif") == 0)
+        {
+          /* libheif applies the file's own transforms; there is no EXIF orientation. */
+          FUZZ_CHECK (image->orientation == 1);
+        }
+      else if (image_orientation_swaps_axes (image->orientation))
+        FUZZ_CHECK (image->width == image->original_height &&
+                    image->height == image->original_width);
+      else
+        FUZZ_CHECK (image->width == image->original_width &&
+                    image->height == image->original_height);
+      check_processor (image);
+    }
+
+  g_autoptr (GError) thumb_error = NULL;
+  g_autoptr (ImageRgb) thumb = image_thumbnail_load (path, FUZZ_THUMBNAIL_SIDE, &thumb_error);
+  if (thumb == NULL)
+    FUZZ_CHECK_ERROR (thumb_error);
+  else
+    {
+      FUZZ_CHECK (thumb_error == NULL);
+      check_image (thumb, G_MAXUINT64);
+      FUZZ_CHECK (MAX (thumb->width, thumb->height) <= FUZZ_THUMBNAIL_SIDE);
+    }
+  return 0;
+}
