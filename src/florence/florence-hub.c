@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "florence-hub.h"
+#include "florence/florence-hub-private.h"
 #include "florence/florence-json.h"
 
 #include <glib/gi18n.h>
@@ -180,15 +181,8 @@ florence_hub_get_endpoint (void)
 
 /* ---------------------------------------------------------------------------------------- */
 
-typedef struct {
-  char *path;       /* name in the repository */
-  guint64 size;
-  char *sha256;     /* LFS files: the content's SHA-256 */
-  char *git_oid;    /* other files: the git blob SHA-1 */
-} HubFile;
-
-static void
-hub_file_free (HubFile *f)
+void
+florence_hub_file_free (FlorenceHubFile *f)
 {
   g_free (f->path);
   g_free (f->sha256);
@@ -289,6 +283,82 @@ prefix_network_error (GError **error, const char *endpoint)
                     endpoint);
 }
 
+/* The string value of a member, NULL when absent or not a string (null, a number, an array
+ * or an object: json-glib's _with_default getters return NULL or warn for those). */
+static const char *
+member_string (JsonObject *o, const char *name)
+{
+  JsonNode *node = json_object_get_member (o, name);
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+                 json_node_get_value_type (node) == G_TYPE_STRING
+             ? json_node_get_string (node)
+             : NULL;
+}
+
+/* A size member: a non-negative integer, else fallback. */
+static guint64
+member_size (JsonObject *o, const char *name, guint64 fallback)
+{
+  JsonNode *node = json_object_get_member (o, name);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64 || json_node_get_int (node) < 0)
+    return fallback;
+  return (guint64) json_node_get_int (node);
+}
+
+GPtrArray *
+florence_hub_parse_file_list (const char *json, gsize len, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GPtrArray) files =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) florence_hub_file_free);
+  JsonNode *root;
+  JsonArray *array;
+
+  g_return_val_if_fail (json != NULL || len == 0, NULL);
+
+  if (len == 0 || len > G_MAXSSIZE || !florence_json_load (parser, json, (gssize) len, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_ARRAY (root))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("The model hub sent a file list that could not be read. Try again later."));
+      return NULL;
+    }
+  array = json_node_get_array (root);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+      JsonObject *o;
+      const char *type, *path;
+      FlorenceHubFile *f;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      o = json_node_get_object (node);
+      type = member_string (o, "type");
+      path = member_string (o, "path");
+      if (g_strcmp0 (type, "file") != 0 || path == NULL || path[0] == '\0' ||
+          strchr (path, '/') != NULL || path[0] == '.' || strlen (path) > 200)
+        continue;
+      f = g_new0 (FlorenceHubFile, 1);
+      f->path = g_strdup (path);
+      f->size = member_size (o, "size", 0);
+      f->git_oid = g_strdup (member_string (o, "oid"));
+      if (json_object_has_member (o, "lfs") &&
+          JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "lfs")))
+        {
+          JsonObject *lfs = json_object_get_object_member (o, "lfs");
+          const char *sha = member_string (lfs, "oid");
+          if (sha == NULL)
+            sha = member_string (lfs, "sha256");
+          f->sha256 = g_strdup (sha);
+          f->size = member_size (lfs, "size", f->size);
+        }
+      g_ptr_array_add (files, f);
+    }
+  return g_steal_pointer (&files);
+}
+
 static GPtrArray *
 list_repository (SoupSession *session, const char *endpoint, const char *repo,
                  const char *revision, GCancellable *cancellable, GError **error)
@@ -296,10 +366,6 @@ list_repository (SoupSession *session, const char *endpoint, const char *repo,
   g_autofree char *url = g_strdup_printf ("%s/api/models/%s/tree/%s", endpoint, repo, revision);
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
   g_autoptr (GBytes) body = NULL;
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func ((GDestroyNotify) hub_file_free);
-  JsonNode *root;
-  JsonArray *array;
 
   if (msg == NULL)
     {
@@ -315,62 +381,16 @@ list_repository (SoupSession *session, const char *endpoint, const char *repo,
     }
   if (!check_status (msg, repo, error))
     return NULL;
-  if (!florence_json_load (parser, g_bytes_get_data (body, NULL),
-                           (gssize) g_bytes_get_size (body), NULL))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   _("The model hub sent a file list that could not be read. Try again later."));
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   _("The model hub sent a file list that could not be read. Try again later."));
-      return NULL;
-    }
-  array = json_node_get_array (root);
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonNode *node = json_array_get_element (array, i);
-      JsonObject *o;
-      const char *type, *path, *oid;
-      HubFile *f;
-
-      if (!JSON_NODE_HOLDS_OBJECT (node))
-        continue;
-      o = json_node_get_object (node);
-      type = json_object_get_string_member_with_default (o, "type", "");
-      path = json_object_get_string_member_with_default (o, "path", NULL);
-      if (strcmp (type, "file") != 0 || path == NULL || strchr (path, '/') != NULL ||
-          path[0] == '.' || strlen (path) > 200)
-        continue;
-      f = g_new0 (HubFile, 1);
-      f->path = g_strdup (path);
-      f->size = (guint64) json_object_get_int_member_with_default (o, "size", 0);
-      oid = json_object_get_string_member_with_default (o, "oid", NULL);
-      f->git_oid = g_strdup (oid);
-      if (json_object_has_member (o, "lfs") &&
-          JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "lfs")))
-        {
-          JsonObject *lfs = json_object_get_object_member (o, "lfs");
-          const char *sha = json_object_get_string_member_with_default (lfs, "oid", NULL);
-          if (sha == NULL)
-            sha = json_object_get_string_member_with_default (lfs, "sha256", NULL);
-          f->sha256 = g_strdup (sha);
-          f->size = (guint64) json_object_get_int_member_with_default (lfs, "size", (gint64) f->size);
-        }
-      g_ptr_array_add (files, f);
-    }
-  return g_steal_pointer (&files);
+  return florence_hub_parse_file_list (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                       error);
 }
 
-static HubFile *
+static FlorenceHubFile *
 find_file (GPtrArray *files, const char *name)
 {
   for (guint i = 0; i < files->len; i++)
     {
-      HubFile *f = g_ptr_array_index (files, i);
+      FlorenceHubFile *f = g_ptr_array_index (files, i);
       if (strcmp (f->path, name) == 0)
         return f;
     }
@@ -386,7 +406,7 @@ select_files (GPtrArray *all, const char *repo, GError **error)
 
   for (gsize i = 0; i < G_N_ELEMENTS (metadata_files); i++)
     {
-      HubFile *f = find_file (all, metadata_files[i]);
+      FlorenceHubFile *f = find_file (all, metadata_files[i]);
       if (f != NULL)
         g_ptr_array_add (wanted, f);
     }
@@ -400,7 +420,7 @@ select_files (GPtrArray *all, const char *repo, GError **error)
       g_ptr_array_add (wanted, find_file (all, "model.safetensors.index.json"));
       for (guint i = 0; i < all->len; i++)
         {
-          HubFile *f = g_ptr_array_index (all, i);
+          FlorenceHubFile *f = g_ptr_array_index (all, i);
           if (g_str_has_prefix (f->path, "model-") && g_str_has_suffix (f->path, ".safetensors"))
             g_ptr_array_add (wanted, f);
         }
@@ -452,7 +472,7 @@ hash_existing (const char *path, GChecksum *checksum, guint64 *size, GError **er
 
 static gboolean
 download_file (SoupSession *session, const char *endpoint, const char *repo,
-               const char *revision, const HubFile *f, const char *part_dir, Progress *progress,
+               const char *revision, const FlorenceHubFile *f, const char *part_dir, Progress *progress,
                GCancellable *cancellable, GError **error)
 {
   g_autofree char *final_path = g_build_filename (part_dir, f->path, NULL);
@@ -618,7 +638,7 @@ write_manifest (const char *part_dir, const FlorenceHubDownload *d, const char *
   json_builder_begin_array (b);
   for (guint i = 0; i < files->len; i++)
     {
-      HubFile *f = g_ptr_array_index (files, i);
+      FlorenceHubFile *f = g_ptr_array_index (files, i);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "name");
       json_builder_add_string_value (b, f->path);
@@ -662,7 +682,7 @@ download_internal (const FlorenceHubDownload *d, GCancellable *cancellable, Prog
   progress->total = 0;
   progress->received = 0;
   for (guint i = 0; i < wanted->len; i++)
-    progress->total += ((HubFile *) g_ptr_array_index (wanted, i))->size;
+    progress->total += ((FlorenceHubFile *) g_ptr_array_index (wanted, i))->size;
 
   if (g_mkdir_with_parents (part_dir, 0755) != 0)
     {

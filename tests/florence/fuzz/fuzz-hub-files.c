@@ -1,0 +1,40 @@
+/* fuzz-hub-files.c: arbitrary bytes as the hub's file list (GET /api/models/REPO/tree/REV),
+ * through florence_hub_parse_file_list()
+ *
+ * What parses must hold only names that are safe to create in the model folder (no '/', no
+ * leading '.', at most 200 bytes, not empty); what fails must say why in a GError. A warning or
+ * critical from json-glib (a getter used on the wrong type of node) is a finding too.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <string.h>
+
+#include "florence/florence-hub-private.h"
+#include "fuzz.h"
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  g_autoptr (GPtrArray) files = florence_hub_parse_file_list ((const char *) data, size, &error);
+  if (files == NULL)
+    {
+      FUZZ_CHECK (error != NULL && error->domain == G_IO_ERROR && error->message[0] != '\0');
+      return 0;
+    }
+  FUZZ_CHECK (error == NULL);
+  for (guint i = 0; i < files->len; i++)
+    {
+      FlorenceHubFile *f = g_ptr_array_index (files, i);
+      FUZZ_CHECK (f->path != NULL && f->path[0] != '\0' && f->path[0] != '.');
+      FUZZ_CHECK (strchr (f->path, '/') == NULL && strlen (f->path) <= 200);
+      FUZZ_CHECK (f->size <= (guint64) G_MAXINT64);
+    }
+  return 0;
+}
