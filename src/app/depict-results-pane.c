@@ -26,6 +26,7 @@ struct _DepictResultsPane
   GtkLabel *stage_label;
   GtkLabel *detail_label;
   AdwStatusPage *error_page;
+  GtkWidget *retry_button;
   GtkLabel *title_label;
   GtkLabel *info_label;
   GtkLabel *text_label;
@@ -227,6 +228,7 @@ depict_results_pane_class_init (DepictResultsPaneClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, stage_label);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, detail_label);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, error_page);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, retry_button);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, title_label);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, info_label);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, text_label);
@@ -282,12 +284,15 @@ depict_results_pane_show_no_model (DepictResultsPane *self)
 void
 depict_results_pane_show_error (DepictResultsPane *self,
                                 const char        *title,
-                                const char        *description)
+                                const char        *description,
+                                gboolean           can_retry)
 {
   g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
 
   adw_status_page_set_title (self->error_page, title);
   adw_status_page_set_description (self->error_page, description);
+  /* No "Try Again" where running again cannot help (a photo that cannot be read). */
+  gtk_widget_set_visible (self->retry_button, can_retry);
   show_page (self, "error");
 }
 

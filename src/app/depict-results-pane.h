@@ -23,7 +23,8 @@ void               depict_results_pane_show_busy      (DepictResultsPane *self,
 void               depict_results_pane_show_no_model  (DepictResultsPane *self);
 void               depict_results_pane_show_error     (DepictResultsPane *self,
                                                        const char        *title,
-                                                       const char        *description);
+                                                       const char        *description,
+                                                       gboolean           can_retry);
 void               depict_results_pane_show_result    (DepictResultsPane *self,
                                                        const char        *title,
                                                        const char        *info,

@@ -157,7 +157,7 @@ photo_loaded_cb (GObject      *source,
       depict_image_view_set_texture (self->image_view, NULL);
       depict_queue_item_set_state (self->current, DEPICT_QUEUE_ITEM_FAILED);
       depict_results_pane_show_error (self->results_pane, _("This Photo Cannot Be Opened"),
-                                      error->message);
+                                      error->message, FALSE);
       _depict_window_update_actions (self);
       return;
     }
@@ -570,7 +570,7 @@ run_done_cb (GObject      *source,
             depict_window_add_toast (self, error->message);
         }
       else if (shown)
-        depict_results_pane_show_error (self->results_pane, _("The Task Failed"), error->message);
+        depict_results_pane_show_error (self->results_pane, _("The Task Failed"), error->message, TRUE);
       else
         depict_window_add_toast (self, error->message);
       /* Stopped, or no model: the rest would stop the same way. A photo that cannot be read
@@ -627,7 +627,7 @@ start_run (DepictWindow    *self,
       if (g_error_matches (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL))
         depict_results_pane_show_no_model (self->results_pane);
       else
-        depict_results_pane_show_error (self->results_pane, _("The Task Cannot Run"), error->message);
+        depict_results_pane_show_error (self->results_pane, _("The Task Cannot Run"), error->message, TRUE);
       return FALSE;
     }
 

@@ -231,6 +231,24 @@ test_drop (void)
   close_window (window);
 }
 
+/* The button labelled LABEL (with its mnemonic) inside WIDGET, or NULL. */
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 test_unreadable (void)
 {
@@ -247,6 +265,9 @@ test_unreadable (void)
     app_test_spin (10);
   g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "error");
   g_assert_null (depict_image_view_get_texture (depict_window_get_image_view (window)));
+  /* Running again cannot read it either: no "Try Again" (it would only be greyed out). */
+  g_assert_nonnull (find_button (GTK_WIDGET (pane), "_Try Again"));
+  g_assert_false (gtk_widget_get_visible (find_button (GTK_WIDGET (pane), "_Try Again")));
   close_window (window);
   g_unlink (path);
 }
