@@ -343,6 +343,86 @@ invalid_file_error (const char *path, const char *what)
                       path, what);
 }
 
+/* tokenizer.json's "added_tokens": special tokens with their ids and lstrip flags. */
+static gboolean
+load_added_tokens (FlorenceTokenizer *self, JsonObject *root, const char *tokenizer_json,
+                   GError **error)
+{
+  JsonArray *added = json_object_has_member (root, "added_tokens")
+                         && JSON_NODE_HOLDS_ARRAY (json_object_get_member (root, "added_tokens"))
+                       ? json_object_get_array_member (root, "added_tokens")
+                       : NULL;
+  for (guint i = 0; added != NULL && i < json_array_get_length (added); i++)
+    {
+      JsonNode *node = json_array_get_element (added, i);
+      JsonObject *t;
+      const char *content;
+      gint64 id;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      t = json_node_get_object (node);
+      content = json_object_get_string_member_with_default (t, "content", NULL);
+      id = json_object_get_int_member_with_default (t, "id", -1);
+      if (content == NULL || *content == '\0' || id < 0)
+        {
+          g_propagate_error (error, invalid_file_error (tokenizer_json,
+                                                        _("an added token without content or id")));
+          return FALSE;
+        }
+      if (!set_token (self, id, content, error))
+        return FALSE;
+      add_added_token (self, content, (gint32) id,
+                       json_object_get_boolean_member_with_default (t, "lstrip", FALSE),
+                       json_object_get_boolean_member_with_default (t, "special", TRUE));
+    }
+  return TRUE;
+}
+
+/* tokenizer.json's "model.merges": "a b" strings or ["a", "b"] pairs, by rank. */
+static gboolean
+load_merges (FlorenceTokenizer *self, JsonArray *merges, const char *tokenizer_json,
+             GError **error)
+{
+  merges_alloc (self, json_array_get_length (merges));
+  for (guint i = 0; i < json_array_get_length (merges); i++)
+    {
+      JsonNode *node = json_array_get_element (merges, i);
+
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        {
+          const char *m = json_node_get_string (node);
+          const char *sp = strchr (m, ' ');
+          if (sp == NULL)
+            {
+              g_propagate_error (error, invalid_file_error (tokenizer_json, _("a merge without a space")));
+              return FALSE;
+            }
+          g_autofree char *a = g_strndup (m, sp - m);
+          add_merge (self, a, sp + 1, (gint32) i);
+        }
+      else if (JSON_NODE_HOLDS_ARRAY (node) && json_array_get_length (json_node_get_array (node)) == 2)
+        {
+          JsonArray *pair = json_node_get_array (node);
+          JsonNode *na = json_array_get_element (pair, 0), *nb = json_array_get_element (pair, 1);
+          const char *a = JSON_NODE_HOLDS_VALUE (na) ? json_node_get_string (na) : NULL;
+          const char *b = JSON_NODE_HOLDS_VALUE (nb) ? json_node_get_string (nb) : NULL;
+          if (a == NULL || b == NULL)
+            {
+              g_propagate_error (error, invalid_file_error (tokenizer_json, _("a malformed merge")));
+              return FALSE;
+            }
+          add_merge (self, a, b, (gint32) i);
+        }
+      else
+        {
+          g_propagate_error (error, invalid_file_error (tokenizer_json, _("a malformed merge")));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 FlorenceTokenizer *
 florence_tokenizer_new_from_file (const char *tokenizer_json, GError **error)
 {
@@ -350,7 +430,6 @@ florence_tokenizer_new_from_file (const char *tokenizer_json, GError **error)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local_error = NULL;
   JsonObject *root, *model;
-  JsonArray *merges, *added;
 
   g_return_val_if_fail (tokenizer_json != NULL, NULL);
 
@@ -391,72 +470,11 @@ florence_tokenizer_new_from_file (const char *tokenizer_json, GError **error)
   if (!load_vocab_object (self, json_object_get_object_member (model, "vocab"), error))
     return NULL;
 
-  added = json_object_has_member (root, "added_tokens")
-            && JSON_NODE_HOLDS_ARRAY (json_object_get_member (root, "added_tokens"))
-            ? json_object_get_array_member (root, "added_tokens") : NULL;
-  for (guint i = 0; added != NULL && i < json_array_get_length (added); i++)
-    {
-      JsonNode *node = json_array_get_element (added, i);
-      JsonObject *t;
-      const char *content;
-      gint64 id;
-
-      if (!JSON_NODE_HOLDS_OBJECT (node))
-        continue;
-      t = json_node_get_object (node);
-      content = json_object_get_string_member_with_default (t, "content", NULL);
-      id = json_object_get_int_member_with_default (t, "id", -1);
-      if (content == NULL || *content == '\0' || id < 0)
-        {
-          g_propagate_error (error, invalid_file_error (tokenizer_json,
-                                                        _("an added token without content or id")));
-          return NULL;
-        }
-      if (!set_token (self, id, content, error))
-        return NULL;
-      add_added_token (self, content, (gint32) id,
-                       json_object_get_boolean_member_with_default (t, "lstrip", FALSE),
-                       json_object_get_boolean_member_with_default (t, "special", TRUE));
-    }
+  if (!load_added_tokens (self, root, tokenizer_json, error))
+    return NULL;
   add_default_specials (self);
-
-  merges = json_object_get_array_member (model, "merges");
-  merges_alloc (self, json_array_get_length (merges));
-  for (guint i = 0; i < json_array_get_length (merges); i++)
-    {
-      JsonNode *node = json_array_get_element (merges, i);
-
-      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-        {
-          const char *m = json_node_get_string (node);
-          const char *sp = strchr (m, ' ');
-          if (sp == NULL)
-            {
-              g_propagate_error (error, invalid_file_error (tokenizer_json, _("a merge without a space")));
-              return NULL;
-            }
-          g_autofree char *a = g_strndup (m, sp - m);
-          add_merge (self, a, sp + 1, (gint32) i);
-        }
-      else if (JSON_NODE_HOLDS_ARRAY (node) && json_array_get_length (json_node_get_array (node)) == 2)
-        {
-          JsonArray *pair = json_node_get_array (node);
-          JsonNode *na = json_array_get_element (pair, 0), *nb = json_array_get_element (pair, 1);
-          const char *a = JSON_NODE_HOLDS_VALUE (na) ? json_node_get_string (na) : NULL;
-          const char *b = JSON_NODE_HOLDS_VALUE (nb) ? json_node_get_string (nb) : NULL;
-          if (a == NULL || b == NULL)
-            {
-              g_propagate_error (error, invalid_file_error (tokenizer_json, _("a malformed merge")));
-              return NULL;
-            }
-          add_merge (self, a, b, (gint32) i);
-        }
-      else
-        {
-          g_propagate_error (error, invalid_file_error (tokenizer_json, _("a malformed merge")));
-          return NULL;
-        }
-    }
+  if (!load_merges (self, json_object_get_array_member (model, "merges"), tokenizer_json, error))
+    return NULL;
 
   if (!finish_loading (self, error))
     return NULL;
