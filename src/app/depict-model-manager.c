@@ -248,8 +248,9 @@ row_update (ModelRow *row)
       /* Translators: an installed model: its size and folder */
       g_autofree char *subtitle = g_strdup_printf (_("%s, in %s"), size, dir);
       adw_action_row_set_subtitle (row->row, subtitle);
+      /* Plain: the confirmation dialog carries the destructive style (a red button on
+       * every row of the list shouts). */
       gtk_button_set_label (row->button, _("Delete"));
-      gtk_widget_add_css_class (GTK_WIDGET (row->button), "destructive-action");
       set_state (row, _("Installed"));
     }
   else
@@ -260,7 +261,9 @@ row_update (ModelRow *row)
                                                    _(row->model->description), size);
       adw_action_row_set_subtitle (row->row, subtitle);
       gtk_button_set_label (row->button, _("Download"));
-      gtk_widget_add_css_class (GTK_WIDGET (row->button), "suggested-action");
+      /* One suggested action per view (HIG): the base model, the one to start with. */
+      if (g_str_equal (row->model->id, "base"))
+        gtk_widget_add_css_class (GTK_WIDGET (row->button), "suggested-action");
       set_state (row, _("Not installed"));
     }
 }

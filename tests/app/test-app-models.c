@@ -94,6 +94,19 @@ test_preferences_devices (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* How many buttons under WIDGET carry the style class NAME. */
+static guint
+count_styled_buttons (GtkWidget  *widget,
+                      const char *name)
+{
+  guint n = GTK_IS_BUTTON (widget) && gtk_widget_has_css_class (widget, name) ? 1 : 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n += count_styled_buttons (child, name);
+  return n;
+}
+
 static gboolean
 manager_idle (gpointer data)
 {
@@ -117,12 +130,16 @@ test_model_manager_download (void)
   manager = depict_model_manager_new (NULL, settings);
   gtk_window_present (GTK_WINDOW (manager));
   g_assert_cmpstr (depict_model_manager_get_row_state (manager, "base"), ==, "Not installed");
+  /* One suggested action (the base model's Download), not one per row. */
+  g_assert_cmpuint (count_styled_buttons (GTK_WIDGET (manager), "suggested-action"), ==, 1);
 
   depict_model_manager_download (manager, "base");
   g_assert_true (depict_model_manager_is_busy (manager));
   app_test_wait (manager_idle, manager, 60000, "the download to finish");
 
   g_assert_cmpstr (depict_model_manager_get_row_state (manager, "base"), ==, "Installed");
+  /* Delete is a plain button: the confirmation is where the red one is. */
+  g_assert_cmpuint (count_styled_buttons (GTK_WIDGET (manager), "destructive-action"), ==, 0);
   base_dir = florence_hub_get_install_dir (florence_hub_lookup ("base"));
   g_assert_true (g_str_has_prefix (base_dir, models));
   g_assert_true (florence_hub_dir_is_complete (base_dir));
