@@ -448,14 +448,11 @@ pixbuf_orientation (const char *type, int file_orientation, GdkPixbuf *pixbuf,
         }
       return ignore_orientation ? undo[file_orientation] : remaining[file_orientation];
     }
-  if (ignore_orientation)
+  /* Exiv2 could not read the metadata (0): as stored. GdkPixbuf's JPEG loader may still find
+   * an orientation in damaged EXIF data, but image_orientation_read() and image_load_size()
+   * cannot see it, and all three must agree (the gallery maps regions with them). */
+  if (ignore_orientation || file_orientation == 0)
     return 1;
-  if (file_orientation == 0)
-    {
-      /* Exiv2 could not read the metadata: fall back on what the loader saw (JPEG). */
-      const char *option = gdk_pixbuf_get_option (pixbuf, "orientation");
-      return option == NULL ? 1 : CLAMP (atoi (option), 1, 8);
-    }
   return file_orientation;
 }
 

@@ -4,8 +4,8 @@
  * The bytes are written to a file in a private temporary folder. Its name ends in .jpg,
  * .png, .heic or nothing, chosen by the input's length: the loader decides by content, and
  * misnamed files must behave like well-named ones. Whatever loads must keep the promises of
- * image-rgb.h; whatever fails must say why in a GError. DEPICT_FUZZ_VERBOSE=1 prints what
- * each input gave.
+ * image-rgb.h (and image_load_size() must agree with it); whatever fails must say why in a
+ * GError. DEPICT_FUZZ_VERBOSE=1 prints what each input gave.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -141,6 +141,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         FUZZ_CHECK (image->width == image->original_width &&
                     image->height == image->original_height);
       check_processor (image);
+
+      /* The header alone must promise the size that decoding gave. */
+      int w = 0, h = 0;
+      g_autoptr (GError) size_error = NULL;
+      FUZZ_CHECK (image_load_size (path, &w, &h, &size_error));
+      if (w != image->width || h != image->height)
+        g_printerr ("image_load_size: %d × %d, image_load: %d × %d (%s)\n", w, h, image->width,
+                    image->height, image->format);
+      FUZZ_CHECK (w == image->width && h == image->height);
     }
 
   g_autoptr (GError) thumb_error = NULL;
