@@ -23,6 +23,7 @@ struct _DepictTaskPicker
   GtkMenuButton *task_button;
   GtkRevealer *text_revealer;
   GtkEntry *text_entry;
+  GtkLabel *text_hint;
   GtkRevealer *region_revealer;
   GtkLabel *region_label;
 
@@ -86,8 +87,9 @@ update_for_task (DepictTaskPicker *self)
   gtk_widget_set_visible (GTK_WIDGET (self->text_revealer), text);
   gtk_revealer_set_reveal_child (self->region_revealer, region);
   gtk_widget_set_visible (GTK_WIDGET (self->region_revealer), region);
-  if (text && self->task->input_hint != NULL)
-    gtk_entry_set_placeholder_text (self->text_entry, _(self->task->input_hint));
+  if (text)
+    gtk_label_set_label (self->text_hint,
+                         self->task->input_hint != NULL ? _(self->task->input_hint) : "");
   g_simple_action_set_state (G_SIMPLE_ACTION (action), g_variant_new_string (self->task->token));
 }
 
@@ -194,6 +196,7 @@ depict_task_picker_class_init (DepictTaskPickerClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictTaskPicker, task_button);
   gtk_widget_class_bind_template_child (widget_class, DepictTaskPicker, text_revealer);
   gtk_widget_class_bind_template_child (widget_class, DepictTaskPicker, text_entry);
+  gtk_widget_class_bind_template_child (widget_class, DepictTaskPicker, text_hint);
   gtk_widget_class_bind_template_child (widget_class, DepictTaskPicker, region_revealer);
   gtk_widget_class_bind_template_child (widget_class, DepictTaskPicker, region_label);
   gtk_widget_class_bind_template_callback (widget_class, text_activated_cb);

@@ -90,6 +90,32 @@ test_empty_state (void)
   close_window (window);
 }
 
+/* The first widget of type TYPE under WIDGET (itself included) that MATCH accepts, or NULL. */
+static GtkWidget *
+find_widget (GtkWidget  *widget,
+             GType       type,
+             gboolean  (*match) (GtkWidget *widget, gconstpointer data),
+             gconstpointer data)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) && (match == NULL || match (widget, data)))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, match, data);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+label_is (GtkWidget *widget, gconstpointer text)
+{
+  return g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0;
+}
+
 static void
 test_task_picker (void)
 {
@@ -116,6 +142,17 @@ test_task_picker (void)
   depict_task_picker_set_task (picker, "<CAPTION_TO_PHRASE_GROUNDING>");
   g_assert_true (depict_task_picker_get_text_shown (picker));
   g_assert_false (depict_image_view_get_region_mode (view));
+  /* Its hint is a whole sentence: a wrapped label under the entry, not a placeholder that
+   * the narrow side pane cuts off. */
+  {
+    const char *hint = florence_task_lookup ("<OPEN_VOCABULARY_DETECTION>")->input_hint;
+    GtkWidget *entry = find_widget (GTK_WIDGET (picker), GTK_TYPE_ENTRY, NULL, NULL);
+
+    depict_task_picker_set_task (picker, "<OPEN_VOCABULARY_DETECTION>");
+    g_assert_nonnull (hint);
+    g_assert_null (gtk_entry_get_placeholder_text (GTK_ENTRY (entry)));
+    g_assert_nonnull (find_widget (GTK_WIDGET (picker), GTK_TYPE_LABEL, label_is, hint));
+  }
   depict_task_picker_set_task (picker, "<REGION_TO_DESCRIPTION>");
   g_assert_false (depict_task_picker_get_text_shown (picker));
   g_assert_true (depict_image_view_get_region_mode (view));
