@@ -863,6 +863,24 @@ test_native (void)
 
 /* ---- shards -------------------------------------------------------------------------------- */
 
+/* Writes @good_index with @from replaced by @to as the shard index of @s: opening the folder
+ * must fail as corrupt, naming @named. */
+static void
+assert_index_corrupt (Scratch *s, FlorenceConfig *c, const char *good_index, const char *from,
+                      const char *to, const char *named)
+{
+  g_autofree char *text = replace_once_str (good_index, from, to);
+  g_autoptr (GBytes) idx = g_bytes_new_static (text, strlen (text));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FlorenceCheckpoint) ckpt = NULL;
+
+  scratch_put (s, "model.safetensors.index.json", idx);
+  ckpt = florence_checkpoint_open (s->dir, c, &error);
+  g_assert_null (ckpt);
+  g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, named));
+}
+
 static void
 test_sharded (void)
 {
@@ -905,30 +923,12 @@ test_sharded (void)
     g_assert_cmpint (florence_checkpoint_get_format (ckpt), ==, FLORENCE_CHECKPOINT_FORMAT_SAFETENSORS_SHARDED);
     g_assert_cmpstr (florence_checkpoint_get_sha256 (ckpt), ==, florence_checkpoint_get_sha256 (ref));
   }
-  {
-    /* The index lies about where a tensor is. */
-    g_autofree char *lie = replace_once_str (good, "\"image_proj_norm.bias\": \"model-00001", "\"image_proj_norm.bias\": \"model-00002");
-    g_autoptr (GBytes) idx = g_bytes_new_static (lie, strlen (lie));
-    g_autoptr (GError) error = NULL;
-    g_autoptr (FlorenceCheckpoint) ckpt = NULL;
-
-    scratch_put (&s, "model.safetensors.index.json", idx);
-    ckpt = florence_checkpoint_open (s.dir, c, &error);
-    g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_CORRUPT);
-    g_assert_nonnull (strstr (error->message, "image_proj_norm.bias"));
-  }
-  {
-    /* A shard name that leaves the directory. */
-    g_autofree char *escape = replace_once_str (good, "\"model-00002-of-00002.safetensors\"", "\"../model-00002-of-00002.safetensors\"");
-    g_autoptr (GBytes) idx = g_bytes_new_static (escape, strlen (escape));
-    g_autoptr (GError) error = NULL;
-    g_autoptr (FlorenceCheckpoint) ckpt = NULL;
-
-    scratch_put (&s, "model.safetensors.index.json", idx);
-    ckpt = florence_checkpoint_open (s.dir, c, &error);
-    g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_CORRUPT);
-    g_assert_nonnull (strstr (error->message, "../"));
-  }
+  /* The index lies about where a tensor is. */
+  assert_index_corrupt (&s, c, good, "\"image_proj_norm.bias\": \"model-00001",
+                        "\"image_proj_norm.bias\": \"model-00002", "image_proj_norm.bias");
+  /* A shard name that leaves the directory. */
+  assert_index_corrupt (&s, c, good, "\"model-00002-of-00002.safetensors\"",
+                        "\"../model-00002-of-00002.safetensors\"", "../");
   scratch_clear (&s);
 }
 
