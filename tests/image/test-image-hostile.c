@@ -179,18 +179,28 @@ test_truncated (void)
   assert_load_fails (sig, IMAGE_ERROR, IMAGE_ERROR_CORRUPT);
 }
 
+/* The bytes of the test pattern as a HEIC file, or NULL (the test skipped) when libheif
+ * cannot encode HEVC here. */
+static guint8 *
+pattern_heic (const char *name, gsize *length)
+{
+  g_autoptr (GdkPixbuf) pattern = test_pattern_pixbuf (PATTERN_WIDTH, PATTERN_HEIGHT, FALSE);
+  g_autofree char *path = test_temp_path (name);
+  if (!test_write_heif (path, pattern, FALSE, 1, NULL))
+    {
+      g_test_skip ("libheif has no HEVC encoder here");
+      return NULL;
+    }
+  return test_read_file (path, length);
+}
+
 static void
 test_truncated_heif (void)
 {
-  g_autoptr (GdkPixbuf) pattern = test_pattern_pixbuf (PATTERN_WIDTH, PATTERN_HEIGHT, FALSE);
-  g_autofree char *whole = test_temp_path ("whole.heic");
-  if (!test_write_heif (whole, pattern, FALSE, 1, NULL))
-    {
-      g_test_skip ("libheif has no HEVC encoder here");
-      return;
-    }
   gsize length = 0;
-  g_autofree guint8 *data = test_read_file (whole, &length);
+  g_autofree guint8 *data = pattern_heic ("whole.heic", &length);
+  if (data == NULL)
+    return;
   gsize cuts[] = { length - 10, length / 2, 30 };
   for (gsize c = 0; c < G_N_ELEMENTS (cuts); c++)
     {
@@ -204,15 +214,10 @@ test_truncated_heif (void)
 static void
 test_heif_without_primary (void)
 {
-  g_autoptr (GdkPixbuf) pattern = test_pattern_pixbuf (PATTERN_WIDTH, PATTERN_HEIGHT, FALSE);
-  g_autofree char *whole = test_temp_path ("primary.heic");
-  if (!test_write_heif (whole, pattern, FALSE, 1, NULL))
-    {
-      g_test_skip ("libheif has no HEVC encoder here");
-      return;
-    }
   gsize length = 0;
-  g_autofree guint8 *data = test_read_file (whole, &length);
+  g_autofree guint8 *data = pattern_heic ("primary.heic", &length);
+  if (data == NULL)
+    return;
 
   /* The 'pitm' box (primary item) becomes a 'free' box of the same size. */
   gsize pitm = 0;
