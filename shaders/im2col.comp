@@ -6,6 +6,10 @@
 // the image. The column order is PyTorch's weight flattening, so the convolution is
 // GEMM (out, weight viewed as [cout, cin·k·k]) + bias. The input is a CHW image or tokens
 // [H·W, cin] (channels last).
+//
+// One dispatch writes the output pixels pix0 .. pix0 + npix − 1 at dst[out_off …]; for tokens
+// the binding may be a window that starts at input row row0 (element in_off), so that a patch
+// matrix beyond one binding's range is made in pieces (gpu_op_im2col).
 #version 450
 
 layout(local_size_x = 64) in;
@@ -24,6 +28,11 @@ layout(push_constant) uniform Push
   uint ho;
   uint wo;
   uint tokens; // 1: input is tokens [H·W, cin]; 0: CHW
+  uint pix0;   // first output pixel of this piece
+  uint npix;   // output pixels in this piece
+  uint row0;   // tokens: the input row at in_off
+  uint in_off; // element offset of the input in its binding
+  uint out_off; // element offset of the piece's first output in its binding
 } p;
 
 void
@@ -31,18 +40,18 @@ main ()
 {
   uint kk = p.k * p.k;
   uint cols = p.cin * kk;
-  uint n = p.ho * p.wo * cols;
+  uint n = p.npix * cols;
   for (uint idx = gl_GlobalInvocationID.x; idx < n; idx += gl_NumWorkGroups.x * gl_WorkGroupSize.x)
     {
-      uint pix = idx / cols, col = idx % cols;
+      uint pix = p.pix0 + idx / cols, col = idx % cols;
       uint ci = col / kk, tap = col % kk;
       uint ky = tap / p.k, kx = tap % p.k;
       int iy = int ((pix / p.wo) * p.stride + ky) - int (p.pad);
       int ix = int ((pix % p.wo) * p.stride + kx) - int (p.pad);
       float v = 0.0;
       if (iy >= 0 && iy < int (p.h) && ix >= 0 && ix < int (p.w))
-        v = p.tokens != 0u ? src[(uint (iy) * p.w + uint (ix)) * p.cin + ci]
-                           : src[(ci * p.h + uint (iy)) * p.w + uint (ix)];
-      dst[idx] = v;
+        v = p.tokens != 0u ? src[p.in_off + ((uint (iy) - p.row0) * p.w + uint (ix)) * p.cin + ci]
+                           : src[p.in_off + (ci * p.h + uint (iy)) * p.w + uint (ix)];
+      dst[p.out_off + idx] = v;
     }
 }

@@ -73,11 +73,63 @@ gpu_op_im2col (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint 
     return;
   struct
   {
-    guint32 cin, h, w, k, stride, pad, ho, wo, tokens;
+    guint32 cin, h, w, k, stride, pad, ho, wo, tokens, pix0, npix, row0, in_off, out_off;
   } push = { cin, h, w, k, stride, pad, ho, wo, layout == GPU_CONV_INPUT_TOKENS };
-  GpuBuffer *buffers[] = { in, out };
-  gpu_op_util_dispatch (recorder, "im2col", "rw", sizeof push, &push,
-                        gpu_op_util_groups (recorder, (guint64) ho * wo * cols), 1, 1, buffers);
+  GpuPipeline *pipeline = gpu_op_util_pipeline (recorder, "im2col", "rw", sizeof push, NULL, 0);
+  if (pipeline == NULL)
+    return;
+
+  /* Pieces of whole output rows whose patches, and for tokens the input rows they read, fit
+   * one binding (Florence-2-large's stage-1 patches at 992×992 pass 128 MiB). */
+  GpuDevice *device = gpu_recorder_get_device (recorder);
+  const gboolean tokens = layout == GPU_CONV_INPUT_TOKENS;
+  const guint64 lim = gpu_op_util_max_binding (device, GPU_TEXEL_NONE);
+  const guint64 slack = gpu_device_get_limits (device)->min_storage_buffer_offset_alignment;
+  const guint64 out_row = (guint64) wo * cols * 4, in_row = (guint64) w * cin * 4;
+  guint64 rows = ho;
+  if (out_row * ho > lim || (tokens && in_row * h > lim))
+    {
+      rows = lim > slack ? (lim - slack) / out_row : 0;
+      if (tokens)
+        {
+          guint64 in_rows = lim > slack ? (lim - slack) / in_row : 0;
+          rows = in_rows >= k ? MIN (rows, (in_rows - k) / stride + 1) : 0;
+        }
+    }
+  if (rows == 0 || (!tokens && (guint64) cin * h * w * 4 > lim))
+    {
+      gpu_op_util_fail (recorder, "im2col", "tensors too large for the device's binding limit");
+      return;
+    }
+  for (guint64 oy0 = 0; oy0 < ho; oy0 += rows)
+    {
+      guint64 oy1 = MIN (oy0 + rows, (guint64) ho), shift_in = 0, shift_out = 0;
+      GpuBinding b[2];
+      if (tokens)
+        {
+          /* the input rows this piece reads (padding rows excluded) */
+          gint64 lo = (gint64) (oy0 * stride) - pad, hi = (gint64) ((oy1 - 1) * stride + k) - pad;
+          lo = CLAMP (lo, 0, (gint64) h - 1);
+          hi = CLAMP (hi, lo + 1, (gint64) h);
+          push.row0 = (guint32) lo;
+          gpu_op_util_bind_storage (device, in, (guint64) lo * in_row,
+                                    (guint64) (hi - lo) * in_row, &b[0], &shift_in);
+        }
+      else
+        {
+          push.row0 = 0;
+          gpu_op_util_bind_storage (device, in, 0, (guint64) cin * h * w * 4, &b[0], NULL);
+        }
+      gpu_op_util_bind_storage (device, out, oy0 * out_row, (oy1 - oy0) * out_row, &b[1],
+                                &shift_out);
+      push.pix0 = (guint32) (oy0 * wo);
+      push.npix = (guint32) ((oy1 - oy0) * wo);
+      push.in_off = (guint32) (shift_in / 4);
+      push.out_off = (guint32) (shift_out / 4);
+      gpu_recorder_dispatch (recorder, pipeline, "im2col",
+                             gpu_op_util_groups (recorder, (guint64) push.npix * cols), 1, 1, b,
+                             &push);
+    }
 }
 
 guint64

@@ -130,6 +130,61 @@ test_im2col (void)
   run_conv (GPU_CONV_INPUT_TOKENS, 512, 48, 48, 8, 3, 2, 1, FALSE, PATH_IM2COL, 22);
 }
 
+/* With the binding limit lowered to 16 KiB the patch matrix, and for tokens the input rows,
+ * are made in pieces of output rows: the same copy as in one piece. */
+static void
+test_im2col_split (void)
+{
+  static const struct
+  {
+    GpuConvInput layout;
+    guint cin, h, w, k, stride, pad;
+  } cases[] = {
+    { GPU_CONV_INPUT_TOKENS, 16, 24, 24, 3, 2, 1 }, /* pieces of 2 output rows */
+    { GPU_CONV_INPUT_TOKENS, 5, 29, 61, 3, 2, 1 },  /* odd rows: a short last piece */
+    { GPU_CONV_INPUT_CHW, 3, 29, 23, 7, 4, 3 },     /* the input whole, the output in pieces */
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GpuDevice) device = gpu_device_new (&error);
+  g_assert_no_error (error);
+  gpu_device_limit_binding_range_for_testing (device, 16 * 1024);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const gboolean tokens = cases[i].layout == GPU_CONV_INPUT_TOKENS;
+      const guint cin = cases[i].cin, h = cases[i].h, w = cases[i].w, k = cases[i].k,
+                  s = cases[i].stride, pad = cases[i].pad;
+      const guint ho = gpu_op_conv_out_size (h, k, s, pad), wo = gpu_op_conv_out_size (w, k, s, pad);
+      const gsize n_in = (gsize) cin * h * w, cols = (gsize) cin * k * k, n_out = ho * wo * cols;
+      g_assert_cmpuint (n_out * 4, >, 16 * 1024);
+      g_autofree float *in = gpu_test_random (n_in, 70 + i, -1, 1);
+      g_autofree float *want = g_new (float, n_out);
+      for (gsize p = 0; p < (gsize) ho * wo; p++)
+        for (gsize col = 0; col < cols; col++)
+          {
+            guint ci = col / (k * k), ky = col % (k * k) / k, kx = col % k;
+            int iy = (int) (p / wo * s + ky) - (int) pad, ix = (int) (p % wo * s + kx) - (int) pad;
+            gboolean inside = iy >= 0 && iy < (int) h && ix >= 0 && ix < (int) w;
+            want[p * cols + col] = !inside ? 0.0f
+                                   : tokens ? in[((gsize) iy * w + ix) * cin + ci]
+                                            : in[((gsize) ci * h + iy) * w + ix];
+          }
+      g_autoptr (GpuBuffer) bin = gpu_buffer_new_from_data (device, in, n_in * 4, &error);
+      g_assert_no_error (error);
+      g_autoptr (GpuBuffer) bout = gpu_buffer_new (device, n_out * 4, &error);
+      g_assert_no_error (error);
+      g_autoptr (GpuRecorder) rec = gpu_recorder_new (device, &error);
+      g_assert_no_error (error);
+      g_autofree float *got = g_new (float, n_out);
+      gpu_op_im2col (rec, bin, cases[i].layout, cin, h, w, k, s, pad, bout);
+      gpu_recorder_download (rec, bout, 0, got, n_out * 4);
+      gpu_recorder_submit (rec, NULL, &error);
+      g_assert_no_error (error);
+      g_autofree char *what = g_strdup_printf ("im2col in pieces, case %u", i);
+      gpu_test_assert_close (what, got, want, NULL, n_out, 0, 0);
+    }
+  gpu_test_assert_validation_clean (device);
+}
+
 static void
 run_dwconv (guint h, guint w, guint c, gboolean f16, guint32 seed)
 {
@@ -194,6 +249,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/op/conv2d/small", test_conv2d_small);
   g_test_add_func ("/gpu/op/conv2d/real", test_conv2d_real);
   g_test_add_func ("/gpu/op/im2col", test_im2col);
+  g_test_add_func ("/gpu/op/im2col/split", test_im2col_split);
   g_test_add_func ("/gpu/op/conv2d/gemm", test_conv2d_gemm);
   g_test_add_func ("/gpu/op/dwconv3x3", test_dwconv);
   g_test_add_func ("/gpu/op/conv/errors", test_conv_errors);
