@@ -83,6 +83,26 @@ row_leave_cb (GtkEventControllerMotion *motion,
   depict_results_pane_set_hover_item (self, NULL);
 }
 
+/* Keyboard: a focused row highlights its item on the photo, as hovering it does. */
+static void
+row_focus_enter_cb (GtkEventControllerFocus *focus,
+                    DepictResultsPane       *self)
+{
+  GtkWidget *row = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (focus));
+
+  depict_results_pane_set_hover_item (self, g_object_get_data (G_OBJECT (row), "item"));
+}
+
+static void
+row_focus_leave_cb (GtkEventControllerFocus *focus,
+                    DepictResultsPane       *self)
+{
+  GtkWidget *row = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (focus));
+
+  if (self->hover_item == g_object_get_data (G_OBJECT (row), "item"))
+    depict_results_pane_set_hover_item (self, NULL);
+}
+
 static const char *
 kind_name (DepictOverlayItem *item)
 {
@@ -153,6 +173,10 @@ create_row (gpointer object,
   motion = gtk_event_controller_motion_new ();
   g_signal_connect (motion, "enter", G_CALLBACK (row_enter_cb), self);
   g_signal_connect (motion, "leave", G_CALLBACK (row_leave_cb), self);
+  gtk_widget_add_controller (row, motion);
+  motion = gtk_event_controller_focus_new ();
+  g_signal_connect (motion, "enter", G_CALLBACK (row_focus_enter_cb), self);
+  g_signal_connect (motion, "leave", G_CALLBACK (row_focus_leave_cb), self);
   gtk_widget_add_controller (row, motion);
 
   return row;

@@ -399,6 +399,23 @@ test_overlay (void)
   depict_results_pane_set_hover_item (pane, NULL);
   g_assert_null (depict_image_view_get_hover_item (view));
 
+  /* Without a pointer: moving the keyboard focus onto a row highlights its box too. */
+  {
+    GtkWidget *list = find_widget (GTK_WIDGET (pane), GTK_TYPE_LIST_BOX, NULL, NULL);
+    GtkWidget *row = GTK_WIDGET (gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), 1));
+
+    gtk_window_present (GTK_WINDOW (window));
+    g_assert_true (gtk_widget_grab_focus (row));
+    app_test_spin (20);
+    g_assert_true (depict_image_view_get_hover_item (view) == small);
+    gtk_widget_grab_focus (GTK_WIDGET (depict_window_get_task_picker (window)));
+    gtk_widget_child_focus (GTK_WIDGET (depict_window_get_task_picker (window)), GTK_DIR_TAB_FORWARD);
+    app_test_spin (20);
+    g_assert_null (depict_image_view_get_hover_item (view));
+    /* Presenting may have resized the view: where the box is now. */
+    depict_image_view_image_to_widget (view, x + bw / 2, y + bh / 2, &wx, &wy);
+  }
+
   /* Layers: with boxes hidden, nothing is picked. */
   g_settings_set_boolean (settings, "show-boxes", FALSE);
   g_assert_cmpuint (depict_image_view_get_layers (view) & DEPICT_LAYER_BOXES, ==, 0);
