@@ -250,7 +250,8 @@ _depict_window_update_actions (DepictWindow *self)
   GtkWidget *widget = GTK_WIDGET (self);
   gboolean busy = self->job != NULL;
   gboolean has_photo = self->current != NULL;
-  gboolean has_texture = depict_image_view_get_texture (self->image_view) != NULL;
+  gboolean has_texture = depict_image_view_get_texture (self->image_view) != NULL &&
+                         self->load_cancellable == NULL;
   gboolean has_result = self->result != NULL;
 
   gtk_widget_action_set_enabled (widget, "win.run", has_photo && has_texture && !busy);

@@ -41,7 +41,8 @@ struct _DepictWindow
   GListStore *queue;
   GtkSingleSelection *queue_selection;
   DepictQueueItem *current;       /* the photo shown */
-  GCancellable *load_cancellable; /* loading the shown photo */
+  GCancellable *load_cancellable; /* loading the shown photo; NULL once loaded */
+  guint stale_photo_timeout;      /* hides the previous photo when the next one is slow */
   GListStore *items;              /* overlay items of the shown result */
   JsonNode *result;               /* the shown result */
   char *result_task;

@@ -152,6 +152,8 @@ photo_loaded_cb (GObject      *source,
     return;
   if (self->current == NULL || depict_queue_item_get_file (self->current) != G_FILE (source))
     return;
+  g_clear_object (&self->load_cancellable);
+  g_clear_handle_id (&self->stale_photo_timeout, g_source_remove);
   if (texture == NULL)
     {
       depict_image_view_set_texture (self->image_view, NULL);
@@ -165,6 +167,19 @@ photo_loaded_cb (GObject      *source,
   _depict_window_update_actions (self);
 }
 
+/* The next photo takes a while (a large one): no longer show the previous one, which Run
+ * would not use, beside the next one's name. */
+static gboolean
+stale_photo_cb (gpointer user_data)
+{
+  DepictWindow *self = user_data;
+
+  self->stale_photo_timeout = 0;
+  if (self->load_cancellable != NULL)
+    depict_image_view_set_texture (self->image_view, NULL);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 show_item (DepictWindow    *self,
            DepictQueueItem *item)
@@ -175,6 +190,7 @@ show_item (DepictWindow    *self,
 
   g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
+  g_clear_handle_id (&self->stale_photo_timeout, g_source_remove);
 
   if (item == NULL)
     {
@@ -193,6 +209,7 @@ show_item (DepictWindow    *self,
   self->load_cancellable = g_cancellable_new ();
   depict_image_loader_load_async (depict_queue_item_get_file (item), 0, self->load_cancellable,
                                   photo_loaded_cb, g_object_ref (self));
+  self->stale_photo_timeout = g_timeout_add (150, stale_photo_cb, self);
 
   if (self->job != NULL && depict_inference_job_get_file (self->job) == depict_queue_item_get_file (item))
     {
@@ -661,6 +678,12 @@ depict_window_run (DepictWindow *self)
       depict_window_add_toast (self, _("Open a photo first"));
       return;
     }
+  /* The photo on screen may still be the previous one (and a region drawn on it). */
+  if (self->load_cancellable != NULL)
+    {
+      depict_window_add_toast (self, _("The photo is still loading"));
+      return;
+    }
   texture = depict_image_view_get_texture (self->image_view);
   task = depict_task_picker_get_task_info (self->task_picker);
 
@@ -1033,6 +1056,7 @@ depict_window_dispose (GObject *object)
 
   g_clear_handle_id (&self->layout_idle, g_source_remove);
   g_clear_handle_id (&self->reveal_idle, g_source_remove);
+  g_clear_handle_id (&self->stale_photo_timeout, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), DEPICT_TYPE_WINDOW);
   g_clear_object (&self->settings);
   g_clear_object (&self->queue_selection);

@@ -563,6 +563,9 @@ test_run_all (void)
    * photo without an answer to it shows none, and its caption comes back with its task. */
   depict_task_picker_set_task (depict_window_get_task_picker (window), "<OD>");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.next-photo", NULL);
+  /* Until the next photo is loaded the previous one may still be on screen: Run waits. */
+  depict_window_run (window);
+  g_assert_false (depict_window_get_busy (window));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.previous-photo", NULL);
   g_assert_cmpstr (depict_task_picker_get_task (depict_window_get_task_picker (window)), ==, "<OD>");
   g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==, "idle");
