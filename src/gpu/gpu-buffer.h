@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "gpu/gpu-device.h"
+#include "gpu/gpu-half.h" /* fp16 weights are uploaded as halves */
 
 G_BEGIN_DECLS
 
@@ -33,11 +34,5 @@ gboolean gpu_buffer_download (GpuBuffer *buffer, guint64 offset, void *data, gui
 /* Convenience: a new buffer holding a copy of @data. */
 GpuBuffer *gpu_buffer_new_from_data (GpuDevice *device, const void *data, guint64 size,
                                      GError **error);
-
-/* IEEE half precision conversions (round to nearest even), for fp16 weights. */
-guint16 gpu_half_from_float (float value);
-float gpu_half_to_float (guint16 value);
-void gpu_half_from_float_array (guint16 *dst, const float *src, gsize n);
-void gpu_half_to_float_array (float *dst, const guint16 *src, gsize n);
 
 G_END_DECLS

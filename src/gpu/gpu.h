@@ -72,4 +72,5 @@
 
 #include "gpu/gpu-buffer.h"
 #include "gpu/gpu-device.h"
+#include "gpu/gpu-half.h"
 #include "gpu/gpu-recorder.h"
