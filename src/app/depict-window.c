@@ -946,7 +946,7 @@ apply_layout_cb (gpointer user_data)
   paned = GTK_PANED (gtk_widget_get_parent (self->side_pane));
   gtk_orientable_set_orientation (GTK_ORIENTABLE (paned), self->narrow ? GTK_ORIENTATION_VERTICAL
                                                                        : GTK_ORIENTATION_HORIZONTAL);
-  gtk_widget_set_size_request (self->side_pane, self->narrow ? -1 : 300, self->narrow ? 240 : -1);
+  gtk_widget_set_size_request (self->side_pane, self->narrow ? -1 : 340, self->narrow ? 240 : -1);
   return G_SOURCE_REMOVE;
 }
 

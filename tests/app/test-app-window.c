@@ -478,6 +478,17 @@ test_copy (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-text", NULL));
   text = read_clipboard (GTK_WIDGET (window));
   g_assert_true (g_str_has_prefix (text, "car: 34, 160 – 597, 372\n"));
+
+  /* With a result and its buttons the results pane still fits a phone-wide window
+   * (360 pixels, the window's own width-request). */
+  {
+    int min = 0;
+
+    gtk_widget_measure (GTK_WIDGET (depict_window_get_results_pane (window)),
+                        GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+    g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==, "results");
+    g_assert_cmpint (min, <=, 300);
+  }
   close_window (window);
 }
 
