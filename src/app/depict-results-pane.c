@@ -25,6 +25,7 @@ struct _DepictResultsPane
   GtkSpinner *spinner;
   GtkLabel *stage_label;
   GtkLabel *detail_label;
+  AdwStatusPage *idle_page;
   AdwStatusPage *error_page;
   GtkWidget *retry_button;
   GtkLabel *title_label;
@@ -251,6 +252,7 @@ depict_results_pane_class_init (DepictResultsPaneClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, spinner);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, stage_label);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, detail_label);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, idle_page);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, error_page);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, retry_button);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, title_label);
@@ -281,7 +283,27 @@ show_page (DepictResultsPane *self,
 void
 depict_results_pane_show_idle (DepictResultsPane *self)
 {
+  depict_results_pane_show_idle_with_other_answer (self, NULL);
+}
+
+/* Ready to run; OTHER_TASK (a task's human name, or NULL) is a task this photo already has
+ * an answer to, so that the person knows where to find it. */
+void
+depict_results_pane_show_idle_with_other_answer (DepictResultsPane *self,
+                                                 const char        *other_task)
+{
+  g_autofree char *description = NULL;
+
   g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+
+  if (other_task != NULL)
+    /* Translators: %s is a task, e.g. "Caption" */
+    description = g_strdup_printf (_("Press Run or Ctrl+Enter. This photo has an answer to "
+                                     "“%s”: choose that task to see it."), other_task);
+  adw_status_page_set_description (self->idle_page,
+                                   description != NULL
+                                     ? description
+                                     : _("Choose a task and press Run or Ctrl+Enter"));
   show_page (self, "idle");
 }
 

@@ -17,6 +17,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (DepictResultsPane, depict_results_pane, DEPICT, RESULTS_PANE, GtkWidget)
 
 void               depict_results_pane_show_idle      (DepictResultsPane *self);
+void               depict_results_pane_show_idle_with_other_answer (DepictResultsPane *self,
+                                                                    const char        *other_task);
 void               depict_results_pane_show_busy      (DepictResultsPane *self,
                                                        const char        *stage,
                                                        const char        *detail);

@@ -125,18 +125,21 @@ show_result (DepictWindow *self,
   _depict_window_update_actions (self);
 }
 
-/* What the results pane shows for a photo without a result: ready, or the way to a model. */
+/* What the results pane shows for a photo without a result: ready (and which other task
+ * the shown photo has an answer to), or the way to a model. */
 static void
 show_ready_state (DepictWindow *self)
 {
   g_autofree char *model = g_settings_get_string (self->settings, "model");
   g_autofree char *dir = NULL;
+  const char *other = self->current != NULL ? depict_queue_item_get_last_task (self->current) : NULL;
 
   dir = depict_inference_find_model_dir (model, NULL, NULL);
   if (dir == NULL)
     depict_results_pane_show_no_model (self->results_pane);
   else
-    depict_results_pane_show_idle (self->results_pane);
+    depict_results_pane_show_idle_with_other_answer (
+      self->results_pane, other != NULL && florence_task_lookup (other) != NULL ? task_title (other) : NULL);
 }
 
 static void

@@ -116,6 +116,14 @@ label_is (GtkWidget *widget, gconstpointer text)
   return g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0;
 }
 
+static gboolean
+status_mentions (GtkWidget *widget, gconstpointer text)
+{
+  const char *description = adw_status_page_get_description (ADW_STATUS_PAGE (widget));
+
+  return gtk_widget_is_drawable (widget) && description != NULL && strstr (description, text) != NULL;
+}
+
 static void
 test_task_picker (void)
 {
@@ -580,6 +588,9 @@ test_run_all (void)
   gtk_widget_activate_action (GTK_WIDGET (window), "win.previous-photo", NULL);
   g_assert_cmpstr (depict_task_picker_get_task (depict_window_get_task_picker (window)), ==, "<OD>");
   g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==, "idle");
+  /* ... and says where the answer it has is. */
+  g_assert_nonnull (find_widget (GTK_WIDGET (depict_window_get_results_pane (window)),
+                                 ADW_TYPE_STATUS_PAGE, status_mentions, "“Caption”"));
   depict_task_picker_set_task (depict_window_get_task_picker (window), "<CAPTION>");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.next-photo", NULL);
   g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==, "results");
