@@ -321,6 +321,14 @@ search_activated_cb (GtkSearchEntry    *entry,
     gtk_widget_activate_action (GTK_WIDGET (self->grid_view), "list.activate-item", "u", 0);
 }
 
+/* Escape clears the search (back to the whole gallery). */
+static void
+search_stopped_cb (GtkSearchEntry    *entry,
+                   DepictGalleryView *self)
+{
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+}
+
 static void
 tag_selected_cb (GtkDropDown       *dropdown,
                  GParamSpec        *pspec,
@@ -709,6 +717,7 @@ depict_gallery_view_class_init (DepictGalleryViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, error_page);
   gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, grid_view);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_stopped_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, grid_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, batch_pause_clicked_cb);

@@ -124,6 +124,12 @@ status_mentions (GtkWidget *widget, gconstpointer text)
   return gtk_widget_is_drawable (widget) && description != NULL && strstr (description, text) != NULL;
 }
 
+static gboolean
+gallery_shows_grid (gpointer data)
+{
+  return g_strcmp0 (depict_gallery_view_get_page (data), "grid") == 0;
+}
+
 static void
 test_task_picker (void)
 {
@@ -750,6 +756,9 @@ test_gallery_search (void)
   depict_gallery_view_search (view, "zebra", NULL);
   g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, 0);
   g_assert_cmpstr (depict_gallery_view_get_page (view), ==, "no-results");
+  /* Escape in the search entry clears the search: the whole gallery again. */
+  g_signal_emit_by_name (find_widget (GTK_WIDGET (view), GTK_TYPE_SEARCH_ENTRY, NULL, NULL), "stop-search");
+  app_test_wait (gallery_shows_grid, view, 5000, "the search to be cleared");
   /* A tag from the objects */
   depict_gallery_view_search (view, NULL, "car");
   g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, 1);
