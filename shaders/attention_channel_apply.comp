@@ -4,7 +4,9 @@
 //
 // out[n, g·gw + i] = Σ_j a[g, i, j] · v[n, g·gw + j], v from qkv [N, 3C] and a [G, gw, gw]
 // both through RGBA32F texel views; out [N, C]. One invocation = TPL tokens of one group:
-// each row of a it fetches serves TPL tokens. gw is a specialization constant.
+// each row of a it fetches serves TPL tokens. gw is a specialization constant. A dispatch
+// covers tokens t_base .. n − 1 (all of them unless a tensor passes one binding's range);
+// the qkv view and the out window start at token t_base (texel qkv_off, vec4 out_off).
 #version 450
 
 layout(local_size_x_id = 0) in;
@@ -19,26 +21,29 @@ layout(std430, set = 0, binding = 2) writeonly buffer Out { vec4 dst[]; };
 
 layout(push_constant) uniform Push
 {
-  uint n;
+  uint n; // one past the last token of this dispatch
   uint c;
   uint groups;
+  uint t_base;
+  uint qkv_off;
+  uint out_off;
 } p;
 
 void
 main ()
 {
   uint idx = gl_GlobalInvocationID.x;
-  uint blocks = (p.n + TPL - 1u) / TPL;
+  uint blocks = (p.n - p.t_base + TPL - 1u) / TPL;
   if (idx >= blocks * p.groups)
     return;
   uint g = idx % p.groups;
-  uint t0 = (idx / p.groups) * TPL;
+  uint t0 = p.t_base + (idx / p.groups) * TPL;
   uint c4 = p.c / 4u;
   vec4 v[TPL][G4];
   for (uint t = 0u; t < TPL; t++)
     {
       uint tok = min (t0 + t, p.n - 1u);
-      int vb = int (tok * 3u * c4 + 2u * c4 + g * G4);
+      int vb = int (p.qkv_off + (tok - p.t_base) * 3u * c4 + 2u * c4 + g * G4);
       for (uint j = 0u; j < G4; j++)
         v[t][j] = texelFetch (qkv, vb + int (j));
     }
@@ -63,6 +68,6 @@ main ()
         }
       for (uint t = 0u; t < TPL; t++)
         if (t0 + t < p.n)
-          dst[(t0 + t) * c4 + g * G4 + i4] = outv[t];
+          dst[p.out_off + (t0 + t - p.t_base) * c4 + g * G4 + i4] = outv[t];
     }
 }

@@ -6,7 +6,9 @@
 // [N, 3C] (q | k | v) read through an RGBA32F texel view. One invocation = one (split,
 // group, 4 rows i..i+3) and keeps its 4 × gw sums in registers (the group width gw is a
 // specialization constant, a multiple of 4, so the loops over it unroll); the splits are
-// summed by attention_channel_softmax.comp.
+// summed by attention_channel_softmax.comp. A dispatch covers splits s0 .. s_end − 1 (all
+// of them unless qkv passes one binding's range); the qkv view starts at token s0·chunk,
+// texel qkv_off.
 #version 450
 
 layout(local_size_x_id = 0) in;
@@ -23,18 +25,21 @@ layout(push_constant) uniform Push
   uint c;
   uint groups;
   uint chunk; // tokens per split
-  uint splits;
+  uint s_end;  // one past the last split of this dispatch
+  uint s0;     // first split of this dispatch
+  uint qkv_off;
 } p;
 
 void
 main ()
 {
   uint idx = gl_GlobalInvocationID.x;
-  if (idx >= p.splits * p.groups * G4)
+  if (idx >= (p.s_end - p.s0) * p.groups * G4)
     return;
   uint i4 = idx % G4;
   uint g = (idx / G4) % p.groups;
-  uint s = idx / (G4 * p.groups);
+  uint s = p.s0 + idx / (G4 * p.groups);
+  uint tb = p.s0 * p.chunk;
   vec4 acc[4][G4];
   for (uint r = 0u; r < 4u; r++)
     for (uint j = 0u; j < G4; j++)
@@ -46,10 +51,10 @@ main ()
   uint kcol = p.c / 4u + g * G4;
   for (uint t = t0; t < t1; t++)
     {
-      vec4 qv = texelFetch (qkv, int (t * c34 + qcol));
+      vec4 qv = texelFetch (qkv, int (p.qkv_off + (t - tb) * c34 + qcol));
       for (uint j = 0u; j < G4; j++)
         {
-          vec4 kv = texelFetch (qkv, int (t * c34 + kcol + j));
+          vec4 kv = texelFetch (qkv, int (p.qkv_off + (t - tb) * c34 + kcol + j));
           acc[0][j] += qv.x * kv;
           acc[1][j] += qv.y * kv;
           acc[2][j] += qv.z * kv;

@@ -14,6 +14,9 @@
 // is scaled by hd^-0.5 (push constant) before the products. The head dimension is a
 // specialization constant, so the loops over it unroll (registers, not memory, and no
 // iterations counted against lavapipe's 65 535 per invocation). Output: [H·W, C].
+// A dispatch may cover a band of window rows only (gpu_op_attention_window cuts tensors
+// beyond one binding into such bands): its windows start at win0, and the qkv view and the
+// out window start at token tok0 (texel qkv_off, vec4 out_off).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "ops-weights.glsl"
@@ -37,6 +40,10 @@ layout(push_constant) uniform Push
   uint wins_x; // windows per row of the padded grid
   uint flags;  // OPS_F16_0: qkv_bias is fp16
   float scale;
+  uint win0;    // first window of this band
+  uint tok0;    // first token of the band (at qkv_off and out_off)
+  uint qkv_off; // texels
+  uint out_off; // vec4
 } p;
 
 void
@@ -45,7 +52,7 @@ main ()
   bool f16 = (p.flags & OPS_F16_0) != 0u;
   uint wsq = p.ws * p.ws;
   uint q0 = gl_GlobalInvocationID.x * QPL; // first query (within the window) of this lane
-  uint win = gl_WorkGroupID.y;
+  uint win = p.win0 + gl_WorkGroupID.y;
   uint head = gl_WorkGroupID.z;
   if (q0 >= wsq)
     return;
@@ -64,8 +71,8 @@ main ()
       uint qi = q0 + i;
       uint qy = wy * p.ws + qi / p.ws, qx = wx * p.ws + qi % p.ws;
       live[i] = qi < wsq && qy < p.h && qx < p.w;
-      tok[i] = live[i] ? qy * p.w + qx : 0u;
-      int base = int (tok[i] * 3u * c4 + hoff4);
+      tok[i] = live[i] ? qy * p.w + qx : p.tok0;
+      int base = int (p.qkv_off + (tok[i] - p.tok0) * 3u * c4 + hoff4);
       for (uint e = 0u; e < H4; e++)
         {
           q[i][e] = texelFetch (qkv, base + int (e)) * p.scale;
@@ -94,7 +101,7 @@ main ()
       vec4 v[H4];
       if (ky < p.h && kx < p.w)
         {
-          int kb = int ((ky * p.w + kx) * 3u * c4 + c4 + hoff4);
+          int kb = int (p.qkv_off + (ky * p.w + kx - p.tok0) * 3u * c4 + c4 + hoff4);
           for (uint e = 0u; e < H4; e++)
             {
               k[e] = texelFetch (qkv, kb + int (e));
@@ -128,7 +135,7 @@ main ()
     if (live[i])
       {
         float inv = 1.0 / s[i];
-        uint ob = tok[i] * c4 + hoff4;
+        uint ob = p.out_off + (tok[i] - p.tok0) * c4 + hoff4;
         for (uint e = 0u; e < H4; e++)
           dst[ob + e] = o[i][e] * inv;
       }

@@ -5,7 +5,9 @@
 // The input is a CHW image (the 7×7 stride-4 patch embedding) or tokens [H·W, cin] with
 // channels last (the 3×3 stride-2 downsampling); the weight is PyTorch's [cout, cin, k, k].
 // One invocation computes 4 consecutive output channels of one output pixel. For large
-// channel counts im2col.comp + the GEMM is faster.
+// channel counts im2col.comp + the GEMM is faster. A dispatch writes output pixels pix0 ..
+// pix0 + npix − 1 from float out_off of its out window (gpu_op_conv2d cuts an output beyond
+// one binding into pieces).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "ops-weights.glsl"
@@ -29,6 +31,9 @@ layout(push_constant) uniform Push
   uint ho;
   uint wo;
   uint flags; // OPS_F16_0: weight and bias fp16; OPS_HAS_0: input is tokens (else CHW)
+  uint pix0;
+  uint npix;
+  uint out_off;
 } p;
 
 void
@@ -37,11 +42,11 @@ main ()
   bool f16 = (p.flags & OPS_F16_0) != 0u;
   bool tokens = (p.flags & OPS_HAS_0) != 0u;
   uint blocks = (p.cout + 3u) / 4u;
-  uint n = p.ho * p.wo * blocks;
+  uint n = p.npix * blocks;
   uint kk = p.k * p.k;
   for (uint idx = gl_GlobalInvocationID.x; idx < n; idx += gl_NumWorkGroups.x * gl_WorkGroupSize.x)
     {
-      uint pix = idx / blocks;
+      uint pix = p.pix0 + idx / blocks;
       uint co = (idx % blocks) * 4u;
       uint oy = pix / p.wo, ox = pix % p.wo;
       uint nco = min (4u, p.cout - co);
@@ -76,7 +81,7 @@ main ()
                 }
             }
         }
-      uint o = pix * p.cout + co;
+      uint o = p.out_off + (pix - p.pix0) * p.cout + co;
       for (uint j = 0u; j < nco; j++)
         dst[o + j] = acc[j];
     }

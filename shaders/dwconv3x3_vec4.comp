@@ -4,7 +4,10 @@
 //
 // y = x + depthwise conv 3×3 s1 p1 (x) + bias on tokens [H·W, C]; weight [C, 1, 3, 3].
 // One invocation = 4 channels of one token; x, weight (RGBA32F or RGBA16F view) and bias
-// through texel views. y must be a different buffer from x.
+// through texel views. y must be a different buffer from x. One dispatch writes token rows
+// row0 .. row0 + rows − 1 at vec4 y_off of its y window; the x view starts at token row
+// x_row0, texel x_off (gpu_op_dwconv3x3_residual cuts tensors beyond one binding into
+// pieces of rows).
 #version 450
 
 layout(local_size_x_id = 0) in;
@@ -19,16 +22,21 @@ layout(push_constant) uniform Push
   uint h;
   uint w;
   uint c4;
+  uint row0;   // first output row of this piece
+  uint rows;   // output rows in this piece
+  uint x_row0; // the token row at texel x_off of the x view
+  uint x_off;
+  uint y_off;
 } p;
 
 void
 main ()
 {
-  uint n = p.h * p.w * p.c4;
+  uint n = p.rows * p.w * p.c4;
   for (uint i = gl_GlobalInvocationID.x; i < n; i += gl_NumWorkGroups.x * gl_WorkGroupSize.x)
     {
       uint ch4 = i % p.c4, pix = i / p.c4;
-      int oy = int (pix / p.w), ox = int (pix % p.w);
+      int oy = int (p.row0 + pix / p.w), ox = int (pix % p.w);
       // the 36 taps of channels 4·ch4 .. 4·ch4 + 3 are 9 consecutive texels; tap k of
       // channel 4·ch4 + j is element 9·j + k of those 36
       vec4 t[9];
@@ -48,9 +56,11 @@ main ()
               int k = ky * 3 + kx;
               vec4 wk = vec4 (t[k / 4][k % 4], t[(9 + k) / 4][(9 + k) % 4],
                               t[(18 + k) / 4][(18 + k) % 4], t[(27 + k) / 4][(27 + k) % 4]);
-              acc += texelFetch (x, int ((uint (iy) * p.w + uint (ix)) * p.c4 + ch4)) * wk;
+              acc += texelFetch (x, int (p.x_off + ((uint (iy) - p.x_row0) * p.w + uint (ix)) * p.c4
+                                        + ch4)) * wk;
             }
         }
-      y[i] = texelFetch (x, int (i)) + acc;
+      y[p.y_off + i] = texelFetch (x, int (p.x_off + ((uint (oy) - p.x_row0) * p.w + uint (ox))
+                                               * p.c4 + ch4)) + acc;
     }
 }

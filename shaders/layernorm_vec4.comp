@@ -6,6 +6,8 @@
 // texel views (RGBA32F, or RGBA16F for fp16 weights: the view converts), one vec4 per
 // fetch; one invocation per row, two fp32 passes (mean, then the centred variance). y may
 // be the same buffer as x (each row is read before it is written, by the same invocation).
+// x, res and y are bound as windows that hold the rows of this dispatch from texel x_off
+// and vec4 y_off on (gpu_op_layernorm cuts tensors beyond one binding into pieces of rows).
 #version 450
 
 layout(local_size_x_id = 0) in;
@@ -22,6 +24,8 @@ layout(push_constant) uniform Push
   uint c4; // channels / 4
   uint has_res;
   float eps;
+  uint x_off; // texel offset of the first row in the x and res views
+  uint y_off; // vec4 offset of the first row in the y binding
 } p;
 
 vec4
@@ -38,7 +42,8 @@ main ()
 {
   for (uint r = gl_GlobalInvocationID.x; r < p.rows; r += gl_NumWorkGroups.x * gl_WorkGroupSize.x)
     {
-      int base = int (r * p.c4);
+      int base = int (p.x_off + r * p.c4);
+      uint ybase = p.y_off + r * p.c4;
       vec4 sum = vec4 (0.0);
       for (int i = 0; i < int (p.c4); i++)
         sum += load_in (base + i);
@@ -51,6 +56,6 @@ main ()
         }
       float inv = inversesqrt ((var.x + var.y + var.z + var.w) / float (4u * p.c4) + p.eps);
       for (int i = 0; i < int (p.c4); i++)
-        y[base + i] = (load_in (base + i) - mean) * inv * texelFetch (w, i) + texelFetch (b, i);
+        y[ybase + uint (i)] = (load_in (base + i) - mean) * inv * texelFetch (w, i) + texelFetch (b, i);
     }
 }

@@ -60,6 +60,7 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
   {
     guint32 h, w, c, ws, wins_x, flags;
     float scale;
+    guint32 win0, tok0, qkv_off, out_off;
   } push = { h, w, c, window, wins_x, bias_f16 ? F16_0 : 0, (float) (1.0 / sqrt (hd)) };
   GpuPipeline *pipeline = gpu_op_util_pipeline (recorder, op, "trw", sizeof push, spec, 3);
   if (pipeline == NULL)
@@ -70,8 +71,31 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
     { out, 0, n * c * 4, GPU_TEXEL_NONE },
   };
   guint64 lanes = (wsq + spec[2] - 1) / spec[2];
-  gpu_recorder_dispatch (recorder, pipeline, op, gpu_op_util_div_up (lanes, spec[0]),
-                         wins_x * wins_y, heads, b, &push);
+  /* in bands of window rows when a tensor passes one binding's range */
+  GpuDevice *device = gpu_recorder_get_device (recorder);
+  const guint64 out_row = (guint64) w * c * 4;
+  guint64 band = MIN (gpu_op_util_rows_per_binding (device, GPU_TEXEL_NONE, out_row, h),
+                      gpu_op_util_rows_per_binding (device, GPU_TEXEL_RGBA32F, 3 * out_row, h));
+  band = band >= h ? wins_y : band / window;
+  if (band == 0)
+    {
+      gpu_op_util_fail (recorder, op, "a row of windows larger than the device's binding limit");
+      return;
+    }
+  for (guint64 wy0 = 0; wy0 < wins_y; wy0 += band)
+    {
+      guint64 wy1 = MIN (wy0 + band, (guint64) wins_y), qs = 0, os = 0;
+      guint64 r0 = wy0 * window, r1 = MIN (wy1 * window, (guint64) h);
+      gpu_op_util_bind_texel (device, qkv, GPU_TEXEL_RGBA32F, r0 * 3 * out_row,
+                              (r1 - r0) * 3 * out_row, &b[0], &qs);
+      gpu_op_util_bind_storage (device, out, r0 * out_row, (r1 - r0) * out_row, &b[2], &os);
+      push.win0 = (guint32) (wy0 * wins_x);
+      push.tok0 = (guint32) (r0 * w);
+      push.qkv_off = (guint32) (qs / 16);
+      push.out_off = (guint32) (os / 16);
+      gpu_recorder_dispatch (recorder, pipeline, op, gpu_op_util_div_up (lanes, spec[0]),
+                             (guint32) (wins_x * (wy1 - wy0)), heads, b, &push);
+    }
 }
 
 /* Tokens per split of the Gram reduction: enough splits to fill the device, chunks long
@@ -148,19 +172,39 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
   GpuBinding qkv_view = { qkv, 0, (guint64) n * 3 * c * 4, GPU_TEXEL_RGBA32F };
 
   /* 1: partial Gram matrices per split */
+  /* passes 1 and 3 in pieces of tokens when a tensor passes one binding's range */
+  const guint64 qkv_row = (guint64) 3 * c * 4, out_row = (guint64) c * 4;
+  guint64 qkv_rows = gpu_op_util_rows_per_binding (device, GPU_TEXEL_RGBA32F, qkv_row, n);
+  guint64 piece = MIN (qkv_rows, gpu_op_util_rows_per_binding (device, GPU_TEXEL_NONE, out_row, n));
+  guint64 splits_per = qkv_rows >= n ? splits : qkv_rows / chunk;
+  if (piece == 0 || splits_per == 0)
+    {
+      gpu_op_util_fail (recorder, op, "tokens larger than the device's binding limit");
+      return;
+    }
   struct
   {
-    guint32 n, c, groups, chunk, splits;
-  } push1 = { n, c, groups, chunk, splits };
+    guint32 n, c, groups, chunk, s_end, s0, qkv_off;
+  } push1 = { n, c, groups, chunk };
   guint32 spec1[] = { local, gw };
   pipeline
       = gpu_op_util_pipeline (recorder, "attention_channel_gram", "tw", sizeof push1, spec1, 2);
   if (pipeline == NULL)
     return;
   GpuBinding b1[] = { qkv_view, { scratch, 0, part_bytes, GPU_TEXEL_NONE } };
-  gpu_recorder_dispatch (recorder, pipeline, "attention_channel_gram",
-                         gpu_op_util_div_up ((guint64) splits * groups * (gw / 4), local), 1, 1, b1,
-                         &push1);
+  for (guint64 s0 = 0; s0 < splits; s0 += splits_per)
+    {
+      guint64 s1 = MIN (s0 + splits_per, (guint64) splits), qs = 0;
+      guint64 t0 = s0 * chunk, t1 = MIN (s1 * chunk, (guint64) n);
+      gpu_op_util_bind_texel (device, qkv, GPU_TEXEL_RGBA32F, t0 * qkv_row, (t1 - t0) * qkv_row,
+                              &b1[0], &qs);
+      push1.s0 = (guint32) s0;
+      push1.s_end = (guint32) s1;
+      push1.qkv_off = (guint32) (qs / 16);
+      gpu_recorder_dispatch (recorder, pipeline, "attention_channel_gram",
+                             gpu_op_util_div_up ((s1 - s0) * groups * (gw / 4), local), 1, 1, b1,
+                             &push1);
+    }
 
   /* 2: sum of the splits, scale n^-0.5, softmax over each row */
   struct
@@ -180,7 +224,7 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
   /* 3: out = A · V per token and group */
   struct
   {
-    guint32 n, c, groups;
+    guint32 n, c, groups, t_base, qkv_off, out_off;
   } push3 = { n, c, groups };
   guint32 tpl = 4;
   guint32 spec3[] = { local, gw, tpl };
@@ -190,9 +234,20 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
     return;
   GpuBinding b3[] = { qkv_view, { scratch, a_off, a_bytes, GPU_TEXEL_RGBA32F },
                       { out, 0, (guint64) n * c * 4, GPU_TEXEL_NONE } };
-  gpu_recorder_dispatch (recorder, pipeline, "attention_channel_apply",
-                         gpu_op_util_div_up ((guint64) (n + tpl - 1) / tpl * groups, local), 1, 1,
-                         b3, &push3);
+  for (guint64 t0 = 0; t0 < n; t0 += piece)
+    {
+      guint64 t1 = MIN (t0 + piece, (guint64) n), qs = 0, os = 0;
+      gpu_op_util_bind_texel (device, qkv, GPU_TEXEL_RGBA32F, t0 * qkv_row, (t1 - t0) * qkv_row,
+                              &b3[0], &qs);
+      gpu_op_util_bind_storage (device, out, t0 * out_row, (t1 - t0) * out_row, &b3[2], &os);
+      push3.n = (guint32) t1;
+      push3.t_base = (guint32) t0;
+      push3.qkv_off = (guint32) (qs / 16);
+      push3.out_off = (guint32) (os / 16);
+      gpu_recorder_dispatch (recorder, pipeline, "attention_channel_apply",
+                             gpu_op_util_div_up ((t1 - t0 + tpl - 1) / tpl * groups, local), 1, 1,
+                             b3, &push3);
+    }
 }
 
 static gboolean

@@ -52,13 +52,33 @@ gpu_op_conv2d (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint 
     return;
   struct
   {
-    guint32 cin, h, w, cout, k, stride, pad, ho, wo, flags;
+    guint32 cin, h, w, cout, k, stride, pad, ho, wo, flags, pix0, npix, out_off;
   } push = { cin, h, w, cout, k, stride, pad, ho, wo,
              (weights_f16 ? F16_0 : 0) | (layout == GPU_CONV_INPUT_TOKENS ? HAS_0 : 0) };
-  GpuBuffer *buffers[] = { in, weight, bias, out };
-  gpu_op_util_dispatch (recorder, op, "rrrw", sizeof push, &push,
-                        gpu_op_util_groups (recorder, (guint64) ho * wo * ((cout + 3) / 4)), 1, 1,
-                        buffers);
+  GpuPipeline *pipeline = gpu_op_util_pipeline (recorder, op, "rrrw", sizeof push, NULL, 0);
+  if (pipeline == NULL)
+    return;
+  /* the output in pieces of pixels when it passes one binding's range (Florence-2-large's
+   * stage 0 from 1472×1472 on lavapipe) */
+  GpuDevice *device = gpu_recorder_get_device (recorder);
+  const guint64 n_pix = (guint64) ho * wo, pix_bytes = (guint64) cout * 4;
+  guint64 piece = gpu_op_util_rows_per_binding (device, GPU_TEXEL_NONE, pix_bytes, n_pix);
+  if (piece == 0)
+    {
+      gpu_op_util_fail (recorder, op, "an output pixel larger than the device's binding limit");
+      return;
+    }
+  GpuBinding b[4] = { { in }, { weight }, { bias } };
+  for (guint64 p0 = 0; p0 < n_pix; p0 += piece)
+    {
+      guint64 np = MIN (piece, n_pix - p0), shift = 0;
+      gpu_op_util_bind_storage (device, out, p0 * pix_bytes, np * pix_bytes, &b[3], &shift);
+      push.pix0 = (guint32) p0;
+      push.npix = (guint32) np;
+      push.out_off = (guint32) (shift / 4);
+      gpu_recorder_dispatch (recorder, pipeline, op,
+                             gpu_op_util_groups (recorder, np * ((cout + 3) / 4)), 1, 1, b, &push);
+    }
 }
 
 void
@@ -192,7 +212,7 @@ gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w
       guint32 spec = gpu_device_get_limits (device)->is_cpu ? 8 : 64;
       struct
       {
-        guint32 h, w, c4;
+        guint32 h, w, c4, row0, rows, x_row0, x_off, y_off;
       } push4 = { h, w, c / 4 };
       GpuPipeline *pipeline
           = gpu_op_util_pipeline (recorder, "dwconv3x3_vec4", "tttw", sizeof push4, &spec, 1);
@@ -205,8 +225,34 @@ gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w
         { bias, 0, (guint64) c * es, wf },
         { y, 0, n * 4, GPU_TEXEL_NONE },
       };
-      gpu_recorder_dispatch (recorder, pipeline, op, MIN (gpu_op_util_div_up (n / 4, spec), 65535),
-                             1, 1, b, &push4);
+      /* in pieces of token rows when a tensor passes one binding's range (x with the rows
+       * above and below) */
+      const guint64 row = (guint64) w * c * 4;
+      guint64 piece = gpu_op_util_rows_per_binding (device, GPU_TEXEL_NONE, row, h);
+      guint64 x_rows = gpu_op_util_rows_per_binding (device, GPU_TEXEL_RGBA32F, row, h);
+      if (x_rows < h)
+        piece = MIN (piece, x_rows > 2 ? x_rows - 2 : 0);
+      if (piece == 0)
+        {
+          gpu_op_util_fail (recorder, op, "rows larger than the device's binding limit");
+          return;
+        }
+      for (guint64 r0 = 0; r0 < h; r0 += piece)
+        {
+          guint64 nr = MIN (piece, h - r0), xs = 0, ys = 0;
+          guint64 x0 = r0 > 0 ? r0 - 1 : 0, x1 = MIN (r0 + nr + 1, (guint64) h);
+          gpu_op_util_bind_texel (device, x, GPU_TEXEL_RGBA32F, x0 * row, (x1 - x0) * row, &b[0],
+                                  &xs);
+          gpu_op_util_bind_storage (device, y, r0 * row, nr * row, &b[3], &ys);
+          push4.row0 = (guint32) r0;
+          push4.rows = (guint32) nr;
+          push4.x_row0 = (guint32) x0;
+          push4.x_off = (guint32) (xs / 16);
+          push4.y_off = (guint32) (ys / 16);
+          gpu_recorder_dispatch (recorder, pipeline, op,
+                                 MIN (gpu_op_util_div_up (nr * w * (c / 4), spec), 65535), 1, 1, b,
+                                 &push4);
+        }
       return;
     }
 

@@ -39,7 +39,8 @@ gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer
       {
         guint32 rows, c4, has_res;
         float eps;
-      } push4 = { rows, c / 4, res != NULL, eps };
+        guint32 x_off, y_off;
+      } push4 = { rows, c / 4, res != NULL, eps, 0, 0 };
       GpuPipeline *pipeline
           = gpu_op_util_pipeline (recorder, "layernorm_vec4", "ttttw", sizeof push4, &spec, 1);
       if (pipeline == NULL)
@@ -52,8 +53,28 @@ gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer
         { bias, 0, wb, wf },
         { y, 0, n, GPU_TEXEL_NONE },
       };
-      gpu_recorder_dispatch (recorder, pipeline, "layernorm",
-                             MIN (gpu_op_util_div_up (rows, spec), 65535), 1, 1, b, &push4);
+      /* in pieces of rows when a tensor passes one binding's range */
+      const guint64 row = (guint64) c * 4;
+      guint64 piece = MIN (gpu_op_util_rows_per_binding (device, GPU_TEXEL_NONE, row, rows),
+                           gpu_op_util_rows_per_binding (device, GPU_TEXEL_RGBA32F, row, rows));
+      if (piece == 0)
+        {
+          gpu_op_util_fail (recorder, op, "a row larger than the device's binding limit");
+          return;
+        }
+      for (guint64 r0 = 0; r0 < rows; r0 += piece)
+        {
+          guint64 nr = MIN (piece, rows - r0), xs = 0, ys = 0;
+          gpu_op_util_bind_texel (device, x, GPU_TEXEL_RGBA32F, r0 * row, nr * row, &b[0], &xs);
+          gpu_op_util_bind_texel (device, res ? res : x, GPU_TEXEL_RGBA32F, r0 * row, nr * row,
+                                  &b[1], NULL);
+          gpu_op_util_bind_storage (device, y, r0 * row, nr * row, &b[4], &ys);
+          push4.rows = (guint32) nr;
+          push4.x_off = (guint32) (xs / 16);
+          push4.y_off = (guint32) (ys / 16);
+          gpu_recorder_dispatch (recorder, pipeline, "layernorm",
+                                 MIN (gpu_op_util_div_up (nr, spec), 65535), 1, 1, b, &push4);
+        }
       return;
     }
 

@@ -65,6 +65,26 @@ gpu_op_util_max_binding (GpuDevice *device, GpuTexelFormat format)
   return lim->max_texel_buffer_elements * gpu_texel_format_size (format);
 }
 
+guint64
+gpu_op_util_rows_per_binding (GpuDevice *device, GpuTexelFormat format, guint64 row_bytes,
+                              guint64 n_rows)
+{
+  const GpuDeviceLimits *lim = gpu_device_get_limits (device);
+  guint64 max = gpu_op_util_max_binding (device, format);
+  if (row_bytes == 0 || row_bytes * n_rows <= max)
+    return n_rows;
+  /* a window starts at the aligned offset below the piece: leave room for the shift */
+  guint64 align = lim->min_storage_buffer_offset_alignment;
+  if (format != GPU_TEXEL_NONE)
+    {
+      guint ts = gpu_texel_format_size (format);
+      align = lim->min_texel_buffer_offset_alignment;
+      while (align % ts != 0)
+        align *= 2;
+    }
+  return MIN ((max > align ? max - align : 0) / row_bytes, n_rows);
+}
+
 guint32
 gpu_op_util_groups (GpuRecorder *recorder, guint64 n)
 {

@@ -28,6 +28,13 @@ void gpu_op_util_bind_texel (GpuDevice *device, GpuBuffer *buffer, GpuTexelForma
 /* Bytes one binding may span: storage range, or texel elements × texel size. */
 guint64 gpu_op_util_max_binding (GpuDevice *device, GpuTexelFormat format);
 
+/* How many rows of @row_bytes one binding of @format (GPU_TEXEL_NONE: storage) holds from
+ * any offset (gpu_op_util_bind_storage() / _texel()): @n_rows when all fit, else fewer; 0
+ * when not even one row fits. Ops whose tensors pass one binding's range (Florence-2-large's
+ * stage 0 from 1472×1472 on lavapipe) run in pieces of rows. */
+guint64 gpu_op_util_rows_per_binding (GpuDevice *device, GpuTexelFormat format, guint64 row_bytes,
+                                      guint64 n_rows);
+
 static inline guint32
 gpu_op_util_div_up (guint64 a, guint64 b)
 {
