@@ -25,6 +25,7 @@ struct _DepictWindow
   AdwFlap *flap;
   GtkListView *queue_list;
   DepictImageView *image_view;
+  GtkWidget *view_controls;       /* the zoom and layer buttons over the photo */
   GtkWidget *layer_toggles;
   GtkWidget *boxes_toggle;
   GtkWidget *masks_toggle;
@@ -55,6 +56,7 @@ struct _DepictWindow
   GHashTable *run_all_done;       /* the items it has started, so each runs once */
   gboolean narrow;                /* results below the photo */
   gboolean showing_result;
+  guint n_toasts;                 /* shown or waiting: the view controls make room */
   guint layout_idle;
   guint reveal_idle;
 };

@@ -427,6 +427,28 @@ scan_thread (GTask        *task,
     g_task_return_pointer (task, files, (GDestroyNotify) g_ptr_array_unref);
 }
 
+/* Toasts sit at the bottom of the window, where the zoom and layer buttons are: those move
+ * up while a toast is shown (instead of showing through it). */
+static void
+toast_dismissed_cb (AdwToast     *toast,
+                    DepictWindow *self)
+{
+  if (self->n_toasts > 0)
+    self->n_toasts--;
+  if (self->n_toasts == 0 && self->view_controls != NULL)
+    gtk_widget_remove_css_class (self->view_controls, "above-toast");
+}
+
+static void
+present_toast (DepictWindow *self,
+               AdwToast     *toast)
+{
+  self->n_toasts++;
+  gtk_widget_add_css_class (self->view_controls, "above-toast");
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (toast_dismissed_cb), self, 0);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
 static void
 tag_all_clicked_cb (AdwToast *toast,
                     gpointer  user_data)
@@ -476,7 +498,7 @@ scan_done_cb (GObject      *source,
   g_object_set_data_full (G_OBJECT (toast), "folder", g_object_ref (data->folder), g_object_unref);
   g_object_set_data (G_OBJECT (toast), "window", self);
   g_signal_connect (toast, "button-clicked", G_CALLBACK (tag_all_clicked_cb), NULL);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  present_toast (self, toast);
 }
 
 static void
@@ -1104,6 +1126,7 @@ depict_window_class_init (DepictWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, flap);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, queue_list);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, image_view);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, view_controls);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, layer_toggles);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, boxes_toggle);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, masks_toggle);
@@ -1251,7 +1274,7 @@ depict_window_add_toast (DepictWindow *self,
 
   toast = adw_toast_new (title);
   adw_toast_set_timeout (toast, 5);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  present_toast (self, toast);
 }
 
 /* "empty" (nothing opened), "photo" or "gallery" */

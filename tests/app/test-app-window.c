@@ -117,6 +117,12 @@ label_is (GtkWidget *widget, gconstpointer text)
 }
 
 static gboolean
+has_class (GtkWidget *widget, gconstpointer name)
+{
+  return gtk_widget_has_css_class (widget, name);
+}
+
+static gboolean
 status_mentions (GtkWidget *widget, gconstpointer text)
 {
   const char *description = adw_status_page_get_description (ADW_STATUS_PAGE (widget));
@@ -492,6 +498,15 @@ test_copy (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-text", NULL));
   text = read_clipboard (GTK_WIDGET (window));
   g_assert_true (g_str_has_prefix (text, "car: 34, 160 – 597, 372\n"));
+
+  /* A toast lifts the zoom buttons out of its way (they showed through it). */
+  {
+    GtkWidget *controls = find_widget (GTK_WIDGET (window), GTK_TYPE_BOX, has_class, "view-controls");
+
+    g_assert_nonnull (controls);
+    depict_window_add_toast (window, "A toast");
+    g_assert_true (gtk_widget_has_css_class (controls, "above-toast"));
+  }
 
   /* With a result and its buttons the results pane still fits a phone-wide window
    * (360 pixels, the window's own width-request). */
