@@ -376,6 +376,7 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
         {
           g_autoptr (GError) ignored = NULL;
           gdk_pixbuf_loader_close (loader, &ignored);
+          g_free (check.rows_done);
           g_set_error (error, local_error->domain, local_error->code,
                        _("Could not read “%s”: %s."), name, local_error->message);
           return NULL;
@@ -682,7 +683,8 @@ image_load_size (const char *path, int *width, int *height, GError **error)
 
   guint8 head[HEAD_SIZE];
   gsize head_length = sizeof head;
-  if (!image_loader_read_head (path, NULL, head, &head_length, error))
+  g_autoptr (GInputStream) stream = NULL;
+  if (!image_loader_read_head (path, &stream, head, &head_length, error))
     return FALSE;
   const char *type = image_loader_sniff (head, head_length);
   if (type == NULL)
@@ -703,9 +705,14 @@ image_load_size (const char *path, int *width, int *height, GError **error)
     }
   else
     {
-      if (gdk_pixbuf_get_file_info (path, &w, &h) == NULL || w <= 0 || h <= 0)
+      /* The loader that image_load() uses, stopped at the header: a pixel limit of 0 refuses
+       * every size as soon as it is known (gdk_pixbuf_get_file_info() does the same, but
+       * with whichever loader it guesses, and logs a critical for a zero size). */
+      g_autofree char *name = g_filename_display_basename (path);
+      g_autoptr (GdkPixbuf) none = image_loader_decode_pixbuf (stream, head, head_length, type,
+                                                               name, 0, 0, &w, &h, NULL);
+      if (w <= 0 || h <= 0)
         {
-          g_autofree char *name = g_filename_display_basename (path);
           set_corrupt_error (error, name, _("no readable size in the header"));
           return FALSE;
         }
