@@ -103,6 +103,9 @@ task_activated (GSimpleAction *action,
   depict_task_picker_set_task (self, g_variant_get_string (parameter, NULL));
   if (self->task->input == FLORENCE_TASK_INPUT_TEXT)
     gtk_widget_grab_focus (GTK_WIDGET (self->text_entry));
+  else if (self->task->input == FLORENCE_TASK_INPUT_REGION)
+    /* The region is chosen on the photo: there the arrow keys place it. */
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.focus-photo", NULL);
 }
 
 static void

@@ -218,6 +218,16 @@ show_page_action (GtkWidget  *widget,
 }
 
 static void
+focus_photo_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  DepictWindow *self = DEPICT_WINDOW (widget);
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->image_view));
+}
+
+static void
 toggle_queue_action (GtkWidget  *widget,
                      const char *action_name,
                      GVariant   *parameter)
@@ -288,6 +298,7 @@ _depict_window_class_actions_init (DepictWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-photo", NULL, show_page_action);
   gtk_widget_class_install_action (widget_class, "win.show-gallery", NULL, show_page_action);
   gtk_widget_class_install_action (widget_class, "win.toggle-queue", NULL, toggle_queue_action);
+  gtk_widget_class_install_action (widget_class, "win.focus-photo", NULL, focus_photo_action);
   gtk_widget_class_install_action (widget_class, "win.next-photo", NULL, step_photo_action);
   gtk_widget_class_install_action (widget_class, "win.previous-photo", NULL, step_photo_action);
 }

@@ -204,8 +204,12 @@ test_region_keyboard (void)
 
   g_assert_false (gtk_widget_get_focusable (GTK_WIDGET (view)));
   g_assert_false (depict_image_view_nudge_region (view, 1, 0, FALSE));
-  depict_task_picker_set_task (depict_window_get_task_picker (window), "<REGION_TO_DESCRIPTION>");
+  /* Choosing a region task in the menu takes the keyboard to the photo. */
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (depict_window_get_task_picker (window)),
+                                             "picker.task", "s", "<REGION_TO_DESCRIPTION>"));
   g_assert_true (gtk_widget_get_focusable (GTK_WIDGET (view)));
+  g_assert_true (gtk_widget_is_focus (GTK_WIDGET (view)));
 
   /* The first key places the middle half of the 640×480 photo. */
   g_assert_true (depict_image_view_nudge_region (view, 1, 0, FALSE));
