@@ -709,8 +709,9 @@ image_load_size (const char *path, int *width, int *height, GError **error)
        * every size as soon as it is known (gdk_pixbuf_get_file_info() does the same, but
        * with whichever loader it guesses, and logs a critical for a zero size). */
       g_autofree char *name = g_filename_display_basename (path);
-      g_autoptr (GdkPixbuf) none = image_loader_decode_pixbuf (stream, head, head_length, type,
-                                                               name, 0, 0, &w, &h, NULL);
+      GdkPixbuf *none = image_loader_decode_pixbuf (stream, head, head_length, type, name, 0, 0,
+                                                    &w, &h, NULL);
+      g_clear_object (&none); /* always NULL: refused at the size */
       if (w <= 0 || h <= 0)
         {
           set_corrupt_error (error, name, _("no readable size in the header"));
