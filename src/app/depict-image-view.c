@@ -1107,6 +1107,13 @@ depict_image_view_set_region_mode (DepictImageView *self,
   self->region_mode = region_mode;
   /* Focusable (a Tab stop) only when the arrow keys have something to do. */
   gtk_widget_set_focusable (GTK_WIDGET (self), region_mode);
+  if (region_mode)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                    _("The arrow keys place and move the region, Shift and the "
+                                      "arrow keys resize it, Delete clears it"),
+                                    -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
   if (!region_mode && self->has_region)
     {
       self->has_region = FALSE;
