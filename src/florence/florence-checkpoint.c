@@ -9,6 +9,7 @@
 #include "florence/florence-json.h"
 #include "florence/florence-pickle.h"
 #include "florence/florence-safetensors.h"
+#include "gpu/gpu-half.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -85,62 +86,13 @@ florence_dtype_to_string (FlorenceDType dtype)
 float
 florence_f16_to_f32 (guint16 h)
 {
-  guint32 sign = (guint32) (h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-  float f;
-
-  if (exp == 0x1f)
-    bits = sign | 0x7f800000u | (man << 13);
-  else if (exp != 0)
-    bits = sign | ((exp + 112) << 23) | (man << 13);
-  else if (man == 0)
-    bits = sign;
-  else
-    {
-      /* Subnormal: normalise. */
-      int e = -1;
-
-      do
-        {
-          e++;
-          man <<= 1;
-        }
-      while ((man & 0x400) == 0);
-      bits = sign | ((guint32) (112 - e) << 23) | ((man & 0x3ff) << 13);
-    }
-  memcpy (&f, &bits, 4);
-  return f;
+  return gpu_half_to_float (h);
 }
 
 guint16
 florence_f32_to_f16 (float f)
 {
-  guint32 x, sign, mag;
-
-  memcpy (&x, &f, 4);
-  sign = (x >> 16) & 0x8000;
-  mag = x & 0x7fffffffu;
-  if (mag >= 0x7f800000u) /* inf, nan */
-    return (guint16) (sign | 0x7c00 | (mag > 0x7f800000u ? 0x200 | ((mag >> 13) & 0x3ff) : 0));
-  if (mag >= 0x477ff000u) /* rounds to >= 65520: inf */
-    return (guint16) (sign | 0x7c00);
-  if (mag >= 0x38800000u) /* normal half */
-    {
-      guint32 r = mag - 0x38000000u; /* rebias 127 → 15 */
-      r = (r + 0x0fff + ((r >> 13) & 1)) >> 13;
-      return (guint16) (sign | r);
-    }
-  if (mag < 0x33000000u) /* below half the smallest subnormal */
-    return (guint16) sign;
-  {
-    /* Subnormal half: value = man × 2^-24. */
-    guint32 e = mag >> 23, m = (mag & 0x7fffff) | 0x800000;
-    guint32 shift = 126 - e; /* 14..24 */
-    guint32 r = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-
-    if (rem > half || (rem == half && (r & 1)))
-      r++;
-    return (guint16) (sign | r);
-  }
+  return gpu_half_from_float (f);
 }
 
 void

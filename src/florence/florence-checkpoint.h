@@ -117,6 +117,8 @@ void florence_checkpoint_free (FlorenceCheckpoint *ckpt);
 gsize florence_dtype_size (FlorenceDType dtype);
 const char *florence_dtype_to_string (FlorenceDType dtype); /* "F16", "BF16", "F32" */
 void florence_tensor_to_f32 (const FlorenceTensor *t, float *dst); /* converts n_elements values */
+/* The same conversions as gpu_half_to_float () and gpu_half_from_float () (gpu-half.h),
+ * which new code should call directly. */
 float florence_f16_to_f32 (guint16 h);
 guint16 florence_f32_to_f16 (float f); /* round to nearest even */
 
