@@ -106,20 +106,29 @@ open_crafted (const char *name, GBytes *file, const FlorenceConfig *c, GError **
   return ckpt;
 }
 
+/* Opening failed with @code, and the message names @name (the file, unless NULL) and
+ * @needle (the tensor or the fault it is about, unless NULL). */
+static void
+assert_refused (FlorenceCheckpoint *ckpt, const GError *error, int code, const char *name,
+                const char *needle)
+{
+  g_assert_null (ckpt);
+  g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, code);
+  g_test_message ("  %s", error->message);
+  if (name != NULL)
+    g_assert_nonnull (strstr (error->message, name));
+  if (needle != NULL)
+    g_assert_nonnull (strstr (error->message, needle));
+}
+
 static void
 assert_fails (const char *name, GBytes *file, const FlorenceConfig *c, int code, const char *needle)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (FlorenceCheckpoint) ckpt = open_crafted (name, file, c, &error);
 
-  g_assert_null (ckpt);
-  g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, code);
-  g_test_message ("  %s", error->message);
-  /* Every message names the file... */
-  g_assert_nonnull (strstr (error->message, name));
-  /* ... and the tensor (or the fault) it is about. */
-  if (needle != NULL)
-    g_assert_nonnull (strstr (error->message, needle));
+  /* every message names the file */
+  assert_refused (ckpt, error, code, name, needle);
 }
 
 /* ---- the fixtures -------------------------------------------------------------------------- */
@@ -876,9 +885,7 @@ assert_index_corrupt (Scratch *s, FlorenceConfig *c, const char *good_index, con
 
   scratch_put (s, "model.safetensors.index.json", idx);
   ckpt = florence_checkpoint_open (s->dir, c, &error);
-  g_assert_null (ckpt);
-  g_assert_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_CORRUPT);
-  g_assert_nonnull (strstr (error->message, named));
+  assert_refused (ckpt, error, FLORENCE_CHECKPOINT_ERROR_CORRUPT, NULL, named);
 }
 
 static void
