@@ -25,6 +25,7 @@ struct _DepictWindow
   AdwFlap *flap;
   GtkListView *queue_list;
   DepictImageView *image_view;
+  GtkWidget *empty_no_model;      /* the empty page's way to a model */
   GtkWidget *view_controls;       /* the zoom and layer buttons over the photo */
   GtkWidget *layer_toggles;
   GtkWidget *boxes_toggle;

@@ -125,6 +125,16 @@ show_result (DepictWindow *self,
   _depict_window_update_actions (self);
 }
 
+/* The empty page offers the model download when no model is installed. */
+static void
+update_empty_page (DepictWindow *self)
+{
+  g_autofree char *model = g_settings_get_string (self->settings, "model");
+  g_autofree char *dir = depict_inference_find_model_dir (model, NULL, NULL);
+
+  gtk_widget_set_visible (self->empty_no_model, dir == NULL);
+}
+
 /* What the results pane shows for a photo without a result: ready (and which other task
  * the shown photo has an answer to), or the way to a model. */
 static void
@@ -200,6 +210,7 @@ show_item (DepictWindow    *self,
       depict_image_view_set_texture (self->image_view, NULL);
       show_result (self, NULL, NULL, NULL);
       gtk_stack_set_visible_child_name (self->photo_stack, "empty");
+      update_empty_page (self);
       gtk_window_set_title (GTK_WINDOW (self), _("Depict"));
       _depict_window_update_actions (self);
       return;
@@ -952,6 +963,7 @@ model_changed_cb (GSettings    *settings,
 {
   const char *page = depict_results_pane_get_page (self->results_pane);
 
+  update_empty_page (self);
   /* A model was just chosen or installed: leave the "no model" page. */
   if (self->current != NULL && (g_str_equal (page, "no-model") || g_str_equal (page, "idle")))
     show_ready_state (self);
@@ -999,6 +1011,8 @@ active_changed_cb (GtkWindow    *window,
                    GParamSpec   *pspec,
                    DepictWindow *self)
 {
+  if (gtk_window_is_active (window) && self->current == NULL)
+    update_empty_page (self);
   if (gtk_window_is_active (window) && self->current != NULL &&
       g_strcmp0 (depict_results_pane_get_page (self->results_pane), "no-model") == 0)
     show_ready_state (self);
@@ -1127,6 +1141,7 @@ depict_window_class_init (DepictWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, queue_list);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, image_view);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, view_controls);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, empty_no_model);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, layer_toggles);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, boxes_toggle);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, masks_toggle);
@@ -1206,6 +1221,7 @@ depict_window_init (DepictWindow *self)
   _depict_window_actions_init (self);
   _depict_window_dnd_init (self);
   show_item (self, NULL);
+  update_empty_page (self);
   update_queue_button (self);
 }
 

@@ -73,21 +73,22 @@ use_tiny_model (guint max_new_tokens)
 
 /* ---------------------------------------------------------------------------------------- */
 
-static void
-test_empty_state (void)
+/* The button labelled LABEL (with its mnemonic) inside WIDGET, or NULL. */
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *label)
 {
-  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
-  DepictWindow *window;
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
 
-  g_settings_set_string (settings, "model", "base");
-  window = new_window ();
-  g_assert_cmpstr (depict_window_get_visible_page (window), ==, "empty");
-  g_assert_cmpuint (g_list_model_get_n_items (depict_window_get_queue (window)), ==, 0);
-  g_assert_false (depict_window_get_busy (window));
-  /* Nothing to run on: Run does nothing but say so */
-  depict_window_run (window);
-  g_assert_false (depict_window_get_busy (window));
-  close_window (window);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
 }
 
 /* The first widget of type TYPE under WIDGET (itself included) that MATCH accepts, or NULL. */
@@ -117,6 +118,12 @@ label_is (GtkWidget *widget, gconstpointer text)
 }
 
 static gboolean
+status_titled (GtkWidget *widget, gconstpointer title)
+{
+  return g_strcmp0 (adw_status_page_get_title (ADW_STATUS_PAGE (widget)), title) == 0;
+}
+
+static gboolean
 has_class (GtkWidget *widget, gconstpointer name)
 {
   return gtk_widget_has_css_class (widget, name);
@@ -134,6 +141,35 @@ static gboolean
 gallery_shows_grid (gpointer data)
 {
   return g_strcmp0 (depict_gallery_view_get_page (data), "grid") == 0;
+}
+
+static void
+test_empty_state (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  DepictWindow *window;
+
+  g_settings_set_string (settings, "model", "base");
+  window = new_window ();
+  g_assert_cmpstr (depict_window_get_visible_page (window), ==, "empty");
+  /* No model installed: the empty page already offers the download. */
+  {
+    GtkWidget *empty = find_widget (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, status_titled, "Drop Photos Here");
+    GtkWidget *download = find_button (empty, "_Download a Model…");
+    g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
+
+    g_assert_nonnull (download);
+    g_assert_true (gtk_widget_is_visible (download));
+    g_settings_set_string (settings, "model", tiny);
+    g_assert_false (gtk_widget_is_visible (download));
+    g_settings_set_string (settings, "model", "base");
+  }
+  g_assert_cmpuint (g_list_model_get_n_items (depict_window_get_queue (window)), ==, 0);
+  g_assert_false (depict_window_get_busy (window));
+  /* Nothing to run on: Run does nothing but say so */
+  depict_window_run (window);
+  g_assert_false (depict_window_get_busy (window));
+  close_window (window);
 }
 
 static void
@@ -290,24 +326,6 @@ test_drop (void)
   g_assert_true (depict_window_drop_files (window, &dir));
   app_test_wait (queue_has_eight, window, 10000, "the folder's photos");
   close_window (window);
-}
-
-/* The button labelled LABEL (with its mnemonic) inside WIDGET, or NULL. */
-static GtkWidget *
-find_button (GtkWidget  *widget,
-             const char *label)
-{
-  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, label);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
 }
 
 static void
