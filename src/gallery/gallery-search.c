@@ -130,7 +130,7 @@ fill_hit (GalleryStore *store, GalleryHit *hit, GError **error)
       const char *path = (const char *) sqlite3_column_text (stmt, 1);
       const char *caption = (const char *) sqlite3_column_text (stmt, 2);
 
-      hit->hash = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      hit->hash = gallery_store_column_dup (stmt, 0);
       hit->path = g_strdup (path != NULL ? path : "");
       hit->caption = g_strdup (caption != NULL ? caption : "");
     }

@@ -18,6 +18,8 @@ sqlite3_stmt *gallery_store_prepare (GalleryStore *store, const char *sql, GErro
 void          gallery_store_set_sqlite_error (GalleryStore *store, int rc, GError **error);
 /* Binds a UTF-8 string (NULL binds NULL). */
 void          gallery_store_bind_text (sqlite3_stmt *stmt, int index, const char *text);
+/* A copy of a text column, "" for NULL (a damaged row may hold NULL in a NOT NULL column). */
+char         *gallery_store_column_dup (sqlite3_stmt *stmt, int column);
 
 /* The half-open range [lo, hi) of the paths below folder: "/a/b/" up to "/a/b0". */
 void          gallery_store_folder_range (const char *folder, char **lo, char **hi);

@@ -226,6 +226,13 @@ gallery_store_bind_text (sqlite3_stmt *stmt, int index, const char *text)
     sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
 }
 
+char *
+gallery_store_column_dup (sqlite3_stmt *stmt, int column)
+{
+  const char *text = (const char *) sqlite3_column_text (stmt, column);
+  return g_strdup (text != NULL ? text : "");
+}
+
 static gboolean
 store_exec (GalleryStore *store, const char *sql, GError **error)
 {
@@ -848,7 +855,7 @@ gallery_store_get_image (GalleryStore *store, gint64 image_id, GError **error)
     {
       image = g_new0 (GalleryImage, 1);
       image->id = sqlite3_column_int64 (stmt, 0);
-      image->hash = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      image->hash = gallery_store_column_dup (stmt, 1);
       image->size = sqlite3_column_int64 (stmt, 2);
       image->width = sqlite3_column_int (stmt, 3);
       image->height = sqlite3_column_int (stmt, 4);
@@ -878,7 +885,7 @@ gallery_store_get_image (GalleryStore *store, gint64 image_id, GError **error)
     {
       if (paths->len == 0)
         image->mtime = sqlite3_column_int64 (stmt, 1);
-      g_ptr_array_add (paths, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+      g_ptr_array_add (paths, gallery_store_column_dup (stmt, 0));
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
@@ -1039,7 +1046,7 @@ gallery_store_list_images (GalleryStore *store, const char *folder, GError **err
       GalleryImage *image = g_new0 (GalleryImage, 1);
 
       image->id = sqlite3_column_int64 (stmt, 0);
-      image->hash = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      image->hash = gallery_store_column_dup (stmt, 1);
       image->size = sqlite3_column_int64 (stmt, 2);
       image->width = sqlite3_column_int (stmt, 3);
       image->height = sqlite3_column_int (stmt, 4);
@@ -1072,7 +1079,7 @@ gallery_store_list_images (GalleryStore *store, const char *folder, GError **err
           g_hash_table_insert (paths, g_memdup2 (&id, sizeof id), list);
           image->mtime = sqlite3_column_int64 (stmt, 2);
         }
-      g_ptr_array_add (list, g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+      g_ptr_array_add (list, gallery_store_column_dup (stmt, 1));
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
@@ -1292,18 +1299,19 @@ gallery_store_list_runs (GalleryStore *store, gint64 image_id, GError **error)
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       GalleryRun *run = gallery_run_new ();
+      const char *ids;
 
       run->id = sqlite3_column_int64 (stmt, 0);
       run->image_id = image_id;
-      run->task = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      run->task = gallery_store_column_dup (stmt, 1);
       run->text_input = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-      run->model_name = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
-      run->weights_hash = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+      run->model_name = gallery_store_column_dup (stmt, 3);
+      run->weights_hash = gallery_store_column_dup (stmt, 4);
       run->num_beams = sqlite3_column_int (stmt, 5);
       run->max_new_tokens = sqlite3_column_int (stmt, 6);
-      run->raw_text = g_strdup ((const char *) sqlite3_column_text (stmt, 7));
-      run->token_ids = gallery_run_ids_from_json ((const char *) sqlite3_column_text (stmt, 8),
-                                                  NULL);
+      run->raw_text = gallery_store_column_dup (stmt, 7);
+      ids = (const char *) sqlite3_column_text (stmt, 8);
+      run->token_ids = ids != NULL ? gallery_run_ids_from_json (ids, NULL) : NULL;
       run->result = parse_json_or_null ((const char *) sqlite3_column_text (stmt, 9));
       run->timings = parse_json_or_null ((const char *) sqlite3_column_text (stmt, 10));
       run->created = sqlite3_column_int64 (stmt, 11);
@@ -1602,7 +1610,7 @@ gallery_store_list_tags (GalleryStore *store, gint64 image_id, gboolean include_
       if (sqlite3_column_int (stmt, 2) != 0 && !include_removed)
         continue;
       tag = g_new0 (GalleryTag, 1);
-      tag->name = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      tag->name = gallery_store_column_dup (stmt, 0);
       tag->source = (GalleryTagSource) CLAMP (sqlite3_column_int (stmt, 1), 0, 2);
       tag->removed = sqlite3_column_int (stmt, 2) != 0;
       tag->run_id = sqlite3_column_int64 (stmt, 3);
