@@ -653,7 +653,11 @@ drag_begin_cb (GtkGestureDrag  *drag,
   self->drag_start_cx = self->cx;
   self->drag_start_cy = self->cy;
   if (self->region_mode)
-    self->selecting = TRUE;
+    {
+      self->selecting = TRUE;
+      /* Then the arrow keys fine-tune what was dragged. */
+      gtk_widget_grab_focus (GTK_WIDGET (self));
+    }
   update_cursor (self);
 }
 
@@ -729,7 +733,7 @@ key_pressed_cb (GtkEventControllerKey *controller,
     case GDK_KEY_Right: case GDK_KEY_KP_Right: dx = 1; break;
     case GDK_KEY_Up: case GDK_KEY_KP_Up: dy = -1; break;
     case GDK_KEY_Down: case GDK_KEY_KP_Down: dy = 1; break;
-    case GDK_KEY_Delete: case GDK_KEY_BackSpace:
+    case GDK_KEY_Delete: case GDK_KEY_BackSpace: case GDK_KEY_Escape:
       if (!self->has_region)
         return GDK_EVENT_PROPAGATE;
       depict_image_view_set_region (self, NULL);
@@ -1110,7 +1114,7 @@ depict_image_view_set_region_mode (DepictImageView *self,
   if (region_mode)
     gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
                                     _("The arrow keys place and move the region, Shift and the "
-                                      "arrow keys resize it, Delete clears it"),
+                                      "arrow keys resize it, Delete or Escape clears it"),
                                     -1);
   else
     gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
