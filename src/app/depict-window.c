@@ -612,7 +612,7 @@ run_done_cb (GObject      *source,
               if (previous != NULL)
                 show_result (self, previous, task, info);
               else
-                depict_results_pane_show_idle (self->results_pane);
+                show_ready_state (self);
             }
         }
       else if (g_error_matches (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL))
