@@ -61,10 +61,13 @@ exif_thumbnail (const char *path, int longest_side, int stored_width, int stored
 
   g_autoptr (GInputStream) stream =
       g_memory_input_stream_new_from_data (data + head_length, size - (gssize) head_length, NULL);
+  /* A thumbnail larger than the picture is of no use: its header is refused before a pixel
+   * is allocated (a few bytes of EXIF data could otherwise ask for 200 megapixels). */
   int tw = 0, th = 0;
   g_autoptr (GdkPixbuf) pixbuf =
       image_loader_decode_pixbuf (stream, data, head_length, type, "thumbnail",
-                                  IMAGE_LOAD_DEFAULT_MAX_PIXELS, 0, &tw, &th, NULL);
+                                  (guint64) stored_width * (guint64) stored_height, 0, &tw, &th,
+                                  NULL);
   if (pixbuf == NULL || MAX (tw, th) < longest_side)
     return NULL;
   double ratio = (double) tw / th, main_ratio = (double) stored_width / stored_height;
