@@ -250,8 +250,11 @@ row_update (ModelRow *row)
       adw_action_row_set_subtitle (row->row, subtitle);
       /* Plain: the confirmation dialog carries the destructive style (a red button on
        * every row of the list shouts). */
+      g_autofree char *current = g_settings_get_string (row->manager->settings, "model");
+
       gtk_button_set_label (row->button, _("Delete"));
-      set_state (row, _("Installed"));
+      /* Which one answers: the model chosen in the preferences. */
+      set_state (row, g_strcmp0 (current, row->model->id) == 0 ? _("In use") : _("Installed"));
     }
   else
     {
@@ -387,6 +390,20 @@ depict_model_manager_init (DepictModelManager *self)
   g_signal_connect (self->folder_row, "activated", G_CALLBACK (on_folder_row_activated), self);
 }
 
+static void
+model_setting_changed_cb (GSettings          *settings,
+                          const char         *key,
+                          DepictModelManager *self)
+{
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      ModelRow *row = g_ptr_array_index (self->rows, i);
+
+      if (row->cancellable == NULL)
+        row_update (row);
+    }
+}
+
 DepictModelManager *
 depict_model_manager_new (GtkWindow *parent, GSettings *settings)
 {
@@ -400,6 +417,7 @@ depict_model_manager_new (GtkWindow *parent, GSettings *settings)
   models = florence_hub_get_models (&n);
   for (gsize i = 0; i < n; i++)
     add_model_row (self, &models[i]);
+  g_signal_connect_object (settings, "changed::model", G_CALLBACK (model_setting_changed_cb), self, 0);
   return self;
 }
 

@@ -137,7 +137,8 @@ test_model_manager_download (void)
   g_assert_true (depict_model_manager_is_busy (manager));
   app_test_wait (manager_idle, manager, 60000, "the download to finish");
 
-  g_assert_cmpstr (depict_model_manager_get_row_state (manager, "base"), ==, "Installed");
+  /* Installed, and in use: the first installed model becomes the one in use. */
+  g_assert_cmpstr (depict_model_manager_get_row_state (manager, "base"), ==, "In use");
   /* Delete is a plain button: the confirmation is where the red one is. */
   g_assert_cmpuint (count_styled_buttons (GTK_WIDGET (manager), "destructive-action"), ==, 0);
   base_dir = florence_hub_get_install_dir (florence_hub_lookup ("base"));
@@ -148,6 +149,9 @@ test_model_manager_download (void)
     g_autofree char *model = g_settings_get_string (settings, "model");
     g_assert_cmpstr (model, ==, "base");
   }
+  /* Choosing another model in the preferences: this one is only installed. */
+  g_settings_set_string (settings, "model", "large");
+  g_assert_cmpstr (depict_model_manager_get_row_state (manager, "base"), ==, "Installed");
 
   gtk_window_destroy (GTK_WINDOW (manager));
   g_unsetenv ("HF_ENDPOINT");
