@@ -268,7 +268,7 @@ setup_queue_row_cb (GtkSignalListItemFactory *factory,
                     GtkListItem              *list_item,
                     gpointer                  user_data)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   GtkWidget *picture = gtk_image_new ();
   GtkWidget *label = gtk_label_new (NULL);
   GtkWidget *icon = gtk_image_new ();
