@@ -338,12 +338,39 @@ walk_incomplete (const StructureWalk *w)
   return w->needs_end && w->state != WALK_DONE && w->state != WALK_GIVE_UP;
 }
 
+/* GdkPixbuf's BMP loader grows its buffer to whatever the file's info header size and
+ * pixel offset say, before it looks at the image size: 29 bytes can make it allocate and
+ * clear gigabytes. Only the header sizes of the BMP versions pass, and pixels must start
+ * within the first megabyte (after at most a 256-colour palette and masks in practice). */
+static gboolean
+bmp_header_ok (const guint8 *head, gsize length)
+{
+  static const guint32 info_sizes[] = { 12, 16, 40, 52, 56, 64, 108, 124 };
+  if (length < 18)
+    return FALSE;
+  guint32 offset = (guint32) head[10] | (guint32) head[11] << 8 | (guint32) head[12] << 16 |
+                   (guint32) head[13] << 24;
+  guint32 info = (guint32) head[14] | (guint32) head[15] << 8 | (guint32) head[16] << 16 |
+                 (guint32) head[17] << 24;
+  if (offset > 1024 * 1024)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (info_sizes); i++)
+    if (info == info_sizes[i])
+      return TRUE;
+  return FALSE;
+}
+
 GdkPixbuf *
 image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head_length,
                             const char *type, const char *name, guint64 max_pixels,
                             int longest_side, int *file_width, int *file_height, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
+  if (strcmp (type, "bmp") == 0 && !bmp_header_ok (head, head_length))
+    {
+      set_corrupt_error (error, name, _("the BMP header is invalid"));
+      return NULL;
+    }
   g_autoptr (GdkPixbufLoader) loader = gdk_pixbuf_loader_new_with_type (type, &local_error);
   if (loader == NULL)
     {

@@ -127,6 +127,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     FUZZ_CHECK (w > 0 && h > 0);
   else
     FUZZ_CHECK_ERROR (size_error);
+  if (g_getenv ("DEPICT_FUZZ_VERBOSE") != NULL)
+    g_printerr ("header: %d × %d\n", w, h);
 
   if (image == NULL)
     FUZZ_CHECK_ERROR (error);
