@@ -265,6 +265,21 @@ _depict_window_update_actions (DepictWindow *self)
   gboolean has_result = self->result != NULL;
 
   gtk_widget_action_set_enabled (widget, "win.run", has_photo && has_texture && !busy);
+  /* While it runs, the button says how far "Run on All Photos" has got. */
+  if (self->run_all_button == NULL)
+    ; /* disposed */
+  else if (self->run_all_task != NULL && busy && self->run_all_total > 0)
+    {
+      /* Translators: Run on All Photos in progress: the photo it is at, of how many */
+      g_autofree char *label = g_strdup_printf (_("Running: %u of %u"),
+                                                MIN (g_hash_table_size (self->run_all_done),
+                                                     self->run_all_total),
+                                                self->run_all_total);
+
+      gtk_button_set_label (self->run_all_button, label);
+    }
+  else
+    gtk_button_set_label (self->run_all_button, _("Run on _All Photos"));
   gtk_widget_action_set_enabled (widget, "win.run-all",
                                  !busy && g_list_model_get_n_items (G_LIST_MODEL (self->queue)) > 0);
   gtk_widget_action_set_enabled (widget, "win.cancel", busy);

@@ -55,6 +55,8 @@ struct _DepictWindow
   char *run_all_task;             /* "Run on All Photos" in progress: its task and text */
   char *run_all_text;
   GHashTable *run_all_done;       /* the items it has started, so each runs once */
+  guint run_all_total;            /* how many it had to do when it began */
+  GtkButton *run_all_button;
   gboolean narrow;                /* results below the photo */
   gboolean showing_result;
   guint n_toasts;                 /* shown or waiting: the view controls make room */

@@ -852,6 +852,15 @@ depict_window_run_all (DepictWindow *self)
   self->run_all_task = g_strdup (task->token);
   self->run_all_text = g_strdup (text);
   g_hash_table_remove_all (self->run_all_done);
+  self->run_all_total = 0;
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->queue)); i++)
+    {
+      g_autoptr(DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->queue), i);
+
+      if (depict_queue_item_get_result (item, self->run_all_task, NULL) == NULL &&
+          depict_queue_item_get_state (item) != DEPICT_QUEUE_ITEM_FAILED)
+        self->run_all_total++;
+    }
   continue_run_all (self);
 }
 
@@ -1141,6 +1150,7 @@ depict_window_class_init (DepictWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, queue_list);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, image_view);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, view_controls);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, run_all_button);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, empty_no_model);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, layer_toggles);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, boxes_toggle);

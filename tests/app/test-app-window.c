@@ -609,7 +609,10 @@ test_run_all (void)
 
   depict_window_run_all (window);
   g_assert_true (depict_window_get_busy (window));
+  /* Its button says how far it has got. */
+  g_assert_nonnull (find_button (GTK_WIDGET (window), "Running: 1 of 3"));
   app_test_wait (not_busy, window, 120000, "the runs on all photos");
+  g_assert_nonnull (find_button (GTK_WIDGET (window), "Run on _All Photos"));
   for (guint i = 0; i < 3; i++)
     {
       g_autoptr(DepictQueueItem) item = g_list_model_get_item (queue, i);
