@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli-models.h"
+#include "cli-text.h"
 #include "depict-cli.h"
 #include "florence/florence-model.h"
 #include "florence/florence-task.h"
@@ -171,16 +172,17 @@ cli_run_main (int argc, char **argv)
                             "--help."));
       return 2;
     }
-  if (task != NULL && task[0] != '\0' && florence_task_lookup (task) == NULL)
+  if (task != NULL && task[0] != '\0')
     {
-      g_autoptr (GString) names = g_string_new (NULL);
-      gsize n = 0;
-      const FlorenceTaskInfo *all = florence_task_get_all (&n);
-      for (gsize i = 0; i < n; i++)
-        g_string_append_printf (names, "%s%s", i ? ", " : "", all[i].token);
-      g_printerr (_("depict-cli run: “%s” is not a task. The tasks are: %s.\n"), task,
-                  names->str);
-      return 2;
+      /* "<OD>", "od" and "OD" name the same task, as for tokenize and parse. */
+      const FlorenceTaskInfo *info = cli_text_lookup_task (task, &error);
+      if (info == NULL)
+        {
+          g_printerr ("depict-cli run: %s\n", error->message);
+          return 2;
+        }
+      g_free (task);
+      task = g_strdup (info->token);
     }
 
   FlorenceModelOptions mopts = { FLORENCE_DEVICE_AUTO, tokenizer_dir };

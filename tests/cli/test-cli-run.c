@@ -384,12 +384,13 @@ test_model_by_name (void)
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "\"token_ids\""));
   cli_result_clear (&r);
-  /* --model base, by name. */
+  /* --model base, by name; the task by its short name, as tokenize and parse take it. */
   {
-    const char *named[] = { "--model", "base", "--task", "<CAPTION>", "--beams", "1",
-                            "--max-new-tokens", "4", image, NULL };
+    const char *named[] = { "--model", "base", "--task", "caption", "--beams", "1",
+                            "--max-new-tokens", "4", "--json", image, NULL };
     r = run_cli (named);
     g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "\"task\":\"<CAPTION>\""));
     cli_result_clear (&r);
   }
   /* An unknown name says what the names are. */
