@@ -329,6 +329,16 @@ typedef struct {
 } Case;
 
 static void
+case_free (gpointer data)
+{
+  Case *tc = data;
+  g_free (tc->model);
+  g_free (tc->cases_model);
+  g_free (tc->name);
+  g_free (tc);
+}
+
+static void
 test_case (gconstpointer data)
 {
   const Case *tc = data;
@@ -519,7 +529,7 @@ add_cases (const char *model, const char *cases_model)
       tc->cases_model = g_strdup (cases_model);
       tc->name = g_strdup (json_object_get_string_member (o, "name"));
       g_autofree char *path = g_strdup_printf ("/florence/" ENGINE_NAME "/%s/%s", model, tc->name);
-      g_test_add_data_func (path, tc, test_case);
+      g_test_add_data_func_full (path, tc, test_case, case_free);
     }
 }
 
