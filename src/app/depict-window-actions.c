@@ -263,6 +263,8 @@ _depict_window_update_actions (DepictWindow *self)
   gboolean has_texture = depict_image_view_get_texture (self->image_view) != NULL &&
                          self->load_cancellable == NULL;
   gboolean has_result = self->result != NULL;
+  gboolean on_photo_page = self->main_stack == NULL ||
+                           g_strcmp0 (adw_view_stack_get_visible_child_name (self->main_stack), "photo") == 0;
 
   gtk_widget_action_set_enabled (widget, "win.run", has_photo && has_texture && !busy);
   /* While it runs, the button says how far "Run on All Photos" has got. */
@@ -283,10 +285,14 @@ _depict_window_update_actions (DepictWindow *self)
   gtk_widget_action_set_enabled (widget, "win.run-all",
                                  !busy && g_list_model_get_n_items (G_LIST_MODEL (self->queue)) > 0);
   gtk_widget_action_set_enabled (widget, "win.cancel", busy);
-  gtk_widget_action_set_enabled (widget, "win.zoom-in", has_texture);
-  gtk_widget_action_set_enabled (widget, "win.zoom-out", has_texture);
-  gtk_widget_action_set_enabled (widget, "win.zoom-fit", has_texture);
-  gtk_widget_action_set_enabled (widget, "win.zoom-original", has_texture);
+  /* The photo's keys only on the photo page: there Page Down is the next photo, in the
+   * gallery it scrolls the grid. */
+  gtk_widget_action_set_enabled (widget, "win.zoom-in", has_texture && on_photo_page);
+  gtk_widget_action_set_enabled (widget, "win.zoom-out", has_texture && on_photo_page);
+  gtk_widget_action_set_enabled (widget, "win.zoom-fit", has_texture && on_photo_page);
+  gtk_widget_action_set_enabled (widget, "win.zoom-original", has_texture && on_photo_page);
+  gtk_widget_action_set_enabled (widget, "win.next-photo", has_photo && on_photo_page);
+  gtk_widget_action_set_enabled (widget, "win.previous-photo", has_photo && on_photo_page);
   gtk_widget_action_set_enabled (widget, "win.copy-text", has_result);
   gtk_widget_action_set_enabled (widget, "win.copy-json", has_result);
   gtk_widget_action_set_enabled (widget, "win.export", has_result);

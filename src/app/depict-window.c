@@ -68,6 +68,7 @@ page_changed_cb (GObject      *stack,
                  DepictWindow *self)
 {
   update_queue_button (self);
+  _depict_window_update_actions (self);
 }
 
 /* The task token a result answers: Depict's "task" member, or the reference's key. */

@@ -640,6 +640,19 @@ test_run_all (void)
   depict_task_picker_set_task (depict_window_get_task_picker (window), "<CAPTION>");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.next-photo", NULL);
   g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==, "results");
+
+  /* The photo keys act on the photo page only: in the gallery, Page Down scrolls the grid
+   * instead of changing the photo out of sight. */
+  {
+    g_autofree char *title = g_strdup (gtk_window_get_title (GTK_WINDOW (window)));
+
+    depict_window_show_gallery (window, FALSE);
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.previous-photo", NULL);
+    g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, title);
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.show-photo", NULL);
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.previous-photo", NULL);
+    g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), !=, title);
+  }
   close_window (window);
 }
 
