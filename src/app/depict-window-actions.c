@@ -284,7 +284,8 @@ _depict_window_update_actions (DepictWindow *self)
     gtk_button_set_label (self->run_all_button, _("Run on _All Photos"));
   gtk_widget_action_set_enabled (widget, "win.run-all",
                                  !busy && g_list_model_get_n_items (G_LIST_MODEL (self->queue)) > 0);
-  gtk_widget_action_set_enabled (widget, "win.cancel", busy);
+  /* Escape stops the run from the photo page; in the gallery it clears the search. */
+  gtk_widget_action_set_enabled (widget, "win.cancel", busy && on_photo_page);
   /* The photo's keys only on the photo page: there Page Down is the next photo, in the
    * gallery it scrolls the grid. */
   gtk_widget_action_set_enabled (widget, "win.zoom-in", has_texture && on_photo_page);
