@@ -305,6 +305,25 @@ queue_item_changed_cb (DepictQueueItem *item,
   gtk_image_set_from_icon_name (GTK_IMAGE (icon), icon_name);
   gtk_widget_set_visible (icon, icon_name != NULL);
   g_free ((char *) icon_name);
+
+  /* The state icon in words, for screen readers and as a tooltip. */
+  {
+    const char *state = NULL;
+
+    switch (depict_queue_item_get_state (item))
+      {
+      case DEPICT_QUEUE_ITEM_RUNNING: state = _("Running"); break;
+      case DEPICT_QUEUE_ITEM_DONE: state = _("Answered"); break;
+      case DEPICT_QUEUE_ITEM_FAILED: state = _("Cannot be opened or run"); break;
+      case DEPICT_QUEUE_ITEM_WAITING:
+      default: break;
+      }
+    gtk_widget_set_tooltip_text (icon, state);
+    if (state != NULL)
+      gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL, state, -1);
+    else
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL);
+  }
 }
 
 static void
