@@ -458,6 +458,26 @@ scan_thread (GTask        *task,
     g_task_return_pointer (task, files, (GDestroyNotify) g_ptr_array_unref);
 }
 
+/* Work that ends while the window is not active (a folder tagged, Run on All Photos done)
+ * is also told in a notification (HIG: toasts are for the window in use); it goes away when
+ * the window is back. */
+#define BACKGROUND_NOTIFICATION_ID "background-done"
+
+static void
+notify_in_background (DepictWindow *self,
+                      const char   *message)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  g_autoptr(GNotification) notification = NULL;
+
+  if (app == NULL || gtk_window_is_active (GTK_WINDOW (self)) ||
+      !g_application_get_is_registered (G_APPLICATION (app)))
+    return;
+  notification = g_notification_new (_("Depict"));
+  g_notification_set_body (notification, message);
+  g_application_send_notification (G_APPLICATION (app), BACKGROUND_NOTIFICATION_ID, notification);
+}
+
 /* Toasts sit at the bottom of the window, where the zoom and layer buttons are: those move
  * up while a toast is shown (instead of showing through it). */
 static void
@@ -831,6 +851,8 @@ continue_run_all (DepictWindow *self)
                                                 "Done: %u photos", n),
                                    n);
       depict_window_add_toast (self, message);
+      if (n > 0)
+        notify_in_background (self, message);
     }
   g_clear_pointer (&self->run_all_task, g_free);
   g_clear_pointer (&self->run_all_text, g_free);
@@ -1040,6 +1062,10 @@ active_changed_cb (GtkWindow    *window,
                    GParamSpec   *pspec,
                    DepictWindow *self)
 {
+  if (gtk_window_is_active (window) && gtk_window_get_application (window) != NULL &&
+      g_application_get_is_registered (G_APPLICATION (gtk_window_get_application (window))))
+    g_application_withdraw_notification (G_APPLICATION (gtk_window_get_application (window)),
+                                         BACKGROUND_NOTIFICATION_ID);
   if (gtk_window_is_active (window) && self->current == NULL)
     update_empty_page (self);
   if (gtk_window_is_active (window) && self->current != NULL &&
@@ -1056,6 +1082,9 @@ gallery_toast_cb (DepictGalleryView *view,
                   DepictWindow      *self)
 {
   depict_window_add_toast (self, message);
+  /* Tagging a folder ends while the person is elsewhere: tell them there too. */
+  if (!depict_gallery_view_get_tagging (view))
+    notify_in_background (self, message);
 }
 
 static void
