@@ -783,8 +783,9 @@ bench_ops (const FlorenceConfig *c, guint size, guint n_prompt, double seconds,
     return FALSE;
   rand_init ((gsize) 1 << 24);
   printf ("\nPer-op profile on %s at %u×%u, %u prompt ids, decoder step at position 16 "
-          "(each op alone, after a warm-up; ms = wall per call, CPU = process CPU ms per call)"
-          "\n",
+          "(each op alone, after a warm-up; ms = wall per call, CPUms = process CPU ms per "
+          "call, GF/CPUs = GFLOP per CPU-second, steadier than wall time on a busy machine; "
+          "BLAS = the same product on OpenBLAS, wall)\n",
           gpu_device_get_info (device)->name, size, size, n_prompt);
   print_conditions ("ops start");
   g_autoptr (GArray) ops = graph_ops (c, size, n_prompt, 1, 16);
@@ -804,15 +805,18 @@ bench_ops (const FlorenceConfig *c, guint size, guint n_prompt, double seconds,
 
   const char *phase = NULL;
   double phase_ms = 0, phase_cpu = 0, phase_flops = 0;
-  printf ("%-20s %-18s %-30s %5s %9s %9s %9s %8s %8s %8s\n", "phase", "op", "shape", "calls",
-          "ms/call", "CPUms", "ms total", "GFLOP/s", "GB/s", "BLAS");
+  printf ("%-20s %-18s %-30s %5s %9s %9s %9s %9s %8s %8s %8s %8s\n", "phase", "op", "shape",
+          "calls", "ms/call", "CPUms", "ms total", "CPU tot", "GFLOP/s", "GF/CPUs", "GB/s",
+          "BLAS");
   for (guint i = 0; i <= ops->len; i++)
     {
       Op *op = i < ops->len ? &g_array_index (ops, Op, i) : NULL;
       if (phase != NULL && (op == NULL || strcmp (op->phase, phase) != 0))
         {
-          printf ("%-20s %-18s %-30s %5s %9s %9.1f %9.1f %8.1f\n\n", phase, "= sum", "", "",
-                  "", phase_cpu, phase_ms, phase_ms > 0 ? phase_flops / phase_ms / 1e6 : 0);
+          printf ("%-20s %-18s %-30s %5s %9s %9s %9.1f %9.1f %8.1f %8.1f\n\n", phase, "= sum", "",
+                  "", "", "", phase_ms, phase_cpu,
+                  phase_ms > 0 ? phase_flops / phase_ms / 1e6 : 0,
+                  phase_cpu > 0 ? phase_flops / phase_cpu / 1e6 : 0);
           phase_ms = phase_cpu = phase_flops = 0;
         }
       if (op == NULL)
@@ -863,9 +867,11 @@ bench_ops (const FlorenceConfig *c, guint size, guint n_prompt, double seconds,
       char blas[16] = "";
       if (op->blas_gflops > 0)
         g_snprintf (blas, sizeof blas, "%8.1f", op->blas_gflops);
-      printf ("%-20s %-18s %-30s %5u %9.3f %9.3f %9.1f %8.1f %8.1f %8s\n", op->phase,
-              kind_name (op->kind), op->what, op->count, op->ms, op->cpu_ms, total,
-              op->flops > 0 ? op->flops / op->ms / 1e6 : 0.0, op->bytes / op->ms / 1e6, blas);
+      printf ("%-20s %-18s %-30s %5u %9.3f %9.3f %9.1f %9.1f %8.1f %8.1f %8.1f %8s\n",
+              op->phase, kind_name (op->kind), op->what, op->count, op->ms, op->cpu_ms, total,
+              op->cpu_ms * op->count, op->flops > 0 ? op->flops / op->ms / 1e6 : 0.0,
+              op->flops > 0 && op->cpu_ms > 0 ? op->flops / op->cpu_ms / 1e6 : 0.0,
+              op->bytes / op->ms / 1e6, blas);
       fflush (stdout);
     }
   print_conditions ("ops end");
