@@ -78,6 +78,29 @@ static GParamSpec *properties[N_PROPS];
 /* ---------------------------------------------------------------------------------------- */
 /* Grid cells                                                                               */
 
+/* The cell's caption is cut after two lines: its tooltip has the name and all of it,
+ * wrapped (a plain text tooltip would run across the screen). */
+static gboolean
+cell_query_tooltip_cb (GtkWidget  *box,
+                       int         x,
+                       int         y,
+                       gboolean    keyboard_mode,
+                       GtkTooltip *tooltip,
+                       gpointer    user_data)
+{
+  const char *text = g_object_get_data (G_OBJECT (box), "tooltip");
+  GtkWidget *label;
+
+  if (text == NULL)
+    return FALSE;
+  label = gtk_label_new (text);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 50);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_tooltip_set_custom (tooltip, label);
+  return TRUE;
+}
+
 static void
 setup_cell_cb (GtkSignalListItemFactory *factory,
                GtkListItem              *list_item,
@@ -102,6 +125,8 @@ setup_cell_cb (GtkSignalListItemFactory *factory,
   gtk_widget_add_css_class (label, "caption");
   gtk_box_append (GTK_BOX (box), frame);
   gtk_box_append (GTK_BOX (box), label);
+  gtk_widget_set_has_tooltip (box, TRUE);
+  g_signal_connect (box, "query-tooltip", G_CALLBACK (cell_query_tooltip_cb), NULL);
   gtk_list_item_set_child (list_item, box);
 }
 
@@ -146,7 +171,20 @@ bind_cell_cb (GtkSignalListItemFactory *factory,
   gtk_label_set_label (GTK_LABEL (label), summary != NULL && summary[0] != '\0'
                                             ? summary
                                             : depict_queue_item_get_title (item));
-  gtk_widget_set_tooltip_text (box, depict_queue_item_get_title (item));
+  if (summary != NULL && summary[0] != '\0')
+    {
+      /* At most a few lines of it. */
+      glong n = g_utf8_strlen (summary, -1);
+      g_autofree char *start = g_utf8_substring (summary, 0, MIN (n, 280));
+
+      g_object_set_data_full (G_OBJECT (box), "tooltip",
+                              g_strdup_printf ("%s\n%s%s", depict_queue_item_get_title (item), start,
+                                               n > 280 ? "…" : ""),
+                              g_free);
+    }
+  else
+    g_object_set_data_full (G_OBJECT (box), "tooltip",
+                            g_strdup (depict_queue_item_get_title (item)), g_free);
   thumbnail_changed_cb (item, NULL, GTK_IMAGE (picture));
   g_signal_connect_object (item, "notify::thumbnail", G_CALLBACK (thumbnail_changed_cb),
                            picture, 0);
