@@ -18,46 +18,46 @@ G_DEFINE_QUARK (florence-task-error-quark, florence_task_error)
 static const FlorenceTaskInfo tasks[] = {
   { "<CAPTION>", N_("Caption"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
     "What does the image describe?", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_PURE_TEXT },
-  { "<DETAILED_CAPTION>", N_("Detailed caption"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
+  { "<DETAILED_CAPTION>", N_("Detailed Caption"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
     "Describe in detail what is shown in the image.", FLORENCE_TASK_INPUT_NONE,
     FLORENCE_PARSE_PURE_TEXT },
-  { "<MORE_DETAILED_CAPTION>", N_("Paragraph description"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
+  { "<MORE_DETAILED_CAPTION>", N_("Paragraph Description"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
     "Describe with a paragraph what is shown in the image.", FLORENCE_TASK_INPUT_NONE,
     FLORENCE_PARSE_PURE_TEXT },
-  { "<OD>", N_("Detect objects"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
+  { "<OD>", N_("Detect Objects"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
     "Locate the objects with category name in the image.", FLORENCE_TASK_INPUT_NONE,
     FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES },
-  { "<DENSE_REGION_CAPTION>", N_("Describe regions"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
+  { "<DENSE_REGION_CAPTION>", N_("Describe Regions"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
     "Locate the objects in the image, with their descriptions.", FLORENCE_TASK_INPUT_NONE,
     FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES },
-  { "<REGION_PROPOSAL>", N_("Propose regions"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
+  { "<REGION_PROPOSAL>", N_("Propose Regions"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
     "Locate the region proposals in the image.", FLORENCE_TASK_INPUT_NONE,
     FLORENCE_PARSE_BBOXES },
-  { "<CAPTION_TO_PHRASE_GROUNDING>", N_("Find phrases of a caption"),
+  { "<CAPTION_TO_PHRASE_GROUNDING>", N_("Find Phrases of a Caption"),
     N_("Enter a caption whose phrases should be found in the picture."),
     FLORENCE_TASK_GROUP_FIND_OBJECTS, "Locate the phrases in the caption: {input}",
     FLORENCE_TASK_INPUT_TEXT, FLORENCE_PARSE_PHRASE_GROUNDING },
-  { "<OPEN_VOCABULARY_DETECTION>", N_("Find something"),
+  { "<OPEN_VOCABULARY_DETECTION>", N_("Find Something"),
     N_("Enter what to look for, for example “a red car”."),
     FLORENCE_TASK_GROUP_FIND_OBJECTS, "Locate {input} in the image.",
     FLORENCE_TASK_INPUT_TEXT, FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES_OR_POLYGONS },
-  { "<OCR>", N_("Read text"), NULL, FLORENCE_TASK_GROUP_READ_TEXT,
+  { "<OCR>", N_("Read Text"), NULL, FLORENCE_TASK_GROUP_READ_TEXT,
     "What is the text in the image?", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_PURE_TEXT },
-  { "<OCR_WITH_REGION>", N_("Read text with its position"), NULL, FLORENCE_TASK_GROUP_READ_TEXT,
+  { "<OCR_WITH_REGION>", N_("Read Text with Its Position"), NULL, FLORENCE_TASK_GROUP_READ_TEXT,
     "What is the text in the image, with regions?", FLORENCE_TASK_INPUT_NONE,
     FLORENCE_PARSE_OCR },
-  { "<REGION_TO_CATEGORY>", N_("Name a region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
+  { "<REGION_TO_CATEGORY>", N_("Name a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
     "What is the region {input}?", FLORENCE_TASK_INPUT_REGION, FLORENCE_PARSE_PURE_TEXT },
-  { "<REGION_TO_DESCRIPTION>", N_("Describe a region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
+  { "<REGION_TO_DESCRIPTION>", N_("Describe a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
     "What does the region {input} describe?", FLORENCE_TASK_INPUT_REGION,
     FLORENCE_PARSE_PURE_TEXT },
-  { "<REGION_TO_OCR>", N_("Read text in a region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
+  { "<REGION_TO_OCR>", N_("Read Text in a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
     "What text is in the region {input}?", FLORENCE_TASK_INPUT_REGION, FLORENCE_PARSE_PURE_TEXT },
-  { "<REFERRING_EXPRESSION_SEGMENTATION>", N_("Outline something"),
+  { "<REFERRING_EXPRESSION_SEGMENTATION>", N_("Outline Something"),
     N_("Enter what to outline, for example “the dog on the left”."),
     FLORENCE_TASK_GROUP_SEGMENT, "Locate {input} in the image with mask",
     FLORENCE_TASK_INPUT_TEXT, FLORENCE_PARSE_POLYGONS },
-  { "<REGION_TO_SEGMENTATION>", N_("Outline a region"), REGION_HINT, FLORENCE_TASK_GROUP_SEGMENT,
+  { "<REGION_TO_SEGMENTATION>", N_("Outline a Region"), REGION_HINT, FLORENCE_TASK_GROUP_SEGMENT,
     "What is the polygon mask of region {input}", FLORENCE_TASK_INPUT_REGION,
     FLORENCE_PARSE_POLYGONS },
 };
@@ -99,11 +99,11 @@ florence_task_group_get_name (FlorenceTaskGroup group)
     case FLORENCE_TASK_GROUP_DESCRIBE:
       return _("Describe");
     case FLORENCE_TASK_GROUP_FIND_OBJECTS:
-      return _("Find objects");
+      return _("Find Objects");
     case FLORENCE_TASK_GROUP_READ_TEXT:
-      return _("Read text");
+      return _("Read Text");
     case FLORENCE_TASK_GROUP_REGION:
-      return _("Ask about a region");
+      return _("Ask About a Region");
     case FLORENCE_TASK_GROUP_SEGMENT:
       return _("Segment");
     case FLORENCE_TASK_N_GROUPS:

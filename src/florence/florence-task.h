@@ -54,7 +54,7 @@ typedef enum {
 
 typedef struct {
   const char *token;          /* "<OD>" */
-  const char *name;           /* N_("Detect objects"): translate with _() */
+  const char *name;           /* N_("Detect Objects"): translate with _() */
   const char *input_hint;     /* N_(…) what to enter, NULL for tasks without input */
   FlorenceTaskGroup group;
   const char *prompt;         /* the prompt, or a template with "{input}" */
@@ -68,7 +68,7 @@ GQuark florence_task_error_quark (void);
 const FlorenceTaskInfo *florence_task_lookup (const char *token);
 /* All tasks in display order; *n receives the count (15). */
 const FlorenceTaskInfo *florence_task_get_all (gsize *n);
-/* Translated group title ("Describe", "Find objects", …). */
+/* Translated group title ("Describe", "Find Objects", …). */
 const char *florence_task_group_get_name (FlorenceTaskGroup group);
 /* Name of a parse type as the reference spells it ("description_with_bboxes"). */
 const char *florence_task_parse_type_to_string (FlorenceParseType type);
