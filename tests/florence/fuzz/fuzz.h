@@ -4,8 +4,10 @@
  */
 #pragma once
 
+#include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -24,3 +26,26 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 /* A failure must come with a GError that says something. */
 #define FUZZ_CHECK_ERROR(error)                                                            \
   FUZZ_CHECK ((error) != NULL && (error)->message != NULL && (error)->message[0] != '\0')
+
+/* Makes every critical (and error) a finding: printed, then abort(), which libFuzzer catches
+ * and saves the input for. (g_log_set_always_fatal() would raise SIGTRAP instead, which
+ * kills a libFuzzer process without a reproducer.) Call at the start of each input. */
+static inline GLogWriterOutput
+fuzz_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  GLogWriterOutput out = g_log_writer_standard_streams (level, fields, n_fields, data);
+  if (level & (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR))
+    abort ();
+  return out;
+}
+
+static inline void
+fuzz_abort_on_critical (void)
+{
+  static gboolean installed = FALSE;
+  if (!installed)
+    {
+      g_log_set_writer_func (fuzz_log_writer, NULL, NULL);
+      installed = TRUE;
+    }
+}
