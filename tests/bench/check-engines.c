@@ -91,7 +91,7 @@ find_saved (TapState *st, const char *name)
 static gboolean all_within = TRUE;
 
 static void
-compare (const char *name, const float *ref, const float *got, gsize n)
+compare (const char *name, const float *ref, const float *got, gsize n, gsize cols)
 {
   double max_mag = 0.0, sum2 = 0.0;
   gsize n_nonfinite = 0;
@@ -102,7 +102,7 @@ compare (const char *name, const float *ref, const float *got, gsize n)
     }
   double rms = sqrt (sum2 / MAX (n, (gsize) 1));
   double thr = 1e-3 * max_mag;
-  double max_abs = 0.0, max_rel = 0.0;
+  double max_abs = 0.0, max_rel = 0.0, err2 = 0.0;
   gsize worst = 0;
   for (gsize i = 0; i < n; i++)
     {
@@ -112,6 +112,7 @@ compare (const char *name, const float *ref, const float *got, gsize n)
           continue;
         }
       double diff = fabs ((double) got[i] - (double) ref[i]);
+      err2 += diff * diff;
       if (diff > max_abs)
         {
           max_abs = diff;
@@ -123,8 +124,20 @@ compare (const char *name, const float *ref, const float *got, gsize n)
   printf ("  %-28s %10" G_GSIZE_FORMAT "  max|ref| %9.3g  rms %9.3g  max abs %9.3g  max rel %9.3g"
           "  abs/rms %9.3g",
           name, n, max_mag, rms, max_abs, max_rel, rms > 0 ? max_abs / rms : 0.0);
+  /* noise spreads over the rows; a wrong index or piece concentrates in a few */
+  gsize rows = n / MAX (cols, (gsize) 1), rows_hot = 0;
+  for (gsize r = 0; r < rows; r++)
+    for (gsize c = 0; c < cols; c++)
+      if (fabs ((double) got[r * cols + c] - (double) ref[r * cols + c]) > max_abs / 4)
+        {
+          rows_hot++;
+          break;
+        }
+  printf ("  rms err/rms %9.3g  rows with an error > max/4: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT,
+          rms > 0 ? sqrt (err2 / MAX (n, (gsize) 1)) / rms : 0.0, rows_hot, rows);
   if (n > 0)
-    printf ("  (worst [%" G_GSIZE_FORMAT "] ref %.6g gpu %.6g)", worst, ref[worst], got[worst]);
+    printf ("  (worst [%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT "] ref %.6g gpu %.6g)",
+            worst / MAX (cols, (gsize) 1), worst % MAX (cols, (gsize) 1), ref[worst], got[worst]);
   if (n_nonfinite > 0)
     printf ("  %" G_GSIZE_FORMAT " NOT FINITE", n_nonfinite);
   if (n_nonfinite > 0 || !(max_abs <= TOLERANCE * rms))
@@ -153,7 +166,7 @@ compare_tap (const char *name, const float *data, gsize rows, gsize cols, gpoint
       all_within = FALSE;
       return;
     }
-  compare (name, ref->data, data, ref->n);
+  compare (name, ref->data, data, ref->n, cols);
 }
 
 typedef struct {
@@ -420,7 +433,7 @@ main (int argc, char **argv)
         goto fail;
     }
   if (!gpu_only)
-    compare ("first_step_logits", logits[0], logits[1], (gsize) V);
+    compare ("first_step_logits", logits[0], logits[1], (gsize) V, (gsize) V);
 
   int status = 0;
   for (guint bi = 0; bi < beams->len; bi++)
