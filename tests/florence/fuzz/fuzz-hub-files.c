@@ -22,7 +22,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autoptr (GError) error = NULL;
 
   /* A critical (a library asked to do what it must not) is a finding too. */
-  fuzz_abort_on_critical ();
+  fuzz_abort_on_critical (NULL);
   g_autoptr (GPtrArray) files = florence_hub_parse_file_list ((const char *) data, size, &error);
   if (files == NULL)
     {

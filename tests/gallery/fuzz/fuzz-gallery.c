@@ -137,7 +137,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       atexit (remove_temp_dir);
     }
   /* A critical (a library asked to do what it must not) is a finding too. */
-  fuzz_abort_on_critical ();
+  fuzz_abort_on_critical (NULL);
   remove_side_files ();
   if (!g_file_set_contents (fuzz_db, (const char *) data, (gssize) size, &error))
     abort ();
