@@ -642,6 +642,16 @@ image_loader_heif_decode (const char *path, struct heif_image_handle *handle, gu
       set_corrupt_error (error, name, _("unexpected decoded layout"));
       return NULL;
     }
+  /* The picture must have the size its header announced (the 'ispe' size with the file's
+   * transformations applied): image_load_size(), the pixel limit and the gallery go by the
+   * header. (Without transformations libheif's ispe may be either way round: not checked.) */
+  if (!ignore_transformations && (width != heif_image_handle_get_width (handle) ||
+                                  height != heif_image_handle_get_height (handle)))
+    {
+      g_autofree char *name = g_filename_display_basename (path);
+      set_corrupt_error (error, name, _("the picture is not the size its header says"));
+      return NULL;
+    }
 
   ImageRgb *image = image_orientation_copy_pixels (pixels, (gsize) stride, 3, width, height, 1,
                                                    error);
