@@ -193,6 +193,7 @@ test_mha_small (void)
     { 2, 5, 12, 2, 16, TRUE, FALSE },    /* causal, queries at the end of the keys */
     { 3, 1, 13, 4, 16, FALSE, FALSE },   /* decoder step: 3 beams, own cache rows, t = 13 */
     { 3, 1, 29, 4, 16, FALSE, TRUE },    /* cross-attention: keys shared by the beams */
+    { 2, 1, 5, 3, 32, TRUE, FALSE },     /* decoder step with fewer keys than lanes */
     { 2, 70, 65, 1, 16, FALSE, FALSE },  /* more queries than a workgroup */
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
