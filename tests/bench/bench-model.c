@@ -400,8 +400,8 @@ graph_ops (const FlorenceConfig *c, guint size, guint n_prompt, guint beams, gui
       const guint o = conv_out (hw, k, st), n = o * o;
       if (s == 0)
         {
-          add_op (ops, ph, 1, OP_CONV2D, hw, C, k, st, 0, FALSE, FALSE);
-          add_op (ops, "(alternative)", 1, OP_CONV2D_GEMM, hw, C, k, st, 0, FALSE, FALSE);
+          add_op (ops, ph, 1, OP_CONV2D_GEMM, hw, C, k, st, 0, FALSE, FALSE);
+          add_op (ops, "(alternative)", 1, OP_CONV2D, hw, C, k, st, 0, FALSE, FALSE);
           add_op (ops, ph, 1, OP_LAYERNORM, n, C, 0, 0, 0, FALSE, FALSE);
         }
       else
