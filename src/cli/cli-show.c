@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 #include <stdio.h>
 
@@ -18,7 +20,7 @@ print_image (GalleryImage *image, GPtrArray *tags, GPtrArray *runs)
   for (guint i = 0; image->paths[i] != NULL; i++)
     printf ("%s\n", image->paths[i]);
   printf (_("  SHA-256  %s\n"), image->hash);
-  printf (_("  size     %" G_GINT64_FORMAT " bytes, %d×%d pixels, orientation %d\n"),
+  printf (_("  size     %" PRId64 " bytes, %d×%d pixels, orientation %d\n"),
           image->size, image->width, image->height, image->orientation);
   printf ("%s", _("  tags    "));
   for (guint i = 0; i < tags->len; i++)

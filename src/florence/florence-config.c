@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "florence/florence-config.h"
 #include "florence/florence-json.h"
 
@@ -92,7 +94,7 @@ get_int (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, gboole
   v = json_node_get_int (node);
   if (v < min || v > max)
     {
-      ctx_fail (ctx, _("the field “%s%s” has the value %" G_GINT64_FORMAT ", outside %" G_GINT64_FORMAT "–%" G_GINT64_FORMAT),
+      ctx_fail (ctx, _("the field “%s%s” has the value %" PRId64 ", outside %" PRId64 "–%" PRId64),
                 prefix, name, v, min, max);
       return def;
     }
@@ -182,7 +184,7 @@ get_array4 (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, gbo
           v = json_node_get_int (e);
           if (v < min || v > max)
             {
-              ctx_fail (ctx, _("the field “%s%s” holds the value %" G_GINT64_FORMAT ", outside %" G_GINT64_FORMAT "–%" G_GINT64_FORMAT),
+              ctx_fail (ctx, _("the field “%s%s” holds the value %" PRId64 ", outside %" PRId64 "–%" PRId64),
                         prefix, name, v, min, max);
               return;
             }

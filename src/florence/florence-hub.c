@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "florence-hub.h"
 #include "florence/florence-hub-private.h"
 #include "florence/florence-json.h"
@@ -589,8 +591,8 @@ download_file (SoupSession *session, const char *endpoint, const char *repo,
   if (offset != f->size)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
-                   _("The download of “%s” stopped after %" G_GUINT64_FORMAT " of %"
-                     G_GUINT64_FORMAT " bytes. Try again: it resumes where it stopped."),
+                   _("The download of “%s” stopped after %" PRIu64 " of %"
+                     PRIu64 " bytes. Try again: it resumes where it stopped."),
                    f->path, offset, f->size);
       return FALSE;
     }

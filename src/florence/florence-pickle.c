@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "florence/florence-pickle.h"
 #include "florence/florence-zip.h"
 
@@ -342,7 +344,7 @@ persistent_load (Vm *vm, Pv *pid)
       n_bytes != entry->size || entry->offset > vm->archive_size ||
       entry->size > vm->archive_size - entry->offset)
     {
-      vm_fail (vm, _("the storage “%s” holds %" G_GUINT64_FORMAT " bytes, not the %" G_GINT64_FORMAT " elements it declares"),
+      vm_fail (vm, _("the storage “%s” holds %" PRIu64 " bytes, not the %" PRId64 " elements it declares"),
                entry_name, entry->size, numel->i);
       return NULL;
     }
@@ -421,7 +423,7 @@ rebuild_tensor (Vm *vm, GPtrArray *args)
     }
   if ((guint64) offset->i > storage->n_elements || numel > storage->n_elements - (guint64) offset->i)
     {
-      vm_fail (vm, _("a tensor of %" G_GUINT64_FORMAT " elements at offset %" G_GINT64_FORMAT " does not fit its storage “%s” of %" G_GUINT64_FORMAT),
+      vm_fail (vm, _("a tensor of %" PRIu64 " elements at offset %" PRId64 " does not fit its storage “%s” of %" PRIu64),
                numel, offset->i, storage->s, storage->n_elements);
       return NULL;
     }
@@ -534,7 +536,7 @@ memo_get (Vm *vm, guint64 index)
 
   if (v == NULL)
     {
-      vm_fail (vm, _("it reads memo entry %" G_GUINT64_FORMAT ", which was never stored"), index);
+      vm_fail (vm, _("it reads memo entry %" PRIu64 ", which was never stored"), index);
       return;
     }
   push (vm, v);

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "florence/florence-reference.h"
 
 #include "florence/florence-graph.h"
@@ -361,8 +363,8 @@ take_tensor (FlorenceReference *self, FlorenceCheckpoint *ckpt, gsize expected, 
   if (expected != 0 && t->n_elements != expected)
     {
       g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_WEIGHTS,
-                   _("The tensor “%s” has %" G_GSIZE_FORMAT " values where the config asks for "
-                     "%" G_GSIZE_FORMAT ". Use a checkpoint that matches its config.json."),
+                   _("The tensor “%s” has %zu values where the config asks for "
+                     "%zu. Use a checkpoint that matches its config.json."),
                    name, t->n_elements, expected);
       return NULL;
     }

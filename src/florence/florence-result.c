@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "florence/florence-result.h"
 #include "florence/florence-json.h"
 
@@ -524,7 +526,7 @@ florence_result_from_json_node (JsonNode *node, GError **error)
     {
       g_set_error (error, FLORENCE_RESULT_ERROR, FLORENCE_RESULT_ERROR_INVALID,
                    _("The stored result was written by a newer version of Depict (format %"
-                     G_GINT64_FORMAT "). Update Depict to read it."), json_node_get_int (n));
+                     PRId64 "). Update Depict to read it."), json_node_get_int (n));
       return NULL;
     }
 

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "florence/florence-safetensors.h"
 #include "florence/florence-json.h"
 
@@ -144,13 +146,13 @@ parse_entry (const char *name, JsonNode *node, const guint8 *base, guint64 data_
     }
   if (end > data_size)
     {
-      florence_checkpoint_set_corrupt (error, path, _("the data of “%s” (bytes %" G_GUINT64_FORMAT "–%" G_GUINT64_FORMAT ") goes beyond the end of the file (%" G_GUINT64_FORMAT " bytes of data): it is truncated"),
+      florence_checkpoint_set_corrupt (error, path, _("the data of “%s” (bytes %" PRIu64 "–%" PRIu64 ") goes beyond the end of the file (%" PRIu64 " bytes of data): it is truncated"),
                                        name, begin, end, data_size);
       return NULL;
     }
   if (!g_uint64_checked_mul (&n_bytes, numel, esize) || n_bytes != end - begin)
     {
-      florence_checkpoint_set_corrupt (error, path, _("the tensor “%s” of %" G_GUINT64_FORMAT " %s elements needs %" G_GUINT64_FORMAT " bytes, but its data_offsets span %" G_GUINT64_FORMAT),
+      florence_checkpoint_set_corrupt (error, path, _("the tensor “%s” of %" PRIu64 " %s elements needs %" PRIu64 " bytes, but its data_offsets span %" PRIu64),
                                        name, numel, dtype_name, numel * (guint64) esize, end - begin);
       return NULL;
     }
@@ -193,7 +195,7 @@ florence_safetensors_parse (const guint8 *data, gsize size, const char *path, GP
     header_len = (header_len << 8) | data[i];
   if (header_len < 2 || header_len > FLORENCE_SAFETENSORS_MAX_HEADER || header_len > size - 8)
     {
-      florence_checkpoint_set_corrupt (error, path, _("its header length %" G_GUINT64_FORMAT " does not fit the file of %zu bytes (not a safetensors file, or truncated)"),
+      florence_checkpoint_set_corrupt (error, path, _("its header length %" PRIu64 " does not fit the file of %zu bytes (not a safetensors file, or truncated)"),
                                        header_len, size);
       return FALSE;
     }

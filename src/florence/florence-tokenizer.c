@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "florence/florence-tokenizer.h"
 #include "florence/florence-json.h"
 
@@ -170,7 +172,7 @@ set_token (FlorenceTokenizer *self, gint64 id, const char *token, GError **error
   if (id < 0 || id > 1000000)
     {
       g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
-                   _("The tokenizer vocabulary has an invalid token id (%" G_GINT64_FORMAT "). "
+                   _("The tokenizer vocabulary has an invalid token id (%" PRId64 "). "
                      "Download the model again."), id);
       return FALSE;
     }
@@ -186,7 +188,7 @@ set_token (FlorenceTokenizer *self, gint64 id, const char *token, GError **error
             {
               g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
                            _("The tokenizer vocabulary gives two tokens the id %"
-                             G_GINT64_FORMAT ". Download the model again."), id);
+                             PRId64 ". Download the model again."), id);
               return FALSE;
             }
         }

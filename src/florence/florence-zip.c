@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "florence/florence-zip.h"
 #include "florence/florence-checkpoint-private.h"
 
@@ -191,7 +193,7 @@ florence_zip_list (const guint8 *data, gsize size, const char *path, GError **er
 
       if (cd_offset + cd_size - pos < CENTRAL_SIZE || rd32 (c) != SIG_CENTRAL)
         {
-          florence_checkpoint_set_corrupt (error, path, _("entry %" G_GUINT64_FORMAT " of its central directory is damaged"), i);
+          florence_checkpoint_set_corrupt (error, path, _("entry %" PRIu64 " of its central directory is damaged"), i);
           return NULL;
         }
       flags = rd16 (c + 8);
@@ -205,13 +207,13 @@ florence_zip_list (const guint8 *data, gsize size, const char *path, GError **er
       if (cd_offset + cd_size - pos - CENTRAL_SIZE < (guint64) name_len + extra_len + comment_len ||
           name_len == 0 || memchr (c + CENTRAL_SIZE, 0, name_len) != NULL)
         {
-          florence_checkpoint_set_corrupt (error, path, _("entry %" G_GUINT64_FORMAT " of its central directory is damaged"), i);
+          florence_checkpoint_set_corrupt (error, path, _("entry %" PRIu64 " of its central directory is damaged"), i);
           return NULL;
         }
       if (!read_zip64_extra (c + CENTRAL_SIZE + name_len, extra_len, &usize, &csize, &local,
                              usize == 0xFFFFFFFFu, csize == 0xFFFFFFFFu, local == 0xFFFFFFFFu))
         {
-          florence_checkpoint_set_corrupt (error, path, _("entry %" G_GUINT64_FORMAT " has a damaged ZIP64 field"), i);
+          florence_checkpoint_set_corrupt (error, path, _("entry %" PRIu64 " has a damaged ZIP64 field"), i);
           return NULL;
         }
       e = g_new0 (FlorenceZipEntry, 1);

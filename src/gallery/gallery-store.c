@@ -15,6 +15,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <gexiv2/gexiv2.h>
 #include <glib/gi18n.h>
@@ -866,7 +868,7 @@ gallery_store_get_image (GalleryStore *store, gint64 image_id, GError **error)
   if (rc == SQLITE_DONE)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
-                   _("The gallery has no image number %" G_GINT64_FORMAT ". It may have been "
+                   _("The gallery has no image number %" PRId64 ". It may have been "
                      "removed; search again."),
                    image_id);
       return NULL;
@@ -1460,7 +1462,7 @@ check_image (GalleryStore *store, gint64 image_id, GError **error)
 
   if (exists == 0)
     g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
-                 _("The gallery has no image number %" G_GINT64_FORMAT ". It may have been "
+                 _("The gallery has no image number %" PRId64 ". It may have been "
                    "removed; search again."),
                  image_id);
   return exists == 1;

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -511,8 +513,8 @@ check_range (GpuBuffer *self, guint64 offset, guint64 size, GError **error)
   if (offset > self->size || size > self->size - offset)
     {
       g_set_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
-                   _("A copy of %" G_GUINT64_FORMAT " bytes at offset %" G_GUINT64_FORMAT
-                     " does not fit a GPU buffer of %" G_GUINT64_FORMAT " bytes."),
+                   _("A copy of %" PRIu64 " bytes at offset %" PRIu64
+                     " does not fit a GPU buffer of %" PRIu64 " bytes."),
                    size, offset, self->size);
       return FALSE;
     }

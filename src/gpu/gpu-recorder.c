@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -303,10 +305,10 @@ check_binding (GpuRecorder *self, GpuPipeline *p, guint i, const GpuBinding *b, 
     {
       take_error (self,
                   g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
-                               _("A GPU op bound %" G_GUINT64_FORMAT " bytes at offset %"
-                                 G_GUINT64_FORMAT " of a %" G_GUINT64_FORMAT
-                                 "-byte buffer (binding %u of %s; alignment %" G_GUINT64_FORMAT
-                                 ", limit %" G_GUINT64_FORMAT "). This is a bug in Depict; "
+                               _("A GPU op bound %" PRIu64 " bytes at offset %"
+                                 PRIu64 " of a %" PRIu64
+                                 "-byte buffer (binding %u of %s; alignment %" PRIu64
+                                 ", limit %" PRIu64 "). This is a bug in Depict; "
                                  "please report it."),
                                size, b->offset, b->buffer->size, i, p->key, align, limit));
       return FALSE;
@@ -481,8 +483,8 @@ check_copy_range (GpuRecorder *self, GpuBuffer *buf, guint64 offset, guint64 siz
       offset % 4 != 0)
     {
       take_error (self, g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
-                                     _("A GPU copy of %" G_GUINT64_FORMAT " bytes at offset %"
-                                       G_GUINT64_FORMAT " does not fit its buffer. This is a "
+                                     _("A GPU copy of %" PRIu64 " bytes at offset %"
+                                       PRIu64 " does not fit its buffer. This is a "
                                        "bug in Depict; please report it."),
                                      size, offset));
       return FALSE;

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <libheif/heif.h>
@@ -107,7 +109,7 @@ set_too_large_error (GError **error, const char *name, gint64 width, gint64 heig
                      guint64 max_pixels)
 {
   g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_TOO_LARGE,
-               _("“%s” is too large: %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
+               _("“%s” is too large: %" PRId64 " × %" PRId64
                  " pixels, more than the limit of %.1f megapixels. Reduce its size and try "
                  "again."),
                name, width, height, max_pixels / 1e6);
@@ -598,7 +600,7 @@ image_loader_heif_open_primary (const char *path, guint64 max_pixels, gboolean i
     {
       heif_image_handle_release (handle);
       g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_EMPTY,
-                   _("The picture says it has no pixels (%" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
+                   _("The picture says it has no pixels (%" PRId64 " × %" PRId64
                      "). The file is damaged."),
                    w, h);
       return NULL;
