@@ -324,7 +324,7 @@ gallery_tagger_format_progress (const GalleryTaggerProgress *progress)
       g_autofree char *left = gallery_tagger_format_duration (progress->seconds_left);
 
       g_string_append (out, "  ");
-      /* TRANSLATORS: time left in a batch, "4m20s left" */
+      /* Translators: time left in a batch, "4m20s left" */
       g_string_append_printf (out, _("%s left"), left);
     }
   return g_string_free (out, FALSE);
