@@ -92,7 +92,7 @@ texel_config (guint32 m, guint32 *mr, guint32 *nc)
   /* Products of 64 rows or more: 16 × 16 accumulators per lane. On lavapipe the texel
    * fetches (8-lane gathers), not the multiplies, bound this kernel; an MR × NC tile takes
    * MR + NC fetches per 4 k for MR·NC vec4 products, and 16 × 16 runs 1.6-2× faster than
-   * 4 × 4 (bench-gemm --cpu-time, docs/performance.md) for ~0.7 s more shader compilation
+   * 4 × 4 (bench-gemm --cpu-time, tests/bench/PERFORMANCE.md) for ~0.7 s more shader compilation
    * per pipeline, once (Mesa's and our pipeline caches keep it).
    * Otherwise 4 × 4; exactly M rows when M < 4 (decoder steps: M = beams) so that no fetch
    * or multiply is spent on rows that do not exist. */
