@@ -7,7 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "depict-about.h"
-#include "florence/florence-hub.h"
+#include "florence/hub/florence-hub.h"
 #include "gpu/gpu-device.h"
 
 char *

@@ -15,9 +15,9 @@
 #include <glib/gi18n.h>
 
 #include "depict-inference.h"
-#include "florence/florence-hub.h"
-#include "florence/florence-model.h"
-#include "florence/florence-weights-hash.h"
+#include "florence/hub/florence-hub.h"
+#include "florence/model/florence-model.h"
+#include "florence/files/florence-weights-hash.h"
 #include "gallery/gallery-store.h"
 #include "image/image-loader.h"
 

@@ -12,7 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "depict-model-manager.h"
-#include "florence/florence-hub.h"
+#include "florence/hub/florence-hub.h"
 
 typedef struct
 {

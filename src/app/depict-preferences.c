@@ -11,7 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "depict-preferences.h"
-#include "florence/florence-hub.h"
+#include "florence/hub/florence-hub.h"
 #include "gpu/gpu-device.h"
 
 struct _DepictPreferencesWindow

@@ -11,7 +11,7 @@
 
 #include "depict-overlay-item.h"
 #include "depict-result-json.h"
-#include "florence/florence-json.h"
+#include "florence/files/florence-json.h"
 
 /* The reference shape is { "<TASK>": payload }. Return the payload (borrowed) and the task. */
 JsonNode *

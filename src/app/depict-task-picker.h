@@ -7,7 +7,7 @@
 
 #include <gtk/gtk.h>
 
-#include "florence/florence-task.h"
+#include "florence/text/florence-task.h"
 
 G_BEGIN_DECLS
 

@@ -17,7 +17,7 @@
 #include "depict-image-loader.h"
 #include "depict-result-json.h"
 #include "depict-window-private.h"
-#include "florence/florence-task.h"
+#include "florence/text/florence-task.h"
 #include "gallery/gallery-store.h"
 
 G_DEFINE_FINAL_TYPE (DepictWindow, depict_window, ADW_TYPE_APPLICATION_WINDOW)

@@ -10,7 +10,7 @@
 
 #include "cli-models.h"
 #include "depict-cli.h"
-#include "florence/florence-hub.h"
+#include "florence/hub/florence-hub.h"
 
 int cli_models_main (int argc, char **argv);
 int cli_download_main (int argc, char **argv);

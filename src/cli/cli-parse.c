@@ -19,8 +19,8 @@
 
 #include "depict-cli.h"
 #include "cli-text.h"
-#include "florence/florence-postprocess.h"
-#include "florence/florence-tokenizer.h"
+#include "florence/text/florence-postprocess.h"
+#include "florence/text/florence-tokenizer.h"
 
 int cli_parse_main (int argc, char **argv);
 

@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "depict-cli.h"
-#include "florence/florence-processor.h"
+#include "florence/model/florence-processor.h"
 #include "image/image-loader.h"
 
 int cli_preprocess_main (int argc, char **argv);

@@ -13,8 +13,8 @@
 #include "cli-models.h"
 #include "cli-text.h"
 #include "depict-cli.h"
-#include "florence/florence-model.h"
-#include "florence/florence-task.h"
+#include "florence/model/florence-model.h"
+#include "florence/text/florence-task.h"
 
 int cli_run_main (int argc, char **argv);
 

@@ -14,9 +14,9 @@
 #include "cli-gallery.h"
 #include "cli-models.h"
 #include "depict-cli.h"
-#include "florence/florence-hub.h"
-#include "florence/florence-model.h"
-#include "florence/florence-weights-hash.h"
+#include "florence/hub/florence-hub.h"
+#include "florence/model/florence-model.h"
+#include "florence/files/florence-weights-hash.h"
 #include "gallery/gallery-tagger.h"
 
 /* ------------------------------------------------------------------------------------------ */

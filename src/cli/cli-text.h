@@ -6,7 +6,7 @@
 
 #include <glib.h>
 
-#include "florence/florence-task.h"
+#include "florence/text/florence-task.h"
 
 G_BEGIN_DECLS
 

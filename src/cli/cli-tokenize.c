@@ -16,8 +16,8 @@
 
 #include "depict-cli.h"
 #include "cli-text.h"
-#include "florence/florence-task.h"
-#include "florence/florence-tokenizer.h"
+#include "florence/text/florence-task.h"
+#include "florence/text/florence-tokenizer.h"
 
 int cli_tokenize_main (int argc, char **argv);
 

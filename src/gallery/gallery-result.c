@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "florence/florence-result.h"
+#include "florence/text/florence-result.h"
 #include "gallery/gallery-result.h"
 
 typedef enum {

@@ -8,7 +8,7 @@
 
 #include "gallery/gallery-run.h"
 #include "gallery/gallery-store.h"
-#include "florence/florence-json.h"
+#include "florence/files/florence-json.h"
 
 GalleryRun *
 gallery_run_new (void)

@@ -25,7 +25,7 @@
 
 #include "gallery/gallery-result.h"
 #include "gallery/gallery-store-private.h"
-#include "florence/florence-json.h"
+#include "florence/files/florence-json.h"
 
 struct _GalleryStore {
   sqlite3 *db;

@@ -13,7 +13,7 @@
 #include "app-test-util.h"
 #include "depict-model-manager.h"
 #include "depict-preferences.h"
-#include "florence/florence-hub.h"
+#include "florence/hub/florence-hub.h"
 #include "gpu/gpu-device.h"
 #include "hub-test-server.h"
 

@@ -13,8 +13,8 @@
 #include "app-test-util.h"
 #include "depict-overlay-item.h"
 #include "depict-result-json.h"
-#include "florence/florence-postprocess.h"
-#include "florence/florence-result.h"
+#include "florence/text/florence-postprocess.h"
+#include "florence/text/florence-result.h"
 
 static JsonArray *
 member_array (JsonObject *obj,

@@ -39,8 +39,8 @@
 #include <cblas.h>
 #endif
 
-#include "florence/florence-config.h"
-#include "florence/florence-model.h"
+#include "florence/files/florence-config.h"
+#include "florence/model/florence-model.h"
 #include "gpu/gpu-op-attention.h"
 #include "gpu/gpu-op-conv.h"
 #include "gpu/gpu-op-embed.h"

@@ -10,7 +10,7 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 
-#include "florence/florence-processor.h"
+#include "florence/model/florence-processor.h"
 #include "image/image-loader.h"
 #include "image/image-resample.h"
 

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "florence/florence-tokenizer.h"
+#include "florence/text/florence-tokenizer.h"
 
 #define N_WORDS 10000
 

@@ -34,11 +34,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "florence/florence-checkpoint.h"
-#include "florence/florence-config.h"
-#include "florence/florence-engine.h"
-#include "florence/florence-generate.h"
-#include "florence/florence-processor.h"
+#include "florence/files/florence-checkpoint.h"
+#include "florence/files/florence-config.h"
+#include "florence/engine/florence-engine.h"
+#include "florence/generate/florence-generate.h"
+#include "florence/model/florence-processor.h"
 #include "image/image-loader.h"
 
 #ifndef DEPICT_SOURCE_TEST_DATA

@@ -13,8 +13,8 @@
  */
 #include "config.h"
 
-#include "florence/florence-checkpoint.h"
-#include "florence/florence-config.h"
+#include "florence/files/florence-checkpoint.h"
+#include "florence/files/florence-config.h"
 
 #include <errno.h>
 #include <glib.h>

@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "florence/florence-checkpoint-private.h"
+#include "florence/files/florence-checkpoint-private.h"
 #include "fuzz.h"
 
 /* Each tensor's element count agrees with its shape and size, and its bytes lie inside

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "florence/florence-config.h"
+#include "florence/files/florence-config.h"
 #include "fuzz.h"
 
 int

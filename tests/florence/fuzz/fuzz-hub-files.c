@@ -13,7 +13,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "florence/florence-hub-private.h"
+#include "florence/hub/florence-hub-private.h"
 #include "fuzz.h"
 
 int

@@ -10,7 +10,7 @@
 #include <glib.h>
 #include <stdlib.h>
 
-#include "florence/florence-pickle.h"
+#include "florence/files/florence-pickle.h"
 #include "fuzz-checkpoint.h"
 
 int

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "florence/florence-postprocess.h"
+#include "florence/text/florence-postprocess.h"
 #include "fuzz.h"
 
 int

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "florence/florence-result.h"
+#include "florence/text/florence-result.h"
 #include "fuzz.h"
 
 int

@@ -10,7 +10,7 @@
 #include <glib.h>
 #include <stdlib.h>
 
-#include "florence/florence-safetensors.h"
+#include "florence/files/florence-safetensors.h"
 #include "fuzz-checkpoint.h"
 
 int

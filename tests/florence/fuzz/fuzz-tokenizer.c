@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "florence/florence-tokenizer.h"
+#include "florence/text/florence-tokenizer.h"
 #include "fuzz.h"
 
 static FlorenceTokenizer *tok;

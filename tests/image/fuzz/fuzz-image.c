@@ -16,7 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "florence/florence-processor.h"
+#include "florence/model/florence-processor.h"
 #include "fuzz.h"
 #include "image/image-loader.h"
 #include "image/image-orientation.h"

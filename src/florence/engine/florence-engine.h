@@ -1,0 +1,79 @@
+/* florence-engine.h: what runs the Florence-2 graph (the CPU reference, or the GPU engine)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * An engine turns pixel_values and prompt ids into a decoder backend attached to the encoder
+ * output (vision tower → projection → encoder → cross-attention keys/values); generation then
+ * drives that backend (florence-generate.h). Where the tensors live in between is the engine's
+ * business: the GPU engine keeps them on the device.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "florence/files/florence-checkpoint.h"
+#include "florence/files/florence-config.h"
+#include "florence/generate/florence-generate.h"
+#include "florence/engine/florence-reference.h"
+
+G_BEGIN_DECLS
+
+#define FLORENCE_ENGINE_ERROR (florence_engine_error_quark ())
+
+typedef enum {
+  FLORENCE_ENGINE_ERROR_UNAVAILABLE, /* the asked-for device kind cannot be used here */
+} FlorenceEngineError;
+
+GQuark florence_engine_error_quark (void);
+
+typedef enum {
+  FLORENCE_DEVICE_AUTO,          /* the GPU engine when a Vulkan device works, else the CPU */
+  FLORENCE_DEVICE_CPU_REFERENCE, /* the plain-C fp32 reference (florence-reference.h) */
+  FLORENCE_DEVICE_VULKAN,        /* the GPU engine */
+} FlorenceDeviceKind;
+
+/* Parses "auto", "cpu-reference" (or "cpu") and "vulkan" (or "gpu"). */
+gboolean florence_device_kind_from_string (const char *str, FlorenceDeviceKind *out_kind);
+
+typedef struct _FlorenceEngine FlorenceEngine;
+
+typedef struct {
+  double vision;  /* seconds: tower + projection */
+  double encoder; /* seconds: encoder + cross-attention keys/values */
+} FlorenceEngineTimings;
+
+struct _FlorenceEngine {
+  FlorenceDeviceKind kind;
+  char *device_name; /* for people: "CPU reference (fp32, 4 threads)", "AMD Radeon …" */
+
+  /* pixel_values [3, size, size]; ids the prompt ids (<s> … </s>). Returns a decoder backend
+   * attached to the encoder output, freed with decoder_free. */
+  FlorenceDecoderBackend *(*prepare) (FlorenceEngine *self, const float *pixel_values,
+                                      int size, const gint32 *ids, int n_ids,
+                                      FlorenceEngineTimings *timings,
+                                      GCancellable *cancellable, GError **error);
+  void (*decoder_free) (FlorenceEngine *self, FlorenceDecoderBackend *decoder);
+  void (*free) (FlorenceEngine *self);
+  gpointer priv;
+  /* Debugging: when set, prepare() hands over the intermediate tensors under the names of
+   * florence-reference.h (the GPU engine then submits and reads back at each of them). */
+  FlorenceReferenceTap tap;
+  gpointer tap_data;
+};
+
+/* An engine of the given kind for a loaded config and checkpoint; the checkpoint may be freed
+ * afterwards. AUTO never fails for lack of a GPU: it falls back to the CPU reference. */
+FlorenceEngine *florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
+                                     const FlorenceConfig *config,
+                                     FlorenceCheckpoint *checkpoint, GError **error);
+void florence_engine_free (FlorenceEngine *self);
+
+/* The GPU engine alone (florence-engine-gpu.c): fails without a usable Vulkan device.
+ * @vulkan_device: NULL or "" for the automatic choice, else an index or a part of a device
+ * name (gpu_device_new_for_selector()). */
+FlorenceEngine *florence_engine_gpu_new (const FlorenceConfig *config, const char *vulkan_device,
+                                         FlorenceCheckpoint *checkpoint, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlorenceEngine, florence_engine_free)
+
+G_END_DECLS

@@ -1,0 +1,597 @@
+/* florence-result.c: typed Florence-2 results and their JSON form (schema in the header)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <inttypes.h>
+
+#include "florence/text/florence-result.h"
+#include "florence/files/florence-json.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <string.h>
+
+G_DEFINE_QUARK (florence-result-error-quark, florence_result_error)
+
+#define SCHEMA_VERSION 1
+
+static const char *const kind_names[] = {
+  [FLORENCE_RESULT_TEXT] = "text",
+  [FLORENCE_RESULT_BOXES] = "boxes",
+  [FLORENCE_RESULT_POLYGONS] = "polygons",
+  [FLORENCE_RESULT_BOXES_OR_POLYGONS] = "boxes_or_polygons",
+  [FLORENCE_RESULT_QUADS] = "quads",
+};
+
+const char *
+florence_result_kind_to_string (FlorenceResultKind kind)
+{
+  if ((guint) kind < G_N_ELEMENTS (kind_names))
+    return kind_names[kind];
+  return "text";
+}
+
+gboolean
+florence_result_kind_from_string (const char *str, FlorenceResultKind *out_kind)
+{
+  for (guint i = 0; str != NULL && i < G_N_ELEMENTS (kind_names); i++)
+    if (strcmp (kind_names[i], str) == 0)
+      {
+        if (out_kind != NULL)
+          *out_kind = (FlorenceResultKind) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static GPtrArray *
+new_instance (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+}
+
+FlorenceResult *
+florence_result_new (FlorenceResultKind kind, const char *task, int image_width, int image_height)
+{
+  FlorenceResult *self = g_new0 (FlorenceResult, 1);
+
+  self->kind = kind;
+  self->task = g_strdup (task != NULL ? task : "");
+  self->image_width = image_width;
+  self->image_height = image_height;
+  self->boxes = g_array_new (FALSE, FALSE, sizeof (FlorenceBox));
+  self->box_labels = g_ptr_array_new_with_free_func (g_free);
+  self->polygons = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  self->polygon_labels = g_ptr_array_new_with_free_func (g_free);
+  self->quads = g_array_new (FALSE, FALSE, sizeof (FlorenceQuad));
+  self->quad_labels = g_ptr_array_new_with_free_func (g_free);
+  return self;
+}
+
+void
+florence_result_free (FlorenceResult *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->task);
+  g_free (self->text);
+  g_array_unref (self->boxes);
+  g_ptr_array_unref (self->box_labels);
+  g_ptr_array_unref (self->polygons);
+  g_ptr_array_unref (self->polygon_labels);
+  g_array_unref (self->quads);
+  g_ptr_array_unref (self->quad_labels);
+  g_free (self);
+}
+
+void
+florence_result_set_text (FlorenceResult *self, const char *text)
+{
+  g_return_if_fail (self != NULL);
+  g_free (self->text);
+  self->text = g_strdup (text);
+}
+
+void
+florence_result_add_box (FlorenceResult *self, const char *label, const FlorenceBox *box)
+{
+  g_return_if_fail (self != NULL && box != NULL);
+  g_array_append_val (self->boxes, *box);
+  g_ptr_array_add (self->box_labels, g_strdup (label != NULL ? label : ""));
+}
+
+void
+florence_result_add_quad (FlorenceResult *self, const char *label, const FlorenceQuad *quad)
+{
+  g_return_if_fail (self != NULL && quad != NULL);
+  g_array_append_val (self->quads, *quad);
+  g_ptr_array_add (self->quad_labels, g_strdup (label != NULL ? label : ""));
+}
+
+guint
+florence_result_add_polygon_instance (FlorenceResult *self, const char *label)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  g_ptr_array_add (self->polygons, new_instance ());
+  g_ptr_array_add (self->polygon_labels, g_strdup (label != NULL ? label : ""));
+  return self->polygons->len - 1;
+}
+
+void
+florence_result_add_polygon (FlorenceResult *self, guint instance, const float *xy, gsize n)
+{
+  GArray *poly;
+
+  g_return_if_fail (self != NULL && instance < self->polygons->len);
+  g_return_if_fail (xy != NULL || n == 0);
+  poly = g_array_sized_new (FALSE, FALSE, sizeof (float), (guint) n);
+  if (n > 0)
+    g_array_append_vals (poly, xy, (guint) n);
+  g_ptr_array_add (g_ptr_array_index (self->polygons, instance), poly);
+}
+
+guint
+florence_result_get_n_instances (const FlorenceResult *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  if (self->kind == FLORENCE_RESULT_TEXT)
+    return self->text != NULL && *self->text != '\0' ? 1 : 0;
+  return self->boxes->len + self->polygons->len + self->quads->len;
+}
+
+FlorenceResult *
+florence_result_copy (const FlorenceResult *self)
+{
+  FlorenceResult *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  copy = florence_result_new (self->kind, self->task, self->image_width, self->image_height);
+  copy->text = g_strdup (self->text);
+  for (guint i = 0; i < self->boxes->len; i++)
+    florence_result_add_box (copy, g_ptr_array_index (self->box_labels, i),
+                             &g_array_index (self->boxes, FlorenceBox, i));
+  for (guint i = 0; i < self->quads->len; i++)
+    florence_result_add_quad (copy, g_ptr_array_index (self->quad_labels, i),
+                              &g_array_index (self->quads, FlorenceQuad, i));
+  for (guint i = 0; i < self->polygons->len; i++)
+    {
+      GPtrArray *inst = g_ptr_array_index (self->polygons, i);
+      guint k = florence_result_add_polygon_instance (copy, g_ptr_array_index (self->polygon_labels, i));
+      for (guint j = 0; j < inst->len; j++)
+        {
+          GArray *poly = g_ptr_array_index (inst, j);
+          florence_result_add_polygon (copy, k, (const float *) poly->data, poly->len);
+        }
+    }
+  return copy;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Writing                                                                                  */
+
+static void
+add_float (JsonBuilder *b, float v)
+{
+  /* JSON has no NaN or infinity; results never contain them, but stay valid JSON. */
+  json_builder_add_double_value (b, isfinite (v) ? (double) v : 0.0);
+}
+
+static void
+add_labels (JsonBuilder *b, const char *member, GPtrArray *labels)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < labels->len; i++)
+    json_builder_add_string_value (b, g_ptr_array_index (labels, i));
+  json_builder_end_array (b);
+}
+
+static void
+add_boxes (JsonBuilder *b, const char *member, GArray *boxes)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < boxes->len; i++)
+    {
+      const FlorenceBox *box = &g_array_index (boxes, FlorenceBox, i);
+      json_builder_begin_array (b);
+      add_float (b, box->x1);
+      add_float (b, box->y1);
+      add_float (b, box->x2);
+      add_float (b, box->y2);
+      json_builder_end_array (b);
+    }
+  json_builder_end_array (b);
+}
+
+static void
+add_polygons (JsonBuilder *b, const char *member, GPtrArray *polygons)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < polygons->len; i++)
+    {
+      GPtrArray *inst = g_ptr_array_index (polygons, i);
+      json_builder_begin_array (b);
+      for (guint j = 0; j < inst->len; j++)
+        {
+          GArray *poly = g_ptr_array_index (inst, j);
+          json_builder_begin_array (b);
+          for (guint k = 0; k < poly->len; k++)
+            add_float (b, g_array_index (poly, float, k));
+          json_builder_end_array (b);
+        }
+      json_builder_end_array (b);
+    }
+  json_builder_end_array (b);
+}
+
+static void
+add_quads (JsonBuilder *b, const char *member, GArray *quads)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < quads->len; i++)
+    {
+      const FlorenceQuad *q = &g_array_index (quads, FlorenceQuad, i);
+      json_builder_begin_array (b);
+      for (guint k = 0; k < 8; k++)
+        add_float (b, q->p[k]);
+      json_builder_end_array (b);
+    }
+  json_builder_end_array (b);
+}
+
+/* The members of the answer; REFERENCE selects the reference's key names. */
+static void
+add_answer_members (JsonBuilder *b, const FlorenceResult *self, gboolean reference)
+{
+  switch (self->kind)
+    {
+    case FLORENCE_RESULT_BOXES:
+      add_boxes (b, "bboxes", self->boxes);
+      add_labels (b, reference ? "labels" : "bboxes_labels", self->box_labels);
+      break;
+    case FLORENCE_RESULT_POLYGONS:
+      add_polygons (b, "polygons", self->polygons);
+      add_labels (b, reference ? "labels" : "polygons_labels", self->polygon_labels);
+      break;
+    case FLORENCE_RESULT_BOXES_OR_POLYGONS:
+      add_boxes (b, "bboxes", self->boxes);
+      add_labels (b, "bboxes_labels", self->box_labels);
+      add_polygons (b, "polygons", self->polygons);
+      add_labels (b, "polygons_labels", self->polygon_labels);
+      break;
+    case FLORENCE_RESULT_QUADS:
+      add_quads (b, "quad_boxes", self->quads);
+      add_labels (b, reference ? "labels" : "quad_labels", self->quad_labels);
+      break;
+    case FLORENCE_RESULT_TEXT:
+    default:
+      break;
+    }
+}
+
+JsonNode *
+florence_result_to_json_node (const FlorenceResult *self)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, SCHEMA_VERSION);
+  json_builder_set_member_name (b, "task");
+  json_builder_add_string_value (b, self->task);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, florence_result_kind_to_string (self->kind));
+  json_builder_set_member_name (b, "image_size");
+  json_builder_begin_array (b);
+  json_builder_add_int_value (b, self->image_width);
+  json_builder_add_int_value (b, self->image_height);
+  json_builder_end_array (b);
+  if (self->kind == FLORENCE_RESULT_TEXT)
+    {
+      json_builder_set_member_name (b, "text");
+      json_builder_add_string_value (b, self->text != NULL ? self->text : "");
+    }
+  add_answer_members (b, self, FALSE);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+JsonNode *
+florence_result_to_reference_json_node (const FlorenceResult *self)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, self->task);
+  if (self->kind == FLORENCE_RESULT_TEXT)
+    json_builder_add_string_value (b, self->text != NULL ? self->text : "");
+  else
+    {
+      json_builder_begin_object (b);
+      add_answer_members (b, self, TRUE);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+char *
+florence_result_to_json (const FlorenceResult *self, gboolean pretty)
+{
+  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+
+  g_return_val_if_fail (self != NULL, NULL);
+  node = florence_result_to_json_node (self);
+  json_generator_set_root (gen, node);
+  json_generator_set_pretty (gen, pretty);
+  return json_generator_to_data (gen, NULL);
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* Reading                                                                                  */
+
+static gboolean
+invalid (GError **error, const char *what)
+{
+  g_set_error (error, FLORENCE_RESULT_ERROR, FLORENCE_RESULT_ERROR_INVALID,
+               _("The stored result is damaged (%s). Run the task again."), what);
+  return FALSE;
+}
+
+static JsonArray *
+get_array (JsonObject *o, const char *member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+static gboolean
+read_number (JsonNode *n, float *out)
+{
+  GType t;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+    return FALSE;
+  t = json_node_get_value_type (n);
+  if (t == G_TYPE_DOUBLE)
+    *out = (float) json_node_get_double (n);
+  else if (t == G_TYPE_INT64)
+    *out = (float) json_node_get_int (n);
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+read_size (JsonArray *a, guint i, int *out)
+{
+  JsonNode *n = json_array_get_element (a, i);
+  gint64 v;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return FALSE;
+  v = json_node_get_int (n);
+  if (v < 0 || v > G_MAXINT)
+    return FALSE;
+  *out = (int) v;
+  return TRUE;
+}
+
+static gboolean
+read_floats (JsonArray *a, float *out, guint n)
+{
+  if (a == NULL || json_array_get_length (a) != n)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (!read_number (json_array_get_element (a, i), &out[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+read_labels (JsonObject *o, const char *member, guint expected, GPtrArray **out, GError **error)
+{
+  JsonArray *a = get_array (o, member);
+
+  if (a == NULL || json_array_get_length (a) != expected)
+    return invalid (error, _("labels do not match the shapes"));
+  *out = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < expected; i++)
+    {
+      JsonNode *n = json_array_get_element (a, i);
+      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+        {
+          g_clear_pointer (out, g_ptr_array_unref);
+          return invalid (error, _("a label is not a string"));
+        }
+      g_ptr_array_add (*out, g_strdup (json_node_get_string (n)));
+    }
+  return TRUE;
+}
+
+static gboolean
+read_boxes (FlorenceResult *self, JsonObject *o, const char *labels_member, GError **error)
+{
+  JsonArray *a = get_array (o, "bboxes");
+  g_autoptr (GPtrArray) labels = NULL;
+
+  if (a == NULL)
+    return invalid (error, _("no boxes"));
+  if (!read_labels (o, labels_member, json_array_get_length (a), &labels, error))
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *n = json_array_get_element (a, i);
+      FlorenceBox box;
+      if (!JSON_NODE_HOLDS_ARRAY (n) || !read_floats (json_node_get_array (n), &box.x1, 4))
+        return invalid (error, _("a box is not four numbers"));
+      florence_result_add_box (self, g_ptr_array_index (labels, i), &box);
+    }
+  return TRUE;
+}
+
+static gboolean
+read_polygons (FlorenceResult *self, JsonObject *o, const char *labels_member, GError **error)
+{
+  JsonArray *a = get_array (o, "polygons");
+  g_autoptr (GPtrArray) labels = NULL;
+
+  if (a == NULL)
+    return invalid (error, _("no polygons"));
+  if (!read_labels (o, labels_member, json_array_get_length (a), &labels, error))
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *n = json_array_get_element (a, i);
+      JsonArray *inst;
+      guint k;
+
+      if (!JSON_NODE_HOLDS_ARRAY (n))
+        return invalid (error, _("an instance is not a list of polygons"));
+      inst = json_node_get_array (n);
+      k = florence_result_add_polygon_instance (self, g_ptr_array_index (labels, i));
+      for (guint j = 0; j < json_array_get_length (inst); j++)
+        {
+          JsonNode *pn = json_array_get_element (inst, j);
+          JsonArray *pa;
+          g_autofree float *xy = NULL;
+          guint len;
+
+          if (!JSON_NODE_HOLDS_ARRAY (pn))
+            return invalid (error, _("a polygon is not a list of numbers"));
+          pa = json_node_get_array (pn);
+          len = json_array_get_length (pa);
+          xy = g_new (float, MAX (len, 1));
+          if (!read_floats (pa, xy, len))
+            return invalid (error, _("a polygon is not a list of numbers"));
+          florence_result_add_polygon (self, k, xy, len);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+read_quads (FlorenceResult *self, JsonObject *o, GError **error)
+{
+  JsonArray *a = get_array (o, "quad_boxes");
+  g_autoptr (GPtrArray) labels = NULL;
+
+  if (a == NULL)
+    return invalid (error, _("no text boxes"));
+  if (!read_labels (o, "quad_labels", json_array_get_length (a), &labels, error))
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *n = json_array_get_element (a, i);
+      FlorenceQuad q;
+      if (!JSON_NODE_HOLDS_ARRAY (n) || !read_floats (json_node_get_array (n), q.p, 8))
+        return invalid (error, _("a text box is not eight numbers"));
+      florence_result_add_quad (self, g_ptr_array_index (labels, i), &q);
+    }
+  return TRUE;
+}
+
+FlorenceResult *
+florence_result_from_json_node (JsonNode *node, GError **error)
+{
+  g_autoptr (FlorenceResult) self = NULL;
+  JsonObject *o;
+  JsonArray *size;
+  JsonNode *n;
+  FlorenceResultKind kind;
+  const char *task;
+  int w, h;
+
+  g_return_val_if_fail (node != NULL, NULL);
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return invalid (error, _("not a JSON object")), NULL;
+  o = json_node_get_object (node);
+
+  n = json_object_get_member (o, "version");
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return invalid (error, _("no version")), NULL;
+  if (json_node_get_int (n) > SCHEMA_VERSION || json_node_get_int (n) < 1)
+    {
+      g_set_error (error, FLORENCE_RESULT_ERROR, FLORENCE_RESULT_ERROR_INVALID,
+                   _("The stored result was written by a newer version of Depict (format %"
+                     PRId64 "). Update Depict to read it."), json_node_get_int (n));
+      return NULL;
+    }
+
+  n = json_object_get_member (o, "kind");
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING
+      || !florence_result_kind_from_string (json_node_get_string (n), &kind))
+    return invalid (error, _("unknown kind")), NULL;
+
+  n = json_object_get_member (o, "task");
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return invalid (error, _("no task")), NULL;
+  task = json_node_get_string (n);
+
+  size = get_array (o, "image_size");
+  if (size == NULL || json_array_get_length (size) != 2 || !read_size (size, 0, &w)
+      || !read_size (size, 1, &h))
+    return invalid (error, _("no image size")), NULL;
+
+  self = florence_result_new (kind, task, w, h);
+  switch (kind)
+    {
+    case FLORENCE_RESULT_TEXT:
+      n = json_object_get_member (o, "text");
+      if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+        return invalid (error, _("no text")), NULL;
+      florence_result_set_text (self, json_node_get_string (n));
+      break;
+    case FLORENCE_RESULT_BOXES:
+      if (!read_boxes (self, o, "bboxes_labels", error))
+        return NULL;
+      break;
+    case FLORENCE_RESULT_POLYGONS:
+      if (!read_polygons (self, o, "polygons_labels", error))
+        return NULL;
+      break;
+    case FLORENCE_RESULT_BOXES_OR_POLYGONS:
+      if (!read_boxes (self, o, "bboxes_labels", error)
+          || !read_polygons (self, o, "polygons_labels", error))
+        return NULL;
+      break;
+    case FLORENCE_RESULT_QUADS:
+      if (!read_quads (self, o, error))
+        return NULL;
+      break;
+    default:
+      return invalid (error, _("unknown kind")), NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+FlorenceResult *
+florence_result_from_json (const char *json, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (json != NULL, NULL);
+  if (!florence_json_load (parser, json, -1, &local_error))
+    {
+      g_set_error (error, FLORENCE_RESULT_ERROR, FLORENCE_RESULT_ERROR_INVALID,
+                   _("The stored result is damaged (%s). Run the task again."),
+                   local_error->message);
+      return NULL;
+    }
+  if (json_parser_get_root (parser) == NULL)
+    return invalid (error, _("empty")), NULL;
+  return florence_result_from_json_node (json_parser_get_root (parser), error);
+}

@@ -1,0 +1,136 @@
+/* test-result.c: the JSON form of results (schema in florence-result.h)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "florence/text/florence-postprocess.h"
+#include "florence/text/florence-result.h"
+
+static void
+test_written_form (void)
+{
+  g_autoptr (FlorenceResult) r = florence_result_new (FLORENCE_RESULT_BOXES, "<OD>", 640, 480);
+  g_autofree char *json = NULL;
+  FlorenceBox box = { 1.5f, 2.25f, 3.0f, 4.0f };
+
+  florence_result_add_box (r, "car", &box);
+  json = florence_result_to_json (r, FALSE);
+  g_assert_cmpstr (json, ==,
+                   "{\"version\":1,\"task\":\"<OD>\",\"kind\":\"boxes\",\"image_size\":[640,480],"
+                   "\"bboxes\":[[1.5,2.25,3.0,4.0]],\"bboxes_labels\":[\"car\"]}");
+}
+
+static void
+round_trip (FlorenceResult *r)
+{
+  g_autofree char *a = florence_result_to_json (r, TRUE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FlorenceResult) back = florence_result_from_json (a, &error);
+  g_autoptr (FlorenceResult) copy = florence_result_copy (r);
+  g_autofree char *b = NULL, *c = NULL;
+
+  g_assert_no_error (error);
+  b = florence_result_to_json (back, TRUE);
+  c = florence_result_to_json (copy, TRUE);
+  g_assert_cmpstr (a, ==, b);
+  g_assert_cmpstr (a, ==, c);
+  g_assert_cmpint (back->kind, ==, r->kind);
+  g_assert_cmpuint (florence_result_get_n_instances (back), ==, florence_result_get_n_instances (r));
+  /* float32 values survive exactly */
+  for (guint i = 0; i < r->boxes->len; i++)
+    g_assert_true (memcmp (&g_array_index (r->boxes, FlorenceBox, i),
+                           &g_array_index (back->boxes, FlorenceBox, i), sizeof (FlorenceBox)) == 0);
+  for (guint i = 0; i < r->quads->len; i++)
+    g_assert_true (memcmp (&g_array_index (r->quads, FlorenceQuad, i),
+                           &g_array_index (back->quads, FlorenceQuad, i), sizeof (FlorenceQuad)) == 0);
+}
+
+static void
+test_round_trip_fixtures (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "postprocess",
+                                            "cases.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonArray *cases;
+  guint kinds = 0;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  cases = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                        "cases");
+  for (guint i = 0; i < json_array_get_length (cases); i++)
+    {
+      JsonObject *c = json_array_get_object_element (cases, i);
+      JsonArray *size = json_object_get_array_member (c, "image_size");
+      g_autoptr (FlorenceResult) r = florence_postprocess_for_token (
+        json_object_get_string_member (c, "task"), json_object_get_string_member (c, "text"),
+        (int) json_array_get_int_element (size, 0), (int) json_array_get_int_element (size, 1));
+
+      round_trip (r);
+      kinds |= 1u << r->kind;
+    }
+  g_assert_cmpuint (kinds, ==, 0x1f); /* every kind was seen */
+}
+
+static void
+test_damaged (void)
+{
+  static const char *const bad[] = {
+    "", "nonsense", "[]", "{}", "{\"version\":1}",
+    "{\"version\":2,\"task\":\"\",\"kind\":\"text\",\"image_size\":[1,1],\"text\":\"\"}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"words\",\"image_size\":[1,1],\"text\":\"\"}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"text\",\"image_size\":[1],\"text\":\"\"}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"text\",\"image_size\":[-1,1],\"text\":\"\"}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"text\",\"image_size\":[1,1]}",
+    "{\"version\":1,\"task\":3,\"kind\":\"text\",\"image_size\":[1,1],\"text\":\"\"}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes\",\"image_size\":[1,1],\"bboxes\":[[1,2,3]],\"bboxes_labels\":[\"a\"]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes\",\"image_size\":[1,1],\"bboxes\":[[1,2,3,4]],\"bboxes_labels\":[]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes\",\"image_size\":[1,1],\"bboxes\":[[1,2,3,\"4\"]],\"bboxes_labels\":[\"a\"]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"polygons\",\"image_size\":[1,1],\"polygons\":[[[1,2],3]],\"polygons_labels\":[\"\"]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"polygons\",\"image_size\":[1,1],\"polygons\":[[1]],\"polygons_labels\":[\"\"]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"polygons\",\"image_size\":[1,1],\"polygons\":[],\"polygons_labels\":[7]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"quads\",\"image_size\":[1,1],\"quad_boxes\":[[1,2,3,4,5,6,7]],\"quad_labels\":[\"\"]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes_or_polygons\",\"image_size\":[1,1],\"bboxes\":[],\"bboxes_labels\":[]}",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (FlorenceResult) r = florence_result_from_json (bad[i], &error);
+      g_assert_null (r);
+      g_assert_error (error, FLORENCE_RESULT_ERROR, FLORENCE_RESULT_ERROR_INVALID);
+    }
+}
+
+static void
+test_accepts_extra_members (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FlorenceResult) r = florence_result_from_json (
+    "{\"version\":1,\"task\":\"<OCR_WITH_REGION>\",\"kind\":\"quads\",\"image_size\":[10,20],"
+    "\"quad_boxes\":[[1,2,3,4,5,6,7,8.5]],\"quad_labels\":[\"EXIT\"],\"future\":{\"x\":1}}",
+    &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (r->kind, ==, FLORENCE_RESULT_QUADS);
+  g_assert_cmpint (r->image_width, ==, 10);
+  g_assert_cmpint (r->image_height, ==, 20);
+  g_assert_cmpstr (g_ptr_array_index (r->quad_labels, 0), ==, "EXIT");
+  g_assert_cmpfloat (g_array_index (r->quads, FlorenceQuad, 0).p[7], ==, 8.5f);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/florence/result/written-form", test_written_form);
+  g_test_add_func ("/florence/result/round-trip-fixtures", test_round_trip_fixtures);
+  g_test_add_func ("/florence/result/damaged", test_damaged);
+  g_test_add_func ("/florence/result/extra-members", test_accepts_extra_members);
+  return g_test_run ();
+}
