@@ -20,7 +20,8 @@ depict_about_dup_debug_info (GSettings *settings)
   g_autofree char *device = settings != NULL ? g_settings_get_string (settings, "device") : NULL;
   const FlorenceHubModel *hub_model = model != NULL ? florence_hub_lookup (model) : NULL;
 
-  g_string_append_printf (s, "Depict %s (%s, profile %s)\n", PACKAGE_VERSION, APPLICATION_ID, PROFILE);
+  g_string_append_printf (s, "Depict %s (%s, profile %s)\n", PACKAGE_VERSION, APPLICATION_ID,
+                          PROFILE);
   g_string_append_printf (s, "GLib %u.%u.%u, GTK %u.%u.%u, libadwaita %u.%u.%u\n",
                           glib_major_version, glib_minor_version, glib_micro_version,
                           gtk_get_major_version (), gtk_get_minor_version (),
@@ -39,8 +40,8 @@ depict_about_dup_debug_info (GSettings *settings)
         g_autofree char *memory = g_format_size (info->device_local_memory);
         g_string_append_printf (s, "  %u: %s (%s)%s\n     driver %s %s, Vulkan %s, %s%s\n",
                                 info->index, info->name, gpu_device_type_to_string (info->type),
-                                info->is_default ? " [automatic choice]" : "",
-                                info->driver_name, info->driver_info, info->api_version, memory,
+                                info->is_default ? " [automatic choice]" : "", info->driver_name,
+                                info->driver_info, info->api_version, memory,
                                 info->usable ? "" : ", not usable");
       }
   g_string_append_printf (s, "Device setting: %s\n",
@@ -60,7 +61,7 @@ depict_about_dup_debug_info (GSettings *settings)
   else
     g_string_append_printf (s, "folder %s (%s)\n", model != NULL ? model : "(none)",
                             model != NULL && florence_hub_dir_is_complete (model) ? "complete"
-                                                                                   : "incomplete");
+                                                                                  : "incomplete");
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
@@ -71,26 +72,18 @@ depict_about_show (GtkWindow *parent, GSettings *settings)
   g_autofree char *debug_info = depict_about_dup_debug_info (settings);
   GtkWidget *about = adw_about_window_new ();
 
-  g_object_set (about,
-                "transient-for", parent,
-                "modal", TRUE,
-                "application-name", _("Depict"),
-                "application-icon", APPLICATION_ID,
-                "version", PACKAGE_VERSION,
-                "developer-name", _("The Depict authors"),
-                "developers", developers,
-                "comments", _("Describe, search and tag your photos with Florence-2, running on "
-                              "your own computer through Vulkan."),
-                "website", "https://github.com/depict/depict",
-                "issue-url", "https://github.com/depict/depict/issues",
-                "license-type", GTK_LICENSE_GPL_3_0,
+  g_object_set (about, "transient-for", parent, "modal", TRUE, "application-name", _ ("Depict"),
+                "application-icon", APPLICATION_ID, "version", PACKAGE_VERSION, "developer-name",
+                _ ("The Depict authors"), "developers", developers, "comments",
+                _ ("Describe, search and tag your photos with Florence-2, running on "
+                   "your own computer through Vulkan."),
+                "website", "https://github.com/depict/depict", "issue-url",
+                "https://github.com/depict/depict/issues", "license-type", GTK_LICENSE_GPL_3_0,
                 "copyright", "© 2026 The Depict authors",
                 /* Translators: put your names here, one per line */
-                "translator-credits", _("translator-credits"),
-                "debug-info", debug_info,
-                "debug-info-filename", "depict-debug-info.txt",
-                NULL);
-  adw_about_window_add_legal_section (ADW_ABOUT_WINDOW (about), _("Florence-2 model weights"),
+                "translator-credits", _ ("translator-credits"), "debug-info", debug_info,
+                "debug-info-filename", "depict-debug-info.txt", NULL);
+  adw_about_window_add_legal_section (ADW_ABOUT_WINDOW (about), _ ("Florence-2 model weights"),
                                       "© Microsoft Corporation", GTK_LICENSE_MIT_X11, NULL);
   gtk_window_present (GTK_WINDOW (about));
 }

@@ -16,8 +16,7 @@
 #include "depict-resources.h"
 #include "depict-window.h"
 
-struct _DepictApplication
-{
+struct _DepictApplication {
   AdwApplication parent_instance;
 };
 
@@ -56,10 +55,7 @@ depict_application_activate (GApplication *app)
 }
 
 static void
-depict_application_open (GApplication *app,
-                         GFile       **files,
-                         int           n_files,
-                         const char   *hint)
+depict_application_open (GApplication *app, GFile **files, int n_files, const char *hint)
 {
   DepictWindow *window = get_window (DEPICT_APPLICATION (app));
 
@@ -68,9 +64,7 @@ depict_application_open (GApplication *app,
 }
 
 static void
-quit_activated (GSimpleAction *action,
-                GVariant      *parameter,
-                gpointer       user_data)
+quit_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   GApplication *app = user_data;
   GList *windows = gtk_application_get_windows (GTK_APPLICATION (app));
@@ -93,36 +87,30 @@ app_settings (void)
 }
 
 static void
-about_activated (GSimpleAction *action,
-                 GVariant      *parameter,
-                 gpointer       user_data)
+about_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  g_autoptr(GSettings) settings = app_settings ();
+  g_autoptr (GSettings) settings = app_settings ();
 
   depict_about_show (gtk_application_get_active_window (user_data), settings);
 }
 
 static void
-preferences_activated (GSimpleAction *action,
-                       GVariant      *parameter,
-                       gpointer       user_data)
+preferences_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  g_autoptr(GSettings) settings = app_settings ();
+  g_autoptr (GSettings) settings = app_settings ();
   DepictPreferencesWindow *window;
 
-  window = depict_preferences_window_new (gtk_application_get_active_window (user_data), settings,
-                                          NULL);
+  window =
+    depict_preferences_window_new (gtk_application_get_active_window (user_data), settings, NULL);
   /* Part of the application, so that its rows can reach app.models. */
   gtk_window_set_application (GTK_WINDOW (window), user_data);
   gtk_window_present (GTK_WINDOW (window));
 }
 
 static void
-models_activated (GSimpleAction *action,
-                  GVariant      *parameter,
-                  gpointer       user_data)
+models_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  g_autoptr(GSettings) settings = app_settings ();
+  g_autoptr (GSettings) settings = app_settings ();
   DepictModelManager *manager;
 
   manager = depict_model_manager_new (gtk_application_get_active_window (user_data), settings);
@@ -139,8 +127,7 @@ depict_application_startup (GApplication *app)
     { .name = "preferences", .activate = preferences_activated },
     { .name = "models", .activate = models_activated },
   };
-  static const struct
-  {
+  static const struct {
     const char *action;
     const char *accels[4];
   } accels[] = {
@@ -195,9 +182,6 @@ DepictApplication *
 depict_application_new (void)
 {
   depict_application_ensure_resources ();
-  return g_object_new (DEPICT_TYPE_APPLICATION,
-                       "application-id", APPLICATION_ID,
-                       "flags", G_APPLICATION_HANDLES_OPEN,
-                       "resource-base-path", RESOURCE_PREFIX,
-                       NULL);
+  return g_object_new (DEPICT_TYPE_APPLICATION, "application-id", APPLICATION_ID, "flags",
+                       G_APPLICATION_HANDLES_OPEN, "resource-base-path", RESOURCE_PREFIX, NULL);
 }

@@ -17,6 +17,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (DepictApplication, depict_application, DEPICT, APPLICATION, AdwApplication)
 
 DepictApplication *depict_application_new (void);
-void               depict_application_ensure_resources (void);
+void depict_application_ensure_resources (void);
 
 G_END_DECLS

@@ -26,8 +26,7 @@
 #define TAG_SCAN_LIMIT 2000
 #define THUMBNAIL_CACHE_SIZE 3000
 
-struct _DepictGalleryView
-{
+struct _DepictGalleryView {
   GtkWidget parent_instance;
 
   GtkWidget *box;
@@ -57,21 +56,11 @@ struct _DepictGalleryView
 
 G_DEFINE_FINAL_TYPE (DepictGalleryView, depict_gallery_view, GTK_TYPE_WIDGET)
 
-enum
-{
-  SIGNAL_IMAGE_ACTIVATED,
-  SIGNAL_TOAST,
-  N_SIGNALS
-};
+enum { SIGNAL_IMAGE_ACTIVATED, SIGNAL_TOAST, N_SIGNALS };
 
 static guint signals[N_SIGNALS];
 
-enum
-{
-  PROP_0,
-  PROP_TAGGING,
-  N_PROPS
-};
+enum { PROP_0, PROP_TAGGING, N_PROPS };
 
 static GParamSpec *properties[N_PROPS];
 
@@ -81,12 +70,8 @@ static GParamSpec *properties[N_PROPS];
 /* The cell's caption is cut after two lines: its tooltip has the name and all of it,
  * wrapped (a plain text tooltip would run across the screen). */
 static gboolean
-cell_query_tooltip_cb (GtkWidget  *box,
-                       int         x,
-                       int         y,
-                       gboolean    keyboard_mode,
-                       GtkTooltip *tooltip,
-                       gpointer    user_data)
+cell_query_tooltip_cb (GtkWidget *box, int x, int y, gboolean keyboard_mode, GtkTooltip *tooltip,
+                       gpointer user_data)
 {
   const char *text = g_object_get_data (G_OBJECT (box), "tooltip");
   GtkWidget *label;
@@ -102,9 +87,7 @@ cell_query_tooltip_cb (GtkWidget  *box,
 }
 
 static void
-setup_cell_cb (GtkSignalListItemFactory *factory,
-               GtkListItem              *list_item,
-               gpointer                  user_data)
+setup_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget *frame = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
@@ -131,9 +114,7 @@ setup_cell_cb (GtkSignalListItemFactory *factory,
 }
 
 static void
-remember_thumbnail_cb (DepictQueueItem   *item,
-                       GParamSpec        *pspec,
-                       DepictGalleryView *self)
+remember_thumbnail_cb (DepictQueueItem *item, GParamSpec *pspec, DepictGalleryView *self)
 {
   g_autofree char *path = g_file_get_path (depict_queue_item_get_file (item));
   GdkTexture *texture = depict_queue_item_get_thumbnail (item);
@@ -147,9 +128,7 @@ remember_thumbnail_cb (DepictQueueItem   *item,
 }
 
 static void
-thumbnail_changed_cb (DepictQueueItem *item,
-                      GParamSpec      *pspec,
-                      GtkImage        *picture)
+thumbnail_changed_cb (DepictQueueItem *item, GParamSpec *pspec, GtkImage *picture)
 {
   if (depict_queue_item_get_thumbnail (item) != NULL)
     gtk_image_set_from_paintable (picture, GDK_PAINTABLE (depict_queue_item_get_thumbnail (item)));
@@ -158,9 +137,7 @@ thumbnail_changed_cb (DepictQueueItem *item,
 }
 
 static void
-bind_cell_cb (GtkSignalListItemFactory *factory,
-              GtkListItem              *list_item,
-              gpointer                  user_data)
+bind_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
   DepictQueueItem *item = gtk_list_item_get_item (list_item);
   GtkWidget *box = gtk_list_item_get_child (list_item);
@@ -177,25 +154,23 @@ bind_cell_cb (GtkSignalListItemFactory *factory,
       glong n = g_utf8_strlen (summary, -1);
       g_autofree char *start = g_utf8_substring (summary, 0, MIN (n, 280));
 
-      g_object_set_data_full (G_OBJECT (box), "tooltip",
-                              g_strdup_printf ("%s\n%s%s", depict_queue_item_get_title (item), start,
-                                               n > 280 ? "…" : ""),
-                              g_free);
+      g_object_set_data_full (
+        G_OBJECT (box), "tooltip",
+        g_strdup_printf ("%s\n%s%s", depict_queue_item_get_title (item), start, n > 280 ? "…" : ""),
+        g_free);
     }
   else
     g_object_set_data_full (G_OBJECT (box), "tooltip",
                             g_strdup (depict_queue_item_get_title (item)), g_free);
   thumbnail_changed_cb (item, NULL, GTK_IMAGE (picture));
-  g_signal_connect_object (item, "notify::thumbnail", G_CALLBACK (thumbnail_changed_cb),
-                           picture, 0);
+  g_signal_connect_object (item, "notify::thumbnail", G_CALLBACK (thumbnail_changed_cb), picture,
+                           0);
   /* Lazy: only cells that are shown ask for their thumbnail. */
   depict_queue_item_load_thumbnail (item);
 }
 
 static void
-unbind_cell_cb (GtkSignalListItemFactory *factory,
-                GtkListItem              *list_item,
-                gpointer                  user_data)
+unbind_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
   DepictQueueItem *item = gtk_list_item_get_item (list_item);
   GtkWidget *box = gtk_list_item_get_child (list_item);
@@ -208,8 +183,7 @@ unbind_cell_cb (GtkSignalListItemFactory *factory,
 /* Store and search                                                                         */
 
 GalleryStore *
-depict_gallery_view_get_store (DepictGalleryView *self,
-                               GError           **error)
+depict_gallery_view_get_store (DepictGalleryView *self, GError **error)
 {
   g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), NULL);
 
@@ -219,8 +193,7 @@ depict_gallery_view_get_store (DepictGalleryView *self,
 }
 
 static int
-compare_names (gconstpointer a,
-               gconstpointer b)
+compare_names (gconstpointer a, gconstpointer b)
 {
   return g_utf8_collate (*(const char **) a, *(const char **) b);
 }
@@ -228,9 +201,9 @@ compare_names (gconstpointer a,
 static void
 update_tags (DepictGalleryView *self)
 {
-  g_autoptr(GPtrArray) images = NULL;
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr (GPtrArray) images = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
   const char *selected = NULL;
   g_autofree char *keep = NULL;
   guint position = 0;
@@ -239,8 +212,8 @@ update_tags (DepictGalleryView *self)
     return;
   if (gtk_drop_down_get_selected (self->tag_dropdown) > 0)
     {
-      selected = gtk_string_list_get_string (self->tags,
-                                             gtk_drop_down_get_selected (self->tag_dropdown));
+      selected =
+        gtk_string_list_get_string (self->tags, gtk_drop_down_get_selected (self->tag_dropdown));
       keep = g_strdup (selected);
     }
 
@@ -248,7 +221,7 @@ update_tags (DepictGalleryView *self)
   for (guint i = 0; images != NULL && i < images->len && i < TAG_SCAN_LIMIT; i++)
     {
       GalleryImage *image = g_ptr_array_index (images, i);
-      g_autoptr(GPtrArray) tags = gallery_store_list_tags (self->store, image->id, FALSE, NULL);
+      g_autoptr (GPtrArray) tags = gallery_store_list_tags (self->store, image->id, FALSE, NULL);
 
       for (guint j = 0; tags != NULL && j < tags->len; j++)
         {
@@ -269,8 +242,8 @@ update_tags (DepictGalleryView *self)
   g_ptr_array_sort (names, compare_names);
 
   self->updating_tags = TRUE;
-  gtk_string_list_splice (self->tags, 1,
-                          g_list_model_get_n_items (G_LIST_MODEL (self->tags)) - 1, NULL);
+  gtk_string_list_splice (self->tags, 1, g_list_model_get_n_items (G_LIST_MODEL (self->tags)) - 1,
+                          NULL);
   for (guint i = 0; i < names->len; i++)
     {
       gtk_string_list_append (self->tags, g_ptr_array_index (names, i));
@@ -285,9 +258,9 @@ update_tags (DepictGalleryView *self)
 static void
 run_search (DepictGalleryView *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) hits = NULL;
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) hits = NULL;
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
   GalleryQuery query = { 0 };
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
   guint tag_pos = gtk_drop_down_get_selected (self->tag_dropdown);
@@ -317,7 +290,7 @@ run_search (DepictGalleryView *self)
   for (guint i = 0; i < hits->len; i++)
     {
       GalleryHit *hit = g_ptr_array_index (hits, i);
-      g_autoptr(GFile) file = NULL;
+      g_autoptr (GFile) file = NULL;
       DepictQueueItem *item;
 
       if (hit->path == NULL)
@@ -326,10 +299,10 @@ run_search (DepictGalleryView *self)
       item = depict_queue_item_new (file);
       depict_queue_item_set_summary (item, hit->caption);
       depict_queue_item_set_thumbnail (item, g_hash_table_lookup (self->thumbnails, hit->path));
-      g_signal_connect_object (item, "notify::thumbnail", G_CALLBACK (remember_thumbnail_cb),
-                               self, 0);
-      g_object_set_data_full (G_OBJECT (item), "image-id64", g_memdup2 (&hit->image_id, sizeof (gint64)),
-                              g_free);
+      g_signal_connect_object (item, "notify::thumbnail", G_CALLBACK (remember_thumbnail_cb), self,
+                               0);
+      g_object_set_data_full (G_OBJECT (item), "image-id64",
+                              g_memdup2 (&hit->image_id, sizeof (gint64)), g_free);
       g_ptr_array_add (items, item);
     }
   g_list_store_splice (self->model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->model)),
@@ -344,15 +317,13 @@ run_search (DepictGalleryView *self)
 }
 
 static void
-search_changed_cb (GtkSearchEntry    *entry,
-                   DepictGalleryView *self)
+search_changed_cb (GtkSearchEntry *entry, DepictGalleryView *self)
 {
   run_search (self);
 }
 
 static void
-search_activated_cb (GtkSearchEntry    *entry,
-                     DepictGalleryView *self)
+search_activated_cb (GtkSearchEntry *entry, DepictGalleryView *self)
 {
   /* Enter opens the best match. */
   if (g_list_model_get_n_items (G_LIST_MODEL (self->model)) > 0)
@@ -361,27 +332,22 @@ search_activated_cb (GtkSearchEntry    *entry,
 
 /* Escape clears the search (back to the whole gallery). */
 static void
-search_stopped_cb (GtkSearchEntry    *entry,
-                   DepictGalleryView *self)
+search_stopped_cb (GtkSearchEntry *entry, DepictGalleryView *self)
 {
   gtk_editable_set_text (GTK_EDITABLE (entry), "");
 }
 
 static void
-tag_selected_cb (GtkDropDown       *dropdown,
-                 GParamSpec        *pspec,
-                 DepictGalleryView *self)
+tag_selected_cb (GtkDropDown *dropdown, GParamSpec *pspec, DepictGalleryView *self)
 {
   if (!self->updating_tags)
     run_search (self);
 }
 
 static void
-grid_activated_cb (GtkGridView       *grid,
-                   guint              position,
-                   DepictGalleryView *self)
+grid_activated_cb (GtkGridView *grid, guint position, DepictGalleryView *self)
 {
-  g_autoptr(DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->model), position);
+  g_autoptr (DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->model), position);
   gint64 *image_id;
 
   if (item == NULL)
@@ -394,8 +360,7 @@ grid_activated_cb (GtkGridView       *grid,
 /* ---------------------------------------------------------------------------------------- */
 /* Batch tagging                                                                            */
 
-typedef struct
-{
+typedef struct {
   GWeakRef view;
   char *folder;
   DepictInferenceSettings *settings;
@@ -414,23 +379,19 @@ batch_data_free (BatchData *data)
   g_free (data);
 }
 
-typedef struct
-{
+typedef struct {
   GWeakRef *view;
   GalleryTaggerProgress progress;
   char *path;
 } ProgressUpdate;
 
 static void
-set_batch_progress (DepictGalleryView *self,
-                    guint              done,
-                    guint              total,
-                    const char        *detail)
+set_batch_progress (DepictGalleryView *self, guint done, guint total, const char *detail)
 {
   g_autofree char *text = NULL;
 
   /* Translators: batch progress, "132 of 1 020" photos */
-  text = g_strdup_printf (_("%'u of %'u"), done, total);
+  text = g_strdup_printf (_ ("%'u of %'u"), done, total);
   gtk_progress_bar_set_text (self->batch_progress, text);
   gtk_progress_bar_set_fraction (self->batch_progress, total > 0 ? (double) done / total : 0.0);
   if (detail != NULL)
@@ -441,7 +402,7 @@ static gboolean
 progress_update_cb (gpointer user_data)
 {
   ProgressUpdate *update = user_data;
-  g_autoptr(DepictGalleryView) self = g_weak_ref_get (update->view);
+  g_autoptr (DepictGalleryView) self = g_weak_ref_get (update->view);
   g_autofree char *detail = NULL;
   g_autofree char *name = NULL;
 
@@ -450,10 +411,10 @@ progress_update_cb (gpointer user_data)
   name = update->path != NULL ? g_path_get_basename (update->path) : NULL;
   if (update->progress.seconds_left >= 0 && name != NULL)
     /* Translators: the photo just finished, and the estimated time left in minutes */
-    detail = g_strdup_printf (_("%s · about %.0f min left"), name,
+    detail = g_strdup_printf (_ ("%s · about %.0f min left"), name,
                               MAX (1.0, update->progress.seconds_left / 60.0));
   else
-    detail = g_strdup (name != NULL ? name : _("Starting…"));
+    detail = g_strdup (name != NULL ? name : _ ("Starting…"));
   set_batch_progress (self, update->progress.done, update->progress.total, detail);
   return G_SOURCE_REMOVE;
 }
@@ -469,8 +430,7 @@ progress_update_free (gpointer data)
 
 /* Called in the tagging thread: hand a copy to the main context. */
 static void
-tagger_progress_cb (const GalleryTaggerProgress *progress,
-                    gpointer                     user_data)
+tagger_progress_cb (const GalleryTaggerProgress *progress, gpointer user_data)
 {
   BatchData *data = user_data;
   ProgressUpdate *update = g_new0 (ProgressUpdate, 1);
@@ -484,13 +444,10 @@ tagger_progress_cb (const GalleryTaggerProgress *progress,
 }
 
 static void
-batch_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
+batch_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   BatchData *data = task_data;
-  g_autoptr(GalleryStore) store = NULL;
+  g_autoptr (GalleryStore) store = NULL;
   GalleryTaggerOptions options = { 0 };
   GalleryTaggerSummary *summary = g_new0 (GalleryTaggerSummary, 1);
   const char *paths[] = { data->folder, NULL };
@@ -533,22 +490,20 @@ batch_thread (GTask        *task,
 static void
 update_batch_buttons (DepictGalleryView *self)
 {
-  gtk_button_set_icon_name (self->batch_pause_button,
-                            self->batch_paused ? "media-playback-start-symbolic"
-                                               : "media-playback-pause-symbolic");
+  gtk_button_set_icon_name (self->batch_pause_button, self->batch_paused
+                                                        ? "media-playback-start-symbolic"
+                                                        : "media-playback-pause-symbolic");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->batch_pause_button),
-                               self->batch_paused ? _("Resume") : _("Pause"));
+                               self->batch_paused ? _ ("Resume") : _ ("Pause"));
 }
 
 static void start_batch (DepictGalleryView *self);
 
 static void
-batch_done_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
+batch_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   DepictGalleryView *self = DEPICT_GALLERY_VIEW (source);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GalleryTaggerSummary *summary = g_task_propagate_pointer (G_TASK (result), &error);
   g_autofree char *message = NULL;
 
@@ -557,31 +512,30 @@ batch_done_cb (GObject      *source,
 
   if (summary == NULL)
     {
-      message = g_strdup_printf (_("Tagging stopped: %s"), error->message);
+      message = g_strdup_printf (_ ("Tagging stopped: %s"), error->message);
       self->batch_paused = FALSE;
     }
   else if (summary->cancelled && self->batch_paused)
     {
-      gtk_label_set_label (self->batch_detail, _("Paused. Photos already tagged are kept."));
+      gtk_label_set_label (self->batch_detail, _ ("Paused. Photos already tagged are kept."));
     }
   else if (summary->cancelled)
     {
-      message = g_strdup (_("Tagging stopped. Start it again to go on where it stopped."));
+      message = g_strdup (_ ("Tagging stopped. Start it again to go on where it stopped."));
     }
   else
     {
       /* Finished before a pause could take effect. */
       self->batch_paused = FALSE;
       if (summary->failed > 0)
-        message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                "Tagged %u photos; %u could not be read",
-                                                "Tagged %u photos; %u could not be read",
-                                                summary->processed),
-                                   summary->processed, summary->failed);
+        message = g_strdup_printf (
+          g_dngettext (GETTEXT_PACKAGE, "Tagged %u photos; %u could not be read",
+                       "Tagged %u photos; %u could not be read", summary->processed),
+          summary->processed, summary->failed);
       else
-        message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Tagged %u photo",
-                                                "Tagged %u photos", summary->processed),
-                                   summary->processed);
+        message = g_strdup_printf (
+          g_dngettext (GETTEXT_PACKAGE, "Tagged %u photo", "Tagged %u photos", summary->processed),
+          summary->processed);
     }
 
   if (!self->batch_paused)
@@ -604,9 +558,9 @@ batch_done_cb (GObject      *source,
 static void
 start_batch (DepictGalleryView *self)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GSettings) gsettings = g_settings_new (DEPICT_SCHEMA_ID);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GSettings) gsettings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (GError) error = NULL;
   DepictInferenceSettings *settings;
   BatchData *data;
   g_autofree char *name = NULL;
@@ -629,10 +583,10 @@ start_batch (DepictGalleryView *self)
 
   name = g_file_get_basename (self->batch_folder);
   /* Translators: %s is a folder name */
-  title = g_strdup_printf (_("Tagging “%s”"), name);
+  title = g_strdup_printf (_ ("Tagging “%s”"), name);
   gtk_label_set_label (self->batch_title, title);
   if (!self->batch_paused)
-    set_batch_progress (self, 0, 0, _("Looking for photos…"));
+    set_batch_progress (self, 0, 0, _ ("Looking for photos…"));
   self->batch_paused = FALSE;
   self->batch_running = TRUE;
   update_batch_buttons (self);
@@ -649,8 +603,7 @@ start_batch (DepictGalleryView *self)
 }
 
 static void
-batch_pause_clicked_cb (GtkButton         *button,
-                        DepictGalleryView *self)
+batch_pause_clicked_cb (GtkButton *button, DepictGalleryView *self)
 {
   if (self->batch_running)
     depict_gallery_view_pause_tagging (self);
@@ -659,8 +612,7 @@ batch_pause_clicked_cb (GtkButton         *button,
 }
 
 static void
-batch_cancel_clicked_cb (GtkButton         *button,
-                         DepictGalleryView *self)
+batch_cancel_clicked_cb (GtkButton *button, DepictGalleryView *self)
 {
   self->batch_paused = FALSE;
   if (self->batch_running)
@@ -701,10 +653,7 @@ depict_gallery_view_dispose (GObject *object)
 }
 
 static void
-depict_gallery_view_get_property (GObject    *object,
-                                  guint       prop_id,
-                                  GValue     *value,
-                                  GParamSpec *pspec)
+depict_gallery_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   DepictGalleryView *self = DEPICT_GALLERY_VIEW (object);
 
@@ -728,18 +677,17 @@ depict_gallery_view_class_init (DepictGalleryViewClass *klass)
   object_class->get_property = depict_gallery_view_get_property;
   widget_class->map = depict_gallery_view_map;
 
-  properties[PROP_TAGGING] = g_param_spec_boolean ("tagging", NULL, NULL, FALSE,
-                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TAGGING] =
+    g_param_spec_boolean ("tagging", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* image-activated (gint64 image_id, GFile *file): open this photo with its stored runs */
   signals[SIGNAL_IMAGE_ACTIVATED] =
-    g_signal_new ("image-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                  NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_FILE);
+    g_signal_new ("image-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_FILE);
   /* toast (const char *message) */
-  signals[SIGNAL_TOAST] =
-    g_signal_new ("toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_TOAST] = g_signal_new ("toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_PREFIX "/ui/depict-gallery-view.ui");
@@ -769,7 +717,7 @@ static void
 depict_gallery_view_init (DepictGalleryView *self)
 {
   GtkListItemFactory *factory;
-  const char *all_tags[] = { _("All Tags"), NULL };
+  const char *all_tags[] = { _ ("All Tags"), NULL };
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -781,9 +729,8 @@ depict_gallery_view_init (DepictGalleryView *self)
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_cell_cb), self);
   gtk_grid_view_set_factory (self->grid_view, factory);
   g_object_unref (factory);
-  gtk_grid_view_set_model (self->grid_view,
-                           GTK_SELECTION_MODEL (gtk_no_selection_new (
-                             g_object_ref (G_LIST_MODEL (self->model)))));
+  gtk_grid_view_set_model (self->grid_view, GTK_SELECTION_MODEL (gtk_no_selection_new (
+                                              g_object_ref (G_LIST_MODEL (self->model)))));
 
   self->tags = gtk_string_list_new (all_tags);
   gtk_drop_down_set_model (self->tag_dropdown, G_LIST_MODEL (self->tags));
@@ -806,9 +753,7 @@ depict_gallery_view_reload (DepictGalleryView *self)
 
 /* Searches as if TEXT had been typed and TAG chosen (NULL: all tags). */
 void
-depict_gallery_view_search (DepictGalleryView *self,
-                            const char        *text,
-                            const char        *tag)
+depict_gallery_view_search (DepictGalleryView *self, const char *text, const char *tag)
 {
   guint position = 0;
 
@@ -847,8 +792,7 @@ depict_gallery_view_get_page (DepictGalleryView *self)
 }
 
 void
-depict_gallery_view_tag_folder (DepictGalleryView *self,
-                                GFile             *folder)
+depict_gallery_view_tag_folder (DepictGalleryView *self, GFile *folder)
 {
   g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
   g_return_if_fail (G_IS_FILE (folder));
@@ -856,7 +800,7 @@ depict_gallery_view_tag_folder (DepictGalleryView *self,
   if (self->batch_running)
     {
       g_signal_emit (self, signals[SIGNAL_TOAST], 0,
-                     _("A folder is being tagged already. Wait for it or stop it first."));
+                     _ ("A folder is being tagged already. Wait for it or stop it first."));
       return;
     }
   g_set_object (&self->batch_folder, folder);

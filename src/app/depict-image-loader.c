@@ -20,7 +20,7 @@
 static GdkTexture *
 texture_from_rgb (ImageRgb *rgb)
 {
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (GBytes) bytes = NULL;
 
   /* The texture takes the pixels; ImageRgb keeps no other reference to them. */
   bytes = g_bytes_new_take (g_steal_pointer (&rgb->data), (gsize) rgb->height * rgb->stride);
@@ -29,12 +29,9 @@ texture_from_rgb (ImageRgb *rgb)
 
 /* max_side > 0: a thumbnail whose longest side is at most max_side; 0: the whole photo. */
 GdkTexture *
-depict_image_loader_load (GFile        *file,
-                          int           max_side,
-                          GCancellable *cancellable,
-                          GError      **error)
+depict_image_loader_load (GFile *file, int max_side, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(ImageRgb) rgb = NULL;
+  g_autoptr (ImageRgb) rgb = NULL;
   g_autofree char *path = NULL;
 
   g_return_val_if_fail (G_IS_FILE (file), NULL);
@@ -45,7 +42,7 @@ depict_image_loader_load (GFile        *file,
       g_autofree char *uri = g_file_get_uri (file);
 
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   _("“%s” is not a local file. Copy it to this computer first."), uri);
+                   _ ("“%s” is not a local file. Copy it to this computer first."), uri);
       return NULL;
     }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -61,10 +58,7 @@ depict_image_loader_load (GFile        *file,
 }
 
 static void
-load_thread (GTask        *task,
-             gpointer      source_object,
-             gpointer      task_data,
-             GCancellable *cancellable)
+load_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   GFile *file = source_object;
   int max_side = GPOINTER_TO_INT (task_data);
@@ -78,13 +72,10 @@ load_thread (GTask        *task,
 }
 
 void
-depict_image_loader_load_async (GFile              *file,
-                                int                 max_side,
-                                GCancellable       *cancellable,
-                                GAsyncReadyCallback callback,
-                                gpointer            user_data)
+depict_image_loader_load_async (GFile *file, int max_side, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr (GTask) task = NULL;
 
   g_return_if_fail (G_IS_FILE (file));
 
@@ -95,8 +86,7 @@ depict_image_loader_load_async (GFile              *file,
 }
 
 GdkTexture *
-depict_image_loader_load_finish (GAsyncResult *result,
-                                 GError      **error)
+depict_image_loader_load_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (G_IS_TASK (result), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -115,20 +105,17 @@ depict_image_loader_is_image (GFileInfo *info)
 }
 
 static gboolean
-list_folder_into (GFile        *folder,
-                  GPtrArray    *files,
-                  guint         depth,
-                  GCancellable *cancellable,
-                  GError      **error)
+list_folder_into (GFile *folder, GPtrArray *files, guint depth, GCancellable *cancellable,
+                  GError **error)
 {
-  g_autoptr(GFileEnumerator) enumerator = NULL;
-  g_autoptr(GPtrArray) children = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GFileEnumerator) enumerator = NULL;
+  g_autoptr (GPtrArray) children = g_ptr_array_new_with_free_func (g_object_unref);
 
   enumerator = g_file_enumerate_children (folder,
-                                          G_FILE_ATTRIBUTE_STANDARD_NAME ","
-                                          G_FILE_ATTRIBUTE_STANDARD_TYPE ","
-                                          G_FILE_ATTRIBUTE_STANDARD_IS_HIDDEN ","
-                                          G_FILE_ATTRIBUTE_STANDARD_CONTENT_TYPE,
+                                          G_FILE_ATTRIBUTE_STANDARD_NAME
+                                          "," G_FILE_ATTRIBUTE_STANDARD_TYPE
+                                          "," G_FILE_ATTRIBUTE_STANDARD_IS_HIDDEN
+                                          "," G_FILE_ATTRIBUTE_STANDARD_CONTENT_TYPE,
                                           G_FILE_QUERY_INFO_NONE, cancellable, error);
   if (enumerator == NULL)
     return FALSE;
@@ -156,7 +143,7 @@ list_folder_into (GFile        *folder,
 
   for (guint i = 0; i < children->len; i++)
     {
-      g_autoptr(GError) local_error = NULL;
+      g_autoptr (GError) local_error = NULL;
 
       /* An unreadable sub-folder is skipped, not fatal. */
       if (!list_folder_into (g_ptr_array_index (children, i), files, depth + 1, cancellable,
@@ -171,8 +158,7 @@ list_folder_into (GFile        *folder,
 }
 
 static int
-compare_files (gconstpointer a,
-               gconstpointer b)
+compare_files (gconstpointer a, gconstpointer b)
 {
   g_autofree char *pa = g_file_get_path (*(GFile **) a);
   g_autofree char *pb = g_file_get_path (*(GFile **) b);
@@ -182,11 +168,9 @@ compare_files (gconstpointer a,
 
 /* The photos in a folder and its sub-folders, sorted by path (GPtrArray of GFile). Blocking. */
 GPtrArray *
-depict_image_loader_list_folder (GFile        *folder,
-                                 GCancellable *cancellable,
-                                 GError      **error)
+depict_image_loader_list_folder (GFile *folder, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
 
   g_return_val_if_fail (G_IS_FILE (folder), NULL);
 

@@ -21,8 +21,7 @@
 #define MAX_SCALE 32.0
 #define ZOOM_STEP 1.25
 
-struct _DepictImageView
-{
+struct _DepictImageView {
   GtkWidget parent_instance;
 
   GdkTexture *texture;
@@ -52,8 +51,7 @@ struct _DepictImageView
 
 G_DEFINE_FINAL_TYPE (DepictImageView, depict_image_view, GTK_TYPE_WIDGET)
 
-enum
-{
+enum {
   PROP_0,
   PROP_TEXTURE,
   PROP_ITEMS,
@@ -123,11 +121,8 @@ update_view (DepictImageView *self)
 }
 
 void
-depict_image_view_image_to_widget (DepictImageView *self,
-                                   double           ix,
-                                   double           iy,
-                                   double          *wx,
-                                   double          *wy)
+depict_image_view_image_to_widget (DepictImageView *self, double ix, double iy, double *wx,
+                                   double *wy)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
 
@@ -139,11 +134,8 @@ depict_image_view_image_to_widget (DepictImageView *self,
 }
 
 void
-depict_image_view_widget_to_image (DepictImageView *self,
-                                   double           wx,
-                                   double           wy,
-                                   double          *ix,
-                                   double          *iy)
+depict_image_view_widget_to_image (DepictImageView *self, double wx, double wy, double *ix,
+                                   double *iy)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
 
@@ -155,17 +147,14 @@ depict_image_view_widget_to_image (DepictImageView *self,
 }
 
 static gboolean
-item_visible (DepictImageView   *self,
-              DepictOverlayItem *item)
+item_visible (DepictImageView *self, DepictOverlayItem *item)
 {
   return (depict_overlay_item_get_layer (item) & self->layers) != 0;
 }
 
 /* The smallest visible item under a widget point, so nested boxes can all be reached. */
 DepictOverlayItem *
-depict_image_view_pick (DepictImageView *self,
-                        double           wx,
-                        double           wy)
+depict_image_view_pick (DepictImageView *self, double wx, double wy)
 {
   DepictOverlayItem *best = NULL;
   double best_area = INFINITY;
@@ -180,7 +169,7 @@ depict_image_view_pick (DepictImageView *self,
   n = g_list_model_get_n_items (self->items);
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(DepictOverlayItem) item = g_list_model_get_item (self->items, i);
+      g_autoptr (DepictOverlayItem) item = g_list_model_get_item (self->items, i);
       float w, h;
 
       if (!item_visible (self, item) || !depict_overlay_item_contains (item, ix, iy))
@@ -199,9 +188,7 @@ depict_image_view_pick (DepictImageView *self,
 /* Drawing                                                                                  */
 
 static void
-set_rgba (GdkRGBA     *c,
-          const float  rgb[3],
-          float        alpha)
+set_rgba (GdkRGBA *c, const float rgb[3], float alpha)
 {
   c->red = rgb[0];
   c->green = rgb[1];
@@ -210,10 +197,7 @@ set_rgba (GdkRGBA     *c,
 }
 
 static void
-append_frame (GtkSnapshot           *snapshot,
-              const graphene_rect_t *r,
-              float                  width,
-              const GdkRGBA         *color)
+append_frame (GtkSnapshot *snapshot, const graphene_rect_t *r, float width, const GdkRGBA *color)
 {
   GskRoundedRect rr;
   float widths[4] = { width, width, width, width };
@@ -226,15 +210,10 @@ append_frame (GtkSnapshot           *snapshot,
 /* A label chip: the label on a rounded rectangle of the item's colour, text black or
  * white, whichever reads better on it. Placed above (x, y) if there is room, else below. */
 static void
-append_chip (DepictImageView *self,
-             GtkSnapshot     *snapshot,
-             const char      *text,
-             const float      rgb[3],
-             double           x,
-             double           y,
-             gboolean         emphasised)
+append_chip (DepictImageView *self, GtkSnapshot *snapshot, const char *text, const float rgb[3],
+             double x, double y, gboolean emphasised)
 {
-  g_autoptr(PangoLayout) layout = NULL;
+  g_autoptr (PangoLayout) layout = NULL;
   PangoRectangle ink, logical;
   GskRoundedRect rr;
   GdkRGBA bg, fg;
@@ -257,7 +236,7 @@ append_chip (DepictImageView *self,
   x = CLAMP (x, 0, MAX (0, width - w));
 
   set_rgba (&bg, rgb, emphasised ? 1.0f : 0.9f);
-  fg = luminance > 0.55 ? (GdkRGBA) { 0, 0, 0, 0.87f } : (GdkRGBA) { 1, 1, 1, 1 };
+  fg = luminance > 0.55 ? (GdkRGBA){ 0, 0, 0, 0.87f } : (GdkRGBA){ 1, 1, 1, 1 };
 
   gsk_rounded_rect_init_from_rect (&rr, &GRAPHENE_RECT_INIT (x, y, w, h), 4);
   gtk_snapshot_push_rounded_clip (snapshot, &rr);
@@ -271,10 +250,7 @@ append_chip (DepictImageView *self,
 }
 
 static void
-path_polygon (DepictImageView *self,
-              cairo_t         *cr,
-              const float     *xy,
-              guint            n)
+path_polygon (DepictImageView *self, cairo_t *cr, const float *xy, guint n)
 {
   for (guint i = 0; i < n; i++)
     {
@@ -292,17 +268,14 @@ path_polygon (DepictImageView *self,
 /* Masks and text quads are arbitrary polygons: GTK 4.8 has no GskPath, so they are filled
  * with cairo into one node. */
 static void
-append_polygons (DepictImageView *self,
-                 GtkSnapshot     *snapshot,
-                 int              width,
-                 int              height)
+append_polygons (DepictImageView *self, GtkSnapshot *snapshot, int width, int height)
 {
   cairo_t *cr = NULL;
   guint n = g_list_model_get_n_items (self->items);
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(DepictOverlayItem) item = g_list_model_get_item (self->items, i);
+      g_autoptr (DepictOverlayItem) item = g_list_model_get_item (self->items, i);
       DepictOverlayKind kind = depict_overlay_item_get_kind (item);
       gboolean hovered = item == self->hover_item;
       float rgb[3];
@@ -343,8 +316,7 @@ append_polygons (DepictImageView *self,
 }
 
 static void
-append_boxes_and_chips (DepictImageView *self,
-                        GtkSnapshot     *snapshot)
+append_boxes_and_chips (DepictImageView *self, GtkSnapshot *snapshot)
 {
   guint n = g_list_model_get_n_items (self->items);
 
@@ -352,7 +324,7 @@ append_boxes_and_chips (DepictImageView *self,
   for (int pass = 0; pass < 2; pass++)
     for (guint i = 0; i <= n; i++)
       {
-        g_autoptr(DepictOverlayItem) item = NULL;
+        g_autoptr (DepictOverlayItem) item = NULL;
         DepictOverlayKind kind;
         gboolean hovered;
         double x1, y1, x2, y2;
@@ -407,8 +379,7 @@ append_boxes_and_chips (DepictImageView *self,
 }
 
 static void
-append_region (DepictImageView *self,
-               GtkSnapshot     *snapshot)
+append_region (DepictImageView *self, GtkSnapshot *snapshot)
 {
   GdkRGBA fill = { 0.21f, 0.52f, 0.89f, 0.18f };
   GdkRGBA white = { 1, 1, 1, 1 }, shade = { 0, 0, 0, 0.5f };
@@ -426,8 +397,7 @@ append_region (DepictImageView *self,
 }
 
 static void
-depict_image_view_snapshot (GtkWidget   *widget,
-                            GtkSnapshot *snapshot)
+depict_image_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   DepictImageView *self = DEPICT_IMAGE_VIEW (widget);
   int width = gtk_widget_get_width (widget);
@@ -457,23 +427,15 @@ depict_image_view_snapshot (GtkWidget   *widget,
 }
 
 static void
-depict_image_view_measure (GtkWidget      *widget,
-                           GtkOrientation  orientation,
-                           int             for_size,
-                           int            *minimum,
-                           int            *natural,
-                           int            *minimum_baseline,
-                           int            *natural_baseline)
+depict_image_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
+                           int *minimum, int *natural, int *minimum_baseline, int *natural_baseline)
 {
   *minimum = 64;
   *natural = 480;
 }
 
 static void
-depict_image_view_size_allocate (GtkWidget *widget,
-                                 int        width,
-                                 int        height,
-                                 int        baseline)
+depict_image_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
 {
   DepictImageView *self = DEPICT_IMAGE_VIEW (widget);
 
@@ -482,10 +444,7 @@ depict_image_view_size_allocate (GtkWidget *widget,
 }
 
 static gboolean
-depict_image_view_query_tooltip (GtkWidget  *widget,
-                                 int         x,
-                                 int         y,
-                                 gboolean    keyboard_mode,
+depict_image_view_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard_mode,
                                  GtkTooltip *tooltip)
 {
   DepictImageView *self = DEPICT_IMAGE_VIEW (widget);
@@ -505,10 +464,7 @@ depict_image_view_query_tooltip (GtkWidget  *widget,
 /* Input                                                                                    */
 
 static void
-zoom_around (DepictImageView *self,
-             double           new_scale,
-             double           wx,
-             double           wy)
+zoom_around (DepictImageView *self, double new_scale, double wx, double wy)
 {
   double ix, iy;
   double w = gtk_widget_get_width (GTK_WIDGET (self));
@@ -538,7 +494,8 @@ update_cursor (DepictImageView *self)
   gboolean pannable;
 
   update_view (self);
-  pannable = image_width (self) * self->scale > w + 0.5 || image_height (self) * self->scale > h + 0.5;
+  pannable =
+    image_width (self) * self->scale > w + 0.5 || image_height (self) * self->scale > h + 0.5;
   if (self->texture == NULL)
     name = NULL;
   else if (self->region_mode)
@@ -551,10 +508,7 @@ update_cursor (DepictImageView *self)
 }
 
 static void
-motion_cb (GtkEventControllerMotion *motion,
-           double                    x,
-           double                    y,
-           DepictImageView          *self)
+motion_cb (GtkEventControllerMotion *motion, double x, double y, DepictImageView *self)
 {
   self->pointer_x = x;
   self->pointer_y = y;
@@ -564,20 +518,17 @@ motion_cb (GtkEventControllerMotion *motion,
 }
 
 static void
-leave_cb (GtkEventControllerMotion *motion,
-          DepictImageView          *self)
+leave_cb (GtkEventControllerMotion *motion, DepictImageView *self)
 {
   self->pointer_inside = FALSE;
   depict_image_view_set_hover_item (self, NULL);
 }
 
 static gboolean
-scroll_cb (GtkEventControllerScroll *scroll,
-           double                    dx,
-           double                    dy,
-           DepictImageView          *self)
+scroll_cb (GtkEventControllerScroll *scroll, double dx, double dy, DepictImageView *self)
 {
-  GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (scroll));
+  GdkModifierType state =
+    gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (scroll));
   double wx, wy;
 
   if (self->texture == NULL)
@@ -603,18 +554,14 @@ scroll_cb (GtkEventControllerScroll *scroll,
 }
 
 static void
-zoom_begin_cb (GtkGesture       *gesture,
-               GdkEventSequence *sequence,
-               DepictImageView  *self)
+zoom_begin_cb (GtkGesture *gesture, GdkEventSequence *sequence, DepictImageView *self)
 {
   update_view (self);
   self->zoom_gesture_start_scale = self->scale;
 }
 
 static void
-zoom_scale_changed_cb (GtkGestureZoom  *gesture,
-                       double           scale,
-                       DepictImageView *self)
+zoom_scale_changed_cb (GtkGestureZoom *gesture, double scale, DepictImageView *self)
 {
   double x, y;
 
@@ -627,19 +574,14 @@ zoom_scale_changed_cb (GtkGestureZoom  *gesture,
 }
 
 static void
-clamp_region_point (DepictImageView *self,
-                    double          *ix,
-                    double          *iy)
+clamp_region_point (DepictImageView *self, double *ix, double *iy)
 {
   *ix = CLAMP (*ix, 0, image_width (self));
   *iy = CLAMP (*iy, 0, image_height (self));
 }
 
 static void
-drag_begin_cb (GtkGestureDrag  *drag,
-               double           x,
-               double           y,
-               DepictImageView *self)
+drag_begin_cb (GtkGestureDrag *drag, double x, double y, DepictImageView *self)
 {
   if (self->texture == NULL)
     {
@@ -662,10 +604,7 @@ drag_begin_cb (GtkGestureDrag  *drag,
 }
 
 static void
-drag_update_cb (GtkGestureDrag  *drag,
-                double           dx,
-                double           dy,
-                DepictImageView *self)
+drag_update_cb (GtkGestureDrag *drag, double dx, double dy, DepictImageView *self)
 {
   if (self->selecting)
     {
@@ -676,7 +615,8 @@ drag_update_cb (GtkGestureDrag  *drag,
                                          &bx, &by);
       clamp_region_point (self, &ax, &ay);
       clamp_region_point (self, &bx, &by);
-      self->region = GRAPHENE_RECT_INIT (MIN (ax, bx), MIN (ay, by), fabs (bx - ax), fabs (by - ay));
+      self->region =
+        GRAPHENE_RECT_INIT (MIN (ax, bx), MIN (ay, by), fabs (bx - ax), fabs (by - ay));
       if (!self->has_region)
         {
           self->has_region = TRUE;
@@ -694,10 +634,7 @@ drag_update_cb (GtkGestureDrag  *drag,
 }
 
 static void
-drag_end_cb (GtkGestureDrag  *drag,
-             double           dx,
-             double           dy,
-             DepictImageView *self)
+drag_end_cb (GtkGestureDrag *drag, double dx, double dy, DepictImageView *self)
 {
   self->dragging = FALSE;
   if (self->selecting)
@@ -716,11 +653,8 @@ drag_end_cb (GtkGestureDrag  *drag,
 
 /* Keyboard: in region mode the arrow keys choose the region without a pointer. */
 static gboolean
-key_pressed_cb (GtkEventControllerKey *controller,
-                guint                  keyval,
-                guint                  keycode,
-                GdkModifierType        state,
-                DepictImageView       *self)
+key_pressed_cb (GtkEventControllerKey *controller, guint keyval, guint keycode,
+                GdkModifierType state, DepictImageView *self)
 {
   int dx = 0, dy = 0;
 
@@ -729,11 +663,25 @@ key_pressed_cb (GtkEventControllerKey *controller,
     return GDK_EVENT_PROPAGATE;
   switch (keyval)
     {
-    case GDK_KEY_Left: case GDK_KEY_KP_Left: dx = -1; break;
-    case GDK_KEY_Right: case GDK_KEY_KP_Right: dx = 1; break;
-    case GDK_KEY_Up: case GDK_KEY_KP_Up: dy = -1; break;
-    case GDK_KEY_Down: case GDK_KEY_KP_Down: dy = 1; break;
-    case GDK_KEY_Delete: case GDK_KEY_BackSpace: case GDK_KEY_Escape:
+    case GDK_KEY_Left:
+    case GDK_KEY_KP_Left:
+      dx = -1;
+      break;
+    case GDK_KEY_Right:
+    case GDK_KEY_KP_Right:
+      dx = 1;
+      break;
+    case GDK_KEY_Up:
+    case GDK_KEY_KP_Up:
+      dy = -1;
+      break;
+    case GDK_KEY_Down:
+    case GDK_KEY_KP_Down:
+      dy = 1;
+      break;
+    case GDK_KEY_Delete:
+    case GDK_KEY_BackSpace:
+    case GDK_KEY_Escape:
       if (!self->has_region)
         return GDK_EVENT_PROPAGATE;
       depict_image_view_set_region (self, NULL);
@@ -749,10 +697,7 @@ key_pressed_cb (GtkEventControllerKey *controller,
 /* GObject                                                                                  */
 
 static void
-items_changed_cb (GListModel      *model,
-                  guint            position,
-                  guint            removed,
-                  guint            added,
+items_changed_cb (GListModel *model, guint position, guint removed, guint added,
                   DepictImageView *self)
 {
   depict_image_view_set_hover_item (self, NULL);
@@ -774,10 +719,7 @@ depict_image_view_dispose (GObject *object)
 }
 
 static void
-depict_image_view_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
+depict_image_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   DepictImageView *self = DEPICT_IMAGE_VIEW (object);
 
@@ -813,10 +755,8 @@ depict_image_view_get_property (GObject    *object,
 }
 
 static void
-depict_image_view_set_property (GObject      *object,
-                                guint         prop_id,
-                                const GValue *value,
-                                GParamSpec   *pspec)
+depict_image_view_set_property (GObject *object, guint prop_id, const GValue *value,
+                                GParamSpec *pspec)
 {
   DepictImageView *self = DEPICT_IMAGE_VIEW (object);
 
@@ -869,17 +809,15 @@ depict_image_view_class_init (DepictImageViewClass *klass)
   properties[PROP_LAYERS] =
     g_param_spec_uint ("layers", NULL, NULL, 0, DEPICT_LAYER_ALL, DEPICT_LAYER_ALL,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_SCALE] =
-    g_param_spec_double ("scale", NULL, NULL, 0, MAX_SCALE, 1,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SCALE] = g_param_spec_double ("scale", NULL, NULL, 0, MAX_SCALE, 1,
+                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_FIT] =
     g_param_spec_boolean ("fit", NULL, NULL, TRUE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_REGION_MODE] =
     g_param_spec_boolean ("region-mode", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_HAS_REGION] =
-    g_param_spec_boolean ("has-region", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_HAS_REGION] = g_param_spec_boolean ("has-region", NULL, NULL, FALSE,
+                                                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_css_name (widget_class, "depict-image-view");
@@ -944,8 +882,7 @@ depict_image_view_get_texture (DepictImageView *self)
 }
 
 void
-depict_image_view_set_texture (DepictImageView *self,
-                               GdkTexture      *texture)
+depict_image_view_set_texture (DepictImageView *self, GdkTexture *texture)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
   g_return_if_fail (texture == NULL || GDK_IS_TEXTURE (texture));
@@ -970,8 +907,7 @@ depict_image_view_get_items (DepictImageView *self)
 }
 
 void
-depict_image_view_set_items (DepictImageView *self,
-                             GListModel      *items)
+depict_image_view_set_items (DepictImageView *self, GListModel *items)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
   g_return_if_fail (items == NULL || G_IS_LIST_MODEL (items));
@@ -996,8 +932,7 @@ depict_image_view_get_hover_item (DepictImageView *self)
 }
 
 void
-depict_image_view_set_hover_item (DepictImageView   *self,
-                                  DepictOverlayItem *item)
+depict_image_view_set_hover_item (DepictImageView *self, DepictOverlayItem *item)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
 
@@ -1015,8 +950,7 @@ depict_image_view_get_layers (DepictImageView *self)
 }
 
 void
-depict_image_view_set_layers (DepictImageView *self,
-                              guint            layers)
+depict_image_view_set_layers (DepictImageView *self, guint layers)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
 
@@ -1046,8 +980,7 @@ depict_image_view_get_fit (DepictImageView *self)
 }
 
 static void
-zoom_at_centre (DepictImageView *self,
-                double           scale)
+zoom_at_centre (DepictImageView *self, double scale)
 {
   update_view (self);
   zoom_around (self, scale, gtk_widget_get_width (GTK_WIDGET (self)) / 2.0,
@@ -1072,8 +1005,7 @@ depict_image_view_zoom_out (DepictImageView *self)
 }
 
 void
-depict_image_view_zoom_to (DepictImageView *self,
-                           double           scale)
+depict_image_view_zoom_to (DepictImageView *self, double scale)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
   zoom_at_centre (self, scale);
@@ -1100,8 +1032,7 @@ depict_image_view_get_region_mode (DepictImageView *self)
 }
 
 void
-depict_image_view_set_region_mode (DepictImageView *self,
-                                   gboolean         region_mode)
+depict_image_view_set_region_mode (DepictImageView *self, gboolean region_mode)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
 
@@ -1113,8 +1044,8 @@ depict_image_view_set_region_mode (DepictImageView *self,
   gtk_widget_set_focusable (GTK_WIDGET (self), region_mode);
   if (region_mode)
     gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                    _("The arrow keys place and move the region, Shift and the "
-                                      "arrow keys resize it, Delete or Escape clears it"),
+                                    _ ("The arrow keys place and move the region, Shift and the "
+                                       "arrow keys resize it, Delete or Escape clears it"),
                                     -1);
   else
     gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
@@ -1129,8 +1060,7 @@ depict_image_view_set_region_mode (DepictImageView *self,
 }
 
 gboolean
-depict_image_view_get_region (DepictImageView *self,
-                              graphene_rect_t *region)
+depict_image_view_get_region (DepictImageView *self, graphene_rect_t *region)
 {
   g_return_val_if_fail (DEPICT_IS_IMAGE_VIEW (self), FALSE);
 
@@ -1140,8 +1070,7 @@ depict_image_view_get_region (DepictImageView *self,
 }
 
 void
-depict_image_view_set_region (DepictImageView       *self,
-                              const graphene_rect_t *region)
+depict_image_view_set_region (DepictImageView *self, const graphene_rect_t *region)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
 
@@ -1157,10 +1086,7 @@ depict_image_view_set_region (DepictImageView       *self,
  * region, the first step places one over the middle half of the photo. Stays within the
  * photo; FALSE when there is no photo or not in region mode. */
 gboolean
-depict_image_view_nudge_region (DepictImageView *self,
-                                int              dx,
-                                int              dy,
-                                gboolean         resize)
+depict_image_view_nudge_region (DepictImageView *self, int dx, int dy, gboolean resize)
 {
   double w, h, step_x, step_y;
   graphene_rect_t r;

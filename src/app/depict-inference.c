@@ -21,7 +21,7 @@
 #include "gallery/gallery-store.h"
 #include "image/image-loader.h"
 
-G_DEFINE_QUARK (depict-inference-error-quark, depict_inference_error)
+G_DEFINE_QUARK (depict - inference - error - quark, depict_inference_error)
 
 /* ---------------------------------------------------------------------------------------- */
 /* Settings                                                                                 */
@@ -63,8 +63,7 @@ depict_inference_settings_free (DepictInferenceSettings *settings)
 }
 
 static gboolean
-has_file (const char *dir,
-          const char *name)
+has_file (const char *dir, const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
 
@@ -83,9 +82,7 @@ dir_has_model (const char *dir)
  * the model manager, or a folder. NULL with DEPICT_INFERENCE_ERROR_NO_MODEL when there is
  * none. */
 char *
-depict_inference_find_model_dir (const char *model,
-                                 char      **model_name,
-                                 GError    **error)
+depict_inference_find_model_dir (const char *model, char **model_name, GError **error)
 {
   const FlorenceHubModel *hub;
 
@@ -106,8 +103,8 @@ depict_inference_find_model_dir (const char *model,
           return g_steal_pointer (&dir);
         }
       g_set_error (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL,
-                   _("The model “%s” is not installed. Download it in Models, in the main menu."),
-                   _(hub->title));
+                   _ ("The model “%s” is not installed. Download it in Models, in the main menu."),
+                   _ (hub->title));
       return NULL;
     }
 
@@ -118,17 +115,16 @@ depict_inference_find_model_dir (const char *model,
       return g_strdup (model);
     }
   g_set_error (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL,
-               _("No model was found in “%s”. Choose a folder with config.json and the weights, "
-                 "or download a model in Models, in the main menu."),
+               _ ("No model was found in “%s”. Choose a folder with config.json and the weights, "
+                  "or download a model in Models, in the main menu."),
                model);
   return NULL;
 }
 
 DepictInferenceSettings *
-depict_inference_settings_from_gsettings (GSettings *gsettings,
-                                          GError   **error)
+depict_inference_settings_from_gsettings (GSettings *gsettings, GError **error)
 {
-  g_autoptr(DepictInferenceSettings) settings = depict_inference_settings_new ();
+  g_autoptr (DepictInferenceSettings) settings = depict_inference_settings_new ();
   g_autofree char *model = g_settings_get_string (gsettings, "model");
   const char *tokenizer = g_getenv ("DEPICT_TOKENIZER_DIR");
 
@@ -137,8 +133,8 @@ depict_inference_settings_from_gsettings (GSettings *gsettings,
     return NULL;
   /* A model folder without tokenizer files (the test fixtures) takes them from
    * $DEPICT_TOKENIZER_DIR. */
-  if (!has_file (settings->model_dir, "tokenizer.json") && !has_file (settings->model_dir, "vocab.json") &&
-      tokenizer != NULL && tokenizer[0] != '\0')
+  if (!has_file (settings->model_dir, "tokenizer.json") &&
+      !has_file (settings->model_dir, "vocab.json") && tokenizer != NULL && tokenizer[0] != '\0')
     settings->tokenizer_dir = g_strdup (tokenizer);
   settings->device = g_settings_get_string (gsettings, "device");
   settings->num_beams = g_settings_get_int (gsettings, "beams");
@@ -152,20 +148,20 @@ depict_inference_stage_to_string (DepictInferenceStage stage)
   switch (stage)
     {
     case DEPICT_INFERENCE_STAGE_WAITING:
-      return _("Waiting for the model…");
+      return _ ("Waiting for the model…");
     case DEPICT_INFERENCE_STAGE_LOADING_MODEL:
-      return _("Loading the model…");
+      return _ ("Loading the model…");
     case DEPICT_INFERENCE_STAGE_READING_IMAGE:
-      return _("Reading the photo…");
+      return _ ("Reading the photo…");
     case DEPICT_INFERENCE_STAGE_ENCODING:
-      return _("Looking at the photo…");
+      return _ ("Looking at the photo…");
     case DEPICT_INFERENCE_STAGE_GENERATING:
-      return _("Generating…");
+      return _ ("Generating…");
     case DEPICT_INFERENCE_STAGE_SAVING:
-      return _("Saving…");
+      return _ ("Saving…");
     case DEPICT_INFERENCE_STAGE_DONE:
     default:
-      return _("Done");
+      return _ ("Done");
     }
 }
 
@@ -192,8 +188,7 @@ device_kind (const char *device)
 
 /* With model_lock held. */
 static FlorenceModel *
-ensure_model (const DepictInferenceSettings *settings,
-              GError                       **error)
+ensure_model (const DepictInferenceSettings *settings, GError **error)
 {
   g_autofree char *key = g_strdup_printf ("%s\n%s\n%s", settings->model_dir,
                                           settings->tokenizer_dir ? settings->tokenizer_dir : "",
@@ -244,15 +239,13 @@ depict_inference_unload (void)
   g_mutex_unlock (&model_lock);
 }
 
-typedef struct
-{
+typedef struct {
   DepictInferenceProgressFunc func;
   gpointer data;
 } ProgressRelay;
 
 static void
-tokens_progress_cb (guint    n_tokens,
-                    gpointer user_data)
+tokens_progress_cb (guint n_tokens, gpointer user_data)
 {
   ProgressRelay *relay = user_data;
 
@@ -263,7 +256,7 @@ tokens_progress_cb (guint    n_tokens,
 static JsonNode *
 timings_to_json (const FlorenceTimings *t)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "preprocess");
@@ -281,18 +274,14 @@ timings_to_json (const FlorenceTimings *t)
 }
 
 GalleryRun *
-depict_inference_run_sync (const DepictInferenceSettings *settings,
-                           const char                    *image_path,
-                           const char                    *task,
-                           const char                    *text_input,
-                           DepictInferenceProgressFunc    progress,
-                           gpointer                       progress_data,
-                           GCancellable                  *cancellable,
-                           GError                       **error)
+depict_inference_run_sync (const DepictInferenceSettings *settings, const char *image_path,
+                           const char *task, const char *text_input,
+                           DepictInferenceProgressFunc progress, gpointer progress_data,
+                           GCancellable *cancellable, GError **error)
 {
-  g_autoptr(ImageRgb) image = NULL;
-  g_autoptr(FlorenceRun) run = NULL;
-  g_autoptr(GalleryRun) out = NULL;
+  g_autoptr (ImageRgb) image = NULL;
+  g_autoptr (FlorenceRun) run = NULL;
+  g_autoptr (GalleryRun) out = NULL;
   g_autofree char *weights_hash = NULL;
   FlorenceRunOptions options = { 0 };
   ProgressRelay relay = { progress, progress_data };
@@ -361,12 +350,8 @@ depict_inference_run_sync (const DepictInferenceSettings *settings,
 }
 
 GalleryRun *
-depict_inference_gallery_run_func (const char   *image_path,
-                                   const char   *task,
-                                   const char   *text_input,
-                                   gpointer      user_data,
-                                   GCancellable *cancellable,
-                                   GError      **error)
+depict_inference_gallery_run_func (const char *image_path, const char *task, const char *text_input,
+                                   gpointer user_data, GCancellable *cancellable, GError **error)
 {
   return depict_inference_run_sync (user_data, image_path, task, text_input, NULL, NULL,
                                     cancellable, error);
@@ -375,8 +360,7 @@ depict_inference_gallery_run_func (const char   *image_path,
 /* ---------------------------------------------------------------------------------------- */
 /* DepictInferenceJob: one run for the window                                               */
 
-struct _DepictInferenceJob
-{
+struct _DepictInferenceJob {
   GObject parent_instance;
 
   DepictInferenceSettings *settings;
@@ -398,13 +382,7 @@ struct _DepictInferenceJob
 
 G_DEFINE_FINAL_TYPE (DepictInferenceJob, depict_inference_job, G_TYPE_OBJECT)
 
-enum
-{
-  PROP_0,
-  PROP_STAGE,
-  PROP_N_TOKENS,
-  N_PROPS
-};
+enum { PROP_0, PROP_STAGE, PROP_N_TOKENS, N_PROPS };
 
 static GParamSpec *properties[N_PROPS];
 
@@ -426,10 +404,7 @@ depict_inference_job_finalize (GObject *object)
 }
 
 static void
-depict_inference_job_get_property (GObject    *object,
-                                   guint       prop_id,
-                                   GValue     *value,
-                                   GParamSpec *pspec)
+depict_inference_job_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   DepictInferenceJob *self = DEPICT_INFERENCE_JOB (object);
 
@@ -467,10 +442,8 @@ depict_inference_job_init (DepictInferenceJob *self)
 }
 
 DepictInferenceJob *
-depict_inference_job_new (const DepictInferenceSettings *settings,
-                          GFile                         *file,
-                          const char                    *task,
-                          const char                    *text_input)
+depict_inference_job_new (const DepictInferenceSettings *settings, GFile *file, const char *task,
+                          const char *text_input)
 {
   DepictInferenceJob *self;
 
@@ -488,8 +461,7 @@ depict_inference_job_new (const DepictInferenceSettings *settings,
 
 /* After a successful run, the run is stored in the gallery at this path (NULL: not stored). */
 void
-depict_inference_job_set_gallery (DepictInferenceJob *self,
-                                  const char         *gallery_path)
+depict_inference_job_set_gallery (DepictInferenceJob *self, const char *gallery_path)
 {
   g_return_if_fail (DEPICT_IS_INFERENCE_JOB (self));
 
@@ -497,8 +469,7 @@ depict_inference_job_set_gallery (DepictInferenceJob *self,
   self->gallery_path = g_strdup (gallery_path);
 }
 
-typedef struct
-{
+typedef struct {
   DepictInferenceJob *job;
   DepictInferenceStage stage;
   guint n_tokens;
@@ -534,9 +505,7 @@ progress_update_free (gpointer data)
 
 /* In the worker: hand the progress to the main context. */
 static void
-job_progress_cb (DepictInferenceStage stage,
-                 guint                n_tokens,
-                 gpointer             user_data)
+job_progress_cb (DepictInferenceStage stage, guint n_tokens, gpointer user_data)
 {
   DepictInferenceJob *self = user_data;
   ProgressUpdate *update = g_new0 (ProgressUpdate, 1);
@@ -549,11 +518,10 @@ job_progress_cb (DepictInferenceStage stage,
 }
 
 static void
-store_run (DepictInferenceJob *self,
-           const char         *path)
+store_run (DepictInferenceJob *self, const char *path)
 {
-  g_autoptr(GalleryStore) store = NULL;
-  g_autoptr(GalleryRun) copy = NULL;
+  g_autoptr (GalleryStore) store = NULL;
+  g_autoptr (GalleryRun) copy = NULL;
   GError *error = NULL;
   gint64 image_id;
 
@@ -575,10 +543,7 @@ store_run (DepictInferenceJob *self,
 }
 
 static void
-job_thread (GTask        *task,
-            gpointer      source_object,
-            gpointer      task_data,
-            GCancellable *cancellable)
+job_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   DepictInferenceJob *self = source_object;
   g_autofree char *path = g_file_get_path (self->file);
@@ -587,7 +552,7 @@ job_thread (GTask        *task,
   if (path == NULL)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                               _("Only photos on this computer can be read. Copy it here first."));
+                               _ ("Only photos on this computer can be read. Copy it here first."));
       return;
     }
   self->run = depict_inference_run_sync (self->settings, path, self->task, self->text_input,
@@ -606,12 +571,10 @@ job_thread (GTask        *task,
 }
 
 void
-depict_inference_job_run_async (DepictInferenceJob *self,
-                                GCancellable       *cancellable,
-                                GAsyncReadyCallback callback,
-                                gpointer            user_data)
+depict_inference_job_run_async (DepictInferenceJob *self, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr (GTask) task = NULL;
 
   g_return_if_fail (DEPICT_IS_INFERENCE_JOB (self));
   g_return_if_fail (self->context == NULL);
@@ -625,9 +588,7 @@ depict_inference_job_run_async (DepictInferenceJob *self,
 }
 
 gboolean
-depict_inference_job_run_finish (DepictInferenceJob *self,
-                                 GAsyncResult       *result,
-                                 GError            **error)
+depict_inference_job_run_finish (DepictInferenceJob *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (DEPICT_IS_INFERENCE_JOB (self), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);

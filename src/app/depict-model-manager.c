@@ -14,20 +14,18 @@
 #include "depict-model-manager.h"
 #include "florence/hub/florence-hub.h"
 
-typedef struct
-{
-  DepictModelManager *manager;   /* unowned */
+typedef struct {
+  DepictModelManager *manager; /* unowned */
   const FlorenceHubModel *model;
   AdwActionRow *row;
   GtkLabel *state_label;
   GtkProgressBar *progress;
   GtkButton *button;
-  GCancellable *cancellable;     /* non-NULL while downloading */
+  GCancellable *cancellable; /* non-NULL while downloading */
   char *state;
 } ModelRow;
 
-struct _DepictModelManager
-{
+struct _DepictModelManager {
   AdwWindow parent_instance;
 
   AdwToastOverlay *toast_overlay;
@@ -35,7 +33,7 @@ struct _DepictModelManager
   AdwActionRow *folder_row;
 
   GSettings *settings;
-  GPtrArray *rows;               /* ModelRow* */
+  GPtrArray *rows; /* ModelRow* */
   GtkFileChooserNative *chooser;
 };
 
@@ -83,9 +81,8 @@ set_state (ModelRow *row, const char *state)
   gtk_label_set_label (row->state_label, state);
 }
 
-typedef struct
-{
-  DepictModelManager *manager;   /* strong */
+typedef struct {
+  DepictModelManager *manager; /* strong */
   char *model_id;
 } DownloadData;
 
@@ -110,7 +107,7 @@ on_download_progress (guint64 received, guint64 total, const char *file, gpointe
   r = g_format_size (received);
   t = g_format_size (total);
   /* Translators: download progress, e.g. "120 MB of 467 MB" */
-  text = g_strdup_printf (_("%s of %s"), r, t);
+  text = g_strdup_printf (_ ("%s of %s"), r, t);
   gtk_progress_bar_set_fraction (row->progress, total > 0 ? (double) received / (double) total : 0);
   set_state (row, text);
 }
@@ -131,7 +128,7 @@ on_download_done (GObject *source, GAsyncResult *result, gpointer user_data)
         {
           g_autofree char *current = g_settings_get_string (self->settings, "model");
           const FlorenceHubModel *current_model = florence_hub_lookup (current);
-          g_autofree char *text = g_strdup_printf (_("%s is installed"), _(row->model->title));
+          g_autofree char *text = g_strdup_printf (_ ("%s is installed"), _ (row->model->title));
 
           /* The first installed model becomes the one in use. */
           if (current_model == NULL || florence_hub_get_installed_size (current_model) == 0)
@@ -139,7 +136,8 @@ on_download_done (GObject *source, GAsyncResult *result, gpointer user_data)
           toast (self, text);
         }
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        toast (self, _("Download cancelled. It resumes where it stopped when you download again."));
+        toast (self,
+               _ ("Download cancelled. It resumes where it stopped when you download again."));
       else
         toast (self, error->message);
       row_update (row);
@@ -169,7 +167,7 @@ depict_model_manager_download (DepictModelManager *self, const char *model_id)
   data->manager = g_object_ref (self);
   data->model_id = g_strdup (model_id);
   row_update (row);
-  set_state (row, _("Starting…"));
+  set_state (row, _ ("Starting…"));
   /* The progress data is the same DownloadData, freed when the task ends. */
   florence_hub_download_async (&d, row->cancellable, on_download_progress, data, NULL,
                                on_download_done, data);
@@ -188,7 +186,7 @@ on_delete_response (AdwMessageDialog *dialog, const char *response, gpointer use
     toast (self, error->message);
   else
     {
-      g_autofree char *text = g_strdup_printf (_("%s was deleted"), _(row->model->title));
+      g_autofree char *text = g_strdup_printf (_ ("%s was deleted"), _ (row->model->title));
       toast (self, text);
     }
   row_update (row);
@@ -200,14 +198,15 @@ confirm_delete (ModelRow *row)
   DepictModelManager *self = row->manager;
   g_autofree char *size = g_format_size (florence_hub_get_installed_size (row->model));
   /* Translators: %s is a model name */
-  g_autofree char *heading = g_strdup_printf (_("Delete %s?"), _(row->model->title));
+  g_autofree char *heading = g_strdup_printf (_ ("Delete %s?"), _ (row->model->title));
   /* Translators: %s is a size, e.g. "467 MB" */
-  g_autofree char *body = g_strdup_printf (_("This frees %s. You can download the model again "
-                                             "later."), size);
-  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
-                                                                         heading, body));
+  g_autofree char *body = g_strdup_printf (_ ("This frees %s. You can download the model again "
+                                              "later."),
+                                           size);
+  AdwMessageDialog *dialog =
+    ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), heading, body));
 
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "delete", _("_Delete"), NULL);
+  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), "delete", _ ("_Delete"), NULL);
   adw_message_dialog_set_response_appearance (dialog, "delete", ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (dialog, "cancel");
   adw_message_dialog_set_close_response (dialog, "cancel");
@@ -238,7 +237,7 @@ row_update (ModelRow *row)
   gtk_widget_remove_css_class (GTK_WIDGET (row->button), "destructive-action");
   if (busy)
     {
-      gtk_button_set_label (row->button, _("Cancel"));
+      gtk_button_set_label (row->button, _ ("Cancel"));
       gtk_progress_bar_set_fraction (row->progress, 0);
       return;
     }
@@ -246,28 +245,28 @@ row_update (ModelRow *row)
     {
       g_autofree char *size = g_format_size (installed);
       /* Translators: an installed model: its size and folder */
-      g_autofree char *subtitle = g_strdup_printf (_("%s, in %s"), size, dir);
+      g_autofree char *subtitle = g_strdup_printf (_ ("%s, in %s"), size, dir);
       adw_action_row_set_subtitle (row->row, subtitle);
       /* Plain: the confirmation dialog carries the destructive style (a red button on
        * every row of the list shouts). */
       g_autofree char *current = g_settings_get_string (row->manager->settings, "model");
 
-      gtk_button_set_label (row->button, _("Delete"));
+      gtk_button_set_label (row->button, _ ("Delete"));
       /* Which one answers: the model chosen in the preferences. */
-      set_state (row, g_strcmp0 (current, row->model->id) == 0 ? _("In use") : _("Installed"));
+      set_state (row, g_strcmp0 (current, row->model->id) == 0 ? _ ("In use") : _ ("Installed"));
     }
   else
     {
       g_autofree char *size = g_format_size (row->model->download_size);
       /* Translators: a model not yet downloaded: its description and download size */
-      g_autofree char *subtitle = g_strdup_printf (_("%s. Download size: %s"),
-                                                   _(row->model->description), size);
+      g_autofree char *subtitle =
+        g_strdup_printf (_ ("%s. Download size: %s"), _ (row->model->description), size);
       adw_action_row_set_subtitle (row->row, subtitle);
-      gtk_button_set_label (row->button, _("Download"));
+      gtk_button_set_label (row->button, _ ("Download"));
       /* One suggested action per view (HIG): the base model, the one to start with. */
       if (g_str_equal (row->model->id, "base"))
         gtk_widget_add_css_class (GTK_WIDGET (row->button), "suggested-action");
-      set_state (row, _("Not installed"));
+      set_state (row, _ ("Not installed"));
     }
 }
 
@@ -280,7 +279,7 @@ add_model_row (DepictModelManager *self, const FlorenceHubModel *model)
   row->manager = self;
   row->model = model;
   row->row = ADW_ACTION_ROW (adw_action_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row->row), _(model->title));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row->row), _ (model->title));
   adw_action_row_set_subtitle_lines (row->row, 3);
 
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
@@ -316,14 +315,14 @@ on_folder_chosen (GtkNativeDialog *dialog, int response, DepictModelManager *sel
       folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       path = folder != NULL ? g_file_get_path (folder) : NULL;
       if (path == NULL)
-        toast (self, _("That folder is not on this computer. Choose a local folder."));
+        toast (self, _ ("That folder is not on this computer. Choose a local folder."));
       else if (!florence_hub_dir_is_complete (path))
-        toast (self, _("This folder does not hold a complete Florence-2 model: it needs "
-                       "config.json, the weights and the tokenizer files."));
+        toast (self, _ ("This folder does not hold a complete Florence-2 model: it needs "
+                        "config.json, the weights and the tokenizer files."));
       else
         {
           g_settings_set_string (self->settings, "model", path);
-          toast (self, _("The model in this folder is now in use"));
+          toast (self, _ ("The model in this folder is now in use"));
         }
     }
   g_clear_object (&self->chooser);
@@ -332,9 +331,9 @@ on_folder_chosen (GtkNativeDialog *dialog, int response, DepictModelManager *sel
 static void
 on_folder_row_activated (AdwActionRow *row, DepictModelManager *self)
 {
-  self->chooser = gtk_file_chooser_native_new (_("Choose a Model Folder"), GTK_WINDOW (self),
-                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                                               _("_Use"), _("_Cancel"));
+  self->chooser =
+    gtk_file_chooser_native_new (_ ("Choose a Model Folder"), GTK_WINDOW (self),
+                                 GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _ ("_Use"), _ ("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
   g_signal_connect (self->chooser, "response", G_CALLBACK (on_folder_chosen), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
@@ -391,9 +390,7 @@ depict_model_manager_init (DepictModelManager *self)
 }
 
 static void
-model_setting_changed_cb (GSettings          *settings,
-                          const char         *key,
-                          DepictModelManager *self)
+model_setting_changed_cb (GSettings *settings, const char *key, DepictModelManager *self)
 {
   for (guint i = 0; i < self->rows->len; i++)
     {
@@ -417,7 +414,8 @@ depict_model_manager_new (GtkWindow *parent, GSettings *settings)
   models = florence_hub_get_models (&n);
   for (gsize i = 0; i < n; i++)
     add_model_row (self, &models[i]);
-  g_signal_connect_object (settings, "changed::model", G_CALLBACK (model_setting_changed_cb), self, 0);
+  g_signal_connect_object (settings, "changed::model", G_CALLBACK (model_setting_changed_cb), self,
+                           0);
   return self;
 }
 

@@ -16,27 +16,19 @@
 
 #include "depict-overlay-item.h"
 
-struct _DepictOverlayItem
-{
+struct _DepictOverlayItem {
   GObject parent_instance;
 
   DepictOverlayKind kind;
   char *label;
   guint index;
-  GPtrArray *polygons; /* of GArray<float> with x,y pairs */
+  GPtrArray *polygons;  /* of GArray<float> with x,y pairs */
   float x1, y1, x2, y2; /* bounds */
 };
 
 G_DEFINE_FINAL_TYPE (DepictOverlayItem, depict_overlay_item, G_TYPE_OBJECT)
 
-enum
-{
-  PROP_0,
-  PROP_LABEL,
-  PROP_KIND,
-  PROP_DESCRIPTION,
-  N_PROPS
-};
+enum { PROP_0, PROP_LABEL, PROP_KIND, PROP_DESCRIPTION, N_PROPS };
 
 static GParamSpec *properties[N_PROPS];
 
@@ -55,9 +47,7 @@ static const float palette[][3] = {
 };
 
 void
-depict_overlay_color_for_label (const char *label,
-                                guint       fallback_index,
-                                float       rgb[3])
+depict_overlay_color_for_label (const char *label, guint fallback_index, float rgb[3])
 {
   guint i;
 
@@ -82,10 +72,7 @@ depict_overlay_item_finalize (GObject *object)
 }
 
 static void
-depict_overlay_item_get_property (GObject    *object,
-                                  guint       prop_id,
-                                  GValue     *value,
-                                  GParamSpec *pspec)
+depict_overlay_item_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   DepictOverlayItem *self = DEPICT_OVERLAY_ITEM (object);
 
@@ -113,8 +100,8 @@ depict_overlay_item_class_init (DepictOverlayItemClass *klass)
   object_class->finalize = depict_overlay_item_finalize;
   object_class->get_property = depict_overlay_item_get_property;
 
-  properties[PROP_LABEL] = g_param_spec_string ("label", NULL, NULL, NULL,
-                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LABEL] =
+    g_param_spec_string ("label", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_KIND] = g_param_spec_int ("kind", NULL, NULL, 0, DEPICT_OVERLAY_TEXT, 0,
                                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_DESCRIPTION] = g_param_spec_string ("description", NULL, NULL, NULL,
@@ -131,9 +118,7 @@ depict_overlay_item_init (DepictOverlayItem *self)
 }
 
 static void
-grow_bounds (DepictOverlayItem *self,
-             float              x,
-             float              y)
+grow_bounds (DepictOverlayItem *self, float x, float y)
 {
   self->x1 = MIN (self->x1, x);
   self->y1 = MIN (self->y1, y);
@@ -142,11 +127,7 @@ grow_bounds (DepictOverlayItem *self,
 }
 
 DepictOverlayItem *
-depict_overlay_item_new_box (const char *label,
-                             float       x1,
-                             float       y1,
-                             float       x2,
-                             float       y2)
+depict_overlay_item_new_box (const char *label, float x1, float y1, float x2, float y2)
 {
   DepictOverlayItem *self = g_object_new (DEPICT_TYPE_OVERLAY_ITEM, NULL);
   float corners[8] = { x1, y1, x2, y1, x2, y2, x1, y2 };
@@ -159,8 +140,7 @@ depict_overlay_item_new_box (const char *label,
 }
 
 DepictOverlayItem *
-depict_overlay_item_new_polygon (DepictOverlayKind kind,
-                                 const char       *label)
+depict_overlay_item_new_polygon (DepictOverlayKind kind, const char *label)
 {
   DepictOverlayItem *self = g_object_new (DEPICT_TYPE_OVERLAY_ITEM, NULL);
 
@@ -170,9 +150,7 @@ depict_overlay_item_new_polygon (DepictOverlayKind kind,
 }
 
 void
-depict_overlay_item_add_polygon (DepictOverlayItem *self,
-                                 const float       *xy,
-                                 guint              n_points)
+depict_overlay_item_add_polygon (DepictOverlayItem *self, const float *xy, guint n_points)
 {
   GArray *poly;
 
@@ -231,8 +209,7 @@ depict_overlay_item_get_index (DepictOverlayItem *self)
 }
 
 void
-depict_overlay_item_set_index (DepictOverlayItem *self,
-                               guint              index)
+depict_overlay_item_set_index (DepictOverlayItem *self, guint index)
 {
   g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
   self->index = index;
@@ -246,9 +223,7 @@ depict_overlay_item_get_n_polygons (DepictOverlayItem *self)
 }
 
 const float *
-depict_overlay_item_get_polygon (DepictOverlayItem *self,
-                                 guint              i,
-                                 guint             *n_points)
+depict_overlay_item_get_polygon (DepictOverlayItem *self, guint i, guint *n_points)
 {
   GArray *poly;
 
@@ -262,11 +237,8 @@ depict_overlay_item_get_polygon (DepictOverlayItem *self,
 }
 
 void
-depict_overlay_item_get_bounds (DepictOverlayItem *self,
-                                float             *x,
-                                float             *y,
-                                float             *width,
-                                float             *height)
+depict_overlay_item_get_bounds (DepictOverlayItem *self, float *x, float *y, float *width,
+                                float *height)
 {
   gboolean empty;
 
@@ -284,10 +256,7 @@ depict_overlay_item_get_bounds (DepictOverlayItem *self,
 }
 
 static gboolean
-polygon_contains (const float *xy,
-                  guint        n,
-                  float        x,
-                  float        y)
+polygon_contains (const float *xy, guint n, float x, float y)
 {
   gboolean inside = FALSE;
 
@@ -304,9 +273,7 @@ polygon_contains (const float *xy,
 }
 
 gboolean
-depict_overlay_item_contains (DepictOverlayItem *self,
-                              float              x,
-                              float              y)
+depict_overlay_item_contains (DepictOverlayItem *self, float x, float y)
 {
   g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), FALSE);
 
@@ -325,8 +292,7 @@ depict_overlay_item_contains (DepictOverlayItem *self,
 }
 
 void
-depict_overlay_item_get_color (DepictOverlayItem *self,
-                               float              rgb[3])
+depict_overlay_item_get_color (DepictOverlayItem *self, float rgb[3])
 {
   g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
   /* Text lines are told apart by position, not by what they say. */
@@ -344,10 +310,10 @@ depict_overlay_item_describe (DepictOverlayItem *self)
   g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), NULL);
 
   depict_overlay_item_get_bounds (self, &x, &y, &w, &h);
-  label = self->label[0] != '\0' ? self->label : _("Region");
+  label = self->label[0] != '\0' ? self->label : _ ("Region");
   if (self->kind == DEPICT_OVERLAY_BOX)
     /* Translators: a detected object: its label, then its box as x1, y1 – x2, y2 in pixels */
-    return g_strdup_printf (_("%s: %.0f, %.0f – %.0f, %.0f"), label, x, y, x + w, y + h);
+    return g_strdup_printf (_ ("%s: %.0f, %.0f – %.0f, %.0f"), label, x, y, x + w, y + h);
   /* Translators: a mask or a text region: its label, then where it lies and its size in pixels */
-  return g_strdup_printf (_("%s: at %.0f, %.0f, %.0f × %.0f"), label, x, y, w, h);
+  return g_strdup_printf (_ ("%s: at %.0f, %.0f, %.0f × %.0f"), label, x, y, w, h);
 }

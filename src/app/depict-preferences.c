@@ -14,8 +14,7 @@
 #include "florence/hub/florence-hub.h"
 #include "gpu/gpu-device.h"
 
-struct _DepictPreferencesWindow
-{
+struct _DepictPreferencesWindow {
   AdwPreferencesWindow parent_instance;
 
   AdwComboRow *model_row;
@@ -25,14 +24,15 @@ struct _DepictPreferencesWindow
   GtkSpinButton *max_tokens_spin;
 
   GSettings *settings;
-  GPtrArray *model_values;   /* char*: setting value of each model choice */
-  GPtrArray *device_values;  /* char*: setting value of each device choice ("" = automatic) */
+  GPtrArray *model_values;  /* char*: setting value of each model choice */
+  GPtrArray *device_values; /* char*: setting value of each device choice ("" = automatic) */
   GtkStringList *device_labels;
   char *device_note;
   gboolean updating;
 };
 
-G_DEFINE_FINAL_TYPE (DepictPreferencesWindow, depict_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
+G_DEFINE_FINAL_TYPE (DepictPreferencesWindow, depict_preferences_window,
+                     ADW_TYPE_PREFERENCES_WINDOW)
 
 static void
 depict_preferences_window_finalize (GObject *object)
@@ -97,10 +97,10 @@ fill_models (DepictPreferencesWindow *self)
     {
       g_autofree char *label = NULL;
       if (florence_hub_get_installed_size (&models[i]) > 0)
-        label = g_strdup (_(models[i].title));
+        label = g_strdup (_ (models[i].title));
       else
         /* Translators: a model that is not downloaded yet, in the model list */
-        label = g_strdup_printf (_("%s (not installed)"), _(models[i].title));
+        label = g_strdup_printf (_ ("%s (not installed)"), _ (models[i].title));
       gtk_string_list_append (labels, label);
       g_ptr_array_add (self->model_values, g_strdup (models[i].id));
       if (g_strcmp0 (current, models[i].id) == 0)
@@ -110,7 +110,7 @@ fill_models (DepictPreferencesWindow *self)
     {
       g_autofree char *base = g_path_get_basename (current);
       /* Translators: a model in a folder the person chose; %s is the folder name */
-      g_autofree char *label = g_strdup_printf (_("Folder “%s”"), base);
+      g_autofree char *label = g_strdup_printf (_ ("Folder “%s”"), base);
       gtk_string_list_append (labels, label);
       g_ptr_array_add (self->model_values, g_strdup (current));
       selected = self->model_values->len - 1;
@@ -159,10 +159,11 @@ fill_devices (DepictPreferencesWindow *self, GPtrArray *devices)
       }
 
   {
-    g_autofree char *automatic = default_name != NULL
-      /* Translators: the automatic device choice; %s is the device it picks */
-      ? g_strdup_printf (_("Automatic (%s)"), default_name)
-      : g_strdup (_("Automatic"));
+    g_autofree char *automatic =
+      default_name != NULL
+        /* Translators: the automatic device choice; %s is the device it picks */
+        ? g_strdup_printf (_ ("Automatic (%s)"), default_name)
+        : g_strdup (_ ("Automatic"));
     gtk_string_list_append (self->device_labels, automatic);
     g_ptr_array_add (self->device_values, g_strdup (""));
   }
@@ -173,7 +174,7 @@ fill_devices (DepictPreferencesWindow *self, GPtrArray *devices)
         const GpuDeviceInfo *info = g_ptr_array_index (devices, i);
         g_autofree char *memory = g_format_size (info->device_local_memory);
         /* Translators: a compute device: name — type, memory, e.g. "llvmpipe — CPU, 24 GB" */
-        g_autofree char *label = g_strdup_printf (_("%s — %s, %s"), info->name,
+        g_autofree char *label = g_strdup_printf (_ ("%s — %s, %s"), info->name,
                                                   gpu_device_type_to_label (info->type), memory);
         if (!info->usable)
           continue;
@@ -186,13 +187,13 @@ fill_devices (DepictPreferencesWindow *self, GPtrArray *devices)
   g_clear_pointer (&self->device_note, g_free);
   if (devices == NULL || devices->len == 0)
     self->device_note = g_strdup_printf (
-      _("No Vulkan device was found, so models cannot run. Install Mesa’s Vulkan drivers "
-        "(mesa-vulkan-drivers) or your graphics card’s driver. (%s)"),
+      _ ("No Vulkan device was found, so models cannot run. Install Mesa’s Vulkan drivers "
+         "(mesa-vulkan-drivers) or your graphics card’s driver. (%s)"),
       error != NULL ? error->message : "");
   else if (!any_gpu)
     self->device_note = g_strdup (
-      _("Only a CPU device was found. Depict works, but slowly: a graphics card with a Vulkan "
-        "driver makes it many times faster."));
+      _ ("Only a CPU device was found. Depict works, but slowly: a graphics card with a Vulkan "
+         "driver makes it many times faster."));
   adw_preferences_group_set_description (self->device_group, self->device_note);
 
   adw_combo_row_set_model (self->device_row, G_LIST_MODEL (self->device_labels));
@@ -220,8 +221,8 @@ depict_preferences_window_new (GtkWindow *parent, GSettings *settings, GPtrArray
   fill_devices (self, devices);
   g_signal_connect (self->model_row, "notify::selected", G_CALLBACK (on_model_selected), self);
   g_signal_connect (self->device_row, "notify::selected", G_CALLBACK (on_device_selected), self);
-  g_signal_connect_object (settings, "changed::model", G_CALLBACK (on_model_setting_changed),
-                           self, 0);
+  g_signal_connect_object (settings, "changed::model", G_CALLBACK (on_model_setting_changed), self,
+                           0);
   g_settings_bind (settings, "beams", gtk_spin_button_get_adjustment (self->beams_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "max-new-tokens",

@@ -17,8 +17,7 @@
 
 #define THUMBNAIL_SIZE 192
 
-struct _DepictQueueItem
-{
+struct _DepictQueueItem {
   GObject parent_instance;
 
   GFile *file;
@@ -31,8 +30,7 @@ struct _DepictQueueItem
   char *summary;
 };
 
-typedef struct
-{
+typedef struct {
   JsonNode *result;
   char *info;
 } Answer;
@@ -49,8 +47,7 @@ answer_free (gpointer data)
 
 G_DEFINE_FINAL_TYPE (DepictQueueItem, depict_queue_item, G_TYPE_OBJECT)
 
-enum
-{
+enum {
   PROP_0,
   PROP_FILE,
   PROP_TITLE,
@@ -96,10 +93,7 @@ state_icon (DepictQueueItemState state)
 }
 
 static void
-depict_queue_item_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
+depict_queue_item_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   DepictQueueItem *self = DEPICT_QUEUE_ITEM (object);
 
@@ -138,16 +132,16 @@ depict_queue_item_class_init (DepictQueueItemClass *klass)
 
   properties[PROP_FILE] = g_param_spec_object ("file", NULL, NULL, G_TYPE_FILE,
                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_TITLE] = g_param_spec_string ("title", NULL, NULL, NULL,
-                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TITLE] =
+    g_param_spec_string ("title", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_THUMBNAIL] = g_param_spec_object ("thumbnail", NULL, NULL, GDK_TYPE_TEXTURE,
                                                     G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_STATE] = g_param_spec_int ("state", NULL, NULL, 0, DEPICT_QUEUE_ITEM_FAILED, 0,
                                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_SUMMARY] = g_param_spec_string ("summary", NULL, NULL, NULL,
-                                                  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_ICON_NAME] = g_param_spec_string ("icon-name", NULL, NULL, NULL,
-                                                    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SUMMARY] =
+    g_param_spec_string ("summary", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ICON_NAME] =
+    g_param_spec_string ("icon-name", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -194,13 +188,11 @@ depict_queue_item_get_thumbnail (DepictQueueItem *self)
 }
 
 static void
-thumbnail_loaded_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+thumbnail_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(DepictQueueItem) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GdkTexture) texture = depict_image_loader_load_finish (result, &error);
+  g_autoptr (DepictQueueItem) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) texture = depict_image_loader_load_finish (result, &error);
 
   if (texture == NULL)
     {
@@ -226,8 +218,7 @@ depict_queue_item_load_thumbnail (DepictQueueItem *self)
 
 /* A thumbnail known already (a cache): no loading needed. */
 void
-depict_queue_item_set_thumbnail (DepictQueueItem *self,
-                                 GdkTexture      *thumbnail)
+depict_queue_item_set_thumbnail (DepictQueueItem *self, GdkTexture *thumbnail)
 {
   g_return_if_fail (DEPICT_IS_QUEUE_ITEM (self));
 
@@ -244,8 +235,7 @@ depict_queue_item_get_state (DepictQueueItem *self)
 }
 
 void
-depict_queue_item_set_state (DepictQueueItem     *self,
-                             DepictQueueItemState state)
+depict_queue_item_set_state (DepictQueueItem *self, DepictQueueItemState state)
 {
   g_return_if_fail (DEPICT_IS_QUEUE_ITEM (self));
 
@@ -258,9 +248,7 @@ depict_queue_item_set_state (DepictQueueItem     *self,
 
 /* The latest answer to TASK (NULL: to the task asked last), and its INFO line. */
 JsonNode *
-depict_queue_item_get_result (DepictQueueItem *self,
-                              const char      *task,
-                              const char     **info)
+depict_queue_item_get_result (DepictQueueItem *self, const char *task, const char **info)
 {
   Answer *answer;
 
@@ -275,10 +263,8 @@ depict_queue_item_get_result (DepictQueueItem *self,
 }
 
 void
-depict_queue_item_add_result (DepictQueueItem *self,
-                              const char      *task,
-                              JsonNode        *result,
-                              const char      *info)
+depict_queue_item_add_result (DepictQueueItem *self, const char *task, JsonNode *result,
+                              const char *info)
 {
   Answer *answer;
 
@@ -309,8 +295,7 @@ depict_queue_item_get_summary (DepictQueueItem *self)
 }
 
 void
-depict_queue_item_set_summary (DepictQueueItem *self,
-                               const char      *summary)
+depict_queue_item_set_summary (DepictQueueItem *self, const char *summary)
 {
   g_return_if_fail (DEPICT_IS_QUEUE_ITEM (self));
 

@@ -10,8 +10,7 @@
 
 G_BEGIN_DECLS
 
-typedef enum
-{
+typedef enum {
   DEPICT_QUEUE_ITEM_WAITING,
   DEPICT_QUEUE_ITEM_RUNNING,
   DEPICT_QUEUE_ITEM_DONE,
@@ -22,26 +21,19 @@ typedef enum
 
 G_DECLARE_FINAL_TYPE (DepictQueueItem, depict_queue_item, DEPICT, QUEUE_ITEM, GObject)
 
-DepictQueueItem     *depict_queue_item_new            (GFile                *file);
-GFile               *depict_queue_item_get_file       (DepictQueueItem      *self);
-const char          *depict_queue_item_get_title      (DepictQueueItem      *self);
-GdkTexture          *depict_queue_item_get_thumbnail  (DepictQueueItem      *self);
-void                 depict_queue_item_load_thumbnail (DepictQueueItem      *self);
-void                 depict_queue_item_set_thumbnail  (DepictQueueItem      *self,
-                                                       GdkTexture           *thumbnail);
-DepictQueueItemState depict_queue_item_get_state      (DepictQueueItem      *self);
-void                 depict_queue_item_set_state      (DepictQueueItem      *self,
-                                                       DepictQueueItemState  state);
-JsonNode            *depict_queue_item_get_result     (DepictQueueItem      *self,
-                                                       const char           *task,
-                                                       const char          **info);
-void                 depict_queue_item_add_result     (DepictQueueItem      *self,
-                                                       const char           *task,
-                                                       JsonNode             *result,
-                                                       const char           *info);
-const char          *depict_queue_item_get_last_task  (DepictQueueItem      *self);
-const char          *depict_queue_item_get_summary    (DepictQueueItem      *self);
-void                 depict_queue_item_set_summary    (DepictQueueItem      *self,
-                                                       const char           *summary);
+DepictQueueItem *depict_queue_item_new (GFile *file);
+GFile *depict_queue_item_get_file (DepictQueueItem *self);
+const char *depict_queue_item_get_title (DepictQueueItem *self);
+GdkTexture *depict_queue_item_get_thumbnail (DepictQueueItem *self);
+void depict_queue_item_load_thumbnail (DepictQueueItem *self);
+void depict_queue_item_set_thumbnail (DepictQueueItem *self, GdkTexture *thumbnail);
+DepictQueueItemState depict_queue_item_get_state (DepictQueueItem *self);
+void depict_queue_item_set_state (DepictQueueItem *self, DepictQueueItemState state);
+JsonNode *depict_queue_item_get_result (DepictQueueItem *self, const char *task, const char **info);
+void depict_queue_item_add_result (DepictQueueItem *self, const char *task, JsonNode *result,
+                                   const char *info);
+const char *depict_queue_item_get_last_task (DepictQueueItem *self);
+const char *depict_queue_item_get_summary (DepictQueueItem *self);
+void depict_queue_item_set_summary (DepictQueueItem *self, const char *summary);
 
 G_END_DECLS

@@ -15,8 +15,7 @@
 
 /* The reference shape is { "<TASK>": payload }. Return the payload (borrowed) and the task. */
 JsonNode *
-depict_result_json_unwrap (JsonNode    *result,
-                           const char **task)
+depict_result_json_unwrap (JsonNode *result, const char **task)
 {
   JsonObject *obj;
 
@@ -30,7 +29,7 @@ depict_result_json_unwrap (JsonNode    *result,
   obj = json_node_get_object (result);
   if (json_object_get_size (obj) == 1)
     {
-      g_autoptr(GList) members = json_object_get_members (obj);
+      g_autoptr (GList) members = json_object_get_members (obj);
       const char *name = members->data;
 
       if (name[0] == '<')
@@ -57,8 +56,7 @@ static JsonArray *get_array (JsonObject *obj, const char *name);
 /* Depict's schema names the labels per kind ("bboxes_labels", "quad_labels", …); the
  * reference shape calls them "labels". */
 static JsonArray *
-get_labels (JsonObject *obj,
-            const char *name)
+get_labels (JsonObject *obj, const char *name)
 {
   JsonArray *a = get_array (obj, name);
 
@@ -71,7 +69,7 @@ depict_result_json_get_text (JsonNode *result)
   JsonNode *payload = depict_result_json_unwrap (result, NULL);
   JsonObject *obj;
   JsonArray *labels;
-  g_autoptr(GString) text = NULL;
+  g_autoptr (GString) text = NULL;
 
   if (payload == NULL)
     return NULL;
@@ -109,8 +107,7 @@ depict_result_json_get_text (JsonNode *result)
 }
 
 static gboolean
-read_floats (JsonArray *array,
-             GArray    *out)
+read_floats (JsonArray *array, GArray *out)
 {
   g_array_set_size (out, 0);
   if (array == NULL)
@@ -129,8 +126,7 @@ read_floats (JsonArray *array,
 }
 
 static const char *
-label_at (JsonArray *labels,
-          guint      i)
+label_at (JsonArray *labels, guint i)
 {
   JsonNode *n;
 
@@ -143,8 +139,7 @@ label_at (JsonArray *labels,
 }
 
 static JsonArray *
-get_array (JsonObject *obj,
-           const char *name)
+get_array (JsonObject *obj, const char *name)
 {
   JsonNode *n = json_object_get_member (obj, name);
 
@@ -152,16 +147,14 @@ get_array (JsonObject *obj,
 }
 
 static void
-add_boxes (GListStore *store,
-           JsonArray  *boxes,
-           JsonArray  *labels)
+add_boxes (GListStore *store, JsonArray *boxes, JsonArray *labels)
 {
-  g_autoptr(GArray) v = g_array_new (FALSE, FALSE, sizeof (float));
+  g_autoptr (GArray) v = g_array_new (FALSE, FALSE, sizeof (float));
 
   for (guint i = 0; boxes != NULL && i < json_array_get_length (boxes); i++)
     {
       JsonNode *n = json_array_get_element (boxes, i);
-      g_autoptr(DepictOverlayItem) item = NULL;
+      g_autoptr (DepictOverlayItem) item = NULL;
       float *f;
 
       if (!JSON_NODE_HOLDS_ARRAY (n) || !read_floats (json_node_get_array (n), v) || v->len < 4)
@@ -173,18 +166,15 @@ add_boxes (GListStore *store,
 }
 
 static void
-add_polygons (GListStore       *store,
-              DepictOverlayKind kind,
-              JsonArray        *instances,
-              JsonArray        *labels,
-              gboolean          flat)
+add_polygons (GListStore *store, DepictOverlayKind kind, JsonArray *instances, JsonArray *labels,
+              gboolean flat)
 {
-  g_autoptr(GArray) v = g_array_new (FALSE, FALSE, sizeof (float));
+  g_autoptr (GArray) v = g_array_new (FALSE, FALSE, sizeof (float));
 
   for (guint i = 0; instances != NULL && i < json_array_get_length (instances); i++)
     {
       JsonNode *n = json_array_get_element (instances, i);
-      g_autoptr(DepictOverlayItem) item = NULL;
+      g_autoptr (DepictOverlayItem) item = NULL;
       JsonArray *polys;
 
       if (!JSON_NODE_HOLDS_ARRAY (n))
@@ -203,7 +193,8 @@ add_polygons (GListStore       *store,
             {
               JsonNode *p = json_array_get_element (polys, j);
 
-              if (JSON_NODE_HOLDS_ARRAY (p) && read_floats (json_node_get_array (p), v) && v->len >= 2)
+              if (JSON_NODE_HOLDS_ARRAY (p) && read_floats (json_node_get_array (p), v) &&
+                  v->len >= 2)
                 depict_overlay_item_add_polygon (item, (float *) (gpointer) v->data, v->len / 2);
             }
         }
@@ -236,7 +227,7 @@ depict_result_json_get_items (JsonNode *result)
 
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (store)); i++)
     {
-      g_autoptr(DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (store), i);
+      g_autoptr (DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (store), i);
       depict_overlay_item_set_index (item, i);
     }
   return store;
@@ -246,14 +237,14 @@ char *
 depict_result_json_to_plain_text (JsonNode *result)
 {
   g_autofree char *text = depict_result_json_get_text (result);
-  g_autoptr(GListStore) items = depict_result_json_get_items (result);
+  g_autoptr (GListStore) items = depict_result_json_get_items (result);
   GString *out = g_string_new (text);
   guint n = g_list_model_get_n_items (G_LIST_MODEL (items));
 
   /* OCR labels are the text already; list the boxes of the other kinds. */
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (items), i);
+      g_autoptr (DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (items), i);
       g_autofree char *line = NULL;
 
       if (text != NULL && depict_overlay_item_get_kind (item) == DEPICT_OVERLAY_TEXT)
@@ -267,10 +258,9 @@ depict_result_json_to_plain_text (JsonNode *result)
 }
 
 char *
-depict_result_json_to_string (JsonNode *result,
-                              gboolean  pretty)
+depict_result_json_to_string (JsonNode *result, gboolean pretty)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
 
   json_generator_set_pretty (gen, pretty);
   json_generator_set_indent (gen, 2);
@@ -279,10 +269,9 @@ depict_result_json_to_string (JsonNode *result,
 }
 
 JsonNode *
-depict_result_json_parse (const char *text,
-                          GError    **error)
+depict_result_json_parse (const char *text, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
 
   g_return_val_if_fail (text != NULL, NULL);
 

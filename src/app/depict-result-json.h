@@ -13,14 +13,11 @@
 
 G_BEGIN_DECLS
 
-JsonNode   *depict_result_json_unwrap        (JsonNode    *result,
-                                              const char **task);
-char       *depict_result_json_get_text      (JsonNode    *result);
-GListStore *depict_result_json_get_items     (JsonNode    *result);
-char       *depict_result_json_to_plain_text (JsonNode    *result);
-char       *depict_result_json_to_string     (JsonNode    *result,
-                                              gboolean     pretty);
-JsonNode   *depict_result_json_parse         (const char  *text,
-                                              GError     **error);
+JsonNode *depict_result_json_unwrap (JsonNode *result, const char **task);
+char *depict_result_json_get_text (JsonNode *result);
+GListStore *depict_result_json_get_items (JsonNode *result);
+char *depict_result_json_to_plain_text (JsonNode *result);
+char *depict_result_json_to_string (JsonNode *result, gboolean pretty);
+JsonNode *depict_result_json_parse (const char *text, GError **error);
 
 G_END_DECLS

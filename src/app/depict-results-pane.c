@@ -17,8 +17,7 @@
 #include "depict-results-pane.h"
 #include "depict-result-json.h"
 
-struct _DepictResultsPane
-{
+struct _DepictResultsPane {
   GtkWidget parent_instance;
 
   GtkStack *stack;
@@ -40,21 +39,12 @@ struct _DepictResultsPane
 
 G_DEFINE_FINAL_TYPE (DepictResultsPane, depict_results_pane, GTK_TYPE_WIDGET)
 
-enum
-{
-  PROP_0,
-  PROP_HOVER_ITEM,
-  N_PROPS
-};
+enum { PROP_0, PROP_HOVER_ITEM, N_PROPS };
 
 static GParamSpec *properties[N_PROPS];
 
 static void
-draw_swatch (GtkDrawingArea *area,
-             cairo_t        *cr,
-             int             width,
-             int             height,
-             gpointer        user_data)
+draw_swatch (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   DepictOverlayItem *item = user_data;
   float rgb[3];
@@ -67,10 +57,7 @@ draw_swatch (GtkDrawingArea *area,
 }
 
 static void
-row_enter_cb (GtkEventControllerMotion *motion,
-              double                    x,
-              double                    y,
-              DepictResultsPane        *self)
+row_enter_cb (GtkEventControllerMotion *motion, double x, double y, DepictResultsPane *self)
 {
   GtkWidget *row = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (motion));
 
@@ -78,16 +65,14 @@ row_enter_cb (GtkEventControllerMotion *motion,
 }
 
 static void
-row_leave_cb (GtkEventControllerMotion *motion,
-              DepictResultsPane        *self)
+row_leave_cb (GtkEventControllerMotion *motion, DepictResultsPane *self)
 {
   depict_results_pane_set_hover_item (self, NULL);
 }
 
 /* Keyboard: a focused row highlights its item on the photo, as hovering it does. */
 static void
-row_focus_enter_cb (GtkEventControllerFocus *focus,
-                    DepictResultsPane       *self)
+row_focus_enter_cb (GtkEventControllerFocus *focus, DepictResultsPane *self)
 {
   GtkWidget *row = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (focus));
 
@@ -95,8 +80,7 @@ row_focus_enter_cb (GtkEventControllerFocus *focus,
 }
 
 static void
-row_focus_leave_cb (GtkEventControllerFocus *focus,
-                    DepictResultsPane       *self)
+row_focus_leave_cb (GtkEventControllerFocus *focus, DepictResultsPane *self)
 {
   GtkWidget *row = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (focus));
 
@@ -110,18 +94,17 @@ kind_name (DepictOverlayItem *item)
   switch (depict_overlay_item_get_kind (item))
     {
     case DEPICT_OVERLAY_MASK:
-      return _("Mask");
+      return _ ("Mask");
     case DEPICT_OVERLAY_TEXT:
-      return _("Text");
+      return _ ("Text");
     case DEPICT_OVERLAY_BOX:
     default:
-      return _("Region");
+      return _ ("Region");
     }
 }
 
 static GtkWidget *
-create_row (gpointer object,
-            gpointer user_data)
+create_row (gpointer object, gpointer user_data)
 {
   DepictResultsPane *self = user_data;
   DepictOverlayItem *item = object;
@@ -136,7 +119,7 @@ create_row (gpointer object,
     coords = g_strdup_printf ("%.0f, %.0f – %.0f, %.0f", x, y, x + w, y + h);
   else
     /* Translators: where a mask or text region lies, and its size, in pixels */
-    coords = g_strdup_printf (_("%.0f, %.0f · %.0f × %.0f"), x, y, w, h);
+    coords = g_strdup_printf (_ ("%.0f, %.0f · %.0f × %.0f"), x, y, w, h);
 
   row = gtk_list_box_row_new ();
   g_object_set_data_full (G_OBJECT (row), "item", g_object_ref (item), g_object_unref);
@@ -158,7 +141,8 @@ create_row (gpointer object,
   gtk_label_set_xalign (GTK_LABEL (title), 0);
   gtk_label_set_wrap (GTK_LABEL (title), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (title), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_selectable (GTK_LABEL (title), depict_overlay_item_get_kind (item) == DEPICT_OVERLAY_TEXT);
+  gtk_label_set_selectable (GTK_LABEL (title),
+                            depict_overlay_item_get_kind (item) == DEPICT_OVERLAY_TEXT);
   subtitle = gtk_label_new (coords);
   gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
   gtk_widget_add_css_class (subtitle, "dim-label");
@@ -196,10 +180,7 @@ depict_results_pane_dispose (GObject *object)
 }
 
 static void
-depict_results_pane_get_property (GObject    *object,
-                                  guint       prop_id,
-                                  GValue     *value,
-                                  GParamSpec *pspec)
+depict_results_pane_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   DepictResultsPane *self = DEPICT_RESULTS_PANE (object);
 
@@ -214,10 +195,8 @@ depict_results_pane_get_property (GObject    *object,
 }
 
 static void
-depict_results_pane_set_property (GObject      *object,
-                                  guint         prop_id,
-                                  const GValue *value,
-                                  GParamSpec   *pspec)
+depict_results_pane_set_property (GObject *object, guint prop_id, const GValue *value,
+                                  GParamSpec *pspec)
 {
   DepictResultsPane *self = DEPICT_RESULTS_PANE (object);
 
@@ -273,8 +252,7 @@ depict_results_pane_init (DepictResultsPane *self)
 }
 
 static void
-show_page (DepictResultsPane *self,
-           const char        *name)
+show_page (DepictResultsPane *self, const char *name)
 {
   gtk_spinner_set_spinning (self->spinner, g_str_equal (name, "busy"));
   gtk_stack_set_visible_child_name (self->stack, name);
@@ -289,8 +267,7 @@ depict_results_pane_show_idle (DepictResultsPane *self)
 /* Ready to run; OTHER_TASK (a task's human name, or NULL) is a task this photo already has
  * an answer to, so that the person knows where to find it. */
 void
-depict_results_pane_show_idle_with_other_answer (DepictResultsPane *self,
-                                                 const char        *other_task)
+depict_results_pane_show_idle_with_other_answer (DepictResultsPane *self, const char *other_task)
 {
   g_autofree char *description = NULL;
 
@@ -298,19 +275,17 @@ depict_results_pane_show_idle_with_other_answer (DepictResultsPane *self,
 
   if (other_task != NULL)
     /* Translators: %s is a task, e.g. "Caption" */
-    description = g_strdup_printf (_("Press Run or Ctrl+Enter. This photo has an answer to "
-                                     "“%s”: choose that task to see it."), other_task);
-  adw_status_page_set_description (self->idle_page,
-                                   description != NULL
-                                     ? description
-                                     : _("Choose a task and press Run or Ctrl+Enter"));
+    description = g_strdup_printf (_ ("Press Run or Ctrl+Enter. This photo has an answer to "
+                                      "“%s”: choose that task to see it."),
+                                   other_task);
+  adw_status_page_set_description (
+    self->idle_page,
+    description != NULL ? description : _ ("Choose a task and press Run or Ctrl+Enter"));
   show_page (self, "idle");
 }
 
 void
-depict_results_pane_show_busy (DepictResultsPane *self,
-                               const char        *stage,
-                               const char        *detail)
+depict_results_pane_show_busy (DepictResultsPane *self, const char *stage, const char *detail)
 {
   g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
 
@@ -328,10 +303,8 @@ depict_results_pane_show_no_model (DepictResultsPane *self)
 }
 
 void
-depict_results_pane_show_error (DepictResultsPane *self,
-                                const char        *title,
-                                const char        *description,
-                                gboolean           can_retry)
+depict_results_pane_show_error (DepictResultsPane *self, const char *title, const char *description,
+                                gboolean can_retry)
 {
   g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
 
@@ -343,11 +316,8 @@ depict_results_pane_show_error (DepictResultsPane *self,
 }
 
 void
-depict_results_pane_show_result (DepictResultsPane *self,
-                                 const char        *title,
-                                 const char        *info,
-                                 JsonNode          *result,
-                                 GListModel        *items)
+depict_results_pane_show_result (DepictResultsPane *self, const char *title, const char *info,
+                                 JsonNode *result, GListModel *items)
 {
   g_autofree char *text = NULL;
   guint n_items;
@@ -360,7 +330,7 @@ depict_results_pane_show_result (DepictResultsPane *self,
   n_items = items != NULL ? g_list_model_get_n_items (items) : 0;
   if (n_items > 0)
     {
-      g_autoptr(DepictOverlayItem) first = g_list_model_get_item (items, 0);
+      g_autoptr (DepictOverlayItem) first = g_list_model_get_item (items, 0);
       quads = depict_overlay_item_get_kind (first) == DEPICT_OVERLAY_TEXT;
     }
 
@@ -372,7 +342,7 @@ depict_results_pane_show_result (DepictResultsPane *self,
   if (quads)
     g_clear_pointer (&text, g_free);
   if (text == NULL && n_items == 0)
-    text = g_strdup (_("Nothing was found."));
+    text = g_strdup (_ ("Nothing was found."));
   gtk_label_set_label (self->text_label, text != NULL ? text : "");
   gtk_widget_set_visible (GTK_WIDGET (self->text_label), text != NULL);
 
@@ -380,11 +350,10 @@ depict_results_pane_show_result (DepictResultsPane *self,
     {
       g_autofree char *heading = NULL;
 
-      heading = g_strdup_printf (quads ? g_dngettext (GETTEXT_PACKAGE, "%u Text Line",
-                                                       "%u Text Lines", n_items)
-                                       : g_dngettext (GETTEXT_PACKAGE, "%u Item", "%u Items",
-                                                      n_items),
-                                 n_items);
+      heading = g_strdup_printf (
+        quads ? g_dngettext (GETTEXT_PACKAGE, "%u Text Line", "%u Text Lines", n_items)
+              : g_dngettext (GETTEXT_PACKAGE, "%u Item", "%u Items", n_items),
+        n_items);
       gtk_label_set_label (self->items_heading, heading);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->items_heading), n_items > 0);
@@ -418,8 +387,7 @@ depict_results_pane_get_hover_item (DepictResultsPane *self)
 
 /* Highlights the row of ITEM (hovered on the photo), or none. */
 void
-depict_results_pane_set_hover_item (DepictResultsPane *self,
-                                    DepictOverlayItem *item)
+depict_results_pane_set_hover_item (DepictResultsPane *self, DepictOverlayItem *item)
 {
   GtkWidget *child;
 

@@ -16,26 +16,18 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (DepictResultsPane, depict_results_pane, DEPICT, RESULTS_PANE, GtkWidget)
 
-void               depict_results_pane_show_idle      (DepictResultsPane *self);
-void               depict_results_pane_show_idle_with_other_answer (DepictResultsPane *self,
-                                                                    const char        *other_task);
-void               depict_results_pane_show_busy      (DepictResultsPane *self,
-                                                       const char        *stage,
-                                                       const char        *detail);
-void               depict_results_pane_show_no_model  (DepictResultsPane *self);
-void               depict_results_pane_show_error     (DepictResultsPane *self,
-                                                       const char        *title,
-                                                       const char        *description,
-                                                       gboolean           can_retry);
-void               depict_results_pane_show_result    (DepictResultsPane *self,
-                                                       const char        *title,
-                                                       const char        *info,
-                                                       JsonNode          *result,
-                                                       GListModel        *items);
-const char        *depict_results_pane_get_page       (DepictResultsPane *self);
-const char        *depict_results_pane_get_text       (DepictResultsPane *self);
+void depict_results_pane_show_idle (DepictResultsPane *self);
+void depict_results_pane_show_idle_with_other_answer (DepictResultsPane *self,
+                                                      const char *other_task);
+void depict_results_pane_show_busy (DepictResultsPane *self, const char *stage, const char *detail);
+void depict_results_pane_show_no_model (DepictResultsPane *self);
+void depict_results_pane_show_error (DepictResultsPane *self, const char *title,
+                                     const char *description, gboolean can_retry);
+void depict_results_pane_show_result (DepictResultsPane *self, const char *title, const char *info,
+                                      JsonNode *result, GListModel *items);
+const char *depict_results_pane_get_page (DepictResultsPane *self);
+const char *depict_results_pane_get_text (DepictResultsPane *self);
 DepictOverlayItem *depict_results_pane_get_hover_item (DepictResultsPane *self);
-void               depict_results_pane_set_hover_item (DepictResultsPane *self,
-                                                       DepictOverlayItem *item);
+void depict_results_pane_set_hover_item (DepictResultsPane *self, DepictOverlayItem *item);
 
 G_END_DECLS

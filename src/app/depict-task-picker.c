@@ -15,8 +15,7 @@
 
 #include "depict-task-picker.h"
 
-struct _DepictTaskPicker
-{
+struct _DepictTaskPicker {
   GtkWidget parent_instance;
 
   GtkWidget *box;
@@ -33,13 +32,7 @@ struct _DepictTaskPicker
 
 G_DEFINE_FINAL_TYPE (DepictTaskPicker, depict_task_picker, GTK_TYPE_WIDGET)
 
-enum
-{
-  PROP_0,
-  PROP_TASK,
-  PROP_TEXT,
-  N_PROPS
-};
+enum { PROP_0, PROP_TASK, PROP_TEXT, N_PROPS };
 
 static GParamSpec *properties[N_PROPS];
 
@@ -52,24 +45,24 @@ build_menu (void)
 
   for (int group = 0; group < FLORENCE_TASK_N_GROUPS; group++)
     {
-      g_autoptr(GMenu) section = g_menu_new ();
-      g_autoptr(GMenuItem) section_item = NULL;
+      g_autoptr (GMenu) section = g_menu_new ();
+      g_autoptr (GMenuItem) section_item = NULL;
 
       for (gsize i = 0; i < n; i++)
         {
-          g_autoptr(GMenuItem) item = NULL;
+          g_autoptr (GMenuItem) item = NULL;
 
           if ((int) tasks[i].group != group)
             continue;
-          item = g_menu_item_new (_(tasks[i].name), NULL);
+          item = g_menu_item_new (_ (tasks[i].name), NULL);
           g_menu_item_set_action_and_target_value (item, "picker.task",
                                                    g_variant_new_string (tasks[i].token));
           g_menu_append_item (section, item);
         }
       if (g_menu_model_get_n_items (G_MENU_MODEL (section)) == 0)
         continue;
-      section_item = g_menu_item_new_section (florence_task_group_get_name (group),
-                                              G_MENU_MODEL (section));
+      section_item =
+        g_menu_item_new_section (florence_task_group_get_name (group), G_MENU_MODEL (section));
       g_menu_append_item (menu, section_item);
     }
   return G_MENU_MODEL (menu);
@@ -82,21 +75,19 @@ update_for_task (DepictTaskPicker *self)
   gboolean region = self->task->input == FLORENCE_TASK_INPUT_REGION;
   GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "task");
 
-  gtk_menu_button_set_label (self->task_button, _(self->task->name));
+  gtk_menu_button_set_label (self->task_button, _ (self->task->name));
   gtk_revealer_set_reveal_child (self->text_revealer, text);
   gtk_widget_set_visible (GTK_WIDGET (self->text_revealer), text);
   gtk_revealer_set_reveal_child (self->region_revealer, region);
   gtk_widget_set_visible (GTK_WIDGET (self->region_revealer), region);
   if (text)
     gtk_label_set_label (self->text_hint,
-                         self->task->input_hint != NULL ? _(self->task->input_hint) : "");
+                         self->task->input_hint != NULL ? _ (self->task->input_hint) : "");
   g_simple_action_set_state (G_SIMPLE_ACTION (action), g_variant_new_string (self->task->token));
 }
 
 static void
-task_activated (GSimpleAction *action,
-                GVariant      *parameter,
-                gpointer       user_data)
+task_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   DepictTaskPicker *self = user_data;
 
@@ -109,15 +100,13 @@ task_activated (GSimpleAction *action,
 }
 
 static void
-text_activated_cb (GtkEntry         *entry,
-                   DepictTaskPicker *self)
+text_activated_cb (GtkEntry *entry, DepictTaskPicker *self)
 {
   gtk_widget_activate_action (GTK_WIDGET (self), "win.run", NULL);
 }
 
 static void
-text_changed_cb (GtkEditable      *editable,
-                 DepictTaskPicker *self)
+text_changed_cb (GtkEditable *editable, DepictTaskPicker *self)
 {
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT]);
 }
@@ -134,10 +123,7 @@ depict_task_picker_dispose (GObject *object)
 }
 
 static void
-depict_task_picker_get_property (GObject    *object,
-                                 guint       prop_id,
-                                 GValue     *value,
-                                 GParamSpec *pspec)
+depict_task_picker_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   DepictTaskPicker *self = DEPICT_TASK_PICKER (object);
 
@@ -155,10 +141,8 @@ depict_task_picker_get_property (GObject    *object,
 }
 
 static void
-depict_task_picker_set_property (GObject      *object,
-                                 guint         prop_id,
-                                 const GValue *value,
-                                 GParamSpec   *pspec)
+depict_task_picker_set_property (GObject *object, guint prop_id, const GValue *value,
+                                 GParamSpec *pspec)
 {
   DepictTaskPicker *self = DEPICT_TASK_PICKER (object);
 
@@ -188,9 +172,8 @@ depict_task_picker_class_init (DepictTaskPickerClass *klass)
   properties[PROP_TASK] =
     g_param_spec_string ("task", NULL, NULL, "<CAPTION>",
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_TEXT] =
-    g_param_spec_string ("text", NULL, NULL, "",
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TEXT] = g_param_spec_string (
+    "text", NULL, NULL, "", G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -214,7 +197,7 @@ depict_task_picker_init (DepictTaskPicker *self)
   static const GActionEntry entries[] = {
     { .name = "task", .activate = task_activated, .parameter_type = "s", .state = "'<CAPTION>'" },
   };
-  g_autoptr(GMenuModel) menu = NULL;
+  g_autoptr (GMenuModel) menu = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -250,8 +233,7 @@ depict_task_picker_get_task_info (DepictTaskPicker *self)
 
 /* Unknown tokens (an old setting) are ignored: the picker keeps its task. */
 void
-depict_task_picker_set_task (DepictTaskPicker *self,
-                             const char       *token)
+depict_task_picker_set_task (DepictTaskPicker *self, const char *token)
 {
   const FlorenceTaskInfo *task;
 
@@ -273,8 +255,7 @@ depict_task_picker_get_text (DepictTaskPicker *self)
 }
 
 void
-depict_task_picker_set_text (DepictTaskPicker *self,
-                             const char       *text)
+depict_task_picker_set_text (DepictTaskPicker *self, const char *text)
 {
   g_return_if_fail (DEPICT_IS_TASK_PICKER (self));
 
@@ -284,14 +265,15 @@ depict_task_picker_set_text (DepictTaskPicker *self,
 }
 
 void
-depict_task_picker_set_region_description (DepictTaskPicker *self,
-                                           const char       *description)
+depict_task_picker_set_region_description (DepictTaskPicker *self, const char *description)
 {
   g_return_if_fail (DEPICT_IS_TASK_PICKER (self));
 
   gtk_label_set_label (self->region_label,
-                       description != NULL ? description
-                                           : _("Drag a rectangle on the photo, or focus the photo and press the arrow keys; Shift and the arrow keys resize it."));
+                       description != NULL
+                         ? description
+                         : _ ("Drag a rectangle on the photo, or focus the photo and press the "
+                              "arrow keys; Shift and the arrow keys resize it."));
 }
 
 void

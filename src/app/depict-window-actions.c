@@ -13,16 +13,14 @@
 #include "depict-window-private.h"
 
 static void
-open_response_cb (GtkNativeDialog *dialog,
-                  int              response,
-                  DepictWindow    *self)
+open_response_cb (GtkNativeDialog *dialog, int response, DepictWindow *self)
 {
   gboolean tagging = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "tagging"));
 
   if (response == GTK_RESPONSE_ACCEPT)
     {
-      g_autoptr(GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
-      g_autoptr(GPtrArray) array = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr (GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
+      g_autoptr (GPtrArray) array = g_ptr_array_new_with_free_func (g_object_unref);
 
       for (guint i = 0; i < g_list_model_get_n_items (files); i++)
         g_ptr_array_add (array, g_list_model_get_item (files, i));
@@ -39,29 +37,29 @@ open_response_cb (GtkNativeDialog *dialog,
 }
 
 void
-_depict_window_open_dialog (DepictWindow *self,
-                            gboolean      folder_for_tagging)
+_depict_window_open_dialog (DepictWindow *self, gboolean folder_for_tagging)
 {
   GtkFileChooserNative *dialog;
-  g_autoptr(GtkFileFilter) images = gtk_file_filter_new ();
-  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+  g_autoptr (GtkFileFilter) images = gtk_file_filter_new ();
+  g_autoptr (GtkFileFilter) all = gtk_file_filter_new ();
 
   if (folder_for_tagging)
-    dialog = gtk_file_chooser_native_new (_("Tag Folder"), GTK_WINDOW (self),
-                                          GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Tag"),
-                                          _("_Cancel"));
+    dialog = gtk_file_chooser_native_new (_ ("Tag Folder"), GTK_WINDOW (self),
+                                          GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _ ("_Tag"),
+                                          _ ("_Cancel"));
   else
     {
-      dialog = gtk_file_chooser_native_new (_("Open Photos"), GTK_WINDOW (self),
-                                            GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+      dialog =
+        gtk_file_chooser_native_new (_ ("Open Photos"), GTK_WINDOW (self),
+                                     GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Open"), _ ("_Cancel"));
       gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (dialog), TRUE);
 
-      gtk_file_filter_set_name (images, _("Photos"));
+      gtk_file_filter_set_name (images, _ ("Photos"));
       gtk_file_filter_add_mime_type (images, "image/*");
       /* Folders too: their photos are added. */
       gtk_file_filter_add_mime_type (images, "inode/directory");
       gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), images);
-      gtk_file_filter_set_name (all, _("All Files"));
+      gtk_file_filter_set_name (all, _ ("All Files"));
       gtk_file_filter_add_pattern (all, "*");
       gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), all);
     }
@@ -72,49 +70,37 @@ _depict_window_open_dialog (DepictWindow *self,
 }
 
 static void
-open_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
+open_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   _depict_window_open_dialog (DEPICT_WINDOW (widget), FALSE);
 }
 
 static void
-tag_folder_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *parameter)
+tag_folder_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   _depict_window_open_dialog (DEPICT_WINDOW (widget), TRUE);
 }
 
 static void
-run_action (GtkWidget  *widget,
-            const char *action_name,
-            GVariant   *parameter)
+run_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   depict_window_run (DEPICT_WINDOW (widget));
 }
 
 static void
-run_all_action (GtkWidget  *widget,
-                const char *action_name,
-                GVariant   *parameter)
+run_all_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   depict_window_run_all (DEPICT_WINDOW (widget));
 }
 
 static void
-cancel_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
+cancel_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   depict_window_cancel (DEPICT_WINDOW (widget));
 }
 
 static void
-zoom_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
+zoom_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   DepictWindow *self = DEPICT_WINDOW (widget);
 
@@ -129,9 +115,7 @@ zoom_action (GtkWidget  *widget,
 }
 
 static void
-copy_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
+copy_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   DepictWindow *self = DEPICT_WINDOW (widget);
   g_autofree char *text = NULL;
@@ -143,39 +127,35 @@ copy_action (GtkWidget  *widget,
   else
     text = depict_result_json_to_plain_text (self->result);
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), text);
-  depict_window_add_toast (self, _("Copied"));
+  depict_window_add_toast (self, _ ("Copied"));
 }
 
 static void
-export_response_cb (GtkNativeDialog *dialog,
-                    int              response,
-                    DepictWindow    *self)
+export_response_cb (GtkNativeDialog *dialog, int response, DepictWindow *self)
 {
   if (response == GTK_RESPONSE_ACCEPT && self->result != NULL)
     {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *json = depict_result_json_to_string (self->result, TRUE);
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       /* Atomic: written to a temporary file, then renamed. */
       if (!g_file_replace_contents (file, json, strlen (json), NULL, FALSE,
                                     G_FILE_CREATE_REPLACE_DESTINATION, NULL, NULL, &error))
         {
-          g_autofree char *message = g_strdup_printf (_("The answer could not be saved: %s"),
-                                                      error->message);
+          g_autofree char *message =
+            g_strdup_printf (_ ("The answer could not be saved: %s"), error->message);
           depict_window_add_toast (self, message);
         }
       else
-        depict_window_add_toast (self, _("Saved"));
+        depict_window_add_toast (self, _ ("Saved"));
     }
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
 }
 
 static void
-export_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
+export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   DepictWindow *self = DEPICT_WINDOW (widget);
   GtkFileChooserNative *dialog;
@@ -184,8 +164,8 @@ export_action (GtkWidget  *widget,
 
   if (self->result == NULL || self->current == NULL)
     return;
-  dialog = gtk_file_chooser_native_new (_("Export Answer"), GTK_WINDOW (self),
-                                        GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+  dialog = gtk_file_chooser_native_new (_ ("Export Answer"), GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Save"), _ ("_Cancel"));
   base = g_strdup (depict_queue_item_get_title (self->current));
   if (strrchr (base, '.') != NULL)
     *strrchr (base, '.') = '\0';
@@ -197,17 +177,13 @@ export_action (GtkWidget  *widget,
 }
 
 static void
-search_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
+search_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   depict_window_show_gallery (DEPICT_WINDOW (widget), TRUE);
 }
 
 static void
-show_page_action (GtkWidget  *widget,
-                  const char *action_name,
-                  GVariant   *parameter)
+show_page_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   DepictWindow *self = DEPICT_WINDOW (widget);
 
@@ -218,9 +194,7 @@ show_page_action (GtkWidget  *widget,
 }
 
 static void
-focus_photo_action (GtkWidget  *widget,
-                    const char *action_name,
-                    GVariant   *parameter)
+focus_photo_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   DepictWindow *self = DEPICT_WINDOW (widget);
 
@@ -228,9 +202,7 @@ focus_photo_action (GtkWidget  *widget,
 }
 
 static void
-toggle_queue_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
+toggle_queue_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   DepictWindow *self = DEPICT_WINDOW (widget);
 
@@ -238,9 +210,7 @@ toggle_queue_action (GtkWidget  *widget,
 }
 
 static void
-step_photo_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *parameter)
+step_photo_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   DepictWindow *self = DEPICT_WINDOW (widget);
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->queue));
@@ -260,11 +230,12 @@ _depict_window_update_actions (DepictWindow *self)
   GtkWidget *widget = GTK_WIDGET (self);
   gboolean busy = self->job != NULL;
   gboolean has_photo = self->current != NULL;
-  gboolean has_texture = depict_image_view_get_texture (self->image_view) != NULL &&
-                         self->load_cancellable == NULL;
+  gboolean has_texture =
+    depict_image_view_get_texture (self->image_view) != NULL && self->load_cancellable == NULL;
   gboolean has_result = self->result != NULL;
-  gboolean on_photo_page = self->main_stack == NULL ||
-                           g_strcmp0 (adw_view_stack_get_visible_child_name (self->main_stack), "photo") == 0;
+  gboolean on_photo_page =
+    self->main_stack == NULL ||
+    g_strcmp0 (adw_view_stack_get_visible_child_name (self->main_stack), "photo") == 0;
 
   gtk_widget_action_set_enabled (widget, "win.run", has_photo && has_texture && !busy);
   /* While it runs, the button says how far "Run on All Photos" has got. */
@@ -273,17 +244,16 @@ _depict_window_update_actions (DepictWindow *self)
   else if (self->run_all_task != NULL && busy && self->run_all_total > 0)
     {
       /* Translators: Run on All Photos in progress: the photo it is at, of how many */
-      g_autofree char *label = g_strdup_printf (_("Running: %u of %u"),
-                                                MIN (g_hash_table_size (self->run_all_done),
-                                                     self->run_all_total),
-                                                self->run_all_total);
+      g_autofree char *label = g_strdup_printf (
+        _ ("Running: %u of %u"), MIN (g_hash_table_size (self->run_all_done), self->run_all_total),
+        self->run_all_total);
 
       gtk_button_set_label (self->run_all_button, label);
     }
   else
-    gtk_button_set_label (self->run_all_button, _("Run on _All Photos"));
-  gtk_widget_action_set_enabled (widget, "win.run-all",
-                                 !busy && g_list_model_get_n_items (G_LIST_MODEL (self->queue)) > 0);
+    gtk_button_set_label (self->run_all_button, _ ("Run on _All Photos"));
+  gtk_widget_action_set_enabled (
+    widget, "win.run-all", !busy && g_list_model_get_n_items (G_LIST_MODEL (self->queue)) > 0);
   /* Escape stops the run from the photo page; in the gallery it clears the search. */
   gtk_widget_action_set_enabled (widget, "win.cancel", busy && on_photo_page);
   /* The photo's keys only on the photo page: there Page Down is the next photo, in the
@@ -334,7 +304,7 @@ _depict_window_actions_init (DepictWindow *self)
    * window's own action map next to the class actions. */
   for (guint i = 0; i < G_N_ELEMENTS (layer_keys); i++)
     {
-      g_autoptr(GAction) action = g_settings_create_action (self->settings, layer_keys[i]);
+      g_autoptr (GAction) action = g_settings_create_action (self->settings, layer_keys[i]);
 
       g_action_map_add_action (G_ACTION_MAP (self), action);
     }

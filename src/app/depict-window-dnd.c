@@ -12,8 +12,7 @@
 #include "depict-window-private.h"
 
 void
-_depict_window_set_drop_feedback (DepictWindow *self,
-                                  gboolean      active)
+_depict_window_set_drop_feedback (DepictWindow *self, gboolean active)
 {
   gtk_revealer_set_reveal_child (self->drop_revealer, active);
   if (active)
@@ -23,28 +22,20 @@ _depict_window_set_drop_feedback (DepictWindow *self,
 }
 
 static GdkDragAction
-drop_enter_cb (GtkDropTarget *target,
-               double         x,
-               double         y,
-               DepictWindow  *self)
+drop_enter_cb (GtkDropTarget *target, double x, double y, DepictWindow *self)
 {
   _depict_window_set_drop_feedback (self, TRUE);
   return GDK_ACTION_COPY;
 }
 
 static void
-drop_leave_cb (GtkDropTarget *target,
-               DepictWindow  *self)
+drop_leave_cb (GtkDropTarget *target, DepictWindow *self)
 {
   _depict_window_set_drop_feedback (self, FALSE);
 }
 
 static gboolean
-drop_cb (GtkDropTarget *target,
-         const GValue  *value,
-         double         x,
-         double         y,
-         DepictWindow  *self)
+drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, DepictWindow *self)
 {
   _depict_window_set_drop_feedback (self, FALSE);
   if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
@@ -55,10 +46,9 @@ drop_cb (GtkDropTarget *target,
 /* What a drop of FILES (GSList of GFile) does: photos are added to the list, folders are
  * listed and their photos added. Returns FALSE when there was nothing to take. */
 gboolean
-depict_window_drop_files (DepictWindow *self,
-                          GSList       *files)
+depict_window_drop_files (DepictWindow *self, GSList *files)
 {
-  g_autoptr(GPtrArray) array = g_ptr_array_new ();
+  g_autoptr (GPtrArray) array = g_ptr_array_new ();
 
   g_return_val_if_fail (DEPICT_IS_WINDOW (self), FALSE);
 

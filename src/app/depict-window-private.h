@@ -12,8 +12,7 @@
 
 G_BEGIN_DECLS
 
-struct _DepictWindow
-{
+struct _DepictWindow {
   AdwApplicationWindow parent_instance;
 
   /* Template children */
@@ -25,8 +24,8 @@ struct _DepictWindow
   AdwFlap *flap;
   GtkListView *queue_list;
   DepictImageView *image_view;
-  GtkWidget *empty_no_model;      /* the empty page's way to a model */
-  GtkWidget *view_controls;       /* the zoom and layer buttons over the photo */
+  GtkWidget *empty_no_model; /* the empty page's way to a model */
+  GtkWidget *view_controls;  /* the zoom and layer buttons over the photo */
   GtkWidget *layer_toggles;
   GtkWidget *boxes_toggle;
   GtkWidget *masks_toggle;
@@ -49,28 +48,26 @@ struct _DepictWindow
   JsonNode *result;               /* the shown result */
   char *result_task;
 
-  DepictInferenceJob *job;        /* the run in progress, or NULL */
+  DepictInferenceJob *job; /* the run in progress, or NULL */
   GCancellable *run_cancellable;
   GCancellable *scan_cancellable; /* folders being listed */
   char *run_all_task;             /* "Run on All Photos" in progress: its task and text */
   char *run_all_text;
-  GHashTable *run_all_done;       /* the items it has started, so each runs once */
-  guint run_all_total;            /* how many it had to do when it began */
+  GHashTable *run_all_done; /* the items it has started, so each runs once */
+  guint run_all_total;      /* how many it had to do when it began */
   GtkButton *run_all_button;
-  gboolean narrow;                /* results below the photo */
+  gboolean narrow; /* results below the photo */
   gboolean showing_result;
-  guint n_toasts;                 /* shown or waiting: the view controls make room */
+  guint n_toasts; /* shown or waiting: the view controls make room */
   guint layout_idle;
   guint reveal_idle;
 };
 
 void _depict_window_class_actions_init (DepictWindowClass *klass);
-void _depict_window_actions_init       (DepictWindow      *self);
-void _depict_window_update_actions     (DepictWindow      *self);
-void _depict_window_dnd_init           (DepictWindow      *self);
-void _depict_window_set_drop_feedback  (DepictWindow      *self,
-                                        gboolean           active);
-void _depict_window_open_dialog        (DepictWindow      *self,
-                                        gboolean           folder_for_tagging);
+void _depict_window_actions_init (DepictWindow *self);
+void _depict_window_update_actions (DepictWindow *self);
+void _depict_window_dnd_init (DepictWindow *self);
+void _depict_window_set_drop_feedback (DepictWindow *self, gboolean active);
+void _depict_window_open_dialog (DepictWindow *self, gboolean folder_for_tagging);
 
 G_END_DECLS

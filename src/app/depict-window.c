@@ -30,7 +30,7 @@ task_title (const char *token)
 {
   const FlorenceTaskInfo *task = token != NULL ? florence_task_lookup (token) : NULL;
 
-  return task != NULL ? _(task->name) : "";
+  return task != NULL ? _ (task->name) : "";
 }
 
 /* A toggle for each kind of layer the result has. */
@@ -41,7 +41,7 @@ update_layer_toggles (DepictWindow *self)
 
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->items)); i++)
     {
-      g_autoptr(DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
+      g_autoptr (DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (self->items), i);
 
       present |= depict_overlay_item_get_layer (item);
     }
@@ -63,9 +63,7 @@ update_queue_button (DepictWindow *self)
 }
 
 static void
-page_changed_cb (GObject      *stack,
-                 GParamSpec   *pspec,
-                 DepictWindow *self)
+page_changed_cb (GObject *stack, GParamSpec *pspec, DepictWindow *self)
 {
   update_queue_button (self);
   _depict_window_update_actions (self);
@@ -93,12 +91,9 @@ result_task_of (JsonNode *result)
 }
 
 static void
-show_result (DepictWindow *self,
-             JsonNode     *result,
-             const char   *task,
-             const char   *info)
+show_result (DepictWindow *self, JsonNode *result, const char *task, const char *info)
 {
-  g_autoptr(GListStore) items = NULL;
+  g_autoptr (GListStore) items = NULL;
 
   g_clear_pointer (&self->result, json_node_unref);
   g_clear_pointer (&self->result_task, g_free);
@@ -143,24 +138,24 @@ show_ready_state (DepictWindow *self)
 {
   g_autofree char *model = g_settings_get_string (self->settings, "model");
   g_autofree char *dir = NULL;
-  const char *other = self->current != NULL ? depict_queue_item_get_last_task (self->current) : NULL;
+  const char *other =
+    self->current != NULL ? depict_queue_item_get_last_task (self->current) : NULL;
 
   dir = depict_inference_find_model_dir (model, NULL, NULL);
   if (dir == NULL)
     depict_results_pane_show_no_model (self->results_pane);
   else
     depict_results_pane_show_idle_with_other_answer (
-      self->results_pane, other != NULL && florence_task_lookup (other) != NULL ? task_title (other) : NULL);
+      self->results_pane,
+      other != NULL && florence_task_lookup (other) != NULL ? task_title (other) : NULL);
 }
 
 static void
-photo_loaded_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+photo_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(DepictWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GdkTexture) texture = depict_image_loader_load_finish (result, &error);
+  g_autoptr (DepictWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) texture = depict_image_loader_load_finish (result, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -172,7 +167,7 @@ photo_loaded_cb (GObject      *source,
     {
       depict_image_view_set_texture (self->image_view, NULL);
       depict_queue_item_set_state (self->current, DEPICT_QUEUE_ITEM_FAILED);
-      depict_results_pane_show_error (self->results_pane, _("This Photo Cannot Be Opened"),
+      depict_results_pane_show_error (self->results_pane, _ ("This Photo Cannot Be Opened"),
                                       error->message, FALSE);
       _depict_window_update_actions (self);
       return;
@@ -195,8 +190,7 @@ stale_photo_cb (gpointer user_data)
 }
 
 static void
-show_item (DepictWindow    *self,
-           DepictQueueItem *item)
+show_item (DepictWindow *self, DepictQueueItem *item)
 {
   if (self->current == item)
     return;
@@ -212,7 +206,7 @@ show_item (DepictWindow    *self,
       show_result (self, NULL, NULL, NULL);
       gtk_stack_set_visible_child_name (self->photo_stack, "empty");
       update_empty_page (self);
-      gtk_window_set_title (GTK_WINDOW (self), _("Depict"));
+      gtk_window_set_title (GTK_WINDOW (self), _ ("Depict"));
       _depict_window_update_actions (self);
       return;
     }
@@ -226,14 +220,14 @@ show_item (DepictWindow    *self,
                                   photo_loaded_cb, g_object_ref (self));
   self->stale_photo_timeout = g_timeout_add (150, stale_photo_cb, self);
 
-  if (self->job != NULL && depict_inference_job_get_file (self->job) == depict_queue_item_get_file (item))
+  if (self->job != NULL &&
+      depict_inference_job_get_file (self->job) == depict_queue_item_get_file (item))
     {
       /* Back to the photo being processed: its progress is shown by the job. */
       show_result (self, NULL, NULL, NULL);
-      depict_results_pane_show_busy (self->results_pane,
-                                     depict_inference_stage_to_string (
-                                       depict_inference_job_get_stage (self->job)),
-                                     NULL);
+      depict_results_pane_show_busy (
+        self->results_pane,
+        depict_inference_stage_to_string (depict_inference_job_get_stage (self->job)), NULL);
     }
   else
     {
@@ -254,9 +248,7 @@ show_item (DepictWindow    *self,
 }
 
 static void
-queue_selection_changed_cb (GtkSingleSelection *selection,
-                            GParamSpec         *pspec,
-                            DepictWindow       *self)
+queue_selection_changed_cb (GtkSingleSelection *selection, GParamSpec *pspec, DepictWindow *self)
 {
   show_item (self, gtk_single_selection_get_selected_item (selection));
 }
@@ -265,9 +257,7 @@ queue_selection_changed_cb (GtkSingleSelection *selection,
 /* Queue rows                                                                               */
 
 static void
-setup_queue_row_cb (GtkSignalListItemFactory *factory,
-                    GtkListItem              *list_item,
-                    gpointer                  user_data)
+setup_queue_row_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   GtkWidget *picture = gtk_image_new ();
@@ -288,9 +278,7 @@ setup_queue_row_cb (GtkSignalListItemFactory *factory,
 }
 
 static void
-queue_item_changed_cb (DepictQueueItem *item,
-                       GParamSpec      *pspec,
-                       GtkWidget       *box)
+queue_item_changed_cb (DepictQueueItem *item, GParamSpec *pspec, GtkWidget *box)
 {
   GtkWidget *picture = gtk_widget_get_first_child (box);
   GtkWidget *icon = gtk_widget_get_last_child (box);
@@ -312,24 +300,30 @@ queue_item_changed_cb (DepictQueueItem *item,
 
     switch (depict_queue_item_get_state (item))
       {
-      case DEPICT_QUEUE_ITEM_RUNNING: state = _("Running"); break;
-      case DEPICT_QUEUE_ITEM_DONE: state = _("Answered"); break;
-      case DEPICT_QUEUE_ITEM_FAILED: state = _("Cannot be opened or run"); break;
+      case DEPICT_QUEUE_ITEM_RUNNING:
+        state = _ ("Running");
+        break;
+      case DEPICT_QUEUE_ITEM_DONE:
+        state = _ ("Answered");
+        break;
+      case DEPICT_QUEUE_ITEM_FAILED:
+        state = _ ("Cannot be opened or run");
+        break;
       case DEPICT_QUEUE_ITEM_WAITING:
-      default: break;
+      default:
+        break;
       }
     gtk_widget_set_tooltip_text (icon, state);
     if (state != NULL)
-      gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL, state, -1);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL, state,
+                                      -1);
     else
       gtk_accessible_reset_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL);
   }
 }
 
 static void
-bind_queue_row_cb (GtkSignalListItemFactory *factory,
-                   GtkListItem              *list_item,
-                   gpointer                  user_data)
+bind_queue_row_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
   DepictQueueItem *item = gtk_list_item_get_item (list_item);
   GtkWidget *box = gtk_list_item_get_child (list_item);
@@ -344,9 +338,7 @@ bind_queue_row_cb (GtkSignalListItemFactory *factory,
 }
 
 static void
-unbind_queue_row_cb (GtkSignalListItemFactory *factory,
-                     GtkListItem              *list_item,
-                     gpointer                  user_data)
+unbind_queue_row_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
   DepictQueueItem *item = gtk_list_item_get_item (list_item);
   GtkWidget *box = gtk_list_item_get_child (list_item);
@@ -358,15 +350,13 @@ unbind_queue_row_cb (GtkSignalListItemFactory *factory,
 /* Opening files                                                                            */
 
 static DepictQueueItem *
-find_in_queue (DepictWindow *self,
-               GFile        *file,
-               guint        *position)
+find_in_queue (DepictWindow *self, GFile *file, guint *position)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->queue));
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->queue), i);
+      g_autoptr (DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->queue), i);
 
       if (g_file_equal (depict_queue_item_get_file (item), file))
         {
@@ -394,9 +384,7 @@ reveal_queue_cb (gpointer user_data)
 
 /* Adds photos to the list (known ones are not added twice) and shows the first of them. */
 static void
-add_photos (DepictWindow *self,
-            GFile       **files,
-            guint         n_files)
+add_photos (DepictWindow *self, GFile **files, guint n_files)
 {
   guint first = GTK_INVALID_LIST_POSITION;
 
@@ -406,7 +394,7 @@ add_photos (DepictWindow *self,
 
       if (find_in_queue (self, files[i], &position) == NULL)
         {
-          g_autoptr(DepictQueueItem) item = depict_queue_item_new (files[i]);
+          g_autoptr (DepictQueueItem) item = depict_queue_item_new (files[i]);
 
           position = g_list_model_get_n_items (G_LIST_MODEL (self->queue));
           g_list_store_append (self->queue, item);
@@ -428,8 +416,7 @@ add_photos (DepictWindow *self,
   _depict_window_update_actions (self);
 }
 
-typedef struct
-{
+typedef struct {
   DepictWindow *self;
   GFile *folder;
 } ScanData;
@@ -443,10 +430,7 @@ scan_data_free (ScanData *data)
 }
 
 static void
-scan_thread (GTask        *task,
-             gpointer      source_object,
-             gpointer      task_data,
-             GCancellable *cancellable)
+scan_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   ScanData *data = task_data;
   GError *error = NULL;
@@ -464,16 +448,15 @@ scan_thread (GTask        *task,
 #define BACKGROUND_NOTIFICATION_ID "background-done"
 
 static void
-notify_in_background (DepictWindow *self,
-                      const char   *message)
+notify_in_background (DepictWindow *self, const char *message)
 {
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
-  g_autoptr(GNotification) notification = NULL;
+  g_autoptr (GNotification) notification = NULL;
 
   if (app == NULL || gtk_window_is_active (GTK_WINDOW (self)) ||
       !g_application_get_is_registered (G_APPLICATION (app)))
     return;
-  notification = g_notification_new (_("Depict"));
+  notification = g_notification_new (_ ("Depict"));
   g_notification_set_body (notification, message);
   g_application_send_notification (G_APPLICATION (app), BACKGROUND_NOTIFICATION_ID, notification);
 }
@@ -481,8 +464,7 @@ notify_in_background (DepictWindow *self,
 /* Toasts sit at the bottom of the window, where the zoom and layer buttons are: those move
  * up while a toast is shown (instead of showing through it). */
 static void
-toast_dismissed_cb (AdwToast     *toast,
-                    DepictWindow *self)
+toast_dismissed_cb (AdwToast *toast, DepictWindow *self)
 {
   if (self->n_toasts > 0)
     self->n_toasts--;
@@ -491,8 +473,7 @@ toast_dismissed_cb (AdwToast     *toast,
 }
 
 static void
-present_toast (DepictWindow *self,
-               AdwToast     *toast)
+present_toast (DepictWindow *self, AdwToast *toast)
 {
   self->n_toasts++;
   gtk_widget_add_css_class (self->view_controls, "above-toast");
@@ -501,8 +482,7 @@ present_toast (DepictWindow *self,
 }
 
 static void
-tag_all_clicked_cb (AdwToast *toast,
-                    gpointer  user_data)
+tag_all_clicked_cb (AdwToast *toast, gpointer user_data)
 {
   GFile *folder = g_object_get_data (G_OBJECT (toast), "folder");
   DepictWindow *self = g_object_get_data (G_OBJECT (toast), "window");
@@ -512,14 +492,12 @@ tag_all_clicked_cb (AdwToast *toast,
 }
 
 static void
-scan_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+scan_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   DepictWindow *self = DEPICT_WINDOW (source);
   ScanData *data = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) files = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) files = g_task_propagate_pointer (G_TASK (result), &error);
   g_autofree char *name = g_file_get_basename (data->folder);
   g_autofree char *message = NULL;
   AdwToast *toast;
@@ -533,7 +511,7 @@ scan_done_cb (GObject      *source,
   if (files->len == 0)
     {
       /* Translators: %s is a folder name */
-      message = g_strdup_printf (_("No photos in “%s”"), name);
+      message = g_strdup_printf (_ ("No photos in “%s”"), name);
       depict_window_add_toast (self, message);
       return;
     }
@@ -544,7 +522,7 @@ scan_done_cb (GObject      *source,
                                           "Added %u photos from “%s”", files->len),
                              files->len, name);
   toast = adw_toast_new (message);
-  adw_toast_set_button_label (toast, _("_Tag All"));
+  adw_toast_set_button_label (toast, _ ("_Tag All"));
   adw_toast_set_timeout (toast, 8);
   g_object_set_data_full (G_OBJECT (toast), "folder", g_object_ref (data->folder), g_object_unref);
   g_object_set_data (G_OBJECT (toast), "window", self);
@@ -553,10 +531,9 @@ scan_done_cb (GObject      *source,
 }
 
 static void
-scan_folder (DepictWindow *self,
-             GFile        *folder)
+scan_folder (DepictWindow *self, GFile *folder)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr (GTask) task = NULL;
   ScanData *data = g_new0 (ScanData, 1);
 
   data->self = g_object_ref (self);
@@ -583,16 +560,14 @@ update_progress (DepictWindow *self)
   stage = depict_inference_job_get_stage (self->job);
   n_tokens = depict_inference_job_get_n_tokens (self->job);
   if (stage == DEPICT_INFERENCE_STAGE_GENERATING)
-    detail = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u token", "%u tokens", n_tokens),
-                              n_tokens);
+    detail =
+      g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u token", "%u tokens", n_tokens), n_tokens);
   depict_results_pane_show_busy (self->results_pane, depict_inference_stage_to_string (stage),
                                  detail);
 }
 
 static void
-job_progress_cb (DepictInferenceJob *job,
-                 GParamSpec         *pspec,
-                 DepictWindow       *self)
+job_progress_cb (DepictInferenceJob *job, GParamSpec *pspec, DepictWindow *self)
 {
   update_progress (self);
 }
@@ -606,8 +581,7 @@ run_info (DepictInferenceJob *job)
   /* Translators: shown under the answer: time taken, model, beams ("2.1 s · base · 3 beams") */
   return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%.1f s · %s · %d beam",
                                        "%.1f s · %s · %d beams", run->num_beams),
-                          seconds, run->model_name != NULL ? run->model_name : "",
-                          run->num_beams);
+                          seconds, run->model_name != NULL ? run->model_name : "", run->num_beams);
 }
 
 static gboolean start_run (DepictWindow *self, DepictQueueItem *item, const char *task,
@@ -615,13 +589,11 @@ static gboolean start_run (DepictWindow *self, DepictQueueItem *item, const char
 static void continue_run_all (DepictWindow *self);
 
 static void
-run_done_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+run_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(DepictWindow) self = user_data;
+  g_autoptr (DepictWindow) self = user_data;
   DepictInferenceJob *job = DEPICT_INFERENCE_JOB (source);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   DepictQueueItem *item;
   gboolean ok = depict_inference_job_run_finish (job, result, &error);
   gboolean shown;
@@ -642,7 +614,7 @@ run_done_cb (GObject      *source,
                                              : DEPICT_QUEUE_ITEM_FAILED);
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          depict_window_add_toast (self, _("Stopped"));
+          depict_window_add_toast (self, _ ("Stopped"));
           if (shown)
             {
               const char *task = depict_task_picker_get_task (self->task_picker);
@@ -663,7 +635,8 @@ run_done_cb (GObject      *source,
             depict_window_add_toast (self, error->message);
         }
       else if (shown)
-        depict_results_pane_show_error (self->results_pane, _("The Task Failed"), error->message, TRUE);
+        depict_results_pane_show_error (self->results_pane, _ ("The Task Failed"), error->message,
+                                        TRUE);
       else
         depict_window_add_toast (self, error->message);
       /* Stopped, or no model: the rest would stop the same way. A photo that cannot be read
@@ -694,8 +667,8 @@ run_done_cb (GObject      *source,
       show_result (self, run->result, run->task, info);
     if (store_error != NULL)
       {
-        g_autofree char *message = g_strdup_printf (_("The answer could not be kept in the gallery: %s"),
-                                                    store_error->message);
+        g_autofree char *message = g_strdup_printf (
+          _ ("The answer could not be kept in the gallery: %s"), store_error->message);
         depict_window_add_toast (self, message);
       }
   }
@@ -705,13 +678,10 @@ run_done_cb (GObject      *source,
 
 /* Starts TASK on ITEM in the worker. FALSE (and the reason shown) when it cannot start. */
 static gboolean
-start_run (DepictWindow    *self,
-           DepictQueueItem *item,
-           const char      *task,
-           const char      *text_input)
+start_run (DepictWindow *self, DepictQueueItem *item, const char *task, const char *text_input)
 {
-  g_autoptr(DepictInferenceSettings) settings = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (DepictInferenceSettings) settings = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *gallery_path = NULL;
 
   settings = depict_inference_settings_from_gsettings (self->settings, &error);
@@ -720,20 +690,22 @@ start_run (DepictWindow    *self,
       if (g_error_matches (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL))
         depict_results_pane_show_no_model (self->results_pane);
       else
-        depict_results_pane_show_error (self->results_pane, _("The Task Cannot Run"), error->message, TRUE);
+        depict_results_pane_show_error (self->results_pane, _ ("The Task Cannot Run"),
+                                        error->message, TRUE);
       return FALSE;
     }
 
   self->run_cancellable = g_cancellable_new ();
-  self->job = depict_inference_job_new (settings, depict_queue_item_get_file (item), task,
-                                        text_input);
+  self->job =
+    depict_inference_job_new (settings, depict_queue_item_get_file (item), task, text_input);
   gallery_path = gallery_store_default_path ();
   depict_inference_job_set_gallery (self->job, gallery_path);
   g_signal_connect_object (self->job, "notify::stage", G_CALLBACK (job_progress_cb), self, 0);
   g_signal_connect_object (self->job, "notify::n-tokens", G_CALLBACK (job_progress_cb), self, 0);
   depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_RUNNING);
   update_progress (self);
-  depict_inference_job_run_async (self->job, self->run_cancellable, run_done_cb, g_object_ref (self));
+  depict_inference_job_run_async (self->job, self->run_cancellable, run_done_cb,
+                                  g_object_ref (self));
   _depict_window_update_actions (self);
   return TRUE;
 }
@@ -751,13 +723,13 @@ depict_window_run (DepictWindow *self)
     return;
   if (self->current == NULL)
     {
-      depict_window_add_toast (self, _("Open a photo first"));
+      depict_window_add_toast (self, _ ("Open a photo first"));
       return;
     }
   /* The photo on screen may still be the previous one (and a region drawn on it). */
   if (self->load_cancellable != NULL)
     {
-      depict_window_add_toast (self, _("The photo is still loading"));
+      depict_window_add_toast (self, _ ("The photo is still loading"));
       return;
     }
   texture = depict_image_view_get_texture (self->image_view);
@@ -772,8 +744,9 @@ depict_window_run (DepictWindow *self)
 
         if (stripped[0] == '\0')
           {
-            depict_window_add_toast (self, task->input_hint != NULL ? _(task->input_hint)
-                                                                    : _("Type what to look for first"));
+            depict_window_add_toast (self, task->input_hint != NULL
+                                             ? _ (task->input_hint)
+                                             : _ ("Type what to look for first"));
             depict_task_picker_focus_input (self->task_picker);
             return;
           }
@@ -788,14 +761,14 @@ depict_window_run (DepictWindow *self)
 
         if (texture == NULL || !depict_image_view_get_region (self->image_view, &region))
           {
-            depict_window_add_toast (self, _("Choose the region first: drag a rectangle on the photo, or focus it and press the arrow keys"));
+            depict_window_add_toast (self, _ ("Choose the region first: drag a rectangle on the "
+                                              "photo, or focus it and press the arrow keys"));
             return;
           }
-        text_input = florence_task_region_input (region.origin.x, region.origin.y,
-                                                 region.origin.x + region.size.width,
-                                                 region.origin.y + region.size.height,
-                                                 gdk_texture_get_width (texture),
-                                                 gdk_texture_get_height (texture));
+        text_input = florence_task_region_input (
+          region.origin.x, region.origin.y, region.origin.x + region.size.width,
+          region.origin.y + region.size.height, gdk_texture_get_width (texture),
+          gdk_texture_get_height (texture));
       }
       break;
 
@@ -815,7 +788,7 @@ next_for_run_all (DepictWindow *self)
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->queue), i);
+      g_autoptr (DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->queue), i);
 
       if (depict_queue_item_get_result (item, self->run_all_task, NULL) == NULL &&
           depict_queue_item_get_state (item) != DEPICT_QUEUE_ITEM_FAILED &&
@@ -845,11 +818,10 @@ continue_run_all (DepictWindow *self)
       g_autofree char *message = NULL;
 
       if (n == 0)
-        message = g_strdup (_("Every photo has an answer to this task already"));
+        message = g_strdup (_ ("Every photo has an answer to this task already"));
       else
-        message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Done: %u photo",
-                                                "Done: %u photos", n),
-                                   n);
+        message = g_strdup_printf (
+          g_dngettext (GETTEXT_PACKAGE, "Done: %u photo", "Done: %u photos", n), n);
       depict_window_add_toast (self, message);
       if (n > 0)
         notify_in_background (self, message);
@@ -875,17 +847,20 @@ depict_window_run_all (DepictWindow *self)
   task = depict_task_picker_get_task_info (self->task_picker);
   if (task->input == FLORENCE_TASK_INPUT_REGION)
     {
-      depict_window_add_toast (self, _("A region task runs on one photo at a time: choose the region on each"));
+      depict_window_add_toast (
+        self, _ ("A region task runs on one photo at a time: choose the region on each"));
       return;
     }
   if (task->input == FLORENCE_TASK_INPUT_TEXT)
     {
-      g_autofree char *stripped = g_strstrip (g_strdup (depict_task_picker_get_text (self->task_picker)));
+      g_autofree char *stripped =
+        g_strstrip (g_strdup (depict_task_picker_get_text (self->task_picker)));
 
       if (stripped[0] == '\0')
         {
-          depict_window_add_toast (self, task->input_hint != NULL ? _(task->input_hint)
-                                                                  : _("Type what to look for first"));
+          depict_window_add_toast (self, task->input_hint != NULL
+                                           ? _ (task->input_hint)
+                                           : _ ("Type what to look for first"));
           depict_task_picker_focus_input (self->task_picker);
           return;
         }
@@ -897,7 +872,7 @@ depict_window_run_all (DepictWindow *self)
   self->run_all_total = 0;
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->queue)); i++)
     {
-      g_autoptr(DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->queue), i);
+      g_autoptr (DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->queue), i);
 
       if (depict_queue_item_get_result (item, self->run_all_task, NULL) == NULL &&
           depict_queue_item_get_state (item) != DEPICT_QUEUE_ITEM_FAILED)
@@ -926,9 +901,7 @@ depict_window_get_busy (DepictWindow *self)
 /* Task picker, region, hover                                                               */
 
 static void
-task_changed_cb (DepictTaskPicker *picker,
-                 GParamSpec       *pspec,
-                 DepictWindow     *self)
+task_changed_cb (DepictTaskPicker *picker, GParamSpec *pspec, DepictWindow *self)
 {
   const FlorenceTaskInfo *task = depict_task_picker_get_task_info (picker);
   gboolean region = task->input == FLORENCE_TASK_INPUT_REGION;
@@ -958,9 +931,7 @@ task_changed_cb (DepictTaskPicker *picker,
 }
 
 static void
-region_changed_cb (DepictImageView *view,
-                   GParamSpec      *pspec,
-                   DepictWindow    *self)
+region_changed_cb (DepictImageView *view, GParamSpec *pspec, DepictWindow *self)
 {
   graphene_rect_t r;
   g_autofree char *text = NULL;
@@ -968,7 +939,7 @@ region_changed_cb (DepictImageView *view,
 
   if (has)
     /* Translators: the chosen region, in pixels: left, top – right, bottom */
-    text = g_strdup_printf (_("Region: %.0f, %.0f – %.0f, %.0f"), r.origin.x, r.origin.y,
+    text = g_strdup_printf (_ ("Region: %.0f, %.0f – %.0f, %.0f"), r.origin.x, r.origin.y,
                             r.origin.x + r.size.width, r.origin.y + r.size.height);
   depict_task_picker_set_region_description (self->task_picker, text);
   gtk_revealer_set_reveal_child (self->region_hint_revealer,
@@ -976,25 +947,19 @@ region_changed_cb (DepictImageView *view,
 }
 
 static void
-image_hover_cb (DepictImageView *view,
-                GParamSpec      *pspec,
-                DepictWindow    *self)
+image_hover_cb (DepictImageView *view, GParamSpec *pspec, DepictWindow *self)
 {
   depict_results_pane_set_hover_item (self->results_pane, depict_image_view_get_hover_item (view));
 }
 
 static void
-pane_hover_cb (DepictResultsPane *pane,
-               GParamSpec        *pspec,
-               DepictWindow      *self)
+pane_hover_cb (DepictResultsPane *pane, GParamSpec *pspec, DepictWindow *self)
 {
   depict_image_view_set_hover_item (self->image_view, depict_results_pane_get_hover_item (pane));
 }
 
 static void
-layers_changed_cb (GSettings    *settings,
-                   const char   *key,
-                   DepictWindow *self)
+layers_changed_cb (GSettings *settings, const char *key, DepictWindow *self)
 {
   guint layers = 0;
 
@@ -1008,9 +973,7 @@ layers_changed_cb (GSettings    *settings,
 }
 
 static void
-model_changed_cb (GSettings    *settings,
-                  const char   *key,
-                  DepictWindow *self)
+model_changed_cb (GSettings *settings, const char *key, DepictWindow *self)
 {
   const char *page = depict_results_pane_get_page (self->results_pane);
 
@@ -1032,17 +995,14 @@ apply_layout_cb (gpointer user_data)
   if (self->side_pane == NULL)
     return G_SOURCE_REMOVE;
   paned = GTK_PANED (gtk_widget_get_parent (self->side_pane));
-  gtk_orientable_set_orientation (GTK_ORIENTABLE (paned), self->narrow ? GTK_ORIENTATION_VERTICAL
-                                                                       : GTK_ORIENTATION_HORIZONTAL);
+  gtk_orientable_set_orientation (
+    GTK_ORIENTABLE (paned), self->narrow ? GTK_ORIENTATION_VERTICAL : GTK_ORIENTATION_HORIZONTAL);
   gtk_widget_set_size_request (self->side_pane, self->narrow ? -1 : 340, self->narrow ? 240 : -1);
   return G_SOURCE_REMOVE;
 }
 
 static void
-depict_window_size_allocate (GtkWidget *widget,
-                             int        width,
-                             int        height,
-                             int        baseline)
+depict_window_size_allocate (GtkWidget *widget, int width, int height, int baseline)
 {
   DepictWindow *self = DEPICT_WINDOW (widget);
   gboolean narrow = width < 720;
@@ -1058,9 +1018,7 @@ depict_window_size_allocate (GtkWidget *widget,
 
 /* Back from the model manager: a model may have been installed. */
 static void
-active_changed_cb (GtkWindow    *window,
-                   GParamSpec   *pspec,
-                   DepictWindow *self)
+active_changed_cb (GtkWindow *window, GParamSpec *pspec, DepictWindow *self)
 {
   if (gtk_window_is_active (window) && gtk_window_get_application (window) != NULL &&
       g_application_get_is_registered (G_APPLICATION (gtk_window_get_application (window))))
@@ -1077,9 +1035,7 @@ active_changed_cb (GtkWindow    *window,
 /* Gallery                                                                                  */
 
 static void
-gallery_toast_cb (DepictGalleryView *view,
-                  const char        *message,
-                  DepictWindow      *self)
+gallery_toast_cb (DepictGalleryView *view, const char *message, DepictWindow *self)
 {
   depict_window_add_toast (self, message);
   /* Tagging a folder ends while the person is elsewhere: tell them there too. */
@@ -1088,13 +1044,11 @@ gallery_toast_cb (DepictGalleryView *view,
 }
 
 static void
-gallery_image_activated_cb (DepictGalleryView *view,
-                            gint64             image_id,
-                            GFile             *file,
-                            DepictWindow      *self)
+gallery_image_activated_cb (DepictGalleryView *view, gint64 image_id, GFile *file,
+                            DepictWindow *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) runs = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) runs = NULL;
   GalleryStore *store = depict_gallery_view_get_store (view, &error);
   g_autofree char *info = NULL;
 
@@ -1106,14 +1060,15 @@ gallery_image_activated_cb (DepictGalleryView *view,
   for (guint i = 0; runs != NULL && i < runs->len; i++)
     {
       GalleryRun *run = g_ptr_array_index (runs, i);
-      g_autoptr(GDateTime) created = g_date_time_new_from_unix_local (run->created);
-      g_autofree char *date = created != NULL ? g_date_time_format (created, "%x %X") : g_strdup ("");
+      g_autoptr (GDateTime) created = g_date_time_new_from_unix_local (run->created);
+      g_autofree char *date =
+        created != NULL ? g_date_time_format (created, "%x %X") : g_strdup ("");
 
       if (run->result == NULL || run->task == NULL)
         continue;
       g_free (info);
       /* Translators: a stored answer: when it was made, and by which model */
-      info = g_strdup_printf (_("Stored %s · %s"), date,
+      info = g_strdup_printf (_ ("Stored %s · %s"), date,
                               run->model_name != NULL ? run->model_name : "");
       depict_window_show_file (self, file, run->result, info);
     }
@@ -1189,7 +1144,8 @@ depict_window_class_init (DepictWindowClass *klass)
   g_type_ensure (DEPICT_TYPE_RESULTS_PANE);
   g_type_ensure (DEPICT_TYPE_GALLERY_VIEW);
 
-  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/ui/depict-window.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_PREFIX "/ui/depict-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, drop_overlay);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, header_bar);
@@ -1232,7 +1188,8 @@ depict_window_init (DepictWindow *self)
   self->scan_cancellable = g_cancellable_new ();
   self->run_all_done = g_hash_table_new (NULL, NULL);
 
-  gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (self->settings, "window-width"),
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
                                g_settings_get_int (self->settings, "window-height"));
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
@@ -1265,13 +1222,18 @@ depict_window_init (DepictWindow *self)
   g_signal_connect (self->results_pane, "notify::hover-item", G_CALLBACK (pane_hover_cb), self);
   g_signal_connect (self->image_view, "notify::has-region", G_CALLBACK (region_changed_cb), self);
 
-  g_signal_connect_object (self->settings, "changed::show-boxes", G_CALLBACK (layers_changed_cb), self, 0);
-  g_signal_connect_object (self->settings, "changed::show-masks", G_CALLBACK (layers_changed_cb), self, 0);
-  g_signal_connect_object (self->settings, "changed::show-text", G_CALLBACK (layers_changed_cb), self, 0);
-  g_signal_connect_object (self->settings, "changed::model", G_CALLBACK (model_changed_cb), self, 0);
+  g_signal_connect_object (self->settings, "changed::show-boxes", G_CALLBACK (layers_changed_cb),
+                           self, 0);
+  g_signal_connect_object (self->settings, "changed::show-masks", G_CALLBACK (layers_changed_cb),
+                           self, 0);
+  g_signal_connect_object (self->settings, "changed::show-text", G_CALLBACK (layers_changed_cb),
+                           self, 0);
+  g_signal_connect_object (self->settings, "changed::model", G_CALLBACK (model_changed_cb), self,
+                           0);
   layers_changed_cb (self->settings, NULL, self);
 
-  g_signal_connect (self->gallery_view, "image-activated", G_CALLBACK (gallery_image_activated_cb), self);
+  g_signal_connect (self->gallery_view, "image-activated", G_CALLBACK (gallery_image_activated_cb),
+                    self);
   g_signal_connect (self->main_stack, "notify::visible-child", G_CALLBACK (page_changed_cb), self);
   g_signal_connect (self, "notify::is-active", G_CALLBACK (active_changed_cb), self);
   g_signal_connect (self->photo_stack, "notify::visible-child", G_CALLBACK (page_changed_cb), self);
@@ -1295,11 +1257,9 @@ depict_window_new (GtkApplication *application)
 
 /* Photos are added to the list; folders are listed (in a thread) and their photos added. */
 void
-depict_window_open_files (DepictWindow *self,
-                          GFile       **files,
-                          guint         n_files)
+depict_window_open_files (DepictWindow *self, GFile **files, guint n_files)
 {
-  g_autoptr(GPtrArray) photos = g_ptr_array_new ();
+  g_autoptr (GPtrArray) photos = g_ptr_array_new ();
 
   g_return_if_fail (DEPICT_IS_WINDOW (self));
 
@@ -1316,10 +1276,7 @@ depict_window_open_files (DepictWindow *self,
 
 /* Shows FILE with a stored RESULT (NULL: none), without running the model. */
 void
-depict_window_show_file (DepictWindow *self,
-                         GFile        *file,
-                         JsonNode     *result,
-                         const char   *info)
+depict_window_show_file (DepictWindow *self, GFile *file, JsonNode *result, const char *info)
 {
   DepictQueueItem *item;
 
@@ -1340,8 +1297,7 @@ depict_window_show_file (DepictWindow *self,
 }
 
 void
-depict_window_add_toast (DepictWindow *self,
-                         const char   *title)
+depict_window_add_toast (DepictWindow *self, const char *title)
 {
   AdwToast *toast;
 
@@ -1367,8 +1323,7 @@ depict_window_get_visible_page (DepictWindow *self)
 }
 
 void
-depict_window_show_gallery (DepictWindow *self,
-                            gboolean      focus_search)
+depict_window_show_gallery (DepictWindow *self, gboolean focus_search)
 {
   g_return_if_fail (DEPICT_IS_WINDOW (self));
 

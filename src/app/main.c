@@ -11,17 +11,16 @@
 #include "depict-application.h"
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
-  g_autoptr(DepictApplication) app = NULL;
+  g_autoptr (DepictApplication) app = NULL;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  g_set_application_name (_("Depict"));
+  g_set_application_name (_ ("Depict"));
   app = depict_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);
 }

@@ -25,16 +25,16 @@ cli_devices_main (int argc, char **argv)
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print JSON"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;
 
   g_option_context_set_summary (
-    context, _("Lists the Vulkan devices. The one marked “*” is used unless the environment "
-               "variable DEPICT_VULKAN_DEVICE names another (by number or by part of its "
-               "name)."));
+    context, _ ("Lists the Vulkan devices. The one marked “*” is used unless the environment "
+                "variable DEPICT_VULKAN_DEVICE names another (by number or by part of its "
+                "name)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
@@ -82,10 +82,10 @@ cli_devices_main (int argc, char **argv)
       const GpuDeviceInfo *d = devices->pdata[i];
       g_autofree char *memory = g_format_size (d->device_local_memory);
       printf ("%c %u  %s\n", d->is_default ? '*' : ' ', d->index, d->name);
-      printf ("     %s, %s %s, Vulkan %s, %s\n", gpu_device_type_to_label (d->type),
-              d->driver_name, d->driver_info, d->api_version, memory);
+      printf ("     %s, %s %s, Vulkan %s, %s\n", gpu_device_type_to_label (d->type), d->driver_name,
+              d->driver_info, d->api_version, memory);
       if (!d->usable)
-        printf ("     %s\n", _("not usable: Depict needs Vulkan 1.2 and a compute queue"));
+        printf ("     %s\n", _ ("not usable: Depict needs Vulkan 1.2 and a compute queue"));
     }
   return 0;
 }

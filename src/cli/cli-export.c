@@ -20,35 +20,35 @@ cli_export_main (int argc, char **argv)
   gboolean xmp = FALSE, json = FALSE, csv = FALSE, overwrite = FALSE;
   GOptionEntry entries[] = {
     { "xmp", 0, 0, G_OPTION_ARG_NONE, &xmp,
-      N_("Write tags and caption into XMP sidecars (photo.jpg.xmp)"), NULL },
+      N_ ("Write tags and caption into XMP sidecars (photo.jpg.xmp)"), NULL },
     { "overwrite-original", 0, 0, G_OPTION_ARG_NONE, &overwrite,
-      N_("With --xmp: write into the photos themselves instead of sidecars"), NULL },
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Export every result as JSON"), NULL },
-    { "csv", 0, 0, G_OPTION_ARG_NONE, &csv, N_("Export every result as CSV"), NULL },
+      N_ ("With --xmp: write into the photos themselves instead of sidecars"), NULL },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Export every result as JSON"), NULL },
+    { "csv", 0, 0, G_OPTION_ARG_NONE, &csv, N_ ("Export every result as CSV"), NULL },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-      N_("With --json or --csv: write to FILE instead of the standard output"), N_("FILE") },
+      N_ ("With --json or --csv: write to FILE instead of the standard output"), N_ ("FILE") },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
-      N_("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_("PATH") },
+      N_ ("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_ ("PATH") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("[FILE|DIR…]"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[FILE|DIR…]"));
   g_autoptr (GError) error = NULL;
   g_autoptr (GalleryStore) store = NULL;
   g_autoptr (GArray) ids = NULL;
 
-  g_option_context_set_summary (context, _("Exports what the gallery knows about the given "
-                                           "photos (all photos when none is given)."));
+  g_option_context_set_summary (context, _ ("Exports what the gallery knows about the given "
+                                            "photos (all photos when none is given)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (xmp + json + csv != 1)
     {
-      g_printerr ("%s\n", _("depict-cli export: choose one of --xmp, --json or --csv."));
+      g_printerr ("%s\n", _ ("depict-cli export: choose one of --xmp, --json or --csv."));
       return 2;
     }
   if (overwrite && !xmp)
     {
-      g_printerr ("%s\n", _("depict-cli export: --overwrite-original goes with --xmp."));
+      g_printerr ("%s\n", _ ("depict-cli export: --overwrite-original goes with --xmp."));
       return 2;
     }
   /* Writing into originals records their new size and time in the gallery. */
@@ -88,8 +88,8 @@ cli_export_main (int argc, char **argv)
                 : gallery_export_csv (store, ids, memory, NULL, &error);
       if (!ok || !g_output_stream_close (memory, NULL, &error) ||
           !cli_gallery_write_output (
-              output, g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (memory)),
-              g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)), &error))
+            output, g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (memory)),
+            g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)), &error))
         return cli_fail (g_steal_pointer (&error));
       return 0;
     }

@@ -12,9 +12,8 @@
 GalleryStore *
 cli_gallery_open (const char *db_path, gboolean read_only, GError **error)
 {
-  return gallery_store_open_full (db_path, read_only ? GALLERY_STORE_READ_ONLY
-                                                     : GALLERY_STORE_FLAGS_NONE,
-                                  error);
+  return gallery_store_open_full (
+    db_path, read_only ? GALLERY_STORE_READ_ONLY : GALLERY_STORE_FLAGS_NONE, error);
 }
 
 gboolean
@@ -35,8 +34,7 @@ cli_gallery_parse_date (const char *text, gint64 *out, GError **error)
   if (time == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("“%s” is not a date. Write it as YYYY-MM-DD, for example 2024-05-01."),
-                   text);
+                   _ ("“%s” is not a date. Write it as YYYY-MM-DD, for example 2024-05-01."), text);
       return FALSE;
     }
   *out = g_date_time_to_unix (time);
@@ -93,8 +91,8 @@ cli_gallery_write_output (const char *path, const char *data, gsize length, GErr
       if (!g_file_set_contents (path, data, length, &local_error))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                       _("Could not write “%s” (%s). Check that its folder exists and is "
-                         "writable."),
+                       _ ("Could not write “%s” (%s). Check that its folder exists and is "
+                          "writable."),
                        path, local_error->message);
           return FALSE;
         }
@@ -103,7 +101,7 @@ cli_gallery_write_output (const char *path, const char *data, gsize length, GErr
   if (fwrite (data, 1, length, stdout) != length || fflush (stdout) != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   _("Could not write the output (the pipe or disk failed)."));
+                   _ ("Could not write the output (the pipe or disk failed)."));
       return FALSE;
     }
   return TRUE;

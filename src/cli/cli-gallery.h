@@ -12,22 +12,21 @@
 G_BEGIN_DECLS
 
 /* The subcommands (listed in cli-commands.h). */
-int cli_tag_main    (int argc, char **argv);
-int cli_tags_main   (int argc, char **argv);
+int cli_tag_main (int argc, char **argv);
+int cli_tags_main (int argc, char **argv);
 int cli_search_main (int argc, char **argv);
-int cli_show_main   (int argc, char **argv);
+int cli_show_main (int argc, char **argv);
 int cli_export_main (int argc, char **argv);
 
 /* Opens the gallery at db_path (NULL = the default one). */
 GalleryStore *cli_gallery_open (const char *db_path, gboolean read_only, GError **error);
 /* "2024-05-01" (local midnight) or an ISO 8601 date and time → Unix seconds. */
-gboolean      cli_gallery_parse_date (const char *text, gint64 *out, GError **error);
+gboolean cli_gallery_parse_date (const char *text, gint64 *out, GError **error);
 /* The image ids named by args (files known to the gallery, or folders: the images below
  * them); all images when args is empty. */
-GArray       *cli_gallery_select_images (GalleryStore *store, char **args, int n_args,
-                                         GError **error);
+GArray *cli_gallery_select_images (GalleryStore *store, char **args, int n_args, GError **error);
 /* Writes a whole text to stdout, or atomically to path when not NULL. */
-gboolean      cli_gallery_write_output (const char *path, const char *data, gsize length,
-                                        GError **error);
+gboolean cli_gallery_write_output (const char *path, const char *data, gsize length,
+                                   GError **error);
 
 G_END_DECLS

@@ -31,16 +31,16 @@ cli_models_resolve (const char *arg, GError **error)
       if (florence_hub_dir_is_complete (dir))
         return g_steal_pointer (&dir);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("The model “%s” is not installed. Download it with “depict-cli download "
-                     "%s”."),
+                   _ ("The model “%s” is not installed. Download it with “depict-cli download "
+                      "%s”."),
                    arg, arg);
       return NULL;
     }
   if (arg != NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("“%s” is neither a model folder nor a model name. See “depict-cli "
-                     "models”."),
+                   _ ("“%s” is neither a model folder nor a model name. See “depict-cli "
+                      "models”."),
                    arg);
       return NULL;
     }
@@ -52,8 +52,8 @@ cli_models_resolve (const char *arg, GError **error)
         return g_steal_pointer (&dir);
     }
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-               _("No model is installed. Download one with “depict-cli download base”, or give "
-                 "a model folder with --model DIR."));
+               _ ("No model is installed. Download one with “depict-cli download base”, or give "
+                  "a model folder with --model DIR."));
   return NULL;
 }
 
@@ -62,7 +62,7 @@ cli_models_main (int argc, char **argv)
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print JSON"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -71,7 +71,8 @@ cli_models_main (int argc, char **argv)
   gsize n = 0;
   const FlorenceHubModel *models = florence_hub_get_models (&n);
 
-  g_option_context_set_summary (context, _("Lists the Florence-2 models and where they are installed."));
+  g_option_context_set_summary (context,
+                                _ ("Lists the Florence-2 models and where they are installed."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
@@ -93,14 +94,16 @@ cli_models_main (int argc, char **argv)
           json_builder_set_member_name (b, "path");
           json_builder_add_string_value (b, dir);
           json_builder_set_member_name (b, "size");
-          json_builder_add_int_value (b, (gint64) (installed > 0 ? installed : models[i].download_size));
+          json_builder_add_int_value (
+            b, (gint64) (installed > 0 ? installed : models[i].download_size));
           json_builder_end_object (b);
         }
       else
         {
-          g_autofree char *size = g_format_size (installed > 0 ? installed : models[i].download_size);
+          g_autofree char *size =
+            g_format_size (installed > 0 ? installed : models[i].download_size);
           printf ("%-9s %-32s %-10s %s\n", models[i].id, models[i].repo, size,
-                  installed > 0 ? dir : _("not installed"));
+                  installed > 0 ? dir : _ ("not installed"));
         }
     }
   json_builder_end_array (b);
@@ -126,30 +129,34 @@ cli_download_main (int argc, char **argv)
 {
   g_autofree char *dest = NULL;
   GOptionEntry entries[] = {
-    { "to", 0, 0, G_OPTION_ARG_FILENAME, &dest, N_("Install into DIR instead of the models folder"), N_("DIR") },
+    { "to", 0, 0, G_OPTION_ARG_FILENAME, &dest,
+      N_ ("Install into DIR instead of the models folder"), N_ ("DIR") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("MODEL"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("MODEL"));
   g_autoptr (GError) error = NULL;
   const FlorenceHubModel *model;
   FlorenceHubDownload d = { 0 };
 
-  g_option_context_set_summary (context,
-    _("Downloads a Florence-2 model (base, base-ft, large, large-ft) from the Hugging Face hub, "
-      "verifying every file. An interrupted download resumes where it stopped. HF_ENDPOINT "
-      "selects a mirror."));
+  g_option_context_set_summary (
+    context,
+    _ ("Downloads a Florence-2 model (base, base-ft, large, large-ft) from the Hugging Face hub, "
+       "verifying every file. An interrupted download resumes where it stopped. HF_ENDPOINT "
+       "selects a mirror."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc != 2)
     {
-      g_printerr ("%s\n", _("depict-cli download: name one model: base, base-ft, large or large-ft."));
+      g_printerr ("%s\n",
+                  _ ("depict-cli download: name one model: base, base-ft, large or large-ft."));
       return 2;
     }
   model = florence_hub_lookup (argv[1]);
   if (model == NULL)
     {
-      g_printerr (_("depict-cli download: there is no model “%s”; choose base, base-ft, large or large-ft.\n"),
+      g_printerr (_ ("depict-cli download: there is no model “%s”; choose base, base-ft, large or "
+                     "large-ft.\n"),
                   argv[1]);
       return 2;
     }
@@ -163,6 +170,6 @@ cli_download_main (int argc, char **argv)
       return cli_fail (g_steal_pointer (&error));
     }
   fprintf (stderr, "\n");
-  printf (_("%s is installed in %s\n"), model->repo, dest);
+  printf (_ ("%s is installed in %s\n"), model->repo, dest);
   return 0;
 }

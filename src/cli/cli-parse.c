@@ -35,8 +35,9 @@ read_stdin (GError **error)
     g_string_append_len (text, buf, (gssize) n);
   if (ferror (stdin))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   _("Could not read the text from standard input. Give it as an argument instead."));
+      g_set_error (
+        error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        _ ("Could not read the text from standard input. Give it as an argument instead."));
       return NULL;
     }
   return g_string_free (g_steal_pointer (&text), FALSE);
@@ -56,7 +57,7 @@ parse_ids (const char *str, GError **error)
       if (!g_ascii_string_to_signed (parts[i], 10, G_MININT32, G_MAXINT32, &v, NULL))
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       _("“%s” is not a token id. Give the ids as integers separated by commas."),
+                       _ ("“%s” is not a token id. Give the ids as integers separated by commas."),
                        parts[i]);
           return NULL;
         }
@@ -73,15 +74,20 @@ cli_parse_main (int argc, char **argv)
   g_autofree char *out = NULL;
   gboolean use_ids = FALSE, reference = FALSE, compact = FALSE;
   const GOptionEntry entries[] = {
-    { "task", 't', 0, G_OPTION_ARG_STRING, &task_name, N_("Task token, e.g. <OD> or OD"), N_("TASK") },
-    { "image-size", 's', 0, G_OPTION_ARG_STRING, &image_size, N_("Size of the original picture"), N_("WxH") },
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, N_("Model folder with the tokenizer, for --ids"), N_("DIR") },
-    { "ids", 0, 0, G_OPTION_ARG_NONE, &use_ids, N_("TEXT is a list of token ids to decode first"), NULL },
-    { "reference", 0, 0, G_OPTION_ARG_NONE, &reference, N_("Print the reference implementation's form"), NULL },
-    { "compact", 0, 0, G_OPTION_ARG_NONE, &compact, N_("Print the JSON on one line"), NULL },
+    { "task", 't', 0, G_OPTION_ARG_STRING, &task_name, N_ ("Task token, e.g. <OD> or OD"),
+      N_ ("TASK") },
+    { "image-size", 's', 0, G_OPTION_ARG_STRING, &image_size, N_ ("Size of the original picture"),
+      N_ ("WxH") },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model,
+      N_ ("Model folder with the tokenizer, for --ids"), N_ ("DIR") },
+    { "ids", 0, 0, G_OPTION_ARG_NONE, &use_ids, N_ ("TEXT is a list of token ids to decode first"),
+      NULL },
+    { "reference", 0, 0, G_OPTION_ARG_NONE, &reference,
+      N_ ("Print the reference implementation's form"), NULL },
+    { "compact", 0, 0, G_OPTION_ARG_NONE, &compact, N_ ("Print the JSON on one line"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("TEXT"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("TEXT"));
   g_autoptr (GError) error = NULL;
   g_autoptr (FlorenceResult) result = NULL;
   g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -89,17 +95,20 @@ cli_parse_main (int argc, char **argv)
   const FlorenceTaskInfo *task;
   int w, h;
 
-  g_option_context_set_summary (context,
-                                _("Post-process the text a Florence-2 model generated and print the result as JSON."));
+  g_option_context_set_summary (
+    context,
+    _ ("Post-process the text a Florence-2 model generated and print the result as JSON."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc != 2)
-    return cli_fail (g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                  _("Give exactly one TEXT to parse (or “-” to read it from standard input).")));
+    return cli_fail (
+      g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _ ("Give exactly one TEXT to parse (or “-” to read it from standard input).")));
   if (task_name == NULL)
-    return cli_fail (g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                  _("No task. Give the task that produced the text with --task.")));
+    return cli_fail (
+      g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _ ("No task. Give the task that produced the text with --task.")));
   if ((task = cli_text_lookup_task (task_name, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
   if (!cli_text_parse_image_size (image_size, &w, &h, &error))
@@ -119,8 +128,9 @@ cli_parse_main (int argc, char **argv)
       g_autoptr (GArray) ids = NULL;
 
       if (model == NULL)
-        return cli_fail (g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                      _("Decoding ids needs a tokenizer. Give the model folder with --model DIR.")));
+        return cli_fail (g_error_new (
+          G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+          _ ("Decoding ids needs a tokenizer. Give the model folder with --model DIR.")));
       if ((tok = florence_tokenizer_new_from_dir (model, &error)) == NULL)
         return cli_fail (g_steal_pointer (&error));
       if ((ids = parse_ids (text, &error)) == NULL)
@@ -130,8 +140,9 @@ cli_parse_main (int argc, char **argv)
                                         FLORENCE_DECODE_DEFAULT);
     }
   else if (!g_utf8_validate (text, -1, NULL))
-    return cli_fail (g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                  _("The text is not valid UTF-8. Give the decoded model output.")));
+    return cli_fail (
+      g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _ ("The text is not valid UTF-8. Give the decoded model output.")));
 
   result = florence_postprocess (task, text, w, h);
   root = reference ? florence_result_to_reference_json_node (result)

@@ -42,38 +42,38 @@ cli_preprocess_main (int argc, char **argv)
   double max_megapixels = 0;
   GOptionEntry entries[] = {
     { "size", 's', 0, G_OPTION_ARG_INT, &size,
-      N_("Model input size in pixels (square; default: from --config, else 768)"), N_("N") },
+      N_ ("Model input size in pixels (square; default: from --config, else 768)"), N_ ("N") },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-      N_("A model’s preprocessor_config.json (size, mean, std, rescale factor)"), N_("FILE") },
+      N_ ("A model’s preprocessor_config.json (size, mean, std, rescale factor)"), N_ ("FILE") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-      N_("Also write the resized RGB picture as a PNG"), N_("OUT.png") },
+      N_ ("Also write the resized RGB picture as a PNG"), N_ ("OUT.png") },
     { "ignore-orientation", 0, 0, G_OPTION_ARG_NONE, &ignore_orientation,
-      N_("Keep the stored orientation (ignore EXIF orientation), as the reference processor "
-         "does"),
+      N_ ("Keep the stored orientation (ignore EXIF orientation), as the reference processor "
+          "does"),
       NULL },
     { "max-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &max_megapixels,
-      N_("Refuse pictures larger than this (default 200)"), N_("MP") },
+      N_ ("Refuse pictures larger than this (default 200)"), N_ ("MP") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("IMAGE"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("IMAGE"));
   g_autoptr (GError) error = NULL;
 
   g_option_context_set_summary (
-      context, _("Prints, as JSON, the sizes of a picture and the SHA-256 of the model input "
-                 "(pixel_values, float32 little-endian, channels first) that Depict makes of "
-                 "it: resized with Pillow’s bicubic filter, scaled to 0…1 and normalized."));
+    context, _ ("Prints, as JSON, the sizes of a picture and the SHA-256 of the model input "
+                "(pixel_values, float32 little-endian, channels first) that Depict makes of "
+                "it: resized with Pillow’s bicubic filter, scaled to 0…1 and normalized."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc != 2)
     {
-      g_printerr ("%s\n", _("depict-cli preprocess: give exactly one IMAGE. See --help."));
+      g_printerr ("%s\n", _ ("depict-cli preprocess: give exactly one IMAGE. See --help."));
       return 2;
     }
   if (size < 0 || size > 8192 || max_megapixels < 0)
     {
-      g_printerr ("%s\n", _("depict-cli preprocess: --size must be between 1 and 8192 and "
-                            "--max-megapixels positive."));
+      g_printerr ("%s\n", _ ("depict-cli preprocess: --size must be between 1 and 8192 and "
+                             "--max-megapixels positive."));
       return 2;
     }
 
@@ -102,7 +102,7 @@ cli_preprocess_main (int argc, char **argv)
   g_autofree char *decoded_hash = image_rgb_sha256 (image);
   g_autofree char *resized_hash = image_rgb_sha256 (resized);
   g_autofree char *values_hash =
-      florence_processor_values_sha256 (values, (gsize) 3 * resized->width * resized->height);
+    florence_processor_values_sha256 (values, (gsize) 3 * resized->width * resized->height);
 
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);

@@ -50,7 +50,7 @@ static const char *
 label_or (const GPtrArray *labels, guint i)
 {
   const char *l = labels != NULL && i < labels->len ? labels->pdata[i] : NULL;
-  return l != NULL && *l != '\0' ? l : _("(no label)");
+  return l != NULL && *l != '\0' ? l : _ ("(no label)");
 }
 
 /* The result for people: the text, or one line per box / polygon / text line. */
@@ -77,9 +77,9 @@ print_result (const char *image, const FlorenceRun *run)
         {
           GArray *poly = inst->pdata[p];
           g_string_append_printf (out, "  %s: ", label_or (r->polygon_labels, i));
-          g_string_append_printf (out, ngettext ("polygon of %u point ", "polygon of %u points ",
-                                                 poly->len / 2),
-                                  poly->len / 2);
+          g_string_append_printf (
+            out, ngettext ("polygon of %u point ", "polygon of %u points ", poly->len / 2),
+            poly->len / 2);
           print_floats (out, (const float *) poly->data, poly->len);
           g_string_append_c (out, '\n');
         }
@@ -92,7 +92,7 @@ print_result (const char *image, const FlorenceRun *run)
       g_string_append_c (out, '\n');
     }
   if (florence_result_get_n_instances (r) == 0 && r->text == NULL)
-    g_string_append_printf (out, "  %s\n", _("(nothing found)"));
+    g_string_append_printf (out, "  %s\n", _ ("(nothing found)"));
   fputs (out->str, stdout);
   fflush (stdout);
 }
@@ -111,65 +111,65 @@ cli_run_main (int argc, char **argv)
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
-      N_("The model: a folder (config.json, weights, tokenizer) or the name of an installed "
-         "model (base, base-ft, large, large-ft; default: the first installed)"),
-      N_("DIR|NAME") },
+      N_ ("The model: a folder (config.json, weights, tokenizer) or the name of an installed "
+          "model (base, base-ft, large, large-ft; default: the first installed)"),
+      N_ ("DIR|NAME") },
     { "task", 't', 0, G_OPTION_ARG_STRING, &task,
-      N_("The task token, e.g. <CAPTION>, <OD>, <OCR_WITH_REGION>"), N_("TASK") },
+      N_ ("The task token, e.g. <CAPTION>, <OD>, <OCR_WITH_REGION>"), N_ ("TASK") },
     { "text", 0, 0, G_OPTION_ARG_STRING, &text,
-      N_("The task’s text input (a phrase, a caption or a region)"), N_("TEXT") },
+      N_ ("The task’s text input (a phrase, a caption or a region)"), N_ ("TEXT") },
     { "beams", 'b', 0, G_OPTION_ARG_INT, &beams,
-      N_("Beams of the search (default: the model’s, 3; 1 = greedy)"), N_("N") },
+      N_ ("Beams of the search (default: the model’s, 3; 1 = greedy)"), N_ ("N") },
     { "max-new-tokens", 0, 0, G_OPTION_ARG_INT, &max_new_tokens,
-      N_("Most tokens to generate (default 1024)"), N_("N") },
+      N_ ("Most tokens to generate (default 1024)"), N_ ("N") },
     { "image-size", 0, 0, G_OPTION_ARG_INT, &image_size,
-      N_("Model input side in pixels, a multiple of 32 up to 1600 (default: the model’s)"),
-      N_("N") },
+      N_ ("Model input side in pixels, a multiple of 32 up to 1600 (default: the model’s)"),
+      N_ ("N") },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
-      N_("Print one JSON object per picture (ids, text, result, timings)"), NULL },
+      N_ ("Print one JSON object per picture (ids, text, result, timings)"), NULL },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
-      N_("Where to run: auto, vulkan, cpu-reference, or a Vulkan device by index or part of "
-         "its name as “depict-cli devices” lists them (default auto, or $DEPICT_DEVICE)"),
-      N_("DEVICE") },
+      N_ ("Where to run: auto, vulkan, cpu-reference, or a Vulkan device by index or part of "
+          "its name as “depict-cli devices” lists them (default auto, or $DEPICT_DEVICE)"),
+      N_ ("DEVICE") },
     { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &tokenizer_dir,
-      N_("A folder with tokenizer.json, when the model directory has none"), N_("DIR") },
+      N_ ("A folder with tokenizer.json, when the model directory has none"), N_ ("DIR") },
     { "prompt-ids", 0, 0, G_OPTION_ARG_STRING, &prompt_ids_str,
-      N_("Use these prompt token ids (comma separated) instead of the task’s prompt"),
-      N_("IDS") },
+      N_ ("Use these prompt token ids (comma separated) instead of the task’s prompt"),
+      N_ ("IDS") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("IMAGE…"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("IMAGE…"));
   g_autoptr (GError) error = NULL;
 
   g_option_context_set_summary (
-      context, _("Runs one Florence-2 task on each picture and prints the result: the text, "
-                 "or the boxes, polygons and text lines in the picture’s pixels."));
+    context, _ ("Runs one Florence-2 task on each picture and prints the result: the text, "
+                "or the boxes, polygons and text lines in the picture’s pixels."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
 
   if (argc < 2)
     {
-      g_printerr ("%s\n", _("depict-cli run: give at least one IMAGE. See --help."));
+      g_printerr ("%s\n", _ ("depict-cli run: give at least one IMAGE. See --help."));
       return 2;
     }
   if (beams < 0 || beams > 8 || max_new_tokens < 0 || max_new_tokens > 1024 || image_size < 0)
     {
-      g_printerr ("%s\n", _("depict-cli run: --beams must be from 1 to 8 and "
-                            "--max-new-tokens from 1 to 1024."));
+      g_printerr ("%s\n", _ ("depict-cli run: --beams must be from 1 to 8 and "
+                             "--max-new-tokens from 1 to 1024."));
       return 2;
     }
   g_autoptr (GArray) prompt_ids = NULL;
   if (prompt_ids_str != NULL && (prompt_ids = parse_ids (prompt_ids_str)) == NULL)
     {
-      g_printerr ("%s\n", _("depict-cli run: --prompt-ids takes token ids separated by commas, "
-                            "e.g. 0,2264,473,2."));
+      g_printerr ("%s\n", _ ("depict-cli run: --prompt-ids takes token ids separated by commas, "
+                             "e.g. 0,2264,473,2."));
       return 2;
     }
   if (task == NULL && text == NULL && prompt_ids == NULL)
     {
-      g_printerr ("%s\n", _("depict-cli run: give a --task (for example <CAPTION>). See "
-                            "--help."));
+      g_printerr ("%s\n", _ ("depict-cli run: give a --task (for example <CAPTION>). See "
+                             "--help."));
       return 2;
     }
   if (task != NULL && task[0] != '\0')
@@ -211,8 +211,8 @@ cli_run_main (int argc, char **argv)
   int status = 0;
   for (int i = 1; i < argc; i++)
     {
-      g_autoptr (FlorenceRun) run = florence_model_run_file (model, argv[i], &ropts, NULL, NULL,
-                                                             NULL, &error);
+      g_autoptr (FlorenceRun) run =
+        florence_model_run_file (model, argv[i], &ropts, NULL, NULL, NULL, &error);
       if (run == NULL)
         {
           g_printerr ("depict-cli: %s: %s\n", argv[i], error->message);
@@ -222,8 +222,8 @@ cli_run_main (int argc, char **argv)
         }
       if (json)
         {
-          g_autoptr (JsonNode) node = florence_run_to_json_node (
-              run, argv[i], florence_model_get_device_name (model));
+          g_autoptr (JsonNode) node =
+            florence_run_to_json_node (run, argv[i], florence_model_get_device_name (model));
           g_autofree char *s = json_to_string (node, FALSE);
           printf ("%s\n", s);
           fflush (stdout);

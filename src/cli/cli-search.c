@@ -24,45 +24,45 @@ cli_search_main (int argc, char **argv)
   int limit = 50;
   gboolean json = FALSE, prefix = FALSE;
   GOptionEntry entries[] = {
-    { "tag", 0, 0, G_OPTION_ARG_STRING, &tag, N_("Only photos with this tag"), N_("TAG") },
+    { "tag", 0, 0, G_OPTION_ARG_STRING, &tag, N_ ("Only photos with this tag"), N_ ("TAG") },
     { "task", 't', 0, G_OPTION_ARG_STRING, &task,
-      N_("Only photos with a result of this task (caption, od, ocr, …)"), N_("TASK") },
-    { "folder", 0, 0, G_OPTION_ARG_FILENAME, &folder, N_("Only photos below this folder"),
-      N_("DIR") },
-    { "since", 0, 0, G_OPTION_ARG_STRING, &since,
-      N_("Only photos with results from this date on"), N_("YYYY-MM-DD") },
+      N_ ("Only photos with a result of this task (caption, od, ocr, …)"), N_ ("TASK") },
+    { "folder", 0, 0, G_OPTION_ARG_FILENAME, &folder, N_ ("Only photos below this folder"),
+      N_ ("DIR") },
+    { "since", 0, 0, G_OPTION_ARG_STRING, &since, N_ ("Only photos with results from this date on"),
+      N_ ("YYYY-MM-DD") },
     { "until", 0, 0, G_OPTION_ARG_STRING, &until,
-      N_("Only photos with results from before this date"), N_("YYYY-MM-DD") },
+      N_ ("Only photos with results from before this date"), N_ ("YYYY-MM-DD") },
     { "prefix", 0, 0, G_OPTION_ARG_NONE, &prefix,
-      N_("The last word also matches longer words (“bak” finds “bakery”)"), NULL },
-    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_("At most this many photos (default 50)"),
-      N_("N") },
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print the hits as JSON"), NULL },
+      N_ ("The last word also matches longer words (“bak” finds “bakery”)"), NULL },
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_ ("At most this many photos (default 50)"),
+      N_ ("N") },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print the hits as JSON"), NULL },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
-      N_("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_("PATH") },
+      N_ ("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_ ("PATH") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("[QUERY…]"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[QUERY…]"));
   g_autoptr (GError) error = NULL;
   g_autoptr (GalleryStore) store = NULL;
   g_autoptr (GPtrArray) hits = NULL;
   g_autofree char *text = NULL;
   GalleryQuery query = { 0 };
 
-  g_option_context_set_summary (context, _("Finds photos by their captions, the text in them, "
-                                           "their objects and tags. Best matches first."));
+  g_option_context_set_summary (context, _ ("Finds photos by their captions, the text in them, "
+                                            "their objects and tags. Best matches first."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc < 2 && tag == NULL && task == NULL && folder == NULL && since == NULL && until == NULL)
     {
-      g_printerr ("%s\n", _("depict-cli search: give words to look for, or a filter such as "
-                            "--tag. See --help."));
+      g_printerr ("%s\n", _ ("depict-cli search: give words to look for, or a filter such as "
+                             "--tag. See --help."));
       return 2;
     }
   if (limit < 1)
     {
-      g_printerr ("%s\n", _("depict-cli search: --limit must be at least 1."));
+      g_printerr ("%s\n", _ ("depict-cli search: --limit must be at least 1."));
       return 2;
     }
   text = argc > 1 ? g_strjoinv (" ", argv + 1) : NULL;
@@ -73,8 +73,8 @@ cli_search_main (int argc, char **argv)
   query.limit = (guint) limit;
   if (task != NULL && (query.task = gallery_tagger_task_token (task)) == NULL)
     {
-      g_printerr (_("depict-cli search: “%s” is not a task. Use a name such as caption, od or "
-                    "ocr.\n"),
+      g_printerr (_ ("depict-cli search: “%s” is not a task. Use a name such as caption, od or "
+                     "ocr.\n"),
                   task);
       return 2;
     }
@@ -130,6 +130,6 @@ cli_search_main (int argc, char **argv)
         printf ("    %s\n", hit->caption);
     }
   if (hits->len == 0)
-    g_printerr ("%s\n", _("No photo matches. Try other words, or fewer filters."));
+    g_printerr ("%s\n", _ ("No photo matches. Try other words, or fewer filters."));
   return hits->len > 0 ? 0 : 1;
 }

@@ -19,10 +19,10 @@ print_image (GalleryImage *image, GPtrArray *tags, GPtrArray *runs)
 {
   for (guint i = 0; image->paths[i] != NULL; i++)
     printf ("%s\n", image->paths[i]);
-  printf (_("  SHA-256  %s\n"), image->hash);
-  printf (_("  size     %" PRId64 " bytes, %d×%d pixels, orientation %d\n"),
-          image->size, image->width, image->height, image->orientation);
-  printf ("%s", _("  tags    "));
+  printf (_ ("  SHA-256  %s\n"), image->hash);
+  printf (_ ("  size     %" PRId64 " bytes, %d×%d pixels, orientation %d\n"), image->size,
+          image->width, image->height, image->orientation);
+  printf ("%s", _ ("  tags    "));
   for (guint i = 0; i < tags->len; i++)
     {
       GalleryTag *tag = g_ptr_array_index (tags, i);
@@ -56,24 +56,24 @@ cli_show_main (int argc, char **argv)
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
-      N_("Print everything stored as JSON (results, token ids, timings)"), NULL },
+      N_ ("Print everything stored as JSON (results, token ids, timings)"), NULL },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
-      N_("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_("PATH") },
+      N_ ("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_ ("PATH") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("IMAGE…"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("IMAGE…"));
   g_autoptr (GError) error = NULL;
   g_autoptr (GalleryStore) store = NULL;
 
-  g_option_context_set_summary (context, _("Shows what the gallery knows about photos: their "
-                                           "paths, tags and every result. IMAGE is a path or "
-                                           "the start of a SHA-256."));
+  g_option_context_set_summary (context, _ ("Shows what the gallery knows about photos: their "
+                                            "paths, tags and every result. IMAGE is a path or "
+                                            "the start of a SHA-256."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc < 2)
     {
-      g_printerr ("%s\n", _("depict-cli show: give a photo. See --help."));
+      g_printerr ("%s\n", _ ("depict-cli show: give a photo. See --help."));
       return 2;
     }
   store = cli_gallery_open (db_path, TRUE, &error);

@@ -34,8 +34,8 @@ timings_to_json (const FlorenceTimings *t)
   g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-#define MEMBER(name)                            \
-  json_builder_set_member_name (b, #name);      \
+#define MEMBER(name)                                                                               \
+  json_builder_set_member_name (b, #name);                                                         \
   json_builder_add_double_value (b, t->name);
   MEMBER (load);
   MEMBER (preprocess);
@@ -62,8 +62,8 @@ model_run (const char *image_path, const char *task, const char *text_input, gpo
   g_autoptr (FlorenceRun) run = NULL;
   GalleryRun *out;
 
-  run = florence_model_run_file (runner->model, image_path, &options, cancellable, NULL, NULL,
-                                 error);
+  run =
+    florence_model_run_file (runner->model, image_path, &options, cancellable, NULL, NULL, error);
   if (run == NULL)
     return NULL;
   out = gallery_run_new ();
@@ -79,7 +79,6 @@ model_run (const char *image_path, const char *task, const char *text_input, gpo
   out->image_height = run->image_height;
   return out;
 }
-
 
 /* ------------------------------------------------------------------------------------------ */
 /* The batch in a worker thread; the main loop handles Ctrl-C                                  */
@@ -144,8 +143,8 @@ on_interrupt (gpointer data)
 
   if (job->interrupts++ == 0)
     {
-      g_printerr ("\n%s\n", _("Stopping… The photo in progress will be done again next time "
-                              "(press Ctrl-C again to quit at once)."));
+      g_printerr ("\n%s\n", _ ("Stopping… The photo in progress will be done again next time "
+                               "(press Ctrl-C again to quit at once)."));
       g_cancellable_cancel (job->cancellable);
       return G_SOURCE_CONTINUE;
     }
@@ -158,13 +157,13 @@ print_summary (const GalleryTaggerSummary *s)
   g_autoptr (GString) line = g_string_new (NULL);
   g_autofree char *seconds = gallery_tagger_format_duration (s->seconds);
 
-  g_string_append_printf (line, g_dngettext (GETTEXT_PACKAGE, "Tagged %u photo", "Tagged %u photos",
-                                             s->processed),
-                          s->processed);
-  g_string_append_printf (line, g_dngettext (GETTEXT_PACKAGE, " (%u result) in %s",
-                                             " (%u results) in %s", s->runs_added),
-                          s->runs_added, seconds);
-  g_string_append_printf (line, _("; %u already done, %u failed, %u in all."), s->skipped,
+  g_string_append_printf (
+    line, g_dngettext (GETTEXT_PACKAGE, "Tagged %u photo", "Tagged %u photos", s->processed),
+    s->processed);
+  g_string_append_printf (
+    line, g_dngettext (GETTEXT_PACKAGE, " (%u result) in %s", " (%u results) in %s", s->runs_added),
+    s->runs_added, seconds);
+  g_string_append_printf (line, _ ("; %u already done, %u failed, %u in all."), s->skipped,
                           s->failed, s->total);
   g_printerr ("%s\n", line->str);
   for (guint i = 0; s->failures != NULL && i < s->failures->len; i++)
@@ -184,29 +183,29 @@ cli_tag_main (int argc, char **argv)
   gboolean recursive = FALSE, redo = FALSE, quiet = FALSE;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
-      N_("The model folder, or the name of an installed model (default: the first installed)"),
-      N_("DIR") },
+      N_ ("The model folder, or the name of an installed model (default: the first installed)"),
+      N_ ("DIR") },
     { "tasks", 't', 0, G_OPTION_ARG_STRING, &tasks_arg,
-      N_("Tasks to run, separated by commas (default caption,od,ocr)"), N_("TASKS") },
+      N_ ("Tasks to run, separated by commas (default caption,od,ocr)"), N_ ("TASKS") },
     { "text", 0, 0, G_OPTION_ARG_STRING, &text,
-      N_("The text input of tasks that take one (grounding, open-vocabulary detection)"),
-      N_("TEXT") },
-    { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive, N_("Also tag the photos in sub-folders"),
+      N_ ("The text input of tasks that take one (grounding, open-vocabulary detection)"),
+      N_ ("TEXT") },
+    { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive, N_ ("Also tag the photos in sub-folders"),
       NULL },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
-      N_("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_("PATH") },
-    { "beams", 'b', 0, G_OPTION_ARG_INT, &beams, N_("Beams of the search (default 3)"), N_("N") },
+      N_ ("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_ ("PATH") },
+    { "beams", 'b', 0, G_OPTION_ARG_INT, &beams, N_ ("Beams of the search (default 3)"), N_ ("N") },
     { "max-new-tokens", 0, 0, G_OPTION_ARG_INT, &max_new_tokens,
-      N_("Most tokens to generate (default 1024)"), N_("N") },
+      N_ ("Most tokens to generate (default 1024)"), N_ ("N") },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
-      N_("Where to run: auto, vulkan or cpu-reference"), N_("KIND") },
+      N_ ("Where to run: auto, vulkan or cpu-reference"), N_ ("KIND") },
     { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &tokenizer_dir,
-      N_("A folder with tokenizer.json, when the model folder has none"), N_("DIR") },
-    { "redo", 0, 0, G_OPTION_ARG_NONE, &redo, N_("Run again what is already done"), NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress line"), NULL },
+      N_ ("A folder with tokenizer.json, when the model folder has none"), N_ ("DIR") },
+    { "redo", 0, 0, G_OPTION_ARG_NONE, &redo, N_ ("Run again what is already done"), NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_ ("No progress line"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("DIR|FILE…"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("DIR|FILE…"));
   g_autoptr (GError) error = NULL;
   g_autoptr (GalleryStore) store = NULL;
   g_autoptr (FlorenceModel) model = NULL;
@@ -224,22 +223,22 @@ cli_tag_main (int argc, char **argv)
   int status;
 
   g_option_context_set_summary (context,
-                                _("Runs tasks on photos and keeps the results in the gallery. "
-                                  "Photos already done with the same model and settings are "
-                                  "skipped, so an interrupted run continues where it "
-                                  "stopped."));
+                                _ ("Runs tasks on photos and keeps the results in the gallery. "
+                                   "Photos already done with the same model and settings are "
+                                   "skipped, so an interrupted run continues where it "
+                                   "stopped."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc < 2)
     {
-      g_printerr ("%s\n", _("depict-cli tag: give at least one folder or photo. See --help."));
+      g_printerr ("%s\n", _ ("depict-cli tag: give at least one folder or photo. See --help."));
       return 2;
     }
   if (beams < 0 || beams > 16 || max_new_tokens < 0 || max_new_tokens > 1024)
     {
-      g_printerr ("%s\n", _("depict-cli tag: --beams must be from 1 to 16 and "
-                            "--max-new-tokens from 1 to 1024."));
+      g_printerr ("%s\n", _ ("depict-cli tag: --beams must be from 1 to 16 and "
+                             "--max-new-tokens from 1 to 1024."));
       return 2;
     }
   tasks = gallery_tagger_parse_tasks (tasks_arg != NULL ? tasks_arg : "caption,od,ocr", &error);
@@ -247,8 +246,8 @@ cli_tag_main (int argc, char **argv)
     return cli_fail (g_steal_pointer (&error));
   if (device != NULL && !florence_device_kind_from_string (device, &model_options.device))
     {
-      g_printerr (_("depict-cli tag: “%s” is not a device; use auto, vulkan or "
-                    "cpu-reference.\n"),
+      g_printerr (_ ("depict-cli tag: “%s” is not a device; use auto, vulkan or "
+                     "cpu-reference.\n"),
                   device);
       return 2;
     }
@@ -303,8 +302,8 @@ cli_tag_main (int argc, char **argv)
   print_summary (&job.summary);
   if (job.summary.cancelled)
     {
-      g_printerr ("%s\n", _("Interrupted. Run the same command again to continue where it "
-                            "stopped."));
+      g_printerr ("%s\n", _ ("Interrupted. Run the same command again to continue where it "
+                             "stopped."));
       status = 130;
     }
   else if (!job.ok)

@@ -51,7 +51,7 @@ print_tags (const char *name, GPtrArray *tags, gboolean json)
       GalleryTag *tag = g_ptr_array_index (tags, i);
 
       printf ("  %-30s %s%s\n", tag->name, gallery_tag_source_to_string (tag->source),
-              tag->removed ? _(" (removed)") : "");
+              tag->removed ? _ (" (removed)") : "");
     }
 }
 
@@ -64,42 +64,41 @@ cli_tags_main (int argc, char **argv)
   g_autofree char *db_path = NULL;
   gboolean everywhere = FALSE, json = FALSE, removed = FALSE;
   GOptionEntry entries[] = {
-    { "add", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &add_tags,
-      N_("Add a tag (may be repeated)"), N_("TAG") },
+    { "add", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &add_tags, N_ ("Add a tag (may be repeated)"),
+      N_ ("TAG") },
     { "remove", 'r', 0, G_OPTION_ARG_STRING_ARRAY, &remove_tags,
-      N_("Remove a tag; it stays removed when the photo is tagged again"), N_("TAG") },
-    { "rename", 0, 0, G_OPTION_ARG_STRING_ARRAY, &rename_tags, N_("Rename a tag"),
-      N_("OLD=NEW") },
+      N_ ("Remove a tag; it stays removed when the photo is tagged again"), N_ ("TAG") },
+    { "rename", 0, 0, G_OPTION_ARG_STRING_ARRAY, &rename_tags, N_ ("Rename a tag"),
+      N_ ("OLD=NEW") },
     { "everywhere", 0, 0, G_OPTION_ARG_NONE, &everywhere,
-      N_("With --rename: on every photo that has the tag (no IMAGE needed)"), NULL },
-    { "removed", 0, 0, G_OPTION_ARG_NONE, &removed, N_("Also list removed tags"), NULL },
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print the tags as JSON"), NULL },
+      N_ ("With --rename: on every photo that has the tag (no IMAGE needed)"), NULL },
+    { "removed", 0, 0, G_OPTION_ARG_NONE, &removed, N_ ("Also list removed tags"), NULL },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print the tags as JSON"), NULL },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
-      N_("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_("PATH") },
+      N_ ("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_ ("PATH") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (_("[IMAGE…]"));
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("[IMAGE…]"));
   g_autoptr (GError) error = NULL;
   g_autoptr (GalleryStore) store = NULL;
   gboolean edits;
 
-  g_option_context_set_summary (context, _("Lists the tags of photos, with where each came "
-                                           "from (label, grounding, user), and edits them."));
+  g_option_context_set_summary (context, _ ("Lists the tags of photos, with where each came "
+                                            "from (label, grounding, user), and edits them."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   edits = add_tags != NULL || remove_tags != NULL || rename_tags != NULL;
   if (argc < 2 && !(everywhere && rename_tags != NULL && add_tags == NULL && remove_tags == NULL))
     {
-      g_printerr ("%s\n", _("depict-cli tags: give a photo (or --rename OLD=NEW "
-                            "--everywhere). See --help."));
+      g_printerr ("%s\n", _ ("depict-cli tags: give a photo (or --rename OLD=NEW "
+                             "--everywhere). See --help."));
       return 2;
     }
   for (guint i = 0; rename_tags != NULL && rename_tags[i] != NULL; i++)
     if (strchr (rename_tags[i], '=') == NULL)
       {
-        g_printerr (_("depict-cli tags: write --rename as OLD=NEW, not “%s”.\n"),
-                    rename_tags[i]);
+        g_printerr (_ ("depict-cli tags: write --rename as OLD=NEW, not “%s”.\n"), rename_tags[i]);
         return 2;
       }
 

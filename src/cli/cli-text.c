@@ -28,7 +28,7 @@ cli_text_lookup_task (const char *name, GError **error)
       for (gsize i = 0; i < n; i++)
         g_string_append_printf (list, "%s%s", i > 0 ? ", " : "", all[i].token);
       g_set_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_UNKNOWN_TASK,
-                   _("Unknown task “%s”. Choose one of %s."), name, list->str);
+                   _ ("Unknown task “%s”. Choose one of %s."), name, list->str);
     }
   return task;
 }
@@ -39,12 +39,13 @@ cli_text_parse_image_size (const char *str, int *w, int *h, GError **error)
   g_auto (GStrv) parts = str != NULL ? g_strsplit_set (str, "xX", -1) : NULL;
   guint64 a, b;
 
-  if (parts == NULL || g_strv_length (parts) != 2
-      || !g_ascii_string_to_unsigned (parts[0], 10, 1, G_MAXINT, &a, NULL)
-      || !g_ascii_string_to_unsigned (parts[1], 10, 1, G_MAXINT, &b, NULL))
+  if (parts == NULL || g_strv_length (parts) != 2 ||
+      !g_ascii_string_to_unsigned (parts[0], 10, 1, G_MAXINT, &a, NULL) ||
+      !g_ascii_string_to_unsigned (parts[1], 10, 1, G_MAXINT, &b, NULL))
     {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _("Give the picture size as WIDTHxHEIGHT in pixels, for example --image-size 640x480."));
+      g_set_error (
+        error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        _ ("Give the picture size as WIDTHxHEIGHT in pixels, for example --image-size 640x480."));
       return FALSE;
     }
   *w = (int) a;
@@ -75,6 +76,7 @@ cli_text_region_input (const char *str, int w, int h, GError **error)
   }
 fail:
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               _("Give the region as four pixel coordinates X1,Y1,X2,Y2, for example --region 10,20,200,150."));
+               _ ("Give the region as four pixel coordinates X1,Y1,X2,Y2, for example --region "
+                  "10,20,200,150."));
   return NULL;
 }

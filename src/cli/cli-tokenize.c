@@ -28,12 +28,16 @@ cli_tokenize_main (int argc, char **argv)
   g_autofree char *image_size = NULL, *prompt = NULL, *region_input = NULL, *out = NULL;
   gboolean compact = FALSE;
   const GOptionEntry entries[] = {
-    { "task", 't', 0, G_OPTION_ARG_STRING, &task_name, N_("Task token, e.g. <OD> or OD"), N_("TASK") },
-    { "text", 0, 0, G_OPTION_ARG_STRING, &text, N_("Text input of the task"), N_("TEXT") },
-    { "region", 0, 0, G_OPTION_ARG_STRING, &region, N_("Region input in pixels"), N_("X1,Y1,X2,Y2") },
-    { "image-size", 0, 0, G_OPTION_ARG_STRING, &image_size, N_("Size of the picture, for --region"), N_("WxH") },
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, N_("Model folder with the tokenizer"), N_("DIR") },
-    { "compact", 0, 0, G_OPTION_ARG_NONE, &compact, N_("Print the JSON on one line"), NULL },
+    { "task", 't', 0, G_OPTION_ARG_STRING, &task_name, N_ ("Task token, e.g. <OD> or OD"),
+      N_ ("TASK") },
+    { "text", 0, 0, G_OPTION_ARG_STRING, &text, N_ ("Text input of the task"), N_ ("TEXT") },
+    { "region", 0, 0, G_OPTION_ARG_STRING, &region, N_ ("Region input in pixels"),
+      N_ ("X1,Y1,X2,Y2") },
+    { "image-size", 0, 0, G_OPTION_ARG_STRING, &image_size,
+      N_ ("Size of the picture, for --region"), N_ ("WxH") },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, N_ ("Model folder with the tokenizer"),
+      N_ ("DIR") },
+    { "compact", 0, 0, G_OPTION_ARG_NONE, &compact, N_ ("Print the JSON on one line"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -45,19 +49,23 @@ cli_tokenize_main (int argc, char **argv)
   g_autoptr (JsonNode) root = NULL;
   const FlorenceTaskInfo *task = NULL;
 
-  g_option_context_set_summary (context, _("Print the prompt of a task and its token ids as JSON."));
+  g_option_context_set_summary (context,
+                                _ ("Print the prompt of a task and its token ids as JSON."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc > 1)
     return cli_fail (g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                  _("Unexpected argument “%s”. Give the text with --text."), argv[1]));
+                                  _ ("Unexpected argument “%s”. Give the text with --text."),
+                                  argv[1]));
   if (model == NULL)
-    return cli_fail (g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                  _("No model folder. Give the folder with the tokenizer with --model DIR.")));
+    return cli_fail (
+      g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _ ("No model folder. Give the folder with the tokenizer with --model DIR.")));
   if (task_name == NULL && text == NULL)
-    return cli_fail (g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                  _("Nothing to tokenize. Give a task with --task, a text with --text, or both.")));
+    return cli_fail (g_error_new (
+      G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+      _ ("Nothing to tokenize. Give a task with --task, a text with --text, or both.")));
 
   if (task_name != NULL && (task = cli_text_lookup_task (task_name, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
@@ -67,9 +75,9 @@ cli_tokenize_main (int argc, char **argv)
       int w, h;
       if (text != NULL)
         return cli_fail (g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                                      _("Give either --text or --region, not both.")));
-      if (!cli_text_parse_image_size (image_size, &w, &h, &error)
-          || (region_input = cli_text_region_input (region, w, h, &error)) == NULL)
+                                      _ ("Give either --text or --region, not both.")));
+      if (!cli_text_parse_image_size (image_size, &w, &h, &error) ||
+          (region_input = cli_text_region_input (region, w, h, &error)) == NULL)
         return cli_fail (g_steal_pointer (&error));
       text = g_strdup (region_input);
     }
@@ -101,7 +109,8 @@ cli_tokenize_main (int argc, char **argv)
   json_builder_set_member_name (b, "tokens");
   json_builder_begin_array (b);
   for (guint i = 0; i < ids->len; i++)
-    json_builder_add_string_value (b, florence_tokenizer_id_to_token (tok, g_array_index (ids, gint32, i)));
+    json_builder_add_string_value (
+      b, florence_tokenizer_id_to_token (tok, g_array_index (ids, gint32, i)));
   json_builder_end_array (b);
   json_builder_end_object (b);
 

@@ -26,7 +26,7 @@ static const CliCommand commands[] = {
 int
 cli_fail (GError *error)
 {
-  g_printerr ("depict-cli: %s\n", error != NULL ? error->message : _("unknown error"));
+  g_printerr ("depict-cli: %s\n", error != NULL ? error->message : _ ("unknown error"));
   g_clear_error (&error);
   return 1;
 }
@@ -34,12 +34,12 @@ cli_fail (GError *error)
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "%s\n\n", _("Usage: depict-cli COMMAND [OPTION…]"));
-  fprintf (out, "%s\n", _("Commands:"));
+  fprintf (out, "%s\n\n", _ ("Usage: depict-cli COMMAND [OPTION…]"));
+  fprintf (out, "%s\n", _ ("Commands:"));
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     if (commands[i].name != NULL)
-      fprintf (out, "  %-12s %s\n", commands[i].name, _(commands[i].summary));
-  fprintf (out, "\n%s\n", _("Run “depict-cli COMMAND --help” for the options of a command."));
+      fprintf (out, "  %-12s %s\n", commands[i].name, _ (commands[i].summary));
+  fprintf (out, "\n%s\n", _ ("Run “depict-cli COMMAND --help” for the options of a command."));
 }
 
 int
@@ -66,7 +66,7 @@ main (int argc, char **argv)
     if (commands[i].name != NULL && strcmp (commands[i].name, argv[1]) == 0)
       return commands[i].main (argc - 1, argv + 1);
 
-  g_printerr (_("depict-cli: unknown command “%s”\n\n"), argv[1]);
+  g_printerr (_ ("depict-cli: unknown command “%s”\n\n"), argv[1]);
   print_usage (stderr);
   return 2;
 }

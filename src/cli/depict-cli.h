@@ -14,7 +14,7 @@ typedef int (*CliMainFunc) (int argc, char **argv);
 
 typedef struct {
   const char *name;
-  const char *summary;  /* one line, translatable (N_()) */
+  const char *summary; /* one line, translatable (N_()) */
   CliMainFunc main;
 } CliCommand;
 

@@ -110,8 +110,8 @@ merge_keywords (GExiv2Metadata *metadata, const char *key, GPtrArray *tags)
 static char *
 description_text (GExiv2Metadata *metadata)
 {
-  g_autofree char *value = gexiv2_metadata_try_get_tag_string (metadata, "Xmp.dc.description",
-                                                               NULL);
+  g_autofree char *value =
+    gexiv2_metadata_try_get_tag_string (metadata, "Xmp.dc.description", NULL);
 
   if (value == NULL)
     return NULL;
@@ -133,9 +133,8 @@ apply_metadata (GExiv2Metadata *metadata, GPtrArray *tags, GPtrArray *captions, 
   g_autofree char *description = description_text (metadata);
 
   gexiv2_metadata_try_clear_tag (metadata, "Xmp.dc.subject", NULL);
-  if (subject->len > 1 &&
-      !gexiv2_metadata_try_set_tag_multiple (metadata, "Xmp.dc.subject",
-                                             (const char **) subject->pdata, error))
+  if (subject->len > 1 && !gexiv2_metadata_try_set_tag_multiple (
+                            metadata, "Xmp.dc.subject", (const char **) subject->pdata, error))
     return FALSE;
   gexiv2_metadata_try_clear_tag (metadata, "Iptc.Application2.Keywords", NULL);
   if (keywords->len > 1 &&
@@ -157,8 +156,7 @@ static gboolean
 write_one (const char *photo, gboolean into_original, GPtrArray *tags, GPtrArray *captions,
            GError **error)
 {
-  g_autofree char *target = into_original ? g_strdup (photo)
-                                          : gallery_export_sidecar_path (photo);
+  g_autofree char *target = into_original ? g_strdup (photo) : gallery_export_sidecar_path (photo);
   g_autofree char *dir = g_path_get_dirname (target);
   g_autofree char *base = g_path_get_basename (target);
   g_autofree char *tmpl = g_strdup_printf (".%s.XXXXXX", base);
@@ -177,7 +175,7 @@ write_one (const char *photo, gboolean into_original, GPtrArray *tags, GPtrArray
       int saved_errno = errno;
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   _("Could not write next to “%s” (%s). Check that its folder is writable."),
+                   _ ("Could not write next to “%s” (%s). Check that its folder is writable."),
                    photo, g_strerror (saved_errno));
       return FALSE;
     }
@@ -217,8 +215,8 @@ write_one (const char *photo, gboolean into_original, GPtrArray *tags, GPtrArray
 fail:
   g_unlink (temp);
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-               _("Could not write the metadata of “%s” to “%s” (%s). The file was left as it "
-                 "was; check that it is readable and its folder writable."),
+               _ ("Could not write the metadata of “%s” to “%s” (%s). The file was left as it "
+                  "was; check that it is readable and its folder writable."),
                photo, target, local_error != NULL ? local_error->message : "");
   return FALSE;
 }
@@ -384,9 +382,8 @@ gallery_export_json (GalleryStore *store, GArray *image_ids, GOutputStream *out,
     return FALSE;
   for (guint i = 0; i < image_ids->len; i++)
     {
-      g_autoptr (JsonNode) node = gallery_export_image_json (store,
-                                                             g_array_index (image_ids, gint64, i),
-                                                             error);
+      g_autoptr (JsonNode) node =
+        gallery_export_image_json (store, g_array_index (image_ids, gint64, i), error);
       g_autofree char *text = NULL;
 
       if (node == NULL)
@@ -455,8 +452,8 @@ gallery_export_csv (GalleryStore *store, GArray *image_ids, GOutputStream *out,
           g_autofree char *beams = g_strdup_printf ("%d", run->num_beams);
           g_autofree char *tokens = g_strdup_printf ("%d", run->max_new_tokens);
           g_autofree char *created = format_time (run->created);
-          g_autofree char *result = run->result != NULL ? json_to_string (run->result, FALSE)
-                                                        : g_strdup ("null");
+          g_autofree char *result =
+            run->result != NULL ? json_to_string (run->result, FALSE) : g_strdup ("null");
           const char *body = text->caption[0] != '\0' ? text->caption : text->ocr;
 
           csv_cell (row, image->hash, FALSE);

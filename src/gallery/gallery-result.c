@@ -175,7 +175,9 @@ append_label (GString *s, const char *label)
 /* Where the labels of the reference's answers live: "labels", and open vocabulary's
  * "bboxes_labels" and "polygons_labels". */
 static const char *const label_keys[] = {
-  "labels", "bboxes_labels", "polygons_labels",
+  "labels",
+  "bboxes_labels",
+  "polygons_labels",
 };
 
 GalleryResultText *

@@ -23,7 +23,7 @@ typedef struct {
 /* task may be NULL: the key of the result object is used. Never fails: unknown shapes give
  * empty fields. */
 GalleryResultText *gallery_result_extract (const char *task, JsonNode *result);
-void               gallery_result_text_free (GalleryResultText *text);
+void gallery_result_text_free (GalleryResultText *text);
 
 /* Removes special tokens (<loc_N>, <s>, </s>, <pad>, <poly>, …) and collapses white space. */
 char *gallery_result_strip_tokens (const char *text);

@@ -82,8 +82,8 @@ gallery_run_ids_from_json (const char *json, GError **error)
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_ARRAY (root))
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT,
-                   _("The stored token ids of a run are damaged. Run the task again to "
-                     "replace them."));
+                   _ ("The stored token ids of a run are damaged. Run the task again to "
+                      "replace them."));
       return NULL;
     }
   array = json_node_get_array (root);
@@ -95,8 +95,8 @@ gallery_run_ids_from_json (const char *json, GError **error)
       if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
         {
           g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT,
-                       _("The stored token ids of a run are damaged. Run the task again to "
-                         "replace them."));
+                       _ ("The stored token ids of a run are damaged. Run the task again to "
+                          "replace them."));
           return NULL;
         }
       id = (gint32) json_node_get_int (node);

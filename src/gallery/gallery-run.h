@@ -14,29 +14,29 @@ G_BEGIN_DECLS
  * parsed result in the shared result schema, timings). A plain struct: fill the fields and
  * free it with gallery_run_free(). */
 typedef struct {
-  gint64 id;              /* row id once stored, 0 before */
-  gint64 image_id;        /* the image it belongs to, 0 before */
-  char *task;             /* task token, "<CAPTION>", "<OD>", … */
-  char *text_input;       /* text or region input ("<loc_…>" tokens), NULL or "" when none */
-  char *model_name;       /* e.g. "florence-2-base" */
-  char *weights_hash;     /* SHA-256 of the weights file (hex) */
-  int num_beams;          /* generation settings */
+  gint64 id;          /* row id once stored, 0 before */
+  gint64 image_id;    /* the image it belongs to, 0 before */
+  char *task;         /* task token, "<CAPTION>", "<OD>", … */
+  char *text_input;   /* text or region input ("<loc_…>" tokens), NULL or "" when none */
+  char *model_name;   /* e.g. "florence-2-base" */
+  char *weights_hash; /* SHA-256 of the weights file (hex) */
+  int num_beams;      /* generation settings */
   int max_new_tokens;
-  char *raw_text;         /* generated text, special tokens included */
-  GArray *token_ids;      /* gint32, the generated ids; may be NULL */
-  JsonNode *result;       /* parsed result, {"<TASK>": …}; may be NULL */
-  JsonNode *timings;      /* object of named durations in seconds; may be NULL */
-  gint64 created;         /* Unix time in seconds; 0 = now when stored */
-  int image_width;        /* pixel size of the image the run saw, 0 = unknown */
+  char *raw_text;    /* generated text, special tokens included */
+  GArray *token_ids; /* gint32, the generated ids; may be NULL */
+  JsonNode *result;  /* parsed result, {"<TASK>": …}; may be NULL */
+  JsonNode *timings; /* object of named durations in seconds; may be NULL */
+  gint64 created;    /* Unix time in seconds; 0 = now when stored */
+  int image_width;   /* pixel size of the image the run saw, 0 = unknown */
   int image_height;
 } GalleryRun;
 
-GalleryRun *gallery_run_new  (void);
+GalleryRun *gallery_run_new (void);
 GalleryRun *gallery_run_copy (const GalleryRun *run);
-void        gallery_run_free (GalleryRun *run);
+void gallery_run_free (GalleryRun *run);
 
 /* Serializes token ids / parses them back (a JSON array of integers). */
-char   *gallery_run_ids_to_json   (const GArray *ids);
+char *gallery_run_ids_to_json (const GArray *ids);
 GArray *gallery_run_ids_from_json (const char *json, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GalleryRun, gallery_run_free)

@@ -13,8 +13,8 @@
 /* Words that carry no meaning in a search for photos; "receipt from the bakery" looks for
  * "receipt" and "bakery". */
 static const char *const stop_words[] = {
-  "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it",
-  "of", "on", "or", "the", "this", "that", "to", "with",
+  "a",    "an", "and", "are", "as", "at", "be",  "by",   "for",  "from", "in",
+  "into", "is", "it",  "of",  "on", "or", "the", "this", "that", "to",   "with",
 };
 
 static gboolean
@@ -197,11 +197,15 @@ gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **err
   /* With text, FTS5 drives and each hit is checked by primary key (an IN list would make
    * SQLite run the MATCH once per tagged image); without text, the tag index drives. */
   if (tag != NULL && match != NULL)
-    g_string_append_printf (sql, " AND EXISTS (SELECT 1 FROM tags t WHERE t.image_id = %s"
-                                 " AND t.name = :tag AND t.removed = 0)", id_column);
+    g_string_append_printf (sql,
+                            " AND EXISTS (SELECT 1 FROM tags t WHERE t.image_id = %s"
+                            " AND t.name = :tag AND t.removed = 0)",
+                            id_column);
   else if (tag != NULL)
-    g_string_append_printf (sql, " AND %s IN (SELECT image_id FROM tags"
-                                 " WHERE name = :tag AND removed = 0)", id_column);
+    g_string_append_printf (sql,
+                            " AND %s IN (SELECT image_id FROM tags"
+                            " WHERE name = :tag AND removed = 0)",
+                            id_column);
   if (query->task != NULL || query->since != 0 || query->until != 0)
     {
       g_string_append_printf (sql, " AND EXISTS (SELECT 1 FROM runs r WHERE r.image_id = %s",
@@ -217,8 +221,9 @@ gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **err
   if (query->folder != NULL)
     {
       gallery_store_folder_range (query->folder, &lo, &hi);
-      g_string_append_printf (sql, " AND EXISTS (SELECT 1 FROM image_paths p"
-                                   " WHERE p.image_id = %s AND p.path >= :lo AND p.path < :hi)",
+      g_string_append_printf (sql,
+                              " AND EXISTS (SELECT 1 FROM image_paths p"
+                              " WHERE p.image_id = %s AND p.path >= :lo AND p.path < :hi)",
                               id_column);
     }
   if (match != NULL)

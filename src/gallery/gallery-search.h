@@ -10,39 +10,39 @@ G_BEGIN_DECLS
 
 /* What to look for. Every field is optional; zero-initialize and set what you need. */
 typedef struct {
-  const char *text;        /* words typed by the person (any characters are safe), NULL = all */
-  const char *tag;         /* only images with this tag (normalized like tags are) */
-  const char *task;        /* only images with a run of this task token ("<OCR>") */
-  const char *folder;      /* only images with a path below this folder */
-  gint64 since;            /* only images with a run made at or after (Unix s), 0 = any */
-  gint64 until;            /* … and before this time, 0 = any */
-  gboolean prefix_last;    /* search as you type: the last word also matches longer words */
-  guint limit;             /* at most this many hits, 0 = 50 */
-  guint offset;            /* skip this many hits (paging) */
-  const char *mark_open;   /* put around matched words in snippets, NULL = "[" */
-  const char *mark_close;  /* NULL = "]"; for Pango markup use control characters, escape
-                            * the snippet, then replace them */
+  const char *text;       /* words typed by the person (any characters are safe), NULL = all */
+  const char *tag;        /* only images with this tag (normalized like tags are) */
+  const char *task;       /* only images with a run of this task token ("<OCR>") */
+  const char *folder;     /* only images with a path below this folder */
+  gint64 since;           /* only images with a run made at or after (Unix s), 0 = any */
+  gint64 until;           /* … and before this time, 0 = any */
+  gboolean prefix_last;   /* search as you type: the last word also matches longer words */
+  guint limit;            /* at most this many hits, 0 = 50 */
+  guint offset;           /* skip this many hits (paging) */
+  const char *mark_open;  /* put around matched words in snippets, NULL = "[" */
+  const char *mark_close; /* NULL = "]"; for Pango markup use control characters, escape
+                           * the snippet, then replace them */
 } GalleryQuery;
 
 typedef struct {
   gint64 image_id;
   char *hash;
-  char *path;              /* the most recently seen path of the image */
-  double score;            /* bm25 rank, lower is better; 0 without text */
-  char *snippet;           /* matched words marked, "" without text */
-  char *caption;           /* the latest caption of the image, "" when none */
+  char *path;    /* the most recently seen path of the image */
+  double score;  /* bm25 rank, lower is better; 0 without text */
+  char *snippet; /* matched words marked, "" without text */
+  char *caption; /* the latest caption of the image, "" when none */
 } GalleryHit;
 
 /* The FTS5 MATCH expression for what a person typed: every word is quoted (so that ",
  * *, :, ^, -, AND, NEAR… never raise a syntax error), words are ANDed, common English
  * stop words are dropped unless nothing else is left, and with prefix_last the last word
  * also matches as a prefix. NULL when there is nothing to search for. */
-char      *gallery_search_build_match (const char *text, gboolean prefix_last);
+char *gallery_search_build_match (const char *text, gboolean prefix_last);
 
 /* Best matches first (GPtrArray of GalleryHit). Without text, the filters alone select the
  * images, most recently added first. */
 GPtrArray *gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **error);
-void       gallery_hit_free (GalleryHit *hit);
+void gallery_hit_free (GalleryHit *hit);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GalleryHit, gallery_hit_free)
 

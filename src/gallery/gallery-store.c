@@ -128,7 +128,7 @@ static const char *const expected_tables[] = {
   "images", "image_paths", "runs", "tags", "image_text", "image_fts",
 };
 
-G_DEFINE_QUARK (gallery-store-error-quark, gallery_store_error)
+G_DEFINE_QUARK (gallery - store - error - quark, gallery_store_error)
 
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers shared with gallery-search.c                                                        */
@@ -155,42 +155,42 @@ gallery_store_set_sqlite_error (GalleryStore *store, int rc, GError **error)
     {
     case SQLITE_FULL:
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_FULL,
-                   _("The disk that holds the gallery “%s” is full (%s), so the change was not "
-                     "saved; what was stored before is intact. Free some space and try again."),
+                   _ ("The disk that holds the gallery “%s” is full (%s), so the change was not "
+                      "saved; what was stored before is intact. Free some space and try again."),
                    path, detail);
       break;
     case SQLITE_READONLY:
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_READ_ONLY,
-                   _("The gallery “%s” cannot be written (%s). Check that the file and its "
-                     "folder are writable, or use another database with --db."),
+                   _ ("The gallery “%s” cannot be written (%s). Check that the file and its "
+                      "folder are writable, or use another database with --db."),
                    path, detail);
       break;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT,
-                   _("The gallery “%s” is damaged (%s). Move the file aside to start a new "
-                     "gallery, or restore it from a backup."),
+                   _ ("The gallery “%s” is damaged (%s). Move the file aside to start a new "
+                      "gallery, or restore it from a backup."),
                    path, detail);
       break;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_BUSY,
-                   _("The gallery “%s” is locked by another program (%s). Wait for the other "
-                     "Depict window or command to finish and try again."),
+                   _ ("The gallery “%s” is locked by another program (%s). Wait for the other "
+                      "Depict window or command to finish and try again."),
                    path, detail);
       break;
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_IO,
-                   _("The gallery “%s” could not be read or written (%s). Check the disk and "
-                     "the permissions of the file and its folder."),
+                   _ ("The gallery “%s” could not be read or written (%s). Check the disk and "
+                      "the permissions of the file and its folder."),
                    path, detail);
       break;
     default:
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_FAILED,
-                   _("The gallery “%s” reported an error (%s). Try again; if it happens "
-                     "again, please report it."),
+                   _ ("The gallery “%s” reported an error (%s). Try again; if it happens "
+                      "again, please report it."),
                    path, detail);
       break;
     }
@@ -294,8 +294,8 @@ store_check_writable (GalleryStore *store, GError **error)
   if (store->read_only)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_READ_ONLY,
-                   _("The gallery “%s” was opened read-only, so it cannot be changed. Open it "
-                     "without the read-only option to make changes."),
+                   _ ("The gallery “%s” was opened read-only, so it cannot be changed. Open it "
+                      "without the read-only option to make changes."),
                    store->path);
       return FALSE;
     }
@@ -392,8 +392,8 @@ check_file_header (const char *path, GError **error)
   if (n < sizeof header || memcmp (header, magic, sizeof magic) != 0)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_A_DATABASE,
-                   _("“%s” is not a Depict gallery (it is not a SQLite database at all). It was "
-                     "left untouched: choose another file with --db, or move it aside."),
+                   _ ("“%s” is not a Depict gallery (it is not a SQLite database at all). It was "
+                      "left untouched: choose another file with --db, or move it aside."),
                    path);
       return FALSE;
     }
@@ -479,8 +479,8 @@ gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **err
   store = g_new0 (GalleryStore, 1);
   store->read_only = (flags & GALLERY_STORE_READ_ONLY) != 0;
   store->path = path != NULL ? g_strdup (path) : gallery_store_default_path ();
-  store->statements = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                             finalize_statement);
+  store->statements =
+    g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, finalize_statement);
 
   if (!check_file_header (store->path, error))
     return NULL;
@@ -493,8 +493,8 @@ gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **err
           int saved_errno = errno;
 
           g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_IO,
-                       _("Could not create the folder “%s” for the gallery (%s). Check its "
-                         "permissions, or choose another database with --db."),
+                       _ ("Could not create the folder “%s” for the gallery (%s). Check its "
+                          "permissions, or choose another database with --db."),
                        dir, g_strerror (saved_errno));
           return NULL;
         }
@@ -502,14 +502,13 @@ gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **err
   else if (!g_file_test (store->path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
-                   _("There is no gallery at “%s” yet. Tag some photos first (depict-cli tag), "
-                     "or give the right database with --db."),
+                   _ ("There is no gallery at “%s” yet. Tag some photos first (depict-cli tag), "
+                      "or give the right database with --db."),
                    store->path);
       return NULL;
     }
 
-  open_flags = store->read_only ? SQLITE_OPEN_READONLY
-                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  open_flags = store->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   rc = sqlite3_open_v2 (store->path, &store->db, open_flags | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK)
     {
@@ -527,9 +526,9 @@ gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **err
       if (g_error_matches (local_error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT))
         {
           g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_A_DATABASE,
-                       _("“%s” is not a Depict gallery, or it is damaged beyond reading. It was "
-                         "left untouched: move it aside to start a new gallery, or restore it "
-                         "from a backup."),
+                       _ ("“%s” is not a Depict gallery, or it is damaged beyond reading. It was "
+                          "left untouched: move it aside to start a new gallery, or restore it "
+                          "from a backup."),
                        store->path);
           return NULL;
         }
@@ -540,17 +539,17 @@ gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **err
   if (app_id != GALLERY_STORE_APPLICATION_ID && !(app_id == 0 && n_objects == 0 && version == 0))
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_FOREIGN,
-                   _("“%s” is a database of another program, not a Depict gallery. It was left "
-                     "untouched: choose another file with --db."),
+                   _ ("“%s” is a database of another program, not a Depict gallery. It was left "
+                      "untouched: choose another file with --db."),
                    store->path);
       return NULL;
     }
   if (version > GALLERY_STORE_SCHEMA_VERSION)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_TOO_NEW,
-                   _("The gallery “%s” was written by a newer version of Depict (schema %d; "
-                     "this version knows up to %d). It was left untouched: update Depict to "
-                     "open it."),
+                   _ ("The gallery “%s” was written by a newer version of Depict (schema %d; "
+                      "this version knows up to %d). It was left untouched: update Depict to "
+                      "open it."),
                    store->path, (int) version, GALLERY_STORE_SCHEMA_VERSION);
       return NULL;
     }
@@ -564,9 +563,9 @@ gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **err
           n_tables != G_N_ELEMENTS (expected_tables))
         {
           g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT,
-                       _("The gallery “%s” is damaged: some of its tables are missing. It was "
-                         "left untouched: move it aside to start a new gallery, or restore it "
-                         "from a backup."),
+                       _ ("The gallery “%s” is damaged: some of its tables are missing. It was "
+                          "left untouched: move it aside to start a new gallery, or restore it "
+                          "from a backup."),
                        store->path);
           return NULL;
         }
@@ -577,9 +576,9 @@ gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **err
       if (version < GALLERY_STORE_SCHEMA_VERSION)
         {
           g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_READ_ONLY,
-                       _("The gallery “%s” was made by an older version of Depict and must be "
-                         "upgraded, which needs write access. Open it once without the "
-                         "read-only option."),
+                       _ ("The gallery “%s” was made by an older version of Depict and must be "
+                          "upgraded, which needs write access. Open it once without the "
+                          "read-only option."),
                        store->path);
           return NULL;
         }
@@ -592,8 +591,7 @@ gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **err
        * journal mode rewrites the file header, and a gallery whose migration fails (a
        * damaged page) must be left untouched. */
       if (!store_exec (store, "PRAGMA synchronous = NORMAL", error) ||
-          !store_exec (store, "PRAGMA foreign_keys = ON", error) ||
-          !store_migrate (store, error) ||
+          !store_exec (store, "PRAGMA foreign_keys = ON", error) || !store_migrate (store, error) ||
           !store_exec (store, "PRAGMA journal_mode = WAL", error))
         return NULL;
     }
@@ -629,8 +627,8 @@ gallery_store_hash_file (const char *path, gint64 *out_size, GCancellable *cance
   buffer = g_malloc (256 * 1024);
   for (;;)
     {
-      gssize n = g_input_stream_read (G_INPUT_STREAM (stream), buffer, 256 * 1024, cancellable,
-                                      error);
+      gssize n =
+        g_input_stream_read (G_INPUT_STREAM (stream), buffer, 256 * 1024, cancellable, error);
 
       if (n < 0)
         return NULL;
@@ -715,8 +713,8 @@ gallery_store_add_image (GalleryStore *store, const char *path, GCancellable *ca
 
       g_set_error (error, G_IO_ERROR,
                    exists ? G_IO_ERROR_NOT_REGULAR_FILE : g_io_error_from_errno (saved_errno),
-                   _("Could not read the photo “%s” (%s). Check that it exists and is a file."),
-                   canonical, exists ? _("not a regular file") : g_strerror (saved_errno));
+                   _ ("Could not read the photo “%s” (%s). Check that it exists and is a file."),
+                   canonical, exists ? _ ("not a regular file") : g_strerror (saved_errno));
       return 0;
     }
 
@@ -798,8 +796,7 @@ static const char sql_path_refresh[] =
   "UPDATE image_paths SET size = ?3, mtime = ?4, seen = ?5 WHERE path = ?1 AND image_id = ?2";
 
 gboolean
-gallery_store_refresh_path (GalleryStore *store, gint64 image_id, const char *path,
-                            GError **error)
+gallery_store_refresh_path (GalleryStore *store, gint64 image_id, const char *path, GError **error)
 {
   g_autofree char *canonical = g_canonicalize_filename (path, NULL);
   sqlite3_stmt *stmt;
@@ -810,7 +807,7 @@ gallery_store_refresh_path (GalleryStore *store, gint64 image_id, const char *pa
       int saved_errno = errno;
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   _("Could not read the photo “%s” (%s). Check that it exists and is a file."),
+                   _ ("Could not read the photo “%s” (%s). Check that it exists and is a file."),
                    canonical, g_strerror (saved_errno));
       return FALSE;
     }
@@ -868,8 +865,8 @@ gallery_store_get_image (GalleryStore *store, gint64 image_id, GError **error)
   if (rc == SQLITE_DONE)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
-                   _("The gallery has no image number %" PRId64 ". It may have been "
-                     "removed; search again."),
+                   _ ("The gallery has no image number %" PRId64 ". It may have been "
+                      "removed; search again."),
                    image_id);
       return NULL;
     }
@@ -973,7 +970,7 @@ gallery_store_find_image (GalleryStore *store, const char *path_or_hash, GError 
       if (id == -2)
         {
           g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
-                       _("Several images have a hash that starts with “%s”. Give more digits."),
+                       _ ("Several images have a hash that starts with “%s”. Give more digits."),
                        path_or_hash);
           return NULL;
         }
@@ -981,7 +978,7 @@ gallery_store_find_image (GalleryStore *store, const char *path_or_hash, GError 
   if (id == 0)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
-                   _("“%s” is not in the gallery. Tag it first with “depict-cli tag”."),
+                   _ ("“%s” is not in the gallery. Tag it first with “depict-cli tag”."),
                    path_or_hash);
       return NULL;
     }
@@ -1023,16 +1020,16 @@ gallery_store_list_images (GalleryStore *store, const char *folder, GError **err
   g_autoptr (GPtrArray) images =
     g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_image_free);
   g_autoptr (GHashTable) by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
-  g_autoptr (GHashTable) paths = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
-                                                        free_ptr_array);
+  g_autoptr (GHashTable) paths =
+    g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, free_ptr_array);
   sqlite3_stmt *stmt;
   int rc;
 
   g_return_val_if_fail (store != NULL, NULL);
 
   /* Two queries for the whole library, not two per image. */
-  stmt = gallery_store_prepare (store, folder != NULL ? sql_list_images_in : sql_list_images,
-                                error);
+  stmt =
+    gallery_store_prepare (store, folder != NULL ? sql_list_images_in : sql_list_images, error);
   if (stmt == NULL)
     return NULL;
   if (folder != NULL)
@@ -1407,8 +1404,8 @@ normalize_or_fail (const char *name, GError **error)
 
   if (normalized == NULL)
     g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_INVALID,
-                 _("A tag needs a name with at least one visible character. Type a name and try "
-                   "again."));
+                 _ ("A tag needs a name with at least one visible character. Type a name and try "
+                    "again."));
   return normalized;
 }
 
@@ -1462,8 +1459,8 @@ check_image (GalleryStore *store, gint64 image_id, GError **error)
 
   if (exists == 0)
     g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
-                 _("The gallery has no image number %" PRId64 ". It may have been "
-                   "removed; search again."),
+                 _ ("The gallery has no image number %" PRId64 ". It may have been "
+                    "removed; search again."),
                  image_id);
   return exists == 1;
 }
@@ -1506,7 +1503,7 @@ gallery_store_remove_tag (GalleryStore *store, gint64 image_id, const char *name
   exists = row_exists (store, sql_tag_exists, image_id, normalized, error);
   if (exists == 0)
     g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
-                 _("The image has no tag “%s”, so there is nothing to remove."), normalized);
+                 _ ("The image has no tag “%s”, so there is nothing to remove."), normalized);
   /* The row stays, marked removed: a later run proposing the tag does not bring it back. */
   if (exists != 1 || !set_user_tag (store, image_id, normalized, TRUE, error) ||
       !refresh_text (store, image_id, error))
@@ -1569,7 +1566,7 @@ gallery_store_rename_tag (GalleryStore *store, gint64 image_id, const char *old_
   if (ids->len == 0)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
-                   _("No image has the tag “%s”, so there is nothing to rename."), from);
+                   _ ("No image has the tag “%s”, so there is nothing to rename."), from);
       goto fail;
     }
   if (strcmp (from, to) == 0)

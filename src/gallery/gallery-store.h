@@ -49,21 +49,21 @@ typedef struct _GalleryStore GalleryStore;
 
 typedef struct {
   gint64 id;
-  char *hash;          /* SHA-256 of the file content, lowercase hex */
-  gint64 size;         /* bytes */
-  gint64 mtime;        /* modification time (Unix seconds) at the most recent path */
-  int width;           /* pixels as stored in the file, 0 = unknown */
+  char *hash;   /* SHA-256 of the file content, lowercase hex */
+  gint64 size;  /* bytes */
+  gint64 mtime; /* modification time (Unix seconds) at the most recent path */
+  int width;    /* pixels as stored in the file, 0 = unknown */
   int height;
-  int orientation;     /* EXIF orientation 1–8 (1 = as stored) */
-  gint64 added;        /* Unix seconds */
-  GStrv paths;         /* absolute paths where this content was seen, most recent first */
+  int orientation; /* EXIF orientation 1–8 (1 = as stored) */
+  gint64 added;    /* Unix seconds */
+  GStrv paths;     /* absolute paths where this content was seen, most recent first */
 } GalleryImage;
 
 typedef struct {
-  char *name;          /* normalized: lower case, single spaces */
+  char *name; /* normalized: lower case, single spaces */
   GalleryTagSource source;
-  gboolean removed;    /* removed by the person: kept so that re-imports do not bring it back */
-  gint64 run_id;       /* the run it came from, 0 for user tags */
+  gboolean removed; /* removed by the person: kept so that re-imports do not bring it back */
+  gint64 run_id;    /* the run it came from, 0 for user tags */
 } GalleryTag;
 
 GQuark gallery_store_error_quark (void);
@@ -75,16 +75,16 @@ char *gallery_store_default_path (void);
  * foreign keys on, a busy timeout, migrations to GALLERY_STORE_SCHEMA_VERSION. A file that
  * is not a SQLite database, a SQLite database of another application, or one written by a
  * newer version gives an error and is left untouched. */
-GalleryStore *gallery_store_open      (const char *path, GError **error);
+GalleryStore *gallery_store_open (const char *path, GError **error);
 GalleryStore *gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **error);
-void          gallery_store_close     (GalleryStore *store);
-const char   *gallery_store_get_path  (GalleryStore *store);
+void gallery_store_close (GalleryStore *store);
+const char *gallery_store_get_path (GalleryStore *store);
 
 /* Groups several writes in one transaction (nestable). Every write function below is
  * already atomic on its own. */
-gboolean gallery_store_begin    (GalleryStore *store, GError **error);
-gboolean gallery_store_commit   (GalleryStore *store, GError **error);
-void     gallery_store_rollback (GalleryStore *store);
+gboolean gallery_store_begin (GalleryStore *store, GError **error);
+gboolean gallery_store_commit (GalleryStore *store, GError **error);
+void gallery_store_rollback (GalleryStore *store);
 
 /* SHA-256 of a file, read in chunks (lowercase hex). */
 char *gallery_store_hash_file (const char *path, gint64 *out_size, GCancellable *cancellable,
@@ -104,8 +104,8 @@ GalleryImage *gallery_store_find_image (GalleryStore *store, const char *path_or
                                         GError **error);
 /* All images (optionally those with a path below folder), most recently added first.
  * Returns a GPtrArray of GalleryImage. */
-GPtrArray    *gallery_store_list_images (GalleryStore *store, const char *folder, GError **error);
-void          gallery_image_free (GalleryImage *image);
+GPtrArray *gallery_store_list_images (GalleryStore *store, const char *folder, GError **error);
+void gallery_image_free (GalleryImage *image);
 
 /* Whether the image already has a run with the same task, input, model name, weights
  * hash and generation settings as key. */
@@ -113,30 +113,30 @@ gboolean gallery_store_has_run (GalleryStore *store, gint64 image_id, const Gall
                                 gboolean *out_found, GError **error);
 /* Stores a run of image_id, its tags and full-text entries, in one transaction. Sets
  * run->id and run->image_id. Returns the run id, 0 on error. */
-gint64   gallery_store_add_run (GalleryStore *store, gint64 image_id, GalleryRun *run,
-                                GError **error);
+gint64 gallery_store_add_run (GalleryStore *store, gint64 image_id, GalleryRun *run,
+                              GError **error);
 /* The runs of an image, oldest first (GPtrArray of GalleryRun). */
 GPtrArray *gallery_store_list_runs (GalleryStore *store, gint64 image_id, GError **error);
 /* Number of stored runs (all images). -1 on error. */
-gint64   gallery_store_count_runs (GalleryStore *store, GError **error);
+gint64 gallery_store_count_runs (GalleryStore *store, GError **error);
 
 /* Tags. Names are normalized (trimmed, lower case, runs of white space to one space).
  * A removed tag stays removed when a run that proposes it is stored again. */
-gboolean   gallery_store_add_tag    (GalleryStore *store, gint64 image_id, const char *name,
-                                     GError **error);
-gboolean   gallery_store_remove_tag (GalleryStore *store, gint64 image_id, const char *name,
-                                     GError **error);
+gboolean gallery_store_add_tag (GalleryStore *store, gint64 image_id, const char *name,
+                                GError **error);
+gboolean gallery_store_remove_tag (GalleryStore *store, gint64 image_id, const char *name,
+                                   GError **error);
 /* image_id 0 renames the tag on every image that has it. */
-gboolean   gallery_store_rename_tag (GalleryStore *store, gint64 image_id, const char *old_name,
-                                     const char *new_name, GError **error);
+gboolean gallery_store_rename_tag (GalleryStore *store, gint64 image_id, const char *old_name,
+                                   const char *new_name, GError **error);
 /* GPtrArray of GalleryTag, sorted by name. */
-GPtrArray *gallery_store_list_tags  (GalleryStore *store, gint64 image_id,
-                                     gboolean include_removed, GError **error);
-void       gallery_tag_free (GalleryTag *tag);
+GPtrArray *gallery_store_list_tags (GalleryStore *store, gint64 image_id, gboolean include_removed,
+                                    GError **error);
+void gallery_tag_free (GalleryTag *tag);
 /* "label", "grounding", "user" */
 const char *gallery_tag_source_to_string (GalleryTagSource source);
 /* Normalized tag name, NULL when nothing is left. */
-char       *gallery_tag_normalize (const char *name);
+char *gallery_tag_normalize (const char *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GalleryStore, gallery_store_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GalleryImage, gallery_image_free)

@@ -90,8 +90,8 @@ gallery_tagger_parse_tasks (const char *list, GError **error)
       if (token == NULL)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       _("“%s” is not a task. Use names such as caption, detailed-caption, od, "
-                         "dense-caption, ocr or ocr-with-region, separated by commas."),
+                       _ ("“%s” is not a task. Use names such as caption, detailed-caption, od, "
+                          "dense-caption, ocr or ocr-with-region, separated by commas."),
                        names[i]);
           return NULL;
         }
@@ -103,7 +103,7 @@ gallery_tagger_parse_tasks (const char *list, GError **error)
   if (tokens->len == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("No task was given. Name at least one, for example --tasks caption,od."));
+                   _ ("No task was given. Name at least one, for example --tasks caption,od."));
       return NULL;
     }
   g_ptr_array_add (tokens, NULL);
@@ -114,8 +114,8 @@ gallery_tagger_parse_tasks (const char *list, GError **error)
 /* Finding the images                                                                          */
 
 static const char *const image_extensions[] = {
-  "jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "tif", "tiff", "webp", "heic", "heif",
-  "avif", "jxl", "pnm", "ppm", "pgm", "pbm", "tga",
+  "jpg",  "jpeg", "jpe",  "jfif", "png", "gif", "bmp", "tif", "tiff", "webp",
+  "heic", "heif", "avif", "jxl",  "pnm", "ppm", "pgm", "pbm", "tga",
 };
 
 gboolean
@@ -158,8 +158,7 @@ gallery_tagger_is_image (const char *path)
   {
     g_autofree char *mime = g_content_type_get_mime_type (type);
 
-    return mime != NULL && g_str_has_prefix (mime, "image/") &&
-           strcmp (mime, "image/svg+xml") != 0;
+    return mime != NULL && g_str_has_prefix (mime, "image/") && strcmp (mime, "image/svg+xml") != 0;
   }
 }
 
@@ -179,11 +178,10 @@ walk_folder (GFile *folder, gboolean recursive, GPtrArray *out, GHashTable *seen
   g_autoptr (GError) local_error = NULL;
 
   enumerator = g_file_enumerate_children (folder,
-                                          G_FILE_ATTRIBUTE_STANDARD_NAME ","
-                                          G_FILE_ATTRIBUTE_STANDARD_TYPE ","
-                                          G_FILE_ATTRIBUTE_STANDARD_IS_HIDDEN,
-                                          G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable,
-                                          error);
+                                          G_FILE_ATTRIBUTE_STANDARD_NAME
+                                          "," G_FILE_ATTRIBUTE_STANDARD_TYPE
+                                          "," G_FILE_ATTRIBUTE_STANDARD_IS_HIDDEN,
+                                          G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable, error);
   if (enumerator == NULL)
     return FALSE;
   for (;;)
@@ -262,7 +260,7 @@ gallery_tagger_collect (const char *const *paths, gboolean recursive, GCancellab
                 g_propagate_error (error, g_steal_pointer (&local_error));
               else
                 g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                             _("Could not list the folder “%s” (%s). Check that it is readable."),
+                             _ ("Could not list the folder “%s” (%s). Check that it is readable."),
                              path, local_error->message);
               return NULL;
             }
@@ -275,7 +273,7 @@ gallery_tagger_collect (const char *const *paths, gboolean recursive, GCancellab
       else
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                       _("“%s” does not exist or is not a file or folder. Check the path."),
+                       _ ("“%s” does not exist or is not a file or folder. Check the path."),
                        paths[i]);
           return NULL;
         }
@@ -325,7 +323,7 @@ gallery_tagger_format_progress (const GalleryTaggerProgress *progress)
 
       g_string_append (out, "  ");
       /* Translators: time left in a batch, "4m20s left" */
-      g_string_append_printf (out, _("%s left"), left);
+      g_string_append_printf (out, _ ("%s left"), left);
     }
   return g_string_free (out, FALSE);
 }
@@ -334,7 +332,7 @@ typedef struct {
   const GalleryTaggerOptions *options;
   GalleryTaggerSummary *summary;
   gint64 start_us;
-  double busy_seconds;  /* time spent on processed (not skipped) images */
+  double busy_seconds; /* time spent on processed (not skipped) images */
 } Batch;
 
 static void
@@ -419,13 +417,12 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *canc
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-      run = options->run_func (path, tasks[t], input, options->run_data, cancellable,
-                               &local_error);
+      run = options->run_func (path, tasks[t], input, options->run_data, cancellable, &local_error);
       if (run == NULL)
         {
           if (local_error == NULL)
             g_set_error (&local_error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                         _("The model returned no result."));
+                         _ ("The model returned no result."));
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
@@ -489,8 +486,8 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
           (options->text_input == NULL || options->text_input[0] == '\0'))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       _("The task %s needs a text or region input. Give one, or leave that "
-                         "task out."),
+                       _ ("The task %s needs a text or region input. Give one, or leave that "
+                          "task out."),
                        options->tasks[t]);
           gallery_tagger_summary_clear (&local_summary);
           return FALSE;

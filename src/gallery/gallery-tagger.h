@@ -21,28 +21,28 @@ typedef GalleryRun *(*GalleryRunFunc) (const char *image_path, const char *task,
                                        GCancellable *cancellable, GError **error);
 
 typedef struct {
-  guint done;                /* images finished: processed + skipped + failed */
-  guint total;               /* images in the batch */
-  guint processed;           /* images run through the model */
-  guint skipped;             /* images already done with the same model and settings */
-  guint failed;              /* images that could not be processed */
-  double images_per_second;  /* processing rate (skips excluded), 0 until known */
-  double seconds_left;       /* estimate, < 0 until known */
-  const char *current_path;  /* the image just finished, NULL at the start */
+  guint done;               /* images finished: processed + skipped + failed */
+  guint total;              /* images in the batch */
+  guint processed;          /* images run through the model */
+  guint skipped;            /* images already done with the same model and settings */
+  guint failed;             /* images that could not be processed */
+  double images_per_second; /* processing rate (skips excluded), 0 until known */
+  double seconds_left;      /* estimate, < 0 until known */
+  const char *current_path; /* the image just finished, NULL at the start */
 } GalleryTaggerProgress;
 
 typedef void (*GalleryTaggerProgressFunc) (const GalleryTaggerProgress *progress,
                                            gpointer user_data);
 
 typedef struct {
-  const char *model_name;          /* stored with every run, part of the "done" key */
+  const char *model_name; /* stored with every run, part of the "done" key */
   const char *weights_hash;
   int num_beams;
   int max_new_tokens;
-  const char *const *tasks;        /* task tokens, NULL-terminated; NULL = caption, od, ocr */
-  const char *text_input;          /* input of tasks that take one, NULL = none */
-  gboolean recursive;              /* descend into sub-folders */
-  gboolean redo;                   /* run again even what is done */
+  const char *const *tasks; /* task tokens, NULL-terminated; NULL = caption, od, ocr */
+  const char *text_input;   /* input of tasks that take one, NULL = none */
+  gboolean recursive;       /* descend into sub-folders */
+  gboolean redo;            /* run again even what is done */
   GalleryRunFunc run_func;
   gpointer run_data;
   GalleryTaggerProgressFunc progress_func; /* called at the start and after each image, in
@@ -58,7 +58,7 @@ typedef struct {
   guint runs_added;
   double seconds;
   gboolean cancelled;
-  GPtrArray *failures;       /* "path: message" strings */
+  GPtrArray *failures; /* "path: message" strings */
 } GalleryTaggerSummary;
 
 /* The image files among paths (files, and folders walked in name order; hidden entries
@@ -67,7 +67,7 @@ typedef struct {
 GPtrArray *gallery_tagger_collect (const char *const *paths, gboolean recursive,
                                    GCancellable *cancellable, GError **error);
 /* Whether a file is an image we can tag (by extension, else by its first bytes). */
-gboolean   gallery_tagger_is_image (const char *path);
+gboolean gallery_tagger_is_image (const char *path);
 
 /* Tags the images among paths: for each image, each task not yet done with the same model,
  * weights and settings goes through options->run_func and is stored in its own transaction
@@ -78,17 +78,17 @@ gboolean   gallery_tagger_is_image (const char *path);
 gboolean gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
                              const char *const *paths, GalleryTaggerSummary *summary,
                              GCancellable *cancellable, GError **error);
-void     gallery_tagger_summary_clear (GalleryTaggerSummary *summary);
+void gallery_tagger_summary_clear (GalleryTaggerSummary *summary);
 
 /* "42s", "4m20s", "2h05m" */
-char       *gallery_tagger_format_duration (double seconds);
+char *gallery_tagger_format_duration (double seconds);
 /* "132/1020  3.4 img/s  4m20s left" */
-char       *gallery_tagger_format_progress (const GalleryTaggerProgress *progress);
+char *gallery_tagger_format_progress (const GalleryTaggerProgress *progress);
 /* "caption,od,ocr" (names or task tokens) → task tokens; error on an unknown name. */
-char      **gallery_tagger_parse_tasks (const char *list, GError **error);
+char **gallery_tagger_parse_tasks (const char *list, GError **error);
 /* "caption" → "<CAPTION>", "<OD>" → "<OD>", NULL when unknown. */
 const char *gallery_tagger_task_token (const char *name);
 /* Whether a task token takes a text or region input. */
-gboolean    gallery_tagger_task_takes_input (const char *task);
+gboolean gallery_tagger_task_takes_input (const char *task);
 
 G_END_DECLS

@@ -18,14 +18,12 @@
 /* Synchronous staging copies go through chunks of at most this size. */
 #define STAGING_CHUNK ((VkDeviceSize) 16 << 20)
 
-typedef struct
-{
+typedef struct {
   VkDeviceSize offset;
   VkDeviceSize size;
 } FreeRange;
 
-struct _GpuMemoryBlock
-{
+struct _GpuMemoryBlock {
   VkDeviceMemory memory;
   guint32 type_index;
   VkDeviceSize size;
@@ -172,8 +170,8 @@ gpu_memory_alloc (GpuDevice *device, const VkMemoryRequirements *req, guint32 ty
       if (!found)
         {
           g_set_error (error, GPU_ERROR, GPU_ERROR_UNSUPPORTED,
-                       _("The GPU offers no suitable memory for a buffer. Update the driver or "
-                         "pick another device."));
+                       _ ("The GPU offers no suitable memory for a buffer. Update the driver or "
+                          "pick another device."));
           return FALSE;
         }
     }
@@ -245,7 +243,8 @@ gpu_memory_free (GpuDevice *device, GpuAllocation *alloc)
           for (GList *l = device->blocks; l != NULL; l = l->next)
             {
               GpuMemoryBlock *b = l->data;
-              if (b != block && !b->dedicated && b->n_live == 0 && b->type_index == block->type_index)
+              if (b != block && !b->dedicated && b->n_live == 0 &&
+                  b->type_index == block->type_index)
                 keep = FALSE;
             }
         }
@@ -267,7 +266,8 @@ gpu_memory_free_all_blocks (GpuDevice *device)
       GpuMemoryBlock *b = l->data;
       if (b->n_live > 0)
         g_debug ("GPU memory block freed with %u live allocations (a GpuBuffer outlived its "
-                 "device)", b->n_live);
+                 "device)",
+                 b->n_live);
       block_destroy (device, b);
     }
   g_list_free (device->blocks);
@@ -319,8 +319,8 @@ gpu_staging_new (GpuDevice *device, guint64 size, VkBuffer *buffer, GpuAllocatio
                  GError **error)
 {
   return create_buffer (device, MAX (size, 16), device->staging_memory_type,
-                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                        buffer, alloc, error);
+                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, buffer,
+                        alloc, error);
 }
 
 void
@@ -331,8 +331,7 @@ gpu_staging_free (GpuDevice *device, VkBuffer buffer, GpuAllocation *alloc)
   gpu_memory_free (device, alloc);
 }
 
-typedef struct
-{
+typedef struct {
   VkFormat format;
   guint64 offset;
   guint64 range;
@@ -416,14 +415,21 @@ gpu_texel_format_to_vk (GpuTexelFormat format)
 {
   switch (format)
     {
-    case GPU_TEXEL_R32F: return VK_FORMAT_R32_SFLOAT;
-    case GPU_TEXEL_RGBA32F: return VK_FORMAT_R32G32B32A32_SFLOAT;
-    case GPU_TEXEL_R16F: return VK_FORMAT_R16_SFLOAT;
-    case GPU_TEXEL_RGBA16F: return VK_FORMAT_R16G16B16A16_SFLOAT;
-    case GPU_TEXEL_R32UI: return VK_FORMAT_R32_UINT;
-    case GPU_TEXEL_RGBA32UI: return VK_FORMAT_R32G32B32A32_UINT;
+    case GPU_TEXEL_R32F:
+      return VK_FORMAT_R32_SFLOAT;
+    case GPU_TEXEL_RGBA32F:
+      return VK_FORMAT_R32G32B32A32_SFLOAT;
+    case GPU_TEXEL_R16F:
+      return VK_FORMAT_R16_SFLOAT;
+    case GPU_TEXEL_RGBA16F:
+      return VK_FORMAT_R16G16B16A16_SFLOAT;
+    case GPU_TEXEL_R32UI:
+      return VK_FORMAT_R32_UINT;
+    case GPU_TEXEL_RGBA32UI:
+      return VK_FORMAT_R32G32B32A32_UINT;
     case GPU_TEXEL_NONE:
-    default: return VK_FORMAT_UNDEFINED;
+    default:
+      return VK_FORMAT_UNDEFINED;
     }
 }
 
@@ -432,14 +438,21 @@ gpu_texel_format_size (GpuTexelFormat format)
 {
   switch (format)
     {
-    case GPU_TEXEL_R32F: return 4;
-    case GPU_TEXEL_RGBA32F: return 16;
-    case GPU_TEXEL_R16F: return 2;
-    case GPU_TEXEL_RGBA16F: return 8;
-    case GPU_TEXEL_R32UI: return 4;
-    case GPU_TEXEL_RGBA32UI: return 16;
+    case GPU_TEXEL_R32F:
+      return 4;
+    case GPU_TEXEL_RGBA32F:
+      return 16;
+    case GPU_TEXEL_R16F:
+      return 2;
+    case GPU_TEXEL_RGBA16F:
+      return 8;
+    case GPU_TEXEL_R32UI:
+      return 4;
+    case GPU_TEXEL_RGBA32UI:
+      return 16;
     case GPU_TEXEL_NONE:
-    default: return 0;
+    default:
+      return 0;
     }
 }
 
@@ -471,8 +484,8 @@ gpu_buffer_get_view (GpuBuffer *self, GpuTexelFormat format, guint64 offset, gui
 
 /* One synchronous copy on the device's transfer command buffer; called with the lock. */
 static gboolean
-run_copy (GpuDevice *device, VkBuffer src, VkDeviceSize src_off, VkBuffer dst,
-          VkDeviceSize dst_off, VkDeviceSize size, GError **error)
+run_copy (GpuDevice *device, VkBuffer src, VkDeviceSize src_off, VkBuffer dst, VkDeviceSize dst_off,
+          VkDeviceSize size, GError **error)
 {
   VkCommandBufferBeginInfo begin = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
@@ -513,8 +526,8 @@ check_range (GpuBuffer *self, guint64 offset, guint64 size, GError **error)
   if (offset > self->size || size > self->size - offset)
     {
       g_set_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
-                   _("A copy of %" PRIu64 " bytes at offset %" PRIu64
-                     " does not fit a GPU buffer of %" PRIu64 " bytes."),
+                   _ ("A copy of %" PRIu64 " bytes at offset %" PRIu64
+                      " does not fit a GPU buffer of %" PRIu64 " bytes."),
                    size, offset, self->size);
       return FALSE;
     }
@@ -572,8 +585,7 @@ transfer (GpuBuffer *self, guint64 offset, void *host, guint64 size, gboolean up
 }
 
 gboolean
-gpu_buffer_upload (GpuBuffer *self, guint64 offset, const void *data, guint64 size,
-                   GError **error)
+gpu_buffer_upload (GpuBuffer *self, guint64 offset, const void *data, guint64 size, GError **error)
 {
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (data != NULL || size == 0, FALSE);

@@ -11,11 +11,11 @@
 
 #include "gpu/gpu-private.h"
 
-G_DEFINE_QUARK (gpu-error-quark, gpu_error)
+G_DEFINE_QUARK (gpu - error - quark, gpu_error)
 
-#define NO_DEVICE_MESSAGE                                                                   \
-  _("No Vulkan device was found. Install Mesa's Vulkan drivers (Debian: mesa-vulkan-drivers) " \
-    "or your GPU vendor's driver.")
+#define NO_DEVICE_MESSAGE                                                                          \
+  _ ("No Vulkan device was found. Install Mesa's Vulkan drivers (Debian: mesa-vulkan-drivers) "    \
+     "or your GPU vendor's driver.")
 
 GError *
 gpu_error_from_vk (VkResult result, const char *what)
@@ -27,13 +27,13 @@ gpu_error_from_vk (VkResult result, const char *what)
     case VK_ERROR_OUT_OF_POOL_MEMORY:
     case VK_ERROR_FRAGMENTED_POOL:
       return g_error_new (GPU_ERROR, GPU_ERROR_OUT_OF_MEMORY,
-                          _("The GPU ran out of memory (%s). Close other programs that use the "
-                            "GPU or choose a smaller model."),
+                          _ ("The GPU ran out of memory (%s). Close other programs that use the "
+                             "GPU or choose a smaller model."),
                           what);
     case VK_ERROR_DEVICE_LOST:
       return g_error_new (GPU_ERROR, GPU_ERROR_DEVICE_LOST,
-                          _("The GPU driver lost the device (%s). Try again; if it keeps "
-                            "happening, update the driver or pick another device."),
+                          _ ("The GPU driver lost the device (%s). Try again; if it keeps "
+                             "happening, update the driver or pick another device."),
                           what);
     case VK_ERROR_INCOMPATIBLE_DRIVER:
     case VK_ERROR_INITIALIZATION_FAILED:
@@ -42,13 +42,13 @@ gpu_error_from_vk (VkResult result, const char *what)
     case VK_ERROR_EXTENSION_NOT_PRESENT:
     case VK_ERROR_FORMAT_NOT_SUPPORTED:
       return g_error_new (GPU_ERROR, GPU_ERROR_UNSUPPORTED,
-                          _("The GPU does not support a feature Depict needs (%s). Update the "
-                            "driver or pick another device."),
+                          _ ("The GPU does not support a feature Depict needs (%s). Update the "
+                             "driver or pick another device."),
                           what);
     default:
       return g_error_new (GPU_ERROR, GPU_ERROR_FAILED,
-                          _("A Vulkan call failed (%s, error %d). Update the GPU driver or pick "
-                            "another device."),
+                          _ ("A Vulkan call failed (%s, error %d). Update the GPU driver or pick "
+                             "another device."),
                           what, (int) result);
     }
 }
@@ -67,12 +67,17 @@ gpu_device_type_to_string (GpuDeviceType type)
 {
   switch (type)
     {
-    case GPU_DEVICE_TYPE_DISCRETE: return "discrete";
-    case GPU_DEVICE_TYPE_INTEGRATED: return "integrated";
-    case GPU_DEVICE_TYPE_VIRTUAL: return "virtual";
-    case GPU_DEVICE_TYPE_CPU: return "cpu";
+    case GPU_DEVICE_TYPE_DISCRETE:
+      return "discrete";
+    case GPU_DEVICE_TYPE_INTEGRATED:
+      return "integrated";
+    case GPU_DEVICE_TYPE_VIRTUAL:
+      return "virtual";
+    case GPU_DEVICE_TYPE_CPU:
+      return "cpu";
     case GPU_DEVICE_TYPE_OTHER:
-    default: return "other";
+    default:
+      return "other";
     }
 }
 
@@ -81,12 +86,17 @@ gpu_device_type_to_label (GpuDeviceType type)
 {
   switch (type)
     {
-    case GPU_DEVICE_TYPE_DISCRETE: return _("Discrete GPU");
-    case GPU_DEVICE_TYPE_INTEGRATED: return _("Integrated GPU");
-    case GPU_DEVICE_TYPE_VIRTUAL: return _("Virtual GPU");
-    case GPU_DEVICE_TYPE_CPU: return _("CPU (software)");
+    case GPU_DEVICE_TYPE_DISCRETE:
+      return _ ("Discrete GPU");
+    case GPU_DEVICE_TYPE_INTEGRATED:
+      return _ ("Integrated GPU");
+    case GPU_DEVICE_TYPE_VIRTUAL:
+      return _ ("Virtual GPU");
+    case GPU_DEVICE_TYPE_CPU:
+      return _ ("CPU (software)");
     case GPU_DEVICE_TYPE_OTHER:
-    default: return _("Other device");
+    default:
+      return _ ("Other device");
     }
 }
 
@@ -116,11 +126,16 @@ type_from_vk (VkPhysicalDeviceType type)
 {
   switch (type)
     {
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return GPU_DEVICE_TYPE_DISCRETE;
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return GPU_DEVICE_TYPE_INTEGRATED;
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return GPU_DEVICE_TYPE_VIRTUAL;
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return GPU_DEVICE_TYPE_CPU;
-    default: return GPU_DEVICE_TYPE_OTHER;
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+      return GPU_DEVICE_TYPE_DISCRETE;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+      return GPU_DEVICE_TYPE_INTEGRATED;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+      return GPU_DEVICE_TYPE_VIRTUAL;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU:
+      return GPU_DEVICE_TYPE_CPU;
+    default:
+      return GPU_DEVICE_TYPE_OTHER;
     }
 }
 
@@ -130,12 +145,17 @@ type_rank (GpuDeviceType type)
 {
   switch (type)
     {
-    case GPU_DEVICE_TYPE_DISCRETE: return 4;
-    case GPU_DEVICE_TYPE_INTEGRATED: return 3;
-    case GPU_DEVICE_TYPE_VIRTUAL: return 2;
-    case GPU_DEVICE_TYPE_CPU: return 1;
+    case GPU_DEVICE_TYPE_DISCRETE:
+      return 4;
+    case GPU_DEVICE_TYPE_INTEGRATED:
+      return 3;
+    case GPU_DEVICE_TYPE_VIRTUAL:
+      return 2;
+    case GPU_DEVICE_TYPE_CPU:
+      return 1;
     case GPU_DEVICE_TYPE_OTHER:
-    default: return 0;
+    default:
+      return 0;
     }
 }
 
@@ -243,8 +263,8 @@ create_instance (GpuDevice *self, GError **error)
     .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
     .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT |
                        VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT,
-    .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
-                   VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT,
+    .messageType =
+      VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT,
     .pfnUserCallback = debug_messenger_cb,
     .pUserData = self,
   };
@@ -374,8 +394,8 @@ select_device (GPtrArray *infos, const char *selector, GError **error)
           if (idx >= infos->len)
             {
               g_set_error (error, GPU_ERROR, GPU_ERROR_NO_DEVICE,
-                           _("There is no Vulkan device number %s (this computer has %u). Run "
-                             "“depict-cli devices” to list them."),
+                           _ ("There is no Vulkan device number %s (this computer has %u). Run "
+                              "“depict-cli devices” to list them."),
                            selector, infos->len);
               return -1;
             }
@@ -383,8 +403,8 @@ select_device (GPtrArray *infos, const char *selector, GError **error)
           if (!info->usable)
             {
               g_set_error (error, GPU_ERROR, GPU_ERROR_UNSUPPORTED,
-                           _("The Vulkan device “%s” supports only Vulkan %s; Depict needs "
-                             "1.2. Update its driver or pick another device."),
+                           _ ("The Vulkan device “%s” supports only Vulkan %s; Depict needs "
+                              "1.2. Update its driver or pick another device."),
                            info->name, info->api_version);
               return -1;
             }
@@ -399,8 +419,8 @@ select_device (GPtrArray *infos, const char *selector, GError **error)
             return (int) i;
         }
       g_set_error (error, GPU_ERROR, GPU_ERROR_NO_DEVICE,
-                   _("No usable Vulkan device matches “%s”. Run “depict-cli devices” to list "
-                     "them, or unset DEPICT_VULKAN_DEVICE."),
+                   _ ("No usable Vulkan device matches “%s”. Run “depict-cli devices” to list "
+                      "them, or unset DEPICT_VULKAN_DEVICE."),
                    selector);
       return -1;
     }
@@ -417,8 +437,8 @@ select_device (GPtrArray *infos, const char *selector, GError **error)
     }
   if (best < 0)
     g_set_error (error, GPU_ERROR, GPU_ERROR_NO_DEVICE,
-                 _("No Vulkan device supports Vulkan 1.2, which Depict needs. Update Mesa's "
-                   "Vulkan drivers (Debian: mesa-vulkan-drivers) or your GPU vendor's driver."));
+                 _ ("No Vulkan device supports Vulkan 1.2, which Depict needs. Update Mesa's "
+                    "Vulkan drivers (Debian: mesa-vulkan-drivers) or your GPU vendor's driver."));
   return best;
 }
 
@@ -550,7 +570,7 @@ choose_queue_family (GpuDevice *self, GError **error)
   if (family < 0)
     {
       g_set_error (error, GPU_ERROR, GPU_ERROR_UNSUPPORTED,
-                   _("The Vulkan device “%s” has no compute queue. Pick another device."),
+                   _ ("The Vulkan device “%s” has no compute queue. Pick another device."),
                    self->info.name);
       return FALSE;
     }
@@ -581,14 +601,14 @@ choose_memory_types (GpuDevice *self, GError **error)
   if (dev_type < 0 || staging < 0)
     {
       g_set_error (error, GPU_ERROR, GPU_ERROR_UNSUPPORTED,
-                   _("The Vulkan device “%s” offers no usable memory type. Update its driver "
-                     "or pick another device."),
+                   _ ("The Vulkan device “%s” offers no usable memory type. Update its driver "
+                      "or pick another device."),
                    self->info.name);
       return FALSE;
     }
   gboolean unified_ok =
-    unified >= 0 && (self->info.type == GPU_DEVICE_TYPE_INTEGRATED ||
-                     self->info.type == GPU_DEVICE_TYPE_CPU) &&
+    unified >= 0 &&
+    (self->info.type == GPU_DEVICE_TYPE_INTEGRATED || self->info.type == GPU_DEVICE_TYPE_CPU) &&
     self->memory.memoryTypes[unified].heapIndex == self->memory.memoryTypes[dev_type].heapIndex &&
     !env_true ("DEPICT_GPU_NO_UNIFIED_MEMORY");
   self->device_memory_type = unified_ok ? (guint32) unified : (guint32) dev_type;
@@ -668,8 +688,7 @@ open_logical_device (GpuDevice *self, GError **error)
     .enabledExtensionCount = n_exts,
     .ppEnabledExtensionNames = exts,
   };
-  if (!gpu_check_vk (vkCreateDevice (phys, &dinfo, NULL, &self->device), "vkCreateDevice",
-                     error))
+  if (!gpu_check_vk (vkCreateDevice (phys, &dinfo, NULL, &self->device), "vkCreateDevice", error))
     return FALSE;
   vkGetDeviceQueue (self->device, self->queue_family, 0, &self->queue);
   if (lim->push_descriptors)
@@ -842,16 +861,16 @@ gpu_device_set_timestamps (GpuDevice *self, gboolean enabled)
 }
 
 gboolean
-gpu_device_new_commands (GpuDevice *self, VkCommandPool *pool, VkCommandBuffer *cmd,
-                         VkFence *fence, GError **error)
+gpu_device_new_commands (GpuDevice *self, VkCommandPool *pool, VkCommandBuffer *cmd, VkFence *fence,
+                         GError **error)
 {
   VkCommandPoolCreateInfo pinfo = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
     .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
     .queueFamilyIndex = self->queue_family,
   };
-  if (!gpu_check_vk (vkCreateCommandPool (self->device, &pinfo, NULL, pool),
-                     "vkCreateCommandPool", error))
+  if (!gpu_check_vk (vkCreateCommandPool (self->device, &pinfo, NULL, pool), "vkCreateCommandPool",
+                     error))
     return FALSE;
   VkCommandBufferAllocateInfo cinfo = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
@@ -890,8 +909,7 @@ gpu_device_reset_timings (GpuDevice *self)
   g_mutex_unlock (&self->lock);
 }
 
-typedef struct
-{
+typedef struct {
   const char *label;
   GpuTiming *t;
 } TimingRow;

@@ -10,21 +10,19 @@ G_BEGIN_DECLS
 
 #define GPU_ERROR (gpu_error_quark ())
 
-typedef enum
-{
+typedef enum {
   GPU_ERROR_NO_DEVICE,        /* no Vulkan driver or no usable device */
   GPU_ERROR_UNSUPPORTED,      /* the device lacks something an op needs */
   GPU_ERROR_OUT_OF_MEMORY,    /* host or device memory exhausted */
   GPU_ERROR_DEVICE_LOST,      /* the driver reset or lost the device */
   GPU_ERROR_INVALID_ARGUMENT, /* an op or buffer call got sizes/offsets that do not fit */
   GPU_ERROR_CANCELLED,
-  GPU_ERROR_FAILED,           /* any other Vulkan failure */
+  GPU_ERROR_FAILED, /* any other Vulkan failure */
 } GpuError;
 
 GQuark gpu_error_quark (void);
 
-typedef enum
-{
+typedef enum {
   GPU_DEVICE_TYPE_OTHER,
   GPU_DEVICE_TYPE_INTEGRATED,
   GPU_DEVICE_TYPE_DISCRETE,
@@ -33,20 +31,19 @@ typedef enum
 } GpuDeviceType;
 
 /* One physical device, as gpu_device_list() reports it. */
-typedef struct
-{
-  guint index;                  /* enumeration order: the index DEPICT_VULKAN_DEVICE takes */
-  char *name;                   /* "llvmpipe (LLVM 15.0.6, 256 bits)" */
+typedef struct {
+  guint index; /* enumeration order: the index DEPICT_VULKAN_DEVICE takes */
+  char *name;  /* "llvmpipe (LLVM 15.0.6, 256 bits)" */
   GpuDeviceType type;
-  char *driver_name;            /* "llvmpipe", "NVIDIA", … (may be empty) */
-  char *driver_info;            /* "Mesa 22.3.6 (LLVM 15.0.6)" (may be empty) */
-  char *api_version;            /* "1.3.230" */
+  char *driver_name; /* "llvmpipe", "NVIDIA", … (may be empty) */
+  char *driver_info; /* "Mesa 22.3.6 (LLVM 15.0.6)" (may be empty) */
+  char *api_version; /* "1.3.230" */
   guint32 vendor_id;
   guint32 device_id;
-  guint32 driver_version;       /* raw, vendor-specific encoding */
-  guint64 device_local_memory;  /* bytes: the largest device-local heap */
-  gboolean usable;              /* Vulkan ≥ 1.2 with what Depict needs */
-  gboolean is_default;          /* the device gpu_device_new() picks without an override */
+  guint32 driver_version;      /* raw, vendor-specific encoding */
+  guint64 device_local_memory; /* bytes: the largest device-local heap */
+  gboolean usable;             /* Vulkan ≥ 1.2 with what Depict needs */
+  gboolean is_default;         /* the device gpu_device_new() picks without an override */
 } GpuDeviceInfo;
 
 void gpu_device_info_free (GpuDeviceInfo *info);
@@ -62,10 +59,9 @@ const char *gpu_device_type_to_label (GpuDeviceType type);
 GPtrArray *gpu_device_list (GError **error);
 
 /* What the device offers; ops pick their variant from these (never from the name). */
-typedef struct
-{
-  guint64 max_storage_buffer_range;   /* bytes one storage binding may span */
-  guint64 max_texel_buffer_elements;  /* texels one texel-buffer view may span */
+typedef struct {
+  guint64 max_storage_buffer_range;  /* bytes one storage binding may span */
+  guint64 max_texel_buffer_elements; /* texels one texel-buffer view may span */
   guint64 min_storage_buffer_offset_alignment;
   guint64 min_texel_buffer_offset_alignment;
   guint32 max_push_constants_size;
@@ -74,17 +70,17 @@ typedef struct
   guint32 max_workgroup_size[3];
   guint32 max_workgroup_count[3];
   guint32 subgroup_size;
-  gboolean subgroup_arithmetic;       /* subgroupAdd etc. in compute shaders */
+  gboolean subgroup_arithmetic; /* subgroupAdd etc. in compute shaders */
   gboolean subgroup_shuffle;
   gboolean subgroup_ballot;           /* subgroupBroadcast etc. */
   gboolean fp16_storage;              /* storageBuffer16BitAccess */
   gboolean fp16_arithmetic;           /* shaderFloat16 */
   gboolean texel_r32f, texel_rgba32f; /* uniform texel buffer formats */
   gboolean texel_r16f, texel_rgba16f;
-  gboolean push_descriptors;          /* VK_KHR_push_descriptor in use */
-  gboolean unified_memory;            /* device memory is mapped: no staging copies */
-  gboolean timestamps;                /* compute-queue timestamps */
-  gboolean is_cpu;                    /* a software rasterizer (lavapipe, SwiftShader) */
+  gboolean push_descriptors; /* VK_KHR_push_descriptor in use */
+  gboolean unified_memory;   /* device memory is mapped: no staging copies */
+  gboolean timestamps;       /* compute-queue timestamps */
+  gboolean is_cpu;           /* a software rasterizer (lavapipe, SwiftShader) */
 } GpuDeviceLimits;
 
 typedef struct _GpuDevice GpuDevice;
@@ -137,9 +133,8 @@ typedef struct _GpuPipeline GpuPipeline;
  *   't' uniform texel buffer, read                (samplerBuffer / textureBuffer)
  * Specialization constants are 32-bit, constant_id 0 … n_spec-1 in order (local sizes via
  * local_size_x_id too). @push_size: bytes of push constants (≤ 128, multiple of 4). */
-typedef struct
-{
-  const char *shader;       /* name from shaders/meson.build */
+typedef struct {
+  const char *shader; /* name from shaders/meson.build */
   const char *bindings;
   guint32 push_size;
   const guint32 *spec;

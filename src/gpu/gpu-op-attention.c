@@ -32,8 +32,8 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
   g_return_if_fail (recorder != NULL);
   if (h == 0 || w == 0)
     return;
-  if (heads == 0 || window == 0 || c % heads != 0 || (c / heads) % 4 != 0
-      || c / heads > GPU_OP_ATTENTION_MAX_HEAD_DIM)
+  if (heads == 0 || window == 0 || c % heads != 0 || (c / heads) % 4 != 0 ||
+      c / heads > GPU_OP_ATTENTION_MAX_HEAD_DIM)
     {
       gpu_op_util_fail (recorder, op, "channels must split into heads of 4 to 64, a multiple of 4");
       return;
@@ -46,18 +46,17 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
       gpu_op_util_fail (recorder, op, "the grid is too large");
       return;
     }
-  if (!gpu_op_util_check_size (recorder, op, "qkv", qkv, n * 3 * c * 4)
-      || !gpu_op_util_check_size (recorder, op, "qkv_bias", qkv_bias,
-                                  (guint64) 3 * c * (bias_f16 ? 2 : 4))
-      || !gpu_op_util_check_size (recorder, op, "out", out, n * c * 4)
-      || !gpu_op_util_check_loops (recorder, op, wsq + 16))
+  if (!gpu_op_util_check_size (recorder, op, "qkv", qkv, n * 3 * c * 4) ||
+      !gpu_op_util_check_size (recorder, op, "qkv_bias", qkv_bias,
+                               (guint64) 3 * c * (bias_f16 ? 2 : 4)) ||
+      !gpu_op_util_check_size (recorder, op, "out", out, n * c * 4) ||
+      !gpu_op_util_check_loops (recorder, op, wsq + 16))
     return;
   guint hd = c / heads;
   guint32 spec[3];
   attention_shape (gpu_recorder_get_device (recorder), &spec[0], &spec[2]);
   spec[1] = hd;
-  struct
-  {
+  struct {
     guint32 h, w, c, ws, wins_x, flags;
     float scale;
     guint32 win0, tok0, qkv_off, out_off;
@@ -116,8 +115,9 @@ static guint64
 channel_a_offset (GpuDevice *device, guint64 part_bytes)
 {
   const GpuDeviceLimits *limits = gpu_device_get_limits (device);
-  guint64 align = MAX (MAX (limits->min_storage_buffer_offset_alignment,
-                            limits->min_texel_buffer_offset_alignment), 16);
+  guint64 align = MAX (
+    MAX (limits->min_storage_buffer_offset_alignment, limits->min_texel_buffer_offset_alignment),
+    16);
   return (part_bytes + align - 1) / align * align;
 }
 
@@ -144,10 +144,11 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
   g_return_if_fail (recorder != NULL);
   if (n == 0)
     return;
-  if (groups == 0 || c % groups != 0 || (c / groups) % 4 != 0
-      || c / groups > GPU_OP_ATTENTION_MAX_HEAD_DIM)
+  if (groups == 0 || c % groups != 0 || (c / groups) % 4 != 0 ||
+      c / groups > GPU_OP_ATTENTION_MAX_HEAD_DIM)
     {
-      gpu_op_util_fail (recorder, op, "channels must split into groups of 4 to 64, a multiple of 4");
+      gpu_op_util_fail (recorder, op,
+                        "channels must split into groups of 4 to 64, a multiple of 4");
       return;
     }
   if ((guint64) n * 3 * c > G_MAXINT32)
@@ -162,10 +163,10 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
   guint64 part_bytes = (guint64) splits * groups * gw * gw * 4;
   guint64 a_off = channel_a_offset (device, part_bytes);
   guint64 a_bytes = (guint64) groups * gw * gw * 4;
-  if (!gpu_op_util_check_size (recorder, op, "qkv", qkv, (guint64) n * 3 * c * 4)
-      || !gpu_op_util_check_size (recorder, op, "scratch", scratch, a_off + a_bytes)
-      || !gpu_op_util_check_size (recorder, op, "out", out, (guint64) n * c * 4)
-      || !gpu_op_util_check_loops (recorder, op, MAX (chunk, (guint64) splits * gw) + 3 * gw))
+  if (!gpu_op_util_check_size (recorder, op, "qkv", qkv, (guint64) n * 3 * c * 4) ||
+      !gpu_op_util_check_size (recorder, op, "scratch", scratch, a_off + a_bytes) ||
+      !gpu_op_util_check_size (recorder, op, "out", out, (guint64) n * c * 4) ||
+      !gpu_op_util_check_loops (recorder, op, MAX (chunk, (guint64) splits * gw) + 3 * gw))
     return;
   guint32 local, qpl;
   attention_shape (device, &local, &qpl);
@@ -182,13 +183,12 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
       gpu_op_util_fail (recorder, op, "tokens larger than the device's binding limit");
       return;
     }
-  struct
-  {
+  struct {
     guint32 n, c, groups, chunk, s_end, s0, qkv_off;
   } push1 = { n, c, groups, chunk };
   guint32 spec1[] = { local, gw };
-  pipeline
-      = gpu_op_util_pipeline (recorder, "attention_channel_gram", "tw", sizeof push1, spec1, 2);
+  pipeline =
+    gpu_op_util_pipeline (recorder, "attention_channel_gram", "tw", sizeof push1, spec1, 2);
   if (pipeline == NULL)
     return;
   GpuBinding b1[] = { qkv_view, { scratch, 0, part_bytes, GPU_TEXEL_NONE } };
@@ -207,13 +207,12 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
     }
 
   /* 2: sum of the splits, scale n^-0.5, softmax over each row */
-  struct
-  {
+  struct {
     guint32 groups, gw, splits;
     float scale;
   } push2 = { groups, gw, splits, (float) (1.0 / sqrt ((double) n)) };
-  pipeline
-      = gpu_op_util_pipeline (recorder, "attention_channel_softmax", "rw", sizeof push2, NULL, 0);
+  pipeline =
+    gpu_op_util_pipeline (recorder, "attention_channel_softmax", "rw", sizeof push2, NULL, 0);
   if (pipeline == NULL)
     return;
   GpuBinding b2[] = { { scratch, 0, part_bytes, GPU_TEXEL_NONE },
@@ -222,17 +221,17 @@ gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, guint 
                          gpu_op_util_div_up ((guint64) groups * gw, 64), 1, 1, b2, &push2);
 
   /* 3: out = A · V per token and group */
-  struct
-  {
+  struct {
     guint32 n, c, groups, t_base, qkv_off, out_off;
   } push3 = { n, c, groups };
   guint32 tpl = 4;
   guint32 spec3[] = { local, gw, tpl };
-  pipeline
-      = gpu_op_util_pipeline (recorder, "attention_channel_apply", "ttw", sizeof push3, spec3, 3);
+  pipeline =
+    gpu_op_util_pipeline (recorder, "attention_channel_apply", "ttw", sizeof push3, spec3, 3);
   if (pipeline == NULL)
     return;
-  GpuBinding b3[] = { qkv_view, { scratch, a_off, a_bytes, GPU_TEXEL_RGBA32F },
+  GpuBinding b3[] = { qkv_view,
+                      { scratch, a_off, a_bytes, GPU_TEXEL_RGBA32F },
                       { out, 0, (guint64) n * c * 4, GPU_TEXEL_NONE } };
   for (guint64 t0 = 0; t0 < n; t0 += piece)
     {
@@ -256,8 +255,8 @@ check_rows (GpuRecorder *recorder, const char *name, const GpuRows *rows, guint 
 {
   if (rows->buffer == NULL)
     return gpu_op_util_fail (recorder, "attention", "a buffer is missing");
-  guint64 end = rows->offset + (guint64) (batch - 1) * rows->batch_stride
-                + (guint64) (n - 1) * rows->row_stride + width;
+  guint64 end = rows->offset + (guint64) (batch - 1) * rows->batch_stride +
+                (guint64) (n - 1) * rows->row_stride + width;
   if (end > G_MAXUINT32)
     return gpu_op_util_fail (recorder, "attention", "offsets beyond 2³² elements");
   return gpu_op_util_check_size (recorder, "attention", name, rows->buffer, end * 4);
@@ -272,12 +271,13 @@ gpu_op_attention (GpuRecorder *recorder, const GpuAttention *a)
   g_return_if_fail (a != NULL);
   if (a->batch == 0 || a->n_q == 0)
     return;
-  if (a->n_kv == 0 || a->heads == 0 || a->head_dim == 0
-      || a->head_dim > GPU_OP_ATTENTION_MAX_HEAD_DIM || a->head_dim % 4 != 0
-      || a->batch > 65535 || a->heads > 65535 || (a->causal && a->n_kv < a->n_q))
+  if (a->n_kv == 0 || a->heads == 0 || a->head_dim == 0 ||
+      a->head_dim > GPU_OP_ATTENTION_MAX_HEAD_DIM || a->head_dim % 4 != 0 || a->batch > 65535 ||
+      a->heads > 65535 || (a->causal && a->n_kv < a->n_q))
     {
-      gpu_op_util_fail (recorder, op, "no keys, a head dimension that is not a multiple of 4 "
-                                      "up to 64, or fewer keys than causal queries");
+      gpu_op_util_fail (recorder, op,
+                        "no keys, a head dimension that is not a multiple of 4 "
+                        "up to 64, or fewer keys than causal queries");
       return;
     }
   const GpuRows *rows[] = { &a->q, &a->k, &a->v, &a->out };
@@ -288,35 +288,44 @@ gpu_op_attention (GpuRecorder *recorder, const GpuAttention *a)
         return;
       }
   guint width = a->heads * a->head_dim;
-  if (!check_rows (recorder, "q", &a->q, a->batch, a->n_q, width)
-      || !check_rows (recorder, "k", &a->k, a->batch, a->n_kv, width)
-      || !check_rows (recorder, "v", &a->v, a->batch, a->n_kv, width)
-      || !check_rows (recorder, "out", &a->out, a->batch, a->n_q, width)
-      || !gpu_op_util_check_loops (recorder, op, (guint64) a->n_kv + 16))
+  if (!check_rows (recorder, "q", &a->q, a->batch, a->n_q, width) ||
+      !check_rows (recorder, "k", &a->k, a->batch, a->n_kv, width) ||
+      !check_rows (recorder, "v", &a->v, a->batch, a->n_kv, width) ||
+      !check_rows (recorder, "out", &a->out, a->batch, a->n_q, width) ||
+      !gpu_op_util_check_loops (recorder, op, (guint64) a->n_kv + 16))
     return;
   guint32 spec[3];
   attention_shape (gpu_recorder_get_device (recorder), &spec[0], &spec[2]);
   spec[1] = a->head_dim;
-  struct
-  {
+  struct {
     guint32 q_off, q_stride, q_bstride, k_off, k_stride, k_bstride, v_off, v_stride, v_bstride;
     guint32 o_off, o_stride, o_bstride, n_q, n_kv, causal;
     float scale;
   } push = {
-    (guint32) (a->q.offset / 4), a->q.row_stride / 4, a->q.batch_stride / 4,
-    (guint32) (a->k.offset / 4), a->k.row_stride / 4, a->k.batch_stride / 4,
-    (guint32) (a->v.offset / 4), a->v.row_stride / 4, a->v.batch_stride / 4,
-    (guint32) (a->out.offset / 4), a->out.row_stride / 4, a->out.batch_stride / 4,
-    a->n_q, a->n_kv, a->causal ? 1 : 0, a->scale,
+    (guint32) (a->q.offset / 4),
+    a->q.row_stride / 4,
+    a->q.batch_stride / 4,
+    (guint32) (a->k.offset / 4),
+    a->k.row_stride / 4,
+    a->k.batch_stride / 4,
+    (guint32) (a->v.offset / 4),
+    a->v.row_stride / 4,
+    a->v.batch_stride / 4,
+    (guint32) (a->out.offset / 4),
+    a->out.row_stride / 4,
+    a->out.batch_stride / 4,
+    a->n_q,
+    a->n_kv,
+    a->causal ? 1 : 0,
+    a->scale,
   };
   /* one query row per (batch, head), as in decoder steps: attention_decode.comp, whose lanes
    * split the keys (attention.comp's lanes split the queries: one lane of a workgroup would
    * work, 22 ms instead of 1 ms per layer for 586 keys on lavapipe) */
   gboolean decode = a->n_q == 1;
-  GpuPipeline *pipeline = decode ? gpu_op_util_pipeline (recorder, "attention_decode", "tttw",
-                                                         sizeof push, spec, 2)
-                                 : gpu_op_util_pipeline (recorder, op, "tttw", sizeof push, spec,
-                                                         3);
+  GpuPipeline *pipeline =
+    decode ? gpu_op_util_pipeline (recorder, "attention_decode", "tttw", sizeof push, spec, 2)
+           : gpu_op_util_pipeline (recorder, op, "tttw", sizeof push, spec, 3);
   if (pipeline == NULL)
     return;
   GpuBinding b[] = {
@@ -350,12 +359,11 @@ gpu_op_kv_cache_reorder (GpuRecorder *recorder, GpuBuffer *src, GpuBuffer *dst, 
       return;
     }
   guint64 bytes = (guint64) beams * cap * d * 4;
-  if (!gpu_op_util_check_count (recorder, op, bytes / 4)
-      || !gpu_op_util_check_size (recorder, op, "src", src, bytes)
-      || !gpu_op_util_check_size (recorder, op, "dst", dst, bytes))
+  if (!gpu_op_util_check_count (recorder, op, bytes / 4) ||
+      !gpu_op_util_check_size (recorder, op, "src", src, bytes) ||
+      !gpu_op_util_check_size (recorder, op, "dst", dst, bytes))
     return;
-  struct
-  {
+  struct {
     guint32 beams, cap, t, d;
     guint32 beam[GPU_OP_ATTENTION_MAX_BEAMS];
   } push = { beams, cap, t, d, { 0 } };

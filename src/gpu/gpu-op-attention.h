@@ -27,8 +27,7 @@ void gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *
 
 /* Bytes of the @scratch buffer gpu_op_attention_channel() needs (split-K partial Gram
  * matrices, then the attention matrices). */
-guint64 gpu_op_attention_channel_scratch_size (GpuDevice *device, guint n, guint c,
-                                               guint groups);
+guint64 gpu_op_attention_channel_scratch_size (GpuDevice *device, guint n, guint c, guint groups);
 
 /* DaViT channel-group attention over all @n tokens: for each group g of gw = c / groups
  * channels, A_g = softmax_row ((Q_g · n^-0.5)ᵀ K_g) (gw × gw, fp32 split-K reduction over the
@@ -40,8 +39,7 @@ void gpu_op_attention_channel (GpuRecorder *recorder, GpuBuffer *qkv, guint n, g
 /* Rows of a matrix inside a buffer, in elements: row r of batch b starts at
  * offset + b·batch_stride + r·row_stride. batch_stride 0 shares the rows across batches.
  * For gpu_op_attention() all three must be multiples of 4. */
-typedef struct
-{
+typedef struct {
   GpuBuffer *buffer;
   guint64 offset;
   guint row_stride;
@@ -49,8 +47,8 @@ typedef struct
 } GpuRows;
 
 /* Batched multi-head attention. For batch b < batch, query i < n_q, head h < heads:
- *   out[b, i, h·hd + e] = Σ_j softmax_j ((q[b, i, h·hd..] · scale) · k[b, j, h·hd..]) v[b, j, h·hd + e]
- * over keys j < n_kv; with @causal only j ≤ i + n_kv − n_q (the queries are the last n_q
+ *   out[b, i, h·hd + e] = Σ_j softmax_j ((q[b, i, h·hd..] · scale) · k[b, j, h·hd..]) v[b, j, h·hd
+ * + e] over keys j < n_kv; with @causal only j ≤ i + n_kv − n_q (the queries are the last n_q
  * positions). Uses:
  *  - BART encoder self-attention: q, k, v column slices of one [L, 3d] projection
  *    (row_stride 3d, offsets 0, d, 2d), batch 1, n_q = n_kv = L, scale hd^-0.5;
@@ -58,8 +56,7 @@ typedef struct
  *    (batch_stride d), k/v in caches of cap rows per beam (batch_stride cap·d), n_q = 1,
  *    n_kv = t (the current length, new row included), causal irrelevant for n_q = 1;
  *  - cross-attention: k/v precomputed once, batch_stride 0 (shared by all beams). */
-typedef struct
-{
+typedef struct {
   GpuRows q, k, v, out;
   guint batch;
   guint n_q;
@@ -74,7 +71,7 @@ void gpu_op_attention (GpuRecorder *recorder, const GpuAttention *args);
 
 /* Beam-search cache reorder: dst[b, 0..t, :] = src[beam[b], 0..t, :] for b < beams, where
  * each beam owns @cap rows of @d elements (beam b starts at row b·cap). Out of place. */
-void gpu_op_kv_cache_reorder (GpuRecorder *recorder, GpuBuffer *src, GpuBuffer *dst,
-                              guint beams, const guint *beam, guint cap, guint t, guint d);
+void gpu_op_kv_cache_reorder (GpuRecorder *recorder, GpuBuffer *src, GpuBuffer *dst, guint beams,
+                              const guint *beam, guint cap, guint t, guint d);
 
 G_END_DECLS

@@ -30,8 +30,8 @@ check_conv (GpuRecorder *recorder, const char *op, GpuBuffer *in, guint cin, gui
     return gpu_op_util_fail (recorder, op, "empty input or a kernel larger than the input");
   if ((guint64) *ho * *wo * out_cols > G_MAXUINT32)
     return gpu_op_util_fail (recorder, op, "more than 2³² output elements");
-  return gpu_op_util_check_size (recorder, op, "in", in, (guint64) cin * h * w * 4)
-         && gpu_op_util_check_size (recorder, op, "out", out, (guint64) *ho * *wo * out_cols * 4);
+  return gpu_op_util_check_size (recorder, op, "in", in, (guint64) cin * h * w * 4) &&
+         gpu_op_util_check_size (recorder, op, "out", out, (guint64) *ho * *wo * out_cols * 4);
 }
 
 void
@@ -44,17 +44,17 @@ gpu_op_conv2d (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint 
   guint64 es = weights_f16 ? 2 : 4;
 
   g_return_if_fail (recorder != NULL);
-  if (!check_conv (recorder, op, in, cin, h, w, k, stride, pad, cout, out, &ho, &wo)
-      || !gpu_op_util_check_size (recorder, op, "weight", weight,
-                                  (guint64) cout * cin * k * k * es)
-      || !gpu_op_util_check_size (recorder, op, "bias", bias, cout * es)
-      || !gpu_op_util_check_loops (recorder, op, (guint64) k * (1 + k * (1 + (guint64) cin)) + 8))
+  if (!check_conv (recorder, op, in, cin, h, w, k, stride, pad, cout, out, &ho, &wo) ||
+      !gpu_op_util_check_size (recorder, op, "weight", weight, (guint64) cout * cin * k * k * es) ||
+      !gpu_op_util_check_size (recorder, op, "bias", bias, cout * es) ||
+      !gpu_op_util_check_loops (recorder, op, (guint64) k * (1 + k * (1 + (guint64) cin)) + 8))
     return;
-  struct
-  {
+  struct {
     guint32 cin, h, w, cout, k, stride, pad, ho, wo, flags, pix0, npix, out_off;
-  } push = { cin, h, w, cout, k, stride, pad, ho, wo,
-             (weights_f16 ? F16_0 : 0) | (layout == GPU_CONV_INPUT_TOKENS ? HAS_0 : 0) };
+  } push = {
+    cin,    h,   w,  cout, k,
+    stride, pad, ho, wo,   (weights_f16 ? F16_0 : 0) | (layout == GPU_CONV_INPUT_TOKENS ? HAS_0 : 0)
+  };
   GpuPipeline *pipeline = gpu_op_util_pipeline (recorder, op, "rrrw", sizeof push, NULL, 0);
   if (pipeline == NULL)
     return;
@@ -91,8 +91,7 @@ gpu_op_im2col (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint 
   g_return_if_fail (recorder != NULL);
   if (!check_conv (recorder, "im2col", in, cin, h, w, k, stride, pad, cols, out, &ho, &wo))
     return;
-  struct
-  {
+  struct {
     guint32 cin, h, w, k, stride, pad, ho, wo, tokens, pix0, npix, row0, in_off, out_off;
   } push = { cin, h, w, k, stride, pad, ho, wo, layout == GPU_CONV_INPUT_TOKENS };
   GpuPipeline *pipeline = gpu_op_util_pipeline (recorder, "im2col", "rw", sizeof push, NULL, 0);
@@ -132,8 +131,8 @@ gpu_op_im2col (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint 
           lo = CLAMP (lo, 0, (gint64) h - 1);
           hi = CLAMP (hi, lo + 1, (gint64) h);
           push.row0 = (guint32) lo;
-          gpu_op_util_bind_storage (device, in, (guint64) lo * in_row,
-                                    (guint64) (hi - lo) * in_row, &b[0], &shift_in);
+          gpu_op_util_bind_storage (device, in, (guint64) lo * in_row, (guint64) (hi - lo) * in_row,
+                                    &b[0], &shift_in);
         }
       else
         {
@@ -155,15 +154,14 @@ gpu_op_im2col (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint 
 guint64
 gpu_op_conv2d_gemm_scratch_size (guint cin, guint h, guint w, guint k, guint stride, guint pad)
 {
-  return (guint64) gpu_op_conv_out_size (h, k, stride, pad) * gpu_op_conv_out_size (w, k, stride, pad)
-         * cin * k * k * 4;
+  return (guint64) gpu_op_conv_out_size (h, k, stride, pad) *
+         gpu_op_conv_out_size (w, k, stride, pad) * cin * k * k * 4;
 }
 
 void
-gpu_op_conv2d_gemm (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin,
-                    guint h, guint w, GpuBuffer *weight, gboolean weight_f16, GpuBuffer *bias,
-                    guint cout, guint k, guint stride, guint pad, GpuBuffer *scratch,
-                    GpuBuffer *out)
+gpu_op_conv2d_gemm (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin, guint h,
+                    guint w, GpuBuffer *weight, gboolean weight_f16, GpuBuffer *bias, guint cout,
+                    guint k, guint stride, guint pad, GpuBuffer *scratch, GpuBuffer *out)
 {
   guint ho = gpu_op_conv_out_size (h, k, stride, pad);
   guint wo = gpu_op_conv_out_size (w, k, stride, pad);
@@ -173,9 +171,12 @@ gpu_op_conv2d_gemm (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, g
   if (gpu_recorder_has_error (recorder))
     return;
   GpuGemm g = {
-    .m = ho * wo, .n = cout, .k = cin * k * k,
+    .m = ho * wo,
+    .n = cout,
+    .k = cin * k * k,
     .a = scratch,
-    .w = weight, .w_type = weight_f16 ? GPU_GEMM_WEIGHT_F16 : GPU_GEMM_WEIGHT_F32,
+    .w = weight,
+    .w_type = weight_f16 ? GPU_GEMM_WEIGHT_F16 : GPU_GEMM_WEIGHT_F32,
     .bias = bias,
     .c = out,
     .label = "conv2d_gemm",
@@ -199,23 +200,22 @@ gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w
       gpu_op_util_fail (recorder, op, "the output must not be the input");
       return;
     }
-  if (!gpu_op_util_check_count (recorder, op, n)
-      || !gpu_op_util_check_size (recorder, op, "x", x, n * 4)
-      || !gpu_op_util_check_size (recorder, op, "weight", weight, (guint64) c * 9 * es)
-      || !gpu_op_util_check_size (recorder, op, "bias", bias, (guint64) c * es)
-      || !gpu_op_util_check_size (recorder, op, "y", y, n * 4))
+  if (!gpu_op_util_check_count (recorder, op, n) ||
+      !gpu_op_util_check_size (recorder, op, "x", x, n * 4) ||
+      !gpu_op_util_check_size (recorder, op, "weight", weight, (guint64) c * 9 * es) ||
+      !gpu_op_util_check_size (recorder, op, "bias", bias, (guint64) c * es) ||
+      !gpu_op_util_check_size (recorder, op, "y", y, n * 4))
     return;
   if (c % 4 == 0)
     {
       /* vec4 texel reads: 4 channels per invocation (fp16 through RGBA16F views) */
       GpuDevice *device = gpu_recorder_get_device (recorder);
       guint32 spec = gpu_device_get_limits (device)->is_cpu ? 8 : 64;
-      struct
-      {
+      struct {
         guint32 h, w, c4, row0, rows, x_row0, x_off, y_off;
       } push4 = { h, w, c / 4 };
-      GpuPipeline *pipeline
-          = gpu_op_util_pipeline (recorder, "dwconv3x3_vec4", "tttw", sizeof push4, &spec, 1);
+      GpuPipeline *pipeline =
+        gpu_op_util_pipeline (recorder, "dwconv3x3_vec4", "tttw", sizeof push4, &spec, 1);
       if (pipeline == NULL)
         return;
       GpuTexelFormat wf = weights_f16 ? GPU_TEXEL_RGBA16F : GPU_TEXEL_RGBA32F;
@@ -256,11 +256,10 @@ gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w
       return;
     }
 
-  struct
-  {
+  struct {
     guint32 h, w, c, flags;
   } push = { h, w, c, weights_f16 ? F16_0 : 0 };
   GpuBuffer *buffers[] = { x, weight, bias, y };
-  gpu_op_util_dispatch (recorder, op, "rrrw", sizeof push, &push,
-                        gpu_op_util_groups (recorder, n), 1, 1, buffers);
+  gpu_op_util_dispatch (recorder, op, "rrrw", sizeof push, &push, gpu_op_util_groups (recorder, n),
+                        1, 1, buffers);
 }

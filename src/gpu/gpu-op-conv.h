@@ -11,8 +11,7 @@
 
 G_BEGIN_DECLS
 
-typedef enum
-{
+typedef enum {
   GPU_CONV_INPUT_CHW,    /* an image tensor [cin, H, W] (the stage-0 7×7 stride-4 conv) */
   GPU_CONV_INPUT_TOKENS, /* tokens [H·W, cin] (the 3×3 stride-2 downsampling convs) */
 } GpuConvInput;
@@ -22,14 +21,14 @@ guint gpu_op_conv_out_size (guint size, guint k, guint stride, guint pad);
 
 /* Direct convolution with bias: out [Ho·Wo, cout] tokens. Good for few input channels
  * (the 3-channel image); for the downsampling convs im2col + GEMM is faster. */
-void gpu_op_conv2d (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin,
-                    guint h, guint w, GpuBuffer *weight, GpuBuffer *bias, gboolean weights_f16,
-                    guint cout, guint k, guint stride, guint pad, GpuBuffer *out);
+void gpu_op_conv2d (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin, guint h,
+                    guint w, GpuBuffer *weight, GpuBuffer *bias, gboolean weights_f16, guint cout,
+                    guint k, guint stride, guint pad, GpuBuffer *out);
 
 /* The patch matrix: out [Ho·Wo, cin·k·k], column (ci·k + ky)·k + kx, zero padding. Then
  * GEMM (out, weight as [cout, cin·k·k] rows, bias) is the convolution. */
-void gpu_op_im2col (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin,
-                    guint h, guint w, guint k, guint stride, guint pad, GpuBuffer *out);
+void gpu_op_im2col (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin, guint h,
+                    guint w, guint k, guint stride, guint pad, GpuBuffer *out);
 
 /* Convolution as im2col + GEMM (gpu-op-gemm.h): the fast way for every Florence-2 patch
  * embedding. @scratch receives the patch matrix, gpu_op_conv2d_gemm_scratch_size() bytes;
@@ -37,9 +36,9 @@ void gpu_op_im2col (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, g
 guint64 gpu_op_conv2d_gemm_scratch_size (guint cin, guint h, guint w, guint k, guint stride,
                                          guint pad);
 void gpu_op_conv2d_gemm (GpuRecorder *recorder, GpuBuffer *in, GpuConvInput layout, guint cin,
-                         guint h, guint w, GpuBuffer *weight, gboolean weight_f16,
-                         GpuBuffer *bias, guint cout, guint k, guint stride, guint pad,
-                         GpuBuffer *scratch, GpuBuffer *out);
+                         guint h, guint w, GpuBuffer *weight, gboolean weight_f16, GpuBuffer *bias,
+                         guint cout, guint k, guint stride, guint pad, GpuBuffer *scratch,
+                         GpuBuffer *out);
 
 /* y = x + DepthwiseConv3×3 (x, stride 1, pad 1) + bias on tokens [h·w, c]; weight
  * [c, 1, 3, 3]. @y must differ from @x. */

@@ -23,8 +23,8 @@ void gpu_op_scale_bias (GpuRecorder *recorder, GpuBuffer *x, guint rows, guint c
 /* dst[dst_offset + r·dst_stride + j] = src[src_offset + r·src_stride + j] for r < rows,
  * j < cols (elements). For KV-cache appends, column slices of fused projections and
  * concatenations. @dst must not overlap the rows read from @src. */
-void gpu_op_copy_rows (GpuRecorder *recorder, GpuBuffer *src, guint64 src_offset,
-                       guint src_stride, GpuBuffer *dst, guint64 dst_offset, guint dst_stride,
-                       guint rows, guint cols);
+void gpu_op_copy_rows (GpuRecorder *recorder, GpuBuffer *src, guint64 src_offset, guint src_stride,
+                       GpuBuffer *dst, guint64 dst_offset, guint dst_stride, guint rows,
+                       guint cols);
 
 G_END_DECLS

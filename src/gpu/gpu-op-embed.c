@@ -12,9 +12,9 @@
 #define HAS_0 8u
 
 void
-gpu_op_embedding (GpuRecorder *recorder, GpuBuffer *table, gboolean table_f16, guint vocab,
-                  guint d, GpuBuffer *ids, guint n, GpuBuffer *pos, gboolean pos_f16,
-                  guint pos_start, guint pos_step, GpuBuffer *out, guint64 out_offset)
+gpu_op_embedding (GpuRecorder *recorder, GpuBuffer *table, gboolean table_f16, guint vocab, guint d,
+                  GpuBuffer *ids, guint n, GpuBuffer *pos, gboolean pos_f16, guint pos_start,
+                  guint pos_step, GpuBuffer *out, guint64 out_offset)
 {
   const char *op = "embedding";
   guint64 total = (guint64) n * d;
@@ -23,23 +23,27 @@ gpu_op_embedding (GpuRecorder *recorder, GpuBuffer *table, gboolean table_f16, g
   if (total == 0)
     return;
   guint64 pos_rows = pos_start + (guint64) (n - 1) * pos_step + 1;
-  if ((guint64) vocab * d > G_MAXUINT32 || out_offset + total > G_MAXUINT32
-      || pos_rows * d > G_MAXUINT32)
+  if ((guint64) vocab * d > G_MAXUINT32 || out_offset + total > G_MAXUINT32 ||
+      pos_rows * d > G_MAXUINT32)
     {
       gpu_op_util_fail (recorder, op, "more than 2³² elements");
       return;
     }
   if (!gpu_op_util_check_size (recorder, op, "table", table,
-                               (guint64) vocab * d * (table_f16 ? 2 : 4))
-      || !gpu_op_util_check_size (recorder, op, "ids", ids, (guint64) n * 4)
-      || (pos && !gpu_op_util_check_size (recorder, op, "pos", pos,
-                                          pos_rows * d * (pos_f16 ? 2 : 4)))
-      || !gpu_op_util_check_size (recorder, op, "out", out, (out_offset + total) * 4))
+                               (guint64) vocab * d * (table_f16 ? 2 : 4)) ||
+      !gpu_op_util_check_size (recorder, op, "ids", ids, (guint64) n * 4) ||
+      (pos &&
+       !gpu_op_util_check_size (recorder, op, "pos", pos, pos_rows * d * (pos_f16 ? 2 : 4))) ||
+      !gpu_op_util_check_size (recorder, op, "out", out, (out_offset + total) * 4))
     return;
-  struct
-  {
+  struct {
     guint32 n, d, vocab, pos_start, pos_step, out_off, flags;
-  } push = { n, d, vocab, pos_start, pos_step, (guint32) out_offset,
+  } push = { n,
+             d,
+             vocab,
+             pos_start,
+             pos_step,
+             (guint32) out_offset,
              (table_f16 ? F16_0 : 0) | (pos_f16 ? F16_1 : 0) | (pos ? HAS_0 : 0) };
   GpuBuffer *buffers[] = { table, ids, pos, out };
   gpu_op_util_dispatch (recorder, op, "rrrw", sizeof push, &push,
@@ -63,17 +67,20 @@ gpu_op_pos2d (GpuRecorder *recorder, GpuBuffer *in, guint64 in_offset, guint h, 
       gpu_op_util_fail (recorder, op, "an odd width or more than 2³² elements");
       return;
     }
-  if (!gpu_op_util_check_size (recorder, op, "in", in, (in_offset + total) * 4)
-      || !gpu_op_util_check_size (recorder, op, "col", col, (guint64) w * (d / 2) * es)
-      || !gpu_op_util_check_size (recorder, op, "row", row, (guint64) h * (d / 2) * es)
-      || (temporal && !gpu_op_util_check_size (recorder, op, "temporal", temporal,
-                                               (guint64) d * (temporal_f16 ? 2 : 4)))
-      || !gpu_op_util_check_size (recorder, op, "out", out, (out_offset + total) * 4))
+  if (!gpu_op_util_check_size (recorder, op, "in", in, (in_offset + total) * 4) ||
+      !gpu_op_util_check_size (recorder, op, "col", col, (guint64) w * (d / 2) * es) ||
+      !gpu_op_util_check_size (recorder, op, "row", row, (guint64) h * (d / 2) * es) ||
+      (temporal && !gpu_op_util_check_size (recorder, op, "temporal", temporal,
+                                            (guint64) d * (temporal_f16 ? 2 : 4))) ||
+      !gpu_op_util_check_size (recorder, op, "out", out, (out_offset + total) * 4))
     return;
-  struct
-  {
+  struct {
     guint32 h, w, d, in_off, out_off, flags;
-  } push = { h, w, d, (guint32) in_offset, (guint32) out_offset,
+  } push = { h,
+             w,
+             d,
+             (guint32) in_offset,
+             (guint32) out_offset,
              (tables_f16 ? F16_0 : 0) | (temporal_f16 ? F16_1 : 0) | (temporal ? HAS_0 : 0) };
   GpuBuffer *buffers[] = { in, col, row, temporal, out };
   gpu_op_util_dispatch (recorder, op, "rrrrw", sizeof push, &push,
@@ -95,12 +102,11 @@ gpu_op_mean_rows (GpuRecorder *recorder, GpuBuffer *in, guint64 in_offset, guint
       gpu_op_util_fail (recorder, op, "more than 2³² elements");
       return;
     }
-  if (!gpu_op_util_check_size (recorder, op, "in", in, end * 4)
-      || !gpu_op_util_check_size (recorder, op, "out", out, (out_offset + d) * 4)
-      || !gpu_op_util_check_loops (recorder, op, n))
+  if (!gpu_op_util_check_size (recorder, op, "in", in, end * 4) ||
+      !gpu_op_util_check_size (recorder, op, "out", out, (out_offset + d) * 4) ||
+      !gpu_op_util_check_loops (recorder, op, n))
     return;
-  struct
-  {
+  struct {
     guint32 n, d, in_off, out_off;
   } push = { n, d, (guint32) in_offset, (guint32) out_offset };
   GpuBuffer *buffers[] = { in, out };

@@ -26,8 +26,7 @@ void gpu_op_embedding (GpuRecorder *recorder, GpuBuffer *table, gboolean table_f
  * (same buffer and offset). */
 void gpu_op_pos2d (GpuRecorder *recorder, GpuBuffer *in, guint64 in_offset, guint h, guint w,
                    guint d, GpuBuffer *col, GpuBuffer *row, gboolean tables_f16,
-                   GpuBuffer *temporal, gboolean temporal_f16, GpuBuffer *out,
-                   guint64 out_offset);
+                   GpuBuffer *temporal, gboolean temporal_f16, GpuBuffer *out, guint64 out_offset);
 
 /* out[out_offset + e] = mean over i < n of in[in_offset + i·d + e] (the pooled token). The
  * output row may sit in the same buffer, outside the rows read. */

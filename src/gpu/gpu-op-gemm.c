@@ -12,8 +12,7 @@
 #include "gpu/gpu-op-util.h"
 
 /* Mirrors GemmPush in shaders/gemm_common.glsl. */
-typedef struct
-{
+typedef struct {
   guint32 m, n, k;
   guint32 lda, ldw, ldc, ldr;
   guint32 a_off, w_off, c_off, bias_off, r_off;
@@ -21,8 +20,7 @@ typedef struct
   float alpha;
 } GemmPush;
 
-enum
-{
+enum {
   FLAG_BIAS = 1,
   FLAG_GELU = 2,
   FLAG_RESIDUAL = 4,
@@ -40,8 +38,7 @@ gpu_op_gemm_pick_variant (GpuDevice *device)
   const GpuDeviceLimits *lim = gpu_device_get_limits (device);
   /* CPU implementations turn shared memory and storage loads into per-lane scalar code;
    * vector texel fetches are what they execute well (DESIGN.md). */
-  if (lim->is_cpu && lim->texel_r32f && lim->texel_rgba32f && lim->texel_r16f &&
-      lim->texel_rgba16f)
+  if (lim->is_cpu && lim->texel_r32f && lim->texel_rgba32f && lim->texel_r16f && lim->texel_rgba16f)
     return GPU_GEMM_VARIANT_TEXEL;
   return GPU_GEMM_VARIANT_TILED;
 }
@@ -54,8 +51,8 @@ span (guint32 batch, guint64 batch_stride, guint64 rows, guint64 ld, guint64 col
 }
 
 static gboolean
-check_tensor (GpuRecorder *rec, const char *label, const char *name, GpuBuffer *buf,
-              guint64 offset, guint64 elems, guint esize)
+check_tensor (GpuRecorder *rec, const char *label, const char *name, GpuBuffer *buf, guint64 offset,
+              guint64 elems, guint esize)
 {
   if (buf == NULL)
     return TRUE;
@@ -106,8 +103,7 @@ texel_config (guint32 m, guint32 *mr, guint32 *nc)
   *nc = 16 / *mr;
 }
 
-typedef struct
-{
+typedef struct {
   GpuTexelFormat a_fmt, w_fmt; /* GPU_TEXEL_NONE: storage */
   guint w_esize;
   guint32 flags;
@@ -172,8 +168,8 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
 
   Plan plan = { 0 };
   plan.w_esize = wes;
-  plan.flags = (g->bias ? FLAG_BIAS : 0) | (g->gelu ? FLAG_GELU : 0) |
-               (g->residual ? FLAG_RESIDUAL : 0);
+  plan.flags =
+    (g->bias ? FLAG_BIAS : 0) | (g->gelu ? FLAG_GELU : 0) | (g->residual ? FLAG_RESIDUAL : 0);
   if (variant == GPU_GEMM_VARIANT_TEXEL)
     {
       gboolean vec4 = g->k % 4 == 0 && lda % 4 == 0 && ldw % 4 == 0 && g->a_offset % 4 == 0 &&
@@ -186,9 +182,9 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
       if (!ok)
         {
           gpu_recorder_take_error (rec, g_error_new (GPU_ERROR, GPU_ERROR_UNSUPPORTED,
-                                                     _("The GPU cannot read float texel "
-                                                       "buffers, which this matrix product "
-                                                       "needs. Pick another device.")));
+                                                     _ ("The GPU cannot read float texel "
+                                                        "buffers, which this matrix product "
+                                                        "needs. Pick another device.")));
           return;
         }
       guint32 local = MIN (MAX (lim->subgroup_size, 1), 64);
@@ -223,10 +219,10 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
   m_rows = MIN (m_rows, rows_fitting (a_lim, a_align, batch, g->a_batch_stride, lda, g->k, 4));
   m_rows = MIN (m_rows, rows_fitting (s_lim, salign, batch, g->c_batch_stride, ldc, g->n, 4));
   if (g->residual != NULL)
-    m_rows = MIN (m_rows, rows_fitting (s_lim, salign, batch, g->residual_batch_stride, ldr,
-                                        g->n, 4));
-  n_cols = MIN (n_cols, rows_fitting (w_lim, w_align, batch, g->w_batch_stride, ldw, g->k + 1,
-                                      wes));
+    m_rows =
+      MIN (m_rows, rows_fitting (s_lim, salign, batch, g->residual_batch_stride, ldr, g->n, 4));
+  n_cols =
+    MIN (n_cols, rows_fitting (w_lim, w_align, batch, g->w_batch_stride, ldw, g->k + 1, wes));
   if (m_rows == 0 || n_cols == 0 || (batch > 1 && (m_rows < g->m || n_cols < g->n)))
     {
       gpu_op_util_fail (rec, label, "tensors too large for the device's binding limit");
@@ -272,12 +268,22 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
                                   span (batch, g->c_batch_stride, mr, ldc, nr) * 4, &b[4], &sc);
 
         GemmPush push = {
-          .m = (guint32) mr, .n = (guint32) nr, .k = g->k,
-          .lda = lda, .ldw = ldw, .ldc = ldc, .ldr = ldr,
-          .a_off = (guint32) (sa / 4), .w_off = (guint32) (sw / wes), .c_off = (guint32) (sc / 4),
-          .bias_off = (guint32) (sb / 4), .r_off = (guint32) (sr / 4),
-          .a_bs = (guint32) g->a_batch_stride, .w_bs = (guint32) g->w_batch_stride,
-          .c_bs = (guint32) g->c_batch_stride, .r_bs = (guint32) g->residual_batch_stride,
+          .m = (guint32) mr,
+          .n = (guint32) nr,
+          .k = g->k,
+          .lda = lda,
+          .ldw = ldw,
+          .ldc = ldc,
+          .ldr = ldr,
+          .a_off = (guint32) (sa / 4),
+          .w_off = (guint32) (sw / wes),
+          .c_off = (guint32) (sc / 4),
+          .bias_off = (guint32) (sb / 4),
+          .r_off = (guint32) (sr / 4),
+          .a_bs = (guint32) g->a_batch_stride,
+          .w_bs = (guint32) g->w_batch_stride,
+          .c_bs = (guint32) g->c_batch_stride,
+          .r_bs = (guint32) g->residual_batch_stride,
           .alpha = g->alpha != 0.0f ? g->alpha : 1.0f,
         };
         guint32 gm = gpu_op_util_div_up (mr, plan.rows_per_group);
@@ -293,14 +299,23 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
 
 void
 gpu_op_linear (GpuRecorder *rec, GpuBuffer *x, GpuBuffer *w, GpuGemmWeightType w_type,
-               GpuBuffer *bias, GpuBuffer *residual, GpuBuffer *y, guint32 m, guint32 n,
-               guint32 k, gboolean gelu)
+               GpuBuffer *bias, GpuBuffer *residual, GpuBuffer *y, guint32 m, guint32 n, guint32 k,
+               gboolean gelu)
 {
   GpuGemm g = {
-    .m = m, .n = n, .k = k,
-    .a = x, .w = w, .w_type = w_type, .bias = bias, .residual = residual, .c = y,
+    .m = m,
+    .n = n,
+    .k = k,
+    .a = x,
+    .w = w,
+    .w_type = w_type,
+    .bias = bias,
+    .residual = residual,
+    .c = y,
     .gelu = gelu,
-    .label = gelu ? "linear+gelu" : residual != NULL ? "linear+residual" : "linear",
+    .label = gelu               ? "linear+gelu"
+             : residual != NULL ? "linear+residual"
+                                : "linear",
   };
   gpu_op_gemm (rec, &g);
 }

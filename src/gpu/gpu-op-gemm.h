@@ -8,14 +8,12 @@
 
 G_BEGIN_DECLS
 
-typedef enum
-{
+typedef enum {
   GPU_GEMM_WEIGHT_F32,
   GPU_GEMM_WEIGHT_F16, /* IEEE halves */
 } GpuGemmWeightType;
 
-typedef enum
-{
+typedef enum {
   GPU_GEMM_VARIANT_AUTO,  /* from the device's properties */
   GPU_GEMM_VARIANT_TEXEL, /* texel-buffer kernel (CPU devices such as lavapipe) */
   GPU_GEMM_VARIANT_TILED, /* shared-memory tiles (GPUs) */
@@ -31,8 +29,7 @@ typedef enum
  * 0 means packed (lda = ldw = K, ldc = ldr = N). @batch 0 or 1: one product; more: @batch
  * products, each offset by the batch strides (bias shared).
  * Tensors larger than the device's binding limit are split into several dispatches. */
-typedef struct
-{
+typedef struct {
   guint32 m, n, k;
   guint32 batch;
 
@@ -60,7 +57,7 @@ typedef struct
   guint32 ldc;
   guint64 c_batch_stride;
 
-  float alpha;    /* 0 is taken as 1 */
+  float alpha; /* 0 is taken as 1 */
   gboolean gelu;
   GpuGemmVariant variant;
   const char *label; /* for the timing table; NULL: "gemm" */

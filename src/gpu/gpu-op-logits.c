@@ -69,13 +69,13 @@ gpu_op_logits_topk (GpuRecorder *recorder, GpuBuffer *logits, guint64 offset, gu
       gpu_op_util_fail (recorder, op, "too many banned ids");
       return;
     }
-  if (!gpu_op_util_check_size (recorder, op, "logits", logits, end * 4)
-      || !gpu_op_util_check_size (recorder, op, "ctl", ctl,
-                                  gpu_op_logits_topk_ctl_size (rows, (guint) n_bans))
-      || !gpu_op_util_check_size (recorder, op, "scratch", scratch,
-                                  gpu_op_logits_topk_scratch_size (device, rows, k))
-      || !gpu_op_util_check_size (recorder, op, "out", out, gpu_op_logits_topk_out_size (rows, k))
-      || !gpu_op_util_check_loops (recorder, op, 2 * (((guint64) n + chunks - 1) / chunks) + k * k))
+  if (!gpu_op_util_check_size (recorder, op, "logits", logits, end * 4) ||
+      !gpu_op_util_check_size (recorder, op, "ctl", ctl,
+                               gpu_op_logits_topk_ctl_size (rows, (guint) n_bans)) ||
+      !gpu_op_util_check_size (recorder, op, "scratch", scratch,
+                               gpu_op_logits_topk_scratch_size (device, rows, k)) ||
+      !gpu_op_util_check_size (recorder, op, "out", out, gpu_op_logits_topk_out_size (rows, k)) ||
+      !gpu_op_util_check_loops (recorder, op, 2 * (((guint64) n + chunks - 1) / chunks) + k * k))
     return;
 
   /* forced[rows], ban_off[rows + 1], ids */
@@ -93,26 +93,24 @@ gpu_op_logits_topk (GpuRecorder *recorder, GpuBuffer *logits, guint64 offset, gu
     memcpy (c + 2 * rows + 1, bans, n_bans * sizeof (gint32));
   gpu_recorder_upload (recorder, ctl, 0, c, words * sizeof (gint32));
 
-  struct
-  {
+  struct {
     guint32 rows, n, in_off, stride, chunks, k;
   } push1 = { rows, n, (guint32) offset, stride, chunks, k };
   GpuBuffer *b1[] = { logits, ctl, scratch };
   gpu_op_util_dispatch (recorder, "logits_topk_partial", "rrw", sizeof push1, &push1,
                         (rows * chunks + 63) / 64, 1, 1, b1);
 
-  struct
-  {
+  struct {
     guint32 rows, chunks, k;
   } push2 = { rows, chunks, k };
   GpuBuffer *b2[] = { scratch, out };
-  gpu_op_util_dispatch (recorder, "logits_topk_merge", "rw", sizeof push2, &push2,
-                        (rows + 63) / 64, 1, 1, b2);
+  gpu_op_util_dispatch (recorder, "logits_topk_merge", "rw", sizeof push2, &push2, (rows + 63) / 64,
+                        1, 1, b2);
 }
 
 void
-gpu_op_logits_topk_parse (const void *out, guint row, guint k, GpuTopkCandidate *cand,
-                          float *max, float *lse)
+gpu_op_logits_topk_parse (const void *out, guint row, guint k, GpuTopkCandidate *cand, float *max,
+                          float *lse)
 {
   const guint8 *base = (const guint8 *) out + (gsize) row * (2 + 2 * k) * 4;
 

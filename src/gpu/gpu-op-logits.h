@@ -25,8 +25,7 @@ G_BEGIN_DECLS
 #define GPU_OP_TOPK_MAX_K 16
 
 /* One candidate of the output. */
-typedef struct
-{
+typedef struct {
   gint32 id;
   float value; /* log-probability */
 } GpuTopkCandidate;

@@ -22,12 +22,12 @@ gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer
   g_return_if_fail (recorder != NULL);
   if (rows == 0 || c == 0)
     return;
-  if (!gpu_op_util_check_size (recorder, op, "x", x, n)
-      || (res && !gpu_op_util_check_size (recorder, op, "res", res, n))
-      || !gpu_op_util_check_size (recorder, op, "weight", weight, wb)
-      || !gpu_op_util_check_size (recorder, op, "bias", bias, wb)
-      || !gpu_op_util_check_size (recorder, op, "y", y, n)
-      || !gpu_op_util_check_loops (recorder, op, 3 * (guint64) c + 1))
+  if (!gpu_op_util_check_size (recorder, op, "x", x, n) ||
+      (res && !gpu_op_util_check_size (recorder, op, "res", res, n)) ||
+      !gpu_op_util_check_size (recorder, op, "weight", weight, wb) ||
+      !gpu_op_util_check_size (recorder, op, "bias", bias, wb) ||
+      !gpu_op_util_check_size (recorder, op, "y", y, n) ||
+      !gpu_op_util_check_loops (recorder, op, 3 * (guint64) c + 1))
     return;
 
   if (c % 4 == 0)
@@ -35,22 +35,19 @@ gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer
       /* vec4 texel reads: 4 channels per load (fp16 weights through RGBA16F views) */
       GpuDevice *device = gpu_recorder_get_device (recorder);
       guint32 spec = gpu_device_get_limits (device)->is_cpu ? 8 : 64;
-      struct
-      {
+      struct {
         guint32 rows, c4, has_res;
         float eps;
         guint32 x_off, y_off;
       } push4 = { rows, c / 4, res != NULL, eps, 0, 0 };
-      GpuPipeline *pipeline
-          = gpu_op_util_pipeline (recorder, "layernorm_vec4", "ttttw", sizeof push4, &spec, 1);
+      GpuPipeline *pipeline =
+        gpu_op_util_pipeline (recorder, "layernorm_vec4", "ttttw", sizeof push4, &spec, 1);
       if (pipeline == NULL)
         return;
       GpuTexelFormat wf = weights_f16 ? GPU_TEXEL_RGBA16F : GPU_TEXEL_RGBA32F;
       GpuBinding b[] = {
-        { x, 0, n, GPU_TEXEL_RGBA32F },
-        { res ? res : x, 0, n, GPU_TEXEL_RGBA32F },
-        { weight, 0, wb, wf },
-        { bias, 0, wb, wf },
+        { x, 0, n, GPU_TEXEL_RGBA32F }, { res ? res : x, 0, n, GPU_TEXEL_RGBA32F },
+        { weight, 0, wb, wf },          { bias, 0, wb, wf },
         { y, 0, n, GPU_TEXEL_NONE },
       };
       /* in pieces of rows when a tensor passes one binding's range */
@@ -78,8 +75,7 @@ gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer
       return;
     }
 
-  struct
-  {
+  struct {
     guint32 rows, c, flags;
     float eps;
   } push = { rows, c, (weights_f16 ? F16_0 : 0) | (res ? HAS_0 : 0), eps };
@@ -96,13 +92,12 @@ gpu_op_softmax (GpuRecorder *recorder, GpuBuffer *x, guint rows, guint n, GpuBuf
   g_return_if_fail (recorder != NULL);
   if (rows == 0 || n == 0)
     return;
-  if (!gpu_op_util_check_size (recorder, "softmax", "x", x, bytes)
-      || !gpu_op_util_check_size (recorder, "softmax", "y", y, bytes)
-      || !gpu_op_util_check_loops (recorder, "softmax", 3 * (guint64) n + 1))
+  if (!gpu_op_util_check_size (recorder, "softmax", "x", x, bytes) ||
+      !gpu_op_util_check_size (recorder, "softmax", "y", y, bytes) ||
+      !gpu_op_util_check_loops (recorder, "softmax", 3 * (guint64) n + 1))
     return;
 
-  struct
-  {
+  struct {
     guint32 rows, n;
   } push = { rows, n };
   GpuBuffer *buffers[] = { x, y };

@@ -117,8 +117,8 @@ gpu_op_util_fail (GpuRecorder *recorder, const char *op, const char *what)
   gpu_recorder_take_error (recorder,
                            g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
                                         /* Translators: %s are an op name and a description */
-                                        _("The GPU operation “%s” got invalid arguments (%s). "
-                                          "This is a bug in Depict; please report it."),
+                                        _ ("The GPU operation “%s” got invalid arguments (%s). "
+                                           "This is a bug in Depict; please report it."),
                                         op, what));
   return FALSE;
 }
@@ -132,8 +132,8 @@ gpu_op_util_check_count (GpuRecorder *recorder, const char *op, guint64 n)
 }
 
 gboolean
-gpu_op_util_check_size (GpuRecorder *recorder, const char *op, const char *name,
-                        GpuBuffer *buffer, guint64 bytes)
+gpu_op_util_check_size (GpuRecorder *recorder, const char *op, const char *name, GpuBuffer *buffer,
+                        guint64 bytes)
 {
   g_autofree char *what = NULL;
 
@@ -155,9 +155,9 @@ gpu_op_util_check_loops (GpuRecorder *recorder, const char *op, guint64 iteratio
   gpu_recorder_take_error (recorder,
                            g_error_new (GPU_ERROR, GPU_ERROR_UNSUPPORTED,
                                         /* Translators: %s is an op name */
-                                        _("The GPU operation “%s” is too large for a software "
-                                          "Vulkan device, which stops long shader loops. Use a "
-                                          "smaller input or a hardware GPU."),
+                                        _ ("The GPU operation “%s” is too large for a software "
+                                           "Vulkan device, which stops long shader loops. Use a "
+                                           "smaller input or a hardware GPU."),
                                         op));
   return FALSE;
 }

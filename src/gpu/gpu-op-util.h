@@ -49,8 +49,8 @@ guint32 gpu_op_util_groups (GpuRecorder *recorder, guint64 n);
  * a pipeline error goes to the recorder. Bindings are whole buffers, in order; a NULL
  * buffer stands for "not used" and binds @bindings' first buffer instead. */
 void gpu_op_util_dispatch (GpuRecorder *recorder, const char *shader, const char *bindings,
-                           guint32 push_size, const void *push, guint32 gx, guint32 gy,
-                           guint32 gz, GpuBuffer *const *buffers);
+                           guint32 push_size, const void *push, guint32 gx, guint32 gy, guint32 gz,
+                           GpuBuffer *const *buffers);
 
 /* FALSE (and an error recorded) when @n elements do not fit the shaders' 32-bit indices. */
 gboolean gpu_op_util_check_count (GpuRecorder *recorder, const char *op, guint64 n);

@@ -44,7 +44,7 @@ pipeline_build (GpuDevice *device, const GpuPipelineDesc *desc, char *key, GErro
   if (!gpu_shaders_lookup (desc->shader, &code, &code_size))
     {
       g_set_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
-                   _("The shader “%s” is not built into this program. Rebuild Depict."),
+                   _ ("The shader “%s” is not built into this program. Rebuild Depict."),
                    desc->shader);
       g_free (key);
       return NULL;
@@ -69,9 +69,8 @@ pipeline_build (GpuDevice *device, const GpuPipelineDesc *desc, char *key, GErro
     }
   VkDescriptorSetLayoutCreateInfo sl = {
     .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-    .flags = device->limits.push_descriptors
-               ? VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR
-               : 0,
+    .flags =
+      device->limits.push_descriptors ? VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR : 0,
     .bindingCount = p->n_bindings,
     .pBindings = b,
   };
@@ -129,8 +128,8 @@ pipeline_build (GpuDevice *device, const GpuPipelineDesc *desc, char *key, GErro
     },
     .layout = p->layout,
   };
-  VkResult res = vkCreateComputePipelines (device->device, device->pipeline_cache, 1, &ci, NULL,
-                                           &p->pipeline);
+  VkResult res =
+    vkCreateComputePipelines (device->device, device->pipeline_cache, 1, &ci, NULL, &p->pipeline);
   vkDestroyShaderModule (device->device, module, NULL);
   module = VK_NULL_HANDLE;
   if (!gpu_check_vk (res, "vkCreateComputePipelines", error))
@@ -154,8 +153,8 @@ gpu_device_get_pipeline (GpuDevice *device, const GpuPipelineDesc *desc, GError 
   if (desc->push_size > device->limits.max_push_constants_size || desc->push_size % 4 != 0)
     {
       g_set_error (error, GPU_ERROR, GPU_ERROR_UNSUPPORTED,
-                   _("The shader “%s” needs %u bytes of push constants; the GPU allows %u. Pick "
-                     "another device."),
+                   _ ("The shader “%s” needs %u bytes of push constants; the GPU allows %u. Pick "
+                      "another device."),
                    desc->shader, desc->push_size, device->limits.max_push_constants_size);
       return NULL;
     }
@@ -163,8 +162,7 @@ gpu_device_get_pipeline (GpuDevice *device, const GpuPipelineDesc *desc, GError 
     if (*c != 'r' && *c != 'w' && *c != 't')
       {
         g_set_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
-                     "Invalid binding kind '%c' for shader %s (use r, w or t).", *c,
-                     desc->shader);
+                     "Invalid binding kind '%c' for shader %s (use r, w or t).", *c, desc->shader);
         return NULL;
       }
 
@@ -205,16 +203,15 @@ cache_header_valid (GpuDevice *device, const guint8 *data, gsize len)
   vkGetPhysicalDeviceProperties (device->physical, &props);
   return header_size >= 32 && header_size <= len &&
          version == VK_PIPELINE_CACHE_HEADER_VERSION_ONE && vendor == props.vendorID &&
-         devid == props.deviceID &&
-         memcmp (data + 16, props.pipelineCacheUUID, VK_UUID_SIZE) == 0;
+         devid == props.deviceID && memcmp (data + 16, props.pipelineCacheUUID, VK_UUID_SIZE) == 0;
 }
 
 void
 gpu_pipeline_cache_open (GpuDevice *device)
 {
-  g_autofree char *file = g_strdup_printf ("pipeline-cache-%04x-%04x-%08x.bin",
-                                           device->info.vendor_id, device->info.device_id,
-                                           device->info.driver_version);
+  g_autofree char *file =
+    g_strdup_printf ("pipeline-cache-%04x-%04x-%08x.bin", device->info.vendor_id,
+                     device->info.device_id, device->info.driver_version);
   device->pipeline_cache_path = g_build_filename (g_get_user_cache_dir (), "depict", file, NULL);
 
   g_autofree char *contents = NULL;
@@ -270,7 +267,7 @@ gpu_device_save_pipeline_cache (GpuDevice *device, GError **error)
     {
       int saved = errno;
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   _("Could not create the cache folder %s: %s. Check its permissions."), dir,
+                   _ ("Could not create the cache folder %s: %s. Check its permissions."), dir,
                    g_strerror (saved));
       return FALSE;
     }

@@ -14,8 +14,7 @@ G_BEGIN_DECLS
 
 typedef struct _GpuMemoryBlock GpuMemoryBlock;
 
-struct _GpuPipeline
-{
+struct _GpuPipeline {
   char *key;
   char *bindings;
   guint n_bindings;
@@ -25,8 +24,7 @@ struct _GpuPipeline
   VkPipeline pipeline;
 };
 
-struct _GpuDevice
-{
+struct _GpuDevice {
   gint ref_count;
   VkInstance instance;
   VkDebugUtilsMessengerEXT messenger;
@@ -67,14 +65,12 @@ struct _GpuDevice
   GHashTable *timings; /* label → GpuTiming */
 };
 
-typedef struct
-{
+typedef struct {
   double total_ms;
   guint64 count;
 } GpuTiming;
 
-typedef struct
-{
+typedef struct {
   GpuMemoryBlock *block;
   VkDeviceMemory memory;
   VkDeviceSize offset;
@@ -82,14 +78,13 @@ typedef struct
   void *mapped; /* NULL unless the memory is host visible */
 } GpuAllocation;
 
-struct _GpuBuffer
-{
+struct _GpuBuffer {
   GpuDevice *device;
   VkBuffer buffer;
   guint64 size;        /* as asked */
   guint64 padded_size; /* as created (views may round up to it) */
   GpuAllocation alloc;
-  GHashTable *views;   /* GpuViewKey → VkBufferView */
+  GHashTable *views; /* GpuViewKey → VkBufferView */
 };
 
 /* gpu-device.c */
@@ -102,13 +97,13 @@ gboolean gpu_device_new_commands (GpuDevice *device, VkCommandPool *pool, VkComm
                                   VkFence *fence, GError **error);
 
 /* gpu-buffer.c */
-gboolean gpu_memory_alloc (GpuDevice *device, const VkMemoryRequirements *req,
-                           guint32 type_index, GpuAllocation *out, GError **error);
+gboolean gpu_memory_alloc (GpuDevice *device, const VkMemoryRequirements *req, guint32 type_index,
+                           GpuAllocation *out, GError **error);
 void gpu_memory_free (GpuDevice *device, GpuAllocation *alloc);
 void gpu_memory_free_all_blocks (GpuDevice *device);
 /* Creates a host-visible staging buffer (its own allocation). */
-gboolean gpu_staging_new (GpuDevice *device, guint64 size, VkBuffer *buffer,
-                          GpuAllocation *alloc, GError **error);
+gboolean gpu_staging_new (GpuDevice *device, guint64 size, VkBuffer *buffer, GpuAllocation *alloc,
+                          GError **error);
 void gpu_staging_free (GpuDevice *device, VkBuffer buffer, GpuAllocation *alloc);
 VkBufferView gpu_buffer_get_view (GpuBuffer *buffer, GpuTexelFormat format, guint64 offset,
                                   guint64 range, GError **error);

@@ -16,30 +16,26 @@
 #define MAX_TIMED_DISPATCHES 4096
 #define SETS_PER_POOL 256
 
-typedef struct
-{
+typedef struct {
   VkBuffer buffer;
   guint64 begin, end;
 } Range;
 
-typedef struct
-{
+typedef struct {
   VkBuffer buffer;
   GpuAllocation alloc;
   guint64 size;
   guint64 used;
 } StagingChunk;
 
-typedef struct
-{
+typedef struct {
   void *dst;
   StagingChunk *chunk;
   guint64 offset;
   guint64 size;
 } Readback;
 
-struct _GpuRecorder
-{
+struct _GpuRecorder {
   GpuDevice *device;
   VkCommandPool pool;
   VkCommandBuffer cmd;
@@ -243,8 +239,8 @@ emit_barrier (GpuRecorder *self, VkPipelineStageFlags dst_stage)
 /* Declares the accesses of the next command: inserts a barrier when it reads what an
  * earlier command wrote, or writes what an earlier one read or wrote. */
 static void
-track (GpuRecorder *self, const Range *reads, guint n_reads, const Range *writes,
-       guint n_writes, VkPipelineStageFlags stage)
+track (GpuRecorder *self, const Range *reads, guint n_reads, const Range *writes, guint n_writes,
+       VkPipelineStageFlags stage)
 {
   gboolean need = FALSE;
   for (guint i = 0; i < n_reads && !need; i++)
@@ -285,32 +281,32 @@ check_binding (GpuRecorder *self, GpuPipeline *p, guint i, const GpuBinding *b, 
                                      "Binding %u of a dispatch of %s has no buffer.", i, p->key));
       return FALSE;
     }
-  guint64 size = b->size != 0 ? b->size
+  guint64 size = b->size != 0                  ? b->size
                  : b->offset < b->buffer->size ? b->buffer->size - b->offset
                                                : 0;
   gboolean texel = kind == 't';
-  guint64 align = texel ? lim->min_texel_buffer_offset_alignment
-                        : lim->min_storage_buffer_offset_alignment;
-  guint64 limit = texel ? lim->max_texel_buffer_elements * MAX (gpu_texel_format_size (b->format), 1)
-                        : lim->max_storage_buffer_range;
+  guint64 align =
+    texel ? lim->min_texel_buffer_offset_alignment : lim->min_storage_buffer_offset_alignment;
+  guint64 limit = texel
+                    ? lim->max_texel_buffer_elements * MAX (gpu_texel_format_size (b->format), 1)
+                    : lim->max_storage_buffer_range;
   if (texel && b->format == GPU_TEXEL_NONE)
     {
-      take_error (self, g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
-                                     "Binding %u of %s is a texel buffer without a format.", i,
-                                     p->key));
+      take_error (self,
+                  g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
+                               "Binding %u of %s is a texel buffer without a format.", i, p->key));
       return FALSE;
     }
   if (b->offset % align != 0 || size == 0 || b->offset + size > b->buffer->padded_size ||
       size > limit)
     {
-      take_error (self,
-                  g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
-                               _("A GPU op bound %" PRIu64 " bytes at offset %"
-                                 PRIu64 " of a %" PRIu64
-                                 "-byte buffer (binding %u of %s; alignment %" PRIu64
-                                 ", limit %" PRIu64 "). This is a bug in Depict; "
-                                 "please report it."),
-                               size, b->offset, b->buffer->size, i, p->key, align, limit));
+      take_error (
+        self, g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
+                           _ ("A GPU op bound %" PRIu64 " bytes at offset %" PRIu64 " of a %" PRIu64
+                              "-byte buffer (binding %u of %s; alignment %" PRIu64
+                              ", limit %" PRIu64 "). This is a bug in Depict; "
+                              "please report it."),
+                           size, b->offset, b->buffer->size, i, p->key, align, limit));
       return FALSE;
     }
   range->buffer = b->buffer->buffer;
@@ -363,16 +359,16 @@ alloc_descriptor_set (GpuRecorder *self, GpuPipeline *p)
 }
 
 void
-gpu_recorder_dispatch (GpuRecorder *self, GpuPipeline *p, const char *label, guint32 gx,
-                       guint32 gy, guint32 gz, const GpuBinding *bindings, const void *push)
+gpu_recorder_dispatch (GpuRecorder *self, GpuPipeline *p, const char *label, guint32 gx, guint32 gy,
+                       guint32 gz, const GpuBinding *bindings, const void *push)
 {
   g_return_if_fail (self != NULL);
   if (p == NULL)
     {
       if (self->error == NULL)
-        take_error (self, g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
-                                       "A dispatch of %s has no pipeline.",
-                                       label != NULL ? label : "?"));
+        take_error (self,
+                    g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
+                                 "A dispatch of %s has no pipeline.", label != NULL ? label : "?"));
       return;
     }
   if (!ensure_recording (self))
@@ -444,8 +440,8 @@ gpu_recorder_dispatch (GpuRecorder *self, GpuPipeline *p, const char *label, gui
   if (n > 0)
     {
       if (lim->push_descriptors)
-        self->device->cmd_push_descriptor_set (self->cmd, VK_PIPELINE_BIND_POINT_COMPUTE,
-                                               p->layout, 0, n, w);
+        self->device->cmd_push_descriptor_set (self->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout,
+                                               0, n, w);
       else
         {
           VkDescriptorSet set = alloc_descriptor_set (self, p);
@@ -454,8 +450,8 @@ gpu_recorder_dispatch (GpuRecorder *self, GpuPipeline *p, const char *label, gui
           for (guint i = 0; i < n; i++)
             w[i].dstSet = set;
           vkUpdateDescriptorSets (self->device->device, n, w, 0, NULL);
-          vkCmdBindDescriptorSets (self->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1,
-                                   &set, 0, NULL);
+          vkCmdBindDescriptorSets (self->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set,
+                                   0, NULL);
         }
     }
   if (p->push_size > 0 && push != NULL)
@@ -483,9 +479,9 @@ check_copy_range (GpuRecorder *self, GpuBuffer *buf, guint64 offset, guint64 siz
       offset % 4 != 0)
     {
       take_error (self, g_error_new (GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
-                                     _("A GPU copy of %" PRIu64 " bytes at offset %"
-                                       PRIu64 " does not fit its buffer. This is a "
-                                       "bug in Depict; please report it."),
+                                     _ ("A GPU copy of %" PRIu64 " bytes at offset %" PRIu64
+                                        " does not fit its buffer. This is a "
+                                        "bug in Depict; please report it."),
                                      size, offset));
       return FALSE;
     }
@@ -542,8 +538,7 @@ gpu_recorder_upload (GpuRecorder *self, GpuBuffer *dst, guint64 offset, const vo
 }
 
 void
-gpu_recorder_download (GpuRecorder *self, GpuBuffer *src, guint64 offset, void *dst,
-                       guint64 size)
+gpu_recorder_download (GpuRecorder *self, GpuBuffer *src, guint64 offset, void *dst, guint64 size)
 {
   g_return_if_fail (self != NULL);
   if (size == 0 || !ensure_recording (self) || !check_copy_range (self, src, offset, size))
@@ -578,8 +573,7 @@ gpu_recorder_copy (GpuRecorder *self, GpuBuffer *src, guint64 src_offset, GpuBuf
 }
 
 void
-gpu_recorder_fill (GpuRecorder *self, GpuBuffer *dst, guint64 offset, guint64 size,
-                   guint32 value)
+gpu_recorder_fill (GpuRecorder *self, GpuBuffer *dst, guint64 offset, guint64 size, guint32 value)
 {
   g_return_if_fail (self != NULL);
   if (size == 0 || !ensure_recording (self) || !check_copy_range (self, dst, offset, size))
@@ -639,7 +633,8 @@ gpu_recorder_submit (GpuRecorder *self, GCancellable *cancellable, GError **erro
       vkEndCommandBuffer (self->cmd);
       self->recording = FALSE;
       reset_state (self);
-      g_set_error_literal (error, GPU_ERROR, GPU_ERROR_CANCELLED, _("The GPU work was cancelled."));
+      g_set_error_literal (error, GPU_ERROR, GPU_ERROR_CANCELLED,
+                           _ ("The GPU work was cancelled."));
       return FALSE;
     }
 

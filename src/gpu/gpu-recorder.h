@@ -11,8 +11,7 @@
 
 G_BEGIN_DECLS
 
-typedef enum
-{
+typedef enum {
   GPU_TEXEL_NONE = 0, /* storage binding */
   GPU_TEXEL_R32F,
   GPU_TEXEL_RGBA32F,
@@ -30,8 +29,7 @@ guint gpu_texel_format_size (GpuTexelFormat format);
  * (texel); @size 0 means "to the end of the buffer"; a range larger than the device's
  * binding limit is an error (split the work, see gpu-op-gemm.c). @format is required for
  * 't' bindings (the view's texel format) and ignored for storage bindings. */
-typedef struct
-{
+typedef struct {
   GpuBuffer *buffer;
   guint64 offset;
   guint64 size;
@@ -58,15 +56,15 @@ void gpu_recorder_dispatch (GpuRecorder *recorder, GpuPipeline *pipeline, const 
 
 /* Copies @size bytes from @data into @dst at record time (through a staging buffer; the
  * copy into @dst executes in order with the other commands). */
-void gpu_recorder_upload (GpuRecorder *recorder, GpuBuffer *dst, guint64 offset,
-                          const void *data, guint64 size);
+void gpu_recorder_upload (GpuRecorder *recorder, GpuBuffer *dst, guint64 offset, const void *data,
+                          guint64 size);
 /* Reads @size bytes of @src into @dst when the submission completes; @dst must stay valid
  * until gpu_recorder_submit() returns. */
 void gpu_recorder_download (GpuRecorder *recorder, GpuBuffer *src, guint64 offset, void *dst,
                             guint64 size);
 /* Buffer to buffer copy (offsets and size multiples of 4). */
-void gpu_recorder_copy (GpuRecorder *recorder, GpuBuffer *src, guint64 src_offset,
-                        GpuBuffer *dst, guint64 dst_offset, guint64 size);
+void gpu_recorder_copy (GpuRecorder *recorder, GpuBuffer *src, guint64 src_offset, GpuBuffer *dst,
+                        guint64 dst_offset, guint64 size);
 /* Fills @size bytes (multiple of 4) with the 32-bit pattern @value. */
 void gpu_recorder_fill (GpuRecorder *recorder, GpuBuffer *dst, guint64 offset, guint64 size,
                         guint32 value);

@@ -8,15 +8,14 @@
 #include "gpu/gpu-op-util.h"
 
 /* Mirrors the push_constant block of shaders/runtime_axpy.comp. */
-typedef struct
-{
+typedef struct {
   guint32 n, x_off, y_off;
   float a, b, c;
 } AxpyPush;
 
 void
-gpu_selftest_axpy (GpuRecorder *rec, GpuBuffer *x, guint64 x_offset, GpuBuffer *y,
-                   guint64 y_offset, guint32 n, float a, float b, float c)
+gpu_selftest_axpy (GpuRecorder *rec, GpuBuffer *x, guint64 x_offset, GpuBuffer *y, guint64 y_offset,
+                   guint32 n, float a, float b, float c)
 {
   g_return_if_fail (rec != NULL && x != NULL && y != NULL);
   if (n == 0)
@@ -24,8 +23,8 @@ gpu_selftest_axpy (GpuRecorder *rec, GpuBuffer *x, guint64 x_offset, GpuBuffer *
   GpuDevice *device = gpu_recorder_get_device (rec);
   const guint32 local = 64;
   const guint32 spec[] = { local };
-  GpuPipeline *p = gpu_op_util_pipeline (rec, "runtime_axpy", "rw", sizeof (AxpyPush), spec,
-                                         G_N_ELEMENTS (spec));
+  GpuPipeline *p =
+    gpu_op_util_pipeline (rec, "runtime_axpy", "rw", sizeof (AxpyPush), spec, G_N_ELEMENTS (spec));
   if (p == NULL)
     return;
 

@@ -43,7 +43,8 @@ image_loader_sniff (const guint8 *head, gsize length)
       if (heif_check_filetype (head, n) == heif_filetype_no)
         return NULL;
       const char *mime = heif_get_file_mime_type (head, n);
-      if (mime != NULL && (strcmp (mime, "image/avif") == 0 || strcmp (mime, "image/avif-sequence") == 0))
+      if (mime != NULL &&
+          (strcmp (mime, "image/avif") == 0 || strcmp (mime, "image/avif-sequence") == 0))
         return "avif";
       return "heif";
     }
@@ -62,13 +63,13 @@ image_loader_read_head (const char *path, GInputStream **stream, guint8 *head, g
       g_autofree char *name = g_filename_display_basename (path);
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                     _("“%s” does not exist. It may have been moved or deleted."), name);
+                     _ ("“%s” does not exist. It may have been moved or deleted."), name);
       else if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
-                     _("“%s” is a folder, not a picture."), name);
+                     _ ("“%s” is a folder, not a picture."), name);
       else
         g_set_error (error, local_error->domain, local_error->code,
-                     _("Could not open “%s” (%s). Check that the file can be read."), name,
+                     _ ("Could not open “%s” (%s). Check that the file can be read."), name,
                      local_error->message);
       return FALSE;
     }
@@ -77,15 +78,15 @@ image_loader_read_head (const char *path, GInputStream **stream, guint8 *head, g
   if (!g_input_stream_read_all (G_INPUT_STREAM (input), head, *length, &n, NULL, &local_error))
     {
       g_autofree char *name = g_filename_display_basename (path);
-      g_set_error (error, local_error->domain, local_error->code,
-                   _("Could not read “%s”: %s."), name, local_error->message);
+      g_set_error (error, local_error->domain, local_error->code, _ ("Could not read “%s”: %s."),
+                   name, local_error->message);
       return FALSE;
     }
   if (n == 0)
     {
       g_autofree char *name = g_filename_display_basename (path);
       g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_EMPTY,
-                   _("“%s” is empty (0 bytes). It may not have been copied completely."), name);
+                   _ ("“%s” is empty (0 bytes). It may not have been copied completely."), name);
       return FALSE;
     }
   *length = n;
@@ -99,8 +100,8 @@ set_unsupported_error (GError **error, const char *path)
 {
   g_autofree char *name = g_filename_display_basename (path);
   g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
-               _("“%s” is not a picture Depict can read. Supported formats are JPEG, PNG, WebP, "
-                 "TIFF, BMP, GIF, HEIC and AVIF."),
+               _ ("“%s” is not a picture Depict can read. Supported formats are JPEG, PNG, WebP, "
+                  "TIFF, BMP, GIF, HEIC and AVIF."),
                name);
 }
 
@@ -109,9 +110,9 @@ set_too_large_error (GError **error, const char *name, gint64 width, gint64 heig
                      guint64 max_pixels)
 {
   g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_TOO_LARGE,
-               _("“%s” is too large: %" PRId64 " × %" PRId64
-                 " pixels, more than the limit of %.1f megapixels. Reduce its size and try "
-                 "again."),
+               _ ("“%s” is too large: %" PRId64 " × %" PRId64
+                  " pixels, more than the limit of %.1f megapixels. Reduce its size and try "
+                  "again."),
                name, width, height, max_pixels / 1e6);
 }
 
@@ -119,8 +120,8 @@ static void
 set_corrupt_error (GError **error, const char *name, const char *detail)
 {
   g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_CORRUPT,
-               _("“%s” is damaged or incomplete and cannot be read (%s). Try opening the "
-                 "original file again."),
+               _ ("“%s” is damaged or incomplete and cannot be read (%s). Try opening the "
+                  "original file again."),
                name, detail);
 }
 
@@ -139,8 +140,7 @@ typedef struct {
 } SizeCheck;
 
 static void
-on_area_updated (GdkPixbufLoader *loader, int x, int y, int width, int height,
-                 gpointer user_data)
+on_area_updated (GdkPixbufLoader *loader, int x, int y, int width, int height, gpointer user_data)
 {
   SizeCheck *check = user_data;
   if (check->rows_done == NULL)
@@ -204,15 +204,15 @@ riff_size (const guint8 *head, gsize head_length)
  * occur inside entropy-coded data, and data appended after EOI, as in motion photos, is
  * fine), or the IEND chunk (PNG). */
 typedef enum {
-  WALK_START,      /* before the first byte of the signature / SOI */
-  WALK_MARKER,     /* JPEG: expecting 0xFF */
-  WALK_MARKER_ID,  /* JPEG: the byte after 0xFF */
-  WALK_LENGTH,     /* JPEG: 2 length bytes; PNG: 8 bytes of chunk length + type */
-  WALK_SKIP,       /* skipping a segment / chunk body */
-  WALK_SCAN,       /* JPEG: in entropy-coded data, looking for EOI */
-  WALK_SCAN_FF,    /* JPEG: saw 0xFF in entropy-coded data */
-  WALK_DONE,       /* the end was found */
-  WALK_GIVE_UP,    /* not a structure we follow: the other checks decide */
+  WALK_START,     /* before the first byte of the signature / SOI */
+  WALK_MARKER,    /* JPEG: expecting 0xFF */
+  WALK_MARKER_ID, /* JPEG: the byte after 0xFF */
+  WALK_LENGTH,    /* JPEG: 2 length bytes; PNG: 8 bytes of chunk length + type */
+  WALK_SKIP,      /* skipping a segment / chunk body */
+  WALK_SCAN,      /* JPEG: in entropy-coded data, looking for EOI */
+  WALK_SCAN_FF,   /* JPEG: saw 0xFF in entropy-coded data */
+  WALK_DONE,      /* the end was found */
+  WALK_GIVE_UP,   /* not a structure we follow: the other checks decide */
 } WalkState;
 
 typedef struct {
@@ -221,7 +221,7 @@ typedef struct {
   guint8 field[8];
   guint n_field;
   guint64 skip;
-  gboolean needs_end;  /* progressive JPEG or interlaced PNG */
+  gboolean needs_end; /* progressive JPEG or interlaced PNG */
 } StructureWalk;
 
 static void
@@ -266,7 +266,7 @@ walk_feed (StructureWalk *w, const guint8 *data, gsize length)
           break;
         case WALK_MARKER_ID:
           if (b == 0xff)
-            break; /* fill byte */
+            break;       /* fill byte */
           if (b == 0xda) /* start of scan: its header, then entropy-coded data */
             {
               if (!w->needs_end)
@@ -370,15 +370,15 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
   g_autoptr (GError) local_error = NULL;
   if (strcmp (type, "bmp") == 0 && !bmp_header_ok (head, head_length))
     {
-      set_corrupt_error (error, name, _("the BMP header is invalid"));
+      set_corrupt_error (error, name, _ ("the BMP header is invalid"));
       return NULL;
     }
   g_autoptr (GdkPixbufLoader) loader = gdk_pixbuf_loader_new_with_type (type, &local_error);
   if (loader == NULL)
     {
       g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
-                   _("This system cannot read %s pictures (%s). Install the GdkPixbuf loader "
-                     "for it (for WebP: webp-pixbuf-loader)."),
+                   _ ("This system cannot read %s pictures (%s). Install the GdkPixbuf loader "
+                      "for it (for WebP: webp-pixbuf-loader)."),
                    type, local_error->message);
       return NULL;
     }
@@ -407,7 +407,7 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
           gdk_pixbuf_loader_close (loader, &ignored);
           g_free (check.rows_done);
           g_set_error (error, local_error->domain, local_error->code,
-                       _("Could not read “%s”: %s."), name, local_error->message);
+                       _ ("Could not read “%s”: %s."), name, local_error->message);
           return NULL;
         }
       if (n == 0)
@@ -429,7 +429,7 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
     {
       if (check.width <= 0 || check.height <= 0)
         g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_EMPTY,
-                     _("“%s” says it has no pixels (%d × %d). The file is damaged."), name,
+                     _ ("“%s” says it has no pixels (%d × %d). The file is damaged."), name,
                      check.width, check.height);
       else
         set_too_large_error (error, name, check.width, check.height, max_pixels);
@@ -443,15 +443,15 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
   else if (!closed)
     detail = close_error->message;
   else if (pixbuf == NULL)
-    detail = _("no picture in the file");
+    detail = _ ("no picture in the file");
   /* A file that ends early: GdkPixbuf does not always say so (PNG, JPEG, WebP). GIF frames
    * may cover only part of the screen: there the loader's word is taken. */
   else if (strcmp (type, "gif") != 0 && !all_rows_done (&check))
-    detail = _("the file ends before the last row of pixels");
+    detail = _ ("the file ends before the last row of pixels");
   else if (walk_incomplete (&walk))
-    detail = _("the file ends before the last pass of a progressive picture");
+    detail = _ ("the file ends before the last pass of a progressive picture");
   else if (strcmp (type, "webp") == 0 && total < riff_size (head, head_length))
-    detail = _("the file is shorter than its header says");
+    detail = _ ("the file is shorter than its header says");
   if (detail != NULL)
     {
       set_corrupt_error (error, name, detail);
@@ -497,14 +497,14 @@ image_loader_orient_pixbuf (GdkPixbuf *pixbuf, const char *path, const char *typ
       gdk_pixbuf_get_colorspace (pixbuf) != GDK_COLORSPACE_RGB)
     {
       g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
-                   _("The picture uses a pixel layout Depict cannot read. Convert it to PNG or "
-                     "JPEG and try again."));
+                   _ ("The picture uses a pixel layout Depict cannot read. Convert it to PNG or "
+                      "JPEG and try again."));
       return NULL;
     }
 
   ImageRgb *image = image_orientation_copy_pixels (
-      gdk_pixbuf_read_pixels (pixbuf), (gsize) gdk_pixbuf_get_rowstride (pixbuf), n_channels,
-      gdk_pixbuf_get_width (pixbuf), gdk_pixbuf_get_height (pixbuf), orientation, error);
+    gdk_pixbuf_read_pixels (pixbuf), (gsize) gdk_pixbuf_get_rowstride (pixbuf), n_channels,
+    gdk_pixbuf_get_width (pixbuf), gdk_pixbuf_get_height (pixbuf), orientation, error);
   if (image == NULL)
     return NULL;
   if (ignore_orientation)
@@ -521,8 +521,8 @@ load_with_pixbuf (const char *path, const char *type, GInputStream *stream, cons
                   GError **error)
 {
   g_autofree char *name = g_filename_display_basename (path);
-  g_autoptr (GdkPixbuf) pixbuf = image_loader_decode_pixbuf (
-      stream, head, head_length, type, name, max_pixels, 0, NULL, NULL, error);
+  g_autoptr (GdkPixbuf) pixbuf = image_loader_decode_pixbuf (stream, head, head_length, type, name,
+                                                             max_pixels, 0, NULL, NULL, error);
   if (pixbuf == NULL)
     return NULL;
   return image_loader_orient_pixbuf (pixbuf, path, type, ignore_orientation, error);
@@ -542,7 +542,6 @@ image_loader_ensure_libheif (void)
     }
 }
 
-
 static void
 set_heif_error (GError **error, const char *path, struct heif_error heif_err)
 {
@@ -553,25 +552,26 @@ set_heif_error (GError **error, const char *path, struct heif_error heif_err)
   err.message = message;
   if (err.code == heif_error_Unsupported_filetype || err.code == heif_error_Unsupported_feature)
     g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
-                 _("“%s” uses a HEIF feature this system cannot decode (%s). Convert it to JPEG "
-                   "and try again."),
+                 _ ("“%s” uses a HEIF feature this system cannot decode (%s). Convert it to JPEG "
+                    "and try again."),
                  name, err.message);
   else if (err.code == heif_error_Memory_allocation_error ||
            err.subcode == heif_suberror_Security_limit_exceeded)
     g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_TOO_LARGE,
-                 _("“%s” is too large to decode (%s). Reduce its size and try again."), name,
+                 _ ("“%s” is too large to decode (%s). Reduce its size and try again."), name,
                  err.message);
   else if (err.subcode == heif_suberror_No_pitm_box ||
            err.subcode == heif_suberror_Nonexisting_item_referenced)
     g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_CORRUPT,
-                 _("“%s” has no main picture (%s). The file is damaged or is not a photo."),
-                 name, err.message);
+                 _ ("“%s” has no main picture (%s). The file is damaged or is not a photo."), name,
+                 err.message);
   else
     set_corrupt_error (error, name, err.message);
 }
 
 struct heif_image_handle *
-image_loader_heif_open_primary (const char *path, guint64 max_pixels, gboolean ignore_transformations, GError **error)
+image_loader_heif_open_primary (const char *path, guint64 max_pixels,
+                                gboolean ignore_transformations, GError **error)
 {
   image_loader_ensure_libheif ();
   g_autoptr (HeifContext) ctx = heif_context_alloc ();
@@ -588,7 +588,7 @@ image_loader_heif_open_primary (const char *path, guint64 max_pixels, gboolean i
     {
       g_autofree char *name = g_filename_display_basename (path);
       g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_CORRUPT,
-                   _("“%s” has no main picture (%s). The file is damaged or is not a photo."),
+                   _ ("“%s” has no main picture (%s). The file is damaged or is not a photo."),
                    name, err.message != NULL ? err.message : "");
       return NULL;
     }
@@ -599,10 +599,10 @@ image_loader_heif_open_primary (const char *path, guint64 max_pixels, gboolean i
   if (w <= 0 || h <= 0)
     {
       heif_image_handle_release (handle);
-      g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_EMPTY,
-                   _("The picture says it has no pixels (%" PRId64 " × %" PRId64
-                     "). The file is damaged."),
-                   w, h);
+      g_set_error (
+        error, IMAGE_ERROR, IMAGE_ERROR_EMPTY,
+        _ ("The picture says it has no pixels (%" PRId64 " × %" PRId64 "). The file is damaged."),
+        w, h);
       return NULL;
     }
   if ((guint64) w * (guint64) h > max_pixels)
@@ -617,14 +617,14 @@ image_loader_heif_open_primary (const char *path, guint64 max_pixels, gboolean i
 
 ImageRgb *
 image_loader_heif_decode (const char *path, struct heif_image_handle *handle, guint64 max_pixels,
-                 gboolean ignore_transformations, GError **error)
+                          gboolean ignore_transformations, GError **error)
 {
   struct heif_decoding_options *options = heif_decoding_options_alloc ();
   options->ignore_transformations = ignore_transformations ? 1 : 0;
   options->convert_hdr_to_8bit = 1;
   g_autoptr (HeifImage) img = NULL;
   struct heif_error err =
-      heif_decode_image (handle, &img, heif_colorspace_RGB, heif_chroma_interleaved_RGB, options);
+    heif_decode_image (handle, &img, heif_colorspace_RGB, heif_chroma_interleaved_RGB, options);
   heif_decoding_options_free (options);
   if (err.code != heif_error_Ok || img == NULL)
     {
@@ -641,7 +641,7 @@ image_loader_heif_decode (const char *path, struct heif_image_handle *handle, gu
       (guint64) width * (guint64) height > max_pixels)
     {
       g_autofree char *name = g_filename_display_basename (path);
-      set_corrupt_error (error, name, _("unexpected decoded layout"));
+      set_corrupt_error (error, name, _ ("unexpected decoded layout"));
       return NULL;
     }
   /* The picture must have the size its header announced (the 'ispe' size with the file's
@@ -651,12 +651,12 @@ image_loader_heif_decode (const char *path, struct heif_image_handle *handle, gu
                                   height != heif_image_handle_get_height (handle)))
     {
       g_autofree char *name = g_filename_display_basename (path);
-      set_corrupt_error (error, name, _("the picture is not the size its header says"));
+      set_corrupt_error (error, name, _ ("the picture is not the size its header says"));
       return NULL;
     }
 
-  ImageRgb *image = image_orientation_copy_pixels (pixels, (gsize) stride, 3, width, height, 1,
-                                                   error);
+  ImageRgb *image =
+    image_orientation_copy_pixels (pixels, (gsize) stride, 3, width, height, 1, error);
   if (image == NULL)
     return NULL;
   image->original_width = heif_image_handle_get_ispe_width (handle);
@@ -671,7 +671,7 @@ load_with_libheif (const char *path, const char *format, guint64 max_pixels,
                    gboolean ignore_orientation, GError **error)
 {
   g_autoptr (HeifImageHandle) handle =
-      image_loader_heif_open_primary (path, max_pixels, ignore_orientation, error);
+    image_loader_heif_open_primary (path, max_pixels, ignore_orientation, error);
   if (handle == NULL)
     return NULL;
   ImageRgb *image = image_loader_heif_decode (path, handle, max_pixels, ignore_orientation, error);
@@ -689,8 +689,8 @@ image_load (const char *path, const ImageLoadOptions *opts, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  guint64 max_pixels = opts != NULL && opts->max_pixels > 0 ? opts->max_pixels
-                                                            : IMAGE_LOAD_DEFAULT_MAX_PIXELS;
+  guint64 max_pixels =
+    opts != NULL && opts->max_pixels > 0 ? opts->max_pixels : IMAGE_LOAD_DEFAULT_MAX_PIXELS;
   gboolean ignore_orientation = opts != NULL && opts->ignore_orientation;
 
   guint8 head[HEAD_SIZE];
@@ -736,7 +736,7 @@ image_load_size (const char *path, int *width, int *height, GError **error)
   if (strcmp (type, "heif") == 0 || strcmp (type, "avif") == 0)
     {
       g_autoptr (HeifImageHandle) handle =
-          image_loader_heif_open_primary (path, G_MAXUINT64, FALSE, error);
+        image_loader_heif_open_primary (path, G_MAXUINT64, FALSE, error);
       if (handle == NULL)
         return FALSE;
       w = heif_image_handle_get_width (handle);
@@ -748,12 +748,12 @@ image_load_size (const char *path, int *width, int *height, GError **error)
        * every size as soon as it is known (gdk_pixbuf_get_file_info() does the same, but
        * with whichever loader it guesses, and logs a critical for a zero size). */
       g_autofree char *name = g_filename_display_basename (path);
-      GdkPixbuf *none = image_loader_decode_pixbuf (stream, head, head_length, type, name, 0, 0,
-                                                    &w, &h, NULL);
+      GdkPixbuf *none =
+        image_loader_decode_pixbuf (stream, head, head_length, type, name, 0, 0, &w, &h, NULL);
       g_clear_object (&none); /* always NULL: refused at the size */
       if (w <= 0 || h <= 0)
         {
-          set_corrupt_error (error, name, _("no readable size in the header"));
+          set_corrupt_error (error, name, _ ("no readable size in the header"));
           return FALSE;
         }
       int orientation = image_orientation_read_checked (path);

@@ -16,10 +16,10 @@ typedef enum {
   IMAGE_ORIENTATION_MIRROR_HORIZONTAL = 2,
   IMAGE_ORIENTATION_ROTATE_180 = 3,
   IMAGE_ORIENTATION_MIRROR_VERTICAL = 4,
-  IMAGE_ORIENTATION_TRANSPOSE = 5,          /* mirror horizontal + rotate 270° clockwise */
-  IMAGE_ORIENTATION_ROTATE_90 = 6,          /* rotate 90° clockwise to display */
-  IMAGE_ORIENTATION_TRANSVERSE = 7,         /* mirror horizontal + rotate 90° clockwise */
-  IMAGE_ORIENTATION_ROTATE_270 = 8,         /* rotate 270° clockwise (90° counter-clockwise) */
+  IMAGE_ORIENTATION_TRANSPOSE = 5,  /* mirror horizontal + rotate 270° clockwise */
+  IMAGE_ORIENTATION_ROTATE_90 = 6,  /* rotate 90° clockwise to display */
+  IMAGE_ORIENTATION_TRANSVERSE = 7, /* mirror horizontal + rotate 90° clockwise */
+  IMAGE_ORIENTATION_ROTATE_270 = 8, /* rotate 270° clockwise (90° counter-clockwise) */
 } ImageOrientation;
 
 /* The EXIF orientation stored in a file (JPEG, TIFF, WebP, PNG eXIf, HEIF Exif item),
@@ -34,7 +34,7 @@ gboolean image_orientation_swaps_axes (int orientation);
 
 /* Maps a point (x, y) of the stored image (size stored_width × stored_height) to the
  * oriented image; used for pixel-exact tests and for regions given in file coordinates. */
-void image_orientation_map_point (int orientation, int stored_width, int stored_height,
-                                  int x, int y, int *out_x, int *out_y);
+void image_orientation_map_point (int orientation, int stored_width, int stored_height, int x,
+                                  int y, int *out_x, int *out_y);
 
 G_END_DECLS

@@ -24,8 +24,8 @@
 
 typedef struct {
   int ksize;
-  int *bounds;   /* [2 * out_size]: first input index, number of taps */
-  gint32 *kk;    /* [out_size * ksize] fixed-point coefficients */
+  int *bounds; /* [2 * out_size]: first input index, number of taps */
+  gint32 *kk;  /* [out_size * ksize] fixed-point coefficients */
 } Coeffs;
 
 static void
@@ -132,8 +132,8 @@ typedef struct {
   gsize src_stride;
   guint8 *dst;
   gsize dst_stride;
-  int out_width;       /* pixels in an output row */
-  int offset;          /* horizontal pass: first source row */
+  int out_width; /* pixels in an output row */
+  int offset;    /* horizontal pass: first source row */
   const Coeffs *coeffs;
   gboolean vertical;
   int row_begin, row_end;
@@ -254,7 +254,7 @@ image_resample_bicubic (const ImageRgb *image, int width, int height, GError **e
   if (width < 1 || height < 1)
     {
       g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_FAILED,
-                   _("Cannot resize a picture to %d × %d pixels."), width, height);
+                   _ ("Cannot resize a picture to %d × %d pixels."), width, height);
       return NULL;
     }
   if (width == image->width && height == image->height)
@@ -267,8 +267,8 @@ image_resample_bicubic (const ImageRgb *image, int width, int height, GError **e
     {
       coeffs_clear (&horiz);
       g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_TOO_LARGE,
-                   _("There is not enough memory to resize a picture to %d × %d pixels."),
-                   width, height);
+                   _ ("There is not enough memory to resize a picture to %d × %d pixels."), width,
+                   height);
       return NULL;
     }
 
@@ -294,8 +294,9 @@ image_resample_bicubic (const ImageRgb *image, int width, int height, GError **e
           coeffs_clear (&vert);
           return NULL;
         }
-      Pass pass = { image->data, image->stride, temp->data, temp->stride, width, ybox_first,
-                    &horiz, FALSE, 0, 0 };
+      Pass pass = {
+        image->data, image->stride, temp->data, temp->stride, width, ybox_first, &horiz, FALSE, 0, 0
+      };
       run_pass (&pass, temp->height, (gsize) width * horiz.ksize * 3);
       vsrc = temp;
     }
@@ -306,8 +307,8 @@ image_resample_bicubic (const ImageRgb *image, int width, int height, GError **e
       out = image_rgb_new (vsrc->width, height, error);
       if (out != NULL)
         {
-          Pass pass = { vsrc->data, vsrc->stride, out->data, out->stride, vsrc->width, 0, &vert,
-                        TRUE, 0, 0 };
+          Pass pass = { vsrc->data, vsrc->stride, out->data, out->stride, vsrc->width,
+                        0,          &vert,        TRUE,      0,           0 };
           run_pass (&pass, height, (gsize) vsrc->width * vert.ksize * 3);
         }
       image_rgb_free (temp);

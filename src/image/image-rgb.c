@@ -10,7 +10,7 @@
 
 #include "image/image-rgb.h"
 
-G_DEFINE_QUARK (image-error-quark, image_error)
+G_DEFINE_QUARK (image - error - quark, image_error)
 
 ImageRgb *
 image_rgb_new (int width, int height, GError **error)
@@ -20,7 +20,7 @@ image_rgb_new (int width, int height, GError **error)
   if (width < 1 || height < 1)
     {
       g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_EMPTY,
-                   _("The picture has no pixels (%d × %d)."), width, height);
+                   _ ("The picture has no pixels (%d × %d)."), width, height);
       return NULL;
     }
 
@@ -43,8 +43,8 @@ image_rgb_new (int width, int height, GError **error)
 
 too_large:
   g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_TOO_LARGE,
-               _("There is not enough memory for a picture of %d × %d pixels. Try a smaller "
-                 "picture."),
+               _ ("There is not enough memory for a picture of %d × %d pixels. Try a smaller "
+                  "picture."),
                width, height);
   return NULL;
 }
@@ -115,8 +115,8 @@ image_rgb_new_from_pixbuf (GdkPixbuf *pixbuf, GError **error)
       gdk_pixbuf_get_colorspace (pixbuf) != GDK_COLORSPACE_RGB)
     {
       g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
-                   _("The picture uses a pixel layout Depict cannot read. Convert it to PNG or "
-                     "JPEG and try again."));
+                   _ ("The picture uses a pixel layout Depict cannot read. Convert it to PNG or "
+                      "JPEG and try again."));
       return NULL;
     }
 
@@ -161,7 +161,7 @@ image_rgb_save_png (const ImageRgb *image, const char *path, GError **error)
   g_autoptr (GError) local_error = NULL;
   if (!g_file_set_contents (path, buffer, (gssize) size, &local_error))
     {
-      g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_FAILED, _("Could not write “%s”: %s"), path,
+      g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_FAILED, _ ("Could not write “%s”: %s"), path,
                    local_error->message);
       return FALSE;
     }

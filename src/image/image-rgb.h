@@ -12,11 +12,11 @@ G_BEGIN_DECLS
 #define IMAGE_ERROR (image_error_quark ())
 
 typedef enum {
-  IMAGE_ERROR_UNSUPPORTED,  /* not an image format we can read */
-  IMAGE_ERROR_CORRUPT,      /* truncated, damaged or inconsistent file */
-  IMAGE_ERROR_TOO_LARGE,    /* over the pixel limit (checked before decoding) */
-  IMAGE_ERROR_EMPTY,        /* zero bytes, or an image with no pixels */
-  IMAGE_ERROR_FAILED,       /* anything else (writing, invalid argument) */
+  IMAGE_ERROR_UNSUPPORTED, /* not an image format we can read */
+  IMAGE_ERROR_CORRUPT,     /* truncated, damaged or inconsistent file */
+  IMAGE_ERROR_TOO_LARGE,   /* over the pixel limit (checked before decoding) */
+  IMAGE_ERROR_EMPTY,       /* zero bytes, or an image with no pixels */
+  IMAGE_ERROR_FAILED,      /* anything else (writing, invalid argument) */
 } ImageError;
 
 GQuark image_error_quark (void);
@@ -24,17 +24,17 @@ GQuark image_error_quark (void);
 /* Interleaved R, G, B bytes, rows top to bottom, in the orientation a person sees
  * (EXIF orientation and HEIF transforms already applied). */
 typedef struct {
-  int width;            /* oriented size: every coordinate handed to callers is in this space */
+  int width; /* oriented size: every coordinate handed to callers is in this space */
   int height;
-  gsize stride;         /* bytes from one row to the next (>= 3 * width) */
-  guint8 *data;         /* height * stride bytes, owned */
-  int original_width;   /* the size stored in the file, before orientation (HEIF: the 'ispe'
-                           size as libheif reports it) */
+  gsize stride;       /* bytes from one row to the next (>= 3 * width) */
+  guint8 *data;       /* height * stride bytes, owned */
+  int original_width; /* the size stored in the file, before orientation (HEIF: the 'ispe'
+                         size as libheif reports it) */
   int original_height;
-  int orientation;      /* the EXIF orientation (1-8) of the file, applied; 1 = none. HEIF/AVIF:
-                           always 1, libheif applies the file's own irot/imir/clap transforms */
-  char *format;         /* "jpeg", "png", "webp", "tiff", "bmp", "gif", "heif", "avif", …
-                           (NULL for pictures made in memory) */
+  int orientation; /* the EXIF orientation (1-8) of the file, applied; 1 = none. HEIF/AVIF:
+                      always 1, libheif applies the file's own irot/imir/clap transforms */
+  char *format;    /* "jpeg", "png", "webp", "tiff", "bmp", "gif", "heif", "avif", …
+                      (NULL for pictures made in memory) */
 } ImageRgb;
 
 /* A new picture of width × height (both >= 1), its pixels zeroed, stride = 3 * width.

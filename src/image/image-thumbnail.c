@@ -60,14 +60,13 @@ exif_thumbnail (const char *path, int longest_side, int stored_width, int stored
     return NULL;
 
   g_autoptr (GInputStream) stream =
-      g_memory_input_stream_new_from_data (data + head_length, size - (gssize) head_length, NULL);
+    g_memory_input_stream_new_from_data (data + head_length, size - (gssize) head_length, NULL);
   /* A thumbnail larger than the picture is of no use: its header is refused before a pixel
    * is allocated (a few bytes of EXIF data could otherwise ask for 200 megapixels). */
   int tw = 0, th = 0;
-  g_autoptr (GdkPixbuf) pixbuf =
-      image_loader_decode_pixbuf (stream, data, head_length, type, "thumbnail",
-                                  (guint64) stored_width * (guint64) stored_height, 0, &tw, &th,
-                                  NULL);
+  g_autoptr (GdkPixbuf) pixbuf = image_loader_decode_pixbuf (
+    stream, data, head_length, type, "thumbnail", (guint64) stored_width * (guint64) stored_height,
+    0, &tw, &th, NULL);
   if (pixbuf == NULL || MAX (tw, th) < longest_side)
     return NULL;
   double ratio = (double) tw / th, main_ratio = (double) stored_width / stored_height;
@@ -87,7 +86,7 @@ static ImageRgb *
 heif_thumbnail (const char *path, const char *format, int longest_side, GError **error)
 {
   g_autoptr (HeifImageHandle) primary =
-      image_loader_heif_open_primary (path, IMAGE_LOAD_DEFAULT_MAX_PIXELS, FALSE, error);
+    image_loader_heif_open_primary (path, IMAGE_LOAD_DEFAULT_MAX_PIXELS, FALSE, error);
   if (primary == NULL)
     return NULL;
 
@@ -165,8 +164,8 @@ image_thumbnail_load (const char *path, int longest_side, GError **error)
   int stored_width = 0, stored_height = 0;
   g_autofree char *name = g_filename_display_basename (path);
   g_autoptr (GdkPixbuf) pixbuf = image_loader_decode_pixbuf (
-      stream, head, head_length, type, name, IMAGE_LOAD_DEFAULT_MAX_PIXELS, longest_side,
-      &stored_width, &stored_height, error);
+    stream, head, head_length, type, name, IMAGE_LOAD_DEFAULT_MAX_PIXELS, longest_side,
+    &stored_width, &stored_height, error);
   if (pixbuf == NULL)
     return NULL;
   ImageRgb *image = image_loader_orient_pixbuf (pixbuf, path, type, FALSE, error);

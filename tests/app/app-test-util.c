@@ -13,7 +13,7 @@
 void
 app_test_private_data_dir (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *dir = g_dir_make_tmp ("depict-app-test-XXXXXX", &error);
 
   g_assert_no_error (error);
@@ -23,8 +23,7 @@ app_test_private_data_dir (void)
 }
 
 void
-app_test_init_gtk (int    *argc,
-                   char ***argv)
+app_test_init_gtk (int *argc, char ***argv)
 {
   if (!gtk_init_check ())
     {
@@ -35,7 +34,7 @@ app_test_init_gtk (int    *argc,
   depict_application_ensure_resources ();
   /* What AdwApplication does for the real app: load style.css from the resources. */
   {
-    g_autoptr(GtkCssProvider) provider = gtk_css_provider_new ();
+    g_autoptr (GtkCssProvider) provider = gtk_css_provider_new ();
 
     gtk_css_provider_load_from_resource (provider, RESOURCE_PREFIX "/style.css");
     gtk_style_context_add_provider_for_display (gdk_display_get_default (),
@@ -45,11 +44,10 @@ app_test_init_gtk (int    *argc,
 }
 
 char *
-app_test_data_path (const char *first,
-                    ...)
+app_test_data_path (const char *first, ...)
 {
   const char *root = g_getenv ("DEPICT_TEST_DATA");
-  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
+  g_autoptr (GPtrArray) parts = g_ptr_array_new ();
   va_list args;
 
   g_assert_nonnull (root);
@@ -65,8 +63,8 @@ app_test_data_path (const char *first,
 JsonNode *
 app_test_load_json (const char *path)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
 
   json_parser_load_from_file (parser, path, &error);
   g_assert_no_error (error);
@@ -74,12 +72,10 @@ app_test_load_json (const char *path)
 }
 
 JsonNode *
-app_test_postprocess_case (const char *name,
-                           int        *image_w,
-                           int        *image_h)
+app_test_postprocess_case (const char *name, int *image_w, int *image_h)
 {
   g_autofree char *path = app_test_data_path ("postprocess", "cases.json", NULL);
-  g_autoptr(JsonNode) root = app_test_load_json (path);
+  g_autoptr (JsonNode) root = app_test_load_json (path);
   JsonArray *cases = json_object_get_array_member (json_node_get_object (root), "cases");
 
   for (guint i = 0; i < json_array_get_length (cases); i++)
@@ -109,10 +105,7 @@ timeout_cb (gpointer data)
 }
 
 void
-app_test_wait (gboolean (*cond) (gpointer data),
-               gpointer data,
-               guint    timeout_ms,
-               const char *what)
+app_test_wait (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms, const char *what)
 {
   gboolean timed_out = FALSE;
   guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);

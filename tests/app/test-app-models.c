@@ -44,8 +44,8 @@ test_preferences_devices (void)
     {
       /* No Vulkan at all: only "Automatic", and a note that says what to install. */
       g_assert_null (labels[1]);
-      g_assert_nonnull (strstr (depict_preferences_window_get_device_note (window),
-                                "mesa-vulkan-drivers"));
+      g_assert_nonnull (
+        strstr (depict_preferences_window_get_device_note (window), "mesa-vulkan-drivers"));
       gtk_window_destroy (GTK_WINDOW (window));
       return;
     }
@@ -63,8 +63,8 @@ test_preferences_devices (void)
   g_assert_true (g_str_has_prefix (labels[1], first_usable->name));
   g_assert_nonnull (strstr (labels[1], gpu_device_type_to_label (first_usable->type)));
   if (all_cpu)
-    g_assert_nonnull (strstr (depict_preferences_window_get_device_note (window),
-                              "Only a CPU device"));
+    g_assert_nonnull (
+      strstr (depict_preferences_window_get_device_note (window), "Only a CPU device"));
   else
     g_assert_null (depict_preferences_window_get_device_note (window));
 
@@ -96,8 +96,7 @@ test_preferences_devices (void)
 
 /* How many buttons under WIDGET carry the style class NAME. */
 static guint
-count_styled_buttons (GtkWidget  *widget,
-                      const char *name)
+count_styled_buttons (GtkWidget *widget, const char *name)
 {
   guint n = GTK_IS_BUTTON (widget) && gtk_widget_has_css_class (widget, name) ? 1 : 0;
 

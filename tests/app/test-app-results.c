@@ -17,8 +17,7 @@
 #include "florence/text/florence-result.h"
 
 static JsonArray *
-member_array (JsonObject *obj,
-              const char *name)
+member_array (JsonObject *obj, const char *name)
 {
   JsonNode *n = json_object_get_member (obj, name);
 
@@ -30,7 +29,7 @@ static guint
 expected_count (JsonNode *expected)
 {
   JsonObject *outer = json_node_get_object (expected);
-  g_autoptr(GList) members = json_object_get_members (outer);
+  g_autoptr (GList) members = json_object_get_members (outer);
   JsonNode *payload = json_object_get_member (outer, members->data);
   JsonObject *obj;
   JsonArray *a;
@@ -57,17 +56,15 @@ expected_count (JsonNode *expected)
 }
 
 static void
-assert_same_items (GListModel *a,
-                   GListModel *b,
-                   const char *name)
+assert_same_items (GListModel *a, GListModel *b, const char *name)
 {
   guint n = g_list_model_get_n_items (a);
 
   g_assert_cmpuint (n, ==, g_list_model_get_n_items (b));
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(DepictOverlayItem) x = g_list_model_get_item (a, i);
-      g_autoptr(DepictOverlayItem) y = g_list_model_get_item (b, i);
+      g_autoptr (DepictOverlayItem) x = g_list_model_get_item (a, i);
+      g_autoptr (DepictOverlayItem) y = g_list_model_get_item (b, i);
       float bx[4], by[4];
 
       g_test_message ("%s item %u: %s", name, i, depict_overlay_item_get_label (x));
@@ -86,7 +83,7 @@ static void
 test_fixture_cases (void)
 {
   g_autofree char *path = app_test_data_path ("postprocess", "cases.json", NULL);
-  g_autoptr(JsonNode) root = app_test_load_json (path);
+  g_autoptr (JsonNode) root = app_test_load_json (path);
   JsonArray *cases = json_object_get_array_member (json_node_get_object (root), "cases");
   guint with_items = 0;
 
@@ -99,10 +96,10 @@ test_fixture_cases (void)
       const char *text = json_object_get_string_member (c, "text");
       JsonArray *size = json_object_get_array_member (c, "image_size");
       JsonNode *expected = json_object_get_member (c, "expected");
-      g_autoptr(GListStore) reference_items = NULL;
-      g_autoptr(GListStore) depict_items = NULL;
-      g_autoptr(FlorenceResult) result = NULL;
-      g_autoptr(JsonNode) depict_json = NULL;
+      g_autoptr (GListStore) reference_items = NULL;
+      g_autoptr (GListStore) depict_items = NULL;
+      g_autoptr (FlorenceResult) result = NULL;
+      g_autoptr (JsonNode) depict_json = NULL;
 
       g_test_message ("case %s", name);
       reference_items = depict_result_json_get_items (expected);
@@ -132,9 +129,9 @@ test_fixture_cases (void)
 static void
 test_boxes (void)
 {
-  g_autoptr(JsonNode) expected = app_test_postprocess_case ("od_two_objects", NULL, NULL);
-  g_autoptr(GListStore) items = depict_result_json_get_items (expected);
-  g_autoptr(DepictOverlayItem) car = g_list_model_get_item (G_LIST_MODEL (items), 0);
+  g_autoptr (JsonNode) expected = app_test_postprocess_case ("od_two_objects", NULL, NULL);
+  g_autoptr (GListStore) items = depict_result_json_get_items (expected);
+  g_autoptr (DepictOverlayItem) car = g_list_model_get_item (G_LIST_MODEL (items), 0);
   JsonArray *boxes = json_object_get_array_member (
     json_object_get_object_member (json_node_get_object (expected), "<OD>"), "bboxes");
   JsonArray *labels = json_object_get_array_member (
@@ -145,7 +142,8 @@ test_boxes (void)
   g_autofree char *line = NULL;
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (items)), ==, 2);
-  g_assert_cmpstr (depict_overlay_item_get_label (car), ==, json_array_get_string_element (labels, 0));
+  g_assert_cmpstr (depict_overlay_item_get_label (car), ==,
+                   json_array_get_string_element (labels, 0));
   g_assert_cmpint (depict_overlay_item_get_kind (car), ==, DEPICT_OVERLAY_BOX);
   g_assert_cmpint (depict_overlay_item_get_layer (car), ==, DEPICT_LAYER_BOXES);
   depict_overlay_item_get_bounds (car, &x, &y, &w, &h);
@@ -160,11 +158,10 @@ test_boxes (void)
 
   /* Text-only results give no text for boxes; the plain text lists the boxes */
   text = depict_result_json_to_plain_text (expected);
-  line = g_strdup_printf ("%s: %.0f, %.0f – %.0f, %.0f", json_array_get_string_element (labels, 0),
-                          json_array_get_double_element (first, 0),
-                          json_array_get_double_element (first, 1),
-                          json_array_get_double_element (first, 2),
-                          json_array_get_double_element (first, 3));
+  line = g_strdup_printf (
+    "%s: %.0f, %.0f – %.0f, %.0f", json_array_get_string_element (labels, 0),
+    json_array_get_double_element (first, 0), json_array_get_double_element (first, 1),
+    json_array_get_double_element (first, 2), json_array_get_double_element (first, 3));
   g_assert_nonnull (strstr (text, line));
 }
 
@@ -172,9 +169,9 @@ static void
 test_reversed_box (void)
 {
   /* The reference keeps x1 > x2 as generated: the item still covers the area. */
-  g_autoptr(JsonNode) expected = app_test_postprocess_case ("od_reversed_box", NULL, NULL);
-  g_autoptr(GListStore) items = depict_result_json_get_items (expected);
-  g_autoptr(DepictOverlayItem) box = g_list_model_get_item (G_LIST_MODEL (items), 0);
+  g_autoptr (JsonNode) expected = app_test_postprocess_case ("od_reversed_box", NULL, NULL);
+  g_autoptr (GListStore) items = depict_result_json_get_items (expected);
+  g_autoptr (DepictOverlayItem) box = g_list_model_get_item (G_LIST_MODEL (items), 0);
   float x, y, w, h;
 
   depict_overlay_item_get_bounds (box, &x, &y, &w, &h);
@@ -187,12 +184,13 @@ test_reversed_box (void)
 static void
 test_masks (void)
 {
-  g_autoptr(JsonNode) expected = app_test_postprocess_case ("res_multi_polygon_sep", NULL, NULL);
-  g_autoptr(GListStore) items = depict_result_json_get_items (expected);
-  g_autoptr(DepictOverlayItem) mask = g_list_model_get_item (G_LIST_MODEL (items), 0);
+  g_autoptr (JsonNode) expected = app_test_postprocess_case ("res_multi_polygon_sep", NULL, NULL);
+  g_autoptr (GListStore) items = depict_result_json_get_items (expected);
+  g_autoptr (DepictOverlayItem) mask = g_list_model_get_item (G_LIST_MODEL (items), 0);
   JsonArray *polys = json_array_get_array_element (
     json_object_get_array_member (
-      json_object_get_object_member (json_node_get_object (expected), "<REFERRING_EXPRESSION_SEGMENTATION>"),
+      json_object_get_object_member (json_node_get_object (expected),
+                                     "<REFERRING_EXPRESSION_SEGMENTATION>"),
       "polygons"),
     0);
   guint n_points;
@@ -201,13 +199,14 @@ test_masks (void)
   g_assert_cmpint (depict_overlay_item_get_layer (mask), ==, DEPICT_LAYER_MASKS);
   g_assert_cmpuint (depict_overlay_item_get_n_polygons (mask), ==, json_array_get_length (polys));
   depict_overlay_item_get_polygon (mask, 0, &n_points);
-  g_assert_cmpuint (n_points, ==, json_array_get_length (json_array_get_array_element (polys, 0)) / 2);
+  g_assert_cmpuint (n_points, ==,
+                    json_array_get_length (json_array_get_array_element (polys, 0)) / 2);
 }
 
 static void
 test_polygon_hit (void)
 {
-  g_autoptr(DepictOverlayItem) tri = depict_overlay_item_new_polygon (DEPICT_OVERLAY_MASK, "tri");
+  g_autoptr (DepictOverlayItem) tri = depict_overlay_item_new_polygon (DEPICT_OVERLAY_MASK, "tri");
   const float xy[] = { 0, 0, 100, 0, 0, 100 };
 
   depict_overlay_item_add_polygon (tri, xy, 3);
@@ -220,11 +219,11 @@ test_polygon_hit (void)
 static void
 test_ocr (void)
 {
-  g_autoptr(JsonNode) expected = app_test_postprocess_case ("ocr_region_two_lines", NULL, NULL);
+  g_autoptr (JsonNode) expected = app_test_postprocess_case ("ocr_region_two_lines", NULL, NULL);
   JsonArray *labels = json_object_get_array_member (
     json_object_get_object_member (json_node_get_object (expected), "<OCR_WITH_REGION>"), "labels");
-  g_autoptr(GListStore) items = depict_result_json_get_items (expected);
-  g_autoptr(DepictOverlayItem) first = g_list_model_get_item (G_LIST_MODEL (items), 0);
+  g_autoptr (GListStore) items = depict_result_json_get_items (expected);
+  g_autoptr (DepictOverlayItem) first = g_list_model_get_item (G_LIST_MODEL (items), 0);
   g_autofree char *text = depict_result_json_get_text (expected);
   const char *label0 = json_array_get_string_element (labels, 0);
   guint n_points;
@@ -242,15 +241,16 @@ test_ocr (void)
 static void
 test_caption (void)
 {
-  g_autoptr(JsonNode) expected = app_test_postprocess_case ("caption_basic", NULL, NULL);
-  g_autoptr(GListStore) items = depict_result_json_get_items (expected);
+  g_autoptr (JsonNode) expected = app_test_postprocess_case ("caption_basic", NULL, NULL);
+  g_autoptr (GListStore) items = depict_result_json_get_items (expected);
   g_autofree char *text = depict_result_json_get_text (expected);
   g_autofree char *json = depict_result_json_to_string (expected, FALSE);
-  g_autoptr(JsonNode) back = depict_result_json_parse (json, NULL);
+  g_autoptr (JsonNode) back = depict_result_json_parse (json, NULL);
   g_autofree char *text2 = depict_result_json_get_text (back);
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (items)), ==, 0);
-  g_assert_cmpstr (text, ==, json_object_get_string_member (json_node_get_object (expected), "<CAPTION>"));
+  g_assert_cmpstr (text, ==,
+                   json_object_get_string_member (json_node_get_object (expected), "<CAPTION>"));
   g_assert_cmpstr (text2, ==, text);
 }
 
@@ -272,10 +272,11 @@ test_palette (void)
 static void
 test_garbage (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) odd = depict_result_json_parse ("{\"<OD>\": {\"bboxes\": [[1, \"x\"], 3, [1,2,3,4]], \"labels\": [5]}}", &error);
-  g_autoptr(GListStore) items = NULL;
-  g_autoptr(JsonNode) bad = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) odd = depict_result_json_parse (
+    "{\"<OD>\": {\"bboxes\": [[1, \"x\"], 3, [1,2,3,4]], \"labels\": [5]}}", &error);
+  g_autoptr (GListStore) items = NULL;
+  g_autoptr (JsonNode) bad = NULL;
 
   /* Malformed entries are skipped, not trusted */
   g_assert_no_error (error);
@@ -287,8 +288,7 @@ test_garbage (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 

@@ -29,9 +29,9 @@ has_texture (gpointer data)
 static GdkTexture *
 render_window (GtkWidget *window)
 {
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (window);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (window);
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
   GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
   int w = gtk_widget_get_width (window), h = gtk_widget_get_height (window);
 
@@ -42,13 +42,12 @@ render_window (GtkWidget *window)
 }
 
 static void
-save_and_check (GtkWidget  *window,
-                const char *name)
+save_and_check (GtkWidget *window, const char *name)
 {
   const char *dir = g_getenv ("DEPICT_SCREENSHOT_DIR");
   g_autofree char *file = g_strdup_printf ("depict-screenshot-%s.png", name);
   g_autofree char *path = g_build_filename (dir != NULL ? dir : g_get_tmp_dir (), file, NULL);
-  g_autoptr(GdkTexture) texture = render_window (window);
+  g_autoptr (GdkTexture) texture = render_window (window);
   g_autofree guchar *pixels = NULL;
   gsize stride;
   guint distinct = 0;
@@ -83,13 +82,11 @@ save_and_check (GtkWidget  *window,
 }
 
 static void
-show_sample (DepictWindow *window,
-             const char   *case_name,
-             const char   *photo)
+show_sample (DepictWindow *window, const char *case_name, const char *photo)
 {
   g_autofree char *path = app_test_data_path ("preprocess", "images", photo, NULL);
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(JsonNode) result = app_test_postprocess_case (case_name, NULL, NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (JsonNode) result = app_test_postprocess_case (case_name, NULL, NULL);
 
   depict_window_show_file (window, file, result, "1.8 s · base · 3 beams");
   app_test_wait (has_texture, window, 10000, "the photo");
@@ -100,7 +97,7 @@ static void
 test_screenshots (void)
 {
   AdwStyleManager *style = adw_style_manager_get_default ();
-  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
   DepictWindow *window;
 
   g_settings_set_string (settings, "last-task", "<OD>");
@@ -117,8 +114,9 @@ test_screenshots (void)
   _depict_window_set_drop_feedback (window, FALSE);
 
   show_sample (window, "od_two_objects", "photo_640x480.png");
-  depict_image_view_set_hover_item (depict_window_get_image_view (window),
-                                    g_list_model_get_item (depict_image_view_get_items (depict_window_get_image_view (window)), 1));
+  depict_image_view_set_hover_item (
+    depict_window_get_image_view (window),
+    g_list_model_get_item (depict_image_view_get_items (depict_window_get_image_view (window)), 1));
   app_test_spin (200);
   save_and_check (GTK_WIDGET (window), "objects");
 
@@ -135,8 +133,8 @@ test_screenshots (void)
 
   /* The gallery, with a few photos processed before */
   {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GalleryStore) store = gallery_store_open (NULL, &error);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GalleryStore) store = gallery_store_open (NULL, &error);
     const char *photos[] = { "photo_640x480.png", "photo_1500x1000_q90.jpg", "palette_200x150.png",
                              "rgba_300x200.png", "gray_320x200.png" };
     const char *cases[] = { "caption_basic", "detailed_caption_unicode", "ocr_plain",
@@ -146,9 +144,9 @@ test_screenshots (void)
     for (guint i = 0; i < G_N_ELEMENTS (photos); i++)
       {
         g_autofree char *path = app_test_data_path ("preprocess", "images", photos[i], NULL);
-        g_autoptr(GalleryRun) run = gallery_run_new ();
+        g_autoptr (GalleryRun) run = gallery_run_new ();
         gint64 id = gallery_store_add_image (store, path, NULL, &error);
-        g_autoptr(GList) members = NULL;
+        g_autoptr (GList) members = NULL;
 
         g_assert_no_error (error);
         run->result = app_test_postprocess_case (cases[i], NULL, NULL);
@@ -171,7 +169,7 @@ test_screenshots (void)
   {
     g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
     g_autofree char *images = app_test_data_path ("preprocess", "images", NULL);
-    g_autoptr(GFile) folder = g_file_new_for_path (images);
+    g_autoptr (GFile) folder = g_file_new_for_path (images);
     DepictGalleryView *view = DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window));
 
     g_settings_set_string (settings, "model", tiny);
@@ -190,8 +188,7 @@ test_screenshots (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   app_test_private_data_dir ();
   g_test_init (&argc, &argv, NULL);

@@ -61,7 +61,7 @@ not_busy (gpointer data)
 static void
 use_tiny_model (guint max_new_tokens)
 {
-  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
   g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
 
   g_settings_set_string (settings, "model", tiny);
@@ -75,8 +75,7 @@ use_tiny_model (guint max_new_tokens)
 
 /* The button labelled LABEL (with its mnemonic) inside WIDGET, or NULL. */
 static GtkWidget *
-find_button (GtkWidget  *widget,
-             const char *label)
+find_button (GtkWidget *widget, const char *label)
 {
   if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
     return widget;
@@ -93,10 +92,8 @@ find_button (GtkWidget  *widget,
 
 /* The first widget of type TYPE under WIDGET (itself included) that MATCH accepts, or NULL. */
 static GtkWidget *
-find_widget (GtkWidget  *widget,
-             GType       type,
-             gboolean  (*match) (GtkWidget *widget, gconstpointer data),
-             gconstpointer data)
+find_widget (GtkWidget *widget, GType type,
+             gboolean (*match) (GtkWidget *widget, gconstpointer data), gconstpointer data)
 {
   if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) && (match == NULL || match (widget, data)))
     return widget;
@@ -134,7 +131,8 @@ status_mentions (GtkWidget *widget, gconstpointer text)
 {
   const char *description = adw_status_page_get_description (ADW_STATUS_PAGE (widget));
 
-  return gtk_widget_is_drawable (widget) && description != NULL && strstr (description, text) != NULL;
+  return gtk_widget_is_drawable (widget) && description != NULL &&
+         strstr (description, text) != NULL;
 }
 
 static gboolean
@@ -146,7 +144,7 @@ gallery_shows_grid (gpointer data)
 static void
 test_empty_state (void)
 {
-  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
   DepictWindow *window;
 
   g_settings_set_string (settings, "model", "base");
@@ -154,7 +152,8 @@ test_empty_state (void)
   g_assert_cmpstr (depict_window_get_visible_page (window), ==, "empty");
   /* No model installed: the empty page already offers the download. */
   {
-    GtkWidget *empty = find_widget (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, status_titled, "Drop Photos Here");
+    GtkWidget *empty =
+      find_widget (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, status_titled, "Drop Photos Here");
     GtkWidget *download = find_button (empty, "_Download a Model…");
     g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
 
@@ -175,7 +174,7 @@ test_empty_state (void)
 static void
 test_task_picker (void)
 {
-  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
   g_autofree char *last = NULL;
   DepictWindow *window;
   DepictTaskPicker *picker;
@@ -224,8 +223,8 @@ test_task_picker (void)
 static void
 test_region_keyboard (void)
 {
-  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
-  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
   GSList one = { photo, NULL };
   DepictWindow *window;
   DepictImageView *view;
@@ -296,11 +295,11 @@ queue_has_eight (gpointer data)
 static void
 test_drop (void)
 {
-  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
   DepictWindow *window;
-  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
   g_autofree char *folder_path = app_test_data_path ("preprocess", "images", NULL);
-  g_autoptr(GFile) folder = g_file_new_for_path (folder_path);
+  g_autoptr (GFile) folder = g_file_new_for_path (folder_path);
   GSList one = { photo, NULL };
   GSList dir = { folder, NULL };
   GdkTexture *texture;
@@ -333,7 +332,7 @@ test_unreadable (void)
 {
   DepictWindow *window = new_window ();
   g_autofree char *path = g_build_filename (g_get_tmp_dir (), "not-a-photo.jpg", NULL);
-  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
   GSList one = { file, NULL };
   DepictResultsPane *pane = depict_window_get_results_pane (window);
 
@@ -354,8 +353,7 @@ test_unreadable (void)
 /* The overlay of every box lies where the photo shows that box: the photo is fitted and
  * centred in the view, so a point (x, y) of the image appears at offset + scale * (x, y). */
 static void
-assert_aligned (DepictImageView *view,
-                GListModel      *items)
+assert_aligned (DepictImageView *view, GListModel *items)
 {
   double w = gtk_widget_get_width (GTK_WIDGET (view));
   double h = gtk_widget_get_height (GTK_WIDGET (view));
@@ -366,7 +364,7 @@ assert_aligned (DepictImageView *view,
   g_assert_cmpfloat_with_epsilon (depict_image_view_get_scale (view), scale, 1e-9);
   for (guint i = 0; i < g_list_model_get_n_items (items); i++)
     {
-      g_autoptr(DepictOverlayItem) item = g_list_model_get_item (items, i);
+      g_autoptr (DepictOverlayItem) item = g_list_model_get_item (items, i);
       float x, y, bw, bh;
       double wx, wy, ix, iy;
 
@@ -386,14 +384,14 @@ test_overlay (void)
   DepictWindow *window = new_window ();
   DepictImageView *view = depict_window_get_image_view (window);
   DepictResultsPane *pane = depict_window_get_results_pane (window);
-  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
-  g_autoptr(JsonNode) result = app_test_postprocess_case ("od_two_objects", NULL, NULL);
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr (JsonNode) result = app_test_postprocess_case ("od_two_objects", NULL, NULL);
   JsonObject *od = json_object_get_object_member (json_node_get_object (result), "<OD>");
   JsonArray *labels = json_object_get_array_member (od, "labels");
   JsonArray *boxes = json_object_get_array_member (od, "bboxes");
   GListModel *items;
-  g_autoptr(DepictOverlayItem) small = NULL;
-  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (DepictOverlayItem) small = NULL;
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
   double cx, cy, wx, wy;
   float x, y, bw, bh;
 
@@ -407,7 +405,7 @@ test_overlay (void)
   g_assert_cmpuint (g_list_model_get_n_items (items), ==, json_array_get_length (boxes));
   for (guint i = 0; i < g_list_model_get_n_items (items); i++)
     {
-      g_autoptr(DepictOverlayItem) item = g_list_model_get_item (items, i);
+      g_autoptr (DepictOverlayItem) item = g_list_model_get_item (items, i);
 
       g_assert_cmpstr (depict_overlay_item_get_label (item), ==,
                        json_array_get_string_element (labels, i));
@@ -451,7 +449,8 @@ test_overlay (void)
     app_test_spin (20);
     g_assert_true (depict_image_view_get_hover_item (view) == small);
     gtk_widget_grab_focus (GTK_WIDGET (depict_window_get_task_picker (window)));
-    gtk_widget_child_focus (GTK_WIDGET (depict_window_get_task_picker (window)), GTK_DIR_TAB_FORWARD);
+    gtk_widget_child_focus (GTK_WIDGET (depict_window_get_task_picker (window)),
+                            GTK_DIR_TAB_FORWARD);
     app_test_spin (20);
     g_assert_null (depict_image_view_get_hover_item (view));
     /* Presenting may have resized the view: where the box is now. */
@@ -469,12 +468,10 @@ test_overlay (void)
 }
 
 static void
-text_read_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+text_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   char **text = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (source), result, &error);
   g_assert_no_error (error);
@@ -501,12 +498,12 @@ static void
 test_copy (void)
 {
   DepictWindow *window = new_window ();
-  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
-  g_autoptr(JsonNode) result = app_test_postprocess_case ("od_two_objects", NULL, NULL);
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr (JsonNode) result = app_test_postprocess_case ("od_two_objects", NULL, NULL);
   g_autofree char *json = NULL;
   g_autofree char *text = NULL;
-  g_autoptr(JsonNode) copied = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (JsonNode) copied = NULL;
+  g_autoptr (GError) error = NULL;
 
   depict_window_show_file (window, photo, result, NULL);
   app_test_wait (has_texture, window, 10000, "the photo to load");
@@ -523,7 +520,8 @@ test_copy (void)
 
   /* A toast lifts the zoom buttons out of its way (they showed through it). */
   {
-    GtkWidget *controls = find_widget (GTK_WIDGET (window), GTK_TYPE_BOX, has_class, "view-controls");
+    GtkWidget *controls =
+      find_widget (GTK_WIDGET (window), GTK_TYPE_BOX, has_class, "view-controls");
 
     g_assert_nonnull (controls);
     depict_window_add_toast (window, "A toast");
@@ -537,7 +535,8 @@ test_copy (void)
 
     gtk_widget_measure (GTK_WIDGET (depict_window_get_results_pane (window)),
                         GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
-    g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==, "results");
+    g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
+                     "results");
     g_assert_cmpint (min, <=, 300);
   }
   close_window (window);
@@ -546,20 +545,22 @@ test_copy (void)
 static void
 test_run_tiny (void)
 {
-  g_autofree char *case_path = app_test_data_path ("models", "tiny", "cases", "caption_greedy",
-                                                   "expected.json", NULL);
-  g_autoptr(JsonNode) expected = app_test_load_json (case_path);
-  JsonObject *post = json_object_get_object_member (json_node_get_object (expected), "post_processed");
+  g_autofree char *case_path =
+    app_test_data_path ("models", "tiny", "cases", "caption_greedy", "expected.json", NULL);
+  g_autoptr (JsonNode) expected = app_test_load_json (case_path);
+  JsonObject *post =
+    json_object_get_object_member (json_node_get_object (expected), "post_processed");
   const char *caption = json_object_get_string_member (post, "<CAPTION>");
-  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
   DepictWindow *window;
   DepictResultsPane *pane;
   GSList one = { photo, NULL };
-  g_autoptr(GalleryStore) store = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DepictQueueItem) item = NULL;
+  g_autoptr (GalleryStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DepictQueueItem) item = NULL;
 
-  g_assert_cmpint (json_object_get_int_member (json_node_get_object (expected), "num_generated_tokens"), ==, 20);
+  g_assert_cmpint (
+    json_object_get_int_member (json_node_get_object (expected), "num_generated_tokens"), ==, 20);
   use_tiny_model (20);
   window = new_window ();
   pane = depict_window_get_results_pane (window);
@@ -580,7 +581,9 @@ test_run_tiny (void)
   item = g_list_model_get_item (depict_window_get_queue (window), 0);
   g_assert_cmpint (depict_queue_item_get_state (item), ==, DEPICT_QUEUE_ITEM_DONE);
   /* A caption has nothing to draw. */
-  g_assert_cmpuint (g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))), ==, 0);
+  g_assert_cmpuint (
+    g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
+    ==, 0);
 
   /* The run is kept in the gallery. */
   store = gallery_store_open (NULL, &error);
@@ -593,9 +596,9 @@ test_run_tiny (void)
 static void
 test_run_all (void)
 {
-  g_autoptr(GFile) a = photo_file ("photo_640x480.png");
-  g_autoptr(GFile) b = photo_file ("palette_200x150.png");
-  g_autoptr(GFile) c = photo_file ("gray_320x200.png");
+  g_autoptr (GFile) a = photo_file ("photo_640x480.png");
+  g_autoptr (GFile) b = photo_file ("palette_200x150.png");
+  g_autoptr (GFile) c = photo_file ("gray_320x200.png");
   GSList files[3] = { { a, &files[1] }, { b, &files[2] }, { c, NULL } };
   DepictWindow *window;
   GListModel *queue;
@@ -615,7 +618,7 @@ test_run_all (void)
   g_assert_nonnull (find_button (GTK_WIDGET (window), "Run on _All Photos"));
   for (guint i = 0; i < 3; i++)
     {
-      g_autoptr(DepictQueueItem) item = g_list_model_get_item (queue, i);
+      g_autoptr (DepictQueueItem) item = g_list_model_get_item (queue, i);
 
       g_assert_cmpint (depict_queue_item_get_state (item), ==, DEPICT_QUEUE_ITEM_DONE);
       g_assert_nonnull (depict_queue_item_get_result (item, "<CAPTION>", NULL));
@@ -632,14 +635,17 @@ test_run_all (void)
   depict_window_run (window);
   g_assert_false (depict_window_get_busy (window));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.previous-photo", NULL);
-  g_assert_cmpstr (depict_task_picker_get_task (depict_window_get_task_picker (window)), ==, "<OD>");
-  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==, "idle");
+  g_assert_cmpstr (depict_task_picker_get_task (depict_window_get_task_picker (window)), ==,
+                   "<OD>");
+  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
+                   "idle");
   /* ... and says where the answer it has is. */
   g_assert_nonnull (find_widget (GTK_WIDGET (depict_window_get_results_pane (window)),
                                  ADW_TYPE_STATUS_PAGE, status_mentions, "“Caption”"));
   depict_task_picker_set_task (depict_window_get_task_picker (window), "<CAPTION>");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.next-photo", NULL);
-  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==, "results");
+  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
+                   "results");
 
   /* The photo keys act on the photo page only: in the gallery, Page Down scrolls the grid
    * instead of changing the photo out of sight. */
@@ -659,11 +665,11 @@ test_run_all (void)
 static void
 test_cancel (void)
 {
-  g_autoptr(GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
   GSList one = { photo, NULL };
   DepictWindow *window;
   DepictResultsPane *pane;
-  g_autoptr(DepictQueueItem) item = NULL;
+  g_autoptr (DepictQueueItem) item = NULL;
 
   /* The tiny model never ends on its own: 1024 tokens unless stopped. */
   use_tiny_model (1024);
@@ -682,17 +688,14 @@ test_cancel (void)
   close_window (window);
 }
 
-typedef struct
-{
+typedef struct {
   GCancellable *cancellable;
   guint last_tokens;
   guint calls_after_cancel;
 } CancelData;
 
 static void
-cancel_at_three (DepictInferenceStage stage,
-                 guint                n_tokens,
-                 gpointer             user_data)
+cancel_at_three (DepictInferenceStage stage, guint n_tokens, gpointer user_data)
 {
   CancelData *data = user_data;
 
@@ -709,10 +712,10 @@ cancel_at_three (DepictInferenceStage stage,
 static void
 test_cancel_within_a_step (void)
 {
-  g_autoptr(DepictInferenceSettings) settings = depict_inference_settings_new ();
+  g_autoptr (DepictInferenceSettings) settings = depict_inference_settings_new ();
   g_autofree char *image = app_test_data_path ("preprocess", "images", "photo_640x480.png", NULL);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
   CancelData data = { cancellable, 0, 0 };
   GalleryRun *run;
 
@@ -735,9 +738,9 @@ test_cancel_within_a_step (void)
 static void
 test_no_model (void)
 {
-  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DepictInferenceSettings) s = NULL;
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DepictInferenceSettings) s = NULL;
 
   g_settings_set_string (settings, "model", "/nonexistent/model");
   s = depict_inference_settings_from_gsettings (settings, &error);
@@ -760,18 +763,18 @@ gallery_has (gpointer data)
 static void
 test_gallery_search (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GalleryStore) store = gallery_store_open (NULL, &error);
-  g_autoptr(GalleryRun) run = gallery_run_new ();
-  g_autoptr(GalleryRun) od = gallery_run_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = gallery_store_open (NULL, &error);
+  g_autoptr (GalleryRun) run = gallery_run_new ();
+  g_autoptr (GalleryRun) od = gallery_run_new ();
   g_autofree char *path = app_test_data_path ("preprocess", "images", "photo_640x480.png", NULL);
-  g_autoptr(JsonNode) caption = app_test_postprocess_case ("caption_basic", NULL, NULL);
-  g_autoptr(JsonNode) boxes = app_test_postprocess_case ("od_two_objects", NULL, NULL);
+  g_autoptr (JsonNode) caption = app_test_postprocess_case ("caption_basic", NULL, NULL);
+  g_autoptr (JsonNode) boxes = app_test_postprocess_case ("od_two_objects", NULL, NULL);
   const char *text = json_object_get_string_member (json_node_get_object (caption), "<CAPTION>");
   DepictWindow *window;
   DepictGalleryView *view;
   gint64 image_id;
-  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
 
   /* A photo processed earlier: a caption, then objects. */
   g_assert_no_error (error);
@@ -810,17 +813,19 @@ test_gallery_search (void)
   g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, 0);
   g_assert_cmpstr (depict_gallery_view_get_page (view), ==, "no-results");
   /* Escape in the search entry clears the search: the whole gallery again. */
-  g_signal_emit_by_name (find_widget (GTK_WIDGET (view), GTK_TYPE_SEARCH_ENTRY, NULL, NULL), "stop-search");
+  g_signal_emit_by_name (find_widget (GTK_WIDGET (view), GTK_TYPE_SEARCH_ENTRY, NULL, NULL),
+                         "stop-search");
   app_test_wait (gallery_shows_grid, view, 5000, "the search to be cleared");
   /* A tag from the objects */
   depict_gallery_view_search (view, NULL, "car");
   g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, 1);
   /* No filter: every photo of the gallery (earlier tests of this run added some). */
   {
-    g_autoptr(GPtrArray) all = gallery_store_list_images (store, NULL, NULL);
+    g_autoptr (GPtrArray) all = gallery_store_list_images (store, NULL, NULL);
 
     depict_gallery_view_search (view, NULL, NULL);
-    g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, all->len);
+    g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==,
+                      all->len);
   }
 
   /* Opening it shows the photo with the latest stored answer, without running the model. */
@@ -829,24 +834,29 @@ test_gallery_search (void)
   g_assert_cmpstr (depict_window_get_visible_page (window), ==, "photo");
   g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
                    "results");
-  g_assert_cmpuint (g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
-                    ==, 2);
-  g_assert_cmpstr (depict_task_picker_get_task (depict_window_get_task_picker (window)), ==, "<OD>");
+  g_assert_cmpuint (
+    g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
+    ==, 2);
+  g_assert_cmpstr (depict_task_picker_get_task (depict_window_get_task_picker (window)), ==,
+                   "<OD>");
 
   /* Each task keeps its answer: the caption comes back when its task is chosen, a task
    * without an answer shows none, and nothing runs. */
   depict_task_picker_set_task (depict_window_get_task_picker (window), "<CAPTION>");
   g_assert_false (depict_window_get_busy (window));
-  g_assert_cmpstr (depict_results_pane_get_text (depict_window_get_results_pane (window)), ==, text);
-  g_assert_cmpuint (g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
-                    ==, 0);
+  g_assert_cmpstr (depict_results_pane_get_text (depict_window_get_results_pane (window)), ==,
+                   text);
+  g_assert_cmpuint (
+    g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
+    ==, 0);
   depict_task_picker_set_task (depict_window_get_task_picker (window), "<OCR>");
   g_assert_false (depict_window_get_busy (window));
   g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), !=,
                    "results");
   depict_task_picker_set_task (depict_window_get_task_picker (window), "<OD>");
-  g_assert_cmpuint (g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
-                    ==, 2);
+  g_assert_cmpuint (
+    g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
+    ==, 2);
   close_window (window);
 }
 
@@ -857,13 +867,12 @@ not_tagging (gpointer data)
 }
 
 static void
-copy_photo (const char *name,
-            const char *dir)
+copy_photo (const char *name, const char *dir)
 {
-  g_autoptr(GFile) src = photo_file (name);
+  g_autoptr (GFile) src = photo_file (name);
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GFile) dest = g_file_new_for_path (path);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GFile) dest = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
 
   g_file_copy (src, dest, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
@@ -874,12 +883,12 @@ copy_photo (const char *name,
 static void
 test_tag_folder (void)
 {
-  g_autoptr(GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
   const char *tasks[] = { "<CAPTION>", NULL };
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("depict-tag-XXXXXX", &error);
-  g_autoptr(GFile) folder = NULL;
-  g_autoptr(GalleryStore) store = NULL;
+  g_autoptr (GFile) folder = NULL;
+  g_autoptr (GalleryStore) store = NULL;
   DepictWindow *window;
   DepictGalleryView *view;
   gint64 before, after;
@@ -929,8 +938,7 @@ test_tag_folder (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   app_test_private_data_dir ();
   g_test_init (&argc, &argv, NULL);

@@ -19,19 +19,20 @@
 #include "gallery/gallery-store-private.h"
 
 static const char *const nouns[] = {
-  "dog", "cat", "car", "tree", "house", "person", "woman", "man", "child", "bicycle", "table",
-  "chair", "sofa", "window", "door", "street", "beach", "mountain", "lake", "river", "boat",
-  "bird", "horse", "cup", "bottle", "plate", "pizza", "cake", "flower", "garden", "building",
-  "sky", "cloud", "road", "bus", "train", "phone", "laptop", "book", "lamp", "bed", "kitchen",
-  "field", "forest", "snow", "bridge", "city", "shop", "sign", "fence",
+  "dog",     "cat",    "car",    "tree",     "house",  "person",  "woman",  "man",    "child",
+  "bicycle", "table",  "chair",  "sofa",     "window", "door",    "street", "beach",  "mountain",
+  "lake",    "river",  "boat",   "bird",     "horse",  "cup",     "bottle", "plate",  "pizza",
+  "cake",    "flower", "garden", "building", "sky",    "cloud",   "road",   "bus",    "train",
+  "phone",   "laptop", "book",   "lamp",     "bed",    "kitchen", "field",  "forest", "snow",
+  "bridge",  "city",   "shop",   "sign",     "fence",
 };
 static const char *const adjectives[] = {
-  "red", "blue", "green", "white", "black", "small", "large", "old", "young", "wooden",
-  "sunny", "dark", "bright", "empty", "busy", "yellow", "brown", "tall", "round", "wet",
+  "red",   "blue", "green",  "white", "black", "small",  "large", "old",  "young", "wooden",
+  "sunny", "dark", "bright", "empty", "busy",  "yellow", "brown", "tall", "round", "wet",
 };
 static const char *const verbs[] = {
-  "standing", "sitting", "running", "parked", "lying", "walking", "flying", "hanging",
-  "sleeping", "playing",
+  "standing", "sitting", "running", "parked",   "lying",
+  "walking",  "flying",  "hanging", "sleeping", "playing",
 };
 static const char *const shops[] = {
   "BAKERY", "PHARMACY", "GROCERY", "CAFE", "BOOKSHOP", "HARDWARE", "BUTCHER", "KIOSK",
@@ -77,18 +78,20 @@ generate (GalleryStore *store, guint n_images)
   sqlite3_stmt *image = NULL, *path = NULL;
   g_autoptr (GError) error = NULL;
 
-  g_assert (sqlite3_prepare_v2 (db, "INSERT INTO images (hash, size, width, height, "
-                                    "orientation, added) VALUES (?1, ?2, 4000, 3000, 1, ?3)",
+  g_assert (sqlite3_prepare_v2 (db,
+                                "INSERT INTO images (hash, size, width, height, "
+                                "orientation, added) VALUES (?1, ?2, 4000, 3000, 1, ?3)",
                                 -1, &image, NULL) == SQLITE_OK);
-  g_assert (sqlite3_prepare_v2 (db, "INSERT INTO image_paths (path, image_id, size, mtime, "
-                                    "seen) VALUES (?1, ?2, ?3, ?4, ?4)",
+  g_assert (sqlite3_prepare_v2 (db,
+                                "INSERT INTO image_paths (path, image_id, size, mtime, "
+                                "seen) VALUES (?1, ?2, ?3, ?4, ?4)",
                                 -1, &path, NULL) == SQLITE_OK);
   for (guint i = 0; i < n_images; i++)
     {
-      g_autofree char *hash = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) &i,
-                                                           sizeof i);
-      g_autofree char *file = g_strdup_printf ("/home/ada/Pictures/%04u/%02u/IMG_%06u.jpg",
-                                               2010 + i % 15, 1 + i % 12, i);
+      g_autofree char *hash =
+        g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) &i, sizeof i);
+      g_autofree char *file =
+        g_strdup_printf ("/home/ada/Pictures/%04u/%02u/IMG_%06u.jpg", 2010 + i % 15, 1 + i % 12, i);
       gint64 created = 1600000000 + (gint64) i * 600;
       gint64 id;
       g_autoptr (GalleryRun) caption = NULL;

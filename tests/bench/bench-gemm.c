@@ -24,17 +24,14 @@
 #include "gpu/gpu.h"
 #include "gpu/gpu-test-util.h" /* tests/gpu */
 
-typedef struct
-{
+typedef struct {
   guint32 m, n, k;
   const char *what;
 } Shape;
 
 static const Shape default_shapes[] = {
-  { 577, 768, 768, "BART/projection 768→768" },
-  { 577, 3072, 768, "fc1 768→3072" },
-  { 577, 768, 3072, "fc2 3072→768" },
-  { 36864, 128, 512, "DaViT stage 1 fc2 512→128" },
+  { 577, 768, 768, "BART/projection 768→768" }, { 577, 3072, 768, "fc1 768→3072" },
+  { 577, 768, 3072, "fc2 3072→768" },           { 36864, 128, 512, "DaViT stage 1 fc2 512→128" },
   { 3, 51289, 768, "LM head, 3 beams" },
 };
 
@@ -95,8 +92,13 @@ bench_gpu (GpuDevice *device, const Shape *s, gboolean f16, GpuGemmVariant varia
       fprintf (stderr, "bench-gemm: %s\n", error != NULL ? error->message : "?");
       return 0;
     }
-  GpuGemm g = { .m = s->m, .n = s->n, .k = s->k, .a = ba, .w = bw,
-                .w_type = f16 ? GPU_GEMM_WEIGHT_F16 : GPU_GEMM_WEIGHT_F32, .c = bc,
+  GpuGemm g = { .m = s->m,
+                .n = s->n,
+                .k = s->k,
+                .a = ba,
+                .w = bw,
+                .w_type = f16 ? GPU_GEMM_WEIGHT_F16 : GPU_GEMM_WEIGHT_F32,
+                .c = bc,
                 .variant = variant };
   double t = 0;
   /* warm-up (pipeline compilation), then enough repetitions for ~seconds_per_case */
@@ -122,8 +124,8 @@ bench_blas (const Shape *s)
   g_autofree float *a = gpu_test_random (na, 1, -0.5f, 0.5f);
   g_autofree float *w = gpu_test_random (nw, 2, -0.5f, 0.5f);
   g_autofree float *c = g_new (float, nc);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) s->m, (int) s->n, (int) s->k, 1.0f,
-               a, (int) s->k, w, (int) s->k, 0.0f, c, (int) s->n);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) s->m, (int) s->n, (int) s->k, 1.0f, a,
+               (int) s->k, w, (int) s->k, 0.0f, c, (int) s->n);
   guint reps = 0;
   double t0 = now ();
   double t = 0;
@@ -231,8 +233,8 @@ main (int argc, char **argv)
       return 77;
     }
   const GpuDeviceInfo *info = gpu_device_get_info (device);
-  GpuGemmVariant picked = variant == GPU_GEMM_VARIANT_AUTO ? gpu_op_gemm_pick_variant (device)
-                                                           : variant;
+  GpuGemmVariant picked =
+    variant == GPU_GEMM_VARIANT_AUTO ? gpu_op_gemm_pick_variant (device) : variant;
   printf ("device: %s (%s, %s %s), GEMM variant %s, %s\n", info->name,
           gpu_device_type_to_string (info->type), info->driver_name, info->driver_info,
           picked == GPU_GEMM_VARIANT_TEXEL ? "texel" : "tiled",

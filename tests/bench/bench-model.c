@@ -162,15 +162,15 @@ bench_end_to_end (const char *model_dir, FlorenceDeviceKind device, const char *
     return FALSE;
   printf ("model %s\ndevice %s\nload %.2f s (CPU %.2f s), peak resident memory after load "
           "%.0f MiB\n",
-          model_dir, florence_model_get_device_name (model), florence_model_get_load_seconds (model),
-          cpu_seconds () - cpu0, peak_rss_mib ());
+          model_dir, florence_model_get_device_name (model),
+          florence_model_get_load_seconds (model), cpu_seconds () - cpu0, peak_rss_mib ());
   printf ("peak device memory: not exposed by the GPU runtime (no allocation counter in "
           "src/gpu); on lavapipe device memory is host memory and is part of VmHWM\n");
 
   g_auto (GStrv) beams = g_strsplit (beam_list, ",", -1);
-  printf ("\n%-9s %6s %7s %7s %7s %7s %7s %6s %9s %9s %11s %9s %8s\n", "<CAPTION>", "input",
-          "load", "prep", "vision", "encoder", "decode", "steps", "ms/step", "CPUms/st",
-          "ms/tok/beam", "total s", "VmHWM");
+  printf ("\n%-9s %6s %7s %7s %7s %7s %7s %6s %9s %9s %11s %9s %8s\n", "<CAPTION>", "input", "load",
+          "prep", "vision", "encoder", "decode", "steps", "ms/step", "CPUms/st", "ms/tok/beam",
+          "total s", "VmHWM");
   for (guint i = 0; beams[i] != NULL; i++)
     {
       guint nb = (guint) g_ascii_strtoull (beams[i], NULL, 10);
@@ -190,8 +190,8 @@ bench_end_to_end (const char *model_dir, FlorenceDeviceKind device, const char *
         {
           StepClock sc = { 0 };
           double c0 = cpu_seconds ();
-          FlorenceRun *run = florence_model_run_file (model, image, &ro, NULL, on_progress, &sc,
-                                                      error);
+          FlorenceRun *run =
+            florence_model_run_file (model, image, &ro, NULL, on_progress, &sc, error);
           if (run == NULL)
             return FALSE;
           double cpu = cpu_seconds () - c0;
@@ -218,18 +218,17 @@ bench_end_to_end (const char *model_dir, FlorenceDeviceKind device, const char *
       double per_step = steps > 0 ? 1000.0 * best->timings.decode / steps : 0;
       /* steady state: between the first and the last step (the first one also allocates the
        * caches) */
-      double steady = steps > 1 ? 1000.0 * (best_clock.wall_last - best_clock.wall_first) /
-                                    (steps - 1)
-                                : per_step;
-      double steady_cpu = steps > 1 ? 1000.0 * (best_clock.cpu_last - best_clock.cpu_first) /
-                                        (steps - 1)
-                                    : 0;
+      double steady = steps > 1
+                        ? 1000.0 * (best_clock.wall_last - best_clock.wall_first) / (steps - 1)
+                        : per_step;
+      double steady_cpu =
+        steps > 1 ? 1000.0 * (best_clock.cpu_last - best_clock.cpu_first) / (steps - 1) : 0;
       char label[32];
       g_snprintf (label, sizeof label, "%u beam%s", nb, nb > 1 ? "s" : "");
-      printf ("%-9s %6d %7.2f %7.3f %7.3f %7.3f %7.3f %6u %9.1f %9.1f %11.1f %9.3f %8.0f\n",
-              label, best->input_size, best->timings.load, best->timings.preprocess,
-              best->timings.vision, best->timings.encoder, best->timings.decode, steps, per_step,
-              steady_cpu, per_step / nb, best->timings.total, peak_rss_mib ());
+      printf ("%-9s %6d %7.2f %7.3f %7.3f %7.3f %7.3f %6u %9.1f %9.1f %11.1f %9.3f %8.0f\n", label,
+              best->input_size, best->timings.load, best->timings.preprocess, best->timings.vision,
+              best->timings.encoder, best->timings.decode, steps, per_step, steady_cpu,
+              per_step / nb, best->timings.total, peak_rss_mib ());
       printf ("          %u tokens in the result (start id included: %u), %u prompt ids, "
               "steady %.1f ms/step, process CPU %.2f s for the run\n",
               tokens, best->token_ids->len, best->prompt_ids->len, steady, best_cpu);
@@ -246,20 +245,20 @@ bench_end_to_end (const char *model_dir, FlorenceDeviceKind device, const char *
  * =========================================================================================== */
 
 typedef enum {
-  OP_CONV2D,       /* stage-0 direct convolution: a = H(=W), b = cout, c = k, d = stride */
-  OP_CONV2D_GEMM,  /* the same as im2col + GEMM */
-  OP_IM2COL,       /* tokens: a = H(=W), b = cin, c = k, d = stride */
-  OP_LAYERNORM,    /* a = rows, b = c, flag = residual */
-  OP_DWCONV,       /* a = H(=W), b = C */
-  OP_LINEAR,       /* a = m, b = n, c = k, flag = gelu, flag2 = residual */
-  OP_GEMM_KV,      /* decoder k/v into the cache: a = beams, b = d, c = cap */
-  OP_ATT_WINDOW,   /* a = H(=W), b = C, c = heads, d = window */
-  OP_ATT_CHANNEL,  /* a = n, b = C, c = groups */
-  OP_ATTENTION,    /* a = batch, b = n_q, c = n_kv, d = d_model, e = heads, flag = kv cache */
-  OP_EMBEDDING,    /* a = n, b = d, c = vocab */
-  OP_TOPK,         /* a = rows, b = V, c = k */
-  OP_REORDER,      /* a = beams, b = cap, c = t, d = d */
-  OP_POS2D_MEAN,   /* a = H(=W), b = D */
+  OP_CONV2D,      /* stage-0 direct convolution: a = H(=W), b = cout, c = k, d = stride */
+  OP_CONV2D_GEMM, /* the same as im2col + GEMM */
+  OP_IM2COL,      /* tokens: a = H(=W), b = cin, c = k, d = stride */
+  OP_LAYERNORM,   /* a = rows, b = c, flag = residual */
+  OP_DWCONV,      /* a = H(=W), b = C */
+  OP_LINEAR,      /* a = m, b = n, c = k, flag = gelu, flag2 = residual */
+  OP_GEMM_KV,     /* decoder k/v into the cache: a = beams, b = d, c = cap */
+  OP_ATT_WINDOW,  /* a = H(=W), b = C, c = heads, d = window */
+  OP_ATT_CHANNEL, /* a = n, b = C, c = groups */
+  OP_ATTENTION,   /* a = batch, b = n_q, c = n_kv, d = d_model, e = heads, flag = kv cache */
+  OP_EMBEDDING,   /* a = n, b = d, c = vocab */
+  OP_TOPK,        /* a = rows, b = V, c = k */
+  OP_REORDER,     /* a = beams, b = cap, c = t, d = d */
+  OP_POS2D_MEAN,  /* a = H(=W), b = D */
 } OpKind;
 
 typedef struct {
@@ -290,9 +289,10 @@ op_sizes (Op *op)
       {
         double o = conv_out (op->a, op->c, op->d);
         op->flops = 2.0 * o * o * b * 3 * c * c;
-        op->bytes = 4.0 * (3 * a * a + o * o * b) + (op->kind == OP_CONV2D ? 4.0 : 2.0) * b * 3 * c * c;
-        g_snprintf (op->what, sizeof op->what, "%u² ×3 → %u², %u ch, %u×%u/%u", op->a,
-                    (guint) o, op->b, op->c, op->c, op->d);
+        op->bytes =
+          4.0 * (3 * a * a + o * o * b) + (op->kind == OP_CONV2D ? 4.0 : 2.0) * b * 3 * c * c;
+        g_snprintf (op->what, sizeof op->what, "%u² ×3 → %u², %u ch, %u×%u/%u", op->a, (guint) o,
+                    op->b, op->c, op->c, op->d);
         break;
       }
     case OP_IM2COL:
@@ -328,8 +328,8 @@ op_sizes (Op *op)
     case OP_ATT_WINDOW:
       op->flops = 4.0 * a * a * (d * d) * b;
       op->bytes = 4.0 * a * a * b * 4;
-      g_snprintf (op->what, sizeof op->what, "%u² ×%u, %u heads, %u×%u", op->a, op->b, op->c,
-                  op->d, op->d);
+      g_snprintf (op->what, sizeof op->what, "%u² ×%u, %u heads, %u×%u", op->a, op->b, op->c, op->d,
+                  op->d);
       break;
     case OP_ATT_CHANNEL:
       op->flops = 4.0 * a * b * (b / c);
@@ -374,8 +374,8 @@ add_op (GArray *ops, const char *phase, guint count, OpKind kind, guint a, guint
   for (guint i = 0; i < ops->len; i++)
     {
       Op *o = &g_array_index (ops, Op, i);
-      if (strcmp (o->phase, phase) == 0 && o->kind == kind && o->a == a && o->b == b &&
-          o->c == c && o->d == d && o->e == e && o->flag == flag && o->flag2 == flag2)
+      if (strcmp (o->phase, phase) == 0 && o->kind == kind && o->a == a && o->b == b && o->c == c &&
+          o->d == d && o->e == e && o->flag == flag && o->flag2 == flag2)
         {
           o->count += count;
           return;
@@ -453,8 +453,7 @@ graph_ops (const FlorenceConfig *c, guint size, guint n_prompt, guint beams, gui
   const char *dp = beams > 1 ? "decoder step (beams)" : "decoder step";
   const guint dh = (guint) c->decoder_heads, ffn = (guint) c->decoder_ffn_dim;
   if (beams > 1)
-    add_op (ops, dp, 2 * (guint) c->decoder_layers, OP_REORDER, beams, cap, t, d, 0, FALSE,
-            FALSE);
+    add_op (ops, dp, 2 * (guint) c->decoder_layers, OP_REORDER, beams, cap, t, d, 0, FALSE, FALSE);
   add_op (ops, dp, 1, OP_EMBEDDING, beams, d, V, 0, 0, FALSE, FALSE);
   add_op (ops, dp, 1, OP_LAYERNORM, beams, d, 0, 0, 0, FALSE, FALSE);
   for (int l = 0; l < c->decoder_layers; l++)
@@ -540,9 +539,9 @@ op_alloc (Bufs *b, const Op *op, OpBufs *ob)
         ob->bias = buf (b, op->b, FALSE);
         ob->y = buf (b, (guint64) o * o * op->b, FALSE);
         if (op->kind == OP_CONV2D_GEMM)
-          ob->scratch = buf (b, gpu_op_conv2d_gemm_scratch_size (3, op->a, op->a, op->c, op->d,
-                                                                 op->c / 2) / 4 + 1,
-                             FALSE);
+          ob->scratch = buf (
+            b, gpu_op_conv2d_gemm_scratch_size (3, op->a, op->a, op->c, op->d, op->c / 2) / 4 + 1,
+            FALSE);
         break;
       }
     case OP_IM2COL:
@@ -585,9 +584,8 @@ op_alloc (Bufs *b, const Op *op, OpBufs *ob)
       break;
     case OP_ATT_CHANNEL:
       ob->x = buf (b, (guint64) op->a * op->b * 3, FALSE);
-      ob->scratch = buf (b, gpu_op_attention_channel_scratch_size (b->device, op->a, op->b,
-                                                                   op->c) / 4 + 1,
-                         FALSE);
+      ob->scratch = buf (
+        b, gpu_op_attention_channel_scratch_size (b->device, op->a, op->b, op->c) / 4 + 1, FALSE);
       ob->y = buf (b, (guint64) op->a * op->b, FALSE);
       break;
     case OP_ATTENTION:
@@ -614,8 +612,8 @@ op_alloc (Bufs *b, const Op *op, OpBufs *ob)
     case OP_TOPK:
       ob->x = buf (b, (guint64) op->a * op->b, FALSE);
       ob->ctl = buf (b, gpu_op_logits_topk_ctl_size (op->a, 128) / 4 + 1, FALSE);
-      ob->scratch = buf (b, gpu_op_logits_topk_scratch_size (b->device, op->a, op->c) / 4 + 1,
-                         FALSE);
+      ob->scratch =
+        buf (b, gpu_op_logits_topk_scratch_size (b->device, op->a, op->c) / 4 + 1, FALSE);
       ob->y = buf (b, gpu_op_logits_topk_out_size (op->a, op->c) / 4 + 1, FALSE);
       for (guint i = 0; i < op->a; i++)
         ob->forced[i] = -1;
@@ -643,12 +641,12 @@ op_record (GpuRecorder *rec, const Op *op, OpBufs *ob)
   switch (op->kind)
     {
     case OP_CONV2D:
-      gpu_op_conv2d (rec, ob->x, GPU_CONV_INPUT_CHW, 3, op->a, op->a, ob->w, ob->bias, FALSE,
-                     op->b, op->c, op->d, op->c / 2, ob->y);
+      gpu_op_conv2d (rec, ob->x, GPU_CONV_INPUT_CHW, 3, op->a, op->a, ob->w, ob->bias, FALSE, op->b,
+                     op->c, op->d, op->c / 2, ob->y);
       break;
     case OP_CONV2D_GEMM:
-      gpu_op_conv2d_gemm (rec, ob->x, GPU_CONV_INPUT_CHW, 3, op->a, op->a, ob->w, TRUE,
-                          ob->bias, op->b, op->c, op->d, op->c / 2, ob->scratch, ob->y);
+      gpu_op_conv2d_gemm (rec, ob->x, GPU_CONV_INPUT_CHW, 3, op->a, op->a, ob->w, TRUE, ob->bias,
+                          op->b, op->c, op->d, op->c / 2, ob->scratch, ob->y);
       break;
     case OP_IM2COL:
       gpu_op_im2col (rec, ob->x, GPU_CONV_INPUT_TOKENS, op->b, op->a, op->a, op->c, op->d,
@@ -661,15 +659,23 @@ op_record (GpuRecorder *rec, const Op *op, OpBufs *ob)
       gpu_op_dwconv3x3_residual (rec, ob->x, op->a, op->a, op->b, ob->w, ob->bias, FALSE, ob->y);
       break;
     case OP_LINEAR:
-      gpu_op_linear (rec, ob->x, ob->w, GPU_GEMM_WEIGHT_F16, ob->bias, ob->res, ob->y, op->a,
-                     op->b, op->c, op->flag);
+      gpu_op_linear (rec, ob->x, ob->w, GPU_GEMM_WEIGHT_F16, ob->bias, ob->res, ob->y, op->a, op->b,
+                     op->c, op->flag);
       break;
     case OP_GEMM_KV:
       {
         GpuGemm gm = {
-          .m = op->a, .n = op->b, .k = op->b,
-          .a = ob->x, .w = ob->w, .w_type = GPU_GEMM_WEIGHT_F16, .bias = ob->bias,
-          .c = ob->y, .c_offset = 16ull * op->b, .ldc = op->c * op->b, .label = "decoder kv",
+          .m = op->a,
+          .n = op->b,
+          .k = op->b,
+          .a = ob->x,
+          .w = ob->w,
+          .w_type = GPU_GEMM_WEIGHT_F16,
+          .bias = ob->bias,
+          .c = ob->y,
+          .c_offset = 16ull * op->b,
+          .ldc = op->c * op->b,
+          .label = "decoder kv",
         };
         gpu_op_gemm (rec, &gm);
         break;
@@ -742,9 +748,9 @@ static double
 blas_gflops (const Op *op, double seconds)
 {
   const guint m = op->a, n = op->b, k = op->c;
-  g_autofree float *a = g_new (float, (gsize) m * k);
-  g_autofree float *w = g_new (float, (gsize) n * k);
-  g_autofree float *c = g_new (float, (gsize) m * n);
+  g_autofree float *a = g_new (float, (gsize) m *k);
+  g_autofree float *w = g_new (float, (gsize) n *k);
+  g_autofree float *c = g_new (float, (gsize) m *n);
   for (gsize i = 0; i < (gsize) m * k; i++)
     a[i] = rand_f32[i % rand_n];
   for (gsize i = 0; i < (gsize) n * k; i++)
@@ -767,16 +773,16 @@ static const char *
 kind_name (OpKind k)
 {
   static const char *names[] = {
-    "conv2d (direct)", "conv2d_gemm", "im2col", "layernorm", "dwconv3x3+res", "linear",
-    "gemm k/v→cache", "attention_window", "attention_channel", "attention", "embedding",
-    "logits_topk", "kv_cache_reorder", "pos2d + mean",
+    "conv2d (direct)", "conv2d_gemm",    "im2col",           "layernorm",         "dwconv3x3+res",
+    "linear",          "gemm k/v→cache", "attention_window", "attention_channel", "attention",
+    "embedding",       "logits_topk",    "kv_cache_reorder", "pos2d + mean",
   };
   return names[k];
 }
 
 static gboolean
-bench_ops (const FlorenceConfig *c, guint size, guint n_prompt, double seconds,
-           const char *filter, GError **error)
+bench_ops (const FlorenceConfig *c, guint size, guint n_prompt, double seconds, const char *filter,
+           GError **error)
 {
   g_autoptr (GpuDevice) device = gpu_device_new (error);
   if (device == NULL)
@@ -806,24 +812,21 @@ bench_ops (const FlorenceConfig *c, guint size, guint n_prompt, double seconds,
   const char *phase = NULL;
   double phase_ms = 0, phase_cpu = 0, phase_flops = 0;
   printf ("%-20s %-18s %-30s %5s %9s %9s %9s %9s %8s %8s %8s %8s\n", "phase", "op", "shape",
-          "calls", "ms/call", "CPUms", "ms total", "CPU tot", "GFLOP/s", "GF/CPUs", "GB/s",
-          "BLAS");
+          "calls", "ms/call", "CPUms", "ms total", "CPU tot", "GFLOP/s", "GF/CPUs", "GB/s", "BLAS");
   for (guint i = 0; i <= ops->len; i++)
     {
       Op *op = i < ops->len ? &g_array_index (ops, Op, i) : NULL;
       if (phase != NULL && (op == NULL || strcmp (op->phase, phase) != 0))
         {
           printf ("%-20s %-18s %-30s %5s %9s %9s %9.1f %9.1f %8.1f %8.1f\n\n", phase, "= sum", "",
-                  "", "", "", phase_ms, phase_cpu,
-                  phase_ms > 0 ? phase_flops / phase_ms / 1e6 : 0,
+                  "", "", "", phase_ms, phase_cpu, phase_ms > 0 ? phase_flops / phase_ms / 1e6 : 0,
                   phase_cpu > 0 ? phase_flops / phase_cpu / 1e6 : 0);
           phase_ms = phase_cpu = phase_flops = 0;
         }
       if (op == NULL)
         break;
       phase = op->phase;
-      Bufs b = { device, g_ptr_array_new_with_free_func ((GDestroyNotify) gpu_buffer_free),
-                 NULL };
+      Bufs b = { device, g_ptr_array_new_with_free_func ((GDestroyNotify) gpu_buffer_free), NULL };
       OpBufs ob;
       double w = 0, cp = 0, w1 = 0, c1 = 0;
       gboolean ok = op_alloc (&b, op, &ob) &&
@@ -867,8 +870,8 @@ bench_ops (const FlorenceConfig *c, guint size, guint n_prompt, double seconds,
       char blas[16] = "";
       if (op->blas_gflops > 0)
         g_snprintf (blas, sizeof blas, "%8.1f", op->blas_gflops);
-      printf ("%-20s %-18s %-30s %5u %9.3f %9.3f %9.1f %9.1f %8.1f %8.1f %8.1f %8s\n",
-              op->phase, kind_name (op->kind), op->what, op->count, op->ms, op->cpu_ms, total,
+      printf ("%-20s %-18s %-30s %5u %9.3f %9.3f %9.1f %9.1f %8.1f %8.1f %8.1f %8s\n", op->phase,
+              kind_name (op->kind), op->what, op->count, op->ms, op->cpu_ms, total,
               op->cpu_ms * op->count, op->flops > 0 ? op->flops / op->ms / 1e6 : 0.0,
               op->flops > 0 && op->cpu_ms > 0 ? op->flops / op->cpu_ms / 1e6 : 0.0,
               op->bytes / op->ms / 1e6, blas);
@@ -890,23 +893,31 @@ main (int argc, char **argv)
   double ops_seconds = 0.5;
   g_autofree char *ops_filter = NULL;
   GOptionEntry entries[] = {
-    { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_dir, "Model directory (default: random "
-      "Florence-2-base weights made next to the program)", "DIR" },
+    { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_dir,
+      "Model directory (default: random "
+      "Florence-2-base weights made next to the program)",
+      "DIR" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, vulkan or cpu-reference", "KIND" },
     { "image", 0, 0, G_OPTION_ARG_FILENAME, &image, "Picture (default: a 640×480 fixture)",
       "FILE" },
     { "image-size", 0, 0, G_OPTION_ARG_INT, &image_size, "Model input side (default 768)", "N" },
     { "new-tokens", 0, 0, G_OPTION_ARG_INT, &new_tokens, "Tokens to generate (32)", "N" },
     { "beams", 0, 0, G_OPTION_ARG_STRING, &beams, "Beam counts to run (1,3)", "LIST" },
-    { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Measured runs after the warm-up; the best is "
-      "reported (1; 0 = no warm-up)", "N" },
-    { "gpu-timestamps", 0, 0, G_OPTION_ARG_NONE, &timestamps, "Print the runtime's per-op GPU "
-      "time table (DEPICT_GPU_TIMESTAMPS=1) on stderr", NULL },
+    { "runs", 0, 0, G_OPTION_ARG_INT, &runs,
+      "Measured runs after the warm-up; the best is "
+      "reported (1; 0 = no warm-up)",
+      "N" },
+    { "gpu-timestamps", 0, 0, G_OPTION_ARG_NONE, &timestamps,
+      "Print the runtime's per-op GPU "
+      "time table (DEPICT_GPU_TIMESTAMPS=1) on stderr",
+      NULL },
     { "ops", 0, 0, G_OPTION_ARG_NONE, &ops, "Also profile the graph's ops one by one", NULL },
     { "ops-only", 0, 0, G_OPTION_ARG_NONE, &ops_only, "Only the per-op profile", NULL },
     { "ops-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &ops_seconds, "Seconds per op (0.5)", "S" },
-    { "ops-filter", 0, 0, G_OPTION_ARG_STRING, &ops_filter, "Only the ops whose name or phase "
-      "contains this text", "TEXT" },
+    { "ops-filter", 0, 0, G_OPTION_ARG_STRING, &ops_filter,
+      "Only the ops whose name or phase "
+      "contains this text",
+      "TEXT" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -920,8 +931,8 @@ main (int argc, char **argv)
     }
   if (timestamps)
     g_setenv ("DEPICT_GPU_TIMESTAMPS", "1", TRUE);
-  const char *data = g_getenv ("DEPICT_TEST_DATA") != NULL ? g_getenv ("DEPICT_TEST_DATA")
-                                                           : "tests/data";
+  const char *data =
+    g_getenv ("DEPICT_TEST_DATA") != NULL ? g_getenv ("DEPICT_TEST_DATA") : "tests/data";
   guint n_prompt = 0;
   if (!ops_only)
     {
@@ -947,8 +958,8 @@ main (int argc, char **argv)
     }
   if (ops || ops_only)
     {
-      g_autofree char *cdir = model_dir != NULL ? g_strdup (model_dir)
-                                                : g_build_filename (data, "hub", "base", NULL);
+      g_autofree char *cdir =
+        model_dir != NULL ? g_strdup (model_dir) : g_build_filename (data, "hub", "base", NULL);
       g_autoptr (FlorenceConfig) config = florence_config_load (cdir, &error);
       if (config == NULL)
         {
@@ -956,8 +967,7 @@ main (int argc, char **argv)
           return 1;
         }
       guint size = image_size > 0 ? (guint) image_size : (guint) config->image_size;
-      if (!bench_ops (config, size, n_prompt > 0 ? n_prompt : 9, ops_seconds, ops_filter,
-                      &error))
+      if (!bench_ops (config, size, n_prompt > 0 ? n_prompt : 9, ops_seconds, ops_filter, &error))
         {
           printf ("bench-model: per-op profile skipped: %s\n", error->message);
           return ops_only ? 77 : 0;

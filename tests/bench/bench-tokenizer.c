@@ -14,10 +14,40 @@
 #define N_WORDS 10000
 
 static const char *const words[] = {
-  "the", "a", "car", "parked", "in", "front", "of", "yellow", "building", "with", "people",
-  "walking", "on", "street", "Photograph", "shows", "Café", "naïve", "東京", "🐱", "2024",
-  "3.14", "don't", "it's", "traffic-light", "pneumonoultramicroscopicsilicovolcanoconiosis",
-  "<loc_52>", "(left)", "bicycles,", "bus.", "WINDOW", "x86_64", "über", "façade",
+  "the",
+  "a",
+  "car",
+  "parked",
+  "in",
+  "front",
+  "of",
+  "yellow",
+  "building",
+  "with",
+  "people",
+  "walking",
+  "on",
+  "street",
+  "Photograph",
+  "shows",
+  "Café",
+  "naïve",
+  "東京",
+  "🐱",
+  "2024",
+  "3.14",
+  "don't",
+  "it's",
+  "traffic-light",
+  "pneumonoultramicroscopicsilicovolcanoconiosis",
+  "<loc_52>",
+  "(left)",
+  "bicycles,",
+  "bus.",
+  "WINDOW",
+  "x86_64",
+  "über",
+  "façade",
 };
 
 int
@@ -69,14 +99,14 @@ main (int argc, char **argv)
   warm_ms = (t1 - t0) / 1000.0;
 
   t0 = g_get_monotonic_time ();
-  back = florence_tokenizer_decode (tok, (const gint32 *) ids->data, ids->len,
-                                    FLORENCE_DECODE_DEFAULT);
+  back =
+    florence_tokenizer_decode (tok, (const gint32 *) ids->data, ids->len, FLORENCE_DECODE_DEFAULT);
   t1 = g_get_monotonic_time ();
   decode_ms = (t1 - t0) / 1000.0;
 
   printf ("tokenizer.json load: %.1f ms\n", load_ms);
-  printf ("encode %d words (%zu bytes, %u ids), empty BPE cache: %.2f ms (%.0f words/s)\n",
-          N_WORDS, text->len, ids->len, cold_ms, N_WORDS / (cold_ms / 1000.0));
+  printf ("encode %d words (%zu bytes, %u ids), empty BPE cache: %.2f ms (%.0f words/s)\n", N_WORDS,
+          text->len, ids->len, cold_ms, N_WORDS / (cold_ms / 1000.0));
   printf ("encode %d words again, warm BPE cache: %.2f ms (%.0f words/s)\n", N_WORDS, warm_ms,
           N_WORDS / (warm_ms / 1000.0));
   printf ("decode %u ids: %.2f ms\n", ids->len, decode_ms);

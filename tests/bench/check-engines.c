@@ -136,7 +136,8 @@ compare (const char *name, const float *ref, const float *got, gsize n, gsize co
           rows_hot++;
           break;
         }
-  printf ("  rms err/rms %9.3g  rows with an error > max/4: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT,
+  printf ("  rms err/rms %9.3g  rows with an error > max/4: %" G_GSIZE_FORMAT
+          " of %" G_GSIZE_FORMAT,
           rms > 0 ? sqrt (err2 / MAX (n, (gsize) 1)) / rms : 0.0, rows_hot, rows);
   if (n > 0)
     printf ("  (worst [%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT "] ref %.6g gpu %.6g)",
@@ -246,7 +247,8 @@ explain_difference (const Trace *a, const Trace *b)
   guint n_steps = MIN (a->shape->len, b->shape->len) / 2;
   for (guint s = 0; s < n_steps; s++)
     {
-      guint nb = g_array_index (a->shape, guint, 2 * s), k = g_array_index (a->shape, guint, 2 * s + 1);
+      guint nb = g_array_index (a->shape, guint, 2 * s),
+            k = g_array_index (a->shape, guint, 2 * s + 1);
       guint nb2 = g_array_index (b->shape, guint, 2 * s);
       if (nb != nb2)
         {
@@ -394,8 +396,7 @@ main (int argc, char **argv)
       if (ckpt == NULL)
         goto fail;
       if (i == 0)
-        s->engine = florence_engine_new (FLORENCE_DEVICE_CPU_REFERENCE, NULL, config, ckpt,
-                                         &error);
+        s->engine = florence_engine_new (FLORENCE_DEVICE_CPU_REFERENCE, NULL, config, ckpt, &error);
       else
         s->engine = florence_engine_gpu_new (config, device, ckpt, &error);
       if (s->engine == NULL)
@@ -429,8 +430,9 @@ main (int argc, char **argv)
     {
       Side *s = &sides[i];
       gint32 start = config->decoder_start_token_id;
-      FlorenceDecodeStep step = { .n_beams = 1, .position = 0, .tokens = &start,
-                                  .forced_token = -1 };
+      FlorenceDecodeStep step = {
+        .n_beams = 1, .position = 0, .tokens = &start, .forced_token = -1
+      };
       if (!s->dec->begin (s->dec, 1, &error) || s->dec->step_logits == NULL ||
           !s->dec->step_logits (s->dec, &step, logits[i], &error))
         goto fail;
@@ -461,9 +463,9 @@ main (int argc, char **argv)
         }
       else
         {
-          gboolean same = gen[0]->ids->len == gen[1]->ids->len &&
-                          memcmp (gen[0]->ids->data, gen[1]->ids->data,
-                                  gen[0]->ids->len * sizeof (gint32)) == 0;
+          gboolean same =
+            gen[0]->ids->len == gen[1]->ids->len &&
+            memcmp (gen[0]->ids->data, gen[1]->ids->data, gen[0]->ids->len * sizeof (gint32)) == 0;
           printf ("%u beam(s): ids %s; %u steps; reference %.1f ms/step, gpu %.1f ms/step", nb,
                   same ? "EQUAL" : "DIFFER", gen[1]->steps_run, ms[0], ms[1]);
           if (gen[0]->has_score && gen[1]->has_score)

@@ -93,7 +93,8 @@ fill_for (const FlorenceTensorSpec *s)
 {
   if (g_str_equal (s->name, "visual_temporal_embed.pos_idx_to_embed"))
     return FILL_COSINE;
-  if (g_str_has_suffix (s->name, ".bias") || g_str_equal (s->name, "language_model.final_logits_bias"))
+  if (g_str_has_suffix (s->name, ".bias") ||
+      g_str_equal (s->name, "language_model.final_logits_bias"))
     return FILL_ZEROS;
   if (s->n_dims == 1) /* every 1-D weight is a LayerNorm's */
     return FILL_ONES;
@@ -142,7 +143,8 @@ write_weights (const char *path, GPtrArray *specs, guint64 seed, guint64 *total,
       g_string_append_printf (header, ",\"%s\":{\"dtype\":\"F16\",\"shape\":[", s->name);
       for (guint d = 0; d < s->n_dims; d++)
         g_string_append_printf (header, "%s%" G_GINT64_FORMAT, d ? "," : "", s->shape[d]);
-      g_string_append_printf (header, "],\"data_offsets\":[%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "]}",
+      g_string_append_printf (header,
+                              "],\"data_offsets\":[%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "]}",
                               offset, offset + bytes);
       offset += bytes;
     }
@@ -156,8 +158,8 @@ write_weights (const char *path, GPtrArray *specs, guint64 seed, guint64 *total,
   f = g_fopen (tmp, "wb");
   if (f == NULL)
     {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "Could not create “%s”: %s",
-                   tmp, g_strerror (errno));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+                   "Could not create “%s”: %s", tmp, g_strerror (errno));
       return FALSE;
     }
   fwrite (len_bytes, 1, 8, f);
@@ -183,8 +185,12 @@ write_weights (const char *path, GPtrArray *specs, guint64 seed, guint64 *total,
 
               switch (fill)
                 {
-                case FILL_NORMAL: v = (float) (0.02 * rng_normal (&rng)); break;
-                case FILL_ONES: v = 1.0f; break;
+                case FILL_NORMAL:
+                  v = (float) (0.02 * rng_normal (&rng));
+                  break;
+                case FILL_ONES:
+                  v = 1.0f;
+                  break;
                 case FILL_COSINE:
                   {
                     /* P[t, 2j] = sin(t·10000^(−2j/D)), P[t, 2j+1] = cos(…) (spec §4) */
@@ -195,7 +201,9 @@ write_weights (const char *path, GPtrArray *specs, guint64 seed, guint64 *total,
                     break;
                   }
                 case FILL_ZEROS:
-                default: v = 0.0f; break;
+                default:
+                  v = 0.0f;
+                  break;
                 }
               buf[k] = GUINT16_TO_LE (florence_f32_to_f16 (v));
             }
@@ -212,8 +220,8 @@ write_weights (const char *path, GPtrArray *specs, guint64 seed, guint64 *total,
     }
   if (g_rename (tmp, path) != 0)
     {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "Could not rename “%s”: %s",
-                   tmp, g_strerror (errno));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+                   "Could not rename “%s”: %s", tmp, g_strerror (errno));
       return FALSE;
     }
   *total = 8 + hlen + offset;
@@ -227,12 +235,15 @@ main (int argc, char **argv)
   g_autofree char *data = g_strdup (DEPICT_SOURCE_TEST_DATA);
   gint64 seed = 1;
   GOptionEntry entries[] = {
-    { "config", 0, 0, G_OPTION_ARG_STRING, &which, "Hub configuration to copy: base (default) or large", "NAME" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the pseudo-random weights (default 1)", "N" },
+    { "config", 0, 0, G_OPTION_ARG_STRING, &which,
+      "Hub configuration to copy: base (default) or large", "NAME" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the pseudo-random weights (default 1)",
+      "N" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The tests/data directory", "DIR" },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("OUTDIR — write a Florence-2 model directory with random weights");
+  g_autoptr (GOptionContext) ctx =
+    g_option_context_new ("OUTDIR — write a Florence-2 model directory with random weights");
   g_autoptr (GError) error = NULL;
   g_autoptr (FlorenceConfig) config = NULL;
   g_autoptr (GPtrArray) specs = NULL;
@@ -246,7 +257,9 @@ main (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2)
     {
-      g_printerr ("%s\n", error ? error->message : "Usage: make-random-model OUTDIR [--config base|large] [--seed N]");
+      g_printerr ("%s\n", error
+                            ? error->message
+                            : "Usage: make-random-model OUTDIR [--config base|large] [--seed N]");
       return 2;
     }
   hub = g_build_filename (data, "hub", which, NULL);
@@ -299,7 +312,8 @@ main (int argc, char **argv)
       g_printerr ("make-random-model: %s\n", error->message);
       return 1;
     }
-  g_print ("%s: Florence-2-%s shapes, %" G_GUINT64_FORMAT " parameters, %" G_GUINT64_FORMAT " bytes, seed %" G_GINT64_FORMAT ", %.1f s\n",
+  g_print ("%s: Florence-2-%s shapes, %" G_GUINT64_FORMAT " parameters, %" G_GUINT64_FORMAT
+           " bytes, seed %" G_GINT64_FORMAT ", %.1f s\n",
            weights, which, params, total, seed, (g_get_monotonic_time () - t0) / 1e6);
   return 0;
 }

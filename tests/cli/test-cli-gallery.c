@@ -47,9 +47,9 @@ run_cli (const char *first, ...)
     g_ptr_array_add (argv, (char *) arg);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-  proc = g_subprocess_newv ((const char *const *) argv->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                            &error);
+  proc =
+    g_subprocess_newv ((const char *const *) argv->pdata,
+                       G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &r.out, &r.err, &error);
   g_assert_no_error (error);
@@ -102,9 +102,9 @@ tag (const char *path, const char *extra)
   g_autofree char *model = data_path ("models/tiny");
   g_autofree char *tokenizer = data_path ("tokenizer");
 
-  return run_cli ("tag", "--model", model, "--tokenizer", tokenizer, "--device",
-                  "cpu-reference", "--tasks", "caption,od", "--max-new-tokens", "12", "--db",
-                  db_path, extra != NULL ? extra : "--beams=3", path, NULL);
+  return run_cli ("tag", "--model", model, "--tokenizer", tokenizer, "--device", "cpu-reference",
+                  "--tasks", "caption,od", "--max-new-tokens", "12", "--db", db_path,
+                  extra != NULL ? extra : "--beams=3", path, NULL);
 }
 
 static JsonNode *
@@ -159,8 +159,8 @@ test_tag_and_read (void)
     g_assert_cmpstr (json_object_get_string_member (run, "model"), ==, "tiny");
     g_assert_cmpint (json_object_get_int_member (run, "max_new_tokens"), ==, 12);
     g_assert_cmpuint (strlen (json_object_get_string_member (run, "weights_hash")), ==, 64);
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (run, "token_ids")),
-                      >, 2);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (run, "token_ids")), >,
+                      2);
     g_assert_cmpstr (json_object_get_string_member (result, "kind"), ==, "text");
     caption = g_strdup (json_object_get_string_member (result, "text"));
   }
@@ -190,9 +190,10 @@ test_tag_and_read (void)
     gboolean found = FALSE;
 
     for (guint i = 0; i < json_array_get_length (array); i++)
-      found = found || g_strcmp0 (json_object_get_string_member (
-                                      json_array_get_object_element (array, i), "path"),
-                                  photo) == 0;
+      found =
+        found ||
+        g_strcmp0 (json_object_get_string_member (json_array_get_object_element (array, i), "path"),
+                   photo) == 0;
     g_assert_true (found);
   }
   result_clear (&r);
@@ -274,8 +275,7 @@ test_tags (void)
   g_autofree char *sidecar = g_strconcat (photo, ".xmp", NULL);
   Result r;
 
-  r = run_cli ("tags", "--db", db_path, "--add", "Sunset", "--add", "beach", photo, palette,
-               NULL);
+  r = run_cli ("tags", "--db", db_path, "--add", "Sunset", "--add", "beach", photo, palette, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "sunset"));
   g_assert_nonnull (strstr (r.out, "user"));
@@ -362,8 +362,8 @@ test_interrupt_and_resume (void)
     }
   proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
                            &error, cli_path, "tag", "--model", model, "--tokenizer", tokenizer,
-                           "--device", "cpu-reference", "--tasks", "caption,od",
-                           "--max-new-tokens", "12", "--db", db, dir, NULL);
+                           "--device", "cpu-reference", "--tasks", "caption,od", "--max-new-tokens",
+                           "12", "--db", db, dir, NULL);
   g_assert_no_error (error);
   err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
   /* The first progress line ("0/6") comes before any photo is done. */

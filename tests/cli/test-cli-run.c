@@ -128,8 +128,8 @@ static void
 test_case (gconstpointer data)
 {
   const Case *tc = data;
-  g_autofree char *exp_path = data_path ("models", tc->cases_model, "cases", tc->name,
-                                         "expected.json", NULL);
+  g_autofree char *exp_path =
+    data_path ("models", tc->cases_model, "cases", tc->name, "expected.json", NULL);
   g_autoptr (JsonParser) ep = json_parser_new ();
   g_autoptr (GError) error = NULL;
   json_parser_load_from_file (ep, exp_path, &error);
@@ -140,17 +140,29 @@ test_case (gconstpointer data)
   g_autofree char *model_dir = data_path ("models", tc->model, NULL);
   g_autofree char *tok_dir = data_path ("tokenizer", NULL);
   g_autofree char *image = data_path (json_object_get_string_member (exp, "image"), NULL);
-  g_autofree char *beams = g_strdup_printf ("%" G_GINT64_FORMAT,
-                                            json_object_get_int_member (gen, "num_beams"));
-  g_autofree char *max_new = g_strdup_printf (
-    "%" G_GINT64_FORMAT, json_object_get_int_member (gen, "max_new_tokens"));
-  g_autofree char *size = g_strdup_printf (
-    "%" G_GINT64_FORMAT, json_object_get_int_member (exp, "processor_image_size"));
-  const char *args[] = { "--model", model_dir, "--tokenizer", tok_dir,
-                         "--task", json_object_get_string_member (exp, "task"),
-                         "--text", json_object_get_string_member (exp, "text_input"),
-                         "--beams", beams, "--max-new-tokens", max_new, "--image-size", size,
-                         "--json", image, NULL };
+  g_autofree char *beams =
+    g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (gen, "num_beams"));
+  g_autofree char *max_new =
+    g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (gen, "max_new_tokens"));
+  g_autofree char *size =
+    g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (exp, "processor_image_size"));
+  const char *args[] = { "--model",
+                         model_dir,
+                         "--tokenizer",
+                         tok_dir,
+                         "--task",
+                         json_object_get_string_member (exp, "task"),
+                         "--text",
+                         json_object_get_string_member (exp, "text_input"),
+                         "--beams",
+                         beams,
+                         "--max-new-tokens",
+                         max_new,
+                         "--image-size",
+                         size,
+                         "--json",
+                         image,
+                         NULL };
   CliResult r = run_cli (args);
   if (r.status != 0)
     g_test_message ("stderr: %s", r.err);
@@ -170,8 +182,8 @@ test_case (gconstpointer data)
       while (i < json_array_get_length (g) && i < json_array_get_length (w) &&
              json_array_get_int_element (g, i) == json_array_get_int_element (w, i))
         i++;
-      g_test_fail_printf ("%s/%s: the generated ids differ from token %u on", tc->model,
-                          tc->name, i);
+      g_test_fail_printf ("%s/%s: the generated ids differ from token %u on", tc->model, tc->name,
+                          i);
     }
   g_assert_true (json_same (json_object_get_member (out, "prompt_ids"),
                             json_object_get_member (exp, "input_ids")));
@@ -188,8 +200,7 @@ test_case (gconstpointer data)
     }
   if (json_object_has_member (exp, "sequences_score"))
     g_assert_cmpfloat_with_epsilon (json_object_get_double_member (out, "sequences_score"),
-                                    json_object_get_double_member (exp, "sequences_score"),
-                                    1e-5);
+                                    json_object_get_double_member (exp, "sequences_score"), 1e-5);
   /* the other members the issue asks for */
   const char *members[] = { "image", "task", "text_input", "result", "timings", "device" };
   for (guint i = 0; i < G_N_ELEMENTS (members); i++)
@@ -212,9 +223,10 @@ test_bad_image_does_not_stop_the_others (void)
   g_autofree char *missing = g_build_filename (dir, "missing.jpg", NULL);
   g_assert_true (g_file_set_contents (bad, "\x89PNG\r\n\x1a\nnot really", -1, NULL));
 
-  const char *args[] = { "--model", model_dir, "--tokenizer", tok_dir, "--task", "<CAPTION>",
-                         "--beams", "1", "--max-new-tokens", "5", "--json",
-                         missing, bad, good, NULL };
+  const char *args[] = {
+    "--model",          model_dir, "--tokenizer", tok_dir, "--task", "<CAPTION>", "--beams", "1",
+    "--max-new-tokens", "5",       "--json",      missing, bad,      good,        NULL
+  };
   CliResult r = run_cli (args);
   g_assert_cmpint (r.status, !=, 0);
   g_assert_nonnull (strstr (r.err, "missing.jpg"));
@@ -228,8 +240,8 @@ test_bad_image_does_not_stop_the_others (void)
   g_rmdir (dir);
 
   /* the plain output: the picture's name and its caption */
-  const char *args2[] = { "--model", model_dir, "--tokenizer", tok_dir, "--task", "<CAPTION>",
-                          "--beams", "1", "--max-new-tokens", "5", good, NULL };
+  const char *args2[] = { "--model", model_dir, "--tokenizer",      tok_dir, "--task", "<CAPTION>",
+                          "--beams", "1",       "--max-new-tokens", "5",     good,     NULL };
   r = run_cli (args2);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_true (g_str_has_prefix (r.out, good));
@@ -243,15 +255,15 @@ test_usage_errors (void)
   g_autofree char *tok_dir = data_path ("tokenizer", NULL);
   g_autofree char *good = data_path ("preprocess", "images", "photo_640x480.png", NULL);
 
-  const char *unknown_task[] = { "--model", model_dir, "--tokenizer", tok_dir, "--task",
-                                 "<CAPTON>", good, NULL };
+  const char *unknown_task[] = { "--model", model_dir,  "--tokenizer", tok_dir,
+                                 "--task",  "<CAPTON>", good,          NULL };
   CliResult r = run_cli (unknown_task);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "<CAPTION>"));
   cli_result_clear (&r);
 
-  const char *bad_size[] = { "--model", model_dir, "--tokenizer", tok_dir, "--task",
-                             "<CAPTION>", "--image-size", "100", good, NULL };
+  const char *bad_size[] = { "--model",   model_dir,      "--tokenizer", tok_dir, "--task",
+                             "<CAPTION>", "--image-size", "100",         good,    NULL };
   r = run_cli (bad_size);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "32"));
@@ -283,8 +295,8 @@ test_vulkan_device (void)
       g_test_skip ("no Vulkan device");
       return;
     }
-  g_autofree char *exp_path = data_path ("models", "tiny", "cases", "od_beam3", "expected.json",
-                                         NULL);
+  g_autofree char *exp_path =
+    data_path ("models", "tiny", "cases", "od_beam3", "expected.json", NULL);
   g_autoptr (JsonParser) ep = json_parser_new ();
   json_parser_load_from_file (ep, exp_path, &error);
   g_assert_no_error (error);
@@ -298,9 +310,10 @@ test_vulkan_device (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (selectors); i++)
     {
-      const char *args[] = { "--model", model_dir, "--tokenizer", tok_dir, "--task", "<OD>",
-                             "--beams", "3", "--max-new-tokens", "30", "--device", selectors[i],
-                             "--json", image, NULL };
+      const char *args[] = { "--model",          model_dir, "--tokenizer", tok_dir,
+                             "--task",           "<OD>",    "--beams",     "3",
+                             "--max-new-tokens", "30",      "--device",    selectors[i],
+                             "--json",           image,     NULL };
       CliResult r = run_cli (args);
       if (r.status != 0)
         g_test_message ("--device %s: stderr: %s", selectors[i], r.err);
@@ -315,8 +328,8 @@ test_vulkan_device (void)
       cli_result_clear (&r);
     }
 
-  const char *bad[] = { "--model", model_dir, "--tokenizer", tok_dir, "--task", "<CAPTION>",
-                        "--device", "no-such-graphics-card", image, NULL };
+  const char *bad[] = { "--model",   model_dir,  "--tokenizer",           tok_dir, "--task",
+                        "<CAPTION>", "--device", "no-such-graphics-card", image,   NULL };
   CliResult r = run_cli (bad);
   g_assert_cmpint (r.status, !=, 0);
   g_assert_nonnull (strstr (r.err, "no-such-graphics-card"));
@@ -332,12 +345,12 @@ test_model_by_name (void)
   g_autofree char *base = g_build_filename (models, "base", NULL);
   g_autofree char *image = data_path ("preprocess", "images", "photo_640x480.png", NULL);
   const char *copies[][2] = {
-    { "models/tiny", "config.json" }, { "models/tiny", "preprocessor_config.json" },
+    { "models/tiny", "config.json" },       { "models/tiny", "preprocessor_config.json" },
     { "models/tiny", "model.safetensors" }, { "tokenizer", "tokenizer.json" },
     { "tokenizer", "vocab.json" },
   };
-  const char *args[] = { "--task", "<CAPTION>", "--beams", "1", "--max-new-tokens", "4",
-                         "--json", image, NULL };
+  const char *args[] = { "--task", "<CAPTION>", "--beams", "1", "--max-new-tokens",
+                         "4",      "--json",    image,     NULL };
   CliResult r;
 
   g_setenv ("DEPICT_MODELS_DIR", models, TRUE);
@@ -349,8 +362,8 @@ test_model_by_name (void)
   g_assert_cmpint (g_mkdir (base, 0755), ==, 0);
   for (gsize i = 0; i < G_N_ELEMENTS (copies); i++)
     {
-      g_autofree char *from = g_build_filename (g_getenv ("DEPICT_TEST_DATA"), copies[i][0],
-                                                copies[i][1], NULL);
+      g_autofree char *from =
+        g_build_filename (g_getenv ("DEPICT_TEST_DATA"), copies[i][0], copies[i][1], NULL);
       g_autofree char *to = g_build_filename (base, copies[i][1], NULL);
       g_autofree char *data = NULL;
       gsize len;
@@ -366,8 +379,8 @@ test_model_by_name (void)
   cli_result_clear (&r);
   /* --model base, by name; the task by its short name, as tokenize and parse take it. */
   {
-    const char *named[] = { "--model", "base", "--task", "caption", "--beams", "1",
-                            "--max-new-tokens", "4", "--json", image, NULL };
+    const char *named[] = { "--model",          "base", "--task", "caption", "--beams", "1",
+                            "--max-new-tokens", "4",    "--json", image,     NULL };
     r = run_cli (named);
     g_assert_cmpint (r.status, ==, 0);
     g_assert_nonnull (strstr (r.out, "\"task\":\"<CAPTION>\""));
@@ -398,8 +411,8 @@ add_cases (const char *model, const char *cases_model)
       Case *tc = g_new0 (Case, 1);
       tc->model = g_strdup (model);
       tc->cases_model = g_strdup (cases_model);
-      tc->name = g_strdup (
-        json_object_get_string_member (json_array_get_object_element (arr, i), "name"));
+      tc->name =
+        g_strdup (json_object_get_string_member (json_array_get_object_element (arr, i), "name"));
       g_autofree char *path = g_strdup_printf ("/cli/run/%s/%s", model, tc->name);
       g_test_add_data_func (path, tc, test_case);
     }

@@ -9,17 +9,17 @@
 G_BEGIN_DECLS
 
 /* A fresh temporary folder for one test (removed by gt_remove_tree). */
-char       *gt_make_temp_dir (void);
-void        gt_remove_tree (const char *path);
+char *gt_make_temp_dir (void);
+void gt_remove_tree (const char *path);
 /* Path of a fixture image in tests/data/preprocess/images. */
-char       *gt_fixture_image (const char *name);
+char *gt_fixture_image (const char *name);
 /* Copies a file; asserts on failure. */
-void        gt_copy_file (const char *from, const char *to);
+void gt_copy_file (const char *from, const char *to);
 /* A run with a parsed result given as JSON text. */
 GalleryRun *gt_make_run (const char *task, const char *result_json);
 /* Executes SQL on a database file directly (asserts on failure). */
-void        gt_sqlite_exec_file (const char *db_path, const char *sql);
+void gt_sqlite_exec_file (const char *db_path, const char *sql);
 /* Bytes of a file (asserts). */
-GBytes     *gt_read_bytes (const char *path);
+GBytes *gt_read_bytes (const char *path);
 
 G_END_DECLS

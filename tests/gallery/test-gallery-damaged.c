@@ -86,8 +86,9 @@ test_too_new (void)
 
   g_assert_no_error (error);
   g_assert_cmpint (sqlite3_exec (gallery_store_get_db (store),
-                                 "PRAGMA journal_mode = DELETE; PRAGMA user_version = 99",
-                                 NULL, NULL, NULL), ==, SQLITE_OK);
+                                 "PRAGMA journal_mode = DELETE; PRAGMA user_version = 99", NULL,
+                                 NULL, NULL),
+                   ==, SQLITE_OK);
   g_clear_pointer (&store, gallery_store_close);
   assert_refused (db, GALLERY_STORE_ERROR_TOO_NEW);
   gt_remove_tree (dir);
@@ -103,8 +104,8 @@ test_missing_tables (void)
 
   g_assert_no_error (error);
   g_assert_cmpint (sqlite3_exec (gallery_store_get_db (store),
-                                 "PRAGMA journal_mode = DELETE; DROP TABLE tags", NULL, NULL,
-                                 NULL), ==, SQLITE_OK);
+                                 "PRAGMA journal_mode = DELETE; DROP TABLE tags", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
   g_clear_pointer (&store, gallery_store_close);
   assert_refused (db, GALLERY_STORE_ERROR_CORRUPT);
   gt_remove_tree (dir);
@@ -136,8 +137,9 @@ test_damaged_pages (void)
       run->result = json_from_string ("{\"<CAPTION>\": \"a small test picture\"}", NULL);
       g_assert_cmpint (gallery_store_add_run (store, id, run, &error), >, 0);
     }
-  g_assert_cmpint (sqlite3_exec (gallery_store_get_db (store), "PRAGMA journal_mode = DELETE",
-                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (
+    sqlite3_exec (gallery_store_get_db (store), "PRAGMA journal_mode = DELETE", NULL, NULL, NULL),
+    ==, SQLITE_OK);
   g_clear_pointer (&store, gallery_store_close);
 
   g_file_get_contents (db, &contents, &length, &error);

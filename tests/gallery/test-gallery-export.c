@@ -25,12 +25,12 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree char *db = NULL;
   g_autofree char *fixture = gt_fixture_image (data != NULL ? data : "photo_1500x1000_q90.jpg");
-  g_autoptr (GalleryRun) caption = gt_make_run ("<CAPTION>",
-                                                "{\"<CAPTION>\": \"A dog on a red sofa.\"}");
+  g_autoptr (GalleryRun) caption =
+    gt_make_run ("<CAPTION>", "{\"<CAPTION>\": \"A dog on a red sofa.\"}");
   g_autoptr (GalleryRun) od = gt_make_run ("<OD>", "{\"<OD>\": {\"bboxes\": [[1,2,3,4],[1,2,3,4]],"
                                                    " \"labels\": [\"dog\", \"sofa\"]}}");
-  g_autofree char *ext = g_strrstr (fixture, ".") != NULL ? g_strdup (g_strrstr (fixture, "."))
-                                                          : g_strdup ("");
+  g_autofree char *ext =
+    g_strrstr (fixture, ".") != NULL ? g_strdup (g_strrstr (fixture, ".")) : g_strdup ("");
 
   f->dir = gt_make_temp_dir ();
   db = g_build_filename (f->dir, "g.db", NULL);
@@ -92,8 +92,8 @@ assert_keywords (GExiv2Metadata *metadata, const char *key, const char *const *e
 static char *
 description (GExiv2Metadata *metadata)
 {
-  g_autofree char *value = gexiv2_metadata_try_get_tag_string (metadata, "Xmp.dc.description",
-                                                               NULL);
+  g_autofree char *value =
+    gexiv2_metadata_try_get_tag_string (metadata, "Xmp.dc.description", NULL);
 
   g_assert_nonnull (value);
   if (g_str_has_prefix (value, "lang=\"x-default\" "))
@@ -115,8 +115,7 @@ test_sidecar (Fixture *f, gconstpointer data)
 
   g_assert_cmpstr (sidecar + strlen (f->photo), ==, ".xmp");
   g_assert_true (strncmp (sidecar, f->photo, strlen (f->photo)) == 0);
-  g_assert_true (gallery_export_xmp (f->store, f->id, GALLERY_EXPORT_FLAGS_NONE, &written,
-                                     &error));
+  g_assert_true (gallery_export_xmp (f->store, f->id, GALLERY_EXPORT_FLAGS_NONE, &written, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (written, ==, 1);
   after = gt_read_bytes (f->photo);
@@ -134,18 +133,16 @@ test_sidecar (Fixture *f, gconstpointer data)
     g_autoptr (GExiv2Metadata) other = read_metadata (sidecar);
     const char *theirs[] = { "dog", "holiday", "sofa", "Family", NULL };
 
-    g_assert_true (gexiv2_metadata_try_set_tag_multiple (other, "Xmp.dc.subject", theirs,
-                                                         &error));
+    g_assert_true (gexiv2_metadata_try_set_tag_multiple (other, "Xmp.dc.subject", theirs, &error));
     g_assert_true (gexiv2_metadata_save_file (other, sidecar, &error));
     g_assert_no_error (error);
   }
   g_assert_true (gallery_store_remove_tag (f->store, f->id, "sofa", &error));
-  g_assert_true (gallery_export_xmp (f->store, f->id, GALLERY_EXPORT_FLAGS_NONE, &written,
-                                     &error));
+  g_assert_true (gallery_export_xmp (f->store, f->id, GALLERY_EXPORT_FLAGS_NONE, &written, &error));
   g_assert_no_error (error);
   metadata = read_metadata (sidecar);
   assert_keywords (metadata, "Xmp.dc.subject",
-                   (const char *const[]) { "Family", "dog", "holiday", NULL });
+                   (const char *const[]){ "Family", "dog", "holiday", NULL });
   g_clear_object (&metadata);
   {
     GDir *dir = g_dir_open (f->dir, 0, NULL);
@@ -163,12 +160,11 @@ test_sidecar (Fixture *f, gconstpointer data)
   {
     g_autoptr (GExiv2Metadata) other = read_metadata (sidecar);
 
-    g_assert_true (gexiv2_metadata_try_set_tag_string (other, "Xmp.dc.description",
-                                                       "Our dog Rex", &error));
+    g_assert_true (
+      gexiv2_metadata_try_set_tag_string (other, "Xmp.dc.description", "Our dog Rex", &error));
     g_assert_true (gexiv2_metadata_save_file (other, sidecar, &error));
   }
-  g_assert_true (gallery_export_xmp (f->store, f->id, GALLERY_EXPORT_FLAGS_NONE, &written,
-                                     &error));
+  g_assert_true (gallery_export_xmp (f->store, f->id, GALLERY_EXPORT_FLAGS_NONE, &written, &error));
   metadata = read_metadata (sidecar);
   g_clear_pointer (&text, g_free);
   text = description (metadata);
@@ -185,8 +181,8 @@ test_overwrite_original (Fixture *f, gconstpointer data)
   const char *const tags[] = { "dog", "holiday", "sofa", NULL };
   guint written = 0;
 
-  g_assert_true (gallery_export_xmp (f->store, f->id, GALLERY_EXPORT_OVERWRITE_ORIGINAL,
-                                     &written, &error));
+  g_assert_true (
+    gallery_export_xmp (f->store, f->id, GALLERY_EXPORT_OVERWRITE_ORIGINAL, &written, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (written, ==, 1);
   g_assert_false (g_file_test (sidecar, G_FILE_TEST_EXISTS));
@@ -230,12 +226,13 @@ test_json_csv (Fixture *f, gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (image, "width"), ==, 1500);
   runs = json_object_get_array_member (image, "runs");
   g_assert_cmpuint (json_array_get_length (runs), ==, 3);
-  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (runs, 0),
-                                                  "task"), ==, "<CAPTION>");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (runs, 0), "task"),
+                   ==, "<CAPTION>");
   g_assert_true (JSON_NODE_HOLDS_OBJECT (
-      json_object_get_member (json_array_get_object_element (runs, 1), "result")));
+    json_object_get_member (json_array_get_object_element (runs, 1), "result")));
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
-                        json_array_get_object_element (runs, 1), "token_ids")), ==, 4);
+                      json_array_get_object_element (runs, 1), "token_ids")),
+                    ==, 4);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (image, "tags")), ==, 3);
 
   g_assert_true (gallery_export_csv (f->store, ids, csv_out, NULL, &error));
@@ -256,7 +253,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   gexiv2_initialize ();
-#define ADD(path, func, image) \
+#define ADD(path, func, image)                                                                     \
   g_test_add (path, Fixture, image, fixture_setup, func, fixture_teardown)
   ADD ("/gallery/export/sidecar", test_sidecar, NULL);
   ADD ("/gallery/export/sidecar-png", test_sidecar, "photo_640x480.png");

@@ -50,16 +50,16 @@ fixture_setup (Fixture *f, gconstpointer data)
   db = g_build_filename (f->dir, "g.db", NULL);
   f->store = gallery_store_open (db, &error);
   g_assert_no_error (error);
-  f->a = add (f, "receipts/a.jpg", "<OCR>", "{\"<OCR>\": \"BAKERY Müller</s>Total 3.50 EUR\"}",
-              y2023);
+  f->a =
+    add (f, "receipts/a.jpg", "<OCR>", "{\"<OCR>\": \"BAKERY Müller</s>Total 3.50 EUR\"}", y2023);
   add (f, "receipts/a.jpg", "<CAPTION>", "{\"<CAPTION>\": \"A receipt on a table.\"}", y2023);
   f->b = add (f, "pets/b.jpg", "<CAPTION>",
               "{\"<CAPTION>\": \"A brown dog running on the beach.\"}", y2023);
   add (f, "pets/b.jpg", "<OD>",
        "{\"<OD>\": {\"bboxes\": [[1,2,3,4],[1,2,3,4]], \"labels\": [\"dog\", \"frisbee\"]}}",
        y2023);
-  f->c = add (f, "pets/c.jpg", "<CAPTION>", "{\"<CAPTION>\": \"A cat sleeping on a sofa.\"}",
-              y2020);
+  f->c =
+    add (f, "pets/c.jpg", "<CAPTION>", "{\"<CAPTION>\": \"A cat sleeping on a sofa.\"}", y2020);
   f->d = add (f, "other/d.jpg", "<CAPTION>",
               "{\"<CAPTION>\": \"Dogs, dog, dog: a dog show with a dog and a dog.\"}", y2023);
   g_assert_true (gallery_store_add_tag (f->store, f->b, "Holiday", &error));
@@ -160,8 +160,8 @@ test_text_in_photo (Fixture *f, gconstpointer data)
   q.mark_open = "<b>";
   q.mark_close = "</b>";
   hits = search (f, &q);
-  g_assert_nonnull (strstr (((GalleryHit *) g_ptr_array_index (hits, 0))->snippet,
-                            "<b>BAKERY</b>"));
+  g_assert_nonnull (
+    strstr (((GalleryHit *) g_ptr_array_index (hits, 0))->snippet, "<b>BAKERY</b>"));
 }
 
 static void
@@ -215,9 +215,34 @@ static void
 test_hostile_queries (Fixture *f, gconstpointer data)
 {
   const char *queries[] = {
-    "\"", "*", "dog\"", "\"dog", "AND", "dog AND", "OR dog", "NOT", "NEAR(dog", "NEAR(dog cat, 2)",
-    "-dog", "dog*", "col:dog", "captions:dog", "^dog", "(", ")", "dog OR", "'", "{captions}: dog",
-    "dog + cat", "\\", "%", "_", "dog\x01", "\xff\xfe dog", "a\"b*c:d(e)f^g", "",
+    "\"",
+    "*",
+    "dog\"",
+    "\"dog",
+    "AND",
+    "dog AND",
+    "OR dog",
+    "NOT",
+    "NEAR(dog",
+    "NEAR(dog cat, 2)",
+    "-dog",
+    "dog*",
+    "col:dog",
+    "captions:dog",
+    "^dog",
+    "(",
+    ")",
+    "dog OR",
+    "'",
+    "{captions}: dog",
+    "dog + cat",
+    "\\",
+    "%",
+    "_",
+    "dog\x01",
+    "\xff\xfe dog",
+    "a\"b*c:d(e)f^g",
+    "",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (queries); i++)

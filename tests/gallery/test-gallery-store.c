@@ -89,8 +89,8 @@ static void
 test_default_path (void)
 {
   g_autofree char *path = gallery_store_default_path ();
-  g_autofree char *expected = g_build_filename (g_get_user_data_dir (), "depict", "gallery.db",
-                                                NULL);
+  g_autofree char *expected =
+    g_build_filename (g_get_user_data_dir (), "depict", "gallery.db", NULL);
 
   g_assert_cmpstr (path, ==, expected);
 }
@@ -129,7 +129,7 @@ test_images_and_paths (void)
   g_assert_cmpint (image->width, ==, 640);
   g_assert_cmpint (image->height, ==, 480);
   g_assert_cmpint (image->orientation, ==, 1);
-  g_assert_cmpstrv (image->paths, ((const char *const[]) { a, NULL }));
+  g_assert_cmpstrv (image->paths, ((const char *const[]){ a, NULL }));
   g_clear_pointer (&image, gallery_image_free);
 
   /* Renamed: the same content at a new path is the same image with its results. */
@@ -148,10 +148,10 @@ test_images_and_paths (void)
   g_assert_cmpuint (runs->len, ==, 1);
 
   /* By hash prefix; an unknown name is a clear error. */
-  image = gallery_store_find_image (store, (const char[9]) { hash[0], hash[1], hash[2], hash[3],
-                                                             hash[4], hash[5], hash[6], hash[7],
-                                                             0 },
-                                    &error);
+  image = gallery_store_find_image (
+    store,
+    (const char[9]){ hash[0], hash[1], hash[2], hash[3], hash[4], hash[5], hash[6], hash[7], 0 },
+    &error);
   g_assert_no_error (error);
   g_assert_cmpint (image->id, ==, id);
   g_clear_pointer (&image, gallery_image_free);
@@ -186,9 +186,9 @@ test_images_and_paths (void)
     first = g_ptr_array_index (all, 0);
     second = g_ptr_array_index (all, 1);
     g_assert_cmpint (first->id, ==, id3);
-    g_assert_cmpstrv (first->paths, ((const char *const[]) { b, NULL }));
+    g_assert_cmpstrv (first->paths, ((const char *const[]){ b, NULL }));
     g_assert_cmpint (second->id, ==, id);
-    g_assert_cmpstrv (second->paths, ((const char *const[]) { a, NULL }));
+    g_assert_cmpstrv (second->paths, ((const char *const[]){ a, NULL }));
     g_assert_cmpstr (second->hash, ==, hash);
     g_assert_cmpint (second->width, ==, 640);
     g_assert_cmpuint (below->len, ==, 2);
@@ -319,31 +319,44 @@ test_result_extract (void)
   } cases[] = {
     { "<CAPTION>", "{\"<CAPTION>\": \"</s>A cat<pad>.\"}", "A cat .", "", "", 0 },
     { "<OCR>", "{\"<OCR>\": \"BAKERY<loc_1>Total 3.50\"}", "", "BAKERY Total 3.50", "", 0 },
-    { "<OCR_WITH_REGION>", "{\"<OCR_WITH_REGION>\": {\"quad_boxes\": [[1,2,3,4,5,6,7,8]],"
-      " \"labels\": [\"</s>HELLO\"]}}", "", "HELLO", "", 0 },
+    { "<OCR_WITH_REGION>",
+      "{\"<OCR_WITH_REGION>\": {\"quad_boxes\": [[1,2,3,4,5,6,7,8]],"
+      " \"labels\": [\"</s>HELLO\"]}}",
+      "", "HELLO", "", 0 },
     { "<OD>", "{\"<OD>\": {\"bboxes\": [], \"labels\": [\"car\", \"car\", \"tree\"]}}", "", "",
       "car; tree", 2 },
-    { "<DENSE_REGION_CAPTION>", "{\"<DENSE_REGION_CAPTION>\": {\"bboxes\": [],"
-      " \"labels\": [\"a red car\"]}}", "a red car", "", "", 1 },
-    { "<OPEN_VOCABULARY_DETECTION>", "{\"<OPEN_VOCABULARY_DETECTION>\": {\"bboxes\": [],"
-      " \"bboxes_labels\": [\"cup\"], \"polygons\": [], \"polygons_labels\": [\"mug\"]}}", "", "",
-      "cup; mug", 2 },
+    { "<DENSE_REGION_CAPTION>",
+      "{\"<DENSE_REGION_CAPTION>\": {\"bboxes\": [],"
+      " \"labels\": [\"a red car\"]}}",
+      "a red car", "", "", 1 },
+    { "<OPEN_VOCABULARY_DETECTION>",
+      "{\"<OPEN_VOCABULARY_DETECTION>\": {\"bboxes\": [],"
+      " \"bboxes_labels\": [\"cup\"], \"polygons\": [], \"polygons_labels\": [\"mug\"]}}",
+      "", "", "cup; mug", 2 },
     { "<REGION_PROPOSAL>", "{\"<REGION_PROPOSAL>\": {\"bboxes\": [[1,2,3,4]], \"labels\": [\"\"]}}",
       "", "", "", 0 },
     /* The Depict result schema of florence-result.h */
-    { NULL, "{\"version\": 1, \"task\": \"<OD>\", \"kind\": \"boxes\", \"image_size\": [9, 9],"
-      " \"bboxes\": [[1,2,3,4]], \"bboxes_labels\": [\"bicycle\"]}", "", "", "bicycle", 1 },
-    { "<OCR>", "{\"version\": 1, \"task\": \"<OCR>\", \"kind\": \"text\", \"image_size\": [9, 9],"
-      " \"text\": \"RECEIPT\"}", "", "RECEIPT", "", 0 },
-    { NULL, "{\"version\": 1, \"task\": \"<OCR_WITH_REGION>\", \"kind\": \"quads\","
+    { NULL,
+      "{\"version\": 1, \"task\": \"<OD>\", \"kind\": \"boxes\", \"image_size\": [9, 9],"
+      " \"bboxes\": [[1,2,3,4]], \"bboxes_labels\": [\"bicycle\"]}",
+      "", "", "bicycle", 1 },
+    { "<OCR>",
+      "{\"version\": 1, \"task\": \"<OCR>\", \"kind\": \"text\", \"image_size\": [9, 9],"
+      " \"text\": \"RECEIPT\"}",
+      "", "RECEIPT", "", 0 },
+    { NULL,
+      "{\"version\": 1, \"task\": \"<OCR_WITH_REGION>\", \"kind\": \"quads\","
       " \"image_size\": [9, 9], \"quad_boxes\": [[1,2,3,4,5,6,7,8]],"
-      " \"quad_labels\": [\"</s>EXIT\"]}", "", "EXIT", "", 0 },
-    { NULL, "{\"version\": 1, \"task\": \"<CAPTION_TO_PHRASE_GROUNDING>\","
+      " \"quad_labels\": [\"</s>EXIT\"]}",
+      "", "EXIT", "", 0 },
+    { NULL,
+      "{\"version\": 1, \"task\": \"<CAPTION_TO_PHRASE_GROUNDING>\","
       " \"kind\": \"boxes\", \"image_size\": [9, 9], \"bboxes\": [[1,2,3,4]],"
-      " \"bboxes_labels\": [\"a girl\"]}", "", "", "a girl", 1 },
+      " \"bboxes_labels\": [\"a girl\"]}",
+      "", "", "a girl", 1 },
     /* Not a valid Depict result (no image size): not indexed. */
-    { NULL, "{\"version\": 1, \"task\": \"<OCR>\", \"kind\": \"text\", \"text\": \"X\"}",
-      "", "", "", 0 },
+    { NULL, "{\"version\": 1, \"task\": \"<OCR>\", \"kind\": \"text\", \"text\": \"X\"}", "", "",
+      "", 0 },
     /* Hostile shapes give nothing, never a crash. */
     { "<OD>", "{\"<OD>\": {\"labels\": [1, null, {\"a\": 2}, [\"x\"]]}}", "", "", "", 0 },
     { "<OD>", "[1, 2, 3]", "", "", "", 0 },
@@ -374,11 +387,13 @@ schema_text (GalleryStore *store)
 
   g_assert_cmpint (sqlite3_prepare_v2 (gallery_store_get_db (store),
                                        "SELECT type, name, coalesce (sql, '') FROM sqlite_schema"
-                                       " ORDER BY name", -1, &stmt, NULL), ==, SQLITE_OK);
+                                       " ORDER BY name",
+                                       -1, &stmt, NULL),
+                   ==, SQLITE_OK);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      g_auto (GStrv) words = g_strsplit_set ((const char *) sqlite3_column_text (stmt, 2),
-                                             " \t\n", -1);
+      g_auto (GStrv) words =
+        g_strsplit_set ((const char *) sqlite3_column_text (stmt, 2), " \t\n", -1);
 
       g_string_append_printf (out, "%s %s:", sqlite3_column_text (stmt, 0),
                               sqlite3_column_text (stmt, 1));
@@ -396,8 +411,8 @@ test_migrate_v1 (void)
 {
   g_autofree char *dir = gt_make_temp_dir ();
   g_autofree char *db = g_build_filename (dir, "v1.db", NULL);
-  g_autofree char *sql_path = g_build_filename (g_getenv ("DEPICT_GALLERY_TEST_DIR"),
-                                                "gallery-v1.sql", NULL);
+  g_autofree char *sql_path =
+    g_build_filename (g_getenv ("DEPICT_GALLERY_TEST_DIR"), "gallery-v1.sql", NULL);
   g_autofree char *sql = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GalleryStore) store = NULL;
@@ -410,28 +425,31 @@ test_migrate_v1 (void)
   g_file_get_contents (sql_path, &sql, NULL, &error);
   g_assert_no_error (error);
   gt_sqlite_exec_file (db, sql);
-  gt_sqlite_exec_file (db,
-    "INSERT INTO images VALUES (1,"
-    "  'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
-    "  10, 640, 480, 6, 1700000000);"
-    "INSERT INTO image_paths VALUES ('/photos/old.jpg', 1, 10, 1700000000, 1);"
-    "INSERT INTO runs (id, image_id, task, model_name, weights_hash, num_beams, max_new_tokens,"
-    "  raw_text, token_ids, result, timings, created, text_caption, text_labels)"
-    "  VALUES (1, 1, '<OD>', 'florence-2-test', '0123abcd', 3, 20, 'x', '[2,0,2]',"
-    "  '{\"<OD>\": {\"bboxes\": [[1,2,3,4]], \"labels\": [\"car\"]}}', '{}', 1700000000, '',"
-    "  'car');"
-    "INSERT INTO tags VALUES (1, 'car', 1);"
-    "INSERT INTO image_text VALUES (1, '', '', 'car', 'car');");
+  gt_sqlite_exec_file (
+    db, "INSERT INTO images VALUES (1,"
+        "  'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+        "  10, 640, 480, 6, 1700000000);"
+        "INSERT INTO image_paths VALUES ('/photos/old.jpg', 1, 10, 1700000000, 1);"
+        "INSERT INTO runs (id, image_id, task, model_name, weights_hash, num_beams, max_new_tokens,"
+        "  raw_text, token_ids, result, timings, created, text_caption, text_labels)"
+        "  VALUES (1, 1, '<OD>', 'florence-2-test', '0123abcd', 3, 20, 'x', '[2,0,2]',"
+        "  '{\"<OD>\": {\"bboxes\": [[1,2,3,4]], \"labels\": [\"car\"]}}', '{}', 1700000000, '',"
+        "  'car');"
+        "INSERT INTO tags VALUES (1, 'car', 1);"
+        "INSERT INTO image_text VALUES (1, '', '', 'car', 'car');");
 
   store = gallery_store_open (db, &error);
   g_assert_no_error (error);
   g_assert_cmpint (query_int (store, "PRAGMA user_version"), ==, 2);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM sqlite_schema WHERE name = "
-                                     "'runs_done'"), ==, 1);
+                                     "'runs_done'"),
+                   ==, 1);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM sqlite_schema WHERE name = "
-                                     "'runs_image'"), ==, 0);
+                                     "'runs_image'"),
+                   ==, 0);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM sqlite_schema WHERE name = "
-                                     "'images_added'"), ==, 1);
+                                     "'images_added'"),
+                   ==, 1);
   {
     g_autofree char *ok = query_text (store, "PRAGMA integrity_check");
 
@@ -458,9 +476,11 @@ test_migrate_v1 (void)
   g_assert_cmpuint (tags->len, ==, 1); /* "dog" from the new run; "car" stays removed */
   g_assert_true (has_tag (tags, "dog", GALLERY_TAG_SOURCE_LABEL, FALSE));
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_fts WHERE image_fts MATCH "
-                                     "'car'"), ==, 0);
+                                     "'car'"),
+                   ==, 0);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_fts WHERE image_fts MATCH "
-                                     "'dog'"), ==, 1);
+                                     "'dog'"),
+                   ==, 1);
   g_clear_pointer (&store, gallery_store_close);
 
   /* The migrated schema is the one a new gallery gets. */
@@ -596,7 +616,8 @@ test_full_disk (void)
   g_assert_no_error (error);
   g_assert_cmpint (gallery_store_count_runs (store, &error), ==, stored);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_fts WHERE image_fts MATCH "
-                                     "'word2999'"), ==, 1);
+                                     "'word2999'"),
+                   ==, 1);
   {
     g_autofree char *ok = query_text (store, "PRAGMA integrity_check");
 

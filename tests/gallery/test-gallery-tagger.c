@@ -19,10 +19,10 @@
 typedef struct {
   guint calls;
   guint sleep_ms;
-  guint cancel_after;        /* cancel once this many images are done, 0 = never */
+  guint cancel_after; /* cancel once this many images are done, 0 = never */
   GCancellable *cancellable;
   GPtrArray *progress_lines;
-  gboolean print_progress;   /* child process: "done N" lines on stdout */
+  gboolean print_progress; /* child process: "done N" lines on stdout */
 } Runner;
 
 static GalleryRun *
@@ -39,8 +39,7 @@ fake_run (const char *image_path, const char *task, const char *text_input, gpoi
     g_usleep (runner->sleep_ms * 1000);
   if (g_str_has_prefix (base, "broken"))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "The photo could not be decoded.");
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "The photo could not be decoded.");
       return NULL;
     }
   if (strcmp (task, "<OD>") == 0)
@@ -126,13 +125,14 @@ test_tasks_and_format (void)
 {
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) tasks = gallery_tagger_parse_tasks ("caption, OD,ocr,<OCR>,dense_caption", &error);
-  GalleryTaggerProgress p = { .done = 132, .total = 1020, .images_per_second = 3.4,
-                              .seconds_left = 260 };
+  GalleryTaggerProgress p = {
+    .done = 132, .total = 1020, .images_per_second = 3.4, .seconds_left = 260
+  };
   g_autofree char *line = NULL;
 
   g_assert_no_error (error);
-  g_assert_cmpstrv (tasks, ((const char *const[]) { "<CAPTION>", "<OD>", "<OCR>",
-                                                    "<DENSE_REGION_CAPTION>", NULL }));
+  g_assert_cmpstrv (
+    tasks, ((const char *const[]){ "<CAPTION>", "<OD>", "<OCR>", "<DENSE_REGION_CAPTION>", NULL }));
   g_assert_null (gallery_tagger_parse_tasks ("caption,cook", &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "cook"));
@@ -334,8 +334,8 @@ test_crash (void)
   const char *args[] = { photos, NULL };
 
   g_assert_nonnull (self);
-  g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                            &pid, NULL, &out_fd, NULL, &error);
+  g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                            NULL, &out_fd, NULL, &error);
   g_assert_no_error (error);
   out = fdopen (out_fd, "r");
   while (done < 5 && fgets (line, sizeof line, out) != NULL)
@@ -375,7 +375,8 @@ test_crash (void)
 
     sqlite3_prepare_v2 (gallery_store_get_db (store),
                         "SELECT count(*) FROM (SELECT image_id, task FROM runs"
-                        " GROUP BY image_id, task HAVING count(*) > 1)", -1, &stmt, NULL);
+                        " GROUP BY image_id, task HAVING count(*) > 1)",
+                        -1, &stmt, NULL);
     g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
     g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
     sqlite3_finalize (stmt);

@@ -105,8 +105,8 @@ gpu_reference_conv2d (const float *in, int in_tokens, size_t cin, size_t h, size
 }
 
 void
-gpu_reference_dwconv3x3_residual (const float *x, size_t h, size_t w, size_t c,
-                                  const float *weight, const float *bias, float *y)
+gpu_reference_dwconv3x3_residual (const float *x, size_t h, size_t w, size_t c, const float *weight,
+                                  const float *bias, float *y)
 {
   for (size_t oy = 0; oy < h; oy++)
     for (size_t ox = 0; ox < w; ox++)
@@ -119,8 +119,8 @@ gpu_reference_dwconv3x3_residual (const float *x, size_t h, size_t w, size_t c,
                 long iy = (long) oy + ky - 1, ix = (long) ox + kx - 1;
                 if (iy < 0 || ix < 0 || iy >= (long) h || ix >= (long) w)
                   continue;
-                acc += (double) x[((size_t) iy * w + (size_t) ix) * c + ch]
-                       * weight[ch * 9 + (size_t) (ky * 3 + kx)];
+                acc += (double) x[((size_t) iy * w + (size_t) ix) * c + ch] *
+                       weight[ch * 9 + (size_t) (ky * 3 + kx)];
               }
           size_t o = (oy * w + ox) * c + ch;
           /* the convolution is rounded to fp32 before the residual, as on the GPU */
@@ -166,8 +166,7 @@ reference_attend (const double *q, size_t hd, size_t n, const unsigned char *all
   free (s);
 }
 
-typedef struct
-{
+typedef struct {
   const float *qkv, *bias;
   size_t h, w, c, ws, head, hd, wy, wx;
 } WindowCtx;
@@ -246,8 +245,7 @@ gpu_reference_channel_attention (const float *qkv, size_t n, size_t c, size_t gr
   free (a);
 }
 
-typedef struct
-{
+typedef struct {
   const float *k, *v;
   size_t k_stride, v_stride;
 } MhaCtx;
@@ -291,8 +289,8 @@ gpu_reference_embedding (const float *table, size_t d, const int32_t *ids, size_
 {
   for (size_t i = 0; i < n; i++)
     for (size_t e = 0; e < d; e++)
-      out[i * d + e] = table[(size_t) ids[i] * d + e]
-                       + (pos ? pos[(pos_start + i * pos_step) * d + e] : 0.0f);
+      out[i * d + e] =
+        table[(size_t) ids[i] * d + e] + (pos ? pos[(pos_start + i * pos_step) * d + e] : 0.0f);
 }
 
 void

@@ -142,8 +142,8 @@ gpu_test_submit (GpuRecorder *recorder)
 }
 
 void
-gpu_test_assert_close (const char *what, const float *got, const float *want,
-                       const float *scale, gsize n, double rtol, double atol)
+gpu_test_assert_close (const char *what, const float *got, const float *want, const float *scale,
+                       gsize n, double rtol, double atol)
 {
   double worst = 0;
   gsize worst_i = 0;
@@ -178,8 +178,9 @@ gpu_test_assert_close (const char *what, const float *got, const float *want,
             worst_i = i;
         }
     }
-  g_test_message ("%s: %" G_GSIZE_FORMAT " values, worst error %.3g of the tolerance (at %"
-                  G_GSIZE_FORMAT ")", what, n, worst, worst_i);
+  g_test_message ("%s: %" G_GSIZE_FORMAT
+                  " values, worst error %.3g of the tolerance (at %" G_GSIZE_FORMAT ")",
+                  what, n, worst, worst_i);
   if (bad > 0)
     g_test_fail_printf ("%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " values out of tolerance; "
                         "first at %" G_GSIZE_FORMAT ": got %.9g want %.9g (scale %.3g, rtol %g, "

@@ -46,9 +46,8 @@ test_json (void)
       g_assert_cmpint (json_object_get_int_member (d, "index"), ==, i);
       g_assert_cmpstr (json_object_get_string_member (d, "name"), !=, "");
       const char *type = json_object_get_string_member (d, "type");
-      g_assert_true (g_strv_contains ((const char *const[]) { "discrete", "integrated", "virtual",
-                                                              "cpu", "other", NULL },
-                                      type));
+      g_assert_true (g_strv_contains (
+        (const char *const[]){ "discrete", "integrated", "virtual", "cpu", "other", NULL }, type));
       g_assert_true (json_object_has_member (d, "vulkan"));
       g_assert_true (json_object_has_member (d, "memory"));
       g_assert_true (json_object_has_member (d, "driver"));

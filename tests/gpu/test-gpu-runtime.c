@@ -41,8 +41,8 @@ test_device_list (void)
       g_assert_cmpstr (gpu_device_type_to_string (info->type), !=, NULL);
       n_default += info->is_default;
       g_test_message ("%u: %s (%s) %s %s Vulkan %s, %" G_GUINT64_FORMAT " MiB", i, info->name,
-                      gpu_device_type_to_string (info->type), info->driver_name,
-                      info->driver_info, info->api_version, info->device_local_memory >> 20);
+                      gpu_device_type_to_string (info->type), info->driver_name, info->driver_info,
+                      info->api_version, info->device_local_memory >> 20);
     }
   g_assert_cmpuint (n_default, ==, 1);
 
@@ -127,17 +127,18 @@ test_no_device (void)
 static void
 test_half (void)
 {
-  const float values[] = { 0.0f, -0.0f, 1.0f, -2.5f, 65504.0f, 6.103515625e-05f,
-                           5.960464477539063e-08f, 0.333251953125f };
+  const float values[] = {
+    0.0f, -0.0f, 1.0f, -2.5f, 65504.0f, 6.103515625e-05f, 5.960464477539063e-08f, 0.333251953125f
+  };
   const guint16 bits[] = { 0x0000, 0x8000, 0x3c00, 0xc100, 0x7bff, 0x0400, 0x0001, 0x3555 };
   for (guint i = 0; i < G_N_ELEMENTS (values); i++)
     {
       g_assert_cmphex (gpu_half_from_float (values[i]), ==, bits[i]);
       g_assert_cmpfloat (gpu_half_to_float (bits[i]), ==, values[i]);
     }
-  g_assert_cmphex (gpu_half_from_float (1e6f), ==, 0x7c00);           /* overflow → inf */
-  g_assert_cmphex (gpu_half_from_float (1.0f + 1.0f / 2048), ==, 0x3c00); /* tie → even */
-  g_assert_cmphex (gpu_half_from_float (1.0f + 3.0f / 2048), ==, 0x3c02); /* tie → even */
+  g_assert_cmphex (gpu_half_from_float (1e6f), ==, 0x7c00);                 /* overflow → inf */
+  g_assert_cmphex (gpu_half_from_float (1.0f + 1.0f / 2048), ==, 0x3c00);   /* tie → even */
+  g_assert_cmphex (gpu_half_from_float (1.0f + 3.0f / 2048), ==, 0x3c02);   /* tie → even */
   g_assert_true (gpu_half_to_float (0x7e00) != gpu_half_to_float (0x7e00)); /* NaN */
   /* every half survives a round trip */
   for (guint32 h = 0; h < 0x10000; h++)
@@ -271,15 +272,15 @@ check_chain (GpuDevice *device, guint steps)
   g_autoptr (GpuRecorder) rec = gpu_recorder_new (device, &error);
   g_assert_no_error (error);
 
-  gpu_recorder_upload (rec, ba, 0, a, n * 4);          /* transfer → compute */
-  gpu_recorder_fill (rec, bb, 0, n * 4, 0);             /* b = 0 */
+  gpu_recorder_upload (rec, ba, 0, a, n * 4); /* transfer → compute */
+  gpu_recorder_fill (rec, bb, 0, n * 4, 0);   /* b = 0 */
   for (guint s = 0; s < steps; s++)
     {
       gpu_selftest_axpy (rec, ba, 0, bb, 0, n, 1.0f, 1.0f, 1.0f); /* b += a + 1 */
       gpu_selftest_axpy (rec, bb, 0, ba, 0, n, 0.0f, 1.0f, 1.0f); /* a += 1 (after the read) */
     }
-  gpu_recorder_copy (rec, bb, 0, bc, 0, n * 4);                   /* compute → transfer */
-  gpu_selftest_axpy (rec, bc, 0, bc, 0, n, 0.0f, 2.0f, 0.0f);     /* transfer → compute */
+  gpu_recorder_copy (rec, bb, 0, bc, 0, n * 4);               /* compute → transfer */
+  gpu_selftest_axpy (rec, bc, 0, bc, 0, n, 0.0f, 2.0f, 0.0f); /* transfer → compute */
   g_autofree float *got = g_new0 (float, n);
   gpu_recorder_download (rec, bc, 0, got, n * 4); /* compute → transfer → host */
   g_assert_cmpuint (gpu_recorder_get_n_commands (rec), ==, 2 * steps + 5);
@@ -464,8 +465,8 @@ test_pipeline_cache (void)
   }
 
   /* a corrupt file is ignored, not fatal, and replaced on the next save */
-  g_assert_true (g_file_set_contents (path, "garbage that is not a pipeline cache header", -1,
-                                      &error));
+  g_assert_true (
+    g_file_set_contents (path, "garbage that is not a pipeline cache header", -1, &error));
   {
     g_autoptr (GpuDevice) third = gpu_device_new (&error);
     g_assert_no_error (error);
@@ -509,8 +510,8 @@ test_validation (void)
 {
   GpuDevice *device = gpu_test_device ();
   const char *env = g_getenv ("DEPICT_VULKAN_VALIDATION");
-  gboolean layer = g_file_test ("/usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json",
-                                G_FILE_TEST_EXISTS);
+  gboolean layer = g_file_test (
+    "/usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json", G_FILE_TEST_EXISTS);
   if (env != NULL && strcmp (env, "1") == 0 && layer)
     g_assert_true (gpu_device_validation_enabled (device));
   if (!gpu_device_validation_enabled (device))

@@ -28,13 +28,14 @@ run_window (guint h, guint w, guint c, guint heads, guint ws, gboolean f16, guin
   gsize n = (gsize) h * w;
   g_autofree float *qkv = gpu_test_random (n * 3 * c, seed, -1, 1);
   g_autofree float *bias = gpu_test_random (3 * c, seed + 1, -1, 1);
-  g_autofree float *want = g_new (float, n * c);
+  g_autofree float *want = g_new (float, n *c);
   g_autoptr (GpuBuffer) bqkv = gpu_test_upload (qkv, n * 3 * c);
-  g_autoptr (GpuBuffer) bbias = f16 ? gpu_test_upload_f16 (bias, 3 * c) : gpu_test_upload (bias, 3 * c);
+  g_autoptr (GpuBuffer) bbias =
+    f16 ? gpu_test_upload_f16 (bias, 3 * c) : gpu_test_upload (bias, 3 * c);
   g_autoptr (GpuBuffer) bout = gpu_test_buffer (n * c);
   g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
-  g_autofree char *what = g_strdup_printf ("window attention %ux%u c%u heads %u window %u%s", h,
-                                           w, c, heads, ws, f16 ? " f16 bias" : "");
+  g_autofree char *what = g_strdup_printf ("window attention %ux%u c%u heads %u window %u%s", h, w,
+                                           c, heads, ws, f16 ? " f16 bias" : "");
 
   gpu_test_lap ();
   gpu_op_attention_window (rec, bqkv, bbias, f16, h, w, c, heads, ws, bout);
@@ -99,7 +100,7 @@ static void
 run_channel (guint n, guint c, guint groups, guint32 seed)
 {
   g_autofree float *qkv = gpu_test_random ((gsize) n * 3 * c, seed, -1, 1);
-  g_autofree float *want = g_new (float, (gsize) n * c);
+  g_autofree float *want = g_new (float, (gsize) n *c);
   g_autoptr (GpuBuffer) bqkv = gpu_test_upload (qkv, (gsize) n * 3 * c);
   g_autoptr (GpuBuffer) bout = gpu_test_buffer ((gsize) n * c);
   guint64 scratch_bytes = gpu_op_attention_channel_scratch_size (gpu_test_device (), n, c, groups);
@@ -133,8 +134,7 @@ test_channel_real (void)
   run_channel (2304, 512, 16, 30);
 }
 
-typedef struct
-{
+typedef struct {
   guint batch, n_q, n_kv, heads, hd;
   gboolean causal, shared_kv;
 } MhaCase;
@@ -156,10 +156,9 @@ run_mha (const MhaCase *mc, guint32 seed)
   g_autoptr (GpuBuffer) bout = gpu_test_buffer (nout);
   g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   float scale = 1.0f / sqrtf ((float) mc->hd);
-  g_autofree char *what = g_strdup_printf ("attention batch %u q %u kv %u heads %u hd %u%s%s",
-                                           mc->batch, mc->n_q, mc->n_kv, mc->heads, mc->hd,
-                                           mc->causal ? " causal" : "",
-                                           mc->shared_kv ? " shared kv" : "");
+  g_autofree char *what = g_strdup_printf (
+    "attention batch %u q %u kv %u heads %u hd %u%s%s", mc->batch, mc->n_q, mc->n_kv, mc->heads,
+    mc->hd, mc->causal ? " causal" : "", mc->shared_kv ? " shared kv" : "");
 
   /* q: the first third of rows of width 3d (a fused projection); k and v: interleaved
    * [cap, 2d] cache rows per batch (k at column 0, v at column d) */
@@ -169,8 +168,13 @@ run_mha (const MhaCase *mc, guint32 seed)
     .k = { bkv, 0, 2 * d, kv_bstride },
     .v = { bkv, d, 2 * d, kv_bstride },
     .out = { bout, 0, d, mc->n_q * d },
-    .batch = mc->batch, .n_q = mc->n_q, .n_kv = mc->n_kv, .heads = mc->heads,
-    .head_dim = mc->hd, .scale = scale, .causal = mc->causal,
+    .batch = mc->batch,
+    .n_q = mc->n_q,
+    .n_kv = mc->n_kv,
+    .heads = mc->heads,
+    .head_dim = mc->hd,
+    .scale = scale,
+    .causal = mc->causal,
   };
   gpu_test_lap ();
   gpu_op_attention (rec, &args);
@@ -178,8 +182,8 @@ run_mha (const MhaCase *mc, guint32 seed)
   g_test_message ("%s: %.3f s on the GPU", what, gpu_test_lap ());
   g_autofree float *got = gpu_test_download (bout, nout);
   gpu_reference_attention (q + d, 3 * d, (gsize) mc->n_q * 3 * d, kv, 2 * d, kv + d, 2 * d,
-                           kv_bstride, want, d, (gsize) mc->n_q * d, mc->batch, mc->n_q,
-                           mc->n_kv, mc->heads, mc->hd, scale, mc->causal);
+                           kv_bstride, want, d, (gsize) mc->n_q * d, mc->batch, mc->n_q, mc->n_kv,
+                           mc->heads, mc->hd, scale, mc->causal);
   gpu_test_assert_close (what, got, want, NULL, nout, RTOL, ATOL);
 }
 
@@ -187,14 +191,13 @@ static void
 test_mha_small (void)
 {
   const MhaCase cases[] = {
-    { 1, 17, 17, 3, 16, FALSE, FALSE },  /* encoder self-attention, tiny model */
-    { 1, 1, 1, 1, 16, FALSE, FALSE },
-    { 1, 9, 9, 2, 64, TRUE, FALSE },     /* causal prefill */
-    { 2, 5, 12, 2, 16, TRUE, FALSE },    /* causal, queries at the end of the keys */
-    { 3, 1, 13, 4, 16, FALSE, FALSE },   /* decoder step: 3 beams, own cache rows, t = 13 */
-    { 3, 1, 29, 4, 16, FALSE, TRUE },    /* cross-attention: keys shared by the beams */
-    { 2, 1, 5, 3, 32, TRUE, FALSE },     /* decoder step with fewer keys than lanes */
-    { 2, 70, 65, 1, 16, FALSE, FALSE },  /* more queries than a workgroup */
+    { 1, 17, 17, 3, 16, FALSE, FALSE }, /* encoder self-attention, tiny model */
+    { 1, 1, 1, 1, 16, FALSE, FALSE },   { 1, 9, 9, 2, 64, TRUE, FALSE }, /* causal prefill */
+    { 2, 5, 12, 2, 16, TRUE, FALSE },   /* causal, queries at the end of the keys */
+    { 3, 1, 13, 4, 16, FALSE, FALSE },  /* decoder step: 3 beams, own cache rows, t = 13 */
+    { 3, 1, 29, 4, 16, FALSE, TRUE },   /* cross-attention: keys shared by the beams */
+    { 2, 1, 5, 3, 32, TRUE, FALSE },    /* decoder step with fewer keys than lanes */
+    { 2, 70, 65, 1, 16, FALSE, FALSE }, /* more queries than a workgroup */
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     run_mha (&cases[i], 40 + i);
@@ -221,8 +224,16 @@ test_mha_errors (void)
   g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autoptr (GError) error = NULL;
   GpuAttention args = {
-    .q = { b, 0, 16, 0 }, .k = { b, 0, 16, 0 }, .v = { b, 0, 16, 0 }, .out = { b, 0, 16, 0 },
-    .batch = 1, .n_q = 8, .n_kv = 8, .heads = 1, .head_dim = 16, .scale = 1,
+    .q = { b, 0, 16, 0 },
+    .k = { b, 0, 16, 0 },
+    .v = { b, 0, 16, 0 },
+    .out = { b, 0, 16, 0 },
+    .batch = 1,
+    .n_q = 8,
+    .n_kv = 8,
+    .heads = 1,
+    .head_dim = 16,
+    .scale = 1,
   };
 
   /* 8 rows of 16 do not fit in 64 floats */

@@ -14,8 +14,7 @@
 #include "gpu-test-util.h"
 
 /* The three ways the op library computes a convolution */
-typedef enum
-{
+typedef enum {
   PATH_DIRECT, /* gpu_op_conv2d */
   PATH_IM2COL, /* gpu_op_im2col, then the product on the CPU */
   PATH_GEMM,   /* gpu_op_conv2d_gemm (im2col + GEMM on the GPU) */
@@ -27,7 +26,8 @@ run_conv (GpuConvInput layout, guint cin, guint h, guint w, guint cout, guint k,
 {
   static const char *const path_names[] = { "conv2d", "im2col", "conv2d via gemm" };
   gsize n_in = (gsize) cin * h * w, n_w = (gsize) cout * cin * k * k;
-  guint ho = gpu_op_conv_out_size (h, k, stride, pad), wo = gpu_op_conv_out_size (w, k, stride, pad);
+  guint ho = gpu_op_conv_out_size (h, k, stride, pad),
+        wo = gpu_op_conv_out_size (w, k, stride, pad);
   gsize n_out = (gsize) ho * wo * cout;
   g_autofree float *in = gpu_test_random (n_in, seed, -1, 1);
   g_autofree float *wt = gpu_test_random (n_w, seed + 1, -0.2f, 0.2f);
@@ -36,12 +36,12 @@ run_conv (GpuConvInput layout, guint cin, guint h, guint w, guint cout, guint k,
   g_autoptr (GpuBuffer) bin = gpu_test_upload (in, n_in);
   g_autoptr (GpuBuffer) bw = f16 ? gpu_test_upload_f16 (wt, n_w) : gpu_test_upload (wt, n_w);
   /* conv2d_gemm takes its bias in fp32 whatever the weight type */
-  g_autoptr (GpuBuffer) bb = f16 && path != PATH_GEMM ? gpu_test_upload_f16 (bias, cout)
-                                                      : gpu_test_upload (bias, cout);
+  g_autoptr (GpuBuffer) bb =
+    f16 && path != PATH_GEMM ? gpu_test_upload_f16 (bias, cout) : gpu_test_upload (bias, cout);
   g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autofree char *what = g_strdup_printf ("%s %s %ux%ux%u k%u s%u p%u -> %u%s", path_names[path],
-                                           layout == GPU_CONV_INPUT_TOKENS ? "tokens" : "chw",
-                                           cin, h, w, k, stride, pad, cout, f16 ? " f16" : "");
+                                           layout == GPU_CONV_INPUT_TOKENS ? "tokens" : "chw", cin,
+                                           h, w, k, stride, pad, cout, f16 ? " f16" : "");
   size_t rho, rwo;
   gpu_reference_conv2d (in, layout == GPU_CONV_INPUT_TOKENS, cin, h, w, wt, bias, cout, k, stride,
                         pad, want, &rho, &rwo);
@@ -135,8 +135,7 @@ test_im2col (void)
 static void
 test_im2col_split (void)
 {
-  static const struct
-  {
+  static const struct {
     GpuConvInput layout;
     guint cin, h, w, k, stride, pad;
   } cases[] = {
@@ -153,7 +152,8 @@ test_im2col_split (void)
       const gboolean tokens = cases[i].layout == GPU_CONV_INPUT_TOKENS;
       const guint cin = cases[i].cin, h = cases[i].h, w = cases[i].w, k = cases[i].k,
                   s = cases[i].stride, pad = cases[i].pad;
-      const guint ho = gpu_op_conv_out_size (h, k, s, pad), wo = gpu_op_conv_out_size (w, k, s, pad);
+      const guint ho = gpu_op_conv_out_size (h, k, s, pad),
+                  wo = gpu_op_conv_out_size (w, k, s, pad);
       const gsize n_in = (gsize) cin * h * w, cols = (gsize) cin * k * k, n_out = ho * wo * cols;
       g_assert_cmpuint (n_out * 4, >, 16 * 1024);
       g_autofree float *in = gpu_test_random (n_in, 70 + i, -1, 1);
@@ -164,7 +164,7 @@ test_im2col_split (void)
             guint ci = col / (k * k), ky = col % (k * k) / k, kx = col % k;
             int iy = (int) (p / wo * s + ky) - (int) pad, ix = (int) (p % wo * s + kx) - (int) pad;
             gboolean inside = iy >= 0 && iy < (int) h && ix >= 0 && ix < (int) w;
-            want[p * cols + col] = !inside ? 0.0f
+            want[p * cols + col] = !inside  ? 0.0f
                                    : tokens ? in[((gsize) iy * w + ix) * cin + ci]
                                             : in[((gsize) ci * h + iy) * w + ix];
           }
@@ -194,7 +194,8 @@ run_dwconv (guint h, guint w, guint c, gboolean f16, guint32 seed)
   g_autofree float *bias = gpu_test_random (c, seed + 2, -0.5, 0.5);
   g_autofree float *want = g_new (float, n);
   g_autoptr (GpuBuffer) bx = gpu_test_upload (x, n);
-  g_autoptr (GpuBuffer) bw = f16 ? gpu_test_upload_f16 (wt, (gsize) c * 9) : gpu_test_upload (wt, (gsize) c * 9);
+  g_autoptr (GpuBuffer) bw =
+    f16 ? gpu_test_upload_f16 (wt, (gsize) c * 9) : gpu_test_upload (wt, (gsize) c * 9);
   g_autoptr (GpuBuffer) bb = f16 ? gpu_test_upload_f16 (bias, c) : gpu_test_upload (bias, c);
   g_autoptr (GpuBuffer) by = gpu_test_buffer (n);
   g_autoptr (GpuRecorder) rec = gpu_test_recorder ();

@@ -39,7 +39,8 @@ test_gelu (void)
     }
 
   /* small and special values: tiny inputs (erf's Taylor branch), zero, large magnitudes */
-  const float x[] = { 0.0f, 1e-7f, -1e-7f, 0.49f, 0.5f, -0.5f, 1.0f, -1.0f, 3.0f, -3.0f, 10.0f, -10.0f };
+  const float x[] = { 0.0f, 1e-7f, -1e-7f, 0.49f, 0.5f,  -0.5f,
+                      1.0f, -1.0f, 3.0f,   -3.0f, 10.0f, -10.0f };
   check_gelu ("gelu special values", x, G_N_ELEMENTS (x));
 }
 

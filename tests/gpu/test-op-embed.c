@@ -35,8 +35,8 @@ run_embedding (guint vocab, guint d, guint n, gboolean table_f16, gboolean with_
   g_autoptr (GpuBuffer) bout = gpu_test_upload (init, n_out);
   g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
 
-  gpu_op_embedding (rec, bt, table_f16, vocab, d, bids, n, with_pos ? bp : NULL, pos_f16,
-                    pos_start, pos_step, bout, (guint64) out_row * d);
+  gpu_op_embedding (rec, bt, table_f16, vocab, d, bids, n, with_pos ? bp : NULL, pos_f16, pos_start,
+                    pos_step, bout, (guint64) out_row * d);
   gpu_test_submit (rec);
   g_autofree float *got = gpu_test_download (bout, n_out);
   /* rows outside [out_row, out_row + n) keep their contents */
@@ -95,9 +95,12 @@ run_pos2d (guint h, guint w, guint d, gboolean f16, gboolean with_temporal, gboo
     temporal[e] = e % 2; /* row 0 of the cosine table: 0, 1, 0, 1, … */
   g_autofree float *want = g_new0 (float, n + d);
   g_autoptr (GpuBuffer) bx = gpu_test_upload (x, n);
-  g_autoptr (GpuBuffer) bcol = f16 ? gpu_test_upload_f16 (col, 50 * d / 2) : gpu_test_upload (col, 50 * d / 2);
-  g_autoptr (GpuBuffer) brow = f16 ? gpu_test_upload_f16 (row, 50 * d / 2) : gpu_test_upload (row, 50 * d / 2);
-  g_autoptr (GpuBuffer) bt = f16 ? gpu_test_upload_f16 (temporal, d) : gpu_test_upload (temporal, d);
+  g_autoptr (GpuBuffer) bcol =
+    f16 ? gpu_test_upload_f16 (col, 50 * d / 2) : gpu_test_upload (col, 50 * d / 2);
+  g_autoptr (GpuBuffer) brow =
+    f16 ? gpu_test_upload_f16 (row, 50 * d / 2) : gpu_test_upload (row, 50 * d / 2);
+  g_autoptr (GpuBuffer) bt =
+    f16 ? gpu_test_upload_f16 (temporal, d) : gpu_test_upload (temporal, d);
   g_autoptr (GpuBuffer) bout = gpu_test_buffer (n + d);
   g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
 
@@ -110,9 +113,9 @@ run_pos2d (guint h, guint w, guint d, gboolean f16, gboolean with_temporal, gboo
     gpu_op_mean_rows (rec, bout, d, h * w, d, bout, 0);
   gpu_test_submit (rec);
   gpu_reference_pos2d (x, h, w, d, col, row, with_temporal ? temporal : NULL, want + d);
-  g_autofree char *what = g_strdup_printf ("pos2d %ux%u d %u%s%s", h, w, d,
-                                           with_temporal ? " +temporal" : "",
-                                           in_place ? " in place" : "");
+  g_autofree char *what =
+    g_strdup_printf ("pos2d %ux%u d %u%s%s", h, w, d, with_temporal ? " +temporal" : "",
+                     in_place ? " in place" : "");
   if (in_place)
     {
       g_autofree float *got = gpu_test_download (bx, n);
@@ -128,7 +131,7 @@ run_pos2d (guint h, guint w, guint d, gboolean f16, gboolean with_temporal, gboo
 static void
 test_pos2d_mean (void)
 {
-  run_pos2d (3, 3, 64, FALSE, TRUE, FALSE, 10);  /* tiny model: 3×3 grid */
+  run_pos2d (3, 3, 64, FALSE, TRUE, FALSE, 10); /* tiny model: 3×3 grid */
   run_pos2d (5, 7, 6, TRUE, FALSE, FALSE, 11);
   run_pos2d (4, 2, 10, FALSE, TRUE, TRUE, 12);
   run_pos2d (24, 24, 1024, TRUE, TRUE, FALSE, 13); /* Florence-2-base: 24×24 × 1024 */

@@ -23,10 +23,9 @@
 #define ATOL 1e-6
 #define RTOL_F16_VS_F32 1e-3
 
-typedef struct
-{
+typedef struct {
   guint32 m, n, k, batch;
-  guint32 lda, ldw, ldc;      /* 0: packed */
+  guint32 lda, ldw, ldc;       /* 0: packed */
   guint32 a_off, w_off, c_off; /* elements */
   gboolean bias, gelu, residual, in_place, f16;
   float alpha;
@@ -74,19 +73,36 @@ run_case (GpuDevice *device, const Case *c, guint32 seed)
   g_assert_no_error (error);
   g_autoptr (GpuBuffer) bb = gpu_buffer_new_from_data (device, bias, c->n * 4, &error);
   g_autoptr (GpuBuffer) br = gpu_buffer_new_from_data (device, res, nc * 4, &error);
-  g_autoptr (GpuBuffer) bc = c->in_place ? NULL : gpu_buffer_new_from_data (device, res, nc * 4, &error);
+  g_autoptr (GpuBuffer) bc =
+    c->in_place ? NULL : gpu_buffer_new_from_data (device, res, nc * 4, &error);
   g_assert_no_error (error);
 
   GpuGemm g = {
-    .m = c->m, .n = c->n, .k = c->k, .batch = c->batch,
-    .a = ba, .a_offset = c->a_off, .lda = c->lda, .a_batch_stride = a_bs,
-    .w = bw, .w_type = c->f16 ? GPU_GEMM_WEIGHT_F16 : GPU_GEMM_WEIGHT_F32,
-    .w_offset = c->w_off, .ldw = c->ldw, .w_batch_stride = w_bs,
+    .m = c->m,
+    .n = c->n,
+    .k = c->k,
+    .batch = c->batch,
+    .a = ba,
+    .a_offset = c->a_off,
+    .lda = c->lda,
+    .a_batch_stride = a_bs,
+    .w = bw,
+    .w_type = c->f16 ? GPU_GEMM_WEIGHT_F16 : GPU_GEMM_WEIGHT_F32,
+    .w_offset = c->w_off,
+    .ldw = c->ldw,
+    .w_batch_stride = w_bs,
     .bias = c->bias ? bb : NULL,
-    .residual = c->residual ? br : NULL, .residual_offset = c->c_off, .ldr = c->ldc,
+    .residual = c->residual ? br : NULL,
+    .residual_offset = c->c_off,
+    .ldr = c->ldc,
     .residual_batch_stride = c_bs,
-    .c = c->in_place ? br : bc, .c_offset = c->c_off, .ldc = c->ldc, .c_batch_stride = c_bs,
-    .alpha = c->alpha, .gelu = c->gelu, .variant = c->variant,
+    .c = c->in_place ? br : bc,
+    .c_offset = c->c_off,
+    .ldc = c->ldc,
+    .c_batch_stride = c_bs,
+    .alpha = c->alpha,
+    .gelu = c->gelu,
+    .variant = c->variant,
   };
   g_autoptr (GpuRecorder) rec = gpu_recorder_new (device, &error);
   g_assert_no_error (error);
@@ -161,8 +177,10 @@ run_case (GpuDevice *device, const Case *c, guint32 seed)
         n_cmp++;
       }
   g_autofree char *what = g_strdup_printf (
-    "%s %ux%ux%u batch %u %s%s%s%s%s", c->variant == GPU_GEMM_VARIANT_TILED ? "tiled"
-                                       : c->variant == GPU_GEMM_VARIANT_TEXEL ? "texel" : "auto",
+    "%s %ux%ux%u batch %u %s%s%s%s%s",
+    c->variant == GPU_GEMM_VARIANT_TILED   ? "tiled"
+    : c->variant == GPU_GEMM_VARIANT_TEXEL ? "texel"
+                                           : "auto",
     c->m, c->n, c->k, batch, c->f16 ? "f16" : "f32", c->bias ? " +bias" : "",
     c->gelu ? " +gelu" : "", c->residual ? " +residual" : "", c->in_place ? " in-place" : "");
   gpu_test_assert_close (what, got, want, scale, n_cmp, RTOL_F32, ATOL);
@@ -176,15 +194,18 @@ static void
 test_small_shapes (void)
 {
   static const guint32 shapes[][3] = {
-    { 1, 1, 13 }, { 3, 7, 13 }, { 5, 33, 16 }, { 17, 9, 96 }, { 33, 70, 64 }, { 65, 65, 20 },
-    { 2, 130, 768 },
+    { 1, 1, 13 },   { 3, 7, 13 },   { 5, 33, 16 },   { 17, 9, 96 },
+    { 33, 70, 64 }, { 65, 65, 20 }, { 2, 130, 768 },
   };
   guint32 seed = 10;
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
     for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
       for (int f16 = 0; f16 < 2; f16++)
         {
-          Case c = { .m = shapes[s][0], .n = shapes[s][1], .k = shapes[s][2], .f16 = f16,
+          Case c = { .m = shapes[s][0],
+                     .n = shapes[s][1],
+                     .k = shapes[s][2],
+                     .f16 = f16,
                      .variant = variants[v] };
           run_case (gpu_test_device (), &c, seed++);
         }
@@ -198,8 +219,7 @@ test_epilogues (void)
     for (int e = 0; e < 6; e++)
       {
         /* 19 rows: the 4 × 4 texel tiles; 70: the 16 × 16 ones, with a partial last tile */
-        Case c = { .m = e < 3 ? 19 : 70, .n = 45, .k = 52, .variant = variants[v],
-                   .f16 = e % 2 };
+        Case c = { .m = e < 3 ? 19 : 70, .n = 45, .k = 52, .variant = variants[v], .f16 = e % 2 };
         c.bias = e != 0;
         c.gelu = e == 2 || e == 3 || e == 5;
         c.residual = e >= 3;
@@ -215,8 +235,9 @@ test_gelu_range (void)
 {
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
     {
-      Case c = { .m = 7, .n = 300, .k = 4, .bias = TRUE, .gelu = TRUE, .alpha = 8.0f,
-                 .variant = variants[v] };
+      Case c = {
+        .m = 7, .n = 300, .k = 4, .bias = TRUE, .gelu = TRUE, .alpha = 8.0f, .variant = variants[v]
+      };
       run_case (gpu_test_device (), &c, 200);
     }
 }
@@ -229,12 +250,32 @@ test_strides (void)
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
     for (int f16 = 0; f16 < 2; f16++)
       {
-        Case aligned = { .m = 9, .n = 21, .k = 32, .lda = 40, .ldw = 36, .ldc = 30, .a_off = 8,
-                         .w_off = 4, .c_off = 4, .bias = TRUE, .residual = TRUE, .f16 = f16,
+        Case aligned = { .m = 9,
+                         .n = 21,
+                         .k = 32,
+                         .lda = 40,
+                         .ldw = 36,
+                         .ldc = 30,
+                         .a_off = 8,
+                         .w_off = 4,
+                         .c_off = 4,
+                         .bias = TRUE,
+                         .residual = TRUE,
+                         .f16 = f16,
                          .variant = variants[v] };
         run_case (gpu_test_device (), &aligned, seed++);
-        Case odd = { .m = 11, .n = 23, .k = 31, .lda = 33, .ldw = 35, .ldc = 29, .a_off = 3,
-                     .w_off = 5, .c_off = 7, .bias = TRUE, .gelu = TRUE, .f16 = f16,
+        Case odd = { .m = 11,
+                     .n = 23,
+                     .k = 31,
+                     .lda = 33,
+                     .ldw = 35,
+                     .ldc = 29,
+                     .a_off = 3,
+                     .w_off = 5,
+                     .c_off = 7,
+                     .bias = TRUE,
+                     .gelu = TRUE,
+                     .f16 = f16,
                      .variant = variants[v] };
         run_case (gpu_test_device (), &odd, seed++);
       }
@@ -247,11 +288,18 @@ test_batched (void)
   guint32 seed = 400;
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
     {
-      Case c = { .m = 23, .n = 23, .k = 32, .batch = 4, .alpha = 0.17677669f,
-                 .variant = variants[v] };
+      Case c = {
+        .m = 23, .n = 23, .k = 32, .batch = 4, .alpha = 0.17677669f, .variant = variants[v]
+      };
       run_case (gpu_test_device (), &c, seed++);
-      Case d = { .m = 3, .n = 50, .k = 12, .batch = 3, .bias = TRUE, .residual = TRUE,
-                 .f16 = TRUE, .variant = variants[v] };
+      Case d = { .m = 3,
+                 .n = 50,
+                 .k = 12,
+                 .batch = 3,
+                 .bias = TRUE,
+                 .residual = TRUE,
+                 .f16 = TRUE,
+                 .variant = variants[v] };
       run_case (gpu_test_device (), &d, seed++);
     }
 }
@@ -261,17 +309,24 @@ static void
 test_florence_shapes (void)
 {
   GpuDevice *device = gpu_test_device ();
-  Case fc1 = { .m = 577, .n = 3072, .k = 768, .bias = TRUE, .gelu = TRUE, .f16 = TRUE,
-               .row_step = 24 };
+  Case fc1 = {
+    .m = 577, .n = 3072, .k = 768, .bias = TRUE, .gelu = TRUE, .f16 = TRUE, .row_step = 24
+  };
   run_case (device, &fc1, 500);
-  Case fc2 = { .m = 577, .n = 768, .k = 3072, .bias = TRUE, .residual = TRUE, .f16 = TRUE,
-               .row_step = 24 };
+  Case fc2 = {
+    .m = 577, .n = 768, .k = 3072, .bias = TRUE, .residual = TRUE, .f16 = TRUE, .row_step = 24
+  };
   run_case (device, &fc2, 501);
   Case qkv = { .m = 577, .n = 768, .k = 768, .bias = TRUE, .row_step = 12 };
   run_case (device, &qkv, 502);
   Case logits = { .m = 3, .n = 51289, .k = 768, .bias = TRUE, .f16 = TRUE };
   run_case (device, &logits, 503);
-  Case tiled = { .m = 145, .n = 768, .k = 768, .bias = TRUE, .f16 = TRUE, .row_step = 12,
+  Case tiled = { .m = 145,
+                 .n = 768,
+                 .k = 768,
+                 .bias = TRUE,
+                 .f16 = TRUE,
+                 .row_step = 12,
                  .variant = GPU_GEMM_VARIANT_TILED };
   run_case (device, &tiled, 504);
 }
@@ -289,11 +344,23 @@ test_split (void)
     for (int f16 = 0; f16 < 2; f16++)
       {
         /* A: 300 × 96 × 4 = 115 kB, W: 400 × 96 × 4 = 154 kB, C: 120 kB: all split */
-        Case c = { .m = 300, .n = 400, .k = 96, .bias = TRUE, .residual = TRUE, .f16 = f16,
+        Case c = { .m = 300,
+                   .n = 400,
+                   .k = 96,
+                   .bias = TRUE,
+                   .residual = TRUE,
+                   .f16 = f16,
                    .variant = variants[v] };
         run_case (device, &c, seed++);
-        Case odd = { .m = 77, .n = 301, .k = 61, .lda = 63, .a_off = 1, .gelu = TRUE, .bias = TRUE,
-                     .f16 = f16, .variant = variants[v] };
+        Case odd = { .m = 77,
+                     .n = 301,
+                     .k = 61,
+                     .lda = 63,
+                     .a_off = 1,
+                     .gelu = TRUE,
+                     .bias = TRUE,
+                     .f16 = f16,
+                     .variant = variants[v] };
         run_case (device, &odd, seed++);
       }
   /* a single row that cannot fit is an error, not a crash */
@@ -348,8 +415,15 @@ test_large_weight (void)
     {
       gboolean texel = variants[v] == GPU_GEMM_VARIANT_TEXEL;
       guint32 n0 = texel ? 0 : first, nn = texel ? n : rows;
-      GpuGemm g = { .m = 1, .n = nn, .k = k, .a = bx, .w = bw, .w_type = GPU_GEMM_WEIGHT_F16,
-                    .w_offset = (guint64) n0 * k, .c = by, .variant = variants[v] };
+      GpuGemm g = { .m = 1,
+                    .n = nn,
+                    .k = k,
+                    .a = bx,
+                    .w = bw,
+                    .w_type = GPU_GEMM_WEIGHT_F16,
+                    .w_offset = (guint64) n0 * k,
+                    .c = by,
+                    .variant = variants[v] };
       g_autoptr (GpuRecorder) rec = gpu_recorder_new (device, &error);
       gpu_op_gemm (rec, &g);
       g_autofree float *got = g_new0 (float, nn);

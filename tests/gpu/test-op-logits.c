@@ -15,13 +15,12 @@
 #include "gpu-reference.h"
 #include "gpu-test-util.h"
 
-typedef struct
-{
+typedef struct {
   guint rows, n, k;
-  const gint32 *forced;   /* rows entries or NULL */
+  const gint32 *forced;    /* rows entries or NULL */
   const guint *ban_counts; /* rows entries or NULL */
   const gint32 *bans;
-  gboolean ties;          /* many equal logits */
+  gboolean ties; /* many equal logits */
 } TopkCase;
 
 static void
@@ -39,14 +38,15 @@ run_topk (const TopkCase *tc, guint32 seed)
   GpuDevice *dev = gpu_test_device ();
   g_autoptr (GpuBuffer) bl = gpu_test_upload (logits, total);
   g_autoptr (GpuBuffer) ctl = gpu_test_buffer (gpu_op_logits_topk_ctl_size (tc->rows, n_bans) / 4);
-  g_autoptr (GpuBuffer) scratch = gpu_test_buffer (gpu_op_logits_topk_scratch_size (dev, tc->rows, tc->k) / 4);
+  g_autoptr (GpuBuffer) scratch =
+    gpu_test_buffer (gpu_op_logits_topk_scratch_size (dev, tc->rows, tc->k) / 4);
   guint64 out_bytes = gpu_op_logits_topk_out_size (tc->rows, tc->k);
   g_autoptr (GpuBuffer) bout = gpu_test_buffer (out_bytes / 4);
   g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
   g_autofree guint8 *out = g_malloc (out_bytes);
-  g_autofree char *what = g_strdup_printf ("topk rows %u n %u k %u%s%s%s", tc->rows, tc->n, tc->k,
-                                           tc->forced ? " forced" : "", n_bans ? " bans" : "",
-                                           tc->ties ? " ties" : "");
+  g_autofree char *what =
+    g_strdup_printf ("topk rows %u n %u k %u%s%s%s", tc->rows, tc->n, tc->k,
+                     tc->forced ? " forced" : "", n_bans ? " bans" : "", tc->ties ? " ties" : "");
 
   gpu_test_lap ();
   gpu_op_logits_topk (rec, bl, 0, stride, tc->rows, tc->n, tc->forced, tc->bans, tc->ban_counts,

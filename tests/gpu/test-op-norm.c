@@ -35,8 +35,8 @@ run_layernorm (guint rows, guint c, gboolean with_res, gboolean f16, guint32 see
   double t = gpu_test_lap ();
   g_autofree float *got = gpu_test_download (by, n);
   gpu_reference_layernorm (x, with_res ? r : NULL, w, b, 1e-5f, rows, c, want);
-  g_autofree char *what = g_strdup_printf ("layernorm %ux%u%s%s", rows, c,
-                                           with_res ? " +res" : "", f16 ? " f16" : "");
+  g_autofree char *what =
+    g_strdup_printf ("layernorm %ux%u%s%s", rows, c, with_res ? " +res" : "", f16 ? " f16" : "");
   g_test_message ("%s: %.3f s on the GPU (first use includes the pipeline)", what, t);
   gpu_test_assert_close (what, got, want, NULL, n, 2e-5, 2e-5);
 }

@@ -112,8 +112,8 @@ run_op (GpuDevice *device, Op op, guint32 seed, gsize *n)
         *n = (gsize) h * w * cout;
         g_assert_cmpuint (*n * 4, >, LIMIT);
         out = side_upload (&s, NULL, *n);
-        gpu_op_conv2d (s.rec, side_upload (&s, in, (gsize) cin * h * w), GPU_CONV_INPUT_CHW, cin,
-                       h, w, side_upload (&s, wt, (gsize) cout * cin * k * k),
+        gpu_op_conv2d (s.rec, side_upload (&s, in, (gsize) cin * h * w), GPU_CONV_INPUT_CHW, cin, h,
+                       w, side_upload (&s, wt, (gsize) cout * cin * k * k),
                        side_upload (&s, b, cout), FALSE, cout, k, 1, 1, out);
         break;
       }
@@ -203,8 +203,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/gpu/op/split/layernorm-residual", GINT_TO_POINTER (OP_LAYERNORM_RES),
                         test_split);
   g_test_add_data_func ("/gpu/op/split/dwconv3x3", GINT_TO_POINTER (OP_DWCONV), test_split);
-  g_test_add_data_func ("/gpu/op/split/attention-window", GINT_TO_POINTER (OP_WINDOW),
-                        test_split);
+  g_test_add_data_func ("/gpu/op/split/attention-window", GINT_TO_POINTER (OP_WINDOW), test_split);
   g_test_add_data_func ("/gpu/op/split/attention-channel", GINT_TO_POINTER (OP_CHANNEL),
                         test_split);
   return gpu_test_run ();

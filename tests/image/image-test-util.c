@@ -220,9 +220,19 @@ test_write_png (const char *path, guint32 width, guint32 height, guint8 bit_dept
 
   g_autoptr (GByteArray) out = g_byte_array_new ();
   g_byte_array_append (out, (const guint8 *) "\x89PNG\r\n\x1a\n", 8);
-  guint8 ihdr[13] = { width >> 24, width >> 16, width >> 8, width,
-                      height >> 24, height >> 16, height >> 8, height,
-                      bit_depth, color_type, 0, 0, 0 };
+  guint8 ihdr[13] = { width >> 24,
+                      width >> 16,
+                      width >> 8,
+                      width,
+                      height >> 24,
+                      height >> 16,
+                      height >> 8,
+                      height,
+                      bit_depth,
+                      color_type,
+                      0,
+                      0,
+                      0 };
   png_chunk (out, "IHDR", ihdr, sizeof ihdr);
   if (palette != NULL)
     png_chunk (out, "PLTE", palette, palette_length);
@@ -246,7 +256,8 @@ test_write_png (const char *path, guint32 width, guint32 height, guint8 bit_dept
 void
 test_write_png_interlaced (const char *path, GdkPixbuf *pixbuf)
 {
-  static const int passes[7][4] = { /* x0, y0, dx, dy */
+  static const int passes[7][4] = {
+    /* x0, y0, dx, dy */
     { 0, 0, 8, 8 }, { 4, 0, 8, 8 }, { 0, 4, 4, 8 }, { 2, 0, 4, 4 },
     { 0, 2, 2, 4 }, { 1, 0, 2, 2 }, { 0, 1, 1, 2 },
   };
@@ -355,7 +366,7 @@ test_write_gif (const char *path, int width, int height, const TestColor palette
   g_byte_array_append (out, screen, 3);
   for (int i = 0; i < 4; i++)
     g_byte_array_append (out, &palette[i].r, 1), g_byte_array_append (out, &palette[i].g, 1),
-        g_byte_array_append (out, &palette[i].b, 1);
+      g_byte_array_append (out, &palette[i].b, 1);
 
   for (int f = 0; f < n_frames; f++)
     {
@@ -407,7 +418,7 @@ heif_image_from_pixbuf (GdkPixbuf *pixbuf)
   int n = gdk_pixbuf_get_n_channels (pixbuf), src_stride = gdk_pixbuf_get_rowstride (pixbuf);
   struct heif_image *img = NULL;
   struct heif_error err =
-      heif_image_create (w, h, heif_colorspace_RGB, heif_chroma_interleaved_RGB, &img);
+    heif_image_create (w, h, heif_colorspace_RGB, heif_chroma_interleaved_RGB, &img);
   g_assert_cmpint (err.code, ==, heif_error_Ok);
   err = heif_image_add_plane (img, heif_channel_interleaved, w, h, 8);
   g_assert_cmpint (err.code, ==, heif_error_Ok);
@@ -428,7 +439,7 @@ test_write_heif (const char *path, GdkPixbuf *pixbuf, gboolean avif, int orienta
   struct heif_context *ctx = heif_context_alloc ();
   struct heif_encoder *encoder = NULL;
   struct heif_error err = heif_context_get_encoder_for_format (
-      ctx, avif ? heif_compression_AV1 : heif_compression_HEVC, &encoder);
+    ctx, avif ? heif_compression_AV1 : heif_compression_HEVC, &encoder);
   if (err.code != heif_error_Ok)
     {
       heif_context_free (ctx);
@@ -484,8 +495,8 @@ test_assert_pixel (const ImageRgb *image, int x, int y, TestColor color, int tol
   const guint8 *p = image_rgb_row (image, y) + x * 3;
   if (ABS (p[0] - color.r) > tolerance || ABS (p[1] - color.g) > tolerance ||
       ABS (p[2] - color.b) > tolerance)
-    g_error ("pixel (%d, %d) of a %d × %d picture is (%d, %d, %d), expected (%d, %d, %d) ± %d",
-             x, y, image->width, image->height, p[0], p[1], p[2], color.r, color.g, color.b,
+    g_error ("pixel (%d, %d) of a %d × %d picture is (%d, %d, %d), expected (%d, %d, %d) ± %d", x,
+             y, image->width, image->height, p[0], p[1], p[2], color.r, color.g, color.b,
              tolerance);
 }
 

@@ -39,9 +39,8 @@ void test_set_exif_orientation (const char *path, int orientation);
 /* Writes a PNG by hand: any bit depth and colour type, with optional PLTE and tRNS chunks.
  * raw = unfiltered scanlines (without the filter byte). */
 void test_write_png (const char *path, guint32 width, guint32 height, guint8 bit_depth,
-                     guint8 color_type, const guint8 *raw, gsize raw_length,
-                     const guint8 *palette, gsize palette_length, const guint8 *trns,
-                     gsize trns_length);
+                     guint8 color_type, const guint8 *raw, gsize raw_length, const guint8 *palette,
+                     gsize palette_length, const guint8 *trns, gsize trns_length);
 
 /* Writes an interlaced (Adam7) 8-bit RGB PNG of the pixbuf, by hand. */
 void test_write_png_interlaced (const char *path, GdkPixbuf *pixbuf);

@@ -30,8 +30,8 @@ run_cli (const char *const *args, int *status, char **err)
   g_ptr_array_add (argv, NULL);
   char *out = NULL;
   g_autoptr (GError) error = NULL;
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, err,
-                status, &error);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, err, status,
+                &error);
   g_assert_no_error (error);
   return out;
 }

@@ -230,8 +230,8 @@ test_heif_without_primary (void)
   assert_load_fails (path, IMAGE_ERROR, IMAGE_ERROR_CORRUPT);
 
   /* An 'ftyp' box alone. */
-  const guint8 ftyp[24] = { 0, 0, 0, 24, 'f', 't', 'y', 'p', 'h', 'e', 'i', 'c', 0, 0, 0, 0,
-                            'm', 'i', 'f', '1', 'h', 'e', 'i', 'c' };
+  const guint8 ftyp[24] = { 0, 0, 0, 24, 'f', 't', 'y', 'p', 'h', 'e', 'i', 'c',
+                            0, 0, 0, 0,  'm', 'i', 'f', '1', 'h', 'e', 'i', 'c' };
   g_autofree char *bare = test_temp_path ("ftyp-only.heic");
   test_write_file (bare, ftyp, sizeof ftyp);
   assert_load_fails (bare, IMAGE_ERROR, IMAGE_ERROR_CORRUPT);
@@ -295,7 +295,7 @@ test_huge_jpeg_gif_bmp_headers (void)
   test_write_gif (gif, 2, 2, palette, frames, 1);
   gsize gif_length = 0;
   g_autofree guint8 *gif_data = test_read_file (gif, &gif_length);
-  memset (gif_data + 6, 0xff, 4); /* logical screen */
+  memset (gif_data + 6, 0xff, 4);    /* logical screen */
   gsize descriptor = 6 + 7 + 12 + 8; /* header, screen, palette, graphic control */
   g_assert_cmpint (gif_data[descriptor], ==, 0x2c);
   memset (gif_data + descriptor + 5, 0xff, 4); /* frame width, height */

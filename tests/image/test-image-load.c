@@ -42,7 +42,7 @@ typedef struct {
 } Format;
 
 static const Format pixbuf_formats[] = {
-  { "png", "png", 0 }, { "jpeg", "jpg", 40 }, { "tiff", "tif", 0 },
+  { "png", "png", 0 }, { "jpeg", "jpg", 40 },  { "tiff", "tif", 0 },
   { "bmp", "bmp", 0 }, { "webp", "webp", 40 },
 };
 
@@ -184,7 +184,7 @@ test_heif_orientation (gconstpointer data)
       int orientation = values[i];
       g_autoptr (GdkPixbuf) pattern = test_pattern_pixbuf (PATTERN_WIDTH, PATTERN_HEIGHT, FALSE);
       g_autofree char *name =
-          g_strdup_printf ("oriented-%d.%s", orientation, avif ? "avif" : "heic");
+        g_strdup_printf ("oriented-%d.%s", orientation, avif ? "avif" : "heic");
       g_autofree char *path = test_temp_path (name);
       if (!test_write_heif (path, pattern, avif, orientation, NULL))
         {
@@ -264,8 +264,8 @@ test_png_16bit (void)
   test_write_png (path, 2, 1, 16, 2, raw, sizeof raw, NULL, 0, NULL, 0);
   g_autoptr (ImageRgb) image = load_ok (path, NULL);
   g_assert_cmpint (image->width, ==, 2);
-  test_assert_pixel (image, 0, 0, (TestColor) { 0xab, 0x12, 0xff }, 0);
-  test_assert_pixel (image, 1, 0, (TestColor) { 0x00, 0x80, 0x01 }, 0);
+  test_assert_pixel (image, 0, 0, (TestColor){ 0xab, 0x12, 0xff }, 0);
+  test_assert_pixel (image, 1, 0, (TestColor){ 0x00, 0x80, 0x01 }, 0);
 
   /* Gray 16-bit: high byte, replicated. (PIL would clip I;16 values above 255 to white, which
    * is not what a person sees; we keep the picture.) */
@@ -273,8 +273,8 @@ test_png_16bit (void)
   g_autofree char *gpath = test_temp_path ("gray16.png");
   test_write_png (gpath, 2, 1, 16, 0, gray, sizeof gray, NULL, 0, NULL, 0);
   g_autoptr (ImageRgb) g = load_ok (gpath, NULL);
-  test_assert_pixel (g, 0, 0, (TestColor) { 0x12, 0x12, 0x12 }, 0);
-  test_assert_pixel (g, 1, 0, (TestColor) { 0xfe, 0xfe, 0xfe }, 0);
+  test_assert_pixel (g, 0, 0, (TestColor){ 0x12, 0x12, 0x12 }, 0);
+  test_assert_pixel (g, 1, 0, (TestColor){ 0xfe, 0xfe, 0xfe }, 0);
 }
 
 static void
@@ -285,8 +285,8 @@ test_png_gray_and_palette (void)
   g_autofree char *lapath = test_temp_path ("gray-alpha.png");
   test_write_png (lapath, 2, 1, 8, 4, la, sizeof la, NULL, 0, NULL, 0);
   g_autoptr (ImageRgb) a = load_ok (lapath, NULL);
-  test_assert_pixel (a, 0, 0, (TestColor) { 10, 10, 10 }, 0);
-  test_assert_pixel (a, 1, 0, (TestColor) { 200, 200, 200 }, 0);
+  test_assert_pixel (a, 0, 0, (TestColor){ 10, 10, 10 }, 0);
+  test_assert_pixel (a, 1, 0, (TestColor){ 200, 200, 200 }, 0);
 
   /* 1-bit gray: 0 → black, 1 → white. 8 pixels in one byte. */
   const guint8 bits[1] = { 0xa5 }; /* 1 0 1 0 0 1 0 1 */
@@ -297,7 +297,7 @@ test_png_gray_and_palette (void)
   for (int x = 0; x < 8; x++)
     {
       guint8 v = expected[x] ? 255 : 0;
-      test_assert_pixel (b, x, 0, (TestColor) { v, v, v }, 0);
+      test_assert_pixel (b, x, 0, (TestColor){ v, v, v }, 0);
     }
 
   /* Palette with transparency: the palette colour, whatever its alpha. */
@@ -308,17 +308,17 @@ test_png_gray_and_palette (void)
   test_write_png (ppath, 3, 1, 8, 3, indices, sizeof indices, palette, sizeof palette, trns,
                   sizeof trns);
   g_autoptr (ImageRgb) p = load_ok (ppath, NULL);
-  test_assert_pixel (p, 0, 0, (TestColor) { 1, 2, 3 }, 0);
-  test_assert_pixel (p, 1, 0, (TestColor) { 40, 50, 60 }, 0);
-  test_assert_pixel (p, 2, 0, (TestColor) { 250, 128, 7 }, 0);
+  test_assert_pixel (p, 0, 0, (TestColor){ 1, 2, 3 }, 0);
+  test_assert_pixel (p, 1, 0, (TestColor){ 40, 50, 60 }, 0);
+  test_assert_pixel (p, 2, 0, (TestColor){ 250, 128, 7 }, 0);
 
   /* RGBA, fully transparent: the RGB values stay (dropped, not composited on white/black). */
   const guint8 rgba[8] = { 10, 20, 30, 0, 200, 100, 50, 1 };
   g_autofree char *rpath = test_temp_path ("transparent.png");
   test_write_png (rpath, 2, 1, 8, 6, rgba, sizeof rgba, NULL, 0, NULL, 0);
   g_autoptr (ImageRgb) r = load_ok (rpath, NULL);
-  test_assert_pixel (r, 0, 0, (TestColor) { 10, 20, 30 }, 0);
-  test_assert_pixel (r, 1, 0, (TestColor) { 200, 100, 50 }, 0);
+  test_assert_pixel (r, 0, 0, (TestColor){ 10, 20, 30 }, 0);
+  test_assert_pixel (r, 1, 0, (TestColor){ 200, 100, 50 }, 0);
 }
 
 static void

@@ -70,9 +70,8 @@ typedef struct {
  * Weights
  * =========================================================================================== */
 
-static GpuBuffer *
-upload (Gpu *g, FlorenceCheckpoint *ckpt, gboolean f16, gsize expected, GError **error,
-        const char *format, ...) G_GNUC_PRINTF (6, 7);
+static GpuBuffer *upload (Gpu *g, FlorenceCheckpoint *ckpt, gboolean f16, gsize expected,
+                          GError **error, const char *format, ...) G_GNUC_PRINTF (6, 7);
 
 static GpuBuffer *
 upload_values (Gpu *g, const float *v, gsize n, gboolean f16, GError **error)
@@ -105,8 +104,8 @@ upload (Gpu *g, FlorenceCheckpoint *ckpt, gboolean f16, gsize expected, GError *
   if (t == NULL || (expected != 0 && t->n_elements != expected))
     {
       g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                   _("The checkpoint’s tensor “%s” is missing or has the wrong size. Use a "
-                     "checkpoint that matches its config.json."),
+                   _ ("The checkpoint’s tensor “%s” is missing or has the wrong size. Use a "
+                      "checkpoint that matches its config.json."),
                    name);
       return NULL;
     }
@@ -121,7 +120,7 @@ upload (Gpu *g, FlorenceCheckpoint *ckpt, gboolean f16, gsize expected, GError *
   if (v == NULL)
     {
       g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                   _("Out of memory while loading “%s”. Close other programs and try again."),
+                   _ ("Out of memory while loading “%s”. Close other programs and try again."),
                    name);
       return NULL;
     }
@@ -129,12 +128,12 @@ upload (Gpu *g, FlorenceCheckpoint *ckpt, gboolean f16, gsize expected, GError *
   return upload_values (g, v, t->n_elements, f16, error);
 }
 
-#define UP(dst, f16, n, ...)                                              \
-  G_STMT_START                                                            \
-  {                                                                       \
-    if (((dst) = upload (g, ckpt, (f16), (n), error, __VA_ARGS__)) == NULL) \
-      return FALSE;                                                       \
-  }                                                                       \
+#define UP(dst, f16, n, ...)                                                                       \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    if (((dst) = upload (g, ckpt, (f16), (n), error, __VA_ARGS__)) == NULL)                        \
+      return FALSE;                                                                                \
+  }                                                                                                \
   G_STMT_END
 
 /* Matrices (GEMM operands) in fp16, the rest in fp32. */
@@ -162,8 +161,7 @@ load_block (Gpu *g, FlorenceCheckpoint *ckpt, GBlock *b, int s, int j, gboolean 
 }
 
 static gboolean
-load_layer (Gpu *g, FlorenceCheckpoint *ckpt, GLayer *L, gboolean decoder, int l,
-            GError **error)
+load_layer (Gpu *g, FlorenceCheckpoint *ckpt, GLayer *L, gboolean decoder, int l, GError **error)
 {
   for (guint i = 0; i < FLORENCE_LAYER_N_TENSORS; i++)
     {
@@ -204,15 +202,15 @@ load_weights (Gpu *g, FlorenceCheckpoint *ckpt, GError **error)
   UP (g->pos_row, FALSE, pmax * (D / 2), "image_pos_embed.row_embeddings.weight");
   UP (g->pos_col, FALSE, pmax * (D - D / 2), "image_pos_embed.column_embeddings.weight");
   {
-    const FlorenceTensor *t = florence_checkpoint_lookup (ckpt,
-                                                          "visual_temporal_embed.pos_idx_to_embed");
+    const FlorenceTensor *t =
+      florence_checkpoint_lookup (ckpt, "visual_temporal_embed.pos_idx_to_embed");
     const FlorenceTensor *p = florence_checkpoint_lookup (ckpt, "image_projection");
     if (t == NULL || t->n_elements != (gsize) c->temporal_max * D || p == NULL ||
         p->n_elements != D * d)
       {
         g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                     _("The checkpoint’s image projection or temporal embedding is missing or "
-                       "has the wrong size. Use a checkpoint that matches its config.json."));
+                     _ ("The checkpoint’s image projection or temporal embedding is missing or "
+                        "has the wrong size. Use a checkpoint that matches its config.json."));
         return FALSE;
       }
     g_autofree float *tv = g_new (float, t->n_elements);
@@ -220,8 +218,8 @@ load_weights (Gpu *g, FlorenceCheckpoint *ckpt, GError **error)
     if ((g->temporal0 = upload_values (g, tv, D, FALSE, error)) == NULL)
       return FALSE;
     /* image_projection [D, d] is applied as x @ W: the GEMM wants [d, D] rows */
-    g_autofree float *pv = g_new (float, D * d);
-    g_autofree float *pt = g_new (float, D * d);
+    g_autofree float *pv = g_new (float, D *d);
+    g_autofree float *pt = g_new (float, D *d);
     florence_tensor_to_f32 (p, pv);
     for (gsize i = 0; i < D; i++)
       for (gsize o = 0; o < d; o++)
@@ -306,7 +304,7 @@ run_tap (Run *r, const char *name, GpuBuffer *buf, guint64 offset_floats, gsize 
 {
   if (r->engine->tap == NULL)
     return TRUE;
-  g_autofree float *host = g_new (float, rows * cols);
+  g_autofree float *host = g_new (float, rows *cols);
   gpu_recorder_download (r->rec, buf, offset_floats * 4, host, rows * cols * 4);
   if (!gpu_recorder_submit (r->rec, cancellable, error))
     return FALSE;
@@ -327,29 +325,27 @@ typedef struct {
   FlorenceEngine *engine;
   Gpu *g;
   guint n_enc;
-  GPtrArray *buffers;      /* owns everything below */
+  GPtrArray *buffers; /* owns everything below */
   CrossKV *cross;
   guint n_beams, cap, len;
   GpuBuffer **self_k, **self_v, **spare_k, **spare_v; /* per layer [beams, cap, d] */
   GpuBuffer *ids, *h, *q, *att, *tmp, *ffn, *logits, *ctl, *scratch, *out;
-  guint ctl_bans;          /* bans the ctl buffer holds */
-  guint k_alloc;           /* candidates the out/scratch buffers hold */
+  guint ctl_bans; /* bans the ctl buffer holds */
+  guint k_alloc;  /* candidates the out/scratch buffers hold */
 } GpuDecoder;
 
 static void gpu_decoder_free (FlorenceEngine *engine, FlorenceDecoderBackend *backend);
-static gboolean gpu_decoder_begin (FlorenceDecoderBackend *backend, guint n_beams,
-                                   GError **error);
+static gboolean gpu_decoder_begin (FlorenceDecoderBackend *backend, guint n_beams, GError **error);
 static gboolean gpu_decoder_step_logits (FlorenceDecoderBackend *backend,
                                          const FlorenceDecodeStep *step, float *logits,
                                          GError **error);
 static gboolean gpu_decoder_step_topk (FlorenceDecoderBackend *backend,
-                                       const FlorenceDecodeStep *step, gint32 *ids,
-                                       float *scores, GError **error);
+                                       const FlorenceDecodeStep *step, gint32 *ids, float *scores,
+                                       GError **error);
 
 static FlorenceDecoderBackend *
 gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const gint32 *ids,
-             int n_ids, FlorenceEngineTimings *timings, GCancellable *cancellable,
-             GError **error)
+             int n_ids, FlorenceEngineTimings *timings, GCancellable *cancellable, GError **error)
 {
   Gpu *g = engine->priv;
   const FlorenceConfig *c = g->config;
@@ -380,9 +376,9 @@ gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const 
         max_nc = MAX (max_nc, (guint64) hw * hw * cin);
         max_n4c = MAX (max_n4c, n * 4 * C);
         max_cols = MAX (max_cols, n * (guint64) cin * c->patch_size[s] * c->patch_size[s]);
-        max_scratch = MAX (max_scratch, gpu_op_attention_channel_scratch_size (
-                                          g->device, (guint) n, (guint) C,
-                                          (guint) c->num_groups[s]));
+        max_scratch =
+          MAX (max_scratch, gpu_op_attention_channel_scratch_size (g->device, (guint) n, (guint) C,
+                                                                   (guint) c->num_groups[s]));
         hw = o;
         cin = (int) C;
       }
@@ -412,8 +408,8 @@ gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const 
       if (s == 0)
         {
           /* im2col + GEMM: 1/9 of the direct convolution's time on lavapipe */
-          gpu_op_conv2d_gemm (r.rec, pix, GPU_CONV_INPUT_CHW, 3, H, W, st->conv.w, TRUE,
-                              st->conv.b, co, k, stride, pad, cols, x);
+          gpu_op_conv2d_gemm (r.rec, pix, GPU_CONV_INPUT_CHW, 3, H, W, st->conv.w, TRUE, st->conv.b,
+                              co, k, stride, pad, cols, x);
         }
       else
         {
@@ -425,8 +421,8 @@ gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const 
               in = xn;
             }
           gpu_op_im2col (r.rec, in, GPU_CONV_INPUT_TOKENS, C, H, W, k, stride, pad, cols);
-          gpu_op_linear (r.rec, cols, st->conv.w, GPU_GEMM_WEIGHT_F16, st->conv.b, NULL, x,
-                         ho * wo, co, C * k * k, FALSE);
+          gpu_op_linear (r.rec, cols, st->conv.w, GPU_GEMM_WEIGHT_F16, st->conv.b, NULL, x, ho * wo,
+                         co, C * k * k, FALSE);
         }
       H = ho;
       W = wo;
@@ -441,22 +437,21 @@ gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const 
             const GBlock *b = kind == 0 ? &st->spatial[j] : &st->channel[j];
             gpu_op_dwconv3x3_residual (r.rec, x, H, W, C, b->conv1.w, b->conv1.b, FALSE, y);
             gpu_op_layernorm (r.rec, y, NULL, b->norm1.w, b->norm1.b, FALSE, n, C, LN_EPS, xn);
-            gpu_op_linear (r.rec, xn, b->qkv.w, GPU_GEMM_WEIGHT_F16, b->qkv.b, NULL, qkv, n,
-                           3 * C, C, FALSE);
+            gpu_op_linear (r.rec, xn, b->qkv.w, GPU_GEMM_WEIGHT_F16, b->qkv.b, NULL, qkv, n, 3 * C,
+                           C, FALSE);
             if (kind == 0)
               gpu_op_attention_window (r.rec, qkv, b->qkv.b, FALSE, H, W, C,
                                        (guint) c->num_heads[s], (guint) c->window_size, att);
             else
-              gpu_op_attention_channel (r.rec, qkv, n, C, (guint) c->num_groups[s], cscratch,
-                                        att);
+              gpu_op_attention_channel (r.rec, qkv, n, C, (guint) c->num_groups[s], cscratch, att);
             gpu_op_linear (r.rec, att, b->proj.w, GPU_GEMM_WEIGHT_F16, b->proj.b, y, y, n, C, C,
                            FALSE);
             gpu_op_dwconv3x3_residual (r.rec, y, H, W, C, b->conv2.w, b->conv2.b, FALSE, x);
             gpu_op_layernorm (r.rec, x, NULL, b->norm2.w, b->norm2.b, FALSE, n, C, LN_EPS, xn);
-            gpu_op_linear (r.rec, xn, b->fc1.w, GPU_GEMM_WEIGHT_F16, b->fc1.b, NULL, hid, n,
-                           4 * C, C, TRUE);
-            gpu_op_linear (r.rec, hid, b->fc2.w, GPU_GEMM_WEIGHT_F16, b->fc2.b, x, x, n, C,
-                           4 * C, FALSE);
+            gpu_op_linear (r.rec, xn, b->fc1.w, GPU_GEMM_WEIGHT_F16, b->fc1.b, NULL, hid, n, 4 * C,
+                           C, TRUE);
+            gpu_op_linear (r.rec, hid, b->fc2.w, GPU_GEMM_WEIGHT_F16, b->fc2.b, x, x, n, C, 4 * C,
+                           FALSE);
           }
       char name[32];
       g_snprintf (name, sizeof name, "vision_stage%d", s);
@@ -471,13 +466,11 @@ gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const 
   GpuBuffer *h = run_buffer (&r, (guint64) L * d, error);
   if (feat == NULL || h == NULL)
     goto out;
-  gpu_op_pos2d (r.rec, x, 0, H, W, D, g->pos_col, g->pos_row, FALSE, g->temporal0, FALSE, feat,
-                D);
+  gpu_op_pos2d (r.rec, x, 0, H, W, D, g->pos_col, g->pos_row, FALSE, g->temporal0, FALSE, feat, D);
   gpu_op_mean_rows (r.rec, feat, D, N, D, feat, 0);
-  gpu_op_linear (r.rec, feat, g->projection_t, GPU_GEMM_WEIGHT_F16, NULL, NULL, h, n_image, d,
-                 D, FALSE);
-  gpu_op_layernorm (r.rec, h, NULL, g->proj_norm.w, g->proj_norm.b, FALSE, n_image, d, LN_EPS,
-                    h);
+  gpu_op_linear (r.rec, feat, g->projection_t, GPU_GEMM_WEIGHT_F16, NULL, NULL, h, n_image, d, D,
+                 FALSE);
+  gpu_op_layernorm (r.rec, h, NULL, g->proj_norm.w, g->proj_norm.b, FALSE, n_image, d, LN_EPS, h);
   if (!run_tap (&r, "image_features", h, 0, n_image, d, cancellable, error))
     goto out;
   /* a submission of its own, so that the vision time is measured */
@@ -504,8 +497,8 @@ gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const 
                       NULL, FALSE, 0, 0, h, (guint64) n_image * d);
     if (!run_tap (&r, "inputs_embeds", h, 0, L, d, cancellable, error))
       goto out;
-    gpu_op_embedding (r.rec, g->enc_pos, FALSE, (guint) c->max_position_embeddings + 2, d,
-                      pos_buf, L, NULL, FALSE, 0, 0, pe, 0);
+    gpu_op_embedding (r.rec, g->enc_pos, FALSE, (guint) c->max_position_embeddings + 2, d, pos_buf,
+                      L, NULL, FALSE, 0, 0, pe, 0);
     gpu_op_layernorm (r.rec, h, pe, g->enc_ln_emb.w, g->enc_ln_emb.b, FALSE, L, d, LN_EPS, h);
     if (!run_tap (&r, "encoder_embeddings", h, 0, L, d, cancellable, error))
       goto out;
@@ -541,8 +534,7 @@ gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const 
           .causal = FALSE,
         };
         gpu_op_attention (r.rec, &a);
-        gpu_op_linear (r.rec, ab, Ly->o.w, GPU_GEMM_WEIGHT_F16, Ly->o.b, NULL, tb, L, d, d,
-                       FALSE);
+        gpu_op_linear (r.rec, ab, Ly->o.w, GPU_GEMM_WEIGHT_F16, Ly->o.b, NULL, tb, L, d, d, FALSE);
         gpu_op_layernorm (r.rec, tb, h, Ly->ln1.w, Ly->ln1.b, FALSE, L, d, LN_EPS, h);
         gpu_op_linear (r.rec, h, Ly->fc1.w, GPU_GEMM_WEIGHT_F16, Ly->fc1.b, NULL, fb, L, ffn, d,
                        TRUE);
@@ -640,7 +632,7 @@ gpu_decoder_begin (FlorenceDecoderBackend *backend, guint n_beams, GError **erro
   if (n_beams == 0 || n_beams > max_beams)
     {
       g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                   _("The GPU decoder runs 1 to %u beams, not %u."), max_beams, n_beams);
+                   _ ("The GPU decoder runs 1 to %u beams, not %u."), max_beams, n_beams);
       return FALSE;
     }
   int nl = MAX (c->decoder_layers, 1);
@@ -652,8 +644,8 @@ gpu_decoder_begin (FlorenceDecoderBackend *backend, guint n_beams, GError **erro
         dec_drop (dec, &dec->spare_k[l]);
         dec_drop (dec, &dec->spare_v[l]);
       }
-  GpuBuffer **fixed[] = { &dec->ids, &dec->h, &dec->q, &dec->att, &dec->tmp, &dec->ffn,
-                          &dec->logits, &dec->ctl, &dec->scratch, &dec->out };
+  GpuBuffer **fixed[] = { &dec->ids, &dec->h,      &dec->q,   &dec->att,     &dec->tmp,
+                          &dec->ffn, &dec->logits, &dec->ctl, &dec->scratch, &dec->out };
   for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
     dec_drop (dec, fixed[i]);
   g_clear_pointer (&dec->self_k, g_free);
@@ -698,8 +690,8 @@ record_step (GpuDecoder *dec, GpuRecorder *rec, const FlorenceDecodeStep *step, 
   if (B != dec->n_beams || t != dec->len || t >= dec->cap)
     {
       g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                   _("The decoder was asked for position %u of %u beams, which does not follow "
-                     "its cache. This is a bug; please report it."),
+                   _ ("The decoder was asked for position %u of %u beams, which does not follow "
+                      "its cache. This is a bug; please report it."),
                    t, B);
       return FALSE;
     }
@@ -708,8 +700,8 @@ record_step (GpuDecoder *dec, GpuRecorder *rec, const FlorenceDecodeStep *step, 
         (step->reorder != NULL && step->reorder[b] >= B))
       {
         g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                     _("The decoder was given the token id %d, which is outside the "
-                       "vocabulary. This is a bug; please report it."),
+                     _ ("The decoder was given the token id %d, which is outside the "
+                        "vocabulary. This is a bug; please report it."),
                      step->tokens[b]);
         return FALSE;
       }
@@ -741,8 +733,8 @@ record_step (GpuDecoder *dec, GpuRecorder *rec, const FlorenceDecodeStep *step, 
     }
 
   gpu_recorder_upload (rec, dec->ids, 0, step->tokens, (guint64) B * 4);
-  gpu_op_embedding (rec, g->shared, TRUE, (guint) c->vocab_size, d, dec->ids, B, g->dec_pos,
-                    FALSE, t + 2, 0, dec->h, 0);
+  gpu_op_embedding (rec, g->shared, TRUE, (guint) c->vocab_size, d, dec->ids, B, g->dec_pos, FALSE,
+                    t + 2, 0, dec->h, 0);
   gpu_op_layernorm (rec, dec->h, NULL, g->dec_ln_emb.w, g->dec_ln_emb.b, FALSE, B, d, LN_EPS,
                     dec->h);
   const float scale = 1.0f / sqrtf ((float) (d / heads));
@@ -755,7 +747,9 @@ record_step (GpuDecoder *dec, GpuRecorder *rec, const FlorenceDecodeStep *step, 
       for (int kv = 0; kv < 2; kv++)
         {
           GpuGemm gm = {
-            .m = B, .n = d, .k = d,
+            .m = B,
+            .n = d,
+            .k = d,
             .a = dec->h,
             .w = kv == 0 ? Ly->k.w : Ly->v.w,
             .w_type = GPU_GEMM_WEIGHT_F16,
@@ -781,8 +775,8 @@ record_step (GpuDecoder *dec, GpuRecorder *rec, const FlorenceDecodeStep *step, 
         .causal = FALSE,
       };
       gpu_op_attention (rec, &sa);
-      gpu_op_linear (rec, dec->att, Ly->o.w, GPU_GEMM_WEIGHT_F16, Ly->o.b, NULL, dec->tmp, B, d,
-                     d, FALSE);
+      gpu_op_linear (rec, dec->att, Ly->o.w, GPU_GEMM_WEIGHT_F16, Ly->o.b, NULL, dec->tmp, B, d, d,
+                     FALSE);
       gpu_op_layernorm (rec, dec->tmp, dec->h, Ly->ln1.w, Ly->ln1.b, FALSE, B, d, LN_EPS, dec->h);
 
       gpu_op_linear (rec, dec->h, Ly->cq.w, GPU_GEMM_WEIGHT_F16, Ly->cq.b, NULL, dec->q, B, d, d,
@@ -801,14 +795,14 @@ record_step (GpuDecoder *dec, GpuRecorder *rec, const FlorenceDecodeStep *step, 
         .causal = FALSE,
       };
       gpu_op_attention (rec, &ca);
-      gpu_op_linear (rec, dec->att, Ly->co.w, GPU_GEMM_WEIGHT_F16, Ly->co.b, NULL, dec->tmp, B,
-                     d, d, FALSE);
+      gpu_op_linear (rec, dec->att, Ly->co.w, GPU_GEMM_WEIGHT_F16, Ly->co.b, NULL, dec->tmp, B, d,
+                     d, FALSE);
       gpu_op_layernorm (rec, dec->tmp, dec->h, Ly->ln2.w, Ly->ln2.b, FALSE, B, d, LN_EPS, dec->h);
 
-      gpu_op_linear (rec, dec->h, Ly->fc1.w, GPU_GEMM_WEIGHT_F16, Ly->fc1.b, NULL, dec->ffn, B,
-                     ffn, d, TRUE);
-      gpu_op_linear (rec, dec->ffn, Ly->fc2.w, GPU_GEMM_WEIGHT_F16, Ly->fc2.b, NULL, dec->tmp, B,
-                     d, ffn, FALSE);
+      gpu_op_linear (rec, dec->h, Ly->fc1.w, GPU_GEMM_WEIGHT_F16, Ly->fc1.b, NULL, dec->ffn, B, ffn,
+                     d, TRUE);
+      gpu_op_linear (rec, dec->ffn, Ly->fc2.w, GPU_GEMM_WEIGHT_F16, Ly->fc2.b, NULL, dec->tmp, B, d,
+                     ffn, FALSE);
       gpu_op_layernorm (rec, dec->tmp, dec->h, Ly->ln3.w, Ly->ln3.b, FALSE, B, d, LN_EPS, dec->h);
     }
   gpu_op_linear (rec, dec->h, g->shared, GPU_GEMM_WEIGHT_F16, g->final_logits_bias, NULL,
@@ -831,8 +825,8 @@ gpu_decoder_step_logits (FlorenceDecoderBackend *backend, const FlorenceDecodeSt
 }
 
 static gboolean
-gpu_decoder_step_topk (FlorenceDecoderBackend *backend, const FlorenceDecodeStep *step,
-                       gint32 *ids, float *scores, GError **error)
+gpu_decoder_step_topk (FlorenceDecoderBackend *backend, const FlorenceDecodeStep *step, gint32 *ids,
+                       float *scores, GError **error)
 {
   GpuDecoder *dec = (GpuDecoder *) backend;
   const FlorenceConfig *c = dec->g->config;
@@ -856,8 +850,7 @@ gpu_decoder_step_topk (FlorenceDecoderBackend *backend, const FlorenceDecodeStep
       dec_drop (dec, &dec->scratch);
       dec->k_alloc = k;
       if ((dec->out = dec_buffer (dec, gpu_op_logits_topk_out_size (B, k), error)) == NULL ||
-          (dec->scratch = dec_buffer (dec, gpu_op_logits_topk_scratch_size (dec->g->device, B,
-                                                                             k),
+          (dec->scratch = dec_buffer (dec, gpu_op_logits_topk_scratch_size (dec->g->device, B, k),
                                       error)) == NULL)
         return FALSE;
     }
@@ -923,8 +916,7 @@ engine_gpu_free (FlorenceEngine *engine)
 
 FlorenceEngine *
 florence_engine_gpu_new (const FlorenceConfig *config, const char *vulkan_device,
-                         FlorenceCheckpoint *checkpoint,
-                         GError **error)
+                         FlorenceCheckpoint *checkpoint, GError **error)
 {
   g_return_val_if_fail (config != NULL, NULL);
   g_return_val_if_fail (checkpoint != NULL, NULL);
@@ -935,8 +927,8 @@ florence_engine_gpu_new (const FlorenceConfig *config, const char *vulkan_device
       d / config->decoder_heads > GPU_OP_ATTENTION_MAX_HEAD_DIM || config->dim_embed[3] % 2 != 0)
     {
       g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                   _("The GPU engine cannot run this model’s shapes. Run it on the CPU "
-                     "reference instead (device “cpu-reference”)."));
+                   _ ("The GPU engine cannot run this model’s shapes. Run it on the CPU "
+                      "reference instead (device “cpu-reference”)."));
       return NULL;
     }
 

@@ -11,7 +11,7 @@
 
 #include "florence/engine/florence-reference.h"
 
-G_DEFINE_QUARK (florence-engine-error-quark, florence_engine_error)
+G_DEFINE_QUARK (florence - engine - error - quark, florence_engine_error)
 
 gboolean
 florence_device_kind_from_string (const char *str, FlorenceDeviceKind *out_kind)
@@ -36,20 +36,19 @@ florence_device_kind_from_string (const char *str, FlorenceDeviceKind *out_kind)
 
 static FlorenceDecoderBackend *
 cpu_prepare (FlorenceEngine *self, const float *pixel_values, int size, const gint32 *ids,
-             int n_ids, FlorenceEngineTimings *timings, GCancellable *cancellable,
-             GError **error)
+             int n_ids, FlorenceEngineTimings *timings, GCancellable *cancellable, GError **error)
 {
   FlorenceReference *ref = self->priv;
   florence_reference_set_tap (ref, self->tap, self->tap_data);
   gint64 t0 = g_get_monotonic_time ();
   int n_image = 0, n_enc = 0;
-  g_autofree float *features = florence_reference_encode_image (ref, pixel_values, size,
-                                                                &n_image, cancellable, error);
+  g_autofree float *features =
+    florence_reference_encode_image (ref, pixel_values, size, &n_image, cancellable, error);
   if (features == NULL)
     return NULL;
   gint64 t1 = g_get_monotonic_time ();
-  g_autofree float *enc = florence_reference_encode (ref, features, n_image, ids, n_ids, &n_enc,
-                                                     cancellable, error);
+  g_autofree float *enc =
+    florence_reference_encode (ref, features, n_image, ids, n_ids, &n_enc, cancellable, error);
   if (enc == NULL)
     return NULL;
   FlorenceDecoderBackend *dec = florence_reference_decoder_new (ref, enc, n_enc, error);
@@ -83,8 +82,8 @@ engine_new_cpu (const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GE
     return NULL;
   FlorenceEngine *self = g_new0 (FlorenceEngine, 1);
   self->kind = FLORENCE_DEVICE_CPU_REFERENCE;
-  self->device_name = g_strdup_printf (_("CPU reference (fp32, %u threads)"),
-                                       g_get_num_processors ());
+  self->device_name =
+    g_strdup_printf (_ ("CPU reference (fp32, %u threads)"), g_get_num_processors ());
   self->prepare = cpu_prepare;
   self->decoder_free = cpu_decoder_free;
   self->free = cpu_free;
@@ -111,8 +110,8 @@ florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
     case FLORENCE_DEVICE_AUTO:
       {
         g_autoptr (GError) gpu_error = NULL;
-        FlorenceEngine *engine = florence_engine_gpu_new (config, vulkan_device, checkpoint,
-                                                          &gpu_error);
+        FlorenceEngine *engine =
+          florence_engine_gpu_new (config, vulkan_device, checkpoint, &gpu_error);
         if (engine != NULL)
           return engine;
         g_debug ("No GPU engine (%s); running on the CPU reference", gpu_error->message);

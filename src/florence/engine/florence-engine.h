@@ -48,9 +48,8 @@ struct _FlorenceEngine {
 
   /* pixel_values [3, size, size]; ids the prompt ids (<s> … </s>). Returns a decoder backend
    * attached to the encoder output, freed with decoder_free. */
-  FlorenceDecoderBackend *(*prepare) (FlorenceEngine *self, const float *pixel_values,
-                                      int size, const gint32 *ids, int n_ids,
-                                      FlorenceEngineTimings *timings,
+  FlorenceDecoderBackend *(*prepare) (FlorenceEngine *self, const float *pixel_values, int size,
+                                      const gint32 *ids, int n_ids, FlorenceEngineTimings *timings,
                                       GCancellable *cancellable, GError **error);
   void (*decoder_free) (FlorenceEngine *self, FlorenceDecoderBackend *decoder);
   void (*free) (FlorenceEngine *self);
@@ -64,8 +63,8 @@ struct _FlorenceEngine {
 /* An engine of the given kind for a loaded config and checkpoint; the checkpoint may be freed
  * afterwards. AUTO never fails for lack of a GPU: it falls back to the CPU reference. */
 FlorenceEngine *florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
-                                     const FlorenceConfig *config,
-                                     FlorenceCheckpoint *checkpoint, GError **error);
+                                     const FlorenceConfig *config, FlorenceCheckpoint *checkpoint,
+                                     GError **error);
 void florence_engine_free (FlorenceEngine *self);
 
 /* The GPU engine alone (florence-engine-gpu.c): fails without a usable Vulkan device.

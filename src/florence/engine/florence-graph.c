@@ -8,7 +8,7 @@
 
 #include <glib/gi18n.h>
 
-G_DEFINE_QUARK (florence-graph-error-quark, florence_graph_error)
+G_DEFINE_QUARK (florence - graph - error - quark, florence_graph_error)
 
 void
 florence_graph_tensor_clear (FlorenceGraphTensor *t)
@@ -33,18 +33,18 @@ static const struct {
 };
 
 void
-florence_graph_block_tensor (const FlorenceConfig *config, int stage, int block,
-                             gboolean channel, guint index, FlorenceGraphTensor *out)
+florence_graph_block_tensor (const FlorenceConfig *config, int stage, int block, gboolean channel,
+                             guint index, FlorenceGraphTensor *out)
 {
   g_return_if_fail (index < FLORENCE_BLOCK_N_TENSORS && stage >= 0 && stage < 4);
   const gsize C = (gsize) config->dim_embed[stage];
-  out->name = g_strdup_printf ("vision_tower.blocks.%d.%d.%s.%s%s%s", stage, block,
-                               channel ? "channel_block" : "spatial_block",
-                               !block_tensors[index].in_attn ? ""
-                               : channel                     ? "channel_attn"
-                                                             : "window_attn",
-                               block_tensors[index].in_attn ? "." : "",
-                               block_tensors[index].suffix);
+  out->name =
+    g_strdup_printf ("vision_tower.blocks.%d.%d.%s.%s%s%s", stage, block,
+                     channel ? "channel_block" : "spatial_block",
+                     !block_tensors[index].in_attn ? ""
+                     : channel                     ? "channel_attn"
+                                                   : "window_attn",
+                     block_tensors[index].in_attn ? "." : "", block_tensors[index].suffix);
   out->n_elements = block_tensors[index].c2 * C * C + block_tensors[index].c1 * C;
   out->matrix = block_tensors[index].matrix;
 }
@@ -84,8 +84,8 @@ static const struct {
 };
 
 gboolean
-florence_graph_layer_tensor (const FlorenceConfig *config, gboolean decoder, int layer,
-                             guint index, FlorenceGraphTensor *out)
+florence_graph_layer_tensor (const FlorenceConfig *config, gboolean decoder, int layer, guint index,
+                             FlorenceGraphTensor *out)
 {
   g_return_val_if_fail (index < FLORENCE_LAYER_N_TENSORS, FALSE);
   if (!decoder && layer_tensors[index].cross)
@@ -93,8 +93,7 @@ florence_graph_layer_tensor (const FlorenceConfig *config, gboolean decoder, int
   const gsize d = (gsize) config->d_model;
   const gsize ffn = (gsize) (decoder ? config->decoder_ffn_dim : config->encoder_ffn_dim);
   out->name = g_strdup_printf ("language_model.model.%s.layers.%d.%s",
-                               decoder ? "decoder" : "encoder", layer,
-                               layer_tensors[index].suffix);
+                               decoder ? "decoder" : "encoder", layer, layer_tensors[index].suffix);
   out->n_elements = layer_tensors[index].dd * d * d + layer_tensors[index].d1 * d +
                     layer_tensors[index].fd * ffn * d + layer_tensors[index].f1 * ffn;
   out->matrix = layer_tensors[index].matrix;
@@ -120,8 +119,8 @@ florence_graph_check_image_size (const FlorenceConfig *config, int size, int *n_
   if (size < 32 || size % 32 != 0 || grid < 1 || grid > config->image_pos_max)
     {
       g_set_error (error, FLORENCE_GRAPH_ERROR, FLORENCE_GRAPH_ERROR_INPUT,
-                   _("The model cannot take a %d×%d input: the side must be a multiple of 32 "
-                     "whose feature grid fits its position table (at most %d)."),
+                   _ ("The model cannot take a %d×%d input: the side must be a multiple of 32 "
+                      "whose feature grid fits its position table (at most %d)."),
                    size, size, 32 * config->image_pos_max);
       return FALSE;
     }
@@ -141,8 +140,8 @@ florence_graph_check_prompt (const FlorenceConfig *config, int n_image, const gi
       n_ids > config->max_position_embeddings - n_image)
     {
       g_set_error (error, FLORENCE_GRAPH_ERROR, FLORENCE_GRAPH_ERROR_INPUT,
-                   _("The prompt does not fit: %d image tokens and %d text tokens, where the "
-                     "model has %d positions. Use a shorter text input."),
+                   _ ("The prompt does not fit: %d image tokens and %d text tokens, where the "
+                      "model has %d positions. Use a shorter text input."),
                    n_image, n_ids, config->max_position_embeddings);
       return FALSE;
     }
@@ -150,8 +149,8 @@ florence_graph_check_prompt (const FlorenceConfig *config, int n_image, const gi
     if (ids[i] < 0 || ids[i] >= config->vocab_size)
       {
         g_set_error (error, FLORENCE_GRAPH_ERROR, FLORENCE_GRAPH_ERROR_INPUT,
-                     _("The prompt holds the token id %d, which is outside the model's "
-                       "vocabulary."),
+                     _ ("The prompt holds the token id %d, which is outside the model's "
+                        "vocabulary."),
                      ids[i]);
         return FALSE;
       }
@@ -159,8 +158,8 @@ florence_graph_check_prompt (const FlorenceConfig *config, int n_image, const gi
 }
 
 gboolean
-florence_graph_check_input (const FlorenceConfig *config, int size, const gint32 *ids,
-                            int n_ids, int *n_image, GError **error)
+florence_graph_check_input (const FlorenceConfig *config, int size, const gint32 *ids, int n_ids,
+                            int *n_image, GError **error)
 {
   int n = 0;
   if (!florence_graph_check_image_size (config, size, &n, error) ||

@@ -62,8 +62,8 @@ gboolean florence_graph_check_image_size (const FlorenceConfig *config, int size
                                           GError **error);
 
 /* Checks prompt ids: inside the vocabulary, and n_image + n_ids ≤ max_position_embeddings. */
-gboolean florence_graph_check_prompt (const FlorenceConfig *config, int n_image,
-                                      const gint32 *ids, int n_ids, GError **error);
+gboolean florence_graph_check_prompt (const FlorenceConfig *config, int n_image, const gint32 *ids,
+                                      int n_ids, GError **error);
 
 /* Both. */
 gboolean florence_graph_check_input (const FlorenceConfig *config, int size, const gint32 *ids,

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-G_DEFINE_QUARK (florence-reference-error-quark, florence_reference_error)
+G_DEFINE_QUARK (florence - reference - error - quark, florence_reference_error)
 
 #define LN_EPS 1e-5
 
@@ -57,7 +57,7 @@ parallel_for (int n_threads, gsize n, gsize min_chunk, RangeFunc func, gpointer 
   GThread *threads[64];
   parts = MIN (parts, G_N_ELEMENTS (jobs));
   for (gsize i = 0; i < parts; i++)
-    jobs[i] = (RangeJob) { func, data, n * i / parts, n * (i + 1) / parts };
+    jobs[i] = (RangeJob){ func, data, n * i / parts, n * (i + 1) / parts };
   for (gsize i = 1; i < parts; i++)
     threads[i] = g_thread_new ("depict-cpu", range_job_run, &jobs[i]);
   range_job_run (&jobs[0]);
@@ -107,7 +107,7 @@ typedef struct {
   const float *x; /* [M, K], row stride ldx */
   const float *w; /* [N, K], row stride K */
   const float *bias;
-  float *y;       /* [M, N], row stride ldy */
+  float *y; /* [M, N], row stride ldy */
   gsize M, N, K, ldx, ldy;
   gboolean split_n;
 } GemmJob;
@@ -120,8 +120,7 @@ gemm_block (const GemmJob *g, gsize i0, gsize i1, gsize j0, gsize j1)
   gsize i = i0;
   for (; i + 4 <= i1; i += 4)
     {
-      const float *x0 = g->x + i * g->ldx, *x1 = x0 + g->ldx, *x2 = x1 + g->ldx,
-                  *x3 = x2 + g->ldx;
+      const float *x0 = g->x + i * g->ldx, *x1 = x0 + g->ldx, *x2 = x1 + g->ldx, *x3 = x2 + g->ldx;
       gsize j = j0;
       for (; j + 4 <= j1; j += 4)
         {
@@ -330,7 +329,7 @@ struct _FlorenceReference {
   const float *projection_t;      /* [d_model, D] (image_projection transposed) */
   Lin proj_norm;
 
-  const float *shared;            /* [vocab_rows, d] */
+  const float *shared; /* [vocab_rows, d] */
   gsize vocab_rows;
   const float *final_logits_bias; /* [vocab_rows] */
   const float *enc_pos, *dec_pos; /* [max_pos + 2, d] */
@@ -338,9 +337,8 @@ struct _FlorenceReference {
   BartLayer *enc, *dec;
 };
 
-static const float *
-take_tensor (FlorenceReference *self, FlorenceCheckpoint *ckpt, gsize expected, GError **error,
-             const char *format, ...) G_GNUC_PRINTF (5, 6);
+static const float *take_tensor (FlorenceReference *self, FlorenceCheckpoint *ckpt, gsize expected,
+                                 GError **error, const char *format, ...) G_GNUC_PRINTF (5, 6);
 
 static const float *
 take_tensor (FlorenceReference *self, FlorenceCheckpoint *ckpt, gsize expected, GError **error,
@@ -355,16 +353,16 @@ take_tensor (FlorenceReference *self, FlorenceCheckpoint *ckpt, gsize expected, 
   if (t == NULL)
     {
       g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_WEIGHTS,
-                   _("The checkpoint has no tensor “%s”. Use a complete Florence-2 checkpoint "
-                     "that matches its config.json."),
+                   _ ("The checkpoint has no tensor “%s”. Use a complete Florence-2 checkpoint "
+                      "that matches its config.json."),
                    name);
       return NULL;
     }
   if (expected != 0 && t->n_elements != expected)
     {
       g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_WEIGHTS,
-                   _("The tensor “%s” has %zu values where the config asks for "
-                     "%zu. Use a checkpoint that matches its config.json."),
+                   _ ("The tensor “%s” has %zu values where the config asks for "
+                      "%zu. Use a checkpoint that matches its config.json."),
                    name, t->n_elements, expected);
       return NULL;
     }
@@ -372,7 +370,7 @@ take_tensor (FlorenceReference *self, FlorenceCheckpoint *ckpt, gsize expected, 
   if (data == NULL)
     {
       g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_WEIGHTS,
-                   _("Out of memory while converting “%s”. Close other programs and try again."),
+                   _ ("Out of memory while converting “%s”. Close other programs and try again."),
                    name);
       return NULL;
     }
@@ -381,12 +379,12 @@ take_tensor (FlorenceReference *self, FlorenceCheckpoint *ckpt, gsize expected, 
   return data;
 }
 
-#define TAKE(dst, n, ...)                                                 \
-  G_STMT_START                                                            \
-  {                                                                       \
-    if (((dst) = take_tensor (self, ckpt, (n), error, __VA_ARGS__)) == NULL) \
-      return FALSE;                                                       \
-  }                                                                       \
+#define TAKE(dst, n, ...)                                                                          \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    if (((dst) = take_tensor (self, ckpt, (n), error, __VA_ARGS__)) == NULL)                       \
+      return FALSE;                                                                                \
+  }                                                                                                \
   G_STMT_END
 
 static gboolean
@@ -406,8 +404,8 @@ load_block (FlorenceReference *self, FlorenceCheckpoint *ckpt, DavitBlock *blk, 
 }
 
 static gboolean
-load_bart_layer (FlorenceReference *self, FlorenceCheckpoint *ckpt, BartLayer *L,
-                 gboolean decoder, int l, GError **error)
+load_bart_layer (FlorenceReference *self, FlorenceCheckpoint *ckpt, BartLayer *L, gboolean decoder,
+                 int l, GError **error)
 {
   for (guint i = 0; i < FLORENCE_LAYER_N_TENSORS; i++)
     {
@@ -438,9 +436,9 @@ check_config (const FlorenceConfig *c, GError **error)
          c->patch_padding[s] >= 0;
   if (!ok)
     g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_CONFIG,
-                 _("The model's config.json describes sizes that do not fit together (for "
-                   "example a width that the number of heads does not divide). Use an "
-                   "unmodified Florence-2 configuration."));
+                 _ ("The model's config.json describes sizes that do not fit together (for "
+                    "example a width that the number of heads does not divide). Use an "
+                    "unmodified Florence-2 configuration."));
   return ok;
 }
 
@@ -495,7 +493,7 @@ load_weights (FlorenceReference *self, FlorenceCheckpoint *ckpt, GError **error)
   TAKE (self->temporal, (gsize) c->temporal_max * D, "visual_temporal_embed.pos_idx_to_embed");
   const float *proj;
   TAKE (proj, D * d, "image_projection");
-  float *pt = g_new (float, D * d);
+  float *pt = g_new (float, D *d);
   for (gsize i = 0; i < D; i++)
     for (gsize o = 0; o < d; o++)
       pt[o * D + i] = proj[i * d + o];
@@ -609,7 +607,7 @@ conv2d (FlorenceReference *self, const DavitStage *st, const float *in, int H, i
   const int k = st->k, s = st->stride, p = st->pad, ci = st->c_in;
   int ho = (H + 2 * p - k) / s + 1, wo = (W + 2 * p - k) / s + 1;
   gsize K = (gsize) k * k * ci, N = (gsize) ho * wo;
-  float *cols = g_new0 (float, N * K);
+  float *cols = g_new0 (float, N *K);
   for (int oy = 0; oy < ho; oy++)
     for (int ox = 0; ox < wo; ox++)
       {
@@ -673,7 +671,7 @@ dwconv_residual (const Lin *conv, float *x, int H, int W, int C)
 static void
 mlp_residual (FlorenceReference *self, const DavitBlock *blk, float *x, gsize N, gsize C)
 {
-  float *xn = g_new (float, N * C);
+  float *xn = g_new (float, N *C);
   layernorm_to (xn, x, N, C, blk->norm2.w, blk->norm2.b);
   float *h = g_new (float, N * 4 * C);
   gemm_nt (self->n_threads, xn, N, C, blk->fc1.w, 4 * C, blk->fc1.b, h);
@@ -685,9 +683,9 @@ mlp_residual (FlorenceReference *self, const DavitBlock *blk, float *x, gsize N,
 }
 
 typedef struct {
-  const float *qkv;     /* [N, 3C] */
+  const float *qkv;      /* [N, 3C] */
   const float *qkv_bias; /* what a zero (padding) token projects to */
-  float *out;           /* [N, C] */
+  float *out;            /* [N, C] */
   int H, W, C, heads, ws, wins_x;
 } WindowJob;
 
@@ -697,11 +695,11 @@ window_range (gsize start, gsize end, gpointer data)
   const WindowJob *j = data;
   const int ws = j->ws, C = j->C, hd = C / j->heads, T = ws * ws;
   const float scale = 1.0f / sqrtf ((float) hd);
-  float *q = g_new (float, (gsize) T * hd);
-  float *k = g_new (float, (gsize) T * hd);
-  float *vt = g_new (float, (gsize) hd * T);
-  float *sc = g_new (float, (gsize) T * T);
-  float *o = g_new (float, (gsize) T * hd);
+  float *q = g_new (float, (gsize) T *hd);
+  float *k = g_new (float, (gsize) T *hd);
+  float *vt = g_new (float, (gsize) hd *T);
+  float *sc = g_new (float, (gsize) T *T);
+  float *o = g_new (float, (gsize) T *hd);
   int *tok = g_new (int, T);
 
   for (gsize win = start; win < end; win++)
@@ -749,11 +747,11 @@ channel_attention (FlorenceReference *self, const float *qkv, gsize N, int C, in
 {
   const int gd = C / groups;
   const float scale = (float) pow ((double) N, -0.5);
-  float *qt = g_new (float, (gsize) gd * N);
-  float *kt = g_new (float, (gsize) gd * N);
-  float *vg = g_new (float, N * gd);
-  float *a = g_new (float, (gsize) gd * gd);
-  float *o = g_new (float, N * gd);
+  float *qt = g_new (float, (gsize) gd *N);
+  float *kt = g_new (float, (gsize) gd *N);
+  float *vg = g_new (float, N *gd);
+  float *a = g_new (float, (gsize) gd *gd);
+  float *o = g_new (float, N *gd);
   for (int g = 0; g < groups; g++)
     {
       for (gsize n = 0; n < N; n++)
@@ -791,7 +789,7 @@ davit_block (FlorenceReference *self, const DavitBlock *blk, gboolean channel, f
   const gsize N = (gsize) H * W;
   dwconv_residual (&blk->conv1, x, H, W, C);
 
-  float *xn = g_new (float, N * C);
+  float *xn = g_new (float, N *C);
   layernorm_to (xn, x, N, C, blk->norm1.w, blk->norm1.b);
   float *qkv = g_new (float, N * 3 * C);
   gemm_nt (self->n_threads, xn, N, C, blk->qkv.w, 3 * (gsize) C, blk->qkv.b, qkv);
@@ -806,7 +804,7 @@ davit_block (FlorenceReference *self, const DavitBlock *blk, gboolean channel, f
       WindowJob job = { qkv, blk->qkv.b, xn, H, W, C, heads, ws, wp / ws };
       parallel_for (self->n_threads, (gsize) (hp / ws) * (wp / ws), 1, window_range, &job);
     }
-  float *y = g_new (float, N * C);
+  float *y = g_new (float, N *C);
   gemm_nt (self->n_threads, xn, N, C, blk->proj.w, C, blk->proj.b, y);
   add_inplace (x, y, N * C);
   g_free (y);
@@ -831,7 +829,7 @@ florence_reference_encode_image (FlorenceReference *self, const float *pixel_val
 
   /* channels first → channels last */
   int H = size, W = size, C = 3;
-  float *x = g_new (float, (gsize) H * W * 3);
+  float *x = g_new (float, (gsize) H *W * 3);
   for (int ch = 0; ch < 3; ch++)
     for (gsize i = 0; i < (gsize) H * W; i++)
       x[i * 3 + ch] = pixel_values[(gsize) ch * H * W + i];
@@ -905,12 +903,12 @@ florence_reference_encode_image (FlorenceReference *self, const float *pixel_val
 
 /* Full multi-head attention: out[L, d] from q, k, v [L, d] (q already scaled). */
 static void
-mha_full (FlorenceReference *self, const float *q, const float *k, const float *v, gsize L,
-          gsize d, int heads, float *out)
+mha_full (FlorenceReference *self, const float *q, const float *k, const float *v, gsize L, gsize d,
+          int heads, float *out)
 {
   const gsize hd = d / (gsize) heads;
-  float *qh = g_new (float, L * hd), *kh = g_new (float, L * hd), *vt = g_new (float, hd * L);
-  float *sc = g_new (float, L * L), *oh = g_new (float, L * hd);
+  float *qh = g_new (float, L *hd), *kh = g_new (float, L *hd), *vt = g_new (float, hd *L);
+  float *sc = g_new (float, L *L), *oh = g_new (float, L *hd);
   for (int h = 0; h < heads; h++)
     {
       for (gsize t = 0; t < L; t++)
@@ -943,11 +941,10 @@ scale_inplace (float *x, gsize n, float s)
 
 /* h = LN(h + fc2(gelu(fc1(h)))) */
 static void
-ffn_post_ln (FlorenceReference *self, const BartLayer *L, float *h, gsize rows, gsize d,
-             gsize ffn)
+ffn_post_ln (FlorenceReference *self, const BartLayer *L, float *h, gsize rows, gsize d, gsize ffn)
 {
-  float *t = g_new (float, rows * ffn);
-  float *o = g_new (float, rows * d);
+  float *t = g_new (float, rows *ffn);
+  float *o = g_new (float, rows *d);
   gemm_nt (self->n_threads, h, rows, d, L->fc1.w, ffn, L->fc1.b, t);
   gelu (t, rows * ffn);
   gemm_nt (self->n_threads, t, rows, ffn, L->fc2.w, d, L->fc2.b, o);
@@ -973,7 +970,7 @@ florence_reference_encode (FlorenceReference *self, const float *image_features,
   if (!florence_graph_check_prompt (c, n_image, ids, n_ids, error))
     return NULL;
 
-  float *h = g_new (float, L * d);
+  float *h = g_new (float, L *d);
   memcpy (h, image_features, (gsize) n_image * d * sizeof (float));
   for (int i = 0; i < n_ids; i++)
     memcpy (h + ((gsize) n_image + i) * d, self->shared + (gsize) ids[i] * d, d * sizeof (float));
@@ -984,8 +981,8 @@ florence_reference_encode (FlorenceReference *self, const float *image_features,
   emit (self, "encoder_embeddings", h, L, d);
 
   const float scaling = 1.0f / sqrtf ((float) (d / (gsize) c->encoder_heads));
-  float *q = g_new (float, L * d), *k = g_new (float, L * d), *v = g_new (float, L * d);
-  float *a = g_new (float, L * d), *o = g_new (float, L * d);
+  float *q = g_new (float, L *d), *k = g_new (float, L *d), *v = g_new (float, L *d);
+  float *a = g_new (float, L *d), *o = g_new (float, L *d);
   for (int l = 0; l < c->encoder_layers; l++)
     {
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -1023,9 +1020,9 @@ typedef struct {
   gsize n_enc;
   float **cross_k, **cross_v; /* per layer [n_enc × d] */
   guint n_beams;
-  gsize len;                  /* positions cached */
-  gsize cap;                  /* positions allocated */
-  float **self_k, **self_v;   /* per layer [cap][n_beams][d] */
+  gsize len;                /* positions cached */
+  gsize cap;                /* positions allocated */
+  float **self_k, **self_v; /* per layer [cap][n_beams][d] */
 } RefDecoder;
 
 static gboolean
@@ -1055,8 +1052,8 @@ ref_decoder_reserve (RefDecoder *dec, gsize positions)
   gsize row = (gsize) dec->n_beams * (gsize) c->d_model;
   for (int l = 0; l < c->decoder_layers; l++)
     {
-      dec->self_k[l] = g_renew (float, dec->self_k[l], cap * row);
-      dec->self_v[l] = g_renew (float, dec->self_v[l], cap * row);
+      dec->self_k[l] = g_renew (float, dec->self_k[l], cap *row);
+      dec->self_v[l] = g_renew (float, dec->self_v[l], cap *row);
     }
   dec->cap = cap;
 }
@@ -1102,8 +1099,8 @@ ref_decoder_step_logits (FlorenceDecoderBackend *backend, const FlorenceDecodeSt
   if (B != dec->n_beams || t >= (gsize) c->max_position_embeddings || t != dec->len)
     {
       g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_INPUT,
-                   _("The decoder was asked for position %u of %u beams, which does not follow "
-                     "its cache. This is a bug; please report it."),
+                   _ ("The decoder was asked for position %u of %u beams, which does not follow "
+                      "its cache. This is a bug; please report it."),
                    step->position, B);
       return FALSE;
     }
@@ -1112,8 +1109,8 @@ ref_decoder_step_logits (FlorenceDecoderBackend *backend, const FlorenceDecodeSt
         (step->reorder != NULL && step->reorder[b] >= B))
       {
         g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_INPUT,
-                     _("The decoder was given the token id %d, which is outside the "
-                       "vocabulary. This is a bug; please report it."),
+                     _ ("The decoder was given the token id %d, which is outside the "
+                        "vocabulary. This is a bug; please report it."),
                      step->tokens[b]);
         return FALSE;
       }
@@ -1213,8 +1210,8 @@ florence_reference_decoder_new (FlorenceReference *self, const float *encoder_ou
   dec->self_v = g_new0 (float *, nl);
   for (int l = 0; l < c->decoder_layers; l++)
     {
-      dec->cross_k[l] = g_new (float, L * d);
-      dec->cross_v[l] = g_new (float, L * d);
+      dec->cross_k[l] = g_new (float, L *d);
+      dec->cross_v[l] = g_new (float, L *d);
       gemm_nt (self->n_threads, encoder_out, L, d, self->dec[l].ck.w, d, self->dec[l].ck.b,
                dec->cross_k[l]);
       gemm_nt (self->n_threads, encoder_out, L, d, self->dec[l].cv.w, d, self->dec[l].cv.b,

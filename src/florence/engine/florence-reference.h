@@ -23,7 +23,7 @@ G_BEGIN_DECLS
 #define FLORENCE_REFERENCE_ERROR (florence_reference_error_quark ())
 
 typedef enum {
-  FLORENCE_REFERENCE_ERROR_CONFIG, /* the config describes a graph this code cannot run */
+  FLORENCE_REFERENCE_ERROR_CONFIG,  /* the config describes a graph this code cannot run */
   FLORENCE_REFERENCE_ERROR_WEIGHTS, /* a tensor is missing or has the wrong size */
   FLORENCE_REFERENCE_ERROR_INPUT,   /* a decoder step that does not follow its cache (bad
                                      * image sizes and prompts: FLORENCE_GRAPH_ERROR) */
@@ -37,13 +37,12 @@ typedef struct _FlorenceReference FlorenceReference;
  * rows × cols, row-major): "vision_stage0" … "vision_stage3", "vision_tower_output",
  * "image_features", "inputs_embeds", "encoder_embeddings", "encoder_layer<l>",
  * "encoder_last_hidden_state". */
-typedef void (*FlorenceReferenceTap) (const char *name, const float *data, gsize rows,
-                                      gsize cols, gpointer user_data);
+typedef void (*FlorenceReferenceTap) (const char *name, const float *data, gsize rows, gsize cols,
+                                      gpointer user_data);
 
 /* Converts every weight the graph uses to fp32 (the checkpoint may be closed afterwards). */
 FlorenceReference *florence_reference_new (const FlorenceConfig *config,
-                                           FlorenceCheckpoint *checkpoint,
-                                           GError **error);
+                                           FlorenceCheckpoint *checkpoint, GError **error);
 void florence_reference_free (FlorenceReference *self);
 
 /* Worker threads for the large loops (default: the number of processors, at most 16, or
@@ -61,8 +60,8 @@ float *florence_reference_encode_image (FlorenceReference *self, const float *pi
 
 /* The BART encoder over [image features; shared[ids]]. Returns [*n_out × d_model],
  * *n_out = n_image + n_ids, which must not exceed max_position_embeddings. */
-float *florence_reference_encode (FlorenceReference *self, const float *image_features,
-                                  int n_image, const gint32 *ids, int n_ids, int *n_out,
+float *florence_reference_encode (FlorenceReference *self, const float *image_features, int n_image,
+                                  const gint32 *ids, int n_ids, int *n_out,
                                   GCancellable *cancellable, GError **error);
 
 /* A decoder backend (full logits) attending to encoder_out [n_enc × d_model] (copied into the

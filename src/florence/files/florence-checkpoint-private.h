@@ -23,16 +23,17 @@ typedef struct {
   guint n_dims;
   gint64 shape[FLORENCE_RAW_MAX_DIMS];
   gsize n_elements;
-  const guint8 *data;   /* inside the buffer given to the reader; may be unaligned */
+  const guint8 *data; /* inside the buffer given to the reader; may be unaligned */
   gsize n_bytes;
-  const char *file;     /* set by the checkpoint: the file it came from, for messages */
-  gboolean used;        /* set by the checkpoint: matched an expected tensor */
+  const char *file; /* set by the checkpoint: the file it came from, for messages */
+  gboolean used;    /* set by the checkpoint: matched an expected tensor */
 } FlorenceRawTensor;
 
 void florence_raw_tensor_free (FlorenceRawTensor *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlorenceRawTensor, florence_raw_tensor_free)
 
 /* Sets a FLORENCE_CHECKPOINT_ERROR_CORRUPT error about file "path". */
-void florence_checkpoint_set_corrupt (GError **error, const char *path, const char *format, ...) G_GNUC_PRINTF (3, 4);
+void florence_checkpoint_set_corrupt (GError **error, const char *path, const char *format, ...)
+  G_GNUC_PRINTF (3, 4);
 
 G_END_DECLS

@@ -15,26 +15,26 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-G_DEFINE_QUARK (florence-checkpoint-error-quark, florence_checkpoint_error)
+G_DEFINE_QUARK (florence - checkpoint - error - quark, florence_checkpoint_error)
 
-#define SHARED_NAME   "language_model.model.shared.weight"
-#define BIAS_NAME     "language_model.final_logits_bias"
-#define PROJ_NAME     "image_projection"
+#define SHARED_NAME "language_model.model.shared.weight"
+#define BIAS_NAME "language_model.final_logits_bias"
+#define PROJ_NAME "image_projection"
 
 struct _FlorenceCheckpoint {
-  char *path;                 /* the weights file, or the shard index */
+  char *path; /* the weights file, or the shard index */
   FlorenceCheckpointFormat format;
   gboolean native;
   gsize vocab_rows;
-  GPtrArray *files;           /* char * paths, owned (raw->file points here) */
-  GPtrArray *mapped;          /* GMappedFile */
-  GPtrArray *raw;             /* FlorenceRawTensor, every tensor of every file */
-  GPtrArray *specs;           /* FlorenceTensorSpec: names served point here */
-  GPtrArray *served;          /* FlorenceTensor (owned), expected order, fallbacks excluded */
-  GHashTable *by_name;        /* original name → FlorenceTensor (fallback aliases included) */
-  GPtrArray *buffers;         /* g_free: aligned or transposed copies, zeros */
+  GPtrArray *files;    /* char * paths, owned (raw->file points here) */
+  GPtrArray *mapped;   /* GMappedFile */
+  GPtrArray *raw;      /* FlorenceRawTensor, every tensor of every file */
+  GPtrArray *specs;    /* FlorenceTensorSpec: names served point here */
+  GPtrArray *served;   /* FlorenceTensor (owned), expected order, fallbacks excluded */
+  GHashTable *by_name; /* original name → FlorenceTensor (fallback aliases included) */
+  GPtrArray *buffers;  /* g_free: aligned or transposed copies, zeros */
   guint64 n_bytes;
-  GHashTable *seen_data;      /* data pointers counted in n_bytes */
+  GHashTable *seen_data; /* data pointers counted in n_bytes */
   GMutex hash_lock;
   char *sha256;
 };
@@ -62,7 +62,7 @@ florence_checkpoint_set_corrupt (GError **error, const char *path, const char *f
   detail = g_strdup_vprintf (format, args);
   va_end (args);
   g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_CORRUPT,
-               _("The weights file “%s” is damaged: %s. Download the model again."), path, detail);
+               _ ("The weights file “%s” is damaged: %s. Download the model again."), path, detail);
 }
 
 gsize
@@ -76,10 +76,14 @@ florence_dtype_to_string (FlorenceDType dtype)
 {
   switch (dtype)
     {
-    case FLORENCE_DTYPE_F32: return "F32";
-    case FLORENCE_DTYPE_F16: return "F16";
-    case FLORENCE_DTYPE_BF16: return "BF16";
-    default: return "?";
+    case FLORENCE_DTYPE_F32:
+      return "F32";
+    case FLORENCE_DTYPE_F16:
+      return "F16";
+    case FLORENCE_DTYPE_BF16:
+      return "BF16";
+    default:
+      return "?";
     }
 }
 
@@ -144,7 +148,8 @@ static void spec (GPtrArray *specs, guint n_dims, gint64 d0, gint64 d1, gint64 d
                   const char *format, ...) G_GNUC_PRINTF (7, 8);
 
 static void
-spec (GPtrArray *specs, guint n_dims, gint64 d0, gint64 d1, gint64 d2, gint64 d3, const char *format, ...)
+spec (GPtrArray *specs, guint n_dims, gint64 d0, gint64 d1, gint64 d2, gint64 d3,
+      const char *format, ...)
 {
   FlorenceTensorSpec *s = g_new0 (FlorenceTensorSpec, 1);
   va_list args;
@@ -183,9 +188,11 @@ bart_stack (GPtrArray *specs, const FlorenceConfig *c, gboolean decoder, gsize v
   gint64 d = c->d_model;
   const char *attns[2] = { "self_attn", "encoder_attn" };
 
-  spec (specs, 2, (gint64) vocab_rows, d, 0, 0, "language_model.model.%s.embed_tokens.weight", side);
+  spec (specs, 2, (gint64) vocab_rows, d, 0, 0, "language_model.model.%s.embed_tokens.weight",
+        side);
   ((FlorenceTensorSpec *) g_ptr_array_index (specs, specs->len - 1))->is_tied = TRUE;
-  spec (specs, 2, c->max_position_embeddings + 2, d, 0, 0, "language_model.model.%s.embed_positions.weight", side);
+  spec (specs, 2, c->max_position_embeddings + 2, d, 0, 0,
+        "language_model.model.%s.embed_positions.weight", side);
   for (int l = 0; l < layers; l++)
     {
       for (int a = 0; a < (decoder ? 2 : 1); a++)
@@ -194,12 +201,14 @@ bart_stack (GPtrArray *specs, const FlorenceConfig *c, gboolean decoder, gsize v
 
           for (int p = 0; p < 4; p++)
             {
-              g_autofree char *prefix = g_strdup_printf ("language_model.model.%s.layers.%d.%s.%s", side, l, attns[a], projs[p]);
+              g_autofree char *prefix = g_strdup_printf ("language_model.model.%s.layers.%d.%s.%s",
+                                                         side, l, attns[a], projs[p]);
 
               linear (specs, d, d, prefix);
             }
           {
-            g_autofree char *prefix = g_strdup_printf ("language_model.model.%s.layers.%d.%s_layer_norm", side, l, attns[a]);
+            g_autofree char *prefix = g_strdup_printf (
+              "language_model.model.%s.layers.%d.%s_layer_norm", side, l, attns[a]);
 
             norm (specs, d, prefix);
           }
@@ -207,7 +216,8 @@ bart_stack (GPtrArray *specs, const FlorenceConfig *c, gboolean decoder, gsize v
       {
         g_autofree char *fc1 = g_strdup_printf ("language_model.model.%s.layers.%d.fc1", side, l);
         g_autofree char *fc2 = g_strdup_printf ("language_model.model.%s.layers.%d.fc2", side, l);
-        g_autofree char *ln = g_strdup_printf ("language_model.model.%s.layers.%d.final_layer_norm", side, l);
+        g_autofree char *ln =
+          g_strdup_printf ("language_model.model.%s.layers.%d.final_layer_norm", side, l);
 
         linear (specs, ffn, d, fc1);
         linear (specs, d, ffn, fc2);
@@ -242,18 +252,21 @@ florence_checkpoint_expected_tensors (const FlorenceConfig *c, gsize vocab_rows)
       spec (specs, 4, C, Cin, k, k, "vision_tower.convs.%d.proj.weight", s);
       spec (specs, 1, C, 0, 0, 0, "vision_tower.convs.%d.proj.bias", s);
       /* ConvEmbed: LayerNorm(in_chans) when pre_norm, else LayerNorm(embed_dim). */
-      spec (specs, 1, c->patch_prenorm[s] ? Cin : C, 0, 0, 0, "vision_tower.convs.%d.norm.weight", s);
+      spec (specs, 1, c->patch_prenorm[s] ? Cin : C, 0, 0, 0, "vision_tower.convs.%d.norm.weight",
+            s);
       spec (specs, 1, c->patch_prenorm[s] ? Cin : C, 0, 0, 0, "vision_tower.convs.%d.norm.bias", s);
     }
   for (int s = 0; s < 4; s++)
     for (int j = 0; j < c->depths[s]; j++)
       {
-        static const char *blocks[2][2] = { { "spatial_block", "window_attn" }, { "channel_block", "channel_attn" } };
+        static const char *blocks[2][2] = { { "spatial_block", "window_attn" },
+                                            { "channel_block", "channel_attn" } };
         gint64 C = c->dim_embed[s];
 
         for (int b = 0; b < 2; b++)
           {
-            g_autofree char *p = g_strdup_printf ("vision_tower.blocks.%d.%d.%s", s, j, blocks[b][0]);
+            g_autofree char *p =
+              g_strdup_printf ("vision_tower.blocks.%d.%d.%s", s, j, blocks[b][0]);
             g_autofree char *attn = g_strdup_printf ("%s.%s", p, blocks[b][1]);
             g_autofree char *attn_norm = g_strdup_printf ("%s.norm", attn);
             g_autofree char *qkv = g_strdup_printf ("%s.fn.qkv", attn);
@@ -334,7 +347,8 @@ native_name (const char *name)
       const char *dot = strchr (rest, '.');
 
       if (dot != NULL && g_str_has_prefix (dot, ".proj."))
-        return g_strdup_printf ("model.vision_tower.convs.%.*s.conv.%s", (int) (dot - rest), rest, dot + 6);
+        return g_strdup_printf ("model.vision_tower.convs.%.*s.conv.%s", (int) (dot - rest), rest,
+                                dot + 6);
       return g_strconcat ("model.", name, NULL);
     }
   if (g_str_has_prefix (name, "vision_tower.blocks."))
@@ -352,7 +366,8 @@ native_name (const char *name)
         return NULL;
       for (guint i = 0; i < G_N_ELEMENTS (native_block_parts); i++)
         if (g_str_has_prefix (p, native_block_parts[i].from))
-          return g_strdup_printf ("model.%.*s%s%s", (int) (p - name), name, native_block_parts[i].to,
+          return g_strdup_printf ("model.%.*s%s%s", (int) (p - name), name,
+                                  native_block_parts[i].to,
                                   p + strlen (native_block_parts[i].from));
       return NULL;
     }
@@ -391,7 +406,7 @@ map_and_parse (FlorenceCheckpoint *ckpt, const char *path, GError **error)
   if (mapped == NULL)
     {
       g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_NOT_FOUND,
-                   _("Could not open the weights file “%s”: %s."), path, local_error->message);
+                   _ ("Could not open the weights file “%s”: %s."), path, local_error->message);
       return FALSE;
     }
   g_ptr_array_add (ckpt->mapped, mapped);
@@ -399,7 +414,8 @@ map_and_parse (FlorenceCheckpoint *ckpt, const char *path, GError **error)
   g_ptr_array_add (ckpt->files, owned_path);
   data = (const guint8 *) g_mapped_file_get_contents (mapped);
   size = g_mapped_file_get_length (mapped);
-  if (g_str_has_suffix (path, ".bin") || g_str_has_suffix (path, ".pt") || g_str_has_suffix (path, ".pth"))
+  if (g_str_has_suffix (path, ".bin") || g_str_has_suffix (path, ".pt") ||
+      g_str_has_suffix (path, ".pth"))
     ok = florence_pickle_read_state_dict (data, size, path, ckpt->raw, error);
   else
     ok = florence_safetensors_parse (data, size, path, ckpt->raw, error);
@@ -413,7 +429,8 @@ map_and_parse (FlorenceCheckpoint *ckpt, const char *path, GError **error)
 
 /* model.safetensors.index.json / pytorch_model.bin.index.json: {"weight_map": {name: file}} */
 static gboolean
-open_index (FlorenceCheckpoint *ckpt, const char *index_path, GHashTable *by_raw_name, GError **error)
+open_index (FlorenceCheckpoint *ckpt, const char *index_path, GHashTable *by_raw_name,
+            GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError) local_error = NULL;
@@ -428,17 +445,20 @@ open_index (FlorenceCheckpoint *ckpt, const char *index_path, GHashTable *by_raw
   if (!g_file_get_contents (index_path, &text, &text_len, &local_error))
     {
       g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_NOT_FOUND,
-                   _("Could not read the shard index “%s”: %s."), index_path, local_error->message);
+                   _ ("Could not read the shard index “%s”: %s."), index_path,
+                   local_error->message);
       return FALSE;
     }
   if (!florence_json_depth_ok (text, (gssize) text_len, FLORENCE_JSON_MAX_DEPTH))
     {
-      florence_checkpoint_set_corrupt (error, index_path, _("it nests deeper than %d levels"), FLORENCE_JSON_MAX_DEPTH);
+      florence_checkpoint_set_corrupt (error, index_path, _ ("it nests deeper than %d levels"),
+                                       FLORENCE_JSON_MAX_DEPTH);
       return FALSE;
     }
   if (!json_parser_load_from_data (parser, text, (gssize) text_len, &local_error))
     {
-      florence_checkpoint_set_corrupt (error, index_path, _("it is not valid JSON (%s)"), local_error->message);
+      florence_checkpoint_set_corrupt (error, index_path, _ ("it is not valid JSON (%s)"),
+                                       local_error->message);
       return FALSE;
     }
   root = json_parser_get_root (parser);
@@ -446,7 +466,7 @@ open_index (FlorenceCheckpoint *ckpt, const char *index_path, GHashTable *by_raw
       (map_node = json_object_get_member (json_node_get_object (root), "weight_map")) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (map_node))
     {
-      florence_checkpoint_set_corrupt (error, index_path, _("it has no weight_map object"));
+      florence_checkpoint_set_corrupt (error, index_path, _ ("it has no weight_map object"));
       return FALSE;
     }
   map = json_node_get_object (map_node);
@@ -456,9 +476,11 @@ open_index (FlorenceCheckpoint *ckpt, const char *index_path, GHashTable *by_raw
       JsonNode *file_node = json_object_get_member (map, l->data);
       const char *file;
 
-      if (!JSON_NODE_HOLDS_VALUE (file_node) || json_node_get_value_type (file_node) != G_TYPE_STRING)
+      if (!JSON_NODE_HOLDS_VALUE (file_node) ||
+          json_node_get_value_type (file_node) != G_TYPE_STRING)
         {
-          florence_checkpoint_set_corrupt (error, index_path, _("the shard of “%s” is not a file name"), (char *) l->data);
+          florence_checkpoint_set_corrupt (
+            error, index_path, _ ("the shard of “%s” is not a file name"), (char *) l->data);
           return FALSE;
         }
       file = json_node_get_string (file_node);
@@ -466,7 +488,8 @@ open_index (FlorenceCheckpoint *ckpt, const char *index_path, GHashTable *by_raw
       if (*file == '\0' || strchr (file, '/') != NULL || strchr (file, '\\') != NULL ||
           g_str_equal (file, ".") || g_str_equal (file, ".."))
         {
-          florence_checkpoint_set_corrupt (error, index_path, _("the shard name “%s” is not a plain file name"), file);
+          florence_checkpoint_set_corrupt (
+            error, index_path, _ ("the shard name “%s” is not a plain file name"), file);
           return FALSE;
         }
       if (!g_hash_table_contains (opened, file))
@@ -485,7 +508,8 @@ open_index (FlorenceCheckpoint *ckpt, const char *index_path, GHashTable *by_raw
 
       if (g_hash_table_contains (by_raw_name, t->name))
         {
-          florence_checkpoint_set_corrupt (error, t->file, _("the tensor “%s” is in two shards"), t->name);
+          florence_checkpoint_set_corrupt (error, t->file, _ ("the tensor “%s” is in two shards"),
+                                           t->name);
           return FALSE;
         }
       g_hash_table_insert (by_raw_name, t->name, t);
@@ -497,8 +521,9 @@ open_index (FlorenceCheckpoint *ckpt, const char *index_path, GHashTable *by_raw
 
       if (t == NULL || !g_str_equal (base, json_object_get_string_member (map, l->data)))
         {
-          florence_checkpoint_set_corrupt (error, index_path, _("it places “%s” in “%s”, which does not hold it"),
-                                           (char *) l->data, json_object_get_string_member (map, l->data));
+          florence_checkpoint_set_corrupt (
+            error, index_path, _ ("it places “%s” in “%s”, which does not hold it"),
+            (char *) l->data, json_object_get_string_member (map, l->data));
           return FALSE;
         }
     }
@@ -548,7 +573,8 @@ check_unexpected (const FlorenceConfig *c, FlorenceRawTensor *t, GError **error)
     what = "vision_tower.convs";
   else if ((n = index_after (name, "vision_tower.blocks.")) >= 0)
     {
-      g_autofree char *stage_prefix = g_strdup_printf ("vision_tower.blocks.%" G_GINT64_FORMAT ".", n);
+      g_autofree char *stage_prefix =
+        g_strdup_printf ("vision_tower.blocks.%" G_GINT64_FORMAT ".", n);
 
       if (n >= 4 || index_after (name, stage_prefix) >= c->depths[n])
         what = "vision_tower.depths";
@@ -561,9 +587,9 @@ check_unexpected (const FlorenceConfig *c, FlorenceRawTensor *t, GError **error)
   if (what != NULL)
     {
       g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_SHAPE,
-                   _("The weights file “%s” holds the tensor “%s”, which a model with this "
-                     "configuration does not have (%s). The weights and config.json belong to "
-                     "different models: download the model again."),
+                   _ ("The weights file “%s” holds the tensor “%s”, which a model with this "
+                      "configuration does not have (%s). The weights and config.json belong to "
+                      "different models: download the model again."),
                    t->file, t->name, what);
       return FALSE;
     }
@@ -605,8 +631,8 @@ serve (FlorenceCheckpoint *ckpt, const FlorenceConfig *c, FlorenceTensorSpec *s,
   if (!raw->dtype_known)
     {
       g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED,
-                   _("The tensor “%s” in “%s” has the dtype %s; Depict reads F16, BF16 and F32 "
-                     "weights. Convert the checkpoint to one of these."),
+                   _ ("The tensor “%s” in “%s” has the dtype %s; Depict reads F16, BF16 and F32 "
+                      "weights. Convert the checkpoint to one of these."),
                    raw->name, raw->file, raw->dtype_name);
       return FALSE;
     }
@@ -616,9 +642,9 @@ serve (FlorenceCheckpoint *ckpt, const FlorenceConfig *c, FlorenceTensorSpec *s,
       g_autofree char *expected = shape_string (s->n_dims, want);
 
       g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_SHAPE,
-                   _("The tensor “%s” in “%s” has the shape %s, but config.json describes a model "
-                     "where it is %s. The weights and config.json belong to different models: "
-                     "download the model again."),
+                   _ ("The tensor “%s” in “%s” has the shape %s, but config.json describes a model "
+                      "where it is %s. The weights and config.json belong to different models: "
+                      "download the model again."),
                    raw->name, raw->file, have, expected);
       return FALSE;
     }
@@ -668,7 +694,8 @@ checkpoint_new (const char *path, FlorenceCheckpointFormat format)
 }
 
 static gboolean
-validate (FlorenceCheckpoint *ckpt, const FlorenceConfig *c, GHashTable *by_raw_name, GError **error)
+validate (FlorenceCheckpoint *ckpt, const FlorenceConfig *c, GHashTable *by_raw_name,
+          GError **error)
 {
   g_autofree char *shared_native = native_name (SHARED_NAME);
   FlorenceRawTensor *shared;
@@ -676,7 +703,9 @@ validate (FlorenceCheckpoint *ckpt, const FlorenceConfig *c, GHashTable *by_raw_
   FlorenceTensor *shared_t;
 
   /* Native-port names: no original shared.weight, and the port's prefixes. */
-  for (guint i = 0; i < ckpt->raw->len && !ckpt->native && !g_hash_table_contains (by_raw_name, SHARED_NAME); i++)
+  for (guint i = 0;
+       i < ckpt->raw->len && !ckpt->native && !g_hash_table_contains (by_raw_name, SHARED_NAME);
+       i++)
     {
       const char *name = ((FlorenceRawTensor *) g_ptr_array_index (ckpt->raw, i))->name;
 
@@ -697,7 +726,8 @@ validate (FlorenceCheckpoint *ckpt, const FlorenceConfig *c, GHashTable *by_raw_
     {
       FlorenceTensorSpec *s = g_ptr_array_index (ckpt->specs, i);
       g_autofree char *alt = ckpt->native ? native_name (s->name) : NULL;
-      FlorenceRawTensor *raw = g_hash_table_lookup (by_raw_name, ckpt->native ? (alt ? alt : "") : s->name);
+      FlorenceRawTensor *raw =
+        g_hash_table_lookup (by_raw_name, ckpt->native ? (alt ? alt : "") : s->name);
 
       if (raw != NULL)
         {
@@ -720,9 +750,9 @@ validate (FlorenceCheckpoint *ckpt, const FlorenceConfig *c, GHashTable *by_raw_
           continue;
         }
       g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_MISSING,
-                   _("The tensor “%s” is missing from “%s”. The file is incomplete or belongs to "
-                     "another model: download the model again, or check that config.json matches "
-                     "the weights."),
+                   _ ("The tensor “%s” is missing from “%s”. The file is incomplete or belongs to "
+                      "another model: download the model again, or check that config.json matches "
+                      "the weights."),
                    alt ? alt : s->name, ckpt->path);
       return FALSE;
     }
@@ -752,7 +782,8 @@ validate (FlorenceCheckpoint *ckpt, const FlorenceConfig *c, GHashTable *by_raw_
 }
 
 static FlorenceCheckpoint *
-open_path (const char *path, FlorenceCheckpointFormat format, const FlorenceConfig *config, GError **error)
+open_path (const char *path, FlorenceCheckpointFormat format, const FlorenceConfig *config,
+           GError **error)
 {
   g_autoptr (FlorenceCheckpoint) ckpt = checkpoint_new (path, format);
   g_autoptr (GHashTable) by_raw_name = g_hash_table_new (g_str_hash, g_str_equal);
@@ -778,7 +809,8 @@ open_path (const char *path, FlorenceCheckpointFormat format, const FlorenceConf
   if (!validate (ckpt, config, by_raw_name, error))
     return NULL;
   g_debug ("%s: %u tensors served, %" G_GUINT64_FORMAT " bytes, vocabulary rows %zu%s", path,
-           ckpt->served->len, ckpt->n_bytes, ckpt->vocab_rows, ckpt->native ? ", native-port names" : "");
+           ckpt->served->len, ckpt->n_bytes, ckpt->vocab_rows,
+           ckpt->native ? ", native-port names" : "");
   return g_steal_pointer (&ckpt);
 }
 
@@ -823,9 +855,9 @@ florence_checkpoint_open (const char *model_dir, const FlorenceConfig *config, G
         return florence_checkpoint_open_file (path, config, error);
     }
   g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_NOT_FOUND,
-               _("The folder “%s” holds no Florence-2 weights (model.safetensors, "
-                 "model.safetensors.index.json or pytorch_model.bin). Download the model files "
-                 "into it, or choose another folder."),
+               _ ("The folder “%s” holds no Florence-2 weights (model.safetensors, "
+                  "model.safetensors.index.json or pytorch_model.bin). Download the model files "
+                  "into it, or choose another folder."),
                model_dir);
   return NULL;
 }
@@ -926,7 +958,8 @@ florence_checkpoint_get_sha256 (FlorenceCheckpoint *ckpt)
           g_checksum_update (sum, header, sizeof header);
           /* g_checksum_update takes a gssize length: feed large tensors in pieces. */
           for (gsize off = 0; off < n_bytes; off += 1 << 30)
-            g_checksum_update (sum, (const guchar *) t->data + off, MIN (n_bytes - off, (gsize) 1 << 30));
+            g_checksum_update (sum, (const guchar *) t->data + off,
+                               MIN (n_bytes - off, (gsize) 1 << 30));
         }
       ckpt->sha256 = g_strdup (g_checksum_get_string (sum));
     }

@@ -51,11 +51,7 @@ typedef enum {
 
 GQuark florence_checkpoint_error_quark (void);
 
-typedef enum {
-  FLORENCE_DTYPE_F32,
-  FLORENCE_DTYPE_F16,
-  FLORENCE_DTYPE_BF16
-} FlorenceDType;
+typedef enum { FLORENCE_DTYPE_F32, FLORENCE_DTYPE_F16, FLORENCE_DTYPE_BF16 } FlorenceDType;
 
 typedef enum {
   FLORENCE_CHECKPOINT_FORMAT_SAFETENSORS,         /* model.safetensors */
@@ -81,8 +77,8 @@ typedef struct {
   char *name;
   guint n_dims;
   gint64 shape[4];
-  gboolean is_buffer;  /* final_logits_bias, pos_idx_to_embed: not a parameter (spec §11.1) */
-  gboolean is_tied;    /* lm_head / embed_tokens: an alias of shared.weight, may be absent */
+  gboolean is_buffer; /* final_logits_bias, pos_idx_to_embed: not a parameter (spec §11.1) */
+  gboolean is_tied;   /* lm_head / embed_tokens: an alias of shared.weight, may be absent */
 } FlorenceTensorSpec;
 
 typedef struct _FlorenceCheckpoint FlorenceCheckpoint;
@@ -90,18 +86,18 @@ typedef struct _FlorenceCheckpoint FlorenceCheckpoint;
 /* Opens model.safetensors, *.safetensors shards (model.safetensors.index.json) or
  * pytorch_model.bin in model_dir, maps native-port names back to original names, applies the
  * tied-embedding fallbacks, and validates EVERY tensor's shape against config before returning. */
-FlorenceCheckpoint *florence_checkpoint_open (const char *model_dir,
-                                              const FlorenceConfig *config,
+FlorenceCheckpoint *florence_checkpoint_open (const char *model_dir, const FlorenceConfig *config,
                                               GError **error);
 
 /* The same for one given file (.safetensors, .bin, or a model.safetensors.index.json). */
-FlorenceCheckpoint *florence_checkpoint_open_file (const char *path,
-                                                   const FlorenceConfig *config,
+FlorenceCheckpoint *florence_checkpoint_open_file (const char *path, const FlorenceConfig *config,
                                                    GError **error);
 
-const FlorenceTensor *florence_checkpoint_lookup (FlorenceCheckpoint *ckpt, const char *name); /* NULL if absent */
+const FlorenceTensor *florence_checkpoint_lookup (FlorenceCheckpoint *ckpt,
+                                                  const char *name); /* NULL if absent */
 const char *florence_checkpoint_get_path (FlorenceCheckpoint *ckpt);
-const char *florence_checkpoint_get_sha256 (FlorenceCheckpoint *ckpt); /* lazily computed weights hash, for the gallery; may be slow */
+const char *florence_checkpoint_get_sha256 (
+  FlorenceCheckpoint *ckpt); /* lazily computed weights hash, for the gallery; may be slow */
 FlorenceCheckpointFormat florence_checkpoint_get_format (FlorenceCheckpoint *ckpt);
 gsize florence_checkpoint_get_vocab_rows (FlorenceCheckpoint *ckpt); /* 51289, or 51328 (native) */
 gboolean florence_checkpoint_is_native (FlorenceCheckpoint *ckpt);   /* native-port names */
@@ -111,11 +107,12 @@ gboolean florence_checkpoint_is_native (FlorenceCheckpoint *ckpt);   /* native-p
  * tiny-bin: 277. */
 guint florence_checkpoint_get_n_tensors (FlorenceCheckpoint *ckpt);
 const FlorenceTensor *florence_checkpoint_get_tensor (FlorenceCheckpoint *ckpt, guint index);
-guint64 florence_checkpoint_get_n_bytes (FlorenceCheckpoint *ckpt);  /* weight bytes; a storage shared by tied names counts once */
+guint64 florence_checkpoint_get_n_bytes (
+  FlorenceCheckpoint *ckpt); /* weight bytes; a storage shared by tied names counts once */
 void florence_checkpoint_free (FlorenceCheckpoint *ckpt);
 
 gsize florence_dtype_size (FlorenceDType dtype);
-const char *florence_dtype_to_string (FlorenceDType dtype); /* "F16", "BF16", "F32" */
+const char *florence_dtype_to_string (FlorenceDType dtype);        /* "F16", "BF16", "F32" */
 void florence_tensor_to_f32 (const FlorenceTensor *t, float *dst); /* converts n_elements values */
 /* The same conversions as gpu_half_to_float () and gpu_half_from_float () (gpu-half.h),
  * which new code should call directly. */

@@ -13,14 +13,14 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 
-G_DEFINE_QUARK (florence-config-error-quark, florence_config_error)
+G_DEFINE_QUARK (florence - config - error - quark, florence_config_error)
 
 /* Sanity bounds: far above Florence-2-large, low enough that no shape product can overflow. */
-#define MAX_DIM         65536
-#define MAX_VOCAB       (1 << 20)
-#define MAX_LAYERS      256
-#define MAX_POSITIONS   65536
-#define MAX_IMAGE_SIZE  8192
+#define MAX_DIM 65536
+#define MAX_VOCAB (1 << 20)
+#define MAX_LAYERS 256
+#define MAX_POSITIONS 65536
+#define MAX_IMAGE_SIZE 8192
 
 typedef struct {
   const char *file; /* for messages: "config.json" */
@@ -28,8 +28,7 @@ typedef struct {
   gboolean failed;
 } Ctx;
 
-static void G_GNUC_PRINTF (2, 3)
-ctx_fail (Ctx *ctx, const char *format, ...)
+static void G_GNUC_PRINTF (2, 3) ctx_fail (Ctx *ctx, const char *format, ...)
 {
   va_list args;
   g_autofree char *detail = NULL;
@@ -41,8 +40,8 @@ ctx_fail (Ctx *ctx, const char *format, ...)
   detail = g_strdup_vprintf (format, args);
   va_end (args);
   g_set_error (ctx->error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_INVALID,
-               _("The model configuration “%s” is not usable: %s. Check that the model directory "
-                 "holds a Florence-2 model, or download it again."),
+               _ ("The model configuration “%s” is not usable: %s. Check that the model directory "
+                  "holds a Florence-2 model, or download it again."),
                ctx->file, detail);
 }
 
@@ -83,18 +82,18 @@ get_int (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, gboole
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     {
       if (required)
-        ctx_fail (ctx, _("the field “%s%s” is missing"), prefix, name);
+        ctx_fail (ctx, _ ("the field “%s%s” is missing"), prefix, name);
       return def;
     }
   if (!node_is_int (node))
     {
-      ctx_fail (ctx, _("the field “%s%s” is not an integer"), prefix, name);
+      ctx_fail (ctx, _ ("the field “%s%s” is not an integer"), prefix, name);
       return def;
     }
   v = json_node_get_int (node);
   if (v < min || v > max)
     {
-      ctx_fail (ctx, _("the field “%s%s” has the value %" PRId64 ", outside %" PRId64 "–%" PRId64),
+      ctx_fail (ctx, _ ("the field “%s%s” has the value %" PRId64 ", outside %" PRId64 "–%" PRId64),
                 prefix, name, v, min, max);
       return def;
     }
@@ -102,8 +101,8 @@ get_int (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, gboole
 }
 
 static double
-get_double (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, double def,
-            double min, double max)
+get_double (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, double def, double min,
+            double max)
 {
   JsonNode *node = member (obj, name);
   double v;
@@ -112,13 +111,14 @@ get_double (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, dou
     return def;
   if (!node_is_number (node))
     {
-      ctx_fail (ctx, _("the field “%s%s” is not a number"), prefix, name);
+      ctx_fail (ctx, _ ("the field “%s%s” is not a number"), prefix, name);
       return def;
     }
   v = json_node_get_double (node);
   if (!isfinite (v) || v < min || v > max)
     {
-      ctx_fail (ctx, _("the field “%s%s” has the value %g, outside %g–%g"), prefix, name, v, min, max);
+      ctx_fail (ctx, _ ("the field “%s%s” has the value %g, outside %g–%g"), prefix, name, v, min,
+                max);
       return def;
     }
   return v;
@@ -133,7 +133,7 @@ get_bool (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, gbool
     return def;
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
     {
-      ctx_fail (ctx, _("the field “%s%s” is not true or false"), prefix, name);
+      ctx_fail (ctx, _ ("the field “%s%s” is not true or false"), prefix, name);
       return def;
     }
   return json_node_get_boolean (node);
@@ -151,12 +151,13 @@ get_array4 (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, gbo
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     {
       if (required)
-        ctx_fail (ctx, _("the field “%s%s” is missing"), prefix, name);
+        ctx_fail (ctx, _ ("the field “%s%s” is missing"), prefix, name);
       return;
     }
-  if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (array = json_node_get_array (node)) != 4)
+  if (!JSON_NODE_HOLDS_ARRAY (node) ||
+      json_array_get_length (array = json_node_get_array (node)) != 4)
     {
-      ctx_fail (ctx, _("the field “%s%s” is not a list of 4 values"), prefix, name);
+      ctx_fail (ctx, _ ("the field “%s%s” is not a list of 4 values"), prefix, name);
       return;
     }
   for (guint i = 0; i < 4; i++)
@@ -167,7 +168,8 @@ get_array4 (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, gbo
         {
           if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_BOOLEAN)
             {
-              ctx_fail (ctx, _("the field “%s%s” holds a value that is not true or false"), prefix, name);
+              ctx_fail (ctx, _ ("the field “%s%s” holds a value that is not true or false"), prefix,
+                        name);
               return;
             }
           out[i] = json_node_get_boolean (e);
@@ -178,14 +180,17 @@ get_array4 (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, gbo
 
           if (!node_is_int (e))
             {
-              ctx_fail (ctx, _("the field “%s%s” holds a value that is not an integer"), prefix, name);
+              ctx_fail (ctx, _ ("the field “%s%s” holds a value that is not an integer"), prefix,
+                        name);
               return;
             }
           v = json_node_get_int (e);
           if (v < min || v > max)
             {
-              ctx_fail (ctx, _("the field “%s%s” holds the value %" PRId64 ", outside %" PRId64 "–%" PRId64),
-                        prefix, name, v, min, max);
+              ctx_fail (
+                ctx,
+                _ ("the field “%s%s” holds the value %" PRId64 ", outside %" PRId64 "–%" PRId64),
+                prefix, name, v, min, max);
               return;
             }
           out[i] = (int) v;
@@ -201,12 +206,12 @@ get_object (Ctx *ctx, JsonObject *obj, const char *name, gboolean required)
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     {
       if (required)
-        ctx_fail (ctx, _("the section “%s” is missing"), name);
+        ctx_fail (ctx, _ ("the section “%s” is missing"), name);
       return NULL;
     }
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      ctx_fail (ctx, _("the field “%s” is not an object"), name);
+      ctx_fail (ctx, _ ("the field “%s” is not an object"), name);
       return NULL;
     }
   return json_node_get_object (node);
@@ -215,7 +220,8 @@ get_object (Ctx *ctx, JsonObject *obj, const char *name, gboolean required)
 /* A string member that, when present, must have the value expected (an architecture variant
  * we do not implement otherwise). */
 static void
-expect_string (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, const char *expected)
+expect_string (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name,
+               const char *expected)
 {
   JsonNode *node = member (obj, name);
   const char *s;
@@ -224,19 +230,20 @@ expect_string (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, 
     return;
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     {
-      ctx_fail (ctx, _("the field “%s%s” is not a string"), prefix, name);
+      ctx_fail (ctx, _ ("the field “%s%s” is not a string"), prefix, name);
       return;
     }
   s = json_node_get_string (node);
   if (g_strcmp0 (s, expected) != 0)
-    ctx_fail (ctx, _("the field “%s%s” is “%s”, but Florence-2 models use “%s”"), prefix, name, s, expected);
+    ctx_fail (ctx, _ ("the field “%s%s” is “%s”, but Florence-2 models use “%s”"), prefix, name, s,
+              expected);
 }
 
 static void
 expect_bool (Ctx *ctx, JsonObject *obj, const char *prefix, const char *name, gboolean expected)
 {
   if (member (obj, name) != NULL && get_bool (ctx, obj, prefix, name, expected) != expected)
-    ctx_fail (ctx, _("the field “%s%s” is %s, but Florence-2 models use %s"), prefix, name,
+    ctx_fail (ctx, _ ("the field “%s%s” is %s, but Florence-2 models use %s"), prefix, name,
               expected ? "false" : "true", expected ? "true" : "false");
 }
 
@@ -250,24 +257,25 @@ parse_json (const char *data, const char *file, GError **error)
   if (!florence_json_depth_ok (data, -1, FLORENCE_JSON_MAX_DEPTH))
     {
       g_set_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_PARSE,
-                   _("The model configuration “%s” nests deeper than %d levels, which no model "
-                     "configuration does. Download the model again."),
+                   _ ("The model configuration “%s” nests deeper than %d levels, which no model "
+                      "configuration does. Download the model again."),
                    file, FLORENCE_JSON_MAX_DEPTH);
       return NULL;
     }
   if (!json_parser_load_from_data (parser, data, -1, &local_error))
     {
-      g_set_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_PARSE,
-                   _("The model configuration “%s” is not valid JSON (%s). Download the model again."),
-                   file, local_error->message);
+      g_set_error (
+        error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_PARSE,
+        _ ("The model configuration “%s” is not valid JSON (%s). Download the model again."), file,
+        local_error->message);
       return NULL;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_PARSE,
-                   _("The model configuration “%s” is not a JSON object. Download the model again."),
-                   file);
+      g_set_error (
+        error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_PARSE,
+        _ ("The model configuration “%s” is not a JSON object. Download the model again."), file);
       return NULL;
     }
   return json_node_ref (root);
@@ -288,8 +296,8 @@ parse_vision (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
   /* vision_config.model_type is not checked: "davit" in the hub configs, "florence_vision" in
    * the native port's, "" in some converted ones (spec §13, item 17). */
   /* The native port calls it embed_dim, the remote code dim_embed. */
-  get_array4 (ctx, v, p, json_object_has_member (v, "dim_embed") ? "dim_embed" : "embed_dim",
-              TRUE, zero, c->dim_embed, FALSE, 1, MAX_DIM);
+  get_array4 (ctx, v, p, json_object_has_member (v, "dim_embed") ? "dim_embed" : "embed_dim", TRUE,
+              zero, c->dim_embed, FALSE, 1, MAX_DIM);
   get_array4 (ctx, v, p, "num_heads", TRUE, zero, c->num_heads, FALSE, 1, MAX_DIM);
   get_array4 (ctx, v, p, "num_groups", TRUE, zero, c->num_groups, FALSE, 1, MAX_DIM);
   get_array4 (ctx, v, p, "depths", TRUE, zero, c->depths, FALSE, 0, MAX_LAYERS);
@@ -325,10 +333,10 @@ parse_vision (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
 
   for (int s = 0; s < 4 && !ctx->failed; s++)
     if (c->dim_embed[s] % c->num_heads[s] != 0 || c->dim_embed[s] % c->num_groups[s] != 0)
-      ctx_fail (ctx, _("stage %d has %d channels, which do not split into %d heads and %d groups"),
+      ctx_fail (ctx, _ ("stage %d has %d channels, which do not split into %d heads and %d groups"),
                 s, c->dim_embed[s], c->num_heads[s], c->num_groups[s]);
   if (!ctx->failed && c->dim_embed[3] % 2 != 0)
-    ctx_fail (ctx, _("the last stage width %d is odd; the 2-D position embedding needs it even"),
+    ctx_fail (ctx, _ ("the last stage width %d is odd; the 2-D position embedding needs it even"),
               c->dim_embed[3]);
 }
 
@@ -349,7 +357,8 @@ parse_text (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
   c->decoder_heads = get_int (ctx, t, p, "decoder_attention_heads", TRUE, 0, 1, MAX_DIM);
   c->encoder_ffn_dim = get_int (ctx, t, p, "encoder_ffn_dim", TRUE, 0, 1, 8 * MAX_DIM);
   c->decoder_ffn_dim = get_int (ctx, t, p, "decoder_ffn_dim", TRUE, 0, 1, 8 * MAX_DIM);
-  c->max_position_embeddings = get_int (ctx, t, p, "max_position_embeddings", FALSE, 1024, 1, MAX_POSITIONS);
+  c->max_position_embeddings =
+    get_int (ctx, t, p, "max_position_embeddings", FALSE, 1024, 1, MAX_POSITIONS);
 
   /* Architecture variants BART allows but Florence-2 does not use. */
   expect_string (ctx, t, p, "activation_function", "gelu");
@@ -382,18 +391,20 @@ parse_text (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
   if (ctx->failed)
     return;
   if (c->d_model % c->encoder_heads != 0 || c->d_model % c->decoder_heads != 0)
-    ctx_fail (ctx, _("d_model %d does not split into %d encoder and %d decoder heads"),
-              c->d_model, c->encoder_heads, c->decoder_heads);
+    ctx_fail (ctx, _ ("d_model %d does not split into %d encoder and %d decoder heads"), c->d_model,
+              c->encoder_heads, c->decoder_heads);
   else if (c->decoder_start_token_id >= c->vocab_size || c->forced_bos_token_id >= c->vocab_size ||
            c->forced_eos_token_id >= c->vocab_size || c->bos_token_id >= c->vocab_size ||
            c->eos_token_id >= c->vocab_size || c->pad_token_id >= c->vocab_size)
-    ctx_fail (ctx, _("a special token id is not inside the vocabulary of %d tokens"), c->vocab_size);
+    ctx_fail (ctx, _ ("a special token id is not inside the vocabulary of %d tokens"),
+              c->vocab_size);
 }
 
 static void
 parse_preprocessor (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
 {
-  static const float def_mean[3] = { 0.485f, 0.456f, 0.406f }, def_std[3] = { 0.229f, 0.224f, 0.225f };
+  static const float def_mean[3] = { 0.485f, 0.456f, 0.406f },
+                     def_std[3] = { 0.229f, 0.224f, 0.225f };
   JsonObject *size;
   const char *keys[2] = { "image_mean", "image_std" };
   float *outs[2] = { c->image_mean, c->image_std };
@@ -413,9 +424,9 @@ parse_preprocessor (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
       int w = get_int (ctx, size, "size.", "width", TRUE, 768, 32, MAX_IMAGE_SIZE);
 
       if (!ctx->failed && h != w)
-        ctx_fail (ctx, _("the input size %d×%d is not square"), w, h);
+        ctx_fail (ctx, _ ("the input size %d×%d is not square"), w, h);
       else if (!ctx->failed && h % 32 != 0)
-        ctx_fail (ctx, _("the input size %d is not a multiple of 32"), h);
+        ctx_fail (ctx, _ ("the input size %d is not a multiple of 32"), h);
       c->image_size = h;
     }
   for (int k = 0; k < 2; k++)
@@ -426,9 +437,10 @@ parse_preprocessor (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
       memcpy (outs[k], defs[k], 3 * sizeof (float));
       if (node == NULL || JSON_NODE_HOLDS_NULL (node))
         continue;
-      if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (array = json_node_get_array (node)) != 3)
+      if (!JSON_NODE_HOLDS_ARRAY (node) ||
+          json_array_get_length (array = json_node_get_array (node)) != 3)
         {
-          ctx_fail (ctx, _("the field “%s” is not a list of 3 numbers"), keys[k]);
+          ctx_fail (ctx, _ ("the field “%s” is not a list of 3 numbers"), keys[k]);
           return;
         }
       for (guint i = 0; i < 3; i++)
@@ -436,10 +448,11 @@ parse_preprocessor (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
           JsonNode *e = json_array_get_element (array, i);
           double v;
 
-          if (!node_is_number (e) || !isfinite (v = json_node_get_double (e)) || fabs (v) > 1000.0 ||
-              (k == 1 && v <= 0.0))
+          if (!node_is_number (e) || !isfinite (v = json_node_get_double (e)) ||
+              fabs (v) > 1000.0 || (k == 1 && v <= 0.0))
             {
-              ctx_fail (ctx, _("the field “%s” holds a value that is not a usable number"), keys[k]);
+              ctx_fail (ctx, _ ("the field “%s” holds a value that is not a usable number"),
+                        keys[k]);
               return;
             }
           outs[k][i] = (float) v;
@@ -476,7 +489,8 @@ config_parse (const char *config_json, const char *preprocessor_json, const char
       if (c->projection_dim == 0)
         c->projection_dim = c->d_model;
       if (c->projection_dim != c->d_model)
-        ctx_fail (&ctx, _("projection_dim %d differs from text_config.d_model %d"), c->projection_dim, c->d_model);
+        ctx_fail (&ctx, _ ("projection_dim %d differs from text_config.d_model %d"),
+                  c->projection_dim, c->d_model);
     }
   if (!ctx.failed)
     {
@@ -492,7 +506,9 @@ config_parse (const char *config_json, const char *preprocessor_json, const char
           for (int s = 0; s < 4; s++)
             grid = (grid + 2 * c->patch_padding[s] - c->patch_size[s]) / c->patch_stride[s] + 1;
           if (grid < 1 || grid > c->image_pos_max)
-            ctx_fail (&pctx, _("the input size %d gives a %d×%d feature grid, larger than the %d×%d position table"),
+            ctx_fail (&pctx,
+                      _ ("the input size %d gives a %d×%d feature grid, larger than the %d×%d "
+                         "position table"),
                       c->image_size, grid, grid, c->image_pos_max, c->image_pos_max);
           ctx.failed = pctx.failed;
         }
@@ -507,12 +523,14 @@ config_parse (const char *config_json, const char *preprocessor_json, const char
 }
 
 FlorenceConfig *
-florence_config_load_from_data (const char *config_json, const char *preprocessor_json, GError **error)
+florence_config_load_from_data (const char *config_json, const char *preprocessor_json,
+                                GError **error)
 {
   g_return_val_if_fail (config_json != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return config_parse (config_json, preprocessor_json, "config.json", "preprocessor_config.json", error);
+  return config_parse (config_json, preprocessor_json, "config.json", "preprocessor_config.json",
+                       error);
 }
 
 /* "…/models--microsoft--Florence-2-base/snapshots/<hash>" → "Florence-2-base"; else basename. */
@@ -553,8 +571,8 @@ florence_config_load (const char *model_dir, GError **error)
   if (!g_file_get_contents (config_path, &config_json, NULL, &local_error))
     {
       g_set_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_NOT_FOUND,
-                   _("Could not read the model configuration “%s”: %s. Choose a folder that holds "
-                     "a Florence-2 model (config.json and the weights)."),
+                   _ ("Could not read the model configuration “%s”: %s. Choose a folder that holds "
+                      "a Florence-2 model (config.json and the weights)."),
                    config_path, local_error->message);
       return NULL;
     }
@@ -563,8 +581,8 @@ florence_config_load (const char *model_dir, GError **error)
       if (!g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
           g_set_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_NOT_FOUND,
-                       _("Could not read “%s”: %s. Check the file's permissions."),
-                       proc_path, local_error->message);
+                       _ ("Could not read “%s”: %s. Check the file's permissions."), proc_path,
+                       local_error->message);
           return NULL;
         }
       g_debug ("%s absent: using the Florence-2 processor defaults", proc_path);

@@ -55,8 +55,7 @@ FlorenceConfig *florence_config_load (const char *model_dir, GError **error);
 
 /* The same from strings; preprocessor_json may be NULL. name is set to "Florence-2". */
 FlorenceConfig *florence_config_load_from_data (const char *config_json,
-                                                const char *preprocessor_json,
-                                                GError **error);
+                                                const char *preprocessor_json, GError **error);
 
 FlorenceConfig *florence_config_copy (const FlorenceConfig *config);
 void florence_config_free (FlorenceConfig *config);

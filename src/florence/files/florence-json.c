@@ -52,7 +52,7 @@ florence_json_load (JsonParser *parser, const char *data, gssize len, GError **e
   if (!florence_json_depth_ok (data, len, FLORENCE_JSON_MAX_DEPTH))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   _("it nests more than %u levels deep"), FLORENCE_JSON_MAX_DEPTH);
+                   _ ("it nests more than %u levels deep"), FLORENCE_JSON_MAX_DEPTH);
       return FALSE;
     }
   return json_parser_load_from_data (parser, data, len, error);

@@ -23,7 +23,7 @@ typedef enum {
   PV_STR,
   PV_TUPLE,
   PV_LIST,
-  PV_DICT,    /* items = key, value, key, value, ... (insertion order) */
+  PV_DICT, /* items = key, value, key, value, ... (insertion order) */
   PV_GLOBAL,
   PV_STORAGE,
   PV_TENSOR,
@@ -41,10 +41,10 @@ typedef enum {
 typedef struct Pv Pv;
 struct Pv {
   PvKind kind;
-  gint64 i;             /* INT, BOOL; TENSOR: storage offset in elements */
+  gint64 i; /* INT, BOOL; TENSOR: storage offset in elements */
   double f;
-  char *s;              /* STR (NUL-free UTF-8); STORAGE: key */
-  GPtrArray *items;     /* TUPLE, LIST, DICT (not owning: the arena owns every Pv) */
+  char *s;          /* STR (NUL-free UTF-8); STORAGE: key */
+  GPtrArray *items; /* TUPLE, LIST, DICT (not owning: the arena owns every Pv) */
   GlobalKind global;
   /* STORAGE */
   FlorenceDType dtype;
@@ -72,12 +72,12 @@ typedef struct {
   const guint8 *p, *end, *start;
   const guint8 *archive;
   gsize archive_size;
-  GHashTable *entries;  /* name → FlorenceZipEntry */
+  GHashTable *entries; /* name → FlorenceZipEntry */
   const char *prefix;
   const char *path;
   GError **error;
 
-  GPtrArray *arena;     /* owns every Pv */
+  GPtrArray *arena; /* owns every Pv */
   GPtrArray *stack;
   GArray *marks;        /* stack heights */
   GHashTable *memo;     /* GUINT_TO_POINTER (index) → Pv */
@@ -105,7 +105,7 @@ pv_new (Vm *vm, PvKind kind)
 }
 
 static void G_GNUC_PRINTF (3, 0)
-vm_error (Vm *vm, gboolean refused, const char *format, va_list args)
+  vm_error (Vm *vm, gboolean refused, const char *format, va_list args)
 {
   g_autofree char *detail = NULL;
 
@@ -114,19 +114,19 @@ vm_error (Vm *vm, gboolean refused, const char *format, va_list args)
   vm->failed = TRUE;
   detail = g_strdup_vprintf (format, args);
   if (!refused)
-    florence_checkpoint_set_corrupt (vm->error, vm->path, _("its pickle is invalid at byte %zu: %s"),
+    florence_checkpoint_set_corrupt (vm->error, vm->path,
+                                     _ ("its pickle is invalid at byte %zu: %s"),
                                      (gsize) (vm->p - vm->start), detail);
   else
     g_set_error (vm->error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED,
-                 _("The weights file “%s” was refused: its pickle %s (at byte %zu). Depict reads "
-                   "only plain state dicts and never runs code from a checkpoint; convert the "
-                   "file to safetensors or use the official model files."),
+                 _ ("The weights file “%s” was refused: its pickle %s (at byte %zu). Depict reads "
+                    "only plain state dicts and never runs code from a checkpoint; convert the "
+                    "file to safetensors or use the official model files."),
                  vm->path, detail, (gsize) (vm->p - vm->start));
 }
 
 /* A malformed pickle. */
-static void G_GNUC_PRINTF (2, 3)
-vm_fail (Vm *vm, const char *format, ...)
+static void G_GNUC_PRINTF (2, 3) vm_fail (Vm *vm, const char *format, ...)
 {
   va_list args;
 
@@ -136,8 +136,7 @@ vm_fail (Vm *vm, const char *format, ...)
 }
 
 /* A well-formed pickle that does something a state dict does not. */
-static void G_GNUC_PRINTF (2, 3)
-vm_refuse (Vm *vm, const char *format, ...)
+static void G_GNUC_PRINTF (2, 3) vm_refuse (Vm *vm, const char *format, ...)
 {
   va_list args;
 
@@ -151,7 +150,7 @@ need (Vm *vm, gsize n)
 {
   if ((gsize) (vm->end - vm->p) < n)
     {
-      vm_fail (vm, _("it ends in the middle of an instruction"));
+      vm_fail (vm, _ ("it ends in the middle of an instruction"));
       return FALSE;
     }
   return TRUE;
@@ -182,7 +181,7 @@ stack_top (Vm *vm, gboolean take)
 
   if (vm->stack->len <= floor)
     {
-      vm_fail (vm, _("it takes a value from an empty stack"));
+      vm_fail (vm, _ ("it takes a value from an empty stack"));
       return NULL;
     }
   if (take)
@@ -211,7 +210,7 @@ pop_mark (Vm *vm)
 
   if (vm->marks->len == 0)
     {
-      vm_fail (vm, _("it closes a MARK that was never opened"));
+      vm_fail (vm, _ ("it closes a MARK that was never opened"));
       return NULL;
     }
   m = g_array_index (vm->marks, guint, vm->marks->len - 1);
@@ -239,7 +238,7 @@ push_str (Vm *vm, const guint8 *s, gsize len)
 
   if (!g_utf8_validate_len ((const char *) s, len, NULL) || memchr (s, 0, len) != NULL)
     {
-      vm_fail (vm, _("a string is not valid UTF-8 text"));
+      vm_fail (vm, _ ("a string is not valid UTF-8 text"));
       return;
     }
   v = pv_new (vm, PV_STR);
@@ -261,12 +260,12 @@ dict_set (Vm *vm, Pv *dict, Pv *key, Pv *value)
 {
   if (dict->kind != PV_DICT)
     {
-      vm_fail (vm, _("it stores an item into something that is not a dict"));
+      vm_fail (vm, _ ("it stores an item into something that is not a dict"));
       return;
     }
   if (key->kind != PV_STR && key->kind != PV_INT)
     {
-      vm_refuse (vm, _("uses a dict key that is neither text nor a number"));
+      vm_refuse (vm, _ ("uses a dict key that is neither text nor a number"));
       return;
     }
   g_ptr_array_add (dict->items, key);
@@ -294,7 +293,7 @@ persistent_load (Vm *vm, Pv *pid)
 
   if (pid->kind != PV_TUPLE || pid->items->len != 5)
     {
-      vm_refuse (vm, _("has a persistent id that is not a storage reference"));
+      vm_refuse (vm, _ ("has a persistent id that is not a storage reference"));
       return NULL;
     }
   type = g_ptr_array_index (pid->items, 1);
@@ -306,19 +305,25 @@ persistent_load (Vm *vm, Pv *pid)
       type->kind != PV_GLOBAL || key->kind != PV_STR || location->kind != PV_STR ||
       numel->kind != PV_INT || numel->i < 0)
     {
-      vm_refuse (vm, _("has a persistent id that is not a storage reference"));
+      vm_refuse (vm, _ ("has a persistent id that is not a storage reference"));
       return NULL;
     }
   switch (type->global)
     {
-    case GL_STORAGE_HALF: dtype = FLORENCE_DTYPE_F16; break;
-    case GL_STORAGE_FLOAT: dtype = FLORENCE_DTYPE_F32; break;
-    case GL_STORAGE_BF16: dtype = FLORENCE_DTYPE_BF16; break;
+    case GL_STORAGE_HALF:
+      dtype = FLORENCE_DTYPE_F16;
+      break;
+    case GL_STORAGE_FLOAT:
+      dtype = FLORENCE_DTYPE_F32;
+      break;
+    case GL_STORAGE_BF16:
+      dtype = FLORENCE_DTYPE_BF16;
+      break;
     case GL_ORDERED_DICT:
     case GL_REBUILD_TENSOR_V2:
     case GL_REBUILD_PARAMETER:
     default:
-      vm_refuse (vm, _("has a storage of a type other than half, bfloat16 or float"));
+      vm_refuse (vm, _ ("has a storage of a type other than half, bfloat16 or float"));
       return NULL;
     }
 
@@ -327,7 +332,8 @@ persistent_load (Vm *vm, Pv *pid)
     {
       if (storage->dtype != dtype || storage->n_elements != (guint64) numel->i)
         {
-          vm_fail (vm, _("the storage “%s” is referenced with two different types or sizes"), key->s);
+          vm_fail (vm, _ ("the storage “%s” is referenced with two different types or sizes"),
+                   key->s);
           return NULL;
         }
       return storage;
@@ -337,15 +343,17 @@ persistent_load (Vm *vm, Pv *pid)
   entry = g_hash_table_lookup (vm->entries, entry_name);
   if (entry == NULL)
     {
-      vm_fail (vm, _("the storage “%s” is not in the archive"), entry_name);
+      vm_fail (vm, _ ("the storage “%s” is not in the archive"), entry_name);
       return NULL;
     }
   if (!g_uint64_checked_mul (&n_bytes, (guint64) numel->i, storage_elem_size (dtype)) ||
       n_bytes != entry->size || entry->offset > vm->archive_size ||
       entry->size > vm->archive_size - entry->offset)
     {
-      vm_fail (vm, _("the storage “%s” holds %" PRIu64 " bytes, not the %" PRId64 " elements it declares"),
-               entry_name, entry->size, numel->i);
+      vm_fail (
+        vm,
+        _ ("the storage “%s” holds %" PRIu64 " bytes, not the %" PRId64 " elements it declares"),
+        entry_name, entry->size, numel->i);
       return NULL;
     }
   storage = pv_new (vm, PV_STORAGE);
@@ -378,7 +386,7 @@ rebuild_tensor (Vm *vm, GPtrArray *args)
 
   if (args->len != 6 && args->len != 7)
     {
-      vm_refuse (vm, _("rebuilds a tensor with %u arguments"), args->len);
+      vm_refuse (vm, _ ("rebuilds a tensor with %u arguments"), args->len);
       return NULL;
     }
   storage = g_ptr_array_index (args, 0);
@@ -390,7 +398,7 @@ rebuild_tensor (Vm *vm, GPtrArray *args)
       size->items->len != stride->items->len ||
       ((Pv *) g_ptr_array_index (args, 4))->kind != PV_BOOL)
     {
-      vm_fail (vm, _("a tensor is rebuilt from arguments of the wrong types"));
+      vm_fail (vm, _ ("a tensor is rebuilt from arguments of the wrong types"));
       return NULL;
     }
   t = pv_new (vm, PV_TENSOR);
@@ -405,25 +413,28 @@ rebuild_tensor (Vm *vm, GPtrArray *args)
 
       if (n < 0)
         {
-          vm_fail (vm, _("a tensor has a negative size"));
+          vm_fail (vm, _ ("a tensor has a negative size"));
           return NULL;
         }
       if (n != 1 && (guint64) s != expected_stride)
         {
-          vm_refuse (vm, _("holds a tensor that is not contiguous"));
+          vm_refuse (vm, _ ("holds a tensor that is not contiguous"));
           return NULL;
         }
       t->shape[d] = n;
       if (!g_uint64_checked_mul (&numel, numel, (guint64) n))
         {
-          vm_fail (vm, _("a tensor's size overflows"));
+          vm_fail (vm, _ ("a tensor's size overflows"));
           return NULL;
         }
       expected_stride = numel;
     }
-  if ((guint64) offset->i > storage->n_elements || numel > storage->n_elements - (guint64) offset->i)
+  if ((guint64) offset->i > storage->n_elements ||
+      numel > storage->n_elements - (guint64) offset->i)
     {
-      vm_fail (vm, _("a tensor of %" PRIu64 " elements at offset %" PRId64 " does not fit its storage “%s” of %" PRIu64),
+      vm_fail (vm,
+               _ ("a tensor of %" PRIu64 " elements at offset %" PRId64
+                  " does not fit its storage “%s” of %" PRIu64),
                numel, offset->i, storage->s, storage->n_elements);
       return NULL;
     }
@@ -439,7 +450,7 @@ op_reduce (Vm *vm)
     return;
   if (callable->kind != PV_GLOBAL || args->kind != PV_TUPLE)
     {
-      vm_refuse (vm, _("calls something that is not an allowed function"));
+      vm_refuse (vm, _ ("calls something that is not an allowed function"));
       return;
     }
   switch (callable->global)
@@ -447,7 +458,7 @@ op_reduce (Vm *vm)
     case GL_ORDERED_DICT:
       if (args->items->len != 0)
         {
-          vm_refuse (vm, _("builds an OrderedDict from arguments"));
+          vm_refuse (vm, _ ("builds an OrderedDict from arguments"));
           return;
         }
       result = pv_new (vm, PV_DICT);
@@ -459,7 +470,7 @@ op_reduce (Vm *vm)
     case GL_REBUILD_PARAMETER:
       if (args->items->len != 3 || ((Pv *) g_ptr_array_index (args->items, 0))->kind != PV_TENSOR)
         {
-          vm_refuse (vm, _("rebuilds a parameter from something that is not a tensor"));
+          vm_refuse (vm, _ ("rebuilds a parameter from something that is not a tensor"));
           return;
         }
       result = g_ptr_array_index (args->items, 0);
@@ -468,7 +479,7 @@ op_reduce (Vm *vm)
     case GL_STORAGE_FLOAT:
     case GL_STORAGE_BF16:
     default:
-      vm_refuse (vm, _("calls a storage class"));
+      vm_refuse (vm, _ ("calls a storage class"));
       return;
     }
   if (result != NULL)
@@ -479,7 +490,8 @@ static void
 op_global (Vm *vm, const char *module, const char *name)
 {
   for (guint i = 0; i < G_N_ELEMENTS (allowed_globals); i++)
-    if (g_str_equal (module, allowed_globals[i].module) && g_str_equal (name, allowed_globals[i].name))
+    if (g_str_equal (module, allowed_globals[i].module) &&
+        g_str_equal (name, allowed_globals[i].name))
       {
         Pv *v = pv_new (vm, PV_GLOBAL);
 
@@ -487,7 +499,7 @@ op_global (Vm *vm, const char *module, const char *name)
         push (vm, v);
         return;
       }
-  vm_refuse (vm, _("imports “%s.%s”, which a state dict does not need"), module, name);
+  vm_refuse (vm, _ ("imports “%s.%s”, which a state dict does not need"), module, name);
 }
 
 /* GLOBAL's argument: "module\nname\n", printable ASCII. */
@@ -500,14 +512,14 @@ read_line (Vm *vm)
   nl = memchr (vm->p, '\n', MIN ((gsize) (vm->end - vm->p), 256));
   if (nl == NULL)
     {
-      vm_fail (vm, _("a GLOBAL name is not terminated"));
+      vm_fail (vm, _ ("a GLOBAL name is not terminated"));
       return NULL;
     }
   len = nl - vm->p;
   for (gsize i = 0; i < len; i++)
     if (vm->p[i] < 0x20 || vm->p[i] > 0x7e)
       {
-        vm_fail (vm, _("a GLOBAL name holds a control character"));
+        vm_fail (vm, _ ("a GLOBAL name holds a control character"));
         return NULL;
       }
   vm->p = nl + 1;
@@ -523,7 +535,7 @@ memo_put (Vm *vm, guint64 index)
     return;
   if (index > G_MAXUINT32)
     {
-      vm_fail (vm, _("a memo index is too large"));
+      vm_fail (vm, _ ("a memo index is too large"));
       return;
     }
   g_hash_table_insert (vm->memo, GUINT_TO_POINTER ((guint) index), v);
@@ -532,11 +544,12 @@ memo_put (Vm *vm, guint64 index)
 static void
 memo_get (Vm *vm, guint64 index)
 {
-  Pv *v = index <= G_MAXUINT32 ? g_hash_table_lookup (vm->memo, GUINT_TO_POINTER ((guint) index)) : NULL;
+  Pv *v =
+    index <= G_MAXUINT32 ? g_hash_table_lookup (vm->memo, GUINT_TO_POINTER ((guint) index)) : NULL;
 
   if (v == NULL)
     {
-      vm_fail (vm, _("it reads memo entry %" PRIu64 ", which was never stored"), index);
+      vm_fail (vm, _ ("it reads memo entry %" PRIu64 ", which was never stored"), index);
       return;
     }
   push (vm, v);
@@ -561,7 +574,7 @@ run (Vm *vm)
           if (!need (vm, 1))
             return NULL;
           if (*vm->p < 2 || *vm->p > 5)
-            vm_refuse (vm, _("uses pickle protocol %d"), *vm->p);
+            vm_refuse (vm, _ ("uses pickle protocol %d"), *vm->p);
           vm->p++;
           break;
         case 0x95: /* FRAME: a length hint, the opcodes follow inline */
@@ -574,21 +587,25 @@ run (Vm *vm)
 
             if (vm->marks->len != 0 || vm->stack->len != 1)
               {
-                vm_fail (vm, _("it stops with %u values and %u marks left"), vm->stack->len, vm->marks->len);
+                vm_fail (vm, _ ("it stops with %u values and %u marks left"), vm->stack->len,
+                         vm->marks->len);
                 return NULL;
               }
             result = g_ptr_array_index (vm->stack, 0);
             if (vm->p != vm->end)
-              g_debug ("%s: %zu bytes after the pickle's STOP ignored", vm->path, (gsize) (vm->end - vm->p));
+              g_debug ("%s: %zu bytes after the pickle's STOP ignored", vm->path,
+                       (gsize) (vm->end - vm->p));
             return result;
           }
         case '(': /* MARK */
           if (vm->marks->len >= 4096)
-            vm_fail (vm, _("it nests too deeply"));
+            vm_fail (vm, _ ("it nests too deeply"));
           else
             g_array_append_val (vm->marks, vm->stack->len);
           break;
-        case 'N': push (vm, pv_new (vm, PV_NONE)); break;
+        case 'N':
+          push (vm, pv_new (vm, PV_NONE));
+          break;
         case 0x88: /* NEWTRUE */
         case 0x89: /* NEWFALSE */
           {
@@ -626,7 +643,7 @@ run (Vm *vm)
             n = *vm->p++;
             if (n > 8)
               {
-                vm_refuse (vm, _("holds an integer wider than 64 bits"));
+                vm_refuse (vm, _ ("holds an integer wider than 64 bits"));
                 return NULL;
               }
             if (!need (vm, n))
@@ -666,12 +683,12 @@ run (Vm *vm)
             vm->p += w;
             if (op == 'T' && len > G_MAXINT32)
               {
-                vm_fail (vm, _("a string has a negative length"));
+                vm_fail (vm, _ ("a string has a negative length"));
                 return NULL;
               }
             if (len > (guint64) (vm->end - vm->p))
               {
-                vm_fail (vm, _("a string goes beyond the end of the pickle"));
+                vm_fail (vm, _ ("a string goes beyond the end of the pickle"));
                 return NULL;
               }
             push_str (vm, vm->p, len);
@@ -724,7 +741,7 @@ run (Vm *vm)
             if (list == NULL)
               return NULL;
             if (list->kind != PV_LIST)
-              vm_fail (vm, _("it appends to something that is not a list"));
+              vm_fail (vm, _ ("it appends to something that is not a list"));
             else
               g_ptr_array_add (list->items, v);
             break;
@@ -737,7 +754,7 @@ run (Vm *vm)
             if (list == NULL)
               return NULL;
             if (list->kind != PV_LIST)
-              vm_fail (vm, _("it appends to something that is not a list"));
+              vm_fail (vm, _ ("it appends to something that is not a list"));
             else
               for (guint k = 0; k < items->len; k++)
                 g_ptr_array_add (list->items, g_ptr_array_index (items, k));
@@ -760,7 +777,7 @@ run (Vm *vm)
             if (dict == NULL)
               return NULL;
             if (items->len % 2 != 0)
-              vm_fail (vm, _("SETITEMS has an odd number of values"));
+              vm_fail (vm, _ ("SETITEMS has an odd number of values"));
             for (guint k = 0; k + 1 < items->len && !vm->failed; k += 2)
               dict_set (vm, dict, g_ptr_array_index (items, k), g_ptr_array_index (items, k + 1));
             break;
@@ -781,7 +798,7 @@ run (Vm *vm)
             if (module == NULL)
               return NULL;
             if (name->kind != PV_STR || module->kind != PV_STR)
-              vm_fail (vm, _("STACK_GLOBAL takes names that are not strings"));
+              vm_fail (vm, _ ("STACK_GLOBAL takes names that are not strings"));
             else
               op_global (vm, module->s, name->s);
             break;
@@ -796,9 +813,9 @@ run (Vm *vm)
             if (obj == NULL)
               return NULL;
             if (obj->kind != PV_DICT)
-              vm_refuse (vm, _("sets the state of an object other than a dict"));
+              vm_refuse (vm, _ ("sets the state of an object other than a dict"));
             else if (state->kind != PV_DICT && state->kind != PV_NONE && state->kind != PV_TUPLE)
-              vm_refuse (vm, _("sets a dict's state to something that is not a dict"));
+              vm_refuse (vm, _ ("sets a dict's state to something that is not a dict"));
             break;
           }
         case 'Q': /* BINPERSID */
@@ -836,7 +853,7 @@ run (Vm *vm)
           break;
         default:
           vm->p--;
-          vm_refuse (vm, _("uses the opcode 0x%02x, which a state dict does not need"), op);
+          vm_refuse (vm, _ ("uses the opcode 0x%02x, which a state dict does not need"), op);
           break;
         }
     }
@@ -887,18 +904,20 @@ florence_pickle_interpret (const guint8 *pickle, gsize pickle_size, const guint8
     return FALSE;
   if (result->kind != PV_DICT)
     {
-      florence_checkpoint_set_corrupt (error, path, _("its pickle does not hold a state dict"));
+      florence_checkpoint_set_corrupt (error, path, _ ("its pickle does not hold a state dict"));
       return FALSE;
     }
   for (guint k = 0; k + 1 < result->items->len; k += 2)
     {
-      Pv *key = g_ptr_array_index (result->items, k), *value = g_ptr_array_index (result->items, k + 1);
+      Pv *key = g_ptr_array_index (result->items, k),
+         *value = g_ptr_array_index (result->items, k + 1);
       FlorenceRawTensor *t;
       gsize esize;
 
       if (key->kind != PV_STR)
         {
-          florence_checkpoint_set_corrupt (error, path, _("its state dict has a key that is not text"));
+          florence_checkpoint_set_corrupt (error, path,
+                                           _ ("its state dict has a key that is not text"));
           return FALSE;
         }
       if (value->kind != PV_TENSOR)
@@ -908,7 +927,8 @@ florence_pickle_interpret (const guint8 *pickle, gsize pickle_size, const guint8
         }
       if (!g_hash_table_add (seen, key->s))
         {
-          florence_checkpoint_set_corrupt (error, path, _("the tensor “%s” appears twice"), key->s);
+          florence_checkpoint_set_corrupt (error, path, _ ("the tensor “%s” appears twice"),
+                                           key->s);
           return FALSE;
         }
       esize = storage_elem_size (value->storage->dtype);
@@ -947,9 +967,10 @@ florence_pickle_read_state_dict (const guint8 *data, gsize size, const char *pat
   if (size >= 2 && data[0] == 0x80 && data[1] >= 2 && data[1] <= 5)
     {
       g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED,
-                   _("The weights file “%s” uses the legacy torch.save format of PyTorch before "
-                     "1.6, which Depict does not read. Save it again with a recent PyTorch, or "
-                     "convert it to safetensors."), path);
+                   _ ("The weights file “%s” uses the legacy torch.save format of PyTorch before "
+                      "1.6, which Depict does not read. Save it again with a recent PyTorch, or "
+                      "convert it to safetensors."),
+                   path);
       return FALSE;
     }
   entries = florence_zip_list (data, size, path, error);
@@ -965,7 +986,7 @@ florence_pickle_read_state_dict (const guint8 *data, gsize size, const char *pat
         {
           if (pkl != NULL)
             {
-              florence_checkpoint_set_corrupt (error, path, _("it holds two pickles"));
+              florence_checkpoint_set_corrupt (error, path, _ ("it holds two pickles"));
               return FALSE;
             }
           pkl = e;
@@ -973,7 +994,8 @@ florence_pickle_read_state_dict (const guint8 *data, gsize size, const char *pat
     }
   if (pkl == NULL)
     {
-      florence_checkpoint_set_corrupt (error, path, _("it is a zip archive without the data.pkl of a torch.save file"));
+      florence_checkpoint_set_corrupt (
+        error, path, _ ("it is a zip archive without the data.pkl of a torch.save file"));
       return FALSE;
     }
   prefix = g_strndup (pkl->name, strlen (pkl->name) - strlen ("data.pkl"));
@@ -981,12 +1003,14 @@ florence_pickle_read_state_dict (const guint8 *data, gsize size, const char *pat
     {
       FlorenceZipEntry *e = g_ptr_array_index (entries, i);
 
-      if (g_str_has_prefix (e->name, prefix) && g_str_equal (e->name + strlen (prefix), "byteorder") &&
+      if (g_str_has_prefix (e->name, prefix) &&
+          g_str_equal (e->name + strlen (prefix), "byteorder") &&
           !(e->size == 6 && memcmp (data + e->offset, "little", 6) == 0))
         {
           g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED,
-                       _("The weights file “%s” was saved on a big-endian machine, which Depict "
-                         "cannot read. Convert it to safetensors."), path);
+                       _ ("The weights file “%s” was saved on a big-endian machine, which Depict "
+                          "cannot read. Convert it to safetensors."),
+                       path);
           return FALSE;
         }
     }

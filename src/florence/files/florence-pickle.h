@@ -16,22 +16,13 @@
 G_BEGIN_DECLS
 
 /* Appends one FlorenceRawTensor per state-dict entry to tensors (data points into data). */
-gboolean florence_pickle_read_state_dict (const guint8 *data,
-                                          gsize size,
-                                          const char *path,
-                                          GPtrArray *tensors,
-                                          GError **error);
+gboolean florence_pickle_read_state_dict (const guint8 *data, gsize size, const char *path,
+                                          GPtrArray *tensors, GError **error);
 
 /* Interprets a bare pickle (no archive); storages are looked up in entries (FlorenceZipEntry,
  * names "<prefix>data/<key>") inside archive[0..archive_size). For tests and fuzzing. */
-gboolean florence_pickle_interpret (const guint8 *pickle,
-                                    gsize pickle_size,
-                                    const guint8 *archive,
-                                    gsize archive_size,
-                                    GPtrArray *entries,
-                                    const char *prefix,
-                                    const char *path,
-                                    GPtrArray *tensors,
-                                    GError **error);
+gboolean florence_pickle_interpret (const guint8 *pickle, gsize pickle_size, const guint8 *archive,
+                                    gsize archive_size, GPtrArray *entries, const char *prefix,
+                                    const char *path, GPtrArray *tensors, GError **error);
 
 G_END_DECLS

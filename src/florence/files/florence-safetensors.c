@@ -57,7 +57,8 @@ get_u64 (JsonNode *node, guint64 *out)
 {
   gint64 v;
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
     return FALSE;
   v = json_node_get_int (node);
   if (v < 0)
@@ -80,7 +81,8 @@ parse_entry (const char *name, JsonNode *node, const guint8 *base, guint64 data_
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      florence_checkpoint_set_corrupt (error, path, _("the header entry of “%s” is not an object"), name);
+      florence_checkpoint_set_corrupt (error, path, _ ("the header entry of “%s” is not an object"),
+                                       name);
       return NULL;
     }
   obj = json_node_get_object (node);
@@ -88,11 +90,11 @@ parse_entry (const char *name, JsonNode *node, const guint8 *base, guint64 data_
   shape_node = json_object_get_member (obj, "shape");
   off_node = json_object_get_member (obj, "data_offsets");
   if (dtype_node == NULL || !JSON_NODE_HOLDS_VALUE (dtype_node) ||
-      json_node_get_value_type (dtype_node) != G_TYPE_STRING ||
-      shape_node == NULL || !JSON_NODE_HOLDS_ARRAY (shape_node) ||
-      off_node == NULL || !JSON_NODE_HOLDS_ARRAY (off_node))
+      json_node_get_value_type (dtype_node) != G_TYPE_STRING || shape_node == NULL ||
+      !JSON_NODE_HOLDS_ARRAY (shape_node) || off_node == NULL || !JSON_NODE_HOLDS_ARRAY (off_node))
     {
-      florence_checkpoint_set_corrupt (error, path, _("the header entry of “%s” lacks its dtype, shape or data_offsets"), name);
+      florence_checkpoint_set_corrupt (
+        error, path, _ ("the header entry of “%s” lacks its dtype, shape or data_offsets"), name);
       return NULL;
     }
 
@@ -110,8 +112,8 @@ parse_entry (const char *name, JsonNode *node, const guint8 *base, guint64 data_
   if (esize == 0)
     {
       g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED,
-                   _("The tensor “%s” in “%s” has the unknown dtype “%s”. The file is damaged or "
-                     "was written by a newer tool; convert it to F16, BF16 or F32 safetensors."),
+                   _ ("The tensor “%s” in “%s” has the unknown dtype “%s”. The file is damaged or "
+                      "was written by a newer tool; convert it to F16, BF16 or F32 safetensors."),
                    name, path, dtype_name);
       return NULL;
     }
@@ -119,7 +121,7 @@ parse_entry (const char *name, JsonNode *node, const guint8 *base, guint64 data_
   shape = json_node_get_array (shape_node);
   if (json_array_get_length (shape) > FLORENCE_RAW_MAX_DIMS)
     {
-      florence_checkpoint_set_corrupt (error, path, _("the tensor “%s” has %u dimensions"), name,
+      florence_checkpoint_set_corrupt (error, path, _ ("the tensor “%s” has %u dimensions"), name,
                                        json_array_get_length (shape));
       return NULL;
     }
@@ -131,7 +133,8 @@ parse_entry (const char *name, JsonNode *node, const guint8 *base, guint64 data_
       if (!get_u64 (json_array_get_element (shape, d), &n) || n > G_MAXINT64 ||
           !g_uint64_checked_mul (&numel, numel, n))
         {
-          florence_checkpoint_set_corrupt (error, path, _("the shape of “%s” is not a list of sizes"), name);
+          florence_checkpoint_set_corrupt (error, path,
+                                           _ ("the shape of “%s” is not a list of sizes"), name);
           return NULL;
         }
       t->shape[d] = (gint64) n;
@@ -141,24 +144,31 @@ parse_entry (const char *name, JsonNode *node, const guint8 *base, guint64 data_
   if (json_array_get_length (offs) != 2 || !get_u64 (json_array_get_element (offs, 0), &begin) ||
       !get_u64 (json_array_get_element (offs, 1), &end) || begin > end)
     {
-      florence_checkpoint_set_corrupt (error, path, _("the data_offsets of “%s” are not two increasing offsets"), name);
+      florence_checkpoint_set_corrupt (
+        error, path, _ ("the data_offsets of “%s” are not two increasing offsets"), name);
       return NULL;
     }
   if (end > data_size)
     {
-      florence_checkpoint_set_corrupt (error, path, _("the data of “%s” (bytes %" PRIu64 "–%" PRIu64 ") goes beyond the end of the file (%" PRIu64 " bytes of data): it is truncated"),
+      florence_checkpoint_set_corrupt (error, path,
+                                       _ ("the data of “%s” (bytes %" PRIu64 "–%" PRIu64
+                                          ") goes beyond the end of the file (%" PRIu64
+                                          " bytes of data): it is truncated"),
                                        name, begin, end, data_size);
       return NULL;
     }
   if (!g_uint64_checked_mul (&n_bytes, numel, esize) || n_bytes != end - begin)
     {
-      florence_checkpoint_set_corrupt (error, path, _("the tensor “%s” of %" PRIu64 " %s elements needs %" PRIu64 " bytes, but its data_offsets span %" PRIu64),
-                                       name, numel, dtype_name, numel * (guint64) esize, end - begin);
+      florence_checkpoint_set_corrupt (
+        error, path,
+        _ ("the tensor “%s” of %" PRIu64 " %s elements needs %" PRIu64
+           " bytes, but its data_offsets span %" PRIu64),
+        name, numel, dtype_name, numel * (guint64) esize, end - begin);
       return NULL;
     }
   if (numel > G_MAXSIZE)
     {
-      florence_checkpoint_set_corrupt (error, path, _("the tensor “%s” is too large"), name);
+      florence_checkpoint_set_corrupt (error, path, _ ("the tensor “%s” is too large"), name);
       return NULL;
     }
   t->n_elements = (gsize) numel;
@@ -187,7 +197,8 @@ florence_safetensors_parse (const guint8 *data, gsize size, const char *path, GP
   first = tensors->len;
   if (size < 8)
     {
-      florence_checkpoint_set_corrupt (error, path, _("it is shorter than the 8-byte header length (empty or truncated)"));
+      florence_checkpoint_set_corrupt (
+        error, path, _ ("it is shorter than the 8-byte header length (empty or truncated)"));
       return FALSE;
     }
   header_len = 0;
@@ -195,32 +206,40 @@ florence_safetensors_parse (const guint8 *data, gsize size, const char *path, GP
     header_len = (header_len << 8) | data[i];
   if (header_len < 2 || header_len > FLORENCE_SAFETENSORS_MAX_HEADER || header_len > size - 8)
     {
-      florence_checkpoint_set_corrupt (error, path, _("its header length %" PRIu64 " does not fit the file of %zu bytes (not a safetensors file, or truncated)"),
-                                       header_len, size);
+      florence_checkpoint_set_corrupt (
+        error, path,
+        _ ("its header length %" PRIu64
+           " does not fit the file of %zu bytes (not a safetensors file, or truncated)"),
+        header_len, size);
       return FALSE;
     }
   if (data[8] != '{')
     {
-      florence_checkpoint_set_corrupt (error, path, _("its header does not start with a JSON object"));
+      florence_checkpoint_set_corrupt (error, path,
+                                       _ ("its header does not start with a JSON object"));
       return FALSE;
     }
   data_size = size - 8 - header_len;
-  if (!florence_json_depth_ok ((const char *) data + 8, (gssize) header_len, FLORENCE_JSON_MAX_DEPTH))
+  if (!florence_json_depth_ok ((const char *) data + 8, (gssize) header_len,
+                               FLORENCE_JSON_MAX_DEPTH))
     {
-      florence_checkpoint_set_corrupt (error, path, _("its header nests deeper than %d levels"), FLORENCE_JSON_MAX_DEPTH);
+      florence_checkpoint_set_corrupt (error, path, _ ("its header nests deeper than %d levels"),
+                                       FLORENCE_JSON_MAX_DEPTH);
       return FALSE;
     }
 
   parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, (const char *) data + 8, (gssize) header_len, &local_error))
+  if (!json_parser_load_from_data (parser, (const char *) data + 8, (gssize) header_len,
+                                   &local_error))
     {
-      florence_checkpoint_set_corrupt (error, path, _("its header is not valid JSON (%s)"), local_error->message);
+      florence_checkpoint_set_corrupt (error, path, _ ("its header is not valid JSON (%s)"),
+                                       local_error->message);
       return FALSE;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      florence_checkpoint_set_corrupt (error, path, _("its header is not a JSON object"));
+      florence_checkpoint_set_corrupt (error, path, _ ("its header is not a JSON object"));
       return FALSE;
     }
   obj = json_node_get_object (root);
@@ -236,14 +255,16 @@ florence_safetensors_parse (const guint8 *data, gsize size, const char *path, GP
         {
           if (!JSON_NODE_HOLDS_OBJECT (node))
             {
-              florence_checkpoint_set_corrupt (error, path, _("its __metadata__ is not an object"));
+              florence_checkpoint_set_corrupt (error, path,
+                                               _ ("its __metadata__ is not an object"));
               goto fail;
             }
           continue;
         }
       if (*name == '\0')
         {
-          florence_checkpoint_set_corrupt (error, path, _("its header names a tensor with an empty name"));
+          florence_checkpoint_set_corrupt (error, path,
+                                           _ ("its header names a tensor with an empty name"));
           goto fail;
         }
       t = parse_entry (name, node, data + 8 + header_len, data_size, path, error);
@@ -264,7 +285,8 @@ florence_safetensors_parse (const guint8 *data, gsize size, const char *path, GP
   for (guint i = 1; i < n_spans; i++)
     if (spans[i].begin < spans[i - 1].end)
       {
-        florence_checkpoint_set_corrupt (error, path, _("the data of “%s” overlaps the data of “%s”"),
+        florence_checkpoint_set_corrupt (error, path,
+                                         _ ("the data of “%s” overlaps the data of “%s”"),
                                          spans[i].name, spans[i - 1].name);
         goto fail;
       }

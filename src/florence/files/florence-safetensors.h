@@ -19,10 +19,7 @@ G_BEGIN_DECLS
 #define FLORENCE_SAFETENSORS_MAX_HEADER (100u * 1024 * 1024)
 
 /* Appends one FlorenceRawTensor per entry to tensors (data points into data). */
-gboolean florence_safetensors_parse (const guint8 *data,
-                                     gsize size,
-                                     const char *path,
-                                     GPtrArray *tensors,
-                                     GError **error);
+gboolean florence_safetensors_parse (const guint8 *data, gsize size, const char *path,
+                                     GPtrArray *tensors, GError **error);
 
 G_END_DECLS

@@ -48,9 +48,10 @@ identity_of (const char *model_dir, GError **error)
       path = g_build_filename (model_dir, name, NULL);
       if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode))
         continue;
-      g_ptr_array_add (lines, g_strdup_printf ("%s\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT
-                                               ".%09ld", name, (gint64) st.st_size,
-                                               (gint64) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec));
+      g_ptr_array_add (lines,
+                       g_strdup_printf ("%s\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT ".%09ld",
+                                        name, (gint64) st.st_size, (gint64) st.st_mtim.tv_sec,
+                                        (long) st.st_mtim.tv_nsec));
     }
   g_ptr_array_sort (lines, compare_strings);
   for (guint i = 0; i < lines->len; i++)

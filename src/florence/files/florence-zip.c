@@ -12,17 +12,17 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#define SIG_LOCAL      0x04034b50u
-#define SIG_CENTRAL    0x02014b50u
-#define SIG_EOCD       0x06054b50u
-#define SIG_EOCD64     0x06064b50u
+#define SIG_LOCAL 0x04034b50u
+#define SIG_CENTRAL 0x02014b50u
+#define SIG_EOCD 0x06054b50u
+#define SIG_EOCD64 0x06064b50u
 #define SIG_EOCD64_LOC 0x07064b50u
 
-#define EOCD_SIZE      22
-#define EOCD64_SIZE    56
+#define EOCD_SIZE 22
+#define EOCD64_SIZE 56
 #define EOCD64_LOC_SIZE 20
-#define CENTRAL_SIZE   46
-#define LOCAL_SIZE     30
+#define CENTRAL_SIZE 46
+#define LOCAL_SIZE 30
 
 static guint16
 rd16 (const guint8 *p)
@@ -129,13 +129,16 @@ florence_zip_list (const guint8 *data, gsize size, const char *path, GError **er
 
   if (!find_eocd (data, size, &eocd))
     {
-      florence_checkpoint_set_corrupt (error, path, _("it is not a zip archive (no end-of-directory record), or it is truncated"));
+      florence_checkpoint_set_corrupt (
+        error, path,
+        _ ("it is not a zip archive (no end-of-directory record), or it is truncated"));
       return NULL;
     }
   if (rd16 (data + eocd + 4) != 0 || rd16 (data + eocd + 6) != 0 ||
       rd16 (data + eocd + 8) != rd16 (data + eocd + 10))
     {
-      florence_checkpoint_set_corrupt (error, path, _("it is a zip archive split over several disks"));
+      florence_checkpoint_set_corrupt (error, path,
+                                       _ ("it is a zip archive split over several disks"));
       return NULL;
     }
   n_entries = rd16 (data + eocd + 10);
@@ -153,14 +156,16 @@ florence_zip_list (const guint8 *data, gsize size, const char *path, GError **er
       if (rd32 (loc + 4) != 0 || rd32 (loc + 16) > 1 || off64 > eocd - EOCD64_LOC_SIZE ||
           eocd - EOCD64_LOC_SIZE - off64 < EOCD64_SIZE)
         {
-          florence_checkpoint_set_corrupt (error, path, _("its ZIP64 end-of-directory locator is invalid"));
+          florence_checkpoint_set_corrupt (error, path,
+                                           _ ("its ZIP64 end-of-directory locator is invalid"));
           return NULL;
         }
       r = data + off64;
       if (rd32 (r) != SIG_EOCD64 || rd32 (r + 16) != 0 || rd32 (r + 20) != 0 ||
           rd64 (r + 24) != rd64 (r + 32))
         {
-          florence_checkpoint_set_corrupt (error, path, _("its ZIP64 end-of-directory record is invalid"));
+          florence_checkpoint_set_corrupt (error, path,
+                                           _ ("its ZIP64 end-of-directory record is invalid"));
           return NULL;
         }
       n_entries = rd64 (r + 32);
@@ -170,13 +175,15 @@ florence_zip_list (const guint8 *data, gsize size, const char *path, GError **er
     }
   else if (n_entries == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_offset == 0xFFFFFFFFu)
     {
-      florence_checkpoint_set_corrupt (error, path, _("its ZIP64 end-of-directory record is missing"));
+      florence_checkpoint_set_corrupt (error, path,
+                                       _ ("its ZIP64 end-of-directory record is missing"));
       return NULL;
     }
 
   if (cd_offset > cd_end || cd_size > cd_end - cd_offset || n_entries > cd_size / CENTRAL_SIZE)
     {
-      florence_checkpoint_set_corrupt (error, path, _("its central directory lies outside the file (truncated or damaged)"));
+      florence_checkpoint_set_corrupt (
+        error, path, _ ("its central directory lies outside the file (truncated or damaged)"));
       return NULL;
     }
 
@@ -193,7 +200,8 @@ florence_zip_list (const guint8 *data, gsize size, const char *path, GError **er
 
       if (cd_offset + cd_size - pos < CENTRAL_SIZE || rd32 (c) != SIG_CENTRAL)
         {
-          florence_checkpoint_set_corrupt (error, path, _("entry %" PRIu64 " of its central directory is damaged"), i);
+          florence_checkpoint_set_corrupt (
+            error, path, _ ("entry %" PRIu64 " of its central directory is damaged"), i);
           return NULL;
         }
       flags = rd16 (c + 8);
@@ -207,13 +215,15 @@ florence_zip_list (const guint8 *data, gsize size, const char *path, GError **er
       if (cd_offset + cd_size - pos - CENTRAL_SIZE < (guint64) name_len + extra_len + comment_len ||
           name_len == 0 || memchr (c + CENTRAL_SIZE, 0, name_len) != NULL)
         {
-          florence_checkpoint_set_corrupt (error, path, _("entry %" PRIu64 " of its central directory is damaged"), i);
+          florence_checkpoint_set_corrupt (
+            error, path, _ ("entry %" PRIu64 " of its central directory is damaged"), i);
           return NULL;
         }
       if (!read_zip64_extra (c + CENTRAL_SIZE + name_len, extra_len, &usize, &csize, &local,
                              usize == 0xFFFFFFFFu, csize == 0xFFFFFFFFu, local == 0xFFFFFFFFu))
         {
-          florence_checkpoint_set_corrupt (error, path, _("entry %" PRIu64 " has a damaged ZIP64 field"), i);
+          florence_checkpoint_set_corrupt (error, path,
+                                           _ ("entry %" PRIu64 " has a damaged ZIP64 field"), i);
           return NULL;
         }
       e = g_new0 (FlorenceZipEntry, 1);
@@ -221,17 +231,19 @@ florence_zip_list (const guint8 *data, gsize size, const char *path, GError **er
       g_ptr_array_add (entries, e);
       if ((flags & 0x0001) != 0 || method != 0 || csize != usize)
         {
-          g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED,
-                       _("The weights file “%s” holds the entry “%s” compressed or encrypted; only "
-                         "the stored entries that torch.save writes are supported. Save the "
-                         "checkpoint again with torch.save, or convert it to safetensors."),
-                       path, e->name);
+          g_set_error (
+            error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED,
+            _ ("The weights file “%s” holds the entry “%s” compressed or encrypted; only "
+               "the stored entries that torch.save writes are supported. Save the "
+               "checkpoint again with torch.save, or convert it to safetensors."),
+            path, e->name);
           return NULL;
         }
       /* The local header: its name must agree; its sizes may be 0 (data descriptor). */
       if (local > cd_offset || cd_offset - local < LOCAL_SIZE || rd32 (data + local) != SIG_LOCAL)
         {
-          florence_checkpoint_set_corrupt (error, path, _("the local header of “%s” is damaged"), e->name);
+          florence_checkpoint_set_corrupt (error, path, _ ("the local header of “%s” is damaged"),
+                                           e->name);
           return NULL;
         }
       l = data + local;
@@ -239,17 +251,20 @@ florence_zip_list (const guint8 *data, gsize size, const char *path, GError **er
       if (rd16 (l + 26) != name_len || data_off > cd_offset ||
           memcmp (l + LOCAL_SIZE, c + CENTRAL_SIZE, name_len) != 0 || rd16 (l + 8) != 0)
         {
-          florence_checkpoint_set_corrupt (error, path, _("the local header of “%s” is damaged"), e->name);
+          florence_checkpoint_set_corrupt (error, path, _ ("the local header of “%s” is damaged"),
+                                           e->name);
           return NULL;
         }
       if (usize > cd_offset - data_off)
         {
-          florence_checkpoint_set_corrupt (error, path, _("the entry “%s” goes beyond its end (truncated or damaged)"), e->name);
+          florence_checkpoint_set_corrupt (
+            error, path, _ ("the entry “%s” goes beyond its end (truncated or damaged)"), e->name);
           return NULL;
         }
       if (!g_hash_table_add (names, e->name))
         {
-          florence_checkpoint_set_corrupt (error, path, _("the entry “%s” appears twice"), e->name);
+          florence_checkpoint_set_corrupt (error, path, _ ("the entry “%s” appears twice"),
+                                           e->name);
           return NULL;
         }
       e->offset = data_off;

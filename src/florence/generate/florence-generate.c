@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK (florence-generate-error-quark, florence_generate_error)
+G_DEFINE_QUARK (florence - generate - error - quark, florence_generate_error)
 
 void
 florence_generate_options_init (FlorenceGenerateOptions *options, const FlorenceConfig *config)
@@ -21,10 +21,10 @@ florence_generate_options_init (FlorenceGenerateOptions *options, const Florence
   memset (options, 0, sizeof *options);
   options->num_beams = config->num_beams > 0 ? (guint) config->num_beams : 1;
   options->max_new_tokens = config->max_new_tokens > 0 ? (guint) config->max_new_tokens : 1024;
-  options->no_repeat_ngram_size = config->no_repeat_ngram_size > 0
-                                    ? (guint) config->no_repeat_ngram_size : 0;
-  options->early_stopping = config->early_stopping ? FLORENCE_EARLY_STOPPING_TRUE
-                                                   : FLORENCE_EARLY_STOPPING_FALSE;
+  options->no_repeat_ngram_size =
+    config->no_repeat_ngram_size > 0 ? (guint) config->no_repeat_ngram_size : 0;
+  options->early_stopping =
+    config->early_stopping ? FLORENCE_EARLY_STOPPING_TRUE : FLORENCE_EARLY_STOPPING_FALSE;
   options->length_penalty = config->length_penalty;
   options->decoder_start_token_id = config->decoder_start_token_id;
   options->forced_bos_token_id = config->forced_bos_token_id;
@@ -207,10 +207,10 @@ generation_new (void)
 typedef struct {
   FlorenceDecoderBackend *backend;
   guint n_beams, k;
-  float *logits;     /* [n_beams × vocab] when the backend gives logits */
-  gint32 *cand_ids;  /* [n_beams × k] */
+  float *logits;    /* [n_beams × vocab] when the backend gives logits */
+  gint32 *cand_ids; /* [n_beams × k] */
   float *cand_scores;
-  GArray *bans;      /* gint32 */
+  GArray *bans; /* gint32 */
   guint *ban_offsets;
 } StepState;
 
@@ -233,9 +233,9 @@ step_state_init (StepState *st, FlorenceDecoderBackend *backend, guint n_beams, 
   st->n_beams = n_beams;
   st->k = k;
   if (backend->step_topk == NULL)
-    st->logits = g_new (float, (gsize) n_beams * (gsize) backend->vocab_size);
+    st->logits = g_new (float, (gsize) n_beams *(gsize) backend->vocab_size);
   st->cand_ids = g_new (gint32, (gsize) n_beams * k);
-  st->cand_scores = g_new (float, (gsize) n_beams * k);
+  st->cand_scores = g_new (float, (gsize) n_beams *k);
   st->bans = g_array_new (FALSE, FALSE, sizeof (gint32));
   st->ban_offsets = g_new0 (guint, n_beams + 1);
 }
@@ -291,8 +291,8 @@ run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GA
         if (st->cand_ids[i] < 0 || st->cand_ids[i] >= backend->vocab_size)
           {
             g_set_error (error, FLORENCE_GENERATE_ERROR, FLORENCE_GENERATE_ERROR_BACKEND,
-                         _("The decoder returned the token id %d, which is outside the "
-                           "vocabulary. This is a bug; please report it."),
+                         _ ("The decoder returned the token id %d, which is outside the "
+                            "vocabulary. This is a bug; please report it."),
                          st->cand_ids[i]);
             return FALSE;
           }
@@ -304,12 +304,10 @@ run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GA
       for (guint b = 0; b < st->n_beams; b++)
         {
           guint off = st->ban_offsets[b];
-          florence_generate_select_topk (st->logits + (gsize) b * backend->vocab_size,
-                                         backend->vocab_size, kind,
-                                         (const gint32 *) st->bans->data + off,
-                                         st->ban_offsets[b + 1] - off, forced, st->k,
-                                         st->cand_ids + (gsize) b * st->k,
-                                         st->cand_scores + (gsize) b * st->k);
+          florence_generate_select_topk (
+            st->logits + (gsize) b * backend->vocab_size, backend->vocab_size, kind,
+            (const gint32 *) st->bans->data + off, st->ban_offsets[b + 1] - off, forced, st->k,
+            st->cand_ids + (gsize) b * st->k, st->cand_scores + (gsize) b * st->k);
         }
     }
 
@@ -337,9 +335,8 @@ forced_token_at (const FlorenceGenerateOptions *opts, guint t, guint max_new_tok
 
 static gboolean
 generate_greedy (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *opts,
-                 guint max_new_tokens, GCancellable *cancellable,
-                 FlorenceGenerateProgress progress, gpointer progress_data,
-                 FlorenceGeneration *gen, GError **error)
+                 guint max_new_tokens, GCancellable *cancellable, FlorenceGenerateProgress progress,
+                 gpointer progress_data, FlorenceGeneration *gen, GError **error)
 {
   StepState st;
   guint k = MAX (1u, opts->trace_k);
@@ -463,9 +460,8 @@ beam_cand_compare (gconstpointer pa, gconstpointer pb, gpointer user_data)
 
 static gboolean
 generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *opts,
-               guint max_new_tokens, GCancellable *cancellable,
-               FlorenceGenerateProgress progress, gpointer progress_data,
-               FlorenceGeneration *gen, GError **error)
+               guint max_new_tokens, GCancellable *cancellable, FlorenceGenerateProgress progress,
+               gpointer progress_data, FlorenceGeneration *gen, GError **error)
 {
   const guint B = opts->num_beams;
   const guint n_keep = 2 * B;
@@ -518,8 +514,7 @@ generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *o
         for (guint j = 0; j < n_keep; j++)
           {
             gsize i = (gsize) b * st.k + j;
-            cands[n_cands++] = (BeamCand) { beam_scores[b] + st.cand_scores[i], b,
-                                            st.cand_ids[i] };
+            cands[n_cands++] = (BeamCand){ beam_scores[b] + st.cand_scores[i], b, st.cand_ids[i] };
           }
       g_qsort_with_data (cands, (gint) n_cands, sizeof (BeamCand), beam_cand_compare,
                          &backend->vocab_size);
@@ -549,8 +544,8 @@ generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *o
       if (filled < B)
         {
           g_set_error (error, FLORENCE_GENERATE_ERROR, FLORENCE_GENERATE_ERROR_BACKEND,
-                       _("Beam search found fewer than %u candidates for the next step. "
-                         "This is a bug; please report it."),
+                       _ ("Beam search found fewer than %u candidates for the next step. "
+                          "This is a bug; please report it."),
                        B);
           goto out;
         }
@@ -593,8 +588,8 @@ generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *o
   if (gen->hypotheses->len == 0)
     {
       g_set_error (error, FLORENCE_GENERATE_ERROR, FLORENCE_GENERATE_ERROR_BACKEND,
-                   _("Beam search finished without a hypothesis. This is a bug; please report "
-                     "it."));
+                   _ ("Beam search finished without a hypothesis. This is a bug; please report "
+                      "it."));
       goto out;
     }
   {
@@ -645,7 +640,7 @@ florence_generate (FlorenceDecoderBackend *backend, const FlorenceGenerateOption
   if (opts->num_beams == 0 || opts->num_beams > 64)
     {
       g_set_error (error, FLORENCE_GENERATE_ERROR, FLORENCE_GENERATE_ERROR_INVALID,
-                   _("The number of beams must be between 1 and 64, not %u."), opts->num_beams);
+                   _ ("The number of beams must be between 1 and 64, not %u."), opts->num_beams);
       return NULL;
     }
   if (opts->decoder_start_token_id < 0 || opts->decoder_start_token_id >= backend->vocab_size ||
@@ -654,8 +649,8 @@ florence_generate (FlorenceDecoderBackend *backend, const FlorenceGenerateOption
       opts->forced_eos_token_id >= backend->vocab_size)
     {
       g_set_error (error, FLORENCE_GENERATE_ERROR, FLORENCE_GENERATE_ERROR_INVALID,
-                   _("The model's start, end or forced token ids lie outside its vocabulary of "
-                     "%d tokens. Check the model's config.json."),
+                   _ ("The model's start, end or forced token ids lie outside its vocabulary of "
+                      "%d tokens. Check the model's config.json."),
                    backend->vocab_size);
       return NULL;
     }
@@ -675,8 +670,8 @@ florence_generate (FlorenceDecoderBackend *backend, const FlorenceGenerateOption
 
   gboolean ok;
   if (opts->num_beams == 1)
-    ok = generate_greedy (backend, opts, max_new_tokens, cancellable, progress, progress_data,
-                          gen, error);
+    ok = generate_greedy (backend, opts, max_new_tokens, cancellable, progress, progress_data, gen,
+                          error);
   else
     ok = generate_beam (backend, opts, max_new_tokens, cancellable, progress, progress_data, gen,
                         error);

@@ -41,15 +41,15 @@ typedef enum {
 /* One decoder step for all beams, run as one batch. */
 typedef struct {
   guint n_beams;
-  guint position;        /* decoder position of the input tokens: 0 for the start token */
-  const gint32 *tokens;  /* [n_beams] input token of each beam at this position */
-  const guint *reorder;  /* [n_beams] beam b continues the cache (positions < position) of the
-                          * previous step's beam reorder[b]; NULL at position 0 */
+  guint position;       /* decoder position of the input tokens: 0 for the start token */
+  const gint32 *tokens; /* [n_beams] input token of each beam at this position */
+  const guint *reorder; /* [n_beams] beam b continues the cache (positions < position) of the
+                         * previous step's beam reorder[b]; NULL at position 0 */
   /* The rest is for step_topk (a backend with step_logits can ignore it): */
   FlorenceScoreKind score_kind;
-  guint k;               /* candidates wanted per beam, best first */
-  gint32 forced_token;   /* >= 0: the search forces this token; the candidates are not read and
-                          * the backend may skip the LM head (the cache must still be updated) */
+  guint k;                  /* candidates wanted per beam, best first */
+  gint32 forced_token;      /* >= 0: the search forces this token; the candidates are not read and
+                             * the backend may skip the LM head (the cache must still be updated) */
   const guint *ban_offsets; /* [n_beams + 1] */
   const gint32 *bans;       /* beam b bans bans[ban_offsets[b]] .. bans[ban_offsets[b + 1] - 1]
                              * (duplicates possible) */
@@ -72,8 +72,8 @@ struct _FlorenceDecoderBackend {
    * scores: lower id first), as florence_generate_select_topk() defines them. ids and scores
    * are [n_beams × k]. On a forced step (step->forced_token >= 0) it is still called, so that
    * the cache advances, but ids and scores are ignored. */
-  gboolean (*step_topk) (FlorenceDecoderBackend *self, const FlorenceDecodeStep *step,
-                         gint32 *ids, float *scores, GError **error);
+  gboolean (*step_topk) (FlorenceDecoderBackend *self, const FlorenceDecodeStep *step, gint32 *ids,
+                         float *scores, GError **error);
   gpointer user_data;
 };
 
@@ -89,8 +89,8 @@ typedef enum {
 } FlorenceEarlyStopping;
 
 typedef struct {
-  guint num_beams;      /* 1 = greedy */
-  guint max_new_tokens; /* clamped to the backend's max_positions */
+  guint num_beams;            /* 1 = greedy */
+  guint max_new_tokens;       /* clamped to the backend's max_positions */
   guint no_repeat_ngram_size; /* 0 = off */
   FlorenceEarlyStopping early_stopping;
   double length_penalty;
@@ -103,36 +103,35 @@ typedef struct {
 } FlorenceGenerateOptions;
 
 /* Fills options from a config's generation settings (text_config). */
-void florence_generate_options_init (FlorenceGenerateOptions *options, const FlorenceConfig *config);
+void florence_generate_options_init (FlorenceGenerateOptions *options,
+                                     const FlorenceConfig *config);
 
 /* One finished hypothesis offered to the beam heap. */
 typedef struct {
-  GArray *ids;        /* gint32, starts with the start token, no final EOS */
+  GArray *ids; /* gint32, starts with the start token, no final EOS */
   double sum_logprobs;
   guint generated_len;
-  double score;       /* sum_logprobs / generated_len ^ length_penalty */
-  gboolean kept;      /* entered the heap */
-  gboolean final;     /* offered at finalization (open beam at max_length), not on an EOS */
+  double score;   /* sum_logprobs / generated_len ^ length_penalty */
+  gboolean kept;  /* entered the heap */
+  gboolean final; /* offered at finalization (open beam at max_length), not on an EOS */
 } FlorenceHypothesis;
 
 typedef struct {
-  GArray *ids;                /* gint32: the full generated sequence, starting with the start id */
-  guint steps_run;            /* decoder steps */
-  gboolean ended_with_eos;    /* greedy: stopped on an EOS it chose (not the forced one) */
+  GArray *ids;             /* gint32: the full generated sequence, starting with the start id */
+  guint steps_run;         /* decoder steps */
+  gboolean ended_with_eos; /* greedy: stopped on an EOS it chose (not the forced one) */
   /* beam search only */
   gboolean has_score;
   float sequences_score;
   gboolean done_before_finalize;
-  GPtrArray *hypotheses;      /* FlorenceHypothesis *: the kept ones, best first */
-  GPtrArray *events;          /* FlorenceHypothesis *: every offer, in order */
+  GPtrArray *hypotheses; /* FlorenceHypothesis *: the kept ones, best first */
+  GPtrArray *events;     /* FlorenceHypothesis *: every offer, in order */
 } FlorenceGeneration;
 
 FlorenceGeneration *florence_generate (FlorenceDecoderBackend *backend,
                                        const FlorenceGenerateOptions *options,
-                                       GCancellable *cancellable,
-                                       FlorenceGenerateProgress progress,
-                                       gpointer progress_data,
-                                       GError **error);
+                                       GCancellable *cancellable, FlorenceGenerateProgress progress,
+                                       gpointer progress_data, GError **error);
 
 void florence_generation_free (FlorenceGeneration *generation);
 
@@ -140,8 +139,8 @@ void florence_generation_free (FlorenceGeneration *generation);
  * -inf, a forced token (>= 0) to 0 and all else to -inf; then the k best, sorted by descending
  * score, equal scores by ascending id (-inf fillers too). */
 void florence_generate_select_topk (const float *logits, int vocab_size, FlorenceScoreKind kind,
-                                    const gint32 *bans, guint n_bans, gint32 forced_token,
-                                    guint k, gint32 *ids, float *scores);
+                                    const gint32 *bans, guint n_bans, gint32 forced_token, guint k,
+                                    gint32 *ids, float *scores);
 
 /* The ids that would complete an n-gram already in tokens[0..n_tokens): appended to bans. */
 void florence_generate_ngram_bans (const gint32 *tokens, guint n_tokens, guint ngram_size,

@@ -11,10 +11,10 @@ G_BEGIN_DECLS
 
 /* One file of a repository listing (GET /api/models/REPO/tree/REVISION). */
 typedef struct {
-  char *path;       /* name in the repository: no '/', no leading '.', at most 200 bytes */
+  char *path; /* name in the repository: no '/', no leading '.', at most 200 bytes */
   guint64 size;
-  char *sha256;     /* LFS files: the content's SHA-256 */
-  char *git_oid;    /* other files: the git blob SHA-1 */
+  char *sha256;  /* LFS files: the content's SHA-256 */
+  char *git_oid; /* other files: the git blob SHA-1 */
 } FlorenceHubFile;
 
 void florence_hub_file_free (FlorenceHubFile *f);

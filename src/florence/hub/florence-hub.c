@@ -20,25 +20,24 @@
 #define MANIFEST_NAME "depict-model.json"
 
 static const FlorenceHubModel models[] = {
-  { "base", "microsoft/Florence-2-base", N_("Florence-2 Base"),
-    N_("The smaller model: fast on any graphics card, good captions and detection"),
+  { "base", "microsoft/Florence-2-base", N_ ("Florence-2 Base"),
+    N_ ("The smaller model: fast on any graphics card, good captions and detection"), 467000000 },
+  { "base-ft", "microsoft/Florence-2-base-ft", N_ ("Florence-2 Base (fine-tuned)"),
+    N_ ("The smaller model, fine-tuned on more tasks: better detection and region answers"),
     467000000 },
-  { "base-ft", "microsoft/Florence-2-base-ft", N_("Florence-2 Base (fine-tuned)"),
-    N_("The smaller model, fine-tuned on more tasks: better detection and region answers"),
-    467000000 },
-  { "large", "microsoft/Florence-2-large", N_("Florence-2 Large"),
-    N_("The larger model: more detailed answers, needs about 2 GB of graphics memory"),
+  { "large", "microsoft/Florence-2-large", N_ ("Florence-2 Large"),
+    N_ ("The larger model: more detailed answers, needs about 2 GB of graphics memory"),
     1550000000 },
-  { "large-ft", "microsoft/Florence-2-large-ft", N_("Florence-2 Large (fine-tuned)"),
-    N_("The larger model, fine-tuned on more tasks: the most accurate, and the slowest"),
+  { "large-ft", "microsoft/Florence-2-large-ft", N_ ("Florence-2 Large (fine-tuned)"),
+    N_ ("The larger model, fine-tuned on more tasks: the most accurate, and the slowest"),
     1550000000 },
 };
 
 /* Files a model folder may hold, besides the weights. */
 static const char *const metadata_files[] = {
-  "config.json", "preprocessor_config.json", "generation_config.json", "tokenizer.json",
-  "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json",
-  "added_tokens.json",
+  "config.json",    "preprocessor_config.json", "generation_config.json",
+  "tokenizer.json", "tokenizer_config.json",    "vocab.json",
+  "merges.txt",     "special_tokens_map.json",  "added_tokens.json",
 };
 
 const FlorenceHubModel *
@@ -137,7 +136,7 @@ remove_model_dir (const char *dir, GError **error)
         {
           int saved = errno;
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       _("Could not delete “%s”: %s"), path, g_strerror (saved));
+                       _ ("Could not delete “%s”: %s"), path, g_strerror (saved));
           return FALSE;
         }
     }
@@ -145,7 +144,7 @@ remove_model_dir (const char *dir, GError **error)
     {
       int saved = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Could not delete the folder “%s”: %s"), dir, g_strerror (saved));
+                   _ ("Could not delete the folder “%s”: %s"), dir, g_strerror (saved));
       return FALSE;
     }
   return TRUE;
@@ -195,7 +194,7 @@ florence_hub_file_free (FlorenceHubFile *f)
 typedef struct {
   FlorenceHubProgressFunc func;
   gpointer data;
-  GMainContext *context;   /* NULL: call directly */
+  GMainContext *context; /* NULL: call directly */
   guint64 received;
   guint64 total;
   gint64 last_report_us;
@@ -261,12 +260,12 @@ check_status (SoupMessage *msg, const char *what, GError **error)
   if (status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_UNAUTHORIZED ||
       status == SOUP_STATUS_FORBIDDEN)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                 _("The model hub has no “%s” (HTTP %u). Check the model name, or the mirror set "
-                   "in HF_ENDPOINT."),
+                 _ ("The model hub has no “%s” (HTTP %u). Check the model name, or the mirror set "
+                    "in HF_ENDPOINT."),
                  what, status);
   else
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                 _("The model hub answered HTTP %u (%s) for “%s”. Try again later."), status,
+                 _ ("The model hub answered HTTP %u (%s) for “%s”. Try again later."), status,
                  soup_message_get_reason_phrase (msg), what);
   return FALSE;
 }
@@ -280,8 +279,9 @@ prefix_network_error (GError **error, const char *endpoint)
   if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if ((*error)->domain == G_RESOLVER_ERROR || (*error)->domain == G_IO_ERROR)
-    g_prefix_error (error, _("Could not reach the model hub at %s. Check the network connection "
-                             "and try again (a partial download resumes where it stopped): "),
+    g_prefix_error (error,
+                    _ ("Could not reach the model hub at %s. Check the network connection "
+                       "and try again (a partial download resumes where it stopped): "),
                     endpoint);
 }
 
@@ -292,9 +292,9 @@ member_string (JsonObject *o, const char *name)
 {
   JsonNode *node = json_object_get_member (o, name);
   return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
-                 json_node_get_value_type (node) == G_TYPE_STRING
-             ? json_node_get_string (node)
-             : NULL;
+             json_node_get_value_type (node) == G_TYPE_STRING
+           ? json_node_get_string (node)
+           : NULL;
 }
 
 /* A size member: a non-negative integer, else fallback. */
@@ -313,7 +313,7 @@ florence_hub_parse_file_list (const char *json, gsize len, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GPtrArray) files =
-      g_ptr_array_new_with_free_func ((GDestroyNotify) florence_hub_file_free);
+    g_ptr_array_new_with_free_func ((GDestroyNotify) florence_hub_file_free);
   JsonNode *root;
   JsonArray *array;
 
@@ -323,7 +323,7 @@ florence_hub_parse_file_list (const char *json, gsize len, GError **error)
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_ARRAY (root))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   _("The model hub sent a file list that could not be read. Try again later."));
+                   _ ("The model hub sent a file list that could not be read. Try again later."));
       return NULL;
     }
   array = json_node_get_array (root);
@@ -362,8 +362,8 @@ florence_hub_parse_file_list (const char *json, gsize len, GError **error)
 }
 
 static GPtrArray *
-list_repository (SoupSession *session, const char *endpoint, const char *repo,
-                 const char *revision, GCancellable *cancellable, GError **error)
+list_repository (SoupSession *session, const char *endpoint, const char *repo, const char *revision,
+                 GCancellable *cancellable, GError **error)
 {
   g_autofree char *url = g_strdup_printf ("%s/api/models/%s/tree/%s", endpoint, repo, revision);
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
@@ -372,7 +372,7 @@ list_repository (SoupSession *session, const char *endpoint, const char *repo,
   if (msg == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("“%s” is not a valid model hub address. Check HF_ENDPOINT."), endpoint);
+                   _ ("“%s” is not a valid model hub address. Check HF_ENDPOINT."), endpoint);
       return NULL;
     }
   body = soup_session_send_and_read (session, msg, cancellable, error);
@@ -437,8 +437,8 @@ select_files (GPtrArray *all, const char *repo, GError **error)
       (find_file (all, "tokenizer.json") == NULL && find_file (all, "vocab.json") == NULL))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("“%s” does not look like a Florence-2 model: it lacks a configuration, "
-                     "weights or tokenizer files."),
+                   _ ("“%s” does not look like a Florence-2 model: it lacks a configuration, "
+                      "weights or tokenizer files."),
                    repo);
       return NULL;
     }
@@ -473,8 +473,8 @@ hash_existing (const char *path, GChecksum *checksum, guint64 *size, GError **er
 }
 
 static gboolean
-download_file (SoupSession *session, const char *endpoint, const char *repo,
-               const char *revision, const FlorenceHubFile *f, const char *part_dir, Progress *progress,
+download_file (SoupSession *session, const char *endpoint, const char *repo, const char *revision,
+               const FlorenceHubFile *f, const char *part_dir, Progress *progress,
                GCancellable *cancellable, GError **error)
 {
   g_autofree char *final_path = g_build_filename (part_dir, f->path, NULL);
@@ -513,8 +513,8 @@ download_file (SoupSession *session, const char *endpoint, const char *repo,
     {
       /* Longer than the file can be: start again. */
       g_unlink (part_path);
-      return download_file (session, endpoint, repo, revision, f, part_dir, progress,
-                            cancellable, error);
+      return download_file (session, endpoint, repo, revision, f, part_dir, progress, cancellable,
+                            error);
     }
 
   msg = soup_message_new (SOUP_METHOD_GET, url);
@@ -561,15 +561,15 @@ download_file (SoupSession *session, const char *endpoint, const char *repo,
           if (offset + (guint64) n > f->size)
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           _("The model hub sent more data for “%s” than announced. Try again "
-                             "later."),
+                           _ ("The model hub sent more data for “%s” than announced. Try again "
+                              "later."),
                            f->path);
               g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL);
               g_unlink (part_path);
               return FALSE;
             }
-          if (!g_output_stream_write_all (G_OUTPUT_STREAM (out), buf, (gsize) n, NULL,
-                                          cancellable, error))
+          if (!g_output_stream_write_all (G_OUTPUT_STREAM (out), buf, (gsize) n, NULL, cancellable,
+                                          error))
             return FALSE;
           g_checksum_update (checksum, buf, n);
           offset += (guint64) n;
@@ -591,8 +591,8 @@ download_file (SoupSession *session, const char *endpoint, const char *repo,
   if (offset != f->size)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
-                   _("The download of “%s” stopped after %" PRIu64 " of %"
-                     PRIu64 " bytes. Try again: it resumes where it stopped."),
+                   _ ("The download of “%s” stopped after %" PRIu64 " of %" PRIu64
+                      " bytes. Try again: it resumes where it stopped."),
                    f->path, offset, f->size);
       return FALSE;
     }
@@ -603,16 +603,16 @@ download_file (SoupSession *session, const char *endpoint, const char *repo,
     {
       g_unlink (part_path);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   _("The downloaded file “%s” is damaged: its checksum does not match the one "
-                     "the model hub publishes. It was removed; try the download again."),
+                   _ ("The downloaded file “%s” is damaged: its checksum does not match the one "
+                      "the model hub publishes. It was removed; try the download again."),
                    f->path);
       return FALSE;
     }
   if (g_rename (part_path, final_path) != 0)
     {
       int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Could not save “%s”: %s"), final_path, g_strerror (saved));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _ ("Could not save “%s”: %s"),
+                   final_path, g_strerror (saved));
       return FALSE;
     }
   progress_emit (progress, f->path, TRUE);
@@ -663,8 +663,8 @@ static gboolean
 download_internal (const FlorenceHubDownload *d, GCancellable *cancellable, Progress *progress,
                    GError **error)
 {
-  g_autofree char *endpoint = d->endpoint != NULL ? strip_trailing_slashes (d->endpoint)
-                                                  : florence_hub_get_endpoint ();
+  g_autofree char *endpoint =
+    d->endpoint != NULL ? strip_trailing_slashes (d->endpoint) : florence_hub_get_endpoint ();
   const char *revision = d->revision != NULL ? d->revision : "main";
   g_autofree char *part_dir = g_strconcat (d->dest_dir, ".part", NULL);
   g_autofree char *old_dir = g_strconcat (d->dest_dir, ".old", NULL);
@@ -672,8 +672,8 @@ download_internal (const FlorenceHubDownload *d, GCancellable *cancellable, Prog
   g_autoptr (GPtrArray) all = NULL;
   g_autoptr (GPtrArray) wanted = NULL;
 
-  session = soup_session_new_with_options ("user-agent", "Depict/" PACKAGE_VERSION, "timeout", 60,
-                                           NULL);
+  session =
+    soup_session_new_with_options ("user-agent", "Depict/" PACKAGE_VERSION, "timeout", 60, NULL);
   all = list_repository (session, endpoint, d->repo, revision, cancellable, error);
   if (all == NULL)
     return FALSE;
@@ -690,7 +690,7 @@ download_internal (const FlorenceHubDownload *d, GCancellable *cancellable, Prog
     {
       int saved = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Could not create the folder “%s”: %s"), part_dir, g_strerror (saved));
+                   _ ("Could not create the folder “%s”: %s"), part_dir, g_strerror (saved));
       return FALSE;
     }
   for (guint i = 0; i < wanted->len; i++)
@@ -709,7 +709,7 @@ download_internal (const FlorenceHubDownload *d, GCancellable *cancellable, Prog
         {
           int saved = errno;
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       _("Could not replace “%s”: %s"), d->dest_dir, g_strerror (saved));
+                       _ ("Could not replace “%s”: %s"), d->dest_dir, g_strerror (saved));
           return FALSE;
         }
     }
@@ -717,7 +717,7 @@ download_internal (const FlorenceHubDownload *d, GCancellable *cancellable, Prog
     {
       int saved = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Could not install the model in “%s”: %s"), d->dest_dir, g_strerror (saved));
+                   _ ("Could not install the model in “%s”: %s"), d->dest_dir, g_strerror (saved));
       return FALSE;
     }
   remove_model_dir (old_dir, NULL);

@@ -16,11 +16,11 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  const char *id;         /* "base", "base-ft", "large", "large-ft" */
-  const char *repo;       /* "microsoft/Florence-2-base" */
-  const char *title;      /* translatable, N_() */
-  const char *description;/* translatable, N_() */
-  guint64 download_size;  /* approximate, in bytes, for the person to decide */
+  const char *id;          /* "base", "base-ft", "large", "large-ft" */
+  const char *repo;        /* "microsoft/Florence-2-base" */
+  const char *title;       /* translatable, N_() */
+  const char *description; /* translatable, N_() */
+  guint64 download_size;   /* approximate, in bytes, for the person to decide */
 } FlorenceHubModel;
 
 const FlorenceHubModel *florence_hub_get_models (gsize *n_models);
@@ -44,26 +44,21 @@ typedef void (*FlorenceHubProgressFunc) (guint64 received, guint64 total, const 
                                          gpointer user_data);
 
 typedef struct {
-  const char *endpoint;   /* NULL: florence_hub_get_endpoint () */
-  const char *repo;       /* "microsoft/Florence-2-base" */
-  const char *revision;   /* NULL: "main" */
-  const char *dest_dir;   /* the final folder; <dest_dir>.part is used while downloading */
+  const char *endpoint; /* NULL: florence_hub_get_endpoint () */
+  const char *repo;     /* "microsoft/Florence-2-base" */
+  const char *revision; /* NULL: "main" */
+  const char *dest_dir; /* the final folder; <dest_dir>.part is used while downloading */
 } FlorenceHubDownload;
 
-void florence_hub_download_async (const FlorenceHubDownload *download,
-                                  GCancellable *cancellable,
-                                  FlorenceHubProgressFunc progress,
-                                  gpointer progress_data,
-                                  GDestroyNotify progress_destroy,
-                                  GAsyncReadyCallback callback,
+void florence_hub_download_async (const FlorenceHubDownload *download, GCancellable *cancellable,
+                                  FlorenceHubProgressFunc progress, gpointer progress_data,
+                                  GDestroyNotify progress_destroy, GAsyncReadyCallback callback,
                                   gpointer user_data);
 gboolean florence_hub_download_finish (GAsyncResult *result, GError **error);
 
 /* The same, blocking (for the command line and worker threads). */
-gboolean florence_hub_download_sync (const FlorenceHubDownload *download,
-                                     GCancellable *cancellable,
-                                     FlorenceHubProgressFunc progress,
-                                     gpointer progress_data,
+gboolean florence_hub_download_sync (const FlorenceHubDownload *download, GCancellable *cancellable,
+                                     FlorenceHubProgressFunc progress, gpointer progress_data,
                                      GError **error);
 
 G_END_DECLS

@@ -16,7 +16,7 @@
 #include "florence/text/florence-tokenizer.h"
 #include "image/image-loader.h"
 
-G_DEFINE_QUARK (florence-model-error-quark, florence_model_error)
+G_DEFINE_QUARK (florence - model - error - quark, florence_model_error)
 
 struct _FlorenceModel {
   FlorenceConfig *config;
@@ -44,8 +44,8 @@ florence_model_load (const char *model_dir, const FlorenceModelOptions *options,
       !florence_device_kind_from_string (env, &kind))
     {
       g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                   _("DEPICT_DEVICE is set to “%s”, which is not a device kind. Use “auto”, "
-                     "“vulkan” or “cpu-reference”."),
+                   _ ("DEPICT_DEVICE is set to “%s”, which is not a device kind. Use “auto”, "
+                      "“vulkan” or “cpu-reference”."),
                    env);
       return NULL;
     }
@@ -55,26 +55,25 @@ florence_model_load (const char *model_dir, const FlorenceModelOptions *options,
   if (self->config == NULL)
     return NULL;
 
-  const char *tok_dir = options != NULL && options->tokenizer_dir != NULL
-                          ? options->tokenizer_dir : model_dir;
+  const char *tok_dir =
+    options != NULL && options->tokenizer_dir != NULL ? options->tokenizer_dir : model_dir;
   g_autoptr (GError) tok_error = NULL;
   self->tokenizer = florence_tokenizer_new_from_dir (tok_dir, &tok_error);
   if (self->tokenizer == NULL)
     {
       g_set_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_TOKENIZER,
-                   _("The model in “%s” has no usable tokenizer (%s). Download the model again, "
-                     "or name a folder holding tokenizer.json."),
+                   _ ("The model in “%s” has no usable tokenizer (%s). Download the model again, "
+                      "or name a folder holding tokenizer.json."),
                    model_dir, tok_error->message);
       return NULL;
     }
 
   {
-    g_autoptr (FlorenceCheckpoint) ckpt = florence_checkpoint_open (model_dir, self->config,
-                                                                    error);
+    g_autoptr (FlorenceCheckpoint) ckpt = florence_checkpoint_open (model_dir, self->config, error);
     if (ckpt == NULL)
       return NULL;
     self->engine = florence_engine_new (kind, options != NULL ? options->vulkan_device : NULL,
-                                         self->config, ckpt, error);
+                                        self->config, ckpt, error);
     if (self->engine == NULL)
       return NULL;
   }
@@ -139,8 +138,8 @@ florence_run_free (FlorenceRun *run)
 /* Runs everything after decoding; preprocess_seconds is what the caller spent before. */
 static FlorenceRun *
 model_run (FlorenceModel *self, const ImageRgb *image, const FlorenceRunOptions *options,
-           double preprocess_seconds, GCancellable *cancellable,
-           FlorenceGenerateProgress progress, gpointer progress_data, GError **error)
+           double preprocess_seconds, GCancellable *cancellable, FlorenceGenerateProgress progress,
+           gpointer progress_data, GError **error)
 {
   const FlorenceConfig *config = self->config;
   gint64 t_start = g_get_monotonic_time ();
@@ -152,16 +151,17 @@ model_run (FlorenceModel *self, const ImageRgb *image, const FlorenceRunOptions 
   if (size < 32 || size > 1600 || size % 32 != 0)
     {
       g_set_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_INPUT,
-                   _("The image size %d cannot be used: choose a multiple of 32 from 32 to "
-                     "1600."),
+                   _ ("The image size %d cannot be used: choose a multiple of 32 from 32 to "
+                      "1600."),
                    size);
       return NULL;
     }
-  guint num_beams = options->num_beams > 0 ? options->num_beams : (guint) MAX (config->num_beams, 1);
+  guint num_beams =
+    options->num_beams > 0 ? options->num_beams : (guint) MAX (config->num_beams, 1);
   if (num_beams > 8)
     {
       g_set_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_INPUT,
-                   _("%u beams are too many: choose from 1 to 8."), num_beams);
+                   _ ("%u beams are too many: choose from 1 to 8."), num_beams);
       return NULL;
     }
 
@@ -182,7 +182,7 @@ model_run (FlorenceModel *self, const ImageRgb *image, const FlorenceRunOptions 
         if (options->prompt_ids[i] < 0 || options->prompt_ids[i] >= config->vocab_size)
           {
             g_set_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_INPUT,
-                         _("The prompt id %d is outside the vocabulary (0 to %d)."),
+                         _ ("The prompt id %d is outside the vocabulary (0 to %d)."),
                          options->prompt_ids[i], config->vocab_size - 1);
             return NULL;
           }
@@ -198,7 +198,7 @@ model_run (FlorenceModel *self, const ImageRgb *image, const FlorenceRunOptions 
   if (run->prompt_ids->len == 0)
     {
       g_set_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_INPUT,
-                   _("The prompt is empty. Give a task or a text."));
+                   _ ("The prompt is empty. Give a task or a text."));
       return NULL;
     }
 
@@ -214,10 +214,9 @@ model_run (FlorenceModel *self, const ImageRgb *image, const FlorenceRunOptions 
 
   /* graph */
   FlorenceEngineTimings et = { 0 };
-  FlorenceDecoderBackend *dec = self->engine->prepare (self->engine, pixels, size,
-                                                       (const gint32 *) run->prompt_ids->data,
-                                                       (int) run->prompt_ids->len, &et,
-                                                       cancellable, error);
+  FlorenceDecoderBackend *dec =
+    self->engine->prepare (self->engine, pixels, size, (const gint32 *) run->prompt_ids->data,
+                           (int) run->prompt_ids->len, &et, cancellable, error);
   if (dec == NULL)
     return NULL;
   run->timings.vision = et.vision;
@@ -230,8 +229,8 @@ model_run (FlorenceModel *self, const ImageRgb *image, const FlorenceRunOptions 
   go.num_beams = num_beams;
   if (options->max_new_tokens > 0)
     go.max_new_tokens = options->max_new_tokens;
-  g_autoptr (FlorenceGeneration) gen = florence_generate (dec, &go, cancellable, progress,
-                                                          progress_data, error);
+  g_autoptr (FlorenceGeneration) gen =
+    florence_generate (dec, &go, cancellable, progress, progress_data, error);
   self->engine->decoder_free (self->engine, dec);
   if (gen == NULL)
     return NULL;
@@ -242,8 +241,7 @@ model_run (FlorenceModel *self, const ImageRgb *image, const FlorenceRunOptions 
                                          gen->ids->len, FLORENCE_DECODE_DEFAULT);
   run->timings.decode = seconds_since (t1);
 
-  run->result = florence_postprocess_for_token (run->task, run->text, image->width,
-                                                image->height);
+  run->result = florence_postprocess_for_token (run->task, run->text, image->width, image->height);
   run->timings.load = self->load_seconds;
   run->timings.total = preprocess_seconds + seconds_since (t_start);
   return g_steal_pointer (&run);
@@ -273,8 +271,8 @@ florence_model_run_file (FlorenceModel *self, const char *path, const FlorenceRu
   g_autoptr (ImageRgb) image = image_load (path, NULL, error);
   if (image == NULL)
     return NULL;
-  return model_run (self, image, options, seconds_since (t0), cancellable, progress,
-                    progress_data, error);
+  return model_run (self, image, options, seconds_since (t0), cancellable, progress, progress_data,
+                    error);
 }
 
 static void

@@ -49,11 +49,11 @@ FlorenceDeviceKind florence_model_get_device_kind (FlorenceModel *self);
 double florence_model_get_load_seconds (FlorenceModel *self);
 
 typedef struct {
-  const char *task;       /* a task token ("<CAPTION>"); NULL or "" = use text_input as is */
-  const char *text_input; /* NULL = none */
-  guint num_beams;        /* 0 = the model's default (3); at most 8 */
-  guint max_new_tokens;   /* 0 = the model's default (1024) */
-  int image_size;         /* 0 = the processor's; else a multiple of 32 up to 1600 */
+  const char *task;         /* a task token ("<CAPTION>"); NULL or "" = use text_input as is */
+  const char *text_input;   /* NULL = none */
+  guint num_beams;          /* 0 = the model's default (3); at most 8 */
+  guint max_new_tokens;     /* 0 = the model's default (1024) */
+  int image_size;           /* 0 = the processor's; else a multiple of 32 up to 1600 */
   const gint32 *prompt_ids; /* optional: these ids instead of task + text_input */
   gsize n_prompt_ids;
 } FlorenceRunOptions;
@@ -63,15 +63,15 @@ typedef struct {
 } FlorenceTimings;
 
 typedef struct {
-  char *task;          /* never NULL */
-  char *text_input;    /* never NULL ("" for none) */
-  char *prompt;        /* NULL when prompt ids were given */
-  GArray *prompt_ids;  /* gint32 */
-  GArray *token_ids;   /* gint32, the full generated sequence, starting with the start id */
-  char *text;          /* decoded, special tokens kept */
+  char *task;             /* never NULL */
+  char *text_input;       /* never NULL ("" for none) */
+  char *prompt;           /* NULL when prompt ids were given */
+  GArray *prompt_ids;     /* gint32 */
+  GArray *token_ids;      /* gint32, the full generated sequence, starting with the start id */
+  char *text;             /* decoded, special tokens kept */
   FlorenceResult *result; /* in the picture's pixels */
   int image_width, image_height;
-  int input_size;      /* model input side */
+  int input_size; /* model input side */
   guint num_beams;
   gboolean has_score;
   float sequences_score;
@@ -86,8 +86,7 @@ FlorenceRun *florence_model_run (FlorenceModel *self, const ImageRgb *image,
 /* The same from a file: decoded with EXIF orientation applied; the decode time counts as
  * preprocessing. */
 FlorenceRun *florence_model_run_file (FlorenceModel *self, const char *path,
-                                      const FlorenceRunOptions *options,
-                                      GCancellable *cancellable,
+                                      const FlorenceRunOptions *options, GCancellable *cancellable,
                                       FlorenceGenerateProgress progress, gpointer progress_data,
                                       GError **error);
 
@@ -97,8 +96,7 @@ void florence_run_free (FlorenceRun *run);
  * (Depict form), "post_processed" (the reference's form), "image_size", "input_size",
  * "num_beams", "sequences_score" (beam search), "timings", "device"}. image and device may
  * be NULL. */
-JsonNode *florence_run_to_json_node (const FlorenceRun *run, const char *image,
-                                     const char *device);
+JsonNode *florence_run_to_json_node (const FlorenceRun *run, const char *image, const char *device);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlorenceModel, florence_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlorenceRun, florence_run_free)

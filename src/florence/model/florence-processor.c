@@ -13,7 +13,7 @@
 #include "florence/files/florence-json.h"
 #include "image/image-resample.h"
 
-G_DEFINE_QUARK (florence-processor-error-quark, florence_processor_error)
+G_DEFINE_QUARK (florence - processor - error - quark, florence_processor_error)
 
 void
 florence_processor_config_init (FlorenceProcessorConfig *config)
@@ -52,8 +52,8 @@ static gboolean
 invalid (GError **error, const char *key, const char *why)
 {
   g_set_error (error, FLORENCE_PROCESSOR_ERROR, FLORENCE_PROCESSOR_ERROR_INVALID,
-               _("The model’s preprocessor_config.json has an unusable “%s”: %s. Download the "
-                 "model again."),
+               _ ("The model’s preprocessor_config.json has an unusable “%s”: %s. Download the "
+                  "model again."),
                key, why);
   return FALSE;
 }
@@ -65,7 +65,7 @@ read_bool (JsonObject *object, const char *key, gboolean *out, GError **error)
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
-    return invalid (error, key, _("it must be true or false"));
+    return invalid (error, key, _ ("it must be true or false"));
   *out = json_node_get_boolean (node);
   return TRUE;
 }
@@ -90,32 +90,30 @@ read_size_side (JsonObject *size, const char *key, int *out, GError **error)
 {
   double v;
   if (!json_object_has_member (size, key))
-    return invalid (error, "size", _("it needs both height and width"));
-  if (!node_number (json_object_get_member (size, key), &v) || v != floor (v) || v < 1 ||
-      v > 8192)
-    return invalid (error, "size", _("height and width must be whole numbers from 1 to 8192"));
+    return invalid (error, "size", _ ("it needs both height and width"));
+  if (!node_number (json_object_get_member (size, key), &v) || v != floor (v) || v < 1 || v > 8192)
+    return invalid (error, "size", _ ("height and width must be whole numbers from 1 to 8192"));
   *out = (int) v;
   return TRUE;
 }
 
 static gboolean
-read_triple (JsonObject *object, const char *key, float out[3], gboolean positive,
-             GError **error)
+read_triple (JsonObject *object, const char *key, float out[3], gboolean positive, GError **error)
 {
   JsonNode *node = json_object_get_member (object, key);
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
   JsonArray *array = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
   if (array == NULL || json_array_get_length (array) != 3)
-    return invalid (error, key, _("it must be a list of three numbers"));
+    return invalid (error, key, _ ("it must be a list of three numbers"));
   float values[3];
   for (guint i = 0; i < 3; i++)
     {
       double v;
       if (!node_number (json_array_get_element (array, i), &v) || (positive && !(v > 0)))
         return invalid (error, key,
-                        positive ? _("it must be a list of three positive numbers")
-                                 : _("it must be a list of three numbers"));
+                        positive ? _ ("it must be a list of three positive numbers")
+                                 : _ ("it must be a list of three numbers"));
       /* numpy: np.array (mean, dtype=float32), i.e. rounded from the double. */
       values[i] = (float) v;
     }
@@ -136,8 +134,8 @@ florence_processor_config_load_from_data (FlorenceProcessorConfig *config, const
   if (!florence_json_load (parser, json, length, &local_error))
     {
       g_set_error (error, FLORENCE_PROCESSOR_ERROR, FLORENCE_PROCESSOR_ERROR_PARSE,
-                   _("The model’s preprocessor_config.json is not valid JSON (%s). Download the "
-                     "model again."),
+                   _ ("The model’s preprocessor_config.json is not valid JSON (%s). Download the "
+                      "model again."),
                    local_error->message);
       return FALSE;
     }
@@ -145,8 +143,8 @@ florence_processor_config_load_from_data (FlorenceProcessorConfig *config, const
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, FLORENCE_PROCESSOR_ERROR, FLORENCE_PROCESSOR_ERROR_PARSE,
-                   _("The model’s preprocessor_config.json is not a JSON object. Download the "
-                     "model again."));
+                   _ ("The model’s preprocessor_config.json is not a JSON object. Download the "
+                      "model again."));
       return FALSE;
     }
   JsonObject *object = json_node_get_object (root);
@@ -163,7 +161,7 @@ florence_processor_config_load_from_data (FlorenceProcessorConfig *config, const
           JsonObject *s = json_node_get_object (size);
           if (json_object_has_member (s, "shortest_edge") && !json_object_has_member (s, "height"))
             return invalid (error, "size",
-                            _("resizing by the shortest edge is not what Florence-2 does"));
+                            _ ("resizing by the shortest edge is not what Florence-2 does"));
           if (!read_size_side (s, "height", &c.height, error) ||
               !read_size_side (s, "width", &c.width, error))
             return FALSE;
@@ -171,20 +169,20 @@ florence_processor_config_load_from_data (FlorenceProcessorConfig *config, const
       else if (node_number (size, &v) && v == floor (v) && v >= 1 && v <= 8192)
         c.width = c.height = (int) v;
       else
-        return invalid (error, "size", _("it must be {\"height\": H, \"width\": W}"));
+        return invalid (error, "size", _ ("it must be {\"height\": H, \"width\": W}"));
     }
 
   JsonNode *resample = json_object_get_member (object, "resample");
   double resample_value;
   if (resample != NULL && !JSON_NODE_HOLDS_NULL (resample) &&
       (!node_number (resample, &resample_value) || resample_value != 3))
-    return invalid (error, "resample", _("only 3 (bicubic) is supported"));
+    return invalid (error, "resample", _ ("only 3 (bicubic) is supported"));
 
   gboolean center_crop = FALSE;
   if (!read_bool (object, "do_center_crop", &center_crop, error))
     return FALSE;
   if (center_crop)
-    return invalid (error, "do_center_crop", _("center cropping is not supported"));
+    return invalid (error, "do_center_crop", _ ("center cropping is not supported"));
 
   if (!read_bool (object, "do_resize", &c.do_resize, error) ||
       !read_bool (object, "do_rescale", &c.do_rescale, error) ||
@@ -196,15 +194,14 @@ florence_processor_config_load_from_data (FlorenceProcessorConfig *config, const
   JsonNode *factor = json_object_get_member (object, "rescale_factor");
   if (factor != NULL && !JSON_NODE_HOLDS_NULL (factor) &&
       (!node_number (factor, &c.rescale_factor) || !(c.rescale_factor > 0)))
-    return invalid (error, "rescale_factor", _("it must be a positive number"));
+    return invalid (error, "rescale_factor", _ ("it must be a positive number"));
 
   *config = c;
   return TRUE;
 }
 
 gboolean
-florence_processor_config_load (FlorenceProcessorConfig *config, const char *path,
-                                GError **error)
+florence_processor_config_load (FlorenceProcessorConfig *config, const char *path, GError **error)
 {
   g_return_val_if_fail (config != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -243,8 +240,8 @@ florence_processor_normalize (const FlorenceProcessorConfig *config, const Image
   for (int c = 0; c < 3; c++)
     for (int v = 0; v < 256; v++)
       {
-        volatile float x = config->do_rescale ? (float) ((double) v * config->rescale_factor)
-                                              : (float) v;
+        volatile float x =
+          config->do_rescale ? (float) ((double) v * config->rescale_factor) : (float) v;
         if (config->do_normalize)
           {
             volatile float centered = x - config->image_mean[c];
@@ -307,14 +304,14 @@ florence_processor_run (const FlorenceProcessorConfig *config, const ImageRgb *i
       n > G_MAXSIZE / sizeof (float))
     {
       g_set_error (error, FLORENCE_PROCESSOR_ERROR, FLORENCE_PROCESSOR_ERROR_INVALID,
-                   _("The model input is too large."));
+                   _ ("The model input is too large."));
       return NULL;
     }
   float *values = g_try_new (float, n);
   if (values == NULL)
     {
       g_set_error (error, FLORENCE_PROCESSOR_ERROR, FLORENCE_PROCESSOR_ERROR_INVALID,
-                   _("There is not enough memory for the model input (%d × %d)."), small->width,
+                   _ ("There is not enough memory for the model input (%d × %d)."), small->width,
                    small->height);
       return NULL;
     }

@@ -26,14 +26,14 @@ typedef enum {
 GQuark florence_processor_error_quark (void);
 
 typedef struct {
-  int width;               /* model input size; 768 × 768 for the released models */
+  int width; /* model input size; 768 × 768 for the released models */
   int height;
   gboolean do_resize;
   gboolean do_rescale;
-  double rescale_factor;   /* 1/255 */
+  double rescale_factor; /* 1/255 */
   gboolean do_normalize;
-  float image_mean[3];     /* ImageNet: 0.485 0.456 0.406 */
-  float image_std[3];      /* ImageNet: 0.229 0.224 0.225 */
+  float image_mean[3]; /* ImageNet: 0.485 0.456 0.406 */
+  float image_std[3];  /* ImageNet: 0.229 0.224 0.225 */
 } FlorenceProcessorConfig;
 
 /* The hub defaults: 768 × 768, 1/255, ImageNet mean/std, every step on. */
@@ -47,8 +47,7 @@ void florence_processor_config_init (FlorenceProcessorConfig *config);
 gboolean florence_processor_config_load (FlorenceProcessorConfig *config, const char *path,
                                          GError **error);
 gboolean florence_processor_config_load_from_data (FlorenceProcessorConfig *config,
-                                                   const char *json, gssize length,
-                                                   GError **error);
+                                                   const char *json, gssize length, GError **error);
 /* From a loaded model configuration (its image_size, mean, std, rescale_factor). */
 void florence_processor_config_init_from_model (FlorenceProcessorConfig *config,
                                                 const FlorenceConfig *model);

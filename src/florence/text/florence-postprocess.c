@@ -33,9 +33,9 @@ has_prefix_at (Str t, gsize pos, const char *prefix)
 static gboolean
 py_isspace (gunichar c)
 {
-  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0
-         || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029
-         || c == 0x202F || c == 0x205F || c == 0x3000;
+  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x3000;
 }
 
 /* Decodes the code point at POS (the text is valid UTF-8); *NEXT receives the next index. */
@@ -184,8 +184,8 @@ next_phrase (Str t, gsize *from, gboolean require_text, gboolean poly, gsize *st
 static gboolean
 search_phrase_label (Str t, gboolean poly, Str *label)
 {
-  static const char *const stops[] = { "<od>", "</od>", "<box>", "</box>", "<bbox>", "</bbox>",
-                                       "<loc_", "<poly>" };
+  static const char *const stops[] = { "<od>",   "</od>",   "<box>", "</box>",
+                                       "<bbox>", "</bbox>", "<loc_", "<poly>" };
   gsize n_stops = poly ? G_N_ELEMENTS (stops) : G_N_ELEMENTS (stops) - 1;
   gsize p = 0, next;
 
@@ -284,22 +284,26 @@ read_locs (Str t, gsize pos, gsize end, GArray *values)
 }
 
 static const char *const grounding_black_list[] = {
-  "it", "I", "me", "mine", "you", "your", "yours", "he", "him", "his", "she", "her", "hers",
-  "they", "them", "their", "theirs", "one", "oneself", "we", "us", "our", "ours", "its",
-  "myself", "yourself", "himself", "herself", "itself", "ourselves", "yourselves",
-  "themselves", "this", "that", "these", "those", "who", "whom", "whose", "which", "what",
-  "all", "another", "any", "anybody", "anyone", "anything", "each", "everybody", "everyone",
-  "everything", "few", "many", "nobody", "none", "several", "some", "somebody", "someone",
-  "something", "each other", "one another", "the image", "image", "images", "the", "a", "an",
-  "a group", "other objects", "lots", "a set",
+  "it",         "I",           "me",         "mine",          "you",      "your",
+  "yours",      "he",          "him",        "his",           "she",      "her",
+  "hers",       "they",        "them",       "their",         "theirs",   "one",
+  "oneself",    "we",          "us",         "our",           "ours",     "its",
+  "myself",     "yourself",    "himself",    "herself",       "itself",   "ourselves",
+  "yourselves", "themselves",  "this",       "that",          "these",    "those",
+  "who",        "whom",        "whose",      "which",         "what",     "all",
+  "another",    "any",         "anybody",    "anyone",        "anything", "each",
+  "everybody",  "everyone",    "everything", "few",           "many",     "nobody",
+  "none",       "several",     "some",       "somebody",      "someone",  "something",
+  "each other", "one another", "the image",  "image",         "images",   "the",
+  "a",          "an",          "a group",    "other objects", "lots",     "a set",
 };
 
 static gboolean
 is_black_listed (Str phrase)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (grounding_black_list); i++)
-    if (strlen (grounding_black_list[i]) == phrase.len
-        && memcmp (grounding_black_list[i], phrase.s, phrase.len) == 0)
+    if (strlen (grounding_black_list[i]) == phrase.len &&
+        memcmp (grounding_black_list[i], phrase.s, phrase.len) == 0)
       return TRUE;
   return FALSE;
 }
@@ -491,8 +495,9 @@ parse_polygons (FlorenceResult *result, Str t, gboolean allow_empty)
                   s = (gsize) (open - phrase.s) + 1;
                   continue;
                 }
-              add_polygon_instance (result, label_str,
-                                    (Str){ phrase.s + content, (gsize) (close - phrase.s) - content });
+              add_polygon_instance (
+                result, label_str,
+                (Str){ phrase.s + content, (gsize) (close - phrase.s) - content });
               s = (gsize) (close - phrase.s) + 7;
             }
         }
@@ -542,8 +547,8 @@ parse_ocr (FlorenceResult *result, Str t)
             g_autofree char *label = g_strndup (t.s + s, p - s);
             FlorenceQuad quad;
             for (int k = 0; k < 8; k++)
-              quad.p[k] = florence_postprocess_dequantize (
-                v[k], k % 2 == 0 ? result->image_width : result->image_height);
+              quad.p[k] = florence_postprocess_dequantize (v[k], k % 2 == 0 ? result->image_width
+                                                                            : result->image_height);
             florence_result_add_quad (result, label, &quad);
           }
           s = q;
@@ -556,11 +561,8 @@ parse_ocr (FlorenceResult *result, Str t)
 }
 
 FlorenceResult *
-florence_postprocess_with_type (FlorenceParseType type,
-                                const char *task_token,
-                                const char *text,
-                                int image_w,
-                                int image_h)
+florence_postprocess_with_type (FlorenceParseType type, const char *task_token, const char *text,
+                                int image_w, int image_h)
 {
   g_autofree char *valid = NULL;
   g_autofree char *clean = NULL;
@@ -590,8 +592,8 @@ florence_postprocess_with_type (FlorenceParseType type,
       parse_polygons (result, t, TRUE);
       break;
     case FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES_OR_POLYGONS:
-      result = florence_result_new (FLORENCE_RESULT_BOXES_OR_POLYGONS, task_token, image_w,
-                                    image_h);
+      result =
+        florence_result_new (FLORENCE_RESULT_BOXES_OR_POLYGONS, task_token, image_w, image_h);
       clean = remove_specials (text, TRUE);
       t = (Str){ clean, strlen (clean) };
       if (strstr (clean, "<poly>") != NULL)

@@ -20,26 +20,20 @@ G_BEGIN_DECLS
 /* Post-processes TEXT (the decoded output, special tokens kept) for TASK. TASK NULL is
  * handled as an unknown task (pure text, task ""). Invalid UTF-8 in TEXT is replaced by
  * U+FFFD first. IMAGE_W and IMAGE_H are the original image size. Never fails. */
-FlorenceResult *florence_postprocess (const FlorenceTaskInfo *task,
-                                      const char *text,
-                                      int image_w,
+FlorenceResult *florence_postprocess (const FlorenceTaskInfo *task, const char *text, int image_w,
                                       int image_h);
 
 /* The same for a task token; an unknown token is post-processed as pure text and keeps
  * its token in the result. */
-FlorenceResult *florence_postprocess_for_token (const char *task_token,
-                                                const char *text,
-                                                int image_w,
-                                                int image_h);
+FlorenceResult *florence_postprocess_for_token (const char *task_token, const char *text,
+                                                int image_w, int image_h);
 
 /* One parser directly, for the given reference parse type. */
-FlorenceResult *florence_postprocess_with_type (FlorenceParseType type,
-                                                const char *task_token,
-                                                const char *text,
-                                                int image_w,
-                                                int image_h);
+FlorenceResult *florence_postprocess_with_type (FlorenceParseType type, const char *task_token,
+                                                const char *text, int image_w, int image_h);
 
-/* Dequantizes bin K to pixels on an axis of SIZE pixels: fl32(fl32(k + 0.5) * fl32(size / 1000)). */
+/* Dequantizes bin K to pixels on an axis of SIZE pixels: fl32(fl32(k + 0.5) * fl32(size / 1000)).
+ */
 float florence_postprocess_dequantize (gint64 k, int size);
 
 G_END_DECLS

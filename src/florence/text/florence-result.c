@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK (florence-result-error-quark, florence_result_error)
+G_DEFINE_QUARK (florence - result - error - quark, florence_result_error)
 
 #define SCHEMA_VERSION 1
 
@@ -158,7 +158,8 @@ florence_result_copy (const FlorenceResult *self)
   for (guint i = 0; i < self->polygons->len; i++)
     {
       GPtrArray *inst = g_ptr_array_index (self->polygons, i);
-      guint k = florence_result_add_polygon_instance (copy, g_ptr_array_index (self->polygon_labels, i));
+      guint k =
+        florence_result_add_polygon_instance (copy, g_ptr_array_index (self->polygon_labels, i));
       for (guint j = 0; j < inst->len; j++)
         {
           GArray *poly = g_ptr_array_index (inst, j);
@@ -344,7 +345,7 @@ static gboolean
 invalid (GError **error, const char *what)
 {
   g_set_error (error, FLORENCE_RESULT_ERROR, FLORENCE_RESULT_ERROR_INVALID,
-               _("The stored result is damaged (%s). Run the task again."), what);
+               _ ("The stored result is damaged (%s). Run the task again."), what);
   return FALSE;
 }
 
@@ -405,7 +406,7 @@ read_labels (JsonObject *o, const char *member, guint expected, GPtrArray **out,
   JsonArray *a = get_array (o, member);
 
   if (a == NULL || json_array_get_length (a) != expected)
-    return invalid (error, _("labels do not match the shapes"));
+    return invalid (error, _ ("labels do not match the shapes"));
   *out = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < expected; i++)
     {
@@ -413,7 +414,7 @@ read_labels (JsonObject *o, const char *member, guint expected, GPtrArray **out,
       if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
         {
           g_clear_pointer (out, g_ptr_array_unref);
-          return invalid (error, _("a label is not a string"));
+          return invalid (error, _ ("a label is not a string"));
         }
       g_ptr_array_add (*out, g_strdup (json_node_get_string (n)));
     }
@@ -427,7 +428,7 @@ read_boxes (FlorenceResult *self, JsonObject *o, const char *labels_member, GErr
   g_autoptr (GPtrArray) labels = NULL;
 
   if (a == NULL)
-    return invalid (error, _("no boxes"));
+    return invalid (error, _ ("no boxes"));
   if (!read_labels (o, labels_member, json_array_get_length (a), &labels, error))
     return FALSE;
   for (guint i = 0; i < json_array_get_length (a); i++)
@@ -435,7 +436,7 @@ read_boxes (FlorenceResult *self, JsonObject *o, const char *labels_member, GErr
       JsonNode *n = json_array_get_element (a, i);
       FlorenceBox box;
       if (!JSON_NODE_HOLDS_ARRAY (n) || !read_floats (json_node_get_array (n), &box.x1, 4))
-        return invalid (error, _("a box is not four numbers"));
+        return invalid (error, _ ("a box is not four numbers"));
       florence_result_add_box (self, g_ptr_array_index (labels, i), &box);
     }
   return TRUE;
@@ -448,7 +449,7 @@ read_polygons (FlorenceResult *self, JsonObject *o, const char *labels_member, G
   g_autoptr (GPtrArray) labels = NULL;
 
   if (a == NULL)
-    return invalid (error, _("no polygons"));
+    return invalid (error, _ ("no polygons"));
   if (!read_labels (o, labels_member, json_array_get_length (a), &labels, error))
     return FALSE;
   for (guint i = 0; i < json_array_get_length (a); i++)
@@ -458,7 +459,7 @@ read_polygons (FlorenceResult *self, JsonObject *o, const char *labels_member, G
       guint k;
 
       if (!JSON_NODE_HOLDS_ARRAY (n))
-        return invalid (error, _("an instance is not a list of polygons"));
+        return invalid (error, _ ("an instance is not a list of polygons"));
       inst = json_node_get_array (n);
       k = florence_result_add_polygon_instance (self, g_ptr_array_index (labels, i));
       for (guint j = 0; j < json_array_get_length (inst); j++)
@@ -469,12 +470,12 @@ read_polygons (FlorenceResult *self, JsonObject *o, const char *labels_member, G
           guint len;
 
           if (!JSON_NODE_HOLDS_ARRAY (pn))
-            return invalid (error, _("a polygon is not a list of numbers"));
+            return invalid (error, _ ("a polygon is not a list of numbers"));
           pa = json_node_get_array (pn);
           len = json_array_get_length (pa);
           xy = g_new (float, MAX (len, 1));
           if (!read_floats (pa, xy, len))
-            return invalid (error, _("a polygon is not a list of numbers"));
+            return invalid (error, _ ("a polygon is not a list of numbers"));
           florence_result_add_polygon (self, k, xy, len);
         }
     }
@@ -488,7 +489,7 @@ read_quads (FlorenceResult *self, JsonObject *o, GError **error)
   g_autoptr (GPtrArray) labels = NULL;
 
   if (a == NULL)
-    return invalid (error, _("no text boxes"));
+    return invalid (error, _ ("no text boxes"));
   if (!read_labels (o, "quad_labels", json_array_get_length (a), &labels, error))
     return FALSE;
   for (guint i = 0; i < json_array_get_length (a); i++)
@@ -496,7 +497,7 @@ read_quads (FlorenceResult *self, JsonObject *o, GError **error)
       JsonNode *n = json_array_get_element (a, i);
       FlorenceQuad q;
       if (!JSON_NODE_HOLDS_ARRAY (n) || !read_floats (json_node_get_array (n), q.p, 8))
-        return invalid (error, _("a text box is not eight numbers"));
+        return invalid (error, _ ("a text box is not eight numbers"));
       florence_result_add_quad (self, g_ptr_array_index (labels, i), &q);
     }
   return TRUE;
@@ -516,34 +517,35 @@ florence_result_from_json_node (JsonNode *node, GError **error)
   g_return_val_if_fail (node != NULL, NULL);
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return invalid (error, _("not a JSON object")), NULL;
+    return invalid (error, _ ("not a JSON object")), NULL;
   o = json_node_get_object (node);
 
   n = json_object_get_member (o, "version");
   if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
-    return invalid (error, _("no version")), NULL;
+    return invalid (error, _ ("no version")), NULL;
   if (json_node_get_int (n) > SCHEMA_VERSION || json_node_get_int (n) < 1)
     {
       g_set_error (error, FLORENCE_RESULT_ERROR, FLORENCE_RESULT_ERROR_INVALID,
-                   _("The stored result was written by a newer version of Depict (format %"
-                     PRId64 "). Update Depict to read it."), json_node_get_int (n));
+                   _ ("The stored result was written by a newer version of Depict (format %" PRId64
+                      "). Update Depict to read it."),
+                   json_node_get_int (n));
       return NULL;
     }
 
   n = json_object_get_member (o, "kind");
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING
-      || !florence_result_kind_from_string (json_node_get_string (n), &kind))
-    return invalid (error, _("unknown kind")), NULL;
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING ||
+      !florence_result_kind_from_string (json_node_get_string (n), &kind))
+    return invalid (error, _ ("unknown kind")), NULL;
 
   n = json_object_get_member (o, "task");
   if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return invalid (error, _("no task")), NULL;
+    return invalid (error, _ ("no task")), NULL;
   task = json_node_get_string (n);
 
   size = get_array (o, "image_size");
-  if (size == NULL || json_array_get_length (size) != 2 || !read_size (size, 0, &w)
-      || !read_size (size, 1, &h))
-    return invalid (error, _("no image size")), NULL;
+  if (size == NULL || json_array_get_length (size) != 2 || !read_size (size, 0, &w) ||
+      !read_size (size, 1, &h))
+    return invalid (error, _ ("no image size")), NULL;
 
   self = florence_result_new (kind, task, w, h);
   switch (kind)
@@ -551,7 +553,7 @@ florence_result_from_json_node (JsonNode *node, GError **error)
     case FLORENCE_RESULT_TEXT:
       n = json_object_get_member (o, "text");
       if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-        return invalid (error, _("no text")), NULL;
+        return invalid (error, _ ("no text")), NULL;
       florence_result_set_text (self, json_node_get_string (n));
       break;
     case FLORENCE_RESULT_BOXES:
@@ -563,8 +565,8 @@ florence_result_from_json_node (JsonNode *node, GError **error)
         return NULL;
       break;
     case FLORENCE_RESULT_BOXES_OR_POLYGONS:
-      if (!read_boxes (self, o, "bboxes_labels", error)
-          || !read_polygons (self, o, "polygons_labels", error))
+      if (!read_boxes (self, o, "bboxes_labels", error) ||
+          !read_polygons (self, o, "polygons_labels", error))
         return NULL;
       break;
     case FLORENCE_RESULT_QUADS:
@@ -572,7 +574,7 @@ florence_result_from_json_node (JsonNode *node, GError **error)
         return NULL;
       break;
     default:
-      return invalid (error, _("unknown kind")), NULL;
+      return invalid (error, _ ("unknown kind")), NULL;
     }
   return g_steal_pointer (&self);
 }
@@ -587,11 +589,11 @@ florence_result_from_json (const char *json, GError **error)
   if (!florence_json_load (parser, json, -1, &local_error))
     {
       g_set_error (error, FLORENCE_RESULT_ERROR, FLORENCE_RESULT_ERROR_INVALID,
-                   _("The stored result is damaged (%s). Run the task again."),
+                   _ ("The stored result is damaged (%s). Run the task again."),
                    local_error->message);
       return NULL;
     }
   if (json_parser_get_root (parser) == NULL)
-    return invalid (error, _("empty")), NULL;
+    return invalid (error, _ ("empty")), NULL;
   return florence_result_from_json_node (json_parser_get_root (parser), error);
 }

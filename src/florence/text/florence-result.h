@@ -80,28 +80,26 @@ typedef struct {
 
 typedef struct {
   FlorenceResultKind kind;
-  char *task;                 /* task token, never NULL ("" when unknown) */
+  char *task; /* task token, never NULL ("" when unknown) */
   int image_width;
   int image_height;
 
-  char *text;                 /* TEXT: the answer; NULL otherwise */
+  char *text; /* TEXT: the answer; NULL otherwise */
 
-  GArray *boxes;              /* FlorenceBox */
-  GPtrArray *box_labels;      /* char *, one per box */
+  GArray *boxes;         /* FlorenceBox */
+  GPtrArray *box_labels; /* char *, one per box */
 
-  GPtrArray *polygons;        /* one GPtrArray per instance, of GArray (float, flat x,y) */
-  GPtrArray *polygon_labels;  /* char *, one per instance */
+  GPtrArray *polygons;       /* one GPtrArray per instance, of GArray (float, flat x,y) */
+  GPtrArray *polygon_labels; /* char *, one per instance */
 
-  GArray *quads;              /* FlorenceQuad */
-  GPtrArray *quad_labels;     /* char *, one per quad */
+  GArray *quads;          /* FlorenceQuad */
+  GPtrArray *quad_labels; /* char *, one per quad */
 } FlorenceResult;
 
 GQuark florence_result_error_quark (void);
 
 /* An empty result of KIND for TASK (NULL = ""). */
-FlorenceResult *florence_result_new (FlorenceResultKind kind,
-                                     const char *task,
-                                     int image_width,
+FlorenceResult *florence_result_new (FlorenceResultKind kind, const char *task, int image_width,
                                      int image_height);
 void florence_result_free (FlorenceResult *self);
 FlorenceResult *florence_result_copy (const FlorenceResult *self);

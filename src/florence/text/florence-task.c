@@ -10,67 +10,74 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK (florence-task-error-quark, florence_task_error)
+G_DEFINE_QUARK (florence - task - error - quark, florence_task_error)
 
-#define REGION_HINT N_("Draw a box around the region on the picture.")
+#define REGION_HINT N_ ("Draw a box around the region on the picture.")
 
 /* Display order. The prompts are those of Florence2Processor (spec §8). */
 static const FlorenceTaskInfo tasks[] = {
-  { "<CAPTION>", N_("Caption"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
+  { "<CAPTION>", N_ ("Caption"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
     "What does the image describe?", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_PURE_TEXT },
-  { "<DETAILED_CAPTION>", N_("Detailed Caption"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
+  { "<DETAILED_CAPTION>", N_ ("Detailed Caption"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
     "Describe in detail what is shown in the image.", FLORENCE_TASK_INPUT_NONE,
     FLORENCE_PARSE_PURE_TEXT },
-  { "<MORE_DETAILED_CAPTION>", N_("Paragraph Description"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
+  { "<MORE_DETAILED_CAPTION>", N_ ("Paragraph Description"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
     "Describe with a paragraph what is shown in the image.", FLORENCE_TASK_INPUT_NONE,
     FLORENCE_PARSE_PURE_TEXT },
-  { "<OD>", N_("Detect Objects"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
+  { "<OD>", N_ ("Detect Objects"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
     "Locate the objects with category name in the image.", FLORENCE_TASK_INPUT_NONE,
     FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES },
-  { "<DENSE_REGION_CAPTION>", N_("Describe Regions"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
+  { "<DENSE_REGION_CAPTION>", N_ ("Describe Regions"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
     "Locate the objects in the image, with their descriptions.", FLORENCE_TASK_INPUT_NONE,
     FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES },
-  { "<REGION_PROPOSAL>", N_("Propose Regions"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
-    "Locate the region proposals in the image.", FLORENCE_TASK_INPUT_NONE,
-    FLORENCE_PARSE_BBOXES },
-  { "<CAPTION_TO_PHRASE_GROUNDING>", N_("Find Phrases of a Caption"),
-    N_("Enter a caption whose phrases should be found in the picture."),
+  { "<REGION_PROPOSAL>", N_ ("Propose Regions"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
+    "Locate the region proposals in the image.", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_BBOXES },
+  { "<CAPTION_TO_PHRASE_GROUNDING>", N_ ("Find Phrases of a Caption"),
+    N_ ("Enter a caption whose phrases should be found in the picture."),
     FLORENCE_TASK_GROUP_FIND_OBJECTS, "Locate the phrases in the caption: {input}",
     FLORENCE_TASK_INPUT_TEXT, FLORENCE_PARSE_PHRASE_GROUNDING },
-  { "<OPEN_VOCABULARY_DETECTION>", N_("Find Something"),
-    N_("Enter what to look for, for example “a red car”."),
-    FLORENCE_TASK_GROUP_FIND_OBJECTS, "Locate {input} in the image.",
-    FLORENCE_TASK_INPUT_TEXT, FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES_OR_POLYGONS },
-  { "<OCR>", N_("Read Text"), NULL, FLORENCE_TASK_GROUP_READ_TEXT,
+  { "<OPEN_VOCABULARY_DETECTION>", N_ ("Find Something"),
+    N_ ("Enter what to look for, for example “a red car”."), FLORENCE_TASK_GROUP_FIND_OBJECTS,
+    "Locate {input} in the image.", FLORENCE_TASK_INPUT_TEXT,
+    FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES_OR_POLYGONS },
+  { "<OCR>", N_ ("Read Text"), NULL, FLORENCE_TASK_GROUP_READ_TEXT,
     "What is the text in the image?", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_PURE_TEXT },
-  { "<OCR_WITH_REGION>", N_("Read Text with Its Position"), NULL, FLORENCE_TASK_GROUP_READ_TEXT,
-    "What is the text in the image, with regions?", FLORENCE_TASK_INPUT_NONE,
-    FLORENCE_PARSE_OCR },
-  { "<REGION_TO_CATEGORY>", N_("Name a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
+  { "<OCR_WITH_REGION>", N_ ("Read Text with Its Position"), NULL, FLORENCE_TASK_GROUP_READ_TEXT,
+    "What is the text in the image, with regions?", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_OCR },
+  { "<REGION_TO_CATEGORY>", N_ ("Name a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
     "What is the region {input}?", FLORENCE_TASK_INPUT_REGION, FLORENCE_PARSE_PURE_TEXT },
-  { "<REGION_TO_DESCRIPTION>", N_("Describe a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
+  { "<REGION_TO_DESCRIPTION>", N_ ("Describe a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
     "What does the region {input} describe?", FLORENCE_TASK_INPUT_REGION,
     FLORENCE_PARSE_PURE_TEXT },
-  { "<REGION_TO_OCR>", N_("Read Text in a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
+  { "<REGION_TO_OCR>", N_ ("Read Text in a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
     "What text is in the region {input}?", FLORENCE_TASK_INPUT_REGION, FLORENCE_PARSE_PURE_TEXT },
-  { "<REFERRING_EXPRESSION_SEGMENTATION>", N_("Outline Something"),
-    N_("Enter what to outline, for example “the dog on the left”."),
-    FLORENCE_TASK_GROUP_SEGMENT, "Locate {input} in the image with mask",
-    FLORENCE_TASK_INPUT_TEXT, FLORENCE_PARSE_POLYGONS },
-  { "<REGION_TO_SEGMENTATION>", N_("Outline a Region"), REGION_HINT, FLORENCE_TASK_GROUP_SEGMENT,
+  { "<REFERRING_EXPRESSION_SEGMENTATION>", N_ ("Outline Something"),
+    N_ ("Enter what to outline, for example “the dog on the left”."), FLORENCE_TASK_GROUP_SEGMENT,
+    "Locate {input} in the image with mask", FLORENCE_TASK_INPUT_TEXT, FLORENCE_PARSE_POLYGONS },
+  { "<REGION_TO_SEGMENTATION>", N_ ("Outline a Region"), REGION_HINT, FLORENCE_TASK_GROUP_SEGMENT,
     "What is the polygon mask of region {input}", FLORENCE_TASK_INPUT_REGION,
     FLORENCE_PARSE_POLYGONS },
 };
 
 /* The order in which the reference looks for task tokens (its two dicts). */
 static const char *const tokens_without_input[] = {
-  "<OCR>", "<OCR_WITH_REGION>", "<CAPTION>", "<DETAILED_CAPTION>", "<MORE_DETAILED_CAPTION>",
-  "<OD>", "<DENSE_REGION_CAPTION>", "<REGION_PROPOSAL>",
+  "<OCR>",
+  "<OCR_WITH_REGION>",
+  "<CAPTION>",
+  "<DETAILED_CAPTION>",
+  "<MORE_DETAILED_CAPTION>",
+  "<OD>",
+  "<DENSE_REGION_CAPTION>",
+  "<REGION_PROPOSAL>",
 };
 static const char *const tokens_with_input[] = {
-  "<CAPTION_TO_PHRASE_GROUNDING>", "<REFERRING_EXPRESSION_SEGMENTATION>",
-  "<REGION_TO_SEGMENTATION>", "<OPEN_VOCABULARY_DETECTION>", "<REGION_TO_CATEGORY>",
-  "<REGION_TO_DESCRIPTION>", "<REGION_TO_OCR>",
+  "<CAPTION_TO_PHRASE_GROUNDING>",
+  "<REFERRING_EXPRESSION_SEGMENTATION>",
+  "<REGION_TO_SEGMENTATION>",
+  "<OPEN_VOCABULARY_DETECTION>",
+  "<REGION_TO_CATEGORY>",
+  "<REGION_TO_DESCRIPTION>",
+  "<REGION_TO_OCR>",
 };
 
 const FlorenceTaskInfo *
@@ -97,15 +104,15 @@ florence_task_group_get_name (FlorenceTaskGroup group)
   switch (group)
     {
     case FLORENCE_TASK_GROUP_DESCRIBE:
-      return _("Describe");
+      return _ ("Describe");
     case FLORENCE_TASK_GROUP_FIND_OBJECTS:
-      return _("Find Objects");
+      return _ ("Find Objects");
     case FLORENCE_TASK_GROUP_READ_TEXT:
-      return _("Read Text");
+      return _ ("Read Text");
     case FLORENCE_TASK_GROUP_REGION:
-      return _("Ask About a Region");
+      return _ ("Ask About a Region");
     case FLORENCE_TASK_GROUP_SEGMENT:
-      return _("Segment");
+      return _ ("Segment");
     case FLORENCE_TASK_N_GROUPS:
     default:
       return "";
@@ -162,13 +169,13 @@ florence_task_construct_prompt (const char *text, GError **error)
           {
             if (g_str_has_prefix (t, info->token))
               g_set_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_UNEXPECTED_INPUT,
-                           _("The task “%s” (%s) takes no text. Leave the text empty, or "
-                             "choose a task that takes text."),
-                           info->token, _(info->name));
+                           _ ("The task “%s” (%s) takes no text. Leave the text empty, or "
+                              "choose a task that takes text."),
+                           info->token, _ (info->name));
             else
               g_set_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_UNEXPECTED_INPUT,
-                           _("The text contains the task token “%s”, which can only be used "
-                             "on its own. Remove it from the text."),
+                           _ ("The text contains the task token “%s”, which can only be used "
+                              "on its own. Remove it from the text."),
                            info->token);
             return NULL;
           }
@@ -209,22 +216,22 @@ florence_task_build_prompt (const FlorenceTaskInfo *task, const char *text_input
   if (text_input != NULL && !g_utf8_validate (text_input, -1, NULL))
     {
       g_set_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_MISSING_INPUT,
-                   _("The text for “%s” is not valid UTF-8 text. Enter it again."),
-                   _(task->name));
+                   _ ("The text for “%s” is not valid UTF-8 text. Enter it again."),
+                   _ (task->name));
       return NULL;
     }
   if (task->input == FLORENCE_TASK_INPUT_NONE && text_input != NULL && *text_input != '\0')
     {
       g_set_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_UNEXPECTED_INPUT,
-                   _("The task “%s” (%s) takes no text. Leave the text empty, or choose a "
-                     "task that takes text."),
-                   _(task->name), task->token);
+                   _ ("The task “%s” (%s) takes no text. Leave the text empty, or choose a "
+                      "task that takes text."),
+                   _ (task->name), task->token);
       return NULL;
     }
   if (task->input != FLORENCE_TASK_INPUT_NONE && is_blank (text_input))
     {
       g_set_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_MISSING_INPUT,
-                   _("The task “%s” needs input. %s"), _(task->name), _(task->input_hint));
+                   _ ("The task “%s” needs input. %s"), _ (task->name), _ (task->input_hint));
       return NULL;
     }
 
@@ -251,10 +258,11 @@ florence_task_quantize (double v, int size)
 char *
 florence_task_region_input (double x1, double y1, double x2, double y2, int image_w, int image_h)
 {
-  if (image_w <= 0 || image_h <= 0 || !isfinite (x1) || !isfinite (y1) || !isfinite (x2)
-      || !isfinite (y2))
+  if (image_w <= 0 || image_h <= 0 || !isfinite (x1) || !isfinite (y1) || !isfinite (x2) ||
+      !isfinite (y2))
     return NULL;
-  return g_strdup_printf ("<loc_%d><loc_%d><loc_%d><loc_%d>",
-                          florence_task_quantize (x1, image_w), florence_task_quantize (y1, image_h),
-                          florence_task_quantize (x2, image_w), florence_task_quantize (y2, image_h));
+  return g_strdup_printf ("<loc_%d><loc_%d><loc_%d><loc_%d>", florence_task_quantize (x1, image_w),
+                          florence_task_quantize (y1, image_h),
+                          florence_task_quantize (x2, image_w),
+                          florence_task_quantize (y2, image_h));
 }

@@ -36,7 +36,7 @@ typedef enum {
   FLORENCE_TASK_GROUP_DESCRIBE,
   FLORENCE_TASK_GROUP_FIND_OBJECTS,
   FLORENCE_TASK_GROUP_READ_TEXT,
-  FLORENCE_TASK_GROUP_REGION,   /* "Ask about a region" */
+  FLORENCE_TASK_GROUP_REGION, /* "Ask about a region" */
   FLORENCE_TASK_GROUP_SEGMENT,
   FLORENCE_TASK_N_GROUPS,
 } FlorenceTaskGroup;
@@ -53,11 +53,11 @@ typedef enum {
 } FlorenceParseType;
 
 typedef struct {
-  const char *token;          /* "<OD>" */
-  const char *name;           /* N_("Detect Objects"): translate with _() */
-  const char *input_hint;     /* N_(…) what to enter, NULL for tasks without input */
+  const char *token;      /* "<OD>" */
+  const char *name;       /* N_("Detect Objects"): translate with _() */
+  const char *input_hint; /* N_(…) what to enter, NULL for tasks without input */
   FlorenceTaskGroup group;
-  const char *prompt;         /* the prompt, or a template with "{input}" */
+  const char *prompt; /* the prompt, or a template with "{input}" */
   FlorenceTaskInput input;
   FlorenceParseType parse_type;
 } FlorenceTaskInfo;
@@ -77,8 +77,7 @@ const char *florence_task_parse_type_to_string (FlorenceParseType type);
  * task->token + text_input. A task with input refuses NULL, empty or all-whitespace input,
  * a task without input refuses any input (FLORENCE_TASK_ERROR, with a sentence that says
  * what to enter). */
-char *florence_task_build_prompt (const FlorenceTaskInfo *task,
-                                  const char *text_input,
+char *florence_task_build_prompt (const FlorenceTaskInfo *task, const char *text_input,
                                   GError **error);
 
 /* Florence2Processor._construct_prompts on the raw processor text (task token + input, or
@@ -92,7 +91,7 @@ int florence_task_quantize (double v, int size);
 /* The region input "<loc_x1><loc_y1><loc_x2><loc_y2>" for a box given in pixels of the
  * original IMAGE_W × IMAGE_H image. Returns NULL if the image size is not positive or a
  * coordinate is not finite. */
-char *florence_task_region_input (double x1, double y1, double x2, double y2,
-                                  int image_w, int image_h);
+char *florence_task_region_input (double x1, double y1, double x2, double y2, int image_w,
+                                  int image_h);
 
 G_END_DECLS

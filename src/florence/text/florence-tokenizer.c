@@ -24,7 +24,7 @@
 typedef struct {
   gint32 left, right; /* key: the two symbol ids */
   gint32 rank;
-  gint32 merged;      /* id of the merged symbol */
+  gint32 merged; /* id of the merged symbol */
 } MergeSlot;
 
 typedef struct {
@@ -35,22 +35,22 @@ typedef struct {
 } AddedToken;
 
 struct _FlorenceTokenizer {
-  GPtrArray *id_to_token;      /* char *, indexed by id; NULL for unused ids */
-  GHashTable *token_to_id;     /* char * (borrowed from id_to_token) -> id + 1 */
-  guint8 *is_special;          /* per id */
-  GArray *added;               /* AddedToken, all tokens matched before BPE */
-  GHashTable *added_by_content;/* char * -> AddedToken index + 1 */
-  gint32 byte_to_id[256];      /* id of the single-character token of each byte */
-  char byte_to_utf8[256][4];   /* the byte-level alphabet: byte -> UTF-8 char */
-  gint16 char_to_byte[512];    /* code point (< 512) -> byte, or -1 */
-  MergeSlot *merges;           /* open addressing table */
+  GPtrArray *id_to_token;       /* char *, indexed by id; NULL for unused ids */
+  GHashTable *token_to_id;      /* char * (borrowed from id_to_token) -> id + 1 */
+  guint8 *is_special;           /* per id */
+  GArray *added;                /* AddedToken, all tokens matched before BPE */
+  GHashTable *added_by_content; /* char * -> AddedToken index + 1 */
+  gint32 byte_to_id[256];       /* id of the single-character token of each byte */
+  char byte_to_utf8[256][4];    /* the byte-level alphabet: byte -> UTF-8 char */
+  gint16 char_to_byte[512];     /* code point (< 512) -> byte, or -1 */
+  MergeSlot *merges;            /* open addressing table */
   gsize merges_mask;
 
   GMutex cache_lock;
-  GHashTable *cache;           /* char *word -> GArray (gint32) */
+  GHashTable *cache; /* char *word -> GArray (gint32) */
 };
 
-G_DEFINE_QUARK (florence-tokenizer-error-quark, florence_tokenizer_error)
+G_DEFINE_QUARK (florence - tokenizer - error - quark, florence_tokenizer_error)
 
 /* ------------------------------------------------------------------------------------- */
 /* The GPT-2 byte-level alphabet                                                            */
@@ -141,8 +141,8 @@ tokenizer_alloc (void)
   self->token_to_id = g_hash_table_new (g_str_hash, g_str_equal);
   self->added = g_array_new (FALSE, TRUE, sizeof (AddedToken));
   self->added_by_content = g_hash_table_new (g_str_hash, g_str_equal);
-  self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                       (GDestroyNotify) g_array_unref);
+  self->cache =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
   g_mutex_init (&self->cache_lock);
   init_byte_alphabet (self);
   return self;
@@ -172,8 +172,9 @@ set_token (FlorenceTokenizer *self, gint64 id, const char *token, GError **error
   if (id < 0 || id > 1000000)
     {
       g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
-                   _("The tokenizer vocabulary has an invalid token id (%" PRId64 "). "
-                     "Download the model again."), id);
+                   _ ("The tokenizer vocabulary has an invalid token id (%" PRId64 "). "
+                      "Download the model again."),
+                   id);
       return FALSE;
     }
   if ((guint) id >= self->id_to_token->len)
@@ -187,8 +188,9 @@ set_token (FlorenceTokenizer *self, gint64 id, const char *token, GError **error
           if (strcmp (kept, token) != 0)
             {
               g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
-                           _("The tokenizer vocabulary gives two tokens the id %"
-                             PRId64 ". Download the model again."), id);
+                           _ ("The tokenizer vocabulary gives two tokens the id %" PRId64
+                              ". Download the model again."),
+                           id);
               return FALSE;
             }
         }
@@ -218,9 +220,26 @@ florence_added_tokens (void)
 {
   static const char *const head[] = { "<od>", "</od>", "<ocr>", "</ocr>" };
   static const char *const tail[] = {
-    "<cap>", "</cap>", "<ncap>", "</ncap>", "<dcap>", "</dcap>", "<grounding>", "</grounding>",
-    "<seg>", "</seg>", "<sep>", "<region_cap>", "</region_cap>", "<region_to_desciption>",
-    "</region_to_desciption>", "<proposal>", "</proposal>", "<poly>", "</poly>", "<and>",
+    "<cap>",
+    "</cap>",
+    "<ncap>",
+    "</ncap>",
+    "<dcap>",
+    "</dcap>",
+    "<grounding>",
+    "</grounding>",
+    "<seg>",
+    "</seg>",
+    "<sep>",
+    "<region_cap>",
+    "</region_cap>",
+    "<region_to_desciption>",
+    "</region_to_desciption>",
+    "<proposal>",
+    "</proposal>",
+    "<poly>",
+    "</poly>",
+    "<and>",
   };
   GPtrArray *list = g_ptr_array_new_with_free_func (g_free);
 
@@ -284,8 +303,8 @@ finish_loading (FlorenceTokenizer *self, GError **error)
       if (self->byte_to_id[b] < 0)
         {
           g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
-                       _("The tokenizer vocabulary is not a byte-level BPE vocabulary (the "
-                         "byte %d has no token). Use the tokenizer files of a Florence-2 model."),
+                       _ ("The tokenizer vocabulary is not a byte-level BPE vocabulary (the "
+                          "byte %d has no token). Use the tokenizer files of a Florence-2 model."),
                        b);
           return FALSE;
         }
@@ -314,8 +333,8 @@ load_vocab_object (FlorenceTokenizer *self, JsonObject *vocab, GError **error)
       if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_INT64)
         {
           g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
-                       _("The tokenizer vocabulary has a token without a numeric id. "
-                         "Download the model again."));
+                       _ ("The tokenizer vocabulary has a token without a numeric id. "
+                          "Download the model again."));
           return FALSE;
         }
       if (!set_token (self, json_node_get_int (value), key, error))
@@ -341,7 +360,7 @@ static GError *
 invalid_file_error (const char *path, const char *what)
 {
   return g_error_new (FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
-                      _("The tokenizer file “%s” is damaged (%s). Download the model again."),
+                      _ ("The tokenizer file “%s” is damaged (%s). Download the model again."),
                       path, what);
 }
 
@@ -350,8 +369,8 @@ static gboolean
 load_added_tokens (FlorenceTokenizer *self, JsonObject *root, const char *tokenizer_json,
                    GError **error)
 {
-  JsonArray *added = json_object_has_member (root, "added_tokens")
-                         && JSON_NODE_HOLDS_ARRAY (json_object_get_member (root, "added_tokens"))
+  JsonArray *added = json_object_has_member (root, "added_tokens") &&
+                         JSON_NODE_HOLDS_ARRAY (json_object_get_member (root, "added_tokens"))
                        ? json_object_get_array_member (root, "added_tokens")
                        : NULL;
   for (guint i = 0; added != NULL && i < json_array_get_length (added); i++)
@@ -368,8 +387,8 @@ load_added_tokens (FlorenceTokenizer *self, JsonObject *root, const char *tokeni
       id = json_object_get_int_member_with_default (t, "id", -1);
       if (content == NULL || *content == '\0' || id < 0)
         {
-          g_propagate_error (error, invalid_file_error (tokenizer_json,
-                                                        _("an added token without content or id")));
+          g_propagate_error (
+            error, invalid_file_error (tokenizer_json, _ ("an added token without content or id")));
           return FALSE;
         }
       if (!set_token (self, id, content, error))
@@ -383,8 +402,7 @@ load_added_tokens (FlorenceTokenizer *self, JsonObject *root, const char *tokeni
 
 /* tokenizer.json's "model.merges": "a b" strings or ["a", "b"] pairs, by rank. */
 static gboolean
-load_merges (FlorenceTokenizer *self, JsonArray *merges, const char *tokenizer_json,
-             GError **error)
+load_merges (FlorenceTokenizer *self, JsonArray *merges, const char *tokenizer_json, GError **error)
 {
   merges_alloc (self, json_array_get_length (merges));
   for (guint i = 0; i < json_array_get_length (merges); i++)
@@ -397,13 +415,15 @@ load_merges (FlorenceTokenizer *self, JsonArray *merges, const char *tokenizer_j
           const char *sp = strchr (m, ' ');
           if (sp == NULL)
             {
-              g_propagate_error (error, invalid_file_error (tokenizer_json, _("a merge without a space")));
+              g_propagate_error (
+                error, invalid_file_error (tokenizer_json, _ ("a merge without a space")));
               return FALSE;
             }
           g_autofree char *a = g_strndup (m, sp - m);
           add_merge (self, a, sp + 1, (gint32) i);
         }
-      else if (JSON_NODE_HOLDS_ARRAY (node) && json_array_get_length (json_node_get_array (node)) == 2)
+      else if (JSON_NODE_HOLDS_ARRAY (node) &&
+               json_array_get_length (json_node_get_array (node)) == 2)
         {
           JsonArray *pair = json_node_get_array (node);
           JsonNode *na = json_array_get_element (pair, 0), *nb = json_array_get_element (pair, 1);
@@ -411,14 +431,15 @@ load_merges (FlorenceTokenizer *self, JsonArray *merges, const char *tokenizer_j
           const char *b = JSON_NODE_HOLDS_VALUE (nb) ? json_node_get_string (nb) : NULL;
           if (a == NULL || b == NULL)
             {
-              g_propagate_error (error, invalid_file_error (tokenizer_json, _("a malformed merge")));
+              g_propagate_error (error,
+                                 invalid_file_error (tokenizer_json, _ ("a malformed merge")));
               return FALSE;
             }
           add_merge (self, a, b, (gint32) i);
         }
       else
         {
-          g_propagate_error (error, invalid_file_error (tokenizer_json, _("a malformed merge")));
+          g_propagate_error (error, invalid_file_error (tokenizer_json, _ ("a malformed merge")));
           return FALSE;
         }
     }
@@ -439,32 +460,34 @@ florence_tokenizer_new_from_file (const char *tokenizer_json, GError **error)
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_NOT_FOUND,
-                     _("The tokenizer file “%s” does not exist. Download the model again."),
+                     _ ("The tokenizer file “%s” does not exist. Download the model again."),
                      tokenizer_json);
       else
         g_propagate_error (error, invalid_file_error (tokenizer_json, local_error->message));
       return NULL;
     }
-  if (json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (json_parser_get_root (parser) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
-      g_propagate_error (error, invalid_file_error (tokenizer_json, _("not a JSON object")));
+      g_propagate_error (error, invalid_file_error (tokenizer_json, _ ("not a JSON object")));
       return NULL;
     }
   root = json_node_get_object (json_parser_get_root (parser));
-  model = json_object_has_member (root, "model")
-              && JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "model"))
-            ? json_object_get_object_member (root, "model") : NULL;
-  if (model == NULL || !json_object_has_member (model, "vocab")
-      || !JSON_NODE_HOLDS_OBJECT (json_object_get_member (model, "vocab"))
-      || !json_object_has_member (model, "merges")
-      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (model, "merges")))
+  model = json_object_has_member (root, "model") &&
+              JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "model"))
+            ? json_object_get_object_member (root, "model")
+            : NULL;
+  if (model == NULL || !json_object_has_member (model, "vocab") ||
+      !JSON_NODE_HOLDS_OBJECT (json_object_get_member (model, "vocab")) ||
+      !json_object_has_member (model, "merges") ||
+      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (model, "merges")))
     {
-      g_propagate_error (error, invalid_file_error (tokenizer_json, _("no BPE model")));
+      g_propagate_error (error, invalid_file_error (tokenizer_json, _ ("no BPE model")));
       return NULL;
     }
   if (g_strcmp0 (json_object_get_string_member_with_default (model, "type", "BPE"), "BPE") != 0)
     {
-      g_propagate_error (error, invalid_file_error (tokenizer_json, _("not a BPE model")));
+      g_propagate_error (error, invalid_file_error (tokenizer_json, _ ("not a BPE model")));
       return NULL;
     }
 
@@ -484,8 +507,7 @@ florence_tokenizer_new_from_file (const char *tokenizer_json, GError **error)
 }
 
 FlorenceTokenizer *
-florence_tokenizer_new_from_vocab_merges (const char *vocab_json,
-                                          const char *merges_txt,
+florence_tokenizer_new_from_vocab_merges (const char *vocab_json, const char *merges_txt,
                                           GError **error)
 {
   g_autoptr (FlorenceTokenizer) self = NULL;
@@ -502,23 +524,25 @@ florence_tokenizer_new_from_vocab_merges (const char *vocab_json,
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_NOT_FOUND,
-                     _("The tokenizer file “%s” does not exist. Download the model again."),
+                     _ ("The tokenizer file “%s” does not exist. Download the model again."),
                      vocab_json);
       else
         g_propagate_error (error, invalid_file_error (vocab_json, local_error->message));
       return NULL;
     }
-  if (json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (json_parser_get_root (parser) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
-      g_propagate_error (error, invalid_file_error (vocab_json, _("not a JSON object")));
+      g_propagate_error (error, invalid_file_error (vocab_json, _ ("not a JSON object")));
       return NULL;
     }
   if (!g_file_get_contents (merges_txt, &contents, &len, &local_error))
     {
       g_set_error (error, FLORENCE_TOKENIZER_ERROR,
                    g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                     ? FLORENCE_TOKENIZER_ERROR_NOT_FOUND : FLORENCE_TOKENIZER_ERROR_INVALID,
-                   _("Could not read the tokenizer merges “%s”: %s. Download the model again."),
+                     ? FLORENCE_TOKENIZER_ERROR_NOT_FOUND
+                     : FLORENCE_TOKENIZER_ERROR_INVALID,
+                   _ ("Could not read the tokenizer merges “%s”: %s. Download the model again."),
                    merges_txt, local_error->message);
       return NULL;
     }
@@ -543,7 +567,7 @@ florence_tokenizer_new_from_vocab_merges (const char *vocab_json,
       sp = strchr (line, ' ');
       if (sp == NULL)
         {
-          g_propagate_error (error, invalid_file_error (merges_txt, _("a merge without a space")));
+          g_propagate_error (error, invalid_file_error (merges_txt, _ ("a merge without a space")));
           return NULL;
         }
       *sp = '\0';
@@ -570,8 +594,8 @@ florence_tokenizer_new_from_dir (const char *dir, GError **error)
   if (g_file_test (vocab, G_FILE_TEST_EXISTS) && g_file_test (merges, G_FILE_TEST_EXISTS))
     return florence_tokenizer_new_from_vocab_merges (vocab, merges, error);
   g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_NOT_FOUND,
-               _("The folder “%s” has no tokenizer (tokenizer.json, or vocab.json and "
-                 "merges.txt). Choose a Florence-2 model folder or download the model again."),
+               _ ("The folder “%s” has no tokenizer (tokenizer.json, or vocab.json and "
+                  "merges.txt). Choose a Florence-2 model folder or download the model again."),
                dir);
   return NULL;
 }
@@ -621,9 +645,9 @@ enum { CLS_SPACE, CLS_LETTER, CLS_NUMBER, CLS_OTHER };
 static gboolean
 is_white_space (gunichar c)
 {
-  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680
-         || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F
-         || c == 0x205F || c == 0x3000;
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 static int
@@ -974,8 +998,8 @@ encode_segment (FlorenceTokenizer *self, const char *s, const char *end, GArray 
 /* Finds the leftmost-longest added token at or after P; returns its AddedToken or NULL,
  * with its byte range in *START / *STOP. */
 static const AddedToken *
-find_added (FlorenceTokenizer *self, const char *p, const char *end,
-            const char **start, const char **stop)
+find_added (FlorenceTokenizer *self, const char *p, const char *end, const char **start,
+            const char **stop)
 {
   for (; p < end; p++)
     {
@@ -1095,9 +1119,7 @@ replace_all (char *s, const char *from, const char *to)
 }
 
 char *
-florence_tokenizer_decode (FlorenceTokenizer *self,
-                           const gint32 *ids,
-                           gsize n,
+florence_tokenizer_decode (FlorenceTokenizer *self, const gint32 *ids, gsize n,
                            FlorenceDecodeFlags flags)
 {
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
@@ -1132,8 +1154,7 @@ florence_tokenizer_decode (FlorenceTokenizer *self,
               g_byte_array_append (bytes, &b, 1);
             }
           else
-            g_byte_array_append (bytes, (const guint8 *) p,
-                                 (guint) (g_utf8_next_char (p) - p));
+            g_byte_array_append (bytes, (const guint8 *) p, (guint) (g_utf8_next_char (p) - p));
         }
     }
 
@@ -1144,9 +1165,8 @@ florence_tokenizer_decode (FlorenceTokenizer *self,
   if (!(flags & FLORENCE_DECODE_NO_CLEANUP))
     {
       static const char *const cleanup[][2] = {
-        { " .", "." }, { " ?", "?" }, { " !", "!" }, { " ,", "," }, { " ' ", "'" },
-        { " n't", "n't" }, { " 'm", "'m" }, { " 's", "'s" }, { " 've", "'ve" },
-        { " 're", "'re" },
+        { " .", "." },     { " ?", "?" },   { " !", "!" },   { " ,", "," },     { " ' ", "'" },
+        { " n't", "n't" }, { " 'm", "'m" }, { " 's", "'s" }, { " 've", "'ve" }, { " 're", "'re" },
       };
       for (gsize i = 0; i < G_N_ELEMENTS (cleanup); i++)
         text = replace_all (text, cleanup[i][0], cleanup[i][1]);

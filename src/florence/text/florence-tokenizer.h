@@ -20,24 +20,24 @@
 
 G_BEGIN_DECLS
 
-#define FLORENCE_TOKEN_BOS 0   /* <s> */
-#define FLORENCE_TOKEN_PAD 1   /* <pad> */
-#define FLORENCE_TOKEN_EOS 2   /* </s> */
-#define FLORENCE_TOKEN_UNK 3   /* <unk> */
+#define FLORENCE_TOKEN_BOS 0       /* <s> */
+#define FLORENCE_TOKEN_PAD 1       /* <pad> */
+#define FLORENCE_TOKEN_EOS 2       /* </s> */
+#define FLORENCE_TOKEN_UNK 3       /* <unk> */
 #define FLORENCE_TOKEN_LOC_0 50269 /* <loc_0>; <loc_k> = FLORENCE_TOKEN_LOC_0 + k */
 #define FLORENCE_NUM_LOC_BINS 1000
 
 #define FLORENCE_TOKENIZER_ERROR (florence_tokenizer_error_quark ())
 
 typedef enum {
-  FLORENCE_TOKENIZER_ERROR_NOT_FOUND,  /* no tokenizer.json / vocab.json + merges.txt */
-  FLORENCE_TOKENIZER_ERROR_INVALID,    /* the files exist but are malformed */
+  FLORENCE_TOKENIZER_ERROR_NOT_FOUND, /* no tokenizer.json / vocab.json + merges.txt */
+  FLORENCE_TOKENIZER_ERROR_INVALID,   /* the files exist but are malformed */
 } FlorenceTokenizerError;
 
 typedef enum {
-  FLORENCE_DECODE_DEFAULT = 0,              /* like batch_decode(skip_special_tokens=False) */
-  FLORENCE_DECODE_SKIP_SPECIAL = 1 << 0,    /* drop ids 0–3, <mask> and every added token */
-  FLORENCE_DECODE_NO_CLEANUP = 1 << 1,      /* clean_up_tokenization_spaces=False */
+  FLORENCE_DECODE_DEFAULT = 0,           /* like batch_decode(skip_special_tokens=False) */
+  FLORENCE_DECODE_SKIP_SPECIAL = 1 << 0, /* drop ids 0–3, <mask> and every added token */
+  FLORENCE_DECODE_NO_CLEANUP = 1 << 1,   /* clean_up_tokenization_spaces=False */
 } FlorenceDecodeFlags;
 
 typedef struct _FlorenceTokenizer FlorenceTokenizer;
@@ -66,9 +66,7 @@ GArray *florence_tokenizer_encode_plain (FlorenceTokenizer *self, const char *te
 
 /* Decodes N ids into a newly allocated UTF-8 string. Ids outside the vocabulary are
  * skipped, as the reference does. */
-char *florence_tokenizer_decode (FlorenceTokenizer *self,
-                                 const gint32 *ids,
-                                 gsize n,
+char *florence_tokenizer_decode (FlorenceTokenizer *self, const gint32 *ids, gsize n,
                                  FlorenceDecodeFlags flags);
 
 /* The token string of ID (byte-level alphabet, "Ġ" = space), or NULL when out of range. */

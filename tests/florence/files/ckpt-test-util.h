@@ -61,10 +61,10 @@ ckpt_write_file (const char *path, const void *data, gsize len)
 
 typedef struct {
   char *name;
-  char *dtype;          /* "F16", ... */
+  char *dtype; /* "F16", ... */
   guint n_dims;
   gint64 shape[8];
-  const guint8 *data;   /* not owned */
+  const guint8 *data; /* not owned */
   gsize n_bytes;
 } CkptEntry;
 
@@ -126,10 +126,10 @@ ckpt_parse_safetensors (GBytes *file)
       for (guint d = 0; d < json_array_get_length (shape); d++)
         dims[d] = json_array_get_int_element (shape, d);
       begin = (guint64) json_array_get_int_element (offs, 0);
-      g_ptr_array_add (entries, ckpt_entry_new (l->data, json_object_get_string_member (o, "dtype"),
-                                                json_array_get_length (shape), dims,
-                                                data + 8 + n + begin,
-                                                (gsize) (json_array_get_int_element (offs, 1) - (gint64) begin)));
+      g_ptr_array_add (
+        entries, ckpt_entry_new (l->data, json_object_get_string_member (o, "dtype"),
+                                 json_array_get_length (shape), dims, data + 8 + n + begin,
+                                 (gsize) (json_array_get_int_element (offs, 1) - (gint64) begin)));
     }
   g_list_free (members);
   g_object_unref (parser);
@@ -174,7 +174,8 @@ ckpt_build_safetensors (GPtrArray *entries)
       g_string_append_printf (header, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[", e->name, e->dtype);
       for (guint d = 0; d < e->n_dims; d++)
         g_string_append_printf (header, "%s%" G_GINT64_FORMAT, d ? "," : "", e->shape[d]);
-      g_string_append_printf (header, "],\"data_offsets\":[%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "]}",
+      g_string_append_printf (header,
+                              "],\"data_offsets\":[%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "]}",
                               offset, offset + e->n_bytes);
       offset += e->n_bytes;
     }

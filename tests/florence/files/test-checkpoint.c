@@ -18,10 +18,10 @@
 #include "ckpt-test-util.h"
 
 #define TINY_TENSORS 274
-#define SHARED       "language_model.model.shared.weight"
-#define LM_HEAD      "language_model.lm_head.weight"
-#define ENC_EMBED    "language_model.model.encoder.embed_tokens.weight"
-#define DEC_EMBED    "language_model.model.decoder.embed_tokens.weight"
+#define SHARED "language_model.model.shared.weight"
+#define LM_HEAD "language_model.lm_head.weight"
+#define ENC_EMBED "language_model.model.encoder.embed_tokens.weight"
+#define DEC_EMBED "language_model.model.decoder.embed_tokens.weight"
 
 static FlorenceConfig *
 tiny_config (void)
@@ -60,8 +60,11 @@ typedef struct {
 } Scratch;
 
 static const char *scratch_files[] = {
-  "model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
-  "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+  "model.safetensors",
+  "pytorch_model.bin",
+  "model.safetensors.index.json",
+  "model-00001-of-00002.safetensors",
+  "model-00002-of-00002.safetensors",
 };
 
 static void
@@ -145,7 +148,8 @@ test_tiny_safetensors (void)
 
   g_assert_cmpuint (entries->len, ==, TINY_TENSORS);
   g_assert_cmpuint (florence_checkpoint_get_n_tensors (ckpt), ==, TINY_TENSORS);
-  g_assert_cmpint (florence_checkpoint_get_format (ckpt), ==, FLORENCE_CHECKPOINT_FORMAT_SAFETENSORS);
+  g_assert_cmpint (florence_checkpoint_get_format (ckpt), ==,
+                   FLORENCE_CHECKPOINT_FORMAT_SAFETENSORS);
   g_assert_false (florence_checkpoint_is_native (ckpt));
   g_assert_cmpuint (florence_checkpoint_get_vocab_rows (ckpt), ==, 51289);
   g_assert_true (g_str_has_suffix (florence_checkpoint_get_path (ckpt), "model.safetensors"));
@@ -204,7 +208,8 @@ test_temporal_table_values (void)
 {
   g_autoptr (FlorenceConfig) c = tiny_config ();
   g_autoptr (FlorenceCheckpoint) ckpt = open_fixture ("tiny", c);
-  const FlorenceTensor *t = florence_checkpoint_lookup (ckpt, "visual_temporal_embed.pos_idx_to_embed");
+  const FlorenceTensor *t =
+    florence_checkpoint_lookup (ckpt, "visual_temporal_embed.pos_idx_to_embed");
   g_autofree float *v = g_new (float, t->n_elements);
 
   g_assert_cmpint (t->shape[0], ==, 100);
@@ -250,7 +255,8 @@ test_tiny_bin_identical (void)
   g_assert_true (florence_checkpoint_lookup (bin, LM_HEAD)->data == shared->data);
   g_assert_true (florence_checkpoint_lookup (bin, ENC_EMBED)->data == shared->data);
   g_assert_true (florence_checkpoint_lookup (bin, DEC_EMBED)->data == shared->data);
-  g_assert_cmpuint (florence_checkpoint_get_n_bytes (bin), ==, florence_checkpoint_get_n_bytes (st));
+  g_assert_cmpuint (florence_checkpoint_get_n_bytes (bin), ==,
+                    florence_checkpoint_get_n_bytes (st));
 
   /* Same weights, same identity for the gallery. */
   g_assert_cmpuint (strlen (florence_checkpoint_get_sha256 (st)), ==, 64);
@@ -311,7 +317,8 @@ find_spec (GPtrArray *specs, const char *name)
 }
 
 static void
-assert_spec (GPtrArray *specs, const char *name, guint n_dims, gint64 a, gint64 b, gint64 c, gint64 d)
+assert_spec (GPtrArray *specs, const char *name, guint n_dims, gint64 a, gint64 b, gint64 c,
+             gint64 d)
 {
   const FlorenceTensorSpec *s = find_spec (specs, name);
   gint64 want[4] = { a, b, c, d };
@@ -348,8 +355,10 @@ test_table (void)
   assert_spec (specs, "vision_tower.convs.0.norm.weight", 1, 128, 0, 0, 0);
   assert_spec (specs, "vision_tower.convs.1.norm.weight", 1, 128, 0, 0, 0);
   assert_spec (specs, "vision_tower.convs.3.norm.bias", 1, 512, 0, 0, 0);
-  assert_spec (specs, "vision_tower.blocks.2.8.channel_block.channel_attn.fn.qkv.weight", 2, 1536, 512, 0, 0);
-  assert_spec (specs, "vision_tower.blocks.3.0.spatial_block.ffn.fn.net.fc2.weight", 2, 1024, 4096, 0, 0);
+  assert_spec (specs, "vision_tower.blocks.2.8.channel_block.channel_attn.fn.qkv.weight", 2, 1536,
+               512, 0, 0);
+  assert_spec (specs, "vision_tower.blocks.3.0.spatial_block.ffn.fn.net.fc2.weight", 2, 1024, 4096,
+               0, 0);
   assert_spec (specs, "vision_tower.blocks.0.0.spatial_block.conv2.fn.dw.weight", 4, 128, 1, 3, 3);
   assert_spec (specs, "image_projection", 2, 1024, 768, 0, 0);
   assert_spec (specs, "image_pos_embed.row_embeddings.weight", 2, 50, 512, 0, 0);
@@ -357,7 +366,8 @@ test_table (void)
   assert_spec (specs, "language_model.final_logits_bias", 2, 1, 51289, 0, 0);
   assert_spec (specs, "language_model.model.encoder.embed_positions.weight", 2, 1026, 768, 0, 0);
   assert_spec (specs, "language_model.model.encoder.layers.5.fc1.weight", 2, 3072, 768, 0, 0);
-  assert_spec (specs, "language_model.model.decoder.layers.5.encoder_attn.out_proj.bias", 1, 768, 0, 0, 0);
+  assert_spec (specs, "language_model.model.decoder.layers.5.encoder_attn.out_proj.bias", 1, 768, 0,
+               0, 0);
   assert_spec (specs, "language_model.model.decoder.layernorm_embedding.weight", 1, 768, 0, 0, 0);
   assert_spec (specs, LM_HEAD, 2, 51289, 768, 0, 0);
   g_assert_null (find_spec (specs, "vision_tower.blocks.2.9.spatial_block.conv1.fn.dw.bias"));
@@ -373,9 +383,15 @@ test_half_conversions (void)
     guint16 h;
     float f;
   } pairs[] = {
-    { 0x0000, 0.0f }, { 0x3c00, 1.0f }, { 0xc000, -2.0f }, { 0x3555, 0.333251953125f },
-    { 0x7bff, 65504.0f }, { 0x0400, 6.103515625e-05f }, { 0x0001, 5.960464477539063e-08f },
-    { 0x03ff, 6.097555160522461e-05f }, { 0x8001, -5.960464477539063e-08f },
+    { 0x0000, 0.0f },
+    { 0x3c00, 1.0f },
+    { 0xc000, -2.0f },
+    { 0x3555, 0.333251953125f },
+    { 0x7bff, 65504.0f },
+    { 0x0400, 6.103515625e-05f },
+    { 0x0001, 5.960464477539063e-08f },
+    { 0x03ff, 6.097555160522461e-05f },
+    { 0x8001, -5.960464477539063e-08f },
   };
   FlorenceTensor t = { 0 };
   guint16 bf[2] = { 0x3f80, 0xc0a0 };
@@ -455,9 +471,10 @@ test_unaligned_not_copied (void)
     g_assert_cmpmem (have, sizeof have, want, sizeof want);
   }
   /* Same distance as in the reference mapping: both point into the file, not into copies. */
-  g_assert_cmpint ((const guint8 *) b->data - (const guint8 *) a->data, ==,
-                   (const guint8 *) florence_checkpoint_lookup (ref, SHARED)->data -
-                   (const guint8 *) florence_checkpoint_lookup (ref, "image_proj_norm.bias")->data);
+  g_assert_cmpint (
+    (const guint8 *) b->data - (const guint8 *) a->data, ==,
+    (const guint8 *) florence_checkpoint_lookup (ref, SHARED)->data -
+      (const guint8 *) florence_checkpoint_lookup (ref, "image_proj_norm.bias")->data);
   g_assert_cmpstr (florence_checkpoint_get_sha256 (ckpt), ==, florence_checkpoint_get_sha256 (ref));
 }
 
@@ -467,7 +484,8 @@ test_tied_stored_and_dtypes (void)
   g_autoptr (FlorenceConfig) c = tiny_config ();
   g_autoptr (GBytes) file = tiny_file ();
   g_autoptr (GPtrArray) entries = ckpt_parse_safetensors (file);
-  CkptEntry *shared = ckpt_find (entries, SHARED), *norm = ckpt_find (entries, "image_proj_norm.weight");
+  CkptEntry *shared = ckpt_find (entries, SHARED),
+            *norm = ckpt_find (entries, "image_proj_norm.weight");
   g_autofree float *f32 = g_new (float, 32);
   g_autoptr (GBytes) crafted = NULL;
   g_autoptr (GError) error = NULL;
@@ -477,9 +495,12 @@ test_tied_stored_and_dtypes (void)
   float want[32];
 
   /* The older official layout: all four tied names stored (here as separate copies). */
-  g_ptr_array_add (entries, ckpt_entry_new (LM_HEAD, "F16", 2, shared->shape, shared->data, shared->n_bytes));
-  g_ptr_array_add (entries, ckpt_entry_new (ENC_EMBED, "F16", 2, shared->shape, shared->data, shared->n_bytes));
-  g_ptr_array_add (entries, ckpt_entry_new (DEC_EMBED, "F16", 2, shared->shape, shared->data, shared->n_bytes));
+  g_ptr_array_add (
+    entries, ckpt_entry_new (LM_HEAD, "F16", 2, shared->shape, shared->data, shared->n_bytes));
+  g_ptr_array_add (
+    entries, ckpt_entry_new (ENC_EMBED, "F16", 2, shared->shape, shared->data, shared->n_bytes));
+  g_ptr_array_add (
+    entries, ckpt_entry_new (DEC_EMBED, "F16", 2, shared->shape, shared->data, shared->n_bytes));
   /* An F32 tensor among F16 ones, and an unknown extra tensor of any shape (ignored). */
   florence_tensor_to_f32 (florence_checkpoint_lookup (ref, "image_proj_norm.weight"), want);
   for (int i = 0; i < 32; i++)
@@ -488,8 +509,10 @@ test_tied_stored_and_dtypes (void)
   norm->n_bytes = 128;
   g_free (norm->dtype);
   norm->dtype = g_strdup ("F32");
-  g_ptr_array_add (entries, ckpt_entry_new ("vision_tower.head.weight", "F16", 1, (gint64[]) { 3 }, shared->data, 6));
-  g_ptr_array_add (entries, ckpt_entry_new ("step_counter", "I64", 1, (gint64[]) { 1 }, shared->data, 8));
+  g_ptr_array_add (entries, ckpt_entry_new ("vision_tower.head.weight", "F16", 1, (gint64[]){ 3 },
+                                            shared->data, 6));
+  g_ptr_array_add (entries,
+                   ckpt_entry_new ("step_counter", "I64", 1, (gint64[]){ 1 }, shared->data, 8));
   crafted = ckpt_build_safetensors (entries);
   ckpt = open_crafted ("model.safetensors", crafted, c, &error);
   g_assert_no_error (error);
@@ -514,7 +537,7 @@ typedef enum { EDIT_REMOVE, EDIT_SHAPE, EDIT_DTYPE, EDIT_ADD } EditKind;
 typedef struct {
   const char *what;
   EditKind kind;
-  const char *name;   /* the tensor edited (or added, as a copy of source) */
+  const char *name; /* the tensor edited (or added, as a copy of source) */
   const char *dtype;
   guint n_dims;
   gint64 shape[4];
@@ -526,21 +549,126 @@ static void
 test_safetensors_edits (void)
 {
   static const EditCase cases[] = {
-    { "missing tensor", EDIT_REMOVE, "vision_tower.convs.2.proj.bias", NULL, 0, { 0 }, NULL, FLORENCE_CHECKPOINT_ERROR_MISSING },
-    { "missing shared", EDIT_REMOVE, SHARED, NULL, 0, { 0 }, NULL, FLORENCE_CHECKPOINT_ERROR_MISSING },
-    { "missing bias", EDIT_REMOVE, "language_model.final_logits_bias", NULL, 0, { 0 }, NULL, FLORENCE_CHECKPOINT_ERROR_MISSING },
-    { "transposed fc1", EDIT_SHAPE, "language_model.model.encoder.layers.1.fc1.weight", NULL, 2, { 32, 128 }, NULL, FLORENCE_CHECKPOINT_ERROR_SHAPE },
-    { "flattened conv", EDIT_SHAPE, "vision_tower.convs.0.proj.weight", NULL, 2, { 16, 147 }, NULL, FLORENCE_CHECKPOINT_ERROR_SHAPE },
-    { "bias with an extra dim", EDIT_SHAPE, "image_proj_norm.bias", NULL, 2, { 1, 32 }, NULL, FLORENCE_CHECKPOINT_ERROR_SHAPE },
-    { "integer weights", EDIT_DTYPE, "image_proj_norm.bias", "I64", 1, { 8 }, NULL, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED },
-    { "float64 weights", EDIT_DTYPE, "image_proj_norm.bias", "F64", 1, { 8 }, NULL, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED },
-    { "unknown dtype", EDIT_DTYPE, "image_proj_norm.bias", "F17", 1, { 32 }, NULL, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED },
-    { "lm_head of the wrong shape", EDIT_ADD, LM_HEAD, "F16", 2, { 51289, 16 }, SHARED, FLORENCE_CHECKPOINT_ERROR_SHAPE },
-    { "embed_tokens of the wrong shape", EDIT_ADD, DEC_EMBED, "F16", 2, { 51288, 32 }, SHARED, FLORENCE_CHECKPOINT_ERROR_SHAPE },
-    { "an encoder layer too many", EDIT_ADD, "language_model.model.encoder.layers.2.fc1.weight", "F16", 2, { 128, 32 }, "language_model.model.encoder.layers.1.fc1.weight", FLORENCE_CHECKPOINT_ERROR_SHAPE },
-    { "a decoder layer too many", EDIT_ADD, "language_model.model.decoder.layers.7.fc1.bias", "F16", 1, { 128 }, "language_model.model.decoder.layers.1.fc1.bias", FLORENCE_CHECKPOINT_ERROR_SHAPE },
-    { "a vision block too many", EDIT_ADD, "vision_tower.blocks.2.2.spatial_block.conv1.fn.dw.bias", "F16", 1, { 48 }, "vision_tower.blocks.2.1.spatial_block.conv1.fn.dw.bias", FLORENCE_CHECKPOINT_ERROR_SHAPE },
-    { "a fifth stage", EDIT_ADD, "vision_tower.convs.4.proj.bias", "F16", 1, { 64 }, "vision_tower.convs.3.proj.bias", FLORENCE_CHECKPOINT_ERROR_SHAPE },
+    { "missing tensor",
+      EDIT_REMOVE,
+      "vision_tower.convs.2.proj.bias",
+      NULL,
+      0,
+      { 0 },
+      NULL,
+      FLORENCE_CHECKPOINT_ERROR_MISSING },
+    { "missing shared",
+      EDIT_REMOVE,
+      SHARED,
+      NULL,
+      0,
+      { 0 },
+      NULL,
+      FLORENCE_CHECKPOINT_ERROR_MISSING },
+    { "missing bias",
+      EDIT_REMOVE,
+      "language_model.final_logits_bias",
+      NULL,
+      0,
+      { 0 },
+      NULL,
+      FLORENCE_CHECKPOINT_ERROR_MISSING },
+    { "transposed fc1",
+      EDIT_SHAPE,
+      "language_model.model.encoder.layers.1.fc1.weight",
+      NULL,
+      2,
+      { 32, 128 },
+      NULL,
+      FLORENCE_CHECKPOINT_ERROR_SHAPE },
+    { "flattened conv",
+      EDIT_SHAPE,
+      "vision_tower.convs.0.proj.weight",
+      NULL,
+      2,
+      { 16, 147 },
+      NULL,
+      FLORENCE_CHECKPOINT_ERROR_SHAPE },
+    { "bias with an extra dim",
+      EDIT_SHAPE,
+      "image_proj_norm.bias",
+      NULL,
+      2,
+      { 1, 32 },
+      NULL,
+      FLORENCE_CHECKPOINT_ERROR_SHAPE },
+    { "integer weights",
+      EDIT_DTYPE,
+      "image_proj_norm.bias",
+      "I64",
+      1,
+      { 8 },
+      NULL,
+      FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED },
+    { "float64 weights",
+      EDIT_DTYPE,
+      "image_proj_norm.bias",
+      "F64",
+      1,
+      { 8 },
+      NULL,
+      FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED },
+    { "unknown dtype",
+      EDIT_DTYPE,
+      "image_proj_norm.bias",
+      "F17",
+      1,
+      { 32 },
+      NULL,
+      FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED },
+    { "lm_head of the wrong shape",
+      EDIT_ADD,
+      LM_HEAD,
+      "F16",
+      2,
+      { 51289, 16 },
+      SHARED,
+      FLORENCE_CHECKPOINT_ERROR_SHAPE },
+    { "embed_tokens of the wrong shape",
+      EDIT_ADD,
+      DEC_EMBED,
+      "F16",
+      2,
+      { 51288, 32 },
+      SHARED,
+      FLORENCE_CHECKPOINT_ERROR_SHAPE },
+    { "an encoder layer too many",
+      EDIT_ADD,
+      "language_model.model.encoder.layers.2.fc1.weight",
+      "F16",
+      2,
+      { 128, 32 },
+      "language_model.model.encoder.layers.1.fc1.weight",
+      FLORENCE_CHECKPOINT_ERROR_SHAPE },
+    { "a decoder layer too many",
+      EDIT_ADD,
+      "language_model.model.decoder.layers.7.fc1.bias",
+      "F16",
+      1,
+      { 128 },
+      "language_model.model.decoder.layers.1.fc1.bias",
+      FLORENCE_CHECKPOINT_ERROR_SHAPE },
+    { "a vision block too many",
+      EDIT_ADD,
+      "vision_tower.blocks.2.2.spatial_block.conv1.fn.dw.bias",
+      "F16",
+      1,
+      { 48 },
+      "vision_tower.blocks.2.1.spatial_block.conv1.fn.dw.bias",
+      FLORENCE_CHECKPOINT_ERROR_SHAPE },
+    { "a fifth stage",
+      EDIT_ADD,
+      "vision_tower.convs.4.proj.bias",
+      "F16",
+      1,
+      { 64 },
+      "vision_tower.convs.3.proj.bias",
+      FLORENCE_CHECKPOINT_ERROR_SHAPE },
   };
   g_autoptr (FlorenceConfig) c = tiny_config ();
   g_autoptr (GBytes) file = tiny_file ();
@@ -577,7 +705,8 @@ test_safetensors_edits (void)
             for (guint d = 0; d < k->n_dims; d++)
               n *= (gsize) k->shape[d];
             g_assert_cmpuint (n, <=, src->n_bytes);
-            g_ptr_array_add (entries, ckpt_entry_new (k->name, k->dtype, k->n_dims, k->shape, src->data, n));
+            g_ptr_array_add (entries,
+                             ckpt_entry_new (k->name, k->dtype, k->n_dims, k->shape, src->data, n));
             break;
           }
         default:
@@ -600,21 +729,41 @@ static void
 test_safetensors_lies (void)
 {
   static const RawCase cases[] = {
-    { "offsets beyond the end", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 2, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
-    { "overlapping", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[2,6]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "overlaps" },
-    { "same bytes twice", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "overlaps" },
-    { "wrong dtype size", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
-    { "span too long", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,6]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
-    { "decreasing offsets", "{\"a\":{\"dtype\":\"F16\",\"shape\":[0],\"data_offsets\":[4,0]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
-    { "size overflow", "{\"a\":{\"dtype\":\"F16\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,0]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
-    { "negative size", "{\"a\":{\"dtype\":\"F16\",\"shape\":[-2],\"data_offsets\":[0,4]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
-    { "fractional size", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2.5],\"data_offsets\":[0,4]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
-    { "negative offset", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[-4,0]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
-    { "dtype not a string", "{\"a\":{\"dtype\":16,\"shape\":[2],\"data_offsets\":[0,4]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
-    { "no offsets", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
-    { "nine dims", "{\"a\":{\"dtype\":\"F16\",\"shape\":[1,1,1,1,1,1,1,1,2],\"data_offsets\":[0,4]}}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
+    { "offsets beyond the end", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}",
+      2, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
+    { "overlapping",
+      "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F16\","
+      "\"shape\":[2],\"data_offsets\":[2,6]}}",
+      8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "overlaps" },
+    { "same bytes twice",
+      "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F16\","
+      "\"shape\":[2],\"data_offsets\":[0,4]}}",
+      8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "overlaps" },
+    { "wrong dtype size", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 8,
+      FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
+    { "span too long", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,6]}}", 8,
+      FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
+    { "decreasing offsets", "{\"a\":{\"dtype\":\"F16\",\"shape\":[0],\"data_offsets\":[4,0]}}", 8,
+      FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
+    { "size overflow",
+      "{\"a\":{\"dtype\":\"F16\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,0]}}", 8,
+      FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
+    { "negative size", "{\"a\":{\"dtype\":\"F16\",\"shape\":[-2],\"data_offsets\":[0,4]}}", 8,
+      FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
+    { "fractional size", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2.5],\"data_offsets\":[0,4]}}", 8,
+      FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
+    { "negative offset", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[-4,0]}}", 8,
+      FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
+    { "dtype not a string", "{\"a\":{\"dtype\":16,\"shape\":[2],\"data_offsets\":[0,4]}}", 8,
+      FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
+    { "no offsets", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2]}}", 8,
+      FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
+    { "nine dims",
+      "{\"a\":{\"dtype\":\"F16\",\"shape\":[1,1,1,1,1,1,1,1,2],\"data_offsets\":[0,4]}}", 8,
+      FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
     { "entry not an object", "{\"a\":[1,2]}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "“a”" },
-    { "metadata not an object", "{\"__metadata__\":3}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "__metadata__" },
+    { "metadata not an object", "{\"__metadata__\":3}", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT,
+      "__metadata__" },
     { "header not JSON", "{\"a\":", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "JSON" },
     { "header an array", "[1]", 8, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "JSON" },
   };
@@ -753,10 +902,14 @@ static char *
 to_native (const char *name)
 {
   static const char *block_renames[][2] = {
-    { ".conv1.fn.dw.", ".conv1." }, { ".conv2.fn.dw.", ".conv2." },
-    { ".window_attn.norm.", ".norm1." }, { ".channel_attn.norm.", ".norm1." },
-    { ".window_attn.fn.", ".window_attn." }, { ".channel_attn.fn.", ".channel_attn." },
-    { ".ffn.norm.", ".norm2." }, { ".ffn.fn.net.", ".ffn." },
+    { ".conv1.fn.dw.", ".conv1." },
+    { ".conv2.fn.dw.", ".conv2." },
+    { ".window_attn.norm.", ".norm1." },
+    { ".channel_attn.norm.", ".norm1." },
+    { ".window_attn.fn.", ".window_attn." },
+    { ".channel_attn.fn.", ".channel_attn." },
+    { ".ffn.norm.", ".norm2." },
+    { ".ffn.fn.net.", ".ffn." },
   };
 
   if (g_str_equal (name, "image_projection"))
@@ -783,7 +936,8 @@ to_native (const char *name)
   if (g_str_has_prefix (name, "image_proj_norm."))
     return g_strconcat ("model.multi_modal_projector.", name, NULL);
   if (g_str_has_prefix (name, "image_pos_embed."))
-    return g_strconcat ("model.multi_modal_projector.image_position_embed.", name + strlen ("image_pos_embed."), NULL);
+    return g_strconcat ("model.multi_modal_projector.image_position_embed.",
+                        name + strlen ("image_pos_embed."), NULL);
   if (g_str_has_prefix (name, "visual_temporal_embed."))
     return g_strconcat ("model.multi_modal_projector.", name, NULL);
   if (g_str_has_prefix (name, "language_model.model."))
@@ -838,7 +992,8 @@ test_native (void)
           g_ptr_array_add (native, ckpt_entry_new (n, "F16", 2, shape, transposed, e->n_bytes));
         }
       else
-        g_ptr_array_add (native, ckpt_entry_new (n, e->dtype, e->n_dims, e->shape, e->data, e->n_bytes));
+        g_ptr_array_add (native,
+                         ckpt_entry_new (n, e->dtype, e->n_dims, e->shape, e->data, e->n_bytes));
     }
   crafted = ckpt_build_safetensors (native);
   ckpt = open_crafted ("model.safetensors", crafted, c, &error);
@@ -853,7 +1008,8 @@ test_native (void)
 
       t = florence_checkpoint_lookup (ckpt, a->name);
       g_assert_nonnull (t);
-      if (g_str_equal (a->name, SHARED) || g_str_equal (a->name, "language_model.final_logits_bias"))
+      if (g_str_equal (a->name, SHARED) ||
+          g_str_equal (a->name, "language_model.final_logits_bias"))
         continue;
       g_assert_cmpmem (a->shape, sizeof a->shape, t->shape, sizeof t->shape);
       g_assert_cmpmem (a->data, a->n_elements * 2, t->data, t->n_elements * 2);
@@ -861,7 +1017,8 @@ test_native (void)
   t = florence_checkpoint_lookup (ckpt, SHARED);
   r = florence_checkpoint_lookup (ref, SHARED);
   g_assert_cmpint (t->shape[0], ==, rows);
-  g_assert_cmpmem (t->data, r->n_elements * 2, r->data, r->n_elements * 2); /* the first 51289 rows */
+  g_assert_cmpmem (t->data, r->n_elements * 2, r->data,
+                   r->n_elements * 2); /* the first 51289 rows */
   g_assert_true (florence_checkpoint_lookup (ckpt, LM_HEAD) == t);
   t = florence_checkpoint_lookup (ckpt, "language_model.final_logits_bias");
   g_assert_cmpint (t->shape[0], ==, 1);
@@ -908,8 +1065,8 @@ test_sharded (void)
       CkptEntry *e = g_ptr_array_index (entries, i);
 
       g_ptr_array_add (i % 2 ? two : one, e);
-      g_string_append_printf (index, "%s\"%s\": \"model-0000%u-of-00002.safetensors\"", i ? ", " : "",
-                              e->name, i % 2 ? 2 : 1);
+      g_string_append_printf (index, "%s\"%s\": \"model-0000%u-of-00002.safetensors\"",
+                              i ? ", " : "", e->name, i % 2 ? 2 : 1);
     }
   g_string_append (index, "}}");
   good = g_string_free (index, FALSE);
@@ -927,8 +1084,10 @@ test_sharded (void)
     scratch_put (&s, "model.safetensors.index.json", idx);
     ckpt = florence_checkpoint_open (s.dir, c, &error);
     g_assert_no_error (error);
-    g_assert_cmpint (florence_checkpoint_get_format (ckpt), ==, FLORENCE_CHECKPOINT_FORMAT_SAFETENSORS_SHARDED);
-    g_assert_cmpstr (florence_checkpoint_get_sha256 (ckpt), ==, florence_checkpoint_get_sha256 (ref));
+    g_assert_cmpint (florence_checkpoint_get_format (ckpt), ==,
+                     FLORENCE_CHECKPOINT_FORMAT_SAFETENSORS_SHARDED);
+    g_assert_cmpstr (florence_checkpoint_get_sha256 (ckpt), ==,
+                     florence_checkpoint_get_sha256 (ref));
   }
   /* The index lies about where a tensor is. */
   assert_index_corrupt (&s, c, good, "\"image_proj_norm.bias\": \"model-00001",
@@ -949,15 +1108,15 @@ torch_zip (GBytes *pickle, guint n_storages, GBytes **storages, const char **key
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GBytes) version = g_bytes_new_static ("3\n", 2);
 
-  entries[0] = (CkptZipEntry) { "archive/data.pkl", pickle, 0 };
+  entries[0] = (CkptZipEntry){ "archive/data.pkl", pickle, 0 };
   for (guint i = 0; i < n_storages; i++)
     {
       char *name = g_strconcat ("archive/data/", keys[i], NULL);
 
       g_ptr_array_add (names, name);
-      entries[i + 1] = (CkptZipEntry) { name, storages[i], 0 };
+      entries[i + 1] = (CkptZipEntry){ name, storages[i], 0 };
     }
-  entries[n_storages + 1] = (CkptZipEntry) { "archive/version", version, 0 };
+  entries[n_storages + 1] = (CkptZipEntry){ "archive/version", version, 0 };
   return ckpt_build_zip (entries, n_storages + 2, zip64);
 }
 
@@ -970,7 +1129,9 @@ read_bin (GBytes *zip, GPtrArray *tensors, GError **error)
   return florence_pickle_read_state_dict (data, size, "pytorch_model.bin", tensors, error);
 }
 
-static const guint16 storage0[8] = { 0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600, 0x4700, 0x4800 };
+static const guint16 storage0[8] = {
+  0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600, 0x4700, 0x4800
+};
 
 /* A state dict the reader must accept: two views of one storage, an offset, a 0-d tensor. */
 static GBytes *
@@ -978,10 +1139,10 @@ good_pickle (void)
 {
   GByteArray *p = pk_dict_begin ();
 
-  pk_tensor (p, "a.weight", "HalfStorage", "0", 8, 0, 2, (gint64[]) { 2, 4 }, NULL);
-  pk_tensor (p, "b.weight", "HalfStorage", "0", 8, 2, 1, (gint64[]) { 6 }, NULL);
+  pk_tensor (p, "a.weight", "HalfStorage", "0", 8, 0, 2, (gint64[]){ 2, 4 }, NULL);
+  pk_tensor (p, "b.weight", "HalfStorage", "0", 8, 2, 1, (gint64[]){ 6 }, NULL);
   pk_tensor (p, "c.scalar", "HalfStorage", "0", 8, 7, 0, NULL, NULL);
-  pk_tensor (p, "d.column", "HalfStorage", "0", 8, 0, 2, (gint64[]) { 8, 1 }, (gint64[]) { 1, 5 });
+  pk_tensor (p, "d.column", "HalfStorage", "0", 8, 0, 2, (gint64[]){ 8, 1 }, (gint64[]){ 1, 5 });
   return pk_dict_end (p);
 }
 
@@ -995,7 +1156,8 @@ test_pickle_reader (void)
   for (int zip64 = 0; zip64 < 2; zip64++)
     {
       g_autoptr (GBytes) zip = torch_zip (pickle, 1, &st, keys, zip64);
-      g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
+      g_autoptr (GPtrArray) tensors =
+        g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
       g_autoptr (GError) error = NULL;
       FlorenceRawTensor *a, *b, *s;
 
@@ -1033,7 +1195,8 @@ test_pickle_variants (void)
   GBytes *storages[2] = { s0, s1 };
   const char *keys[] = { "k0", "k1" };
   g_autoptr (GBytes) zip = NULL;
-  g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
+  g_autoptr (GPtrArray) tensors =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
   g_autoptr (GError) error = NULL;
   FlorenceRawTensor *t;
 
@@ -1041,9 +1204,13 @@ test_pickle_variants (void)
   pk_op (p, 4);
   pk_op (p, 0x95);
   ckpt_put64 (p, 0);
-  pk_op (p, 0x8c); pk_op (p, 11); g_byte_array_append (p, (const guint8 *) "collections", 11);
+  pk_op (p, 0x8c);
+  pk_op (p, 11);
+  g_byte_array_append (p, (const guint8 *) "collections", 11);
   pk_op (p, 0x94);
-  pk_op (p, 0x8c); pk_op (p, 11); g_byte_array_append (p, (const guint8 *) "OrderedDict", 11);
+  pk_op (p, 0x8c);
+  pk_op (p, 11);
+  g_byte_array_append (p, (const guint8 *) "OrderedDict", 11);
   pk_op (p, 0x94);
   pk_op (p, 0x93);
   pk_op (p, 0x94); /* memo 2 = OrderedDict */
@@ -1062,30 +1229,36 @@ test_pickle_variants (void)
   pk_global (p, "torch", "BFloat16Storage");
   pk_str (p, "k0");
   pk_str (p, "cpu");
-  pk_op (p, 0x8a); pk_op (p, 1); pk_op (p, 4); /* LONG1 4 */
+  pk_op (p, 0x8a);
+  pk_op (p, 1);
+  pk_op (p, 4); /* LONG1 4 */
   pk_op (p, 't');
   pk_op (p, 'Q');
-  pk_op (p, 0x8a); pk_op (p, 0);               /* LONG1 0 */
-  pk_ints (p, 1, (gint64[]) { 4 });
-  pk_ints (p, 1, (gint64[]) { 1 });
+  pk_op (p, 0x8a);
+  pk_op (p, 0); /* LONG1 0 */
+  pk_ints (p, 1, (gint64[]){ 4 });
+  pk_ints (p, 1, (gint64[]){ 1 });
   pk_op (p, 0x89);
-  pk_op (p, 'h'); pk_op (p, 2);
+  pk_op (p, 'h');
+  pk_op (p, 2);
   pk_op (p, ')');
   pk_op (p, 'R');
   pk_op (p, 't');
   pk_op (p, 'R');
   pk_op (p, 0x88);
-  pk_op (p, 'h'); pk_op (p, 2);
+  pk_op (p, 'h');
+  pk_op (p, 2);
   pk_op (p, ')');
   pk_op (p, 'R');
   pk_op (p, 't');
   pk_op (p, 'R');
-  pk_tensor (p, "q", "FloatStorage", "k1", 2, 0, 1, (gint64[]) { 2 }, NULL);
+  pk_tensor (p, "q", "FloatStorage", "k1", 2, 0, 1, (gint64[]){ 2 }, NULL);
   pk_op (p, 'u');
   /* BUILD {'_metadata': OrderedDict ({'': {'version': 1}})} */
   pk_op (p, '}');
   pk_str (p, "_metadata");
-  pk_op (p, 'h'); pk_op (p, 2);
+  pk_op (p, 'h');
+  pk_op (p, 2);
   pk_op (p, ')');
   pk_op (p, 'R');
   pk_str (p, "");
@@ -1136,16 +1309,16 @@ bad_pickle (guint which)
       pk_op (p, 'i');
       break;
     case 2: /* not contiguous */
-      pk_tensor (p, "t", "HalfStorage", "0", 8, 0, 2, (gint64[]) { 2, 4 }, (gint64[]) { 1, 2 });
+      pk_tensor (p, "t", "HalfStorage", "0", 8, 0, 2, (gint64[]){ 2, 4 }, (gint64[]){ 1, 2 });
       break;
     case 3: /* larger than its storage */
-      pk_tensor (p, "t", "HalfStorage", "0", 8, 4, 1, (gint64[]) { 6 }, NULL);
+      pk_tensor (p, "t", "HalfStorage", "0", 8, 4, 1, (gint64[]){ 6 }, NULL);
       break;
     case 4: /* the storage's bytes do not match its declared size */
-      pk_tensor (p, "t", "HalfStorage", "0", 6, 0, 1, (gint64[]) { 6 }, NULL);
+      pk_tensor (p, "t", "HalfStorage", "0", 6, 0, 1, (gint64[]){ 6 }, NULL);
       break;
     case 5: /* a storage the archive lacks */
-      pk_tensor (p, "t", "HalfStorage", "9", 8, 0, 1, (gint64[]) { 8 }, NULL);
+      pk_tensor (p, "t", "HalfStorage", "9", 8, 0, 1, (gint64[]){ 8 }, NULL);
       break;
     case 6: /* calling a storage class */
       pk_str (p, "t");
@@ -1159,7 +1332,7 @@ bad_pickle (guint which)
       pk_op (p, 77);
       break;
     case 8: /* an integer storage */
-      pk_tensor (p, "t", "LongStorage", "0", 2, 0, 1, (gint64[]) { 2 }, NULL);
+      pk_tensor (p, "t", "LongStorage", "0", 2, 0, 1, (gint64[]){ 2 }, NULL);
       break;
     case 9: /* NEWOBJ */
       pk_global (p, "collections", "OrderedDict");
@@ -1167,11 +1340,11 @@ bad_pickle (guint which)
       pk_op (p, 0x81);
       break;
     case 10: /* a tensor name twice */
-      pk_tensor (p, "t", "HalfStorage", "0", 8, 0, 1, (gint64[]) { 8 }, NULL);
-      pk_tensor (p, "t", "HalfStorage", "0", 8, 0, 1, (gint64[]) { 8 }, NULL);
+      pk_tensor (p, "t", "HalfStorage", "0", 8, 0, 1, (gint64[]){ 8 }, NULL);
+      pk_tensor (p, "t", "HalfStorage", "0", 8, 0, 1, (gint64[]){ 8 }, NULL);
       break;
     case 11: /* a negative offset */
-      pk_tensor (p, "t", "HalfStorage", "0", 8, -1, 1, (gint64[]) { 8 }, NULL);
+      pk_tensor (p, "t", "HalfStorage", "0", 8, -1, 1, (gint64[]){ 8 }, NULL);
       break;
     default:
       g_assert_not_reached ();
@@ -1203,7 +1376,8 @@ test_pickle_refusals (void)
     {
       g_autoptr (GBytes) pickle = bad_pickle (i);
       g_autoptr (GBytes) zip = torch_zip (pickle, 1, &st, keys, FALSE);
-      g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
+      g_autoptr (GPtrArray) tensors =
+        g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
       g_autoptr (GError) error = NULL;
 
       g_test_message ("case: %s", cases[i].what);
@@ -1220,7 +1394,8 @@ static void
 assert_zip_refused (const CkptZipEntry *e, guint n, int code, const char *needle)
 {
   g_autoptr (GBytes) zip = ckpt_build_zip (e, n, FALSE);
-  g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
+  g_autoptr (GPtrArray) tensors =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
   g_autoptr (GError) error = NULL;
 
   g_assert_false (read_bin (zip, tensors, &error));
@@ -1237,11 +1412,14 @@ test_zip_refusals (void)
   g_autoptr (GBytes) st = g_bytes_new_static (storage0, sizeof storage0);
   g_autoptr (GBytes) big = g_bytes_new_static ("big", 3);
   g_autoptr (GBytes) cut = g_bytes_new_from_bytes (pickle, 0, g_bytes_get_size (pickle) - 2);
-  const CkptZipEntry deflated[2] = { { "archive/data.pkl", pickle, 0 }, { "archive/data/0", st, 8 } };
+  const CkptZipEntry deflated[2] = { { "archive/data.pkl", pickle, 0 },
+                                     { "archive/data/0", st, 8 } };
   const CkptZipEntry no_pickle[1] = { { "archive/data/0", st, 0 } };
-  const CkptZipEntry big_endian[3] = { { "archive/data.pkl", pickle, 0 }, { "archive/data/0", st, 0 },
+  const CkptZipEntry big_endian[3] = { { "archive/data.pkl", pickle, 0 },
+                                       { "archive/data/0", st, 0 },
                                        { "archive/byteorder", big, 0 } };
-  const CkptZipEntry truncated_pickle[2] = { { "archive/data.pkl", cut, 0 }, { "archive/data/0", st, 0 } };
+  const CkptZipEntry truncated_pickle[2] = { { "archive/data.pkl", cut, 0 },
+                                             { "archive/data/0", st, 0 } };
 
   assert_zip_refused (deflated, 2, FLORENCE_CHECKPOINT_ERROR_UNSUPPORTED, "archive/data/0");
   assert_zip_refused (no_pickle, 1, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "data.pkl");
@@ -1249,7 +1427,8 @@ test_zip_refusals (void)
   assert_zip_refused (truncated_pickle, 2, FLORENCE_CHECKPOINT_ERROR_CORRUPT, "pickle");
   {
     /* A bare pickle: the pre-1.6 format. */
-    g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
+    g_autoptr (GPtrArray) tensors =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
     g_autoptr (GError) error = NULL;
 
     g_assert_false (read_bin (pickle, tensors, &error));
@@ -1279,7 +1458,8 @@ test_bin_damaged (void)
   g_assert_nonnull (at);
   memcpy (at, "image_proj_norm.bia5", 20);
   patched_bytes = g_bytes_new (patched, size);
-  assert_fails ("pytorch_model.bin", patched_bytes, c, FLORENCE_CHECKPOINT_ERROR_MISSING, "image_proj_norm.bias");
+  assert_fails ("pytorch_model.bin", patched_bytes, c, FLORENCE_CHECKPOINT_ERROR_MISSING,
+                "image_proj_norm.bias");
 }
 
 /* ---- deterministic mutations of the fixture files ------------------------------------------ */
@@ -1289,7 +1469,8 @@ test_bin_damaged (void)
 static gboolean
 parse_any (gboolean pickle, const guint8 *buf, gsize size)
 {
-  g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
+  g_autoptr (GPtrArray) tensors =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
   g_autoptr (GError) error = NULL;
   gboolean ok;
 
@@ -1309,7 +1490,8 @@ parse_any (gboolean pickle, const guint8 *buf, gsize size)
         {
           FlorenceRawTensor *t = g_ptr_array_index (tensors, i);
 
-          g_assert_true (t->data >= buf && t->n_bytes <= size && (gsize) (t->data - buf) <= size - t->n_bytes);
+          g_assert_true (t->data >= buf && t->n_bytes <= size &&
+                         (gsize) (t->data - buf) <= size - t->n_bytes);
         }
     }
   return ok;
@@ -1340,11 +1522,13 @@ mutate_file (gboolean pickle, const char *model, const char *file)
   /* Bit flips and byte smashes in the structure, undone after each parse. */
   for (guint k = 0; k < 600; k++)
     {
-      gsize pos = (k % 4 == 3 && tail > 0) ? size - 1 - (gsize) g_rand_int_range (rand, 0, (gint32) tail)
-                                            : (gsize) g_rand_int_range (rand, 0, (gint32) head);
+      gsize pos = (k % 4 == 3 && tail > 0)
+                    ? size - 1 - (gsize) g_rand_int_range (rand, 0, (gint32) tail)
+                    : (gsize) g_rand_int_range (rand, 0, (gint32) head);
       guint8 saved = buf[pos];
 
-      buf[pos] = k % 2 ? (guint8) (saved ^ (1u << g_rand_int_range (rand, 0, 8))) : (guint8) g_rand_int (rand);
+      buf[pos] = k % 2 ? (guint8) (saved ^ (1u << g_rand_int_range (rand, 0, 8)))
+                       : (guint8) g_rand_int (rand);
       if (parse_any (pickle, buf, size))
         ok++;
       else

@@ -204,7 +204,8 @@ static void
 test_text_config_generation (void)
 {
   g_autofree char *text = read_hub_config ();
-  g_autofree char *a = replace_once (text, "\"num_beams\": 3", "\"num_beams\": 5, \"length_penalty\": 2.0");
+  g_autofree char *a =
+    replace_once (text, "\"num_beams\": 3", "\"num_beams\": 5, \"length_penalty\": 2.0");
   g_autofree char *b = replace_once (a, "\"early_stopping\": true", "\"early_stopping\": false");
   g_autoptr (GError) error = NULL;
   g_autoptr (FlorenceConfig) c = florence_config_load_from_data (b, NULL, &error);
@@ -226,9 +227,11 @@ test_native_layout (void)
     "  \"encoder_layers\": 6, \"decoder_layers\": 6, \"encoder_attention_heads\": 12,"
     "  \"decoder_attention_heads\": 12, \"encoder_ffn_dim\": 3072, \"decoder_ffn_dim\": 3072,"
     "  \"max_position_embeddings\": 1024},"
-    " \"vision_config\": {\"model_type\": \"florence_vision\", \"embed_dim\": [128, 256, 512, 1024],"
+    " \"vision_config\": {\"model_type\": \"florence_vision\", \"embed_dim\": [128, 256, 512, "
+    "1024],"
     "  \"num_heads\": [4, 8, 16, 32], \"num_groups\": [4, 8, 16, 32], \"depths\": [1, 1, 9, 1],"
-    "  \"projection_dim\": 768, \"max_temporal_embeddings\": 100, \"max_position_embeddings\": 50}}";
+    "  \"projection_dim\": 768, \"max_temporal_embeddings\": 100, \"max_position_embeddings\": "
+    "50}}";
   g_autoptr (GError) error = NULL;
   g_autoptr (FlorenceConfig) c = florence_config_load_from_data (json, NULL, &error);
 
@@ -247,11 +250,12 @@ test_preprocessor (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (FlorenceConfig) c = NULL;
 
-  c = florence_config_load_from_data (text,
-                                      "{\"size\": {\"height\": 384, \"width\": 384},"
-                                      " \"image_mean\": [0.5, 0.5, 0.5], \"image_std\": [0.25, 0.5, 1],"
-                                      " \"rescale_factor\": 0.5}",
-                                      &error);
+  c = florence_config_load_from_data (
+    text,
+    "{\"size\": {\"height\": 384, \"width\": 384},"
+    " \"image_mean\": [0.5, 0.5, 0.5], \"image_std\": [0.25, 0.5, 1],"
+    " \"rescale_factor\": 0.5}",
+    &error);
   g_assert_no_error (error);
   g_assert_cmpint (c->image_size, ==, 384);
   g_assert_cmpfloat (c->image_mean[2], ==, 0.5f);
@@ -272,30 +276,48 @@ test_bad_configs (void)
 {
   static const BadCase cases[] = {
     { "not json", "{", "{{", NULL, FLORENCE_CONFIG_ERROR_PARSE, "JSON" },
-    { "missing d_model", "\"d_model\": 768,", "", NULL, FLORENCE_CONFIG_ERROR_INVALID, "text_config.d_model" },
-    { "d_model a string", "\"d_model\": 768", "\"d_model\": \"768\"", NULL, FLORENCE_CONFIG_ERROR_INVALID, "text_config.d_model" },
-    { "negative layers", "\"encoder_layers\": 6", "\"encoder_layers\": -6", NULL, FLORENCE_CONFIG_ERROR_INVALID, "encoder_layers" },
-    { "huge vocab", "\"vocab_size\": 51289", "\"vocab_size\": 99999999999", NULL, FLORENCE_CONFIG_ERROR_INVALID, "vocab_size" },
-    { "heads do not divide", "\"encoder_attention_heads\": 12", "\"encoder_attention_heads\": 7", NULL, FLORENCE_CONFIG_ERROR_INVALID, "heads" },
-    { "three depths", "\"depths\": [\n      1,\n      1,\n      9,\n      1\n    ]", "\"depths\": [1, 1, 9]", NULL, FLORENCE_CONFIG_ERROR_INVALID, "vision_config.depths" },
-    { "no vision_config", "\"vision_config\"", "\"vision_configuration\"", NULL, FLORENCE_CONFIG_ERROR_INVALID, "vision_config" },
-    { "relu", "\"activation_function\": \"gelu\"", "\"activation_function\": \"relu\"", NULL, FLORENCE_CONFIG_ERROR_INVALID, "activation_function" },
-    { "pre-LN", "\"normalize_before\": false", "\"normalize_before\": true", NULL, FLORENCE_CONFIG_ERROR_INVALID, "normalize_before" },
-    { "projection differs", "\"projection_dim\": 768", "\"projection_dim\": 512", NULL, FLORENCE_CONFIG_ERROR_INVALID, "projection_dim" },
-    { "eos outside vocab", "\"eos_token_id\": 2,\n    \"forced", "\"eos_token_id\": 60000,\n    \"forced", NULL, FLORENCE_CONFIG_ERROR_INVALID, "vocabulary" },
+    { "missing d_model", "\"d_model\": 768,", "", NULL, FLORENCE_CONFIG_ERROR_INVALID,
+      "text_config.d_model" },
+    { "d_model a string", "\"d_model\": 768", "\"d_model\": \"768\"", NULL,
+      FLORENCE_CONFIG_ERROR_INVALID, "text_config.d_model" },
+    { "negative layers", "\"encoder_layers\": 6", "\"encoder_layers\": -6", NULL,
+      FLORENCE_CONFIG_ERROR_INVALID, "encoder_layers" },
+    { "huge vocab", "\"vocab_size\": 51289", "\"vocab_size\": 99999999999", NULL,
+      FLORENCE_CONFIG_ERROR_INVALID, "vocab_size" },
+    { "heads do not divide", "\"encoder_attention_heads\": 12", "\"encoder_attention_heads\": 7",
+      NULL, FLORENCE_CONFIG_ERROR_INVALID, "heads" },
+    { "three depths", "\"depths\": [\n      1,\n      1,\n      9,\n      1\n    ]",
+      "\"depths\": [1, 1, 9]", NULL, FLORENCE_CONFIG_ERROR_INVALID, "vision_config.depths" },
+    { "no vision_config", "\"vision_config\"", "\"vision_configuration\"", NULL,
+      FLORENCE_CONFIG_ERROR_INVALID, "vision_config" },
+    { "relu", "\"activation_function\": \"gelu\"", "\"activation_function\": \"relu\"", NULL,
+      FLORENCE_CONFIG_ERROR_INVALID, "activation_function" },
+    { "pre-LN", "\"normalize_before\": false", "\"normalize_before\": true", NULL,
+      FLORENCE_CONFIG_ERROR_INVALID, "normalize_before" },
+    { "projection differs", "\"projection_dim\": 768", "\"projection_dim\": 512", NULL,
+      FLORENCE_CONFIG_ERROR_INVALID, "projection_dim" },
+    { "eos outside vocab", "\"eos_token_id\": 2,\n    \"forced",
+      "\"eos_token_id\": 60000,\n    \"forced", NULL, FLORENCE_CONFIG_ERROR_INVALID, "vocabulary" },
     { "top level array", NULL, NULL, NULL, FLORENCE_CONFIG_ERROR_PARSE, "object" },
-    { "non-square", "{", "{", "{\"size\": {\"height\": 768, \"width\": 512}}", FLORENCE_CONFIG_ERROR_INVALID, "square" },
-    { "not /32", "{", "{", "{\"size\": {\"height\": 100, \"width\": 100}}", FLORENCE_CONFIG_ERROR_INVALID, "32" },
-    { "too large", "{", "{", "{\"size\": {\"height\": 3200, \"width\": 3200}}", FLORENCE_CONFIG_ERROR_INVALID, "position table" },
-    { "zero std", "{", "{", "{\"image_std\": [0.2, 0, 0.2]}", FLORENCE_CONFIG_ERROR_INVALID, "image_std" },
-    { "two means", "{", "{", "{\"image_mean\": [0.2, 0.3]}", FLORENCE_CONFIG_ERROR_INVALID, "image_mean" },
-    { "preprocessor not json", "{", "{", "size: 768", FLORENCE_CONFIG_ERROR_PARSE, "preprocessor_config.json" },
+    { "non-square", "{", "{", "{\"size\": {\"height\": 768, \"width\": 512}}",
+      FLORENCE_CONFIG_ERROR_INVALID, "square" },
+    { "not /32", "{", "{", "{\"size\": {\"height\": 100, \"width\": 100}}",
+      FLORENCE_CONFIG_ERROR_INVALID, "32" },
+    { "too large", "{", "{", "{\"size\": {\"height\": 3200, \"width\": 3200}}",
+      FLORENCE_CONFIG_ERROR_INVALID, "position table" },
+    { "zero std", "{", "{", "{\"image_std\": [0.2, 0, 0.2]}", FLORENCE_CONFIG_ERROR_INVALID,
+      "image_std" },
+    { "two means", "{", "{", "{\"image_mean\": [0.2, 0.3]}", FLORENCE_CONFIG_ERROR_INVALID,
+      "image_mean" },
+    { "preprocessor not json", "{", "{", "size: 768", FLORENCE_CONFIG_ERROR_PARSE,
+      "preprocessor_config.json" },
   };
   g_autofree char *text = read_hub_config ();
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *json = cases[i].from ? replace_once (text, cases[i].from, cases[i].to) : g_strdup ("[1, 2]");
+      g_autofree char *json =
+        cases[i].from ? replace_once (text, cases[i].from, cases[i].to) : g_strdup ("[1, 2]");
       g_autoptr (GError) error = NULL;
       g_autoptr (FlorenceConfig) c = NULL;
 
@@ -322,7 +344,8 @@ test_deep_nesting (void)
   g_assert_null (c);
   g_assert_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_PARSE);
   g_clear_error (&error);
-  c = florence_config_load_from_data ("{\"a\": \"[[[[\\\"[[[[\"}", "{\"b\": [[[[[[[[1]]]]]]]]}", &error);
+  c = florence_config_load_from_data ("{\"a\": \"[[[[\\\"[[[[\"}", "{\"b\": [[[[[[[[1]]]]]]]]}",
+                                      &error);
   g_assert_null (c); /* shallow enough: parsed, then refused for a missing text_config */
   g_assert_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_INVALID);
   g_string_free (json, TRUE);
@@ -346,8 +369,9 @@ static void
 test_snapshot_name (void)
 {
   g_autofree char *tmp = g_dir_make_tmp ("depict-config-XXXXXX", NULL);
-  g_autofree char *snap = g_build_filename (tmp, "models--microsoft--Florence-2-large-ft", "snapshots",
-                                            "0123456789abcdef0123456789abcdef01234567", NULL);
+  g_autofree char *snap =
+    g_build_filename (tmp, "models--microsoft--Florence-2-large-ft", "snapshots",
+                      "0123456789abcdef0123456789abcdef01234567", NULL);
   g_autofree char *cfg = g_build_filename (snap, "config.json", NULL);
   g_autofree char *text = read_hub_config ();
   g_autoptr (GError) error = NULL;

@@ -23,7 +23,8 @@ fuzz_check_raw_tensors (GPtrArray *tensors, const uint8_t *data, size_t size)
         n *= (gsize) t->shape[d];
       FUZZ_CHECK (n == t->n_elements);
       FUZZ_CHECK (!t->dtype_known || t->n_bytes == n * florence_dtype_size (t->dtype));
-      FUZZ_CHECK (t->data >= data && t->n_bytes <= size && t->data - data <= (ptrdiff_t) (size - t->n_bytes));
+      FUZZ_CHECK (t->data >= data && t->n_bytes <= size &&
+                  t->data - data <= (ptrdiff_t) (size - t->n_bytes));
       if (t->n_bytes > 0)
         sink ^= t->data[0] ^ t->data[t->n_bytes - 1];
     }

@@ -19,7 +19,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   const uint8_t *nul = memchr (data, 0, size);
   g_autofree char *config = g_strndup ((const char *) data, nul ? (gsize) (nul - data) : size);
-  g_autofree char *proc = nul ? g_strndup ((const char *) nul + 1, size - (gsize) (nul - data) - 1) : NULL;
+  g_autofree char *proc =
+    nul ? g_strndup ((const char *) nul + 1, size - (gsize) (nul - data) - 1) : NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (FlorenceConfig) c = florence_config_load_from_data (config, proc, &error);
 
@@ -29,7 +30,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       return 0;
     }
   FUZZ_CHECK (error == NULL);
-  FUZZ_CHECK (c->d_model > 0 && c->d_model % c->encoder_heads == 0 && c->d_model % c->decoder_heads == 0);
+  FUZZ_CHECK (c->d_model > 0 && c->d_model % c->encoder_heads == 0 &&
+              c->d_model % c->decoder_heads == 0);
   FUZZ_CHECK (c->projection_dim == c->d_model);
   FUZZ_CHECK (c->vocab_size > c->eos_token_id && c->vocab_size > c->decoder_start_token_id);
   for (int s = 0; s < 4; s++)

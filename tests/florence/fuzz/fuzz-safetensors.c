@@ -16,7 +16,8 @@
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
+  g_autoptr (GPtrArray) tensors =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
   g_autoptr (GError) error = NULL;
 
   if (!florence_safetensors_parse (data, size, "fuzz.safetensors", tensors, &error))

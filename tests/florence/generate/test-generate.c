@@ -102,11 +102,10 @@ script_step_topk (FlorenceDecoderBackend *b, const FlorenceDecodeStep *step, gin
   g_autofree float *logits = g_new (float, (gsize) s->vocab * step->n_beams);
   script_logits (s, step, logits);
   for (guint i = 0; i < step->n_beams; i++)
-    florence_generate_select_topk (logits + (gsize) i * s->vocab, s->vocab, step->score_kind,
-                                   step->bans + step->ban_offsets[i],
-                                   step->ban_offsets[i + 1] - step->ban_offsets[i],
-                                   step->forced_token, step->k, ids + (gsize) i * step->k,
-                                   scores + (gsize) i * step->k);
+    florence_generate_select_topk (
+      logits + (gsize) i * s->vocab, s->vocab, step->score_kind, step->bans + step->ban_offsets[i],
+      step->ban_offsets[i + 1] - step->ban_offsets[i], step->forced_token, step->k,
+      ids + (gsize) i * step->k, scores + (gsize) i * step->k);
   return TRUE;
 }
 
@@ -202,8 +201,7 @@ test_select_topk (void)
   float scores[5];
 
   /* banned 1; the tie between 1 and 2 does not matter then; fillers by ascending id */
-  florence_generate_select_topk (logits, 5, FLORENCE_SCORE_RAW_LOGITS, bans, 1, -1, 5, ids,
-                                 scores);
+  florence_generate_select_topk (logits, 5, FLORENCE_SCORE_RAW_LOGITS, bans, 1, -1, 5, ids, scores);
   const gint32 want_ids[] = { 2, 3, 0, 1, 4 };
   g_assert_cmpmem (ids, sizeof ids, want_ids, sizeof want_ids);
   g_assert_cmpfloat (scores[0], ==, 3.0f);
@@ -211,8 +209,7 @@ test_select_topk (void)
   g_assert_true (isinf (scores[3]) && scores[3] < 0 && isinf (scores[4]));
 
   /* equal scores: the lower id first */
-  florence_generate_select_topk (logits, 5, FLORENCE_SCORE_RAW_LOGITS, NULL, 0, -1, 2, ids,
-                                 scores);
+  florence_generate_select_topk (logits, 5, FLORENCE_SCORE_RAW_LOGITS, NULL, 0, -1, 2, ids, scores);
   g_assert_cmpint (ids[0], ==, 1);
   g_assert_cmpint (ids[1], ==, 2);
 
@@ -224,8 +221,7 @@ test_select_topk (void)
   g_assert_cmpfloat_with_epsilon (scores[0], 3.0 - lse, 1e-6);
 
   /* forced: the forced id scores 0, everything else -inf */
-  florence_generate_select_topk (logits, 5, FLORENCE_SCORE_LOG_SOFTMAX, NULL, 0, 4, 3, ids,
-                                 scores);
+  florence_generate_select_topk (logits, 5, FLORENCE_SCORE_LOG_SOFTMAX, NULL, 0, 4, 3, ids, scores);
   g_assert_cmpint (ids[0], ==, 4);
   g_assert_cmpfloat (scores[0], ==, 0.0f);
   g_assert_cmpint (ids[1], ==, 0);
@@ -403,11 +399,11 @@ test_logits_and_topk_paths_agree (void)
       options_default (&o, beams, 24);
       o.no_repeat_ngram_size = 2; /* bans often with only 50 ids */
       g_autoptr (GError) error = NULL;
-      g_autoptr (FlorenceGeneration) ga = florence_generate (&a.parent, &o, NULL, NULL, NULL,
-                                                            &error);
+      g_autoptr (FlorenceGeneration) ga =
+        florence_generate (&a.parent, &o, NULL, NULL, NULL, &error);
       g_assert_no_error (error);
-      g_autoptr (FlorenceGeneration) gb = florence_generate (&b.parent, &o, NULL, NULL, NULL,
-                                                            &error);
+      g_autoptr (FlorenceGeneration) gb =
+        florence_generate (&b.parent, &o, NULL, NULL, NULL, &error);
       g_assert_no_error (error);
       assert_ids (gb, (const gint32 *) ga->ids->data, ga->ids->len);
       g_assert_cmpfloat (ga->sequences_score, ==, gb->sequences_score);
@@ -415,9 +411,9 @@ test_logits_and_topk_paths_agree (void)
       /* the 2-gram ban holds in the output */
       for (guint i = 1; i + 1 < ga->ids->len; i++)
         for (guint j = i + 1; j + 1 < ga->ids->len; j++)
-          g_assert_false (g_array_index (ga->ids, gint32, i) == g_array_index (ga->ids, gint32, j) &&
-                          g_array_index (ga->ids, gint32, i + 1) ==
-                            g_array_index (ga->ids, gint32, j + 1));
+          g_assert_false (
+            g_array_index (ga->ids, gint32, i) == g_array_index (ga->ids, gint32, j) &&
+            g_array_index (ga->ids, gint32, i + 1) == g_array_index (ga->ids, gint32, j + 1));
       script_clear (&a);
       script_clear (&b);
     }

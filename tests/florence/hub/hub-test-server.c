@@ -64,7 +64,11 @@ make_repo (gboolean damage_weights)
   GPtrArray *files = g_ptr_array_new_with_free_func ((GDestroyNotify) repo_file_free);
   g_autofree char *model = g_build_filename (data, "models", "tiny", NULL);
   g_autofree char *tok = g_build_filename (data, "tokenizer", NULL);
-  struct { const char *name; const char *dir; gboolean lfs; } list[] = {
+  struct {
+    const char *name;
+    const char *dir;
+    gboolean lfs;
+  } list[] = {
     { "config.json", model, FALSE },
     { "preprocessor_config.json", model, FALSE },
     { "generation_config.json", model, FALSE },
@@ -77,8 +81,8 @@ make_repo (gboolean damage_weights)
   for (gsize i = 0; i < G_N_ELEMENTS (list); i++)
     {
       g_autofree char *path = g_build_filename (list[i].dir, list[i].name, NULL);
-      g_ptr_array_add (files, repo_file_new (list[i].name, path, list[i].lfs,
-                                             damage_weights && list[i].lfs));
+      g_ptr_array_add (
+        files, repo_file_new (list[i].name, path, list[i].lfs, damage_weights && list[i].lfs));
     }
   return files;
 }
@@ -175,7 +179,10 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
          gpointer user_data)
 {
   Hub *hub = user_data;
-  struct { const char *repo; GPtrArray *files; } repos[] = {
+  struct {
+    const char *repo;
+    GPtrArray *files;
+  } repos[] = {
     { "test/tiny", hub->files },
     { "test/bad", hub->bad_files },
     /* The catalogue's first model, for the model manager's tests. */
@@ -241,4 +248,3 @@ hub_stop (Hub *hub)
   g_free (hub->endpoint);
   g_free (hub);
 }
-

@@ -16,18 +16,18 @@ G_BEGIN_DECLS
 
 typedef struct {
   char *name;
-  GBytes *served;     /* what the server sends */
-  char *sha1_git;     /* hashes of the ORIGINAL content */
+  GBytes *served; /* what the server sends */
+  char *sha1_git; /* hashes of the ORIGINAL content */
   char *sha256;
   gboolean lfs;
 } RepoFile;
 
 typedef struct {
   SoupServer *server;
-  char *endpoint;            /* "http://127.0.0.1:PORT/" */
-  GPtrArray *files;          /* RepoFile*, repo "test/tiny" */
-  GPtrArray *bad_files;      /* the same with a damaged weights file, repo "test/bad" */
-  goffset last_range_start;  /* of the latest weights request, -1 when none */
+  char *endpoint;           /* "http://127.0.0.1:PORT/" */
+  GPtrArray *files;         /* RepoFile*, repo "test/tiny" */
+  GPtrArray *bad_files;     /* the same with a damaged weights file, repo "test/bad" */
+  goffset last_range_start; /* of the latest weights request, -1 when none */
   guint weight_requests;
 } Hub;
 

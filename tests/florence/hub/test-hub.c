@@ -21,7 +21,7 @@ typedef struct {
   guint n_progress;
   guint64 last_received, last_total;
   gboolean monotonic;
-  GCancellable *cancel_after_mib;   /* cancel once a weights progress report passes 1 MiB */
+  GCancellable *cancel_after_mib; /* cancel once a weights progress report passes 1 MiB */
 } Run;
 
 static void
@@ -92,7 +92,7 @@ test_download_resume (void)
   first.cancel_after_mib = cancel;
   g_assert_false (run_download (NULL, "test/tiny", dest, cancel, &first));
   g_assert_error (first.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));  /* nothing half-installed */
+  g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS)); /* nothing half-installed */
   g_assert_false (florence_hub_dir_is_complete (dest));
   g_assert_cmpint (g_stat (part_weights, &st), ==, 0);
   g_assert_cmpint (st.st_size, >, 0);
@@ -136,7 +136,8 @@ test_download_corrupt (void)
   Hub *hub = hub_start ();
   g_autofree char *tmp = g_dir_make_tmp ("depict-hub-XXXXXX", NULL);
   g_autofree char *dest = g_build_filename (tmp, "bad", NULL);
-  g_autofree char *part_weights = g_build_filename (tmp, "bad.part", "model.safetensors.part", NULL);
+  g_autofree char *part_weights =
+    g_build_filename (tmp, "bad.part", "model.safetensors.part", NULL);
   g_autofree char *part_final = g_build_filename (tmp, "bad.part", "model.safetensors", NULL);
   Run run = { 0 };
 
@@ -188,7 +189,8 @@ test_catalogue (void)
 
   /* The tiny fixture folder holds no tokenizer: not a complete model. */
   {
-    g_autofree char *tiny = g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "models", "tiny", NULL);
+    g_autofree char *tiny =
+      g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "models", "tiny", NULL);
     g_assert_false (florence_hub_dir_is_complete (tiny));
   }
 }

@@ -223,8 +223,7 @@ compare_tensor (TapState *st, const char *name, const float *data, gsize n)
   if (first_bad != G_MAXSIZE)
     g_test_fail_printf ("%s: %s is out of tolerance first at element %" G_GSIZE_FORMAT
                         ": got %.9g, expected %.9g (max abs error %.3g)",
-                        st->case_name, name, first_bad, data[first_bad], want[first_bad],
-                        max_abs);
+                        st->case_name, name, first_bad, data[first_bad], want[first_bad], max_abs);
 }
 
 static void
@@ -307,8 +306,7 @@ check_hypothesis (const char *case_name, const char *what, guint index, JsonObje
                         (guint) json_object_get_int_member (want, "generated_len"));
       double sum = json_object_get_double_member (want, "sum_logprobs");
       if (fabs (got->sum_logprobs - sum) > ATOL + RTOL * fabs (sum))
-        g_test_fail_printf ("%s: sum_logprobs %.9g, expected %.9g", label, got->sum_logprobs,
-                            sum);
+        g_test_fail_printf ("%s: sum_logprobs %.9g, expected %.9g", label, got->sum_logprobs, sum);
       if (got->kept != json_object_get_boolean_member (want, "kept"))
         g_test_fail_printf ("%s: kept is %d, expected %d", label, got->kept,
                             json_object_get_boolean_member (want, "kept"));
@@ -364,9 +362,8 @@ test_case (gconstpointer data)
   /* pixel_values from the picture file, through the processor */
   g_autofree float *processed = NULL;
   {
-    g_autofree char *image_path = g_build_filename (g_getenv ("DEPICT_TEST_DATA"),
-                                                    json_object_get_string_member (exp, "image"),
-                                                    NULL);
+    g_autofree char *image_path = g_build_filename (
+      g_getenv ("DEPICT_TEST_DATA"), json_object_get_string_member (exp, "image"), NULL);
     ImageLoadOptions lo = { .ignore_orientation = TRUE };
     g_autoptr (ImageRgb) image = image_load (image_path, &lo, &error);
     g_assert_no_error (error);
@@ -394,14 +391,15 @@ test_case (gconstpointer data)
             n_diff++;
             max_diff = MAX (max_diff, fabs ((double) processed[i] - pixels[i]));
           }
-      g_string_append_printf (tap.report, "  %-26s %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
-                              " values differ (max %.3g)\n",
-                              "pixel_values (processor)", n_diff, n_pixels, max_diff);
+      g_string_append_printf (
+        tap.report, "  %-26s %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " values differ (max %.3g)\n",
+        "pixel_values (processor)", n_diff, n_pixels, max_diff);
       /* bit-exact from PNG; another JPEG decoder may differ by a few levels */
       if (is_png && n_diff != 0)
-        g_test_fail_printf ("%s: the processor's pixel_values differ from the reference in %"
-                            G_GSIZE_FORMAT " values (max %.3g)",
-                            tc->name, n_diff, max_diff);
+        g_test_fail_printf (
+          "%s: the processor's pixel_values differ from the reference in %" G_GSIZE_FORMAT
+          " values (max %.3g)",
+          tc->name, n_diff, max_diff);
     }
   else
     {
@@ -426,9 +424,9 @@ test_case (gconstpointer data)
   m->engine->tap = tap_cb;
   m->engine->tap_data = &tap;
   FlorenceEngineTimings et = { 0 };
-  FlorenceDecoderBackend *dec = m->engine->prepare (m->engine, pixels, size,
-                                                    (const gint32 *) input_ids->data,
-                                                    (int) input_ids->len, &et, NULL, &error);
+  FlorenceDecoderBackend *dec =
+    m->engine->prepare (m->engine, pixels, size, (const gint32 *) input_ids->data,
+                        (int) input_ids->len, &et, NULL, &error);
   g_assert_no_error (error);
   m->engine->tap = NULL;
   gint64 t2 = g_get_monotonic_time ();
@@ -470,8 +468,7 @@ test_case (gconstpointer data)
 
   if (opts.num_beams == 1)
     {
-      check_greedy_top5 (tc->name, json_object_get_array_member (exp, "greedy_steps_top5"),
-                         &trace);
+      check_greedy_top5 (tc->name, json_object_get_array_member (exp, "greedy_steps_top5"), &trace);
       g_assert_cmpint (gen->ended_with_eos, ==,
                        json_object_get_boolean_member (exp, "ended_with_eos_before_limit"));
     }
@@ -487,8 +484,8 @@ test_case (gconstpointer data)
       JsonArray *hyps = json_object_get_array_member (exp, "beam_final_hypotheses");
       g_assert_cmpuint (gen->hypotheses->len, ==, json_array_get_length (hyps));
       for (guint i = 0; i < gen->hypotheses->len; i++)
-        check_hypothesis (tc->name, "final hypothesis", i,
-                          json_array_get_object_element (hyps, i), gen->hypotheses->pdata[i]);
+        check_hypothesis (tc->name, "final hypothesis", i, json_array_get_object_element (hyps, i),
+                          gen->hypotheses->pdata[i]);
       JsonArray *events = json_object_get_array_member (exp, "beam_hypothesis_events");
       g_assert_cmpuint (gen->events->len, ==, json_array_get_length (events));
       for (guint i = 0; i < gen->events->len; i++)

@@ -66,7 +66,8 @@ test_fixture_cases (void)
   g_autoptr (GError) error = NULL;
   json_parser_load_from_file (parser, cases_path, &error);
   g_assert_no_error (error);
-  JsonArray *cases = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "cases");
+  JsonArray *cases =
+    json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "cases");
   g_assert_cmpuint (json_array_get_length (cases), ==, 10);
 
   for (guint i = 0; i < json_array_get_length (cases); i++)
@@ -104,14 +105,15 @@ test_fixture_cases (void)
       g_autofree char *resized_hash = image_rgb_sha256 (resized);
       g_assert_cmpstr (resized_hash, ==,
                        json_object_get_string_member (c, "expected_resized_sha256_rgb"));
-      g_autofree char *expected_relative =
-          g_build_filename ("preprocess", json_object_get_string_member (c, "expected_resized"), NULL);
+      g_autofree char *expected_relative = g_build_filename (
+        "preprocess", json_object_get_string_member (c, "expected_resized"), NULL);
       g_autofree char *expected_path = data_path (expected_relative);
       g_autoptr (ImageRgb) expected = image_load (expected_path, NULL, &error);
       g_assert_no_error (error);
       g_assert_cmpint (expected->width, ==, size);
       for (int y = 0; y < size; y++)
-        g_assert_cmpmem (image_rgb_row (resized, y), size * 3, image_rgb_row (expected, y), size * 3);
+        g_assert_cmpmem (image_rgb_row (resized, y), size * 3, image_rgb_row (expected, y),
+                         size * 3);
 
       /* pixel_values: the hash, and the statistics (float64 sums of the float32 values). */
       JsonObject *pv = json_object_get_object_member (c, "pixel_values");
@@ -255,8 +257,8 @@ test_config_refused (void)
   FlorenceProcessorConfig config;
   florence_processor_config_init (&config);
   g_autoptr (GError) error = NULL;
-  g_assert_false (florence_processor_config_load (&config, "/nonexistent/preprocessor_config.json",
-                                                  &error));
+  g_assert_false (
+    florence_processor_config_load (&config, "/nonexistent/preprocessor_config.json", &error));
   g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
 }
 

@@ -13,16 +13,16 @@
 static void
 test_cases (void)
 {
-  g_autofree char *path = g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "postprocess",
-                                            "cases.json", NULL);
+  g_autofree char *path =
+    g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "postprocess", "cases.json", NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
   JsonArray *cases;
 
   json_parser_load_from_file (parser, path, &error);
   g_assert_no_error (error);
-  cases = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
-                                        "cases");
+  cases =
+    json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "cases");
   g_assert_cmpuint (json_array_get_length (cases), ==, 78);
 
   for (guint i = 0; i < json_array_get_length (cases); i++)
@@ -34,10 +34,9 @@ test_cases (void)
       g_autoptr (JsonNode) got = NULL;
 
       g_test_message ("%s", name);
-      r = florence_postprocess_for_token (json_object_get_string_member (c, "task"),
-                                          json_object_get_string_member (c, "text"),
-                                          (int) json_array_get_int_element (size, 0),
-                                          (int) json_array_get_int_element (size, 1));
+      r = florence_postprocess_for_token (
+        json_object_get_string_member (c, "task"), json_object_get_string_member (c, "text"),
+        (int) json_array_get_int_element (size, 0), (int) json_array_get_int_element (size, 1));
       got = florence_result_to_reference_json_node (r);
       assert_same_json (got, json_object_get_member (c, "expected"), name);
     }
@@ -90,7 +89,8 @@ test_typed (void)
   g_assert_cmpint (ocr->kind, ==, FLORENCE_RESULT_QUADS);
   g_assert_cmpuint (ocr->quads->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (ocr->quad_labels, 0), ==, "</s>AB");
-  g_assert_cmpfloat (g_array_index (ocr->quads, FlorenceQuad, 0).p[7], ==, 8.5f * (float) (100 / 1000.0));
+  g_assert_cmpfloat (g_array_index (ocr->quads, FlorenceQuad, 0).p[7], ==,
+                     8.5f * (float) (100 / 1000.0));
 
   text = florence_postprocess (NULL, "<s>x</s>", 1, 1);
   g_assert_cmpint (text->kind, ==, FLORENCE_RESULT_TEXT);
@@ -107,16 +107,20 @@ test_hostile (void)
 {
   /* Quirks beyond the fixtures: Unicode digits are \d for Python's re and int(); huge
    * numbers saturate; newlines stop ".", truncated tokens and invalid UTF-8 are safe. */
-  g_autoptr (FlorenceResult) arabic = florence_postprocess_for_token (
-    "<OD>", "car<loc_\xd9\xa3><loc_1><loc_2><loc_3>", 1000, 1000);
+  g_autoptr (FlorenceResult) arabic =
+    florence_postprocess_for_token ("<OD>", "car<loc_\xd9\xa3><loc_1><loc_2><loc_3>", 1000, 1000);
   g_autoptr (FlorenceResult) huge = florence_postprocess_for_token (
     "<OD>", "x<loc_99999999999999999999999><loc_1><loc_2><loc_3>", 1000, 1000);
   g_autoptr (FlorenceResult) newline = florence_postprocess_for_token (
     "<OD>", "a\nb<loc_1><loc_1><loc_2><loc_3> \nc<loc_1><loc_1><loc_2><loc_3>", 1000, 1000);
   static const char *const tails[] = { "<loc_", "<loc_1", "<loc_1><", "<poly", "<loc_>", "<" };
-  static const char *const tasks[] = { "<OD>", "<REGION_PROPOSAL>", "<OCR_WITH_REGION>",
-                                       "<REGION_TO_SEGMENTATION>", "<OPEN_VOCABULARY_DETECTION>",
-                                       "<CAPTION_TO_PHRASE_GROUNDING>", "<CAPTION>" };
+  static const char *const tasks[] = { "<OD>",
+                                       "<REGION_PROPOSAL>",
+                                       "<OCR_WITH_REGION>",
+                                       "<REGION_TO_SEGMENTATION>",
+                                       "<OPEN_VOCABULARY_DETECTION>",
+                                       "<CAPTION_TO_PHRASE_GROUNDING>",
+                                       "<CAPTION>" };
 
   g_assert_cmpuint (arabic->boxes->len, ==, 1);
   g_assert_cmpfloat (g_array_index (arabic->boxes, FlorenceBox, 0).x1, ==, 3.5f);

@@ -39,21 +39,24 @@ round_trip (FlorenceResult *r)
   g_assert_cmpstr (a, ==, b);
   g_assert_cmpstr (a, ==, c);
   g_assert_cmpint (back->kind, ==, r->kind);
-  g_assert_cmpuint (florence_result_get_n_instances (back), ==, florence_result_get_n_instances (r));
+  g_assert_cmpuint (florence_result_get_n_instances (back), ==,
+                    florence_result_get_n_instances (r));
   /* float32 values survive exactly */
   for (guint i = 0; i < r->boxes->len; i++)
     g_assert_true (memcmp (&g_array_index (r->boxes, FlorenceBox, i),
-                           &g_array_index (back->boxes, FlorenceBox, i), sizeof (FlorenceBox)) == 0);
+                           &g_array_index (back->boxes, FlorenceBox, i),
+                           sizeof (FlorenceBox)) == 0);
   for (guint i = 0; i < r->quads->len; i++)
     g_assert_true (memcmp (&g_array_index (r->quads, FlorenceQuad, i),
-                           &g_array_index (back->quads, FlorenceQuad, i), sizeof (FlorenceQuad)) == 0);
+                           &g_array_index (back->quads, FlorenceQuad, i),
+                           sizeof (FlorenceQuad)) == 0);
 }
 
 static void
 test_round_trip_fixtures (void)
 {
-  g_autofree char *path = g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "postprocess",
-                                            "cases.json", NULL);
+  g_autofree char *path =
+    g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "postprocess", "cases.json", NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
   JsonArray *cases;
@@ -61,8 +64,8 @@ test_round_trip_fixtures (void)
 
   json_parser_load_from_file (parser, path, &error);
   g_assert_no_error (error);
-  cases = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
-                                        "cases");
+  cases =
+    json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "cases");
   for (guint i = 0; i < json_array_get_length (cases); i++)
     {
       JsonObject *c = json_array_get_object_element (cases, i);
@@ -81,21 +84,33 @@ static void
 test_damaged (void)
 {
   static const char *const bad[] = {
-    "", "nonsense", "[]", "{}", "{\"version\":1}",
+    "",
+    "nonsense",
+    "[]",
+    "{}",
+    "{\"version\":1}",
     "{\"version\":2,\"task\":\"\",\"kind\":\"text\",\"image_size\":[1,1],\"text\":\"\"}",
     "{\"version\":1,\"task\":\"\",\"kind\":\"words\",\"image_size\":[1,1],\"text\":\"\"}",
     "{\"version\":1,\"task\":\"\",\"kind\":\"text\",\"image_size\":[1],\"text\":\"\"}",
     "{\"version\":1,\"task\":\"\",\"kind\":\"text\",\"image_size\":[-1,1],\"text\":\"\"}",
     "{\"version\":1,\"task\":\"\",\"kind\":\"text\",\"image_size\":[1,1]}",
     "{\"version\":1,\"task\":3,\"kind\":\"text\",\"image_size\":[1,1],\"text\":\"\"}",
-    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes\",\"image_size\":[1,1],\"bboxes\":[[1,2,3]],\"bboxes_labels\":[\"a\"]}",
-    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes\",\"image_size\":[1,1],\"bboxes\":[[1,2,3,4]],\"bboxes_labels\":[]}",
-    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes\",\"image_size\":[1,1],\"bboxes\":[[1,2,3,\"4\"]],\"bboxes_labels\":[\"a\"]}",
-    "{\"version\":1,\"task\":\"\",\"kind\":\"polygons\",\"image_size\":[1,1],\"polygons\":[[[1,2],3]],\"polygons_labels\":[\"\"]}",
-    "{\"version\":1,\"task\":\"\",\"kind\":\"polygons\",\"image_size\":[1,1],\"polygons\":[[1]],\"polygons_labels\":[\"\"]}",
-    "{\"version\":1,\"task\":\"\",\"kind\":\"polygons\",\"image_size\":[1,1],\"polygons\":[],\"polygons_labels\":[7]}",
-    "{\"version\":1,\"task\":\"\",\"kind\":\"quads\",\"image_size\":[1,1],\"quad_boxes\":[[1,2,3,4,5,6,7]],\"quad_labels\":[\"\"]}",
-    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes_or_polygons\",\"image_size\":[1,1],\"bboxes\":[],\"bboxes_labels\":[]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes\",\"image_size\":[1,1],\"bboxes\":[[1,2,3]],"
+    "\"bboxes_labels\":[\"a\"]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes\",\"image_size\":[1,1],\"bboxes\":[[1,2,3,4]],"
+    "\"bboxes_labels\":[]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes\",\"image_size\":[1,1],\"bboxes\":[[1,2,3,\"4\"]"
+    "],\"bboxes_labels\":[\"a\"]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"polygons\",\"image_size\":[1,1],\"polygons\":[[[1,2],"
+    "3]],\"polygons_labels\":[\"\"]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"polygons\",\"image_size\":[1,1],\"polygons\":[[1]],"
+    "\"polygons_labels\":[\"\"]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"polygons\",\"image_size\":[1,1],\"polygons\":[],"
+    "\"polygons_labels\":[7]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"quads\",\"image_size\":[1,1],\"quad_boxes\":[[1,2,3,4,"
+    "5,6,7]],\"quad_labels\":[\"\"]}",
+    "{\"version\":1,\"task\":\"\",\"kind\":\"boxes_or_polygons\",\"image_size\":[1,1],\"bboxes\":[]"
+    ",\"bboxes_labels\":[]}",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)

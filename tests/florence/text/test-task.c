@@ -49,7 +49,8 @@ test_table (void)
       g_assert_cmpint (t->group, <, FLORENCE_TASK_N_GROUPS);
       g_assert_nonnull (t->name);
       g_assert_true ((t->input == FLORENCE_TASK_INPUT_NONE) == (t->input_hint == NULL));
-      g_assert_true ((t->input == FLORENCE_TASK_INPUT_NONE) == (strstr (t->prompt, "{input}") == NULL));
+      g_assert_true ((t->input == FLORENCE_TASK_INPUT_NONE) ==
+                     (strstr (t->prompt, "{input}") == NULL));
       g_assert_cmpstr (florence_task_group_get_name (t->group), !=, "");
     }
   g_assert_null (florence_task_lookup ("<od>"));
@@ -88,12 +89,13 @@ test_build_prompt (void)
       g_assert_null (p);
       g_assert_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_MISSING_INPUT);
       g_assert_nonnull (strstr (error->message, "Enter") != NULL ? error->message
-                        : strstr (error->message, "Draw"));
+                                                                 : strstr (error->message, "Draw"));
       g_clear_error (&error);
     }
 
   /* the task token inside the input is removed, as the reference does */
-  p = florence_task_construct_prompt ("a<OPEN_VOCABULARY_DETECTION>b<OPEN_VOCABULARY_DETECTION>", &error);
+  p = florence_task_construct_prompt ("a<OPEN_VOCABULARY_DETECTION>b<OPEN_VOCABULARY_DETECTION>",
+                                      &error);
   g_assert_no_error (error);
   g_assert_cmpstr (p, ==, "Locate ab in the image.");
   g_free (p);

@@ -43,8 +43,8 @@ run_cli (const char *const *args, const char *stdin_text, JsonNode **out, char *
   g_ptr_array_add (argv, NULL);
 
   proc = g_subprocess_newv ((const char *const *) argv->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE
-                              | (stdin_text != NULL ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0),
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                              (stdin_text != NULL ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0),
                             &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (proc, stdin_text, NULL, &out_text, &stderr_text, &error);
@@ -84,9 +84,18 @@ test_tokenize (void)
       if (i % 3 != 0 || (*task != '\0' && *input == '\0') || g_str_has_prefix (input, " "))
         continue;
       {
-        const char *args_task[] = { "tokenize", "--compact", "--model", model, "--task", task,
-                                    *input != '\0' ? "--text" : NULL, input, NULL };
-        const char *args_text[] = { "tokenize", "--compact", "--model", model, "--text", input, NULL };
+        const char *args_task[] = { "tokenize",
+                                    "--compact",
+                                    "--model",
+                                    model,
+                                    "--task",
+                                    task,
+                                    *input != '\0' ? "--text" : NULL,
+                                    input,
+                                    NULL };
+        const char *args_text[] = {
+          "tokenize", "--compact", "--model", model, "--text", input, NULL
+        };
         g_assert_cmpint (run_cli (*task != '\0' ? args_task : args_text, NULL, &out, NULL), ==, 0);
       }
       o = json_node_get_object (out);
@@ -111,11 +120,20 @@ test_tokenize_region_and_errors (void)
   g_autofree char *err = NULL;
   JsonArray *ids;
   /* spec §7.4: <REGION_TO_SEGMENTATION><loc_702><loc_575><loc_866><loc_772> */
-  static const gint64 expected[] = { 0, 2264, 16, 5, 11424, 14601, 11445, 9, 976, 1437,
-                                     50971, 50844, 51135, 51041, 2 };
-  const char *region[] = { "tokenize", "--model", model, "--task", "REGION_TO_SEGMENTATION",
-                           "--region", "449.6,276,554.3,370.6", "--image-size", "640x480", NULL };
-  const char *no_input[] = { "tokenize", "--model", model, "--task", "<OPEN_VOCABULARY_DETECTION>", NULL };
+  static const gint64 expected[] = { 0,   2264, 16,    5,     11424, 14601, 11445, 9,
+                                     976, 1437, 50971, 50844, 51135, 51041, 2 };
+  const char *region[] = { "tokenize",
+                           "--model",
+                           model,
+                           "--task",
+                           "REGION_TO_SEGMENTATION",
+                           "--region",
+                           "449.6,276,554.3,370.6",
+                           "--image-size",
+                           "640x480",
+                           NULL };
+  const char *no_input[] = { "tokenize", "--model", model, "--task", "<OPEN_VOCABULARY_DETECTION>",
+                             NULL };
   const char *extra[] = { "tokenize", "--model", model, "--task", "<OD>", "--text", " ", NULL };
   const char *no_model[] = { "tokenize", "--model", "/nonexistent", "--task", "<OD>", NULL };
 
@@ -150,9 +168,14 @@ test_parse (void)
       g_autofree char *wxh = g_strdup_printf ("%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT,
                                               json_array_get_int_element (size, 0),
                                               json_array_get_int_element (size, 1));
-      const char *args[] = { "parse", "--reference", "--task",
-                             json_object_get_string_member (c, "task"), "--image-size", wxh,
-                             json_object_get_string_member (c, "text"), NULL };
+      const char *args[] = { "parse",
+                             "--reference",
+                             "--task",
+                             json_object_get_string_member (c, "task"),
+                             "--image-size",
+                             wxh,
+                             json_object_get_string_member (c, "text"),
+                             NULL };
       g_autoptr (JsonNode) out = NULL;
 
       g_assert_cmpint (run_cli (args, NULL, &out, NULL), ==, 0);
@@ -172,12 +195,15 @@ test_parse_ids_and_schema (void)
   JsonObject *o;
   JsonArray *boxes, *labels;
   /* decode_cases.json od_with_locs, read from standard input */
-  const char *ids[] = { "parse", "--task", "<OD>", "--image-size", "640x480", "--ids",
-                        "--model", model, "-", NULL };
+  const char *ids[] = { "parse", "--task", "<OD>", "--image-size", "640x480", "--ids", "--model",
+                        model,   "-",      NULL };
   const char *bad_size[] = { "parse", "--task", "<OD>", "--image-size", "640", "x", NULL };
 
-  g_assert_cmpint (run_cli (ids, "2, 0, 5901, 50321, 50602, 51201, 51043, 5970, 50269, 51268, "
-                                 "50270, 51267, 2\n", &out, NULL), ==, 0);
+  g_assert_cmpint (run_cli (ids,
+                            "2, 0, 5901, 50321, 50602, 51201, 51043, 5970, 50269, 51268, "
+                            "50270, 51267, 2\n",
+                            &out, NULL),
+                   ==, 0);
   o = json_node_get_object (out);
   g_assert_cmpint (json_object_get_int_member (o, "version"), ==, 1);
   g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "boxes");
@@ -188,8 +214,9 @@ test_parse_ids_and_schema (void)
   g_assert_cmpstr (json_array_get_string_element (labels, 0), ==, "car");
   g_assert_cmpstr (json_array_get_string_element (labels, 1), ==, "person");
   /* fl32(fl32(52.5) * fl32(0.64)) */
-  g_assert_cmpfloat ((float) json_array_get_double_element (json_array_get_array_element (boxes, 0), 0),
-                     ==, 52.5f * (float) 0.64);
+  g_assert_cmpfloat (
+    (float) json_array_get_double_element (json_array_get_array_element (boxes, 0), 0), ==,
+    52.5f * (float) 0.64);
 
   g_assert_cmpint (run_cli (bad_size, NULL, NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, "WIDTHxHEIGHT"));

@@ -211,8 +211,8 @@ static void
 test_round_trip (void)
 {
   static const char *const texts[] = {
-    "What does the image describe?", "a <loc_5> b", "東京 🐱 café", "  lots   of\tspace\n",
-    "<s>x</s><pad>", "",
+    "What does the image describe?", "a <loc_5> b",   "東京 🐱 café",
+    "  lots   of\tspace\n",          "<s>x</s><pad>", "",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
@@ -302,7 +302,10 @@ test_missing_and_damaged (void)
   g_autofree char *dir = g_dir_make_tmp ("depict-tok-XXXXXX", &error);
   g_autofree char *path = g_build_filename (dir, "tokenizer.json", NULL);
   static const char *const damaged[] = {
-    "", "[]", "{\"model\": 3}", "{\"model\": {\"vocab\": {}, \"merges\": []}}",
+    "",
+    "[]",
+    "{\"model\": 3}",
+    "{\"model\": {\"vocab\": {}, \"merges\": []}}",
     "{\"model\": {\"vocab\": {\"a\": \"x\"}, \"merges\": []}}",
     "{\"model\": {\"vocab\": {\"a\": 0}, \"merges\": [\"ab\"]}}",
     "{\"model\": {\"vocab\": {\"a\": -4}, \"merges\": []}}",

@@ -53,8 +53,8 @@ assert_same_json (JsonNode *got, JsonNode *expected, const char *path)
     }
   else if (json_node_get_value_type (expected) == G_TYPE_STRING)
     {
-      if (json_node_get_value_type (got) != G_TYPE_STRING
-          || strcmp (json_node_get_string (got), json_node_get_string (expected)) != 0)
+      if (json_node_get_value_type (got) != G_TYPE_STRING ||
+          strcmp (json_node_get_string (got), json_node_get_string (expected)) != 0)
         g_error ("%s: got “%s”, expected “%s”", path,
                  json_node_get_value_type (got) == G_TYPE_STRING ? json_node_get_string (got) : "?",
                  json_node_get_string (expected));
@@ -66,4 +66,3 @@ assert_same_json (JsonNode *got, JsonNode *expected, const char *path)
         g_error ("%s: got %.9g, expected %.9g", path, g, e);
     }
 }
-

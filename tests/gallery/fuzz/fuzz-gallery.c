@@ -144,8 +144,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   /* Read-only: never a change. */
   {
-    g_autoptr (GalleryStore) store = gallery_store_open_full (fuzz_db, GALLERY_STORE_READ_ONLY,
-                                                              &error);
+    g_autoptr (GalleryStore) store =
+      gallery_store_open_full (fuzz_db, GALLERY_STORE_READ_ONLY, &error);
     if (store == NULL)
       FUZZ_CHECK_ERROR (error);
     else

@@ -19,7 +19,8 @@ main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   static const char *const runs[][2] = {
-    { "<MORE_DETAILED_CAPTION>", "{\"<MORE_DETAILED_CAPTION>\": \"A grey cat sleeps on a red sofa.\"}" },
+    { "<MORE_DETAILED_CAPTION>",
+      "{\"<MORE_DETAILED_CAPTION>\": \"A grey cat sleeps on a red sofa.\"}" },
     { "<OD>", "{\"<OD>\": {\"bboxes\": [[1, 2, 10, 11]], \"labels\": [\"cat\"]}}" },
     { "<OCR>", "{\"<OCR>\": \"EXIT 12\"}" },
   };

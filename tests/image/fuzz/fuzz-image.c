@@ -118,9 +118,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (g_getenv ("DEPICT_FUZZ_VERBOSE") != NULL)
     {
       if (image != NULL)
-        g_printerr ("%s %d × %d (stored %d × %d, orientation %d)\n", image->format,
-                    image->width, image->height, image->original_width,
-                    image->original_height, image->orientation);
+        g_printerr ("%s %d × %d (stored %d × %d, orientation %d)\n", image->format, image->width,
+                    image->height, image->original_width, image->original_height,
+                    image->orientation);
       else
         g_printerr ("%s\n", error->message);
     }
