@@ -410,8 +410,8 @@ main (int argc, char **argv)
           s->engine->tap_data = &taps;
         }
       FlorenceEngineTimings et = { 0 };
-      s->dec = s->engine->prepare (s->engine, pixels, size, caption_ids,
-                                   (int) G_N_ELEMENTS (caption_ids), &et, NULL, &error);
+      s->dec = florence_engine_prepare (s->engine, pixels, size, caption_ids,
+                                        (int) G_N_ELEMENTS (caption_ids), &et, NULL, &error);
       s->engine->tap = NULL;
       if (s->dec == NULL)
         goto fail;

@@ -343,22 +343,34 @@ static gboolean gpu_decoder_step_topk (FlorenceDecoderBackend *backend,
                                        const FlorenceDecodeStep *step, gint32 *ids, float *scores,
                                        GError **error);
 
-static FlorenceDecoderBackend *
-gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const gint32 *ids,
-             int n_ids, FlorenceEngineTimings *timings, GCancellable *cancellable, GError **error)
+typedef struct {
+  FlorenceImageFeatures parent;
+  GpuBuffer *h; /* [n_tokens × d_model] */
+} GpuFeatures;
+
+static void
+gpu_features_free (FlorenceEngine *engine, FlorenceImageFeatures *features)
+{
+  GpuFeatures *f = (GpuFeatures *) features;
+  gpu_buffer_free (f->h);
+  g_free (f);
+}
+
+static FlorenceImageFeatures *
+gpu_encode_image (FlorenceEngine *engine, const float *pixel_values, int size, double *seconds,
+                  GCancellable *cancellable, GError **error)
 {
   Gpu *g = engine->priv;
   const FlorenceConfig *c = g->config;
   int n_image_tokens = 0;
-  if (!florence_graph_check_input (c, size, ids, n_ids, &n_image_tokens, error))
+  if (!florence_graph_check_image_size (c, size, &n_image_tokens, error))
     return NULL;
   const guint d = (guint) c->d_model, D = (guint) c->dim_embed[3];
   const guint n_image = (guint) n_image_tokens, N = n_image - 1;
-  const guint L = n_image + (guint) n_ids;
 
   gint64 t0 = g_get_monotonic_time ();
   Run r = { engine, g, NULL, g_ptr_array_new_with_free_func ((GDestroyNotify) gpu_buffer_free) };
-  GpuDecoder *dec = NULL;
+  GpuFeatures *features = NULL;
   gboolean ok = FALSE;
   r.rec = gpu_recorder_new (g->device, error);
   if (r.rec == NULL)
@@ -463,9 +475,16 @@ gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const 
 
   /* + 2-D position + temporal row 0 into rows 1..N of feat, the mean into row 0 */
   GpuBuffer *feat = run_buffer (&r, (guint64) n_image * D, error);
-  GpuBuffer *h = run_buffer (&r, (guint64) L * d, error);
-  if (feat == NULL || h == NULL)
+  if (feat == NULL)
     goto out;
+  features = g_new0 (GpuFeatures, 1);
+  features->parent.size = size;
+  features->parent.n_tokens = (int) n_image;
+  features->parent.bytes = (guint64) n_image * d * 4;
+  features->h = gpu_buffer_new (g->device, (guint64) n_image * d * 4, error);
+  if (features->h == NULL)
+    goto out;
+  GpuBuffer *h = features->h;
   gpu_op_pos2d (r.rec, x, 0, H, W, D, g->pos_col, g->pos_row, FALSE, g->temporal0, FALSE, feat, D);
   gpu_op_mean_rows (r.rec, feat, D, N, D, feat, 0);
   gpu_op_linear (r.rec, feat, g->projection_t, GPU_GEMM_WEIGHT_F16, NULL, NULL, h, n_image, d, D,
@@ -473,13 +492,49 @@ gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const 
   gpu_op_layernorm (r.rec, h, NULL, g->proj_norm.w, g->proj_norm.b, FALSE, n_image, d, LN_EPS, h);
   if (!run_tap (&r, "image_features", h, 0, n_image, d, cancellable, error))
     goto out;
-  /* a submission of its own, so that the vision time is measured */
   if (!gpu_recorder_submit (r.rec, cancellable, error))
     goto out;
-  gpu_recorder_free (r.rec);
-  if ((r.rec = gpu_recorder_new (g->device, error)) == NULL)
-    goto out;
+  if (seconds != NULL)
+    *seconds = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+  ok = TRUE;
+
+out:
+  if (r.rec != NULL)
+    gpu_recorder_free (r.rec);
+  g_ptr_array_unref (r.scratch);
+  if (!ok && features != NULL)
+    {
+      if (features->h != NULL)
+        gpu_buffer_free (features->h);
+      g_clear_pointer (&features, g_free);
+    }
+  return features != NULL ? &features->parent : NULL;
+}
+
+static FlorenceDecoderBackend *
+gpu_prepare_task (FlorenceEngine *engine, const FlorenceImageFeatures *features, const gint32 *ids,
+                  int n_ids, double *seconds, GCancellable *cancellable, GError **error)
+{
+  Gpu *g = engine->priv;
+  const FlorenceConfig *c = g->config;
+  const GpuFeatures *f = (const GpuFeatures *) features;
+  if (!florence_graph_check_prompt (c, features->n_tokens, ids, n_ids, error))
+    return NULL;
+  const guint d = (guint) c->d_model;
+  const guint n_image = (guint) features->n_tokens;
+  const guint L = n_image + (guint) n_ids;
+
   gint64 t1 = g_get_monotonic_time ();
+  Run r = { engine, g, NULL, g_ptr_array_new_with_free_func ((GDestroyNotify) gpu_buffer_free) };
+  GpuDecoder *dec = NULL;
+  gboolean ok = FALSE;
+  r.rec = gpu_recorder_new (g->device, error);
+  if (r.rec == NULL)
+    goto out;
+  GpuBuffer *h = run_buffer (&r, (guint64) L * d, error);
+  if (h == NULL)
+    goto out;
+  gpu_recorder_copy (r.rec, f->h, 0, h, 0, (guint64) n_image * d * 4);
 
   /* encoder input: [image features; shared[ids]] + positions 2.., layernorm_embedding */
   {
@@ -580,11 +635,8 @@ gpu_prepare (FlorenceEngine *engine, const float *pixel_values, int size, const 
     }
   if (!gpu_recorder_submit (r.rec, cancellable, error))
     goto out;
-  if (timings != NULL)
-    {
-      timings->vision = (double) (t1 - t0) / G_USEC_PER_SEC;
-      timings->encoder = (double) (g_get_monotonic_time () - t1) / G_USEC_PER_SEC;
-    }
+  if (seconds != NULL)
+    *seconds = (double) (g_get_monotonic_time () - t1) / G_USEC_PER_SEC;
   ok = TRUE;
 
 out:
@@ -947,7 +999,9 @@ florence_engine_gpu_new (const FlorenceConfig *config, const char *vulkan_device
   FlorenceEngine *engine = g_new0 (FlorenceEngine, 1);
   engine->kind = FLORENCE_DEVICE_VULKAN;
   engine->device_name = g_strdup (gpu_device_get_info (g->device)->name);
-  engine->prepare = gpu_prepare;
+  engine->encode_image = gpu_encode_image;
+  engine->prepare_task = gpu_prepare_task;
+  engine->features_free = gpu_features_free;
   engine->decoder_free = gpu_decoder_free;
   engine->free = engine_gpu_free;
   engine->priv = g;

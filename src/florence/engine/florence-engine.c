@@ -34,32 +34,61 @@ florence_device_kind_from_string (const char *str, FlorenceDeviceKind *out_kind)
  * CPU reference engine
  * ------------------------------------------------------------------------------------------- */
 
-static FlorenceDecoderBackend *
-cpu_prepare (FlorenceEngine *self, const float *pixel_values, int size, const gint32 *ids,
-             int n_ids, FlorenceEngineTimings *timings, GCancellable *cancellable, GError **error)
+typedef struct {
+  FlorenceImageFeatures parent;
+  float *data; /* [n_tokens × d_model] */
+} CpuFeatures;
+
+static FlorenceImageFeatures *
+cpu_encode_image (FlorenceEngine *self, const float *pixel_values, int size, double *seconds,
+                  GCancellable *cancellable, GError **error)
 {
   FlorenceReference *ref = self->priv;
-  florence_reference_set_tap (ref, self->tap, self->tap_data);
   gint64 t0 = g_get_monotonic_time ();
-  int n_image = 0, n_enc = 0;
-  g_autofree float *features =
+  int n_image = 0;
+  florence_reference_set_tap (ref, self->tap, self->tap_data);
+  float *data =
     florence_reference_encode_image (ref, pixel_values, size, &n_image, cancellable, error);
-  if (features == NULL)
+  florence_reference_set_tap (ref, NULL, NULL);
+  if (data == NULL)
     return NULL;
-  gint64 t1 = g_get_monotonic_time ();
-  g_autofree float *enc =
-    florence_reference_encode (ref, features, n_image, ids, n_ids, &n_enc, cancellable, error);
+  CpuFeatures *f = g_new0 (CpuFeatures, 1);
+  f->parent.size = size;
+  f->parent.n_tokens = n_image;
+  f->parent.bytes =
+    (guint64) n_image * (guint64) florence_reference_get_config (ref)->d_model * sizeof (float);
+  f->data = data;
+  if (seconds != NULL)
+    *seconds = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+  return &f->parent;
+}
+
+static FlorenceDecoderBackend *
+cpu_prepare_task (FlorenceEngine *self, const FlorenceImageFeatures *features, const gint32 *ids,
+                  int n_ids, double *seconds, GCancellable *cancellable, GError **error)
+{
+  FlorenceReference *ref = self->priv;
+  const CpuFeatures *f = (const CpuFeatures *) features;
+  gint64 t0 = g_get_monotonic_time ();
+  int n_enc = 0;
+  florence_reference_set_tap (ref, self->tap, self->tap_data);
+  g_autofree float *enc = florence_reference_encode (ref, f->data, features->n_tokens, ids, n_ids,
+                                                     &n_enc, cancellable, error);
+  florence_reference_set_tap (ref, NULL, NULL);
   if (enc == NULL)
     return NULL;
   FlorenceDecoderBackend *dec = florence_reference_decoder_new (ref, enc, n_enc, error);
-  florence_reference_set_tap (ref, NULL, NULL);
-  gint64 t2 = g_get_monotonic_time ();
-  if (timings != NULL)
-    {
-      timings->vision = (double) (t1 - t0) / G_USEC_PER_SEC;
-      timings->encoder = (double) (t2 - t1) / G_USEC_PER_SEC;
-    }
+  if (seconds != NULL)
+    *seconds = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
   return dec;
+}
+
+static void
+cpu_features_free (FlorenceEngine *self, FlorenceImageFeatures *features)
+{
+  CpuFeatures *f = (CpuFeatures *) features;
+  g_free (f->data);
+  g_free (f);
 }
 
 static void
@@ -84,7 +113,9 @@ engine_new_cpu (const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GE
   self->kind = FLORENCE_DEVICE_CPU_REFERENCE;
   self->device_name =
     g_strdup_printf (_ ("CPU reference (fp32, %u threads)"), g_get_num_processors ());
-  self->prepare = cpu_prepare;
+  self->encode_image = cpu_encode_image;
+  self->prepare_task = cpu_prepare_task;
+  self->features_free = cpu_features_free;
   self->decoder_free = cpu_decoder_free;
   self->free = cpu_free;
   self->priv = ref;
@@ -121,6 +152,36 @@ florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
     default:
       return engine_new_cpu (config, checkpoint, error);
     }
+}
+
+FlorenceDecoderBackend *
+florence_engine_prepare (FlorenceEngine *self, const float *pixel_values, int size,
+                         const gint32 *ids, int n_ids, FlorenceEngineTimings *timings,
+                         GCancellable *cancellable, GError **error)
+{
+  double vision = 0, encoder = 0;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  FlorenceImageFeatures *features =
+    self->encode_image (self, pixel_values, size, &vision, cancellable, error);
+  if (features == NULL)
+    return NULL;
+  FlorenceDecoderBackend *dec =
+    self->prepare_task (self, features, ids, n_ids, &encoder, cancellable, error);
+  self->features_free (self, features);
+  if (timings != NULL)
+    {
+      timings->vision = vision;
+      timings->encoder = encoder;
+    }
+  return dec;
+}
+
+void
+florence_engine_features_free (FlorenceEngine *self, FlorenceImageFeatures *features)
+{
+  if (features != NULL)
+    self->features_free (self, features);
 }
 
 void

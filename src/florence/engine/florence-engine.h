@@ -38,27 +38,51 @@ gboolean florence_device_kind_from_string (const char *str, FlorenceDeviceKind *
 typedef struct _FlorenceEngine FlorenceEngine;
 
 typedef struct {
-  double vision;  /* seconds: tower + projection */
+  double vision;  /* seconds: tower + projection (0 when the features were given) */
   double encoder; /* seconds: encoder + cross-attention keys/values */
 } FlorenceEngineTimings;
+
+/* The image tokens of one picture (vision tower → 2-D positions → projection → LayerNorm), where
+ * the engine keeps them (device memory on the GPU). They depend on the picture and the input
+ * size only, so any number of tasks can run on them. Engines embed this header. */
+typedef struct {
+  int size;      /* model input side the picture was processed at */
+  int n_tokens;  /* image tokens, the pooled token first */
+  guint64 bytes; /* memory the features hold (a cache sizes itself by it) */
+} FlorenceImageFeatures;
 
 struct _FlorenceEngine {
   FlorenceDeviceKind kind;
   char *device_name; /* for people: "CPU reference (fp32, 4 threads)", "AMD Radeon …" */
 
-  /* pixel_values [3, size, size]; ids the prompt ids (<s> … </s>). Returns a decoder backend
-   * attached to the encoder output, freed with decoder_free. */
-  FlorenceDecoderBackend *(*prepare) (FlorenceEngine *self, const float *pixel_values, int size,
-                                      const gint32 *ids, int n_ids, FlorenceEngineTimings *timings,
-                                      GCancellable *cancellable, GError **error);
+  /* pixel_values [3, size, size] → the image features, freed with features_free. *seconds (may
+   * be NULL) receives the time taken. */
+  FlorenceImageFeatures *(*encode_image) (FlorenceEngine *self, const float *pixel_values, int size,
+                                          double *seconds, GCancellable *cancellable,
+                                          GError **error);
+  /* The encoder over [features; embedded ids] and the cross-attention keys/values: a decoder
+   * backend attached to that encoder output, freed with decoder_free. ids are the prompt ids
+   * (<s> … </s>). features stay the caller's and may be used again. */
+  FlorenceDecoderBackend *(*prepare_task) (FlorenceEngine *self,
+                                           const FlorenceImageFeatures *features, const gint32 *ids,
+                                           int n_ids, double *seconds, GCancellable *cancellable,
+                                           GError **error);
+  void (*features_free) (FlorenceEngine *self, FlorenceImageFeatures *features);
   void (*decoder_free) (FlorenceEngine *self, FlorenceDecoderBackend *decoder);
   void (*free) (FlorenceEngine *self);
   gpointer priv;
-  /* Debugging: when set, prepare() hands over the intermediate tensors under the names of
-   * florence-reference.h (the GPU engine then submits and reads back at each of them). */
+  /* Debugging: when set, encode_image and prepare_task hand over the intermediate tensors under
+   * the names of florence-reference.h (the GPU engine then submits and reads back at each). */
   FlorenceReferenceTap tap;
   gpointer tap_data;
 };
+
+/* encode_image, then prepare_task, then the features are freed: one task on one picture. */
+FlorenceDecoderBackend *florence_engine_prepare (FlorenceEngine *self, const float *pixel_values,
+                                                 int size, const gint32 *ids, int n_ids,
+                                                 FlorenceEngineTimings *timings,
+                                                 GCancellable *cancellable, GError **error);
+void florence_engine_features_free (FlorenceEngine *self, FlorenceImageFeatures *features);
 
 /* An engine of the given kind for a loaded config and checkpoint; the checkpoint may be freed
  * afterwards. AUTO never fails for lack of a GPU: it falls back to the CPU reference. */

@@ -215,8 +215,8 @@ model_run (FlorenceModel *self, const ImageRgb *image, const FlorenceRunOptions 
   /* graph */
   FlorenceEngineTimings et = { 0 };
   FlorenceDecoderBackend *dec =
-    self->engine->prepare (self->engine, pixels, size, (const gint32 *) run->prompt_ids->data,
-                           (int) run->prompt_ids->len, &et, cancellable, error);
+    florence_engine_prepare (self->engine, pixels, size, (const gint32 *) run->prompt_ids->data,
+                             (int) run->prompt_ids->len, &et, cancellable, error);
   if (dec == NULL)
     return NULL;
   run->timings.vision = et.vision;

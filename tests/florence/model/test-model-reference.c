@@ -425,8 +425,8 @@ test_case (gconstpointer data)
   m->engine->tap_data = &tap;
   FlorenceEngineTimings et = { 0 };
   FlorenceDecoderBackend *dec =
-    m->engine->prepare (m->engine, pixels, size, (const gint32 *) input_ids->data,
-                        (int) input_ids->len, &et, NULL, &error);
+    florence_engine_prepare (m->engine, pixels, size, (const gint32 *) input_ids->data,
+                             (int) input_ids->len, &et, NULL, &error);
   g_assert_no_error (error);
   m->engine->tap = NULL;
   gint64 t2 = g_get_monotonic_time ();
