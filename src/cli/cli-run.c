@@ -175,7 +175,7 @@ cli_run_main (int argc, char **argv)
   if (task != NULL && task[0] != '\0')
     {
       /* "<OD>", "od" and "OD" name the same task, as for tokenize and parse. */
-      const FlorenceTaskInfo *info = cli_text_lookup_task (task, &error);
+      const FlorenceTaskInfo *info = florence_task_find_or_error (task, &error);
       if (info == NULL)
         {
           g_printerr ("depict-cli run: %s\n", error->message);
