@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli-models.h"
 #include "cli-text.h"
 #include "depict-cli.h"
+#include "florence/model/florence-limits.h"
+#include "florence/model/florence-model-dir.h"
 #include "florence/model/florence-model.h"
 #include "florence/text/florence-task.h"
 
@@ -123,7 +124,7 @@ cli_run_main (int argc, char **argv)
     { "max-new-tokens", 0, 0, G_OPTION_ARG_INT, &max_new_tokens,
       N_ ("Most tokens to generate (default 1024)"), N_ ("N") },
     { "image-size", 0, 0, G_OPTION_ARG_INT, &image_size,
-      N_ ("Model input side in pixels, a multiple of 32 up to 1600 (default: the model’s)"),
+      N_ ("Model input side in pixels, a multiple of 32 up to 992 (default: the model’s)"),
       N_ ("N") },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
       N_ ("Print one JSON object per picture (ids, text, result, timings)"), NULL },
@@ -153,10 +154,9 @@ cli_run_main (int argc, char **argv)
       g_printerr ("%s\n", _ ("depict-cli run: give at least one IMAGE. See --help."));
       return 2;
     }
-  if (beams < 0 || beams > 8 || max_new_tokens < 0 || max_new_tokens > 1024 || image_size < 0)
+  if (!florence_limits_check (NULL, beams, max_new_tokens, image_size, &error))
     {
-      g_printerr ("%s\n", _ ("depict-cli run: --beams must be from 1 to 8 and "
-                             "--max-new-tokens from 1 to 1024."));
+      g_printerr ("depict-cli run: %s\n", error->message);
       return 2;
     }
   g_autoptr (GArray) prompt_ids = NULL;
@@ -175,7 +175,7 @@ cli_run_main (int argc, char **argv)
   if (task != NULL && task[0] != '\0')
     {
       /* "<OD>", "od" and "OD" name the same task, as for tokenize and parse. */
-      const FlorenceTaskInfo *info = cli_text_lookup_task (task, &error);
+      const FlorenceTaskInfo *info = florence_task_find_or_error (task, &error);
       if (info == NULL)
         {
           g_printerr ("depict-cli run: %s\n", error->message);
@@ -193,7 +193,7 @@ cli_run_main (int argc, char **argv)
       return 2;
     }
   mopts.vulkan_device = vulkan_device;
-  model_dir = cli_models_resolve (model_arg, &error);
+  model_dir = florence_model_dir_resolve (model_arg, &error);
   if (model_dir == NULL)
     return cli_fail (g_steal_pointer (&error));
   g_autoptr (FlorenceModel) model = florence_model_load (model_dir, &mopts, &error);

@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include "cli-gallery.h"
-#include "cli-models.h"
 #include "depict-cli.h"
 #include "florence/hub/florence-hub.h"
+#include "florence/model/florence-limits.h"
+#include "florence/model/florence-model-dir.h"
 #include "florence/model/florence-model.h"
-#include "florence/files/florence-weights-hash.h"
 #include "gallery/gallery-tagger.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -216,7 +216,7 @@ cli_tag_main (int argc, char **argv)
   g_autoptr (GCancellable) cancellable = NULL;
   g_auto (GStrv) tasks = NULL;
   g_autofree char *model_dir = NULL;
-  g_autofree char *hash = NULL;
+  const char *hash = NULL;
   FlorenceModelOptions model_options = { FLORENCE_DEVICE_AUTO, NULL };
   ModelRunner runner = { 0 };
   GalleryTaggerOptions options = { 0 };
@@ -238,10 +238,9 @@ cli_tag_main (int argc, char **argv)
       g_printerr ("%s\n", _ ("depict-cli tag: give at least one folder or photo. See --help."));
       return 2;
     }
-  if (beams < 0 || beams > 16 || max_new_tokens < 0 || max_new_tokens > 1024)
+  if (!florence_limits_check (NULL, beams, max_new_tokens, 0, &error))
     {
-      g_printerr ("%s\n", _ ("depict-cli tag: --beams must be from 1 to 16 and "
-                             "--max-new-tokens from 1 to 1024."));
+      g_printerr ("depict-cli tag: %s\n", error->message);
       return 2;
     }
   tasks = gallery_tagger_parse_tasks (tasks_arg != NULL ? tasks_arg : "caption,od,ocr", &error);
@@ -259,17 +258,17 @@ cli_tag_main (int argc, char **argv)
   store = cli_gallery_open (db_path, FALSE, &error);
   if (store == NULL)
     return cli_fail (g_steal_pointer (&error));
-  if ((model_dir = cli_models_resolve (model_arg, &error)) == NULL ||
-      (hash = florence_weights_hash_for_dir (model_dir, NULL, &error)) == NULL)
+  if ((model_dir = florence_model_dir_resolve (model_arg, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
   model_options.tokenizer_dir = tokenizer_dir;
   model = florence_model_load (model_dir, &model_options, &error);
-  if (model == NULL)
+  if (model == NULL || (hash = florence_model_get_weights_hash (model, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
 
   runner.model = model;
-  runner.num_beams = beams > 0 ? (guint) beams : 3;
-  runner.max_new_tokens = max_new_tokens > 0 ? (guint) max_new_tokens : 1024;
+  runner.num_beams = beams > 0 ? (guint) beams : FLORENCE_LIMITS_DEFAULT_BEAMS;
+  runner.max_new_tokens =
+    max_new_tokens > 0 ? (guint) max_new_tokens : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
   options.model_name = florence_model_get_config (model)->name;
   options.weights_hash = hash;
   options.num_beams = (int) runner.num_beams;

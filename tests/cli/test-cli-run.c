@@ -265,8 +265,28 @@ test_usage_errors (void)
   const char *bad_size[] = { "--model",   model_dir,      "--tokenizer", tok_dir, "--task",
                              "<CAPTION>", "--image-size", "100",         good,    NULL };
   r = run_cli (bad_size);
-  g_assert_cmpint (r.status, ==, 1);
-  g_assert_nonnull (strstr (r.err, "32"));
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "32 to 992"));
+  cli_result_clear (&r);
+
+  /* the limits of florence-limits.h, before the model loads */
+  const char *too_large[] = { "--model",   model_dir,      "--tokenizer", tok_dir, "--task",
+                              "<CAPTION>", "--image-size", "1024",        good,    NULL };
+  r = run_cli (too_large);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "32 to 992"));
+  cli_result_clear (&r);
+  const char *too_many_beams[] = { "--model",   model_dir, "--tokenizer", tok_dir, "--task",
+                                   "<CAPTION>", "--beams", "9",           good,    NULL };
+  r = run_cli (too_many_beams);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "1 to 8"));
+  cli_result_clear (&r);
+  const char *too_long[] = { "--model",   model_dir,          "--tokenizer", tok_dir, "--task",
+                             "<CAPTION>", "--max-new-tokens", "1025",        good,    NULL };
+  r = run_cli (too_long);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "1 to 1024"));
   cli_result_clear (&r);
 
   const char *no_tokenizer[] = { "--model", model_dir, "--task", "<CAPTION>", good, NULL };

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "florence/files/florence-checkpoint.h"
+#include "florence/files/florence-weights-hash.h"
+#include "florence/model/florence-limits.h"
 #include "florence/text/florence-postprocess.h"
 #include "florence/model/florence-processor.h"
 #include "florence/text/florence-task.h"
@@ -23,6 +25,9 @@ struct _FlorenceModel {
   FlorenceTokenizer *tokenizer;
   FlorenceEngine *engine;
   double load_seconds;
+  char *model_dir;
+  GMutex hash_lock;
+  char *weights_hash; /* computed on first use */
 };
 
 static double
@@ -56,6 +61,8 @@ florence_model_load (const char *model_dir, const FlorenceModelOptions *options,
     }
 
   g_autoptr (FlorenceModel) self = g_new0 (FlorenceModel, 1);
+  g_mutex_init (&self->hash_lock);
+  self->model_dir = g_strdup (model_dir);
   self->config = florence_config_load (model_dir, error);
   if (self->config == NULL)
     return NULL;
@@ -93,6 +100,9 @@ florence_model_free (FlorenceModel *self)
   g_clear_pointer (&self->engine, florence_engine_free);
   g_clear_pointer (&self->tokenizer, florence_tokenizer_free);
   g_clear_pointer (&self->config, florence_config_free);
+  g_free (self->model_dir);
+  g_free (self->weights_hash);
+  g_mutex_clear (&self->hash_lock);
   g_free (self);
 }
 
@@ -124,6 +134,20 @@ florence_model_get_load_seconds (FlorenceModel *self)
   return self->load_seconds;
 }
 
+const char *
+florence_model_get_weights_hash (FlorenceModel *self, GError **error)
+{
+  const char *hash;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_mutex_lock (&self->hash_lock);
+  if (self->weights_hash == NULL)
+    self->weights_hash = florence_weights_hash_for_dir (self->model_dir, NULL, error);
+  hash = self->weights_hash;
+  g_mutex_unlock (&self->hash_lock);
+  return hash;
+}
+
 void
 florence_run_free (FlorenceRun *run)
 {
@@ -152,22 +176,11 @@ model_run (FlorenceModel *self, const ImageRgb *image, const FlorenceRunOptions 
     options = &defaults;
 
   int size = options->image_size > 0 ? options->image_size : config->image_size;
-  if (size < 32 || size > 1600 || size % 32 != 0)
-    {
-      g_set_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_INPUT,
-                   _ ("The image size %d cannot be used: choose a multiple of 32 from 32 to "
-                      "1600."),
-                   size);
-      return NULL;
-    }
   guint num_beams =
     options->num_beams > 0 ? options->num_beams : (guint) MAX (config->num_beams, 1);
-  if (num_beams > 8)
-    {
-      g_set_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_INPUT,
-                   _ ("%u beams are too many: choose from 1 to 8."), num_beams);
-      return NULL;
-    }
+  if (!florence_limits_check (config, (int) MIN (num_beams, G_MAXINT),
+                              (int) MIN (options->max_new_tokens, G_MAXINT), size, error))
+    return NULL;
 
   g_autoptr (FlorenceRun) run = g_new0 (FlorenceRun, 1);
   run->task = g_strdup (options->task != NULL ? options->task : "");

@@ -47,13 +47,18 @@ const FlorenceConfig *florence_model_get_config (FlorenceModel *self);
 const char *florence_model_get_device_name (FlorenceModel *self);
 FlorenceDeviceKind florence_model_get_device_kind (FlorenceModel *self);
 double florence_model_get_load_seconds (FlorenceModel *self);
+/* The SHA-256 of the model's weights (florence-weights-hash.h), which the gallery keys every
+ * run by: computed on the first call (seconds for a model not hashed before, kept in the
+ * user cache after that), then kept. Thread-safe. NULL with error when the weights cannot be
+ * read. */
+const char *florence_model_get_weights_hash (FlorenceModel *self, GError **error);
 
 typedef struct {
   const char *task;         /* a task token ("<CAPTION>"); NULL or "" = use text_input as is */
   const char *text_input;   /* NULL = none */
-  guint num_beams;          /* 0 = the model's default (3); at most 8 */
+  guint num_beams;          /* 0 = the model's default (3); limits: florence-limits.h */
   guint max_new_tokens;     /* 0 = the model's default (1024) */
-  int image_size;           /* 0 = the processor's; else a multiple of 32 up to 1600 */
+  int image_size;           /* 0 = the processor's; else a multiple of 32 up to 992 */
   const gint32 *prompt_ids; /* optional: these ids instead of task + text_input */
   gsize n_prompt_ids;
 } FlorenceRunOptions;
