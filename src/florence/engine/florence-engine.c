@@ -187,6 +187,42 @@ florence_engine_features_free (FlorenceEngine *self, FlorenceImageFeatures *feat
     self->features_free (self, features);
 }
 
+gboolean
+florence_engine_encode_images (FlorenceEngine *self, guint n, const float *const *pixel_values,
+                               int size, FlorenceImageFeatures **out, double *seconds,
+                               GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (n == 0 || (pixel_values != NULL && out != NULL), FALSE);
+
+  if (self->encode_images != NULL && n > 1)
+    return self->encode_images (self, n, pixel_values, size, out, seconds, cancellable, error);
+  gint64 t0 = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    {
+      out[i] = self->encode_image (self, pixel_values[i], size, NULL, cancellable, error);
+      if (out[i] == NULL)
+        {
+          for (guint j = 0; j < i; j++)
+            {
+              self->features_free (self, out[j]);
+              out[j] = NULL;
+            }
+          return FALSE;
+        }
+    }
+  if (seconds != NULL)
+    *seconds = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+  return TRUE;
+}
+
+guint
+florence_engine_get_image_batch (FlorenceEngine *self, int size)
+{
+  g_return_val_if_fail (self != NULL, 1);
+  return self->image_batch != NULL ? MAX (self->image_batch (self, size), 1u) : 1;
+}
+
 void
 florence_engine_free (FlorenceEngine *self)
 {

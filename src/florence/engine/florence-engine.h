@@ -71,6 +71,15 @@ struct _FlorenceEngine {
    * the names of florence-reference.h (the GPU engine then submits and reads back at each). */
   FlorenceReferenceTap tap;
   gpointer tap_data;
+
+  /* Optional, NULL where the engine has no batched vision tower. encode_images: n pictures of
+   * one input size in one go (a GPU in one submission); out[i] receives the features of
+   * pixel_values[i]; on failure none is kept. image_batch: how many pictures of that size it
+   * takes at once to good effect (from the device's memory), at least 1. */
+  gboolean (*encode_images) (FlorenceEngine *self, guint n, const float *const *pixel_values,
+                             int size, FlorenceImageFeatures **out, double *seconds,
+                             GCancellable *cancellable, GError **error);
+  guint (*image_batch) (FlorenceEngine *self, int size);
 };
 
 /* encode_image, then prepare_task, then the features are freed: one task on one picture. */
@@ -79,6 +88,17 @@ FlorenceDecoderBackend *florence_engine_prepare (FlorenceEngine *self, const flo
                                                  FlorenceEngineTimings *timings,
                                                  GCancellable *cancellable, GError **error);
 void florence_engine_features_free (FlorenceEngine *self, FlorenceImageFeatures *features);
+
+/* The features of n pictures of one input size: the engine's encode_images where it has one,
+ * else encode_image for each. out[i] receives those of pixel_values[i]; on failure none is
+ * kept. *seconds (may be NULL) receives the time taken by all. */
+gboolean florence_engine_encode_images (FlorenceEngine *self, guint n,
+                                        const float *const *pixel_values, int size,
+                                        FlorenceImageFeatures **out, double *seconds,
+                                        GCancellable *cancellable, GError **error);
+/* How many pictures of this size florence_engine_encode_images takes at once to good
+ * effect: 1 without a batched path. */
+guint florence_engine_get_image_batch (FlorenceEngine *self, int size);
 
 /* An engine of the given kind for a loaded config and checkpoint; the checkpoint may be freed
  * afterwards. @vulkan_device: for VULKAN, NULL or a device number or name part (as
