@@ -198,12 +198,13 @@ cli_run_main (int argc, char **argv)
       }
 
   FlorenceModelOptions mopts = { FLORENCE_DEVICE_AUTO, tokenizer_dir };
-  if (device != NULL && !florence_device_kind_from_string (device, &mopts.device))
+  g_autofree char *vulkan_device = NULL;
+  if (device != NULL && !florence_device_parse (device, &mopts.device, &vulkan_device, &error))
     {
-      /* A Vulkan device by index or name. */
-      mopts.device = FLORENCE_DEVICE_VULKAN;
-      mopts.vulkan_device = device;
+      g_printerr ("depict-cli run: %s\n", error->message);
+      return 2;
     }
+  mopts.vulkan_device = vulkan_device;
   model_dir = florence_model_dir_resolve (model_arg, &error);
   if (model_dir == NULL)
     return cli_fail (g_steal_pointer (&error));
