@@ -176,6 +176,7 @@ cli_tag_main (int argc, char **argv)
   g_autofree char *model_arg = NULL;
   g_autofree char *tokenizer_dir = NULL;
   g_autofree char *device = NULL;
+  g_autofree char *vulkan_device = NULL;
   g_autofree char *tasks_arg = NULL;
   g_autofree char *text = NULL;
   g_autofree char *db_path = NULL;
@@ -198,7 +199,9 @@ cli_tag_main (int argc, char **argv)
     { "max-new-tokens", 0, 0, G_OPTION_ARG_INT, &max_new_tokens,
       N_ ("Most tokens to generate (default 1024)"), N_ ("N") },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
-      N_ ("Where to run: auto, vulkan or cpu-reference"), N_ ("KIND") },
+      N_ ("Where to run: auto, cpu, cpu-reference, vulkan, or a Vulkan device by number or "
+          "part of its name, as “depict-cli devices” lists them (default auto)"),
+      N_ ("DEVICE") },
     { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &tokenizer_dir,
       N_ ("A folder with tokenizer.json, when the model folder has none"), N_ ("DIR") },
     { "redo", 0, 0, G_OPTION_ARG_NONE, &redo, N_ ("Run again what is already done"), NULL },
@@ -243,13 +246,13 @@ cli_tag_main (int argc, char **argv)
   tasks = gallery_tagger_parse_tasks (tasks_arg != NULL ? tasks_arg : "caption,od,ocr", &error);
   if (tasks == NULL)
     return cli_fail (g_steal_pointer (&error));
-  if (device != NULL && !florence_device_kind_from_string (device, &model_options.device))
+  if (device != NULL &&
+      !florence_device_parse (device, &model_options.device, &vulkan_device, &error))
     {
-      g_printerr (_ ("depict-cli tag: “%s” is not a device; use auto, vulkan or "
-                     "cpu-reference.\n"),
-                  device);
+      g_printerr ("depict-cli tag: %s\n", error->message);
       return 2;
     }
+  model_options.vulkan_device = vulkan_device;
 
   /* The database first: a damaged or foreign file stops here, before the model loads. */
   store = cli_gallery_open (db_path, FALSE, &error);
