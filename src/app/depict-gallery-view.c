@@ -302,7 +302,7 @@ refresh (DepictGalleryView *self, gboolean tags)
 
   if (self->session == NULL)
     return;
-  store = depict_session_lock_store (self->session, &error);
+  store = depict_session_get_store (self->session, &error);
   if (store == NULL)
     {
       show_error (self, error);
@@ -312,7 +312,6 @@ refresh (DepictGalleryView *self, gboolean tags)
   if (tags)
     update_tags (self, store);
   run_search (self, store);
-  depict_session_unlock_store (self->session);
 }
 
 static void

@@ -59,7 +59,7 @@ enum {
   SIGNAL_PHOTO_STARTED,
   SIGNAL_ANSWER,
   SIGNAL_PHOTO_FAILED,
-  SIGNAL_PHOTO_SKIPPED,
+  SIGNAL_PHOTO_STORED,
   SIGNAL_FINISHED,
   N_SIGNALS
 };
@@ -87,7 +87,6 @@ depict_run_settings_copy (const DepictRunSettings *settings)
 
   copy->model_dir = g_strdup (settings->model_dir);
   copy->tokenizer_dir = g_strdup (settings->tokenizer_dir);
-  copy->model_name = g_strdup (settings->model_name);
   copy->device = g_strdup (settings->device);
   copy->num_beams = settings->num_beams;
   copy->max_new_tokens = settings->max_new_tokens;
@@ -101,7 +100,6 @@ depict_run_settings_free (DepictRunSettings *settings)
     return;
   g_free (settings->model_dir);
   g_free (settings->tokenizer_dir);
-  g_free (settings->model_name);
   g_free (settings->device);
   g_free (settings);
 }
@@ -137,7 +135,7 @@ typedef enum {
   REPORT_PROGRESS,
   REPORT_ANSWER,
   REPORT_FAILURE,
-  REPORT_SKIPPED,
+  REPORT_STORED,
   REPORT_STORE_ERROR,
   REPORT_SUMMARY,
   REPORT_FINISHED,
@@ -247,8 +245,8 @@ apply_report_cb (gpointer data)
       g_signal_emit (self, signals[SIGNAL_PHOTO_FAILED], 0, report->file, report->error);
       break;
 
-    case REPORT_SKIPPED:
-      g_signal_emit (self, signals[SIGNAL_PHOTO_SKIPPED], 0, report->file);
+    case REPORT_STORED:
+      g_signal_emit (self, signals[SIGNAL_PHOTO_STORED], 0, report->file);
       break;
 
     case REPORT_STORE_ERROR:
@@ -360,9 +358,9 @@ _depict_job_report_failure (DepictJob *self, GFile *file, const GError *error)
 }
 
 void
-_depict_job_report_skipped (DepictJob *self, GFile *file)
+_depict_job_report_stored (DepictJob *self, GFile *file)
 {
-  Report *report = report_new (REPORT_SKIPPED);
+  Report *report = report_new (REPORT_STORED);
 
   report->file = g_object_ref (file);
   post (self, report);
@@ -499,10 +497,11 @@ depict_job_class_init (DepictJobClass *klass)
   signals[SIGNAL_PHOTO_FAILED] =
     g_signal_new ("photo-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, G_TYPE_FILE, G_TYPE_ERROR);
-  /* photo-skipped (GFile *file): a photo of a batch had every answer in the gallery already */
-  signals[SIGNAL_PHOTO_SKIPPED] =
-    g_signal_new ("photo-skipped", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, G_TYPE_FILE);
+  /* photo-stored (GFile *file): a photo of a batch has its answers in the gallery, made now
+   * or before */
+  signals[SIGNAL_PHOTO_STORED] =
+    g_signal_new ("photo-stored", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_FILE);
   /* finished: it did its work, failed or was cancelled; see depict_job_get_error() */
   signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                            0, NULL, NULL, NULL, G_TYPE_NONE, 0);

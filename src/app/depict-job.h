@@ -4,7 +4,8 @@
  * photos through the gallery's tagger: "Run on All Photos" and "Tag Folder"). The session
  * (depict-session.h) makes jobs, queues them and does them in its worker thread; the job
  * carries what was asked, reports its progress as properties changed on the main context
- * (stage, tokens, photos done) and its answers as signals, and says how it ended.
+ * (stage, tokens, photos done) and what became of each photo as signals ("answer" for a run,
+ * "photo-stored" or "photo-failed" for a batch's photos), and says how it ended.
  *
  * Copyright 2026 The Depict authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -37,8 +38,7 @@ typedef enum {
 typedef struct {
   char *model_dir;     /* a folder with config.json and weights */
   char *tokenizer_dir; /* NULL: the model folder */
-  char *model_name;    /* stored with the run: "base", "large-ft", or the folder name */
-  char *device;        /* NULL or "": automatic */
+  char *device;        /* a device name (florence-device.h); NULL or "": automatic */
   int num_beams;
   int max_new_tokens;
 } DepictRunSettings;

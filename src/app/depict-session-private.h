@@ -22,9 +22,7 @@ typedef struct {
 
   /* Worker thread only */
   FlorenceModel *model;
-  char *model_key;    /* model folder, tokenizer folder and device it was loaded for */
-  char *weights_hash; /* of hash_dir */
-  char *hash_dir;
+  char *model_key; /* model folder, tokenizer folder and device it was loaded for */
 } DepictWorker;
 
 struct _DepictSession {
@@ -33,8 +31,8 @@ struct _DepictSession {
   GSettings *settings;
   char *gallery_path;
 
-  /* The gallery connection: one per process, used by one thread at a time. */
-  GMutex store_lock;
+  /* The gallery connection of the process (the store is safe to use from any thread). */
+  GMutex store_lock; /* guards opening it */
   GalleryStore *store;
   guint store_generation; /* main context */
 

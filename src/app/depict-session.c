@@ -14,7 +14,8 @@
 #include <glib/gi18n.h>
 
 #include "depict-session-private.h"
-#include "florence/hub/florence-hub.h"
+#include "florence/model/florence-limits.h"
+#include "florence/model/florence-model-dir.h"
 #include "florence/text/florence-task.h"
 
 G_DEFINE_QUARK (depict - session - error - quark, depict_session_error)
@@ -36,65 +37,25 @@ has_file (const char *dir, const char *name)
   return g_file_test (path, G_FILE_TEST_IS_REGULAR);
 }
 
-static gboolean
-dir_has_model (const char *dir)
-{
-  return has_file (dir, "config.json") &&
-         (has_file (dir, "model.safetensors") || has_file (dir, "model.safetensors.index.json") ||
-          has_file (dir, "pytorch_model.bin"));
-}
-
-/* The folder of the model the "model" setting names: a catalogue id ("base", …) installed by
- * the model manager, or a folder. */
-static char *
-find_model_dir (const char *model, char **model_name, GError **error)
-{
-  const FlorenceHubModel *hub;
-
-  if (model == NULL || model[0] == '\0')
-    model = "base";
-
-  hub = florence_hub_lookup (model);
-  if (hub != NULL)
-    {
-      g_autofree char *dir = florence_hub_get_install_dir (hub);
-
-      if (dir != NULL && florence_hub_dir_is_complete (dir))
-        {
-          *model_name = g_strdup (hub->id);
-          return g_steal_pointer (&dir);
-        }
-      g_set_error (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_NO_MODEL,
-                   _ ("The model “%s” is not installed. Download it in Models, in the main menu."),
-                   _ (hub->title));
-      return NULL;
-    }
-
-  if (g_path_is_absolute (model) && dir_has_model (model))
-    {
-      *model_name = g_path_get_basename (model);
-      return g_strdup (model);
-    }
-  g_set_error (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_NO_MODEL,
-               _ ("No model was found in “%s”. Choose a folder with config.json and the weights, "
-                  "or download a model in Models, in the main menu."),
-               model);
-  return NULL;
-}
-
 DepictRunSettings *
 depict_session_read_run_settings (DepictSession *self, GError **error)
 {
   g_autoptr (DepictRunSettings) settings = depict_run_settings_new ();
+  g_autoptr (GError) local_error = NULL;
   g_autofree char *model = NULL;
   const char *tokenizer = g_getenv ("DEPICT_TOKENIZER_DIR");
 
   g_return_val_if_fail (DEPICT_IS_SESSION (self), NULL);
 
+  /* The model the setting names, by the rule depict-cli follows (florence-model-dir.h). */
   model = g_settings_get_string (self->settings, "model");
-  settings->model_dir = find_model_dir (model, &settings->model_name, error);
+  settings->model_dir = florence_model_dir_resolve (model, &local_error);
   if (settings->model_dir == NULL)
-    return NULL;
+    {
+      g_set_error_literal (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_NO_MODEL,
+                           local_error->message);
+      return NULL;
+    }
   /* A model folder without tokenizer files (the test fixtures) takes them from
    * $DEPICT_TOKENIZER_DIR. */
   if (!has_file (settings->model_dir, "tokenizer.json") &&
@@ -103,41 +64,44 @@ depict_session_read_run_settings (DepictSession *self, GError **error)
   settings->device = g_settings_get_string (self->settings, "device");
   settings->num_beams = g_settings_get_int (self->settings, "beams");
   settings->max_new_tokens = g_settings_get_int (self->settings, "max-new-tokens");
+  if (!florence_limits_check (NULL, settings->num_beams, settings->max_new_tokens, 0, &local_error))
+    {
+      g_set_error_literal (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_INPUT,
+                           local_error->message);
+      return NULL;
+    }
   return g_steal_pointer (&settings);
 }
 
 gboolean
 depict_session_has_model (DepictSession *self)
 {
-  g_autoptr (DepictRunSettings) settings = NULL;
+  g_autofree char *model = NULL;
+  g_autofree char *dir = NULL;
 
   g_return_val_if_fail (DEPICT_IS_SESSION (self), FALSE);
 
-  settings = depict_session_read_run_settings (self, NULL);
-  return settings != NULL;
+  model = g_settings_get_string (self->settings, "model");
+  dir = florence_model_dir_resolve (model, NULL);
+  return dir != NULL;
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* The gallery connection                                                                   */
 
 GalleryStore *
-depict_session_lock_store (DepictSession *self, GError **error)
+depict_session_get_store (DepictSession *self, GError **error)
 {
+  GalleryStore *store;
+
   g_return_val_if_fail (DEPICT_IS_SESSION (self), NULL);
 
   g_mutex_lock (&self->store_lock);
   if (self->store == NULL)
     self->store = gallery_store_open (self->gallery_path, error);
-  if (self->store == NULL)
-    g_mutex_unlock (&self->store_lock);
-  return self->store;
-}
-
-void
-depict_session_unlock_store (DepictSession *self)
-{
-  g_return_if_fail (DEPICT_IS_SESSION (self));
+  store = self->store;
   g_mutex_unlock (&self->store_lock);
+  return store;
 }
 
 guint
@@ -404,7 +368,7 @@ load_answers_thread (GTask *task, gpointer source_object, gpointer task_data,
       g_task_return_pointer (task, g_steal_pointer (&answers), (GDestroyNotify) g_ptr_array_unref);
       return;
     }
-  store = depict_session_lock_store (self, &error);
+  store = depict_session_get_store (self, &error);
   if (store == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -413,7 +377,6 @@ load_answers_thread (GTask *task, gpointer source_object, gpointer task_data,
   image = gallery_store_find_image (store, path, &error);
   if (image != NULL)
     runs = gallery_store_list_runs (store, image->id, &error);
-  depict_session_unlock_store (self);
   if (image == NULL && g_error_matches (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND))
     g_clear_error (&error);
   if (error != NULL)

@@ -40,15 +40,16 @@ DepictSession *depict_session_new (GSettings *settings, const char *gallery_path
 
 GSettings *depict_session_get_settings (DepictSession *self);
 
-/* The model the settings name: what a run would use, or DEPICT_SESSION_ERROR_NO_MODEL with a
- * sentence that says how to get one. */
+/* What a run would use: the model the settings name (DEPICT_SESSION_ERROR_NO_MODEL with a
+ * sentence that says how to get one), beams and tokens within the model's limits
+ * (DEPICT_SESSION_ERROR_INPUT otherwise). */
 DepictRunSettings *depict_session_read_run_settings (DepictSession *self, GError **error);
 gboolean depict_session_has_model (DepictSession *self);
 
-/* The gallery connection, opened on first use, for one short piece of work at a time from
- * any thread: unlock it right after. NULL (and unlocked) when the gallery cannot be opened. */
-GalleryStore *depict_session_lock_store (DepictSession *self, GError **error);
-void depict_session_unlock_store (DepictSession *self);
+/* The gallery of the process, opened on first use and shared by the views, the runs and the
+ * batches (any thread; each call holds the connection for its duration). NULL when it cannot
+ * be opened. */
+GalleryStore *depict_session_get_store (DepictSession *self, GError **error);
 /* Told on the main context after the worker stored something (a run, a batch's photo). */
 guint depict_session_get_store_generation (DepictSession *self);
 

@@ -70,12 +70,6 @@ done_cb (DepictJob *job, GParamSpec *pspec, DepictWindow *self)
 }
 
 static void
-answer_cb (DepictJob *job, GFile *file, DepictAnswer *answer, DepictWindow *self)
-{
-  _depict_window_take_answer (self, file, answer, FALSE);
-}
-
-static void
 photo_failed_cb (DepictJob *job, GFile *file, GError *error, DepictWindow *self)
 {
   DepictQueueItem *item = _depict_window_find_item (self, file, NULL);
@@ -88,16 +82,17 @@ photo_failed_cb (DepictJob *job, GFile *file, GError *error, DepictWindow *self)
                                     TRUE);
 }
 
-/* Done before: its answers are in the gallery. */
+/* Its answers are in the gallery (made now, or before): they come back through the gallery's
+ * reader, as any stored answer does. */
 static void
-photo_skipped_cb (DepictJob *job, GFile *file, DepictWindow *self)
+photo_stored_cb (DepictJob *job, GFile *file, DepictWindow *self)
 {
   DepictQueueItem *item = _depict_window_find_item (self, file, NULL);
 
   if (item == NULL)
     return;
   depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_DONE);
-  _depict_window_load_stored_answers (self, item, FALSE);
+  _depict_window_load_stored_answers (self, item, DEPICT_STORED_ANSWERS_AGAIN);
 }
 
 /* What a batch did, in one sentence; NULL when there is nothing to say (paused). */
@@ -170,9 +165,8 @@ follow (DepictWindow *self, DepictJob *batch)
   g_signal_connect_object (batch, "notify::n-tokens", G_CALLBACK (progress_cb), self, 0);
   g_signal_connect_object (batch, "notify::done", G_CALLBACK (done_cb), self, 0);
   g_signal_connect_object (batch, "notify::total", G_CALLBACK (done_cb), self, 0);
-  g_signal_connect_object (batch, "answer", G_CALLBACK (answer_cb), self, 0);
   g_signal_connect_object (batch, "photo-failed", G_CALLBACK (photo_failed_cb), self, 0);
-  g_signal_connect_object (batch, "photo-skipped", G_CALLBACK (photo_skipped_cb), self, 0);
+  g_signal_connect_object (batch, "photo-stored", G_CALLBACK (photo_stored_cb), self, 0);
   g_signal_connect_object (batch, "finished", G_CALLBACK (finished_cb), self, 0);
 }
 

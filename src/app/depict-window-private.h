@@ -94,14 +94,16 @@ void _depict_window_results_dispose (DepictWindow *self);
  * under way, or ready to run. */
 void _depict_window_show_current (DepictWindow *self);
 void _depict_window_show_answer (DepictWindow *self, DepictAnswer *answer);
-/* The gallery's answers for ITEM (once per item); SHOW_LATEST shows the latest of them and
- * chooses its task. */
+typedef enum {
+  DEPICT_STORED_ANSWERS_ONCE,        /* the first time the photo is shown */
+  DEPICT_STORED_ANSWERS_AGAIN,       /* the gallery has new ones (a batch stored them) */
+  DEPICT_STORED_ANSWERS_SHOW_LATEST, /* and show the latest of them, with its task */
+} DepictStoredAnswers;
+
+/* Reads the gallery's answers for ITEM in a thread; a newer stored answer of a task replaces
+ * the one the photo has. */
 void _depict_window_load_stored_answers (DepictWindow *self, DepictQueueItem *item,
-                                         gboolean show_latest);
-/* ANSWER for FILE arrived: its photo in the list keeps it; the photo shown shows it (SHOW),
- * or its answer to the chosen task (unless a run of the window works on it). */
-void _depict_window_take_answer (DepictWindow *self, GFile *file, DepictAnswer *answer,
-                                 gboolean show);
+                                         DepictStoredAnswers how);
 /* Progress of JOB on the photo shown, if it is working on it. */
 void _depict_window_show_progress (DepictWindow *self, DepictJob *job);
 /* The human name of a task, with its text input when it has one. */

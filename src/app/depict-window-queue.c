@@ -179,7 +179,7 @@ _depict_window_show_item (DepictWindow *self, DepictQueueItem *item)
 
   _depict_window_show_current (self);
   /* Answers kept in the gallery come back, however the photo was opened. */
-  _depict_window_load_stored_answers (self, item, FALSE);
+  _depict_window_load_stored_answers (self, item, DEPICT_STORED_ANSWERS_ONCE);
   _depict_window_update_actions (self);
 }
 

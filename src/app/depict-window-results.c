@@ -143,7 +143,7 @@ _depict_window_show_current (DepictWindow *self)
 typedef struct {
   DepictWindow *self;
   DepictQueueItem *item;
-  gboolean show_latest;
+  DepictStoredAnswers how;
 } StoredData;
 
 static void
@@ -152,7 +152,7 @@ stored_answers_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   StoredData *data = user_data;
   g_autoptr (DepictWindow) self = data->self;
   g_autoptr (DepictQueueItem) item = data->item;
-  gboolean show_latest = data->show_latest;
+  DepictStoredAnswers how = data->how;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) answers = NULL;
   DepictAnswer *latest;
@@ -172,35 +172,35 @@ stored_answers_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   for (guint i = 0; i < answers->len; i++)
     {
       DepictAnswer *answer = g_ptr_array_index (answers, i);
+      DepictAnswer *had = depict_queue_item_get_answer (item, answer->task);
 
-      /* An answer of this session is newer than the stored one. */
-      if (depict_queue_item_get_answer (item, answer->task) == NULL)
+      /* An answer of this session that the gallery could not keep stays. */
+      if (had == NULL || (had->run_id > 0 && had->run_id < answer->run_id))
         depict_queue_item_add_answer (item, answer);
     }
   if (depict_queue_item_get_state (item) == DEPICT_QUEUE_ITEM_WAITING)
     depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_DONE);
-  if (item != self->current || works_on_current (self, self->run_job) ||
-      works_on_current (self, self->batch))
+  if (item != self->current || works_on_current (self, self->run_job))
     return;
   latest = g_ptr_array_index (answers, answers->len - 1);
-  if (show_latest)
+  if (how == DEPICT_STORED_ANSWERS_SHOW_LATEST)
     _depict_window_show_answer (self, depict_queue_item_get_answer (item, latest->task));
-  else if (self->answer == NULL)
+  else if (how == DEPICT_STORED_ANSWERS_AGAIN || self->answer == NULL)
     _depict_window_show_current (self);
 }
 
 void
-_depict_window_load_stored_answers (DepictWindow *self, DepictQueueItem *item, gboolean show_latest)
+_depict_window_load_stored_answers (DepictWindow *self, DepictQueueItem *item,
+                                    DepictStoredAnswers how)
 {
   StoredData *data;
 
-  /* Once per photo, unless the latest is to be shown. */
-  if (!depict_queue_item_begin_stored_answers (item) && !show_latest)
+  if (!depict_queue_item_begin_stored_answers (item) && how == DEPICT_STORED_ANSWERS_ONCE)
     return;
   data = g_new0 (StoredData, 1);
   data->self = g_object_ref (self);
   data->item = g_object_ref (item);
-  data->show_latest = show_latest;
+  data->how = how;
   depict_session_load_answers_async (self->session, depict_queue_item_get_file (item),
                                      self->cancellable, stored_answers_cb, data);
 }
@@ -215,7 +215,7 @@ gallery_image_activated_cb (DepictGalleryView *view, gint64 image_id, GFile *fil
   _depict_window_add_photos (self, &file, 1);
   item = _depict_window_find_item (self, file, NULL);
   if (item != NULL)
-    _depict_window_load_stored_answers (self, item, TRUE);
+    _depict_window_load_stored_answers (self, item, DEPICT_STORED_ANSWERS_SHOW_LATEST);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -227,8 +227,8 @@ run_progress_cb (DepictJob *job, GParamSpec *pspec, DepictWindow *self)
   _depict_window_show_progress (self, job);
 }
 
-void
-_depict_window_take_answer (DepictWindow *self, GFile *file, DepictAnswer *answer, gboolean show)
+static void
+run_answer_cb (DepictJob *job, GFile *file, DepictAnswer *answer, DepictWindow *self)
 {
   DepictQueueItem *item = _depict_window_find_item (self, file, NULL);
 
@@ -236,18 +236,8 @@ _depict_window_take_answer (DepictWindow *self, GFile *file, DepictAnswer *answe
     return;
   depict_queue_item_add_answer (item, answer);
   depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_DONE);
-  if (item != self->current)
-    return;
-  if (show)
+  if (item == self->current)
     _depict_window_show_answer (self, answer);
-  else if (!works_on_current (self, self->run_job))
-    _depict_window_show_current (self);
-}
-
-static void
-run_answer_cb (DepictJob *job, GFile *file, DepictAnswer *answer, DepictWindow *self)
-{
-  _depict_window_take_answer (self, file, answer, TRUE);
 }
 
 static void

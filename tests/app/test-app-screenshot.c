@@ -142,7 +142,7 @@ test_screenshots (void)
   /* The gallery, with a few photos processed before */
   {
     g_autoptr (GError) error = NULL;
-    GalleryStore *store = depict_session_lock_store (session, &error);
+    GalleryStore *store = depict_session_get_store (session, &error);
     const char *photos[] = { "photo_640x480.png", "photo_1500x1000_q90.jpg", "palette_200x150.png",
                              "rgba_300x200.png", "gray_320x200.png" };
     const char *cases[] = { "caption_basic", "detailed_caption_unicode", "ocr_plain",
@@ -166,7 +166,6 @@ test_screenshots (void)
         run->max_new_tokens = 1024;
         g_assert_cmpint (gallery_store_add_run (store, id, run, &error), >, 0);
       }
-    depict_session_unlock_store (session);
     depict_window_show_gallery (window, TRUE);
     app_test_spin (1500);
     save_and_check (GTK_WIDGET (window), "gallery");

@@ -99,7 +99,7 @@ static GPtrArray *
 stored_runs (const char *path, const char *task, int max_tokens)
 {
   g_autoptr (GError) error = NULL;
-  GalleryStore *store = depict_session_lock_store (session, &error);
+  GalleryStore *store = depict_session_get_store (session, &error);
   g_autoptr (GalleryImage) image = NULL;
   g_autoptr (GPtrArray) runs = NULL;
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_run_free);
@@ -109,7 +109,6 @@ stored_runs (const char *path, const char *task, int max_tokens)
   g_assert_no_error (error);
   runs = gallery_store_list_runs (store, image->id, &error);
   g_assert_no_error (error);
-  depict_session_unlock_store (session);
   for (guint i = 0; i < runs->len; i++)
     {
       GalleryRun *run = g_ptr_array_index (runs, i);
@@ -327,10 +326,9 @@ test_cancel_generating (void)
   app_test_wait (three_tokens, run, 120000, "three tokens");
   g_assert_cmpint (depict_job_get_stage (run), ==, DEPICT_JOB_STAGE_GENERATING);
   {
-    GalleryStore *store = depict_session_lock_store (session, NULL);
+    GalleryStore *store = depict_session_get_store (session, NULL);
 
     before = gallery_store_count_runs (store, NULL);
-    depict_session_unlock_store (session);
   }
   depict_job_cancel (run);
   app_test_wait (job_finished, run, 60000, "the run to stop");
@@ -338,10 +336,9 @@ test_cancel_generating (void)
   g_assert_null (depict_job_get_answer (run));
   g_assert_cmpuint (depict_job_get_n_tokens (run), <, 1024);
   {
-    GalleryStore *store = depict_session_lock_store (session, NULL);
+    GalleryStore *store = depict_session_get_store (session, NULL);
 
     g_assert_cmpint (gallery_store_count_runs (store, NULL), ==, before);
-    depict_session_unlock_store (session);
   }
   g_object_unref (run);
 }
