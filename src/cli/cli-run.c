@@ -11,12 +11,11 @@
 #include <string.h>
 
 #include "cli-models.h"
+#include "cli-run.h"
 #include "cli-text.h"
 #include "depict-cli.h"
 #include "florence/model/florence-model.h"
 #include "florence/text/florence-task.h"
-
-int cli_run_main (int argc, char **argv);
 
 /* "0,2264 473 2" → ids; NULL on a bad number. */
 static GArray *
@@ -95,6 +94,14 @@ print_result (const char *image, const FlorenceRun *run)
     g_string_append_printf (out, "  %s\n", _ ("(nothing found)"));
   fputs (out->str, stdout);
   fflush (stdout);
+}
+
+char *
+cli_run_to_json (FlorenceModel *model, const FlorenceRun *run, const char *image)
+{
+  g_autoptr (JsonNode) node =
+    florence_run_to_json_node (run, image, florence_model_get_device_name (model));
+  return json_to_string (node, FALSE);
 }
 
 int
@@ -222,9 +229,7 @@ cli_run_main (int argc, char **argv)
         }
       if (json)
         {
-          g_autoptr (JsonNode) node =
-            florence_run_to_json_node (run, argv[i], florence_model_get_device_name (model));
-          g_autofree char *s = json_to_string (node, FALSE);
+          g_autofree char *s = cli_run_to_json (model, run, argv[i]);
           printf ("%s\n", s);
           fflush (stdout);
         }
