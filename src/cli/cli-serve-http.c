@@ -14,6 +14,7 @@
 
 #include "cli-serve-access.h"
 #include "cli-serve-metrics.h"
+#include "florence/model/florence-limits.h"
 #include "florence/model/florence-model.h"
 #include "florence/text/florence-task.h"
 #include "image/image-rgb.h"
@@ -156,7 +157,8 @@ status_for_error (const GError *error)
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED) ||
       g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_ACCES))
     return CLI_SERVE_ERROR_FORBIDDEN;
-  if (error->domain == FLORENCE_MODEL_ERROR || error->domain == FLORENCE_TASK_ERROR)
+  if (error->domain == FLORENCE_MODEL_ERROR || error->domain == FLORENCE_TASK_ERROR ||
+      error->domain == FLORENCE_LIMITS_ERROR)
     return CLI_SERVE_ERROR_BAD_REQUEST;
   return CLI_SERVE_ERROR_INTERNAL;
 }

@@ -11,16 +11,16 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "cli-text.h"
 #include "florence/files/florence-json.h"
+#include "florence/model/florence-limits.h"
 #include "florence/text/florence-task.h"
 
 G_DEFINE_QUARK (cli - serve - error - quark, cli_serve_error)
 
-/* The limits of the model's run options (florence-model.h). */
-#define MAX_BEAMS 8
-#define MAX_NEW_TOKENS 1024
-#define MAX_IMAGE_SIZE 1600
+/* The bounds of Florence-2 (the loaded model may take less; the model checks its own). */
+#define MAX_BEAMS FLORENCE_LIMITS_MAX_BEAMS
+#define MAX_NEW_TOKENS FLORENCE_LIMITS_MAX_NEW_TOKENS
+#define MAX_IMAGE_SIZE FLORENCE_LIMITS_MAX_IMAGE_SIZE
 
 void
 cli_serve_request_free (CliServeRequest *request)
@@ -286,7 +286,7 @@ static gboolean
 lookup_task (const char *name, char **out_task, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  const FlorenceTaskInfo *info = cli_text_lookup_task (name, &local);
+  const FlorenceTaskInfo *info = florence_task_find_or_error (name, &local);
 
   if (info == NULL)
     {

@@ -9,7 +9,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "cli-run.h"
+#include "florence/model/florence-limits.h"
 
 void
 cli_serve_response_clear (CliServeResponse *response)
@@ -59,12 +59,12 @@ cli_serve_response_text (const FlorenceRun *run)
   return g_string_free (text, FALSE);
 }
 
-/* Depict's run JSON, as a node to put inside another answer. */
+/* Depict's run JSON: the object `depict-cli run --json` prints for the picture. */
 static JsonNode *
 depict_node (const CliServeModelInfo *info, const CliServeRequest *request, const FlorenceRun *run)
 {
-  g_autofree char *line = cli_run_to_json (info->model, run, request->image_name);
-  return json_from_string (line, NULL);
+  return florence_run_to_json_node (run, request->image_name,
+                                    florence_model_get_device_name (info->model));
 }
 
 static guint
@@ -79,7 +79,8 @@ generated_tokens (const FlorenceRun *run)
 static const char *
 finish_reason (const CliServeRequest *request, const FlorenceRun *run)
 {
-  guint limit = request->max_new_tokens > 0 ? request->max_new_tokens : 1024;
+  guint limit =
+    request->max_new_tokens > 0 ? request->max_new_tokens : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
   return generated_tokens (run) >= limit ? "length" : "stop";
 }
 
@@ -298,9 +299,11 @@ cli_serve_response_for_run (const CliServeModelInfo *info, const CliServeRequest
       break;
     case CLI_SERVE_API_DEPICT:
     default:
-      out->content_type = g_strdup ("application/json");
       {
-        g_autofree char *line = cli_run_to_json (info->model, run, request->image_name);
+        /* The line depict-cli run --json prints (cli_print_json_line). */
+        g_autoptr (JsonNode) node = depict_node (info, request, run);
+        g_autofree char *line = json_to_string (node, FALSE);
+        out->content_type = g_strdup ("application/json");
         out->body = g_strconcat (line, "\n", NULL);
       }
       break;

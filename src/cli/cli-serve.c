@@ -19,13 +19,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli-models.h"
 #include "cli-serve-access.h"
 #include "cli-serve-gallery.h"
 #include "cli-serve-http.h"
 #include "cli-serve-queue.h"
 #include "depict-cli.h"
+#include "florence/engine/florence-device.h"
 #include "florence/files/florence-weights-hash.h"
+#include "florence/model/florence-model-dir.h"
 #include "florence/model/florence-model.h"
 
 int cli_serve_main (int argc, char **argv);
@@ -200,6 +201,7 @@ cli_serve_main (int argc, char **argv)
   g_autofree char *token = NULL;
   g_auto (GStrv) folders = NULL;
   g_autofree char *model_dir = NULL;
+  g_autofree char *vulkan_device = NULL;
   g_autoptr (FlorenceModel) model = NULL;
   g_autofree char *id = NULL;
   g_autofree char *hash = NULL;
@@ -255,12 +257,14 @@ cli_serve_main (int argc, char **argv)
     return cli_fail (g_steal_pointer (&error));
 
   FlorenceModelOptions model_options = { FLORENCE_DEVICE_AUTO, tokenizer_dir };
-  if (device != NULL && !florence_device_kind_from_string (device, &model_options.device))
+  if (device != NULL &&
+      !florence_device_parse (device, &model_options.device, &vulkan_device, &error))
     {
-      model_options.device = FLORENCE_DEVICE_VULKAN;
-      model_options.vulkan_device = device;
+      g_printerr ("depict-cli serve: %s\n", error->message);
+      return 2;
     }
-  if ((model_dir = cli_models_resolve (model_arg, &error)) == NULL ||
+  model_options.vulkan_device = vulkan_device;
+  if ((model_dir = florence_model_dir_resolve (model_arg, &error)) == NULL ||
       (model = florence_model_load (model_dir, &model_options, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
   hash = florence_weights_hash_for_dir (model_dir, NULL, &error);

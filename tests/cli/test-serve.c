@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Starts depict-cli (argv[1]) serve on a loopback port with the tiny fixture model on the CPU
+ * Starts depict-cli ($DEPICT_CLI) serve on a loopback port with the tiny fixture model on the CPU
  * reference and asks it what OpenAI, Ollama and Depict clients ask: every route, answers
  * checked against the reference's generated ids and against `depict-cli run --json`; hostile
  * and malformed requests, each a 4xx with a sentence while the server stays up; the token; a
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli-test-util.h"
 #include "cli/serve-test-util.h"
 #include "gallery/gallery-store.h"
 
@@ -280,27 +281,6 @@ without_timings (const char *json_line)
   return json_to_string (root, FALSE);
 }
 
-static char *
-run_cli_json (const char *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GSubprocess) proc = NULL;
-  g_autoptr (GError) error = NULL;
-  char *out = NULL;
-
-  g_ptr_array_add (argv, (gpointer) cli_path);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  proc =
-    g_subprocess_newv ((const char *const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
-  return out;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Routes                                                                                      */
 
@@ -380,7 +360,7 @@ test_depict_run_is_cli_run (void)
                          tokenizer, "--device", "cpu-reference",    "--task", "<OD>",
                          "--beams", "3",        "--max-new-tokens", "30",     image,
                          NULL };
-  g_autofree char *cli_line = run_cli_json (args);
+  g_auto (CliTestResult) cli = cli_test_run (args, NULL, NULL);
   g_autofree char *by_path = g_strdup_printf (
     "{\"path\": \"%s\", \"task\": \"od\", \"beams\": 3, \"max_new_tokens\": 30}", image);
   g_autofree char *by_upload =
@@ -389,9 +369,11 @@ test_depict_run_is_cli_run (void)
                      b64, image);
   g_autoptr (Reply) a = http ("POST", "v1/depict/run", by_path);
   g_autoptr (Reply) b = http ("POST", "v1/depict/run", by_upload);
-  g_autofree char *want = without_timings (cli_line);
+  g_autofree char *want = NULL;
   g_autoptr (JsonNode) run = NULL;
 
+  g_assert_cmpint (cli.status, ==, 0);
+  want = without_timings (cli.out);
   g_assert_cmpuint (a->status, ==, 200);
   g_assert_cmpuint (b->status, ==, 200);
   g_assert_cmpstr (a->content_type, ==, "application/json");
@@ -925,24 +907,16 @@ static void
 run_refused (const char *const *args, int want_status, const char *want_text)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GSubprocess) proc = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *err = NULL;
+  g_auto (CliTestResult) r = { 0 };
 
-  g_ptr_array_add (argv, (gpointer) cli_path);
   g_ptr_array_add (argv, (gpointer) "serve");
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-  proc =
-    g_subprocess_newv ((const char *const *) argv->pdata,
-                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err, &error);
-  g_assert_no_error (error);
-  g_test_message ("%s", err);
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, want_status);
-  g_assert_nonnull (strstr (err, want_text));
+  r = cli_test_run ((const char *const *) argv->pdata, NULL, NULL);
+  g_test_message ("%s", r.err);
+  g_assert_cmpint (r.status, ==, want_status);
+  g_assert_nonnull (strstr (r.err, want_text));
 }
 
 /* Safe by default: another address than loopback needs a token, and a real one. */
@@ -1078,12 +1052,8 @@ main (int argc, char **argv)
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  if (argc < 2)
-    {
-      g_printerr ("usage: test-serve DEPICT-CLI\n");
-      return 1;
-    }
-  cli_path = argv[1];
+  cli_path = g_getenv ("DEPICT_CLI");
+  g_assert_nonnull (cli_path);
   session =
     soup_session_new_with_options ("max-conns", 64, "max-conns-per-host", 32, "timeout", 600, NULL);
   images = data_path ("preprocess", "images", NULL);

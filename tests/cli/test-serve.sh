@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test-serve.sh: depict-cli serve through curl, as a person or a script calls it
 #
-#   test-serve.sh DEPICT-CLI        (DEPICT_TEST_DATA names tests/data)
+#   test-serve.sh        (DEPICT_CLI names depict-cli, DEPICT_TEST_DATA tests/data)
 #
 # Starts the server with a token on a loopback port (tiny model, CPU reference), then asks
 # each route with curl and checks the answers with python3: the reference's ids, the run JSON
@@ -11,7 +11,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -euo pipefail
 
-cli=$1
+cli=${DEPICT_CLI:?}
 data=${DEPICT_TEST_DATA:?}
 if ! command -v curl >/dev/null; then
   echo "curl is not installed: skipped"
