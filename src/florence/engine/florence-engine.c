@@ -17,17 +17,11 @@ gboolean
 florence_device_kind_from_string (const char *str, FlorenceDeviceKind *out_kind)
 {
   g_return_val_if_fail (out_kind != NULL, FALSE);
-  if (str == NULL)
-    return FALSE;
-  if (g_ascii_strcasecmp (str, "auto") == 0)
-    *out_kind = FLORENCE_DEVICE_AUTO;
-  else if (g_ascii_strcasecmp (str, "cpu-reference") == 0 || g_ascii_strcasecmp (str, "cpu") == 0)
-    *out_kind = FLORENCE_DEVICE_CPU_REFERENCE;
-  else if (g_ascii_strcasecmp (str, "vulkan") == 0 || g_ascii_strcasecmp (str, "gpu") == 0)
-    *out_kind = FLORENCE_DEVICE_VULKAN;
-  else
-    return FALSE;
-  return TRUE;
+  if (str == NULL || g_ascii_strcasecmp (str, "auto") == 0 ||
+      g_ascii_strcasecmp (str, "cpu") == 0 || g_ascii_strcasecmp (str, "cpu-reference") == 0 ||
+      g_ascii_strcasecmp (str, "vulkan") == 0 || g_ascii_strcasecmp (str, "gpu") == 0)
+    return florence_device_parse (str, out_kind, NULL, NULL);
+  return FALSE;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -134,18 +128,27 @@ florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
   g_return_val_if_fail (checkpoint != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  switch (kind)
+  FlorenceDeviceKind resolved;
+  int index = -1;
+  if (!florence_device_resolve (kind, vulkan_device, &resolved, &index, error))
+    return NULL;
+  switch (resolved)
     {
     case FLORENCE_DEVICE_VULKAN:
-      return florence_engine_gpu_new (config, vulkan_device, checkpoint, error);
-    case FLORENCE_DEVICE_AUTO:
       {
+        g_autofree char *selector = g_strdup_printf ("%d", index);
         g_autoptr (GError) gpu_error = NULL;
-        FlorenceEngine *engine =
-          florence_engine_gpu_new (config, vulkan_device, checkpoint, &gpu_error);
-        if (engine != NULL)
-          return engine;
-        g_debug ("No GPU engine (%s); running on the CPU reference", gpu_error->message);
+        FlorenceEngine *engine = florence_engine_gpu_new (config, selector, checkpoint, &gpu_error);
+        const char *env = g_getenv ("DEPICT_VULKAN_DEVICE");
+        if (engine != NULL || kind != FLORENCE_DEVICE_AUTO || (env != NULL && *env != '\0'))
+          {
+            if (engine == NULL)
+              g_propagate_error (error, g_steal_pointer (&gpu_error));
+            return engine;
+          }
+        /* AUTO chose this GPU: say why it is not used, and run on the CPU */
+        g_warning ("The GPU engine could not start (%s); running on the CPU instead.",
+                   gpu_error->message);
         return engine_new_cpu (config, checkpoint, error);
       }
     case FLORENCE_DEVICE_CPU_REFERENCE:

@@ -13,6 +13,7 @@
 
 #include "florence/files/florence-checkpoint.h"
 #include "florence/files/florence-config.h"
+#include "florence/engine/florence-device.h"
 #include "florence/generate/florence-generate.h"
 #include "florence/engine/florence-reference.h"
 
@@ -26,13 +27,8 @@ typedef enum {
 
 GQuark florence_engine_error_quark (void);
 
-typedef enum {
-  FLORENCE_DEVICE_AUTO,          /* the GPU engine when a Vulkan device works, else the CPU */
-  FLORENCE_DEVICE_CPU_REFERENCE, /* the plain-C fp32 reference (florence-reference.h) */
-  FLORENCE_DEVICE_VULKAN,        /* the GPU engine */
-} FlorenceDeviceKind;
-
-/* Parses "auto", "cpu-reference" (or "cpu") and "vulkan" (or "gpu"). */
+/* Parses "auto", "cpu", "cpu-reference" and "vulkan" (or "gpu") only; names of Vulkan devices
+ * are refused. florence_device_parse() reads every device name and checks it: use that. */
 gboolean florence_device_kind_from_string (const char *str, FlorenceDeviceKind *out_kind);
 
 typedef struct _FlorenceEngine FlorenceEngine;
@@ -105,7 +101,10 @@ gboolean florence_engine_encode_images (FlorenceEngine *self, guint n,
 guint florence_engine_get_image_batch (FlorenceEngine *self, int size);
 
 /* An engine of the given kind for a loaded config and checkpoint; the checkpoint may be freed
- * afterwards. AUTO never fails for lack of a GPU: it falls back to the CPU reference. */
+ * afterwards. @vulkan_device: for VULKAN, NULL or a device number or name part (as
+ * florence_device_parse() returns it). The choice is florence_device_resolve()'s: AUTO takes a
+ * real GPU when there is one and never fails for lack of one; a name that matches no device
+ * fails with FLORENCE_DEVICE_ERROR_NOT_FOUND. */
 FlorenceEngine *florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
                                      const FlorenceConfig *config, FlorenceCheckpoint *checkpoint,
                                      GError **error);

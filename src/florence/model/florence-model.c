@@ -44,15 +44,20 @@ florence_model_load (const char *model_dir, const FlorenceModelOptions *options,
 
   gint64 t0 = g_get_monotonic_time ();
   FlorenceDeviceKind kind = options != NULL ? options->device : FLORENCE_DEVICE_AUTO;
+  const char *vulkan_device = options != NULL ? options->vulkan_device : NULL;
   const char *env = g_getenv ("DEPICT_DEVICE");
-  if (kind == FLORENCE_DEVICE_AUTO && env != NULL && *env != '\0' &&
-      !florence_device_kind_from_string (env, &kind))
+  g_autofree char *env_vulkan = NULL;
+  if (kind == FLORENCE_DEVICE_AUTO && env != NULL && *env != '\0')
     {
-      g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
-                   _ ("DEPICT_DEVICE is set to “%s”, which is not a device kind. Use “auto”, "
-                      "“vulkan” or “cpu-reference”."),
-                   env);
-      return NULL;
+      g_autoptr (GError) env_error = NULL;
+      if (!florence_device_parse (env, &kind, &env_vulkan, &env_error))
+        {
+          g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_UNAVAILABLE,
+                       _ ("DEPICT_DEVICE is set: %s"), env_error->message);
+          return NULL;
+        }
+      if (vulkan_device == NULL || *vulkan_device == '\0')
+        vulkan_device = env_vulkan;
     }
 
   g_autoptr (FlorenceModel) self = g_new0 (FlorenceModel, 1);
@@ -79,8 +84,7 @@ florence_model_load (const char *model_dir, const FlorenceModelOptions *options,
     g_autoptr (FlorenceCheckpoint) ckpt = florence_checkpoint_open (model_dir, self->config, error);
     if (ckpt == NULL)
       return NULL;
-    self->engine = florence_engine_new (kind, options != NULL ? options->vulkan_device : NULL,
-                                        self->config, ckpt, error);
+    self->engine = florence_engine_new (kind, vulkan_device, self->config, ckpt, error);
     if (self->engine == NULL)
       return NULL;
   }
@@ -625,6 +629,8 @@ florence_run_to_json_node (const FlorenceRun *run, const char *image, const char
 
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, 1);
   add_string (b, "image", image);
   add_string (b, "task", run->task);
   add_string (b, "text_input", run->text_input);
