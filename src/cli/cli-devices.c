@@ -1,4 +1,5 @@
-/* cli-devices.c: `depict-cli devices` lists the Vulkan devices Depict can run on
+/* cli-devices.c: `depict-cli devices` lists where Depict can run: the CPU engines and the
+ * Vulkan devices, with the name that selects each (florence-device.h)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -9,7 +10,7 @@
 #include <stdio.h>
 
 #include "depict-cli.h"
-#include "gpu/gpu-device.h"
+#include "florence/engine/florence-device.h"
 
 int cli_devices_main (int argc, char **argv);
 
@@ -32,16 +33,16 @@ cli_devices_main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
 
   g_option_context_set_summary (
-    context, _ ("Lists the Vulkan devices. The one marked “*” is used unless the environment "
-                "variable DEPICT_VULKAN_DEVICE names another (by number or by part of its "
-                "name)."));
+    context, _ ("Lists where Depict can run, with the name that selects each for --device. "
+                "The one marked “*” is what --device auto picks: a graphics card when there "
+                "is one, else the CPU engine. The environment variable DEPICT_VULKAN_DEVICE "
+                "(a number or part of a name) makes auto pick that Vulkan device instead."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
 
-  g_autoptr (GPtrArray) devices = gpu_device_list (&error);
-  if (devices == NULL)
-    return cli_fail (g_steal_pointer (&error));
+  g_autoptr (GError) vulkan_error = NULL;
+  g_autoptr (GPtrArray) devices = florence_device_list (&vulkan_error);
 
   if (json)
     {
@@ -49,21 +50,34 @@ cli_devices_main (int argc, char **argv)
       json_builder_begin_array (b);
       for (guint i = 0; i < devices->len; i++)
         {
-          const GpuDeviceInfo *d = devices->pdata[i];
+          const FlorenceDeviceInfo *d = devices->pdata[i];
           json_builder_begin_object (b);
-          json_builder_set_member_name (b, "index");
-          json_builder_add_int_value (b, d->index);
+          add_member (b, "id", d->id);
           add_member (b, "name", d->name);
-          add_member (b, "type", gpu_device_type_to_string (d->type));
-          add_member (b, "driver", d->driver_name);
-          add_member (b, "driver_info", d->driver_info);
-          add_member (b, "vulkan", d->api_version);
-          json_builder_set_member_name (b, "vendor_id");
-          json_builder_add_int_value (b, d->vendor_id);
-          json_builder_set_member_name (b, "device_id");
-          json_builder_add_int_value (b, d->device_id);
-          json_builder_set_member_name (b, "memory");
-          json_builder_add_int_value (b, (gint64) d->device_local_memory);
+          add_member (b, "description", d->description);
+          add_member (b, "engine", florence_device_kind_to_string (d->kind));
+          add_member (b, "type", d->type);
+          if (d->vulkan_index >= 0)
+            {
+              json_builder_set_member_name (b, "index");
+              json_builder_add_int_value (b, d->vulkan_index);
+              add_member (b, "driver", d->driver);
+              add_member (b, "driver_info", d->driver_info);
+              add_member (b, "vulkan", d->vulkan_version);
+              json_builder_set_member_name (b, "vendor_id");
+              json_builder_add_int_value (b, d->vendor_id);
+              json_builder_set_member_name (b, "device_id");
+              json_builder_add_int_value (b, d->device_id);
+              json_builder_set_member_name (b, "memory");
+              json_builder_add_int_value (b, (gint64) d->memory);
+            }
+          if (d->n_threads > 0)
+            {
+              json_builder_set_member_name (b, "threads");
+              json_builder_add_int_value (b, d->n_threads);
+            }
+          if (d->blas != NULL)
+            add_member (b, "blas", d->blas);
           json_builder_set_member_name (b, "usable");
           json_builder_add_boolean_value (b, d->usable);
           json_builder_set_member_name (b, "default");
@@ -74,18 +88,19 @@ cli_devices_main (int argc, char **argv)
       g_autoptr (JsonNode) root = json_builder_get_root (b);
       g_autofree char *text = json_to_string (root, TRUE);
       printf ("%s\n", text);
-      return 0;
     }
-
-  for (guint i = 0; i < devices->len; i++)
-    {
-      const GpuDeviceInfo *d = devices->pdata[i];
-      g_autofree char *memory = g_format_size (d->device_local_memory);
-      printf ("%c %u  %s\n", d->is_default ? '*' : ' ', d->index, d->name);
-      printf ("     %s, %s %s, Vulkan %s, %s\n", gpu_device_type_to_label (d->type), d->driver_name,
-              d->driver_info, d->api_version, memory);
-      if (!d->usable)
-        printf ("     %s\n", _ ("not usable: Depict needs Vulkan 1.2 and a compute queue"));
-    }
+  else
+    for (guint i = 0; i < devices->len; i++)
+      {
+        const FlorenceDeviceInfo *d = devices->pdata[i];
+        printf ("%c %-14s %s\n", d->is_default ? '*' : ' ', d->id, d->name);
+        printf ("  %-14s %s\n", "", d->description);
+        if (!d->usable)
+          printf ("  %-14s %s\n", "",
+                  _ ("not usable: Depict needs Vulkan 1.2 and a compute queue"));
+      }
+  /* on stderr, so that the JSON stays JSON */
+  if (vulkan_error != NULL)
+    g_printerr ("%s\n", vulkan_error->message);
   return 0;
 }

@@ -8,54 +8,11 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
-#include "cli-models.h"
 #include "depict-cli.h"
 #include "florence/hub/florence-hub.h"
 
 int cli_models_main (int argc, char **argv);
 int cli_download_main (int argc, char **argv);
-
-/* --model: a folder, or the id of an installed model ("base"); none: the first installed. */
-char *
-cli_models_resolve (const char *arg, GError **error)
-{
-  gsize n = 0;
-  const FlorenceHubModel *models = florence_hub_get_models (&n);
-
-  if (arg != NULL && g_file_test (arg, G_FILE_TEST_IS_DIR))
-    return g_strdup (arg);
-  if (arg != NULL && florence_hub_lookup (arg) != NULL)
-    {
-      g_autofree char *dir = florence_hub_get_install_dir (florence_hub_lookup (arg));
-
-      if (florence_hub_dir_is_complete (dir))
-        return g_steal_pointer (&dir);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _ ("The model “%s” is not installed. Download it with “depict-cli download "
-                      "%s”."),
-                   arg, arg);
-      return NULL;
-    }
-  if (arg != NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _ ("“%s” is neither a model folder nor a model name. See “depict-cli "
-                      "models”."),
-                   arg);
-      return NULL;
-    }
-  for (gsize i = 0; i < n; i++)
-    {
-      g_autofree char *dir = florence_hub_get_install_dir (&models[i]);
-
-      if (florence_hub_dir_is_complete (dir))
-        return g_steal_pointer (&dir);
-    }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-               _ ("No model is installed. Download one with “depict-cli download base”, or give "
-                  "a model folder with --model DIR."));
-  return NULL;
-}
 
 int
 cli_models_main (int argc, char **argv)

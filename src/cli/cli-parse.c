@@ -109,7 +109,7 @@ cli_parse_main (int argc, char **argv)
     return cli_fail (
       g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _ ("No task. Give the task that produced the text with --task.")));
-  if ((task = cli_text_lookup_task (task_name, &error)) == NULL)
+  if ((task = florence_task_find_or_error (task_name, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
   if (!cli_text_parse_image_size (image_size, &w, &h, &error))
     return cli_fail (g_steal_pointer (&error));

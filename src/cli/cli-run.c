@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli-models.h"
 #include "cli-text.h"
 #include "depict-cli.h"
+#include "florence/model/florence-limits.h"
+#include "florence/model/florence-model-dir.h"
 #include "florence/model/florence-model.h"
 #include "florence/text/florence-task.h"
 
@@ -102,7 +103,7 @@ cli_run_main (int argc, char **argv)
 {
   g_autofree char *model_arg = NULL;
   g_autofree char *model_dir = NULL;
-  g_autofree char *task = NULL;
+  g_auto (GStrv) tasks = NULL;
   g_autofree char *text = NULL;
   g_autofree char *device = NULL;
   g_autofree char *tokenizer_dir = NULL;
@@ -114,16 +115,20 @@ cli_run_main (int argc, char **argv)
       N_ ("The model: a folder (config.json, weights, tokenizer) or the name of an installed "
           "model (base, base-ft, large, large-ft; default: the first installed)"),
       N_ ("DIR|NAME") },
-    { "task", 't', 0, G_OPTION_ARG_STRING, &task,
-      N_ ("The task token, e.g. <CAPTION>, <OD>, <OCR_WITH_REGION>"), N_ ("TASK") },
+    { "task", 't', 0, G_OPTION_ARG_STRING_ARRAY, &tasks,
+      N_ ("The task token, e.g. <CAPTION>, <OD>, <OCR_WITH_REGION>; repeat it to run several "
+          "tasks on each picture, which is then decoded and encoded once"),
+      N_ ("TASK") },
     { "text", 0, 0, G_OPTION_ARG_STRING, &text,
-      N_ ("The task’s text input (a phrase, a caption or a region)"), N_ ("TEXT") },
+      N_ ("The task’s text input (a phrase, a caption or a region); with several tasks, "
+          "the input of those that take one"),
+      N_ ("TEXT") },
     { "beams", 'b', 0, G_OPTION_ARG_INT, &beams,
       N_ ("Beams of the search (default: the model’s, 3; 1 = greedy)"), N_ ("N") },
     { "max-new-tokens", 0, 0, G_OPTION_ARG_INT, &max_new_tokens,
       N_ ("Most tokens to generate (default 1024)"), N_ ("N") },
     { "image-size", 0, 0, G_OPTION_ARG_INT, &image_size,
-      N_ ("Model input side in pixels, a multiple of 32 up to 1600 (default: the model’s)"),
+      N_ ("Model input side in pixels, a multiple of 32 up to 992 (default: the model’s)"),
       N_ ("N") },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
       N_ ("Print one JSON object per picture (ids, text, result, timings)"), NULL },
@@ -153,10 +158,9 @@ cli_run_main (int argc, char **argv)
       g_printerr ("%s\n", _ ("depict-cli run: give at least one IMAGE. See --help."));
       return 2;
     }
-  if (beams < 0 || beams > 8 || max_new_tokens < 0 || max_new_tokens > 1024 || image_size < 0)
+  if (!florence_limits_check (NULL, beams, max_new_tokens, image_size, &error))
     {
-      g_printerr ("%s\n", _ ("depict-cli run: --beams must be from 1 to 8 and "
-                             "--max-new-tokens from 1 to 1024."));
+      g_printerr ("depict-cli run: %s\n", error->message);
       return 2;
     }
   g_autoptr (GArray) prompt_ids = NULL;
@@ -166,33 +170,42 @@ cli_run_main (int argc, char **argv)
                              "e.g. 0,2264,473,2."));
       return 2;
     }
-  if (task == NULL && text == NULL && prompt_ids == NULL)
+  if (tasks == NULL && text == NULL && prompt_ids == NULL)
     {
       g_printerr ("%s\n", _ ("depict-cli run: give a --task (for example <CAPTION>). See "
                              "--help."));
       return 2;
     }
-  if (task != NULL && task[0] != '\0')
+  if (tasks == NULL)
+    tasks = g_strdupv ((char *[]){ (char *) "", NULL });
+  if (prompt_ids != NULL && g_strv_length (tasks) > 1)
     {
-      /* "<OD>", "od" and "OD" name the same task, as for tokenize and parse. */
-      const FlorenceTaskInfo *info = cli_text_lookup_task (task, &error);
-      if (info == NULL)
-        {
-          g_printerr ("depict-cli run: %s\n", error->message);
-          return 2;
-        }
-      g_free (task);
-      task = g_strdup (info->token);
+      g_printerr ("%s\n", _ ("depict-cli run: --prompt-ids goes with one --task at most."));
+      return 2;
     }
+  for (guint t = 0; tasks[t] != NULL; t++)
+    if (tasks[t][0] != '\0')
+      {
+        /* "<OD>", "od" and "OD" name the same task, as for tokenize and parse. */
+        const FlorenceTaskInfo *info = florence_task_find_or_error (tasks[t], &error);
+        if (info == NULL)
+          {
+            g_printerr ("depict-cli run: %s\n", error->message);
+            return 2;
+          }
+        g_free (tasks[t]);
+        tasks[t] = g_strdup (info->token);
+      }
 
   FlorenceModelOptions mopts = { FLORENCE_DEVICE_AUTO, tokenizer_dir };
-  if (device != NULL && !florence_device_kind_from_string (device, &mopts.device))
+  g_autofree char *vulkan_device = NULL;
+  if (device != NULL && !florence_device_parse (device, &mopts.device, &vulkan_device, &error))
     {
-      /* A Vulkan device by index or name. */
-      mopts.device = FLORENCE_DEVICE_VULKAN;
-      mopts.vulkan_device = device;
+      g_printerr ("depict-cli run: %s\n", error->message);
+      return 2;
     }
-  model_dir = cli_models_resolve (model_arg, &error);
+  mopts.vulkan_device = vulkan_device;
+  model_dir = florence_model_dir_resolve (model_arg, &error);
   if (model_dir == NULL)
     return cli_fail (g_steal_pointer (&error));
   g_autoptr (FlorenceModel) model = florence_model_load (model_dir, &mopts, &error);
@@ -200,8 +213,6 @@ cli_run_main (int argc, char **argv)
     return cli_fail (g_steal_pointer (&error));
 
   FlorenceRunOptions ropts = {
-    .task = task,
-    .text_input = text,
     .num_beams = (guint) beams,
     .max_new_tokens = (guint) max_new_tokens,
     .image_size = image_size,
@@ -211,25 +222,38 @@ cli_run_main (int argc, char **argv)
   int status = 0;
   for (int i = 1; i < argc; i++)
     {
-      g_autoptr (FlorenceRun) run =
-        florence_model_run_file (model, argv[i], &ropts, NULL, NULL, NULL, &error);
-      if (run == NULL)
+      /* Decoded once; each input size's features are made once and shared by the tasks. */
+      g_autoptr (FlorenceModelImage) image =
+        florence_model_image_new_from_file (model, argv[i], NULL, &error);
+      for (guint t = 0; image != NULL && tasks[t] != NULL; t++)
+        {
+          ropts.task = tasks[t];
+          /* With several tasks, --text goes to those that take an input. */
+          const FlorenceTaskInfo *info = florence_task_lookup (tasks[t]);
+          ropts.text_input =
+            tasks[1] != NULL && info != NULL && info->input == FLORENCE_TASK_INPUT_NONE ? NULL
+                                                                                        : text;
+          g_autoptr (FlorenceRun) run =
+            florence_model_run_image (model, image, &ropts, NULL, NULL, NULL, &error);
+          if (run == NULL)
+            break;
+          if (json)
+            {
+              g_autoptr (JsonNode) node =
+                florence_run_to_json_node (run, argv[i], florence_model_get_device_name (model));
+              g_autofree char *s = json_to_string (node, FALSE);
+              printf ("%s\n", s);
+              fflush (stdout);
+            }
+          else
+            print_result (argv[i], run);
+        }
+      if (error != NULL)
         {
           g_printerr ("depict-cli: %s: %s\n", argv[i], error->message);
           g_clear_error (&error);
           status = 1;
-          continue;
         }
-      if (json)
-        {
-          g_autoptr (JsonNode) node =
-            florence_run_to_json_node (run, argv[i], florence_model_get_device_name (model));
-          g_autofree char *s = json_to_string (node, FALSE);
-          printf ("%s\n", s);
-          fflush (stdout);
-        }
-      else
-        print_result (argv[i], run);
     }
   return status;
 }

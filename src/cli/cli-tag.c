@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include "cli-gallery.h"
-#include "cli-models.h"
 #include "depict-cli.h"
 #include "florence/hub/florence-hub.h"
+#include "florence/model/florence-limits.h"
+#include "florence/model/florence-model-dir.h"
 #include "florence/model/florence-model.h"
-#include "florence/files/florence-weights-hash.h"
 #include "gallery/gallery-tagger.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -176,6 +176,7 @@ cli_tag_main (int argc, char **argv)
   g_autofree char *model_arg = NULL;
   g_autofree char *tokenizer_dir = NULL;
   g_autofree char *device = NULL;
+  g_autofree char *vulkan_device = NULL;
   g_autofree char *tasks_arg = NULL;
   g_autofree char *text = NULL;
   g_autofree char *db_path = NULL;
@@ -198,7 +199,9 @@ cli_tag_main (int argc, char **argv)
     { "max-new-tokens", 0, 0, G_OPTION_ARG_INT, &max_new_tokens,
       N_ ("Most tokens to generate (default 1024)"), N_ ("N") },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
-      N_ ("Where to run: auto, vulkan or cpu-reference"), N_ ("KIND") },
+      N_ ("Where to run: auto, cpu, cpu-reference, vulkan, or a Vulkan device by number or "
+          "part of its name, as “depict-cli devices” lists them (default auto)"),
+      N_ ("DEVICE") },
     { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &tokenizer_dir,
       N_ ("A folder with tokenizer.json, when the model folder has none"), N_ ("DIR") },
     { "redo", 0, 0, G_OPTION_ARG_NONE, &redo, N_ ("Run again what is already done"), NULL },
@@ -213,7 +216,7 @@ cli_tag_main (int argc, char **argv)
   g_autoptr (GCancellable) cancellable = NULL;
   g_auto (GStrv) tasks = NULL;
   g_autofree char *model_dir = NULL;
-  g_autofree char *hash = NULL;
+  const char *hash = NULL;
   FlorenceModelOptions model_options = { FLORENCE_DEVICE_AUTO, NULL };
   ModelRunner runner = { 0 };
   GalleryTaggerOptions options = { 0 };
@@ -235,38 +238,37 @@ cli_tag_main (int argc, char **argv)
       g_printerr ("%s\n", _ ("depict-cli tag: give at least one folder or photo. See --help."));
       return 2;
     }
-  if (beams < 0 || beams > 16 || max_new_tokens < 0 || max_new_tokens > 1024)
+  if (!florence_limits_check (NULL, beams, max_new_tokens, 0, &error))
     {
-      g_printerr ("%s\n", _ ("depict-cli tag: --beams must be from 1 to 16 and "
-                             "--max-new-tokens from 1 to 1024."));
+      g_printerr ("depict-cli tag: %s\n", error->message);
       return 2;
     }
   tasks = gallery_tagger_parse_tasks (tasks_arg != NULL ? tasks_arg : "caption,od,ocr", &error);
   if (tasks == NULL)
     return cli_fail (g_steal_pointer (&error));
-  if (device != NULL && !florence_device_kind_from_string (device, &model_options.device))
+  if (device != NULL &&
+      !florence_device_parse (device, &model_options.device, &vulkan_device, &error))
     {
-      g_printerr (_ ("depict-cli tag: “%s” is not a device; use auto, vulkan or "
-                     "cpu-reference.\n"),
-                  device);
+      g_printerr ("depict-cli tag: %s\n", error->message);
       return 2;
     }
+  model_options.vulkan_device = vulkan_device;
 
   /* The database first: a damaged or foreign file stops here, before the model loads. */
   store = cli_gallery_open (db_path, FALSE, &error);
   if (store == NULL)
     return cli_fail (g_steal_pointer (&error));
-  if ((model_dir = cli_models_resolve (model_arg, &error)) == NULL ||
-      (hash = florence_weights_hash_for_dir (model_dir, NULL, &error)) == NULL)
+  if ((model_dir = florence_model_dir_resolve (model_arg, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
   model_options.tokenizer_dir = tokenizer_dir;
   model = florence_model_load (model_dir, &model_options, &error);
-  if (model == NULL)
+  if (model == NULL || (hash = florence_model_get_weights_hash (model, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
 
   runner.model = model;
-  runner.num_beams = beams > 0 ? (guint) beams : 3;
-  runner.max_new_tokens = max_new_tokens > 0 ? (guint) max_new_tokens : 1024;
+  runner.num_beams = beams > 0 ? (guint) beams : FLORENCE_LIMITS_DEFAULT_BEAMS;
+  runner.max_new_tokens =
+    max_new_tokens > 0 ? (guint) max_new_tokens : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
   options.model_name = florence_model_get_config (model)->name;
   options.weights_hash = hash;
   options.num_beams = (int) runner.num_beams;

@@ -10,29 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const FlorenceTaskInfo *
-cli_text_lookup_task (const char *name, GError **error)
-{
-  g_autofree char *upper = g_ascii_strup (name, -1);
-  g_autofree char *token = NULL;
-  const FlorenceTaskInfo *task;
-
-  g_strstrip (upper);
-  token = upper[0] == '<' ? g_strdup (upper) : g_strdup_printf ("<%s>", upper);
-  task = florence_task_lookup (token);
-  if (task == NULL)
-    {
-      g_autoptr (GString) list = g_string_new (NULL);
-      gsize n;
-      const FlorenceTaskInfo *all = florence_task_get_all (&n);
-      for (gsize i = 0; i < n; i++)
-        g_string_append_printf (list, "%s%s", i > 0 ? ", " : "", all[i].token);
-      g_set_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_UNKNOWN_TASK,
-                   _ ("Unknown task “%s”. Choose one of %s."), name, list->str);
-    }
-  return task;
-}
-
 gboolean
 cli_text_parse_image_size (const char *str, int *w, int *h, GError **error)
 {

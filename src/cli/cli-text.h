@@ -10,8 +10,6 @@
 
 G_BEGIN_DECLS
 
-/* The task named NAME: a token ("<OD>") or its bare name, any case ("od"). */
-const FlorenceTaskInfo *cli_text_lookup_task (const char *name, GError **error);
 /* Parses "WxH" (positive integers). */
 gboolean cli_text_parse_image_size (const char *str, int *w, int *h, GError **error);
 /* "X1,Y1,X2,Y2" in pixels of a W×H picture -> "<loc_…>×4". */

@@ -67,7 +67,7 @@ cli_tokenize_main (int argc, char **argv)
       G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
       _ ("Nothing to tokenize. Give a task with --task, a text with --text, or both.")));
 
-  if (task_name != NULL && (task = cli_text_lookup_task (task_name, &error)) == NULL)
+  if (task_name != NULL && (task = florence_task_find_or_error (task_name, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
 
   if (region != NULL)

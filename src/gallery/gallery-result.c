@@ -7,47 +7,41 @@
 #include <string.h>
 
 #include "florence/text/florence-result.h"
+#include "florence/text/florence-task.h"
 #include "gallery/gallery-result.h"
 
 typedef enum {
   KIND_CAPTION,   /* pure text: a description */
-  KIND_OCR,       /* pure text: recognized text */
+  KIND_OCR,       /* recognized text, as text or as the labels of text lines */
   KIND_CATEGORY,  /* pure text: a category name (region to category) */
   KIND_LABELS,    /* {bboxes/polygons, labels}: object labels */
   KIND_DENSE,     /* dense region captions: labels are descriptions */
   KIND_GROUNDING, /* phrase grounding: labels are phrases of the caption */
-  KIND_OCR_BOXES, /* {quad_boxes, labels}: labels are recognized text */
   KIND_NONE,      /* region proposals, segmentation: nothing to index */
 } ResultKind;
 
-static const struct {
-  const char *task;
-  ResultKind kind;
-} task_kinds[] = {
-  { "<CAPTION>", KIND_CAPTION },
-  { "<DETAILED_CAPTION>", KIND_CAPTION },
-  { "<MORE_DETAILED_CAPTION>", KIND_CAPTION },
-  { "<REGION_TO_DESCRIPTION>", KIND_CAPTION },
-  { "<OCR>", KIND_OCR },
-  { "<REGION_TO_OCR>", KIND_OCR },
-  { "<OCR_WITH_REGION>", KIND_OCR_BOXES },
-  { "<REGION_TO_CATEGORY>", KIND_CATEGORY },
-  { "<OD>", KIND_LABELS },
-  { "<OPEN_VOCABULARY_DETECTION>", KIND_LABELS },
-  { "<DENSE_REGION_CAPTION>", KIND_DENSE },
-  { "<CAPTION_TO_PHRASE_GROUNDING>", KIND_GROUNDING },
-  { "<REGION_PROPOSAL>", KIND_NONE },
-  { "<REFERRING_EXPRESSION_SEGMENTATION>", KIND_NONE },
-  { "<REGION_TO_SEGMENTATION>", KIND_NONE },
-};
-
+/* How the task table (florence-task.h) says a task is indexed. */
 static ResultKind
 kind_of_task (const char *task)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (task_kinds); i++)
-    if (g_strcmp0 (task, task_kinds[i].task) == 0)
-      return task_kinds[i].kind;
-  return KIND_CAPTION; /* unknown tasks are pure text */
+  const FlorenceTaskInfo *info = task != NULL ? florence_task_lookup (task) : NULL;
+
+  if (info == NULL)
+    return KIND_CAPTION; /* unknown tasks are pure text */
+  switch (info->index)
+    {
+    case FLORENCE_TASK_INDEX_NONE:
+      return KIND_NONE;
+    case FLORENCE_TASK_INDEX_OCR:
+      return KIND_OCR;
+    case FLORENCE_TASK_INDEX_LABELS:
+      if (info->tags == FLORENCE_TASK_TAGS_PHRASES)
+        return KIND_GROUNDING;
+      return info->parse_type == FLORENCE_PARSE_PURE_TEXT ? KIND_CATEGORY : KIND_LABELS;
+    case FLORENCE_TASK_INDEX_CAPTION:
+    default:
+      return info->tags != FLORENCE_TASK_TAGS_NONE ? KIND_DENSE : KIND_CAPTION;
+    }
 }
 
 /* A special token: '<', an optional '/', then [a-z0-9_] characters, then '>'. */
@@ -245,7 +239,6 @@ gallery_result_extract (const char *task, JsonNode *result)
     switch (kind)
       {
       case KIND_OCR:
-      case KIND_OCR_BOXES:
         append_text (ocr, answer_text, "\n");
         break;
       case KIND_CATEGORY:
@@ -269,7 +262,6 @@ gallery_result_extract (const char *task, JsonNode *result)
       switch (kind)
         {
         case KIND_OCR:
-        case KIND_OCR_BOXES:
           append_text (ocr, label, "\n");
           break;
         case KIND_NONE:

@@ -164,6 +164,7 @@ bind_named_int (sqlite3_stmt *stmt, const char *name, gint64 value)
 GPtrArray *
 gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **error)
 {
+  g_autoptr (GRecMutexLocker) locker = gallery_store_lock (store);
   g_autoptr (GPtrArray) hits = g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_hit_free);
   g_autofree char *match = NULL;
   g_autofree char *tag = NULL;

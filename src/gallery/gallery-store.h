@@ -24,6 +24,7 @@ typedef enum {
   GALLERY_STORE_ERROR_IO,             /* reading or writing a file failed */
   GALLERY_STORE_ERROR_NOT_FOUND,      /* no such image or tag in the gallery */
   GALLERY_STORE_ERROR_INVALID,        /* a bad argument (empty tag name, …) */
+  GALLERY_STORE_ERROR_NO_LOCKS,       /* the file system cannot lock files (a network share) */
 } GalleryStoreError;
 
 /* PRAGMA application_id of every Depict gallery ("DPCT"). A SQLite file with another
@@ -43,8 +44,12 @@ typedef enum {
   GALLERY_TAG_SOURCE_USER = 2,      /* added, renamed or removed by the person */
 } GalleryTagSource;
 
-/* One connection to the gallery. Use a store from one thread at a time: a worker thread
- * (batch tagging) opens its own; WAL lets readers go on while it writes. */
+/* A handle on the gallery. All the stores a process opens on one database share one SQLite
+ * connection (one more, read-only, serves read-only stores while no writable one is open):
+ * each call holds the connection for its duration, and a transaction (gallery_store_begin)
+ * holds it until its commit or rollback, so the stores may be used from several threads.
+ * Other processes wait for each other's writes (a busy timeout), and WAL lets readers go on
+ * while one writes. */
 typedef struct _GalleryStore GalleryStore;
 
 typedef struct {
@@ -74,7 +79,9 @@ char *gallery_store_default_path (void);
 /* Opens (creating when needed) the gallery at path (NULL = the default path): WAL mode,
  * foreign keys on, a busy timeout, migrations to GALLERY_STORE_SCHEMA_VERSION. A file that
  * is not a SQLite database, a SQLite database of another application, or one written by a
- * newer version gives an error and is left untouched. */
+ * newer version gives an error and is left byte for byte untouched, with no -wal or -shm
+ * made beside it. Opening a database this process already has open shares its connection;
+ * close every store with gallery_store_close(). */
 GalleryStore *gallery_store_open (const char *path, GError **error);
 GalleryStore *gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **error);
 void gallery_store_close (GalleryStore *store);
@@ -85,6 +92,10 @@ const char *gallery_store_get_path (GalleryStore *store);
 gboolean gallery_store_begin (GalleryStore *store, GError **error);
 gboolean gallery_store_commit (GalleryStore *store, GError **error);
 void gallery_store_rollback (GalleryStore *store);
+
+/* Checks the database's pages (PRAGMA quick_check): GALLERY_STORE_ERROR_CORRUPT with a
+ * sentence when it is damaged. Batch writers call it before their first write. */
+gboolean gallery_store_check (GalleryStore *store, GError **error);
 
 /* SHA-256 of a file, read in chunks (lowercase hex). */
 char *gallery_store_hash_file (const char *path, gint64 *out_size, GCancellable *cancellable,

@@ -10,64 +10,29 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "florence/text/florence-task.h"
 #include "gallery/gallery-tagger.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Tasks                                                                                       */
-
-static const struct {
-  const char *name;
-  const char *token;
-  gboolean takes_input;
-} task_names[] = {
-  { "caption", "<CAPTION>", FALSE },
-  { "detailed-caption", "<DETAILED_CAPTION>", FALSE },
-  { "more-detailed-caption", "<MORE_DETAILED_CAPTION>", FALSE },
-  { "od", "<OD>", FALSE },
-  { "dense-caption", "<DENSE_REGION_CAPTION>", FALSE },
-  { "dense-region-caption", "<DENSE_REGION_CAPTION>", FALSE },
-  { "region-proposal", "<REGION_PROPOSAL>", FALSE },
-  { "ocr", "<OCR>", FALSE },
-  { "ocr-with-region", "<OCR_WITH_REGION>", FALSE },
-  { "grounding", "<CAPTION_TO_PHRASE_GROUNDING>", TRUE },
-  { "caption-to-phrase-grounding", "<CAPTION_TO_PHRASE_GROUNDING>", TRUE },
-  { "open-vocabulary-detection", "<OPEN_VOCABULARY_DETECTION>", TRUE },
-  { "referring-expression-segmentation", "<REFERRING_EXPRESSION_SEGMENTATION>", TRUE },
-  { "region-to-segmentation", "<REGION_TO_SEGMENTATION>", TRUE },
-  { "region-to-category", "<REGION_TO_CATEGORY>", TRUE },
-  { "region-to-description", "<REGION_TO_DESCRIPTION>", TRUE },
-  { "region-to-ocr", "<REGION_TO_OCR>", TRUE },
-};
 
 static const char *const default_tasks[] = { "<CAPTION>", "<OD>", "<OCR>", NULL };
 
 const char *
 gallery_tagger_task_token (const char *name)
 {
-  g_autofree char *key = NULL;
+  const FlorenceTaskInfo *task;
 
   g_return_val_if_fail (name != NULL, NULL);
 
-  for (gsize i = 0; i < G_N_ELEMENTS (task_names); i++)
-    if (strcmp (name, task_names[i].token) == 0)
-      return task_names[i].token;
-  /* "OD", "Dense_Region_Caption", " ocr " */
-  key = g_ascii_strdown (name, -1);
-  g_strstrip (key);
-  g_strdelimit (key, "_ ", '-');
-  for (gsize i = 0; i < G_N_ELEMENTS (task_names); i++)
-    if (strcmp (key, task_names[i].name) == 0)
-      return task_names[i].token;
-  return NULL;
+  task = florence_task_find (name);
+  return task != NULL ? task->token : NULL;
 }
 
 gboolean
 gallery_tagger_task_takes_input (const char *task)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (task_names); i++)
-    if (g_strcmp0 (task, task_names[i].token) == 0)
-      return task_names[i].takes_input;
-  return FALSE;
+  return florence_task_takes_input (task);
 }
 
 char **

@@ -150,11 +150,11 @@ on_progress (guint n_tokens, gpointer user_data)
 }
 
 static gboolean
-bench_end_to_end (const char *model_dir, FlorenceDeviceKind device, const char *image,
-                  int image_size, int new_tokens, const char *beam_list, int runs,
-                  guint *n_prompt_ids, GError **error)
+bench_end_to_end (const char *model_dir, FlorenceDeviceKind device, const char *vulkan_device,
+                  const char *image, int image_size, int new_tokens, const char *beam_list,
+                  int runs, guint *n_prompt_ids, GError **error)
 {
-  FlorenceModelOptions mo = { device, NULL };
+  FlorenceModelOptions mo = { device, NULL, vulkan_device };
   print_conditions ("before load");
   double cpu0 = cpu_seconds ();
   g_autoptr (FlorenceModel) model = florence_model_load (model_dir, &mo, error);
@@ -897,7 +897,8 @@ main (int argc, char **argv)
       "Model directory (default: random "
       "Florence-2-base weights made next to the program)",
       "DIR" },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, vulkan or cpu-reference", "KIND" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device,
+      "auto, cpu, cpu-reference, vulkan, or a Vulkan device (florence-device.h)", "DEVICE" },
     { "image", 0, 0, G_OPTION_ARG_FILENAME, &image, "Picture (default: a 640×480 fixture)",
       "FILE" },
     { "image-size", 0, 0, G_OPTION_ARG_INT, &image_size, "Model input side (default 768)", "N" },
@@ -937,9 +938,10 @@ main (int argc, char **argv)
   if (!ops_only)
     {
       FlorenceDeviceKind kind = FLORENCE_DEVICE_AUTO;
-      if (device != NULL && !florence_device_kind_from_string (device, &kind))
+      g_autofree char *vulkan_device = NULL;
+      if (device != NULL && !florence_device_parse (device, &kind, &vulkan_device, &error))
         {
-          g_printerr ("unknown device kind %s\n", device);
+          g_printerr ("%s\n", error->message);
           return 2;
         }
       if (model_dir == NULL && (model_dir = make_model (&error)) == NULL)
@@ -949,7 +951,7 @@ main (int argc, char **argv)
         }
       if (image == NULL)
         image = g_build_filename (data, "preprocess", "images", "photo_640x480.png", NULL);
-      if (!bench_end_to_end (model_dir, kind, image, image_size, new_tokens,
+      if (!bench_end_to_end (model_dir, kind, vulkan_device, image, image_size, new_tokens,
                              beams != NULL ? beams : "1,3", MAX (runs, 0), &n_prompt, &error))
         {
           g_printerr ("%s\n", error->message);

@@ -248,6 +248,75 @@ test_bad_image_does_not_stop_the_others (void)
   cli_result_clear (&r);
 }
 
+/* Several --task on each picture: one JSON object per picture and task, in that order, each
+ * the same as that task run alone; the picture's features are made once (timings.cached). */
+static void
+test_several_tasks (void)
+{
+  g_autofree char *model_dir = data_path ("models", "tiny", NULL);
+  g_autofree char *tok_dir = data_path ("tokenizer", NULL);
+  g_autofree char *photo = data_path ("preprocess", "images", "photo_640x480.png", NULL);
+  g_autofree char *gray = data_path ("preprocess", "images", "gray_320x200.png", NULL);
+  const char *tasks[] = { "<CAPTION>", "od", "<CAPTION_TO_PHRASE_GROUNDING>" };
+  const char *args[] = { "--model", model_dir,   "--tokenizer", tok_dir,  "--task",
+                         tasks[0],  "--task",    tasks[1],      "--task", tasks[2],
+                         "--text",  "a red car", "--beams",     "2",      "--max-new-tokens",
+                         "9",       "--json",    photo,         gray,     NULL };
+  CliResult r = run_cli (args);
+  if (r.status != 0)
+    g_test_message ("stderr: %s", r.err);
+  g_assert_cmpint (r.status, ==, 0);
+  g_auto (GStrv) lines = g_strsplit (g_strstrip (r.out), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 6);
+  for (guint i = 0; i < 6; i++)
+    {
+      const char *image = i < 3 ? photo : gray;
+      guint t = i % 3;
+      g_autoptr (JsonParser) p = json_parser_new ();
+      g_autoptr (GError) error = NULL;
+      json_parser_load_from_data (p, lines[i], -1, &error);
+      g_assert_no_error (error);
+      JsonObject *o = json_node_get_object (json_parser_get_root (p));
+      g_assert_cmpstr (json_object_get_string_member (o, "image"), ==, image);
+      JsonObject *timings = json_object_get_object_member (o, "timings");
+      g_assert_cmpint (json_object_get_boolean_member (timings, "cached"), ==, t > 0);
+      if (t > 0)
+        g_assert_cmpfloat (json_object_get_double_member (timings, "vision"), ==, 0.0);
+
+      /* the same task alone (the text only for the task that takes one) */
+      const char *alone_args[] = {
+        "--model", model_dir, "--tokenizer",      tok_dir, "--task", tasks[t],    "--beams", "2",
+        "--json",  image,     "--max-new-tokens", "9",     "--text", "a red car", NULL
+      };
+      if (t != 2)
+        alone_args[12] = NULL;
+      CliResult a = run_cli (alone_args);
+      g_assert_cmpint (a.status, ==, 0);
+      g_autoptr (JsonParser) ap = json_parser_new ();
+      json_parser_load_from_data (ap, a.out, -1, &error);
+      g_assert_no_error (error);
+      JsonObject *ao = json_node_get_object (json_parser_get_root (ap));
+      const char *same[] = { "task",   "prompt_ids",     "token_ids",      "text",
+                             "result", "post_processed", "sequences_score" };
+      for (guint k = 0; k < G_N_ELEMENTS (same); k++)
+        if (!json_same (json_object_get_member (o, same[k]), json_object_get_member (ao, same[k])))
+          g_test_fail_printf ("%s on %s: %s differs from the task run alone", tasks[t], image,
+                              same[k]);
+      g_assert_false (
+        json_object_get_boolean_member (json_object_get_object_member (ao, "timings"), "cached"));
+      cli_result_clear (&a);
+    }
+  cli_result_clear (&r);
+
+  /* --prompt-ids with several tasks is refused */
+  const char *bad[] = { "--model", model_dir, "--tokenizer",  tok_dir, "--task", "caption",
+                        "--task",  "od",      "--prompt-ids", "0,2",   photo,    NULL };
+  r = run_cli (bad);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--prompt-ids"));
+  cli_result_clear (&r);
+}
+
 static void
 test_usage_errors (void)
 {
@@ -265,8 +334,28 @@ test_usage_errors (void)
   const char *bad_size[] = { "--model",   model_dir,      "--tokenizer", tok_dir, "--task",
                              "<CAPTION>", "--image-size", "100",         good,    NULL };
   r = run_cli (bad_size);
-  g_assert_cmpint (r.status, ==, 1);
-  g_assert_nonnull (strstr (r.err, "32"));
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "32 to 992"));
+  cli_result_clear (&r);
+
+  /* the limits of florence-limits.h, before the model loads */
+  const char *too_large[] = { "--model",   model_dir,      "--tokenizer", tok_dir, "--task",
+                              "<CAPTION>", "--image-size", "1024",        good,    NULL };
+  r = run_cli (too_large);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "32 to 992"));
+  cli_result_clear (&r);
+  const char *too_many_beams[] = { "--model",   model_dir, "--tokenizer", tok_dir, "--task",
+                                   "<CAPTION>", "--beams", "9",           good,    NULL };
+  r = run_cli (too_many_beams);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "1 to 8"));
+  cli_result_clear (&r);
+  const char *too_long[] = { "--model",   model_dir,          "--tokenizer", tok_dir, "--task",
+                             "<CAPTION>", "--max-new-tokens", "1025",        good,    NULL };
+  r = run_cli (too_long);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "1 to 1024"));
   cli_result_clear (&r);
 
   const char *no_tokenizer[] = { "--model", model_dir, "--task", "<CAPTION>", good, NULL };
@@ -434,6 +523,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/run/bad-image-does-not-stop-the-others",
                    test_bad_image_does_not_stop_the_others);
   g_test_add_func ("/cli/run/usage-errors", test_usage_errors);
+  g_test_add_func ("/cli/run/several-tasks", test_several_tasks);
   g_test_add_func ("/cli/run/vulkan-device", test_vulkan_device);
   g_test_add_func ("/cli/run/model-by-name", test_model_by_name);
   return g_test_run ();

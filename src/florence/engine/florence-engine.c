@@ -17,17 +17,11 @@ gboolean
 florence_device_kind_from_string (const char *str, FlorenceDeviceKind *out_kind)
 {
   g_return_val_if_fail (out_kind != NULL, FALSE);
-  if (str == NULL)
-    return FALSE;
-  if (g_ascii_strcasecmp (str, "auto") == 0)
-    *out_kind = FLORENCE_DEVICE_AUTO;
-  else if (g_ascii_strcasecmp (str, "cpu-reference") == 0 || g_ascii_strcasecmp (str, "cpu") == 0)
-    *out_kind = FLORENCE_DEVICE_CPU_REFERENCE;
-  else if (g_ascii_strcasecmp (str, "vulkan") == 0 || g_ascii_strcasecmp (str, "gpu") == 0)
-    *out_kind = FLORENCE_DEVICE_VULKAN;
-  else
-    return FALSE;
-  return TRUE;
+  if (str == NULL || g_ascii_strcasecmp (str, "auto") == 0 ||
+      g_ascii_strcasecmp (str, "cpu") == 0 || g_ascii_strcasecmp (str, "cpu-reference") == 0 ||
+      g_ascii_strcasecmp (str, "vulkan") == 0 || g_ascii_strcasecmp (str, "gpu") == 0)
+    return florence_device_parse (str, out_kind, NULL, NULL);
+  return FALSE;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -130,18 +124,27 @@ static FlorenceEngine *
 engine_new_of_kind (FlorenceDeviceKind kind, const char *vulkan_device,
                     const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
 {
-  switch (kind)
+  FlorenceDeviceKind resolved;
+  int index = -1;
+  if (!florence_device_resolve (kind, vulkan_device, &resolved, &index, error))
+    return NULL;
+  switch (resolved)
     {
     case FLORENCE_DEVICE_VULKAN:
-      return florence_engine_gpu_new (config, vulkan_device, checkpoint, error);
-    case FLORENCE_DEVICE_AUTO:
       {
+        g_autofree char *selector = g_strdup_printf ("%d", index);
         g_autoptr (GError) gpu_error = NULL;
-        FlorenceEngine *engine =
-          florence_engine_gpu_new (config, vulkan_device, checkpoint, &gpu_error);
-        if (engine != NULL)
-          return engine;
-        g_debug ("No GPU engine (%s); running on the CPU reference", gpu_error->message);
+        FlorenceEngine *engine = florence_engine_gpu_new (config, selector, checkpoint, &gpu_error);
+        const char *env = g_getenv ("DEPICT_VULKAN_DEVICE");
+        if (engine != NULL || kind != FLORENCE_DEVICE_AUTO || (env != NULL && *env != '\0'))
+          {
+            if (engine == NULL)
+              g_propagate_error (error, g_steal_pointer (&gpu_error));
+            return engine;
+          }
+        /* AUTO chose this GPU: say why it is not used, and run on the CPU */
+        g_warning ("The GPU engine could not start (%s); running on the CPU instead.",
+                   gpu_error->message);
         return engine_new_cpu (config, checkpoint, error);
       }
     case FLORENCE_DEVICE_CPU_REFERENCE:
@@ -193,6 +196,42 @@ florence_engine_features_free (FlorenceEngine *self, FlorenceImageFeatures *feat
 {
   if (features != NULL)
     self->features_free (self, features);
+}
+
+gboolean
+florence_engine_encode_images (FlorenceEngine *self, guint n, const float *const *pixel_values,
+                               int size, FlorenceImageFeatures **out, double *seconds,
+                               GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (n == 0 || (pixel_values != NULL && out != NULL), FALSE);
+
+  if (self->encode_images != NULL && n > 1)
+    return self->encode_images (self, n, pixel_values, size, out, seconds, cancellable, error);
+  gint64 t0 = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    {
+      out[i] = self->encode_image (self, pixel_values[i], size, NULL, cancellable, error);
+      if (out[i] == NULL)
+        {
+          for (guint j = 0; j < i; j++)
+            {
+              self->features_free (self, out[j]);
+              out[j] = NULL;
+            }
+          return FALSE;
+        }
+    }
+  if (seconds != NULL)
+    *seconds = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+  return TRUE;
+}
+
+guint
+florence_engine_get_image_batch (FlorenceEngine *self, int size)
+{
+  g_return_val_if_fail (self != NULL, 1);
+  return self->image_batch != NULL ? MAX (self->image_batch (self, size), 1u) : 1;
 }
 
 void

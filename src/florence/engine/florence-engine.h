@@ -13,6 +13,7 @@
 
 #include "florence/files/florence-checkpoint.h"
 #include "florence/files/florence-config.h"
+#include "florence/engine/florence-device.h"
 #include "florence/generate/florence-generate.h"
 #include "florence/engine/florence-reference.h"
 
@@ -26,13 +27,8 @@ typedef enum {
 
 GQuark florence_engine_error_quark (void);
 
-typedef enum {
-  FLORENCE_DEVICE_AUTO,          /* the GPU engine when a Vulkan device works, else the CPU */
-  FLORENCE_DEVICE_CPU_REFERENCE, /* the plain-C fp32 reference (florence-reference.h) */
-  FLORENCE_DEVICE_VULKAN,        /* the GPU engine */
-} FlorenceDeviceKind;
-
-/* Parses "auto", "cpu-reference" (or "cpu") and "vulkan" (or "gpu"). */
+/* Parses "auto", "cpu", "cpu-reference" and "vulkan" (or "gpu") only; names of Vulkan devices
+ * are refused. florence_device_parse() reads every device name and checks it: use that. */
 gboolean florence_device_kind_from_string (const char *str, FlorenceDeviceKind *out_kind);
 
 typedef struct _FlorenceEngine FlorenceEngine;
@@ -75,6 +71,15 @@ struct _FlorenceEngine {
    * the names of florence-reference.h (the GPU engine then submits and reads back at each). */
   FlorenceReferenceTap tap;
   gpointer tap_data;
+
+  /* Optional, NULL where the engine has no batched vision tower. encode_images: n pictures of
+   * one input size in one go (a GPU in one submission); out[i] receives the features of
+   * pixel_values[i]; on failure none is kept. image_batch: how many pictures of that size it
+   * takes at once to good effect (from the device's memory), at least 1. */
+  gboolean (*encode_images) (FlorenceEngine *self, guint n, const float *const *pixel_values,
+                             int size, FlorenceImageFeatures **out, double *seconds,
+                             GCancellable *cancellable, GError **error);
+  guint (*image_batch) (FlorenceEngine *self, int size);
 };
 
 /* encode_image, then prepare_task, then the features are freed: one task on one picture. */
@@ -84,8 +89,22 @@ FlorenceDecoderBackend *florence_engine_prepare (FlorenceEngine *self, const flo
                                                  GCancellable *cancellable, GError **error);
 void florence_engine_features_free (FlorenceEngine *self, FlorenceImageFeatures *features);
 
+/* The features of n pictures of one input size: the engine's encode_images where it has one,
+ * else encode_image for each. out[i] receives those of pixel_values[i]; on failure none is
+ * kept. *seconds (may be NULL) receives the time taken by all. */
+gboolean florence_engine_encode_images (FlorenceEngine *self, guint n,
+                                        const float *const *pixel_values, int size,
+                                        FlorenceImageFeatures **out, double *seconds,
+                                        GCancellable *cancellable, GError **error);
+/* How many pictures of this size florence_engine_encode_images takes at once to good
+ * effect: 1 without a batched path. */
+guint florence_engine_get_image_batch (FlorenceEngine *self, int size);
+
 /* An engine of the given kind for a loaded config and checkpoint; the checkpoint may be freed
- * afterwards. AUTO never fails for lack of a GPU: it falls back to the CPU reference. */
+ * afterwards. @vulkan_device: for VULKAN, NULL or a device number or name part (as
+ * florence_device_parse() returns it). The choice is florence_device_resolve()'s: AUTO takes a
+ * real GPU when there is one and never fails for lack of one; a name that matches no device
+ * fails with FLORENCE_DEVICE_ERROR_NOT_FOUND. */
 FlorenceEngine *florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
                                      const FlorenceConfig *config, FlorenceCheckpoint *checkpoint,
                                      GError **error);

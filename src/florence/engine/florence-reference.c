@@ -8,6 +8,7 @@
 
 #include "florence/engine/florence-reference.h"
 
+#include "florence/engine/florence-device.h"
 #include "florence/engine/florence-graph.h"
 
 #include <glib/gi18n.h>
@@ -545,11 +546,7 @@ florence_reference_new (const FlorenceConfig *config, FlorenceCheckpoint *checkp
   g_autoptr (FlorenceReference) self = g_new0 (FlorenceReference, 1);
   self->config = florence_config_copy (config);
   self->buffers = g_ptr_array_new_with_free_func (g_free);
-  int n = (int) g_get_num_processors ();
-  const char *env = g_getenv ("DEPICT_CPU_THREADS");
-  if (env != NULL && atoi (env) > 0)
-    n = atoi (env);
-  self->n_threads = CLAMP (n, 1, 16);
+  self->n_threads = florence_device_default_threads ();
 
   if (!load_weights (self, checkpoint, error))
     return NULL;

@@ -45,8 +45,7 @@ FlorenceReference *florence_reference_new (const FlorenceConfig *config,
                                            FlorenceCheckpoint *checkpoint, GError **error);
 void florence_reference_free (FlorenceReference *self);
 
-/* Worker threads for the large loops (default: the number of processors, at most 16, or
- * $DEPICT_CPU_THREADS). */
+/* Worker threads for the large loops (default: florence_device_default_threads()). */
 void florence_reference_set_n_threads (FlorenceReference *self, int n_threads);
 void florence_reference_set_tap (FlorenceReference *self, FlorenceReferenceTap tap,
                                  gpointer user_data);

@@ -492,32 +492,21 @@ stage_grid (const FlorenceConfig *c, int image_size, int stage)
   return grid;
 }
 
-int
-florence_config_get_image_tokens (const FlorenceConfig *config, int image_size)
+/* The largest input side (a multiple of 32) whose feature grid fits the position table: what
+ * no run can exceed, whatever the encoder's positions allow. */
+static int
+largest_image_size (const FlorenceConfig *c)
 {
-  gint64 grid;
+  int best = c->image_size;
 
-  g_return_val_if_fail (config != NULL, 0);
-  grid = stage_grid (config, image_size, 3);
-  return grid > 0 && grid <= 65536 ? (int) MIN (grid * grid + 1, (gint64) G_MAXINT) : 0;
-}
-
-int
-florence_config_get_max_image_size (const FlorenceConfig *config, int n_prompt_tokens)
-{
-  int best = 0;
-
-  g_return_val_if_fail (config != NULL, 0);
   for (int size = 32; size <= MAX_IMAGE_SIZE; size += 32)
     {
-      int tokens = florence_config_get_image_tokens (config, size);
-      gint64 grid = stage_grid (config, size, 3);
+      gint64 grid = stage_grid (c, size, 3);
 
-      if (tokens == 0 || grid > config->image_pos_max)
-        continue;
-      if ((gint64) tokens + MAX (n_prompt_tokens, 0) > config->max_position_embeddings)
+      if (grid > c->image_pos_max)
         break;
-      best = size;
+      if (grid > 0)
+        best = MAX (best, size);
     }
   return best;
 }
@@ -652,7 +641,7 @@ config_parse (const char *config_json, const char *preprocessor_json, const char
   if (!ctx.failed)
     {
       /* At the largest input a run can ask for, and the most beams. */
-      int size = MAX (c->image_size, florence_config_get_max_image_size (c, 1));
+      int size = largest_image_size (c);
       const char *largest = NULL;
       guint64 bytes = estimate_working_bytes (c, size, MAX_BEAMS, &largest);
 

@@ -63,19 +63,10 @@ void florence_config_free (FlorenceConfig *config);
 /* Total number of DaViT blocks over the four stages (base: 12). */
 int florence_config_get_total_blocks (const FlorenceConfig *config);
 
-/* The image tokens (feature grid² + the pooled token) for a square input of image_size pixels;
- * 0 when the input is too small for the stages. 768: 577. */
-int florence_config_get_image_tokens (const FlorenceConfig *config, int image_size);
-
-/* The largest input side (a multiple of 32) whose image tokens and n_prompt_tokens prompt tokens
- * fit the encoder's max_position_embeddings and whose grid fits the 2-D position table: 992 for
- * Florence-2 (1 024 positions) and short prompts; 0 when none does. */
-int florence_config_get_max_image_size (const FlorenceConfig *config, int n_prompt_tokens);
-
 /* An upper estimate of the working memory (activations, caches; weights excluded) an engine needs
  * for one task at image_size with num_beams beams. Florence-2-large at 768, 3 beams: ~1 GB.
- * florence_config_load refuses a configuration whose estimate at its largest input and 8 beams
- * passes 8 GiB. */
+ * florence_config_load refuses a configuration whose estimate at the largest input its position
+ * table allows and 8 beams passes 8 GiB. */
 guint64 florence_config_estimate_working_bytes (const FlorenceConfig *config, int image_size,
                                                 guint num_beams);
 

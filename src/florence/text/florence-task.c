@@ -15,49 +15,75 @@ G_DEFINE_QUARK (florence - task - error - quark, florence_task_error)
 #define REGION_HINT N_ ("Draw a box around the region on the picture.")
 
 /* Display order. The prompts are those of Florence2Processor (spec §8). */
+#define TASK(tok, nick, title, hint, grp, prompt_text, in, parse, idx, tag)                        \
+  {                                                                                                \
+    .token = tok, .short_name = nick, .name = title, .input_hint = hint, .group = grp,             \
+    .prompt = prompt_text, .input = in, .parse_type = parse, .index = idx, .tags = tag,            \
+  }
 static const FlorenceTaskInfo tasks[] = {
-  { "<CAPTION>", N_ ("Caption"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
-    "What does the image describe?", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_PURE_TEXT },
-  { "<DETAILED_CAPTION>", N_ ("Detailed Caption"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
-    "Describe in detail what is shown in the image.", FLORENCE_TASK_INPUT_NONE,
-    FLORENCE_PARSE_PURE_TEXT },
-  { "<MORE_DETAILED_CAPTION>", N_ ("Paragraph Description"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
-    "Describe with a paragraph what is shown in the image.", FLORENCE_TASK_INPUT_NONE,
-    FLORENCE_PARSE_PURE_TEXT },
-  { "<OD>", N_ ("Detect Objects"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
-    "Locate the objects with category name in the image.", FLORENCE_TASK_INPUT_NONE,
-    FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES },
-  { "<DENSE_REGION_CAPTION>", N_ ("Describe Regions"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
-    "Locate the objects in the image, with their descriptions.", FLORENCE_TASK_INPUT_NONE,
-    FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES },
-  { "<REGION_PROPOSAL>", N_ ("Propose Regions"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
-    "Locate the region proposals in the image.", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_BBOXES },
-  { "<CAPTION_TO_PHRASE_GROUNDING>", N_ ("Find Phrases of a Caption"),
-    N_ ("Enter a caption whose phrases should be found in the picture."),
-    FLORENCE_TASK_GROUP_FIND_OBJECTS, "Locate the phrases in the caption: {input}",
-    FLORENCE_TASK_INPUT_TEXT, FLORENCE_PARSE_PHRASE_GROUNDING },
-  { "<OPEN_VOCABULARY_DETECTION>", N_ ("Find Something"),
-    N_ ("Enter what to look for, for example “a red car”."), FLORENCE_TASK_GROUP_FIND_OBJECTS,
-    "Locate {input} in the image.", FLORENCE_TASK_INPUT_TEXT,
-    FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES_OR_POLYGONS },
-  { "<OCR>", N_ ("Read Text"), NULL, FLORENCE_TASK_GROUP_READ_TEXT,
-    "What is the text in the image?", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_PURE_TEXT },
-  { "<OCR_WITH_REGION>", N_ ("Read Text with Its Position"), NULL, FLORENCE_TASK_GROUP_READ_TEXT,
-    "What is the text in the image, with regions?", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_OCR },
-  { "<REGION_TO_CATEGORY>", N_ ("Name a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
-    "What is the region {input}?", FLORENCE_TASK_INPUT_REGION, FLORENCE_PARSE_PURE_TEXT },
-  { "<REGION_TO_DESCRIPTION>", N_ ("Describe a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
-    "What does the region {input} describe?", FLORENCE_TASK_INPUT_REGION,
-    FLORENCE_PARSE_PURE_TEXT },
-  { "<REGION_TO_OCR>", N_ ("Read Text in a Region"), REGION_HINT, FLORENCE_TASK_GROUP_REGION,
-    "What text is in the region {input}?", FLORENCE_TASK_INPUT_REGION, FLORENCE_PARSE_PURE_TEXT },
-  { "<REFERRING_EXPRESSION_SEGMENTATION>", N_ ("Outline Something"),
-    N_ ("Enter what to outline, for example “the dog on the left”."), FLORENCE_TASK_GROUP_SEGMENT,
-    "Locate {input} in the image with mask", FLORENCE_TASK_INPUT_TEXT, FLORENCE_PARSE_POLYGONS },
-  { "<REGION_TO_SEGMENTATION>", N_ ("Outline a Region"), REGION_HINT, FLORENCE_TASK_GROUP_SEGMENT,
-    "What is the polygon mask of region {input}", FLORENCE_TASK_INPUT_REGION,
-    FLORENCE_PARSE_POLYGONS },
+  TASK ("<CAPTION>", "caption", N_ ("Caption"), NULL, FLORENCE_TASK_GROUP_DESCRIBE,
+        "What does the image describe?", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_PURE_TEXT,
+        FLORENCE_TASK_INDEX_CAPTION, FLORENCE_TASK_TAGS_NONE),
+  TASK ("<DETAILED_CAPTION>", "detailed-caption", N_ ("Detailed Caption"), NULL,
+        FLORENCE_TASK_GROUP_DESCRIBE, "Describe in detail what is shown in the image.",
+        FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_PURE_TEXT, FLORENCE_TASK_INDEX_CAPTION,
+        FLORENCE_TASK_TAGS_NONE),
+  TASK ("<MORE_DETAILED_CAPTION>", "more-detailed-caption", N_ ("Paragraph Description"), NULL,
+        FLORENCE_TASK_GROUP_DESCRIBE, "Describe with a paragraph what is shown in the image.",
+        FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_PURE_TEXT, FLORENCE_TASK_INDEX_CAPTION,
+        FLORENCE_TASK_TAGS_NONE),
+  TASK ("<OD>", "od", N_ ("Detect Objects"), NULL, FLORENCE_TASK_GROUP_FIND_OBJECTS,
+        "Locate the objects with category name in the image.", FLORENCE_TASK_INPUT_NONE,
+        FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES, FLORENCE_TASK_INDEX_LABELS,
+        FLORENCE_TASK_TAGS_LABELS),
+  TASK ("<DENSE_REGION_CAPTION>", "dense-caption", N_ ("Describe Regions"), NULL,
+        FLORENCE_TASK_GROUP_FIND_OBJECTS,
+        "Locate the objects in the image, with their descriptions.", FLORENCE_TASK_INPUT_NONE,
+        FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES, FLORENCE_TASK_INDEX_CAPTION,
+        FLORENCE_TASK_TAGS_LABELS),
+  TASK ("<REGION_PROPOSAL>", "region-proposal", N_ ("Propose Regions"), NULL,
+        FLORENCE_TASK_GROUP_FIND_OBJECTS, "Locate the region proposals in the image.",
+        FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_BBOXES, FLORENCE_TASK_INDEX_NONE,
+        FLORENCE_TASK_TAGS_NONE),
+  TASK ("<CAPTION_TO_PHRASE_GROUNDING>", "grounding", N_ ("Find Phrases of a Caption"),
+        N_ ("Enter a caption whose phrases should be found in the picture."),
+        FLORENCE_TASK_GROUP_FIND_OBJECTS, "Locate the phrases in the caption: {input}",
+        FLORENCE_TASK_INPUT_TEXT, FLORENCE_PARSE_PHRASE_GROUNDING, FLORENCE_TASK_INDEX_LABELS,
+        FLORENCE_TASK_TAGS_PHRASES),
+  TASK ("<OPEN_VOCABULARY_DETECTION>", "open-vocabulary-detection", N_ ("Find Something"),
+        N_ ("Enter what to look for, for example “a red car”."), FLORENCE_TASK_GROUP_FIND_OBJECTS,
+        "Locate {input} in the image.", FLORENCE_TASK_INPUT_TEXT,
+        FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES_OR_POLYGONS, FLORENCE_TASK_INDEX_LABELS,
+        FLORENCE_TASK_TAGS_LABELS),
+  TASK ("<OCR>", "ocr", N_ ("Read Text"), NULL, FLORENCE_TASK_GROUP_READ_TEXT,
+        "What is the text in the image?", FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_PURE_TEXT,
+        FLORENCE_TASK_INDEX_OCR, FLORENCE_TASK_TAGS_NONE),
+  TASK ("<OCR_WITH_REGION>", "ocr-with-region", N_ ("Read Text with Its Position"), NULL,
+        FLORENCE_TASK_GROUP_READ_TEXT, "What is the text in the image, with regions?",
+        FLORENCE_TASK_INPUT_NONE, FLORENCE_PARSE_OCR, FLORENCE_TASK_INDEX_OCR,
+        FLORENCE_TASK_TAGS_NONE),
+  TASK ("<REGION_TO_CATEGORY>", "region-to-category", N_ ("Name a Region"), REGION_HINT,
+        FLORENCE_TASK_GROUP_REGION, "What is the region {input}?", FLORENCE_TASK_INPUT_REGION,
+        FLORENCE_PARSE_PURE_TEXT, FLORENCE_TASK_INDEX_LABELS, FLORENCE_TASK_TAGS_LABELS),
+  TASK ("<REGION_TO_DESCRIPTION>", "region-to-description", N_ ("Describe a Region"), REGION_HINT,
+        FLORENCE_TASK_GROUP_REGION, "What does the region {input} describe?",
+        FLORENCE_TASK_INPUT_REGION, FLORENCE_PARSE_PURE_TEXT, FLORENCE_TASK_INDEX_CAPTION,
+        FLORENCE_TASK_TAGS_NONE),
+  TASK ("<REGION_TO_OCR>", "region-to-ocr", N_ ("Read Text in a Region"), REGION_HINT,
+        FLORENCE_TASK_GROUP_REGION, "What text is in the region {input}?",
+        FLORENCE_TASK_INPUT_REGION, FLORENCE_PARSE_PURE_TEXT, FLORENCE_TASK_INDEX_OCR,
+        FLORENCE_TASK_TAGS_NONE),
+  TASK ("<REFERRING_EXPRESSION_SEGMENTATION>", "referring-expression-segmentation",
+        N_ ("Outline Something"), N_ ("Enter what to outline, for example “the dog on the left”."),
+        FLORENCE_TASK_GROUP_SEGMENT, "Locate {input} in the image with mask",
+        FLORENCE_TASK_INPUT_TEXT, FLORENCE_PARSE_POLYGONS, FLORENCE_TASK_INDEX_NONE,
+        FLORENCE_TASK_TAGS_NONE),
+  TASK ("<REGION_TO_SEGMENTATION>", "region-to-segmentation", N_ ("Outline a Region"), REGION_HINT,
+        FLORENCE_TASK_GROUP_SEGMENT, "What is the polygon mask of region {input}",
+        FLORENCE_TASK_INPUT_REGION, FLORENCE_PARSE_POLYGONS, FLORENCE_TASK_INDEX_NONE,
+        FLORENCE_TASK_TAGS_NONE),
 };
+#undef TASK
 
 /* The order in which the reference looks for task tokens (its two dicts). */
 static const char *const tokens_without_input[] = {
@@ -88,6 +114,71 @@ florence_task_lookup (const char *token)
     if (strcmp (tasks[i].token, token) == 0)
       return &tasks[i];
   return NULL;
+}
+
+/* "Dense_Region_Caption " → "dense-region-caption": lower case, '_' and ' ' as '-', the
+ * angle brackets of a token dropped. */
+static char *
+normalize_name (const char *name)
+{
+  g_autofree char *s = g_ascii_strdown (name, -1);
+  gsize len;
+
+  g_strstrip (s);
+  len = strlen (s);
+  if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
+    {
+      s[len - 1] = '\0';
+      memmove (s, s + 1, len - 1);
+    }
+  g_strdelimit (s, "_ ", '-');
+  return g_steal_pointer (&s);
+}
+
+const FlorenceTaskInfo *
+florence_task_find (const char *name)
+{
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  key = normalize_name (name);
+  for (gsize i = 0; i < G_N_ELEMENTS (tasks); i++)
+    {
+      g_autofree char *long_name = normalize_name (tasks[i].token);
+
+      if (strcmp (key, tasks[i].short_name) == 0 || strcmp (key, long_name) == 0)
+        return &tasks[i];
+    }
+  return NULL;
+}
+
+const FlorenceTaskInfo *
+florence_task_find_or_error (const char *name, GError **error)
+{
+  const FlorenceTaskInfo *task;
+  g_autoptr (GString) list = NULL;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  task = florence_task_find (name);
+  if (task != NULL)
+    return task;
+  list = g_string_new (NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (tasks); i++)
+    g_string_append_printf (list, "%s%s (%s)", i > 0 ? ", " : "", tasks[i].short_name,
+                            tasks[i].token);
+  g_set_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_UNKNOWN_TASK,
+               _ ("“%s” is not a task. Name one of these: %s."), name, list->str);
+  return NULL;
+}
+
+gboolean
+florence_task_takes_input (const char *token)
+{
+  const FlorenceTaskInfo *task = token != NULL ? florence_task_lookup (token) : NULL;
+
+  return task != NULL && task->input != FLORENCE_TASK_INPUT_NONE;
 }
 
 const FlorenceTaskInfo *

@@ -1,8 +1,10 @@
-/* florence-task.h: the Florence-2 tasks, their prompts and region inputs
+/* florence-task.h: the Florence-2 tasks, their names, prompts and region inputs
  *
  * One table (florence-task.c) describes the 14 public tasks and <REGION_TO_OCR>: the task
- * token, a translatable name, the group the app shows it in, the prompt template, the kind
- * of input it takes and how its answer is post-processed.
+ * token, the short name the command line takes, a translatable name, the group the app
+ * shows it in, the prompt template, the kind of input it takes, how its answer is
+ * post-processed and how the gallery indexes it. Everything that names, lists or sorts
+ * tasks (the app, depict-cli, the gallery) reads this table.
  *
  * Prompt construction reproduces Florence2Processor._construct_prompts exactly: the
  * processor input is TASK + TEXT, a task token that takes no input must be the whole text,
@@ -52,20 +54,48 @@ typedef enum {
   FLORENCE_PARSE_OCR,
 } FlorenceParseType;
 
+/* What the gallery's search finds a task's answer by. */
+typedef enum {
+  FLORENCE_TASK_INDEX_NONE,    /* nothing: region proposals and masks have no words */
+  FLORENCE_TASK_INDEX_CAPTION, /* a description of the picture or of a region */
+  FLORENCE_TASK_INDEX_OCR,     /* text read in the picture */
+  FLORENCE_TASK_INDEX_LABELS,  /* names of things: object labels, phrases, a category */
+} FlorenceTaskIndex;
+
+/* Whether the words of a task's answer become proposed tags of the photo. */
+typedef enum {
+  FLORENCE_TASK_TAGS_NONE,
+  FLORENCE_TASK_TAGS_LABELS,  /* each label (or a category answer) is a tag */
+  FLORENCE_TASK_TAGS_PHRASES, /* each phrase found in the picture is a tag (grounding) */
+} FlorenceTaskTags;
+
 typedef struct {
   const char *token;      /* "<OD>" */
+  const char *short_name; /* "od": what --task takes; see florence_task_find() */
   const char *name;       /* N_("Detect Objects"): translate with _() */
   const char *input_hint; /* N_(…) what to enter, NULL for tasks without input */
   FlorenceTaskGroup group;
   const char *prompt; /* the prompt, or a template with "{input}" */
   FlorenceTaskInput input;
   FlorenceParseType parse_type;
+  FlorenceTaskIndex index;
+  FlorenceTaskTags tags;
 } FlorenceTaskInfo;
 
 GQuark florence_task_error_quark (void);
 
 /* The task with this token ("<OD>"), or NULL. */
 const FlorenceTaskInfo *florence_task_lookup (const char *token);
+/* The task a person names: the token in any case, with or without its angle brackets
+ * ("<OD>", "od", "Dense_Region_Caption"), or the short name ("dense-caption",
+ * "grounding"); '_', '-' and spaces are the same, surrounding white space is ignored.
+ * NULL when there is none. */
+const FlorenceTaskInfo *florence_task_find (const char *name);
+/* The same, with FLORENCE_TASK_ERROR_UNKNOWN_TASK and a sentence listing the names when
+ * there is none. */
+const FlorenceTaskInfo *florence_task_find_or_error (const char *name, GError **error);
+/* Whether the task with this token takes a text or region input (FALSE when unknown). */
+gboolean florence_task_takes_input (const char *token);
 /* All tasks in display order; *n receives the count (15). */
 const FlorenceTaskInfo *florence_task_get_all (gsize *n);
 /* Translated group title ("Describe", "Find Objects", …). */

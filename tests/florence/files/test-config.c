@@ -377,12 +377,6 @@ test_sizes (void)
   g_autoptr (FlorenceConfig) c = florence_config_load (dir, &error);
 
   g_assert_no_error (error);
-  g_assert_cmpint (florence_config_get_image_tokens (c, 768), ==, 577);
-  g_assert_cmpint (florence_config_get_image_tokens (c, 992), ==, 962);
-  /* 1 024 positions: 992 leaves room for a prompt of 62 tokens, 1024 none. */
-  g_assert_cmpint (florence_config_get_max_image_size (c, 1), ==, 992);
-  g_assert_cmpint (florence_config_get_max_image_size (c, 62), ==, 992);
-  g_assert_cmpint (florence_config_get_max_image_size (c, 63), ==, 960);
   /* Florence-2-large, 768, 3 beams: between 0.3 and 3 GB. */
   g_assert_cmpuint (florence_config_estimate_working_bytes (c, 768, 3), >, 300000000);
   g_assert_cmpuint (florence_config_estimate_working_bytes (c, 768, 3), <, 3000000000);

@@ -150,6 +150,118 @@ test_region (void)
   g_assert_cmpint (florence_task_quantize (1.5, 3), ==, 500);
 }
 
+/* Every name a person may give: the names depict-cli's --task and --tasks took before the
+ * table held them, in the spellings each accepted. */
+static void
+test_find (void)
+{
+  static const struct {
+    const char *name;
+    const char *token;
+  } names[] = {
+    { "caption", "<CAPTION>" },
+    { "detailed-caption", "<DETAILED_CAPTION>" },
+    { "more-detailed-caption", "<MORE_DETAILED_CAPTION>" },
+    { "od", "<OD>" },
+    { "dense-caption", "<DENSE_REGION_CAPTION>" },
+    { "dense-region-caption", "<DENSE_REGION_CAPTION>" },
+    { "region-proposal", "<REGION_PROPOSAL>" },
+    { "ocr", "<OCR>" },
+    { "ocr-with-region", "<OCR_WITH_REGION>" },
+    { "grounding", "<CAPTION_TO_PHRASE_GROUNDING>" },
+    { "caption-to-phrase-grounding", "<CAPTION_TO_PHRASE_GROUNDING>" },
+    { "open-vocabulary-detection", "<OPEN_VOCABULARY_DETECTION>" },
+    { "referring-expression-segmentation", "<REFERRING_EXPRESSION_SEGMENTATION>" },
+    { "region-to-segmentation", "<REGION_TO_SEGMENTATION>" },
+    { "region-to-category", "<REGION_TO_CATEGORY>" },
+    { "region-to-description", "<REGION_TO_DESCRIPTION>" },
+    { "region-to-ocr", "<REGION_TO_OCR>" },
+    /* tokens, in any case, with or without brackets */
+    { "<OD>", "<OD>" },
+    { "OD", "<OD>" },
+    { "<od>", "<OD>" },
+    { " ocr ", "<OCR>" },
+    { "Dense_Region_Caption", "<DENSE_REGION_CAPTION>" },
+    { "DENSE_REGION_CAPTION", "<DENSE_REGION_CAPTION>" },
+    { "<OCR_WITH_REGION>", "<OCR_WITH_REGION>" },
+    { "region to ocr", "<REGION_TO_OCR>" },
+  };
+  static const char *const unknown[] = {
+    "", "<>", "<CAPTON>", "captions", "od,ocr", "<OD", "dense"
+  };
+  gsize n;
+  const FlorenceTaskInfo *all = florence_task_get_all (&n);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      const FlorenceTaskInfo *t = florence_task_find (names[i].name);
+      g_assert_nonnull (t);
+      g_assert_cmpstr (t->token, ==, names[i].token);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (unknown); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_null (florence_task_find (unknown[i]));
+      g_assert_null (florence_task_find_or_error (unknown[i], &error));
+      g_assert_error (error, FLORENCE_TASK_ERROR, FLORENCE_TASK_ERROR_UNKNOWN_TASK);
+      /* the sentence names every task by short name and token */
+      for (gsize k = 0; k < n; k++)
+        {
+          g_assert_nonnull (strstr (error->message, all[k].token));
+          g_assert_nonnull (strstr (error->message, all[k].short_name));
+        }
+    }
+  /* each task by its own short name and token; short names are unique */
+  for (gsize i = 0; i < n; i++)
+    {
+      g_assert_true (florence_task_find (all[i].short_name) == &all[i]);
+      g_assert_true (florence_task_find (all[i].token) == &all[i]);
+      g_assert_true (florence_task_find_or_error (all[i].token, NULL) == &all[i]);
+      g_assert_cmpint (florence_task_takes_input (all[i].token), ==,
+                       all[i].input != FLORENCE_TASK_INPUT_NONE);
+    }
+  g_assert_false (florence_task_takes_input (NULL));
+  g_assert_false (florence_task_takes_input ("grounding")); /* a token, not a name */
+}
+
+/* How the gallery indexes each task's answer. */
+static void
+test_index (void)
+{
+  static const struct {
+    const char *token;
+    FlorenceTaskIndex index;
+    FlorenceTaskTags tags;
+  } expected[] = {
+    { "<CAPTION>", FLORENCE_TASK_INDEX_CAPTION, FLORENCE_TASK_TAGS_NONE },
+    { "<DETAILED_CAPTION>", FLORENCE_TASK_INDEX_CAPTION, FLORENCE_TASK_TAGS_NONE },
+    { "<MORE_DETAILED_CAPTION>", FLORENCE_TASK_INDEX_CAPTION, FLORENCE_TASK_TAGS_NONE },
+    { "<REGION_TO_DESCRIPTION>", FLORENCE_TASK_INDEX_CAPTION, FLORENCE_TASK_TAGS_NONE },
+    { "<DENSE_REGION_CAPTION>", FLORENCE_TASK_INDEX_CAPTION, FLORENCE_TASK_TAGS_LABELS },
+    { "<OCR>", FLORENCE_TASK_INDEX_OCR, FLORENCE_TASK_TAGS_NONE },
+    { "<OCR_WITH_REGION>", FLORENCE_TASK_INDEX_OCR, FLORENCE_TASK_TAGS_NONE },
+    { "<REGION_TO_OCR>", FLORENCE_TASK_INDEX_OCR, FLORENCE_TASK_TAGS_NONE },
+    { "<OD>", FLORENCE_TASK_INDEX_LABELS, FLORENCE_TASK_TAGS_LABELS },
+    { "<OPEN_VOCABULARY_DETECTION>", FLORENCE_TASK_INDEX_LABELS, FLORENCE_TASK_TAGS_LABELS },
+    { "<REGION_TO_CATEGORY>", FLORENCE_TASK_INDEX_LABELS, FLORENCE_TASK_TAGS_LABELS },
+    { "<CAPTION_TO_PHRASE_GROUNDING>", FLORENCE_TASK_INDEX_LABELS, FLORENCE_TASK_TAGS_PHRASES },
+    { "<REGION_PROPOSAL>", FLORENCE_TASK_INDEX_NONE, FLORENCE_TASK_TAGS_NONE },
+    { "<REFERRING_EXPRESSION_SEGMENTATION>", FLORENCE_TASK_INDEX_NONE, FLORENCE_TASK_TAGS_NONE },
+    { "<REGION_TO_SEGMENTATION>", FLORENCE_TASK_INDEX_NONE, FLORENCE_TASK_TAGS_NONE },
+  };
+  gsize n;
+
+  florence_task_get_all (&n);
+  g_assert_cmpuint (n, ==, G_N_ELEMENTS (expected));
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      const FlorenceTaskInfo *t = florence_task_lookup (expected[i].token);
+      g_assert_nonnull (t);
+      g_assert_cmpint (t->index, ==, expected[i].index);
+      g_assert_cmpint (t->tags, ==, expected[i].tags);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -157,5 +269,7 @@ main (int argc, char **argv)
   g_test_add_func ("/florence/task/table", test_table);
   g_test_add_func ("/florence/task/build-prompt", test_build_prompt);
   g_test_add_func ("/florence/task/region", test_region);
+  g_test_add_func ("/florence/task/find", test_find);
+  g_test_add_func ("/florence/task/index", test_index);
   return g_test_run ();
 }
