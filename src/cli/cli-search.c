@@ -91,16 +91,15 @@ cli_search_main (int argc, char **argv)
 
   if (json)
     {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      g_autoptr (JsonNode) root = NULL;
-      g_autofree char *out = NULL;
-
-      json_builder_begin_array (b);
       for (guint i = 0; i < hits->len; i++)
         {
           GalleryHit *hit = g_ptr_array_index (hits, i);
+          g_autoptr (JsonBuilder) b = json_builder_new ();
+          g_autoptr (JsonNode) line = NULL;
 
           json_builder_begin_object (b);
+          json_builder_set_member_name (b, "version");
+          json_builder_add_int_value (b, 1);
           json_builder_set_member_name (b, "path");
           json_builder_add_string_value (b, hit->path);
           json_builder_set_member_name (b, "hash");
@@ -112,11 +111,9 @@ cli_search_main (int argc, char **argv)
           json_builder_set_member_name (b, "caption");
           json_builder_add_string_value (b, hit->caption);
           json_builder_end_object (b);
+          line = json_builder_get_root (b);
+          cli_print_json_line (line);
         }
-      json_builder_end_array (b);
-      root = json_builder_get_root (b);
-      out = json_to_string (root, TRUE);
-      printf ("%s\n", out);
       return 0;
     }
   for (guint i = 0; i < hits->len; i++)

@@ -56,7 +56,9 @@ cli_show_main (int argc, char **argv)
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
-      N_ ("Print everything stored as JSON (results, token ids, timings)"), NULL },
+      N_ ("Print everything stored as JSON, one line per photo (results, token ids, "
+          "timings)"),
+      NULL },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
       N_ ("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_ ("PATH") },
     { NULL },
@@ -91,12 +93,10 @@ cli_show_main (int argc, char **argv)
       if (json)
         {
           g_autoptr (JsonNode) node = gallery_export_image_json (store, image->id, &error);
-          g_autofree char *out = NULL;
 
           if (node == NULL)
             return cli_fail (g_steal_pointer (&error));
-          out = json_to_string (node, TRUE);
-          printf ("%s\n", out);
+          cli_print_json_line (node);
           continue;
         }
       if ((tags = gallery_store_list_tags (store, image->id, FALSE, &error)) == NULL ||

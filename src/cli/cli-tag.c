@@ -20,67 +20,6 @@
 #include "gallery/gallery-tagger.h"
 
 /* ------------------------------------------------------------------------------------------ */
-/* The runner: the model API behind the tagger's GalleryRunFunc                                */
-
-typedef struct {
-  FlorenceModel *model;
-  guint num_beams;
-  guint max_new_tokens;
-} ModelRunner;
-
-static JsonNode *
-timings_to_json (const FlorenceTimings *t)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-#define MEMBER(name)                                                                               \
-  json_builder_set_member_name (b, #name);                                                         \
-  json_builder_add_double_value (b, t->name);
-  MEMBER (load);
-  MEMBER (preprocess);
-  MEMBER (vision);
-  MEMBER (encoder);
-  MEMBER (decode);
-  MEMBER (total);
-#undef MEMBER
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
-static GalleryRun *
-model_run (const char *image_path, const char *task, const char *text_input, gpointer user_data,
-           GCancellable *cancellable, GError **error)
-{
-  ModelRunner *runner = user_data;
-  FlorenceRunOptions options = {
-    .task = task,
-    .text_input = text_input,
-    .num_beams = runner->num_beams,
-    .max_new_tokens = runner->max_new_tokens,
-  };
-  g_autoptr (FlorenceRun) run = NULL;
-  GalleryRun *out;
-
-  run =
-    florence_model_run_file (runner->model, image_path, &options, cancellable, NULL, NULL, error);
-  if (run == NULL)
-    return NULL;
-  out = gallery_run_new ();
-  out->raw_text = g_strdup (run->text);
-  if (run->token_ids != NULL)
-    {
-      out->token_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), run->token_ids->len);
-      g_array_append_vals (out->token_ids, run->token_ids->data, run->token_ids->len);
-    }
-  out->result = run->result != NULL ? florence_result_to_json_node (run->result) : NULL;
-  out->timings = timings_to_json (&run->timings);
-  out->image_width = run->image_width;
-  out->image_height = run->image_height;
-  return out;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* The batch in a worker thread; the main loop handles Ctrl-C                                  */
 
 typedef struct {
@@ -212,13 +151,13 @@ cli_tag_main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GalleryStore) store = NULL;
   g_autoptr (FlorenceModel) model = NULL;
+  g_autoptr (GalleryPipeline) pipeline = NULL; /* freed before the model */
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GCancellable) cancellable = NULL;
   g_auto (GStrv) tasks = NULL;
   g_autofree char *model_dir = NULL;
   const char *hash = NULL;
   FlorenceModelOptions model_options = { FLORENCE_DEVICE_AUTO, NULL };
-  ModelRunner runner = { 0 };
   GalleryTaggerOptions options = { 0 };
   Job job = { 0 };
   GThread *thread;
@@ -265,20 +204,18 @@ cli_tag_main (int argc, char **argv)
   if (model == NULL || (hash = florence_model_get_weights_hash (model, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
 
-  runner.model = model;
-  runner.num_beams = beams > 0 ? (guint) beams : FLORENCE_LIMITS_DEFAULT_BEAMS;
-  runner.max_new_tokens =
-    max_new_tokens > 0 ? (guint) max_new_tokens : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
+  /* Each photo decoded once, ahead of the model, and its features shared by the tasks. */
+  pipeline = gallery_pipeline_new (&(GalleryPipelineOptions){ .model = model });
   options.model_name = florence_model_get_config (model)->name;
   options.weights_hash = hash;
-  options.num_beams = (int) runner.num_beams;
-  options.max_new_tokens = (int) runner.max_new_tokens;
+  options.num_beams = beams > 0 ? beams : FLORENCE_LIMITS_DEFAULT_BEAMS;
+  options.max_new_tokens =
+    max_new_tokens > 0 ? max_new_tokens : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
   options.tasks = (const char *const *) tasks;
   options.text_input = text;
   options.recursive = recursive;
   options.redo = redo;
-  options.run_func = model_run;
-  options.run_data = &runner;
+  options.pipeline = pipeline;
   options.progress_func = on_progress;
   options.progress_data = &job;
 
