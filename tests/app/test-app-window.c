@@ -17,7 +17,7 @@
 #include "depict-application.h"
 #include "depict-gallery-view.h"
 #include "depict-queue-item.h"
-#include "depict-window.h"
+#include "depict-window-private.h"
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-store.h"
 
@@ -478,6 +478,32 @@ test_overlay (void)
   g_settings_set_boolean (settings, "show-boxes", TRUE);
   g_assert_true (depict_image_view_pick (view, wx, wy) == small);
 
+  close_window (window);
+}
+
+/* An answer that found nothing says so, whatever its kind; an answer to a text task says
+ * what it was asked. */
+static void
+test_empty_and_asked (void)
+{
+  DepictWindow *window = new_window ();
+  DepictResultsPane *pane = depict_window_get_results_pane (window);
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr (DepictAnswer) nothing = app_test_answer ("ocr_region_no_locs", NULL);
+  g_autoptr (DepictAnswer) grounding = NULL;
+  g_autofree char *title = NULL;
+
+  g_assert_cmpint (nothing->result->kind, ==, FLORENCE_RESULT_QUADS);
+  depict_window_show_file (window, photo, nothing);
+  g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "results");
+  g_assert_cmpstr (depict_results_pane_get_text (pane), ==, "Nothing was found.");
+
+  grounding =
+    depict_answer_new (NULL, "the wizard", app_test_postprocess_result ("grounding_no_locs"), NULL);
+  title = _depict_window_answer_title (grounding);
+  g_assert_nonnull (strstr (title, "“the wizard”"));
+  depict_window_show_file (window, photo, grounding);
+  g_assert_nonnull (find_widget (GTK_WIDGET (pane), GTK_TYPE_LABEL, label_is, title));
   close_window (window);
 }
 
@@ -1030,6 +1056,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/unreadable", test_unreadable);
   g_test_add_func ("/app/window/overlay", test_overlay);
   g_test_add_func ("/app/window/copy", test_copy);
+  g_test_add_func ("/app/window/empty-and-asked", test_empty_and_asked);
   g_test_add_func ("/app/window/no-model", test_no_model);
   g_test_add_func ("/app/window/run-tiny", test_run_tiny);
   g_test_add_func ("/app/window/stored-answers-on-open", test_stored_answers_on_open);
