@@ -19,6 +19,7 @@
 #include "depict-gallery-view.h"
 #include "depict-inference.h"
 #include "depict-queue-item.h"
+#include "florence/files/florence-weights-hash.h"
 #include "gallery/gallery-search.h"
 #include "gallery/gallery-tagger.h"
 
@@ -448,6 +449,7 @@ batch_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
 {
   BatchData *data = task_data;
   g_autoptr (GalleryStore) store = NULL;
+  g_autofree char *weights_hash = NULL;
   GalleryTaggerOptions options = { 0 };
   GalleryTaggerSummary *summary = g_new0 (GalleryTaggerSummary, 1);
   const char *paths[] = { data->folder, NULL };
@@ -462,8 +464,16 @@ batch_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
       return;
     }
 
+  /* Runs are known by the weights, so that depict-cli recognises them (cached on disk). */
+  weights_hash = florence_weights_hash_for_dir (data->settings->model_dir, NULL, &error);
+  if (weights_hash == NULL)
+    {
+      g_free (summary);
+      g_task_return_error (task, error);
+      return;
+    }
   options.model_name = data->settings->model_name;
-  options.weights_hash = "";
+  options.weights_hash = weights_hash;
   options.num_beams = data->settings->num_beams;
   options.max_new_tokens = data->settings->max_new_tokens;
   options.tasks = (const char *const *) data->tasks;

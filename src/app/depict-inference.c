@@ -253,26 +253,6 @@ tokens_progress_cb (guint n_tokens, gpointer user_data)
     relay->func (DEPICT_INFERENCE_STAGE_GENERATING, n_tokens, relay->data);
 }
 
-static JsonNode *
-timings_to_json (const FlorenceTimings *t)
-{
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "preprocess");
-  json_builder_add_double_value (builder, t->preprocess);
-  json_builder_set_member_name (builder, "vision");
-  json_builder_add_double_value (builder, t->vision);
-  json_builder_set_member_name (builder, "encoder");
-  json_builder_add_double_value (builder, t->encoder);
-  json_builder_set_member_name (builder, "decode");
-  json_builder_add_double_value (builder, t->decode);
-  json_builder_set_member_name (builder, "total");
-  json_builder_add_double_value (builder, t->total);
-  json_builder_end_object (builder);
-  return json_builder_get_root (builder);
-}
-
 GalleryRun *
 depict_inference_run_sync (const DepictInferenceSettings *settings, const char *image_path,
                            const char *task, const char *text_input,
@@ -329,23 +309,8 @@ depict_inference_run_sync (const DepictInferenceSettings *settings, const char *
   if (run == NULL)
     return NULL;
 
-  out = gallery_run_new ();
-  out->task = g_strdup (run->task);
-  out->text_input = g_strdup (run->text_input);
-  out->model_name = g_strdup (settings->model_name);
-  out->weights_hash = g_steal_pointer (&weights_hash);
-  out->num_beams = run->num_beams;
-  out->max_new_tokens = settings->max_new_tokens;
-  out->raw_text = g_strdup (run->text);
-  if (run->token_ids != NULL)
-    {
-      out->token_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), run->token_ids->len);
-      g_array_append_vals (out->token_ids, run->token_ids->data, run->token_ids->len);
-    }
-  out->result = florence_result_to_json_node (run->result);
-  out->timings = timings_to_json (&run->timings);
-  out->image_width = run->image_width;
-  out->image_height = run->image_height;
+  out = gallery_run_new_from_florence (run, settings->model_name, weights_hash,
+                                       settings->max_new_tokens);
   return g_steal_pointer (&out);
 }
 

@@ -20,7 +20,7 @@
 #include "gallery/gallery-tagger.h"
 
 /* ------------------------------------------------------------------------------------------ */
-/* The runner: the model API behind the tagger's GalleryRunFunc                                */
+/* The runner: the model API behind the tagger's GalleryRunPictureFunc                         */
 
 typedef struct {
   FlorenceModel *model;
@@ -28,29 +28,9 @@ typedef struct {
   guint max_new_tokens;
 } ModelRunner;
 
-static JsonNode *
-timings_to_json (const FlorenceTimings *t)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-#define MEMBER(name)                                                                               \
-  json_builder_set_member_name (b, #name);                                                         \
-  json_builder_add_double_value (b, t->name);
-  MEMBER (load);
-  MEMBER (preprocess);
-  MEMBER (vision);
-  MEMBER (encoder);
-  MEMBER (decode);
-  MEMBER (total);
-#undef MEMBER
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
 static GalleryRun *
-model_run (const char *image_path, const char *task, const char *text_input, gpointer user_data,
-           GCancellable *cancellable, GError **error)
+model_run (const ImageRgb *picture, const char *image_path, const char *task,
+           const char *text_input, gpointer user_data, GCancellable *cancellable, GError **error)
 {
   ModelRunner *runner = user_data;
   FlorenceRunOptions options = {
@@ -60,24 +40,12 @@ model_run (const char *image_path, const char *task, const char *text_input, gpo
     .max_new_tokens = runner->max_new_tokens,
   };
   g_autoptr (FlorenceRun) run = NULL;
-  GalleryRun *out;
 
-  run =
-    florence_model_run_file (runner->model, image_path, &options, cancellable, NULL, NULL, error);
+  run = florence_model_run (runner->model, picture, &options, cancellable, NULL, NULL, error);
   if (run == NULL)
     return NULL;
-  out = gallery_run_new ();
-  out->raw_text = g_strdup (run->text);
-  if (run->token_ids != NULL)
-    {
-      out->token_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), run->token_ids->len);
-      g_array_append_vals (out->token_ids, run->token_ids->data, run->token_ids->len);
-    }
-  out->result = run->result != NULL ? florence_result_to_json_node (run->result) : NULL;
-  out->timings = timings_to_json (&run->timings);
-  out->image_width = run->image_width;
-  out->image_height = run->image_height;
-  return out;
+  /* The tagger sets the model's name and weights (the key) itself. */
+  return gallery_run_new_from_florence (run, NULL, NULL, (int) runner->max_new_tokens);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -167,7 +135,7 @@ print_summary (const GalleryTaggerSummary *s)
                           s->failed, s->total);
   g_printerr ("%s\n", line->str);
   for (guint i = 0; s->failures != NULL && i < s->failures->len; i++)
-    g_printerr ("  %s\n", (const char *) g_ptr_array_index (s->failures, i));
+    g_printerr ("  %s\n", cli_gallery_safe (stderr, g_ptr_array_index (s->failures, i)));
 }
 
 int
@@ -277,7 +245,7 @@ cli_tag_main (int argc, char **argv)
   options.text_input = text;
   options.recursive = recursive;
   options.redo = redo;
-  options.run_func = model_run;
+  options.run_picture_func = model_run;
   options.run_data = &runner;
   options.progress_func = on_progress;
   options.progress_data = &job;
@@ -311,7 +279,7 @@ cli_tag_main (int argc, char **argv)
   else if (!job.ok)
     status = cli_fail (g_steal_pointer (&job.error));
   else
-    status = job.summary.failed > 0 ? 1 : 0;
+    status = job.summary.failed > 0 || job.summary.unreadable > 0 ? 1 : 0;
   g_clear_error (&job.error);
   gallery_tagger_summary_clear (&job.summary);
   return status;

@@ -11,7 +11,10 @@
 #include <string.h>
 
 #include "florence/text/florence-task.h"
+#include "gallery/gallery-store-private.h"
 #include "gallery/gallery-tagger.h"
+#include "image/image-files.h"
+#include "image/image-loader.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Tasks                                                                                       */
@@ -73,177 +76,6 @@ gallery_tagger_parse_tasks (const char *list, GError **error)
     }
   g_ptr_array_add (tokens, NULL);
   return (char **) g_ptr_array_free (g_steal_pointer (&tokens), FALSE);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Finding the images                                                                          */
-
-static const char *const image_extensions[] = {
-  "jpg",  "jpeg", "jpe",  "jfif", "png", "gif", "bmp", "tif", "tiff", "webp",
-  "heic", "heif", "avif", "jxl",  "pnm", "ppm", "pgm", "pbm", "tga",
-};
-
-gboolean
-gallery_tagger_is_image (const char *path)
-{
-  const char *dot;
-  const char *slash;
-  guint8 head[512];
-  gsize n = 0;
-  FILE *f;
-  g_autofree char *type = NULL;
-  gboolean uncertain = FALSE;
-
-  g_return_val_if_fail (path != NULL, FALSE);
-
-  dot = strrchr (path, '.');
-  slash = strrchr (path, '/');
-  if (dot != NULL && (slash == NULL || dot > slash))
-    {
-      g_autofree char *ext = g_ascii_strdown (dot + 1, -1);
-
-      for (gsize i = 0; i < G_N_ELEMENTS (image_extensions); i++)
-        if (strcmp (ext, image_extensions[i]) == 0)
-          return TRUE;
-      /* Sidecars and other files we know are not photos: do not open them. */
-      if (strcmp (ext, "xmp") == 0 || strcmp (ext, "json") == 0 || strcmp (ext, "txt") == 0)
-        return FALSE;
-    }
-  /* No known extension: look at the first bytes. */
-  f = g_fopen (path, "rb");
-  if (f == NULL)
-    return FALSE;
-  n = fread (head, 1, sizeof head, f);
-  fclose (f);
-  if (n == 0)
-    return FALSE;
-  type = g_content_type_guess (NULL, head, n, &uncertain);
-  if (uncertain || type == NULL)
-    return FALSE;
-  {
-    g_autofree char *mime = g_content_type_get_mime_type (type);
-
-    return mime != NULL && g_str_has_prefix (mime, "image/") && strcmp (mime, "image/svg+xml") != 0;
-  }
-}
-
-static gint
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-static gboolean
-walk_folder (GFile *folder, gboolean recursive, GPtrArray *out, GHashTable *seen,
-             GCancellable *cancellable, GError **error)
-{
-  g_autoptr (GFileEnumerator) enumerator = NULL;
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) folders = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GError) local_error = NULL;
-
-  enumerator = g_file_enumerate_children (folder,
-                                          G_FILE_ATTRIBUTE_STANDARD_NAME
-                                          "," G_FILE_ATTRIBUTE_STANDARD_TYPE
-                                          "," G_FILE_ATTRIBUTE_STANDARD_IS_HIDDEN,
-                                          G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable, error);
-  if (enumerator == NULL)
-    return FALSE;
-  for (;;)
-    {
-      GFileInfo *info = NULL;
-      GFile *child = NULL;
-      g_autofree char *path = NULL;
-
-      if (!g_file_enumerator_iterate (enumerator, &info, &child, cancellable, &local_error))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-      if (info == NULL)
-        break;
-      if (g_file_info_get_is_hidden (info))
-        continue;
-      path = g_file_get_path (child);
-      if (path == NULL)
-        continue;
-      switch (g_file_info_get_file_type (info))
-        {
-        case G_FILE_TYPE_DIRECTORY:
-          if (recursive)
-            g_ptr_array_add (folders, g_steal_pointer (&path));
-          break;
-        case G_FILE_TYPE_REGULAR:
-        case G_FILE_TYPE_SYMBOLIC_LINK: /* a link to a photo is a photo; to a folder: skipped */
-          if (g_file_test (path, G_FILE_TEST_IS_REGULAR) && gallery_tagger_is_image (path))
-            g_ptr_array_add (files, g_steal_pointer (&path));
-          break;
-        default:
-          break;
-        }
-    }
-  g_ptr_array_sort (files, compare_strings);
-  g_ptr_array_sort (folders, compare_strings);
-  for (guint i = 0; i < files->len; i++)
-    {
-      char *path = g_ptr_array_index (files, i);
-
-      if (g_hash_table_add (seen, g_strdup (path)))
-        g_ptr_array_add (out, g_strdup (path));
-    }
-  for (guint i = 0; i < folders->len; i++)
-    {
-      g_autoptr (GFile) sub = g_file_new_for_path (g_ptr_array_index (folders, i));
-
-      if (!walk_folder (sub, recursive, out, seen, cancellable, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-GPtrArray *
-gallery_tagger_collect (const char *const *paths, gboolean recursive, GCancellable *cancellable,
-                        GError **error)
-{
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-
-  g_return_val_if_fail (paths != NULL, NULL);
-
-  for (guint i = 0; paths[i] != NULL; i++)
-    {
-      g_autofree char *path = g_canonicalize_filename (paths[i], NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        {
-          g_autoptr (GFile) folder = g_file_new_for_path (path);
-          g_autoptr (GError) local_error = NULL;
-
-          if (!walk_folder (folder, recursive, out, seen, cancellable, &local_error))
-            {
-              if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                g_propagate_error (error, g_steal_pointer (&local_error));
-              else
-                g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                             _ ("Could not list the folder “%s” (%s). Check that it is readable."),
-                             path, local_error->message);
-              return NULL;
-            }
-        }
-      else if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        {
-          if (gallery_tagger_is_image (path) && g_hash_table_add (seen, g_strdup (path)))
-            g_ptr_array_add (out, g_steal_pointer (&path));
-        }
-      else
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                       _ ("“%s” does not exist or is not a file or folder. Check the path."),
-                       paths[i]);
-          return NULL;
-        }
-    }
-  return g_steal_pointer (&out);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -334,8 +166,38 @@ add_failure (Batch *batch, const char *path, const char *message)
   g_ptr_array_add (batch->summary->failures, g_strdup_printf ("%s: %s", path, message));
 }
 
+/* An unreadable sub-folder (or a path too long for the system) found by the walk. */
+static void
+on_walk_problem (const char *path, const GError *error, gpointer user_data)
+{
+  Batch *batch = user_data;
+
+  batch->summary->unreadable++;
+  g_ptr_array_add (batch->summary->failures, g_strdup (error->message)); /* names the path */
+}
+
+/* Runs one task; NULL with error set when it could not (the photo's own problem, or
+ * cancellation). */
+static GalleryRun *
+run_task (Batch *batch, const char *path, const ImageRgb *picture, const char *task,
+          const char *input, GCancellable *cancellable, GError **error)
+{
+  const GalleryTaggerOptions *options = batch->options;
+  GalleryRun *run;
+
+  if (options->run_picture_func != NULL)
+    run =
+      options->run_picture_func (picture, path, task, input, options->run_data, cancellable, error);
+  else
+    run = options->run_func (path, task, input, options->run_data, cancellable, error);
+  if (run == NULL && error != NULL && *error == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _ ("The model returned no result."));
+  return run;
+}
+
 /* Processes one image. Returns FALSE only for errors that stop the batch (store errors,
- * cancellation); problems of the image itself are recorded as failures. */
+ * cancellation); problems of the image itself are recorded as failures. The photo is decoded
+ * at most once: to know it, and for the model. */
 static gboolean
 tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *cancellable,
          GError **error)
@@ -343,15 +205,18 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *canc
   const GalleryTaggerOptions *options = batch->options;
   const char *const *tasks = options->tasks != NULL ? options->tasks : default_tasks;
   g_autoptr (GError) local_error = NULL;
+  g_autoptr (ImageRgb) picture = NULL;
   gboolean ran = FALSE;
   gint64 start = g_get_monotonic_time ();
   gint64 image_id;
 
-  image_id = gallery_store_add_image (store, path, cancellable, &local_error);
+  image_id = gallery_store_add_image_full (store, path, NULL,
+                                           options->run_picture_func != NULL ? &picture : NULL,
+                                           cancellable, &local_error);
   if (image_id == 0)
     {
-      /* The photo could not be read: that photo fails, the batch goes on. Errors of the
-       * database itself stop it. */
+      /* The photo could not be read, or is not a photo: that file fails, the batch goes on.
+       * Errors of the database itself stop it. */
       if (local_error->domain == GALLERY_STORE_ERROR ||
           g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
@@ -367,12 +232,12 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *canc
       g_autoptr (GalleryRun) key = gallery_run_new ();
       g_autoptr (GalleryRun) run = NULL;
       const char *input = gallery_tagger_task_takes_input (tasks[t]) ? options->text_input : NULL;
-      gboolean found = FALSE;
+      gboolean found = FALSE, stored = FALSE;
 
       key->task = g_strdup (tasks[t]);
       key->text_input = g_strdup (input != NULL ? input : "");
       key->model_name = g_strdup (options->model_name != NULL ? options->model_name : "");
-      key->weights_hash = g_strdup (options->weights_hash != NULL ? options->weights_hash : "");
+      key->weights_hash = g_strdup (options->weights_hash);
       key->num_beams = options->num_beams;
       key->max_new_tokens = options->max_new_tokens;
       if (!options->redo && !gallery_store_has_run (store, image_id, key, &found, error))
@@ -382,12 +247,15 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *canc
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-      run = options->run_func (path, tasks[t], input, options->run_data, cancellable, &local_error);
+      if (options->run_picture_func != NULL && picture == NULL &&
+          (picture = image_load (path, NULL, &local_error)) == NULL)
+        {
+          add_failure (batch, path, local_error->message);
+          return TRUE;
+        }
+      run = run_task (batch, path, picture, tasks[t], input, cancellable, &local_error);
       if (run == NULL)
         {
-          if (local_error == NULL)
-            g_set_error (&local_error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                         _ ("The model returned no result."));
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
@@ -408,9 +276,14 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *canc
       run->weights_hash = g_strdup (key->weights_hash);
       run->num_beams = key->num_beams;
       run->max_new_tokens = key->max_new_tokens;
-      if (gallery_store_add_run (store, image_id, run, error) == 0)
+      /* Another tagger may have stored the same run meanwhile: its run stays (or, with redo,
+       * this one replaces it); never both. */
+      if (gallery_store_put_run (store, image_id, run,
+                                 options->redo ? GALLERY_RUN_REPLACE : GALLERY_RUN_KEEP_EXISTING,
+                                 &stored, error) == 0)
         return FALSE;
-      batch->summary->runs_added++;
+      if (stored)
+        batch->summary->runs_added++;
       ran = TRUE;
     }
   if (ran)
@@ -434,7 +307,8 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
   gboolean ok = TRUE;
 
   g_return_val_if_fail (store != NULL, FALSE);
-  g_return_val_if_fail (options != NULL && options->run_func != NULL, FALSE);
+  g_return_val_if_fail (options != NULL, FALSE);
+  g_return_val_if_fail (options->run_func != NULL || options->run_picture_func != NULL, FALSE);
   g_return_val_if_fail (paths != NULL, FALSE);
 
   if (summary == NULL)
@@ -445,6 +319,18 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
   batch.summary = summary;
   batch.start_us = g_get_monotonic_time ();
 
+  /* Runs are known by the model's weights: without them nothing could be recognised as done
+   * (by this front end or the other). */
+  if (options->weights_hash == NULL || options->weights_hash[0] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _ ("The weights of the model “%s” are not known, so its results could not be "
+                      "told apart from another model's. Load the model again; if it happens "
+                      "again, please report it."),
+                   options->model_name != NULL ? options->model_name : "");
+      gallery_tagger_summary_clear (&local_summary);
+      return FALSE;
+    }
   if (options->tasks != NULL)
     for (guint t = 0; options->tasks[t] != NULL; t++)
       if (gallery_tagger_task_takes_input (options->tasks[t]) &&
@@ -458,7 +344,8 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
           return FALSE;
         }
 
-  files = gallery_tagger_collect (paths, options->recursive, cancellable, error);
+  files =
+    image_files_collect (paths, options->recursive, on_walk_problem, &batch, cancellable, error);
   if (files == NULL)
     {
       summary->cancelled = g_cancellable_is_cancelled (cancellable);
@@ -467,6 +354,14 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
     }
   summary->total = files->len;
   report (&batch, NULL);
+
+  /* Before the first write: a damaged database is not written to. Then the files of the
+   * folders walked that are gone are marked, and leave the searches. */
+  if (!gallery_store_check (store, error))
+    ok = FALSE;
+  for (guint i = 0; ok && paths[i] != NULL; i++)
+    if (g_file_test (paths[i], G_FILE_TEST_IS_DIR))
+      ok = gallery_store_check_files (store, paths[i], NULL, cancellable, error);
 
   for (guint i = 0; i < files->len && ok; i++)
     {
