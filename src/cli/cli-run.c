@@ -131,7 +131,7 @@ cli_run_main (int argc, char **argv)
       N_ ("Model input side in pixels, a multiple of 32 up to 992 (default: the model’s)"),
       N_ ("N") },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
-      N_ ("Print one JSON object per picture (ids, text, result, timings)"), NULL },
+      N_ ("Print one line of JSON per picture and task (ids, text, result, timings)"), NULL },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
       N_ ("Where to run: auto, vulkan, cpu-reference, or a Vulkan device by index or part of "
           "its name as “depict-cli devices” lists them (default auto, or $DEPICT_DEVICE)"),
@@ -241,9 +241,7 @@ cli_run_main (int argc, char **argv)
             {
               g_autoptr (JsonNode) node =
                 florence_run_to_json_node (run, argv[i], florence_model_get_device_name (model));
-              g_autofree char *s = json_to_string (node, FALSE);
-              printf ("%s\n", s);
-              fflush (stdout);
+              cli_print_json_line (node);
             }
           else
             print_result (argv[i], run);

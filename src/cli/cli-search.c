@@ -93,13 +93,11 @@ cli_search_main (int argc, char **argv)
 
   if (json)
     {
-      /* JSON Lines: one object per hit, best first. */
       for (guint i = 0; i < hits->len; i++)
         {
           GalleryHit *hit = g_ptr_array_index (hits, i);
           g_autoptr (JsonBuilder) b = json_builder_new ();
-          g_autoptr (JsonNode) root = NULL;
-          g_autofree char *out = NULL;
+          g_autoptr (JsonNode) line = NULL;
 
           json_builder_begin_object (b);
           json_builder_set_member_name (b, "version");
@@ -115,12 +113,12 @@ cli_search_main (int argc, char **argv)
           json_builder_set_member_name (b, "caption");
           json_builder_add_string_value (b, hit->caption);
           json_builder_end_object (b);
-          root = json_builder_get_root (b);
-          out = json_to_string (root, FALSE);
-          printf ("%s\n", out);
+          line = json_builder_get_root (b);
+          cli_print_json_line (line);
         }
+      return 0;
     }
-  for (guint i = 0; !json && i < hits->len; i++)
+  for (guint i = 0; i < hits->len; i++)
     {
       GalleryHit *hit = g_ptr_array_index (hits, i);
 

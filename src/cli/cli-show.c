@@ -60,7 +60,7 @@ cli_show_main (int argc, char **argv)
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
-      N_ ("Print everything stored as JSON Lines, one object per photo (results, token ids, "
+      N_ ("Print everything stored as JSON, one line per photo (results, token ids, "
           "timings)"),
       NULL },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
@@ -97,12 +97,10 @@ cli_show_main (int argc, char **argv)
       if (json)
         {
           g_autoptr (JsonNode) node = gallery_export_image_json (store, image->id, &error);
-          g_autofree char *out = NULL;
 
           if (node == NULL)
             return cli_fail (g_steal_pointer (&error));
-          out = json_to_string (node, FALSE);
-          printf ("%s\n", out); /* JSON Lines: one object per photo */
+          cli_print_json_line (node);
           continue;
         }
       if ((tags = gallery_store_list_tags (store, image->id, FALSE, &error)) == NULL ||

@@ -18,7 +18,6 @@ print_tags (const char *name, GPtrArray *tags, gboolean json)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
       g_autoptr (JsonNode) root = NULL;
-      g_autofree char *out = NULL;
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "version");
@@ -43,8 +42,7 @@ print_tags (const char *name, GPtrArray *tags, gboolean json)
       json_builder_end_array (b);
       json_builder_end_object (b);
       root = json_builder_get_root (b);
-      out = json_to_string (root, FALSE);
-      printf ("%s\n", out);
+      cli_print_json_line (root);
       return;
     }
   printf ("%s\n", cli_gallery_safe (stdout, name));

@@ -135,16 +135,17 @@ upsert_path (GalleryStore *store, const char *canonical, gint64 image_id, const 
 }
 
 static gboolean
-fill_geometry (GalleryStore *store, gint64 image_id, const ImageRgb *picture, GError **error)
+fill_geometry (GalleryStore *store, gint64 image_id, const GalleryImageIdentity *identity,
+               GError **error)
 {
   sqlite3_stmt *stmt = gallery_store_prepare (store, sql_geometry_fill, error);
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, image_id);
-  sqlite3_bind_int (stmt, 2, picture->original_width);
-  sqlite3_bind_int (stmt, 3, picture->original_height);
-  sqlite3_bind_int (stmt, 4, CLAMP (picture->orientation, 1, 8));
+  sqlite3_bind_int (stmt, 2, identity->width);
+  sqlite3_bind_int (stmt, 3, identity->height);
+  sqlite3_bind_int (stmt, 4, CLAMP (identity->orientation, 1, 8));
   return gallery_store_step_done (store, stmt, error);
 }
 
@@ -204,127 +205,107 @@ mark_seen (GalleryStore *store, const char *canonical, GError **error)
   return gallery_store_step_done (store, stmt, error);
 }
 
-gint64
-gallery_store_add_image_full (GalleryStore *store, const char *path, const ImageRgb *picture,
-                              ImageRgb **out_picture, GCancellable *cancellable, GError **error)
+static gboolean
+mark_seen_locked (GalleryStore *store, const char *canonical, GError **error)
 {
-  g_autofree char *canonical = NULL;
-  g_autofree char *file_hash = NULL;
-  g_autofree char *pixels = NULL;
-  g_autoptr (ImageRgb) decoded = NULL;
-  g_autoptr (GError) local_error = NULL;
-  GStatBuf st;
-  gint64 image_id = 0, legacy_id = 0;
+  g_autoptr (GRecMutexLocker) locker = gallery_store_lock (store);
 
-  g_return_val_if_fail (store != NULL, 0);
-  g_return_val_if_fail (path != NULL, 0);
+  return mark_seen (store, canonical, error);
+}
 
-  if (out_picture != NULL)
-    *out_picture = NULL;
-  if (!gallery_store_check_writable (store, error))
-    return 0;
-  if ((canonical = stat_photo (path, &st, error)) == NULL)
-    return 0;
+/* Step 1: the image of a known path whose size and time are unchanged (the same content),
+ * 0 when there is none, -1 on error. */
+static gint64
+lookup_path (GalleryStore *store, const char *canonical, const GStatBuf *st,
+             gboolean *out_has_pixels, GError **error)
+{
+  g_autoptr (GRecMutexLocker) locker = gallery_store_lock (store);
+  sqlite3_stmt *stmt = gallery_store_prepare (store, sql_path_lookup, error);
+  gint64 image_id = 0;
+  int rc;
 
-  /* 1. A known path with the same size and time: the same content, nothing to read. */
-  {
-    g_autoptr (GRecMutexLocker) locker = gallery_store_lock (store);
-    sqlite3_stmt *stmt = gallery_store_prepare (store, sql_path_lookup, error);
-    gboolean same = FALSE, has_pixels = FALSE;
-    int rc;
-
-    if (stmt == NULL)
-      return 0;
-    gallery_store_bind_text (stmt, 1, canonical);
-    rc = sqlite3_step (stmt);
-    if (rc == SQLITE_ROW)
-      {
-        image_id = sqlite3_column_int64 (stmt, 0);
-        same = sqlite3_column_int64 (stmt, 1) == (gint64) st.st_size &&
-               sqlite3_column_int64 (stmt, 2) == (gint64) st.st_mtime;
-        has_pixels = sqlite3_column_int (stmt, 3) != 0;
-      }
-    sqlite3_reset (stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-      {
-        gallery_store_set_sqlite_error (store, rc, error);
-        return 0;
-      }
-    if (same && has_pixels)
-      return mark_seen (store, canonical, error) ? image_id : 0;
-    if (same)
-      legacy_id = image_id;
-    image_id = 0;
-  }
-
-  if (legacy_id > 0)
+  if (stmt == NULL)
+    return -1;
+  gallery_store_bind_text (stmt, 1, canonical);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW && sqlite3_column_int64 (stmt, 1) == (gint64) st->st_size &&
+      sqlite3_column_int64 (stmt, 2) == (gint64) st->st_mtime)
     {
-      /* From an older gallery: learn its pixels once, so that a later metadata edit keeps
-       * its results. A file that does not decode keeps what it has. */
-      pixels = picture != NULL
-                 ? gallery_identity_of_picture (picture)
-                 : gallery_identity_of_file (canonical, &decoded, cancellable, &local_error);
-      if (pixels == NULL && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return 0;
-        }
-      if (!gallery_store_begin (store, error))
-        return 0;
-      image_id = pixels != NULL ? adopt_pixels (store, legacy_id, pixels, error) : legacy_id;
-      if (image_id == 0 || !mark_seen (store, canonical, error))
-        {
-          gallery_store_rollback (store);
-          return 0;
-        }
-      if (!gallery_store_commit (store, error))
-        return 0;
-      if (out_picture != NULL)
-        *out_picture = g_steal_pointer (&decoded);
+      image_id = sqlite3_column_int64 (stmt, 0);
+      *out_has_pixels = sqlite3_column_int (stmt, 3) != 0;
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      gallery_store_set_sqlite_error (store, rc, error);
+      return -1;
+    }
+  return image_id;
+}
+
+static const char sql_image_has_pixels[] = "SELECT pixels IS NOT NULL FROM images WHERE id = ?1";
+
+/* Step 2: the image a file content was seen for (a copy, a move, the file as it was), whose
+ * path is then recorded; 0 when the content is new, -1 on error. */
+static gint64
+lookup_content (GalleryStore *store, const char *canonical, const GStatBuf *st,
+                const char *file_hash, gboolean *out_has_pixels, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 image_id;
+  int rc;
+
+  if (!gallery_store_begin (store, error))
+    return -1;
+  if ((image_id = find_one (store, sql_image_by_file, file_hash, error)) <= 0)
+    {
+      gallery_store_rollback (store);
       return image_id;
     }
+  if ((stmt = gallery_store_prepare (store, sql_image_has_pixels, error)) == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, image_id);
+  rc = sqlite3_step (stmt);
+  *out_has_pixels = rc == SQLITE_ROW && sqlite3_column_int (stmt, 0) != 0;
+  sqlite3_reset (stmt);
+  if (!upsert_path (store, canonical, image_id, st, error))
+    goto fail;
+  return gallery_store_commit (store, error) ? image_id : -1;
 
-  /* 2. A file content seen before (a copy, a move, the file as it was). */
-  file_hash = gallery_identity_hash_file (canonical, NULL, cancellable, error);
-  if (file_hash == NULL)
+fail:
+  gallery_store_rollback (store);
+  return -1;
+}
+
+/* A photo known by its path or content but not yet by its pixels (from an older gallery):
+ * it learns them (and is merged with another record of the same pixels). */
+static gint64
+adopt_identity (GalleryStore *store, gint64 image_id, const char *canonical,
+                const GalleryImageIdentity *identity, GError **error)
+{
+  if (!gallery_store_begin (store, error))
     return 0;
-  {
-    g_autoptr (GRecMutexLocker) locker = gallery_store_lock (store);
-
-    if ((image_id = find_one (store, sql_image_by_file, file_hash, error)) < 0)
+  image_id = adopt_pixels (store, image_id, identity->pixels, error);
+  if (image_id == 0 || !mark_seen (store, canonical, error))
+    {
+      gallery_store_rollback (store);
       return 0;
-  }
-  if (image_id > 0)
-    {
-      if (!gallery_store_begin (store, error))
-        return 0;
-      if (!upsert_path (store, canonical, image_id, &st, error))
-        {
-          gallery_store_rollback (store);
-          return 0;
-        }
-      return gallery_store_commit (store, error) ? image_id : 0;
     }
+  return gallery_store_commit (store, error) ? image_id : 0;
+}
 
-  /* 3. New content: its pixels say whether it is a known photo (its metadata edited) or a
-   * new one. A file that is not a photo stops here, and nothing is stored. */
-  if (picture == NULL)
-    {
-      pixels = gallery_identity_of_file (canonical, &decoded, cancellable, &local_error);
-      if (pixels == NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return 0;
-        }
-      picture = decoded;
-    }
-  else
-    pixels = gallery_identity_of_picture (picture);
+/* Step 3: new content: its pixels say whether it is a known photo (its metadata edited) or a
+ * new one, which is added. */
+static gint64
+store_identified (GalleryStore *store, const char *canonical, const GStatBuf *st,
+                  const char *file_hash, const GalleryImageIdentity *identity, GError **error)
+{
+  gint64 image_id;
 
   if (!gallery_store_begin (store, error))
     return 0;
   /* Again under the write lock: another writer may have added it meanwhile. */
-  image_id = find_one (store, sql_image_by_pixels, pixels, error);
+  image_id = find_one (store, sql_image_by_pixels, identity->pixels, error);
   if (image_id == 0)
     image_id = find_one (store, sql_image_by_file, file_hash, error);
   if (image_id < 0)
@@ -336,31 +317,172 @@ gallery_store_add_image_full (GalleryStore *store, const char *path, const Image
       if (stmt == NULL)
         goto fail;
       gallery_store_bind_text (stmt, 1, file_hash);
-      gallery_store_bind_text (stmt, 2, pixels);
-      sqlite3_bind_int64 (stmt, 3, (gint64) st.st_size);
-      sqlite3_bind_int (stmt, 4, picture->original_width);
-      sqlite3_bind_int (stmt, 5, picture->original_height);
-      sqlite3_bind_int (stmt, 6, CLAMP (picture->orientation, 1, 8));
+      gallery_store_bind_text (stmt, 2, identity->pixels);
+      sqlite3_bind_int64 (stmt, 3, (gint64) st->st_size);
+      sqlite3_bind_int (stmt, 4, identity->width);
+      sqlite3_bind_int (stmt, 5, identity->height);
+      sqlite3_bind_int (stmt, 6, CLAMP (identity->orientation, 1, 8));
       sqlite3_bind_int64 (stmt, 7, g_get_real_time () / G_USEC_PER_SEC);
       if (!gallery_store_step_done (store, stmt, error))
         goto fail;
       image_id = sqlite3_last_insert_rowid (gallery_store_get_db (store));
     }
-  else if (!fill_geometry (store, image_id, picture, error))
+  else if (!fill_geometry (store, image_id, identity, error) ||
+           adopt_pixels (store, image_id, identity->pixels, error) == 0)
     goto fail;
-  if (!exec_id_text (store, sql_file_insert, image_id, file_hash, error))
+  if (!exec_id_text (store, sql_file_insert, image_id, file_hash, error) ||
+      !upsert_path (store, canonical, image_id, st, error))
     goto fail;
-  if (!upsert_path (store, canonical, image_id, &st, error))
-    goto fail;
-  if (!gallery_store_commit (store, error))
-    return 0;
-  if (out_picture != NULL)
-    *out_picture = g_steal_pointer (&decoded);
-  return image_id;
+  return gallery_store_commit (store, error) ? image_id : 0;
 
 fail:
   gallery_store_rollback (store);
   return 0;
+}
+
+/* Where a photo is, before its pixels are needed: steps 1 and 2. image_id 0: new content. */
+typedef struct {
+  char *canonical;
+  GStatBuf st;
+  char *file_hash; /* only computed when step 1 did not find it */
+  gint64 image_id;
+  gboolean has_pixels;
+} Located;
+
+static void
+located_clear (Located *where)
+{
+  g_free (where->canonical);
+  g_free (where->file_hash);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Located, located_clear)
+
+static gboolean
+locate (GalleryStore *store, const char *path, Located *where, GCancellable *cancellable,
+        GError **error)
+{
+  if (!gallery_store_check_writable (store, error))
+    return FALSE;
+  if ((where->canonical = stat_photo (path, &where->st, error)) == NULL)
+    return FALSE;
+  where->image_id = lookup_path (store, where->canonical, &where->st, &where->has_pixels, error);
+  if (where->image_id < 0)
+    return FALSE;
+  if (where->image_id > 0)
+    return mark_seen_locked (store, where->canonical, error);
+  where->file_hash = gallery_identity_hash_file (where->canonical, NULL, cancellable, error);
+  if (where->file_hash == NULL)
+    return FALSE;
+  where->image_id = lookup_content (store, where->canonical, &where->st, where->file_hash,
+                                    &where->has_pixels, error);
+  return where->image_id >= 0;
+}
+
+/* Steps after locate(): the identity is known. */
+static gint64
+add_located (GalleryStore *store, Located *where, const GalleryImageIdentity *identity,
+             GError **error)
+{
+  if (where->image_id > 0)
+    return where->has_pixels
+             ? where->image_id
+             : adopt_identity (store, where->image_id, where->canonical, identity, error);
+  return store_identified (store, where->canonical, &where->st, where->file_hash, identity, error);
+}
+
+gboolean
+gallery_store_find_known_image (GalleryStore *store, const char *path, gint64 *out_image_id,
+                                gboolean *out_needs_pixels, GCancellable *cancellable,
+                                GError **error)
+{
+  g_auto (Located) where = { 0 };
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (out_image_id != NULL && out_needs_pixels != NULL, FALSE);
+
+  if (!locate (store, path, &where, cancellable, error))
+    return FALSE;
+  *out_image_id = where.image_id;
+  *out_needs_pixels = where.image_id == 0 || !where.has_pixels;
+  return TRUE;
+}
+
+gint64
+gallery_store_add_image_identified (GalleryStore *store, const char *path,
+                                    const GalleryImageIdentity *identity, GCancellable *cancellable,
+                                    GError **error)
+{
+  g_auto (Located) where = { 0 };
+
+  g_return_val_if_fail (store != NULL, 0);
+  g_return_val_if_fail (path != NULL, 0);
+  g_return_val_if_fail (identity != NULL && identity->pixels != NULL, 0);
+
+  if (!locate (store, path, &where, cancellable, error))
+    return 0;
+  return add_located (store, &where, identity, error);
+}
+
+void
+gallery_image_identity_init (GalleryImageIdentity *identity, const ImageRgb *picture)
+{
+  g_return_if_fail (identity != NULL && picture != NULL);
+
+  identity->pixels = gallery_identity_of_picture (picture);
+  identity->width = picture->original_width;
+  identity->height = picture->original_height;
+  identity->orientation = CLAMP (picture->orientation, 1, 8);
+}
+
+void
+gallery_image_identity_clear (GalleryImageIdentity *identity)
+{
+  g_clear_pointer (&identity->pixels, g_free);
+}
+
+gint64
+gallery_store_add_image_full (GalleryStore *store, const char *path, const ImageRgb *picture,
+                              ImageRgb **out_picture, GCancellable *cancellable, GError **error)
+{
+  g_auto (Located) where = { 0 };
+  g_auto (GalleryImageIdentity) identity = { 0 };
+  g_autoptr (ImageRgb) decoded = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gint64 image_id;
+
+  g_return_val_if_fail (store != NULL, 0);
+  g_return_val_if_fail (path != NULL, 0);
+
+  if (out_picture != NULL)
+    *out_picture = NULL;
+  if (!locate (store, path, &where, cancellable, error))
+    return 0;
+  if (where.image_id > 0 && where.has_pixels)
+    return where.image_id;
+
+  /* The pixels are needed: new content, or a photo of an older gallery that learns them once
+   * (so that a later metadata edit keeps its results). A file that is not a photo stops here
+   * and nothing is stored; an old record that does not decode keeps what it has. */
+  if (picture == NULL)
+    {
+      decoded = image_load (where.canonical, NULL, &local_error);
+      if (decoded == NULL)
+        {
+          if (where.image_id > 0 &&
+              !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            return where.image_id;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return 0;
+        }
+      picture = decoded;
+    }
+  gallery_image_identity_init (&identity, picture);
+  image_id = add_located (store, &where, &identity, error);
+  if (image_id > 0 && out_picture != NULL)
+    *out_picture = g_steal_pointer (&decoded);
+  return image_id;
 }
 
 gint64

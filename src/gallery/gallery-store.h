@@ -121,6 +121,32 @@ gint64 gallery_store_add_image_full (GalleryStore *store, const char *path, cons
 gint64 gallery_store_add_image (GalleryStore *store, const char *path, GCancellable *cancellable,
                                 GError **error);
 
+/* What decoding a photo tells the gallery about it (gallery_image_identity_init() makes it
+ * from a decoded picture; the batch pipeline does so on its worker threads). */
+typedef struct {
+  char *pixels; /* gallery_identity_of_picture() */
+  int width;    /* as stored in the file (ImageRgb's original_width) */
+  int height;
+  int orientation; /* EXIF orientation 1–8 */
+} GalleryImageIdentity;
+
+void gallery_image_identity_init (GalleryImageIdentity *identity, const ImageRgb *picture);
+void gallery_image_identity_clear (GalleryImageIdentity *identity);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GalleryImageIdentity, gallery_image_identity_clear)
+
+/* For a batch that decodes photos on other threads: finds the photo at path without decoding
+ * it (a known path with unchanged size and time, or a file content seen before, whose path is
+ * then recorded). out_image_id receives its id, 0 for new content; out_needs_pixels is TRUE
+ * when the photo must still be decoded to be known (new content, or a photo of an older
+ * gallery): then call gallery_store_add_image_identified() with what the decode gave. */
+gboolean gallery_store_find_known_image (GalleryStore *store, const char *path,
+                                         gint64 *out_image_id, gboolean *out_needs_pixels,
+                                         GCancellable *cancellable, GError **error);
+/* gallery_store_add_image_full() with the picture's identity instead of the picture. */
+gint64 gallery_store_add_image_identified (GalleryStore *store, const char *path,
+                                           const GalleryImageIdentity *identity,
+                                           GCancellable *cancellable, GError **error);
+
 GalleryImage *gallery_store_get_image (GalleryStore *store, gint64 image_id, GError **error);
 /* Finds an image by path (a known path first, else the file's content, else its pixels) or
  * by a prefix of at least 8 hex digits of its hash or pixels. GALLERY_STORE_ERROR_NOT_FOUND

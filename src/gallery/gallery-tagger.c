@@ -11,10 +11,8 @@
 #include <string.h>
 
 #include "florence/text/florence-task.h"
-#include "gallery/gallery-store-private.h"
 #include "gallery/gallery-tagger.h"
 #include "image/image-files.h"
-#include "image/image-loader.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Tasks                                                                                       */
@@ -113,7 +111,17 @@ gallery_tagger_format_progress (const GalleryTaggerProgress *progress)
   out = g_string_new (NULL);
   g_string_append_printf (out, "%u/%u", progress->done, progress->total);
   if (progress->images_per_second > 0)
-    g_string_append_printf (out, "  %.1f img/s", progress->images_per_second);
+    {
+      double per_hour = progress->images_per_second * 3600;
+
+      g_string_append (out, "  ");
+      if (per_hour >= 10)
+        /* Translators: tagging speed, "340 photos/h" */
+        g_string_append_printf (out, _ ("%.0f photos/h"), per_hour);
+      else
+        /* Translators: tagging speed, "2.5 photos/h" */
+        g_string_append_printf (out, _ ("%.1f photos/h"), per_hour);
+    }
   if (progress->seconds_left >= 0 && progress->done < progress->total)
     {
       g_autofree char *left = gallery_tagger_format_duration (progress->seconds_left);
@@ -176,86 +184,179 @@ on_walk_problem (const char *path, const GError *error, gpointer user_data)
   g_ptr_array_add (batch->summary->failures, g_strdup (error->message)); /* names the path */
 }
 
-/* Runs one task; NULL with error set when it could not (the photo's own problem, or
- * cancellation). */
-static GalleryRun *
-run_task (Batch *batch, const char *path, const ImageRgb *picture, const char *task,
-          const char *input, GCancellable *cancellable, GError **error)
-{
-  const GalleryTaggerOptions *options = batch->options;
-  GalleryRun *run;
+/* What a photo needs, decided before it is decoded: its image id and the tasks not yet done
+ * (or why it failed). */
+typedef struct {
+  gint64 image_id;       /* 0: new content, known once decoded */
+  gboolean needs_pixels; /* the decode must tell the gallery its pixels first */
+  guint64 todo;          /* bit t: tasks[t] is to run (all, for new content) */
+  char *failure;
+} Plan;
 
-  if (options->run_picture_func != NULL)
-    run =
-      options->run_picture_func (picture, path, task, input, options->run_data, cancellable, error);
-  else
-    run = options->run_func (path, task, input, options->run_data, cancellable, error);
-  if (run == NULL && error != NULL && *error == NULL)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _ ("The model returned no result."));
-  return run;
+static void
+key_init (const GalleryTaggerOptions *options, const char *task, GalleryRun *key)
+{
+  const char *input = gallery_tagger_task_takes_input (task) ? options->text_input : NULL;
+
+  key->task = g_strdup (task);
+  key->text_input = g_strdup (input != NULL ? input : "");
+  key->model_name = g_strdup (options->model_name != NULL ? options->model_name : "");
+  key->weights_hash = g_strdup (options->weights_hash != NULL ? options->weights_hash : "");
+  key->num_beams = options->num_beams;
+  key->max_new_tokens = options->max_new_tokens;
 }
 
-/* Processes one image. Returns FALSE only for errors that stop the batch (store errors,
- * cancellation); problems of the image itself are recorded as failures. The photo is decoded
- * at most once: to know it, and for the model. */
+/* The tasks of tasks not yet done for image_id (bit t: tasks[t]). FALSE on a store error. */
 static gboolean
-tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *cancellable,
-         GError **error)
+tasks_to_do (Batch *batch, GalleryStore *store, gint64 image_id, guint64 *out_todo, GError **error)
 {
   const GalleryTaggerOptions *options = batch->options;
   const char *const *tasks = options->tasks != NULL ? options->tasks : default_tasks;
-  g_autoptr (GError) local_error = NULL;
-  g_autoptr (ImageRgb) picture = NULL;
-  gboolean ran = FALSE;
-  gint64 start = g_get_monotonic_time ();
-  gint64 image_id;
 
-  image_id = gallery_store_add_image_full (store, path, NULL,
-                                           options->run_picture_func != NULL ? &picture : NULL,
-                                           cancellable, &local_error);
-  if (image_id == 0)
+  *out_todo = 0;
+  for (guint t = 0; tasks[t] != NULL && t < 64; t++)
     {
-      /* The photo could not be read, or is not a photo: that file fails, the batch goes on.
-       * Errors of the database itself stop it. */
+      g_autoptr (GalleryRun) key = gallery_run_new ();
+      gboolean found = FALSE;
+
+      key_init (options, tasks[t], key);
+      if (!options->redo && !gallery_store_has_run (store, image_id, key, &found, error))
+        return FALSE;
+      if (!found)
+        *out_todo |= (guint64) 1 << t;
+    }
+  return TRUE;
+}
+
+/* Finds the photo in the gallery and the tasks left to do. With a pipeline, nothing is
+ * decoded here: a photo whose content is new is known once the workers have decoded it.
+ * FALSE only for errors that stop the batch (store errors, cancellation); a photo that
+ * cannot be read (or is not a photo) gets a failure. */
+static gboolean
+plan_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan,
+          GCancellable *cancellable, GError **error)
+{
+  const GalleryTaggerOptions *options = batch->options;
+  g_autoptr (GError) local_error = NULL;
+  gboolean ok;
+
+  if (options->pipeline != NULL)
+    ok = gallery_store_find_known_image (store, path, &plan->image_id, &plan->needs_pixels,
+                                         cancellable, &local_error);
+  else
+    ok = (plan->image_id = gallery_store_add_image (store, path, cancellable, &local_error)) > 0;
+  if (!ok)
+    {
+      /* The photo could not be read: that photo fails, the batch goes on. Errors of the
+       * database itself stop it. */
       if (local_error->domain == GALLERY_STORE_ERROR ||
           g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      add_failure (batch, path, local_error->message);
+      plan->failure = g_strdup (local_error->message);
       return TRUE;
     }
-
-  for (guint t = 0; tasks[t] != NULL; t++)
+  if (plan->image_id == 0)
     {
-      g_autoptr (GalleryRun) key = gallery_run_new ();
-      g_autoptr (GalleryRun) run = NULL;
-      const char *input = gallery_tagger_task_takes_input (tasks[t]) ? options->text_input : NULL;
-      gboolean found = FALSE, stored = FALSE;
+      plan->todo = G_MAXUINT64;
+      return TRUE;
+    }
+  if (!tasks_to_do (batch, store, plan->image_id, &plan->todo, error))
+    return FALSE;
+  /* A photo of an older gallery that is done learns its pixels here, once (that decode
+   * runs no model). */
+  if (plan->todo == 0 && plan->needs_pixels &&
+      gallery_store_add_image (store, path, cancellable, &local_error) == 0 &&
+      (local_error->domain == GALLERY_STORE_ERROR ||
+       g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return TRUE;
+}
 
-      key->task = g_strdup (tasks[t]);
-      key->text_input = g_strdup (input != NULL ? input : "");
-      key->model_name = g_strdup (options->model_name != NULL ? options->model_name : "");
-      key->weights_hash = g_strdup (options->weights_hash);
-      key->num_beams = options->num_beams;
-      key->max_new_tokens = options->max_new_tokens;
-      if (!options->redo && !gallery_store_has_run (store, image_id, key, &found, error))
-        return FALSE;
-      if (found)
-        continue;
+/* Runs the photo's tasks left to do and stores each result. Returns FALSE only for errors
+ * that stop the batch (store errors, cancellation); problems of the image itself are
+ * recorded as failures. */
+static gboolean
+tag_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan, GCancellable *cancellable,
+         GError **error)
+{
+  const GalleryTaggerOptions *options = batch->options;
+  const char *const *tasks = options->tasks != NULL ? options->tasks : default_tasks;
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GalleryPhoto) photo = NULL;
+  gboolean ran = FALSE;
+  gint64 start = g_get_monotonic_time ();
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-      if (options->run_picture_func != NULL && picture == NULL &&
-          (picture = image_load (path, NULL, &local_error)) == NULL)
+  if (plan->failure != NULL)
+    {
+      add_failure (batch, path, plan->failure);
+      return TRUE;
+    }
+  if (plan->todo == 0)
+    {
+      batch->summary->skipped++;
+      return TRUE;
+    }
+  if (options->pipeline != NULL &&
+      (photo = gallery_pipeline_pop (options->pipeline, cancellable, error)) == NULL)
+    return FALSE;
+  if (photo != NULL && photo->error != NULL)
+    {
+      /* Not a photo, or unreadable: named, and nothing of it is stored. */
+      add_failure (batch, path, photo->error->message);
+      return TRUE;
+    }
+  if (photo != NULL && plan->needs_pixels)
+    {
+      /* Now that it is decoded, the gallery knows it: a new photo, or a known one whose
+       * metadata changed (then only what it lacks runs). */
+      plan->image_id = gallery_store_add_image_identified (store, path, &photo->identity,
+                                                           cancellable, &local_error);
+      if (plan->image_id == 0)
         {
+          if (local_error->domain == GALLERY_STORE_ERROR ||
+              g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
           add_failure (batch, path, local_error->message);
           return TRUE;
         }
-      run = run_task (batch, path, picture, tasks[t], input, cancellable, &local_error);
+      if (!tasks_to_do (batch, store, plan->image_id, &plan->todo, error))
+        return FALSE;
+    }
+
+  for (guint t = 0; tasks[t] != NULL && t < 64; t++)
+    {
+      g_autoptr (GalleryRun) key = gallery_run_new ();
+      g_autoptr (GalleryRun) run = NULL;
+      gboolean stored = FALSE;
+
+      if ((plan->todo & ((guint64) 1 << t)) == 0)
+        continue;
+      key_init (options, tasks[t], key);
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      if (photo != NULL)
+        run = gallery_pipeline_run_task (
+          options->pipeline, photo, key->task, key->text_input[0] != '\0' ? key->text_input : NULL,
+          (guint) MAX (options->num_beams, 0), (guint) MAX (options->max_new_tokens, 0),
+          cancellable, &local_error);
+      else
+        run =
+          options->run_func (path, key->task, key->text_input[0] != '\0' ? key->text_input : NULL,
+                             options->run_data, cancellable, &local_error);
       if (run == NULL)
         {
+          if (local_error == NULL)
+            g_set_error (&local_error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                         _ ("The model returned no result."));
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
@@ -278,7 +379,7 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *canc
       run->max_new_tokens = key->max_new_tokens;
       /* Another tagger may have stored the same run meanwhile: its run stays (or, with redo,
        * this one replaces it); never both. */
-      if (gallery_store_put_run (store, image_id, run,
+      if (gallery_store_put_run (store, plan->image_id, run,
                                  options->redo ? GALLERY_RUN_REPLACE : GALLERY_RUN_KEEP_EXISTING,
                                  &stored, error) == 0)
         return FALSE;
@@ -304,11 +405,13 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
   GalleryTaggerSummary local_summary = { 0 };
   g_autoptr (GPtrArray) files = NULL;
   Batch batch = { 0 };
+  g_autofree Plan *plans = NULL;
+  guint planned = 0;
   gboolean ok = TRUE;
 
   g_return_val_if_fail (store != NULL, FALSE);
-  g_return_val_if_fail (options != NULL, FALSE);
-  g_return_val_if_fail (options->run_func != NULL || options->run_picture_func != NULL, FALSE);
+  g_return_val_if_fail (options != NULL && (options->run_func != NULL || options->pipeline != NULL),
+                        FALSE);
   g_return_val_if_fail (paths != NULL, FALSE);
 
   if (summary == NULL)
@@ -363,15 +466,42 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
     if (g_file_test (paths[i], G_FILE_TEST_IS_DIR))
       ok = gallery_store_check_files (store, paths[i], NULL, cancellable, error);
 
+  /* Plans (the store's view of each photo) run ahead of the tagging as far as the pipeline
+   * takes photos, so that the workers decode the next photos that need the model while it
+   * runs; photos already done are never decoded. */
+  plans = g_new0 (Plan, files->len);
   for (guint i = 0; i < files->len && ok; i++)
     {
       const char *path = g_ptr_array_index (files, i);
 
+      while (ok && planned < files->len &&
+             (planned == i ||
+              (options->pipeline != NULL && gallery_pipeline_get_queued (options->pipeline) <
+                                              gallery_pipeline_get_depth (options->pipeline))))
+        {
+          Plan *plan = &plans[planned];
+          gint64 t0 = g_get_monotonic_time ();
+
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            ok = FALSE;
+          else if ((ok = plan_one (&batch, store, g_ptr_array_index (files, planned), plan,
+                                   cancellable, error)) &&
+                   plan->failure == NULL && plan->todo != 0 && options->pipeline != NULL)
+            gallery_pipeline_push (options->pipeline, g_ptr_array_index (files, planned));
+          if (ok && plan->failure == NULL && plan->todo != 0)
+            batch.busy_seconds += (g_get_monotonic_time () - t0) / 1e6;
+          planned++;
+        }
+      if (!ok)
+        break;
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         ok = FALSE;
-      else if ((ok = tag_one (&batch, store, path, cancellable, error)))
+      else if ((ok = tag_one (&batch, store, path, &plans[i], cancellable, error)))
         report (&batch, path);
+      g_clear_pointer (&plans[i].failure, g_free);
     }
+  for (guint i = 0; i < planned; i++)
+    g_free (plans[i].failure);
   summary->seconds = (g_get_monotonic_time () - batch.start_us) / 1e6;
   summary->cancelled = g_cancellable_is_cancelled (cancellable);
   gallery_tagger_summary_clear (&local_summary);

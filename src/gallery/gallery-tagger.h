@@ -6,9 +6,9 @@
 
 #include <gio/gio.h>
 
+#include "gallery/gallery-pipeline.h"
 #include "gallery/gallery-run.h"
 #include "gallery/gallery-store.h"
-#include "image/image-rgb.h"
 
 G_BEGIN_DECLS
 
@@ -21,20 +21,14 @@ typedef GalleryRun *(*GalleryRunFunc) (const char *image_path, const char *task,
                                        const char *text_input, gpointer user_data,
                                        GCancellable *cancellable, GError **error);
 
-/* The same with the photo already decoded (image_load(): oriented RGB8), so that the batch
- * decodes each photo once, to know it and to run the model on it. */
-typedef GalleryRun *(*GalleryRunPictureFunc) (const ImageRgb *picture, const char *image_path,
-                                              const char *task, const char *text_input,
-                                              gpointer user_data, GCancellable *cancellable,
-                                              GError **error);
-
 typedef struct {
   guint done;               /* images finished: processed + skipped + failed */
   guint total;              /* images in the batch */
   guint processed;          /* images run through the model */
   guint skipped;            /* images already done with the same model and settings */
   guint failed;             /* images that could not be processed */
-  double images_per_second; /* processing rate (skips excluded), 0 until known */
+  double images_per_second; /* processing rate (skips excluded), 0 until known; × 3600 for
+                             * the photos per hour people are shown */
   double seconds_left;      /* estimate, < 0 until known */
   const char *current_path; /* the image just finished, NULL at the start */
 } GalleryTaggerProgress;
@@ -51,9 +45,11 @@ typedef struct {
   const char *text_input;   /* input of tasks that take one, NULL = none */
   gboolean recursive;       /* descend into sub-folders */
   gboolean redo;            /* run again even what is done */
-  GalleryRunFunc run_func;  /* one of these two */
-  GalleryRunPictureFunc run_picture_func; /* preferred: the photo is decoded once */
+  GalleryRunFunc run_func;
   gpointer run_data;
+  /* Optional, instead of run_func: the photos are decoded and prepared ahead on its worker
+   * threads, and each photo's tasks share one set of image features (gallery-pipeline.h). */
+  GalleryPipeline *pipeline;
   GalleryTaggerProgressFunc progress_func; /* called at the start and after each image, in
                                             * the thread running the batch; may be NULL */
   gpointer progress_data;
@@ -89,7 +85,8 @@ void gallery_tagger_summary_clear (GalleryTaggerSummary *summary);
 
 /* "42s", "4m20s", "2h05m" */
 char *gallery_tagger_format_duration (double seconds);
-/* "132/1020  3.4 img/s  4m20s left" */
+/* "132/1020  340 photos/h  4m20s left": photos per hour of those run through the model
+ * (skips excluded), and the time left at that rate. */
 char *gallery_tagger_format_progress (const GalleryTaggerProgress *progress);
 /* "caption,od,ocr" (names or task tokens) → task tokens; error on an unknown name. */
 char **gallery_tagger_parse_tasks (const char *list, GError **error);

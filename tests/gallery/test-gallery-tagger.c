@@ -140,7 +140,7 @@ test_tasks_and_format (void)
   g_clear_error (&error);
 
   line = gallery_tagger_format_progress (&p);
-  g_assert_cmpstr (line, ==, "132/1020  3.4 img/s  4m20s left");
+  g_assert_cmpstr (line, ==, "132/1020  12240 photos/h  4m20s left");
   g_clear_pointer (&line, g_free);
   p.images_per_second = 0;
   p.seconds_left = -1;
@@ -150,7 +150,13 @@ test_tasks_and_format (void)
   p.images_per_second = 0.5;
   p.seconds_left = 7500;
   line = gallery_tagger_format_progress (&p);
-  g_assert_cmpstr (line, ==, "132/1020  0.5 img/s  2h05m left");
+  g_assert_cmpstr (line, ==, "132/1020  1800 photos/h  2h05m left");
+  g_clear_pointer (&line, g_free);
+  /* a large model on a slow machine */
+  p.images_per_second = 2.5 / 3600;
+  p.seconds_left = 3 * 3600;
+  line = gallery_tagger_format_progress (&p);
+  g_assert_cmpstr (line, ==, "132/1020  2.5 photos/h  3h00m left");
 }
 
 static void

@@ -25,6 +25,7 @@ with tempfile.TemporaryDirectory() as dest:
         f"share/icons/hicolor/symbolic/apps/{app_id}-symbolic.svg",
         "share/glib-2.0/schemas/io.github.depict.Depict.gschema.xml",
         "share/locale/de/LC_MESSAGES/depict.mo",
+        "share/depict/depict-result.schema.json",
     ]
     failures = [p for p in expected if not os.path.isfile(os.path.join(root, p))]
     for p in failures:

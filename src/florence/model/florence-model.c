@@ -629,6 +629,8 @@ florence_run_to_json_node (const FlorenceRun *run, const char *image, const char
 
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, 1);
   add_string (b, "image", image);
   add_string (b, "task", run->task);
   add_string (b, "text_input", run->text_input);
