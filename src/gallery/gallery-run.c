@@ -17,28 +17,6 @@ gallery_run_new (void)
   return g_new0 (GalleryRun, 1);
 }
 
-JsonNode *
-gallery_run_timings_to_json (const FlorenceTimings *t)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  g_return_val_if_fail (t != NULL, NULL);
-
-  json_builder_begin_object (b);
-#define MEMBER(name)                                                                               \
-  json_builder_set_member_name (b, #name);                                                         \
-  json_builder_add_double_value (b, t->name);
-  MEMBER (load);
-  MEMBER (preprocess);
-  MEMBER (vision);
-  MEMBER (encoder);
-  MEMBER (decode);
-  MEMBER (total);
-#undef MEMBER
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
 GalleryRun *
 gallery_run_new_from_florence (const FlorenceRun *run, const char *model_name,
                                const char *weights_hash, int max_new_tokens)
@@ -62,7 +40,7 @@ gallery_run_new_from_florence (const FlorenceRun *run, const char *model_name,
       g_array_append_vals (out->token_ids, run->token_ids->data, run->token_ids->len);
     }
   out->result = run->result != NULL ? florence_result_to_json_node (run->result) : NULL;
-  out->timings = gallery_run_timings_to_json (&run->timings);
+  out->timings = florence_timings_to_json_node (&run->timings);
   out->image_width = run->image_width;
   out->image_height = run->image_height;
   return out;
