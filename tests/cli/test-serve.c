@@ -697,6 +697,7 @@ test_bad_requests (void)
     g_base64_encode (g_bytes_get_data (bomb, NULL), g_bytes_get_size (bomb));
   g_autofree char *cut_png_b64 = NULL;
   g_autofree char *deep = NULL;
+  g_autofree char *wide = NULL; /* 200 000 values: json-glib would spend 20 MB on them */
   g_autoptr (GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);
   {
     g_autofree char *raw = NULL;
@@ -704,9 +705,14 @@ test_bad_requests (void)
     g_assert_true (g_file_get_contents (png, &raw, &len, NULL));
     cut_png_b64 = g_base64_encode ((const guchar *) raw, len / 2);
     g_autoptr (GString) s = g_string_new ("{\"messages\": ");
-    for (int i = 0; i < 100000; i++)
+    for (int i = 0; i < 50000; i++) /* past the depth limit, under the value limit */
       g_string_append_c (s, '[');
     deep = g_string_free (g_steal_pointer (&s), FALSE);
+    s = g_string_new ("{\"image\": \"AAAA\", \"prompt_ids\": [0");
+    for (int i = 0; i < 200000; i++)
+      g_string_append (s, ",0");
+    g_string_append (s, "]}");
+    wide = g_string_free (g_steal_pointer (&s), FALSE);
   }
   const BadCase cases[] = {
     /* base64 and pictures */
@@ -740,6 +746,7 @@ test_bad_requests (void)
       "\"audio\"}]}]}",
       400 },
     { "v1/chat/completions", deep, 400 },
+    { "v1/depict/run", wide, 400 },
     { "v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"\\xff\"}]}",
       400 },
     { "v1/chat/completions", keep (owned, chat_body ("<CAPTION>", "file:///etc/passwd", NULL)),
