@@ -948,7 +948,8 @@ test_listen_needs_token (void)
   g_rmdir (dir);
 }
 
-/* SIGTERM: the running request is answered, new ones are refused, then the server exits. */
+/* SIGTERM: the running request is answered, new ones are refused, then the server exits
+ * (without waiting for a client that is still sending its request). */
 static void
 test_sigterm_finishes_work (void)
 {
@@ -962,11 +963,24 @@ test_sigterm_finishes_work (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (Pending) work = NULL, late = NULL;
   g_autoptr (JsonNode) run = NULL;
+  g_autoptr (GSocketConnection) slow = NULL;
 
   stopping = serve_test_start (cli_path, allow, FALSE, &error);
   g_assert_no_error (error);
   work = http_async (stopping, "v1/depict/run", body);
   wait_metric (stopping, "depict_queue_running", 1);
+  /* A client that never finishes its request does not hold the server up. */
+  {
+    g_autoptr (GUri) uri = g_uri_parse (stopping->url, G_URI_FLAGS_NONE, &error);
+    g_autoptr (GSocketClient) client = g_socket_client_new ();
+    const char *partial = "POST /v1/depict/run HTTP/1.1\r\nHost: localhost\r\nContent-";
+    g_assert_no_error (error);
+    slow = g_socket_client_connect_to_host (client, g_uri_get_host (uri),
+                                            (guint16) g_uri_get_port (uri), NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (slow)),
+                                              partial, strlen (partial), NULL, NULL, &error));
+  }
   g_subprocess_send_signal (stopping->process, SIGTERM);
   /* Once the signal is seen, /healthz says so (and needs no queue). */
   for (;;)
