@@ -18,6 +18,8 @@ CLI_COMMAND ("preprocess", N_ ("Print the model input of a picture (sizes and SH
              cli_preprocess_main)
 CLI_COMMAND ("run", N_ ("Run a task on pictures and print the results"), cli_run_main)
 CLI_COMMAND ("search", N_ ("Find photos in the gallery by what is in them"), cli_search_main)
+CLI_COMMAND ("serve", N_ ("Answer other apps over HTTP (OpenAI, Ollama and Depict routes)"),
+             cli_serve_main)
 CLI_COMMAND ("show", N_ ("Show the stored results and tags of a photo"), cli_show_main)
 CLI_COMMAND ("tag", N_ ("Tag photos in batch and keep the results in the gallery"), cli_tag_main)
 CLI_COMMAND ("tags", N_ ("List and edit the tags of photos in the gallery"), cli_tags_main)

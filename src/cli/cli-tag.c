@@ -17,16 +17,13 @@
 #include "florence/model/florence-limits.h"
 #include "florence/model/florence-model-dir.h"
 #include "florence/model/florence-model.h"
-#include "gallery/gallery-tagger.h"
+#include "gallery/gallery-tagger-async.h"
 #include "image/image-thumbnail-cache.h"
 
 /* ------------------------------------------------------------------------------------------ */
-/* The batch in a worker thread; the main loop handles Ctrl-C                                  */
+/* The batch in a worker thread (gallery-tagger-async.h); the main loop handles Ctrl-C         */
 
 typedef struct {
-  GalleryStore *store;
-  GalleryTaggerOptions *options;
-  char **paths;
   GCancellable *cancellable;
   GMainLoop *loop;
   GalleryTaggerSummary summary;
@@ -58,22 +55,13 @@ on_progress (const GalleryTaggerProgress *progress, gpointer user_data)
     g_printerr ("%s\n", line);
 }
 
-static gboolean
-quit_loop (gpointer data)
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
-}
+  Job *job = user_data;
 
-static gpointer
-worker (gpointer data)
-{
-  Job *job = data;
-
-  job->ok = gallery_tagger_run (job->store, job->options, (const char *const *) job->paths,
-                                &job->summary, job->cancellable, &job->error);
-  g_idle_add (quit_loop, job->loop);
-  return NULL;
+  job->ok = gallery_tagger_run_finish (result, &job->summary, &job->error);
+  g_main_loop_quit (job->loop);
 }
 
 static gboolean
@@ -161,7 +149,6 @@ cli_tag_main (int argc, char **argv)
   FlorenceModelOptions model_options = { FLORENCE_DEVICE_AUTO, NULL };
   GalleryTaggerOptions options = { 0 };
   Job job = { 0 };
-  GThread *thread;
   guint sigint, sigterm;
   int status;
 
@@ -224,18 +211,15 @@ cli_tag_main (int argc, char **argv)
 
   loop = g_main_loop_new (NULL, FALSE);
   cancellable = g_cancellable_new ();
-  job.store = store;
-  job.options = &options;
-  job.paths = argv + 1;
   job.cancellable = cancellable;
   job.loop = loop;
   job.tty = isatty (fileno (stderr));
   job.quiet = quiet;
   sigint = g_unix_signal_add (SIGINT, on_interrupt, &job);
   sigterm = g_unix_signal_add (SIGTERM, on_interrupt, &job);
-  thread = g_thread_new ("depict-tag", worker, &job);
+  gallery_tagger_run_async (store, &options, (const char *const *) argv + 1, cancellable, on_done,
+                            &job);
   g_main_loop_run (loop);
-  g_thread_join (thread);
   g_source_remove (sigint);
   g_source_remove (sigterm);
   if (job.tty && !quiet)
