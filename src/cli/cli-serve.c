@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "depict-cli.h"
 #include "florence/engine/florence-device.h"
 #include "florence/files/florence-weights-hash.h"
+#include "florence/hub/florence-hub.h"
 #include "florence/model/florence-model-dir.h"
 #include "florence/model/florence-model.h"
 
@@ -82,11 +84,25 @@ notify_systemd (void)
   g_socket_send_to (socket, address, "READY=1", 7, NULL, NULL);
 }
 
-/* The name clients ask for: the model's name in lower case ("florence-2-base"). */
+/* The name clients ask for: an installed model by its hub name in lower case
+ * ("florence-2-base"), any other by its own name. */
 static char *
-model_id (FlorenceModel *model)
+model_id (FlorenceModel *model, const char *model_dir)
 {
-  g_autofree char *lower = g_ascii_strdown (florence_model_get_config (model)->name, -1);
+  g_autofree char *dir = g_canonicalize_filename (model_dir, NULL);
+  const char *name = florence_model_get_config (model)->name;
+  gsize n = 0;
+  const FlorenceHubModel *hub = florence_hub_get_models (&n);
+  g_autofree char *lower = NULL;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autofree char *installed = florence_hub_get_install_dir (&hub[i]);
+      g_autofree char *canonical = g_canonicalize_filename (installed, NULL);
+      if (g_strcmp0 (canonical, dir) == 0)
+        name = strrchr (hub[i].repo, '/') + 1;
+    }
+  lower = g_ascii_strdown (name, -1);
   return g_strdelimit (g_steal_pointer (&lower), " ", '-');
 }
 
@@ -274,7 +290,7 @@ cli_serve_main (int argc, char **argv)
         return cli_fail (g_steal_pointer (&error));
       g_clear_error (&error);
     }
-  id = name != NULL ? g_strdup (name) : model_id (model);
+  id = name != NULL ? g_strdup (name) : model_id (model, model_dir);
   info.model = model;
   info.id = id;
   info.weights_hash = hash;

@@ -139,6 +139,13 @@ test_screenshots (void)
   show_sample (window, "ocr_region_two_lines", "photo_640x480.png");
   save_and_check (GTK_WIDGET (window), "ocr");
 
+  /* A region task with its region chosen on the photo */
+  depict_task_picker_set_task (depict_window_get_task_picker (window), "<REGION_TO_DESCRIPTION>");
+  depict_image_view_set_region (depict_window_get_image_view (window),
+                                &GRAPHENE_RECT_INIT (100, 150, 260, 160));
+  app_test_spin (800);
+  save_and_check (GTK_WIDGET (window), "region");
+
   /* The gallery, with a few photos processed before */
   {
     g_autoptr (GError) error = NULL;

@@ -12,12 +12,14 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli-test-util.h"
 #include "cli/serve-test-util.h"
@@ -1044,6 +1046,84 @@ test_gallery (void)
   g_assert_true (named);
 }
 
+/* An installed model is served under its hub name, as README.md shows clients asking for it. */
+static void
+test_installed_model_name (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("depict-serve-models-XXXXXX", NULL);
+  g_autofree char *base = g_build_filename (dir, "base", NULL);
+  const char *files[][2] = { { "models/tiny", "config.json" },
+                             { "models/tiny", "generation_config.json" },
+                             { "models/tiny", "preprocessor_config.json" },
+                             { "models/tiny", "model.safetensors" },
+                             { "tokenizer", "tokenizer.json" },
+                             { "tokenizer", "tokenizer_config.json" },
+                             { "tokenizer", "vocab.json" } };
+  const char *args[] = { "--model", "base", NULL };
+  g_autoptr (ServeTestServer) installed = NULL;
+  g_autoptr (GError) error = NULL;
+  ServeTestServer *shared = server;
+
+  g_assert_cmpint (g_mkdir (base, 0700), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *from = data_path (files[i][0], files[i][1], NULL);
+      g_autofree char *to = g_build_filename (base, files[i][1], NULL);
+      g_assert_cmpint (symlink (from, to), ==, 0);
+    }
+  g_setenv ("DEPICT_MODELS_DIR", dir, TRUE);
+  installed = serve_test_start (cli_path, args, FALSE, &error);
+  g_unsetenv ("DEPICT_MODELS_DIR");
+  g_assert_no_error (error);
+  server = installed;
+  {
+    g_autoptr (Reply) models = http ("GET", "v1/models", NULL);
+    g_autoptr (JsonNode) m = parse_json (models->body);
+    JsonObject *model = json_array_get_object_element (
+      json_object_get_array_member (json_node_get_object (m), "data"), 0);
+    g_assert_cmpstr (json_object_get_string_member (model, "id"), ==, "florence-2-base");
+  }
+  server = shared;
+  g_assert_cmpint (serve_test_stop (installed), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *to = g_build_filename (base, files[i][1], NULL);
+      g_unlink (to);
+    }
+  g_rmdir (base);
+  g_rmdir (dir);
+}
+
+/* Started by systemd as Type=notify (data/systemd/depict-serve.service): READY=1 on
+ * $NOTIFY_SOCKET once it listens. */
+static void
+test_systemd_notify (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("depict-serve-notify-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "notify", NULL);
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM, 0, NULL);
+  g_autoptr (GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr (ServeTestServer) notifying = NULL;
+  g_autoptr (GError) error = NULL;
+  char message[64] = { 0 };
+  gssize n;
+
+  g_assert_true (g_socket_bind (socket, address, FALSE, &error));
+  g_setenv ("NOTIFY_SOCKET", path, TRUE);
+  notifying = serve_test_start (cli_path, NULL, FALSE, &error);
+  g_unsetenv ("NOTIFY_SOCKET");
+  g_assert_no_error (error);
+  g_assert_true (
+    g_socket_condition_timed_wait (socket, G_IO_IN, 60 * G_USEC_PER_SEC, NULL, &error));
+  n = g_socket_receive (socket, message, sizeof message - 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 7);
+  g_assert_cmpstr (message, ==, "READY=1");
+  g_assert_cmpint (serve_test_stop (notifying), ==, 0);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1077,6 +1157,8 @@ main (int argc, char **argv)
   g_test_add_func ("/serve/listen-needs-token", test_listen_needs_token);
   g_test_add_func ("/serve/sigterm-finishes-work", test_sigterm_finishes_work);
   g_test_add_func ("/serve/gallery", test_gallery);
+  g_test_add_func ("/serve/installed-model-name", test_installed_model_name);
+  g_test_add_func ("/serve/systemd-notify", test_systemd_notify);
   status = g_test_run ();
 
   g_assert_cmpint (serve_test_stop (server), ==, 0);

@@ -36,6 +36,7 @@ G_BEGIN_DECLS
 typedef enum {
   FLORENCE_MODEL_ERROR_TOKENIZER, /* no usable tokenizer files */
   FLORENCE_MODEL_ERROR_INPUT,     /* a bad run option (image size, beams, prompt ids) */
+  FLORENCE_MODEL_ERROR_WEIGHTS,   /* the weights give NaN or infinite scores (damaged) */
 } FlorenceModelError;
 
 GQuark florence_model_error_quark (void);
