@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cli-gallery.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "gallery/gallery-search.h"
 #include "gallery/gallery-tagger.h"
@@ -52,7 +53,7 @@ cli_search_main (int argc, char **argv)
   g_option_context_set_summary (context, _ ("Finds photos by their captions, the text in them, "
                                             "their objects and tags. Best matches first."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc < 2 && tag == NULL && task == NULL && folder == NULL && since == NULL && until == NULL)
     {

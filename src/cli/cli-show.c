@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "cli-gallery.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "gallery/gallery-export.h"
 #include "gallery/gallery-result.h"
@@ -71,7 +72,7 @@ cli_show_main (int argc, char **argv)
                                             "paths, tags and every result. IMAGE is a path or "
                                             "the start of a SHA-256."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc < 2)
     {

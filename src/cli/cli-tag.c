@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli-gallery.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/hub/florence-hub.h"
 #include "florence/model/florence-limits.h"
@@ -158,7 +159,7 @@ cli_tag_main (int argc, char **argv)
                                    "skipped, so an interrupted run continues where it "
                                    "stopped."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc < 2)
     {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli-gallery.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 
 static void
@@ -86,7 +87,7 @@ cli_tags_main (int argc, char **argv)
   g_option_context_set_summary (context, _ ("Lists the tags of photos, with where each came "
                                             "from (label, grounding, user), and edits them."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   edits = add_tags != NULL || remove_tags != NULL || rename_tags != NULL;
   if (argc < 2 && !(everywhere && rename_tags != NULL && add_tags == NULL && remove_tags == NULL))

@@ -178,7 +178,7 @@ test_case (gconstpointer data)
   if (json_object_has_member (exp, "sequences_score"))
     g_assert_cmpfloat_with_epsilon (json_object_get_double_member (out, "sequences_score"),
                                     json_object_get_double_member (exp, "sequences_score"), 1e-5);
-  /* the other members the issue asks for */
+  /* the other members of a run line */
   const char *members[] = { "image", "task", "text_input", "result", "timings", "device" };
   for (guint i = 0; i < G_N_ELEMENTS (members); i++)
     g_assert_true (json_object_has_member (out, members[i]));
