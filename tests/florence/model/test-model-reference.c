@@ -16,6 +16,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "florence/files/florence-checkpoint.h"
 #include "florence/files/florence-config.h"
@@ -357,6 +358,7 @@ test_case (gconstpointer data)
   TapState tap = { tensors, tc->name, 0, g_string_new (NULL) };
 
   gint64 t0 = g_get_monotonic_time ();
+  clock_t c0 = clock ();
   int size = (int) json_object_get_int_member (exp, "processor_image_size");
 
   /* pixel_values from the picture file, through the processor */
@@ -499,9 +501,11 @@ test_case (gconstpointer data)
                   (t3 - t2) / 1e6, (t4 - t3) / 1e6, gen->steps_run, opts.num_beams);
   if (g_getenv ("DEPICT_TEST_REPORT") != NULL)
     g_printerr ("%s/%s: %u tensors compared\n%s  timings: vision+encoder %.3f s (with "
-                "read-backs), first step %.3f s, generation %.3f s (%u steps, %u beams)\n",
+                "read-backs), first step %.3f s, generation %.3f s (%u steps, %u beams), "
+                "process CPU %.2f s\n",
                 tc->model, tc->name, tap.n_compared, tap.report->str, (t2 - t0) / 1e6,
-                (t3 - t2) / 1e6, (t4 - t3) / 1e6, gen->steps_run, opts.num_beams);
+                (t3 - t2) / 1e6, (t4 - t3) / 1e6, gen->steps_run, opts.num_beams,
+                (double) (clock () - c0) / CLOCKS_PER_SEC);
   g_string_free (tap.report, TRUE);
   g_array_unref (trace.ids);
   g_array_unref (trace.scores);
@@ -542,5 +546,23 @@ main (int argc, char **argv)
   add_cases ("tiny", "tiny");
   add_cases ("tiny-eos", "tiny-eos");
   add_cases ("tiny-bin", "tiny");
-  return g_test_run ();
+  int status = g_test_run ();
+  /* close the engines (and with them the device, which writes its shader caches) */
+  if (models != NULL)
+    {
+      GHashTableIter it;
+      gpointer key, value;
+      g_hash_table_iter_init (&it, models);
+      while (g_hash_table_iter_next (&it, &key, &value))
+        {
+          Model *m = value;
+          g_clear_pointer (&m->engine, florence_engine_free);
+          florence_config_free (m->config);
+          g_free (m->dir);
+          g_free (m);
+          g_free (key);
+        }
+      g_hash_table_unref (models);
+    }
+  return status;
 }
