@@ -1,4 +1,4 @@
-/* florence-engine.c: choosing the engine; the CPU reference engine
+/* florence-engine.c: choosing the engine; the CPU reference as an engine
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "florence/engine/florence-engine-cpu.h"
 #include "florence/engine/florence-reference.h"
 
 G_DEFINE_QUARK (florence - engine - error - quark, florence_engine_error)
@@ -97,22 +98,35 @@ cpu_free (FlorenceEngine *self)
   florence_reference_free (self->priv);
 }
 
+static void
+cpu_set_n_threads (FlorenceEngine *self, int n_threads)
+{
+  self->n_threads = n_threads > 0 ? CLAMP (n_threads, 1, 256) : florence_device_default_threads ();
+  florence_reference_set_n_threads (self->priv, self->n_threads);
+  g_free (self->device_name);
+  self->device_name = g_strdup_printf (
+    /* Translators: the engine in use; %d is the number of threads */
+    g_dngettext (GETTEXT_PACKAGE, "CPU reference (fp32, %d thread)",
+                 "CPU reference (fp32, %d threads)", (gulong) self->n_threads),
+    self->n_threads);
+}
+
 static FlorenceEngine *
-engine_new_cpu (const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
+engine_new_reference (const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
 {
   FlorenceReference *ref = florence_reference_new (config, checkpoint, error);
   if (ref == NULL)
     return NULL;
   FlorenceEngine *self = g_new0 (FlorenceEngine, 1);
   self->kind = FLORENCE_DEVICE_CPU_REFERENCE;
-  self->device_name =
-    g_strdup_printf (_ ("CPU reference (fp32, %u threads)"), g_get_num_processors ());
+  self->set_n_threads = cpu_set_n_threads;
+  self->priv = ref;
+  cpu_set_n_threads (self, 0);
   self->encode_image = cpu_encode_image;
   self->prepare_task = cpu_prepare_task;
   self->features_free = cpu_features_free;
   self->decoder_free = cpu_decoder_free;
   self->free = cpu_free;
-  self->priv = ref;
   return self;
 }
 
@@ -149,11 +163,14 @@ florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
         /* AUTO chose this GPU: say why it is not used, and run on the CPU */
         g_warning ("The GPU engine could not start (%s); running on the CPU instead.",
                    gpu_error->message);
-        return engine_new_cpu (config, checkpoint, error);
+        return florence_engine_cpu_new (config, checkpoint, 0, error);
       }
     case FLORENCE_DEVICE_CPU_REFERENCE:
+      return engine_new_reference (config, checkpoint, error);
+    case FLORENCE_DEVICE_CPU:
+    case FLORENCE_DEVICE_AUTO:
     default:
-      return engine_new_cpu (config, checkpoint, error);
+      return florence_engine_cpu_new (config, checkpoint, 0, error);
     }
 }
 
@@ -221,6 +238,21 @@ florence_engine_get_image_batch (FlorenceEngine *self, int size)
 {
   g_return_val_if_fail (self != NULL, 1);
   return self->image_batch != NULL ? MAX (self->image_batch (self, size), 1u) : 1;
+}
+
+void
+florence_engine_set_n_threads (FlorenceEngine *self, int n_threads)
+{
+  g_return_if_fail (self != NULL);
+  if (self->set_n_threads != NULL)
+    self->set_n_threads (self, n_threads);
+}
+
+int
+florence_engine_get_n_threads (FlorenceEngine *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->n_threads;
 }
 
 void
