@@ -345,36 +345,99 @@ k_dwconv3x3_row (const float *in, float *out, int H, int W, int C, int oy, const
 
 #define QB 4 /* query rows at a time */
 
-/* scores [r × nk] (row stride ldsc) of r ≤ QB query rows against keys given transposed */
-static void
-scores_kt (const FlorenceCpuAttention *a, const float *q, int r, float *sc, gsize ldsc)
+#define ALWAYS_INLINE static inline __attribute__ ((always_inline))
+
+/* scores [R × nk] (row stride ldsc) of R ≤ QB query rows against keys given transposed; R is
+ * a constant where this is inlined, so that the accumulators stay in registers */
+ALWAYS_INLINE void
+scores_kt (const FlorenceCpuAttention *a, const float *q, const int R, float *sc, gsize ldsc)
 {
   const int hd = a->hd;
   int j = 0;
-  for (; j + 8 <= a->nk; j += 8)
+  for (; j + 16 <= a->nk; j += 16)
     {
-      v8f acc[QB] = { V8 (0.0f), V8 (0.0f), V8 (0.0f), V8 (0.0f) };
+      v8f acc[QB][2];
+      for (int i = 0; i < R; i++)
+        acc[i][0] = acc[i][1] = V8 (0.0f);
       for (int c = 0; c < hd; c++)
         {
-          v8f kv = load8 (a->kt + (gsize) c * a->ldkt + j);
-          for (int i = 0; i < r; i++)
-            acc[i] += V8 (q[(gsize) i * a->ldq + c]) * kv;
+          const float *kr = a->kt + (gsize) c * a->ldkt + j;
+          v8f k0 = load8 (kr), k1 = load8 (kr + 8);
+          for (int i = 0; i < R; i++)
+            {
+              v8f qv = V8 (q[(gsize) i * a->ldq + c]);
+              acc[i][0] += qv * k0;
+              acc[i][1] += qv * k1;
+            }
         }
-      for (int i = 0; i < r; i++)
-        store8 (sc + (gsize) i * ldsc + j, acc[i]);
+      for (int i = 0; i < R; i++)
+        {
+          store8 (sc + (gsize) i * ldsc + j, acc[i][0]);
+          store8 (sc + (gsize) i * ldsc + j + 8, acc[i][1]);
+        }
     }
-  if (j < a->nk)
+  for (; j < a->nk; j += 8)
     {
-      gsize rest = (gsize) (a->nk - j);
-      v8f acc[QB] = { V8 (0.0f), V8 (0.0f), V8 (0.0f), V8 (0.0f) };
+      gsize rest = (gsize) MIN (8, a->nk - j);
+      v8f acc[QB];
+      for (int i = 0; i < R; i++)
+        acc[i] = V8 (0.0f);
       for (int c = 0; c < hd; c++)
         {
-          v8f kv = load_part (a->kt + (gsize) c * a->ldkt + j, rest);
-          for (int i = 0; i < r; i++)
+          const float *kr = a->kt + (gsize) c * a->ldkt + j;
+          v8f kv = rest == 8 ? load8 (kr) : load_part (kr, rest);
+          for (int i = 0; i < R; i++)
             acc[i] += V8 (q[(gsize) i * a->ldq + c]) * kv;
         }
-      for (int i = 0; i < r; i++)
+      for (int i = 0; i < R; i++)
         store_part (sc + (gsize) i * ldsc + j, acc[i], rest);
+    }
+}
+
+/* o rows i0 … i0 + R = p · v, scaled by inv; R constant where inlined */
+ALWAYS_INLINE void
+pv_rows (const FlorenceCpuAttention *a, const float *sc, gsize ldsc, const float *inv, const int R,
+         int i0)
+{
+  const int hd = a->hd, nk = a->nk;
+  int c = 0;
+  for (; c + 16 <= hd; c += 16)
+    {
+      v8f acc[QB][2];
+      for (int i = 0; i < R; i++)
+        acc[i][0] = acc[i][1] = V8 (0.0f);
+      for (int j = 0; j < nk; j++)
+        {
+          const float *vr = a->v + (gsize) j * a->ldv + c;
+          v8f v0 = load8 (vr), v1 = load8 (vr + 8);
+          for (int i = 0; i < R; i++)
+            {
+              v8f p = V8 (sc[(gsize) i * ldsc + j]);
+              acc[i][0] += p * v0;
+              acc[i][1] += p * v1;
+            }
+        }
+      for (int i = 0; i < R; i++)
+        {
+          float *o = a->o + (gsize) (i0 + i) * a->ldo + c;
+          store8 (o, acc[i][0] * V8 (inv[i]));
+          store8 (o + 8, acc[i][1] * V8 (inv[i]));
+        }
+    }
+  for (; c < hd; c += 8)
+    {
+      gsize w = (gsize) MIN (8, hd - c);
+      v8f acc[QB];
+      for (int i = 0; i < R; i++)
+        acc[i] = V8 (0.0f);
+      for (int j = 0; j < nk; j++)
+        {
+          v8f v0 = load_part (a->v + (gsize) j * a->ldv + c, w);
+          for (int i = 0; i < R; i++)
+            acc[i] += V8 (sc[(gsize) i * ldsc + j]) * v0;
+        }
+      for (int i = 0; i < R; i++)
+        store_part (a->o + (gsize) (i0 + i) * a->ldo + c, acc[i] * V8 (inv[i]), w);
     }
 }
 
@@ -438,55 +501,29 @@ k_attention (const FlorenceCpuAttention *a)
     {
       const int r = MIN (QB, a->nq - i0);
       const float *q = a->q + (gsize) i0 * a->ldq;
-      if (a->kt != NULL)
-        scores_kt (a, q, r, sc, ldsc);
-      else
+      if (a->kt == NULL)
         for (int i = 0; i < r; i++)
           for (int j = 0; j < nk; j++)
             sc[(gsize) i * ldsc + j] = dot (q + (gsize) i * a->ldq, a->k + (gsize) j * a->ldk, hd);
+      else if (r == 4)
+        scores_kt (a, q, 4, sc, ldsc);
+      else if (r == 3)
+        scores_kt (a, q, 3, sc, ldsc);
+      else if (r == 2)
+        scores_kt (a, q, 2, sc, ldsc);
+      else
+        scores_kt (a, q, 1, sc, ldsc);
       float inv[QB];
       for (int i = 0; i < r; i++)
         inv[i] = softmax_unnormalised (sc + (gsize) i * ldsc, nk);
-
-      /* o = p · v, 16 channels at a time */
-      int c = 0;
-      for (; c + 16 <= hd; c += 16)
-        {
-          v8f acc[QB][2] = { { V8 (0.0f), V8 (0.0f) },
-                             { V8 (0.0f), V8 (0.0f) },
-                             { V8 (0.0f), V8 (0.0f) },
-                             { V8 (0.0f), V8 (0.0f) } };
-          for (int j = 0; j < nk; j++)
-            {
-              const float *vr = a->v + (gsize) j * a->ldv + c;
-              v8f v0 = load8 (vr), v1 = load8 (vr + 8);
-              for (int i = 0; i < r; i++)
-                {
-                  v8f p = V8 (sc[(gsize) i * ldsc + j]);
-                  acc[i][0] += p * v0;
-                  acc[i][1] += p * v1;
-                }
-            }
-          for (int i = 0; i < r; i++)
-            {
-              float *o = a->o + (gsize) (i0 + i) * a->ldo + c;
-              store8 (o, acc[i][0] * V8 (inv[i]));
-              store8 (o + 8, acc[i][1] * V8 (inv[i]));
-            }
-        }
-      for (; c < hd; c += 8)
-        {
-          gsize w = (gsize) MIN (8, hd - c);
-          v8f acc[QB] = { V8 (0.0f), V8 (0.0f), V8 (0.0f), V8 (0.0f) };
-          for (int j = 0; j < nk; j++)
-            {
-              v8f v0 = load_part (a->v + (gsize) j * a->ldv + c, w);
-              for (int i = 0; i < r; i++)
-                acc[i] += V8 (sc[(gsize) i * ldsc + j]) * v0;
-            }
-          for (int i = 0; i < r; i++)
-            store_part (a->o + (gsize) (i0 + i) * a->ldo + c, acc[i] * V8 (inv[i]), w);
-        }
+      if (r == 4)
+        pv_rows (a, sc, ldsc, inv, 4, i0);
+      else if (r == 3)
+        pv_rows (a, sc, ldsc, inv, 3, i0);
+      else if (r == 2)
+        pv_rows (a, sc, ldsc, inv, 2, i0);
+      else
+        pv_rows (a, sc, ldsc, inv, 1, i0);
     }
 }
 
