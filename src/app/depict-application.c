@@ -18,6 +18,8 @@
 
 struct _DepictApplication {
   AdwApplication parent_instance;
+
+  DepictSession *session;
 };
 
 G_DEFINE_FINAL_TYPE (DepictApplication, depict_application, ADW_TYPE_APPLICATION)
@@ -27,15 +29,8 @@ G_DEFINE_FINAL_TYPE (DepictApplication, depict_application, ADW_TYPE_APPLICATION
 void
 depict_application_ensure_resources (void)
 {
-  static gsize once = 0;
-
-  if (g_once_init_enter (&once))
-    {
-      GResource *resource = depict_get_resource ();
-
-      g_assert (resource != NULL);
-      g_once_init_leave (&once, 1);
-    }
+  if (depict_get_resource () == NULL)
+    g_error ("The app's resources are missing from the build");
 }
 
 static DepictWindow *
@@ -46,6 +41,12 @@ get_window (DepictApplication *self)
   if (window == NULL)
     window = GTK_WINDOW (depict_window_new (GTK_APPLICATION (self)));
   return DEPICT_WINDOW (window);
+}
+
+static GSettings *
+app_settings (gpointer app)
+{
+  return depict_session_get_settings (DEPICT_APPLICATION (app)->session);
 }
 
 static void
@@ -80,28 +81,19 @@ quit_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   g_application_quit (app);
 }
 
-static GSettings *
-app_settings (void)
-{
-  return g_settings_new (DEPICT_SCHEMA_ID);
-}
-
 static void
 about_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  g_autoptr (GSettings) settings = app_settings ();
-
-  depict_about_show (gtk_application_get_active_window (user_data), settings);
+  depict_about_show (gtk_application_get_active_window (user_data), app_settings (user_data));
 }
 
 static void
 preferences_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  g_autoptr (GSettings) settings = app_settings ();
   DepictPreferencesWindow *window;
 
-  window =
-    depict_preferences_window_new (gtk_application_get_active_window (user_data), settings, NULL);
+  window = depict_preferences_window_new (gtk_application_get_active_window (user_data),
+                                          app_settings (user_data), NULL);
   /* Part of the application, so that its rows can reach app.models. */
   gtk_window_set_application (GTK_WINDOW (window), user_data);
   gtk_window_present (GTK_WINDOW (window));
@@ -110,10 +102,10 @@ preferences_activated (GSimpleAction *action, GVariant *parameter, gpointer user
 static void
 models_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  g_autoptr (GSettings) settings = app_settings ();
   DepictModelManager *manager;
 
-  manager = depict_model_manager_new (gtk_application_get_active_window (user_data), settings);
+  manager = depict_model_manager_new (gtk_application_get_active_window (user_data),
+                                      app_settings (user_data));
   gtk_window_set_application (GTK_WINDOW (manager), user_data);
   gtk_window_present (GTK_WINDOW (manager));
 }
@@ -121,6 +113,7 @@ models_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data
 static void
 depict_application_startup (GApplication *app)
 {
+  DepictApplication *self = DEPICT_APPLICATION (app);
   static const GActionEntry entries[] = {
     { .name = "quit", .activate = quit_activated },
     { .name = "about", .activate = about_activated },
@@ -155,17 +148,46 @@ depict_application_startup (GApplication *app)
 
   G_APPLICATION_CLASS (depict_application_parent_class)->startup (app);
 
+  if (self->session == NULL)
+    {
+      g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+
+      self->session = depict_session_new (settings, NULL);
+    }
+
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action,
                                            accels[i].accels);
 }
 
+/* The work in progress stops with the app (after its windows closed). */
+static void
+depict_application_shutdown (GApplication *app)
+{
+  DepictApplication *self = DEPICT_APPLICATION (app);
+
+  G_APPLICATION_CLASS (depict_application_parent_class)->shutdown (app);
+  g_clear_object (&self->session);
+}
+
+static void
+depict_application_dispose (GObject *object)
+{
+  DepictApplication *self = DEPICT_APPLICATION (object);
+
+  g_clear_object (&self->session);
+  G_OBJECT_CLASS (depict_application_parent_class)->dispose (object);
+}
+
 static void
 depict_application_class_init (DepictApplicationClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
+  object_class->dispose = depict_application_dispose;
+  app_class->shutdown = depict_application_shutdown;
   app_class->activate = depict_application_activate;
   app_class->open = depict_application_open;
   app_class->startup = depict_application_startup;
@@ -176,6 +198,14 @@ depict_application_class_init (DepictApplicationClass *klass)
 static void
 depict_application_init (DepictApplication *self)
 {
+}
+
+DepictSession *
+depict_application_get_session (DepictApplication *self)
+{
+  g_return_val_if_fail (DEPICT_IS_APPLICATION (self), NULL);
+  g_return_val_if_fail (self->session != NULL, NULL); /* made at start-up */
+  return self->session;
 }
 
 DepictApplication *

@@ -7,6 +7,8 @@
 
 #include <adwaita.h>
 
+#include "depict-session.h"
+
 G_BEGIN_DECLS
 
 /* The GSettings schema keeps one id for release and development builds. */
@@ -17,6 +19,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (DepictApplication, depict_application, DEPICT, APPLICATION, AdwApplication)
 
 DepictApplication *depict_application_new (void);
+/* The app's work: made at start-up, one per process. */
+DepictSession *depict_application_get_session (DepictApplication *self);
 void depict_application_ensure_resources (void);
 
 G_END_DECLS

@@ -2,8 +2,9 @@
  *
  * Everything processed, as a grid of thumbnails (loaded in worker threads when their cell
  * is bound), searched with the gallery's full-text index over captions, OCR text and tags,
- * filtered by tag; and batch tagging of a folder with a determinate progress bar, pause
- * (stop now, resume later: finished photos are skipped) and cancel.
+ * filtered by tag, read through the session's one gallery connection; and the session's
+ * batch (tagging a folder, Run on All Photos) with a determinate progress bar, pause (stop
+ * now, resume later: finished photos are skipped) and cancel.
  *
  * Copyright 2026 The Depict authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -15,12 +16,9 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
-#include "depict-application.h"
 #include "depict-gallery-view.h"
-#include "depict-inference.h"
 #include "depict-queue-item.h"
 #include "gallery/gallery-search.h"
-#include "gallery/gallery-tagger.h"
 
 #define SEARCH_LIMIT 1000
 #define TAG_SCAN_LIMIT 2000
@@ -41,17 +39,14 @@ struct _DepictGalleryView {
   AdwStatusPage *error_page;
   GtkGridView *grid_view;
 
-  GalleryStore *store;
+  DepictSession *session;
   GListStore *model;
   GHashTable *thumbnails; /* path → GdkTexture: kept across searches */
   GtkStringList *tags;
   gboolean updating_tags;
+  guint shown_generation; /* the session's store generation last shown */
 
-  /* Batch tagging */
-  GFile *batch_folder;
-  GCancellable *batch_cancellable;
-  gboolean batch_running;
-  gboolean batch_paused;
+  DepictJob *batch; /* the session's batch shown */
 };
 
 G_DEFINE_FINAL_TYPE (DepictGalleryView, depict_gallery_view, GTK_TYPE_WIDGET)
@@ -59,10 +54,6 @@ G_DEFINE_FINAL_TYPE (DepictGalleryView, depict_gallery_view, GTK_TYPE_WIDGET)
 enum { SIGNAL_IMAGE_ACTIVATED, SIGNAL_TOAST, N_SIGNALS };
 
 static guint signals[N_SIGNALS];
-
-enum { PROP_0, PROP_TAGGING, N_PROPS };
-
-static GParamSpec *properties[N_PROPS];
 
 /* ---------------------------------------------------------------------------------------- */
 /* Grid cells                                                                               */
@@ -182,16 +173,6 @@ unbind_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpoin
 /* ---------------------------------------------------------------------------------------- */
 /* Store and search                                                                         */
 
-GalleryStore *
-depict_gallery_view_get_store (DepictGalleryView *self, GError **error)
-{
-  g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), NULL);
-
-  if (self->store == NULL)
-    self->store = gallery_store_open (NULL, error);
-  return self->store;
-}
-
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {
@@ -199,7 +180,7 @@ compare_names (gconstpointer a, gconstpointer b)
 }
 
 static void
-update_tags (DepictGalleryView *self)
+update_tags (DepictGalleryView *self, GalleryStore *store)
 {
   g_autoptr (GPtrArray) images = NULL;
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -208,8 +189,6 @@ update_tags (DepictGalleryView *self)
   g_autofree char *keep = NULL;
   guint position = 0;
 
-  if (self->store == NULL)
-    return;
   if (gtk_drop_down_get_selected (self->tag_dropdown) > 0)
     {
       selected =
@@ -217,11 +196,11 @@ update_tags (DepictGalleryView *self)
       keep = g_strdup (selected);
     }
 
-  images = gallery_store_list_images (self->store, NULL, NULL);
+  images = gallery_store_list_images (store, NULL, NULL);
   for (guint i = 0; images != NULL && i < images->len && i < TAG_SCAN_LIMIT; i++)
     {
       GalleryImage *image = g_ptr_array_index (images, i);
-      g_autoptr (GPtrArray) tags = gallery_store_list_tags (self->store, image->id, FALSE, NULL);
+      g_autoptr (GPtrArray) tags = gallery_store_list_tags (store, image->id, FALSE, NULL);
 
       for (guint j = 0; tags != NULL && j < tags->len; j++)
         {
@@ -256,7 +235,14 @@ update_tags (DepictGalleryView *self)
 }
 
 static void
-run_search (DepictGalleryView *self)
+show_error (DepictGalleryView *self, const GError *error)
+{
+  adw_status_page_set_description (self->error_page, error->message);
+  gtk_stack_set_visible_child_name (self->stack, "error");
+}
+
+static void
+run_search (DepictGalleryView *self, GalleryStore *store)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) hits = NULL;
@@ -264,14 +250,6 @@ run_search (DepictGalleryView *self)
   GalleryQuery query = { 0 };
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
   guint tag_pos = gtk_drop_down_get_selected (self->tag_dropdown);
-  GalleryStore *store = depict_gallery_view_get_store (self, &error);
-
-  if (store == NULL)
-    {
-      adw_status_page_set_description (self->error_page, error->message);
-      gtk_stack_set_visible_child_name (self->stack, "error");
-      return;
-    }
 
   query.text = text[0] != '\0' ? text : NULL;
   query.tag = tag_pos > 0 && tag_pos != GTK_INVALID_LIST_POSITION
@@ -282,8 +260,7 @@ run_search (DepictGalleryView *self)
   hits = gallery_search_run (store, &query, &error);
   if (hits == NULL)
     {
-      adw_status_page_set_description (self->error_page, error->message);
-      gtk_stack_set_visible_child_name (self->stack, "error");
+      show_error (self, error);
       return;
     }
 
@@ -316,10 +293,31 @@ run_search (DepictGalleryView *self)
     gtk_stack_set_visible_child_name (self->stack, "no-results");
 }
 
+/* Searches (and with TAGS, lists the tags again) through the session's connection. */
+static void
+refresh (DepictGalleryView *self, gboolean tags)
+{
+  g_autoptr (GError) error = NULL;
+  GalleryStore *store;
+
+  if (self->session == NULL)
+    return;
+  store = depict_session_get_store (self->session, &error);
+  if (store == NULL)
+    {
+      show_error (self, error);
+      return;
+    }
+  self->shown_generation = depict_session_get_store_generation (self->session);
+  if (tags)
+    update_tags (self, store);
+  run_search (self, store);
+}
+
 static void
 search_changed_cb (GtkSearchEntry *entry, DepictGalleryView *self)
 {
-  run_search (self);
+  refresh (self, FALSE);
 }
 
 static void
@@ -341,7 +339,7 @@ static void
 tag_selected_cb (GtkDropDown *dropdown, GParamSpec *pspec, DepictGalleryView *self)
 {
   if (!self->updating_tags)
-    run_search (self);
+    refresh (self, FALSE);
 }
 
 static void
@@ -358,270 +356,100 @@ grid_activated_cb (GtkGridView *grid, guint position, DepictGalleryView *self)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Batch tagging                                                                            */
-
-typedef struct {
-  GWeakRef view;
-  char *folder;
-  DepictInferenceSettings *settings;
-  char **tasks;
-  GMainContext *context;
-} BatchData;
+/* The session's batch                                                                      */
 
 static void
-batch_data_free (BatchData *data)
+update_batch (DepictGalleryView *self)
 {
-  g_weak_ref_clear (&data->view);
-  g_free (data->folder);
-  depict_inference_settings_free (data->settings);
-  g_strfreev (data->tasks);
-  g_main_context_unref (data->context);
-  g_free (data);
-}
-
-typedef struct {
-  GWeakRef *view;
-  GalleryTaggerProgress progress;
-  char *path;
-} ProgressUpdate;
-
-static void
-set_batch_progress (DepictGalleryView *self, guint done, guint total, const char *detail)
-{
+  DepictJob *job = self->batch;
+  gboolean paused = self->session != NULL && depict_session_get_batch_paused (self->session);
+  guint done, total;
   g_autofree char *text = NULL;
+  g_autofree char *detail = NULL;
 
+  gtk_revealer_set_reveal_child (self->batch_revealer, job != NULL);
+  if (job == NULL)
+    return;
+  done = depict_job_get_done (job);
+  total = depict_job_get_total (job);
+  gtk_label_set_label (self->batch_title, depict_job_get_title (job));
   /* Translators: batch progress, "132 of 1 020" photos */
   text = g_strdup_printf (_ ("%'u of %'u"), done, total);
   gtk_progress_bar_set_text (self->batch_progress, text);
   gtk_progress_bar_set_fraction (self->batch_progress, total > 0 ? (double) done / total : 0.0);
+
+  if (paused && depict_job_get_finished (job))
+    detail = g_strdup (_ ("Paused. Photos already tagged are kept."));
+  else if (total == 0)
+    detail = g_strdup (_ ("Looking for photos…"));
+  else if (depict_job_get_current_file (job) != NULL)
+    {
+      g_autofree char *name = g_file_get_basename (depict_job_get_current_file (job));
+      double left = depict_job_get_seconds_left (job);
+
+      if (left >= 0)
+        /* Translators: the photo being tagged, and the estimated time left in minutes */
+        detail = g_strdup_printf (_ ("%s · about %.0f min left"), name, MAX (1.0, left / 60.0));
+      else
+        detail = g_steal_pointer (&name);
+    }
   if (detail != NULL)
     gtk_label_set_label (self->batch_detail, detail);
-}
 
-static gboolean
-progress_update_cb (gpointer user_data)
-{
-  ProgressUpdate *update = user_data;
-  g_autoptr (DepictGalleryView) self = g_weak_ref_get (update->view);
-  g_autofree char *detail = NULL;
-  g_autofree char *name = NULL;
-
-  if (self == NULL || !self->batch_running)
-    return G_SOURCE_REMOVE;
-  name = update->path != NULL ? g_path_get_basename (update->path) : NULL;
-  if (update->progress.seconds_left >= 0 && name != NULL)
-    /* Translators: the photo just finished, and the estimated time left in minutes */
-    detail = g_strdup_printf (_ ("%s · about %.0f min left"), name,
-                              MAX (1.0, update->progress.seconds_left / 60.0));
-  else
-    detail = g_strdup (name != NULL ? name : _ ("Starting…"));
-  set_batch_progress (self, update->progress.done, update->progress.total, detail);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-progress_update_free (gpointer data)
-{
-  ProgressUpdate *update = data;
-
-  g_free (update->path);
-  g_free (update);
-}
-
-/* Called in the tagging thread: hand a copy to the main context. */
-static void
-tagger_progress_cb (const GalleryTaggerProgress *progress, gpointer user_data)
-{
-  BatchData *data = user_data;
-  ProgressUpdate *update = g_new0 (ProgressUpdate, 1);
-
-  update->view = &data->view;
-  update->progress = *progress;
-  update->path = g_strdup (progress->current_path);
-  update->progress.current_path = NULL;
-  g_main_context_invoke_full (data->context, G_PRIORITY_DEFAULT, progress_update_cb, update,
-                              progress_update_free);
-}
-
-static void
-batch_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
-{
-  BatchData *data = task_data;
-  g_autoptr (GalleryStore) store = NULL;
-  GalleryTaggerOptions options = { 0 };
-  GalleryTaggerSummary *summary = g_new0 (GalleryTaggerSummary, 1);
-  const char *paths[] = { data->folder, NULL };
-  GError *error = NULL;
-
-  /* The tagger writes through its own connection; the grid reads through the view's. */
-  store = gallery_store_open (NULL, &error);
-  if (store == NULL)
-    {
-      g_free (summary);
-      g_task_return_error (task, error);
-      return;
-    }
-
-  options.model_name = data->settings->model_name;
-  options.weights_hash = "";
-  options.num_beams = data->settings->num_beams;
-  options.max_new_tokens = data->settings->max_new_tokens;
-  options.tasks = (const char *const *) data->tasks;
-  options.recursive = TRUE;
-  options.run_func = depict_inference_gallery_run_func;
-  options.run_data = data->settings;
-  options.progress_func = tagger_progress_cb;
-  options.progress_data = data;
-
-  if (!gallery_tagger_run (store, &options, paths, summary, cancellable, &error) &&
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    summary->cancelled = TRUE;
-  if (error != NULL && !summary->cancelled)
-    {
-      gallery_tagger_summary_clear (summary);
-      g_free (summary);
-      g_task_return_error (task, error);
-      return;
-    }
-  g_clear_error (&error);
-  g_task_return_pointer (task, summary, NULL);
-}
-
-static void
-update_batch_buttons (DepictGalleryView *self)
-{
-  gtk_button_set_icon_name (self->batch_pause_button, self->batch_paused
-                                                        ? "media-playback-start-symbolic"
-                                                        : "media-playback-pause-symbolic");
+  gtk_button_set_icon_name (self->batch_pause_button, paused ? "media-playback-start-symbolic"
+                                                             : "media-playback-pause-symbolic");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->batch_pause_button),
-                               self->batch_paused ? _ ("Resume") : _ ("Pause"));
-}
-
-static void start_batch (DepictGalleryView *self);
-
-static void
-batch_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  DepictGalleryView *self = DEPICT_GALLERY_VIEW (source);
-  g_autoptr (GError) error = NULL;
-  GalleryTaggerSummary *summary = g_task_propagate_pointer (G_TASK (result), &error);
-  g_autofree char *message = NULL;
-
-  self->batch_running = FALSE;
-  g_clear_object (&self->batch_cancellable);
-
-  if (summary == NULL)
-    {
-      message = g_strdup_printf (_ ("Tagging stopped: %s"), error->message);
-      self->batch_paused = FALSE;
-    }
-  else if (summary->cancelled && self->batch_paused)
-    {
-      gtk_label_set_label (self->batch_detail, _ ("Paused. Photos already tagged are kept."));
-    }
-  else if (summary->cancelled)
-    {
-      message = g_strdup (_ ("Tagging stopped. Start it again to go on where it stopped."));
-    }
-  else
-    {
-      /* Finished before a pause could take effect. */
-      self->batch_paused = FALSE;
-      if (summary->failed > 0)
-        message = g_strdup_printf (
-          g_dngettext (GETTEXT_PACKAGE, "Tagged %u photos; %u could not be read",
-                       "Tagged %u photos; %u could not be read", summary->processed),
-          summary->processed, summary->failed);
-      else
-        message = g_strdup_printf (
-          g_dngettext (GETTEXT_PACKAGE, "Tagged %u photo", "Tagged %u photos", summary->processed),
-          summary->processed);
-    }
-
-  if (!self->batch_paused)
-    {
-      gtk_revealer_set_reveal_child (self->batch_revealer, FALSE);
-      g_clear_object (&self->batch_folder);
-    }
-  update_batch_buttons (self);
-  if (summary != NULL)
-    {
-      gallery_tagger_summary_clear (summary);
-      g_free (summary);
-    }
-  if (message != NULL)
-    g_signal_emit (self, signals[SIGNAL_TOAST], 0, message);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TAGGING]);
-  depict_gallery_view_reload (self);
+                               paused ? _ ("Resume") : _ ("Pause"));
 }
 
 static void
-start_batch (DepictGalleryView *self)
+batch_changed_cb (GObject *object, GParamSpec *pspec, DepictGalleryView *self)
 {
-  g_autoptr (GTask) task = NULL;
-  g_autoptr (GSettings) gsettings = g_settings_new (DEPICT_SCHEMA_ID);
-  g_autoptr (GError) error = NULL;
-  DepictInferenceSettings *settings;
-  BatchData *data;
-  g_autofree char *name = NULL;
-  g_autofree char *title = NULL;
+  update_batch (self);
+}
 
-  settings = depict_inference_settings_from_gsettings (gsettings, &error);
-  if (settings == NULL)
+static void
+session_batch_cb (DepictSession *session, GParamSpec *pspec, DepictGalleryView *self)
+{
+  DepictJob *batch = depict_session_get_batch (session);
+
+  if (self->batch != batch)
     {
-      g_signal_emit (self, signals[SIGNAL_TOAST], 0, error->message);
-      gtk_widget_activate_action (GTK_WIDGET (self), "app.models", NULL);
-      return;
+      if (self->batch != NULL)
+        g_signal_handlers_disconnect_by_data (self->batch, self);
+      g_set_object (&self->batch, batch);
+      if (batch != NULL)
+        g_signal_connect_object (batch, "notify", G_CALLBACK (batch_changed_cb), self, 0);
     }
+  update_batch (self);
+}
 
-  data = g_new0 (BatchData, 1);
-  g_weak_ref_init (&data->view, self);
-  data->folder = g_file_get_path (self->batch_folder);
-  data->settings = settings;
-  data->tasks = g_settings_get_strv (gsettings, "batch-tasks");
-  data->context = g_main_context_ref_thread_default ();
-
-  name = g_file_get_basename (self->batch_folder);
-  /* Translators: %s is a folder name */
-  title = g_strdup_printf (_ ("Tagging “%s”"), name);
-  gtk_label_set_label (self->batch_title, title);
-  if (!self->batch_paused)
-    set_batch_progress (self, 0, 0, _ ("Looking for photos…"));
-  self->batch_paused = FALSE;
-  self->batch_running = TRUE;
-  update_batch_buttons (self);
-  gtk_revealer_set_reveal_child (self->batch_revealer, TRUE);
-
-  self->batch_cancellable = g_cancellable_new ();
-  task = g_task_new (self, self->batch_cancellable, batch_done_cb, NULL);
-  g_task_set_source_tag (task, start_batch);
-  /* The summary of a stopped batch still comes back (how far it got). */
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_set_task_data (task, data, (GDestroyNotify) batch_data_free);
-  g_task_run_in_thread (task, batch_thread);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TAGGING]);
+/* Answers were stored: shown when the gallery is in view, else when it comes into view. */
+static void
+store_changed_cb (DepictSession *session, GParamSpec *pspec, DepictGalleryView *self)
+{
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    depict_gallery_view_reload (self);
 }
 
 static void
 batch_pause_clicked_cb (GtkButton *button, DepictGalleryView *self)
 {
-  if (self->batch_running)
-    depict_gallery_view_pause_tagging (self);
-  else
-    depict_gallery_view_resume_tagging (self);
+  g_autoptr (GError) error = NULL;
+
+  if (self->session == NULL)
+    return;
+  if (!depict_session_get_batch_paused (self->session))
+    depict_session_pause_batch (self->session);
+  else if (depict_session_resume_batch (self->session, &error) == NULL)
+    g_signal_emit (self, signals[SIGNAL_TOAST], 0, error->message);
 }
 
 static void
 batch_cancel_clicked_cb (GtkButton *button, DepictGalleryView *self)
 {
-  self->batch_paused = FALSE;
-  if (self->batch_running)
-    g_cancellable_cancel (self->batch_cancellable);
-  else
-    {
-      gtk_revealer_set_reveal_child (self->batch_revealer, FALSE);
-      g_clear_object (&self->batch_folder);
-    }
+  if (self->session != NULL)
+    depict_session_stop_batch (self->session);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -630,8 +458,10 @@ batch_cancel_clicked_cb (GtkButton *button, DepictGalleryView *self)
 static void
 depict_gallery_view_map (GtkWidget *widget)
 {
+  DepictGalleryView *self = DEPICT_GALLERY_VIEW (widget);
+
   GTK_WIDGET_CLASS (depict_gallery_view_parent_class)->map (widget);
-  depict_gallery_view_reload (DEPICT_GALLERY_VIEW (widget));
+  depict_gallery_view_reload (self);
 }
 
 static void
@@ -639,32 +469,18 @@ depict_gallery_view_dispose (GObject *object)
 {
   DepictGalleryView *self = DEPICT_GALLERY_VIEW (object);
 
-  if (self->batch_cancellable != NULL)
-    g_cancellable_cancel (self->batch_cancellable);
+  if (self->batch != NULL)
+    g_signal_handlers_disconnect_by_data (self->batch, self);
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), DEPICT_TYPE_GALLERY_VIEW);
   g_clear_object (&self->model);
   g_clear_pointer (&self->thumbnails, g_hash_table_unref);
   g_clear_object (&self->tags);
-  g_clear_object (&self->batch_folder);
-  g_clear_object (&self->batch_cancellable);
-  g_clear_pointer (&self->store, gallery_store_close);
+  g_clear_object (&self->batch);
+  g_clear_object (&self->session);
 
   G_OBJECT_CLASS (depict_gallery_view_parent_class)->dispose (object);
-}
-
-static void
-depict_gallery_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  DepictGalleryView *self = DEPICT_GALLERY_VIEW (object);
-
-  switch (prop_id)
-    {
-    case PROP_TAGGING:
-      g_value_set_boolean (value, self->batch_running);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -674,12 +490,7 @@ depict_gallery_view_class_init (DepictGalleryViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = depict_gallery_view_dispose;
-  object_class->get_property = depict_gallery_view_get_property;
   widget_class->map = depict_gallery_view_map;
-
-  properties[PROP_TAGGING] =
-    g_param_spec_boolean ("tagging", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* image-activated (gint64 image_id, GFile *file): open this photo with its stored runs */
   signals[SIGNAL_IMAGE_ACTIVATED] =
@@ -741,14 +552,27 @@ depict_gallery_view_init (DepictGalleryView *self)
 /* ---------------------------------------------------------------------------------------- */
 /* Public API                                                                               */
 
+/* The view shows SESSION's gallery and batch (once, before it is shown). */
+void
+depict_gallery_view_set_session (DepictGalleryView *self, DepictSession *session)
+{
+  g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
+  g_return_if_fail (DEPICT_IS_SESSION (session));
+  g_return_if_fail (self->session == NULL);
+
+  self->session = g_object_ref (session);
+  g_signal_connect_object (session, "notify::batch", G_CALLBACK (session_batch_cb), self, 0);
+  g_signal_connect_object (session, "notify::batch-paused", G_CALLBACK (session_batch_cb), self, 0);
+  g_signal_connect_object (session, "notify::store-generation", G_CALLBACK (store_changed_cb), self,
+                           0);
+  session_batch_cb (session, NULL, self);
+}
+
 void
 depict_gallery_view_reload (DepictGalleryView *self)
 {
   g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
-
-  if (depict_gallery_view_get_store (self, NULL) != NULL)
-    update_tags (self);
-  run_search (self);
+  refresh (self, TRUE);
 }
 
 /* Searches as if TEXT had been typed and TAG chosen (NULL: all tags). */
@@ -767,7 +591,7 @@ depict_gallery_view_search (DepictGalleryView *self, const char *text, const cha
   gtk_drop_down_set_selected (self->tag_dropdown, position);
   self->updating_tags = FALSE;
   gtk_editable_set_text (GTK_EDITABLE (self->search_entry), text != NULL ? text : "");
-  run_search (self);
+  refresh (self, FALSE);
 }
 
 void
@@ -789,58 +613,4 @@ depict_gallery_view_get_page (DepictGalleryView *self)
 {
   g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), NULL);
   return gtk_stack_get_visible_child_name (self->stack);
-}
-
-void
-depict_gallery_view_tag_folder (DepictGalleryView *self, GFile *folder)
-{
-  g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
-  g_return_if_fail (G_IS_FILE (folder));
-
-  if (self->batch_running)
-    {
-      g_signal_emit (self, signals[SIGNAL_TOAST], 0,
-                     _ ("A folder is being tagged already. Wait for it or stop it first."));
-      return;
-    }
-  g_set_object (&self->batch_folder, folder);
-  self->batch_paused = FALSE;
-  start_batch (self);
-}
-
-gboolean
-depict_gallery_view_get_tagging (DepictGalleryView *self)
-{
-  g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), FALSE);
-  return self->batch_running;
-}
-
-/* Stops the batch after the run in progress; resuming skips what is done. */
-void
-depict_gallery_view_pause_tagging (DepictGalleryView *self)
-{
-  g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
-
-  if (!self->batch_running)
-    return;
-  self->batch_paused = TRUE;
-  g_cancellable_cancel (self->batch_cancellable);
-  update_batch_buttons (self);
-}
-
-void
-depict_gallery_view_resume_tagging (DepictGalleryView *self)
-{
-  g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
-
-  if (self->batch_running || self->batch_folder == NULL)
-    return;
-  start_batch (self);
-}
-
-gboolean
-depict_gallery_view_get_paused (DepictGalleryView *self)
-{
-  g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), FALSE);
-  return self->batch_paused && !self->batch_running;
 }

@@ -7,7 +7,7 @@
 
 #include <gtk/gtk.h>
 
-#include "gallery/gallery-store.h"
+#include "depict-session.h"
 
 G_BEGIN_DECLS
 
@@ -15,16 +15,11 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (DepictGalleryView, depict_gallery_view, DEPICT, GALLERY_VIEW, GtkWidget)
 
-GalleryStore *depict_gallery_view_get_store (DepictGalleryView *self, GError **error);
+void depict_gallery_view_set_session (DepictGalleryView *self, DepictSession *session);
 void depict_gallery_view_reload (DepictGalleryView *self);
 void depict_gallery_view_search (DepictGalleryView *self, const char *text, const char *tag);
 void depict_gallery_view_focus_search (DepictGalleryView *self);
 GListModel *depict_gallery_view_get_model (DepictGalleryView *self);
 const char *depict_gallery_view_get_page (DepictGalleryView *self);
-void depict_gallery_view_tag_folder (DepictGalleryView *self, GFile *folder);
-gboolean depict_gallery_view_get_tagging (DepictGalleryView *self);
-void depict_gallery_view_pause_tagging (DepictGalleryView *self);
-void depict_gallery_view_resume_tagging (DepictGalleryView *self);
-gboolean depict_gallery_view_get_paused (DepictGalleryView *self);
 
 G_END_DECLS

@@ -17,8 +17,5 @@ GdkTexture *depict_image_loader_load (GFile *file, int max_side, GCancellable *c
 void depict_image_loader_load_async (GFile *file, int max_side, GCancellable *cancellable,
                                      GAsyncReadyCallback callback, gpointer user_data);
 GdkTexture *depict_image_loader_load_finish (GAsyncResult *result, GError **error);
-gboolean depict_image_loader_is_image (GFileInfo *info);
-GPtrArray *depict_image_loader_list_folder (GFile *folder, GCancellable *cancellable,
-                                            GError **error);
 
 G_END_DECLS

@@ -3,7 +3,8 @@
  * The photo, fitted or zoomed and panned, with the results drawn over it. All overlay
  * coordinates are pixels of the original image in its displayed (EXIF-oriented)
  * orientation; one transform (scale + centre) maps them to the widget, so the overlays
- * stay aligned at every zoom level and window size.
+ * stay aligned at every zoom level and window size. The drawing is depict-overlay-painter.c's;
+ * the region of a region task is held by a DepictRegionSelector.
  *
  * Copyright 2026 The Depict authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,6 +17,8 @@
 #include <math.h>
 
 #include "depict-image-view.h"
+#include "depict-overlay-painter.h"
+#include "depict-region-selector.h"
 
 #define MIN_SCALE 0.02
 #define MAX_SCALE 32.0
@@ -42,11 +45,7 @@ struct _DepictImageView {
   double zoom_gesture_start_scale;
   gboolean dragging;
 
-  /* Region selection (for region tasks), in image pixels */
-  gboolean region_mode;
-  gboolean has_region;
-  graphene_rect_t region;
-  gboolean selecting;
+  DepictRegionSelector *region; /* for region tasks */
 };
 
 G_DEFINE_FINAL_TYPE (DepictImageView, depict_image_view, GTK_TYPE_WIDGET)
@@ -188,226 +187,21 @@ depict_image_view_pick (DepictImageView *self, double wx, double wy)
 /* Drawing                                                                                  */
 
 static void
-set_rgba (GdkRGBA *c, const float rgb[3], float alpha)
-{
-  c->red = rgb[0];
-  c->green = rgb[1];
-  c->blue = rgb[2];
-  c->alpha = alpha;
-}
-
-static void
-append_frame (GtkSnapshot *snapshot, const graphene_rect_t *r, float width, const GdkRGBA *color)
-{
-  GskRoundedRect rr;
-  float widths[4] = { width, width, width, width };
-  GdkRGBA colors[4] = { *color, *color, *color, *color };
-
-  gsk_rounded_rect_init_from_rect (&rr, r, 0);
-  gtk_snapshot_append_border (snapshot, &rr, widths, colors);
-}
-
-/* A label chip: the label on a rounded rectangle of the item's colour, text black or
- * white, whichever reads better on it. Placed above (x, y) if there is room, else below. */
-static void
-append_chip (DepictImageView *self, GtkSnapshot *snapshot, const char *text, const float rgb[3],
-             double x, double y, gboolean emphasised)
-{
-  g_autoptr (PangoLayout) layout = NULL;
-  PangoRectangle ink, logical;
-  GskRoundedRect rr;
-  GdkRGBA bg, fg;
-  double luminance = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
-  double pad_x = 5, pad_y = 2;
-  double w, h, width = gtk_widget_get_width (GTK_WIDGET (self));
-
-  if (text == NULL || text[0] == '\0')
-    return;
-
-  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
-  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
-  pango_layout_set_width (layout, (int) (MIN (320, width) * PANGO_SCALE));
-  pango_layout_set_single_paragraph_mode (layout, TRUE);
-  pango_layout_get_pixel_extents (layout, &ink, &logical);
-  w = logical.width + 2 * pad_x;
-  h = logical.height + 2 * pad_y;
-
-  y = y - h >= 0 ? y - h : y;
-  x = CLAMP (x, 0, MAX (0, width - w));
-
-  set_rgba (&bg, rgb, emphasised ? 1.0f : 0.9f);
-  fg = luminance > 0.55 ? (GdkRGBA){ 0, 0, 0, 0.87f } : (GdkRGBA){ 1, 1, 1, 1 };
-
-  gsk_rounded_rect_init_from_rect (&rr, &GRAPHENE_RECT_INIT (x, y, w, h), 4);
-  gtk_snapshot_push_rounded_clip (snapshot, &rr);
-  gtk_snapshot_append_color (snapshot, &bg, &rr.bounds);
-  gtk_snapshot_pop (snapshot);
-
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x + pad_x, y + pad_y));
-  gtk_snapshot_append_layout (snapshot, layout, &fg);
-  gtk_snapshot_restore (snapshot);
-}
-
-static void
-path_polygon (DepictImageView *self, cairo_t *cr, const float *xy, guint n)
-{
-  for (guint i = 0; i < n; i++)
-    {
-      double wx, wy;
-
-      depict_image_view_image_to_widget (self, xy[2 * i], xy[2 * i + 1], &wx, &wy);
-      if (i == 0)
-        cairo_move_to (cr, wx, wy);
-      else
-        cairo_line_to (cr, wx, wy);
-    }
-  cairo_close_path (cr);
-}
-
-/* Masks and text quads are arbitrary polygons: GTK 4.8 has no GskPath, so they are filled
- * with cairo into one node. */
-static void
-append_polygons (DepictImageView *self, GtkSnapshot *snapshot, int width, int height)
-{
-  cairo_t *cr = NULL;
-  guint n = g_list_model_get_n_items (self->items);
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (DepictOverlayItem) item = g_list_model_get_item (self->items, i);
-      DepictOverlayKind kind = depict_overlay_item_get_kind (item);
-      gboolean hovered = item == self->hover_item;
-      float rgb[3];
-      double fill_alpha;
-
-      if (kind == DEPICT_OVERLAY_BOX || !item_visible (self, item))
-        continue;
-      if (cr == NULL)
-        cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-      depict_overlay_item_get_color (item, rgb);
-      cairo_new_path (cr);
-      for (guint p = 0; p < depict_overlay_item_get_n_polygons (item); p++)
-        {
-          guint np;
-          const float *xy = depict_overlay_item_get_polygon (item, p, &np);
-
-          if (np >= 2)
-            path_polygon (self, cr, xy, np);
-        }
-      cairo_set_fill_rule (cr, CAIRO_FILL_RULE_EVEN_ODD);
-      if (kind == DEPICT_OVERLAY_MASK)
-        fill_alpha = hovered ? 0.6 : 0.38;
-      else
-        fill_alpha = hovered ? 0.35 : 0.12;
-      cairo_set_source_rgba (cr, rgb[0], rgb[1], rgb[2], fill_alpha);
-      cairo_fill_preserve (cr);
-      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-      cairo_set_source_rgba (cr, 0, 0, 0, 0.45);
-      cairo_set_line_width (cr, hovered ? 4.5 : 3.5);
-      cairo_stroke_preserve (cr);
-      cairo_set_source_rgba (cr, rgb[0], rgb[1], rgb[2], 1.0);
-      cairo_set_line_width (cr, hovered ? 2.5 : 1.5);
-      cairo_stroke (cr);
-    }
-  if (cr != NULL)
-    cairo_destroy (cr);
-}
-
-static void
-append_boxes_and_chips (DepictImageView *self, GtkSnapshot *snapshot)
-{
-  guint n = g_list_model_get_n_items (self->items);
-
-  /* Frames first, chips on top of all frames; the hovered item last of all. */
-  for (int pass = 0; pass < 2; pass++)
-    for (guint i = 0; i <= n; i++)
-      {
-        g_autoptr (DepictOverlayItem) item = NULL;
-        DepictOverlayKind kind;
-        gboolean hovered;
-        double x1, y1, x2, y2;
-        float bx, by, bw, bh, rgb[3];
-        graphene_rect_t r;
-
-        if (i < n)
-          {
-            item = g_list_model_get_item (self->items, i);
-            if (item == self->hover_item)
-              continue;
-          }
-        else if (self->hover_item != NULL)
-          item = g_object_ref (self->hover_item);
-        else
-          continue;
-
-        if (!item_visible (self, item))
-          continue;
-        kind = depict_overlay_item_get_kind (item);
-        hovered = item == self->hover_item;
-        depict_overlay_item_get_color (item, rgb);
-        depict_overlay_item_get_bounds (item, &bx, &by, &bw, &bh);
-        depict_image_view_image_to_widget (self, bx, by, &x1, &y1);
-        depict_image_view_image_to_widget (self, bx + bw, by + bh, &x2, &y2);
-        r = GRAPHENE_RECT_INIT (x1, y1, x2 - x1, y2 - y1);
-
-        if (pass == 0 && kind == DEPICT_OVERLAY_BOX)
-          {
-            GdkRGBA c, shade = { 0, 0, 0, 0.45f };
-            graphene_rect_t outer;
-
-            if (hovered)
-              {
-                set_rgba (&c, rgb, 0.22f);
-                gtk_snapshot_append_color (snapshot, &c, &r);
-              }
-            graphene_rect_inset_r (&r, -1, -1, &outer);
-            append_frame (snapshot, &outer, hovered ? 4.5f : 3.5f, &shade);
-            set_rgba (&c, rgb, 1.0f);
-            append_frame (snapshot, &r, hovered ? 3.0f : 2.0f, &c);
-          }
-        else if (pass == 1)
-          {
-            /* Text regions show their text only when hovered (and in the tooltip). */
-            if (kind == DEPICT_OVERLAY_TEXT && !hovered)
-              continue;
-            append_chip (self, snapshot, depict_overlay_item_get_label (item), rgb, x1, y1,
-                         hovered);
-          }
-      }
-}
-
-static void
-append_region (DepictImageView *self, GtkSnapshot *snapshot)
-{
-  GdkRGBA fill = { 0.21f, 0.52f, 0.89f, 0.18f };
-  GdkRGBA white = { 1, 1, 1, 1 }, shade = { 0, 0, 0, 0.5f };
-  double x1, y1, x2, y2;
-  graphene_rect_t r, outer;
-
-  depict_image_view_image_to_widget (self, self->region.origin.x, self->region.origin.y, &x1, &y1);
-  depict_image_view_image_to_widget (self, self->region.origin.x + self->region.size.width,
-                                     self->region.origin.y + self->region.size.height, &x2, &y2);
-  r = GRAPHENE_RECT_INIT (x1, y1, x2 - x1, y2 - y1);
-  gtk_snapshot_append_color (snapshot, &fill, &r);
-  graphene_rect_inset_r (&r, -1, -1, &outer);
-  append_frame (snapshot, &outer, 4, &shade);
-  append_frame (snapshot, &r, 2, &white);
-}
-
-static void
 depict_image_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   DepictImageView *self = DEPICT_IMAGE_VIEW (widget);
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
+  DepictViewTransform transform;
+  graphene_rect_t region;
   double x1, y1, x2, y2;
 
   if (self->texture == NULL || width <= 0 || height <= 0)
     return;
 
   update_view (self);
+  transform.scale = self->scale;
+  depict_image_view_image_to_widget (self, 0, 0, &transform.origin_x, &transform.origin_y);
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
 
   depict_image_view_image_to_widget (self, 0, 0, &x1, &y1);
@@ -415,13 +209,10 @@ depict_image_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   gtk_snapshot_append_texture (snapshot, self->texture,
                                &GRAPHENE_RECT_INIT (x1, y1, x2 - x1, y2 - y1));
 
-  if (self->items != NULL && g_list_model_get_n_items (self->items) > 0)
-    {
-      append_polygons (self, snapshot, width, height);
-      append_boxes_and_chips (self, snapshot);
-    }
-  if (self->has_region)
-    append_region (self, snapshot);
+  depict_overlay_painter_append_items (widget, snapshot, self->items, self->layers,
+                                       self->hover_item, &transform);
+  if (depict_region_selector_get_region (self->region, &region))
+    depict_overlay_painter_append_region (snapshot, &region, &transform);
 
   gtk_snapshot_pop (snapshot);
 }
@@ -498,7 +289,7 @@ update_cursor (DepictImageView *self)
     image_width (self) * self->scale > w + 0.5 || image_height (self) * self->scale > h + 0.5;
   if (self->texture == NULL)
     name = NULL;
-  else if (self->region_mode)
+  else if (depict_region_selector_get_active (self->region))
     name = "crosshair";
   else if (self->dragging && pannable)
     name = "grabbing";
@@ -574,13 +365,6 @@ zoom_scale_changed_cb (GtkGestureZoom *gesture, double scale, DepictImageView *s
 }
 
 static void
-clamp_region_point (DepictImageView *self, double *ix, double *iy)
-{
-  *ix = CLAMP (*ix, 0, image_width (self));
-  *iy = CLAMP (*iy, 0, image_height (self));
-}
-
-static void
 drag_begin_cb (GtkGestureDrag *drag, double x, double y, DepictImageView *self)
 {
   if (self->texture == NULL)
@@ -594,35 +378,24 @@ drag_begin_cb (GtkGestureDrag *drag, double x, double y, DepictImageView *self)
   self->drag_start_y = y;
   self->drag_start_cx = self->cx;
   self->drag_start_cy = self->cy;
-  if (self->region_mode)
-    {
-      self->selecting = TRUE;
-      /* Then the arrow keys fine-tune what was dragged. */
-      gtk_widget_grab_focus (GTK_WIDGET (self));
-    }
+  depict_region_selector_drag_begin (self->region);
+  /* Then the arrow keys fine-tune what was dragged. */
+  if (depict_region_selector_get_dragging (self->region))
+    gtk_widget_grab_focus (GTK_WIDGET (self));
   update_cursor (self);
 }
 
 static void
 drag_update_cb (GtkGestureDrag *drag, double dx, double dy, DepictImageView *self)
 {
-  if (self->selecting)
+  if (depict_region_selector_get_dragging (self->region))
     {
       double ax, ay, bx, by;
 
       depict_image_view_widget_to_image (self, self->drag_start_x, self->drag_start_y, &ax, &ay);
       depict_image_view_widget_to_image (self, self->drag_start_x + dx, self->drag_start_y + dy,
                                          &bx, &by);
-      clamp_region_point (self, &ax, &ay);
-      clamp_region_point (self, &bx, &by);
-      self->region =
-        GRAPHENE_RECT_INIT (MIN (ax, bx), MIN (ay, by), fabs (bx - ax), fabs (by - ay));
-      if (!self->has_region)
-        {
-          self->has_region = TRUE;
-          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_REGION]);
-        }
-      gtk_widget_queue_draw (GTK_WIDGET (self));
+      depict_region_selector_drag_update (self->region, ax, ay, bx, by);
       return;
     }
   if (self->fit)
@@ -637,17 +410,7 @@ static void
 drag_end_cb (GtkGestureDrag *drag, double dx, double dy, DepictImageView *self)
 {
   self->dragging = FALSE;
-  if (self->selecting)
-    {
-      self->selecting = FALSE;
-      /* A click without a drag clears the selection. */
-      if (self->has_region && (self->region.size.width < 2 || self->region.size.height < 2))
-        {
-          self->has_region = FALSE;
-          gtk_widget_queue_draw (GTK_WIDGET (self));
-        }
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_REGION]);
-    }
+  depict_region_selector_drag_end (self->region);
   update_cursor (self);
 }
 
@@ -656,41 +419,15 @@ static gboolean
 key_pressed_cb (GtkEventControllerKey *controller, guint keyval, guint keycode,
                 GdkModifierType state, DepictImageView *self)
 {
-  int dx = 0, dy = 0;
+  return depict_region_selector_key (self->region, keyval, state) ? GDK_EVENT_STOP
+                                                                  : GDK_EVENT_PROPAGATE;
+}
 
-  if (!self->region_mode || self->texture == NULL ||
-      (state & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0)
-    return GDK_EVENT_PROPAGATE;
-  switch (keyval)
-    {
-    case GDK_KEY_Left:
-    case GDK_KEY_KP_Left:
-      dx = -1;
-      break;
-    case GDK_KEY_Right:
-    case GDK_KEY_KP_Right:
-      dx = 1;
-      break;
-    case GDK_KEY_Up:
-    case GDK_KEY_KP_Up:
-      dy = -1;
-      break;
-    case GDK_KEY_Down:
-    case GDK_KEY_KP_Down:
-      dy = 1;
-      break;
-    case GDK_KEY_Delete:
-    case GDK_KEY_BackSpace:
-    case GDK_KEY_Escape:
-      if (!self->has_region)
-        return GDK_EVENT_PROPAGATE;
-      depict_image_view_set_region (self, NULL);
-      return GDK_EVENT_STOP;
-    default:
-      return GDK_EVENT_PROPAGATE;
-    }
-  depict_image_view_nudge_region (self, dx, dy, (state & GDK_SHIFT_MASK) != 0);
-  return GDK_EVENT_STOP;
+static void
+region_changed_cb (DepictRegionSelector *region, GParamSpec *pspec, DepictImageView *self)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_REGION]);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -714,6 +451,9 @@ depict_image_view_dispose (GObject *object)
   g_clear_object (&self->items);
   g_clear_object (&self->texture);
   g_clear_object (&self->hover_item);
+  if (self->region != NULL)
+    g_signal_handlers_disconnect_by_data (self->region, self);
+  g_clear_object (&self->region);
 
   G_OBJECT_CLASS (depict_image_view_parent_class)->dispose (object);
 }
@@ -744,10 +484,10 @@ depict_image_view_get_property (GObject *object, guint prop_id, GValue *value, G
       g_value_set_boolean (value, self->fit);
       break;
     case PROP_REGION_MODE:
-      g_value_set_boolean (value, self->region_mode);
+      g_value_set_boolean (value, depict_region_selector_get_active (self->region));
       break;
     case PROP_HAS_REGION:
-      g_value_set_boolean (value, self->has_region);
+      g_value_set_boolean (value, depict_region_selector_get_region (self->region, NULL));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -833,6 +573,8 @@ depict_image_view_init (DepictImageView *self)
   self->fit = TRUE;
   self->scale = 1.0;
   self->layers = DEPICT_LAYER_ALL;
+  self->region = depict_region_selector_new ();
+  g_signal_connect (self->region, "notify::has-region", G_CALLBACK (region_changed_cb), self);
 
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
@@ -890,13 +632,13 @@ depict_image_view_set_texture (DepictImageView *self, GdkTexture *texture)
   if (!g_set_object (&self->texture, texture))
     return;
   self->fit = TRUE;
-  self->has_region = FALSE;
+  depict_region_selector_set_image_size (self->region, texture != NULL ? image_width (self) : 0,
+                                         texture != NULL ? image_height (self) : 0);
   update_view (self);
   update_cursor (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXTURE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FIT]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_REGION]);
 }
 
 GListModel *
@@ -1028,7 +770,7 @@ gboolean
 depict_image_view_get_region_mode (DepictImageView *self)
 {
   g_return_val_if_fail (DEPICT_IS_IMAGE_VIEW (self), FALSE);
-  return self->region_mode;
+  return depict_region_selector_get_active (self->region);
 }
 
 void
@@ -1037,9 +779,9 @@ depict_image_view_set_region_mode (DepictImageView *self, gboolean region_mode)
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
 
   region_mode = !!region_mode;
-  if (self->region_mode == region_mode)
+  if (depict_region_selector_get_active (self->region) == region_mode)
     return;
-  self->region_mode = region_mode;
+  depict_region_selector_set_active (self->region, region_mode);
   /* Focusable (a Tab stop) only when the arrow keys have something to do. */
   gtk_widget_set_focusable (GTK_WIDGET (self), region_mode);
   if (region_mode)
@@ -1049,11 +791,6 @@ depict_image_view_set_region_mode (DepictImageView *self, gboolean region_mode)
                                     -1);
   else
     gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
-  if (!region_mode && self->has_region)
-    {
-      self->has_region = FALSE;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_REGION]);
-    }
   update_cursor (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGION_MODE]);
@@ -1063,59 +800,20 @@ gboolean
 depict_image_view_get_region (DepictImageView *self, graphene_rect_t *region)
 {
   g_return_val_if_fail (DEPICT_IS_IMAGE_VIEW (self), FALSE);
-
-  if (region != NULL && self->has_region)
-    *region = self->region;
-  return self->has_region;
+  return depict_region_selector_get_region (self->region, region);
 }
 
 void
 depict_image_view_set_region (DepictImageView *self, const graphene_rect_t *region)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
-
-  self->has_region = region != NULL;
-  if (region != NULL)
-    self->region = *region;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_REGION]);
+  depict_region_selector_set_region (self->region, region);
 }
 
-/* Moves the region by one step (a fiftieth of the photo, at least a pixel) along DX, DY
- * (-1, 0 or 1 each), or with RESIZE moves its right and bottom edges instead. Without a
- * region, the first step places one over the middle half of the photo. Stays within the
- * photo; FALSE when there is no photo or not in region mode. */
+/* See depict_region_selector_nudge(). */
 gboolean
 depict_image_view_nudge_region (DepictImageView *self, int dx, int dy, gboolean resize)
 {
-  double w, h, step_x, step_y;
-  graphene_rect_t r;
-
   g_return_val_if_fail (DEPICT_IS_IMAGE_VIEW (self), FALSE);
-
-  if (!self->region_mode || self->texture == NULL)
-    return FALSE;
-  w = image_width (self);
-  h = image_height (self);
-  if (!self->has_region)
-    {
-      r = GRAPHENE_RECT_INIT (round (w / 4), round (h / 4), round (w / 2), round (h / 2));
-      depict_image_view_set_region (self, &r);
-      return TRUE;
-    }
-  step_x = MAX (1, round (w / 50));
-  step_y = MAX (1, round (h / 50));
-  r = self->region;
-  if (resize)
-    {
-      r.size.width = CLAMP (r.size.width + dx * step_x, MIN (step_x, w), w - r.origin.x);
-      r.size.height = CLAMP (r.size.height + dy * step_y, MIN (step_y, h), h - r.origin.y);
-    }
-  else
-    {
-      r.origin.x = CLAMP (r.origin.x + dx * step_x, 0, w - r.size.width);
-      r.origin.y = CLAMP (r.origin.y + dy * step_y, 0, h - r.size.height);
-    }
-  depict_image_view_set_region (self, &r);
-  return TRUE;
+  return depict_region_selector_nudge (self->region, dx, dy, resize);
 }

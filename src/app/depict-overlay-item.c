@@ -317,3 +317,94 @@ depict_overlay_item_describe (DepictOverlayItem *self)
   /* Translators: a mask or a text region: its label, then where it lies and its size in pixels */
   return g_strdup_printf (_ ("%s: at %.0f, %.0f, %.0f × %.0f"), label, x, y, w, h);
 }
+
+/* The reference OCR parser keeps the end token before the first label ("</s>HELLO"). */
+static const char *
+display_label (const char *label)
+{
+  if (label != NULL && g_str_has_prefix (label, "</s>"))
+    return label + 4;
+  return label != NULL ? label : "";
+}
+
+static const char *
+label_at (GPtrArray *labels, guint i)
+{
+  return labels != NULL && i < labels->len ? display_label (g_ptr_array_index (labels, i)) : "";
+}
+
+GListStore *
+depict_overlay_items_from_result (const FlorenceResult *result)
+{
+  GListStore *store = g_list_store_new (DEPICT_TYPE_OVERLAY_ITEM);
+  guint n;
+
+  if (result == NULL)
+    return store;
+
+  for (guint i = 0; result->quads != NULL && i < result->quads->len; i++)
+    {
+      const FlorenceQuad *q = &g_array_index (result->quads, FlorenceQuad, i);
+      g_autoptr (DepictOverlayItem) item =
+        depict_overlay_item_new_polygon (DEPICT_OVERLAY_TEXT, label_at (result->quad_labels, i));
+
+      depict_overlay_item_add_polygon (item, q->p, 4);
+      g_list_store_append (store, item);
+    }
+  for (guint i = 0; result->boxes != NULL && i < result->boxes->len; i++)
+    {
+      const FlorenceBox *b = &g_array_index (result->boxes, FlorenceBox, i);
+      g_autoptr (DepictOverlayItem) item =
+        depict_overlay_item_new_box (label_at (result->box_labels, i), b->x1, b->y1, b->x2, b->y2);
+
+      g_list_store_append (store, item);
+    }
+  for (guint i = 0; result->polygons != NULL && i < result->polygons->len; i++)
+    {
+      GPtrArray *polygons = g_ptr_array_index (result->polygons, i);
+      g_autoptr (DepictOverlayItem) item =
+        depict_overlay_item_new_polygon (DEPICT_OVERLAY_MASK, label_at (result->polygon_labels, i));
+
+      for (guint j = 0; polygons != NULL && j < polygons->len; j++)
+        {
+          GArray *xy = g_ptr_array_index (polygons, j);
+
+          if (xy->len >= 2)
+            depict_overlay_item_add_polygon (item, (const float *) (gpointer) xy->data,
+                                             xy->len / 2);
+        }
+      /* An instance without a drawable polygon has nothing to show. */
+      if (depict_overlay_item_get_n_polygons (item) > 0)
+        g_list_store_append (store, item);
+    }
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (store));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (store), i);
+
+      depict_overlay_item_set_index (item, i);
+    }
+  return store;
+}
+
+char *
+depict_overlay_result_dup_text (const FlorenceResult *result)
+{
+  GString *text;
+
+  if (result == NULL)
+    return NULL;
+  if (result->kind == FLORENCE_RESULT_TEXT)
+    return g_strdup (result->text != NULL ? result->text : "");
+  if (result->kind != FLORENCE_RESULT_QUADS)
+    return NULL;
+  text = g_string_new (NULL);
+  for (guint i = 0; result->quad_labels != NULL && i < result->quad_labels->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (text, '\n');
+      g_string_append (text, label_at (result->quad_labels, i));
+    }
+  return g_string_free (text, FALSE);
+}

@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "florence/text/florence-result.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -44,5 +46,12 @@ char *depict_overlay_item_describe (DepictOverlayItem *self);
 
 void depict_overlay_item_set_index (DepictOverlayItem *self, guint index);
 void depict_overlay_color_for_label (const char *label, guint fallback_index, float rgb[3]);
+
+/* Every box, mask and text region of a result, numbered in order (text lines, boxes,
+ * masks). Text-only results give an empty list. */
+GListStore *depict_overlay_items_from_result (const FlorenceResult *result);
+/* What a result says in words: the text of text results, the lines of OCR with regions
+ * (one per line); NULL for the other kinds. */
+char *depict_overlay_result_dup_text (const FlorenceResult *result);
 
 G_END_DECLS

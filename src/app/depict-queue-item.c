@@ -1,7 +1,7 @@
 /* depict-queue-item.c
  *
- * One photo in the window's list: its file, a thumbnail (loaded when first shown), the
- * state of its last run and that run's result.
+ * One photo in the window's list (and a cell of the gallery): its file, a thumbnail (loaded
+ * when first shown), the state of its last run and the latest answer to each task.
  *
  * Copyright 2026 The Depict authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -25,25 +25,11 @@ struct _DepictQueueItem {
   GdkTexture *thumbnail;
   gboolean thumbnail_requested;
   DepictQueueItemState state;
-  GHashTable *results; /* task token → Answer: the latest answer of each task */
+  GHashTable *answers; /* task token → DepictAnswer: the latest answer of each task */
   char *last_task;
   char *summary;
+  gboolean stored_answers_asked;
 };
-
-typedef struct {
-  JsonNode *result;
-  char *info;
-} Answer;
-
-static void
-answer_free (gpointer data)
-{
-  Answer *answer = data;
-
-  json_node_unref (answer->result);
-  g_free (answer->info);
-  g_free (answer);
-}
 
 G_DEFINE_FINAL_TYPE (DepictQueueItem, depict_queue_item, G_TYPE_OBJECT)
 
@@ -69,7 +55,7 @@ depict_queue_item_finalize (GObject *object)
   g_clear_object (&self->thumbnail);
   g_clear_pointer (&self->title, g_free);
   g_clear_pointer (&self->summary, g_free);
-  g_clear_pointer (&self->results, g_hash_table_unref);
+  g_clear_pointer (&self->answers, g_hash_table_unref);
   g_clear_pointer (&self->last_task, g_free);
 
   G_OBJECT_CLASS (depict_queue_item_parent_class)->finalize (object);
@@ -148,7 +134,8 @@ depict_queue_item_class_init (DepictQueueItemClass *klass)
 static void
 depict_queue_item_init (DepictQueueItem *self)
 {
-  self->results = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, answer_free);
+  self->answers =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) depict_answer_unref);
 }
 
 DepictQueueItem *
@@ -246,38 +233,36 @@ depict_queue_item_set_state (DepictQueueItem *self, DepictQueueItemState state)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ICON_NAME]);
 }
 
-/* The latest answer to TASK (NULL: to the task asked last), and its INFO line. */
-JsonNode *
-depict_queue_item_get_result (DepictQueueItem *self, const char *task, const char **info)
+DepictAnswer *
+depict_queue_item_get_answer (DepictQueueItem *self, const char *task)
 {
-  Answer *answer;
-
   g_return_val_if_fail (DEPICT_IS_QUEUE_ITEM (self), NULL);
 
   if (task == NULL)
     task = self->last_task;
-  answer = task != NULL ? g_hash_table_lookup (self->results, task) : NULL;
-  if (info != NULL)
-    *info = answer != NULL ? answer->info : NULL;
-  return answer != NULL ? answer->result : NULL;
+  return task != NULL ? g_hash_table_lookup (self->answers, task) : NULL;
 }
 
 void
-depict_queue_item_add_result (DepictQueueItem *self, const char *task, JsonNode *result,
-                              const char *info)
+depict_queue_item_add_answer (DepictQueueItem *self, DepictAnswer *answer)
 {
-  Answer *answer;
-
   g_return_if_fail (DEPICT_IS_QUEUE_ITEM (self));
-  g_return_if_fail (task != NULL);
-  g_return_if_fail (result != NULL);
+  g_return_if_fail (answer != NULL);
 
-  answer = g_new0 (Answer, 1);
-  answer->result = json_node_ref (result);
-  answer->info = g_strdup (info);
-  g_hash_table_replace (self->results, g_strdup (task), answer);
+  g_hash_table_replace (self->answers, g_strdup (answer->task), depict_answer_ref (answer));
   g_free (self->last_task);
-  self->last_task = g_strdup (task);
+  self->last_task = g_strdup (answer->task);
+}
+
+gboolean
+depict_queue_item_begin_stored_answers (DepictQueueItem *self)
+{
+  g_return_val_if_fail (DEPICT_IS_QUEUE_ITEM (self), FALSE);
+
+  if (self->stored_answers_asked)
+    return FALSE;
+  self->stored_answers_asked = TRUE;
+  return TRUE;
 }
 
 const char *

@@ -6,7 +6,8 @@
 #pragma once
 
 #include <gtk/gtk.h>
-#include <json-glib/json-glib.h>
+
+#include "depict-answer.h"
 
 G_BEGIN_DECLS
 
@@ -29,10 +30,12 @@ void depict_queue_item_load_thumbnail (DepictQueueItem *self);
 void depict_queue_item_set_thumbnail (DepictQueueItem *self, GdkTexture *thumbnail);
 DepictQueueItemState depict_queue_item_get_state (DepictQueueItem *self);
 void depict_queue_item_set_state (DepictQueueItem *self, DepictQueueItemState state);
-JsonNode *depict_queue_item_get_result (DepictQueueItem *self, const char *task, const char **info);
-void depict_queue_item_add_result (DepictQueueItem *self, const char *task, JsonNode *result,
-                                   const char *info);
+/* The latest answer to TASK (NULL: to the task asked last), or NULL. */
+DepictAnswer *depict_queue_item_get_answer (DepictQueueItem *self, const char *task);
+void depict_queue_item_add_answer (DepictQueueItem *self, DepictAnswer *answer);
 const char *depict_queue_item_get_last_task (DepictQueueItem *self);
+/* TRUE the first time: the gallery's answers are to be read for this photo. */
+gboolean depict_queue_item_begin_stored_answers (DepictQueueItem *self);
 const char *depict_queue_item_get_summary (DepictQueueItem *self);
 void depict_queue_item_set_summary (DepictQueueItem *self, const char *summary);
 

@@ -15,7 +15,6 @@
 #include <glib/gi18n.h>
 
 #include "depict-results-pane.h"
-#include "depict-result-json.h"
 
 struct _DepictResultsPane {
   GtkWidget parent_instance;
@@ -316,33 +315,34 @@ depict_results_pane_show_error (DepictResultsPane *self, const char *title, cons
 }
 
 void
-depict_results_pane_show_result (DepictResultsPane *self, const char *title, const char *info,
-                                 JsonNode *result, GListModel *items)
+depict_results_pane_show_answer (DepictResultsPane *self, const char *title, DepictAnswer *answer,
+                                 GListModel *items)
 {
   g_autofree char *text = NULL;
+  const char *info;
   guint n_items;
-  gboolean quads = FALSE;
+  gboolean quads;
 
   g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+  g_return_if_fail (answer != NULL);
   g_return_if_fail (items == NULL || G_IS_LIST_MODEL (items));
 
-  text = depict_result_json_get_text (result);
+  /* OCR with regions lists its lines below; the joined text would say it twice. */
+  quads = answer->result->kind == FLORENCE_RESULT_QUADS;
+  text = quads ? NULL : depict_overlay_result_dup_text (answer->result);
   n_items = items != NULL ? g_list_model_get_n_items (items) : 0;
-  if (n_items > 0)
-    {
-      g_autoptr (DepictOverlayItem) first = g_list_model_get_item (items, 0);
-      quads = depict_overlay_item_get_kind (first) == DEPICT_OVERLAY_TEXT;
-    }
+  info = answer->info;
 
   gtk_label_set_label (self->title_label, title != NULL ? title : "");
   gtk_label_set_label (self->info_label, info != NULL ? info : "");
   gtk_widget_set_visible (GTK_WIDGET (self->info_label), info != NULL && info[0] != '\0');
 
-  /* OCR with regions lists its lines below; the joined text would say it twice. */
-  if (quads)
-    g_clear_pointer (&text, g_free);
-  if (text == NULL && n_items == 0)
-    text = g_strdup (_ ("Nothing was found."));
+  /* An empty answer says so, whatever its kind. */
+  if ((text == NULL || text[0] == '\0') && n_items == 0)
+    {
+      g_free (text);
+      text = g_strdup (_ ("Nothing was found."));
+    }
   gtk_label_set_label (self->text_label, text != NULL ? text : "");
   gtk_widget_set_visible (GTK_WIDGET (self->text_label), text != NULL);
 

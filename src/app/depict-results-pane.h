@@ -6,8 +6,8 @@
 #pragma once
 
 #include <gtk/gtk.h>
-#include <json-glib/json-glib.h>
 
+#include "depict-answer.h"
 #include "depict-overlay-item.h"
 
 G_BEGIN_DECLS
@@ -23,8 +23,9 @@ void depict_results_pane_show_busy (DepictResultsPane *self, const char *stage, 
 void depict_results_pane_show_no_model (DepictResultsPane *self);
 void depict_results_pane_show_error (DepictResultsPane *self, const char *title,
                                      const char *description, gboolean can_retry);
-void depict_results_pane_show_result (DepictResultsPane *self, const char *title, const char *info,
-                                      JsonNode *result, GListModel *items);
+/* ANSWER with its overlay ITEMS (depict_overlay_items_from_result), under TITLE. */
+void depict_results_pane_show_answer (DepictResultsPane *self, const char *title,
+                                      DepictAnswer *answer, GListModel *items);
 const char *depict_results_pane_get_page (DepictResultsPane *self);
 const char *depict_results_pane_get_text (DepictResultsPane *self);
 DepictOverlayItem *depict_results_pane_get_hover_item (DepictResultsPane *self);

@@ -9,7 +9,6 @@
 
 #include <glib/gi18n.h>
 
-#include "depict-result-json.h"
 #include "depict-window-private.h"
 
 static void
@@ -25,10 +24,7 @@ open_response_cb (GtkNativeDialog *dialog, int response, DepictWindow *self)
       for (guint i = 0; i < g_list_model_get_n_items (files); i++)
         g_ptr_array_add (array, g_list_model_get_item (files, i));
       if (tagging && array->len > 0)
-        {
-          depict_window_show_gallery (self, FALSE);
-          depict_gallery_view_tag_folder (self->gallery_view, g_ptr_array_index (array, 0));
-        }
+        _depict_window_tag_folder (self, g_ptr_array_index (array, 0));
       else
         depict_window_open_files (self, (GFile **) array->pdata, array->len);
     }
@@ -120,12 +116,12 @@ copy_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   DepictWindow *self = DEPICT_WINDOW (widget);
   g_autofree char *text = NULL;
 
-  if (self->result == NULL)
+  if (self->answer == NULL)
     return;
   if (g_str_equal (action_name, "win.copy-json"))
-    text = depict_result_json_to_string (self->result, TRUE);
+    text = depict_answer_to_json (self->answer);
   else
-    text = depict_result_json_to_plain_text (self->result);
+    text = depict_answer_to_plain_text (self->answer);
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), text);
   depict_window_add_toast (self, _ ("Copied"));
 }
@@ -133,10 +129,10 @@ copy_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 static void
 export_response_cb (GtkNativeDialog *dialog, int response, DepictWindow *self)
 {
-  if (response == GTK_RESPONSE_ACCEPT && self->result != NULL)
+  if (response == GTK_RESPONSE_ACCEPT && self->answer != NULL)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *json = depict_result_json_to_string (self->result, TRUE);
+      g_autofree char *json = depict_answer_to_json (self->answer);
       g_autoptr (GError) error = NULL;
 
       /* Atomic: written to a temporary file, then renamed. */
@@ -162,7 +158,7 @@ export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   g_autofree char *name = NULL;
   g_autofree char *base = NULL;
 
-  if (self->result == NULL || self->current == NULL)
+  if (self->answer == NULL || self->current == NULL)
     return;
   dialog = gtk_file_chooser_native_new (_ ("Export Answer"), GTK_WINDOW (self),
                                         GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Save"), _ ("_Cancel"));
@@ -228,34 +224,26 @@ void
 _depict_window_update_actions (DepictWindow *self)
 {
   GtkWidget *widget = GTK_WIDGET (self);
-  gboolean busy = self->job != NULL;
+  gboolean running = self->run_job != NULL;
   gboolean has_photo = self->current != NULL;
   gboolean has_texture =
     depict_image_view_get_texture (self->image_view) != NULL && self->load_cancellable == NULL;
-  gboolean has_result = self->result != NULL;
+  gboolean has_answer = self->answer != NULL;
+  gboolean batch = self->session != NULL && depict_session_get_batch (self->session) != NULL &&
+                   !depict_session_get_batch_paused (self->session);
   gboolean on_photo_page =
     self->main_stack == NULL ||
     g_strcmp0 (adw_view_stack_get_visible_child_name (self->main_stack), "photo") == 0;
 
-  gtk_widget_action_set_enabled (widget, "win.run", has_photo && has_texture && !busy);
-  /* While it runs, the button says how far "Run on All Photos" has got. */
-  if (self->run_all_button == NULL)
-    ; /* disposed */
-  else if (self->run_all_task != NULL && busy && self->run_all_total > 0)
-    {
-      /* Translators: Run on All Photos in progress: the photo it is at, of how many */
-      g_autofree char *label = g_strdup_printf (
-        _ ("Running: %u of %u"), MIN (g_hash_table_size (self->run_all_done), self->run_all_total),
-        self->run_all_total);
-
-      gtk_button_set_label (self->run_all_button, label);
-    }
-  else
-    gtk_button_set_label (self->run_all_button, _ ("Run on _All Photos"));
+  if (self->queue == NULL)
+    return; /* disposed */
+  /* A run asked for during a batch is done between two of its photos. */
+  gtk_widget_action_set_enabled (widget, "win.run", has_photo && has_texture && !running);
   gtk_widget_action_set_enabled (
-    widget, "win.run-all", !busy && g_list_model_get_n_items (G_LIST_MODEL (self->queue)) > 0);
+    widget, "win.run-all", !batch && g_list_model_get_n_items (G_LIST_MODEL (self->queue)) > 0);
   /* Escape stops the run from the photo page; in the gallery it clears the search. */
-  gtk_widget_action_set_enabled (widget, "win.cancel", busy && on_photo_page);
+  gtk_widget_action_set_enabled (widget, "win.cancel",
+                                 (running || self->run_all_job != NULL) && on_photo_page);
   /* The photo's keys only on the photo page: there Page Down is the next photo, in the
    * gallery it scrolls the grid. */
   gtk_widget_action_set_enabled (widget, "win.zoom-in", has_texture && on_photo_page);
@@ -264,9 +252,9 @@ _depict_window_update_actions (DepictWindow *self)
   gtk_widget_action_set_enabled (widget, "win.zoom-original", has_texture && on_photo_page);
   gtk_widget_action_set_enabled (widget, "win.next-photo", has_photo && on_photo_page);
   gtk_widget_action_set_enabled (widget, "win.previous-photo", has_photo && on_photo_page);
-  gtk_widget_action_set_enabled (widget, "win.copy-text", has_result);
-  gtk_widget_action_set_enabled (widget, "win.copy-json", has_result);
-  gtk_widget_action_set_enabled (widget, "win.export", has_result);
+  gtk_widget_action_set_enabled (widget, "win.copy-text", has_answer);
+  gtk_widget_action_set_enabled (widget, "win.copy-json", has_answer);
+  gtk_widget_action_set_enabled (widget, "win.export", has_answer);
 }
 
 void

@@ -1,13 +1,21 @@
 /* depict-window-private.h: what depict-window*.c share
  *
+ * The window is a view over the session (depict-session.h), split by concern:
+ *   depict-window.c          the template, layout, toasts, pages, the public API
+ *   depict-window-queue.c    the photo list and the photo shown
+ *   depict-window-results.c  the answer shown, running a task, the task and region
+ *   depict-window-batch.c    "Run on All Photos" and "Tag Folder" (the session's batch)
+ *   depict-window-dnd.c      dropped and opened files, checked off the main thread
+ *   depict-window-actions.c  the win.* actions
+ *
  * Copyright 2026 The Depict authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
 
 #include "depict-gallery-view.h"
-#include "depict-inference.h"
 #include "depict-queue-item.h"
+#include "depict-session.h"
 #include "depict-window.h"
 
 G_BEGIN_DECLS
@@ -37,37 +45,83 @@ struct _DepictWindow {
   DepictResultsPane *results_pane;
   DepictGalleryView *gallery_view;
   GtkRevealer *drop_revealer;
+  GtkButton *run_all_button;
 
-  GSettings *settings;
+  DepictSession *session;
+  GSettings *settings; /* the session's */
+
+  /* The photo list and the photo shown (depict-window-queue.c) */
   GListStore *queue;
   GtkSingleSelection *queue_selection;
   DepictQueueItem *current;       /* the photo shown */
   GCancellable *load_cancellable; /* loading the shown photo; NULL once loaded */
   guint stale_photo_timeout;      /* hides the previous photo when the next one is slow */
-  GListStore *items;              /* overlay items of the shown result */
-  JsonNode *result;               /* the shown result */
-  char *result_task;
-
-  DepictInferenceJob *job; /* the run in progress, or NULL */
-  GCancellable *run_cancellable;
-  GCancellable *scan_cancellable; /* folders being listed */
-  char *run_all_task;             /* "Run on All Photos" in progress: its task and text */
-  char *run_all_text;
-  GHashTable *run_all_done; /* the items it has started, so each runs once */
-  guint run_all_total;      /* how many it had to do when it began */
-  GtkButton *run_all_button;
-  gboolean narrow; /* results below the photo */
-  gboolean showing_result;
-  guint n_toasts; /* shown or waiting: the view controls make room */
-  guint layout_idle;
   guint reveal_idle;
+
+  /* The answer shown (depict-window-results.c) */
+  GListStore *items;    /* its overlay items */
+  DepictAnswer *answer; /* NULL: none shown */
+  DepictJob *run_job;   /* the run this window asked for, until it ends */
+  gboolean showing_answer;
+
+  /* The batch (depict-window-batch.c) */
+  DepictJob *batch;       /* the session's batch this window follows */
+  DepictJob *run_all_job; /* the batch "Run on All Photos" started, while it goes on */
+
+  GCancellable *cancellable; /* files being checked and listed; cancelled on close */
+  gboolean narrow;           /* results below the photo */
+  guint n_toasts;            /* shown or waiting: the view controls make room */
+  guint layout_idle;
 };
 
+/* depict-window.c */
+void _depict_window_present_toast (DepictWindow *self, AdwToast *toast);
+void _depict_window_notify_in_background (DepictWindow *self, const char *message);
+void _depict_window_update_empty_page (DepictWindow *self);
+
+/* depict-window-queue.c */
+void _depict_window_queue_init (DepictWindow *self);
+void _depict_window_queue_dispose (DepictWindow *self);
+DepictQueueItem *_depict_window_find_item (DepictWindow *self, GFile *file, guint *position);
+void _depict_window_add_photos (DepictWindow *self, GFile **files, guint n_files);
+/* The photo list and the photo shown (the gallery, the window title) follow ITEM. */
+void _depict_window_show_item (DepictWindow *self, DepictQueueItem *item);
+
+/* depict-window-results.c */
+void _depict_window_results_init (DepictWindow *self);
+void _depict_window_results_dispose (DepictWindow *self);
+/* What the results pane shows for the photo shown: its answer to the chosen task, the run
+ * under way, or ready to run. */
+void _depict_window_show_current (DepictWindow *self);
+void _depict_window_show_answer (DepictWindow *self, DepictAnswer *answer);
+typedef enum {
+  DEPICT_STORED_ANSWERS_ONCE,        /* the first time the photo is shown */
+  DEPICT_STORED_ANSWERS_AGAIN,       /* the gallery has new ones (a batch stored them) */
+  DEPICT_STORED_ANSWERS_SHOW_LATEST, /* and show the latest of them, with its task */
+} DepictStoredAnswers;
+
+/* Reads the gallery's answers for ITEM in a thread; a newer stored answer of a task replaces
+ * the one the photo has. */
+void _depict_window_load_stored_answers (DepictWindow *self, DepictQueueItem *item,
+                                         DepictStoredAnswers how);
+/* Progress of JOB on the photo shown, if it is working on it. */
+void _depict_window_show_progress (DepictWindow *self, DepictJob *job);
+/* The human name of a task, with its text input when it has one. */
+char *_depict_window_answer_title (DepictAnswer *answer);
+
+/* depict-window-batch.c */
+void _depict_window_batch_init (DepictWindow *self);
+void _depict_window_batch_dispose (DepictWindow *self);
+void _depict_window_tag_folder (DepictWindow *self, GFile *folder);
+
+/* depict-window-actions.c */
 void _depict_window_class_actions_init (DepictWindowClass *klass);
 void _depict_window_actions_init (DepictWindow *self);
 void _depict_window_update_actions (DepictWindow *self);
+void _depict_window_open_dialog (DepictWindow *self, gboolean folder_for_tagging);
+
+/* depict-window-dnd.c */
 void _depict_window_dnd_init (DepictWindow *self);
 void _depict_window_set_drop_feedback (DepictWindow *self, gboolean active);
-void _depict_window_open_dialog (DepictWindow *self, gboolean folder_for_tagging);
 
 G_END_DECLS

@@ -6,10 +6,11 @@
 #pragma once
 
 #include <adwaita.h>
-#include <json-glib/json-glib.h>
 
+#include "depict-answer.h"
 #include "depict-image-view.h"
 #include "depict-results-pane.h"
+#include "depict-session.h"
 #include "depict-task-picker.h"
 
 G_BEGIN_DECLS
@@ -18,10 +19,17 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (DepictWindow, depict_window, DEPICT, WINDOW, AdwApplicationWindow)
 
+/* A window of APPLICATION (a DepictApplication), over its session. */
 DepictWindow *depict_window_new (GtkApplication *application);
+/* A window over SESSION without an application (tests, tools). */
+DepictWindow *depict_window_new_for_session (DepictSession *session);
+DepictSession *depict_window_get_session (DepictWindow *self);
+
+/* Photos are added to the list and folders listed, after a check in a worker thread. */
 void depict_window_open_files (DepictWindow *self, GFile **files, guint n_files);
 gboolean depict_window_drop_files (DepictWindow *self, GSList *files);
-void depict_window_show_file (DepictWindow *self, GFile *file, JsonNode *result, const char *info);
+/* Shows FILE with ANSWER (NULL: none), without running the model. */
+void depict_window_show_file (DepictWindow *self, GFile *file, DepictAnswer *answer);
 void depict_window_run (DepictWindow *self);
 void depict_window_run_all (DepictWindow *self);
 void depict_window_cancel (DepictWindow *self);
@@ -36,5 +44,7 @@ DepictResultsPane *depict_window_get_results_pane (DepictWindow *self);
 DepictTaskPicker *depict_window_get_task_picker (DepictWindow *self);
 GListModel *depict_window_get_queue (DepictWindow *self);
 GtkWidget *depict_window_get_gallery_view (DepictWindow *self);
+/* The answer shown, or NULL. */
+DepictAnswer *depict_window_get_answer (DepictWindow *self);
 
 G_END_DECLS

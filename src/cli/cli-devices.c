@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/engine/florence-device.h"
 
@@ -26,7 +27,7 @@ cli_devices_main (int argc, char **argv)
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print JSON"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one line of JSON per device"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -38,7 +39,7 @@ cli_devices_main (int argc, char **argv)
                 "is one, else the CPU engine. The environment variable DEPICT_VULKAN_DEVICE "
                 "(a number or part of a name) makes auto pick that Vulkan device instead."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
 
   g_autoptr (GError) vulkan_error = NULL;
@@ -46,12 +47,14 @@ cli_devices_main (int argc, char **argv)
 
   if (json)
     {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      json_builder_begin_array (b);
       for (guint i = 0; i < devices->len; i++)
         {
           const FlorenceDeviceInfo *d = devices->pdata[i];
+          g_autoptr (JsonBuilder) b = json_builder_new ();
+          g_autoptr (JsonNode) line = NULL;
           json_builder_begin_object (b);
+          json_builder_set_member_name (b, "version");
+          json_builder_add_int_value (b, 1);
           add_member (b, "id", d->id);
           add_member (b, "name", d->name);
           add_member (b, "description", d->description);
@@ -83,11 +86,9 @@ cli_devices_main (int argc, char **argv)
           json_builder_set_member_name (b, "default");
           json_builder_add_boolean_value (b, d->is_default);
           json_builder_end_object (b);
+          line = json_builder_get_root (b);
+          cli_print_json_line (line);
         }
-      json_builder_end_array (b);
-      g_autoptr (JsonNode) root = json_builder_get_root (b);
-      g_autofree char *text = json_to_string (root, TRUE);
-      printf ("%s\n", text);
     }
   else
     for (guint i = 0; i < devices->len; i++)

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/hub/florence-hub.h"
 
@@ -19,29 +20,32 @@ cli_models_main (int argc, char **argv)
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print JSON"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print one line of JSON per model"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonBuilder) b = json_builder_new ();
   gsize n = 0;
   const FlorenceHubModel *models = florence_hub_get_models (&n);
 
   g_option_context_set_summary (context,
                                 _ ("Lists the Florence-2 models and where they are installed."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
 
-  json_builder_begin_array (b);
   for (gsize i = 0; i < n; i++)
     {
       g_autofree char *dir = florence_hub_get_install_dir (&models[i]);
       guint64 installed = florence_hub_get_installed_size (&models[i]);
       if (json)
         {
+          g_autoptr (JsonBuilder) b = json_builder_new ();
+          g_autoptr (JsonNode) line = NULL;
+
           json_builder_begin_object (b);
+          json_builder_set_member_name (b, "version");
+          json_builder_add_int_value (b, 1);
           json_builder_set_member_name (b, "id");
           json_builder_add_string_value (b, models[i].id);
           json_builder_set_member_name (b, "repo");
@@ -54,6 +58,8 @@ cli_models_main (int argc, char **argv)
           json_builder_add_int_value (
             b, (gint64) (installed > 0 ? installed : models[i].download_size));
           json_builder_end_object (b);
+          line = json_builder_get_root (b);
+          cli_print_json_line (line);
         }
       else
         {
@@ -62,13 +68,6 @@ cli_models_main (int argc, char **argv)
           printf ("%-9s %-32s %-10s %s\n", models[i].id, models[i].repo, size,
                   installed > 0 ? dir : _ ("not installed"));
         }
-    }
-  json_builder_end_array (b);
-  if (json)
-    {
-      g_autoptr (JsonNode) root = json_builder_get_root (b);
-      g_autofree char *text = json_to_string (root, TRUE);
-      printf ("%s\n", text);
     }
   return 0;
 }
@@ -101,7 +100,7 @@ cli_download_main (int argc, char **argv)
        "verifying every file. An interrupted download resumes where it stopped. HF_ENDPOINT "
        "selects a mirror."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc != 2)
     {

@@ -4,8 +4,9 @@
  *
  * TEXT is the decoded model output (special tokens kept), or "-" to read it from standard
  * input. With --ids, TEXT is a list of token ids ("2,0,5901,…") decoded first with the
- * tokenizer of --model. Prints the Depict result JSON (schema in florence-result.h), or
- * with --reference what the reference post_process_generation() returns.
+ * tokenizer of --model. Prints the Depict result on one line of JSON ("$defs/result" of
+ * data/depict-result.schema.json), or with --reference what the reference
+ * post_process_generation() returns.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "cli-text.h"
 #include "florence/text/florence-postprocess.h"
@@ -71,8 +73,7 @@ int
 cli_parse_main (int argc, char **argv)
 {
   g_autofree char *task_name = NULL, *image_size = NULL, *model = NULL, *text = NULL;
-  g_autofree char *out = NULL;
-  gboolean use_ids = FALSE, reference = FALSE, compact = FALSE;
+  gboolean use_ids = FALSE, reference = FALSE;
   const GOptionEntry entries[] = {
     { "task", 't', 0, G_OPTION_ARG_STRING, &task_name, N_ ("Task token, e.g. <OD> or OD"),
       N_ ("TASK") },
@@ -84,13 +85,11 @@ cli_parse_main (int argc, char **argv)
       NULL },
     { "reference", 0, 0, G_OPTION_ARG_NONE, &reference,
       N_ ("Print the reference implementation's form"), NULL },
-    { "compact", 0, 0, G_OPTION_ARG_NONE, &compact, N_ ("Print the JSON on one line"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("TEXT"));
   g_autoptr (GError) error = NULL;
   g_autoptr (FlorenceResult) result = NULL;
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
   const FlorenceTaskInfo *task;
   int w, h;
@@ -99,7 +98,7 @@ cli_parse_main (int argc, char **argv)
     context,
     _ ("Post-process the text a Florence-2 model generated and print the result as JSON."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc != 2)
     return cli_fail (
@@ -147,9 +146,6 @@ cli_parse_main (int argc, char **argv)
   result = florence_postprocess (task, text, w, h);
   root = reference ? florence_result_to_reference_json_node (result)
                    : florence_result_to_json_node (result);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, !compact);
-  out = json_generator_to_data (gen, NULL);
-  printf ("%s\n", out);
+  cli_print_json_line (root);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/model/florence-processor.h"
 #include "image/image-loader.h"
@@ -59,11 +60,12 @@ cli_preprocess_main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
 
   g_option_context_set_summary (
-    context, _ ("Prints, as JSON, the sizes of a picture and the SHA-256 of the model input "
-                "(pixel_values, float32 little-endian, channels first) that Depict makes of "
-                "it: resized with Pillow’s bicubic filter, scaled to 0…1 and normalized."));
+    context,
+    _ ("Prints, as one line of JSON, the sizes of a picture and the SHA-256 of the model input "
+       "(pixel_values, float32 little-endian, channels first) that Depict makes of "
+       "it: resized with Pillow’s bicubic filter, scaled to 0…1 and normalized."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc != 2)
     {
@@ -106,6 +108,8 @@ cli_preprocess_main (int argc, char **argv)
 
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, 1);
   add_string (b, "image", path);
   add_string (b, "format", image->format);
   add_size (b, "source_size", image->width, image->height);
@@ -127,11 +131,7 @@ cli_preprocess_main (int argc, char **argv)
     add_string (b, "output", output);
   json_builder_end_object (b);
 
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
-  g_autofree char *text = json_generator_to_data (generator, NULL);
-  printf ("%s\n", text);
+  cli_print_json_line (root);
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli-text.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/model/florence-limits.h"
 #include "florence/model/florence-model-dir.h"
@@ -131,7 +132,7 @@ cli_run_main (int argc, char **argv)
       N_ ("Model input side in pixels, a multiple of 32 up to 992 (default: the model’s)"),
       N_ ("N") },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
-      N_ ("Print one JSON object per picture (ids, text, result, timings)"), NULL },
+      N_ ("Print one line of JSON per picture and task (ids, text, result, timings)"), NULL },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
       N_ ("Where to run: auto, vulkan, cpu-reference, or a Vulkan device by index or part of "
           "its name as “depict-cli devices” lists them (default auto, or $DEPICT_DEVICE)"),
@@ -150,7 +151,7 @@ cli_run_main (int argc, char **argv)
     context, _ ("Runs one Florence-2 task on each picture and prints the result: the text, "
                 "or the boxes, polygons and text lines in the picture’s pixels."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
 
   if (argc < 2)
@@ -241,9 +242,7 @@ cli_run_main (int argc, char **argv)
             {
               g_autoptr (JsonNode) node =
                 florence_run_to_json_node (run, argv[i], florence_model_get_device_name (model));
-              g_autofree char *s = json_to_string (node, FALSE);
-              printf ("%s\n", s);
-              fflush (stdout);
+              cli_print_json_line (node);
             }
           else
             print_result (argv[i], run);

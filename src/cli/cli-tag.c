@@ -12,81 +12,18 @@
 #include <unistd.h>
 
 #include "cli-gallery.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/hub/florence-hub.h"
 #include "florence/model/florence-limits.h"
 #include "florence/model/florence-model-dir.h"
 #include "florence/model/florence-model.h"
-#include "gallery/gallery-tagger.h"
+#include "gallery/gallery-tagger-async.h"
 
 /* ------------------------------------------------------------------------------------------ */
-/* The runner: the model API behind the tagger's GalleryRunFunc                                */
+/* The batch in a worker thread (gallery-tagger-async.h); the main loop handles Ctrl-C         */
 
 typedef struct {
-  FlorenceModel *model;
-  guint num_beams;
-  guint max_new_tokens;
-} ModelRunner;
-
-static JsonNode *
-timings_to_json (const FlorenceTimings *t)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-#define MEMBER(name)                                                                               \
-  json_builder_set_member_name (b, #name);                                                         \
-  json_builder_add_double_value (b, t->name);
-  MEMBER (load);
-  MEMBER (preprocess);
-  MEMBER (vision);
-  MEMBER (encoder);
-  MEMBER (decode);
-  MEMBER (total);
-#undef MEMBER
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
-static GalleryRun *
-model_run (const char *image_path, const char *task, const char *text_input, gpointer user_data,
-           GCancellable *cancellable, GError **error)
-{
-  ModelRunner *runner = user_data;
-  FlorenceRunOptions options = {
-    .task = task,
-    .text_input = text_input,
-    .num_beams = runner->num_beams,
-    .max_new_tokens = runner->max_new_tokens,
-  };
-  g_autoptr (FlorenceRun) run = NULL;
-  GalleryRun *out;
-
-  run =
-    florence_model_run_file (runner->model, image_path, &options, cancellable, NULL, NULL, error);
-  if (run == NULL)
-    return NULL;
-  out = gallery_run_new ();
-  out->raw_text = g_strdup (run->text);
-  if (run->token_ids != NULL)
-    {
-      out->token_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), run->token_ids->len);
-      g_array_append_vals (out->token_ids, run->token_ids->data, run->token_ids->len);
-    }
-  out->result = run->result != NULL ? florence_result_to_json_node (run->result) : NULL;
-  out->timings = timings_to_json (&run->timings);
-  out->image_width = run->image_width;
-  out->image_height = run->image_height;
-  return out;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* The batch in a worker thread; the main loop handles Ctrl-C                                  */
-
-typedef struct {
-  GalleryStore *store;
-  GalleryTaggerOptions *options;
-  char **paths;
   GCancellable *cancellable;
   GMainLoop *loop;
   GalleryTaggerSummary summary;
@@ -118,22 +55,13 @@ on_progress (const GalleryTaggerProgress *progress, gpointer user_data)
     g_printerr ("%s\n", line);
 }
 
-static gboolean
-quit_loop (gpointer data)
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
-}
+  Job *job = user_data;
 
-static gpointer
-worker (gpointer data)
-{
-  Job *job = data;
-
-  job->ok = gallery_tagger_run (job->store, job->options, (const char *const *) job->paths,
-                                &job->summary, job->cancellable, &job->error);
-  g_idle_add (quit_loop, job->loop);
-  return NULL;
+  job->ok = gallery_tagger_run_finish (result, &job->summary, &job->error);
+  g_main_loop_quit (job->loop);
 }
 
 static gboolean
@@ -167,7 +95,7 @@ print_summary (const GalleryTaggerSummary *s)
                           s->failed, s->total);
   g_printerr ("%s\n", line->str);
   for (guint i = 0; s->failures != NULL && i < s->failures->len; i++)
-    g_printerr ("  %s\n", (const char *) g_ptr_array_index (s->failures, i));
+    g_printerr ("  %s\n", cli_gallery_safe (stderr, g_ptr_array_index (s->failures, i)));
 }
 
 int
@@ -212,16 +140,15 @@ cli_tag_main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GalleryStore) store = NULL;
   g_autoptr (FlorenceModel) model = NULL;
+  g_autoptr (GalleryPipeline) pipeline = NULL; /* freed before the model */
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GCancellable) cancellable = NULL;
   g_auto (GStrv) tasks = NULL;
   g_autofree char *model_dir = NULL;
   const char *hash = NULL;
   FlorenceModelOptions model_options = { FLORENCE_DEVICE_AUTO, NULL };
-  ModelRunner runner = { 0 };
   GalleryTaggerOptions options = { 0 };
   Job job = { 0 };
-  GThread *thread;
   guint sigint, sigterm;
   int status;
 
@@ -231,7 +158,7 @@ cli_tag_main (int argc, char **argv)
                                    "skipped, so an interrupted run continues where it "
                                    "stopped."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc < 2)
     {
@@ -265,37 +192,32 @@ cli_tag_main (int argc, char **argv)
   if (model == NULL || (hash = florence_model_get_weights_hash (model, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
 
-  runner.model = model;
-  runner.num_beams = beams > 0 ? (guint) beams : FLORENCE_LIMITS_DEFAULT_BEAMS;
-  runner.max_new_tokens =
-    max_new_tokens > 0 ? (guint) max_new_tokens : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
+  /* Each photo decoded once, ahead of the model, and its features shared by the tasks. */
+  pipeline = gallery_pipeline_new (&(GalleryPipelineOptions){ .model = model });
   options.model_name = florence_model_get_config (model)->name;
   options.weights_hash = hash;
-  options.num_beams = (int) runner.num_beams;
-  options.max_new_tokens = (int) runner.max_new_tokens;
+  options.num_beams = beams > 0 ? beams : FLORENCE_LIMITS_DEFAULT_BEAMS;
+  options.max_new_tokens =
+    max_new_tokens > 0 ? max_new_tokens : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
   options.tasks = (const char *const *) tasks;
   options.text_input = text;
   options.recursive = recursive;
   options.redo = redo;
-  options.run_func = model_run;
-  options.run_data = &runner;
+  options.pipeline = pipeline;
   options.progress_func = on_progress;
   options.progress_data = &job;
 
   loop = g_main_loop_new (NULL, FALSE);
   cancellable = g_cancellable_new ();
-  job.store = store;
-  job.options = &options;
-  job.paths = argv + 1;
   job.cancellable = cancellable;
   job.loop = loop;
   job.tty = isatty (fileno (stderr));
   job.quiet = quiet;
   sigint = g_unix_signal_add (SIGINT, on_interrupt, &job);
   sigterm = g_unix_signal_add (SIGTERM, on_interrupt, &job);
-  thread = g_thread_new ("depict-tag", worker, &job);
+  gallery_tagger_run_async (store, &options, (const char *const *) argv + 1, cancellable, on_done,
+                            &job);
   g_main_loop_run (loop);
-  g_thread_join (thread);
   g_source_remove (sigint);
   g_source_remove (sigterm);
   if (job.tty && !quiet)
@@ -311,7 +233,7 @@ cli_tag_main (int argc, char **argv)
   else if (!job.ok)
     status = cli_fail (g_steal_pointer (&job.error));
   else
-    status = job.summary.failed > 0 ? 1 : 0;
+    status = job.summary.failed > 0 || job.summary.unreadable > 0 ? 1 : 0;
   g_clear_error (&job.error);
   gallery_tagger_summary_clear (&job.summary);
   return status;

@@ -3,8 +3,9 @@
  *   depict-cli tokenize [--task TASK] [--text TEXT] [--region X1,Y1,X2,Y2 --image-size WxH]
  *                       --model DIR
  *
- * prints {"task", "text", "prompt", "ids", "tokens"}. Without --task the text is given to
- * the processor as it is (it may itself start with a task token, as in the reference).
+ * prints {"version": 1, "task", "text", "prompt", "ids", "tokens"} on one line. Without --task the
+ * text is given to the processor as it is (it may itself start with a task token, as in the
+ * reference).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,6 +15,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "cli-text.h"
 #include "florence/text/florence-task.h"
@@ -25,8 +27,7 @@ int
 cli_tokenize_main (int argc, char **argv)
 {
   g_autofree char *task_name = NULL, *text = NULL, *model = NULL, *region = NULL;
-  g_autofree char *image_size = NULL, *prompt = NULL, *region_input = NULL, *out = NULL;
-  gboolean compact = FALSE;
+  g_autofree char *image_size = NULL, *prompt = NULL, *region_input = NULL;
   const GOptionEntry entries[] = {
     { "task", 't', 0, G_OPTION_ARG_STRING, &task_name, N_ ("Task token, e.g. <OD> or OD"),
       N_ ("TASK") },
@@ -37,7 +38,6 @@ cli_tokenize_main (int argc, char **argv)
       N_ ("Size of the picture, for --region"), N_ ("WxH") },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, N_ ("Model folder with the tokenizer"),
       N_ ("DIR") },
-    { "compact", 0, 0, G_OPTION_ARG_NONE, &compact, N_ ("Print the JSON on one line"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -45,14 +45,13 @@ cli_tokenize_main (int argc, char **argv)
   g_autoptr (FlorenceTokenizer) tok = NULL;
   g_autoptr (GArray) ids = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
   const FlorenceTaskInfo *task = NULL;
 
   g_option_context_set_summary (context,
                                 _ ("Print the prompt of a task and its token ids as JSON."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc > 1)
     return cli_fail (g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -95,6 +94,8 @@ cli_tokenize_main (int argc, char **argv)
   ids = florence_tokenizer_encode (tok, prompt);
 
   json_builder_begin_object (b);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, 1);
   json_builder_set_member_name (b, "task");
   json_builder_add_string_value (b, task != NULL ? task->token : "");
   json_builder_set_member_name (b, "text");
@@ -115,9 +116,6 @@ cli_tokenize_main (int argc, char **argv)
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, !compact);
-  out = json_generator_to_data (gen, NULL);
-  printf ("%s\n", out);
+  cli_print_json_line (root);
   return 0;
 }

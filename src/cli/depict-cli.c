@@ -31,6 +31,15 @@ cli_fail (GError *error)
   return 1;
 }
 
+void
+cli_print_json_line (JsonNode *node)
+{
+  g_autofree char *text = json_to_string (node, FALSE);
+
+  printf ("%s\n", text);
+  fflush (stdout);
+}
+
 static void
 print_usage (FILE *out)
 {

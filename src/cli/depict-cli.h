@@ -5,6 +5,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -20,5 +21,9 @@ typedef struct {
 
 /* Prints a GError to stderr as "depict-cli: <message>" and returns 1. */
 int cli_fail (GError *error);
+
+/* Prints NODE on one line of standard output and flushes it: every --json output is JSON
+ * Lines, one object per picture or hit, as data/depict-result.schema.json describes. */
+void cli_print_json_line (JsonNode *node);
 
 G_END_DECLS

@@ -291,8 +291,17 @@ gallery_export_image_json (GalleryStore *store, gint64 image_id, GError **error)
 
   added = format_time (image->added);
   json_builder_begin_object (b);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, 1);
   json_builder_set_member_name (b, "hash");
   json_builder_add_string_value (b, image->hash);
+  json_builder_set_member_name (b, "pixels");
+  if (image->pixels != NULL)
+    json_builder_add_string_value (b, image->pixels);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "missing");
+  json_builder_add_boolean_value (b, image->missing);
   json_builder_set_member_name (b, "paths");
   json_builder_begin_array (b);
   for (guint i = 0; image->paths[i] != NULL; i++)
@@ -378,8 +387,6 @@ gallery_export_json (GalleryStore *store, GArray *image_ids, GOutputStream *out,
   g_return_val_if_fail (image_ids != NULL, FALSE);
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
 
-  if (!write_string (out, "[", cancellable, error))
-    return FALSE;
   for (guint i = 0; i < image_ids->len; i++)
     {
       g_autoptr (JsonNode) node =
@@ -388,12 +395,12 @@ gallery_export_json (GalleryStore *store, GArray *image_ids, GOutputStream *out,
 
       if (node == NULL)
         return FALSE;
-      text = json_to_string (node, TRUE);
-      if (!write_string (out, i > 0 ? ",\n" : "\n", cancellable, error) ||
-          !write_string (out, text, cancellable, error))
+      text = json_to_string (node, FALSE);
+      if (!write_string (out, text, cancellable, error) ||
+          !write_string (out, "\n", cancellable, error))
         return FALSE;
     }
-  return write_string (out, "\n]\n", cancellable, error);
+  return TRUE;
 }
 
 static void

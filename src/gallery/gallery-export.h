@@ -30,11 +30,16 @@ char *gallery_export_sidecar_path (const char *photo_path);
 gboolean gallery_export_xmp (GalleryStore *store, gint64 image_id, GalleryExportFlags flags,
                              guint *out_written, GError **error);
 
-/* Everything stored about an image: hash, paths, size, geometry, tags and runs (with their
- * results and timings as JSON, not strings). */
+/* Everything stored about an image, one JSON object (the form of show --json and export
+ * --json; "$defs/image" of data/depict-result.schema.json): {"version": 1, "hash", "pixels"
+ * (null for a photo of an older gallery not seen since), "missing", "paths", "size",
+ * "width", "height", "orientation", "added" (ISO 8601), "tags": [{"name", "source"}],
+ * "runs": [{"task", "text_input", "model", "weights_hash", "num_beams", "max_new_tokens",
+ * "created", "raw_text", "token_ids", "result" (the typed result, florence-result.h),
+ * "timings"}]}. */
 JsonNode *gallery_export_image_json (GalleryStore *store, gint64 image_id, GError **error);
 
-/* A JSON array of gallery_export_image_json() of each image id (gint64). */
+/* JSON Lines: gallery_export_image_json() of each image id (gint64), one per line. */
 gboolean gallery_export_json (GalleryStore *store, GArray *image_ids, GOutputStream *out,
                               GCancellable *cancellable, GError **error);
 /* CSV (RFC 4180, UTF-8, header row): one row per run: hash, path, task, text_input, model,

@@ -12,6 +12,7 @@
 
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-tagger.h"
+#include "image/image-files.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Tasks                                                                                       */
@@ -76,177 +77,6 @@ gallery_tagger_parse_tasks (const char *list, GError **error)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Finding the images                                                                          */
-
-static const char *const image_extensions[] = {
-  "jpg",  "jpeg", "jpe",  "jfif", "png", "gif", "bmp", "tif", "tiff", "webp",
-  "heic", "heif", "avif", "jxl",  "pnm", "ppm", "pgm", "pbm", "tga",
-};
-
-gboolean
-gallery_tagger_is_image (const char *path)
-{
-  const char *dot;
-  const char *slash;
-  guint8 head[512];
-  gsize n = 0;
-  FILE *f;
-  g_autofree char *type = NULL;
-  gboolean uncertain = FALSE;
-
-  g_return_val_if_fail (path != NULL, FALSE);
-
-  dot = strrchr (path, '.');
-  slash = strrchr (path, '/');
-  if (dot != NULL && (slash == NULL || dot > slash))
-    {
-      g_autofree char *ext = g_ascii_strdown (dot + 1, -1);
-
-      for (gsize i = 0; i < G_N_ELEMENTS (image_extensions); i++)
-        if (strcmp (ext, image_extensions[i]) == 0)
-          return TRUE;
-      /* Sidecars and other files we know are not photos: do not open them. */
-      if (strcmp (ext, "xmp") == 0 || strcmp (ext, "json") == 0 || strcmp (ext, "txt") == 0)
-        return FALSE;
-    }
-  /* No known extension: look at the first bytes. */
-  f = g_fopen (path, "rb");
-  if (f == NULL)
-    return FALSE;
-  n = fread (head, 1, sizeof head, f);
-  fclose (f);
-  if (n == 0)
-    return FALSE;
-  type = g_content_type_guess (NULL, head, n, &uncertain);
-  if (uncertain || type == NULL)
-    return FALSE;
-  {
-    g_autofree char *mime = g_content_type_get_mime_type (type);
-
-    return mime != NULL && g_str_has_prefix (mime, "image/") && strcmp (mime, "image/svg+xml") != 0;
-  }
-}
-
-static gint
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-static gboolean
-walk_folder (GFile *folder, gboolean recursive, GPtrArray *out, GHashTable *seen,
-             GCancellable *cancellable, GError **error)
-{
-  g_autoptr (GFileEnumerator) enumerator = NULL;
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) folders = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GError) local_error = NULL;
-
-  enumerator = g_file_enumerate_children (folder,
-                                          G_FILE_ATTRIBUTE_STANDARD_NAME
-                                          "," G_FILE_ATTRIBUTE_STANDARD_TYPE
-                                          "," G_FILE_ATTRIBUTE_STANDARD_IS_HIDDEN,
-                                          G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable, error);
-  if (enumerator == NULL)
-    return FALSE;
-  for (;;)
-    {
-      GFileInfo *info = NULL;
-      GFile *child = NULL;
-      g_autofree char *path = NULL;
-
-      if (!g_file_enumerator_iterate (enumerator, &info, &child, cancellable, &local_error))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-      if (info == NULL)
-        break;
-      if (g_file_info_get_is_hidden (info))
-        continue;
-      path = g_file_get_path (child);
-      if (path == NULL)
-        continue;
-      switch (g_file_info_get_file_type (info))
-        {
-        case G_FILE_TYPE_DIRECTORY:
-          if (recursive)
-            g_ptr_array_add (folders, g_steal_pointer (&path));
-          break;
-        case G_FILE_TYPE_REGULAR:
-        case G_FILE_TYPE_SYMBOLIC_LINK: /* a link to a photo is a photo; to a folder: skipped */
-          if (g_file_test (path, G_FILE_TEST_IS_REGULAR) && gallery_tagger_is_image (path))
-            g_ptr_array_add (files, g_steal_pointer (&path));
-          break;
-        default:
-          break;
-        }
-    }
-  g_ptr_array_sort (files, compare_strings);
-  g_ptr_array_sort (folders, compare_strings);
-  for (guint i = 0; i < files->len; i++)
-    {
-      char *path = g_ptr_array_index (files, i);
-
-      if (g_hash_table_add (seen, g_strdup (path)))
-        g_ptr_array_add (out, g_strdup (path));
-    }
-  for (guint i = 0; i < folders->len; i++)
-    {
-      g_autoptr (GFile) sub = g_file_new_for_path (g_ptr_array_index (folders, i));
-
-      if (!walk_folder (sub, recursive, out, seen, cancellable, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-GPtrArray *
-gallery_tagger_collect (const char *const *paths, gboolean recursive, GCancellable *cancellable,
-                        GError **error)
-{
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-
-  g_return_val_if_fail (paths != NULL, NULL);
-
-  for (guint i = 0; paths[i] != NULL; i++)
-    {
-      g_autofree char *path = g_canonicalize_filename (paths[i], NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        {
-          g_autoptr (GFile) folder = g_file_new_for_path (path);
-          g_autoptr (GError) local_error = NULL;
-
-          if (!walk_folder (folder, recursive, out, seen, cancellable, &local_error))
-            {
-              if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                g_propagate_error (error, g_steal_pointer (&local_error));
-              else
-                g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                             _ ("Could not list the folder “%s” (%s). Check that it is readable."),
-                             path, local_error->message);
-              return NULL;
-            }
-        }
-      else if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        {
-          if (gallery_tagger_is_image (path) && g_hash_table_add (seen, g_strdup (path)))
-            g_ptr_array_add (out, g_steal_pointer (&path));
-        }
-      else
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                       _ ("“%s” does not exist or is not a file or folder. Check the path."),
-                       paths[i]);
-          return NULL;
-        }
-    }
-  return g_steal_pointer (&out);
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Running                                                                                     */
 
 void
@@ -281,7 +111,17 @@ gallery_tagger_format_progress (const GalleryTaggerProgress *progress)
   out = g_string_new (NULL);
   g_string_append_printf (out, "%u/%u", progress->done, progress->total);
   if (progress->images_per_second > 0)
-    g_string_append_printf (out, "  %.1f img/s", progress->images_per_second);
+    {
+      double per_hour = progress->images_per_second * 3600;
+
+      g_string_append (out, "  ");
+      if (per_hour >= 10)
+        /* Translators: tagging speed, "340 photos/h" */
+        g_string_append_printf (out, _ ("%.0f photos/h"), per_hour);
+      else
+        /* Translators: tagging speed, "2.5 photos/h" */
+        g_string_append_printf (out, _ ("%.1f photos/h"), per_hour);
+    }
   if (progress->seconds_left >= 0 && progress->done < progress->total)
     {
       g_autofree char *left = gallery_tagger_format_duration (progress->seconds_left);
@@ -334,21 +174,78 @@ add_failure (Batch *batch, const char *path, const char *message)
   g_ptr_array_add (batch->summary->failures, g_strdup_printf ("%s: %s", path, message));
 }
 
-/* Processes one image. Returns FALSE only for errors that stop the batch (store errors,
- * cancellation); problems of the image itself are recorded as failures. */
+/* An unreadable sub-folder (or a path too long for the system) found by the walk. */
+static void
+on_walk_problem (const char *path, const GError *error, gpointer user_data)
+{
+  Batch *batch = user_data;
+
+  batch->summary->unreadable++;
+  g_ptr_array_add (batch->summary->failures, g_strdup (error->message)); /* names the path */
+}
+
+/* What a photo needs, decided before it is decoded: its image id and the tasks not yet done
+ * (or why it failed). */
+typedef struct {
+  gint64 image_id;       /* 0: new content, known once decoded */
+  gboolean needs_pixels; /* the decode must tell the gallery its pixels first */
+  guint64 todo;          /* bit t: tasks[t] is to run (all, for new content) */
+  char *failure;
+} Plan;
+
+static void
+key_init (const GalleryTaggerOptions *options, const char *task, GalleryRun *key)
+{
+  const char *input = gallery_tagger_task_takes_input (task) ? options->text_input : NULL;
+
+  key->task = g_strdup (task);
+  key->text_input = g_strdup (input != NULL ? input : "");
+  key->model_name = g_strdup (options->model_name != NULL ? options->model_name : "");
+  key->weights_hash = g_strdup (options->weights_hash != NULL ? options->weights_hash : "");
+  key->num_beams = options->num_beams;
+  key->max_new_tokens = options->max_new_tokens;
+}
+
+/* The tasks of tasks not yet done for image_id (bit t: tasks[t]). FALSE on a store error. */
 static gboolean
-tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *cancellable,
-         GError **error)
+tasks_to_do (Batch *batch, GalleryStore *store, gint64 image_id, guint64 *out_todo, GError **error)
 {
   const GalleryTaggerOptions *options = batch->options;
   const char *const *tasks = options->tasks != NULL ? options->tasks : default_tasks;
-  g_autoptr (GError) local_error = NULL;
-  gboolean ran = FALSE;
-  gint64 start = g_get_monotonic_time ();
-  gint64 image_id;
 
-  image_id = gallery_store_add_image (store, path, cancellable, &local_error);
-  if (image_id == 0)
+  *out_todo = 0;
+  for (guint t = 0; tasks[t] != NULL && t < 64; t++)
+    {
+      g_autoptr (GalleryRun) key = gallery_run_new ();
+      gboolean found = FALSE;
+
+      key_init (options, tasks[t], key);
+      if (!options->redo && !gallery_store_has_run (store, image_id, key, &found, error))
+        return FALSE;
+      if (!found)
+        *out_todo |= (guint64) 1 << t;
+    }
+  return TRUE;
+}
+
+/* Finds the photo in the gallery and the tasks left to do. With a pipeline, nothing is
+ * decoded here: a photo whose content is new is known once the workers have decoded it.
+ * FALSE only for errors that stop the batch (store errors, cancellation); a photo that
+ * cannot be read (or is not a photo) gets a failure. */
+static gboolean
+plan_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan,
+          GCancellable *cancellable, GError **error)
+{
+  const GalleryTaggerOptions *options = batch->options;
+  g_autoptr (GError) local_error = NULL;
+  gboolean ok;
+
+  if (options->pipeline != NULL)
+    ok = gallery_store_find_known_image (store, path, &plan->image_id, &plan->needs_pixels,
+                                         cancellable, &local_error);
+  else
+    ok = (plan->image_id = gallery_store_add_image (store, path, cancellable, &local_error)) > 0;
+  if (!ok)
     {
       /* The photo could not be read: that photo fails, the batch goes on. Errors of the
        * database itself stop it. */
@@ -358,31 +255,103 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *canc
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      add_failure (batch, path, local_error->message);
+      plan->failure = g_strdup (local_error->message);
       return TRUE;
     }
+  if (plan->image_id == 0)
+    {
+      plan->todo = G_MAXUINT64;
+      return TRUE;
+    }
+  if (!tasks_to_do (batch, store, plan->image_id, &plan->todo, error))
+    return FALSE;
+  /* A photo of an older gallery that is done learns its pixels here, once (that decode
+   * runs no model). */
+  if (plan->todo == 0 && plan->needs_pixels &&
+      gallery_store_add_image (store, path, cancellable, &local_error) == 0 &&
+      (local_error->domain == GALLERY_STORE_ERROR ||
+       g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return TRUE;
+}
 
-  for (guint t = 0; tasks[t] != NULL; t++)
+/* Runs the photo's tasks left to do and stores each result. Returns FALSE only for errors
+ * that stop the batch (store errors, cancellation); problems of the image itself are
+ * recorded as failures. */
+static gboolean
+tag_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan, GCancellable *cancellable,
+         GError **error)
+{
+  const GalleryTaggerOptions *options = batch->options;
+  const char *const *tasks = options->tasks != NULL ? options->tasks : default_tasks;
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GalleryPhoto) photo = NULL;
+  gboolean ran = FALSE;
+  gint64 start = g_get_monotonic_time ();
+
+  if (plan->failure != NULL)
+    {
+      add_failure (batch, path, plan->failure);
+      return TRUE;
+    }
+  if (plan->todo == 0)
+    {
+      batch->summary->skipped++;
+      return TRUE;
+    }
+  if (options->pipeline != NULL &&
+      (photo = gallery_pipeline_pop (options->pipeline, cancellable, error)) == NULL)
+    return FALSE;
+  if (photo != NULL && photo->error != NULL)
+    {
+      /* Not a photo, or unreadable: named, and nothing of it is stored. */
+      add_failure (batch, path, photo->error->message);
+      return TRUE;
+    }
+  if (photo != NULL && plan->needs_pixels)
+    {
+      /* Now that it is decoded, the gallery knows it: a new photo, or a known one whose
+       * metadata changed (then only what it lacks runs). */
+      plan->image_id = gallery_store_add_image_identified (store, path, &photo->identity,
+                                                           cancellable, &local_error);
+      if (plan->image_id == 0)
+        {
+          if (local_error->domain == GALLERY_STORE_ERROR ||
+              g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          add_failure (batch, path, local_error->message);
+          return TRUE;
+        }
+      if (!tasks_to_do (batch, store, plan->image_id, &plan->todo, error))
+        return FALSE;
+    }
+
+  for (guint t = 0; tasks[t] != NULL && t < 64; t++)
     {
       g_autoptr (GalleryRun) key = gallery_run_new ();
       g_autoptr (GalleryRun) run = NULL;
-      const char *input = gallery_tagger_task_takes_input (tasks[t]) ? options->text_input : NULL;
-      gboolean found = FALSE;
+      gboolean stored = FALSE;
 
-      key->task = g_strdup (tasks[t]);
-      key->text_input = g_strdup (input != NULL ? input : "");
-      key->model_name = g_strdup (options->model_name != NULL ? options->model_name : "");
-      key->weights_hash = g_strdup (options->weights_hash != NULL ? options->weights_hash : "");
-      key->num_beams = options->num_beams;
-      key->max_new_tokens = options->max_new_tokens;
-      if (!options->redo && !gallery_store_has_run (store, image_id, key, &found, error))
-        return FALSE;
-      if (found)
+      if ((plan->todo & ((guint64) 1 << t)) == 0)
         continue;
-
+      key_init (options, tasks[t], key);
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-      run = options->run_func (path, tasks[t], input, options->run_data, cancellable, &local_error);
+      if (photo != NULL)
+        run = gallery_pipeline_run_task (
+          options->pipeline, photo, key->task, key->text_input[0] != '\0' ? key->text_input : NULL,
+          (guint) MAX (options->num_beams, 0), (guint) MAX (options->max_new_tokens, 0),
+          cancellable, &local_error);
+      else
+        run =
+          options->run_func (path, key->task, key->text_input[0] != '\0' ? key->text_input : NULL,
+                             options->run_data, cancellable, &local_error);
       if (run == NULL)
         {
           if (local_error == NULL)
@@ -408,9 +377,14 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, GCancellable *canc
       run->weights_hash = g_strdup (key->weights_hash);
       run->num_beams = key->num_beams;
       run->max_new_tokens = key->max_new_tokens;
-      if (gallery_store_add_run (store, image_id, run, error) == 0)
+      /* Another tagger may have stored the same run meanwhile: its run stays (or, with redo,
+       * this one replaces it); never both. */
+      if (gallery_store_put_run (store, plan->image_id, run,
+                                 options->redo ? GALLERY_RUN_REPLACE : GALLERY_RUN_KEEP_EXISTING,
+                                 &stored, error) == 0)
         return FALSE;
-      batch->summary->runs_added++;
+      if (stored)
+        batch->summary->runs_added++;
       ran = TRUE;
     }
   if (ran)
@@ -431,10 +405,13 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
   GalleryTaggerSummary local_summary = { 0 };
   g_autoptr (GPtrArray) files = NULL;
   Batch batch = { 0 };
+  g_autofree Plan *plans = NULL;
+  guint planned = 0;
   gboolean ok = TRUE;
 
   g_return_val_if_fail (store != NULL, FALSE);
-  g_return_val_if_fail (options != NULL && options->run_func != NULL, FALSE);
+  g_return_val_if_fail (options != NULL && (options->run_func != NULL || options->pipeline != NULL),
+                        FALSE);
   g_return_val_if_fail (paths != NULL, FALSE);
 
   if (summary == NULL)
@@ -445,6 +422,18 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
   batch.summary = summary;
   batch.start_us = g_get_monotonic_time ();
 
+  /* Runs are known by the model's weights: without them nothing could be recognised as done
+   * (by this front end or the other). */
+  if (options->weights_hash == NULL || options->weights_hash[0] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _ ("The weights of the model “%s” are not known, so its results could not be "
+                      "told apart from another model's. Load the model again; if it happens "
+                      "again, please report it."),
+                   options->model_name != NULL ? options->model_name : "");
+      gallery_tagger_summary_clear (&local_summary);
+      return FALSE;
+    }
   if (options->tasks != NULL)
     for (guint t = 0; options->tasks[t] != NULL; t++)
       if (gallery_tagger_task_takes_input (options->tasks[t]) &&
@@ -458,7 +447,8 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
           return FALSE;
         }
 
-  files = gallery_tagger_collect (paths, options->recursive, cancellable, error);
+  files =
+    image_files_collect (paths, options->recursive, on_walk_problem, &batch, cancellable, error);
   if (files == NULL)
     {
       summary->cancelled = g_cancellable_is_cancelled (cancellable);
@@ -468,15 +458,50 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
   summary->total = files->len;
   report (&batch, NULL);
 
+  /* Before the first write: a damaged database is not written to. Then the files of the
+   * folders walked that are gone are marked, and leave the searches. */
+  if (!gallery_store_check (store, error))
+    ok = FALSE;
+  for (guint i = 0; ok && paths[i] != NULL; i++)
+    if (g_file_test (paths[i], G_FILE_TEST_IS_DIR))
+      ok = gallery_store_check_files (store, paths[i], NULL, cancellable, error);
+
+  /* Plans (the store's view of each photo) run ahead of the tagging as far as the pipeline
+   * takes photos, so that the workers decode the next photos that need the model while it
+   * runs; photos already done are never decoded. */
+  plans = g_new0 (Plan, files->len);
   for (guint i = 0; i < files->len && ok; i++)
     {
       const char *path = g_ptr_array_index (files, i);
 
+      while (ok && planned < files->len &&
+             (planned == i ||
+              (options->pipeline != NULL && gallery_pipeline_get_queued (options->pipeline) <
+                                              gallery_pipeline_get_depth (options->pipeline))))
+        {
+          Plan *plan = &plans[planned];
+          gint64 t0 = g_get_monotonic_time ();
+
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            ok = FALSE;
+          else if ((ok = plan_one (&batch, store, g_ptr_array_index (files, planned), plan,
+                                   cancellable, error)) &&
+                   plan->failure == NULL && plan->todo != 0 && options->pipeline != NULL)
+            gallery_pipeline_push (options->pipeline, g_ptr_array_index (files, planned));
+          if (ok && plan->failure == NULL && plan->todo != 0)
+            batch.busy_seconds += (g_get_monotonic_time () - t0) / 1e6;
+          planned++;
+        }
+      if (!ok)
+        break;
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         ok = FALSE;
-      else if ((ok = tag_one (&batch, store, path, cancellable, error)))
+      else if ((ok = tag_one (&batch, store, path, &plans[i], cancellable, error)))
         report (&batch, path);
+      g_clear_pointer (&plans[i].failure, g_free);
     }
+  for (guint i = 0; i < planned; i++)
+    g_free (plans[i].failure);
   summary->seconds = (g_get_monotonic_time () - batch.start_us) / 1e6;
   summary->cancelled = g_cancellable_is_cancelled (cancellable);
   gallery_tagger_summary_clear (&local_summary);

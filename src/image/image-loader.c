@@ -57,6 +57,18 @@ image_loader_read_head (const char *path, GInputStream **stream, guint8 *head, g
 {
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GError) local_error = NULL;
+  /* Only a regular file: opening a named pipe would wait for a writer forever. */
+  g_autoptr (GFileInfo) info =
+    g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  if (info != NULL && g_file_info_get_file_type (info) == G_FILE_TYPE_SPECIAL)
+    {
+      g_autofree char *name = g_filename_display_basename (path);
+      g_set_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED,
+                   _ ("“%s” is not a regular file (it is a named pipe, a device or a socket), "
+                      "so it is not a picture."),
+                   name);
+      return FALSE;
+    }
   g_autoptr (GFileInputStream) input = g_file_read (file, NULL, &local_error);
   if (input == NULL)
     {

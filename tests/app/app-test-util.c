@@ -9,6 +9,7 @@
 
 #include "app-test-util.h"
 #include "depict-application.h"
+#include "florence/text/florence-postprocess.h"
 
 void
 app_test_private_data_dir (void)
@@ -71,8 +72,8 @@ app_test_load_json (const char *path)
   return json_node_copy (json_parser_get_root (parser));
 }
 
-JsonNode *
-app_test_postprocess_case (const char *name, int *image_w, int *image_h)
+FlorenceResult *
+app_test_postprocess_result (const char *name)
 {
   g_autofree char *path = app_test_data_path ("postprocess", "cases.json", NULL);
   g_autoptr (JsonNode) root = app_test_load_json (path);
@@ -85,16 +86,30 @@ app_test_postprocess_case (const char *name, int *image_w, int *image_h)
       if (g_str_equal (json_object_get_string_member (c, "name"), name))
         {
           JsonArray *size = json_object_get_array_member (c, "image_size");
+          FlorenceResult *result = florence_postprocess_for_token (
+            json_object_get_string_member (c, "task"), json_object_get_string_member (c, "text"),
+            json_array_get_int_element (size, 0), json_array_get_int_element (size, 1));
 
-          if (image_w != NULL)
-            *image_w = json_array_get_int_element (size, 0);
-          if (image_h != NULL)
-            *image_h = json_array_get_int_element (size, 1);
-          return json_node_copy (json_object_get_member (c, "expected"));
+          g_assert_nonnull (result);
+          return result;
         }
     }
   g_error ("No post-processing case %s", name);
   return NULL;
+}
+
+DepictAnswer *
+app_test_answer (const char *name, const char *info)
+{
+  return depict_answer_new (NULL, NULL, app_test_postprocess_result (name), info);
+}
+
+DepictSession *
+app_test_session_new (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+
+  return depict_session_new (settings, NULL);
 }
 
 static gboolean

@@ -7,6 +7,9 @@
 #include <gtk/gtk.h>
 #include <json-glib/json-glib.h>
 
+#include "depict-answer.h"
+#include "depict-session.h"
+
 G_BEGIN_DECLS
 
 /* A new, empty $XDG_DATA_HOME (the gallery, models) for this process: call first in main().
@@ -16,8 +19,13 @@ void app_test_private_data_dir (void);
 void app_test_init_gtk (int *argc, char ***argv);
 char *app_test_data_path (const char *first, ...) G_GNUC_NULL_TERMINATED;
 JsonNode *app_test_load_json (const char *path);
-/* The "expected" object of the post-processing fixture case NAME. */
-JsonNode *app_test_postprocess_case (const char *name, int *image_w, int *image_h);
+/* The typed result of post-processing fixture case NAME's generated text, as the model's
+ * would be (the reference's own output is the case's "expected"). */
+FlorenceResult *app_test_postprocess_result (const char *name);
+/* That result as an answer with INFO. */
+DepictAnswer *app_test_answer (const char *name, const char *info);
+/* A session over the app's settings and the default gallery (in the private data dir). */
+DepictSession *app_test_session_new (void);
 /* Iterates the main context until cond (data) is TRUE; fails the test after timeout_ms. */
 void app_test_wait (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms,
                     const char *what);

@@ -1,8 +1,9 @@
 /* test-app-results.c: what the app draws and lists for a result
  *
- * Every post-processing fixture case (reference outputs) becomes overlay items; the Depict
- * JSON form that florence_result_to_json_node() writes for the same generated text must give
- * the same items as the reference form. No display needed.
+ * Every post-processing fixture case: the typed result Depict's post-processor makes of the
+ * generated text becomes overlay items that match, item by item, what the reference
+ * implementation returned for the same text (its "expected" output, read here from the
+ * fixture); and the text shown is the reference's. No display needed.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -11,10 +12,27 @@
 #include <math.h>
 
 #include "app-test-util.h"
+#include "depict-answer.h"
 #include "depict-overlay-item.h"
-#include "depict-result-json.h"
-#include "florence/text/florence-postprocess.h"
-#include "florence/text/florence-result.h"
+
+/* ---------------------------------------------------------------------------------------- */
+/* The reference's answer, as the fixture holds it                                          */
+
+typedef struct {
+  DepictOverlayKind kind;
+  char *label;
+  float x1, y1, x2, y2; /* bounds of every drawable point */
+  guint n_polygons;
+} Expected;
+
+static void
+expected_free (gpointer data)
+{
+  Expected *e = data;
+
+  g_free (e->label);
+  g_free (e);
+}
 
 static JsonArray *
 member_array (JsonObject *obj, const char *name)
@@ -24,60 +42,105 @@ member_array (JsonObject *obj, const char *name)
   return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
 }
 
-/* Items the fixture describes, counted from its raw lists. */
-static guint
-expected_count (JsonNode *expected)
+static const char *
+shown_label (JsonArray *labels, guint i)
+{
+  const char *label;
+
+  if (labels == NULL || i >= json_array_get_length (labels))
+    return "";
+  label = json_array_get_string_element (labels, i);
+  /* The reference keeps the end token before the first OCR line; people do not see it. */
+  return g_str_has_prefix (label, "</s>") ? label + 4 : label;
+}
+
+static Expected *
+expected_new (DepictOverlayKind kind, const char *label)
+{
+  Expected *e = g_new0 (Expected, 1);
+
+  e->kind = kind;
+  e->label = g_strdup (label);
+  e->x1 = e->y1 = INFINITY;
+  e->x2 = e->y2 = -INFINITY;
+  return e;
+}
+
+static void
+grow (Expected *e, JsonArray *xy)
+{
+  for (guint i = 0; i + 1 < json_array_get_length (xy); i += 2)
+    {
+      float x = json_array_get_double_element (xy, i),
+            y = json_array_get_double_element (xy, i + 1);
+
+      e->x1 = MIN (e->x1, x);
+      e->y1 = MIN (e->y1, y);
+      e->x2 = MAX (e->x2, x);
+      e->y2 = MAX (e->y2, y);
+    }
+}
+
+/* The items the reference's answer describes, in the order the app lists them: text lines,
+ * boxes, masks with at least one point. */
+static GPtrArray *
+expected_items (JsonNode *expected, JsonNode **payload_out)
 {
   JsonObject *outer = json_node_get_object (expected);
   g_autoptr (GList) members = json_object_get_members (outer);
   JsonNode *payload = json_object_get_member (outer, members->data);
+  GPtrArray *items = g_ptr_array_new_with_free_func (expected_free);
   JsonObject *obj;
-  JsonArray *a;
-  guint n = 0;
+  JsonArray *a, *labels;
 
+  *payload_out = payload;
   if (!JSON_NODE_HOLDS_OBJECT (payload))
-    return 0;
+    return items;
   obj = json_node_get_object (payload);
-  if ((a = member_array (obj, "bboxes")) != NULL)
-    n += json_array_get_length (a);
   if ((a = member_array (obj, "quad_boxes")) != NULL)
-    n += json_array_get_length (a);
+    for (guint i = 0; i < json_array_get_length (a); i++)
+      {
+        Expected *e =
+          expected_new (DEPICT_OVERLAY_TEXT, shown_label (member_array (obj, "labels"), i));
+
+        grow (e, json_array_get_array_element (a, i));
+        e->n_polygons = 1;
+        g_ptr_array_add (items, e);
+      }
+  labels = member_array (obj, "bboxes_labels") != NULL ? member_array (obj, "bboxes_labels")
+                                                       : member_array (obj, "labels");
+  if ((a = member_array (obj, "bboxes")) != NULL)
+    for (guint i = 0; i < json_array_get_length (a); i++)
+      {
+        Expected *e = expected_new (DEPICT_OVERLAY_BOX, shown_label (labels, i));
+
+        grow (e, json_array_get_array_element (a, i));
+        e->n_polygons = 1;
+        g_ptr_array_add (items, e);
+      }
+  labels = member_array (obj, "polygons_labels") != NULL ? member_array (obj, "polygons_labels")
+                                                         : member_array (obj, "labels");
   if ((a = member_array (obj, "polygons")) != NULL)
     for (guint i = 0; i < json_array_get_length (a); i++)
       {
         JsonArray *polys = json_array_get_array_element (a, i);
-        gboolean drawable = FALSE;
+        Expected *e = expected_new (DEPICT_OVERLAY_MASK, shown_label (labels, i));
 
         for (guint j = 0; j < json_array_get_length (polys); j++)
-          drawable |= json_array_get_length (json_array_get_array_element (polys, j)) >= 2;
-        n += drawable;
+          if (json_array_get_length (json_array_get_array_element (polys, j)) >= 2)
+            {
+              grow (e, json_array_get_array_element (polys, j));
+              e->n_polygons++;
+            }
+        if (e->n_polygons > 0)
+          g_ptr_array_add (items, e);
+        else
+          expected_free (e);
       }
-  return n;
+  return items;
 }
 
-static void
-assert_same_items (GListModel *a, GListModel *b, const char *name)
-{
-  guint n = g_list_model_get_n_items (a);
-
-  g_assert_cmpuint (n, ==, g_list_model_get_n_items (b));
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (DepictOverlayItem) x = g_list_model_get_item (a, i);
-      g_autoptr (DepictOverlayItem) y = g_list_model_get_item (b, i);
-      float bx[4], by[4];
-
-      g_test_message ("%s item %u: %s", name, i, depict_overlay_item_get_label (x));
-      g_assert_cmpint (depict_overlay_item_get_kind (x), ==, depict_overlay_item_get_kind (y));
-      g_assert_cmpstr (depict_overlay_item_get_label (x), ==, depict_overlay_item_get_label (y));
-      g_assert_cmpuint (depict_overlay_item_get_n_polygons (x), ==,
-                        depict_overlay_item_get_n_polygons (y));
-      depict_overlay_item_get_bounds (x, &bx[0], &bx[1], &bx[2], &bx[3]);
-      depict_overlay_item_get_bounds (y, &by[0], &by[1], &by[2], &by[3]);
-      for (int k = 0; k < 4; k++)
-        g_assert_cmpfloat_with_epsilon (bx[k], by[k], 1e-3);
-    }
-}
+/* ---------------------------------------------------------------------------------------- */
 
 static void
 test_fixture_cases (void)
@@ -85,83 +148,94 @@ test_fixture_cases (void)
   g_autofree char *path = app_test_data_path ("postprocess", "cases.json", NULL);
   g_autoptr (JsonNode) root = app_test_load_json (path);
   JsonArray *cases = json_object_get_array_member (json_node_get_object (root), "cases");
-  guint with_items = 0;
+  guint with_items = 0, with_text = 0;
 
   g_assert_cmpuint (json_array_get_length (cases), >, 50);
   for (guint i = 0; i < json_array_get_length (cases); i++)
     {
       JsonObject *c = json_array_get_object_element (cases, i);
       const char *name = json_object_get_string_member (c, "name");
-      const char *task = json_object_get_string_member (c, "task");
-      const char *text = json_object_get_string_member (c, "text");
-      JsonArray *size = json_object_get_array_member (c, "image_size");
-      JsonNode *expected = json_object_get_member (c, "expected");
-      g_autoptr (GListStore) reference_items = NULL;
-      g_autoptr (GListStore) depict_items = NULL;
-      g_autoptr (FlorenceResult) result = NULL;
-      g_autoptr (JsonNode) depict_json = NULL;
+      JsonNode *payload = NULL;
+      g_autoptr (GPtrArray) expected =
+        expected_items (json_object_get_member (c, "expected"), &payload);
+      g_autoptr (FlorenceResult) result = app_test_postprocess_result (name);
+      g_autoptr (GListStore) items = depict_overlay_items_from_result (result);
+      g_autofree char *text = depict_overlay_result_dup_text (result);
 
       g_test_message ("case %s", name);
-      reference_items = depict_result_json_get_items (expected);
-      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (reference_items)), ==,
-                        expected_count (expected));
-      with_items += g_list_model_get_n_items (G_LIST_MODEL (reference_items)) > 0;
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (items)), ==, expected->len);
+      with_items += expected->len > 0;
+      for (guint k = 0; k < expected->len; k++)
+        {
+          g_autoptr (DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (items), k);
+          Expected *e = g_ptr_array_index (expected, k);
+          float x, y, w, h;
 
-      /* The same text through Depict's post-processor and JSON form. */
-      result = florence_postprocess_for_token (task, text, json_array_get_int_element (size, 0),
-                                               json_array_get_int_element (size, 1));
-      g_assert_nonnull (result);
-      depict_json = florence_result_to_json_node (result);
-      depict_items = depict_result_json_get_items (depict_json);
-      assert_same_items (G_LIST_MODEL (reference_items), G_LIST_MODEL (depict_items), name);
+          g_assert_cmpint (depict_overlay_item_get_kind (item), ==, e->kind);
+          g_assert_cmpstr (depict_overlay_item_get_label (item), ==, e->label);
+          g_assert_cmpuint (depict_overlay_item_get_index (item), ==, k);
+          g_assert_cmpuint (depict_overlay_item_get_n_polygons (item), ==, e->n_polygons);
+          depict_overlay_item_get_bounds (item, &x, &y, &w, &h);
+          g_assert_cmpfloat_with_epsilon (x, e->x1, 1e-3);
+          g_assert_cmpfloat_with_epsilon (y, e->y1, 1e-3);
+          g_assert_cmpfloat_with_epsilon (x + w, e->x2, 1e-3);
+          g_assert_cmpfloat_with_epsilon (y + h, e->y2, 1e-3);
+        }
 
-      /* And the same text to show. */
-      {
-        g_autofree char *t1 = depict_result_json_get_text (expected);
-        g_autofree char *t2 = depict_result_json_get_text (depict_json);
+      /* The words shown: the reference's text, or its OCR lines one per line. */
+      if (JSON_NODE_HOLDS_VALUE (payload))
+        {
+          g_assert_cmpstr (text, ==, json_node_get_string (payload));
+          with_text++;
+        }
+      else if (result->kind == FLORENCE_RESULT_QUADS)
+        {
+          g_autoptr (GString) lines = g_string_new (NULL);
 
-        g_assert_cmpstr (t1, ==, t2);
-      }
+          for (guint k = 0; k < expected->len; k++)
+            g_string_append_printf (lines, "%s%s", k > 0 ? "\n" : "",
+                                    ((Expected *) g_ptr_array_index (expected, k))->label);
+          g_assert_cmpstr (text, ==, lines->str);
+        }
+      else
+        g_assert_null (text);
     }
   g_assert_cmpuint (with_items, >, 30);
+  g_assert_cmpuint (with_text, >, 5);
 }
 
 static void
 test_boxes (void)
 {
-  g_autoptr (JsonNode) expected = app_test_postprocess_case ("od_two_objects", NULL, NULL);
-  g_autoptr (GListStore) items = depict_result_json_get_items (expected);
+  g_autoptr (DepictAnswer) answer = app_test_answer ("od_two_objects", NULL);
+  g_autoptr (GListStore) items = depict_overlay_items_from_result (answer->result);
   g_autoptr (DepictOverlayItem) car = g_list_model_get_item (G_LIST_MODEL (items), 0);
-  JsonArray *boxes = json_object_get_array_member (
-    json_object_get_object_member (json_node_get_object (expected), "<OD>"), "bboxes");
-  JsonArray *labels = json_object_get_array_member (
-    json_object_get_object_member (json_node_get_object (expected), "<OD>"), "labels");
-  JsonArray *first = json_array_get_array_element (boxes, 0);
+  const FlorenceBox *first = &g_array_index (answer->result->boxes, FlorenceBox, 0);
   float x, y, w, h;
   g_autofree char *text = NULL;
   g_autofree char *line = NULL;
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (items)), ==, 2);
   g_assert_cmpstr (depict_overlay_item_get_label (car), ==,
-                   json_array_get_string_element (labels, 0));
+                   g_ptr_array_index (answer->result->box_labels, 0));
   g_assert_cmpint (depict_overlay_item_get_kind (car), ==, DEPICT_OVERLAY_BOX);
   g_assert_cmpint (depict_overlay_item_get_layer (car), ==, DEPICT_LAYER_BOXES);
   depict_overlay_item_get_bounds (car, &x, &y, &w, &h);
-  g_assert_cmpfloat_with_epsilon (x, json_array_get_double_element (first, 0), 1e-4);
-  g_assert_cmpfloat_with_epsilon (y, json_array_get_double_element (first, 1), 1e-4);
-  g_assert_cmpfloat_with_epsilon (x + w, json_array_get_double_element (first, 2), 1e-3);
-  g_assert_cmpfloat_with_epsilon (y + h, json_array_get_double_element (first, 3), 1e-3);
+  g_assert_cmpfloat_with_epsilon (x, first->x1, 1e-4);
+  g_assert_cmpfloat_with_epsilon (y, first->y1, 1e-4);
+  g_assert_cmpfloat_with_epsilon (x + w, first->x2, 1e-3);
+  g_assert_cmpfloat_with_epsilon (y + h, first->y2, 1e-3);
 
   /* Inside the box, outside it */
   g_assert_true (depict_overlay_item_contains (car, x + w / 2, y + h / 2));
   g_assert_false (depict_overlay_item_contains (car, x - 1, y + h / 2));
 
-  /* Text-only results give no text for boxes; the plain text lists the boxes */
-  text = depict_result_json_to_plain_text (expected);
-  line = g_strdup_printf (
-    "%s: %.0f, %.0f – %.0f, %.0f", json_array_get_string_element (labels, 0),
-    json_array_get_double_element (first, 0), json_array_get_double_element (first, 1),
-    json_array_get_double_element (first, 2), json_array_get_double_element (first, 3));
+  /* Boxes have no text of their own; the plain text lists them */
+  g_assert_null (depict_overlay_result_dup_text (answer->result));
+  text = depict_answer_to_plain_text (answer);
+  line = g_strdup_printf ("%s: %.0f, %.0f – %.0f, %.0f",
+                          (char *) g_ptr_array_index (answer->result->box_labels, 0), first->x1,
+                          first->y1, first->x2, first->y2);
   g_assert_nonnull (strstr (text, line));
 }
 
@@ -169,8 +243,8 @@ static void
 test_reversed_box (void)
 {
   /* The reference keeps x1 > x2 as generated: the item still covers the area. */
-  g_autoptr (JsonNode) expected = app_test_postprocess_case ("od_reversed_box", NULL, NULL);
-  g_autoptr (GListStore) items = depict_result_json_get_items (expected);
+  g_autoptr (FlorenceResult) result = app_test_postprocess_result ("od_reversed_box");
+  g_autoptr (GListStore) items = depict_overlay_items_from_result (result);
   g_autoptr (DepictOverlayItem) box = g_list_model_get_item (G_LIST_MODEL (items), 0);
   float x, y, w, h;
 
@@ -184,23 +258,18 @@ test_reversed_box (void)
 static void
 test_masks (void)
 {
-  g_autoptr (JsonNode) expected = app_test_postprocess_case ("res_multi_polygon_sep", NULL, NULL);
-  g_autoptr (GListStore) items = depict_result_json_get_items (expected);
+  g_autoptr (FlorenceResult) result = app_test_postprocess_result ("res_multi_polygon_sep");
+  g_autoptr (GListStore) items = depict_overlay_items_from_result (result);
   g_autoptr (DepictOverlayItem) mask = g_list_model_get_item (G_LIST_MODEL (items), 0);
-  JsonArray *polys = json_array_get_array_element (
-    json_object_get_array_member (
-      json_object_get_object_member (json_node_get_object (expected),
-                                     "<REFERRING_EXPRESSION_SEGMENTATION>"),
-      "polygons"),
-    0);
+  GPtrArray *polys = g_ptr_array_index (result->polygons, 0);
   guint n_points;
 
   g_assert_cmpint (depict_overlay_item_get_kind (mask), ==, DEPICT_OVERLAY_MASK);
   g_assert_cmpint (depict_overlay_item_get_layer (mask), ==, DEPICT_LAYER_MASKS);
-  g_assert_cmpuint (depict_overlay_item_get_n_polygons (mask), ==, json_array_get_length (polys));
+  g_assert_cmpuint (polys->len, >, 1);
+  g_assert_cmpuint (depict_overlay_item_get_n_polygons (mask), ==, polys->len);
   depict_overlay_item_get_polygon (mask, 0, &n_points);
-  g_assert_cmpuint (n_points, ==,
-                    json_array_get_length (json_array_get_array_element (polys, 0)) / 2);
+  g_assert_cmpuint (n_points, ==, ((GArray *) g_ptr_array_index (polys, 0))->len / 2);
 }
 
 static void
@@ -219,13 +288,12 @@ test_polygon_hit (void)
 static void
 test_ocr (void)
 {
-  g_autoptr (JsonNode) expected = app_test_postprocess_case ("ocr_region_two_lines", NULL, NULL);
-  JsonArray *labels = json_object_get_array_member (
-    json_object_get_object_member (json_node_get_object (expected), "<OCR_WITH_REGION>"), "labels");
-  g_autoptr (GListStore) items = depict_result_json_get_items (expected);
+  g_autoptr (DepictAnswer) answer = app_test_answer ("ocr_region_two_lines", NULL);
+  g_autoptr (GListStore) items = depict_overlay_items_from_result (answer->result);
   g_autoptr (DepictOverlayItem) first = g_list_model_get_item (G_LIST_MODEL (items), 0);
-  g_autofree char *text = depict_result_json_get_text (expected);
-  const char *label0 = json_array_get_string_element (labels, 0);
+  g_autofree char *text = depict_overlay_result_dup_text (answer->result);
+  g_autofree char *plain = depict_answer_to_plain_text (answer);
+  const char *label0 = g_ptr_array_index (answer->result->quad_labels, 0);
   guint n_points;
 
   /* The reference keeps "</s>" before the first line; people should not see it. */
@@ -236,22 +304,29 @@ test_ocr (void)
   g_assert_cmpuint (n_points, ==, 4);
   g_assert_true (g_str_has_prefix (text, label0 + 4));
   g_assert_nonnull (strchr (text, '\n'));
+  /* Copy as Text gives the lines, not their places. */
+  g_assert_cmpstr (plain, ==, text);
 }
 
 static void
 test_caption (void)
 {
-  g_autoptr (JsonNode) expected = app_test_postprocess_case ("caption_basic", NULL, NULL);
-  g_autoptr (GListStore) items = depict_result_json_get_items (expected);
-  g_autofree char *text = depict_result_json_get_text (expected);
-  g_autofree char *json = depict_result_json_to_string (expected, FALSE);
-  g_autoptr (JsonNode) back = depict_result_json_parse (json, NULL);
-  g_autofree char *text2 = depict_result_json_get_text (back);
+  g_autoptr (DepictAnswer) answer = app_test_answer ("caption_basic", "2.0 s");
+  g_autoptr (GListStore) items = depict_overlay_items_from_result (answer->result);
+  g_autofree char *text = depict_overlay_result_dup_text (answer->result);
+  g_autofree char *json = depict_answer_to_json (answer);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FlorenceResult) back = florence_result_from_json (json, &error);
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (items)), ==, 0);
-  g_assert_cmpstr (text, ==,
-                   json_object_get_string_member (json_node_get_object (expected), "<CAPTION>"));
-  g_assert_cmpstr (text2, ==, text);
+  g_assert_cmpstr (text, ==, "A green car parked in front of a yellow building.");
+  g_assert_cmpstr (answer->task, ==, "<CAPTION>");
+  g_assert_cmpstr (answer->text_input, ==, "");
+  g_assert_cmpstr (answer->info, ==, "2.0 s");
+  /* Export writes the one JSON form, which reads back to the same answer. */
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->text, ==, text);
+  g_assert_cmpstr (back->task, ==, "<CAPTION>");
 }
 
 static void
@@ -270,21 +345,22 @@ test_palette (void)
 }
 
 static void
-test_garbage (void)
+test_not_finite (void)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) odd = depict_result_json_parse (
-    "{\"<OD>\": {\"bboxes\": [[1, \"x\"], 3, [1,2,3,4]], \"labels\": [5]}}", &error);
+  g_autoptr (FlorenceResult) result = florence_result_new (FLORENCE_RESULT_BOXES, "<OD>", 10, 10);
+  const FlorenceBox good = { 1, 2, 3, 4 }, bad = { NAN, 2, INFINITY, 4 };
   g_autoptr (GListStore) items = NULL;
-  g_autoptr (JsonNode) bad = NULL;
+  g_autoptr (DepictOverlayItem) item = NULL;
+  float x, y, w, h;
 
-  /* Malformed entries are skipped, not trusted */
-  g_assert_no_error (error);
-  items = depict_result_json_get_items (odd);
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (items)), ==, 1);
-  bad = depict_result_json_parse ("{not json", &error);
-  g_assert_null (bad);
-  g_assert_nonnull (error);
+  /* Points that are not numbers are left out, never drawn. */
+  florence_result_add_box (result, "good", &good);
+  florence_result_add_box (result, "bad", &bad);
+  items = depict_overlay_items_from_result (result);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (items)), ==, 2);
+  item = g_list_model_get_item (G_LIST_MODEL (items), 1);
+  depict_overlay_item_get_bounds (item, &x, &y, &w, &h);
+  g_assert_true (isfinite (x) && isfinite (y) && isfinite (w) && isfinite (h));
 }
 
 int
@@ -300,6 +376,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/results/ocr", test_ocr);
   g_test_add_func ("/app/results/caption", test_caption);
   g_test_add_func ("/app/results/palette", test_palette);
-  g_test_add_func ("/app/results/garbage", test_garbage);
+  g_test_add_func ("/app/results/not-finite", test_not_finite);
   return g_test_run ();
 }

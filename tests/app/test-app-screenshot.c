@@ -12,7 +12,6 @@
 
 #include "app-test-util.h"
 #include "depict-application.h"
-#include "depict-gallery-view.h"
 #include "depict-window-private.h"
 #include "gallery/gallery-store.h"
 
@@ -25,18 +24,26 @@ has_texture (gpointer data)
   return depict_image_view_get_texture (depict_window_get_image_view (data)) != NULL;
 }
 
-/* Renders a widget's current frame to a PNG (GtkSnapshot → GskRenderer → texture). */
+/* Renders a widget's current frame to a PNG (GtkSnapshot → GskRenderer → texture). A widget
+ * that changes (a run's progress) has no frame between a change and its next drawing: then
+ * the next frame is waited for. */
 static GdkTexture *
 render_window (GtkWidget *window)
 {
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (window);
-  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
   GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
   int w = gtk_widget_get_width (window), h = gtk_widget_get_height (window);
+  g_autoptr (GskRenderNode) node = NULL;
 
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  for (guint attempt = 0; node == NULL && attempt < 200; attempt++)
+    {
+      g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (window);
+      g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+      if (node == NULL)
+        g_main_context_iteration (NULL, TRUE);
+    }
   g_assert_nonnull (node);
   return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
 }
@@ -86,9 +93,9 @@ show_sample (DepictWindow *window, const char *case_name, const char *photo)
 {
   g_autofree char *path = app_test_data_path ("preprocess", "images", photo, NULL);
   g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (JsonNode) result = app_test_postprocess_case (case_name, NULL, NULL);
+  g_autoptr (DepictAnswer) answer = app_test_answer (case_name, "1.8 s · base · 3 beams");
 
-  depict_window_show_file (window, file, result, "1.8 s · base · 3 beams");
+  depict_window_show_file (window, file, answer);
   app_test_wait (has_texture, window, 10000, "the photo");
   app_test_spin (400);
 }
@@ -98,10 +105,11 @@ test_screenshots (void)
 {
   AdwStyleManager *style = adw_style_manager_get_default ();
   g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (DepictSession) session = app_test_session_new ();
   DepictWindow *window;
 
   g_settings_set_string (settings, "last-task", "<OD>");
-  window = depict_window_new (NULL);
+  window = depict_window_new_for_session (session);
   gtk_window_set_default_size (GTK_WINDOW (window), WIDTH, HEIGHT);
   gtk_window_present (GTK_WINDOW (window));
   app_test_spin (300);
@@ -131,10 +139,17 @@ test_screenshots (void)
   show_sample (window, "ocr_region_two_lines", "photo_640x480.png");
   save_and_check (GTK_WIDGET (window), "ocr");
 
+  /* A region task with its region chosen on the photo */
+  depict_task_picker_set_task (depict_window_get_task_picker (window), "<REGION_TO_DESCRIPTION>");
+  depict_image_view_set_region (depict_window_get_image_view (window),
+                                &GRAPHENE_RECT_INIT (100, 150, 260, 160));
+  app_test_spin (800);
+  save_and_check (GTK_WIDGET (window), "region");
+
   /* The gallery, with a few photos processed before */
   {
     g_autoptr (GError) error = NULL;
-    g_autoptr (GalleryStore) store = gallery_store_open (NULL, &error);
+    GalleryStore *store = depict_session_get_store (session, &error);
     const char *photos[] = { "photo_640x480.png", "photo_1500x1000_q90.jpg", "palette_200x150.png",
                              "rgba_300x200.png", "gray_320x200.png" };
     const char *cases[] = { "caption_basic", "detailed_caption_unicode", "ocr_plain",
@@ -145,13 +160,12 @@ test_screenshots (void)
       {
         g_autofree char *path = app_test_data_path ("preprocess", "images", photos[i], NULL);
         g_autoptr (GalleryRun) run = gallery_run_new ();
+        g_autoptr (FlorenceResult) result = app_test_postprocess_result (cases[i]);
         gint64 id = gallery_store_add_image (store, path, NULL, &error);
-        g_autoptr (GList) members = NULL;
 
         g_assert_no_error (error);
-        run->result = app_test_postprocess_case (cases[i], NULL, NULL);
-        members = json_object_get_members (json_node_get_object (run->result));
-        run->task = g_strdup (members->data);
+        run->result = florence_result_to_json_node (result);
+        run->task = g_strdup (result->task);
         run->model_name = g_strdup ("base");
         run->weights_hash = g_strdup ("");
         run->raw_text = g_strdup ("");
@@ -170,18 +184,21 @@ test_screenshots (void)
     g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
     g_autofree char *images = app_test_data_path ("preprocess", "images", NULL);
     g_autoptr (GFile) folder = g_file_new_for_path (images);
-    DepictGalleryView *view = DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window));
+    g_autoptr (GError) error = NULL;
 
     g_settings_set_string (settings, "model", tiny);
     g_settings_set_string (settings, "device", "cpu-reference");
     g_settings_set_int (settings, "beams", 3);
     g_settings_set_int (settings, "max-new-tokens", 40);
-    depict_gallery_view_tag_folder (view, folder);
+    depict_session_tag_folder (session, folder, &error);
+    g_assert_no_error (error);
     app_test_spin (2500);
     save_and_check (GTK_WIDGET (window), "tagging");
-    depict_gallery_view_pause_tagging (view);
-    while (depict_gallery_view_get_tagging (view))
+    depict_session_pause_batch (session);
+    while (!depict_job_get_finished (depict_session_get_batch (session)))
       g_main_context_iteration (NULL, TRUE);
+    app_test_spin (200);
+    save_and_check (GTK_WIDGET (window), "paused");
   }
 
   gtk_window_destroy (GTK_WINDOW (window));

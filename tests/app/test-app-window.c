@@ -2,7 +2,8 @@
  *
  * The empty state; a drop of a photo and of a folder; overlays from a stored result, aligned
  * with the photo at every size and zoom; a task run on the tiny fixture model through the
- * worker thread; cancelling it; the gallery's search and opening a stored result.
+ * session's worker; cancelling it; the gallery's search and opening a stored result. Every
+ * window of this process is a view over one session, as in the app.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -15,15 +16,30 @@
 #include "app-test-util.h"
 #include "depict-application.h"
 #include "depict-gallery-view.h"
-#include "depict-inference.h"
 #include "depict-queue-item.h"
 #include "depict-window.h"
+#include "florence/text/florence-task.h"
 #include "gallery/gallery-store.h"
+
+/* The process's session, as the application would hold it. */
+static DepictSession *session;
+
+static gint64
+count_runs (void)
+{
+  g_autoptr (GError) error = NULL;
+  GalleryStore *store = depict_session_get_store (session, &error);
+  gint64 n;
+
+  g_assert_no_error (error);
+  n = gallery_store_count_runs (store, NULL);
+  return n;
+}
 
 static DepictWindow *
 new_window (void)
 {
-  DepictWindow *window = depict_window_new (NULL);
+  DepictWindow *window = depict_window_new_for_session (session);
 
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
   gtk_window_present (GTK_WINDOW (window));
@@ -310,9 +326,9 @@ test_drop (void)
 
   g_assert_false (depict_window_drop_files (window, NULL));
   g_assert_true (depict_window_drop_files (window, &one));
+  app_test_wait (has_texture, window, 10000, "the photo to load");
   g_assert_cmpstr (depict_window_get_visible_page (window), ==, "photo");
   g_assert_cmpuint (g_list_model_get_n_items (depict_window_get_queue (window)), ==, 1);
-  app_test_wait (has_texture, window, 10000, "the photo to load");
   texture = depict_image_view_get_texture (depict_window_get_image_view (window));
   g_assert_cmpint (gdk_texture_get_width (texture), ==, 640);
   g_assert_cmpint (gdk_texture_get_height (texture), ==, 480);
@@ -321,6 +337,7 @@ test_drop (void)
 
   /* The same photo again is not added twice; the folder adds its other 7 photos. */
   g_assert_true (depict_window_drop_files (window, &one));
+  app_test_spin (100);
   g_assert_cmpuint (g_list_model_get_n_items (depict_window_get_queue (window)), ==, 1);
   g_assert_true (depict_window_drop_files (window, &dir));
   app_test_wait (queue_has_eight, window, 10000, "the folder's photos");
@@ -385,30 +402,27 @@ test_overlay (void)
   DepictImageView *view = depict_window_get_image_view (window);
   DepictResultsPane *pane = depict_window_get_results_pane (window);
   g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
-  g_autoptr (JsonNode) result = app_test_postprocess_case ("od_two_objects", NULL, NULL);
-  JsonObject *od = json_object_get_object_member (json_node_get_object (result), "<OD>");
-  JsonArray *labels = json_object_get_array_member (od, "labels");
-  JsonArray *boxes = json_object_get_array_member (od, "bboxes");
+  g_autoptr (DepictAnswer) answer = app_test_answer ("od_two_objects", "stored");
+  GPtrArray *labels = answer->result->box_labels;
   GListModel *items;
   g_autoptr (DepictOverlayItem) small = NULL;
   g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
   double cx, cy, wx, wy;
   float x, y, bw, bh;
 
-  /* A stored result is shown without running the model. */
-  depict_window_show_file (window, photo, result, "stored");
+  /* A stored answer is shown without running the model. */
+  depict_window_show_file (window, photo, answer);
   g_assert_false (depict_window_get_busy (window));
   app_test_wait (has_texture, window, 10000, "the photo to load");
   app_test_spin (50);
 
   items = depict_image_view_get_items (view);
-  g_assert_cmpuint (g_list_model_get_n_items (items), ==, json_array_get_length (boxes));
+  g_assert_cmpuint (g_list_model_get_n_items (items), ==, answer->result->boxes->len);
   for (guint i = 0; i < g_list_model_get_n_items (items); i++)
     {
       g_autoptr (DepictOverlayItem) item = g_list_model_get_item (items, i);
 
-      g_assert_cmpstr (depict_overlay_item_get_label (item), ==,
-                       json_array_get_string_element (labels, i));
+      g_assert_cmpstr (depict_overlay_item_get_label (item), ==, g_ptr_array_index (labels, i));
     }
   g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "results");
   assert_aligned (view, items);
@@ -493,26 +507,29 @@ read_clipboard (GtkWidget *widget)
   return text;
 }
 
-/* Copy as JSON gives back the result; Copy as Text the boxes with their coordinates. */
+/* Copy as JSON gives the result in the one JSON form; Copy as Text the boxes with their
+ * coordinates. */
 static void
 test_copy (void)
 {
   DepictWindow *window = new_window ();
   g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
-  g_autoptr (JsonNode) result = app_test_postprocess_case ("od_two_objects", NULL, NULL);
+  g_autoptr (DepictAnswer) answer = app_test_answer ("od_two_objects", NULL);
   g_autofree char *json = NULL;
   g_autofree char *text = NULL;
-  g_autoptr (JsonNode) copied = NULL;
+  g_autofree char *expected = florence_result_to_json (answer->result, TRUE);
+  g_autoptr (FlorenceResult) copied = NULL;
   g_autoptr (GError) error = NULL;
 
-  depict_window_show_file (window, photo, result, NULL);
+  depict_window_show_file (window, photo, answer);
   app_test_wait (has_texture, window, 10000, "the photo to load");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-json", NULL));
   json = read_clipboard (GTK_WIDGET (window));
-  copied = json_from_string (json, &error);
+  g_assert_cmpstr (json, ==, expected);
+  copied = florence_result_from_json (json, &error);
   g_assert_no_error (error);
-  g_assert_true (json_node_equal (copied, result));
+  g_assert_cmpuint (copied->boxes->len, ==, 2);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-text", NULL));
   text = read_clipboard (GTK_WIDGET (window));
@@ -555,9 +572,8 @@ test_run_tiny (void)
   DepictWindow *window;
   DepictResultsPane *pane;
   GSList one = { photo, NULL };
-  g_autoptr (GalleryStore) store = NULL;
-  g_autoptr (GError) error = NULL;
   g_autoptr (DepictQueueItem) item = NULL;
+  gint64 before = count_runs ();
 
   g_assert_cmpint (
     json_object_get_int_member (json_node_get_object (expected), "num_generated_tokens"), ==, 20);
@@ -578,6 +594,9 @@ test_run_tiny (void)
 
   g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "results");
   g_assert_cmpstr (depict_results_pane_get_text (pane), ==, caption);
+  /* The typed result, as the model made it, is what is shown. */
+  g_assert_cmpint (depict_window_get_answer (window)->result->kind, ==, FLORENCE_RESULT_TEXT);
+  g_assert_cmpstr (depict_window_get_answer (window)->result->text, ==, caption);
   item = g_list_model_get_item (depict_window_get_queue (window), 0);
   g_assert_cmpint (depict_queue_item_get_state (item), ==, DEPICT_QUEUE_ITEM_DONE);
   /* A caption has nothing to draw. */
@@ -585,11 +604,72 @@ test_run_tiny (void)
     g_list_model_get_n_items (depict_image_view_get_items (depict_window_get_image_view (window))),
     ==, 0);
 
-  /* The run is kept in the gallery. */
-  store = gallery_store_open (NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (gallery_store_count_runs (store, NULL), ==, 1);
+  /* The run is kept in the gallery, and says it loaded the model (this process's first). */
+  g_assert_cmpint (count_runs (), ==, before + 1);
+  g_assert_nonnull (strstr (depict_window_get_answer (window)->info, "loading the model"));
+  g_assert_cmpint (depict_window_get_answer (window)->run_id, >, 0);
   close_window (window);
+}
+
+static gboolean
+shows_results (gpointer data)
+{
+  return g_strcmp0 (depict_results_pane_get_page (depict_window_get_results_pane (data)),
+                    "results") == 0;
+}
+
+/* A photo opened again (here by a drop, in a new window) shows what the gallery kept for it,
+ * without running the model. */
+static void
+test_stored_answers_on_open (void)
+{
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
+  GSList one = { photo, NULL };
+  DepictWindow *window;
+  DepictAnswer *answer;
+  g_autoptr (DepictQueueItem) item = NULL;
+
+  use_tiny_model (20);
+  window = new_window ();
+  depict_window_drop_files (window, &one);
+  app_test_wait (shows_results, window, 10000, "the stored caption");
+  g_assert_false (depict_window_get_busy (window));
+  answer = depict_window_get_answer (window);
+  g_assert_cmpstr (answer->task, ==, "<CAPTION>");
+  g_assert_cmpint (answer->result->kind, ==, FLORENCE_RESULT_TEXT);
+  g_assert_cmpint (answer->run_id, >, 0);
+  g_assert_true (g_str_has_prefix (answer->info, "Stored "));
+  g_assert_cmpstr (depict_results_pane_get_text (depict_window_get_results_pane (window)), ==,
+                   answer->result->text);
+  item = g_list_model_get_item (depict_window_get_queue (window), 0);
+  g_assert_cmpint (depict_queue_item_get_state (item), ==, DEPICT_QUEUE_ITEM_DONE);
+  close_window (window);
+}
+
+static gboolean
+all_answered_anew (gpointer data)
+{
+  GListModel *queue = data;
+  gint64 before = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (queue), "runs-before"));
+
+  for (guint i = 0; i < g_list_model_get_n_items (queue); i++)
+    {
+      g_autoptr (DepictQueueItem) item = g_list_model_get_item (queue, i);
+      DepictAnswer *answer = depict_queue_item_get_answer (item, "<CAPTION>");
+
+      if (depict_queue_item_get_state (item) != DEPICT_QUEUE_ITEM_DONE || answer == NULL ||
+          answer->run_id <= before)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+running_one_of_three (gpointer data)
+{
+  return find_button (GTK_WIDGET (data), "Running: 1 of 3") != NULL ||
+         find_button (GTK_WIDGET (data), "Running: 2 of 3") != NULL ||
+         find_button (GTK_WIDGET (data), "Running: 3 of 3") != NULL;
 }
 
 /* "Run on All Photos": every photo of the list gets an answer, one run each. */
@@ -602,6 +682,7 @@ test_run_all (void)
   GSList files[3] = { { a, &files[1] }, { b, &files[2] }, { c, NULL } };
   DepictWindow *window;
   GListModel *queue;
+  gint64 runs;
 
   use_tiny_model (5);
   window = new_window ();
@@ -610,22 +691,22 @@ test_run_all (void)
   app_test_wait (has_texture, window, 10000, "the photo to load");
   g_assert_cmpuint (g_list_model_get_n_items (queue), ==, 3);
 
+  runs = count_runs ();
   depict_window_run_all (window);
   g_assert_true (depict_window_get_busy (window));
   /* Its button says how far it has got. */
-  g_assert_nonnull (find_button (GTK_WIDGET (window), "Running: 1 of 3"));
+  app_test_wait (running_one_of_three, window, 60000, "the Run on All Photos button to count");
   app_test_wait (not_busy, window, 120000, "the runs on all photos");
   g_assert_nonnull (find_button (GTK_WIDGET (window), "Run on _All Photos"));
-  for (guint i = 0; i < 3; i++)
-    {
-      g_autoptr (DepictQueueItem) item = g_list_model_get_item (queue, i);
-
-      g_assert_cmpint (depict_queue_item_get_state (item), ==, DEPICT_QUEUE_ITEM_DONE);
-      g_assert_nonnull (depict_queue_item_get_result (item, "<CAPTION>", NULL));
-    }
-  /* Nothing left: nothing runs. */
+  g_assert_cmpint (count_runs (), ==, runs + 3);
+  /* Each photo of the list has the answer just stored (run ids grow). */
+  g_object_set_data (G_OBJECT (queue), "runs-before", GINT_TO_POINTER ((int) runs));
+  app_test_wait (all_answered_anew, queue, 10000, "the answers of Run on All Photos");
+  /* Again: the gallery has them all, nothing runs. */
+  runs = count_runs ();
   depict_window_run_all (window);
-  g_assert_false (depict_window_get_busy (window));
+  app_test_wait (not_busy, window, 120000, "the second pass");
+  g_assert_cmpint (count_runs (), ==, runs);
 
   /* Going from photo to photo keeps the chosen task (Run does what the picker shows): a
    * photo without an answer to it shows none, and its caption comes back with its task. */
@@ -665,7 +746,8 @@ test_run_all (void)
 static void
 test_cancel (void)
 {
-  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
+  /* A photo without stored answers (the gallery keeps those of the tests before). */
+  g_autoptr (GFile) photo = photo_file ("small_37x101.png");
   GSList one = { photo, NULL };
   DepictWindow *window;
   DepictResultsPane *pane;
@@ -688,69 +770,29 @@ test_cancel (void)
   close_window (window);
 }
 
-typedef struct {
-  GCancellable *cancellable;
-  guint last_tokens;
-  guint calls_after_cancel;
-} CancelData;
-
-static void
-cancel_at_three (DepictInferenceStage stage, guint n_tokens, gpointer user_data)
-{
-  CancelData *data = user_data;
-
-  if (stage != DEPICT_INFERENCE_STAGE_GENERATING)
-    return;
-  if (g_cancellable_is_cancelled (data->cancellable))
-    data->calls_after_cancel++;
-  data->last_tokens = n_tokens;
-  if (n_tokens == 3)
-    g_cancellable_cancel (data->cancellable);
-}
-
-/* Cancelling stops the decoder loop at the next step. */
-static void
-test_cancel_within_a_step (void)
-{
-  g_autoptr (DepictInferenceSettings) settings = depict_inference_settings_new ();
-  g_autofree char *image = app_test_data_path ("preprocess", "images", "photo_640x480.png", NULL);
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (GError) error = NULL;
-  CancelData data = { cancellable, 0, 0 };
-  GalleryRun *run;
-
-  settings->model_dir = app_test_data_path ("models", "tiny", NULL);
-  settings->tokenizer_dir = app_test_data_path ("tokenizer", NULL);
-  settings->model_name = g_strdup ("tiny");
-  settings->device = g_strdup ("cpu-reference");
-  settings->num_beams = 1;
-  settings->max_new_tokens = 1024;
-
-  run = depict_inference_run_sync (settings, image, "<CAPTION>", NULL, cancel_at_three, &data,
-                                   cancellable, &error);
-  g_assert_null (run);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (data.last_tokens, >=, 3);
-  g_assert_cmpuint (data.last_tokens, <=, 4);
-  g_assert_cmpuint (data.calls_after_cancel, <=, 1);
-}
-
 static void
 test_no_model (void)
 {
   g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
   g_autoptr (GError) error = NULL;
-  g_autoptr (DepictInferenceSettings) s = NULL;
+  g_autoptr (DepictRunSettings) s = NULL;
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
 
   g_settings_set_string (settings, "model", "/nonexistent/model");
-  s = depict_inference_settings_from_gsettings (settings, &error);
+  s = depict_session_read_run_settings (session, &error);
   g_assert_null (s);
-  g_assert_error (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL);
+  g_assert_error (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_NO_MODEL);
   g_clear_error (&error);
   g_settings_set_string (settings, "model", "large-ft");
-  s = depict_inference_settings_from_gsettings (settings, &error);
+  s = depict_session_read_run_settings (session, &error);
   g_assert_null (s);
-  g_assert_error (error, DEPICT_INFERENCE_ERROR, DEPICT_INFERENCE_ERROR_NO_MODEL);
+  g_assert_error (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_NO_MODEL);
+  g_clear_error (&error);
+  /* Nothing is queued without a model; the sentence says where to get one. */
+  g_assert_null (depict_session_run (session, photo, "<CAPTION>", NULL, &error));
+  g_assert_error (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_NO_MODEL);
+  g_assert_nonnull (strstr (error->message, "Models"));
+  g_assert_false (depict_session_get_busy (session));
 }
 
 static gboolean
@@ -760,20 +802,27 @@ gallery_has (gpointer data)
   return g_list_model_get_n_items (depict_gallery_view_get_model (view)) > 0;
 }
 
+static gboolean
+shows_answer (gpointer data)
+{
+  return depict_window_get_answer (data) != NULL;
+}
+
 static void
 test_gallery_search (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GalleryStore) store = gallery_store_open (NULL, &error);
+  GalleryStore *store = depict_session_get_store (session, &error);
   g_autoptr (GalleryRun) run = gallery_run_new ();
   g_autoptr (GalleryRun) od = gallery_run_new ();
   g_autofree char *path = app_test_data_path ("preprocess", "images", "photo_640x480.png", NULL);
-  g_autoptr (JsonNode) caption = app_test_postprocess_case ("caption_basic", NULL, NULL);
-  g_autoptr (JsonNode) boxes = app_test_postprocess_case ("od_two_objects", NULL, NULL);
-  const char *text = json_object_get_string_member (json_node_get_object (caption), "<CAPTION>");
+  g_autoptr (FlorenceResult) caption = app_test_postprocess_result ("caption_basic");
+  g_autoptr (FlorenceResult) boxes = app_test_postprocess_result ("od_two_objects");
+  const char *text = caption->text;
   DepictWindow *window;
   DepictGalleryView *view;
   gint64 image_id;
+  guint n_all;
   g_autoptr (GFile) file = g_file_new_for_path (path);
 
   /* A photo processed earlier: a caption, then objects. */
@@ -786,7 +835,7 @@ test_gallery_search (void)
   run->num_beams = 1;
   run->max_new_tokens = 20;
   run->raw_text = g_strdup (text);
-  run->result = json_node_ref (caption);
+  run->result = florence_result_to_json_node (caption);
   g_assert_cmpint (gallery_store_add_run (store, image_id, run, &error), >, 0);
   od->task = g_strdup ("<OD>");
   od->model_name = g_strdup ("tiny");
@@ -794,9 +843,14 @@ test_gallery_search (void)
   od->num_beams = 1;
   od->max_new_tokens = 20;
   od->raw_text = g_strdup ("");
-  od->result = json_node_ref (boxes);
+  od->result = florence_result_to_json_node (boxes);
   g_assert_cmpint (gallery_store_add_run (store, image_id, od, &error), >, 0);
   g_assert_no_error (error);
+  {
+    g_autoptr (GPtrArray) all = gallery_store_list_images (store, NULL, NULL);
+
+    n_all = all->len;
+  }
 
   window = new_window ();
   view = DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window));
@@ -820,18 +874,15 @@ test_gallery_search (void)
   depict_gallery_view_search (view, NULL, "car");
   g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, 1);
   /* No filter: every photo of the gallery (earlier tests of this run added some). */
-  {
-    g_autoptr (GPtrArray) all = gallery_store_list_images (store, NULL, NULL);
-
-    depict_gallery_view_search (view, NULL, NULL);
-    g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==,
-                      all->len);
-  }
+  depict_gallery_view_search (view, NULL, NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), ==, n_all);
 
   /* Opening it shows the photo with the latest stored answer, without running the model. */
+  depict_task_picker_set_task (depict_window_get_task_picker (window), "<OCR>");
   g_signal_emit_by_name (view, "image-activated", image_id, file);
   g_assert_false (depict_window_get_busy (window));
   g_assert_cmpstr (depict_window_get_visible_page (window), ==, "photo");
+  app_test_wait (shows_answer, window, 10000, "the stored answers");
   g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
                    "results");
   g_assert_cmpuint (
@@ -863,7 +914,18 @@ test_gallery_search (void)
 static gboolean
 not_tagging (gpointer data)
 {
-  return !depict_gallery_view_get_tagging (data);
+  DepictJob *batch = depict_session_get_batch (session);
+
+  return batch == NULL || depict_job_get_finished (batch);
+}
+
+static gboolean
+batch_bar_shown (gpointer data)
+{
+  GtkWidget *view = data;
+  GtkWidget *revealer = find_widget (view, GTK_TYPE_REVEALER, NULL, NULL);
+
+  return gtk_revealer_get_reveal_child (GTK_REVEALER (revealer));
 }
 
 static void
@@ -878,8 +940,9 @@ copy_photo (const char *name, const char *dir)
   g_assert_no_error (error);
 }
 
-/* Batch mode: a folder is tagged through the gallery's tagger; a second pass finds it all
- * done; a paused batch resumes where it stopped and ends with every photo tagged once. */
+/* Tag Folder: the session's batch through the gallery's tagger, shown in the gallery with
+ * its progress; a second pass finds it all done; a paused batch resumes where it stopped and
+ * ends with every photo tagged once. */
 static void
 test_tag_folder (void)
 {
@@ -888,9 +951,9 @@ test_tag_folder (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("depict-tag-XXXXXX", &error);
   g_autoptr (GFile) folder = NULL;
-  g_autoptr (GalleryStore) store = NULL;
   DepictWindow *window;
-  DepictGalleryView *view;
+  GtkWidget *view;
+  DepictJob *batch;
   gint64 before, after;
 
   g_assert_no_error (error);
@@ -901,38 +964,51 @@ test_tag_folder (void)
   /* Settings no other test of this process uses: the runs are new to the shared gallery. */
   use_tiny_model (6);
   g_settings_set_strv (settings, "batch-tasks", tasks);
-  store = gallery_store_open (NULL, &error);
-  g_assert_no_error (error);
-  before = gallery_store_count_runs (store, NULL);
+  before = count_runs ();
 
   window = new_window ();
-  view = DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window));
+  view = depict_window_get_gallery_view (window);
   depict_window_show_gallery (window, FALSE);
 
-  depict_gallery_view_tag_folder (view, folder);
-  g_assert_true (depict_gallery_view_get_tagging (view));
-  app_test_wait (not_tagging, view, 120000, "the folder to be tagged");
-  after = gallery_store_count_runs (store, NULL);
+  batch = depict_session_tag_folder (session, folder, &error);
+  g_assert_no_error (error);
+  g_assert_true (depict_session_get_batch (session) == batch);
+  app_test_wait (batch_bar_shown, view, 5000, "the batch bar");
+  g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, label_is, depict_job_get_title (batch)));
+  app_test_wait (not_tagging, NULL, 120000, "the folder to be tagged");
+  after = count_runs ();
   g_assert_cmpint (after - before, ==, 3);
-  g_assert_cmpuint (g_list_model_get_n_items (depict_gallery_view_get_model (view)), >=, 3);
+  /* The grid shows what was stored. */
+  app_test_wait (gallery_has, view, 5000, "the tagged photos in the grid");
+  g_assert_cmpuint (
+    g_list_model_get_n_items (depict_gallery_view_get_model (DEPICT_GALLERY_VIEW (view))), >=, 3);
 
   /* Again: nothing left to do. */
-  depict_gallery_view_tag_folder (view, folder);
-  app_test_wait (not_tagging, view, 120000, "the second pass");
-  g_assert_cmpint (gallery_store_count_runs (store, NULL), ==, after);
+  depict_session_tag_folder (session, folder, &error);
+  g_assert_no_error (error);
+  app_test_wait (not_tagging, NULL, 120000, "the second pass");
+  g_assert_cmpint (count_runs (), ==, after);
 
   /* A new photo, paused at once, then resumed: tagged exactly once. */
   copy_photo ("rgba_300x200.png", dir);
-  depict_gallery_view_tag_folder (view, folder);
-  depict_gallery_view_pause_tagging (view);
-  app_test_wait (not_tagging, view, 120000, "the batch to pause");
-  g_assert_true (depict_gallery_view_get_paused (view));
-  g_assert_cmpint (gallery_store_count_runs (store, NULL), <=, after + 1);
-  depict_gallery_view_resume_tagging (view);
-  g_assert_true (depict_gallery_view_get_tagging (view));
-  app_test_wait (not_tagging, view, 120000, "the resumed batch");
-  g_assert_false (depict_gallery_view_get_paused (view));
-  g_assert_cmpint (gallery_store_count_runs (store, NULL), ==, after + 1);
+  /* A transaction holds the gallery: the batch stores nothing before the pause, however long
+   * this thread waits for a core on a busy machine. */
+  g_assert_true (gallery_store_begin (depict_session_get_store (session, NULL), NULL));
+  depict_session_tag_folder (session, folder, &error);
+  g_assert_no_error (error);
+  depict_session_pause_batch (session);
+  gallery_store_rollback (depict_session_get_store (session, NULL));
+  app_test_wait (not_tagging, NULL, 120000, "the batch to pause");
+  g_assert_true (depict_session_get_batch_paused (session));
+  g_assert_nonnull (depict_session_get_batch (session));
+  g_assert_cmpint (count_runs (), <=, after + 1);
+  batch = depict_session_resume_batch (session, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (batch);
+  g_assert_false (depict_session_get_batch_paused (session));
+  app_test_wait (not_tagging, NULL, 120000, "the resumed batch");
+  g_assert_null (depict_session_get_batch (session));
+  g_assert_cmpint (count_runs (), ==, after + 1);
 
   close_window (window);
 }
@@ -940,9 +1016,12 @@ test_tag_folder (void)
 int
 main (int argc, char *argv[])
 {
+  int status;
+
   app_test_private_data_dir ();
   g_test_init (&argc, &argv, NULL);
   app_test_init_gtk (&argc, &argv);
+  session = app_test_session_new ();
 
   g_test_add_func ("/app/window/empty-state", test_empty_state);
   g_test_add_func ("/app/window/task-picker", test_task_picker);
@@ -953,10 +1032,12 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/copy", test_copy);
   g_test_add_func ("/app/window/no-model", test_no_model);
   g_test_add_func ("/app/window/run-tiny", test_run_tiny);
+  g_test_add_func ("/app/window/stored-answers-on-open", test_stored_answers_on_open);
   g_test_add_func ("/app/window/run-all", test_run_all);
   g_test_add_func ("/app/window/cancel", test_cancel);
-  g_test_add_func ("/app/inference/cancel-within-a-step", test_cancel_within_a_step);
   g_test_add_func ("/app/window/gallery-search", test_gallery_search);
   g_test_add_func ("/app/window/tag-folder", test_tag_folder);
-  return g_test_run ();
+  status = g_test_run ();
+  g_assert_finalize_object (session);
+  return status;
 }

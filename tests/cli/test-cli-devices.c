@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Runs depict-cli (argv[1] of this test). The listing itself is checked in
+ * Runs depict-cli. The listing itself is checked in
  * tests/gpu/test-gpu-cli.c (Vulkan entries, no driver) and tests/florence/engine/test-device.c
  * (the parser); here: run and tag read --device the same way, and a name that matches nothing,
  * on the command line or in the environment, stops the command with the list of devices.
@@ -14,45 +14,22 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-static const char *cli_path;
+#include "cli/cli-test-util.h"
 
-typedef struct {
-  int status;
-  char *out, *err;
-} CliResult;
-
-static void
-cli_result_clear (CliResult *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-/* env: NULL-terminated name, value pairs */
-static CliResult
+/* env: NULL-terminated name, value pairs; DEPICT_DEVICE and DEPICT_VULKAN_DEVICE are unset
+ * unless env sets them */
+static CliTestResult
 run_cli (const char *const *env, const char *const *args)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (gpointer) cli_path);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+  const char *unset[] = { "DEPICT_DEVICE", NULL, "DEPICT_VULKAN_DEVICE", NULL };
 
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_unsetenv (launcher, "DEPICT_DEVICE");
-  g_subprocess_launcher_unsetenv (launcher, "DEPICT_VULKAN_DEVICE");
-  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
-    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
-  g_autoptr (GSubprocess) proc =
-    g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  CliResult r = { 0 };
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &r.out, &r.err, &error);
-  g_assert_no_error (error);
-  r.status = g_subprocess_get_exit_status (proc);
-  return r;
+  for (guint i = 0; i < G_N_ELEMENTS (unset); i++)
+    g_ptr_array_add (all, (gpointer) unset[i]);
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    g_ptr_array_add (all, (gpointer) env[i]);
+  g_ptr_array_add (all, NULL);
+  return cli_test_run (args, (const char *const *) all->pdata, NULL);
 }
 
 static char *
@@ -66,18 +43,14 @@ static GPtrArray *
 device_ids (void)
 {
   const char *args[] = { "devices", "--json", NULL };
-  CliResult r = run_cli (NULL, args);
+  CliTestResult r = run_cli (NULL, args);
   g_assert_cmpint (r.status, ==, 0);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  g_assert_true (json_parser_load_from_data (parser, r.out, -1, &error));
-  g_assert_no_error (error);
-  JsonArray *list = json_node_get_array (json_parser_get_root (parser));
+  g_autoptr (GPtrArray) list = cli_test_json_lines (r.out);
   GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
   guint n_default = 0;
-  for (guint i = 0; i < json_array_get_length (list); i++)
+  for (guint i = 0; i < list->len; i++)
     {
-      JsonObject *d = json_array_get_object_element (list, i);
+      JsonObject *d = json_node_get_object (g_ptr_array_index (list, i));
       g_ptr_array_add (ids, g_strdup (json_object_get_string_member (d, "id")));
       g_assert_cmpstr (json_object_get_string_member (d, "description"), !=, "");
       n_default += json_object_get_boolean_member (d, "default");
@@ -87,12 +60,12 @@ device_ids (void)
     }
   g_assert_cmpuint (n_default, ==, 1);
   g_assert_true (g_ptr_array_find_with_equal_func (ids, "cpu-reference", g_str_equal, NULL));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
   return ids;
 }
 
 static void
-assert_lists_devices (const CliResult *r, GPtrArray *ids, const char *name)
+assert_lists_devices (const CliTestResult *r, GPtrArray *ids, const char *name)
 {
   g_assert_cmpint (r->status, !=, 0);
   g_assert_cmpstr (r->out, ==, "");
@@ -114,14 +87,14 @@ test_unknown_device (void)
     "run", "--model", model, "--tokenizer", tokenizer, "--device", "no-such-device-xyz",
     "-t",  "caption", image, NULL
   };
-  CliResult r = run_cli (NULL, run);
+  CliTestResult r = run_cli (NULL, run);
   assert_lists_devices (&r, ids, "no-such-device-xyz");
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 
   const char *tag[] = { "tag", "--db", db, "--device", "no-such-device-xyz", image, NULL };
   r = run_cli (NULL, tag);
   assert_lists_devices (&r, ids, "no-such-device-xyz");
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 
   /* the environment: never a quiet fallback to another device */
   const char *auto_run[] = { "run", "--model", model, "--tokenizer", tokenizer,
@@ -130,13 +103,13 @@ test_unknown_device (void)
   r = run_cli (env_vulkan, auto_run);
   assert_lists_devices (&r, ids, "no-such-device-xyz");
   g_assert_nonnull (strstr (r.err, "DEPICT_VULKAN_DEVICE"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 
   const char *env_device[] = { "DEPICT_DEVICE", "no-such-device-xyz", NULL };
   r = run_cli (env_device, auto_run);
   assert_lists_devices (&r, ids, "no-such-device-xyz");
   g_assert_nonnull (strstr (r.err, "DEPICT_DEVICE"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 }
 
 /* Every listed name is accepted by run and tag alike (tag used to refuse device names). The
@@ -157,11 +130,11 @@ test_listed_names_accepted (void)
       const char *const *cmds[] = { run, tag };
       for (guint c = 0; c < G_N_ELEMENTS (cmds); c++)
         {
-          CliResult r = run_cli (NULL, cmds[c]);
+          CliTestResult r = run_cli (NULL, cmds[c]);
           g_assert_cmpint (r.status, !=, 0);
           g_assert_null (strstr (r.err, "no device here"));
           g_assert_nonnull (strstr (r.err, "depict-no-such-model"));
-          cli_result_clear (&r);
+          cli_test_result_clear (&r);
         }
     }
   g_remove (db);
@@ -171,12 +144,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  if (argc < 2 || g_getenv ("DEPICT_TEST_DATA") == NULL)
-    {
-      g_printerr ("usage: test-cli-devices DEPICT_CLI (with DEPICT_TEST_DATA set)\n");
-      return 77;
-    }
-  cli_path = argv[1];
+  g_assert_nonnull (g_getenv ("DEPICT_TEST_DATA"));
   g_test_add_func ("/cli/devices/unknown-device", test_unknown_device);
   g_test_add_func ("/cli/devices/listed-names-accepted", test_listed_names_accepted);
   return g_test_run ();

@@ -7,55 +7,21 @@
  */
 #include "config.h"
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <gexiv2/gexiv2.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <errno.h>
+#include <pty.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
-static const char *cli_path;
+#include "cli/cli-test-util.h"
+
 static char *work_dir;
 static char *photos_dir;
 static char *db_path;
-
-typedef struct {
-  int status;
-  char *out;
-  char *err;
-} Result;
-
-static void
-result_clear (Result *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-/* Runs depict-cli with the given arguments (NULL-terminated). */
-static Result
-run_cli (const char *first, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GSubprocess) proc = NULL;
-  g_autoptr (GError) error = NULL;
-  Result r = { 0 };
-  va_list ap;
-
-  g_ptr_array_add (argv, (char *) cli_path);
-  va_start (ap, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  proc =
-    g_subprocess_newv ((const char *const *) argv->pdata,
-                       G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &r.out, &r.err, &error);
-  g_assert_no_error (error);
-  r.status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
-  return r;
-}
 
 static char *
 data_path (const char *rel)
@@ -96,15 +62,74 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
-static Result
+static CliTestResult
 tag (const char *path, const char *extra)
 {
   g_autofree char *model = data_path ("models/tiny");
   g_autofree char *tokenizer = data_path ("tokenizer");
 
-  return run_cli ("tag", "--model", model, "--tokenizer", tokenizer, "--device", "cpu-reference",
-                  "--tasks", "caption,od", "--max-new-tokens", "12", "--db", db_path,
-                  extra != NULL ? extra : "--beams=3", path, NULL);
+  return cli_test_run_va ("tag", "--model", model, "--tokenizer", tokenizer, "--device",
+                          "cpu-reference", "--tasks", "caption,od", "--max-new-tokens", "12",
+                          "--db", db_path, extra != NULL ? extra : "--beams=3", path, NULL);
+}
+
+/* A copy of the PNG at from whose first pixel is changed by n: another photo. */
+static void
+write_distinct_png (const char *from, const char *to, int n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new_from_file (from, &error);
+  g_autoptr (GdkPixbuf) copy = NULL;
+
+  g_assert_no_error (error);
+  copy = gdk_pixbuf_copy (pixbuf);
+  gdk_pixbuf_get_pixels (copy)[0] += (guint8) (n + 1);
+  gdk_pixbuf_save (copy, to, "png", &error, NULL);
+  g_assert_no_error (error);
+}
+
+/* Runs depict-cli with its standard output and error on a terminal (a pseudo-terminal);
+ * returns what the terminal showed. */
+static char *
+run_cli_on_terminal (const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  GString *out = g_string_new (NULL);
+  int master = -1, slave = -1;
+  va_list ap;
+
+  g_assert_cmpint (openpty (&master, &slave, NULL, NULL, NULL), ==, 0);
+  g_ptr_array_add (argv, (char *) g_getenv ("DEPICT_CLI"));
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_take_stdout_fd (launcher, slave);
+  g_subprocess_launcher_take_stderr_fd (launcher, dup (slave));
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_clear_object (&launcher); /* closes this side's copies of the terminal */
+  for (;;)
+    {
+      char buffer[4096];
+      ssize_t n = read (master, buffer, sizeof buffer);
+
+      if (n > 0)
+        g_string_append_len (out, buffer, n);
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else
+        break; /* EIO: the other side is closed */
+    }
+  close (master);
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+  return g_string_free (out, FALSE);
 }
 
 static JsonNode *
@@ -123,31 +148,31 @@ test_tag_and_read (void)
 {
   g_autofree char *photo = g_build_filename (photos_dir, "photo.png", NULL);
   g_autofree char *sidecar = g_strconcat (photo, ".xmp", NULL);
-  g_autoptr (JsonNode) shown = NULL;
-  g_autoptr (JsonNode) hits = NULL;
+  g_autoptr (GPtrArray) shown = NULL;
   g_autofree char *caption = NULL;
   g_autofree char *word = NULL;
   JsonObject *image;
   JsonArray *runs;
-  Result r;
+  CliTestResult r;
 
   r = tag (photos_dir, "--recursive");
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "3/3"));
   g_assert_nonnull (strstr (r.err, "Tagged 3 photos (6 results)"));
-  result_clear (&r);
+  cli_test_result_clear (&r);
 
   /* Again: all done. */
   r = tag (photos_dir, "--recursive");
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "3 already done"));
-  result_clear (&r);
+  cli_test_result_clear (&r);
 
   /* show --json: the stored runs and the result of the shared schema. */
-  r = run_cli ("show", "--json", "--db", db_path, photo, NULL);
+  r = cli_test_run_va ("show", "--json", "--db", db_path, photo, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  shown = parse (r.out);
-  image = json_node_get_object (shown);
+  shown = cli_test_json_lines (r.out);
+  g_assert_cmpuint (shown->len, ==, 1);
+  image = json_node_get_object (g_ptr_array_index (shown, 0));
   g_assert_cmpint (json_object_get_int_member (image, "width"), ==, 640);
   runs = json_object_get_array_member (image, "runs");
   g_assert_cmpuint (json_array_get_length (runs), ==, 2);
@@ -164,7 +189,7 @@ test_tag_and_read (void)
     g_assert_cmpstr (json_object_get_string_member (result, "kind"), ==, "text");
     caption = g_strdup (json_object_get_string_member (result, "text"));
   }
-  result_clear (&r);
+  cli_test_result_clear (&r);
 
   /* search finds the photo by a word of its (random-weight) caption. */
   {
@@ -182,35 +207,33 @@ test_tag_and_read (void)
         }
   }
   g_assert_nonnull (word);
-  r = run_cli ("search", "--json", "--db", db_path, word, NULL);
+  r = cli_test_run_va ("search", "--json", "--db", db_path, word, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  hits = parse (r.out);
   {
-    JsonArray *array = json_node_get_array (hits);
+    g_autoptr (GPtrArray) lines = cli_test_json_lines (r.out); /* one line per hit */
     gboolean found = FALSE;
 
-    for (guint i = 0; i < json_array_get_length (array); i++)
-      found =
-        found ||
-        g_strcmp0 (json_object_get_string_member (json_array_get_object_element (array, i), "path"),
-                   photo) == 0;
+    for (guint i = 0; i < lines->len; i++)
+      found = found || g_strcmp0 (json_object_get_string_member (
+                                    json_node_get_object (g_ptr_array_index (lines, i)), "path"),
+                                  photo) == 0;
     g_assert_true (found);
   }
-  result_clear (&r);
-  r = run_cli ("search", "--db", db_path, "--task", "od", "--folder", photos_dir, NULL);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("search", "--db", db_path, "--task", "od", "--folder", photos_dir, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, photo));
-  result_clear (&r);
-  r = run_cli ("search", "--db", db_path, "zzzqqq\"*(", NULL);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("search", "--db", db_path, "zzzqqq\"*(", NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "No photo matches"));
-  result_clear (&r);
+  cli_test_result_clear (&r);
 
   /* export --xmp: sidecars, read back with gexiv2; the photo is untouched. */
-  r = run_cli ("export", "--xmp", "--db", db_path, NULL);
+  r = cli_test_run_va ("export", "--xmp", "--db", db_path, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "3 files"));
-  result_clear (&r);
+  cli_test_result_clear (&r);
   {
     g_autoptr (GExiv2Metadata) metadata = gexiv2_metadata_new ();
     g_autoptr (GError) error = NULL;
@@ -234,20 +257,20 @@ test_tag_and_read (void)
   {
     g_autofree char *out = g_build_filename (work_dir, "export.json", NULL);
     g_autofree char *text = NULL;
-    g_autoptr (JsonNode) all = NULL;
+    g_autoptr (GPtrArray) all = NULL;
     g_auto (GStrv) lines = NULL;
 
-    r = run_cli ("export", "--json", "--db", db_path, "--output", out, NULL);
+    r = cli_test_run_va ("export", "--json", "--db", db_path, "--output", out, NULL);
     g_assert_cmpint (r.status, ==, 0);
-    result_clear (&r);
+    cli_test_result_clear (&r);
     g_file_get_contents (out, &text, NULL, NULL);
-    all = parse (text);
-    g_assert_cmpuint (json_array_get_length (json_node_get_array (all)), ==, 3);
-    r = run_cli ("export", "--csv", "--db", db_path, photo, NULL);
+    all = cli_test_json_lines (text); /* one line per photo */
+    g_assert_cmpuint (all->len, ==, 3);
+    r = cli_test_run_va ("export", "--csv", "--db", db_path, photo, NULL);
     g_assert_cmpint (r.status, ==, 0);
     lines = g_strsplit (r.out, "\r\n", -1);
     g_assert_cmpuint (g_strv_length (lines), ==, 4); /* header, 2 runs, "" */
-    result_clear (&r);
+    cli_test_result_clear (&r);
   }
 }
 
@@ -273,45 +296,46 @@ test_tags (void)
   g_autofree char *photo = g_build_filename (photos_dir, "photo.png", NULL);
   g_autofree char *palette = g_build_filename (photos_dir, "palette.png", NULL);
   g_autofree char *sidecar = g_strconcat (photo, ".xmp", NULL);
-  Result r;
+  CliTestResult r;
 
-  r = run_cli ("tags", "--db", db_path, "--add", "Sunset", "--add", "beach", photo, palette, NULL);
+  r = cli_test_run_va ("tags", "--db", db_path, "--add", "Sunset", "--add", "beach", photo, palette,
+                       NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "sunset"));
   g_assert_nonnull (strstr (r.out, "user"));
-  result_clear (&r);
+  cli_test_result_clear (&r);
 
-  r = run_cli ("tags", "--db", db_path, "--remove", "beach", photo, NULL);
+  r = cli_test_run_va ("tags", "--db", db_path, "--remove", "beach", photo, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  result_clear (&r);
-  r = run_cli ("tags", "--db", db_path, "--rename", "sunset=dusk", "--everywhere", NULL);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("tags", "--db", db_path, "--rename", "sunset=dusk", "--everywhere", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  result_clear (&r);
+  cli_test_result_clear (&r);
 
   /* Tagging again (--redo) does not bring the removed tag back. */
   r = tag (photo, "--redo");
   g_assert_cmpint (r.status, ==, 0);
-  result_clear (&r);
-  r = run_cli ("tags", "--db", db_path, "--removed", "--json", photo, NULL);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("tags", "--db", db_path, "--removed", "--json", photo, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_true (json_has_tag (r.out, "beach", TRUE));
   g_assert_true (json_has_tag (r.out, "sunset", TRUE));
   g_assert_true (json_has_tag (r.out, "dusk", FALSE));
-  result_clear (&r);
-  r = run_cli ("tags", "--db", db_path, "--json", palette, NULL);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("tags", "--db", db_path, "--json", palette, NULL);
   g_assert_true (json_has_tag (r.out, "dusk", FALSE));
   g_assert_true (json_has_tag (r.out, "beach", FALSE));
-  result_clear (&r);
+  cli_test_result_clear (&r);
 
   /* Searchable, and exported. */
-  r = run_cli ("search", "--db", db_path, "--tag", "dusk", NULL);
+  r = cli_test_run_va ("search", "--db", db_path, "--tag", "dusk", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, photo));
   g_assert_nonnull (strstr (r.out, palette));
-  result_clear (&r);
-  r = run_cli ("export", "--xmp", "--db", db_path, photo, NULL);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("export", "--xmp", "--db", db_path, photo, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  result_clear (&r);
+  cli_test_result_clear (&r);
   {
     g_autoptr (GExiv2Metadata) metadata = gexiv2_metadata_new ();
     g_autoptr (GError) error = NULL;
@@ -326,10 +350,10 @@ test_tags (void)
     g_assert_false (g_strv_contains ((const char *const *) subject, "sunset"));
   }
 
-  r = run_cli ("tags", "--db", db_path, "--remove", "unicorn", photo, NULL);
+  r = cli_test_run_va ("tags", "--db", db_path, "--remove", "unicorn", photo, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "no tag “unicorn”"));
-  result_clear (&r);
+  cli_test_result_clear (&r);
 }
 
 static void
@@ -345,25 +369,19 @@ test_interrupt_and_resume (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GString) all = g_string_new (NULL);
   char *line;
-  Result r;
+  CliTestResult r;
 
   g_mkdir_with_parents (dir, 0700);
   for (int i = 0; i < 6; i++)
     {
       g_autofree char *name = g_strdup_printf ("%s/p%02d.png", dir, i);
-      g_autofree char *contents = NULL;
-      gsize length = 0;
 
-      /* Distinct files: the same PNG with different trailing bytes. */
-      g_file_get_contents (fixture, &contents, &length, NULL);
-      contents = g_realloc (contents, length + 1);
-      contents[length] = (char) i;
-      g_file_set_contents (name, contents, length + 1, NULL);
+      write_distinct_png (fixture, name, i);
     }
   proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
-                           &error, cli_path, "tag", "--model", model, "--tokenizer", tokenizer,
-                           "--device", "cpu-reference", "--tasks", "caption,od", "--max-new-tokens",
-                           "12", "--db", db, dir, NULL);
+                           &error, g_getenv ("DEPICT_CLI"), "tag", "--model", model, "--tokenizer",
+                           tokenizer, "--device", "cpu-reference", "--tasks", "caption,od",
+                           "--max-new-tokens", "12", "--db", db, dir, NULL);
   g_assert_no_error (error);
   err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
   /* The first progress line ("0/6") comes before any photo is done. */
@@ -384,11 +402,127 @@ test_interrupt_and_resume (void)
   g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 130);
   g_assert_nonnull (strstr (all->str, "Interrupted. Run the same command again"));
 
-  r = run_cli ("tag", "--model", model, "--tokenizer", tokenizer, "--device", "cpu-reference",
-               "--tasks", "caption,od", "--max-new-tokens", "12", "--db", db, dir, NULL);
+  r =
+    cli_test_run_va ("tag", "--model", model, "--tokenizer", tokenizer, "--device", "cpu-reference",
+                     "--tasks", "caption,od", "--max-new-tokens", "12", "--db", db, dir, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "6 in all"));
-  result_clear (&r);
+  cli_test_result_clear (&r);
+}
+
+/* A photo deleted since it was tagged leaves the search; forget --missing says what it would
+ * remove, then removes it. */
+static void
+test_forget (void)
+{
+  g_autofree char *dir = g_build_filename (work_dir, "forget", NULL);
+  g_autofree char *db = g_build_filename (work_dir, "forget.db", NULL);
+  g_autofree char *fixture = data_path ("preprocess/images/gray_320x200.png");
+  g_autofree char *keep = g_build_filename (dir, "keep.png", NULL);
+  g_autofree char *gone = g_build_filename (dir, "gone.png", NULL);
+  g_autofree char *model = data_path ("models/tiny");
+  g_autofree char *tokenizer = data_path ("tokenizer");
+  CliTestResult r;
+
+  g_mkdir_with_parents (dir, 0700);
+  write_distinct_png (fixture, keep, 1);
+  write_distinct_png (fixture, gone, 2);
+  r =
+    cli_test_run_va ("tag", "--model", model, "--tokenizer", tokenizer, "--device", "cpu-reference",
+                     "--tasks", "caption", "--max-new-tokens", "6", "--db", db, dir, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("search", "--db", db, "--folder", dir, NULL);
+  g_assert_nonnull (strstr (r.out, gone));
+  cli_test_result_clear (&r);
+
+  g_unlink (gone);
+  r = cli_test_run_va ("search", "--db", db, "--folder", dir, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, keep));
+  g_assert_null (strstr (r.out, gone));
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("forget", "--missing", "--dry-run", "--db", db, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.out, ==, g_strconcat (gone, "\n", NULL));
+  g_assert_nonnull (strstr (r.err, "1 photo would be forgotten"));
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("show", "--db", db, gone, NULL);
+  g_assert_cmpint (r.status, ==, 0); /* still there after a dry run */
+  g_assert_nonnull (strstr (r.out, "forget --missing"));
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("forget", "--missing", "--db", db, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "Forgot 1 photo"));
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("show", "--db", db, gone, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("show", "--db", db, keep, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("forget", "--db", db, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  cli_test_result_clear (&r);
+}
+
+/* A file name and a tag with an escape sequence, a carriage return, a newline and U+202E
+ * (right-to-left override): on a terminal show, tags and search print them escaped; in a
+ * pipe the bytes stay as they are (scripts get the real path). */
+static void
+test_terminal_escapes (void)
+{
+  g_autofree char *dir = g_build_filename (work_dir, "hostile", NULL);
+  g_autofree char *db = g_build_filename (work_dir, "hostile.db", NULL);
+  g_autofree char *fixture = data_path ("preprocess/images/gray_320x200.png");
+  g_autofree char *photo = g_build_filename (dir, "a\033]0;owned\007\r\nb\u202egnp.png", NULL);
+  g_autofree char *model = data_path ("models/tiny");
+  g_autofree char *tokenizer = data_path ("tokenizer");
+  const char *tag_name = "right\u202eleft"; /* control characters become spaces in tags */
+  g_autofree char *shown = NULL;
+  g_autofree char *tags = NULL;
+  g_autofree char *found = NULL;
+  g_autofree char *progress = NULL;
+  CliTestResult r;
+
+  g_mkdir_with_parents (dir, 0700);
+  write_distinct_png (fixture, photo, 7);
+  progress = run_cli_on_terminal ("tag", "--model", model, "--tokenizer", tokenizer, "--device",
+                                  "cpu-reference", "--tasks", "caption", "--max-new-tokens", "6",
+                                  "--db", db, dir, NULL);
+  g_assert_nonnull (strstr (progress, "Tagged 1 photo"));
+  r = cli_test_run_va ("tags", "--db", db, "--add", tag_name, photo, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, photo)); /* a pipe: the path as it is */
+  cli_test_result_clear (&r);
+
+  shown = run_cli_on_terminal ("show", "--db", db, photo, NULL);
+  tags = run_cli_on_terminal ("tags", "--db", db, photo, NULL);
+  found = run_cli_on_terminal ("search", "--db", db, "--folder", dir, NULL);
+  {
+    const char *outputs[] = { shown, tags, found };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (outputs); i++)
+      {
+        g_test_message ("%s", outputs[i]);
+        g_assert_null (strchr (outputs[i], '\033'));
+        g_assert_null (strchr (outputs[i], '\007'));
+        g_assert_null (strstr (outputs[i], "\u202e"));
+        g_assert_nonnull (strstr (outputs[i], "a\\x1b]0;owned\\x07\\r\\nb\\u202egnp.png"));
+      }
+    g_assert_nonnull (strstr (shown, "right\\u202eleft"));
+    g_assert_nonnull (strstr (tags, "right\\u202eleft"));
+  }
+}
+
+static void
+test_beams_limit (void)
+{
+  CliTestResult r = cli_test_run_va ("tag", "--beams", "16", "--db", db_path, photos_dir, NULL);
+
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "8"));
+  cli_test_result_clear (&r);
 }
 
 static void
@@ -396,30 +530,30 @@ test_bad_database (void)
 {
   g_autofree char *notes = g_build_filename (work_dir, "notes.txt", NULL);
   g_autofree char *after = NULL;
-  Result r;
+  CliTestResult r;
 
   g_file_set_contents (notes, "my notes, not a gallery", -1, NULL);
-  r = run_cli ("search", "--db", notes, "dog", NULL);
+  r = cli_test_run_va ("search", "--db", notes, "dog", NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "is not a Depict gallery"));
-  result_clear (&r);
-  r = run_cli ("export", "--xmp", "--db", notes, NULL);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("export", "--xmp", "--db", notes, NULL);
   g_assert_cmpint (r.status, ==, 1);
-  result_clear (&r);
+  cli_test_result_clear (&r);
   g_file_get_contents (notes, &after, NULL, NULL);
   g_assert_cmpstr (after, ==, "my notes, not a gallery");
 
-  r = run_cli ("show", "--db", db_path, "/nonexistent/photo.jpg", NULL);
+  r = cli_test_run_va ("show", "--db", db_path, "/nonexistent/photo.jpg", NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "is not in the gallery"));
-  result_clear (&r);
-  r = run_cli ("tag", "--db", db_path, "--tasks", "caption,cook", photos_dir, NULL);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("tag", "--db", db_path, "--tasks", "caption,cook", photos_dir, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "“cook” is not a task"));
-  result_clear (&r);
-  r = run_cli ("export", "--db", db_path, NULL);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("export", "--db", db_path, NULL);
   g_assert_cmpint (r.status, ==, 2);
-  result_clear (&r);
+  cli_test_result_clear (&r);
 }
 
 int
@@ -429,12 +563,6 @@ main (int argc, char **argv)
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  if (argc < 2)
-    {
-      g_printerr ("usage: test-cli-gallery PATH-TO-depict-cli\n");
-      return 1;
-    }
-  cli_path = argv[1];
   gexiv2_initialize ();
   work_dir = g_dir_make_tmp ("depict-cli-gallery-XXXXXX", &error);
   g_assert_no_error (error);
@@ -460,6 +588,9 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/gallery/tag-and-read", test_tag_and_read);
   g_test_add_func ("/cli/gallery/tags", test_tags);
   g_test_add_func ("/cli/gallery/interrupt-and-resume", test_interrupt_and_resume);
+  g_test_add_func ("/cli/gallery/forget", test_forget);
+  g_test_add_func ("/cli/gallery/terminal-escapes", test_terminal_escapes);
+  g_test_add_func ("/cli/gallery/beams-limit", test_beams_limit);
   g_test_add_func ("/cli/gallery/bad-database", test_bad_database);
   status = g_test_run ();
   if (status == 0)

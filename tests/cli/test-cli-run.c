@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Runs depict-cli (argv[1] of this test) on the CPU reference for every case of the tiny
+ * Runs depict-cli on the CPU reference for every case of the tiny
  * fixture models, from the case's picture file, and checks the JSON it prints: the generated
  * ids, the text and the post-processed result equal the reference's exactly.
  */
@@ -14,44 +14,21 @@
 #include <math.h>
 #include <string.h>
 
+#include "cli/cli-test-util.h"
 #include "gpu/gpu-device.h"
 
-static const char *cli_path;
-
-typedef struct {
-  int status;
-  char *out, *err;
-} CliResult;
-
-static void
-cli_result_clear (CliResult *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-static CliResult
+/* depict-cli run ARGS… on the CPU reference. */
+static CliTestResult
 run_cli (const char *const *args)
 {
+  static const char *const env[] = { "DEPICT_DEVICE", "cpu-reference", NULL };
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (gpointer) cli_path);
+
   g_ptr_array_add (argv, (gpointer) "run");
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "DEPICT_DEVICE", "cpu-reference", TRUE);
-  g_autoptr (GSubprocess) proc =
-    g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  CliResult r = { 0 };
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &r.out, &r.err, &error);
-  g_assert_no_error (error);
-  r.status = g_subprocess_get_exit_status (proc);
-  return r;
+  return cli_test_run ((const char *const *) argv->pdata, env, NULL);
 }
 
 static char *
@@ -163,7 +140,7 @@ test_case (gconstpointer data)
                          "--json",
                          image,
                          NULL };
-  CliResult r = run_cli (args);
+  CliTestResult r = run_cli (args);
   if (r.status != 0)
     g_test_message ("stderr: %s", r.err);
   g_assert_cmpint (r.status, ==, 0);
@@ -201,7 +178,7 @@ test_case (gconstpointer data)
   if (json_object_has_member (exp, "sequences_score"))
     g_assert_cmpfloat_with_epsilon (json_object_get_double_member (out, "sequences_score"),
                                     json_object_get_double_member (exp, "sequences_score"), 1e-5);
-  /* the other members the issue asks for */
+  /* the other members of a run line */
   const char *members[] = { "image", "task", "text_input", "result", "timings", "device" };
   for (guint i = 0; i < G_N_ELEMENTS (members); i++)
     g_assert_true (json_object_has_member (out, members[i]));
@@ -209,7 +186,7 @@ test_case (gconstpointer data)
   const char *timings[] = { "load", "preprocess", "vision", "encoder", "decode", "total" };
   for (guint i = 0; i < G_N_ELEMENTS (timings); i++)
     g_assert_cmpfloat (json_object_get_double_member (t, timings[i]), >=, 0.0);
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 }
 
 static void
@@ -227,7 +204,7 @@ test_bad_image_does_not_stop_the_others (void)
     "--model",          model_dir, "--tokenizer", tok_dir, "--task", "<CAPTION>", "--beams", "1",
     "--max-new-tokens", "5",       "--json",      missing, bad,      good,        NULL
   };
-  CliResult r = run_cli (args);
+  CliTestResult r = run_cli (args);
   g_assert_cmpint (r.status, !=, 0);
   g_assert_nonnull (strstr (r.err, "missing.jpg"));
   g_assert_nonnull (strstr (r.err, "broken.png"));
@@ -235,7 +212,7 @@ test_bad_image_does_not_stop_the_others (void)
   g_assert_cmpuint (g_strv_length (lines), ==, 1);
   g_assert_nonnull (strstr (lines[0], "photo_640x480.png"));
   g_assert_nonnull (strstr (lines[0], "\"token_ids\":[2,0,"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
   g_unlink (bad);
   g_rmdir (dir);
 
@@ -245,7 +222,7 @@ test_bad_image_does_not_stop_the_others (void)
   r = run_cli (args2);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_true (g_str_has_prefix (r.out, good));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 }
 
 /* Several --task on each picture: one JSON object per picture and task, in that order, each
@@ -262,7 +239,7 @@ test_several_tasks (void)
                          tasks[0],  "--task",    tasks[1],      "--task", tasks[2],
                          "--text",  "a red car", "--beams",     "2",      "--max-new-tokens",
                          "9",       "--json",    photo,         gray,     NULL };
-  CliResult r = run_cli (args);
+  CliTestResult r = run_cli (args);
   if (r.status != 0)
     g_test_message ("stderr: %s", r.err);
   g_assert_cmpint (r.status, ==, 0);
@@ -290,7 +267,7 @@ test_several_tasks (void)
       };
       if (t != 2)
         alone_args[12] = NULL;
-      CliResult a = run_cli (alone_args);
+      CliTestResult a = run_cli (alone_args);
       g_assert_cmpint (a.status, ==, 0);
       g_autoptr (JsonParser) ap = json_parser_new ();
       json_parser_load_from_data (ap, a.out, -1, &error);
@@ -304,9 +281,9 @@ test_several_tasks (void)
                               same[k]);
       g_assert_false (
         json_object_get_boolean_member (json_object_get_object_member (ao, "timings"), "cached"));
-      cli_result_clear (&a);
+      cli_test_result_clear (&a);
     }
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 
   /* --prompt-ids with several tasks is refused */
   const char *bad[] = { "--model", model_dir, "--tokenizer",  tok_dir, "--task", "caption",
@@ -314,7 +291,7 @@ test_several_tasks (void)
   r = run_cli (bad);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "--prompt-ids"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 }
 
 static void
@@ -326,17 +303,17 @@ test_usage_errors (void)
 
   const char *unknown_task[] = { "--model", model_dir,  "--tokenizer", tok_dir,
                                  "--task",  "<CAPTON>", good,          NULL };
-  CliResult r = run_cli (unknown_task);
+  CliTestResult r = run_cli (unknown_task);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "<CAPTION>"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 
   const char *bad_size[] = { "--model",   model_dir,      "--tokenizer", tok_dir, "--task",
                              "<CAPTION>", "--image-size", "100",         good,    NULL };
   r = run_cli (bad_size);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "32 to 992"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 
   /* the limits of florence-limits.h, before the model loads */
   const char *too_large[] = { "--model",   model_dir,      "--tokenizer", tok_dir, "--task",
@@ -344,31 +321,31 @@ test_usage_errors (void)
   r = run_cli (too_large);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "32 to 992"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
   const char *too_many_beams[] = { "--model",   model_dir, "--tokenizer", tok_dir, "--task",
                                    "<CAPTION>", "--beams", "9",           good,    NULL };
   r = run_cli (too_many_beams);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "1 to 8"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
   const char *too_long[] = { "--model",   model_dir,          "--tokenizer", tok_dir, "--task",
                              "<CAPTION>", "--max-new-tokens", "1025",        good,    NULL };
   r = run_cli (too_long);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "1 to 1024"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 
   const char *no_tokenizer[] = { "--model", model_dir, "--task", "<CAPTION>", good, NULL };
   r = run_cli (no_tokenizer);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "tokenizer"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 
   g_autofree char *nowhere = data_path ("models", "no-such-model", NULL);
   const char *no_model[] = { "--model", nowhere, "--task", "<CAPTION>", good, NULL };
   r = run_cli (no_model);
   g_assert_cmpint (r.status, ==, 1);
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 }
 
 /* The GPU engine from the command line: the same ids as the reference (lavapipe here), whether
@@ -403,7 +380,7 @@ test_vulkan_device (void)
                              "--task",           "<OD>",    "--beams",     "3",
                              "--max-new-tokens", "30",      "--device",    selectors[i],
                              "--json",           image,     NULL };
-      CliResult r = run_cli (args);
+      CliTestResult r = run_cli (args);
       if (r.status != 0)
         g_test_message ("--device %s: stderr: %s", selectors[i], r.err);
       g_assert_cmpint (r.status, ==, 0);
@@ -414,15 +391,15 @@ test_vulkan_device (void)
       g_assert_true (json_same (json_object_get_member (out, "token_ids"),
                                 json_object_get_member (exp, "generated_ids")));
       g_assert_cmpstr (json_object_get_string_member (out, "device"), ==, name);
-      cli_result_clear (&r);
+      cli_test_result_clear (&r);
     }
 
   const char *bad[] = { "--model",   model_dir,  "--tokenizer",           tok_dir, "--task",
                         "<CAPTION>", "--device", "no-such-graphics-card", image,   NULL };
-  CliResult r = run_cli (bad);
+  CliTestResult r = run_cli (bad);
   g_assert_cmpint (r.status, !=, 0);
   g_assert_nonnull (strstr (r.err, "no-such-graphics-card"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 }
 
 /* --model also takes the name of an installed model, and without --model the first installed
@@ -440,13 +417,13 @@ test_model_by_name (void)
   };
   const char *args[] = { "--task", "<CAPTION>", "--beams", "1", "--max-new-tokens",
                          "4",      "--json",    image,     NULL };
-  CliResult r;
+  CliTestResult r;
 
   g_setenv ("DEPICT_MODELS_DIR", models, TRUE);
   r = run_cli (args);
   g_assert_cmpint (r.status, !=, 0);
   g_assert_nonnull (strstr (r.err, "depict-cli download base"));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
 
   g_assert_cmpint (g_mkdir (base, 0755), ==, 0);
   for (gsize i = 0; i < G_N_ELEMENTS (copies); i++)
@@ -465,7 +442,7 @@ test_model_by_name (void)
     g_test_message ("stderr: %s", r.err);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "\"token_ids\""));
-  cli_result_clear (&r);
+  cli_test_result_clear (&r);
   /* --model base, by name; the task by its short name, as tokenize and parse take it. */
   {
     const char *named[] = { "--model",          "base", "--task", "caption", "--beams", "1",
@@ -473,7 +450,7 @@ test_model_by_name (void)
     r = run_cli (named);
     g_assert_cmpint (r.status, ==, 0);
     g_assert_nonnull (strstr (r.out, "\"task\":\"<CAPTION>\""));
-    cli_result_clear (&r);
+    cli_test_result_clear (&r);
   }
   /* An unknown name says what the names are. */
   {
@@ -481,7 +458,7 @@ test_model_by_name (void)
     r = run_cli (unknown);
     g_assert_cmpint (r.status, !=, 0);
     g_assert_nonnull (strstr (r.err, "depict-cli models"));
-    cli_result_clear (&r);
+    cli_test_result_clear (&r);
   }
   g_unsetenv ("DEPICT_MODELS_DIR");
 }
@@ -511,12 +488,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  if (argc < 2 || g_getenv ("DEPICT_TEST_DATA") == NULL)
-    {
-      g_printerr ("usage: test-cli-run PATH-TO-DEPICT-CLI (with DEPICT_TEST_DATA set)\n");
-      return 77;
-    }
-  cli_path = argv[1];
+  g_assert_nonnull (g_getenv ("DEPICT_TEST_DATA"));
   add_cases ("tiny", "tiny");
   add_cases ("tiny-eos", "tiny-eos");
   add_cases ("tiny-bin", "tiny");

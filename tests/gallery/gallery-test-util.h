@@ -21,5 +21,7 @@ GalleryRun *gt_make_run (const char *task, const char *result_json);
 void gt_sqlite_exec_file (const char *db_path, const char *sql);
 /* Bytes of a file (asserts). */
 GBytes *gt_read_bytes (const char *path);
+/* Writes a real PNG of width × height whose pixels depend on seed (asserts). */
+void gt_write_png (const char *path, int width, int height, guint seed);
 
 G_END_DECLS

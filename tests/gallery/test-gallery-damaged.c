@@ -12,31 +12,64 @@
 #include "gallery/gallery-store-private.h"
 #include "gallery-test-util.h"
 
-/* Opening path must fail with code, and leave the file byte for byte as it was, with no
- * -wal or -journal file beside it. */
+static gint
+compare_lines (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Every file of the folder of path, with its bytes: "name\nSHA-256\n" lines, sorted. */
+static char *
+folder_snapshot (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  GDir *listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+  GString *out = g_string_new (NULL);
+
+  g_assert_nonnull (listing);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (dir, name, NULL);
+      g_autoptr (GBytes) bytes = gt_read_bytes (file);
+      g_autofree char *sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+
+      g_ptr_array_add (lines, g_strdup_printf ("%s %s\n", name, sum));
+    }
+  g_dir_close (listing);
+  g_ptr_array_sort (lines, compare_lines);
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append (out, g_ptr_array_index (lines, i));
+  return g_string_free (out, FALSE);
+}
+
+/* Opening path must fail with code, and leave its folder byte for byte as it was: the file
+ * unchanged, no -wal, -shm or -journal file made or removed beside it. */
 static void
 assert_refused (const char *path, GalleryStoreError code)
 {
-  g_autoptr (GBytes) before = gt_read_bytes (path);
-  g_autoptr (GBytes) after = NULL;
+  g_autofree char *before = folder_snapshot (path);
+  g_autofree char *after = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GalleryStore) store = NULL;
-  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
 
   store = gallery_store_open (path, &error);
   g_assert_null (store);
   g_assert_error (error, GALLERY_STORE_ERROR, (gint) code);
   g_assert_nonnull (strstr (error->message, path));
   g_assert_true (strlen (error->message) > strlen (path) + 40); /* a sentence, not a code */
-  after = gt_read_bytes (path);
-  g_assert_true (g_bytes_equal (before, after));
-  g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+  after = folder_snapshot (path);
+  g_assert_cmpstr (before, ==, after);
 
-  /* Read-only opening says the same. */
+  /* Read-only opening says the same, and touches nothing either. */
   g_clear_error (&error);
   store = gallery_store_open_full (path, GALLERY_STORE_READ_ONLY, &error);
   g_assert_null (store);
   g_assert_error (error, GALLERY_STORE_ERROR, (gint) code);
+  g_clear_pointer (&after, g_free);
+  after = folder_snapshot (path);
+  g_assert_cmpstr (before, ==, after);
 }
 
 static void
@@ -73,6 +106,70 @@ test_foreign (void)
   /* Another application's id, even without tables. */
   gt_sqlite_exec_file (other_id, "PRAGMA application_id = 1234; PRAGMA user_version = 1;");
   assert_refused (other_id, GALLERY_STORE_ERROR_FOREIGN);
+  gt_remove_tree (dir);
+}
+
+/* A foreign database in WAL mode whose last transactions are still in its -wal (copied while
+ * its program had it open, so it has no -shm): refused without a checkpoint, without a -shm
+ * being made, and with both files unchanged. The same database closed cleanly (no -wal):
+ * refused without a -wal or -shm being made. */
+static void
+test_foreign_wal (void)
+{
+  g_autofree char *dir = gt_make_temp_dir ();
+  g_autofree char *live = g_build_filename (dir, "live", NULL);
+  g_autofree char *live_db = g_build_filename (live, "notes.db", NULL);
+  g_autofree char *copy = g_build_filename (dir, "copy", NULL);
+  g_autofree char *copy_db = g_build_filename (copy, "notes.db", NULL);
+  sqlite3 *db = NULL;
+
+  g_mkdir (live, 0700);
+  g_mkdir (copy, 0700);
+  g_assert_cmpint (sqlite3_open (live_db, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;"
+                                 "CREATE TABLE notes (text TEXT);"
+                                 "INSERT INTO notes VALUES ('buy bread');",
+                                 NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  {
+    g_autofree char *wal = g_strconcat (live_db, "-wal", NULL);
+    g_autofree char *copy_wal = g_strconcat (copy_db, "-wal", NULL);
+
+    gt_copy_file (live_db, copy_db);
+    gt_copy_file (wal, copy_wal);
+  }
+  sqlite3_close (db);
+  assert_refused (copy_db, GALLERY_STORE_ERROR_FOREIGN);
+  /* The live one, closed cleanly: WAL mode, every page in the main file, no -wal left. */
+  g_assert_false (g_file_test (g_strconcat (live_db, "-wal", NULL), G_FILE_TEST_EXISTS));
+  assert_refused (live_db, GALLERY_STORE_ERROR_FOREIGN);
+  gt_remove_tree (dir);
+}
+
+/* A search while another process creates the gallery (the file exists, its first
+ * transaction is not committed yet) says the gallery is empty, not that an older version
+ * made it. */
+static void
+test_search_during_creation (void)
+{
+  g_autofree char *dir = gt_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "gallery.db", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = NULL;
+  sqlite3 *creator = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &creator), ==, SQLITE_OK);
+  g_assert_cmpint (
+    sqlite3_exec (creator, "BEGIN IMMEDIATE; CREATE TABLE images (id INTEGER);", NULL, NULL, NULL),
+    ==, SQLITE_OK);
+  store = gallery_store_open_full (path, GALLERY_STORE_READ_ONLY, &error);
+  g_assert_null (store);
+  g_assert_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "empty"));
+  g_assert_null (strstr (error->message, "older"));
+  sqlite3_exec (creator, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close (creator);
   gt_remove_tree (dir);
 }
 
@@ -191,6 +288,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gallery/damaged/not-sqlite", test_not_sqlite);
   g_test_add_func ("/gallery/damaged/foreign", test_foreign);
+  g_test_add_func ("/gallery/damaged/foreign-wal", test_foreign_wal);
+  g_test_add_func ("/gallery/damaged/search-during-creation", test_search_during_creation);
   g_test_add_func ("/gallery/damaged/too-new", test_too_new);
   g_test_add_func ("/gallery/damaged/missing-tables", test_missing_tables);
   g_test_add_func ("/gallery/damaged/damaged-pages", test_damaged_pages);

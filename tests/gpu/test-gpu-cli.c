@@ -7,23 +7,18 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "cli/cli-test-util.h"
 #include "gpu-test-util.h"
 
 static void
 run_cli (const char *const *extra_env, const char *arg, char **out, char **err, int *status)
 {
-  const char *cli = g_getenv ("DEPICT_CLI");
-  g_assert_nonnull (cli);
-  const char *argv[] = { cli, "devices", arg, NULL };
-  g_auto (GStrv) envp = g_get_environ ();
-  for (guint i = 0; extra_env != NULL && extra_env[i] != NULL; i += 2)
-    envp = g_environ_setenv (envp, extra_env[i], extra_env[i + 1], TRUE);
-  g_autoptr (GError) error = NULL;
-  int wait = 0;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, out, err,
-                               &wait, &error));
-  g_assert_no_error (error);
-  *status = g_spawn_check_wait_status (wait, NULL) ? 0 : 1;
+  const char *args[] = { "devices", arg, NULL };
+  g_auto (CliTestResult) r = cli_test_run (args, extra_env, NULL);
+
+  *out = g_steal_pointer (&r.out);
+  *err = g_steal_pointer (&r.err);
+  *status = r.status == 0 ? 0 : 1;
 }
 
 static void
@@ -33,16 +28,14 @@ test_json (void)
   int status;
   run_cli (NULL, "--json", &out, &err, &status);
   g_assert_cmpint (status, ==, 0);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
-  JsonArray *list = json_node_get_array (json_parser_get_root (parser));
-  g_assert_nonnull (list);
-  g_assert_cmpuint (json_array_get_length (list), >, 0);
+  /* JSON Lines: one object per device */
+  g_autoptr (GPtrArray) list = cli_test_json_lines (out);
+  g_assert_cmpuint (list->len, >, 0);
   guint n_default = 0, n_vulkan = 0;
-  for (guint i = 0; i < json_array_get_length (list); i++)
+  for (guint i = 0; i < list->len; i++)
     {
-      JsonObject *d = json_array_get_object_element (list, i);
+      JsonObject *d = json_node_get_object (g_ptr_array_index (list, i));
+      g_assert_cmpint (json_object_get_int_member (d, "version"), ==, 1);
       n_default += json_object_get_boolean_member (d, "default");
       /* the CPU engines come first (florence-device.h) */
       if (g_strcmp0 (json_object_get_string_member (d, "engine"), "vulkan") != 0)

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "cli/cli-test-util.h"
 #include "image-test-util.h"
 #include "image/image-loader.h"
 
@@ -19,21 +20,15 @@ data_path (const char *relative)
   return g_build_filename (root, relative, NULL);
 }
 
-/* Runs depict-cli with args; returns stdout, sets *status. */
+/* Runs depict-cli with args; returns stdout, sets *status to its exit status. */
 static char *
 run_cli (const char *const *args, int *status, char **err)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (gpointer) DEPICT_CLI);
-  for (; *args != NULL; args++)
-    g_ptr_array_add (argv, (gpointer) *args);
-  g_ptr_array_add (argv, NULL);
-  char *out = NULL;
-  g_autoptr (GError) error = NULL;
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, err, status,
-                &error);
-  g_assert_no_error (error);
-  return out;
+  g_auto (CliTestResult) r = cli_test_run (args, NULL, NULL);
+
+  *status = r.status;
+  *err = g_steal_pointer (&r.err);
+  return g_steal_pointer (&r.out);
 }
 
 static JsonObject *
@@ -54,7 +49,7 @@ test_fixture (void)
   int status = -1;
   g_autofree char *err = NULL;
   g_autofree char *out = run_cli (args, &status, &err);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpint (status, ==, 0);
 
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *o = parse (parser, out);
@@ -86,7 +81,7 @@ test_fixture (void)
   const char *args2[] = { "preprocess", "--config", config, image, NULL };
   g_autofree char *err2 = NULL;
   g_autofree char *out2 = run_cli (args2, &status, &err2);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpint (status, ==, 0);
   g_autoptr (JsonParser) parser2 = json_parser_new ();
   JsonObject *o2 = parse (parser2, out2);
   g_assert_cmpstr (json_object_get_string_member (o2, "pixel_values_sha256_f32le"), ==,
@@ -105,7 +100,7 @@ test_oriented (void)
   int status = -1;
   g_autofree char *err = NULL;
   g_autofree char *out = run_cli (args, &status, &err);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpint (status, ==, 0);
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *o = parse (parser, out);
   JsonArray *source = json_object_get_array_member (o, "source_size");
@@ -130,14 +125,14 @@ test_errors (void)
   const char *args[] = { "preprocess", missing, NULL };
   g_autofree char *err = NULL;
   g_autofree char *out = run_cli (args, &status, &err);
-  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpint (status, !=, 0);
   g_assert_nonnull (strstr (err, "missing.png"));
   g_assert_cmpstr (out, ==, "");
 
   const char *args2[] = { "preprocess", NULL };
   g_autofree char *err2 = NULL;
   g_autofree char *out2 = run_cli (args2, &status, &err2);
-  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpint (status, !=, 0);
   g_assert_cmpstr (out2, ==, "");
 }
 

@@ -7,6 +7,8 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "image-test-util.h"
 #include "image/image-loader.h"
@@ -57,6 +59,27 @@ test_missing_and_empty (void)
   g_assert_null (image_load (dir, NULL, &error));
   g_assert_nonnull (error);
   g_rmdir (dir);
+}
+
+/* A named pipe (or a device) called photo.jpg: refused at once, never waited on (a blocked
+ * open would trip the alarm). */
+static void
+test_named_pipe (void)
+{
+  g_autofree char *fifo = test_temp_path ("pipe.jpg");
+  g_autoptr (GError) error = NULL;
+  int width = 0, height = 0;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  alarm (60);
+  assert_load_fails (fifo, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED);
+  g_assert_false (image_load_size (fifo, &width, &height, &error));
+  g_assert_error (error, IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+  g_clear_error (&error);
+  assert_load_fails ("/dev/zero", IMAGE_ERROR, IMAGE_ERROR_UNSUPPORTED);
+  alarm (0);
+  g_unlink (fifo);
 }
 
 static void
@@ -360,6 +383,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/image/hostile/missing-and-empty", test_missing_and_empty);
   g_test_add_func ("/image/hostile/not-an-image", test_not_an_image);
+  g_test_add_func ("/image/hostile/named-pipe", test_named_pipe);
   g_test_add_func ("/image/hostile/truncated", test_truncated);
   g_test_add_func ("/image/hostile/truncated-heif", test_truncated_heif);
   g_test_add_func ("/image/hostile/heif-without-primary", test_heif_without_primary);

@@ -25,6 +25,9 @@ with tempfile.TemporaryDirectory() as dest:
         f"share/icons/hicolor/symbolic/apps/{app_id}-symbolic.svg",
         "share/glib-2.0/schemas/io.github.depict.Depict.gschema.xml",
         "share/locale/de/LC_MESSAGES/depict.mo",
+        "share/depict/depict-result.schema.json",
+        "lib/systemd/user/depict-serve.service",
+        "share/depict/depict-serve-flatpak.service",
     ]
     failures = [p for p in expected if not os.path.isfile(os.path.join(root, p))]
     for p in failures:
@@ -39,4 +42,12 @@ with tempfile.TemporaryDirectory() as dest:
         if r.returncode != 0 or "depict-cli" not in r.stdout:
             print("FAIL: installed depict-cli --version did not run:", r.stdout, r.stderr)
             failures.append("depict-cli")
+    # The user service starts the depict-cli of this prefix.
+    unit = os.path.join(root, "lib/systemd/user/depict-serve.service")
+    if os.path.isfile(unit):
+        execs = [l for l in open(unit) if l.startswith("ExecStart=")]
+        want = f"ExecStart={prefix}/bin/depict-cli serve "
+        if len(execs) != 1 or not execs[0].startswith(want):
+            print("FAIL: depict-serve.service does not start", want, execs)
+            failures.append("depict-serve.service")
     sys.exit(1 if failures else 0)

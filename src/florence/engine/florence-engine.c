@@ -134,14 +134,10 @@ engine_new_reference (const FlorenceConfig *config, FlorenceCheckpoint *checkpoi
  * Choice
  * ------------------------------------------------------------------------------------------- */
 
-FlorenceEngine *
-florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
-                     const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
+static FlorenceEngine *
+engine_new_of_kind (FlorenceDeviceKind kind, const char *vulkan_device,
+                    const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
 {
-  g_return_val_if_fail (config != NULL, NULL);
-  g_return_val_if_fail (checkpoint != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
   FlorenceDeviceKind resolved;
   int index = -1;
   if (!florence_device_resolve (kind, vulkan_device, &resolved, &index, error))
@@ -172,6 +168,21 @@ florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
     default:
       return florence_engine_cpu_new (config, checkpoint, 0, error);
     }
+}
+
+FlorenceEngine *
+florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
+                     const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (checkpoint != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  FlorenceEngine *engine = engine_new_of_kind (kind, vulkan_device, config, checkpoint, error);
+  /* The engine has read every weight: a file cut short meanwhile gave zeros. */
+  if (engine != NULL && !florence_checkpoint_check (checkpoint, error))
+    g_clear_pointer (&engine, florence_engine_free);
+  return engine;
 }
 
 FlorenceDecoderBackend *

@@ -6,6 +6,7 @@
 
 #include "florence/files/florence-checkpoint.h"
 #include "florence/files/florence-checkpoint-private.h"
+#include "florence/files/florence-file.h"
 #include "florence/files/florence-json.h"
 #include "florence/files/florence-pickle.h"
 #include "florence/files/florence-safetensors.h"
@@ -22,6 +23,8 @@ G_DEFINE_QUARK (florence - checkpoint - error - quark, florence_checkpoint_error
 #define SHARED_NAME "language_model.model.shared.weight"
 #define BIAS_NAME "language_model.final_logits_bias"
 #define PROJ_NAME "image_projection"
+/* A shard index lists a few thousand names: some hundred kilobytes. */
+#define MAX_INDEX_FILE_SIZE ((gsize) 16 * 1024 * 1024)
 
 struct _FlorenceCheckpoint {
   char *path; /* the weights file, or the shard index */
@@ -29,7 +32,7 @@ struct _FlorenceCheckpoint {
   gboolean native;
   gsize vocab_rows;
   GPtrArray *files;    /* char * paths, owned (raw->file points here) */
-  GPtrArray *mapped;   /* GMappedFile */
+  GPtrArray *mapped;   /* FlorenceFileMap */
   GPtrArray *raw;      /* FlorenceRawTensor, every tensor of every file */
   GPtrArray *specs;    /* FlorenceTensorSpec: names served point here */
   GPtrArray *served;   /* FlorenceTensor (owned), expected order, fallbacks excluded */
@@ -397,14 +400,14 @@ static gboolean
 map_and_parse (FlorenceCheckpoint *ckpt, const char *path, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  GMappedFile *mapped;
+  FlorenceFileMap *mapped;
   const guint8 *data;
   gsize size;
   guint first = ckpt->raw->len;
   gboolean ok;
   char *owned_path;
 
-  mapped = g_mapped_file_new (path, FALSE, &local_error);
+  mapped = florence_file_map_new (path, &local_error);
   if (mapped == NULL)
     {
       g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_NOT_FOUND,
@@ -414,15 +417,21 @@ map_and_parse (FlorenceCheckpoint *ckpt, const char *path, GError **error)
   g_ptr_array_add (ckpt->mapped, mapped);
   owned_path = g_strdup (path);
   g_ptr_array_add (ckpt->files, owned_path);
-  data = (const guint8 *) g_mapped_file_get_contents (mapped);
-  size = g_mapped_file_get_length (mapped);
+  data = florence_file_map_get_data (mapped);
+  size = florence_file_map_get_size (mapped);
   if (g_str_has_suffix (path, ".bin") || g_str_has_suffix (path, ".pt") ||
       g_str_has_suffix (path, ".pth"))
-    ok = florence_pickle_read_state_dict (data, size, path, ckpt->raw, error);
+    ok = florence_pickle_read_state_dict (data, size, path, ckpt->raw, &local_error);
   else
-    ok = florence_safetensors_parse (data, size, path, ckpt->raw, error);
-  if (!ok)
+    ok = florence_safetensors_parse (data, size, path, ckpt->raw, &local_error);
+  /* A file cut while it was parsed reads as zeros: say that rather than what the zeros mean. */
+  if (!florence_checkpoint_check (ckpt, error))
     return FALSE;
+  if (!ok)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
   for (guint i = first; i < ckpt->raw->len; i++)
     ((FlorenceRawTensor *) g_ptr_array_index (ckpt->raw, i))->file = owned_path;
   g_debug ("%s: %u tensors, %zu bytes", path, ckpt->raw->len - first, size);
@@ -444,20 +453,14 @@ open_index (FlorenceCheckpoint *ckpt, const char *index_path, GHashTable *by_raw
   JsonNode *root, *map_node;
   JsonObject *map;
 
-  if (!g_file_get_contents (index_path, &text, &text_len, &local_error))
+  if (!florence_file_get_contents (index_path, MAX_INDEX_FILE_SIZE, &text, &text_len, &local_error))
     {
       g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_NOT_FOUND,
                    _ ("Could not read the shard index “%s”: %s."), index_path,
                    local_error->message);
       return FALSE;
     }
-  if (!florence_json_depth_ok (text, (gssize) text_len, FLORENCE_JSON_MAX_DEPTH))
-    {
-      florence_checkpoint_set_corrupt (error, index_path, _ ("it nests deeper than %d levels"),
-                                       FLORENCE_JSON_MAX_DEPTH);
-      return FALSE;
-    }
-  if (!json_parser_load_from_data (parser, text, (gssize) text_len, &local_error))
+  if (!florence_json_load (parser, text, (gssize) text_len, &local_error))
     {
       florence_checkpoint_set_corrupt (error, index_path, _ ("it is not valid JSON (%s)"),
                                        local_error->message);
@@ -685,7 +688,7 @@ checkpoint_new (const char *path, FlorenceCheckpointFormat format)
   ckpt->path = g_strdup (path);
   ckpt->format = format;
   ckpt->files = g_ptr_array_new_with_free_func (g_free);
-  ckpt->mapped = g_ptr_array_new_with_free_func ((GDestroyNotify) g_mapped_file_unref);
+  ckpt->mapped = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_file_map_free);
   ckpt->raw = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_raw_tensor_free);
   ckpt->served = g_ptr_array_new_with_free_func (g_free);
   ckpt->by_name = g_hash_table_new (g_str_hash, g_str_equal);
@@ -808,7 +811,7 @@ open_path (const char *path, FlorenceCheckpointFormat format, const FlorenceConf
           g_hash_table_insert (by_raw_name, t->name, t);
         }
     }
-  if (!validate (ckpt, config, by_raw_name, error))
+  if (!validate (ckpt, config, by_raw_name, error) || !florence_checkpoint_check (ckpt, error))
     return NULL;
   g_debug ("%s: %u tensors served, %" G_GUINT64_FORMAT " bytes, vocabulary rows %zu%s", path,
            ckpt->served->len, ckpt->n_bytes, ckpt->vocab_rows,
@@ -873,6 +876,23 @@ florence_checkpoint_lookup (FlorenceCheckpoint *ckpt, const char *name)
   g_return_val_if_fail (ckpt != NULL, NULL);
   g_return_val_if_fail (name != NULL, NULL);
   return g_hash_table_lookup (ckpt->by_name, name);
+}
+
+gboolean
+florence_checkpoint_check (FlorenceCheckpoint *ckpt, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (ckpt != NULL, FALSE);
+
+  for (guint i = 0; i < ckpt->mapped->len; i++)
+    if (!florence_file_map_check (g_ptr_array_index (ckpt->mapped, i), &local_error))
+      {
+        g_set_error (error, FLORENCE_CHECKPOINT_ERROR, FLORENCE_CHECKPOINT_ERROR_CORRUPT,
+                     _ ("The weights could not be read: %s."), local_error->message);
+        return FALSE;
+      }
+  return TRUE;
 }
 
 const char *

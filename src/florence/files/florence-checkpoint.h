@@ -28,8 +28,9 @@
  * with names the table does not know are ignored (g_debug), except layers or blocks beyond the
  * config's counts, which mean the weights belong to a bigger model (an error).
  *
- * After open, everything is read-only: lookups may run from any thread. The mapping must stay
- * unchanged while the checkpoint is open (a file truncated underneath raises SIGBUS).
+ * After open, everything is read-only: lookups may run from any thread. A file truncated while it
+ * is mapped does not crash the process: reads past the cut see zeros, and
+ * florence_checkpoint_check() says so.
  */
 #pragma once
 
@@ -95,6 +96,11 @@ FlorenceCheckpoint *florence_checkpoint_open_file (const char *path, const Flore
 
 const FlorenceTensor *florence_checkpoint_lookup (FlorenceCheckpoint *ckpt,
                                                   const char *name); /* NULL if absent */
+/* FALSE, with a FLORENCE_CHECKPOINT_ERROR_CORRUPT error naming the file, when a weights file was
+ * cut short while it was read (florence-file.h): what was read from it since open is zeros past
+ * the cut, to be thrown away. Whoever reads the tensors (an engine that uploads or converts them,
+ * the hash) calls it once done. */
+gboolean florence_checkpoint_check (FlorenceCheckpoint *ckpt, GError **error);
 const char *florence_checkpoint_get_path (FlorenceCheckpoint *ckpt);
 const char *florence_checkpoint_get_sha256 (
   FlorenceCheckpoint *ckpt); /* lazily computed weights hash, for the gallery; may be slow */

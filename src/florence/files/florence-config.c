@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "florence/files/florence-config.h"
+#include "florence/files/florence-file.h"
 #include "florence/files/florence-json.h"
 
 #include <glib/gi18n.h>
@@ -15,12 +16,23 @@
 
 G_DEFINE_QUARK (florence - config - error - quark, florence_config_error)
 
-/* Sanity bounds: far above Florence-2-large, low enough that no shape product can overflow. */
-#define MAX_DIM 65536
+/* Every value that sizes memory is bounded here, before any engine sees it: at least four times
+ * Florence-2-large (dims 256–2048, d_model 1024, 12+12 layers, 1 024 positions, window 12),
+ * low enough that no shape product can overflow. Then the working memory such a model needs is
+ * estimated (florence_config_estimate_working_bytes) and bounded as a whole. */
+#define MAX_DIM 8192
+#define MAX_HEAD_DIM 512 /* channels per attention head or channel group (Florence-2: 32–64) */
 #define MAX_VOCAB (1 << 20)
-#define MAX_LAYERS 256
-#define MAX_POSITIONS 65536
-#define MAX_IMAGE_SIZE 8192
+#define MAX_LAYERS 64
+#define MAX_POSITIONS 4096
+#define MAX_WINDOW 32
+#define MAX_BEAMS 8
+#define MAX_IMAGE_SIZE 4096
+#define MAX_WORKING_BYTES ((guint64) 8 << 30)
+/* The threads an engine may give per-thread scratch memory: an upper bound, not this machine's. */
+#define ESTIMATE_THREADS 64
+/* config.json and preprocessor_config.json are a few kilobytes. */
+#define MAX_CONFIG_FILE_SIZE ((gsize) 1024 * 1024)
 
 typedef struct {
   const char *file; /* for messages: "config.json" */
@@ -254,15 +266,7 @@ parse_json (const char *data, const char *file, GError **error)
   g_autoptr (GError) local_error = NULL;
   JsonNode *root;
 
-  if (!florence_json_depth_ok (data, -1, FLORENCE_JSON_MAX_DEPTH))
-    {
-      g_set_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_PARSE,
-                   _ ("The model configuration “%s” nests deeper than %d levels, which no model "
-                      "configuration does. Download the model again."),
-                   file, FLORENCE_JSON_MAX_DEPTH);
-      return NULL;
-    }
-  if (!json_parser_load_from_data (parser, data, -1, &local_error))
+  if (!florence_json_load (parser, data, -1, &local_error))
     {
       g_set_error (
         error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_PARSE,
@@ -305,7 +309,7 @@ parse_vision (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
   get_array4 (ctx, v, p, "patch_stride", FALSE, def_stride, c->patch_stride, FALSE, 1, 64);
   get_array4 (ctx, v, p, "patch_padding", FALSE, def_padding, c->patch_padding, FALSE, 0, 64);
   get_array4 (ctx, v, p, "patch_prenorm", FALSE, def_prenorm, c->patch_prenorm, TRUE, 0, 1);
-  c->window_size = get_int (ctx, v, p, "window_size", FALSE, 12, 1, 1024);
+  c->window_size = get_int (ctx, v, p, "window_size", FALSE, 12, 1, MAX_WINDOW);
 
   /* Remote code: nested objects; native port: flat fields. */
   pos = get_object (ctx, v, "image_pos_embed", FALSE);
@@ -335,6 +339,10 @@ parse_vision (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
     if (c->dim_embed[s] % c->num_heads[s] != 0 || c->dim_embed[s] % c->num_groups[s] != 0)
       ctx_fail (ctx, _ ("stage %d has %d channels, which do not split into %d heads and %d groups"),
                 s, c->dim_embed[s], c->num_heads[s], c->num_groups[s]);
+    else if (c->dim_embed[s] / c->num_heads[s] > MAX_HEAD_DIM ||
+             c->dim_embed[s] / c->num_groups[s] > MAX_HEAD_DIM)
+      ctx_fail (ctx, _ ("stage %d gives a head or group %d channels wide, more than %d"), s,
+                c->dim_embed[s] / MIN (c->num_heads[s], c->num_groups[s]), MAX_HEAD_DIM);
   if (!ctx->failed && c->dim_embed[3] % 2 != 0)
     ctx_fail (ctx, _ ("the last stage width %d is odd; the 2-D position embedding needs it even"),
               c->dim_embed[3]);
@@ -370,7 +378,7 @@ parse_text (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
   /* Generation: text_config is what the reference's inner generate() uses (spec §10.1). The
    * defaults are Florence-2's values, not BART's. Top-level bos/eos/pad are never read: old
    * revisions carry stale 2/1/0 there. */
-  c->num_beams = get_int (ctx, t, p, "num_beams", FALSE, 3, 1, 64);
+  c->num_beams = get_int (ctx, t, p, "num_beams", FALSE, 3, 1, MAX_BEAMS);
   c->no_repeat_ngram_size = get_int (ctx, t, p, "no_repeat_ngram_size", FALSE, 3, 0, 1024);
   c->early_stopping = get_bool (ctx, t, p, "early_stopping", TRUE);
   c->length_penalty = get_double (ctx, t, p, "length_penalty", 1.0, -100.0, 100.0);
@@ -393,6 +401,9 @@ parse_text (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
   if (c->d_model % c->encoder_heads != 0 || c->d_model % c->decoder_heads != 0)
     ctx_fail (ctx, _ ("d_model %d does not split into %d encoder and %d decoder heads"), c->d_model,
               c->encoder_heads, c->decoder_heads);
+  else if (c->d_model / MIN (c->encoder_heads, c->decoder_heads) > MAX_HEAD_DIM)
+    ctx_fail (ctx, _ ("d_model %d gives attention heads %d channels wide, more than %d"),
+              c->d_model, c->d_model / MIN (c->encoder_heads, c->decoder_heads), MAX_HEAD_DIM);
   else if (c->decoder_start_token_id >= c->vocab_size || c->forced_bos_token_id >= c->vocab_size ||
            c->forced_eos_token_id >= c->vocab_size || c->bos_token_id >= c->vocab_size ||
            c->eos_token_id >= c->vocab_size || c->pad_token_id >= c->vocab_size)
@@ -459,6 +470,120 @@ parse_preprocessor (Ctx *ctx, FlorenceConfig *c, JsonObject *root)
         }
     }
   c->rescale_factor = get_double (ctx, root, "", "rescale_factor", 1.0 / 255.0, 1e-9, 1e9);
+  if (!ctx->failed &&
+      !florence_config_normalization_ok (TRUE, c->rescale_factor, c->image_mean, c->image_std))
+    ctx_fail (ctx, _ ("image_mean, image_std and rescale_factor turn some pixel values into "
+                      "infinities or NaN"));
+}
+
+/* The side of the feature grid after stage (0–3) for a square input of image_size pixels, or
+ * 0 when a stage would leave nothing. */
+static gint64
+stage_grid (const FlorenceConfig *c, int image_size, int stage)
+{
+  gint64 grid = image_size;
+
+  for (int s = 0; s <= stage; s++)
+    {
+      grid = (grid + 2 * c->patch_padding[s] - c->patch_size[s]) / c->patch_stride[s] + 1;
+      if (grid < 1)
+        return 0;
+    }
+  return grid;
+}
+
+/* The largest input side (a multiple of 32) whose feature grid fits the position table: what
+ * no run can exceed, whatever the encoder's positions allow. */
+static int
+largest_image_size (const FlorenceConfig *c)
+{
+  int best = c->image_size;
+
+  for (int size = 32; size <= MAX_IMAGE_SIZE; size += 32)
+    {
+      gint64 grid = stage_grid (c, size, 3);
+
+      if (grid > c->image_pos_max)
+        break;
+      if (grid > 0)
+        best = MAX (best, size);
+    }
+  return best;
+}
+
+/* Adds n × 4 bytes to *total, remembering what the largest part was for. */
+static void
+estimate_add (double *total, double n, const char **largest, double *largest_n, const char *what)
+{
+  *total += 4.0 * n;
+  if (n > *largest_n)
+    {
+      *largest_n = n;
+      *largest = what;
+    }
+}
+
+static guint64
+estimate_working_bytes (const FlorenceConfig *c, int image_size, guint num_beams,
+                        const char **largest)
+{
+  double total = 0, largest_n = -1, c_in = 3;
+  const char *what = NULL;
+  double d = c->d_model, L = c->max_position_embeddings, beams = MAX (num_beams, 1u);
+
+  /* Vision tower, stage by stage: the patch convolution (im2col), the activations of a block
+   * (input, norm, q/k/v, 4× MLP, output), a window's attention matrix per thread, a channel
+   * group's attention matrix. */
+  for (int s = 0; s < 4; s++)
+    {
+      double grid = (double) stage_grid (c, image_size, s), n = grid * grid, C = c->dim_embed[s];
+      double ws = c->window_size, t = ws * ws, head = C / c->num_heads[s];
+      double group = C / c->num_groups[s], k = c->patch_size[s];
+
+      estimate_add (&total, n * c_in * k * k, &what, &largest_n, "vision_config.patch_size");
+      estimate_add (&total, 10 * n * C, &what, &largest_n, "vision_config.dim_embed");
+      estimate_add (&total, ESTIMATE_THREADS * (t * t + 4 * t * head), &what, &largest_n,
+                    "vision_config.window_size");
+      estimate_add (&total, group * group + 3 * n * group, &what, &largest_n,
+                    "vision_config.num_groups");
+      c_in = C;
+    }
+  /* Encoder over at most max_position_embeddings tokens: activations, one head's scores. */
+  estimate_add (&total, L * (8 * d + MAX (c->encoder_ffn_dim, c->decoder_ffn_dim)) + L * L, &what,
+                &largest_n, "text_config.max_position_embeddings");
+  /* Decoder: cross-attention keys/values, the self-attention cache of every beam, logits. */
+  estimate_add (&total, 2 * c->decoder_layers * L * d * (1 + beams), &what, &largest_n,
+                "text_config.decoder_layers");
+  estimate_add (&total, 2 * beams * c->vocab_size, &what, &largest_n, "text_config.vocab_size");
+  if (largest != NULL)
+    *largest = what;
+  return total >= (double) G_MAXUINT64 ? G_MAXUINT64 : (guint64) total;
+}
+
+guint64
+florence_config_estimate_working_bytes (const FlorenceConfig *config, int image_size,
+                                        guint num_beams)
+{
+  g_return_val_if_fail (config != NULL, 0);
+  return estimate_working_bytes (config, image_size, num_beams, NULL);
+}
+
+gboolean
+florence_config_normalization_ok (gboolean do_rescale, double rescale_factor, const float mean[3],
+                                  const float std[3])
+{
+  for (int ch = 0; ch < 3; ch++)
+    for (int v = 0; v < 256; v += 255)
+      {
+        /* As florence_processor_normalize computes it, in float. */
+        volatile float x = do_rescale ? (float) ((double) v * rescale_factor) : (float) v;
+        volatile float centered = x - mean[ch];
+        volatile float y = centered / std[ch];
+
+        if (!isfinite (x) || !isfinite (centered) || !isfinite (y) || !(std[ch] > 0.0f))
+          return FALSE;
+      }
+  return TRUE;
 }
 
 static FlorenceConfig *
@@ -511,6 +636,22 @@ config_parse (const char *config_json, const char *preprocessor_json, const char
                          "position table"),
                       c->image_size, grid, grid, c->image_pos_max, c->image_pos_max);
           ctx.failed = pctx.failed;
+        }
+    }
+  if (!ctx.failed)
+    {
+      /* At the largest input a run can ask for, and the most beams. */
+      int size = largest_image_size (c);
+      const char *largest = NULL;
+      guint64 bytes = estimate_working_bytes (c, size, MAX_BEAMS, &largest);
+
+      if (bytes > MAX_WORKING_BYTES)
+        {
+          g_autofree char *need = g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+          ctx_fail (&ctx,
+                    _ ("the model it describes would need about %s of working memory, mostly "
+                       "because of “%s”, far more than any Florence-2 model"),
+                    need, largest);
         }
     }
   if (ctx.failed)
@@ -568,7 +709,8 @@ florence_config_load (const char *model_dir, GError **error)
 
   config_path = g_build_filename (model_dir, "config.json", NULL);
   proc_path = g_build_filename (model_dir, "preprocessor_config.json", NULL);
-  if (!g_file_get_contents (config_path, &config_json, NULL, &local_error))
+  if (!florence_file_get_contents (config_path, MAX_CONFIG_FILE_SIZE, &config_json, NULL,
+                                   &local_error))
     {
       g_set_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_NOT_FOUND,
                    _ ("Could not read the model configuration “%s”: %s. Choose a folder that holds "
@@ -576,7 +718,7 @@ florence_config_load (const char *model_dir, GError **error)
                    config_path, local_error->message);
       return NULL;
     }
-  if (!g_file_get_contents (proc_path, &proc_json, NULL, &local_error))
+  if (!florence_file_get_contents (proc_path, MAX_CONFIG_FILE_SIZE, &proc_json, NULL, &local_error))
     {
       if (!g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {

@@ -63,6 +63,20 @@ void florence_config_free (FlorenceConfig *config);
 /* Total number of DaViT blocks over the four stages (base: 12). */
 int florence_config_get_total_blocks (const FlorenceConfig *config);
 
+/* An upper estimate of the working memory (activations, caches; weights excluded) an engine needs
+ * for one task at image_size with num_beams beams. Florence-2-large at 768, 3 beams: ~1 GB.
+ * florence_config_load refuses a configuration whose estimate at the largest input its position
+ * table allows and 8 beams passes 8 GiB. */
+guint64 florence_config_estimate_working_bytes (const FlorenceConfig *config, int image_size,
+                                                guint num_beams);
+
+/* TRUE when normalizing every 8-bit pixel value as the processor does ((float) (v ×
+ * rescale_factor) when do_rescale, minus mean, divided by std, in float) gives finite numbers:
+ * the check image_mean/image_std must pass after conversion to float (1e-300 is positive as a
+ * double and 0 as a float). */
+gboolean florence_config_normalization_ok (gboolean do_rescale, double rescale_factor,
+                                           const float mean[3], const float std[3]);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlorenceConfig, florence_config_free)
 
 G_END_DECLS

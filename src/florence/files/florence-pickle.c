@@ -12,6 +12,13 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+/* A state dict's data.pkl is some kilobytes per hundred tensors (under 1 MB for Florence-2-large),
+ * and a few dozen values per tensor. Far above that, and far below what would hurt: */
+#define MAX_PICKLE_SIZE ((gsize) 16 * 1024 * 1024)
+#define MAX_OBJECTS (1u << 18) /* values alive at once (each ~150 bytes) */
+#define MAX_STACK (1u << 16)
+#define MAX_ITEMS (1u << 22) /* references held by tuples, lists and dicts */
+
 /* ------------------------------------------------------------------------------------------ */
 /* Values */
 
@@ -41,17 +48,19 @@ typedef enum {
 typedef struct Pv Pv;
 struct Pv {
   PvKind kind;
-  gint64 i; /* INT, BOOL; TENSOR: storage offset in elements */
+  guint refs;        /* the stack, the memo, containers and tensors that hold it */
+  guint arena_index; /* where the arena keeps it */
+  gint64 i;          /* INT, BOOL; TENSOR: storage offset in elements */
   double f;
   char *s;          /* STR (NUL-free UTF-8); STORAGE: key */
-  GPtrArray *items; /* TUPLE, LIST, DICT (not owning: the arena owns every Pv) */
+  GPtrArray *items; /* TUPLE, LIST, DICT: a reference to each */
   GlobalKind global;
   /* STORAGE */
   FlorenceDType dtype;
   const guint8 *data;
   guint64 n_elements;
   /* TENSOR */
-  Pv *storage;
+  Pv *storage; /* a reference */
   guint n_dims;
   gint64 shape[FLORENCE_RAW_MAX_DIMS];
 };
@@ -77,11 +86,13 @@ typedef struct {
   const char *path;
   GError **error;
 
-  GPtrArray *arena; /* owns every Pv */
-  GPtrArray *stack;
+  GPtrArray *arena;     /* every live Pv; frees what is left (cycles too) at the end */
+  GPtrArray *stack;     /* a reference per slot */
   GArray *marks;        /* stack heights */
-  GHashTable *memo;     /* GUINT_TO_POINTER (index) → Pv */
-  GHashTable *storages; /* key → Pv (STORAGE) */
+  GHashTable *memo;     /* GUINT_TO_POINTER (index) → Pv, a reference each */
+  GHashTable *storages; /* key → Pv (STORAGE), a reference each */
+  guint64 n_items;      /* references held by containers, all together */
+  GPtrArray *dying;     /* pv_unref's work list */
   gboolean failed;
 } Vm;
 
@@ -94,14 +105,88 @@ pv_free (Pv *v)
   g_free (v);
 }
 
+static void vm_fail (Vm *vm, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+/* A new value with one reference (the caller's); NULL and an error past MAX_OBJECTS. */
 static Pv *
 pv_new (Vm *vm, PvKind kind)
 {
-  Pv *v = g_new0 (Pv, 1);
+  Pv *v;
 
+  if (vm->arena->len >= MAX_OBJECTS)
+    {
+      vm_fail (vm, _ ("it holds more than %u objects, far more than a state dict needs"),
+               MAX_OBJECTS);
+      return NULL;
+    }
+  v = g_new0 (Pv, 1);
   v->kind = kind;
+  v->refs = 1;
+  v->arena_index = vm->arena->len;
   g_ptr_array_add (vm->arena, v);
   return v;
+}
+
+static Pv *
+pv_ref (Pv *v)
+{
+  v->refs++;
+  return v;
+}
+
+/* Drops a reference; a value nobody holds is freed at once, and so, in turn, are the values
+ * only it held (without recursion: a chain of a million nested tuples is one loop). */
+static void
+pv_unref (Vm *vm, Pv *v)
+{
+  if (v == NULL || --v->refs > 0)
+    return;
+  g_ptr_array_add (vm->dying, v);
+  while (vm->dying->len > 0)
+    {
+      Pv *d = g_ptr_array_steal_index_fast (vm->dying, vm->dying->len - 1);
+
+      for (guint i = 0; d->items != NULL && i < d->items->len; i++)
+        {
+          Pv *item = g_ptr_array_index (d->items, i);
+          if (--item->refs == 0)
+            g_ptr_array_add (vm->dying, item);
+        }
+      if (d->items != NULL)
+        vm->n_items -= d->items->len;
+      if (d->storage != NULL && --d->storage->refs == 0)
+        g_ptr_array_add (vm->dying, d->storage);
+      /* The last value of the arena takes d's place. */
+      g_ptr_array_steal_index_fast (vm->arena, d->arena_index);
+      if (d->arena_index < vm->arena->len)
+        {
+          Pv *moved = g_ptr_array_index (vm->arena, d->arena_index);
+          moved->arena_index = d->arena_index;
+        }
+      pv_free (d);
+    }
+}
+
+/* Adds item (a reference the caller gives) to a container. */
+static void
+items_add (Vm *vm, Pv *container, Pv *item)
+{
+  if (vm->n_items >= MAX_ITEMS)
+    {
+      vm_fail (vm, _ ("its containers hold more than %u values, far more than a state dict needs"),
+               MAX_ITEMS);
+      pv_unref (vm, item);
+      return;
+    }
+  vm->n_items++;
+  g_ptr_array_add (container->items, item);
+}
+
+static void
+unref_all (Vm *vm, GPtrArray *values)
+{
+  for (guint i = 0; values != NULL && i < values->len; i++)
+    pv_unref (vm, g_ptr_array_index (values, i));
 }
 
 static void G_GNUC_PRINTF (3, 0)
@@ -126,7 +211,8 @@ static void G_GNUC_PRINTF (3, 0)
 }
 
 /* A malformed pickle. */
-static void G_GNUC_PRINTF (2, 3) vm_fail (Vm *vm, const char *format, ...)
+static void
+vm_fail (Vm *vm, const char *format, ...)
 {
   va_list args;
 
@@ -166,14 +252,23 @@ rd_le (const guint8 *p, guint n)
   return v;
 }
 
+/* Pushes v, giving the stack the caller's reference (NULL: nothing, the error is set). */
 static void
 push (Vm *vm, Pv *v)
 {
+  if (v == NULL)
+    return;
+  if (vm->stack->len >= MAX_STACK)
+    {
+      vm_fail (vm, _ ("its stack grows past %u values"), MAX_STACK);
+      pv_unref (vm, v);
+      return;
+    }
   g_ptr_array_add (vm->stack, v);
 }
 
 /* The top of the stack (NULL and an error when only values below the last MARK remain);
- * removed from the stack when take. */
+ * removed from the stack when take (the caller then holds its reference), else borrowed. */
 static Pv *
 stack_top (Vm *vm, gboolean take)
 {
@@ -201,7 +296,8 @@ top (Vm *vm)
   return stack_top (vm, FALSE);
 }
 
-/* Pops everything above the last MARK, and the mark, into a new array. */
+/* Pops everything above the last MARK, and the mark, into a new array (holding their
+ * references). */
 static GPtrArray *
 pop_mark (Vm *vm)
 {
@@ -227,6 +323,8 @@ push_int (Vm *vm, gint64 i)
 {
   Pv *v = pv_new (vm, PV_INT);
 
+  if (v == NULL)
+    return;
   v->i = i;
   push (vm, v);
 }
@@ -242,34 +340,50 @@ push_str (Vm *vm, const guint8 *s, gsize len)
       return;
     }
   v = pv_new (vm, PV_STR);
+  if (v == NULL)
+    return;
   v->s = g_strndup ((const char *) s, len);
   push (vm, v);
 }
 
+/* A tuple of items (whose references it takes). */
 static void
 push_tuple (Vm *vm, GPtrArray *items)
 {
   Pv *v = pv_new (vm, PV_TUPLE);
 
+  if (v == NULL || vm->n_items + items->len > MAX_ITEMS)
+    {
+      if (v != NULL)
+        vm_fail (vm,
+                 _ ("its containers hold more than %u values, far more than a state dict needs"),
+                 MAX_ITEMS);
+      unref_all (vm, items);
+      g_ptr_array_unref (items);
+      pv_unref (vm, v);
+      return;
+    }
+  vm->n_items += items->len;
   v->items = items;
   push (vm, v);
 }
 
+/* Stores key and value (references the caller gives) into dict (borrowed). */
 static void
 dict_set (Vm *vm, Pv *dict, Pv *key, Pv *value)
 {
   if (dict->kind != PV_DICT)
+    vm_fail (vm, _ ("it stores an item into something that is not a dict"));
+  else if (key->kind != PV_STR && key->kind != PV_INT)
+    vm_refuse (vm, _ ("uses a dict key that is neither text nor a number"));
+  if (vm->failed)
     {
-      vm_fail (vm, _ ("it stores an item into something that is not a dict"));
+      pv_unref (vm, key);
+      pv_unref (vm, value);
       return;
     }
-  if (key->kind != PV_STR && key->kind != PV_INT)
-    {
-      vm_refuse (vm, _ ("uses a dict key that is neither text nor a number"));
-      return;
-    }
-  g_ptr_array_add (dict->items, key);
-  g_ptr_array_add (dict->items, value);
+  items_add (vm, dict, key);
+  items_add (vm, dict, value);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -336,7 +450,7 @@ persistent_load (Vm *vm, Pv *pid)
                    key->s);
           return NULL;
         }
-      return storage;
+      return pv_ref (storage);
     }
 
   entry_name = g_strconcat (vm->prefix, "data/", key->s, NULL);
@@ -357,11 +471,13 @@ persistent_load (Vm *vm, Pv *pid)
       return NULL;
     }
   storage = pv_new (vm, PV_STORAGE);
+  if (storage == NULL)
+    return NULL;
   storage->s = g_strdup (key->s);
   storage->dtype = dtype;
   storage->data = vm->archive + entry->offset;
   storage->n_elements = (guint64) numel->i;
-  g_hash_table_insert (vm->storages, storage->s, storage);
+  g_hash_table_insert (vm->storages, storage->s, pv_ref (storage));
   return storage;
 }
 
@@ -402,7 +518,9 @@ rebuild_tensor (Vm *vm, GPtrArray *args)
       return NULL;
     }
   t = pv_new (vm, PV_TENSOR);
-  t->storage = storage;
+  if (t == NULL)
+    return NULL;
+  t->storage = pv_ref (storage);
   t->i = offset->i;
   t->n_dims = size->items->len;
   /* Contiguous (row-major) only; a dimension of size 1 may carry any stride. */
@@ -412,21 +530,17 @@ rebuild_tensor (Vm *vm, GPtrArray *args)
       gint64 s = ((Pv *) g_ptr_array_index (stride->items, d))->i;
 
       if (n < 0)
+        vm_fail (vm, _ ("a tensor has a negative size"));
+      else if (n != 1 && (guint64) s != expected_stride)
+        vm_refuse (vm, _ ("holds a tensor that is not contiguous"));
+      else if (!g_uint64_checked_mul (&numel, numel, (guint64) n))
+        vm_fail (vm, _ ("a tensor's size overflows"));
+      if (vm->failed)
         {
-          vm_fail (vm, _ ("a tensor has a negative size"));
-          return NULL;
-        }
-      if (n != 1 && (guint64) s != expected_stride)
-        {
-          vm_refuse (vm, _ ("holds a tensor that is not contiguous"));
+          pv_unref (vm, t);
           return NULL;
         }
       t->shape[d] = n;
-      if (!g_uint64_checked_mul (&numel, numel, (guint64) n))
-        {
-          vm_fail (vm, _ ("a tensor's size overflows"));
-          return NULL;
-        }
       expected_stride = numel;
     }
   if ((guint64) offset->i > storage->n_elements ||
@@ -436,22 +550,21 @@ rebuild_tensor (Vm *vm, GPtrArray *args)
                _ ("a tensor of %" PRIu64 " elements at offset %" PRId64
                   " does not fit its storage “%s” of %" PRIu64),
                numel, offset->i, storage->s, storage->n_elements);
+      pv_unref (vm, t);
       return NULL;
     }
   return t;
 }
 
-static void
-op_reduce (Vm *vm)
+static Pv *
+reduce (Vm *vm, Pv *callable, Pv *args)
 {
-  Pv *args = pop (vm), *callable = args ? pop (vm) : NULL, *result = NULL;
+  Pv *result;
 
-  if (callable == NULL)
-    return;
   if (callable->kind != PV_GLOBAL || args->kind != PV_TUPLE)
     {
       vm_refuse (vm, _ ("calls something that is not an allowed function"));
-      return;
+      return NULL;
     }
   switch (callable->global)
     {
@@ -459,31 +572,39 @@ op_reduce (Vm *vm)
       if (args->items->len != 0)
         {
           vm_refuse (vm, _ ("builds an OrderedDict from arguments"));
-          return;
+          return NULL;
         }
       result = pv_new (vm, PV_DICT);
-      result->items = g_ptr_array_new ();
-      break;
+      if (result != NULL)
+        result->items = g_ptr_array_new ();
+      return result;
     case GL_REBUILD_TENSOR_V2:
-      result = rebuild_tensor (vm, args->items);
-      break;
+      return rebuild_tensor (vm, args->items);
     case GL_REBUILD_PARAMETER:
       if (args->items->len != 3 || ((Pv *) g_ptr_array_index (args->items, 0))->kind != PV_TENSOR)
         {
           vm_refuse (vm, _ ("rebuilds a parameter from something that is not a tensor"));
-          return;
+          return NULL;
         }
-      result = g_ptr_array_index (args->items, 0);
-      break;
+      return pv_ref (g_ptr_array_index (args->items, 0));
     case GL_STORAGE_HALF:
     case GL_STORAGE_FLOAT:
     case GL_STORAGE_BF16:
     default:
       vm_refuse (vm, _ ("calls a storage class"));
-      return;
+      return NULL;
     }
-  if (result != NULL)
-    push (vm, result);
+}
+
+static void
+op_reduce (Vm *vm)
+{
+  Pv *args = pop (vm), *callable = args ? pop (vm) : NULL;
+
+  if (callable != NULL)
+    push (vm, reduce (vm, callable, args));
+  pv_unref (vm, args);
+  pv_unref (vm, callable);
 }
 
 static void
@@ -495,7 +616,8 @@ op_global (Vm *vm, const char *module, const char *name)
       {
         Pv *v = pv_new (vm, PV_GLOBAL);
 
-        v->global = allowed_globals[i].kind;
+        if (v != NULL)
+          v->global = allowed_globals[i].kind;
         push (vm, v);
         return;
       }
@@ -529,7 +651,7 @@ read_line (Vm *vm)
 static void
 memo_put (Vm *vm, guint64 index)
 {
-  Pv *v = top (vm);
+  Pv *v = top (vm), *old;
 
   if (v == NULL)
     return;
@@ -538,7 +660,15 @@ memo_put (Vm *vm, guint64 index)
       vm_fail (vm, _ ("a memo index is too large"));
       return;
     }
-  g_hash_table_insert (vm->memo, GUINT_TO_POINTER ((guint) index), v);
+  old = g_hash_table_lookup (vm->memo, GUINT_TO_POINTER ((guint) index));
+  if (old == NULL && g_hash_table_size (vm->memo) >= MAX_OBJECTS)
+    {
+      vm_fail (vm, _ ("it memoizes more than %u values, far more than a state dict needs"),
+               MAX_OBJECTS);
+      return;
+    }
+  g_hash_table_insert (vm->memo, GUINT_TO_POINTER ((guint) index), pv_ref (v));
+  pv_unref (vm, old);
 }
 
 static void
@@ -552,7 +682,7 @@ memo_get (Vm *vm, guint64 index)
       vm_fail (vm, _ ("it reads memo entry %" PRIu64 ", which was never stored"), index);
       return;
     }
-  push (vm, v);
+  push (vm, pv_ref (v));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -611,7 +741,8 @@ run (Vm *vm)
           {
             Pv *v = pv_new (vm, PV_BOOL);
 
-            v->i = op == 0x88;
+            if (v != NULL)
+              v->i = op == 0x88;
             push (vm, v);
             break;
           }
@@ -663,7 +794,8 @@ run (Vm *vm)
 
               memcpy (&bits, vm->p, 8);
               bits = GUINT64_FROM_BE (bits);
-              memcpy (&v->f, &bits, 8);
+              if (v != NULL)
+                memcpy (&v->f, &bits, 8);
               vm->p += 8;
               push (vm, v);
             }
@@ -717,6 +849,8 @@ run (Vm *vm)
             for (guint k = n; k-- > 0;)
               if ((vals[k] = pop (vm)) == NULL)
                 {
+                  for (guint j = k + 1; j < n; j++)
+                    pv_unref (vm, vals[j]);
                   g_ptr_array_unref (items);
                   return NULL;
                 }
@@ -730,7 +864,8 @@ run (Vm *vm)
           {
             Pv *v = pv_new (vm, op == ']' ? PV_LIST : PV_DICT);
 
-            v->items = g_ptr_array_new ();
+            if (v != NULL)
+              v->items = g_ptr_array_new ();
             push (vm, v);
             break;
           }
@@ -739,11 +874,17 @@ run (Vm *vm)
             Pv *v = pop (vm), *list = v ? top (vm) : NULL;
 
             if (list == NULL)
-              return NULL;
+              {
+                pv_unref (vm, v);
+                return NULL;
+              }
             if (list->kind != PV_LIST)
-              vm_fail (vm, _ ("it appends to something that is not a list"));
+              {
+                vm_fail (vm, _ ("it appends to something that is not a list"));
+                pv_unref (vm, v);
+              }
             else
-              g_ptr_array_add (list->items, v);
+              items_add (vm, list, v);
             break;
           }
         case 'e': /* APPENDS */
@@ -751,13 +892,15 @@ run (Vm *vm)
             g_autoptr (GPtrArray) items = pop_mark (vm);
             Pv *list = items ? top (vm) : NULL;
 
-            if (list == NULL)
-              return NULL;
-            if (list->kind != PV_LIST)
+            if (list != NULL && list->kind != PV_LIST)
               vm_fail (vm, _ ("it appends to something that is not a list"));
-            else
-              for (guint k = 0; k < items->len; k++)
-                g_ptr_array_add (list->items, g_ptr_array_index (items, k));
+            if (list == NULL || vm->failed)
+              {
+                unref_all (vm, items);
+                return NULL;
+              }
+            for (guint k = 0; k < items->len; k++)
+              items_add (vm, list, g_ptr_array_index (items, k));
             break;
           }
         case 's': /* SETITEM */
@@ -765,7 +908,11 @@ run (Vm *vm)
             Pv *value = pop (vm), *key = value ? pop (vm) : NULL, *dict = key ? top (vm) : NULL;
 
             if (dict == NULL)
-              return NULL;
+              {
+                pv_unref (vm, value);
+                pv_unref (vm, key);
+                return NULL;
+              }
             dict_set (vm, dict, key, value);
             break;
           }
@@ -774,11 +921,14 @@ run (Vm *vm)
             g_autoptr (GPtrArray) items = pop_mark (vm);
             Pv *dict = items ? top (vm) : NULL;
 
-            if (dict == NULL)
-              return NULL;
-            if (items->len % 2 != 0)
+            if (items != NULL && items->len % 2 != 0)
               vm_fail (vm, _ ("SETITEMS has an odd number of values"));
-            for (guint k = 0; k + 1 < items->len && !vm->failed; k += 2)
+            if (dict == NULL || vm->failed)
+              {
+                unref_all (vm, items);
+                return NULL;
+              }
+            for (guint k = 0; k + 1 < items->len; k += 2)
               dict_set (vm, dict, g_ptr_array_index (items, k), g_ptr_array_index (items, k + 1));
             break;
           }
@@ -795,12 +945,12 @@ run (Vm *vm)
           {
             Pv *name = pop (vm), *module = name ? pop (vm) : NULL;
 
-            if (module == NULL)
-              return NULL;
-            if (name->kind != PV_STR || module->kind != PV_STR)
+            if (module != NULL && (name->kind != PV_STR || module->kind != PV_STR))
               vm_fail (vm, _ ("STACK_GLOBAL takes names that are not strings"));
-            else
+            else if (module != NULL)
               op_global (vm, module->s, name->s);
+            pv_unref (vm, name);
+            pv_unref (vm, module);
             break;
           }
         case 'R': /* REDUCE */
@@ -810,20 +960,21 @@ run (Vm *vm)
           {
             Pv *state = pop (vm), *obj = state ? top (vm) : NULL;
 
-            if (obj == NULL)
-              return NULL;
-            if (obj->kind != PV_DICT)
+            if (obj != NULL && obj->kind != PV_DICT)
               vm_refuse (vm, _ ("sets the state of an object other than a dict"));
-            else if (state->kind != PV_DICT && state->kind != PV_NONE && state->kind != PV_TUPLE)
+            else if (obj != NULL && state->kind != PV_DICT && state->kind != PV_NONE &&
+                     state->kind != PV_TUPLE)
               vm_refuse (vm, _ ("sets a dict's state to something that is not a dict"));
+            pv_unref (vm, state); /* the state is not kept */
             break;
           }
         case 'Q': /* BINPERSID */
           {
-            Pv *pid = pop (vm), *storage = pid ? persistent_load (vm, pid) : NULL;
+            Pv *pid = pop (vm);
 
-            if (storage != NULL)
-              push (vm, storage);
+            if (pid != NULL)
+              push (vm, persistent_load (vm, pid));
+            pv_unref (vm, pid);
             break;
           }
         case 'q': /* BINPUT */
@@ -872,6 +1023,7 @@ florence_pickle_interpret (const guint8 *pickle, gsize pickle_size, const guint8
   g_autoptr (GHashTable) storages = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable) entry_table = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) dying = g_ptr_array_new ();
   Vm vm = { 0 };
   Pv *result;
 
@@ -898,7 +1050,15 @@ florence_pickle_interpret (const guint8 *pickle, gsize pickle_size, const guint8
   vm.marks = marks;
   vm.memo = memo;
   vm.storages = storages;
+  vm.dying = dying;
 
+  if (pickle_size > MAX_PICKLE_SIZE)
+    {
+      g_autofree char *size = g_format_size (pickle_size);
+      florence_checkpoint_set_corrupt (
+        error, path, _ ("its pickle is %s long, far more than a state dict needs"), size);
+      return FALSE;
+    }
   result = run (&vm);
   if (result == NULL)
     return FALSE;

@@ -220,17 +220,8 @@ florence_safetensors_parse (const guint8 *data, gsize size, const char *path, GP
       return FALSE;
     }
   data_size = size - 8 - header_len;
-  if (!florence_json_depth_ok ((const char *) data + 8, (gssize) header_len,
-                               FLORENCE_JSON_MAX_DEPTH))
-    {
-      florence_checkpoint_set_corrupt (error, path, _ ("its header nests deeper than %d levels"),
-                                       FLORENCE_JSON_MAX_DEPTH);
-      return FALSE;
-    }
-
   parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, (const char *) data + 8, (gssize) header_len,
-                                   &local_error))
+  if (!florence_json_load (parser, (const char *) data + 8, (gssize) header_len, &local_error))
     {
       florence_checkpoint_set_corrupt (error, path, _ ("its header is not valid JSON (%s)"),
                                        local_error->message);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "florence/files/florence-config.h"
+#include "florence/files/florence-file.h"
 
 static gboolean
 is_weight_file (const char *name)
@@ -92,7 +93,7 @@ florence_weights_hash_for_dir (const char *model_dir, FlorenceCheckpoint *checkp
   cache_dir = g_build_filename (g_get_user_cache_dir (), "depict", "weights-hash", NULL);
   cache_path = g_build_filename (cache_dir, key, NULL);
 
-  if (g_file_get_contents (cache_path, &cached, NULL, NULL))
+  if (florence_file_get_contents (cache_path, 4096, &cached, NULL, NULL))
     {
       g_strstrip (cached);
       if (is_sha256_hex (cached))
@@ -109,6 +110,8 @@ florence_weights_hash_for_dir (const char *model_dir, FlorenceCheckpoint *checkp
         return NULL;
     }
   hash = florence_checkpoint_get_sha256 (checkpoint);
+  if (!florence_checkpoint_check (checkpoint, error))
+    return NULL;
 
   /* A cache that cannot be written only costs time next start. */
   if (g_mkdir_with_parents (cache_dir, 0755) == 0)

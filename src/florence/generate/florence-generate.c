@@ -265,6 +265,15 @@ step_state_init (StepState *st, FlorenceDecoderBackend *backend, guint n_beams, 
   st->ban_offsets = g_new0 (guint, n_beams + 1);
 }
 
+static gboolean
+set_non_finite_error (GError **error)
+{
+  g_set_error (error, FLORENCE_GENERATE_ERROR, FLORENCE_GENERATE_ERROR_NON_FINITE,
+               _ ("The model computed scores that are not numbers (NaN or infinity): its weights "
+                  "are damaged. Download the model again."));
+  return FALSE;
+}
+
 /* seqs[b] = the full sequence of beam b (its last token is the step's input). */
 static gboolean
 run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GArray **seqs,
@@ -284,6 +293,9 @@ run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GA
                                       opts->no_repeat_ngram_size, st->bans);
     }
   st->ban_offsets[st->n_beams] = st->bans->len;
+  /* Never the NULL data of an empty array: backends add offsets to it. */
+  static const gint32 no_bans[1] = { -1 };
+  const gint32 *bans = st->bans->len > 0 ? (const gint32 *) st->bans->data : no_bans;
 
   FlorenceDecodeStep step = {
     .n_beams = st->n_beams,
@@ -294,7 +306,7 @@ run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GA
     .k = st->k,
     .forced_token = forced,
     .ban_offsets = st->ban_offsets,
-    .bans = (const gint32 *) st->bans->data,
+    .bans = bans,
   };
 
   if (backend->step_topk != NULL)
@@ -312,6 +324,13 @@ run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GA
                             1, st->k);
             }
         }
+      /* Scores that are not numbers come from damaged weights (a backend's top-k over NaN
+       * logits may also leave no candidate: id -1, score -inf or NaN). */
+      for (guint i = 0; i < st->n_beams * st->k && forced < 0; i++)
+        if (isnan (st->cand_scores[i]) || st->cand_scores[i] == INFINITY ||
+            ((st->cand_ids[i] < 0 || st->cand_ids[i] >= backend->vocab_size) &&
+             !isfinite (st->cand_scores[i])))
+          return set_non_finite_error (error);
       for (guint i = 0; i < st->n_beams * st->k; i++)
         if (st->cand_ids[i] < 0 || st->cand_ids[i] >= backend->vocab_size)
           {
@@ -324,15 +343,21 @@ run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GA
     }
   else
     {
+      gsize n_logits = (gsize) st->n_beams * (gsize) backend->vocab_size;
+
       if (!backend->step_logits (backend, &step, st->logits, error))
         return FALSE;
+      for (gsize i = 0; i < n_logits && forced < 0; i++)
+        if (!isfinite (st->logits[i]))
+          return set_non_finite_error (error);
       for (guint b = 0; b < st->n_beams; b++)
         {
           guint off = st->ban_offsets[b];
+
           florence_generate_select_topk (
-            st->logits + (gsize) b * backend->vocab_size, backend->vocab_size, kind,
-            (const gint32 *) st->bans->data + off, st->ban_offsets[b + 1] - off, forced, st->k,
-            st->cand_ids + (gsize) b * st->k, st->cand_scores + (gsize) b * st->k);
+            st->logits + (gsize) b * backend->vocab_size, backend->vocab_size, kind, bans + off,
+            st->ban_offsets[b + 1] - off, forced, st->k, st->cand_ids + (gsize) b * st->k,
+            st->cand_scores + (gsize) b * st->k);
         }
     }
 

@@ -26,8 +26,9 @@ G_BEGIN_DECLS
 #define FLORENCE_GENERATE_ERROR (florence_generate_error_quark ())
 
 typedef enum {
-  FLORENCE_GENERATE_ERROR_INVALID, /* bad options (0 beams, a start id outside the vocabulary) */
-  FLORENCE_GENERATE_ERROR_BACKEND, /* the backend returned something impossible */
+  FLORENCE_GENERATE_ERROR_INVALID,    /* bad options (0 beams, a start id outside the vocabulary) */
+  FLORENCE_GENERATE_ERROR_BACKEND,    /* the backend returned something impossible */
+  FLORENCE_GENERATE_ERROR_NON_FINITE, /* NaN or infinite scores: the weights are damaged */
 } FlorenceGenerateError;
 
 GQuark florence_generate_error_quark (void);

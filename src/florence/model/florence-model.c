@@ -28,6 +28,7 @@ struct _FlorenceModel {
   char *model_dir;
   GMutex hash_lock;
   char *weights_hash; /* computed on first use */
+  char *weights_path; /* for messages */
 };
 
 static double
@@ -84,6 +85,7 @@ florence_model_load (const char *model_dir, const FlorenceModelOptions *options,
     g_autoptr (FlorenceCheckpoint) ckpt = florence_checkpoint_open (model_dir, self->config, error);
     if (ckpt == NULL)
       return NULL;
+    self->weights_path = g_strdup (florence_checkpoint_get_path (ckpt));
     self->engine = florence_engine_new (kind, vulkan_device, self->config, ckpt, error);
     if (self->engine == NULL)
       return NULL;
@@ -105,6 +107,7 @@ florence_model_free (FlorenceModel *self)
   g_free (self->model_dir);
   g_free (self->weights_hash);
   g_mutex_clear (&self->hash_lock);
+  g_free (self->weights_path);
   g_free (self);
 }
 
@@ -544,11 +547,22 @@ florence_model_run_image (FlorenceModel *self, FlorenceModelImage *image,
   go.num_beams = num_beams;
   if (options->max_new_tokens > 0)
     go.max_new_tokens = options->max_new_tokens;
+  g_autoptr (GError) gen_error = NULL;
   g_autoptr (FlorenceGeneration) gen =
-    florence_generate (dec, &go, cancellable, progress, progress_data, error);
+    florence_generate (dec, &go, cancellable, progress, progress_data, &gen_error);
   self->engine->decoder_free (self->engine, dec);
   if (gen == NULL)
-    return NULL;
+    {
+      /* NaN or infinite scores: name the file they come from. */
+      if (g_error_matches (gen_error, FLORENCE_GENERATE_ERROR, FLORENCE_GENERATE_ERROR_NON_FINITE))
+        g_set_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_WEIGHTS,
+                     _ ("The weights file “%s” is damaged: the model computes scores from it "
+                        "that are not numbers (NaN or infinity). Download the model again."),
+                     self->weights_path);
+      else
+        g_propagate_error (error, g_steal_pointer (&gen_error));
+      return NULL;
+    }
   run->token_ids = g_array_ref (gen->ids);
   run->has_score = gen->has_score;
   run->sequences_score = gen->sequences_score;
@@ -645,6 +659,8 @@ florence_run_to_json_node (const FlorenceRun *run, const char *image, const char
 
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, 1);
   add_string (b, "image", image);
   add_string (b, "task", run->task);
   add_string (b, "text_input", run->text_input);

@@ -36,6 +36,7 @@ G_BEGIN_DECLS
 typedef enum {
   FLORENCE_MODEL_ERROR_TOKENIZER, /* no usable tokenizer files */
   FLORENCE_MODEL_ERROR_INPUT,     /* a bad run option (image size, beams, prompt ids) */
+  FLORENCE_MODEL_ERROR_WEIGHTS,   /* the weights give NaN or infinite scores (damaged) */
 } FlorenceModelError;
 
 GQuark florence_model_error_quark (void);
@@ -183,10 +184,11 @@ FlorenceRun *florence_model_run_image (FlorenceModel *self, FlorenceModelImage *
 /* {"load", "preprocess", "vision", "encoder", "decode", "total" (seconds), "cached"} */
 JsonNode *florence_timings_to_json_node (const FlorenceTimings *timings);
 
-/* {"image", "task", "text_input", "prompt", "prompt_ids", "token_ids", "text", "result"
- * (Depict form), "post_processed" (the reference's form), "image_size", "input_size",
- * "num_beams", "sequences_score" (beam search), "timings", "device"}. image and device may
- * be NULL. */
+/* The line depict-cli run --json prints for one picture: {"version": 1, "image", "task",
+ * "text_input", "prompt", "prompt_ids", "token_ids", "text", "result" (Depict form),
+ * "post_processed" (the reference's form), "image_size", "input_size", "num_beams",
+ * "sequences_score" (beam search), "timings", "device"}, "$defs/run" of
+ * data/depict-result.schema.json. image and device may be NULL. */
 JsonNode *florence_run_to_json_node (const FlorenceRun *run, const char *image, const char *device);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlorenceModel, florence_model_free)

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "florence/model/florence-processor.h"
+#include "florence/files/florence-config.h"
+#include "florence/files/florence-file.h"
 #include "florence/files/florence-json.h"
 #include "image/image-resample.h"
 
@@ -195,6 +197,12 @@ florence_processor_config_load_from_data (FlorenceProcessorConfig *config, const
   if (factor != NULL && !JSON_NODE_HOLDS_NULL (factor) &&
       (!node_number (factor, &c.rescale_factor) || !(c.rescale_factor > 0)))
     return invalid (error, "rescale_factor", _ ("it must be a positive number"));
+  /* Checked as float, the way the pixels are computed (1e-300 is 0 as a float). */
+  if (c.do_normalize &&
+      !florence_config_normalization_ok (c.do_rescale, c.rescale_factor, c.image_mean, c.image_std))
+    return invalid (error, "image_std",
+                    _ ("with image_mean and rescale_factor it turns some pixel values into "
+                       "infinities or NaN"));
 
   *config = c;
   return TRUE;
@@ -208,7 +216,7 @@ florence_processor_config_load (FlorenceProcessorConfig *config, const char *pat
 
   g_autofree char *contents = NULL;
   gsize length = 0;
-  if (!g_file_get_contents (path, &contents, &length, error))
+  if (!florence_file_get_contents (path, 1024 * 1024, &contents, &length, error))
     return FALSE;
   return florence_processor_config_load_from_data (config, contents, (gssize) length, error);
 }

@@ -15,7 +15,28 @@
 
 G_DEFINE_QUARK (florence - result - error - quark, florence_result_error)
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+
+/* Where the labels of each kind live. Since version 2 these are the reference's keys
+ * ("labels", and for <OPEN_VOCABULARY_DETECTION> "bboxes_labels" and "polygons_labels");
+ * version 1 named them after their shapes for every task. */
+static const char *
+box_labels_key (FlorenceResultKind kind, gint64 version)
+{
+  return version < 2 || kind == FLORENCE_RESULT_BOXES_OR_POLYGONS ? "bboxes_labels" : "labels";
+}
+
+static const char *
+polygon_labels_key (FlorenceResultKind kind, gint64 version)
+{
+  return version < 2 || kind == FLORENCE_RESULT_BOXES_OR_POLYGONS ? "polygons_labels" : "labels";
+}
+
+static const char *
+quad_labels_key (gint64 version)
+{
+  return version < 2 ? "quad_labels" : "labels";
+}
 
 static const char *const kind_names[] = {
   [FLORENCE_RESULT_TEXT] = "text",
@@ -245,29 +266,26 @@ add_quads (JsonBuilder *b, const char *member, GArray *quads)
   json_builder_end_array (b);
 }
 
-/* The members of the answer; REFERENCE selects the reference's key names. */
+/* The members of the answer, as the reference names them. */
 static void
-add_answer_members (JsonBuilder *b, const FlorenceResult *self, gboolean reference)
+add_answer_members (JsonBuilder *b, const FlorenceResult *self)
 {
   switch (self->kind)
     {
     case FLORENCE_RESULT_BOXES:
-      add_boxes (b, "bboxes", self->boxes);
-      add_labels (b, reference ? "labels" : "bboxes_labels", self->box_labels);
-      break;
-    case FLORENCE_RESULT_POLYGONS:
-      add_polygons (b, "polygons", self->polygons);
-      add_labels (b, reference ? "labels" : "polygons_labels", self->polygon_labels);
-      break;
     case FLORENCE_RESULT_BOXES_OR_POLYGONS:
       add_boxes (b, "bboxes", self->boxes);
-      add_labels (b, "bboxes_labels", self->box_labels);
+      add_labels (b, box_labels_key (self->kind, SCHEMA_VERSION), self->box_labels);
+      if (self->kind == FLORENCE_RESULT_BOXES)
+        break;
+      G_GNUC_FALLTHROUGH;
+    case FLORENCE_RESULT_POLYGONS:
       add_polygons (b, "polygons", self->polygons);
-      add_labels (b, "polygons_labels", self->polygon_labels);
+      add_labels (b, polygon_labels_key (self->kind, SCHEMA_VERSION), self->polygon_labels);
       break;
     case FLORENCE_RESULT_QUADS:
       add_quads (b, "quad_boxes", self->quads);
-      add_labels (b, reference ? "labels" : "quad_labels", self->quad_labels);
+      add_labels (b, quad_labels_key (SCHEMA_VERSION), self->quad_labels);
       break;
     case FLORENCE_RESULT_TEXT:
     default:
@@ -299,7 +317,7 @@ florence_result_to_json_node (const FlorenceResult *self)
       json_builder_set_member_name (b, "text");
       json_builder_add_string_value (b, self->text != NULL ? self->text : "");
     }
-  add_answer_members (b, self, FALSE);
+  add_answer_members (b, self);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -318,7 +336,7 @@ florence_result_to_reference_json_node (const FlorenceResult *self)
   else
     {
       json_builder_begin_object (b);
-      add_answer_members (b, self, TRUE);
+      add_answer_members (b, self);
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
@@ -483,14 +501,14 @@ read_polygons (FlorenceResult *self, JsonObject *o, const char *labels_member, G
 }
 
 static gboolean
-read_quads (FlorenceResult *self, JsonObject *o, GError **error)
+read_quads (FlorenceResult *self, JsonObject *o, const char *labels_member, GError **error)
 {
   JsonArray *a = get_array (o, "quad_boxes");
   g_autoptr (GPtrArray) labels = NULL;
 
   if (a == NULL)
     return invalid (error, _ ("no text boxes"));
-  if (!read_labels (o, "quad_labels", json_array_get_length (a), &labels, error))
+  if (!read_labels (o, labels_member, json_array_get_length (a), &labels, error))
     return FALSE;
   for (guint i = 0; i < json_array_get_length (a); i++)
     {
@@ -503,6 +521,34 @@ read_quads (FlorenceResult *self, JsonObject *o, GError **error)
   return TRUE;
 }
 
+/* Reads the answer members of KIND from O into SELF. */
+static gboolean
+read_answer (FlorenceResult *self, JsonObject *o, gint64 version, GError **error)
+{
+  JsonNode *n;
+
+  switch (self->kind)
+    {
+    case FLORENCE_RESULT_TEXT:
+      n = json_object_get_member (o, "text");
+      if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+        return invalid (error, _ ("no text"));
+      florence_result_set_text (self, json_node_get_string (n));
+      return TRUE;
+    case FLORENCE_RESULT_BOXES:
+      return read_boxes (self, o, box_labels_key (self->kind, version), error);
+    case FLORENCE_RESULT_POLYGONS:
+      return read_polygons (self, o, polygon_labels_key (self->kind, version), error);
+    case FLORENCE_RESULT_BOXES_OR_POLYGONS:
+      return read_boxes (self, o, box_labels_key (self->kind, version), error) &&
+             read_polygons (self, o, polygon_labels_key (self->kind, version), error);
+    case FLORENCE_RESULT_QUADS:
+      return read_quads (self, o, quad_labels_key (version), error);
+    default:
+      return invalid (error, _ ("unknown kind"));
+    }
+}
+
 FlorenceResult *
 florence_result_from_json_node (JsonNode *node, GError **error)
 {
@@ -512,6 +558,7 @@ florence_result_from_json_node (JsonNode *node, GError **error)
   JsonNode *n;
   FlorenceResultKind kind;
   const char *task;
+  gint64 version;
   int w, h;
 
   g_return_val_if_fail (node != NULL, NULL);
@@ -523,12 +570,13 @@ florence_result_from_json_node (JsonNode *node, GError **error)
   n = json_object_get_member (o, "version");
   if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
     return invalid (error, _ ("no version")), NULL;
-  if (json_node_get_int (n) > SCHEMA_VERSION || json_node_get_int (n) < 1)
+  version = json_node_get_int (n);
+  if (version > SCHEMA_VERSION || version < 1)
     {
       g_set_error (error, FLORENCE_RESULT_ERROR, FLORENCE_RESULT_ERROR_INVALID,
                    _ ("The stored result was written by a newer version of Depict (format %" PRId64
                       "). Update Depict to read it."),
-                   json_node_get_int (n));
+                   version);
       return NULL;
     }
 
@@ -548,34 +596,54 @@ florence_result_from_json_node (JsonNode *node, GError **error)
     return invalid (error, _ ("no image size")), NULL;
 
   self = florence_result_new (kind, task, w, h);
-  switch (kind)
+  if (!read_answer (self, o, version, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+FlorenceResult *
+florence_result_from_reference_json_node (JsonNode *node, const char *task, int image_width,
+                                          int image_height, GError **error)
+{
+  g_autoptr (FlorenceResult) self = NULL;
+  JsonObject *o;
+  JsonNode *answer;
+  FlorenceResultKind kind;
+
+  g_return_val_if_fail (node != NULL, NULL);
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return invalid (error, _ ("not a JSON object")), NULL;
+  o = json_node_get_object (node);
+  if (task == NULL && json_object_get_size (o) == 1)
     {
-    case FLORENCE_RESULT_TEXT:
-      n = json_object_get_member (o, "text");
-      if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-        return invalid (error, _ ("no text")), NULL;
-      florence_result_set_text (self, json_node_get_string (n));
-      break;
-    case FLORENCE_RESULT_BOXES:
-      if (!read_boxes (self, o, "bboxes_labels", error))
-        return NULL;
-      break;
-    case FLORENCE_RESULT_POLYGONS:
-      if (!read_polygons (self, o, "polygons_labels", error))
-        return NULL;
-      break;
-    case FLORENCE_RESULT_BOXES_OR_POLYGONS:
-      if (!read_boxes (self, o, "bboxes_labels", error) ||
-          !read_polygons (self, o, "polygons_labels", error))
-        return NULL;
-      break;
-    case FLORENCE_RESULT_QUADS:
-      if (!read_quads (self, o, error))
-        return NULL;
-      break;
-    default:
-      return invalid (error, _ ("unknown kind")), NULL;
+      g_autoptr (GList) members = json_object_get_members (o);
+      task = members->data;
     }
+  answer = task != NULL ? json_object_get_member (o, task) : NULL;
+  if (answer == NULL)
+    return invalid (error, _ ("no answer for the task")), NULL;
+
+  if (JSON_NODE_HOLDS_VALUE (answer) && json_node_get_value_type (answer) == G_TYPE_STRING)
+    {
+      self = florence_result_new (FLORENCE_RESULT_TEXT, task, image_width, image_height);
+      florence_result_set_text (self, json_node_get_string (answer));
+      return g_steal_pointer (&self);
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (answer))
+    return invalid (error, _ ("the answer is neither text nor an object")), NULL;
+  o = json_node_get_object (answer);
+  if (json_object_has_member (o, "bboxes_labels") || json_object_has_member (o, "polygons_labels"))
+    kind = FLORENCE_RESULT_BOXES_OR_POLYGONS;
+  else if (json_object_has_member (o, "quad_boxes"))
+    kind = FLORENCE_RESULT_QUADS;
+  else if (json_object_has_member (o, "polygons"))
+    kind = FLORENCE_RESULT_POLYGONS;
+  else
+    kind = FLORENCE_RESULT_BOXES;
+  self = florence_result_new (kind, task, image_width, image_height);
+  if (!read_answer (self, o, SCHEMA_VERSION, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 

@@ -21,33 +21,17 @@
  *
  * Arrays of unused fields are present and empty; text is NULL unless kind is TEXT.
  *
- * JSON schema (version 1), shared by the gallery, the CLI and the app
- * --------------------------------------------------------------------
+ * JSON form
+ * ---------
  *
- *   {
- *     "version": 1,
- *     "task": "<OD>",                        task token ("" when unknown)
- *     "kind": "boxes",                       "text" | "boxes" | "polygons" |
- *                                            "boxes_or_polygons" | "quads"
- *     "image_size": [640, 480],              [width, height] of the original image
- *     "text": "A car.",                      kind "text" only
- *     "bboxes": [[x1, y1, x2, y2], …],       kinds "boxes" and "boxes_or_polygons"
- *     "bboxes_labels": ["car", …],           same length as "bboxes"
- *     "polygons": [[[x0, y0, x1, y1, …], …], …],
- *                                            kinds "polygons" and "boxes_or_polygons":
- *                                            one list of polygons per instance, each a flat
- *                                            list of points (may be empty)
- *     "polygons_labels": ["", …],            same length as "polygons"
- *     "quad_boxes": [[x1, y1, …, x4, y4], …],
- *                                            kind "quads": 4 points per text line
- *     "quad_labels": ["HELLO", …]            same length as "quad_boxes"
- *   }
- *
- * Only the keys of the result's kind are written; the parser requires them and ignores
- * unknown keys, so later versions may add fields. Numbers are JSON numbers (the float32
- * values widened to double). florence_result_to_reference_json_node() writes instead
- * exactly what the reference post_process_generation() returns, {task: answer}, for
- * comparing Depict with other implementations.
+ * florence_result_to_json_node() writes the answer of post_process_generation() under the
+ * reference's own key names ("labels"; "bboxes_labels" and "polygons_labels" only for
+ * <OPEN_VOCABULARY_DETECTION>; "quad_boxes" for OCR with regions) with Depict's additions
+ * beside them (version, task, kind, image size). The schema, for people and scripts, is
+ * data/depict-result.schema.json ("$defs/result"), installed in share/depict/. Version 1
+ * (read, no longer written) named the labels "bboxes_labels", "polygons_labels" and
+ * "quad_labels" for every kind. The reader requires the members of the kind and ignores
+ * unknown ones, so later versions may add fields.
  */
 #pragma once
 
@@ -118,7 +102,9 @@ guint florence_result_get_n_instances (const FlorenceResult *self);
 const char *florence_result_kind_to_string (FlorenceResultKind kind);
 gboolean florence_result_kind_from_string (const char *str, FlorenceResultKind *out_kind);
 
-/* The Depict JSON form (see the schema above). */
+/* The Depict JSON form (see above): the one writer and the one reader of results. The
+ * reader takes versions 1 and 2, so reading an old result and writing it again migrates
+ * it. */
 JsonNode *florence_result_to_json_node (const FlorenceResult *self);
 char *florence_result_to_json (const FlorenceResult *self, gboolean pretty);
 FlorenceResult *florence_result_from_json_node (JsonNode *node, GError **error);
@@ -126,6 +112,11 @@ FlorenceResult *florence_result_from_json (const char *json, GError **error);
 
 /* {task: answer} exactly as the reference post_process_generation() returns it. */
 JsonNode *florence_result_to_reference_json_node (const FlorenceResult *self);
+/* Reads that form back: TASK is the member to read (NULL: the only member); the kind
+ * follows from the answer's keys. For results stored before Depict had its own form. */
+FlorenceResult *florence_result_from_reference_json_node (JsonNode *node, const char *task,
+                                                          int image_width, int image_height,
+                                                          GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlorenceResult, florence_result_free)
 

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "florence/text/florence-tokenizer.h"
+#include "florence/files/florence-file.h"
 #include "florence/files/florence-json.h"
 
 #include <gio/gio.h>
@@ -48,6 +49,7 @@ struct _FlorenceTokenizer {
 
   GMutex cache_lock;
   GHashTable *cache; /* char *word -> GArray (gint32) */
+  const char *file;  /* while loading: the file read, for messages */
 };
 
 G_DEFINE_QUARK (florence - tokenizer - error - quark, florence_tokenizer_error)
@@ -166,15 +168,28 @@ florence_tokenizer_free (FlorenceTokenizer *self)
   g_free (self);
 }
 
+static GError *
+invalid_file_error (const char *path, const char *what)
+{
+  return g_error_new (FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
+                      _ ("The tokenizer file “%s” is damaged (%s). Download the model again."),
+                      path, what);
+}
+
 static gboolean
 set_token (FlorenceTokenizer *self, gint64 id, const char *token, GError **error)
 {
+  if (!g_utf8_validate (token, -1, NULL))
+    {
+      g_propagate_error (error,
+                         invalid_file_error (self->file, _ ("a token that is not UTF-8 text")));
+      return FALSE;
+    }
   if (id < 0 || id > 1000000)
     {
-      g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
-                   _ ("The tokenizer vocabulary has an invalid token id (%" PRId64 "). "
-                      "Download the model again."),
-                   id);
+      g_autofree char *what = g_strdup_printf (_ ("the invalid token id %" PRId64), id);
+
+      g_propagate_error (error, invalid_file_error (self->file, what));
       return FALSE;
     }
   if ((guint) id >= self->id_to_token->len)
@@ -187,10 +202,9 @@ set_token (FlorenceTokenizer *self, gint64 id, const char *token, GError **error
           const char *kept = g_ptr_array_index (self->id_to_token, id);
           if (strcmp (kept, token) != 0)
             {
-              g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
-                           _ ("The tokenizer vocabulary gives two tokens the id %" PRId64
-                              ". Download the model again."),
-                           id);
+              g_autofree char *what = g_strdup_printf (_ ("two tokens with the id %" PRId64), id);
+
+              g_propagate_error (error, invalid_file_error (self->file, what));
               return FALSE;
             }
         }
@@ -302,10 +316,10 @@ finish_loading (FlorenceTokenizer *self, GError **error)
       self->byte_to_id[b] = lookup_id (self, self->byte_to_utf8[b]);
       if (self->byte_to_id[b] < 0)
         {
-          g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
-                       _ ("The tokenizer vocabulary is not a byte-level BPE vocabulary (the "
-                          "byte %d has no token). Use the tokenizer files of a Florence-2 model."),
-                       b);
+          g_autofree char *what =
+            g_strdup_printf (_ ("not a byte-level BPE vocabulary: the byte %d has no token"), b);
+
+          g_propagate_error (error, invalid_file_error (self->file, what));
           return FALSE;
         }
     }
@@ -332,9 +346,8 @@ load_vocab_object (FlorenceTokenizer *self, JsonObject *vocab, GError **error)
     {
       if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_INT64)
         {
-          g_set_error (error, FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
-                       _ ("The tokenizer vocabulary has a token without a numeric id. "
-                          "Download the model again."));
+          g_propagate_error (error,
+                             invalid_file_error (self->file, _ ("a token without a numeric id")));
           return FALSE;
         }
       if (!set_token (self, json_node_get_int (value), key, error))
@@ -356,12 +369,55 @@ add_default_specials (FlorenceTokenizer *self)
     }
 }
 
-static GError *
-invalid_file_error (const char *path, const char *what)
+/* Typed members of tokenizer.json: absent (or null) leaves *out as it is; a member of another
+ * type is an error (json-glib's own getters would log a critical and return a default). */
+static gboolean
+member_string (JsonObject *obj, const char *name, const char **out)
 {
-  return g_error_new (FLORENCE_TOKENIZER_ERROR, FLORENCE_TOKENIZER_ERROR_INVALID,
-                      _ ("The tokenizer file “%s” is damaged (%s). Download the model again."),
-                      path, what);
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return FALSE;
+  *out = json_node_get_string (node);
+  return TRUE;
+}
+
+static gboolean
+member_int (JsonObject *obj, const char *name, gint64 *out)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
+static gboolean
+member_bool (JsonObject *obj, const char *name, gboolean *out)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return FALSE;
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
+/* A string value node, or NULL. */
+static const char *
+node_string (JsonNode *node)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
 }
 
 /* tokenizer.json's "added_tokens": special tokens with their ids and lstrip flags. */
@@ -369,22 +425,46 @@ static gboolean
 load_added_tokens (FlorenceTokenizer *self, JsonObject *root, const char *tokenizer_json,
                    GError **error)
 {
-  JsonArray *added = json_object_has_member (root, "added_tokens") &&
-                         JSON_NODE_HOLDS_ARRAY (json_object_get_member (root, "added_tokens"))
-                       ? json_object_get_array_member (root, "added_tokens")
-                       : NULL;
+  JsonNode *added_node = json_object_get_member (root, "added_tokens");
+  JsonArray *added = NULL;
+
+  if (added_node != NULL && !JSON_NODE_HOLDS_NULL (added_node))
+    {
+      if (!JSON_NODE_HOLDS_ARRAY (added_node))
+        {
+          g_propagate_error (
+            error, invalid_file_error (tokenizer_json, _ ("its added_tokens is not a list")));
+          return FALSE;
+        }
+      added = json_node_get_array (added_node);
+    }
   for (guint i = 0; added != NULL && i < json_array_get_length (added); i++)
     {
       JsonNode *node = json_array_get_element (added, i);
       JsonObject *t;
       const char *content;
       gint64 id;
+      gboolean lstrip, special;
 
       if (!JSON_NODE_HOLDS_OBJECT (node))
-        continue;
+        {
+          g_propagate_error (
+            error, invalid_file_error (tokenizer_json, _ ("an added token that is not an object")));
+          return FALSE;
+        }
       t = json_node_get_object (node);
-      content = json_object_get_string_member_with_default (t, "content", NULL);
-      id = json_object_get_int_member_with_default (t, "id", -1);
+      content = NULL;
+      id = -1;
+      lstrip = FALSE;
+      special = TRUE;
+      if (!member_string (t, "content", &content) || !member_int (t, "id", &id) ||
+          !member_bool (t, "lstrip", &lstrip) || !member_bool (t, "special", &special))
+        {
+          g_propagate_error (error, invalid_file_error (
+                                      tokenizer_json, _ ("an added token with a field of the wrong "
+                                                         "type")));
+          return FALSE;
+        }
       if (content == NULL || *content == '\0' || id < 0)
         {
           g_propagate_error (
@@ -393,9 +473,7 @@ load_added_tokens (FlorenceTokenizer *self, JsonObject *root, const char *tokeni
         }
       if (!set_token (self, id, content, error))
         return FALSE;
-      add_added_token (self, content, (gint32) id,
-                       json_object_get_boolean_member_with_default (t, "lstrip", FALSE),
-                       json_object_get_boolean_member_with_default (t, "special", TRUE));
+      add_added_token (self, content, (gint32) id, lstrip, special);
     }
   return TRUE;
 }
@@ -427,8 +505,8 @@ load_merges (FlorenceTokenizer *self, JsonArray *merges, const char *tokenizer_j
         {
           JsonArray *pair = json_node_get_array (node);
           JsonNode *na = json_array_get_element (pair, 0), *nb = json_array_get_element (pair, 1);
-          const char *a = JSON_NODE_HOLDS_VALUE (na) ? json_node_get_string (na) : NULL;
-          const char *b = JSON_NODE_HOLDS_VALUE (nb) ? json_node_get_string (nb) : NULL;
+          const char *a = node_string (na);
+          const char *b = node_string (nb);
           if (a == NULL || b == NULL)
             {
               g_propagate_error (error,
@@ -453,6 +531,7 @@ florence_tokenizer_new_from_file (const char *tokenizer_json, GError **error)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local_error = NULL;
   JsonObject *root, *model;
+  const char *model_type;
 
   g_return_val_if_fail (tokenizer_json != NULL, NULL);
 
@@ -485,13 +564,15 @@ florence_tokenizer_new_from_file (const char *tokenizer_json, GError **error)
       g_propagate_error (error, invalid_file_error (tokenizer_json, _ ("no BPE model")));
       return NULL;
     }
-  if (g_strcmp0 (json_object_get_string_member_with_default (model, "type", "BPE"), "BPE") != 0)
+  model_type = "BPE";
+  if (!member_string (model, "type", &model_type) || g_strcmp0 (model_type, "BPE") != 0)
     {
       g_propagate_error (error, invalid_file_error (tokenizer_json, _ ("not a BPE model")));
       return NULL;
     }
 
   self = tokenizer_alloc ();
+  self->file = tokenizer_json;
   if (!load_vocab_object (self, json_object_get_object_member (model, "vocab"), error))
     return NULL;
 
@@ -503,6 +584,7 @@ florence_tokenizer_new_from_file (const char *tokenizer_json, GError **error)
 
   if (!finish_loading (self, error))
     return NULL;
+  self->file = NULL;
   return g_steal_pointer (&self);
 }
 
@@ -536,7 +618,8 @@ florence_tokenizer_new_from_vocab_merges (const char *vocab_json, const char *me
       g_propagate_error (error, invalid_file_error (vocab_json, _ ("not a JSON object")));
       return NULL;
     }
-  if (!g_file_get_contents (merges_txt, &contents, &len, &local_error))
+  if (!florence_file_get_contents (merges_txt, FLORENCE_JSON_MAX_FILE_SIZE, &contents, &len,
+                                   &local_error))
     {
       g_set_error (error, FLORENCE_TOKENIZER_ERROR,
                    g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
@@ -548,6 +631,7 @@ florence_tokenizer_new_from_vocab_merges (const char *vocab_json, const char *me
     }
 
   self = tokenizer_alloc ();
+  self->file = vocab_json;
   if (!load_vocab_object (self, json_node_get_object (json_parser_get_root (parser)), error))
     return NULL;
   add_default_specials (self);
@@ -576,6 +660,7 @@ florence_tokenizer_new_from_vocab_merges (const char *vocab_json, const char *me
 
   if (!finish_loading (self, error))
     return NULL;
+  self->file = NULL;
   return g_steal_pointer (&self);
 }
 

@@ -57,6 +57,31 @@ ckpt_write_file (const char *path, const void *data, gsize len)
   g_assert_cmpint (fclose (f), ==, 0);
 }
 
+static inline void
+ckpt_copy_file (const char *from, const char *to)
+{
+  g_autoptr (GBytes) bytes = ckpt_read_file (from);
+  gsize len = 0;
+  const void *data = g_bytes_get_data (bytes, &len);
+
+  ckpt_write_file (to, data, len);
+}
+
+/* Removes a flat temporary folder and the files in it. */
+static inline void
+ckpt_remove_dir (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
 /* ---- safetensors ------------------------------------------------------------------------ */
 
 typedef struct {

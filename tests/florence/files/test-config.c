@@ -313,6 +313,25 @@ test_bad_configs (void)
       "image_mean" },
     { "preprocessor not json", "{", "{", "size: 768", FLORENCE_CONFIG_ERROR_PARSE,
       "preprocessor_config.json" },
+    /* Every value that sizes memory is bounded (the CPU engine asked for 4 TB). */
+    { "window 1024", "\"window_size\": 12", "\"window_size\": 1024", NULL,
+      FLORENCE_CONFIG_ERROR_INVALID, "vision_config.window_size" },
+    { "wide channel groups", "32\n    ],\n    \"depths\"", "1\n    ],\n    \"depths\"", NULL,
+      FLORENCE_CONFIG_ERROR_INVALID, "channels wide" },
+    { "wide heads", "\"encoder_attention_heads\": 12", "\"encoder_attention_heads\": 1", NULL,
+      FLORENCE_CONFIG_ERROR_INVALID, "channels wide" },
+    { "64 beams", "\"num_beams\": 3", "\"num_beams\": 64", NULL, FLORENCE_CONFIG_ERROR_INVALID,
+      "num_beams" },
+    { "100 layers", "\"decoder_layers\": 6", "\"decoder_layers\": 100", NULL,
+      FLORENCE_CONFIG_ERROR_INVALID, "decoder_layers" },
+    { "65536 positions", "\"max_position_embeddings\": 1024", "\"max_position_embeddings\": 65536",
+      NULL, FLORENCE_CONFIG_ERROR_INVALID, "max_position_embeddings" },
+    { "positive in double, zero in float", "{", "{", "{\"image_std\": [1e-300, 0.2, 0.2]}",
+      FLORENCE_CONFIG_ERROR_INVALID, "image_std" },
+    { "a denormal std", "{", "{", "{\"image_std\": [1e-40, 0.2, 0.2]}",
+      FLORENCE_CONFIG_ERROR_INVALID, "infinities" },
+    { "a large rescale", "{", "{", "{\"rescale_factor\": 1e9, \"image_std\": [1e-30, 1, 1]}",
+      FLORENCE_CONFIG_ERROR_INVALID, "infinities" },
   };
   g_autofree char *text = read_hub_config ();
 
@@ -330,6 +349,37 @@ test_bad_configs (void)
       g_test_message ("  %s", error->message);
       g_assert_nonnull (strstr (error->message, cases[i].needle));
     }
+}
+
+/* Each bound alone passes; together they would need tens of gigabytes. */
+static void
+test_working_memory (void)
+{
+  g_autofree char *text = read_hub_config ();
+  g_autofree char *a = replace_once (text, "\"decoder_layers\": 6", "\"decoder_layers\": 64");
+  g_autofree char *b =
+    replace_once (a, "\"max_position_embeddings\": 1024", "\"max_position_embeddings\": 4096");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FlorenceConfig) c = florence_config_load_from_data (b, NULL, &error);
+
+  g_assert_null (c);
+  g_assert_error (error, FLORENCE_CONFIG_ERROR, FLORENCE_CONFIG_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "working memory"));
+  g_assert_nonnull (strstr (error->message, "text_config.decoder_layers"));
+}
+
+/* The sizes the engines and the run options go by. */
+static void
+test_sizes (void)
+{
+  g_autofree char *dir = data_path ("hub", "large", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FlorenceConfig) c = florence_config_load (dir, &error);
+
+  g_assert_no_error (error);
+  /* Florence-2-large, 768, 3 beams: between 0.3 and 3 GB. */
+  g_assert_cmpuint (florence_config_estimate_working_bytes (c, 768, 3), >, 300000000);
+  g_assert_cmpuint (florence_config_estimate_working_bytes (c, 768, 3), <, 3000000000);
 }
 
 /* json-glib recurses per nesting level: refuse deep nesting before parsing. */
@@ -405,6 +455,8 @@ main (int argc, char **argv)
   g_test_add_func ("/florence/config/native-layout", test_native_layout);
   g_test_add_func ("/florence/config/preprocessor", test_preprocessor);
   g_test_add_func ("/florence/config/bad", test_bad_configs);
+  g_test_add_func ("/florence/config/sizes", test_sizes);
+  g_test_add_func ("/florence/config/working-memory", test_working_memory);
   g_test_add_func ("/florence/config/deep-nesting", test_deep_nesting);
   g_test_add_func ("/florence/config/missing-dir", test_missing_dir);
   g_test_add_func ("/florence/config/snapshot-name", test_snapshot_name);

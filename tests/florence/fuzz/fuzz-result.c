@@ -1,4 +1,5 @@
-/* fuzz-result.c: parse arbitrary bytes as a stored result (what the gallery reads back)
+/* fuzz-result.c: parse arbitrary bytes as a stored result (what the gallery reads back), in
+ * Depict's form and in the reference's {task: answer}
  *
  * Checks that whatever parses writes JSON that parses to the same JSON.
  *
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "florence/files/florence-json.h"
 #include "florence/text/florence-result.h"
 #include "fuzz.h"
 
@@ -22,6 +24,30 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autofree char *json = NULL, *json2 = NULL;
   g_autoptr (FlorenceResult) back = NULL;
 
+  {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonNode *root;
+
+    if (florence_json_load (parser, text, -1, NULL) &&
+        (root = json_parser_get_root (parser)) != NULL)
+      {
+        g_autoptr (FlorenceResult) ref =
+          florence_result_from_reference_json_node (root, NULL, 640, 480, NULL);
+
+        if (ref != NULL)
+          {
+            g_autoptr (JsonNode) node = florence_result_to_reference_json_node (ref);
+            g_autoptr (FlorenceResult) again =
+              florence_result_from_reference_json_node (node, NULL, 640, 480, NULL);
+            g_autofree char *a = florence_result_to_json (ref, FALSE);
+            g_autofree char *b = NULL;
+
+            FUZZ_CHECK (again != NULL);
+            b = florence_result_to_json (again, FALSE);
+            FUZZ_CHECK (strcmp (a, b) == 0);
+          }
+      }
+  }
   if (r == NULL)
     {
       FUZZ_CHECK (error != NULL);

@@ -1,4 +1,4 @@
-/* test-result.c: the JSON form of results (schema in florence-result.h)
+/* test-result.c: the JSON form of results (data/depict-result.schema.json)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -9,6 +9,7 @@
 
 #include "florence/text/florence-postprocess.h"
 #include "florence/text/florence-result.h"
+#include "text-json-compare.h"
 
 static void
 test_written_form (void)
@@ -20,8 +21,8 @@ test_written_form (void)
   florence_result_add_box (r, "car", &box);
   json = florence_result_to_json (r, FALSE);
   g_assert_cmpstr (json, ==,
-                   "{\"version\":1,\"task\":\"<OD>\",\"kind\":\"boxes\",\"image_size\":[640,480],"
-                   "\"bboxes\":[[1.5,2.25,3.0,4.0]],\"bboxes_labels\":[\"car\"]}");
+                   "{\"version\":2,\"task\":\"<OD>\",\"kind\":\"boxes\",\"image_size\":[640,480],"
+                   "\"bboxes\":[[1.5,2.25,3.0,4.0]],\"labels\":[\"car\"]}");
 }
 
 static void
@@ -50,6 +51,172 @@ round_trip (FlorenceResult *r)
     g_assert_true (memcmp (&g_array_index (r->quads, FlorenceQuad, i),
                            &g_array_index (back->quads, FlorenceQuad, i),
                            sizeof (FlorenceQuad)) == 0);
+}
+
+static JsonNode *
+load_cases (JsonArray **cases)
+{
+  g_autofree char *path =
+    g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "postprocess", "cases.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonNode *root;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  root = json_node_copy (json_parser_get_root (parser));
+  *cases = json_object_get_array_member (json_node_get_object (root), "cases");
+  return root;
+}
+
+static FlorenceResult *
+postprocess_case (JsonObject *c)
+{
+  JsonArray *size = json_object_get_array_member (c, "image_size");
+
+  return florence_postprocess_for_token (
+    json_object_get_string_member (c, "task"), json_object_get_string_member (c, "text"),
+    (int) json_array_get_int_element (size, 0), (int) json_array_get_int_element (size, 1));
+}
+
+/* The Depict form holds the reference's answer under the reference's keys, for every task
+ * of the post-processing fixtures: its members are the reference's answer and Depict's
+ * additions, nothing else. */
+static void
+test_reference_keys (void)
+{
+  static const char *const additions[] = { "version", "task", "kind", "image_size" };
+  JsonArray *cases;
+  g_autoptr (JsonNode) root = load_cases (&cases);
+
+  for (guint i = 0; i < json_array_get_length (cases); i++)
+    {
+      JsonObject *c = json_array_get_object_element (cases, i);
+      const char *task = json_object_get_string_member (c, "task");
+      JsonNode *expected =
+        json_object_get_member (json_object_get_object_member (c, "expected"), task);
+      g_autoptr (FlorenceResult) r = postprocess_case (c);
+      g_autoptr (JsonNode) depict = florence_result_to_json_node (r);
+      g_autoptr (JsonObject) answer = json_object_new ();
+      g_autoptr (JsonNode) answer_node = json_node_new (JSON_NODE_OBJECT);
+      g_autoptr (GList) members = json_object_get_members (json_node_get_object (depict));
+      g_autofree char *where =
+        g_strdup_printf ("%s (%s)", json_object_get_string_member (c, "name"), task);
+
+      for (gsize k = 0; k < G_N_ELEMENTS (additions); k++)
+        g_assert_true (json_object_has_member (json_node_get_object (depict), additions[k]));
+      if (JSON_NODE_HOLDS_VALUE (expected))
+        {
+          g_assert_cmpstr (json_object_get_string_member (json_node_get_object (depict), "text"),
+                           ==, json_node_get_string (expected));
+          g_assert_cmpuint (json_object_get_size (json_node_get_object (depict)), ==,
+                            G_N_ELEMENTS (additions) + 1);
+          continue;
+        }
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          gboolean added = FALSE;
+          for (gsize k = 0; k < G_N_ELEMENTS (additions); k++)
+            added = added || strcmp (l->data, additions[k]) == 0;
+          if (!added)
+            json_object_set_member (
+              answer, l->data,
+              json_node_copy (json_object_get_member (json_node_get_object (depict), l->data)));
+        }
+      json_node_set_object (answer_node, answer);
+      assert_same_json (answer_node, expected, where);
+    }
+}
+
+/* Results stored in version 1 (labels named after the shapes) read as they were meant. */
+static void
+test_reads_version_1 (void)
+{
+  static const struct {
+    const char *v1, *v2;
+  } pairs[] = {
+    { "{\"version\":1,\"task\":\"<OD>\",\"kind\":\"boxes\",\"image_size\":[9,9],"
+      "\"bboxes\":[[1,2,3,4]],\"bboxes_labels\":[\"car\"]}",
+      "{\"version\":2,\"task\":\"<OD>\",\"kind\":\"boxes\",\"image_size\":[9,9],"
+      "\"bboxes\":[[1.0,2.0,3.0,4.0]],\"labels\":[\"car\"]}" },
+    { "{\"version\":1,\"task\":\"<REGION_TO_SEGMENTATION>\",\"kind\":\"polygons\","
+      "\"image_size\":[9,9],\"polygons\":[[[1,2,3,4,5,6]]],\"polygons_labels\":[\"\"]}",
+      "{\"version\":2,\"task\":\"<REGION_TO_SEGMENTATION>\",\"kind\":\"polygons\","
+      "\"image_size\":[9,9],\"polygons\":[[[1.0,2.0,3.0,4.0,5.0,6.0]]],\"labels\":[\"\"]}" },
+    { "{\"version\":1,\"task\":\"<OCR_WITH_REGION>\",\"kind\":\"quads\",\"image_size\":[9,9],"
+      "\"quad_boxes\":[[1,2,3,4,5,6,7,8]],\"quad_labels\":[\"</s>EXIT\"]}",
+      "{\"version\":2,\"task\":\"<OCR_WITH_REGION>\",\"kind\":\"quads\",\"image_size\":[9,9],"
+      "\"quad_boxes\":[[1.0,2.0,3.0,4.0,5.0,6.0,7.0,8.0]],\"labels\":[\"</s>EXIT\"]}" },
+    { "{\"version\":1,\"task\":\"<OPEN_VOCABULARY_DETECTION>\",\"kind\":\"boxes_or_polygons\","
+      "\"image_size\":[9,9],\"bboxes\":[[1,2,3,4]],\"bboxes_labels\":[\"cup\"],\"polygons\":[],"
+      "\"polygons_labels\":[]}",
+      "{\"version\":2,\"task\":\"<OPEN_VOCABULARY_DETECTION>\",\"kind\":\"boxes_or_polygons\","
+      "\"image_size\":[9,9],\"bboxes\":[[1.0,2.0,3.0,4.0]],\"bboxes_labels\":[\"cup\"],"
+      "\"polygons\":[],\"polygons_labels\":[]}" },
+    { "{\"version\":1,\"task\":\"<CAPTION>\",\"kind\":\"text\",\"image_size\":[9,9],"
+      "\"text\":\"A car.\"}",
+      "{\"version\":2,\"task\":\"<CAPTION>\",\"kind\":\"text\",\"image_size\":[9,9],"
+      "\"text\":\"A car.\"}" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (FlorenceResult) old = florence_result_from_json (pairs[i].v1, &error);
+      g_autofree char *migrated = NULL;
+
+      g_assert_no_error (error);
+      migrated = florence_result_to_json (old, FALSE);
+      g_assert_cmpstr (migrated, ==, pairs[i].v2);
+    }
+  /* version 1 keys are not read as version 2, nor the other way round */
+  g_assert_null (florence_result_from_json (
+    "{\"version\":2,\"task\":\"<OD>\",\"kind\":\"boxes\",\"image_size\":[9,9],"
+    "\"bboxes\":[[1,2,3,4]],\"bboxes_labels\":[\"car\"]}",
+    NULL));
+  g_assert_null (florence_result_from_json (
+    "{\"version\":1,\"task\":\"<OD>\",\"kind\":\"boxes\",\"image_size\":[9,9],"
+    "\"bboxes\":[[1,2,3,4]],\"labels\":[\"car\"]}",
+    NULL));
+}
+
+/* The reference's {task: answer} reads back to the same result, for every fixture case and
+ * from the fixtures' own expected answers. */
+static void
+test_reference_reader (void)
+{
+  JsonArray *cases;
+  g_autoptr (JsonNode) root = load_cases (&cases);
+
+  for (guint i = 0; i < json_array_get_length (cases); i++)
+    {
+      JsonObject *c = json_array_get_object_element (cases, i);
+      g_autoptr (FlorenceResult) r = postprocess_case (c);
+      g_autoptr (JsonNode) ref = florence_result_to_reference_json_node (r);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (FlorenceResult) back = florence_result_from_reference_json_node (
+        ref, NULL, r->image_width, r->image_height, &error);
+      g_autoptr (FlorenceResult) expected = NULL;
+      g_autofree char *a = florence_result_to_json (r, FALSE);
+      g_autofree char *b = NULL;
+      g_autoptr (JsonNode) ref_back = NULL;
+
+      g_assert_no_error (error);
+      b = florence_result_to_json (back, FALSE);
+      g_assert_cmpstr (a, ==, b);
+
+      expected = florence_result_from_reference_json_node (
+        json_object_get_member (c, "expected"), r->task, r->image_width, r->image_height, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (expected->kind, ==, r->kind);
+      ref_back = florence_result_to_reference_json_node (expected);
+      assert_same_json (ref_back, json_object_get_member (c, "expected"),
+                        json_object_get_string_member (c, "name"));
+    }
+  {
+    g_autoptr (JsonNode) bad = json_from_string ("{\"<OD>\":3}", NULL);
+    g_assert_null (florence_result_from_reference_json_node (bad, NULL, 1, 1, NULL));
+  }
 }
 
 static void
@@ -89,7 +256,7 @@ test_damaged (void)
     "[]",
     "{}",
     "{\"version\":1}",
-    "{\"version\":2,\"task\":\"\",\"kind\":\"text\",\"image_size\":[1,1],\"text\":\"\"}",
+    "{\"version\":3,\"task\":\"\",\"kind\":\"text\",\"image_size\":[1,1],\"text\":\"\"}",
     "{\"version\":1,\"task\":\"\",\"kind\":\"words\",\"image_size\":[1,1],\"text\":\"\"}",
     "{\"version\":1,\"task\":\"\",\"kind\":\"text\",\"image_size\":[1],\"text\":\"\"}",
     "{\"version\":1,\"task\":\"\",\"kind\":\"text\",\"image_size\":[-1,1],\"text\":\"\"}",
@@ -147,5 +314,8 @@ main (int argc, char **argv)
   g_test_add_func ("/florence/result/round-trip-fixtures", test_round_trip_fixtures);
   g_test_add_func ("/florence/result/damaged", test_damaged);
   g_test_add_func ("/florence/result/extra-members", test_accepts_extra_members);
+  g_test_add_func ("/florence/result/reference-keys", test_reference_keys);
+  g_test_add_func ("/florence/result/reads-version-1", test_reads_version_1);
+  g_test_add_func ("/florence/result/reference-reader", test_reference_reader);
   return g_test_run ();
 }

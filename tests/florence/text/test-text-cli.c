@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "cli/cli-test-util.h"
 #include "text-json-compare.h"
 
 static char *
@@ -27,39 +28,22 @@ load_json (const char *path)
   return json_node_copy (json_parser_get_root (parser));
 }
 
-/* Runs depict-cli with ARGV (NULL-terminated, without the program); returns its exit
- * status, its standard output parsed as JSON in *OUT (when it exits 0) and stderr. */
+/* Runs depict-cli with ARGS (NULL-terminated); returns its exit status, its standard output
+ * parsed as JSON in *OUT (when it exits 0) and stderr. */
 static int
 run_cli (const char *const *args, const char *stdin_text, JsonNode **out, char **err_text)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GSubprocess) proc = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *out_text = NULL, *stderr_text = NULL;
+  g_auto (CliTestResult) r = cli_test_run (args, NULL, stdin_text);
 
-  g_ptr_array_add (argv, (gpointer) DEPICT_CLI);
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  proc = g_subprocess_newv ((const char *const *) argv->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                              (stdin_text != NULL ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0),
-                            &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, stdin_text, NULL, &out_text, &stderr_text, &error);
-  g_assert_no_error (error);
-
-  if (g_subprocess_get_exit_status (proc) == 0 && out != NULL)
+  if (r.status == 0 && out != NULL)
     {
-      g_autoptr (JsonParser) parser = json_parser_new ();
-      json_parser_load_from_data (parser, out_text, -1, &error);
-      g_assert_no_error (error);
-      *out = json_node_copy (json_parser_get_root (parser));
+      g_autoptr (GPtrArray) lines = cli_test_json_lines (r.out);
+      g_assert_cmpuint (lines->len, ==, 1);
+      *out = json_node_ref (g_ptr_array_index (lines, 0));
     }
   if (err_text != NULL)
-    *err_text = g_steal_pointer (&stderr_text);
-  return g_subprocess_get_exit_status (proc);
+    *err_text = g_steal_pointer (&r.err);
+  return r.status;
 }
 
 static void
@@ -84,18 +68,10 @@ test_tokenize (void)
       if (i % 3 != 0 || (*task != '\0' && *input == '\0') || g_str_has_prefix (input, " "))
         continue;
       {
-        const char *args_task[] = { "tokenize",
-                                    "--compact",
-                                    "--model",
-                                    model,
-                                    "--task",
-                                    task,
-                                    *input != '\0' ? "--text" : NULL,
-                                    input,
-                                    NULL };
-        const char *args_text[] = {
-          "tokenize", "--compact", "--model", model, "--text", input, NULL
-        };
+        const char *args_task[] = { "tokenize", "--model", model,
+                                    "--task",   task,      *input != '\0' ? "--text" : NULL,
+                                    input,      NULL };
+        const char *args_text[] = { "tokenize", "--model", model, "--text", input, NULL };
         g_assert_cmpint (run_cli (*task != '\0' ? args_task : args_text, NULL, &out, NULL), ==, 0);
       }
       o = json_node_get_object (out);
@@ -205,11 +181,11 @@ test_parse_ids_and_schema (void)
                             &out, NULL),
                    ==, 0);
   o = json_node_get_object (out);
-  g_assert_cmpint (json_object_get_int_member (o, "version"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (o, "version"), ==, 2);
   g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "boxes");
   g_assert_cmpstr (json_object_get_string_member (o, "task"), ==, "<OD>");
   boxes = json_object_get_array_member (o, "bboxes");
-  labels = json_object_get_array_member (o, "bboxes_labels");
+  labels = json_object_get_array_member (o, "labels");
   g_assert_cmpuint (json_array_get_length (boxes), ==, 2);
   g_assert_cmpstr (json_array_get_string_element (labels, 0), ==, "car");
   g_assert_cmpstr (json_array_get_string_element (labels, 1), ==, "person");

@@ -1,0 +1,270 @@
+/* depict-window-batch.c: "Run on All Photos" and "Tag Folder", the session's one batch
+ *
+ * Both ask the session for a batch through the gallery's tagger: the chosen task on the
+ * photos of the list, or the batch tasks on a folder. Whichever batch goes on, the window
+ * follows it: the photos of the list it works on show their state and answers, the photo
+ * shown its progress, the Run on All Photos button how far it has got, and its end is told
+ * in a toast (and a notification when the window is not in use).
+ *
+ * Copyright 2026 The Depict authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "depict-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "depict-window-private.h"
+#include "florence/text/florence-task.h"
+
+static void
+update_run_all_button (DepictWindow *self)
+{
+  DepictJob *job = self->run_all_job;
+
+  if (self->run_all_button == NULL)
+    return; /* disposed */
+  if (job != NULL && depict_job_get_total (job) > 0)
+    {
+      /* Translators: Run on All Photos in progress: the photo it is at, of how many */
+      g_autofree char *label = g_strdup_printf (
+        _ ("Running: %u of %u"), MIN (depict_job_get_done (job) + 1, depict_job_get_total (job)),
+        depict_job_get_total (job));
+
+      gtk_button_set_label (self->run_all_button, label);
+    }
+  else
+    gtk_button_set_label (self->run_all_button, _ ("Run on _All Photos"));
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Following the batch                                                                      */
+
+static void
+photo_started_cb (DepictJob *job, GFile *file, DepictWindow *self)
+{
+  DepictQueueItem *item = _depict_window_find_item (self, file, NULL);
+
+  if (item == NULL)
+    return;
+  depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_RUNNING);
+  if (item == self->current && self->run_job == NULL)
+    {
+      _depict_window_show_answer (self, NULL);
+      _depict_window_show_progress (self, job);
+    }
+}
+
+static void
+progress_cb (DepictJob *job, GParamSpec *pspec, DepictWindow *self)
+{
+  if (self->run_job == NULL)
+    _depict_window_show_progress (self, job);
+}
+
+static void
+done_cb (DepictJob *job, GParamSpec *pspec, DepictWindow *self)
+{
+  update_run_all_button (self);
+}
+
+static void
+photo_failed_cb (DepictJob *job, GFile *file, GError *error, DepictWindow *self)
+{
+  DepictQueueItem *item = _depict_window_find_item (self, file, NULL);
+
+  if (item == NULL)
+    return;
+  depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_FAILED);
+  if (item == self->current && self->run_job == NULL)
+    depict_results_pane_show_error (self->results_pane, _ ("The Task Failed"), error->message,
+                                    TRUE);
+}
+
+/* Its answers are in the gallery (made now, or before): they come back through the gallery's
+ * reader, as any stored answer does. */
+static void
+photo_stored_cb (DepictJob *job, GFile *file, DepictWindow *self)
+{
+  DepictQueueItem *item = _depict_window_find_item (self, file, NULL);
+
+  if (item == NULL)
+    return;
+  depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_DONE);
+  _depict_window_load_stored_answers (self, item, DEPICT_STORED_ANSWERS_AGAIN);
+}
+
+/* What a batch did, in one sentence; NULL when there is nothing to say (paused). */
+static char *
+batch_message (DepictSession *session, DepictJob *job)
+{
+  const GError *error = depict_job_get_error (job);
+  guint processed = depict_job_get_processed (job);
+  guint failed = depict_job_get_failed (job);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return depict_session_get_batch_paused (session)
+             ? NULL
+             : g_strdup (_ ("Tagging stopped. Start it again to go on where it stopped."));
+  if (error != NULL)
+    return g_strdup_printf (_ ("Tagging stopped: %s"), error->message);
+  if (processed == 0 && failed == 0)
+    return g_strdup (_ ("Every photo has an answer to this task already"));
+  if (failed > 0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Tagged %u photos; %u could not be read",
+                                         "Tagged %u photos; %u could not be read", processed),
+                            processed, failed);
+  return g_strdup_printf (
+    g_dngettext (GETTEXT_PACKAGE, "Tagged %u photo", "Tagged %u photos", processed), processed);
+}
+
+static void
+finished_cb (DepictJob *job, DepictWindow *self)
+{
+  g_autofree char *message = batch_message (self->session, job);
+  g_autoptr (DepictJob) keep = g_object_ref (job);
+
+  if (job == self->run_all_job)
+    g_clear_object (&self->run_all_job);
+  /* Photos it had not reached yet are waiting again. */
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->queue)); i++)
+    {
+      g_autoptr (DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->queue), i);
+
+      if (depict_queue_item_get_state (item) == DEPICT_QUEUE_ITEM_RUNNING &&
+          (self->run_job == NULL || item != self->current))
+        depict_queue_item_set_state (item, depict_queue_item_get_last_task (item) != NULL
+                                             ? DEPICT_QUEUE_ITEM_DONE
+                                             : DEPICT_QUEUE_ITEM_WAITING);
+    }
+  if (message != NULL)
+    {
+      depict_window_add_toast (self, message);
+      _depict_window_notify_in_background (self, message);
+    }
+  if (self->current != NULL && self->run_job == NULL &&
+      g_strcmp0 (depict_results_pane_get_page (self->results_pane), "busy") == 0)
+    _depict_window_show_current (self);
+  update_run_all_button (self);
+  _depict_window_update_actions (self);
+}
+
+static void
+follow (DepictWindow *self, DepictJob *batch)
+{
+  if (self->batch == batch)
+    return;
+  if (self->batch != NULL)
+    g_signal_handlers_disconnect_by_data (self->batch, self);
+  g_set_object (&self->batch, batch);
+  if (batch == NULL || depict_job_get_finished (batch))
+    return;
+  g_signal_connect_object (batch, "photo-started", G_CALLBACK (photo_started_cb), self, 0);
+  g_signal_connect_object (batch, "notify::stage", G_CALLBACK (progress_cb), self, 0);
+  g_signal_connect_object (batch, "notify::n-tokens", G_CALLBACK (progress_cb), self, 0);
+  g_signal_connect_object (batch, "notify::done", G_CALLBACK (done_cb), self, 0);
+  g_signal_connect_object (batch, "notify::total", G_CALLBACK (done_cb), self, 0);
+  g_signal_connect_object (batch, "photo-failed", G_CALLBACK (photo_failed_cb), self, 0);
+  g_signal_connect_object (batch, "photo-stored", G_CALLBACK (photo_stored_cb), self, 0);
+  g_signal_connect_object (batch, "finished", G_CALLBACK (finished_cb), self, 0);
+}
+
+static void
+session_batch_cb (DepictSession *session, GParamSpec *pspec, DepictWindow *self)
+{
+  follow (self, depict_session_get_batch (session));
+  _depict_window_update_actions (self);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Starting one                                                                             */
+
+/* Runs the chosen task on every photo of the list that has no answer to it in the gallery,
+ * one after the other; Cancel stops them all. Region tasks need a region per photo and are
+ * refused. */
+void
+depict_window_run_all (DepictWindow *self)
+{
+  const FlorenceTaskInfo *task;
+  g_autoptr (GPtrArray) files = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *title = NULL;
+  const char *text = NULL;
+  const char *tasks[2] = { NULL, NULL };
+  guint n;
+
+  g_return_if_fail (DEPICT_IS_WINDOW (self));
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->queue));
+  if (self->run_all_job != NULL || n == 0)
+    return;
+  task = depict_task_picker_get_task_info (self->task_picker);
+  if (task->input == FLORENCE_TASK_INPUT_TEXT)
+    {
+      g_autofree char *stripped =
+        g_strstrip (g_strdup (depict_task_picker_get_text (self->task_picker)));
+
+      if (stripped[0] == '\0')
+        {
+          depict_window_add_toast (self, task->input_hint != NULL
+                                           ? _ (task->input_hint)
+                                           : _ ("Type what to look for first"));
+          depict_task_picker_focus_input (self->task_picker);
+          return;
+        }
+      text = depict_task_picker_get_text (self->task_picker);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->queue), i);
+
+      g_ptr_array_add (files, depict_queue_item_get_file (item));
+    }
+  tasks[0] = task->token;
+  /* Translators: a batch: a task on the photos of the list, "Caption on 12 photos" */
+  title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s on %u photo", "%s on %u photos", n),
+                           _ (task->name), n);
+  self->run_all_job = depict_session_tag (self->session, files, tasks, text, title, &error);
+  if (self->run_all_job == NULL)
+    {
+      if (g_error_matches (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_NO_MODEL) &&
+          self->current != NULL)
+        depict_results_pane_show_no_model (self->results_pane);
+      else
+        depict_window_add_toast (self, error->message);
+      return;
+    }
+  g_object_ref (self->run_all_job);
+  update_run_all_button (self);
+  _depict_window_update_actions (self);
+}
+
+void
+_depict_window_tag_folder (DepictWindow *self, GFile *folder)
+{
+  g_autoptr (GError) error = NULL;
+
+  depict_window_show_gallery (self, FALSE);
+  if (depict_session_tag_folder (self->session, folder, &error) != NULL)
+    return;
+  depict_window_add_toast (self, error->message);
+  if (g_error_matches (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_NO_MODEL))
+    gtk_widget_activate_action (GTK_WIDGET (self), "app.models", NULL);
+}
+
+void
+_depict_window_batch_init (DepictWindow *self)
+{
+  g_signal_connect_object (self->session, "notify::batch", G_CALLBACK (session_batch_cb), self, 0);
+  follow (self, depict_session_get_batch (self->session));
+}
+
+void
+_depict_window_batch_dispose (DepictWindow *self)
+{
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  follow (self, NULL);
+  g_clear_object (&self->run_all_job);
+}
