@@ -31,6 +31,7 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 
@@ -264,6 +265,23 @@ network_fs_name (const char *path)
     }
 }
 
+/* Whether a failed write (SQLITE_IOERR_WRITE) was for want of room: the disk or the quota is
+ * full, or the file hit the process's size limit (EFBIG, which SQLite does not tell apart
+ * from other write errors). */
+static gboolean
+is_out_of_room (const char *path, int sys_errno)
+{
+  struct rlimit limit;
+  gint64 free_now;
+
+  if (sys_errno == ENOSPC || sys_errno == EDQUOT || sys_errno == EFBIG)
+    return TRUE;
+  if (getrlimit (RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    return TRUE;
+  free_now = free_bytes (path);
+  return free_now >= 0 && free_now < (gint64) GALLERY_STORE_ROOM_NEEDED;
+}
+
 static gboolean
 is_lock_failure (int rc, int sys_errno)
 {
@@ -297,9 +315,7 @@ gallery_store_set_sqlite_error (GalleryStore *store, int rc, GError **error)
   else
     detail = sqlite3_errstr (rc);
 
-  if ((rc & 0xff) == SQLITE_FULL ||
-      ((rc & 0xff) == SQLITE_IOERR &&
-       (sys_errno == ENOSPC || sys_errno == EDQUOT || sys_errno == EFBIG)))
+  if ((rc & 0xff) == SQLITE_FULL || (rc == SQLITE_IOERR_WRITE && is_out_of_room (path, sys_errno)))
     {
       gint64 free_now = free_bytes (path);
       g_autofree char *needed = g_format_size (GALLERY_STORE_ROOM_NEEDED);
@@ -589,17 +605,19 @@ gallery_store_check (GalleryStore *store, GError **error)
   if (rc != SQLITE_DONE)
     rc = sqlite3_extended_errcode (store->conn->db);
   sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
+  if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB)
     {
       gallery_store_set_sqlite_error (store, rc, error);
       return FALSE;
     }
-  if (g_strcmp0 (first, "ok") != 0)
+  if (rc != SQLITE_DONE || g_strcmp0 (first, "ok") != 0)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT,
                    _ ("The gallery “%s” is damaged (%s), so nothing was written to it. Move the "
                       "file aside to start a new gallery, or restore it from a backup."),
-                   store->path, first != NULL ? first : _ ("no answer"));
+                   store->path,
+                   rc != SQLITE_DONE ? sqlite3_errstr (rc)
+                                     : (first != NULL ? first : _ ("no answer")));
       return FALSE;
     }
   return TRUE;
