@@ -175,11 +175,20 @@ static const char migrate_v3_v4[] =
   "INSERT INTO image_files (sha256, image_id) SELECT hash, id FROM images;"
   "ALTER TABLE image_paths ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;";
 
-static const char *const migrations[] = {
-  schema_v1,
-  migrate_v1_v2,
-  migrate_v2_v3,
-  migrate_v3_v4,
+/* 4 → 5: every stored result in the one form florence-result writes today (the reference's
+ * key names, "version": 2), read once by its one reader: the rows of version 1 ("bboxes_labels"
+ * for every task) and the reference's {"<TASK>": answer} of early galleries. A row that cannot
+ * be read is kept as it is. (gallery-store-runs.c) */
+
+static const struct {
+  const char *sql;
+  gboolean (*step) (GalleryStore *store, GError **error);
+} migrations[] = {
+  { schema_v1, NULL },
+  { migrate_v1_v2, NULL },
+  { migrate_v2_v3, NULL },
+  { migrate_v3_v4, NULL },
+  { NULL, gallery_store_rewrite_results },
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == GALLERY_STORE_SCHEMA_VERSION);
 
@@ -748,7 +757,8 @@ store_migrate (GalleryStore *store, GError **error)
     return gallery_store_commit (store, error);
 
   for (gint64 v = version; v < GALLERY_STORE_SCHEMA_VERSION; v++)
-    if (!gallery_store_exec (store, migrations[v], error))
+    if ((migrations[v].sql != NULL && !gallery_store_exec (store, migrations[v].sql, error)) ||
+        (migrations[v].step != NULL && !migrations[v].step (store, error)))
       goto fail;
 
   set_version = g_strdup_printf ("PRAGMA user_version = %d", GALLERY_STORE_SCHEMA_VERSION);
@@ -911,12 +921,17 @@ store_connect (GalleryStore *store, GError **error)
       g_clear_error (&local_error);
     }
 
-  /* Read-only questions first: nothing is written before we know the file is ours. */
-  if (!gallery_store_query_int (store, "PRAGMA application_id", &app_id, &local_error) ||
+  /* Read-only questions first: nothing is written before we know the file is ours. One
+   * read transaction, so that the answers agree while another process creates the gallery. */
+  if (!gallery_store_exec (store, "BEGIN", &local_error) ||
+      !gallery_store_query_int (store, "PRAGMA application_id", &app_id, &local_error) ||
       !gallery_store_query_int (store, "PRAGMA user_version", &version, &local_error) ||
       !gallery_store_query_int (store, "SELECT count(*) FROM sqlite_schema", &n_objects,
-                                &local_error))
+                                &local_error) ||
+      !gallery_store_exec (store, "COMMIT", &local_error))
     {
+      if (!sqlite3_get_autocommit (conn->db))
+        gallery_store_exec (store, "ROLLBACK", NULL);
       if (g_error_matches (local_error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT))
         {
           g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_A_DATABASE,
