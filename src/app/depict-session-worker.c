@@ -83,15 +83,6 @@ tokens_cb (guint n_tokens, gpointer user_data)
   _depict_job_report_stage (relay->job, DEPICT_JOB_STAGE_GENERATING, n_tokens, relay->file);
 }
 
-/* The gallery's record of a run, keyed as depict-cli tag keys it. */
-static GalleryRun *
-run_to_gallery (const FlorenceRun *run, FlorenceModel *model, const char *weights_hash,
-                int max_new_tokens)
-{
-  return gallery_run_new_from_florence (run, florence_model_get_config (model)->name, weights_hash,
-                                        max_new_tokens);
-}
-
 /* "2.1 s · base · 3 beams", and the model's loading when this run waited for it. */
 static char *
 run_info (const FlorenceRun *run, FlorenceModel *model, gboolean loaded)
@@ -165,7 +156,9 @@ execute_run (DepictSession *self, DepictJob *job)
       GalleryStore *store = depict_session_get_store (self, &error);
       gint64 image_id = store != NULL ? gallery_store_add_image (store, path, NULL, &error) : 0;
 
-      record = run_to_gallery (run, model, weights_hash, settings->max_new_tokens);
+      /* Keyed as depict-cli tag keys its runs. */
+      record = gallery_run_new_from_florence (run, florence_model_get_config (model)->name,
+                                              weights_hash, settings->max_new_tokens);
       if (image_id != 0 && gallery_store_add_run (store, image_id, record, &error) != 0)
         answer->run_id = record->id;
     }
