@@ -21,6 +21,7 @@
 #include "florence/engine/florence-device.h"
 #include "gallery/gallery-pipeline.h"
 #include "gallery/gallery-tagger.h"
+#include "image/image-files.h"
 #include "image/image-loader.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -80,32 +81,6 @@ tokens_cb (guint n_tokens, gpointer user_data)
   TokenRelay *relay = user_data;
 
   _depict_job_report_stage (relay->job, DEPICT_JOB_STAGE_GENERATING, n_tokens, relay->file);
-}
-
-/* The gallery's record of a run, keyed as depict-cli tag keys it. */
-static GalleryRun *
-run_to_gallery (const FlorenceRun *run, FlorenceModel *model, const char *weights_hash,
-                int max_new_tokens)
-{
-  GalleryRun *out = gallery_run_new ();
-
-  out->task = g_strdup (run->task);
-  out->text_input = g_strdup (run->text_input);
-  out->model_name = g_strdup (florence_model_get_config (model)->name);
-  out->weights_hash = g_strdup (weights_hash);
-  out->num_beams = run->num_beams;
-  out->max_new_tokens = max_new_tokens;
-  out->raw_text = g_strdup (run->text);
-  if (run->token_ids != NULL)
-    {
-      out->token_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), run->token_ids->len);
-      g_array_append_vals (out->token_ids, run->token_ids->data, run->token_ids->len);
-    }
-  out->result = florence_result_to_json_node (run->result);
-  out->timings = florence_timings_to_json_node (&run->timings);
-  out->image_width = run->image_width;
-  out->image_height = run->image_height;
-  return out;
 }
 
 /* "2.1 s · base · 3 beams", and the model's loading when this run waited for it. */
@@ -181,7 +156,9 @@ execute_run (DepictSession *self, DepictJob *job)
       GalleryStore *store = depict_session_get_store (self, &error);
       gint64 image_id = store != NULL ? gallery_store_add_image (store, path, NULL, &error) : 0;
 
-      record = run_to_gallery (run, model, weights_hash, settings->max_new_tokens);
+      /* Keyed as depict-cli tag keys its runs. */
+      record = gallery_run_new_from_florence (run, florence_model_get_config (model)->name,
+                                              weights_hash, settings->max_new_tokens);
       if (image_id != 0 && gallery_store_add_run (store, image_id, record, &error) != 0)
         answer->run_id = record->id;
     }
@@ -271,7 +248,8 @@ execute_batch (DepictSession *self, DepictJob *job)
         g_ptr_array_add (args, path);
     }
   g_ptr_array_add (args, NULL);
-  photos = gallery_tagger_collect ((const char *const *) args->pdata, TRUE, cancellable, &error);
+  photos =
+    image_files_collect ((const char *const *) args->pdata, TRUE, NULL, NULL, cancellable, &error);
   if (photos != NULL)
     {
       batch.photos = photos;

@@ -95,7 +95,7 @@ print_summary (const GalleryTaggerSummary *s)
                           s->failed, s->total);
   g_printerr ("%s\n", line->str);
   for (guint i = 0; s->failures != NULL && i < s->failures->len; i++)
-    g_printerr ("  %s\n", (const char *) g_ptr_array_index (s->failures, i));
+    g_printerr ("  %s\n", cli_gallery_safe (stderr, g_ptr_array_index (s->failures, i)));
 }
 
 int
@@ -233,7 +233,7 @@ cli_tag_main (int argc, char **argv)
   else if (!job.ok)
     status = cli_fail (g_steal_pointer (&job.error));
   else
-    status = job.summary.failed > 0 ? 1 : 0;
+    status = job.summary.failed > 0 || job.summary.unreadable > 0 ? 1 : 0;
   g_clear_error (&job.error);
   gallery_tagger_summary_clear (&job.summary);
   return status;

@@ -58,6 +58,7 @@ gallery_photo_free (GalleryPhoto *photo)
   g_free (photo->path);
   g_clear_pointer (&photo->image, florence_model_image_unref);
   g_clear_pointer (&photo->thumbnail, image_rgb_free);
+  gallery_image_identity_clear (&photo->identity);
   g_clear_error (&photo->error);
   g_free (photo);
 }
@@ -86,6 +87,7 @@ prepare (GalleryPipeline *self, GalleryPhoto *photo)
     return;
   photo->width = florence_model_image_get_width (photo->image);
   photo->height = florence_model_image_get_height (photo->image);
+  gallery_image_identity_init (&photo->identity, florence_model_image_get_picture (photo->image));
   if (self->thumbnail_size > 0)
     {
       g_autoptr (GError) error = NULL;

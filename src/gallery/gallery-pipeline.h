@@ -20,6 +20,7 @@
 
 #include "florence/model/florence-model.h"
 #include "gallery/gallery-run.h"
+#include "gallery/gallery-store.h"
 #include "image/image-rgb.h"
 
 G_BEGIN_DECLS
@@ -37,11 +38,12 @@ typedef struct {
 /* A photo as the workers left it. */
 typedef struct {
   char *path;
-  FlorenceModelImage *image; /* pixel values at the input size; NULL when error is set */
-  ImageRgb *thumbnail;       /* NULL unless asked for (or when it could not be made) */
-  int width, height;         /* oriented pixels */
-  GError *error;             /* the photo could not be read or decoded */
-  double decode_seconds;     /* reading and decoding, orientation included */
+  FlorenceModelImage *image;     /* pixel values at the input size; NULL when error is set */
+  ImageRgb *thumbnail;           /* NULL unless asked for (or when it could not be made) */
+  int width, height;             /* oriented pixels */
+  GalleryImageIdentity identity; /* what the gallery knows the photo by (its decoded pixels) */
+  GError *error;                 /* the photo could not be read or decoded */
+  double decode_seconds;         /* reading and decoding, orientation included */
   double thumbnail_seconds;
   double preprocess_seconds; /* resize and normalize */
 } GalleryPhoto;

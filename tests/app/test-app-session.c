@@ -121,6 +121,16 @@ stored_runs (const char *path, const char *task, int max_tokens)
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* While a batch goes on: the view reads the gallery; the most connections seen. */
+static void
+search_during_batch_cb (DepictJob *batch, GFile *file, DepictWindow *window)
+{
+  guint *connections = g_object_get_data (G_OBJECT (window), "connections");
+
+  depict_gallery_view_reload (DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window)));
+  *connections = MAX (*connections, gallery_connections ());
+}
+
 /* The gallery view, a run and a batch all go through the session's one connection. */
 static void
 test_one_connection (void)
@@ -156,16 +166,9 @@ test_one_connection (void)
   /* A batch stores through the tagger, while the view searches. */
   batch = depict_session_tag_folder (session, folder, &error);
   g_assert_no_error (error);
-  while (!depict_job_get_finished (batch))
-    {
-      g_main_context_iteration (NULL, TRUE);
-      if (depict_job_get_current_file (batch) != NULL && during_batch == 0)
-        {
-          depict_gallery_view_reload (
-            DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window)));
-          during_batch = gallery_connections ();
-        }
-    }
+  g_signal_connect (batch, "photo-started", G_CALLBACK (search_during_batch_cb), window);
+  g_object_set_data (G_OBJECT (window), "connections", &during_batch);
+  app_test_wait (job_finished, batch, 120000, "the batch");
   g_assert_null (depict_job_get_error (batch));
   g_assert_cmpuint (depict_job_get_processed (batch), ==, 2);
   g_assert_cmpuint (during_batch, ==, 1);
