@@ -100,14 +100,19 @@ info_cpu (gboolean reference)
     }
   else
     {
+      g_autoptr (GError) error = NULL;
       d->name = g_strdup (_ ("CPU"));
-      d->blas = florence_engine_cpu_describe_blas ();
-      d->description = g_strdup_printf (
-        /* Translators: a device choice; %s is a math library (“OpenBLAS 0.3.21, Haswell
-         * kernels”), %d the number of threads */
-        g_dngettext (GETTEXT_PACKAGE, "CPU engine on %s, %d thread", "CPU engine on %s, %d threads",
-                     (gulong) d->n_threads),
-        d->blas, d->n_threads);
+      d->blas = florence_engine_cpu_describe_blas (&error);
+      d->usable = d->blas != NULL;
+      if (d->blas != NULL)
+        d->description = g_strdup_printf (
+          /* Translators: a device choice; %s is a math library (“OpenBLAS 0.3.21, Haswell
+           * kernels”), %d the number of threads */
+          g_dngettext (GETTEXT_PACKAGE, "CPU engine on %s, %d thread",
+                       "CPU engine on %s, %d threads", (gulong) d->n_threads),
+          d->blas, d->n_threads);
+      else
+        d->description = g_strdup (error->message);
     }
   return d;
 }

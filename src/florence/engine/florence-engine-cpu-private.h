@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include "florence/engine/florence-cpu-blas.h"
 #include "florence/engine/florence-cpu-kernels.h"
 #include "florence/engine/florence-cpu-pool.h"
 #include "florence/engine/florence-engine-cpu.h"
@@ -86,6 +87,7 @@ struct _CpuEngine {
   FlorenceConfig *config;
   FlorenceCpuPool *pool;
   const FlorenceCpuKernels *k;
+  const FlorenceCpuBlas *blas;
   GPtrArray *buffers; /* every weight buffer (g_aligned_free) */
 
   CpuStage stages[4];

@@ -11,7 +11,6 @@
  */
 #include "config.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -60,8 +59,8 @@ conv_range (gsize start, gsize end, guint thread, gpointer data)
         }
     }
   float *out = j->out + start * st->c_out;
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (blasint) r, st->c_out, (blasint) K, 1.0f,
-               cols, (blasint) K, st->conv_w, (blasint) K, 0.0f, out, st->c_out);
+  florence_cpu_blas_sgemm (j->e->blas, FALSE, TRUE, r, (gsize) st->c_out, K, 1.0f, cols, K,
+                           st->conv_w, K, 0.0f, out, (gsize) st->c_out);
   for (gsize i = 0; i < r; i++)
     {
       float *o = out + i * st->c_out;
@@ -208,9 +207,10 @@ channel_scores_task (guint index, guint thread, gpointer data)
       memset (a, 0, gg * sizeof (float));
       return;
     }
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, j->gd, j->gd, (blasint) (n1 - n0), j->scale,
-               j->qkv + n0 * ld + (gsize) g * j->gd, (blasint) ld,
-               j->qkv + n0 * ld + (gsize) j->C + (gsize) g * j->gd, (blasint) ld, 0.0f, a, j->gd);
+  florence_cpu_blas_sgemm (j->e->blas, TRUE, FALSE, (gsize) j->gd, (gsize) j->gd, n1 - n0, j->scale,
+                           j->qkv + n0 * ld + (gsize) g * j->gd, ld,
+                           j->qkv + n0 * ld + (gsize) j->C + (gsize) g * j->gd, ld, 0.0f, a,
+                           (gsize) j->gd);
 }
 
 /* out[n, g] = v[n, g] · A_gᵀ for a range of tokens, every group */
@@ -220,10 +220,10 @@ channel_out_range (gsize start, gsize end, guint thread, gpointer data)
   const ChannelJob *j = data;
   const gsize ld = 3 * (gsize) j->C, gg = (gsize) j->gd * j->gd;
   for (int g = 0; g < j->groups; g++)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (blasint) (end - start), j->gd, j->gd,
-                 1.0f, j->qkv + start * ld + 2 * (gsize) j->C + (gsize) g * j->gd, (blasint) ld,
-                 j->partial + (gsize) g * gg, j->gd, 0.0f,
-                 j->out + start * (gsize) j->C + (gsize) g * j->gd, j->C);
+    florence_cpu_blas_sgemm (j->e->blas, FALSE, TRUE, end - start, (gsize) j->gd, (gsize) j->gd,
+                             1.0f, j->qkv + start * ld + 2 * (gsize) j->C + (gsize) g * j->gd, ld,
+                             j->partial + (gsize) g * gg, (gsize) j->gd, 0.0f,
+                             j->out + start * (gsize) j->C + (gsize) g * j->gd, (gsize) j->C);
 }
 
 static void

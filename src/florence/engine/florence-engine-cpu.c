@@ -6,7 +6,6 @@
 
 #include "florence/engine/florence-engine-cpu-private.h"
 
-#include <cblas.h>
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -114,11 +113,10 @@ block_rows (CpuEngine *e, gsize M)
 }
 
 static void
-sgemm_nt (gsize M, gsize N, gsize K, const float *x, gsize ldx, const float *w, float beta,
-          float *y, gsize ldy)
+sgemm_nt (CpuEngine *e, gsize M, gsize N, gsize K, const float *x, gsize ldx, const float *w,
+          float beta, float *y, gsize ldy)
 {
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (blasint) M, (blasint) N, (blasint) K, 1.0f,
-               x, (blasint) ldx, w, (blasint) K, beta, y, (blasint) ldy);
+  florence_cpu_blas_sgemm (e->blas, FALSE, TRUE, M, N, K, 1.0f, x, ldx, w, K, beta, y, ldy);
 }
 
 typedef struct {
@@ -145,7 +143,7 @@ linear_task (guint index, guint thread, gpointer data)
       ldx = op->K;
     }
   float *y = op->y + r0 * op->ldy;
-  sgemm_nt (r, op->N, op->K, x, ldx, op->w, op->accumulate ? 1.0f : 0.0f, y, op->ldy);
+  sgemm_nt (j->e, r, op->N, op->K, x, ldx, op->w, op->accumulate ? 1.0f : 0.0f, y, op->ldy);
   for (gsize i = 0; i < r; i++)
     {
       float *yr = y + i * op->ldy;
@@ -194,10 +192,10 @@ mlp_task (guint index, guint thread, gpointer data)
         k->layernorm (x + i * C, s + i * C, C, op->prenorm->w, op->prenorm->b);
       in = s;
     }
-  sgemm_nt (r, Hd, C, in, C, op->fc1_w, 0.0f, hidden, Hd);
+  sgemm_nt (j->e, r, Hd, C, in, C, op->fc1_w, 0.0f, hidden, Hd);
   for (gsize i = 0; i < r; i++)
     k->bias_gelu (hidden + i * Hd, op->fc1_b, Hd);
-  sgemm_nt (r, C, Hd, hidden, Hd, op->fc2_w, 1.0f, x, C);
+  sgemm_nt (j->e, r, C, Hd, hidden, Hd, op->fc2_w, 1.0f, x, C);
   for (gsize i = 0; i < r; i++)
     {
       k->add_bias (x + i * C, op->fc2_b, C);
@@ -684,23 +682,17 @@ engine_free (FlorenceEngine *self)
 }
 
 char *
-florence_engine_cpu_describe_blas (void)
+florence_engine_cpu_describe_blas (GError **error)
 {
-  /* "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH …": the first two words */
-  g_auto (GStrv) words = g_strsplit (openblas_get_config (), " ", 3);
-  const char *core = openblas_get_corename ();
-  /* Translators: %s %s is a math library and its version (“OpenBLAS 0.3.21”), the last %s
-   * the CPU family its kernels are tuned for (“Haswell”) */
-  return g_strdup_printf (_ ("%s %s, %s kernels"), words[0] != NULL ? words[0] : "OpenBLAS",
-                          words[0] != NULL && words[1] != NULL ? words[1] : "",
-                          core != NULL ? core : "?");
+  const FlorenceCpuBlas *blas = florence_cpu_blas_get (error);
+  return blas != NULL ? g_strdup (florence_cpu_blas_get_description (blas)) : NULL;
 }
 
 static void
 update_name (FlorenceEngine *self)
 {
   CpuEngine *e = self->priv;
-  g_autofree char *blas = florence_engine_cpu_describe_blas ();
+  const char *blas = florence_cpu_blas_get_description (e->blas);
   g_free (self->device_name);
   self->n_threads = florence_cpu_pool_get_n_threads (e->pool);
   self->device_name = g_strdup_printf (
@@ -731,8 +723,10 @@ florence_engine_cpu_new (const FlorenceConfig *config, FlorenceCheckpoint *check
   if (!florence_graph_check_config (config, error))
     return NULL;
 
-  /* our pool runs the BLAS inside its tasks: one BLAS thread each */
-  openblas_set_num_threads (1);
+  /* our pool runs the BLAS inside its tasks, single-threaded (florence-cpu-blas.h) */
+  const FlorenceCpuBlas *blas = florence_cpu_blas_get (error);
+  if (blas == NULL)
+    return NULL;
 
   g_autoptr (FlorenceEngine) self = g_new0 (FlorenceEngine, 1);
   CpuEngine *e = g_new0 (CpuEngine, 1);
@@ -747,6 +741,7 @@ florence_engine_cpu_new (const FlorenceConfig *config, FlorenceCheckpoint *check
   e->engine = self;
   e->config = florence_config_copy (config);
   e->k = florence_cpu_kernels_get ();
+  e->blas = blas;
   e->buffers = g_ptr_array_new_with_free_func (g_aligned_free);
   g_mutex_init (&e->scratch_lock);
   e->pool = florence_cpu_pool_new (n_threads > 0 ? n_threads : florence_device_default_threads ());

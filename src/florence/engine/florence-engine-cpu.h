@@ -23,7 +23,8 @@ FlorenceEngine *florence_engine_cpu_new (const FlorenceConfig *config,
                                          FlorenceCheckpoint *checkpoint, int n_threads,
                                          GError **error);
 
-/* The BLAS the CPU engine runs on, for people: "OpenBLAS 0.3.21, Haswell kernels". */
-char *florence_engine_cpu_describe_blas (void);
+/* The BLAS the CPU engine runs on, for people: "OpenBLAS 0.3.21, Haswell kernels"; NULL with
+ * an error that says what to install when it cannot be loaded. */
+char *florence_engine_cpu_describe_blas (GError **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "florence/engine/florence-engine-cpu.h"
+#include "florence/engine/florence-memory.h"
 #include "florence/engine/florence-reference.h"
 
 G_DEFINE_QUARK (florence - engine - error - quark, florence_engine_error)
@@ -134,42 +135,6 @@ engine_new_reference (const FlorenceConfig *config, FlorenceCheckpoint *checkpoi
  * Choice
  * ------------------------------------------------------------------------------------------- */
 
-static FlorenceEngine *
-engine_new_of_kind (FlorenceDeviceKind kind, const char *vulkan_device,
-                    const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
-{
-  FlorenceDeviceKind resolved;
-  int index = -1;
-  if (!florence_device_resolve (kind, vulkan_device, &resolved, &index, error))
-    return NULL;
-  switch (resolved)
-    {
-    case FLORENCE_DEVICE_VULKAN:
-      {
-        g_autofree char *selector = g_strdup_printf ("%d", index);
-        g_autoptr (GError) gpu_error = NULL;
-        FlorenceEngine *engine = florence_engine_gpu_new (config, selector, checkpoint, &gpu_error);
-        const char *env = g_getenv ("DEPICT_VULKAN_DEVICE");
-        if (engine != NULL || kind != FLORENCE_DEVICE_AUTO || (env != NULL && *env != '\0'))
-          {
-            if (engine == NULL)
-              g_propagate_error (error, g_steal_pointer (&gpu_error));
-            return engine;
-          }
-        /* AUTO chose this GPU: say why it is not used, and run on the CPU */
-        g_warning ("The GPU engine could not start (%s); running on the CPU instead.",
-                   gpu_error->message);
-        return florence_engine_cpu_new (config, checkpoint, 0, error);
-      }
-    case FLORENCE_DEVICE_CPU_REFERENCE:
-      return engine_new_reference (config, checkpoint, error);
-    case FLORENCE_DEVICE_CPU:
-    case FLORENCE_DEVICE_AUTO:
-    default:
-      return florence_engine_cpu_new (config, checkpoint, 0, error);
-    }
-}
-
 FlorenceEngine *
 florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
                      const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
@@ -178,7 +143,55 @@ florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
   g_return_val_if_fail (checkpoint != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  FlorenceEngine *engine = engine_new_of_kind (kind, vulkan_device, config, checkpoint, error);
+  /* auto picks by itself unless DEPICT_VULKAN_DEVICE names a device: when the GPU it would
+   * pick cannot start, it says why and runs on the CPU */
+  const char *env = g_getenv ("DEPICT_VULKAN_DEVICE");
+  const gboolean may_fall_back = kind == FLORENCE_DEVICE_AUTO && (env == NULL || *env == '\0');
+  g_autoptr (GError) gpu_error = NULL;
+  FlorenceDeviceKind resolved = kind;
+  int index = -1;
+  /* Vulkan drivers may crash rather than fail when memory is short: ask before even listing
+   * the devices */
+  if ((kind == FLORENCE_DEVICE_AUTO || kind == FLORENCE_DEVICE_VULKAN) &&
+      !florence_memory_check (FLORENCE_DEVICE_VULKAN, config, checkpoint, &gpu_error))
+    {
+      if (!may_fall_back)
+        {
+          g_propagate_error (error, g_steal_pointer (&gpu_error));
+          return NULL;
+        }
+      g_warning ("%s", gpu_error->message);
+      resolved = FLORENCE_DEVICE_CPU;
+    }
+  else if (!florence_device_resolve (kind, vulkan_device, &resolved, &index, error))
+    return NULL;
+
+  FlorenceEngine *engine = NULL;
+  if (resolved == FLORENCE_DEVICE_VULKAN)
+    {
+      g_autofree char *selector = g_strdup_printf ("%d", index);
+      engine = florence_engine_gpu_new (config, selector, checkpoint, &gpu_error);
+      if (engine == NULL && !may_fall_back)
+        {
+          g_propagate_error (error, g_steal_pointer (&gpu_error));
+          return NULL;
+        }
+      if (engine == NULL)
+        {
+          g_warning ("The GPU engine could not start (%s); running on the CPU instead.",
+                     gpu_error->message);
+          resolved = FLORENCE_DEVICE_CPU;
+        }
+    }
+  if (engine == NULL)
+    {
+      /* both CPU engines hold fp32 weights (the estimate of florence-memory.h) */
+      if (!florence_memory_check (FLORENCE_DEVICE_CPU_REFERENCE, config, checkpoint, error))
+        return NULL;
+      engine = resolved == FLORENCE_DEVICE_CPU_REFERENCE
+                 ? engine_new_reference (config, checkpoint, error)
+                 : florence_engine_cpu_new (config, checkpoint, 0, error);
+    }
   /* The engine has read every weight: a file cut short meanwhile gave zeros. */
   if (engine != NULL && !florence_checkpoint_check (checkpoint, error))
     g_clear_pointer (&engine, florence_engine_free);

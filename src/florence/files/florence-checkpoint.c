@@ -954,9 +954,9 @@ florence_checkpoint_release_tensor (FlorenceCheckpoint *ckpt, const FlorenceTens
   const guintptr page = (guintptr) sysconf (_SC_PAGESIZE);
   for (guint i = 0; i < ckpt->mapped->len; i++)
     {
-      GMappedFile *m = ckpt->mapped->pdata[i];
-      const guintptr base = (guintptr) g_mapped_file_get_contents (m);
-      if (base == 0 || start < base || end > base + g_mapped_file_get_length (m))
+      FlorenceFileMap *m = ckpt->mapped->pdata[i];
+      const guintptr base = (guintptr) florence_file_map_get_data (m);
+      if (base == 0 || start < base || end > base + florence_file_map_get_size (m))
         continue;
       /* the whole pages inside the tensor: its neighbours keep theirs */
       guintptr a = (start + page - 1) / page * page, b = end / page * page;
