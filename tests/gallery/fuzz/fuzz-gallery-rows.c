@@ -51,17 +51,13 @@ remove_temp_dir (void)
 static void
 open_store (void)
 {
-  const char *base = g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR) ? "/dev/shm" : g_get_tmp_dir ();
-  g_autofree char *template = g_build_filename (base, "depict-fuzz-rows-XXXXXX", NULL);
   g_autofree char *db = NULL;
   g_autofree char *photo = NULL;
   g_autofree char *png = NULL;
   g_autoptr (GError) error = NULL;
   gsize len = 0;
 
-  fuzz_dir = g_mkdtemp (g_steal_pointer (&template));
-  if (fuzz_dir == NULL)
-    abort ();
+  fuzz_dir = fuzz_make_tmp_dir ("depict-fuzz-rows-XXXXXX");
   db = g_build_filename (fuzz_dir, "gallery.db", NULL);
   photo = g_build_filename (fuzz_dir, "photo.png", NULL);
   png = g_build_filename (FUZZ_TEST_DATA, "preprocess", "images", "strip_50x3.png", NULL);
