@@ -1,8 +1,10 @@
 /* depict-preferences.c: the preferences window
  *
  * The model choice offers the four published models and, when the setting holds a path, that
- * folder. The device choice lists the Vulkan devices by name, type and memory, "Automatic"
- * first, and says plainly when only a CPU device exists.
+ * folder. The device choice lists where a model can run as florence_device_list() says
+ * ("Automatic" first, then the processor and the Vulkan devices), stores the name depict-cli's
+ * --device takes too, and says plainly when no graphics card can be used. Beams and tokens
+ * have the ranges of florence-limits.h.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -11,8 +13,9 @@
 #include <glib/gi18n.h>
 
 #include "depict-preferences.h"
+#include "florence/engine/florence-device.h"
 #include "florence/hub/florence-hub.h"
-#include "gpu/gpu-device.h"
+#include "florence/model/florence-limits.h"
 
 struct _DepictPreferencesWindow {
   AdwPreferencesWindow parent_instance;
@@ -135,28 +138,31 @@ fill_devices (DepictPreferencesWindow *self, GPtrArray *devices)
 {
   g_autofree char *current = g_settings_get_string (self->settings, "device");
   g_autoptr (GPtrArray) owned = NULL;
-  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) vulkan_error = NULL;
+  const char *default_id;
   const char *default_name = NULL;
   gboolean any_gpu = FALSE;
   guint selected = 0;
 
   if (devices == NULL)
-    devices = owned = gpu_device_list (&error);
+    devices = owned = florence_device_list (&vulkan_error);
+  default_id = florence_device_list_get_default (devices);
 
   self->updating = TRUE;
   g_clear_object (&self->device_labels);
   self->device_labels = gtk_string_list_new (NULL);
   g_ptr_array_set_size (self->device_values, 0);
 
-  if (devices != NULL)
-    for (guint i = 0; i < devices->len; i++)
-      {
-        const GpuDeviceInfo *info = g_ptr_array_index (devices, i);
-        if (info->is_default)
-          default_name = info->name;
-        if (info->type != GPU_DEVICE_TYPE_CPU)
-          any_gpu = TRUE;
-      }
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const FlorenceDeviceInfo *info = g_ptr_array_index (devices, i);
+
+      if (g_strcmp0 (info->id, default_id) == 0)
+        default_name = info->name;
+      if (info->kind == FLORENCE_DEVICE_VULKAN && info->usable &&
+          g_strcmp0 (info->type, "cpu") != 0)
+        any_gpu = TRUE;
+    }
 
   {
     g_autofree char *automatic =
@@ -168,32 +174,34 @@ fill_devices (DepictPreferencesWindow *self, GPtrArray *devices)
     g_ptr_array_add (self->device_values, g_strdup (""));
   }
 
-  if (devices != NULL)
-    for (guint i = 0; i < devices->len; i++)
-      {
-        const GpuDeviceInfo *info = g_ptr_array_index (devices, i);
-        g_autofree char *memory = g_format_size (info->device_local_memory);
-        /* Translators: a compute device: name — type, memory, e.g. "llvmpipe — CPU, 24 GB" */
-        g_autofree char *label = g_strdup_printf (_ ("%s — %s, %s"), info->name,
-                                                  gpu_device_type_to_label (info->type), memory);
-        if (!info->usable)
-          continue;
-        gtk_string_list_append (self->device_labels, label);
-        g_ptr_array_add (self->device_values, g_strdup (info->name));
-        if (current != NULL && *current != '\0' && g_strcmp0 (current, info->name) == 0)
-          selected = self->device_values->len - 1;
-      }
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const FlorenceDeviceInfo *info = g_ptr_array_index (devices, i);
+      g_autofree char *label = NULL;
+
+      if (info->kind == FLORENCE_DEVICE_VULKAN && !info->usable)
+        continue;
+      /* Translators: a place a model runs: its name, then what it is ("CPU — 8 threads, …") */
+      label = g_strdup_printf (_ ("%s — %s"), info->name, info->description);
+      gtk_string_list_append (self->device_labels, label);
+      g_ptr_array_add (self->device_values, g_strdup (info->id));
+      /* The id, or a Vulkan device's name as earlier versions stored it */
+      if (current != NULL && *current != '\0' &&
+          (g_str_equal (current, info->id) || g_str_equal (current, info->name)))
+        selected = self->device_values->len - 1;
+    }
 
   g_clear_pointer (&self->device_note, g_free);
-  if (devices == NULL || devices->len == 0)
+  if (vulkan_error != NULL)
     self->device_note = g_strdup_printf (
-      _ ("No Vulkan device was found, so models cannot run. Install Mesa’s Vulkan drivers "
-         "(mesa-vulkan-drivers) or your graphics card’s driver. (%s)"),
-      error != NULL ? error->message : "");
+      _ ("No Vulkan driver was found, so models run on the processor, which is slower. For a "
+         "graphics card, install Mesa’s Vulkan drivers (mesa-vulkan-drivers) or the card’s "
+         "driver. (%s)"),
+      vulkan_error->message);
   else if (!any_gpu)
     self->device_note = g_strdup (
-      _ ("Only a CPU device was found. Depict works, but slowly: a graphics card with a Vulkan "
-         "driver makes it many times faster."));
+      _ ("No graphics card with a Vulkan driver was found, so models run on the processor. "
+         "Depict works, but slowly: a graphics card makes it many times faster."));
   adw_preferences_group_set_description (self->device_group, self->device_note);
 
   adw_combo_row_set_model (self->device_row, G_LIST_MODEL (self->device_labels));
@@ -223,6 +231,8 @@ depict_preferences_window_new (GtkWindow *parent, GSettings *settings, GPtrArray
   g_signal_connect (self->device_row, "notify::selected", G_CALLBACK (on_device_selected), self);
   g_signal_connect_object (settings, "changed::model", G_CALLBACK (on_model_setting_changed), self,
                            0);
+  gtk_spin_button_set_range (self->beams_spin, 1, FLORENCE_LIMITS_MAX_BEAMS);
+  gtk_spin_button_set_range (self->max_tokens_spin, 16, florence_limits_max_new_tokens (NULL));
   g_settings_bind (settings, "beams", gtk_spin_button_get_adjustment (self->beams_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "max-new-tokens",

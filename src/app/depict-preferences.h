@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (DepictPreferencesWindow, depict_preferences_window, DEPICT,
                       PREFERENCES_WINDOW, AdwPreferencesWindow)
 
-/* @devices: a GPtrArray of GpuDeviceInfo to offer (NULL: list them now). */
+/* @devices: a GPtrArray of FlorenceDeviceInfo to offer (NULL: florence_device_list () now). */
 DepictPreferencesWindow *depict_preferences_window_new (GtkWindow *parent, GSettings *settings,
                                                         GPtrArray *devices);
 /* For tests: the labels of the device choices, "Automatic" first. */

@@ -16,6 +16,7 @@
 
 #include "depict-window-private.h"
 #include "gallery/gallery-tagger.h"
+#include "image/image-files.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Looking at the files, in a thread                                                        */
@@ -46,6 +47,15 @@ check_free (Check *check)
   g_free (check);
 }
 
+/* A sub-folder the walk could not read: said, and the others are walked. */
+static void
+check_problem (const char *path, const GError *error, gpointer user_data)
+{
+  Check *check = user_data;
+
+  g_ptr_array_add (check->errors, g_strdup (error->message));
+}
+
 static void
 check_folder (Check *check, GFile *folder, GCancellable *cancellable)
 {
@@ -55,7 +65,7 @@ check_folder (Check *check, GFile *folder, GCancellable *cancellable)
   g_autoptr (GError) error = NULL;
   FolderSeen seen = { g_object_ref (folder), 0 };
 
-  found = gallery_tagger_collect (args, TRUE, cancellable, &error);
+  found = image_files_collect (args, TRUE, check_problem, check, cancellable, &error);
   for (guint i = 0; found != NULL && i < found->len; i++)
     g_ptr_array_add (check->photos, g_file_new_for_path (g_ptr_array_index (found, i)));
   seen.n_photos = found != NULL ? found->len : 0;
@@ -79,7 +89,7 @@ check_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
         break;
       if (type == G_FILE_TYPE_DIRECTORY && path != NULL)
         check_folder (check, file, cancellable);
-      else if (path != NULL && type == G_FILE_TYPE_REGULAR && gallery_tagger_is_image (path))
+      else if (path != NULL && type == G_FILE_TYPE_REGULAR && image_files_is_photo (path))
         g_ptr_array_add (check->photos, g_object_ref (file));
       else if (path == NULL && type == G_FILE_TYPE_REGULAR)
         /* Not on this computer: its loading says so. */

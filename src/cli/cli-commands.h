@@ -12,6 +12,8 @@ CLI_COMMAND ("devices", N_ ("List the Vulkan devices Depict can run on"), cli_de
 CLI_COMMAND ("download", N_ ("Download a model from the Hugging Face hub"), cli_download_main)
 CLI_COMMAND ("export", N_ ("Export tags to XMP sidecars, or all results as JSON or CSV"),
              cli_export_main)
+CLI_COMMAND ("forget", N_ ("Forget the photos whose files are gone from the gallery"),
+             cli_forget_main)
 CLI_COMMAND ("models", N_ ("List the models and where they are installed"), cli_models_main)
 CLI_COMMAND ("parse", N_ ("Post-process generated text into a result (JSON)"), cli_parse_main)
 CLI_COMMAND ("preprocess", N_ ("Print the model input of a picture (sizes and SHA-256)"),

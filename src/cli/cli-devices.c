@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/engine/florence-device.h"
 
@@ -38,7 +39,7 @@ cli_devices_main (int argc, char **argv)
                 "is one, else the CPU engine. The environment variable DEPICT_VULKAN_DEVICE "
                 "(a number or part of a name) makes auto pick that Vulkan device instead."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
 
   g_autoptr (GError) vulkan_error = NULL;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "cli-gallery.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "gallery/gallery-export.h"
 
@@ -39,7 +40,7 @@ cli_export_main (int argc, char **argv)
   g_option_context_set_summary (context, _ ("Exports what the gallery knows about the given "
                                             "photos (all photos when none is given)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (xmp + json + csv != 1)
     {

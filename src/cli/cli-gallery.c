@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cli-gallery.h"
 
@@ -105,4 +106,79 @@ cli_gallery_write_output (const char *path, const char *data, gsize length, GErr
       return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+is_unsafe (gunichar c)
+{
+  return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || (c >= 0x202a && c <= 0x202e) ||
+         (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f || c == 0x061c;
+}
+
+typedef struct {
+  GString *slots[8];
+  guint next;
+} SafeRing;
+
+static void
+safe_ring_free (gpointer data)
+{
+  SafeRing *ring = data;
+
+  for (guint i = 0; i < G_N_ELEMENTS (ring->slots); i++)
+    g_string_free (ring->slots[i], TRUE);
+  g_free (ring);
+}
+
+const char *
+cli_gallery_safe (FILE *out, const char *text)
+{
+  static GPrivate ring_key = G_PRIVATE_INIT (safe_ring_free);
+  SafeRing *ring = g_private_get (&ring_key);
+  GString *s;
+
+  if (text == NULL)
+    return "";
+  if (!isatty (fileno (out)))
+    return text;
+  if (ring == NULL)
+    {
+      ring = g_new0 (SafeRing, 1);
+      for (guint i = 0; i < G_N_ELEMENTS (ring->slots); i++)
+        ring->slots[i] = g_string_new (NULL);
+      g_private_set (&ring_key, ring);
+    }
+  s = ring->slots[ring->next++ % G_N_ELEMENTS (ring->slots)];
+  g_string_truncate (s, 0);
+  for (const char *p = text; *p != '\0';)
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          g_string_append_printf (s, "\\x%02x", (guint8) *p);
+          p++;
+          continue;
+        }
+      if (c == '\n')
+        g_string_append (s, "\\n");
+      else if (c == '\r')
+        g_string_append (s, "\\r");
+      else if (c == '\t')
+        g_string_append (s, "\\t");
+      else if (c < 0x80 && is_unsafe (c))
+        g_string_append_printf (s, "\\x%02x", c);
+      else if (is_unsafe (c))
+        g_string_append_printf (s, "\\u%04x", c);
+      else
+        g_string_append_len (s, p, g_utf8_next_char (p) - p);
+      p = g_utf8_next_char (p);
+    }
+  return s->str;
+}
+
+void
+cli_print_path (FILE *out, const char *path)
+{
+  fputs (cli_gallery_safe (out, path), out);
 }

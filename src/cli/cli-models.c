@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/hub/florence-hub.h"
 
@@ -30,7 +31,7 @@ cli_models_main (int argc, char **argv)
   g_option_context_set_summary (context,
                                 _ ("Lists the Florence-2 models and where they are installed."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
 
   for (gsize i = 0; i < n; i++)
@@ -99,7 +100,7 @@ cli_download_main (int argc, char **argv)
        "verifying every file. An interrupted download resumes where it stopped. HF_ENDPOINT "
        "selects a mirror."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc != 2)
     {

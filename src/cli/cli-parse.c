@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "cli-text.h"
 #include "florence/text/florence-postprocess.h"
@@ -97,7 +98,7 @@ cli_parse_main (int argc, char **argv)
     context,
     _ ("Post-process the text a Florence-2 model generated and print the result as JSON."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc != 2)
     return cli_fail (

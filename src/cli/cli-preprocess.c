@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/model/florence-processor.h"
 #include "image/image-loader.h"
@@ -64,7 +65,7 @@ cli_preprocess_main (int argc, char **argv)
        "(pixel_values, float32 little-endian, channels first) that Depict makes of "
        "it: resized with Pillow’s bicubic filter, scaled to 0…1 and normalized."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc != 2)
     {

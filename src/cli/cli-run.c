@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli-text.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/model/florence-limits.h"
 #include "florence/model/florence-model-dir.h"
@@ -150,7 +151,7 @@ cli_run_main (int argc, char **argv)
     context, _ ("Runs one Florence-2 task on each picture and prints the result: the text, "
                 "or the boxes, polygons and text lines in the picture’s pixels."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
 
   if (argc < 2)

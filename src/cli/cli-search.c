@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cli-gallery.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "gallery/gallery-search.h"
 #include "gallery/gallery-tagger.h"
@@ -37,7 +38,8 @@ cli_search_main (int argc, char **argv)
       N_ ("The last word also matches longer words (“bak” finds “bakery”)"), NULL },
     { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_ ("At most this many photos (default 50)"),
       N_ ("N") },
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print the hits as JSON"), NULL },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
+      N_ ("Print the hits as JSON Lines, one object per photo"), NULL },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
       N_ ("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_ ("PATH") },
     { NULL },
@@ -52,7 +54,7 @@ cli_search_main (int argc, char **argv)
   g_option_context_set_summary (context, _ ("Finds photos by their captions, the text in them, "
                                             "their objects and tags. Best matches first."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc < 2 && tag == NULL && task == NULL && folder == NULL && since == NULL && until == NULL)
     {
@@ -71,6 +73,7 @@ cli_search_main (int argc, char **argv)
   query.folder = folder;
   query.prefix_last = prefix;
   query.limit = (guint) limit;
+  query.check_files = TRUE; /* a photo deleted since is not offered */
   if (task != NULL && (query.task = gallery_tagger_task_token (task)) == NULL)
     {
       g_printerr (_ ("depict-cli search: “%s” is not a task. Use a name such as caption, od or "
@@ -120,11 +123,11 @@ cli_search_main (int argc, char **argv)
     {
       GalleryHit *hit = g_ptr_array_index (hits, i);
 
-      printf ("%s\n", hit->path);
+      printf ("%s\n", cli_gallery_safe (stdout, hit->path));
       if (hit->snippet[0] != '\0')
-        printf ("    %s\n", hit->snippet);
+        printf ("    %s\n", cli_gallery_safe (stdout, hit->snippet));
       else if (hit->caption[0] != '\0')
-        printf ("    %s\n", hit->caption);
+        printf ("    %s\n", cli_gallery_safe (stdout, hit->caption));
     }
   if (hits->len == 0)
     g_printerr ("%s\n", _ ("No photo matches. Try other words, or fewer filters."));

@@ -11,7 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "cli-gallery.h"
-#include "florence/model/florence-limits.h"
+#include "gallery/gallery-run.h"
 #include "gallery/gallery-store.h"
 
 struct _CliServeGallery {
@@ -91,7 +91,7 @@ cli_serve_gallery_store (const CliServeRequest *request, const char *path, const
 {
   CliServeGallery *gallery = data;
   g_autofree char *kept = NULL;
-  g_autoptr (GalleryRun) stored = gallery_run_new ();
+  g_autoptr (GalleryRun) stored = NULL;
   gint64 image_id;
 
   if (request->image != NULL)
@@ -105,20 +105,7 @@ cli_serve_gallery_store (const CliServeRequest *request, const char *path, const
   if (image_id == 0)
     return FALSE;
 
-  /* The run as the gallery keeps it. */
-  stored->task = g_strdup (run->task);
-  stored->text_input = g_strdup (run->text_input);
-  stored->model_name = g_strdup (gallery->model_name);
-  stored->weights_hash = g_strdup (gallery->weights_hash);
-  stored->num_beams = (int) run->num_beams;
-  stored->max_new_tokens =
-    (int) (request->max_new_tokens > 0 ? request->max_new_tokens
-                                       : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS);
-  stored->raw_text = g_strdup (run->text);
-  stored->token_ids = run->token_ids != NULL ? g_array_copy (run->token_ids) : NULL;
-  stored->result = run->result != NULL ? florence_result_to_json_node (run->result) : NULL;
-  stored->timings = florence_timings_to_json_node (&run->timings);
-  stored->image_width = run->image_width;
-  stored->image_height = run->image_height;
+  stored = gallery_run_new_from_florence (run, gallery->model_name, gallery->weights_hash,
+                                          (int) request->max_new_tokens);
   return gallery_store_add_run (gallery->store, image_id, stored, error) != 0;
 }

@@ -28,7 +28,7 @@ struct _CliServeHttp {
   char **allowed_folders;
   gsize max_body;
   gboolean log;
-  guint in_flight; /* requests started and not yet answered */
+  guint in_flight; /* model requests queued, running or being answered */
   gboolean stopping;
   GSourceFunc stopped;
   gpointer stopped_data;
@@ -57,7 +57,8 @@ typedef struct {
   CliServeJob *job; /* queued or running; the message is paused and referenced meanwhile */
   GSource *watch;   /* the client's socket while the job is out */
   gboolean gone;    /* the client closed its connection */
-  gboolean done;    /* counted and no longer in flight */
+  gboolean awaited; /* a model request: a stopping server waits for its answer */
+  gboolean done;    /* counted (and no longer in flight) */
 } Request;
 
 #define REQUEST_KEY "depict-serve-request"
@@ -197,8 +198,11 @@ request_done (Request *request, gboolean finalizing)
     g_printerr ("depict-cli serve: %s %s %u %.3f s\n",
                 request->method != NULL ? request->method : "-",
                 request->path != NULL ? request->path : "-", status, seconds);
-  http->in_flight--;
-  check_stopped (http);
+  if (request->awaited)
+    {
+      http->in_flight--;
+      check_stopped (http);
+    }
 }
 
 static void
@@ -246,7 +250,6 @@ on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
   request->http = http;
   request->msg = msg;
   request->arrived = g_get_monotonic_time ();
-  http->in_flight++;
   g_object_set_data_full (G_OBJECT (msg), REQUEST_KEY, request, request_free);
   g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), request);
 }
@@ -467,6 +470,8 @@ handle_model (CliServeHttp *http, SoupServerMessage *msg, const Route *route)
       return;
     }
   request->job = job;
+  request->awaited = TRUE;
+  http->in_flight++;
   g_object_ref (msg);
   soup_server_message_pause (msg);
   watch_client (request);

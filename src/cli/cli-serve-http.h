@@ -45,7 +45,8 @@ gboolean cli_serve_http_listen (CliServeHttp *http, GSocketAddress *address, cha
                                 GError **error);
 
 /* Stops taking requests (they are answered 503) and calls done in the main context once
- * every request already taken has been answered. */
+ * every model request already taken has been answered (a client still sending its request
+ * is not waited for). */
 void cli_serve_http_shutdown (CliServeHttp *http, GSourceFunc done, gpointer done_data);
 
 G_END_DECLS

@@ -675,6 +675,22 @@ parse_depict (CliServeRequest *request, JsonObject *root, gsize max_image_bytes,
 
 /* ------------------------------------------------------------------------------------------ */
 
+/* json-glib spends about 100 bytes on each value: a body of "[0,0,0,…" would cost fifty times
+ * its size. A request needs a few dozen values, and commas, colons and brackets bound their
+ * number from above (the base64 of a picture has none), so many of them refuse it early. */
+#define MAX_SEPARATORS 100000
+
+static gboolean
+few_values (const char *body, gsize length)
+{
+  gsize n = 0;
+  for (gsize i = 0; i < length; i++)
+    if (body[i] == ',' || body[i] == ':' || body[i] == '[' || body[i] == '{')
+      if (++n > MAX_SEPARATORS)
+        return FALSE;
+  return TRUE;
+}
+
 CliServeRequest *
 cli_serve_request_parse (CliServeApi api, const char *body, gsize length, gsize max_image_bytes,
                          GError **error)
@@ -688,6 +704,14 @@ cli_serve_request_parse (CliServeApi api, const char *body, gsize length, gsize 
   g_return_val_if_fail (body != NULL || length == 0, NULL);
 
   request->api = api;
+  if (!few_values (body, length))
+    {
+      g_set_error (error, CLI_SERVE_ERROR, CLI_SERVE_ERROR_BAD_REQUEST,
+                   _ ("The request holds more than %u JSON values; a request needs a few dozen. "
+                      "Send one picture and its options."),
+                   (guint) MAX_SEPARATORS);
+      return NULL;
+    }
   if (length > G_MAXSSIZE ||
       !florence_json_load (parser, body != NULL ? body : "", (gssize) length, &local))
     {

@@ -24,6 +24,7 @@
 #include "cli-serve-gallery.h"
 #include "cli-serve-http.h"
 #include "cli-serve-queue.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/engine/florence-device.h"
 #include "florence/files/florence-weights-hash.h"
@@ -235,7 +236,7 @@ cli_serve_main (int argc, char **argv)
                 "Ollama-style POST /api/generate, and POST /v1/depict/run with the options of "
                 "“depict-cli run”. One request runs at a time; the others wait in a queue."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc > 1)
     {

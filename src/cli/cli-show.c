@@ -10,15 +10,20 @@
 #include <stdio.h>
 
 #include "cli-gallery.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "gallery/gallery-export.h"
 #include "gallery/gallery-result.h"
+
+#define SAFE(text) cli_gallery_safe (stdout, text)
 
 static void
 print_image (GalleryImage *image, GPtrArray *tags, GPtrArray *runs)
 {
   for (guint i = 0; image->paths[i] != NULL; i++)
-    printf ("%s\n", image->paths[i]);
+    printf ("%s\n", SAFE (image->paths[i]));
+  if (image->missing)
+    printf ("%s\n", _ ("  (none of its files is left: depict-cli forget --missing removes it)"));
   printf (_ ("  SHA-256  %s\n"), image->hash);
   printf (_ ("  size     %" PRId64 " bytes, %d×%d pixels, orientation %d\n"), image->size,
           image->width, image->height, image->orientation);
@@ -27,7 +32,7 @@ print_image (GalleryImage *image, GPtrArray *tags, GPtrArray *runs)
     {
       GalleryTag *tag = g_ptr_array_index (tags, i);
 
-      printf (" %s%s", tag->name, i + 1 < tags->len ? "," : "");
+      printf (" %s%s", SAFE (tag->name), i + 1 < tags->len ? "," : "");
     }
   printf ("\n");
   for (guint i = 0; i < runs->len; i++)
@@ -37,15 +42,15 @@ print_image (GalleryImage *image, GPtrArray *tags, GPtrArray *runs)
       g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (run->created);
       g_autofree char *date = when != NULL ? g_date_time_format (when, "%Y-%m-%d %H:%M") : NULL;
 
-      printf ("  %s  %s%s%s  (%s, %d beams, %s)\n", date != NULL ? date : "", run->task,
-              run->text_input[0] != '\0' ? " " : "", run->text_input, run->model_name,
-              run->num_beams, run->weights_hash);
+      printf ("  %s  %s%s%s  (%s, %d beams, %s)\n", date != NULL ? date : "", SAFE (run->task),
+              run->text_input[0] != '\0' ? " " : "", SAFE (run->text_input), SAFE (run->model_name),
+              run->num_beams, SAFE (run->weights_hash));
       if (text->caption[0] != '\0')
-        printf ("      %s\n", text->caption);
+        printf ("      %s\n", SAFE (text->caption));
       if (text->ocr[0] != '\0')
-        printf ("      %s\n", text->ocr);
+        printf ("      %s\n", SAFE (text->ocr));
       if (text->labels[0] != '\0')
-        printf ("      %s\n", text->labels);
+        printf ("      %s\n", SAFE (text->labels));
     }
 }
 
@@ -71,7 +76,7 @@ cli_show_main (int argc, char **argv)
                                             "paths, tags and every result. IMAGE is a path or "
                                             "the start of a SHA-256."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc < 2)
     {

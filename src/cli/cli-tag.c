@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include "cli-gallery.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "florence/hub/florence-hub.h"
 #include "florence/model/florence-limits.h"
 #include "florence/model/florence-model-dir.h"
 #include "florence/model/florence-model.h"
 #include "gallery/gallery-tagger-async.h"
+#include "image/image-thumbnail-cache.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* The batch in a worker thread (gallery-tagger-async.h); the main loop handles Ctrl-C         */
@@ -94,7 +96,7 @@ print_summary (const GalleryTaggerSummary *s)
                           s->failed, s->total);
   g_printerr ("%s\n", line->str);
   for (guint i = 0; s->failures != NULL && i < s->failures->len; i++)
-    g_printerr ("  %s\n", (const char *) g_ptr_array_index (s->failures, i));
+    g_printerr ("  %s\n", cli_gallery_safe (stderr, g_ptr_array_index (s->failures, i)));
 }
 
 int
@@ -157,7 +159,7 @@ cli_tag_main (int argc, char **argv)
                                    "skipped, so an interrupted run continues where it "
                                    "stopped."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc < 2)
     {
@@ -191,8 +193,10 @@ cli_tag_main (int argc, char **argv)
   if (model == NULL || (hash = florence_model_get_weights_hash (model, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
 
-  /* Each photo decoded once, ahead of the model, and its features shared by the tasks. */
-  pipeline = gallery_pipeline_new (&(GalleryPipelineOptions){ .model = model });
+  /* Each photo decoded once, ahead of the model, and its features shared by the tasks; the
+   * gallery's thumbnail comes from the same decode. */
+  pipeline = gallery_pipeline_new (&(GalleryPipelineOptions){
+    .model = model, .thumbnail_size = IMAGE_THUMBNAIL_CACHE_LARGE, .save_thumbnails = TRUE });
   options.model_name = florence_model_get_config (model)->name;
   options.weights_hash = hash;
   options.num_beams = beams > 0 ? beams : FLORENCE_LIMITS_DEFAULT_BEAMS;
@@ -232,7 +236,7 @@ cli_tag_main (int argc, char **argv)
   else if (!job.ok)
     status = cli_fail (g_steal_pointer (&job.error));
   else
-    status = job.summary.failed > 0 ? 1 : 0;
+    status = job.summary.failed > 0 || job.summary.unreadable > 0 ? 1 : 0;
   g_clear_error (&job.error);
   gallery_tagger_summary_clear (&job.summary);
   return status;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli-gallery.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 
 static void
@@ -45,13 +46,13 @@ print_tags (const char *name, GPtrArray *tags, gboolean json)
       cli_print_json_line (root);
       return;
     }
-  printf ("%s\n", name);
+  printf ("%s\n", cli_gallery_safe (stdout, name));
   for (guint i = 0; i < tags->len; i++)
     {
       GalleryTag *tag = g_ptr_array_index (tags, i);
 
-      printf ("  %-30s %s%s\n", tag->name, gallery_tag_source_to_string (tag->source),
-              tag->removed ? _ (" (removed)") : "");
+      printf ("  %-30s %s%s\n", cli_gallery_safe (stdout, tag->name),
+              gallery_tag_source_to_string (tag->source), tag->removed ? _ (" (removed)") : "");
     }
 }
 
@@ -73,7 +74,8 @@ cli_tags_main (int argc, char **argv)
     { "everywhere", 0, 0, G_OPTION_ARG_NONE, &everywhere,
       N_ ("With --rename: on every photo that has the tag (no IMAGE needed)"), NULL },
     { "removed", 0, 0, G_OPTION_ARG_NONE, &removed, N_ ("Also list removed tags"), NULL },
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print the tags as JSON"), NULL },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
+      N_ ("Print the tags as JSON Lines, one object per photo"), NULL },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
       N_ ("The gallery database (default $XDG_DATA_HOME/depict/gallery.db)"), N_ ("PATH") },
     { NULL },
@@ -86,7 +88,7 @@ cli_tags_main (int argc, char **argv)
   g_option_context_set_summary (context, _ ("Lists the tags of photos, with where each came "
                                             "from (label, grounding, user), and edits them."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   edits = add_tags != NULL || remove_tags != NULL || rename_tags != NULL;
   if (argc < 2 && !(everywhere && rename_tags != NULL && add_tags == NULL && remove_tags == NULL))

@@ -15,6 +15,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "cli-options.h"
 #include "depict-cli.h"
 #include "cli-text.h"
 #include "florence/text/florence-task.h"
@@ -50,7 +51,7 @@ cli_tokenize_main (int argc, char **argv)
   g_option_context_set_summary (context,
                                 _ ("Print the prompt of a task and its token ids as JSON."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (argc > 1)
     return cli_fail (g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

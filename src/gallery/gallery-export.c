@@ -295,6 +295,13 @@ gallery_export_image_json (GalleryStore *store, gint64 image_id, GError **error)
   json_builder_add_int_value (b, 1);
   json_builder_set_member_name (b, "hash");
   json_builder_add_string_value (b, image->hash);
+  json_builder_set_member_name (b, "pixels");
+  if (image->pixels != NULL)
+    json_builder_add_string_value (b, image->pixels);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "missing");
+  json_builder_add_boolean_value (b, image->missing);
   json_builder_set_member_name (b, "paths");
   json_builder_begin_array (b);
   for (guint i = 0; image->paths[i] != NULL; i++)

@@ -30,9 +30,13 @@ char *gallery_export_sidecar_path (const char *photo_path);
 gboolean gallery_export_xmp (GalleryStore *store, gint64 image_id, GalleryExportFlags flags,
                              guint *out_written, GError **error);
 
-/* Everything stored about an image: version (1), hash, paths, size, geometry, tags and runs
- * (with their results and timings as JSON, not strings): "$defs/image" of
- * data/depict-result.schema.json. */
+/* Everything stored about an image, one JSON object (the form of show --json and export
+ * --json; "$defs/image" of data/depict-result.schema.json): {"version": 1, "hash", "pixels"
+ * (null for a photo of an older gallery not seen since), "missing", "paths", "size",
+ * "width", "height", "orientation", "added" (ISO 8601), "tags": [{"name", "source"}],
+ * "runs": [{"task", "text_input", "model", "weights_hash", "num_beams", "max_new_tokens",
+ * "created", "raw_text", "token_ids", "result" (the typed result, florence-result.h),
+ * "timings"}]}. */
 JsonNode *gallery_export_image_json (GalleryStore *store, gint64 image_id, GError **error);
 
 /* JSON Lines: gallery_export_image_json() of each image id (gint64), one per line. */

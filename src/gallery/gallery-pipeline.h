@@ -20,6 +20,7 @@
 
 #include "florence/model/florence-model.h"
 #include "gallery/gallery-run.h"
+#include "gallery/gallery-store.h"
 #include "image/image-rgb.h"
 
 G_BEGIN_DECLS
@@ -27,21 +28,24 @@ G_BEGIN_DECLS
 typedef struct _GalleryPipeline GalleryPipeline;
 
 typedef struct {
-  FlorenceModel *model; /* not owned: free the pipeline first */
-  int image_size;       /* model input side, 0: the model's */
-  int thumbnail_size;   /* longest side of each photo's thumbnail, 0: none */
-  guint workers;        /* decoding threads, 0: from the number of cores */
-  guint depth;          /* most photos pushed and not yet popped, 0: from workers and batch */
+  FlorenceModel *model;     /* not owned: free the pipeline first */
+  int image_size;           /* model input side, 0: the model's */
+  int thumbnail_size;       /* longest side of each photo's thumbnail, 0: none */
+  gboolean save_thumbnails; /* also keep them in the desktop's thumbnail cache (made at
+                             * IMAGE_THUMBNAIL_CACHE_LARGE for the app's gallery) */
+  guint workers;            /* decoding threads, 0: from the number of cores */
+  guint depth;              /* most photos pushed and not yet popped, 0: from workers and batch */
 } GalleryPipelineOptions;
 
 /* A photo as the workers left it. */
 typedef struct {
   char *path;
-  FlorenceModelImage *image; /* pixel values at the input size; NULL when error is set */
-  ImageRgb *thumbnail;       /* NULL unless asked for (or when it could not be made) */
-  int width, height;         /* oriented pixels */
-  GError *error;             /* the photo could not be read or decoded */
-  double decode_seconds;     /* reading and decoding, orientation included */
+  FlorenceModelImage *image;     /* pixel values at the input size; NULL when error is set */
+  ImageRgb *thumbnail;           /* NULL unless asked for (or when it could not be made) */
+  int width, height;             /* oriented pixels */
+  GalleryImageIdentity identity; /* what the gallery knows the photo by (its decoded pixels) */
+  GError *error;                 /* the photo could not be read or decoded */
+  double decode_seconds;         /* reading and decoding, orientation included */
   double thumbnail_seconds;
   double preprocess_seconds; /* resize and normalize */
 } GalleryPhoto;

@@ -9,11 +9,41 @@
 #include "gallery/gallery-run.h"
 #include "gallery/gallery-store.h"
 #include "florence/files/florence-json.h"
+#include "florence/model/florence-limits.h"
 
 GalleryRun *
 gallery_run_new (void)
 {
   return g_new0 (GalleryRun, 1);
+}
+
+GalleryRun *
+gallery_run_new_from_florence (const FlorenceRun *run, const char *model_name,
+                               const char *weights_hash, int max_new_tokens)
+{
+  GalleryRun *out;
+
+  g_return_val_if_fail (run != NULL, NULL);
+
+  out = gallery_run_new ();
+  out->task = g_strdup (run->task);
+  out->text_input = g_strdup (run->text_input);
+  out->model_name = g_strdup (model_name != NULL ? model_name : "");
+  out->weights_hash = g_strdup (weights_hash != NULL ? weights_hash : "");
+  out->num_beams = (int) run->num_beams;
+  out->max_new_tokens =
+    max_new_tokens > 0 ? max_new_tokens : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
+  out->raw_text = g_strdup (run->text);
+  if (run->token_ids != NULL)
+    {
+      out->token_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), run->token_ids->len);
+      g_array_append_vals (out->token_ids, run->token_ids->data, run->token_ids->len);
+    }
+  out->result = run->result != NULL ? florence_result_to_json_node (run->result) : NULL;
+  out->timings = florence_timings_to_json_node (&run->timings);
+  out->image_width = run->image_width;
+  out->image_height = run->image_height;
+  return out;
 }
 
 GalleryRun *

@@ -7,6 +7,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "florence/model/florence-model.h"
+
 G_BEGIN_DECLS
 
 /* A run: what was asked (task + text or region input), of which model (name + weights hash)
@@ -32,6 +34,15 @@ typedef struct {
 } GalleryRun;
 
 GalleryRun *gallery_run_new (void);
+/* A run of the model as the gallery stores it, for the app and the command line alike: what
+ * was asked (run's task, text input and beams; model_name, weights_hash and max_new_tokens as
+ * given, 0 tokens meaning the default), what came back (the generated text and ids, the typed
+ * result in its one JSON form, florence_result_to_json_node(), and the timings,
+ * florence_timings_to_json_node()) and the size
+ * of the picture. */
+GalleryRun *gallery_run_new_from_florence (const FlorenceRun *run, const char *model_name,
+                                           const char *weights_hash, int max_new_tokens);
+
 GalleryRun *gallery_run_copy (const GalleryRun *run);
 void gallery_run_free (GalleryRun *run);
 

@@ -110,7 +110,8 @@ gallery_hit_free (GalleryHit *hit)
 
 static const char sql_hit_details[] =
   "SELECT hash,"
-  " (SELECT path FROM image_paths WHERE image_id = ?1 ORDER BY seen DESC, path LIMIT 1),"
+  " (SELECT path FROM image_paths WHERE image_id = ?1 ORDER BY missing, seen DESC, path"
+  "  LIMIT 1),"
   " (SELECT text_caption FROM runs WHERE image_id = ?1 AND text_caption <> ''"
   "  ORDER BY created DESC, id DESC LIMIT 1)"
   " FROM images WHERE id = ?1";
@@ -159,6 +160,29 @@ bind_named_int (sqlite3_stmt *stmt, const char *name, gint64 value)
 
   if (index > 0)
     sqlite3_bind_int64 (stmt, index, value);
+}
+
+/* Leaves out the hits whose file is gone since the last check, and records it when the
+ * store may write. */
+static GPtrArray *
+drop_gone (GalleryStore *store, GPtrArray *hits, GError **error)
+{
+  g_autoptr (GPtrArray) kept = hits;
+  gboolean gone = FALSE;
+
+  for (guint i = kept->len; i-- > 0;)
+    {
+      GalleryHit *hit = g_ptr_array_index (kept, i);
+
+      if (hit->path[0] == '\0' || g_file_test (hit->path, G_FILE_TEST_IS_REGULAR))
+        continue;
+      g_ptr_array_remove_index (kept, i);
+      gone = TRUE;
+    }
+  if (gone && gallery_store_check_writable (store, NULL) &&
+      !gallery_store_check_files (store, NULL, NULL, NULL, error))
+    return NULL;
+  return g_steal_pointer (&kept);
 }
 
 GPtrArray *
@@ -227,6 +251,11 @@ gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **err
                               " WHERE p.image_id = %s AND p.path >= :lo AND p.path < :hi)",
                               id_column);
     }
+  if (!query->include_missing)
+    g_string_append_printf (sql,
+                            " AND EXISTS (SELECT 1 FROM image_paths m"
+                            " WHERE m.image_id = %s AND m.missing = 0)",
+                            id_column);
   if (match != NULL)
     g_string_append (sql, " ORDER BY image_fts.rank");
   else
@@ -271,5 +300,10 @@ gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **err
   for (guint i = 0; i < hits->len; i++)
     if (!fill_hit (store, g_ptr_array_index (hits, i), error))
       return NULL;
+  if (query->check_files && !query->include_missing)
+    {
+      g_clear_pointer (&locker, g_rec_mutex_locker_free);
+      return drop_gone (store, g_steal_pointer (&hits), error);
+    }
   return g_steal_pointer (&hits);
 }

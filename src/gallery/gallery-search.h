@@ -10,24 +10,28 @@ G_BEGIN_DECLS
 
 /* What to look for. Every field is optional; zero-initialize and set what you need. */
 typedef struct {
-  const char *text;       /* words typed by the person (any characters are safe), NULL = all */
-  const char *tag;        /* only images with this tag (normalized like tags are) */
-  const char *task;       /* only images with a run of this task token ("<OCR>") */
-  const char *folder;     /* only images with a path below this folder */
-  gint64 since;           /* only images with a run made at or after (Unix s), 0 = any */
-  gint64 until;           /* … and before this time, 0 = any */
-  gboolean prefix_last;   /* search as you type: the last word also matches longer words */
-  guint limit;            /* at most this many hits, 0 = 50 */
-  guint offset;           /* skip this many hits (paging) */
-  const char *mark_open;  /* put around matched words in snippets, NULL = "[" */
-  const char *mark_close; /* NULL = "]"; for Pango markup use control characters, escape
-                           * the snippet, then replace them */
+  const char *text;         /* words typed by the person (any characters are safe), NULL = all */
+  const char *tag;          /* only images with this tag (normalized like tags are) */
+  const char *task;         /* only images with a run of this task token ("<OCR>") */
+  const char *folder;       /* only images with a path below this folder */
+  gint64 since;             /* only images with a run made at or after (Unix s), 0 = any */
+  gint64 until;             /* … and before this time, 0 = any */
+  gboolean prefix_last;     /* search as you type: the last word also matches longer words */
+  guint limit;              /* at most this many hits, 0 = 50 */
+  guint offset;             /* skip this many hits (paging) */
+  const char *mark_open;    /* put around matched words in snippets, NULL = "[" */
+  const char *mark_close;   /* NULL = "]"; for Pango markup use control characters, escape
+                             * the snippet, then replace them */
+  gboolean include_missing; /* also images none of whose files is left */
+  gboolean check_files;     /* look at each hit's file: one that is gone is left out (and,
+                             * with a writable store, marked missing) */
 } GalleryQuery;
 
 typedef struct {
   gint64 image_id;
   char *hash;
-  char *path;    /* the most recently seen path of the image */
+  char *path;    /* the most recently seen path of the image whose file is still there (any
+                  * path with include_missing, "" when it has none) */
   double score;  /* bm25 rank, lower is better; 0 without text */
   char *snippet; /* matched words marked, "" without text */
   char *caption; /* the latest caption of the image, "" when none */

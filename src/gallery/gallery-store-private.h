@@ -22,6 +22,29 @@ G_BEGIN_DECLS
  * write-ahead log until its next checkpoint (1000 pages) and the checkpoint itself. */
 #define GALLERY_STORE_ROOM_NEEDED ((guint64) 16 * 1024 * 1024)
 
+/* The weights hash of a run stored without one (older versions of the app): this prefix and
+ * the model's name. */
+#define GALLERY_STORE_UNKNOWN_WEIGHTS "unknown:"
+
+/* The searchable document of the image whose id is the SQL expression ID: captions and OCR
+ * text of its runs, its labels (the tags the model proposed and the person kept) and the
+ * tags the person added; four columns for image_text. */
+#define GALLERY_STORE_TEXT_OF(ID)                                                                  \
+  " coalesce ((SELECT group_concat (t, char (10)) FROM (SELECT DISTINCT text_caption AS t"         \
+  "   FROM runs WHERE image_id = " ID " AND text_caption <> '' ORDER BY id)), ''),"                \
+  " coalesce ((SELECT group_concat (t, char (10)) FROM (SELECT DISTINCT text_ocr AS t"             \
+  "   FROM runs WHERE image_id = " ID " AND text_ocr <> '' ORDER BY id)), ''),"                    \
+  " coalesce ((SELECT group_concat (name, '; ') FROM (SELECT name FROM tags"                       \
+  "   WHERE image_id = " ID " AND removed = 0 AND source <> 2 ORDER BY name)), ''),"               \
+  " coalesce ((SELECT group_concat (name, '; ') FROM (SELECT name FROM tags"                       \
+  "   WHERE image_id = " ID " AND removed = 0 AND source = 2 ORDER BY name)), '')"
+/* Completes an INSERT INTO image_text: writes (and so reindexes) only what changed. */
+#define GALLERY_STORE_TEXT_UPSERT                                                                  \
+  " ON CONFLICT (image_id) DO UPDATE SET captions = excluded.captions, ocr = excluded.ocr,"        \
+  " labels = excluded.labels, tags = excluded.tags"                                                \
+  " WHERE captions IS NOT excluded.captions OR ocr IS NOT excluded.ocr"                            \
+  " OR labels IS NOT excluded.labels OR tags IS NOT excluded.tags"
+
 /* The connection (tests use it to simulate a full disk with PRAGMA max_page_count). */
 sqlite3 *gallery_store_get_db (GalleryStore *store);
 /* Locks the store's connection for the calling thread (recursive); free the locker to

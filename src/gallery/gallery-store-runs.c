@@ -15,40 +15,63 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Runs                                                                                        */
 
-static const char sql_has_run[] =
-  "SELECT 1 FROM runs WHERE image_id = ?1 AND task = ?2 AND model_name = ?3"
-  " AND weights_hash = ?4 AND num_beams = ?5 AND max_new_tokens = ?6 AND text_input = ?7"
-  " LIMIT 1";
+/* The weights part of a run's key: its hash, or for a run stored without one, its model. */
+static char *
+weights_key (const GalleryRun *run)
+{
+  if (run->weights_hash != NULL && run->weights_hash[0] != '\0')
+    return g_strdup (run->weights_hash);
+  return g_strconcat (GALLERY_STORE_UNKNOWN_WEIGHTS, run->model_name != NULL ? run->model_name : "",
+                      NULL);
+}
+
+static const char sql_find_run[] =
+  "SELECT id FROM runs WHERE image_id = ?1 AND task = ?2 AND text_input = ?3"
+  " AND weights_hash = ?4 AND num_beams = ?5 AND max_new_tokens = ?6";
+
+/* The id of image_id's run with the key of key: 0 = none, -1 = error (set). */
+static gint64
+find_run (GalleryStore *store, gint64 image_id, const GalleryRun *key, GError **error)
+{
+  g_autofree char *weights = weights_key (key);
+  sqlite3_stmt *stmt = gallery_store_prepare (store, sql_find_run, error);
+  gint64 id = 0;
+  int rc;
+
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_int64 (stmt, 1, image_id);
+  gallery_store_bind_text (stmt, 2, key->task);
+  gallery_store_bind_text (stmt, 3, key->text_input != NULL ? key->text_input : "");
+  gallery_store_bind_text (stmt, 4, weights);
+  sqlite3_bind_int (stmt, 5, key->num_beams);
+  sqlite3_bind_int (stmt, 6, key->max_new_tokens);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      gallery_store_set_sqlite_error (store, rc, error);
+      return -1;
+    }
+  return id;
+}
 
 gboolean
 gallery_store_has_run (GalleryStore *store, gint64 image_id, const GalleryRun *key,
                        gboolean *out_found, GError **error)
 {
   g_autoptr (GRecMutexLocker) locker = gallery_store_lock (store);
-  sqlite3_stmt *stmt;
-  int rc;
+  gint64 id;
 
   g_return_val_if_fail (store != NULL, FALSE);
   g_return_val_if_fail (key != NULL && key->task != NULL, FALSE);
   g_return_val_if_fail (out_found != NULL, FALSE);
 
-  if ((stmt = gallery_store_prepare (store, sql_has_run, error)) == NULL)
+  if ((id = find_run (store, image_id, key, error)) < 0)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, image_id);
-  gallery_store_bind_text (stmt, 2, key->task);
-  gallery_store_bind_text (stmt, 3, key->model_name != NULL ? key->model_name : "");
-  gallery_store_bind_text (stmt, 4, key->weights_hash != NULL ? key->weights_hash : "");
-  sqlite3_bind_int (stmt, 5, key->num_beams);
-  sqlite3_bind_int (stmt, 6, key->max_new_tokens);
-  gallery_store_bind_text (stmt, 7, key->text_input != NULL ? key->text_input : "");
-  rc = sqlite3_step (stmt);
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    {
-      gallery_store_set_sqlite_error (store, rc, error);
-      return FALSE;
-    }
-  *out_found = rc == SQLITE_ROW;
+  *out_found = id > 0;
   return TRUE;
 }
 
@@ -56,25 +79,23 @@ static const char sql_run_insert[] =
   "INSERT INTO runs (image_id, task, text_input, model_name, weights_hash, num_beams,"
   " max_new_tokens, raw_text, token_ids, result, timings, created, text_caption, text_ocr,"
   " text_labels) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+/* The same columns of an existing run (?16): the key (?1-?3, ?5-?7) is already equal. */
+static const char sql_run_replace[] =
+  "UPDATE runs SET model_name = ?4, raw_text = ?8, token_ids = ?9, result = ?10,"
+  " timings = ?11, created = ?12, text_caption = ?13, text_ocr = ?14, text_labels = ?15"
+  " WHERE id = ?16 AND image_id = ?1 AND task = ?2 AND text_input = ?3 AND weights_hash = ?5"
+  " AND num_beams = ?6 AND max_new_tokens = ?7";
+/* The tags a replaced run proposed, unless the person has kept or removed them since. */
+static const char sql_run_tags_drop[] =
+  "DELETE FROM tags WHERE run_id = ?1 AND source <> 2 AND removed = 0";
 static const char sql_tag_propose[] =
   "INSERT INTO tags (image_id, name, run_id, source, removed) VALUES (?1, ?2, ?3, ?4, 0)"
   " ON CONFLICT (image_id, name) DO NOTHING";
 static const char sql_image_size_fill[] =
   "UPDATE images SET width = ?2, height = ?3 WHERE id = ?1 AND width = 0 AND height = 0";
 static const char sql_refresh_text[] =
-  "INSERT INTO image_text (image_id, captions, ocr, labels, tags) VALUES (?1,"
-  " coalesce ((SELECT group_concat (t, char (10)) FROM (SELECT DISTINCT text_caption AS t"
-  "   FROM runs WHERE image_id = ?1 AND text_caption <> '' ORDER BY id)), ''),"
-  " coalesce ((SELECT group_concat (t, char (10)) FROM (SELECT DISTINCT text_ocr AS t"
-  "   FROM runs WHERE image_id = ?1 AND text_ocr <> '' ORDER BY id)), ''),"
-  " coalesce ((SELECT group_concat (name, '; ') FROM (SELECT name FROM tags"
-  "   WHERE image_id = ?1 AND removed = 0 AND source <> 2 ORDER BY name)), ''),"
-  " coalesce ((SELECT group_concat (name, '; ') FROM (SELECT name FROM tags"
-  "   WHERE image_id = ?1 AND removed = 0 AND source = 2 ORDER BY name)), ''))"
-  " ON CONFLICT (image_id) DO UPDATE SET captions = excluded.captions, ocr = excluded.ocr,"
-  " labels = excluded.labels, tags = excluded.tags"
-  " WHERE captions IS NOT excluded.captions OR ocr IS NOT excluded.ocr"
-  " OR labels IS NOT excluded.labels OR tags IS NOT excluded.tags";
+  "INSERT INTO image_text (image_id, captions, ocr, labels, tags) VALUES "
+  "(?1, " GALLERY_STORE_TEXT_OF ("?1") ")" GALLERY_STORE_TEXT_UPSERT;
 
 /* Rebuilds the searchable document of one image (the triggers keep image_fts in step):
  * captions and OCR text of its runs, its labels (the tags the model proposed, so that a
@@ -99,13 +120,15 @@ json_node_to_string (JsonNode *node, const char *fallback)
 }
 
 gint64
-gallery_store_add_run (GalleryStore *store, gint64 image_id, GalleryRun *run, GError **error)
+gallery_store_put_run (GalleryStore *store, gint64 image_id, GalleryRun *run,
+                       GalleryRunConflict on_conflict, gboolean *out_stored, GError **error)
 {
   g_autoptr (GRecMutexLocker) locker = gallery_store_lock (store);
   g_autoptr (GalleryResultText) text = NULL;
   g_autofree char *ids = NULL;
   g_autofree char *result = NULL;
   g_autofree char *timings = NULL;
+  g_autofree char *weights = NULL;
   sqlite3_stmt *stmt;
   gint64 run_id;
 
@@ -113,22 +136,37 @@ gallery_store_add_run (GalleryStore *store, gint64 image_id, GalleryRun *run, GE
   g_return_val_if_fail (image_id > 0, 0);
   g_return_val_if_fail (run != NULL && run->task != NULL, 0);
 
+  if (out_stored != NULL)
+    *out_stored = FALSE;
   text = gallery_result_extract (run->task, run->result);
   ids = gallery_run_ids_to_json (run->token_ids);
   result = json_node_to_string (run->result, "null");
   timings = json_node_to_string (run->timings, "{}");
+  weights = weights_key (run);
   if (run->created == 0)
     run->created = g_get_real_time () / G_USEC_PER_SEC;
 
+  /* The check and the write in one write transaction: no other writer comes between. */
   if (!gallery_store_begin (store, error))
     return 0;
-  if ((stmt = gallery_store_prepare (store, sql_run_insert, error)) == NULL)
+  if ((run_id = find_run (store, image_id, run, error)) < 0)
+    goto fail;
+  if (run_id > 0 && on_conflict == GALLERY_RUN_KEEP_EXISTING)
+    {
+      if (!gallery_store_commit (store, error))
+        return 0;
+      run->id = run_id;
+      run->image_id = image_id;
+      return run_id;
+    }
+  if ((stmt = gallery_store_prepare (store, run_id > 0 ? sql_run_replace : sql_run_insert,
+                                     error)) == NULL)
     goto fail;
   sqlite3_bind_int64 (stmt, 1, image_id);
   gallery_store_bind_text (stmt, 2, run->task);
   gallery_store_bind_text (stmt, 3, run->text_input != NULL ? run->text_input : "");
   gallery_store_bind_text (stmt, 4, run->model_name != NULL ? run->model_name : "");
-  gallery_store_bind_text (stmt, 5, run->weights_hash != NULL ? run->weights_hash : "");
+  gallery_store_bind_text (stmt, 5, weights);
   sqlite3_bind_int (stmt, 6, run->num_beams);
   sqlite3_bind_int (stmt, 7, run->max_new_tokens);
   gallery_store_bind_text (stmt, 8, run->raw_text != NULL ? run->raw_text : "");
@@ -139,9 +177,20 @@ gallery_store_add_run (GalleryStore *store, gint64 image_id, GalleryRun *run, GE
   gallery_store_bind_text (stmt, 13, text->caption);
   gallery_store_bind_text (stmt, 14, text->ocr);
   gallery_store_bind_text (stmt, 15, text->labels);
+  if (run_id > 0)
+    sqlite3_bind_int64 (stmt, 16, run_id);
   if (!gallery_store_step_done (store, stmt, error))
     goto fail;
-  run_id = sqlite3_last_insert_rowid (gallery_store_get_db (store));
+  if (run_id == 0)
+    run_id = sqlite3_last_insert_rowid (gallery_store_get_db (store));
+  else
+    {
+      if ((stmt = gallery_store_prepare (store, sql_run_tags_drop, error)) == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, run_id);
+      if (!gallery_store_step_done (store, stmt, error))
+        goto fail;
+    }
 
   for (guint i = 0; i < text->tags->len; i++)
     {
@@ -172,11 +221,19 @@ gallery_store_add_run (GalleryStore *store, gint64 image_id, GalleryRun *run, GE
     return 0;
   run->id = run_id;
   run->image_id = image_id;
+  if (out_stored != NULL)
+    *out_stored = TRUE;
   return run_id;
 
 fail:
   gallery_store_rollback (store);
   return 0;
+}
+
+gint64
+gallery_store_add_run (GalleryStore *store, gint64 image_id, GalleryRun *run, GError **error)
+{
+  return gallery_store_put_run (store, image_id, run, GALLERY_RUN_REPLACE, NULL, error);
 }
 
 static const char sql_list_runs[] =

@@ -143,14 +143,52 @@ static const char migrate_v1_v2[] =
   "CREATE INDEX images_added ON images (added);";
 
 /* migrations[v] brings version v + 1 to v + 2 ... i.e. migrations[0] creates version 1. */
+/* 2 → 3: one run per photo, task, text input, weights and generation settings, enforced by
+ * a unique index (the model's name is not part of it: the weights hash says which weights
+ * ran, whatever the app or the command line called them). Runs stored without a weights
+ * hash are told apart by their model's name. Of duplicates the latest stays; the searchable
+ * text of every image is rebuilt from what stays. */
+static const char migrate_v2_v3[] =
+  "UPDATE runs SET weights_hash = '" GALLERY_STORE_UNKNOWN_WEIGHTS "' || model_name"
+  "  WHERE weights_hash = '';"
+  "DELETE FROM runs WHERE id NOT IN (SELECT max (id) FROM runs"
+  "  GROUP BY image_id, task, text_input, weights_hash, num_beams, max_new_tokens);"
+  "DROP INDEX runs_done;"
+  "CREATE UNIQUE INDEX runs_key ON runs"
+  "  (image_id, task, text_input, weights_hash, num_beams, max_new_tokens);"
+  "INSERT INTO image_text (image_id, captions, ocr, labels, tags)"
+  "  SELECT i.id," GALLERY_STORE_TEXT_OF ("i.id") " FROM images i WHERE 1" GALLERY_STORE_TEXT_UPSERT
+                                                  ";";
+
+/* 3 → 4: a photo is known by its pixels (gallery-identity.h): images.pixels holds their
+ * SHA-256 (filled in when a photo of an older gallery is next seen), image_files every file
+ * content seen for a photo, so that a copy, a move or a metadata edit finds it again; paths
+ * whose file is gone are marked missing. */
+static const char migrate_v3_v4[] =
+  "ALTER TABLE images ADD COLUMN pixels TEXT;"
+  "CREATE UNIQUE INDEX images_pixels ON images (pixels);"
+  "CREATE TABLE image_files ("
+  "  sha256 TEXT PRIMARY KEY,"
+  "  image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE) WITHOUT ROWID;"
+  "CREATE INDEX image_files_image ON image_files (image_id);"
+  "INSERT INTO image_files (sha256, image_id) SELECT hash, id FROM images;"
+  "ALTER TABLE image_paths ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;";
+
 static const char *const migrations[] = {
   schema_v1,
   migrate_v1_v2,
+  migrate_v2_v3,
+  migrate_v3_v4,
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == GALLERY_STORE_SCHEMA_VERSION);
 
-static const char *const expected_tables[] = {
-  "images", "image_paths", "runs", "tags", "image_text", "image_fts",
+/* The tables a gallery of each version has. */
+static const struct {
+  const char *name;
+  int since;
+} expected_tables[] = {
+  { "images", 1 },     { "image_paths", 1 }, { "runs", 1 },        { "tags", 1 },
+  { "image_text", 1 }, { "image_fts", 1 },   { "image_files", 4 },
 };
 
 G_DEFINE_QUARK (gallery - store - error - quark, gallery_store_error)
@@ -544,9 +582,10 @@ gallery_store_check (GalleryStore *store, GError **error)
 
   locker = gallery_store_lock (store);
   rc = sqlite3_prepare_v2 (store->conn->db, "PRAGMA quick_check", -1, &stmt, NULL);
-  while (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    if (first == NULL)
-      first = gallery_store_column_dup (stmt, 0);
+  if (rc == SQLITE_OK)
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+      if (first == NULL)
+        first = gallery_store_column_dup (stmt, 0);
   if (rc != SQLITE_DONE)
     rc = sqlite3_extended_errcode (store->conn->db);
   sqlite3_finalize (stmt);
@@ -889,12 +928,20 @@ store_connect (GalleryStore *store, GError **error)
     }
   if (app_id == GALLERY_STORE_APPLICATION_ID)
     {
-      check = g_string_new ("SELECT count(*) FROM sqlite_schema WHERE name IN (");
+      gint64 n_expected = 0;
+
+      check =
+        g_string_new ("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN (");
       for (gsize i = 0; i < G_N_ELEMENTS (expected_tables); i++)
-        g_string_append_printf (check, "%s'%s'", i > 0 ? "," : "", expected_tables[i]);
+        if (expected_tables[i].since <= version)
+          {
+            g_string_append_printf (check, "%s'%s'", n_expected > 0 ? "," : "",
+                                    expected_tables[i].name);
+            n_expected++;
+          }
       g_string_append (check, ")");
       if (version < 1 || !gallery_store_query_int (store, check->str, &n_tables, NULL) ||
-          n_tables != G_N_ELEMENTS (expected_tables))
+          n_tables != n_expected)
         {
           g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT,
                        _ ("The gallery “%s” is damaged: some of its tables are missing. It was "

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "gallery/gallery-run.h"
+#include "image/image-rgb.h"
 
 G_BEGIN_DECLS
 
@@ -31,7 +32,7 @@ typedef enum {
  * application id is somebody else's and is never touched. */
 #define GALLERY_STORE_APPLICATION_ID 0x44504354
 /* PRAGMA user_version written by this code. Older versions are migrated forward at open. */
-#define GALLERY_STORE_SCHEMA_VERSION 2
+#define GALLERY_STORE_SCHEMA_VERSION 4
 
 typedef enum {
   GALLERY_STORE_FLAGS_NONE = 0,
@@ -54,14 +55,18 @@ typedef struct _GalleryStore GalleryStore;
 
 typedef struct {
   gint64 id;
-  char *hash;   /* SHA-256 of the file content, lowercase hex */
+  char *hash;   /* SHA-256 of the file as it was first added, lowercase hex */
   gint64 size;  /* bytes */
   gint64 mtime; /* modification time (Unix seconds) at the most recent path */
   int width;    /* pixels as stored in the file, 0 = unknown */
   int height;
-  int orientation; /* EXIF orientation 1–8 (1 = as stored) */
-  gint64 added;    /* Unix seconds */
-  GStrv paths;     /* absolute paths where this content was seen, most recent first */
+  int orientation;  /* EXIF orientation 1–8 (1 = as stored) */
+  gint64 added;     /* Unix seconds */
+  GStrv paths;      /* absolute paths where the photo was seen: those whose file is still there
+                     * first, then the most recent first */
+  char *pixels;     /* its identity (gallery-identity.h); NULL for a photo of an older gallery
+                     * not seen since */
+  gboolean missing; /* none of its files is left (gallery_store_check_files) */
 } GalleryImage;
 
 typedef struct {
@@ -101,16 +106,51 @@ gboolean gallery_store_check (GalleryStore *store, GError **error);
 char *gallery_store_hash_file (const char *path, gint64 *out_size, GCancellable *cancellable,
                                GError **error);
 
-/* Adds the file at path (or finds it: a known path with unchanged size and mtime is not
- * hashed again; known content at a new path adds that path). Returns the image id, 0 on
- * error: a G_IO_ERROR when the photo cannot be read, a GALLERY_STORE_ERROR when the
- * database fails. */
+/* Adds the photo at path, or finds it: a known path with unchanged size and time is not
+ * read again; a file content seen before (a copy, a move) is not decoded; other files are
+ * decoded and known by their pixels (gallery-identity.h), so a metadata edit finds the same
+ * photo and a new photo is added. picture (nullable) is the file already decoded by
+ * image_load(): then it is not decoded again. out_picture (nullable) receives the picture when
+ * this call had to decode the file (NULL otherwise), for the model to run on. Returns the image id,
+ * 0 on error: a G_IO_ERROR or IMAGE_ERROR with a sentence naming the file when it cannot be
+ * read or is not a photo (nothing is stored then), a GALLERY_STORE_ERROR when the database
+ * fails. */
+gint64 gallery_store_add_image_full (GalleryStore *store, const char *path, const ImageRgb *picture,
+                                     ImageRgb **out_picture, GCancellable *cancellable,
+                                     GError **error);
 gint64 gallery_store_add_image (GalleryStore *store, const char *path, GCancellable *cancellable,
                                 GError **error);
 
+/* What decoding a photo tells the gallery about it (gallery_image_identity_init() makes it
+ * from a decoded picture; the batch pipeline does so on its worker threads). */
+typedef struct {
+  char *pixels; /* gallery_identity_of_picture() */
+  int width;    /* as stored in the file (ImageRgb's original_width) */
+  int height;
+  int orientation; /* EXIF orientation 1–8 */
+} GalleryImageIdentity;
+
+void gallery_image_identity_init (GalleryImageIdentity *identity, const ImageRgb *picture);
+void gallery_image_identity_clear (GalleryImageIdentity *identity);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GalleryImageIdentity, gallery_image_identity_clear)
+
+/* For a batch that decodes photos on other threads: finds the photo at path without decoding
+ * it (a known path with unchanged size and time, or a file content seen before, whose path is
+ * then recorded). out_image_id receives its id, 0 for new content; out_needs_pixels is TRUE
+ * when the photo must still be decoded to be known (new content, or a photo of an older
+ * gallery): then call gallery_store_add_image_identified() with what the decode gave. */
+gboolean gallery_store_find_known_image (GalleryStore *store, const char *path,
+                                         gint64 *out_image_id, gboolean *out_needs_pixels,
+                                         GCancellable *cancellable, GError **error);
+/* gallery_store_add_image_full() with the picture's identity instead of the picture. */
+gint64 gallery_store_add_image_identified (GalleryStore *store, const char *path,
+                                           const GalleryImageIdentity *identity,
+                                           GCancellable *cancellable, GError **error);
+
 GalleryImage *gallery_store_get_image (GalleryStore *store, gint64 image_id, GError **error);
-/* Finds an image by path (known path first, else the file's content hash) or by a hash
- * prefix of at least 8 hex digits. GALLERY_STORE_ERROR_NOT_FOUND when unknown. */
+/* Finds an image by path (a known path first, else the file's content, else its pixels) or
+ * by a prefix of at least 8 hex digits of its hash or pixels. GALLERY_STORE_ERROR_NOT_FOUND
+ * when unknown. */
 GalleryImage *gallery_store_find_image (GalleryStore *store, const char *path_or_hash,
                                         GError **error);
 /* All images (optionally those with a path below folder), most recently added first.
@@ -118,12 +158,39 @@ GalleryImage *gallery_store_find_image (GalleryStore *store, const char *path_or
 GPtrArray *gallery_store_list_images (GalleryStore *store, const char *folder, GError **error);
 void gallery_image_free (GalleryImage *image);
 
-/* Whether the image already has a run with the same task, input, model name, weights
- * hash and generation settings as key. */
+/* Looks whether the file of every path of the gallery (below folder, NULL = all) is still
+ * there and records it: an image none of whose files is left is missing, and searches leave
+ * it out. out_gone (nullable) receives the number of paths whose file is gone. */
+gboolean gallery_store_check_files (GalleryStore *store, const char *folder, guint *out_gone,
+                                    GCancellable *cancellable, GError **error);
+/* The missing images (as of the last check), most recently added first. */
+GPtrArray *gallery_store_list_missing (GalleryStore *store, GError **error);
+/* Removes the missing images with their runs and tags, and the paths whose file is gone of
+ * the others. out_images and out_paths (nullable) receive how many went. */
+gboolean gallery_store_forget_missing (GalleryStore *store, guint *out_images, guint *out_paths,
+                                       GError **error);
+
+/* A photo has at most one run per task, text input, weights hash and generation settings
+ * (num_beams, max_new_tokens): its key. The model's name is not part of it, so that a run is
+ * recognised whichever front end named the model; a run without a weights hash is keyed by
+ * its model's name instead. */
+
+/* Whether the image already has a run with the key of key. */
 gboolean gallery_store_has_run (GalleryStore *store, gint64 image_id, const GalleryRun *key,
                                 gboolean *out_found, GError **error);
-/* Stores a run of image_id, its tags and full-text entries, in one transaction. Sets
- * run->id and run->image_id. Returns the run id, 0 on error. */
+
+typedef enum {
+  GALLERY_RUN_REPLACE,       /* a run with the same key is replaced (the person ran it again) */
+  GALLERY_RUN_KEEP_EXISTING, /* a run with the same key stays (another tagger was first) */
+} GalleryRunConflict;
+
+/* Stores a run of image_id, its tags and full-text entries, in one transaction; a run with
+ * the same key is replaced or kept as on_conflict says, never duplicated. Sets run->id and
+ * run->image_id to the stored run (the existing one when kept). out_stored (nullable): FALSE
+ * when an existing run was kept. Returns the run id, 0 on error. */
+gint64 gallery_store_put_run (GalleryStore *store, gint64 image_id, GalleryRun *run,
+                              GalleryRunConflict on_conflict, gboolean *out_stored, GError **error);
+/* gallery_store_put_run (…, GALLERY_RUN_REPLACE, …) */
 gint64 gallery_store_add_run (GalleryStore *store, gint64 image_id, GalleryRun *run,
                               GError **error);
 /* The runs of an image, oldest first (GPtrArray of GalleryRun). */

@@ -12,6 +12,7 @@
 
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-tagger.h"
+#include "image/image-files.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Tasks                                                                                       */
@@ -73,177 +74,6 @@ gallery_tagger_parse_tasks (const char *list, GError **error)
     }
   g_ptr_array_add (tokens, NULL);
   return (char **) g_ptr_array_free (g_steal_pointer (&tokens), FALSE);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Finding the images                                                                          */
-
-static const char *const image_extensions[] = {
-  "jpg",  "jpeg", "jpe",  "jfif", "png", "gif", "bmp", "tif", "tiff", "webp",
-  "heic", "heif", "avif", "jxl",  "pnm", "ppm", "pgm", "pbm", "tga",
-};
-
-gboolean
-gallery_tagger_is_image (const char *path)
-{
-  const char *dot;
-  const char *slash;
-  guint8 head[512];
-  gsize n = 0;
-  FILE *f;
-  g_autofree char *type = NULL;
-  gboolean uncertain = FALSE;
-
-  g_return_val_if_fail (path != NULL, FALSE);
-
-  dot = strrchr (path, '.');
-  slash = strrchr (path, '/');
-  if (dot != NULL && (slash == NULL || dot > slash))
-    {
-      g_autofree char *ext = g_ascii_strdown (dot + 1, -1);
-
-      for (gsize i = 0; i < G_N_ELEMENTS (image_extensions); i++)
-        if (strcmp (ext, image_extensions[i]) == 0)
-          return TRUE;
-      /* Sidecars and other files we know are not photos: do not open them. */
-      if (strcmp (ext, "xmp") == 0 || strcmp (ext, "json") == 0 || strcmp (ext, "txt") == 0)
-        return FALSE;
-    }
-  /* No known extension: look at the first bytes. */
-  f = g_fopen (path, "rb");
-  if (f == NULL)
-    return FALSE;
-  n = fread (head, 1, sizeof head, f);
-  fclose (f);
-  if (n == 0)
-    return FALSE;
-  type = g_content_type_guess (NULL, head, n, &uncertain);
-  if (uncertain || type == NULL)
-    return FALSE;
-  {
-    g_autofree char *mime = g_content_type_get_mime_type (type);
-
-    return mime != NULL && g_str_has_prefix (mime, "image/") && strcmp (mime, "image/svg+xml") != 0;
-  }
-}
-
-static gint
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-static gboolean
-walk_folder (GFile *folder, gboolean recursive, GPtrArray *out, GHashTable *seen,
-             GCancellable *cancellable, GError **error)
-{
-  g_autoptr (GFileEnumerator) enumerator = NULL;
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) folders = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GError) local_error = NULL;
-
-  enumerator = g_file_enumerate_children (folder,
-                                          G_FILE_ATTRIBUTE_STANDARD_NAME
-                                          "," G_FILE_ATTRIBUTE_STANDARD_TYPE
-                                          "," G_FILE_ATTRIBUTE_STANDARD_IS_HIDDEN,
-                                          G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable, error);
-  if (enumerator == NULL)
-    return FALSE;
-  for (;;)
-    {
-      GFileInfo *info = NULL;
-      GFile *child = NULL;
-      g_autofree char *path = NULL;
-
-      if (!g_file_enumerator_iterate (enumerator, &info, &child, cancellable, &local_error))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-      if (info == NULL)
-        break;
-      if (g_file_info_get_is_hidden (info))
-        continue;
-      path = g_file_get_path (child);
-      if (path == NULL)
-        continue;
-      switch (g_file_info_get_file_type (info))
-        {
-        case G_FILE_TYPE_DIRECTORY:
-          if (recursive)
-            g_ptr_array_add (folders, g_steal_pointer (&path));
-          break;
-        case G_FILE_TYPE_REGULAR:
-        case G_FILE_TYPE_SYMBOLIC_LINK: /* a link to a photo is a photo; to a folder: skipped */
-          if (g_file_test (path, G_FILE_TEST_IS_REGULAR) && gallery_tagger_is_image (path))
-            g_ptr_array_add (files, g_steal_pointer (&path));
-          break;
-        default:
-          break;
-        }
-    }
-  g_ptr_array_sort (files, compare_strings);
-  g_ptr_array_sort (folders, compare_strings);
-  for (guint i = 0; i < files->len; i++)
-    {
-      char *path = g_ptr_array_index (files, i);
-
-      if (g_hash_table_add (seen, g_strdup (path)))
-        g_ptr_array_add (out, g_strdup (path));
-    }
-  for (guint i = 0; i < folders->len; i++)
-    {
-      g_autoptr (GFile) sub = g_file_new_for_path (g_ptr_array_index (folders, i));
-
-      if (!walk_folder (sub, recursive, out, seen, cancellable, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-GPtrArray *
-gallery_tagger_collect (const char *const *paths, gboolean recursive, GCancellable *cancellable,
-                        GError **error)
-{
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-
-  g_return_val_if_fail (paths != NULL, NULL);
-
-  for (guint i = 0; paths[i] != NULL; i++)
-    {
-      g_autofree char *path = g_canonicalize_filename (paths[i], NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        {
-          g_autoptr (GFile) folder = g_file_new_for_path (path);
-          g_autoptr (GError) local_error = NULL;
-
-          if (!walk_folder (folder, recursive, out, seen, cancellable, &local_error))
-            {
-              if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                g_propagate_error (error, g_steal_pointer (&local_error));
-              else
-                g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                             _ ("Could not list the folder “%s” (%s). Check that it is readable."),
-                             path, local_error->message);
-              return NULL;
-            }
-        }
-      else if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        {
-          if (gallery_tagger_is_image (path) && g_hash_table_add (seen, g_strdup (path)))
-            g_ptr_array_add (out, g_steal_pointer (&path));
-        }
-      else
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                       _ ("“%s” does not exist or is not a file or folder. Check the path."),
-                       paths[i]);
-          return NULL;
-        }
-    }
-  return g_steal_pointer (&out);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -344,11 +174,22 @@ add_failure (Batch *batch, const char *path, const char *message)
   g_ptr_array_add (batch->summary->failures, g_strdup_printf ("%s: %s", path, message));
 }
 
+/* An unreadable sub-folder (or a path too long for the system) found by the walk. */
+static void
+on_walk_problem (const char *path, const GError *error, gpointer user_data)
+{
+  Batch *batch = user_data;
+
+  batch->summary->unreadable++;
+  g_ptr_array_add (batch->summary->failures, g_strdup (error->message)); /* names the path */
+}
+
 /* What a photo needs, decided before it is decoded: its image id and the tasks not yet done
  * (or why it failed). */
 typedef struct {
-  gint64 image_id;
-  guint64 todo; /* bit t: tasks[t] is to run */
+  gint64 image_id;       /* 0: new content, known once decoded */
+  gboolean needs_pixels; /* the decode must tell the gallery its pixels first */
+  guint64 todo;          /* bit t: tasks[t] is to run (all, for new content) */
   char *failure;
 } Plan;
 
@@ -365,18 +206,46 @@ key_init (const GalleryTaggerOptions *options, const char *task, GalleryRun *key
   key->max_new_tokens = options->max_new_tokens;
 }
 
-/* Adds the photo to the gallery and finds the tasks left to do. FALSE only for errors that
- * stop the batch (store errors, cancellation); a photo that cannot be read gets a failure. */
+/* The tasks of tasks not yet done for image_id (bit t: tasks[t]). FALSE on a store error. */
+static gboolean
+tasks_to_do (Batch *batch, GalleryStore *store, gint64 image_id, guint64 *out_todo, GError **error)
+{
+  const GalleryTaggerOptions *options = batch->options;
+  const char *const *tasks = options->tasks != NULL ? options->tasks : default_tasks;
+
+  *out_todo = 0;
+  for (guint t = 0; tasks[t] != NULL && t < 64; t++)
+    {
+      g_autoptr (GalleryRun) key = gallery_run_new ();
+      gboolean found = FALSE;
+
+      key_init (options, tasks[t], key);
+      if (!options->redo && !gallery_store_has_run (store, image_id, key, &found, error))
+        return FALSE;
+      if (!found)
+        *out_todo |= (guint64) 1 << t;
+    }
+  return TRUE;
+}
+
+/* Finds the photo in the gallery and the tasks left to do. With a pipeline, nothing is
+ * decoded here: a photo whose content is new is known once the workers have decoded it.
+ * FALSE only for errors that stop the batch (store errors, cancellation); a photo that
+ * cannot be read (or is not a photo) gets a failure. */
 static gboolean
 plan_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan,
           GCancellable *cancellable, GError **error)
 {
   const GalleryTaggerOptions *options = batch->options;
-  const char *const *tasks = options->tasks != NULL ? options->tasks : default_tasks;
   g_autoptr (GError) local_error = NULL;
+  gboolean ok;
 
-  plan->image_id = gallery_store_add_image (store, path, cancellable, &local_error);
-  if (plan->image_id == 0)
+  if (options->pipeline != NULL)
+    ok = gallery_store_find_known_image (store, path, &plan->image_id, &plan->needs_pixels,
+                                         cancellable, &local_error);
+  else
+    ok = (plan->image_id = gallery_store_add_image (store, path, cancellable, &local_error)) > 0;
+  if (!ok)
     {
       /* The photo could not be read: that photo fails, the batch goes on. Errors of the
        * database itself stop it. */
@@ -389,16 +258,22 @@ plan_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan,
       plan->failure = g_strdup (local_error->message);
       return TRUE;
     }
-  for (guint t = 0; tasks[t] != NULL && t < 64; t++)
+  if (plan->image_id == 0)
     {
-      g_autoptr (GalleryRun) key = gallery_run_new ();
-      gboolean found = FALSE;
-
-      key_init (options, tasks[t], key);
-      if (!options->redo && !gallery_store_has_run (store, plan->image_id, key, &found, error))
-        return FALSE;
-      if (!found)
-        plan->todo |= (guint64) 1 << t;
+      plan->todo = G_MAXUINT64;
+      return TRUE;
+    }
+  if (!tasks_to_do (batch, store, plan->image_id, &plan->todo, error))
+    return FALSE;
+  /* A photo of an older gallery that is done learns its pixels here, once (that decode
+   * runs no model). */
+  if (plan->todo == 0 && plan->needs_pixels &&
+      gallery_store_add_image (store, path, cancellable, &local_error) == 0 &&
+      (local_error->domain == GALLERY_STORE_ERROR ||
+       g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
     }
   return TRUE;
 }
@@ -407,8 +282,8 @@ plan_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan,
  * that stop the batch (store errors, cancellation); problems of the image itself are
  * recorded as failures. */
 static gboolean
-tag_one (Batch *batch, GalleryStore *store, const char *path, const Plan *plan,
-         GCancellable *cancellable, GError **error)
+tag_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan, GCancellable *cancellable,
+         GError **error)
 {
   const GalleryTaggerOptions *options = batch->options;
   const char *const *tasks = options->tasks != NULL ? options->tasks : default_tasks;
@@ -430,11 +305,38 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, const Plan *plan,
   if (options->pipeline != NULL &&
       (photo = gallery_pipeline_pop (options->pipeline, cancellable, error)) == NULL)
     return FALSE;
+  if (photo != NULL && photo->error != NULL)
+    {
+      /* Not a photo, or unreadable: named, and nothing of it is stored. */
+      add_failure (batch, path, photo->error->message);
+      return TRUE;
+    }
+  if (photo != NULL && plan->needs_pixels)
+    {
+      /* Now that it is decoded, the gallery knows it: a new photo, or a known one whose
+       * metadata changed (then only what it lacks runs). */
+      plan->image_id = gallery_store_add_image_identified (store, path, &photo->identity,
+                                                           cancellable, &local_error);
+      if (plan->image_id == 0)
+        {
+          if (local_error->domain == GALLERY_STORE_ERROR ||
+              g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          add_failure (batch, path, local_error->message);
+          return TRUE;
+        }
+      if (!tasks_to_do (batch, store, plan->image_id, &plan->todo, error))
+        return FALSE;
+    }
 
   for (guint t = 0; tasks[t] != NULL && t < 64; t++)
     {
       g_autoptr (GalleryRun) key = gallery_run_new ();
       g_autoptr (GalleryRun) run = NULL;
+      gboolean stored = FALSE;
 
       if ((plan->todo & ((guint64) 1 << t)) == 0)
         continue;
@@ -475,9 +377,14 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, const Plan *plan,
       run->weights_hash = g_strdup (key->weights_hash);
       run->num_beams = key->num_beams;
       run->max_new_tokens = key->max_new_tokens;
-      if (gallery_store_add_run (store, plan->image_id, run, error) == 0)
+      /* Another tagger may have stored the same run meanwhile: its run stays (or, with redo,
+       * this one replaces it); never both. */
+      if (gallery_store_put_run (store, plan->image_id, run,
+                                 options->redo ? GALLERY_RUN_REPLACE : GALLERY_RUN_KEEP_EXISTING,
+                                 &stored, error) == 0)
         return FALSE;
-      batch->summary->runs_added++;
+      if (stored)
+        batch->summary->runs_added++;
       ran = TRUE;
     }
   if (ran)
@@ -515,6 +422,18 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
   batch.summary = summary;
   batch.start_us = g_get_monotonic_time ();
 
+  /* Runs are known by the model's weights: without them nothing could be recognised as done
+   * (by this front end or the other). */
+  if (options->weights_hash == NULL || options->weights_hash[0] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _ ("The weights of the model “%s” are not known, so its results could not be "
+                      "told apart from another model's. Load the model again; if it happens "
+                      "again, please report it."),
+                   options->model_name != NULL ? options->model_name : "");
+      gallery_tagger_summary_clear (&local_summary);
+      return FALSE;
+    }
   if (options->tasks != NULL)
     for (guint t = 0; options->tasks[t] != NULL; t++)
       if (gallery_tagger_task_takes_input (options->tasks[t]) &&
@@ -528,7 +447,8 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
           return FALSE;
         }
 
-  files = gallery_tagger_collect (paths, options->recursive, cancellable, error);
+  files =
+    image_files_collect (paths, options->recursive, on_walk_problem, &batch, cancellable, error);
   if (files == NULL)
     {
       summary->cancelled = g_cancellable_is_cancelled (cancellable);
@@ -537,6 +457,14 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
     }
   summary->total = files->len;
   report (&batch, NULL);
+
+  /* Before the first write: a damaged database is not written to. Then the files of the
+   * folders walked that are gone are marked, and leave the searches. */
+  if (!gallery_store_check (store, error))
+    ok = FALSE;
+  for (guint i = 0; ok && paths[i] != NULL; i++)
+    if (g_file_test (paths[i], G_FILE_TEST_IS_DIR))
+      ok = gallery_store_check_files (store, paths[i], NULL, cancellable, error);
 
   /* Plans (the store's view of each photo) run ahead of the tagging as far as the pipeline
    * takes photos, so that the workers decode the next photos that need the model while it

@@ -37,8 +37,8 @@ typedef void (*GalleryTaggerProgressFunc) (const GalleryTaggerProgress *progress
                                            gpointer user_data);
 
 typedef struct {
-  const char *model_name; /* stored with every run, part of the "done" key */
-  const char *weights_hash;
+  const char *model_name;   /* stored with every run */
+  const char *weights_hash; /* florence_model_get_weights_hash(): required, part of the key */
   int num_beams;
   int max_new_tokens;
   const char *const *tasks; /* task tokens, NULL-terminated; NULL = caption, od, ocr */
@@ -61,25 +61,23 @@ typedef struct {
   guint skipped;
   guint failed;
   guint runs_added;
+  guint unreadable; /* folders the walk could not read (listed in failures too) */
   double seconds;
   gboolean cancelled;
-  GPtrArray *failures; /* "path: message" strings */
+  GPtrArray *failures; /* sentences naming the file or folder */
 } GalleryTaggerSummary;
 
-/* The image files among paths (files, and folders walked in name order; hidden entries
- * skipped; recursive descends into sub-folders without following links to folders).
- * Absolute paths, duplicates removed. An argument that does not exist is an error. */
-GPtrArray *gallery_tagger_collect (const char *const *paths, gboolean recursive,
-                                   GCancellable *cancellable, GError **error);
-/* Whether a file is an image we can tag (by extension, else by its first bytes). */
-gboolean gallery_tagger_is_image (const char *path);
-
-/* Tags the images among paths: for each image, each task not yet done with the same model,
- * weights and settings goes through options->run_func and is stored in its own transaction
- * (so a crash loses at most the run in progress). The cancellable is checked between runs;
- * on cancellation it returns FALSE with G_IO_ERROR_CANCELLED and summary->cancelled set,
- * and a later call resumes where it stopped. A store error (full disk, …) stops the batch.
- * summary (may be NULL) is filled in either way; clear it with gallery_tagger_summary_clear. */
+/* Tags the photos among paths (image_files_collect(): an unreadable sub-folder is listed in
+ * the failures and the walk goes on). First the database is checked (gallery_store_check)
+ * and the gone files of the folders given are marked missing. Then for each photo, each task
+ * not yet done with the same weights and settings goes through the runner and is stored in
+ * its own transaction (so a crash loses at most the run in progress); a run another process
+ * stored meanwhile is kept, not duplicated. A file that is not a photo, or cannot be read, is
+ * a failure named in the summary and nothing of it is stored. The cancellable is checked
+ * between runs; on cancellation it returns FALSE with G_IO_ERROR_CANCELLED and
+ * summary->cancelled set, and a later call resumes where it stopped. A store error (full
+ * disk, …) stops the batch. summary (may be NULL) is filled in either way; clear it with
+ * gallery_tagger_summary_clear. */
 gboolean gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
                              const char *const *paths, GalleryTaggerSummary *summary,
                              GCancellable *cancellable, GError **error);

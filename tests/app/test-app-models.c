@@ -14,7 +14,7 @@
 #include "depict-model-manager.h"
 #include "depict-preferences.h"
 #include "florence/hub/florence-hub.h"
-#include "gpu/gpu-device.h"
+#include "florence/engine/florence-device.h"
 #include "hub-test-server.h"
 
 /* GSETTINGS_BACKEND=memory in the test environment: nothing is written to disk. */
@@ -28,53 +28,48 @@ static void
 test_preferences_devices (void)
 {
   g_autoptr (GSettings) settings = new_settings ();
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) devices = gpu_device_list (&error);
+  g_autoptr (GError) vulkan_error = NULL;
+  g_autoptr (GPtrArray) devices = florence_device_list (&vulkan_error);
+  const FlorenceDeviceInfo *first = g_ptr_array_index (devices, 0);
   DepictPreferencesWindow *window;
   g_auto (GStrv) labels = NULL;
-  gboolean all_cpu = TRUE;
-  const GpuDeviceInfo *first_usable = NULL;
+  gboolean any_gpu = FALSE;
 
-  window = depict_preferences_window_new (NULL, settings, devices);
+  window = depict_preferences_window_new (NULL, settings, NULL);
   labels = depict_preferences_window_dup_device_labels (window);
   g_assert_nonnull (labels[0]);
-  g_assert_true (g_str_has_prefix (labels[0], "Automatic"));
+  g_assert_true (g_str_has_prefix (labels[0], "Automatic ("));
 
-  if (devices == NULL)
-    {
-      /* No Vulkan at all: only "Automatic", and a note that says what to install. */
-      g_assert_null (labels[1]);
-      g_assert_nonnull (
-        strstr (depict_preferences_window_get_device_note (window), "mesa-vulkan-drivers"));
-      gtk_window_destroy (GTK_WINDOW (window));
-      return;
-    }
+  /* Every place the model can run, as depict-cli devices lists it, with what it is. */
+  g_assert_nonnull (labels[1]);
+  g_assert_true (g_str_has_prefix (labels[1], first->name));
+  g_assert_nonnull (strstr (labels[1], first->description));
   for (guint i = 0; i < devices->len; i++)
     {
-      const GpuDeviceInfo *info = g_ptr_array_index (devices, i);
-      if (info->type != GPU_DEVICE_TYPE_CPU)
-        all_cpu = FALSE;
-      if (info->usable && first_usable == NULL)
-        first_usable = info;
+      const FlorenceDeviceInfo *info = g_ptr_array_index (devices, i);
+
+      any_gpu |=
+        info->kind == FLORENCE_DEVICE_VULKAN && info->usable && g_strcmp0 (info->type, "cpu") != 0;
     }
-  /* Each usable device by name, type and memory. */
-  g_assert_nonnull (first_usable);
-  g_assert_nonnull (labels[1]);
-  g_assert_true (g_str_has_prefix (labels[1], first_usable->name));
-  g_assert_nonnull (strstr (labels[1], gpu_device_type_to_label (first_usable->type)));
-  if (all_cpu)
+  if (vulkan_error != NULL)
     g_assert_nonnull (
-      strstr (depict_preferences_window_get_device_note (window), "Only a CPU device"));
+      strstr (depict_preferences_window_get_device_note (window), "mesa-vulkan-drivers"));
+  else if (!any_gpu)
+    g_assert_nonnull (strstr (depict_preferences_window_get_device_note (window), "processor"));
   else
     g_assert_null (depict_preferences_window_get_device_note (window));
 
-  /* Choosing a device stores its name; Automatic stores "". */
+  /* Choosing a device stores the name depict-cli --device takes; Automatic stores "". */
   {
     AdwComboRow *row = depict_preferences_window_get_device_row (window);
+    FlorenceDeviceKind kind;
+
     adw_combo_row_set_selected (row, 1);
     {
       g_autofree char *stored = g_settings_get_string (settings, "device");
-      g_assert_cmpstr (stored, ==, first_usable->name);
+      g_assert_cmpstr (stored, ==, first->id);
+      g_assert_true (florence_device_parse (stored, &kind, NULL, NULL));
+      g_assert_cmpint (kind, ==, first->kind);
     }
     adw_combo_row_set_selected (row, 0);
     {
@@ -82,6 +77,31 @@ test_preferences_devices (void)
       g_assert_cmpstr (stored, ==, "");
     }
   }
+
+  /* A Vulkan device stored by name (as earlier versions did) is still the one chosen. */
+  for (guint i = 0, row = 1; i < devices->len; i++)
+    {
+      const FlorenceDeviceInfo *info = g_ptr_array_index (devices, i);
+
+      if (info->kind == FLORENCE_DEVICE_VULKAN && !info->usable)
+        continue;
+      if (info->kind != FLORENCE_DEVICE_VULKAN)
+        {
+          row++;
+          continue;
+        }
+      {
+        DepictPreferencesWindow *again;
+
+        g_settings_set_string (settings, "device", info->name);
+        again = depict_preferences_window_new (NULL, settings, devices);
+        g_assert_cmpuint (
+          adw_combo_row_get_selected (depict_preferences_window_get_device_row (again)), ==, row);
+        gtk_window_destroy (GTK_WINDOW (again));
+        g_settings_set_string (settings, "device", "");
+        break;
+      }
+    }
 
   /* Beams and maximum length follow the settings both ways. */
   g_settings_set_int (settings, "beams", 5);

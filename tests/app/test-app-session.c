@@ -5,7 +5,8 @@
  * and "Tag Folder" as one batch path through the gallery's tagger, both keying their runs by
  * the model's weights hash, so that each finds the other's work done; a run asked for during
  * a batch done between two of its photos; cancelling a run while it generates; the stored
- * timings with the model's loading; dropped files looked at off the main thread.
+ * timings with the model's loading; dropped files looked at off the main thread; a second task
+ * on the photo just run reusing its features.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -121,6 +122,16 @@ stored_runs (const char *path, const char *task, int max_tokens)
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* While a batch goes on: the view reads the gallery; the most connections seen. */
+static void
+search_during_batch_cb (DepictJob *batch, GFile *file, DepictWindow *window)
+{
+  guint *connections = g_object_get_data (G_OBJECT (window), "connections");
+
+  depict_gallery_view_reload (DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window)));
+  *connections = MAX (*connections, gallery_connections ());
+}
+
 /* The gallery view, a run and a batch all go through the session's one connection. */
 static void
 test_one_connection (void)
@@ -156,16 +167,9 @@ test_one_connection (void)
   /* A batch stores through the tagger, while the view searches. */
   batch = depict_session_tag_folder (session, folder, &error);
   g_assert_no_error (error);
-  while (!depict_job_get_finished (batch))
-    {
-      g_main_context_iteration (NULL, TRUE);
-      if (depict_job_get_current_file (batch) != NULL && during_batch == 0)
-        {
-          depict_gallery_view_reload (
-            DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window)));
-          during_batch = gallery_connections ();
-        }
-    }
+  g_signal_connect (batch, "photo-started", G_CALLBACK (search_during_batch_cb), window);
+  g_object_set_data (G_OBJECT (window), "connections", &during_batch);
+  app_test_wait (job_finished, batch, 120000, "the batch");
   g_assert_null (depict_job_get_error (batch));
   g_assert_cmpuint (depict_job_get_processed (batch), ==, 2);
   g_assert_cmpuint (during_batch, ==, 1);
@@ -543,6 +547,37 @@ test_drop_checked_off_main (void)
   g_unlink (text_path);
 }
 
+/* Another task on the photo just run reuses its features: no vision tower (timings.cached).
+ * (That the answers are those of the task alone: tests/florence/model/test-image-cache.c.) */
+static void
+test_second_task_reuses_features (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("depict-session-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "gray_320x200.png", NULL);
+  g_autoptr (GFile) photo = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
+  const char *tasks[] = { "<CAPTION>", "<OD>" };
+
+  use_tiny_model (5);
+  copy_photo ("gray_320x200.png", dir);
+  for (guint t = 0; t < G_N_ELEMENTS (tasks); t++)
+    {
+      DepictJob *run = depict_session_run (session, photo, tasks[t], NULL, &error);
+      g_assert_no_error (error);
+      app_test_wait (job_finished, run, 120000, "the run");
+      g_assert_null (depict_job_get_error (run));
+      g_autoptr (GPtrArray) runs = stored_runs (path, tasks[t], 5);
+      g_assert_cmpuint (runs->len, ==, 1);
+      JsonObject *timings = json_node_get_object (((GalleryRun *) runs->pdata[0])->timings);
+      g_assert_cmpint (json_object_get_boolean_member (timings, "cached"), ==, t > 0);
+      if (t > 0)
+        g_assert_cmpfloat (json_object_get_double_member (timings, "vision"), ==, 0.0);
+    }
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -558,6 +593,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/session/run-during-batch", test_run_during_batch);
   g_test_add_func ("/app/session/cancel-generating", test_cancel_generating);
   g_test_add_func ("/app/session/drop-checked-off-main", test_drop_checked_off_main);
+  g_test_add_func ("/app/session/second-task-reuses-features", test_second_task_reuses_features);
   status = g_test_run ();
   g_assert_finalize_object (session);
   return status;

@@ -17,7 +17,7 @@
 #include "depict-application.h"
 #include "depict-gallery-view.h"
 #include "depict-queue-item.h"
-#include "depict-window.h"
+#include "depict-window-private.h"
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-store.h"
 
@@ -395,6 +395,19 @@ assert_aligned (DepictImageView *view, GListModel *items)
     }
 }
 
+static gboolean
+window_active (gpointer data)
+{
+  return gtk_window_is_active (data);
+}
+
+static gboolean
+view_hovers (gpointer data)
+{
+  return depict_image_view_get_hover_item (data) ==
+         g_object_get_data (G_OBJECT (data), "expected-hover");
+}
+
 static void
 test_overlay (void)
 {
@@ -458,15 +471,17 @@ test_overlay (void)
     GtkWidget *list = find_widget (GTK_WIDGET (pane), GTK_TYPE_LIST_BOX, NULL, NULL);
     GtkWidget *row = GTK_WIDGET (gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), 1));
 
+    /* Focus events reach an active window only (the X server says when it is). */
     gtk_window_present (GTK_WINDOW (window));
+    app_test_wait (window_active, window, 10000, "the window to be active");
     g_assert_true (gtk_widget_grab_focus (row));
-    app_test_spin (20);
-    g_assert_true (depict_image_view_get_hover_item (view) == small);
+    g_object_set_data (G_OBJECT (view), "expected-hover", small);
+    app_test_wait (view_hovers, view, 5000, "the row's box to be highlighted");
     gtk_widget_grab_focus (GTK_WIDGET (depict_window_get_task_picker (window)));
     gtk_widget_child_focus (GTK_WIDGET (depict_window_get_task_picker (window)),
                             GTK_DIR_TAB_FORWARD);
-    app_test_spin (20);
-    g_assert_null (depict_image_view_get_hover_item (view));
+    g_object_set_data (G_OBJECT (view), "expected-hover", NULL);
+    app_test_wait (view_hovers, view, 5000, "no box to be highlighted");
     /* Presenting may have resized the view: where the box is now. */
     depict_image_view_image_to_widget (view, x + bw / 2, y + bh / 2, &wx, &wy);
   }
@@ -478,6 +493,32 @@ test_overlay (void)
   g_settings_set_boolean (settings, "show-boxes", TRUE);
   g_assert_true (depict_image_view_pick (view, wx, wy) == small);
 
+  close_window (window);
+}
+
+/* An answer that found nothing says so, whatever its kind; an answer to a text task says
+ * what it was asked. */
+static void
+test_empty_and_asked (void)
+{
+  DepictWindow *window = new_window ();
+  DepictResultsPane *pane = depict_window_get_results_pane (window);
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr (DepictAnswer) nothing = app_test_answer ("ocr_region_no_locs", NULL);
+  g_autoptr (DepictAnswer) grounding = NULL;
+  g_autofree char *title = NULL;
+
+  g_assert_cmpint (nothing->result->kind, ==, FLORENCE_RESULT_QUADS);
+  depict_window_show_file (window, photo, nothing);
+  g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "results");
+  g_assert_cmpstr (depict_results_pane_get_text (pane), ==, "Nothing was found.");
+
+  grounding =
+    depict_answer_new (NULL, "the wizard", app_test_postprocess_result ("grounding_no_locs"), NULL);
+  title = _depict_window_answer_title (grounding);
+  g_assert_nonnull (strstr (title, "“the wizard”"));
+  depict_window_show_file (window, photo, grounding);
+  g_assert_nonnull (find_widget (GTK_WIDGET (pane), GTK_TYPE_LABEL, label_is, title));
   close_window (window);
 }
 
@@ -664,12 +705,16 @@ all_answered_anew (gpointer data)
   return TRUE;
 }
 
-static gboolean
-running_one_of_three (gpointer data)
+static void
+note_run_all_button_cb (DepictJob *batch, GParamSpec *pspec, DepictWindow *window)
 {
-  return find_button (GTK_WIDGET (data), "Running: 1 of 3") != NULL ||
-         find_button (GTK_WIDGET (data), "Running: 2 of 3") != NULL ||
-         find_button (GTK_WIDGET (data), "Running: 3 of 3") != NULL;
+  g_autofree char *label = NULL;
+
+  if (depict_job_get_done (batch) >= depict_job_get_total (batch))
+    return;
+  label = g_strdup_printf ("Running: %u of 3", depict_job_get_done (batch) + 1);
+  if (find_button (GTK_WIDGET (window), label) != NULL)
+    g_object_set_data (G_OBJECT (window), "counted", GINT_TO_POINTER (TRUE));
 }
 
 /* "Run on All Photos": every photo of the list gets an answer, one run each. */
@@ -695,8 +740,10 @@ test_run_all (void)
   depict_window_run_all (window);
   g_assert_true (depict_window_get_busy (window));
   /* Its button says how far it has got. */
-  app_test_wait (running_one_of_three, window, 60000, "the Run on All Photos button to count");
+  g_signal_connect_after (depict_session_get_batch (session), "notify::done",
+                          G_CALLBACK (note_run_all_button_cb), window);
   app_test_wait (not_busy, window, 120000, "the runs on all photos");
+  g_assert_true (GPOINTER_TO_INT (g_object_get_data (G_OBJECT (window), "counted")));
   g_assert_nonnull (find_button (GTK_WIDGET (window), "Run on _All Photos"));
   g_assert_cmpint (count_runs (), ==, runs + 3);
   /* Each photo of the list has the answer just stored (run ids grow). */
@@ -973,7 +1020,8 @@ test_tag_folder (void)
   batch = depict_session_tag_folder (session, folder, &error);
   g_assert_no_error (error);
   g_assert_true (depict_session_get_batch (session) == batch);
-  app_test_wait (batch_bar_shown, view, 5000, "the batch bar");
+  /* Shown at once, with what it is. */
+  g_assert_true (batch_bar_shown (view));
   g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, label_is, depict_job_get_title (batch)));
   app_test_wait (not_tagging, NULL, 120000, "the folder to be tagged");
   after = count_runs ();
@@ -1030,6 +1078,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/unreadable", test_unreadable);
   g_test_add_func ("/app/window/overlay", test_overlay);
   g_test_add_func ("/app/window/copy", test_copy);
+  g_test_add_func ("/app/window/empty-and-asked", test_empty_and_asked);
   g_test_add_func ("/app/window/no-model", test_no_model);
   g_test_add_func ("/app/window/run-tiny", test_run_tiny);
   g_test_add_func ("/app/window/stored-answers-on-open", test_stored_answers_on_open);

@@ -7,11 +7,15 @@
  */
 #include "config.h"
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <gexiv2/gexiv2.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <errno.h>
+#include <pty.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli-test-util.h"
 
@@ -69,6 +73,65 @@ tag (const char *path, const char *extra)
                           "--db", db_path, extra != NULL ? extra : "--beams=3", path, NULL);
 }
 
+/* A copy of the PNG at from whose first pixel is changed by n: another photo. */
+static void
+write_distinct_png (const char *from, const char *to, int n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new_from_file (from, &error);
+  g_autoptr (GdkPixbuf) copy = NULL;
+
+  g_assert_no_error (error);
+  copy = gdk_pixbuf_copy (pixbuf);
+  gdk_pixbuf_get_pixels (copy)[0] += (guint8) (n + 1);
+  gdk_pixbuf_save (copy, to, "png", &error, NULL);
+  g_assert_no_error (error);
+}
+
+/* Runs depict-cli with its standard output and error on a terminal (a pseudo-terminal);
+ * returns what the terminal showed. */
+static char *
+run_cli_on_terminal (const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  GString *out = g_string_new (NULL);
+  int master = -1, slave = -1;
+  va_list ap;
+
+  g_assert_cmpint (openpty (&master, &slave, NULL, NULL, NULL), ==, 0);
+  g_ptr_array_add (argv, (char *) g_getenv ("DEPICT_CLI"));
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_take_stdout_fd (launcher, slave);
+  g_subprocess_launcher_take_stderr_fd (launcher, dup (slave));
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_clear_object (&launcher); /* closes this side's copies of the terminal */
+  for (;;)
+    {
+      char buffer[4096];
+      ssize_t n = read (master, buffer, sizeof buffer);
+
+      if (n > 0)
+        g_string_append_len (out, buffer, n);
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else
+        break; /* EIO: the other side is closed */
+    }
+  close (master);
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+  return g_string_free (out, FALSE);
+}
+
 static JsonNode *
 parse (const char *text)
 {
@@ -85,7 +148,7 @@ test_tag_and_read (void)
 {
   g_autofree char *photo = g_build_filename (photos_dir, "photo.png", NULL);
   g_autofree char *sidecar = g_strconcat (photo, ".xmp", NULL);
-  g_autoptr (JsonNode) shown = NULL;
+  g_autoptr (GPtrArray) shown = NULL;
   g_autofree char *caption = NULL;
   g_autofree char *word = NULL;
   JsonObject *image;
@@ -107,8 +170,9 @@ test_tag_and_read (void)
   /* show --json: the stored runs and the result of the shared schema. */
   r = cli_test_run_va ("show", "--json", "--db", db_path, photo, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  shown = parse (r.out);
-  image = json_node_get_object (shown);
+  shown = cli_test_json_lines (r.out);
+  g_assert_cmpuint (shown->len, ==, 1);
+  image = json_node_get_object (g_ptr_array_index (shown, 0));
   g_assert_cmpint (json_object_get_int_member (image, "width"), ==, 640);
   runs = json_object_get_array_member (image, "runs");
   g_assert_cmpuint (json_array_get_length (runs), ==, 2);
@@ -311,14 +375,8 @@ test_interrupt_and_resume (void)
   for (int i = 0; i < 6; i++)
     {
       g_autofree char *name = g_strdup_printf ("%s/p%02d.png", dir, i);
-      g_autofree char *contents = NULL;
-      gsize length = 0;
 
-      /* Distinct files: the same PNG with different trailing bytes. */
-      g_file_get_contents (fixture, &contents, &length, NULL);
-      contents = g_realloc (contents, length + 1);
-      contents[length] = (char) i;
-      g_file_set_contents (name, contents, length + 1, NULL);
+      write_distinct_png (fixture, name, i);
     }
   proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
                            &error, g_getenv ("DEPICT_CLI"), "tag", "--model", model, "--tokenizer",
@@ -349,6 +407,121 @@ test_interrupt_and_resume (void)
                      "--tasks", "caption,od", "--max-new-tokens", "12", "--db", db, dir, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "6 in all"));
+  cli_test_result_clear (&r);
+}
+
+/* A photo deleted since it was tagged leaves the search; forget --missing says what it would
+ * remove, then removes it. */
+static void
+test_forget (void)
+{
+  g_autofree char *dir = g_build_filename (work_dir, "forget", NULL);
+  g_autofree char *db = g_build_filename (work_dir, "forget.db", NULL);
+  g_autofree char *fixture = data_path ("preprocess/images/gray_320x200.png");
+  g_autofree char *keep = g_build_filename (dir, "keep.png", NULL);
+  g_autofree char *gone = g_build_filename (dir, "gone.png", NULL);
+  g_autofree char *model = data_path ("models/tiny");
+  g_autofree char *tokenizer = data_path ("tokenizer");
+  CliTestResult r;
+
+  g_mkdir_with_parents (dir, 0700);
+  write_distinct_png (fixture, keep, 1);
+  write_distinct_png (fixture, gone, 2);
+  r =
+    cli_test_run_va ("tag", "--model", model, "--tokenizer", tokenizer, "--device", "cpu-reference",
+                     "--tasks", "caption", "--max-new-tokens", "6", "--db", db, dir, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("search", "--db", db, "--folder", dir, NULL);
+  g_assert_nonnull (strstr (r.out, gone));
+  cli_test_result_clear (&r);
+
+  g_unlink (gone);
+  r = cli_test_run_va ("search", "--db", db, "--folder", dir, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, keep));
+  g_assert_null (strstr (r.out, gone));
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("forget", "--missing", "--dry-run", "--db", db, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.out, ==, g_strconcat (gone, "\n", NULL));
+  g_assert_nonnull (strstr (r.err, "1 photo would be forgotten"));
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("show", "--db", db, gone, NULL);
+  g_assert_cmpint (r.status, ==, 0); /* still there after a dry run */
+  g_assert_nonnull (strstr (r.out, "forget --missing"));
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("forget", "--missing", "--db", db, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "Forgot 1 photo"));
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("show", "--db", db, gone, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("show", "--db", db, keep, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("forget", "--db", db, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  cli_test_result_clear (&r);
+}
+
+/* A file name and a tag with an escape sequence, a carriage return, a newline and U+202E
+ * (right-to-left override): on a terminal show, tags and search print them escaped; in a
+ * pipe the bytes stay as they are (scripts get the real path). */
+static void
+test_terminal_escapes (void)
+{
+  g_autofree char *dir = g_build_filename (work_dir, "hostile", NULL);
+  g_autofree char *db = g_build_filename (work_dir, "hostile.db", NULL);
+  g_autofree char *fixture = data_path ("preprocess/images/gray_320x200.png");
+  g_autofree char *photo = g_build_filename (dir, "a\033]0;owned\007\r\nb\u202egnp.png", NULL);
+  g_autofree char *model = data_path ("models/tiny");
+  g_autofree char *tokenizer = data_path ("tokenizer");
+  const char *tag_name = "right\u202eleft"; /* control characters become spaces in tags */
+  g_autofree char *shown = NULL;
+  g_autofree char *tags = NULL;
+  g_autofree char *found = NULL;
+  g_autofree char *progress = NULL;
+  CliTestResult r;
+
+  g_mkdir_with_parents (dir, 0700);
+  write_distinct_png (fixture, photo, 7);
+  progress = run_cli_on_terminal ("tag", "--model", model, "--tokenizer", tokenizer, "--device",
+                                  "cpu-reference", "--tasks", "caption", "--max-new-tokens", "6",
+                                  "--db", db, dir, NULL);
+  g_assert_nonnull (strstr (progress, "Tagged 1 photo"));
+  r = cli_test_run_va ("tags", "--db", db, "--add", tag_name, photo, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, photo)); /* a pipe: the path as it is */
+  cli_test_result_clear (&r);
+
+  shown = run_cli_on_terminal ("show", "--db", db, photo, NULL);
+  tags = run_cli_on_terminal ("tags", "--db", db, photo, NULL);
+  found = run_cli_on_terminal ("search", "--db", db, "--folder", dir, NULL);
+  {
+    const char *outputs[] = { shown, tags, found };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (outputs); i++)
+      {
+        g_test_message ("%s", outputs[i]);
+        g_assert_null (strchr (outputs[i], '\033'));
+        g_assert_null (strchr (outputs[i], '\007'));
+        g_assert_null (strstr (outputs[i], "\u202e"));
+        g_assert_nonnull (strstr (outputs[i], "a\\x1b]0;owned\\x07\\r\\nb\\u202egnp.png"));
+      }
+    g_assert_nonnull (strstr (shown, "right\\u202eleft"));
+    g_assert_nonnull (strstr (tags, "right\\u202eleft"));
+  }
+}
+
+static void
+test_beams_limit (void)
+{
+  CliTestResult r = cli_test_run_va ("tag", "--beams", "16", "--db", db_path, photos_dir, NULL);
+
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "8"));
   cli_test_result_clear (&r);
 }
 
@@ -415,6 +588,9 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/gallery/tag-and-read", test_tag_and_read);
   g_test_add_func ("/cli/gallery/tags", test_tags);
   g_test_add_func ("/cli/gallery/interrupt-and-resume", test_interrupt_and_resume);
+  g_test_add_func ("/cli/gallery/forget", test_forget);
+  g_test_add_func ("/cli/gallery/terminal-escapes", test_terminal_escapes);
+  g_test_add_func ("/cli/gallery/beams-limit", test_beams_limit);
   g_test_add_func ("/cli/gallery/bad-database", test_bad_database);
   status = g_test_run ();
   if (status == 0)

@@ -697,6 +697,7 @@ test_bad_requests (void)
     g_base64_encode (g_bytes_get_data (bomb, NULL), g_bytes_get_size (bomb));
   g_autofree char *cut_png_b64 = NULL;
   g_autofree char *deep = NULL;
+  g_autofree char *wide = NULL; /* 200 000 values: json-glib would spend 20 MB on them */
   g_autoptr (GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);
   {
     g_autofree char *raw = NULL;
@@ -704,9 +705,14 @@ test_bad_requests (void)
     g_assert_true (g_file_get_contents (png, &raw, &len, NULL));
     cut_png_b64 = g_base64_encode ((const guchar *) raw, len / 2);
     g_autoptr (GString) s = g_string_new ("{\"messages\": ");
-    for (int i = 0; i < 100000; i++)
+    for (int i = 0; i < 50000; i++) /* past the depth limit, under the value limit */
       g_string_append_c (s, '[');
     deep = g_string_free (g_steal_pointer (&s), FALSE);
+    s = g_string_new ("{\"image\": \"AAAA\", \"prompt_ids\": [0");
+    for (int i = 0; i < 200000; i++)
+      g_string_append (s, ",0");
+    g_string_append (s, "]}");
+    wide = g_string_free (g_steal_pointer (&s), FALSE);
   }
   const BadCase cases[] = {
     /* base64 and pictures */
@@ -740,6 +746,7 @@ test_bad_requests (void)
       "\"audio\"}]}]}",
       400 },
     { "v1/chat/completions", deep, 400 },
+    { "v1/depict/run", wide, 400 },
     { "v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"\\xff\"}]}",
       400 },
     { "v1/chat/completions", keep (owned, chat_body ("<CAPTION>", "file:///etc/passwd", NULL)),
@@ -941,7 +948,8 @@ test_listen_needs_token (void)
   g_rmdir (dir);
 }
 
-/* SIGTERM: the running request is answered, new ones are refused, then the server exits. */
+/* SIGTERM: the running request is answered, new ones are refused, then the server exits
+ * (without waiting for a client that is still sending its request). */
 static void
 test_sigterm_finishes_work (void)
 {
@@ -955,11 +963,24 @@ test_sigterm_finishes_work (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (Pending) work = NULL, late = NULL;
   g_autoptr (JsonNode) run = NULL;
+  g_autoptr (GSocketConnection) slow = NULL;
 
   stopping = serve_test_start (cli_path, allow, FALSE, &error);
   g_assert_no_error (error);
   work = http_async (stopping, "v1/depict/run", body);
   wait_metric (stopping, "depict_queue_running", 1);
+  /* A client that never finishes its request does not hold the server up. */
+  {
+    g_autoptr (GUri) uri = g_uri_parse (stopping->url, G_URI_FLAGS_NONE, &error);
+    g_autoptr (GSocketClient) client = g_socket_client_new ();
+    const char *partial = "POST /v1/depict/run HTTP/1.1\r\nHost: localhost\r\nContent-";
+    g_assert_no_error (error);
+    slow = g_socket_client_connect_to_host (client, g_uri_get_host (uri),
+                                            (guint16) g_uri_get_port (uri), NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (slow)),
+                                              partial, strlen (partial), NULL, NULL, &error));
+  }
   g_subprocess_send_signal (stopping->process, SIGTERM);
   /* Once the signal is seen, /healthz says so (and needs no queue). */
   for (;;)

@@ -218,13 +218,14 @@ test_json_csv (Fixture *f, gconstpointer data)
   g_assert_true (g_output_stream_write_all (json_out, "", 1, NULL, NULL, &error));
   g_assert_true (g_output_stream_close (json_out, NULL, &error));
   json_text = g_strdup (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (json_out)));
-  /* JSON Lines: one line per image */
+  /* JSON Lines: one photo, one line. */
   g_assert_true (g_str_has_suffix (json_text, "}\n"));
   g_assert_true (strchr (json_text, '\n') == json_text + strlen (json_text) - 1);
   root = json_from_string (json_text, &error);
   g_assert_no_error (error);
   image = json_node_get_object (root);
   g_assert_cmpint (json_object_get_int_member (image, "version"), ==, 1);
+  g_assert_cmpuint (strlen (json_object_get_string_member (image, "pixels")), ==, 64);
   g_assert_cmpuint (strlen (json_object_get_string_member (image, "hash")), ==, 64);
   g_assert_cmpint (json_object_get_int_member (image, "width"), ==, 1500);
   runs = json_object_get_array_member (image, "runs");

@@ -440,9 +440,9 @@ test_migrate_v1 (void)
 
   store = gallery_store_open (db, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (query_int (store, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (query_int (store, "PRAGMA user_version"), ==, GALLERY_STORE_SCHEMA_VERSION);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM sqlite_schema WHERE name = "
-                                     "'runs_done'"),
+                                     "'runs_key'"),
                    ==, 1);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM sqlite_schema WHERE name = "
                                      "'runs_image'"),
@@ -481,6 +481,126 @@ test_migrate_v1 (void)
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_fts WHERE image_fts MATCH "
                                      "'dog'"),
                    ==, 1);
+  g_clear_pointer (&store, gallery_store_close);
+
+  /* The migrated schema is the one a new gallery gets. */
+  {
+    g_autofree char *fresh_path = g_build_filename (dir, "fresh.db", NULL);
+    g_autoptr (GalleryStore) fresh = gallery_store_open (fresh_path, &error);
+    g_autofree char *a = NULL, *b = NULL;
+
+    g_assert_no_error (error);
+    store = gallery_store_open (db, &error);
+    g_assert_no_error (error);
+    a = schema_text (fresh);
+    b = schema_text (store);
+    g_assert_cmpstr (a, ==, b);
+    g_clear_pointer (&store, gallery_store_close);
+  }
+  gt_remove_tree (dir);
+}
+
+/* A v2 database made with the v2 SQL (tests/gallery/gallery-v2.sql) as galleries of that
+ * version were: the same run stored twice (two overlapping taggers), a run of the app without
+ * a weights hash, and the same photo twice under two file hashes (its metadata edited between
+ * two taggings). After the migration each key has one run, and once the photos are seen again
+ * the two records are one photo with all its results. */
+static void
+test_migrate_v2 (void)
+{
+  g_autofree char *dir = gt_make_temp_dir ();
+  g_autofree char *db = g_build_filename (dir, "v2.db", NULL);
+  g_autofree char *photo = g_build_filename (dir, "photo.png", NULL);
+  g_autofree char *edited = g_build_filename (dir, "photo-edited.png", NULL);
+  g_autofree char *sql_path =
+    g_build_filename (g_getenv ("DEPICT_GALLERY_TEST_DIR"), "gallery-v2.sql", NULL);
+  g_autofree char *sql = NULL;
+  g_autofree char *rows = NULL;
+  g_autofree char *hash1 = NULL, *hash2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = NULL;
+  g_autoptr (GPtrArray) runs = NULL;
+  GStatBuf st1, st2;
+  gint64 id;
+
+  /* The same pixels in two files with different bytes (another compression level). */
+  gt_write_png (photo, 30, 20, 9);
+  {
+    g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new_from_file (photo, &error);
+
+    g_assert_no_error (error);
+    gdk_pixbuf_save (pixbuf, edited, "png", &error, "compression", "0", NULL);
+    g_assert_no_error (error);
+  }
+  hash1 = gallery_store_hash_file (photo, NULL, NULL, &error);
+  hash2 = gallery_store_hash_file (edited, NULL, NULL, &error);
+  g_assert_cmpstr (hash1, !=, hash2);
+  g_stat (photo, &st1);
+  g_stat (edited, &st2);
+
+  g_file_get_contents (sql_path, &sql, NULL, &error);
+  g_assert_no_error (error);
+  gt_sqlite_exec_file (db, sql);
+  rows = g_strdup_printf (
+    "INSERT INTO images VALUES (1, '%s', %d, 30, 20, 1, 1700000000);"
+    "INSERT INTO images VALUES (2, '%s', %d, 30, 20, 1, 1700000500);"
+    "INSERT INTO image_paths VALUES ('%s', 1, %d, %" G_GINT64_FORMAT ", 1);"
+    "INSERT INTO image_paths VALUES ('%s', 2, %d, %" G_GINT64_FORMAT ", 2);"
+    "INSERT INTO runs (id, image_id, task, model_name, weights_hash, num_beams, max_new_tokens,"
+    "  raw_text, token_ids, result, timings, created, text_caption)"
+    "  VALUES (1, 1, '<CAPTION>', 'florence-2-base', 'abc', 3, 1024, 'x', '[2]',"
+    "  '{\"<CAPTION>\": \"an old caption\"}', '{}', 1700000000, 'an old caption'),"
+    "  (2, 1, '<CAPTION>', 'florence-2-base', 'abc', 3, 1024, 'y', '[2]',"
+    "  '{\"<CAPTION>\": \"a newer caption\"}', '{}', 1700000100, 'a newer caption'),"
+    "  (3, 1, '<CAPTION>', 'base', '', 3, 1024, 'z', '[2]',"
+    "  '{\"<CAPTION>\": \"from the app\"}', '{}', 1700000200, 'from the app'),"
+    "  (4, 2, '<OCR>', 'florence-2-base', 'abc', 3, 1024, 'w', '[2]',"
+    "  '{\"<OCR>\": \"EXIT\"}', '{}', 1700000600, '');"
+    "UPDATE runs SET text_ocr = 'EXIT' WHERE id = 4;"
+    "INSERT INTO tags VALUES (1, 'lamp', 1, 0, 0), (2, 'holiday', NULL, 2, 0);"
+    "INSERT INTO image_text VALUES (1, 'an old caption' || char (10) || 'a newer caption'"
+    "  || char (10) || 'from the app', '', 'lamp', ''), (2, '', 'EXIT', '', 'holiday');",
+    hash1, (int) st1.st_size, hash2, (int) st2.st_size, photo, (int) st1.st_size,
+    (gint64) st1.st_mtime, edited, (int) st2.st_size, (gint64) st2.st_mtime);
+  gt_sqlite_exec_file (db, rows);
+
+  store = gallery_store_open (db, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (store, "PRAGMA user_version"), ==, GALLERY_STORE_SCHEMA_VERSION);
+  {
+    g_autofree char *ok = query_text (store, "PRAGMA integrity_check");
+
+    g_assert_cmpstr (ok, ==, "ok");
+  }
+  /* One run per key: the newer of the two stays; the app's is keyed by its model. */
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM runs"), ==, 3);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM runs WHERE id = 2"), ==, 1);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM runs WHERE weights_hash ="
+                                     " 'unknown:base'"),
+                   ==, 1);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_fts WHERE image_fts MATCH"
+                                     " 'old'"),
+                   ==, 0);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_files"), ==, 2);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM tags WHERE name = 'lamp'"
+                                     " AND run_id IS NULL"),
+                   ==, 1);
+
+  /* Seen again: both files are one photo, with every result and tag. */
+  id = gallery_store_add_image (store, photo, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, ==, 1);
+  id = gallery_store_add_image (store, edited, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, ==, 1);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM images"), ==, 1);
+  runs = gallery_store_list_runs (store, id, &error);
+  g_assert_cmpuint (runs->len, ==, 3);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM tags WHERE image_id = 1"), ==, 2);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_fts WHERE image_fts MATCH"
+                                     " 'newer AND exit AND holiday'"),
+                   ==, 1);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_paths WHERE image_id = 1"), ==, 2);
   g_clear_pointer (&store, gallery_store_close);
 
   /* The migrated schema is the one a new gallery gets. */
@@ -669,6 +789,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gallery/store/runs-and-tags", test_runs_and_tags);
   g_test_add_func ("/gallery/store/result-extract", test_result_extract);
   g_test_add_func ("/gallery/store/migrate-v1", test_migrate_v1);
+  g_test_add_func ("/gallery/store/migrate-v2", test_migrate_v2);
   g_test_add_func ("/gallery/store/migrate-empty-file", test_migrate_empty_file);
   g_test_add_func ("/gallery/store/read-only", test_read_only);
   g_test_add_func ("/gallery/store/full-disk", test_full_disk);

@@ -102,9 +102,8 @@ make_library (const char *dir, guint n)
     {
       g_autofree char *name = g_strdup_printf ("img%03u.png", i);
       g_autofree char *path = g_build_filename (photos, name, NULL);
-      g_autofree char *content = g_strdup_printf ("not really a png %u", i);
 
-      g_file_set_contents (path, content, -1, NULL);
+      gt_write_png (path, 12, 10, i + 1);
     }
   {
     g_autofree char *path = g_build_filename (sub, "deep.JPG", NULL);
@@ -112,7 +111,7 @@ make_library (const char *dir, guint n)
     g_autofree char *hidden = g_build_filename (photos, ".hidden.png", NULL);
     g_autofree char *noext = g_build_filename (photos, "IMG_NOEXT", NULL);
 
-    g_file_set_contents (path, "deep", -1, NULL);
+    gt_write_png (path, 12, 10, 1000);
     g_file_set_contents (text, "hello", -1, NULL);
     g_file_set_contents (hidden, "hidden", -1, NULL);
     gt_copy_file (fixture, noext); /* a PNG without extension: found by its bytes */
@@ -161,40 +160,13 @@ test_tasks_and_format (void)
 }
 
 static void
-test_collect (void)
-{
-  g_autofree char *dir = gt_make_temp_dir ();
-  g_autofree char *photos = make_library (dir, 3);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) flat = NULL;
-  g_autoptr (GPtrArray) deep = NULL;
-  g_autofree char *one = g_build_filename (photos, "img001.png", NULL);
-  const char *args[] = { photos, NULL };
-  const char *args2[] = { one, photos, NULL };
-  const char *missing[] = { "/nonexistent/photos", NULL };
-
-  flat = gallery_tagger_collect (args, FALSE, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (flat->len, ==, 4); /* IMG_NOEXT, img000-002 */
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (flat, 0), "/IMG_NOEXT"));
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (flat, 1), "/img000.png"));
-  deep = gallery_tagger_collect (args2, TRUE, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (deep->len, ==, 5); /* no duplicate of img001 */
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (deep, 0), "/img001.png"));
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (deep, 4), "/sub/deep.JPG"));
-  g_assert_null (gallery_tagger_collect (missing, TRUE, NULL, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  gt_remove_tree (dir);
-}
-
-static void
 test_batch_skip_and_fail (void)
 {
   g_autofree char *dir = gt_make_temp_dir ();
   g_autofree char *db = g_build_filename (dir, "g.db", NULL);
   g_autofree char *photos = make_library (dir, 4);
   g_autofree char *broken = g_build_filename (photos, "broken.png", NULL);
+  g_autofree char *broken_run = g_build_filename (photos, "broken-run.png", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GalleryStore) store = gallery_store_open (db, &error);
   Runner runner = { .progress_lines = g_ptr_array_new_with_free_func (g_free) };
@@ -202,21 +174,36 @@ test_batch_skip_and_fail (void)
   GalleryTaggerSummary summary = { 0 };
   const char *args[] = { photos, NULL };
 
+  /* broken.png is not a picture at all; broken-run.png is one the model fails on. */
   g_file_set_contents (broken, "broken", -1, NULL);
+  gt_write_png (broken_run, 12, 10, 77);
   g_assert_true (gallery_tagger_run (store, &options, args, &summary, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (summary.total, ==, 6);
+  g_assert_cmpuint (summary.total, ==, 7);
   g_assert_cmpuint (summary.processed, ==, 5);
-  g_assert_cmpuint (summary.failed, ==, 1);
+  g_assert_cmpuint (summary.failed, ==, 2);
   g_assert_cmpuint (summary.skipped, ==, 0);
   g_assert_cmpuint (summary.runs_added, ==, 10);
-  g_assert_cmpuint (summary.failures->len, ==, 1);
-  g_assert_nonnull (strstr (g_ptr_array_index (summary.failures, 0), "broken.png: "));
+  g_assert_cmpuint (summary.failures->len, ==, 2);
+  /* In name order: "broken-run.png" before "broken.png". */
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (summary.failures, 0), broken_run));
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (summary.failures, 1), broken));
+  g_assert_nonnull (strstr (g_ptr_array_index (summary.failures, 1), "not a picture"));
   g_assert_cmpuint (runner.calls, ==, 11);
   g_assert_cmpint (gallery_store_count_runs (store, &error), ==, 10);
+  /* The file that is not a photo was not stored. */
+  {
+    g_autoptr (GalleryImage) image = gallery_store_find_image (store, broken, &error);
+    g_autoptr (GPtrArray) images = gallery_store_list_images (store, NULL, NULL);
+
+    g_assert_null (image);
+    g_assert_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+    g_assert_cmpuint (images->len, ==, 6);
+  }
   /* start + one line per image, the last one complete */
-  g_assert_cmpuint (runner.progress_lines->len, ==, 7);
-  g_assert_true (g_str_has_prefix (g_ptr_array_index (runner.progress_lines, 6), "6/6"));
+  g_assert_cmpuint (runner.progress_lines->len, ==, 8);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (runner.progress_lines, 7), "7/7"));
   gallery_tagger_summary_clear (&summary);
 
   /* The key is the tagger's, not the runner's. */
@@ -236,11 +223,11 @@ test_batch_skip_and_fail (void)
     g_assert_cmpuint (hits->len, ==, 5);
   }
 
-  /* Again: all done, nothing runs (only the broken one is tried again). */
+  /* Again: all done, nothing runs (only the broken ones are tried again). */
   runner.calls = 0;
   g_assert_true (gallery_tagger_run (store, &options, args, &summary, NULL, &error));
   g_assert_cmpuint (summary.skipped, ==, 5);
-  g_assert_cmpuint (summary.failed, ==, 1);
+  g_assert_cmpuint (summary.failed, ==, 2);
   g_assert_cmpuint (runner.calls, ==, 1);
   gallery_tagger_summary_clear (&summary);
 
@@ -392,17 +379,96 @@ test_crash (void)
   gt_remove_tree (dir);
 }
 
+/* A child of test_overlapping: tags the paths after db, prints "added N". */
+static int
+tag_child (const char *db, char **paths)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = gallery_store_open (db, &error);
+  Runner runner = { .sleep_ms = 3 };
+  GalleryTaggerOptions options = make_options (&runner);
+  GalleryTaggerSummary summary = { 0 };
+
+  if (store == NULL ||
+      !gallery_tagger_run (store, &options, (const char *const *) paths, &summary, NULL, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  printf ("added %u\n", summary.runs_added);
+  gallery_tagger_summary_clear (&summary);
+  return 0;
+}
+
+/* Two taggers on overlapping inputs at the same time store exactly the runs one would. */
+static void
+test_overlapping (void)
+{
+  g_autofree char *dir = gt_make_temp_dir ();
+  g_autofree char *db = g_build_filename (dir, "g.db", NULL);
+  g_autofree char *photos = make_library (dir, 12);
+  g_autofree char *middle = g_build_filename (photos, "img006.png", NULL);
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = NULL;
+  GSubprocess *children[2];
+  guint added = 0;
+
+  children[0] = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, self, "--tag-child", db,
+                                  photos, NULL);
+  g_assert_no_error (error);
+  children[1] = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, self, "--tag-child", db,
+                                  middle, photos, NULL);
+  g_assert_no_error (error);
+  for (int c = 0; c < 2; c++)
+    {
+      g_autofree char *out = NULL;
+      guint n = 0;
+
+      g_subprocess_communicate_utf8 (children[c], NULL, NULL, &out, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_successful (children[c]));
+      g_assert_cmpint (sscanf (out, "added %u", &n), ==, 1);
+      added += n;
+      g_object_unref (children[c]);
+    }
+
+  store = gallery_store_open (db, &error);
+  g_assert_no_error (error);
+  /* 12 photos and IMG_NOEXT, caption and OD each: 26, as one tagger alone stores. */
+  g_assert_cmpint (gallery_store_count_runs (store, &error), ==, 26);
+  g_assert_cmpuint (added, ==, 26);
+  {
+    sqlite3_stmt *stmt = NULL;
+
+    sqlite3_prepare_v2 (gallery_store_get_db (store),
+                        "SELECT count(*) FROM (SELECT image_id, task FROM runs"
+                        " GROUP BY image_id, task HAVING count(*) > 1)",
+                        -1, &stmt, NULL);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
+    sqlite3_finalize (stmt);
+  }
+  g_clear_pointer (&store, gallery_store_close);
+  gt_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   if (argc == 4 && strcmp (argv[1], "--crash-child") == 0)
     return crash_child (argv[2], argv[3]);
+  if (argc >= 4 && strcmp (argv[1], "--tag-child") == 0)
+    {
+      argv[argc] = NULL;
+      return tag_child (argv[2], argv + 3);
+    }
 
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gallery/tagger/tasks-and-format", test_tasks_and_format);
-  g_test_add_func ("/gallery/tagger/collect", test_collect);
   g_test_add_func ("/gallery/tagger/skip-and-fail", test_batch_skip_and_fail);
   g_test_add_func ("/gallery/tagger/cancel-and-resume", test_cancel_and_resume);
   g_test_add_func ("/gallery/tagger/crash", test_crash);
+  g_test_add_func ("/gallery/tagger/overlapping", test_overlapping);
   return g_test_run ();
 }

@@ -4,8 +4,8 @@
  *
  * The first byte picks the dialect, the rest is the body. A body is either refused with a
  * 4xx CLI_SERVE_ERROR and a sentence, or read into a request that holds exactly one picture
- * within the byte limit, a known task and run options in range. The base64 decoder alone
- * must give back bytes that encode to the text it was given.
+ * within the byte limit, a known task (or a prompt of its own) and run options in range. The base64
+ * decoder alone must give back bytes that encode to the text it was given.
  */
 #include "config.h"
 
@@ -66,8 +66,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
       FUZZ_CHECK (error == NULL);
       FUZZ_CHECK (request->task != NULL);
-      FUZZ_CHECK (request->task[0] == '\0' ? request->prompt_ids != NULL
-                                           : florence_task_lookup (request->task) != NULL);
+      /* No task: prompt ids, or a text used as the prompt (as `depict-cli run --text`). */
+      FUZZ_CHECK (request->task[0] == '\0'
+                    ? request->prompt_ids != NULL || request->text_input != NULL
+                    : florence_task_lookup (request->task) != NULL);
       FUZZ_CHECK ((request->image != NULL) != (request->image_path != NULL));
       FUZZ_CHECK (request->image == NULL || (g_bytes_get_size (request->image) > 0 &&
                                              g_bytes_get_size (request->image) <= MAX_IMAGE));
