@@ -151,7 +151,8 @@ tiled_config_valid (GpuDevice *device, const TiledConfig *t)
   guint32 local = (t->bm / t->tm) * (t->bm / t->tm);
   return t->tm >= 4 && t->tm % 4 == 0 && t->bm % (4 * (t->bm / MAX (t->tm, 1))) == 0 &&
          t->bk >= 4 && t->bk % 4 == 0 && local <= lim->max_workgroup_invocations &&
-         local <= lim->max_workgroup_size[0] && tiled_shared_bytes (t) <= lim->max_shared_memory_size;
+         local <= lim->max_workgroup_size[0] &&
+         tiled_shared_bytes (t) <= lim->max_shared_memory_size;
 }
 
 static TiledConfig
@@ -313,13 +314,15 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
                       g->w_batch_stride % 4 == 0;
       TiledConfig t = tiled_config (device, g->m, g->n);
       /* fp16 products only where asked (DEPICT_GPU_F16_MATH) and the device has them */
-      gboolean f16_math = lim->fp16_arithmetic && g_strcmp0 (g_getenv ("DEPICT_GPU_F16_MATH"), "1") == 0;
+      gboolean f16_math =
+        lim->fp16_arithmetic && g_strcmp0 (g_getenv ("DEPICT_GPU_F16_MATH"), "1") == 0;
       const guint32 spec[] = {
-        (t.bm / t.tm) * (t.bm / t.tm), t.bm, t.bm, t.bk, t.tm, t.tm, f16 ? GPU_ABI_GEMM_W16 : 0,
-        vec4 ? 4 : 1,
+        (t.bm / t.tm) * (t.bm / t.tm), t.bm,         t.bm, t.bk, t.tm, t.tm,
+        f16 ? GPU_ABI_GEMM_W16 : 0,    vec4 ? 4 : 1,
       };
-      plan.pipeline = gpu_op_util_pipeline (rec, f16_math ? "gemm_tiled_f16" : "gemm_tiled", "rrrrw",
-                                            sizeof (GpuPushGemm), spec, G_N_ELEMENTS (spec));
+      plan.pipeline =
+        gpu_op_util_pipeline (rec, f16_math ? "gemm_tiled_f16" : "gemm_tiled", "rrrrw",
+                              sizeof (GpuPushGemm), spec, G_N_ELEMENTS (spec));
       plan.rows_per_group = t.bm;
       plan.cols_per_group = t.bm;
     }

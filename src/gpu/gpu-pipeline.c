@@ -128,11 +128,8 @@ pipeline_build (GpuDevice *device, const GpuPipelineDesc *desc, char *key, GErro
     },
     .layout = p->layout,
   };
-  gint64 t0_dbg = g_get_monotonic_time ();
   VkResult res =
     vkCreateComputePipelines (device->device, device->pipeline_cache, 1, &ci, NULL, &p->pipeline);
-  if (g_getenv ("DEPICT_DBG_PIPE"))
-    g_printerr ("PIPE %.3f %s\n", (g_get_monotonic_time () - t0_dbg) / 1e6, key);
   vkDestroyShaderModule (device->device, module, NULL);
   module = VK_NULL_HANDLE;
   if (!gpu_check_vk (res, "vkCreateComputePipelines", error))
