@@ -367,14 +367,15 @@ test_unreadable (void)
   g_unlink (path);
 }
 
-/* The overlay of every box lies where the photo shows that box: the photo is fitted and
- * centred in the view, so a point (x, y) of the image appears at offset + scale * (x, y). */
+/* The overlay of every box lies where the photo shows that box: the photo is fitted (never
+ * enlarged) and centred in the view, so a point (x, y) of the image appears at offset +
+ * scale * (x, y). */
 static void
 assert_aligned (DepictImageView *view, GListModel *items)
 {
   double w = gtk_widget_get_width (GTK_WIDGET (view));
   double h = gtk_widget_get_height (GTK_WIDGET (view));
-  double scale = MIN (w / 640.0, h / 480.0);
+  double scale = MIN (MIN (w / 640.0, h / 480.0), 1.0);
   double ox = (w - 640 * scale) / 2, oy = (h - 480 * scale) / 2;
 
   g_assert_cmpfloat (w, >, 0);
