@@ -9,6 +9,14 @@
 // its own, then the lanes merge their (max, sum, weighted values) through shared memory.
 // Same bindings and push constants as attention.comp (n_q must be 1; causal changes
 // nothing for the last query).
+//
+// Built with -DSELF_CACHE (attention_decode_self): the decoder's self-attention over its cache,
+// for a step whose recording is replayed. q, the new key and the new value are columns of one
+// [beams, 3d] q|k|v row; the step position t is read from the ctl buffer; keys j < t come from
+// the cache, where beam b's position j is the row written by beam table[b, j] (beams that
+// continue another beam's history read it there, so the cache is never copied when beams
+// reorder), and key t is the new one, which this workgroup also writes into the cache at
+// (b, t) for its head.
 #version 450
 #extension GL_EXT_control_flow_attributes : require
 
@@ -23,6 +31,25 @@ layout(set = 0, binding = 1) uniform samplerBuffer ks;
 layout(set = 0, binding = 2) uniform samplerBuffer vs;
 layout(std430, set = 0, binding = 3) writeonly buffer O { vec4 os[]; };
 
+#ifdef SELF_CACHE
+layout(std430, set = 0, binding = 4) readonly buffer Table { int table[]; };
+layout(std430, set = 0, binding = 5) readonly buffer Ctl { uint ctl[]; };
+layout(std430, set = 0, binding = 6) writeonly buffer KC { vec4 kc[]; };
+layout(std430, set = 0, binding = 7) writeonly buffer VC { vec4 vc[]; };
+
+layout(push_constant) uniform Push
+{
+  uint q_off; // texels: q of beam 0 in the q|k|v rows
+  uint q_bstride; // texels between the beams' q|k|v rows
+  uint knew_off; // texels from q to the new key (d / 4), the new value is twice that
+  uint c_stride; // texels per cache row (d / 4)
+  uint cap; // cache rows per beam (and the table's row length)
+  uint o_off;
+  uint o_bstride;
+  uint pos_word; // ctl[pos_word] = t
+  float scale;
+} p;
+#else
 layout(push_constant) uniform Push
 {
   uint q_off; // all in texels
@@ -42,6 +69,7 @@ layout(push_constant) uniform Push
   uint causal;
   float scale;
 } p;
+#endif
 
 shared float sh_m[MAX_LOCAL];
 shared float sh_s[MAX_LOCAL];
@@ -66,21 +94,59 @@ main ()
   float m = -1.0 / 0.0;
   float s = 0.0;
 
+#ifdef SELF_CACHE
+  uint t = ctl[p.pos_word];
+  uint n_kv = t + 1u;
+#else
+  uint n_kv = p.n_kv;
   uint kb = p.k_off + b * p.k_bstride + h4;
   uint vb = p.v_off + b * p.v_bstride + h4;
-  for (uint j = lane; j < p.n_kv; j += LOCAL)
+#endif
+  for (uint j = lane; j < n_kv; j += LOCAL)
     {
+      vec4 kj[H4];
+      vec4 vj[H4];
+#ifdef SELF_CACHE
+      if (j == t)
+        {
+          // the new key and value: from the q|k|v row, and into the cache at (b, t)
+          uint cb = (b * p.cap + t) * p.c_stride + h4;
+          [[unroll]] for (uint e = 0u; e < H4; e++)
+            {
+              kj[e] = texelFetch (qs, qb + int (p.knew_off + e));
+              vj[e] = texelFetch (qs, qb + int (2u * p.knew_off + e));
+              kc[cb + e] = kj[e];
+              vc[cb + e] = vj[e];
+            }
+        }
+      else
+        {
+          uint src = uint (table[b * p.cap + j]);
+          int ca = int ((src * p.cap + j) * p.c_stride + h4);
+          [[unroll]] for (uint e = 0u; e < H4; e++)
+            {
+              kj[e] = texelFetch (ks, ca + int (e));
+              vj[e] = texelFetch (vs, ca + int (e));
+            }
+        }
+#else
       int ka = int (kb + j * p.k_stride), va = int (vb + j * p.v_stride);
+      [[unroll]] for (uint e = 0u; e < H4; e++)
+        {
+          kj[e] = texelFetch (ks, ka + int (e));
+          vj[e] = texelFetch (vs, va + int (e));
+        }
+#endif
       float d = 0.0;
       [[unroll]] for (uint e = 0u; e < H4; e++)
-        d += dot (q[e], texelFetch (ks, ka + int (e)));
+        d += dot (q[e], kj[e]);
       float mn = max (m, d);
       float corr = exp (m - mn);
       float pj = exp (d - mn);
       s = s * corr + pj;
       m = mn;
       [[unroll]] for (uint e = 0u; e < H4; e++)
-        o[e] = o[e] * corr + pj * texelFetch (vs, va + int (e));
+        o[e] = o[e] * corr + pj * vj[e];
     }
 
   sh_m[lane] = m;

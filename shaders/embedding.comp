@@ -4,7 +4,9 @@
 //
 // Token embedding gather with the learned position added (BART: the caller passes the
 // offset 2 in pos_start; pos_step 0 gives every row the same position, as beams have).
-// Tables are fp32 or fp16. An id outside [0, vocab) gives a zero embedding.
+// Tables are fp32 or fp16. An id outside [0, vocab) gives a zero embedding. With OPS_HAS_1 the
+// word after the ids, ids[n], is added to pos_start (a decoder step's position, so that its
+// recording can be replayed).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "ops-weights.glsl"
@@ -24,7 +26,7 @@ layout(push_constant) uniform Push
   uint pos_start;
   uint pos_step;
   uint out_off;
-  uint flags; // OPS_F16_0: table fp16; OPS_F16_1: pos fp16; OPS_HAS_0: pos present
+  uint flags; // OPS_F16_0: table fp16; OPS_F16_1: pos fp16; OPS_HAS_0: pos present; OPS_HAS_1: see above
 } p;
 
 void
@@ -34,6 +36,7 @@ main ()
   bool p16 = (p.flags & OPS_F16_1) != 0u;
   bool has_pos = (p.flags & OPS_HAS_0) != 0u;
   uint total = p.n * p.d;
+  uint pos_start = p.pos_start + ((p.flags & OPS_HAS_1) != 0u ? uint (ids[p.n]) : 0u);
   for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += gl_NumWorkGroups.x * gl_WorkGroupSize.x)
     {
       uint i = idx / p.d, e = idx % p.d;
@@ -42,7 +45,7 @@ main ()
       if (id >= 0 && uint (id) < p.vocab)
         v = OPS_LOAD (table, t16, uint (id) * p.d + e);
       if (has_pos)
-        v += OPS_LOAD (pos, p16, (p.pos_start + i * p.pos_step) * p.d + e);
+        v += OPS_LOAD (pos, p16, (pos_start + i * p.pos_step) * p.d + e);
       dst[p.out_off + idx] = v;
     }
 }

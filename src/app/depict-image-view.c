@@ -3,8 +3,9 @@
  * The photo, fitted or zoomed and panned, with the results drawn over it. All overlay
  * coordinates are pixels of the original image in its displayed (EXIF-oriented)
  * orientation; one transform (scale + centre) maps them to the widget, so the overlays
- * stay aligned at every zoom level and window size. The drawing is depict-overlay-painter.c's;
- * the region of a region task is held by a DepictRegionSelector.
+ * stay aligned at every zoom level and window size. The drawing is depict-overlay-painter.c's,
+ * the pointer and keys are handled in depict-image-view-input.c, and the region of a region
+ * task is held by a DepictRegionSelector.
  *
  * Copyright 2026 The Depict authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,37 +17,8 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
-#include "depict-image-view.h"
+#include "depict-image-view-private.h"
 #include "depict-overlay-painter.h"
-#include "depict-region-selector.h"
-
-#define MIN_SCALE 0.02
-#define MAX_SCALE 32.0
-#define ZOOM_STEP 1.25
-
-struct _DepictImageView {
-  GtkWidget parent_instance;
-
-  GdkTexture *texture;
-  GListModel *items;
-  DepictOverlayItem *hover_item;
-  guint layers;
-
-  /* View: when fit is set, scale and centre follow the widget size. */
-  gboolean fit;
-  double scale;
-  double cx, cy; /* image point at the centre of the widget */
-
-  /* Pointer and gestures */
-  double pointer_x, pointer_y;
-  gboolean pointer_inside;
-  double drag_start_cx, drag_start_cy;
-  double drag_start_x, drag_start_y;
-  double zoom_gesture_start_scale;
-  gboolean dragging;
-
-  DepictRegionSelector *region; /* for region tasks */
-};
 
 G_DEFINE_FINAL_TYPE (DepictImageView, depict_image_view, GTK_TYPE_WIDGET)
 
@@ -65,14 +37,14 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static double
-image_width (DepictImageView *self)
+double
+_depict_image_view_image_width (DepictImageView *self)
 {
   return self->texture != NULL ? gdk_texture_get_width (self->texture) : 1;
 }
 
-static double
-image_height (DepictImageView *self)
+double
+_depict_image_view_image_height (DepictImageView *self)
 {
   return self->texture != NULL ? gdk_texture_get_height (self->texture) : 1;
 }
@@ -85,16 +57,18 @@ fit_scale (DepictImageView *self)
 
   if (w <= 0 || h <= 0)
     return 1.0;
-  return CLAMP (MIN (w / image_width (self), h / image_height (self)), MIN_SCALE, MAX_SCALE);
+  return CLAMP (
+    MIN (w / _depict_image_view_image_width (self), h / _depict_image_view_image_height (self)),
+    MIN_SCALE, MAX_SCALE);
 }
 
 /* Keep the picture covering the widget when it is larger, centred when it is smaller. */
-static void
-clamp_centre (DepictImageView *self)
+void
+_depict_image_view_clamp_centre (DepictImageView *self)
 {
   double w = gtk_widget_get_width (GTK_WIDGET (self));
   double h = gtk_widget_get_height (GTK_WIDGET (self));
-  double iw = image_width (self), ih = image_height (self);
+  double iw = _depict_image_view_image_width (self), ih = _depict_image_view_image_height (self);
   double hw = w / 2.0 / self->scale, hh = h / 2.0 / self->scale;
 
   if (iw * self->scale <= w)
@@ -107,16 +81,16 @@ clamp_centre (DepictImageView *self)
     self->cy = CLAMP (self->cy, hh, ih - hh);
 }
 
-static void
-update_view (DepictImageView *self)
+void
+_depict_image_view_update_view (DepictImageView *self)
 {
   if (self->fit)
     {
       self->scale = fit_scale (self);
-      self->cx = image_width (self) / 2.0;
-      self->cy = image_height (self) / 2.0;
+      self->cx = _depict_image_view_image_width (self) / 2.0;
+      self->cy = _depict_image_view_image_height (self) / 2.0;
     }
-  clamp_centre (self);
+  _depict_image_view_clamp_centre (self);
 }
 
 void
@@ -125,7 +99,7 @@ depict_image_view_image_to_widget (DepictImageView *self, double ix, double iy, 
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
 
-  update_view (self);
+  _depict_image_view_update_view (self);
   if (wx != NULL)
     *wx = (ix - self->cx) * self->scale + gtk_widget_get_width (GTK_WIDGET (self)) / 2.0;
   if (wy != NULL)
@@ -138,7 +112,7 @@ depict_image_view_widget_to_image (DepictImageView *self, double wx, double wy, 
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
 
-  update_view (self);
+  _depict_image_view_update_view (self);
   if (ix != NULL)
     *ix = (wx - gtk_widget_get_width (GTK_WIDGET (self)) / 2.0) / self->scale + self->cx;
   if (iy != NULL)
@@ -199,13 +173,14 @@ depict_image_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->texture == NULL || width <= 0 || height <= 0)
     return;
 
-  update_view (self);
+  _depict_image_view_update_view (self);
   transform.scale = self->scale;
   depict_image_view_image_to_widget (self, 0, 0, &transform.origin_x, &transform.origin_y);
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
 
   depict_image_view_image_to_widget (self, 0, 0, &x1, &y1);
-  depict_image_view_image_to_widget (self, image_width (self), image_height (self), &x2, &y2);
+  depict_image_view_image_to_widget (self, _depict_image_view_image_width (self),
+                                     _depict_image_view_image_height (self), &x2, &y2);
   gtk_snapshot_append_texture (snapshot, self->texture,
                                &GRAPHENE_RECT_INIT (x1, y1, x2 - x1, y2 - y1));
 
@@ -230,7 +205,7 @@ depict_image_view_size_allocate (GtkWidget *widget, int width, int height, int b
 {
   DepictImageView *self = DEPICT_IMAGE_VIEW (widget);
 
-  update_view (self);
+  _depict_image_view_update_view (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SCALE]);
 }
 
@@ -252,10 +227,10 @@ depict_image_view_query_tooltip (GtkWidget *widget, int x, int y, gboolean keybo
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Input                                                                                    */
+/* Zoom and region                                                                          */
 
-static void
-zoom_around (DepictImageView *self, double new_scale, double wx, double wy)
+void
+_depict_image_view_zoom_around (DepictImageView *self, double new_scale, double wx, double wy)
 {
   double ix, iy;
   double w = gtk_widget_get_width (GTK_WIDGET (self));
@@ -270,23 +245,23 @@ zoom_around (DepictImageView *self, double new_scale, double wx, double wy)
   /* Keep the image point under the pointer where it is. */
   self->cx = ix - (wx - w / 2.0) / new_scale;
   self->cy = iy - (wy - h / 2.0) / new_scale;
-  clamp_centre (self);
+  _depict_image_view_clamp_centre (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FIT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SCALE]);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
-static void
-update_cursor (DepictImageView *self)
+void
+_depict_image_view_update_cursor (DepictImageView *self)
 {
   const char *name = NULL;
   double w = gtk_widget_get_width (GTK_WIDGET (self));
   double h = gtk_widget_get_height (GTK_WIDGET (self));
   gboolean pannable;
 
-  update_view (self);
-  pannable =
-    image_width (self) * self->scale > w + 0.5 || image_height (self) * self->scale > h + 0.5;
+  _depict_image_view_update_view (self);
+  pannable = _depict_image_view_image_width (self) * self->scale > w + 0.5 ||
+             _depict_image_view_image_height (self) * self->scale > h + 0.5;
   if (self->texture == NULL)
     name = NULL;
   else if (depict_region_selector_get_active (self->region))
@@ -296,131 +271,6 @@ update_cursor (DepictImageView *self)
   else if (pannable)
     name = "grab";
   gtk_widget_set_cursor_from_name (GTK_WIDGET (self), name);
-}
-
-static void
-motion_cb (GtkEventControllerMotion *motion, double x, double y, DepictImageView *self)
-{
-  self->pointer_x = x;
-  self->pointer_y = y;
-  self->pointer_inside = TRUE;
-  if (!self->dragging)
-    depict_image_view_set_hover_item (self, depict_image_view_pick (self, x, y));
-}
-
-static void
-leave_cb (GtkEventControllerMotion *motion, DepictImageView *self)
-{
-  self->pointer_inside = FALSE;
-  depict_image_view_set_hover_item (self, NULL);
-}
-
-static gboolean
-scroll_cb (GtkEventControllerScroll *scroll, double dx, double dy, DepictImageView *self)
-{
-  GdkModifierType state =
-    gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (scroll));
-  double wx, wy;
-
-  if (self->texture == NULL)
-    return FALSE;
-
-  if (state & GDK_CONTROL_MASK)
-    {
-      wx = self->pointer_inside ? self->pointer_x : gtk_widget_get_width (GTK_WIDGET (self)) / 2.0;
-      wy = self->pointer_inside ? self->pointer_y : gtk_widget_get_height (GTK_WIDGET (self)) / 2.0;
-      update_view (self);
-      zoom_around (self, self->scale * pow (ZOOM_STEP, -dy), wx, wy);
-      return TRUE;
-    }
-
-  /* Without Ctrl, scrolling pans a zoomed picture. */
-  if (self->fit)
-    return FALSE;
-  self->cx += dx * 40 / self->scale;
-  self->cy += dy * 40 / self->scale;
-  clamp_centre (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-  return TRUE;
-}
-
-static void
-zoom_begin_cb (GtkGesture *gesture, GdkEventSequence *sequence, DepictImageView *self)
-{
-  update_view (self);
-  self->zoom_gesture_start_scale = self->scale;
-}
-
-static void
-zoom_scale_changed_cb (GtkGestureZoom *gesture, double scale, DepictImageView *self)
-{
-  double x, y;
-
-  if (!gtk_gesture_get_bounding_box_center (GTK_GESTURE (gesture), &x, &y))
-    {
-      x = gtk_widget_get_width (GTK_WIDGET (self)) / 2.0;
-      y = gtk_widget_get_height (GTK_WIDGET (self)) / 2.0;
-    }
-  zoom_around (self, self->zoom_gesture_start_scale * scale, x, y);
-}
-
-static void
-drag_begin_cb (GtkGestureDrag *drag, double x, double y, DepictImageView *self)
-{
-  if (self->texture == NULL)
-    {
-      gtk_gesture_set_state (GTK_GESTURE (drag), GTK_EVENT_SEQUENCE_DENIED);
-      return;
-    }
-  update_view (self);
-  self->dragging = TRUE;
-  self->drag_start_x = x;
-  self->drag_start_y = y;
-  self->drag_start_cx = self->cx;
-  self->drag_start_cy = self->cy;
-  depict_region_selector_drag_begin (self->region);
-  /* Then the arrow keys fine-tune what was dragged. */
-  if (depict_region_selector_get_dragging (self->region))
-    gtk_widget_grab_focus (GTK_WIDGET (self));
-  update_cursor (self);
-}
-
-static void
-drag_update_cb (GtkGestureDrag *drag, double dx, double dy, DepictImageView *self)
-{
-  if (depict_region_selector_get_dragging (self->region))
-    {
-      double ax, ay, bx, by;
-
-      depict_image_view_widget_to_image (self, self->drag_start_x, self->drag_start_y, &ax, &ay);
-      depict_image_view_widget_to_image (self, self->drag_start_x + dx, self->drag_start_y + dy,
-                                         &bx, &by);
-      depict_region_selector_drag_update (self->region, ax, ay, bx, by);
-      return;
-    }
-  if (self->fit)
-    return;
-  self->cx = self->drag_start_cx - dx / self->scale;
-  self->cy = self->drag_start_cy - dy / self->scale;
-  clamp_centre (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
-static void
-drag_end_cb (GtkGestureDrag *drag, double dx, double dy, DepictImageView *self)
-{
-  self->dragging = FALSE;
-  depict_region_selector_drag_end (self->region);
-  update_cursor (self);
-}
-
-/* Keyboard: in region mode the arrow keys choose the region without a pointer. */
-static gboolean
-key_pressed_cb (GtkEventControllerKey *controller, guint keyval, guint keycode,
-                GdkModifierType state, DepictImageView *self)
-{
-  return depict_region_selector_key (self->region, keyval, state) ? GDK_EVENT_STOP
-                                                                  : GDK_EVENT_PROPAGATE;
 }
 
 static void
@@ -567,9 +417,6 @@ depict_image_view_class_init (DepictImageViewClass *klass)
 static void
 depict_image_view_init (DepictImageView *self)
 {
-  GtkEventController *controller;
-  GtkGesture *gesture;
-
   self->fit = TRUE;
   self->scale = 1.0;
   self->layers = DEPICT_LAYER_ALL;
@@ -580,31 +427,7 @@ depict_image_view_init (DepictImageView *self)
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   gtk_widget_set_focusable (GTK_WIDGET (self), FALSE);
 
-  controller = gtk_event_controller_motion_new ();
-  g_signal_connect (controller, "motion", G_CALLBACK (motion_cb), self);
-  g_signal_connect (controller, "leave", G_CALLBACK (leave_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), controller);
-
-  controller = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES |
-                                                GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);
-  g_signal_connect (controller, "scroll", G_CALLBACK (scroll_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), controller);
-
-  gesture = gtk_gesture_zoom_new ();
-  g_signal_connect (gesture, "begin", G_CALLBACK (zoom_begin_cb), self);
-  g_signal_connect (gesture, "scale-changed", G_CALLBACK (zoom_scale_changed_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
-
-  controller = gtk_event_controller_key_new ();
-  g_signal_connect (controller, "key-pressed", G_CALLBACK (key_pressed_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), controller);
-
-  gesture = gtk_gesture_drag_new ();
-  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_PRIMARY);
-  g_signal_connect (gesture, "drag-begin", G_CALLBACK (drag_begin_cb), self);
-  g_signal_connect (gesture, "drag-update", G_CALLBACK (drag_update_cb), self);
-  g_signal_connect (gesture, "drag-end", G_CALLBACK (drag_end_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+  _depict_image_view_input_init (self);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -632,10 +455,11 @@ depict_image_view_set_texture (DepictImageView *self, GdkTexture *texture)
   if (!g_set_object (&self->texture, texture))
     return;
   self->fit = TRUE;
-  depict_region_selector_set_image_size (self->region, texture != NULL ? image_width (self) : 0,
-                                         texture != NULL ? image_height (self) : 0);
-  update_view (self);
-  update_cursor (self);
+  depict_region_selector_set_image_size (
+    self->region, texture != NULL ? _depict_image_view_image_width (self) : 0,
+    texture != NULL ? _depict_image_view_image_height (self) : 0);
+  _depict_image_view_update_view (self);
+  _depict_image_view_update_cursor (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXTURE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FIT]);
@@ -710,7 +534,7 @@ double
 depict_image_view_get_scale (DepictImageView *self)
 {
   g_return_val_if_fail (DEPICT_IS_IMAGE_VIEW (self), 1.0);
-  update_view (self);
+  _depict_image_view_update_view (self);
   return self->scale;
 }
 
@@ -724,17 +548,17 @@ depict_image_view_get_fit (DepictImageView *self)
 static void
 zoom_at_centre (DepictImageView *self, double scale)
 {
-  update_view (self);
-  zoom_around (self, scale, gtk_widget_get_width (GTK_WIDGET (self)) / 2.0,
-               gtk_widget_get_height (GTK_WIDGET (self)) / 2.0);
-  update_cursor (self);
+  _depict_image_view_update_view (self);
+  _depict_image_view_zoom_around (self, scale, gtk_widget_get_width (GTK_WIDGET (self)) / 2.0,
+                                  gtk_widget_get_height (GTK_WIDGET (self)) / 2.0);
+  _depict_image_view_update_cursor (self);
 }
 
 void
 depict_image_view_zoom_in (DepictImageView *self)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
-  update_view (self);
+  _depict_image_view_update_view (self);
   zoom_at_centre (self, self->scale * ZOOM_STEP);
 }
 
@@ -742,7 +566,7 @@ void
 depict_image_view_zoom_out (DepictImageView *self)
 {
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
-  update_view (self);
+  _depict_image_view_update_view (self);
   zoom_at_centre (self, self->scale / ZOOM_STEP);
 }
 
@@ -759,8 +583,8 @@ depict_image_view_zoom_to_fit (DepictImageView *self)
   g_return_if_fail (DEPICT_IS_IMAGE_VIEW (self));
 
   self->fit = TRUE;
-  update_view (self);
-  update_cursor (self);
+  _depict_image_view_update_view (self);
+  _depict_image_view_update_cursor (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FIT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SCALE]);
@@ -791,7 +615,7 @@ depict_image_view_set_region_mode (DepictImageView *self, gboolean region_mode)
                                     -1);
   else
     gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
-  update_cursor (self);
+  _depict_image_view_update_cursor (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGION_MODE]);
 }

@@ -7,6 +7,7 @@
 
 #include "depict-job-private.h"
 #include "depict-session.h"
+#include "florence/model/florence-image-cache.h"
 #include "florence/model/florence-model.h"
 
 G_BEGIN_DECLS
@@ -22,7 +23,8 @@ typedef struct {
 
   /* Worker thread only */
   FlorenceModel *model;
-  char *model_key; /* model folder, tokenizer folder and device it was loaded for */
+  char *model_key;            /* model folder, tokenizer folder and device it was loaded for */
+  FlorenceImageCache *images; /* the features of the photos run last (freed before the model) */
 } DepictWorker;
 
 struct _DepictSession {

@@ -49,6 +49,7 @@ ensure_model (DepictWorker *worker, DepictJob *job, const DepictRunSettings *set
   if (worker->model != NULL && g_strcmp0 (key, worker->model_key) == 0)
     return worker->model;
 
+  g_clear_pointer (&worker->images, florence_image_cache_free);
   g_clear_pointer (&worker->model, florence_model_free);
   g_clear_pointer (&worker->model_key, g_free);
   _depict_job_report_stage (job, DEPICT_JOB_STAGE_LOADING_MODEL, 0, NULL);
@@ -60,6 +61,7 @@ ensure_model (DepictWorker *worker, DepictJob *job, const DepictRunSettings *set
   if (worker->model == NULL)
     return NULL;
   worker->model_key = g_steal_pointer (&key);
+  worker->images = florence_image_cache_new (worker->model, 0);
   *loaded = TRUE;
   g_debug ("Loaded %s on %s in %.1f s", settings->model_dir,
            florence_model_get_device_name (worker->model),
@@ -81,15 +83,6 @@ tokens_cb (guint n_tokens, gpointer user_data)
   TokenRelay *relay = user_data;
 
   _depict_job_report_stage (relay->job, DEPICT_JOB_STAGE_GENERATING, n_tokens, relay->file);
-}
-
-/* The gallery's record of a run, keyed as depict-cli tag keys it. */
-static GalleryRun *
-run_to_gallery (const FlorenceRun *run, FlorenceModel *model, const char *weights_hash,
-                int max_new_tokens)
-{
-  return gallery_run_new_from_florence (run, florence_model_get_config (model)->name, weights_hash,
-                                        max_new_tokens);
 }
 
 /* "2.1 s · base · 3 beams", and the model's loading when this run waited for it. */
@@ -117,7 +110,7 @@ execute_run (DepictSession *self, DepictJob *job)
   GCancellable *cancellable = depict_job_get_cancellable (job);
   GFile *file = g_ptr_array_index (depict_job_get_files (job), 0);
   g_autofree char *path = g_file_get_path (file);
-  g_autoptr (ImageRgb) image = NULL;
+  g_autoptr (FlorenceModelImage) image = NULL;
   g_autoptr (FlorenceRun) run = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GalleryRun) record = NULL;
@@ -133,20 +126,23 @@ execute_run (DepictSession *self, DepictJob *job)
     g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                  _ ("Only photos on this computer can be read. Copy it here first."));
   else
-    {
-      _depict_job_report_stage (job, DEPICT_JOB_STAGE_READING_IMAGE, 0, file);
-      image = image_load (path, NULL, &error);
-    }
-  if (image != NULL && !g_cancellable_set_error_if_cancelled (cancellable, &error))
     model = ensure_model (worker, job, settings, &loaded, &error);
   if (model != NULL && !g_cancellable_set_error_if_cancelled (cancellable, &error))
+    {
+      /* A photo run a moment ago keeps its features: another task on it skips the vision
+       * tower (the run's timings say cached). */
+      _depict_job_report_stage (job, DEPICT_JOB_STAGE_READING_IMAGE, 0, file);
+      image = florence_image_cache_get_file (worker->images, path, 0, cancellable, &error);
+    }
+  if (image != NULL && !g_cancellable_set_error_if_cancelled (cancellable, &error))
     {
       _depict_job_report_stage (job, DEPICT_JOB_STAGE_ENCODING, 0, file);
       options.task = depict_job_get_tasks (job)[0];
       options.text_input = depict_job_get_text_input (job);
       options.num_beams = MAX (settings->num_beams, 0);
       options.max_new_tokens = MAX (settings->max_new_tokens, 0);
-      run = florence_model_run (model, image, &options, cancellable, tokens_cb, &relay, &error);
+      run =
+        florence_model_run_image (model, image, &options, cancellable, tokens_cb, &relay, &error);
     }
   if (run == NULL)
     {
@@ -165,7 +161,9 @@ execute_run (DepictSession *self, DepictJob *job)
       GalleryStore *store = depict_session_get_store (self, &error);
       gint64 image_id = store != NULL ? gallery_store_add_image (store, path, NULL, &error) : 0;
 
-      record = run_to_gallery (run, model, weights_hash, settings->max_new_tokens);
+      /* Keyed as depict-cli tag keys its runs. */
+      record = gallery_run_new_from_florence (run, florence_model_get_config (model)->name,
+                                              weights_hash, settings->max_new_tokens);
       if (image_id != 0 && gallery_store_add_run (store, image_id, record, &error) != 0)
         answer->run_id = record->id;
     }
@@ -368,6 +366,7 @@ worker_main (gpointer data)
       execute (self, job);
       g_object_unref (job);
     }
+  g_clear_pointer (&self->worker.images, florence_image_cache_free);
   g_clear_pointer (&self->worker.model, florence_model_free);
   return NULL;
 }

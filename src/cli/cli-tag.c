@@ -19,6 +19,7 @@
 #include "florence/model/florence-model-dir.h"
 #include "florence/model/florence-model.h"
 #include "gallery/gallery-tagger-async.h"
+#include "image/image-thumbnail-cache.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* The batch in a worker thread (gallery-tagger-async.h); the main loop handles Ctrl-C         */
@@ -192,8 +193,10 @@ cli_tag_main (int argc, char **argv)
   if (model == NULL || (hash = florence_model_get_weights_hash (model, &error)) == NULL)
     return cli_fail (g_steal_pointer (&error));
 
-  /* Each photo decoded once, ahead of the model, and its features shared by the tasks. */
-  pipeline = gallery_pipeline_new (&(GalleryPipelineOptions){ .model = model });
+  /* Each photo decoded once, ahead of the model, and its features shared by the tasks; the
+   * gallery's thumbnail comes from the same decode. */
+  pipeline = gallery_pipeline_new (&(GalleryPipelineOptions){
+    .model = model, .thumbnail_size = IMAGE_THUMBNAIL_CACHE_LARGE, .save_thumbnails = TRUE });
   options.model_name = florence_model_get_config (model)->name;
   options.weights_hash = hash;
   options.num_beams = beams > 0 ? beams : FLORENCE_LIMITS_DEFAULT_BEAMS;

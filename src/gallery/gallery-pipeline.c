@@ -15,7 +15,8 @@
 #include <unistd.h>
 #endif
 
-#include "image/image-resample.h"
+#include "image/image-thumbnail.h"
+#include "image/image-thumbnail-cache.h"
 
 /* How much lower than the engine the workers run (nice levels). */
 #define WORKER_NICE 5
@@ -31,6 +32,7 @@ struct _GalleryPipeline {
   FlorenceModel *model;
   int image_size;
   int thumbnail_size;
+  gboolean save_thumbnails;
   guint depth;
   guint batch;
 
@@ -63,19 +65,6 @@ gallery_photo_free (GalleryPhoto *photo)
   g_free (photo);
 }
 
-/* A thumbnail whose longest side is longest_side (never larger than the picture). */
-static ImageRgb *
-make_thumbnail (const ImageRgb *picture, int longest_side, GError **error)
-{
-  int longest = MAX (picture->width, picture->height);
-  if (longest <= longest_side)
-    return image_rgb_copy (picture);
-  double scale = (double) longest_side / longest;
-  int w = CLAMP ((int) (picture->width * scale + 0.5), 1, longest_side);
-  int h = CLAMP ((int) (picture->height * scale + 0.5), 1, longest_side);
-  return image_resample_bicubic (picture, w, h, error);
-}
-
 /* In a worker: everything the engine needs of the photo, and its thumbnail. */
 static void
 prepare (GalleryPipeline *self, GalleryPhoto *photo)
@@ -92,10 +81,14 @@ prepare (GalleryPipeline *self, GalleryPhoto *photo)
     {
       g_autoptr (GError) error = NULL;
       gint64 t1 = g_get_monotonic_time ();
-      photo->thumbnail = make_thumbnail (florence_model_image_get_picture (photo->image),
-                                         self->thumbnail_size, &error);
+      photo->thumbnail = image_thumbnail_scale (florence_model_image_get_picture (photo->image),
+                                                self->thumbnail_size, &error);
       if (photo->thumbnail == NULL)
         g_debug ("No thumbnail for %s: %s", photo->path, error->message);
+      else if (self->save_thumbnails &&
+               !image_thumbnail_cache_save (photo->path, photo->thumbnail, photo->width,
+                                            photo->height, &error))
+        g_debug ("The thumbnail of %s is not kept: %s", photo->path, error->message);
       photo->thumbnail_seconds = seconds_since (t1);
     }
   gint64 t2 = g_get_monotonic_time ();
@@ -145,6 +138,7 @@ gallery_pipeline_new (const GalleryPipelineOptions *options)
   self->model = options->model;
   self->image_size = options->image_size;
   self->thumbnail_size = options->thumbnail_size;
+  self->save_thumbnails = options->save_thumbnails;
   self->batch = florence_model_get_image_batch (self->model, self->image_size);
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);

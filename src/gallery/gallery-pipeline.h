@@ -28,11 +28,13 @@ G_BEGIN_DECLS
 typedef struct _GalleryPipeline GalleryPipeline;
 
 typedef struct {
-  FlorenceModel *model; /* not owned: free the pipeline first */
-  int image_size;       /* model input side, 0: the model's */
-  int thumbnail_size;   /* longest side of each photo's thumbnail, 0: none */
-  guint workers;        /* decoding threads, 0: from the number of cores */
-  guint depth;          /* most photos pushed and not yet popped, 0: from workers and batch */
+  FlorenceModel *model;     /* not owned: free the pipeline first */
+  int image_size;           /* model input side, 0: the model's */
+  int thumbnail_size;       /* longest side of each photo's thumbnail, 0: none */
+  gboolean save_thumbnails; /* also keep them in the desktop's thumbnail cache (made at
+                             * IMAGE_THUMBNAIL_CACHE_LARGE for the app's gallery) */
+  guint workers;            /* decoding threads, 0: from the number of cores */
+  guint depth;              /* most photos pushed and not yet popped, 0: from workers and batch */
 } GalleryPipelineOptions;
 
 /* A photo as the workers left it. */

@@ -39,6 +39,7 @@ block_destroy (GpuDevice *device, GpuMemoryBlock *block)
   if (block->mapped != NULL)
     vkUnmapMemory (device->device, block->memory);
   vkFreeMemory (device->device, block->memory, NULL);
+  device->allocated -= MIN (device->allocated, block->size);
   g_array_unref (block->free);
   g_free (block);
 }
@@ -60,6 +61,7 @@ block_new (GpuDevice *device, guint32 type_index, VkDeviceSize size, gboolean de
       return NULL;
     }
   GpuMemoryBlock *block = g_new0 (GpuMemoryBlock, 1);
+  device->allocated += size;
   block->memory = memory;
   block->type_index = type_index;
   block->size = size;
@@ -494,6 +496,15 @@ run_copy (GpuDevice *device, VkBuffer src, VkDeviceSize src_off, VkBuffer dst, V
   if (!gpu_check_vk (vkBeginCommandBuffer (device->transfer_cmd, &begin), "vkBeginCommandBuffer",
                      error))
     return FALSE;
+  /* after what earlier submissions wrote or read (see gpu-recorder.c) */
+  VkMemoryBarrier before = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+    .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+  };
+  vkCmdPipelineBarrier (device->transfer_cmd,
+                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                        VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 0, NULL, 0, NULL);
   VkBufferCopy region = { src_off, dst_off, size };
   vkCmdCopyBuffer (device->transfer_cmd, src, dst, 1, &region);
   VkMemoryBarrier barrier = {

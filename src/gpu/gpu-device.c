@@ -268,9 +268,19 @@ create_instance (GpuDevice *self, GError **error)
     .pfnUserCallback = debug_messenger_cb,
     .pUserData = self,
   };
+  /* with the layer: synchronization validation too (a missing barrier is a hazard, an error) */
+  static const VkValidationFeatureEnableEXT enables[] = {
+    VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT,
+  };
+  VkValidationFeaturesEXT features = {
+    .sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+    .pNext = &messenger_info,
+    .enabledValidationFeatureCount = G_N_ELEMENTS (enables),
+    .pEnabledValidationFeatures = enables,
+  };
   VkInstanceCreateInfo info = {
     .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-    .pNext = self != NULL && self->validation ? &messenger_info : NULL,
+    .pNext = self != NULL && self->validation ? &features : NULL,
     .flags = flags,
     .pApplicationInfo = &app,
     .enabledLayerCount = n_layers,
@@ -506,6 +516,26 @@ find_memory_type (const VkPhysicalDeviceMemoryProperties *mem, VkMemoryPropertyF
   return -1;
 }
 
+const char *
+gpu_kernel_set_to_string (GpuKernelSet set)
+{
+  return set == GPU_KERNELS_CPU ? "cpu" : "gpu";
+}
+
+/* DEPICT_GPU_KERNELS: "cpu", "gpu", or "auto" (or unset): the CPU set on CPU devices. */
+static GpuKernelSet
+kernels_from_env (gboolean is_cpu)
+{
+  const char *v = g_getenv ("DEPICT_GPU_KERNELS");
+  if (v != NULL && g_ascii_strcasecmp (v, "cpu") == 0)
+    return GPU_KERNELS_CPU;
+  if (v != NULL && g_ascii_strcasecmp (v, "gpu") == 0)
+    return GPU_KERNELS_GPU;
+  if (v != NULL && *v != '\0' && g_ascii_strcasecmp (v, "auto") != 0)
+    g_message ("DEPICT_GPU_KERNELS is “%s”; it takes cpu, gpu or auto. Choosing automatically.", v);
+  return is_cpu ? GPU_KERNELS_CPU : GPU_KERNELS_GPU;
+}
+
 /* The limits and properties the ops choose their variants from. */
 static void
 read_limits (GpuDevice *self)
@@ -543,6 +573,7 @@ read_limits (GpuDevice *self)
   lim->subgroup_ballot =
     sg_compute && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BALLOT_BIT);
   lim->is_cpu = self->info.type == GPU_DEVICE_TYPE_CPU;
+  lim->kernels = kernels_from_env (lim->is_cpu);
   lim->texel_r32f = texel_format_ok (phys, VK_FORMAT_R32_SFLOAT);
   lim->texel_rgba32f = texel_format_ok (phys, VK_FORMAT_R32G32B32A32_SFLOAT);
   lim->texel_r16f = texel_format_ok (phys, VK_FORMAT_R16_SFLOAT);
@@ -672,6 +703,11 @@ open_logical_device (GpuDevice *self, GError **error)
     }
   if (has_device_extension (phys, "VK_KHR_portability_subset"))
     exts[n_exts++] = "VK_KHR_portability_subset";
+  if (has_device_extension (phys, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME))
+    {
+      exts[n_exts++] = VK_EXT_MEMORY_BUDGET_EXTENSION_NAME;
+      lim->memory_budget = TRUE;
+    }
 
   float prio = 1.0f;
   VkDeviceQueueCreateInfo qinfo = {
@@ -839,6 +875,52 @@ gpu_device_validation_enabled (GpuDevice *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
   return self->validation;
+}
+
+guint64
+gpu_device_get_memory_available (GpuDevice *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  guint32 heap = self->memory.memoryTypes[self->device_memory_type].heapIndex;
+  guint64 available;
+  if (self->limits.memory_budget)
+    {
+      VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT,
+      };
+      VkPhysicalDeviceMemoryProperties2 props = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
+        .pNext = &budget,
+      };
+      vkGetPhysicalDeviceMemoryProperties2 (self->physical, &props);
+      available = budget.heapBudget[heap] > budget.heapUsage[heap]
+                    ? budget.heapBudget[heap] - budget.heapUsage[heap]
+                    : 0;
+    }
+  else
+    {
+      g_mutex_lock (&self->lock);
+      guint64 size = self->memory.memoryHeaps[heap].size, used = self->allocated;
+      g_mutex_unlock (&self->lock);
+      available = size > used ? size - used : 0;
+    }
+  const char *env = g_getenv ("DEPICT_GPU_MEMORY_BUDGET");
+  if (env != NULL && *env != '\0')
+    {
+      guint64 cap = g_ascii_strtoull (env, NULL, 10);
+      g_mutex_lock (&self->lock);
+      guint64 used = self->allocated;
+      g_mutex_unlock (&self->lock);
+      available = MIN (available, cap > used ? cap - used : 0);
+    }
+  return available;
+}
+
+void
+gpu_device_set_kernels (GpuDevice *self, GpuKernelSet kernels)
+{
+  g_return_if_fail (self != NULL);
+  self->limits.kernels = kernels;
 }
 
 void

@@ -58,6 +58,19 @@ const char *gpu_device_type_to_label (GpuDeviceType type);
  * enumeration order; GPU_ERROR_NO_DEVICE when there is no Vulkan driver or device. */
 GPtrArray *gpu_device_list (GError **error);
 
+/* Which kernels the ops run: the ones written for CPU Vulkan devices (texel-buffer GEMM, one
+ * 8-lane subgroup per workgroup, few workgroups), or the ones for GPUs (shared-memory tiles,
+ * wide workgroups, subgroup reductions, matrix-vector products). DEPICT_GPU_KERNELS=cpu|gpu
+ * forces one set on any device (tests run the GPU set on lavapipe); "auto" or unset: the CPU set
+ * on CPU devices, the GPU set elsewhere. */
+typedef enum {
+  GPU_KERNELS_CPU,
+  GPU_KERNELS_GPU,
+} GpuKernelSet;
+
+/* "cpu" or "gpu". */
+const char *gpu_kernel_set_to_string (GpuKernelSet set);
+
 /* What the device offers; ops pick their variant from these (never from the name). */
 typedef struct {
   guint64 max_storage_buffer_range;  /* bytes one storage binding may span */
@@ -81,6 +94,8 @@ typedef struct {
   gboolean unified_memory;   /* device memory is mapped: no staging copies */
   gboolean timestamps;       /* compute-queue timestamps */
   gboolean is_cpu;           /* a software rasterizer (lavapipe, SwiftShader) */
+  GpuKernelSet kernels;      /* the kernel set the ops choose (see GpuKernelSet) */
+  gboolean memory_budget;    /* VK_EXT_memory_budget in use */
 } GpuDeviceLimits;
 
 typedef struct _GpuDevice GpuDevice;
@@ -117,6 +132,16 @@ gboolean gpu_device_save_pipeline_cache (GpuDevice *device, GError **error);
 void gpu_device_set_timestamps (GpuDevice *device, gboolean enabled);
 char *gpu_device_get_timings_table (GpuDevice *device);
 void gpu_device_reset_timings (GpuDevice *device);
+
+/* Bytes of device memory Depict may still allocate for buffers on @device: the budget of the
+ * heap its buffers come from minus that heap's usage (VK_EXT_memory_budget, which counts other
+ * programs too), or without the extension the heap's size minus what Depict holds.
+ * DEPICT_GPU_MEMORY_BUDGET=BYTES lowers it (to test what happens on small GPUs). */
+guint64 gpu_device_get_memory_available (GpuDevice *device);
+
+/* Switches the kernel set of an open device (tests run every op with both sets on one device;
+ * pipelines of both stay cached). */
+void gpu_device_set_kernels (GpuDevice *device, GpuKernelSet kernels);
 
 /* Test hook: lowers max_storage_buffer_range and max_texel_buffer_elements (in bytes / 16)
  * so tests can exercise the splitting of large tensors with small ones. */

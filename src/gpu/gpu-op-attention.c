@@ -17,7 +17,7 @@
 static void
 attention_shape (GpuDevice *device, guint32 *local, guint32 *qpl)
 {
-  gboolean cpu = gpu_device_get_limits (device)->is_cpu;
+  gboolean cpu = gpu_device_get_limits (device)->kernels == GPU_KERNELS_CPU;
   *local = cpu ? 8 : 64;
   *qpl = cpu ? 4 : 1;
 }
@@ -104,7 +104,7 @@ static guint
 channel_chunk (GpuDevice *device, guint n)
 {
   const GpuDeviceLimits *limits = gpu_device_get_limits (device);
-  guint target_splits = limits->is_cpu ? 16 : 128;
+  guint target_splits = limits->kernels == GPU_KERNELS_CPU ? 16 : 128;
   guint chunk = (n + target_splits - 1) / target_splits;
   return CLAMP (chunk, 64, 60000);
 }
@@ -342,6 +342,54 @@ gpu_op_attention (GpuRecorder *recorder, const GpuAttention *a)
   guint64 lanes = (a->n_q + spec[2] - 1) / spec[2];
   gpu_recorder_dispatch (recorder, pipeline, op, gpu_op_util_div_up (lanes, spec[0]), a->heads,
                          a->batch, b, &push);
+}
+
+void
+gpu_op_attention_step (GpuRecorder *recorder, const GpuAttentionStep *a)
+{
+  const char *op = "attention_step";
+
+  g_return_if_fail (recorder != NULL && a != NULL);
+  if (a->beams == 0)
+    return;
+  guint d = a->heads * a->head_dim;
+  if (a->heads == 0 || a->head_dim == 0 || a->head_dim > GPU_OP_ATTENTION_MAX_HEAD_DIM ||
+      a->head_dim % 4 != 0 || a->beams > 65535 || a->heads > 65535 || a->cap == 0 ||
+      a->qkv == NULL || a->k_cache == NULL || a->v_cache == NULL || a->table == NULL ||
+      a->ctl == NULL || a->out == NULL || a->k_cache == a->v_cache)
+    {
+      gpu_op_util_fail (
+        recorder, op, "a missing buffer, or a head dimension that is not a multiple of 4 up to 64");
+      return;
+    }
+  guint64 cache = (guint64) a->beams * a->cap * d;
+  if (cache > G_MAXUINT32 ||
+      !gpu_op_util_check_size (recorder, op, "qkv", a->qkv, (guint64) a->beams * 3 * d * 4) ||
+      !gpu_op_util_check_size (recorder, op, "k_cache", a->k_cache, cache * 4) ||
+      !gpu_op_util_check_size (recorder, op, "v_cache", a->v_cache, cache * 4) ||
+      !gpu_op_util_check_size (recorder, op, "table", a->table, (guint64) a->beams * a->cap * 4) ||
+      !gpu_op_util_check_size (recorder, op, "ctl", a->ctl, ((guint64) a->pos_word + 1) * 4) ||
+      !gpu_op_util_check_size (recorder, op, "out", a->out, (guint64) a->beams * d * 4) ||
+      !gpu_op_util_check_loops (recorder, op, (guint64) a->cap + 16))
+    return;
+  guint32 spec[3];
+  attention_shape (gpu_recorder_get_device (recorder), &spec[0], &spec[2]);
+  spec[1] = a->head_dim;
+  struct {
+    guint32 q_off, q_bstride, knew_off, c_stride, cap, o_off, o_bstride, pos_word;
+    float scale;
+  } push = { 0, 3 * d / 4, d / 4, d / 4, a->cap, 0, d / 4, a->pos_word, a->scale };
+  GpuPipeline *pipeline =
+    gpu_op_util_pipeline (recorder, "attention_decode_self", "tttwrrww", sizeof push, spec, 2);
+  if (pipeline == NULL)
+    return;
+  GpuBinding b[] = {
+    { a->qkv, 0, 0, GPU_TEXEL_RGBA32F },     { a->k_cache, 0, 0, GPU_TEXEL_RGBA32F },
+    { a->v_cache, 0, 0, GPU_TEXEL_RGBA32F }, { a->out, 0, 0, GPU_TEXEL_NONE },
+    { a->table, 0, 0, GPU_TEXEL_NONE },      { a->ctl, 0, 0, GPU_TEXEL_NONE },
+    { a->k_cache, 0, 0, GPU_TEXEL_NONE },    { a->v_cache, 0, 0, GPU_TEXEL_NONE },
+  };
+  gpu_recorder_dispatch (recorder, pipeline, op, 1, a->heads, a->beams, b, &push);
 }
 
 void

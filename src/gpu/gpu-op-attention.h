@@ -69,6 +69,27 @@ typedef struct {
 
 void gpu_op_attention (GpuRecorder *recorder, const GpuAttention *args);
 
+/* The decoder's self-attention in a step whose recording is replayed (attention_decode.comp built
+ * with SELF_CACHE): for beam b < beams and head h, with t = ctl[pos_word] (int32, written by the
+ * host before each replay):
+ *   out[b, h·hd..] = softmax_j ((q_b · scale) · K_b[j]) V_b[j] over j ≤ t, where q_b, and the new
+ *   K_b[t] and V_b[t], are columns 0, d and 2d of row b of @qkv [beams, 3d], and for j < t
+ *   K_b[j] = k_cache[table[b, j], j] (likewise V): the cache row that beam table[b, j] wrote at
+ *   position j. The new key and value are written to the caches at (b, t).
+ * Caches: [beams, cap, d] fp32; @table: int32 [beams, cap]; t < cap. */
+typedef struct {
+  GpuBuffer *qkv;
+  GpuBuffer *k_cache, *v_cache;
+  GpuBuffer *table;
+  GpuBuffer *ctl;
+  guint pos_word;
+  GpuBuffer *out; /* [beams, d] */
+  guint beams, cap, heads, head_dim;
+  float scale;
+} GpuAttentionStep;
+
+void gpu_op_attention_step (GpuRecorder *recorder, const GpuAttentionStep *args);
+
 /* Beam-search cache reorder: dst[b, 0..t, :] = src[beam[b], 0..t, :] for b < beams, where
  * each beam owns @cap rows of @d elements (beam b starts at row b·cap). Out of place. */
 void gpu_op_kv_cache_reorder (GpuRecorder *recorder, GpuBuffer *src, GpuBuffer *dst, guint beams,

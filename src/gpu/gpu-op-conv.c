@@ -210,7 +210,7 @@ gpu_op_dwconv3x3_residual (GpuRecorder *recorder, GpuBuffer *x, guint h, guint w
     {
       /* vec4 texel reads: 4 channels per invocation (fp16 through RGBA16F views) */
       GpuDevice *device = gpu_recorder_get_device (recorder);
-      guint32 spec = gpu_device_get_limits (device)->is_cpu ? 8 : 64;
+      guint32 spec = gpu_device_get_limits (device)->kernels == GPU_KERNELS_CPU ? 8 : 64;
       struct {
         guint32 h, w, c4, row0, rows, x_row0, x_off, y_off;
       } push4 = { h, w, c / 4 };

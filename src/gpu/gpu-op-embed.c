@@ -10,6 +10,7 @@
 #define F16_0 1u
 #define F16_1 2u
 #define HAS_0 8u
+#define HAS_1 16u
 
 void
 gpu_op_embedding (GpuRecorder *recorder, GpuBuffer *table, gboolean table_f16, guint vocab, guint d,
@@ -45,6 +46,40 @@ gpu_op_embedding (GpuRecorder *recorder, GpuBuffer *table, gboolean table_f16, g
              pos_step,
              (guint32) out_offset,
              (table_f16 ? F16_0 : 0) | (pos_f16 ? F16_1 : 0) | (pos ? HAS_0 : 0) };
+  GpuBuffer *buffers[] = { table, ids, pos, out };
+  gpu_op_util_dispatch (recorder, op, "rrrw", sizeof push, &push,
+                        gpu_op_util_groups (recorder, total), 1, 1, buffers);
+}
+
+void
+gpu_op_embedding_step (GpuRecorder *recorder, GpuBuffer *table, gboolean table_f16, guint vocab,
+                       guint d, GpuBuffer *ids, guint n, GpuBuffer *pos, gboolean pos_f16,
+                       guint pos_base, guint pos_rows, GpuBuffer *out)
+{
+  const char *op = "embedding";
+  guint64 total = (guint64) n * d;
+
+  g_return_if_fail (recorder != NULL);
+  if (total == 0)
+    return;
+  if ((guint64) vocab * d > G_MAXUINT32 || (guint64) pos_rows * d > G_MAXUINT32 || pos == NULL ||
+      pos_base >= pos_rows)
+    {
+      gpu_op_util_fail (recorder, op, "more than 2³² elements, or no position table");
+      return;
+    }
+  if (!gpu_op_util_check_size (recorder, op, "table", table,
+                               (guint64) vocab * d * (table_f16 ? 2 : 4)) ||
+      !gpu_op_util_check_size (recorder, op, "ids", ids, (guint64) (n + 1) * 4) ||
+      !gpu_op_util_check_size (recorder, op, "pos", pos,
+                               (guint64) pos_rows * d * (pos_f16 ? 2 : 4)) ||
+      !gpu_op_util_check_size (recorder, op, "out", out, total * 4))
+    return;
+  struct {
+    guint32 n, d, vocab, pos_start, pos_step, out_off, flags;
+  } push = {
+    n, d, vocab, pos_base, 0, 0, (table_f16 ? F16_0 : 0) | (pos_f16 ? F16_1 : 0) | HAS_0 | HAS_1
+  };
   GpuBuffer *buffers[] = { table, ids, pos, out };
   gpu_op_util_dispatch (recorder, op, "rrrw", sizeof push, &push,
                         gpu_op_util_groups (recorder, total), 1, 1, buffers);

@@ -19,6 +19,13 @@ void gpu_op_embedding (GpuRecorder *recorder, GpuBuffer *table, gboolean table_f
                        guint d, GpuBuffer *ids, guint n, GpuBuffer *pos, gboolean pos_f16,
                        guint pos_start, guint pos_step, GpuBuffer *out, guint64 out_offset);
 
+/* A decoder step of @n beams: as gpu_op_embedding() with pos_step 0, but the position is
+ * @pos_base + ids[n] (the int32 after the ids, written by the host before each replay of the
+ * step's recording, which keeps it below @pos_rows − @pos_base); @pos_rows: rows of @pos. */
+void gpu_op_embedding_step (GpuRecorder *recorder, GpuBuffer *table, gboolean table_f16,
+                            guint vocab, guint d, GpuBuffer *ids, guint n, GpuBuffer *pos,
+                            gboolean pos_f16, guint pos_base, guint pos_rows, GpuBuffer *out);
+
 /* Florence-2 image position embedding on tokens [h·w, d] (d even):
  *   out[y·w + x, e] = in[y·w + x, e] + (e < d/2 ? col[x, e] : row[y, e − d/2]) + temporal[e]
  * @col, @row: [≥ w or h, d/2] tables; @temporal: d values (its first row is used, so the

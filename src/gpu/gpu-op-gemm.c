@@ -32,15 +32,55 @@ enum {
 #define TILED_BN 64
 #define TILED_BK 16
 
+const char *
+gpu_gemm_variant_to_string (GpuGemmVariant variant)
+{
+  switch (variant)
+    {
+    case GPU_GEMM_VARIANT_TEXEL:
+      return "texel";
+    case GPU_GEMM_VARIANT_TILED:
+      return "tiled";
+    case GPU_GEMM_VARIANT_GEMV:
+      return "gemv";
+    case GPU_GEMM_VARIANT_AUTO:
+    default:
+      return "auto";
+    }
+}
+
 GpuGemmVariant
-gpu_op_gemm_pick_variant (GpuDevice *device)
+gpu_op_gemm_pick_variant (GpuDevice *device, guint32 m)
 {
   const GpuDeviceLimits *lim = gpu_device_get_limits (device);
   /* CPU implementations turn shared memory and storage loads into per-lane scalar code;
    * vector texel fetches are what they execute well (DESIGN.md). */
-  if (lim->is_cpu && lim->texel_r32f && lim->texel_rgba32f && lim->texel_r16f && lim->texel_rgba16f)
+  if (lim->kernels == GPU_KERNELS_CPU && lim->texel_r32f && lim->texel_rgba32f && lim->texel_r16f &&
+      lim->texel_rgba16f)
     return GPU_GEMM_VARIANT_TEXEL;
+  /* A few rows: a 64-row tile would be mostly padding; split K across lanes instead. */
+  if (m <= GPU_GEMM_GEMV_MAX_ROWS)
+    return GPU_GEMM_VARIANT_GEMV;
   return GPU_GEMM_VARIANT_TILED;
+}
+
+/* The matrix-vector kernel's shape: one subgroup per workgroup where the device adds across a
+ * subgroup (the sums need no barrier then), else a power-of-two workgroup of 64 lanes adding
+ * through shared memory; NR weight rows per workgroup. */
+static void
+gemv_config (GpuDevice *device, guint32 n, guint32 *local, guint32 *nr, gboolean *subgroup)
+{
+  const GpuDeviceLimits *lim = gpu_device_get_limits (device);
+  *subgroup = lim->subgroup_arithmetic && lim->subgroup_size >= 4 && lim->subgroup_size <= 128;
+  guint32 l = *subgroup ? lim->subgroup_size : 64;
+  while (l > lim->max_workgroup_invocations || l > lim->max_workgroup_size[0])
+    l /= 2;
+  *local = MAX (l, 1);
+  /* two rows per workgroup; more when N would need more workgroups than the device allows */
+  guint32 r = 2;
+  while (r < 8 && (n + r - 1) / r > lim->max_workgroup_count[0])
+    r *= 2;
+  *nr = r;
 }
 
 /* Elements the tensor spans: batch strides + rows × stride + row length. */
@@ -164,7 +204,12 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
     return;
 
   GpuGemmVariant variant =
-    g->variant == GPU_GEMM_VARIANT_AUTO ? gpu_op_gemm_pick_variant (device) : g->variant;
+    g->variant == GPU_GEMM_VARIANT_AUTO ? gpu_op_gemm_pick_variant (device, g->m) : g->variant;
+  if (variant == GPU_GEMM_VARIANT_GEMV && g->m > GPU_GEMM_GEMV_MAX_ROWS)
+    {
+      gpu_op_util_fail (rec, label, "the matrix-vector kernel takes at most 8 rows");
+      return;
+    }
 
   Plan plan = { 0 };
   plan.w_esize = wes;
@@ -195,6 +240,25 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
                                             G_N_ELEMENTS (spec));
       plan.rows_per_group = mr;
       plan.cols_per_group = local * nc;
+    }
+  else if (variant == GPU_GEMM_VARIANT_GEMV)
+    {
+      plan.a_fmt = plan.w_fmt = GPU_TEXEL_NONE;
+      plan.flags |= f16 ? FLAG_W16 : 0;
+      /* 16-byte loads of 8 halves (and two vec4 of A) where every row starts aligned */
+      gboolean vec8 = f16 && g->k % 8 == 0 && ldw % 8 == 0 && g->w_offset % 8 == 0 &&
+                      g->w_batch_stride % 8 == 0 && lda % 4 == 0 && g->a_offset % 4 == 0 &&
+                      g->a_batch_stride % 4 == 0;
+      guint32 local, nr;
+      gboolean subgroup;
+      gemv_config (device, g->n, &local, &nr, &subgroup);
+      const guint32 spec[] = { local, nr, g->m, vec8 ? 8 : 1, plan.flags };
+      plan.pipeline = gpu_op_util_pipeline (rec, subgroup ? "gemv_sg" : "gemv", "rrrrw",
+                                            sizeof (GemmPush), spec, G_N_ELEMENTS (spec));
+      plan.rows_per_group = GPU_GEMM_GEMV_MAX_ROWS;
+      plan.cols_per_group = nr;
+      /* binding windows start at aligned offsets ≥ 4 bytes below an element offset that is a
+       * multiple of 8 halves or 4 floats, so the shifts keep the rows' vector alignment */
     }
   else
     {
@@ -289,8 +353,14 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
         guint32 gm = gpu_op_util_div_up (mr, plan.rows_per_group);
         guint32 gn = gpu_op_util_div_up (nr, plan.cols_per_group);
         /* texel: x = row blocks (W rows stay in cache across consecutive workgroups);
-         * tiled: x = column blocks */
-        if (variant == GPU_GEMM_VARIANT_TEXEL)
+         * tiled: x = column blocks; gemv: x = column blocks, all rows at once */
+        if (variant == GPU_GEMM_VARIANT_GEMV)
+          {
+            /* CPU devices start each workgroup in software: a few that loop over the rows */
+            guint32 groups = lim->is_cpu ? MIN (gn, 64) : MIN (gn, lim->max_workgroup_count[0]);
+            gpu_recorder_dispatch (rec, plan.pipeline, label, groups, 1, batch, b, &push);
+          }
+        else if (variant == GPU_GEMM_VARIANT_TEXEL)
           gpu_recorder_dispatch (rec, plan.pipeline, label, gm, gn, batch, b, &push);
         else
           gpu_recorder_dispatch (rec, plan.pipeline, label, gn, gm, batch, b, &push);

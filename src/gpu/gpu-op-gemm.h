@@ -14,10 +14,17 @@ typedef enum {
 } GpuGemmWeightType;
 
 typedef enum {
-  GPU_GEMM_VARIANT_AUTO,  /* from the device's properties */
-  GPU_GEMM_VARIANT_TEXEL, /* texel-buffer kernel (CPU devices such as lavapipe) */
-  GPU_GEMM_VARIANT_TILED, /* shared-memory tiles (GPUs) */
+  GPU_GEMM_VARIANT_AUTO,  /* from the device's kernel set and properties, and the shape */
+  GPU_GEMM_VARIANT_TEXEL, /* texel-buffer kernel (the CPU kernel set: lavapipe) */
+  GPU_GEMM_VARIANT_TILED, /* shared-memory tiles (GPUs, many rows) */
+  GPU_GEMM_VARIANT_GEMV,  /* matrix-vector: K split across lanes (GPUs, up to 8 rows) */
 } GpuGemmVariant;
+
+/* Rows up to which the GPU kernel set runs a product as matrix-vector (GPU_GEMM_VARIANT_GEMV). */
+#define GPU_GEMM_GEMV_MAX_ROWS 8
+
+/* "texel", "tiled", "gemv" (or "auto"). */
+const char *gpu_gemm_variant_to_string (GpuGemmVariant variant);
 
 /* C[b][m][n] = residual[b][m][n] + act (alpha · Σ_k A[b][m][k] · W[b][n][k] + bias[n])
  *
@@ -71,7 +78,7 @@ void gpu_op_linear (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *w, GpuGemmWe
                     GpuBuffer *bias, GpuBuffer *residual, GpuBuffer *y, guint32 m, guint32 n,
                     guint32 k, gboolean gelu);
 
-/* The variant AUTO resolves to on @device. */
-GpuGemmVariant gpu_op_gemm_pick_variant (GpuDevice *device);
+/* The variant AUTO resolves to on @device for a product of @m rows. */
+GpuGemmVariant gpu_op_gemm_pick_variant (GpuDevice *device, guint32 m);
 
 G_END_DECLS

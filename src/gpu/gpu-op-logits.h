@@ -44,6 +44,15 @@ void gpu_op_logits_topk (GpuRecorder *recorder, GpuBuffer *logits, guint64 offse
                          const guint *ban_counts, guint k, GpuBuffer *ctl, GpuBuffer *scratch,
                          GpuBuffer *out);
 
+/* The same, with the row controls written by the caller into @ctl (at most @max_bans banned ids:
+ * the buffer's capacity), e.g. through an upload slot of a recording that is replayed each step.
+ * gpu_op_logits_topk_fill_ctl() writes them: forced[rows], ban offsets[rows + 1], the ids. */
+void gpu_op_logits_topk_ctl_given (GpuRecorder *recorder, GpuBuffer *logits, guint64 offset,
+                                   guint stride, guint rows, guint n, guint max_bans, guint k,
+                                   GpuBuffer *ctl, GpuBuffer *scratch, GpuBuffer *out);
+void gpu_op_logits_topk_fill_ctl (void *ctl, guint rows, guint n, const gint32 *forced,
+                                  const gint32 *bans, const guint *ban_counts);
+
 /* Decodes row @row of a downloaded @out: @cand[k], and the max logit and lse (either may be
  * NULL). */
 void gpu_op_logits_topk_parse (const void *out, guint row, guint k, GpuTopkCandidate *cand,

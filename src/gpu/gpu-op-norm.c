@@ -34,14 +34,31 @@ gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer
     {
       /* vec4 texel reads: 4 channels per load (fp16 weights through RGBA16F views) */
       GpuDevice *device = gpu_recorder_get_device (recorder);
-      guint32 spec = gpu_device_get_limits (device)->is_cpu ? 8 : 64;
+      const GpuDeviceLimits *lim = gpu_device_get_limits (device);
       struct {
         guint32 rows, c4, has_res;
         float eps;
         guint32 x_off, y_off;
       } push4 = { rows, c / 4, res != NULL, eps, 0, 0 };
-      GpuPipeline *pipeline =
-        gpu_op_util_pipeline (recorder, "layernorm_vec4", "ttttw", sizeof push4, &spec, 1);
+      /* CPU set: one invocation per row, 8 rows per workgroup; GPU set: one workgroup per row
+       * whose lanes split the channels and add through subgroup operations or shared memory */
+      gboolean wg = lim->kernels == GPU_KERNELS_GPU;
+      gboolean sg =
+        wg && lim->subgroup_arithmetic && lim->subgroup_size >= 4 && lim->subgroup_size <= 128;
+      guint32 spec[2] = { 8, 1 };
+      if (wg)
+        {
+          /* one subgroup per row where it can add (no barriers), else 64 lanes and a tree */
+          spec[0] = sg ? lim->subgroup_size : 64;
+          spec[0] = MIN (spec[0], lim->max_workgroup_invocations);
+          spec[1] = gpu_op_util_div_up (c / 4, spec[0]);
+        }
+      /* rows beyond the workgroups are walked grid-stride; CPU devices start each workgroup in
+       * software, so they get few */
+      guint64 max_groups = wg && lim->is_cpu ? 64 : 65535;
+      GpuPipeline *pipeline = gpu_op_util_pipeline (
+        recorder, wg ? (sg ? "layernorm_wg_sg" : "layernorm_wg") : "layernorm_vec4", "ttttw",
+        sizeof push4, spec, wg ? 2 : 1);
       if (pipeline == NULL)
         return;
       GpuTexelFormat wf = weights_f16 ? GPU_TEXEL_RGBA16F : GPU_TEXEL_RGBA32F;
@@ -70,7 +87,8 @@ gpu_op_layernorm (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *res, GpuBuffer
           push4.x_off = (guint32) (xs / 16);
           push4.y_off = (guint32) (ys / 16);
           gpu_recorder_dispatch (recorder, pipeline, "layernorm",
-                                 MIN (gpu_op_util_div_up (nr, spec), 65535), 1, 1, b, &push4);
+                                 MIN (wg ? nr : gpu_op_util_div_up (nr, spec[0]), max_groups), 1, 1,
+                                 b, &push4);
         }
       return;
     }

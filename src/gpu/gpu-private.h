@@ -49,6 +49,7 @@ struct _GpuDevice {
 
   GMutex lock; /* queue, allocator, pipelines, transfer command buffer, timings */
   GList *blocks;
+  guint64 allocated;     /* bytes of the blocks */
   GHashTable *pipelines; /* key → GpuPipeline */
 
   VkPipelineCache pipeline_cache;

@@ -59,6 +59,9 @@ struct _GpuRecorder {
   VkQueryPool queries;
   guint n_timed;
   GPtrArray *timed_labels;
+
+  gboolean keep; /* the next submit keeps its recording (gpu_recorder_keep) */
+  gboolean kept; /* a recording is kept for gpu_recorder_replay */
 };
 
 static void
@@ -155,6 +158,9 @@ gpu_recorder_free (GpuRecorder *self)
   g_free (self);
 }
 
+static gboolean run_submission (GpuRecorder *self, GError **error);
+static void reset_state (GpuRecorder *self);
+
 static gboolean
 ensure_recording (GpuRecorder *self)
 {
@@ -162,9 +168,11 @@ ensure_recording (GpuRecorder *self)
     return FALSE;
   if (self->recording)
     return TRUE;
+  if (self->kept)
+    gpu_recorder_discard (self);
   VkCommandBufferBeginInfo begin = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+    .flags = self->keep ? 0 : VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
   };
   VkResult res = vkBeginCommandBuffer (self->cmd, &begin);
   if (res != VK_SUCCESS)
@@ -173,6 +181,18 @@ ensure_recording (GpuRecorder *self)
       return FALSE;
     }
   self->recording = TRUE;
+  /* Every submission starts after the writes of the ones before it are visible: the queue
+   * orders submissions, but only a barrier orders their memory accesses (the vision tower →
+   * encoder → decoder steps chain reads what the previous submission wrote). */
+  VkMemoryBarrier mb = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+    .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                     VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+  };
+  const VkPipelineStageFlags stages =
+    VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+  vkCmdPipelineBarrier (self->cmd, stages, stages, 0, 1, &mb, 0, NULL, 0, NULL);
   if (self->device->timestamps)
     {
       if (self->queries == VK_NULL_HANDLE)
@@ -216,11 +236,14 @@ access_for_stages (VkPipelineStageFlags stages, gboolean write)
   return a;
 }
 
-/* Emits one global memory barrier from everything since the last barrier to @dst_stage,
- * and forgets the tracked accesses. */
+/* Emits one global memory barrier from everything since the last barrier to every later
+ * command, and forgets the tracked accesses. The barrier covers both stages the recorder uses
+ * whatever command comes next: a write forgotten here may be read by a later command of the
+ * other stage (a transfer after two dispatches), which synchronization validation reports. */
 static void
 emit_barrier (GpuRecorder *self, VkPipelineStageFlags dst_stage)
 {
+  dst_stage |= VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
   VkPipelineStageFlags src = self->write_stages | self->read_stages;
   if (src == 0)
     src = VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT;
@@ -537,6 +560,24 @@ gpu_recorder_upload (GpuRecorder *self, GpuBuffer *dst, guint64 offset, const vo
   self->n_commands++;
 }
 
+void *
+gpu_recorder_upload_slot (GpuRecorder *self, GpuBuffer *dst, guint64 offset, guint64 size)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  if (size == 0 || !ensure_recording (self) || !check_copy_range (self, dst, offset, size))
+    return NULL;
+  guint64 soff = 0;
+  StagingChunk *c = staging_reserve (self, size, &soff);
+  if (c == NULL)
+    return NULL;
+  Range w = { dst->buffer, offset, offset + size };
+  track (self, NULL, 0, &w, 1, VK_PIPELINE_STAGE_TRANSFER_BIT);
+  VkBufferCopy region = { soff, offset, size };
+  vkCmdCopyBuffer (self->cmd, c->buffer, dst->buffer, 1, &region);
+  self->n_commands++;
+  return (char *) c->alloc.mapped + soff;
+}
+
 void
 gpu_recorder_download (GpuRecorder *self, GpuBuffer *src, guint64 offset, void *dst, guint64 size)
 {
@@ -615,7 +656,6 @@ gpu_recorder_submit (GpuRecorder *self, GCancellable *cancellable, GError **erro
 {
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  GpuDevice *device = self->device;
 
   if (self->error != NULL)
     {
@@ -655,6 +695,21 @@ gpu_recorder_submit (GpuRecorder *self, GCancellable *cancellable, GError **erro
       return gpu_check_vk (res, "vkEndCommandBuffer", error);
     }
 
+  if (self->keep)
+    {
+      self->kept = TRUE;
+      self->keep = FALSE;
+    }
+  return run_submission (self, error);
+}
+
+/* Submits the ended command buffer, waits, completes the downloads and timings; then forgets
+ * the recording unless it is kept. */
+static gboolean
+run_submission (GpuRecorder *self, GError **error)
+{
+  GpuDevice *device = self->device;
+  VkResult res;
   VkSubmitInfo submit = {
     .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
     .commandBufferCount = 1,
@@ -668,6 +723,7 @@ gpu_recorder_submit (GpuRecorder *self, GCancellable *cancellable, GError **erro
   vkResetFences (device->device, 1, &self->fence);
   if (res != VK_SUCCESS)
     {
+      self->kept = FALSE;
       reset_state (self);
       return gpu_check_vk (res, "vkQueueSubmit", error);
     }
@@ -697,6 +753,55 @@ gpu_recorder_submit (GpuRecorder *self, GCancellable *cancellable, GError **erro
             }
         }
     }
-  reset_state (self);
+  if (!self->kept)
+    reset_state (self);
   return TRUE;
+}
+
+void
+gpu_recorder_keep (GpuRecorder *self)
+{
+  g_return_if_fail (self != NULL);
+  if (self->kept)
+    gpu_recorder_discard (self);
+  g_return_if_fail (!self->recording);
+  self->keep = TRUE;
+}
+
+gboolean
+gpu_recorder_has_kept (GpuRecorder *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  return self->kept;
+}
+
+gboolean
+gpu_recorder_replay (GpuRecorder *self, GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (!self->kept)
+    {
+      g_set_error_literal (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT,
+                           "gpu_recorder_replay: no recording is kept.");
+      return FALSE;
+    }
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      g_set_error_literal (error, GPU_ERROR, GPU_ERROR_CANCELLED,
+                           _ ("The GPU work was cancelled."));
+      return FALSE;
+    }
+  return run_submission (self, error);
+}
+
+void
+gpu_recorder_discard (GpuRecorder *self)
+{
+  g_return_if_fail (self != NULL);
+  self->keep = FALSE;
+  if (!self->kept)
+    return;
+  self->kept = FALSE;
+  reset_state (self);
 }

@@ -87,4 +87,20 @@ guint gpu_recorder_get_n_commands (GpuRecorder *recorder);
  * submitting. */
 gboolean gpu_recorder_submit (GpuRecorder *recorder, GCancellable *cancellable, GError **error);
 
+/* Recordings that run many times (a decoder step): after gpu_recorder_keep(), the next
+ * gpu_recorder_submit() keeps its command buffer, staging and downloads, and
+ * gpu_recorder_replay() submits it again, as recorded, with the data the host wrote into the
+ * upload slots meanwhile; gpu_recorder_discard() forgets it (recording starts anew). Values
+ * that change between replays (a step's position, its token ids) must therefore live in
+ * buffers that the kernels read, written through slots. */
+void gpu_recorder_keep (GpuRecorder *recorder);
+/* Like gpu_recorder_upload(), but the host writes the @size bytes at the returned address
+ * (valid while the recording is kept) before each submit or replay. NULL after an error. */
+void *gpu_recorder_upload_slot (GpuRecorder *recorder, GpuBuffer *dst, guint64 offset,
+                                guint64 size);
+/* TRUE when a kept recording is there to replay. */
+gboolean gpu_recorder_has_kept (GpuRecorder *recorder);
+gboolean gpu_recorder_replay (GpuRecorder *recorder, GCancellable *cancellable, GError **error);
+void gpu_recorder_discard (GpuRecorder *recorder);
+
 G_END_DECLS

@@ -11,7 +11,10 @@
  *                blocks; mapped directly on unified-memory devices (lavapipe, iGPUs).
  *   GpuRecorder  one command buffer (gpu-recorder.h): record dispatches/copies/uploads/
  *                downloads, then gpu_recorder_submit() = one submission + fence wait. Barriers
- *                are automatic (from the bindings' read/write kinds and byte ranges).
+ *                are automatic (from the bindings' read/write kinds and byte ranges), and every
+ *                submission starts with one after everything before it. A recording can be kept
+ *                and replayed (gpu_recorder_keep/_replay, inputs written through upload slots):
+ *                the decoder records a step once and replays it for every token.
  *   GpuPipeline  a compute pipeline, owned by the device (gpu_device_get_pipeline()).
  *
  * Errors: every call that can fail takes GError ** (domain GPU_ERROR). Recording calls do
@@ -52,18 +55,33 @@
  * checkpoints). fp16 in storage buffers: read as uint and unpackHalf2x16 (works without
  * the 16-bit storage feature), or through an RGBA16F/R16F texel view.
  *
- * Variants: choose from gpu_device_get_limits() (is_cpu, subgroup_size, fp16_storage,
- * max_shared_memory_size, …), never from the device name. On CPU devices (lavapipe) each
+ * Variants: choose from gpu_device_get_limits() (kernels, subgroup_size, subgroup_arithmetic,
+ * fp16_storage, max_shared_memory_size, …), never from the device name. There are two kernel
+ * sets (GpuKernelSet, limits->kernels): the CPU set (texel-buffer GEMM, 8-lane workgroups, few
+ * workgroups) that lavapipe runs by default, and the GPU set (matrix-vector GEMM for ≤ 8 rows,
+ * shared-memory tiled GEMM, LayerNorm and top-k merge per workgroup with subgroup sums, wide
+ * attention workgroups) that real GPUs run. An op with variants takes its choice from
+ * limits->kernels (is_cpu only for what a CPU device cannot do, like long loops), and its test
+ * registers each case for both sets (gpu_test_add_kernel_sets, tests/gpu/gpu-test-util.h), so
+ * that every GPU variant runs on lavapipe before a user's GPU runs it. Shaders needing an
+ * optional feature (subgroup arithmetic) are built twice, with and without it
+ * (shader_variants in shaders/meson.build), and the op picks the build the device can run.
+ * On CPU devices (lavapipe) each
  * dispatch costs ~40 µs: fuse what you can. Storage-buffer loads and stores cost a per-lane
  * scalar loop there (bench-gemm's "copy by shader": ~0.2 GB/s with float, ~2× that with
  * vec4 elements, against ~3 GB/s for vkCmdCopyBuffer), so prefer vec4 access, texel buffers
  * for large read-only operands, grid-stride loops over few workgroups, and
  * gpu_recorder_copy() for plain copies.
  *
- * Environment: DEPICT_VULKAN_DEVICE (index or name substring), DEPICT_VULKAN_VALIDATION=1,
- * DEPICT_GPU_TIMESTAMPS=1 (per-op table on stderr when the device closes),
- * DEPICT_GPU_NO_PUSH_DESCRIPTORS=1 and DEPICT_GPU_NO_UNIFIED_MEMORY=1 (force the fallback
- * paths, for tests), DEPICT_GEMM_TEXEL_CONFIG="MR,NC" (the texel GEMM's tile, for tuning).
+ * Environment: DEPICT_VULKAN_DEVICE (index or name substring), DEPICT_VULKAN_VALIDATION=1
+ * (the Khronos layer with synchronization validation: a missing barrier is an error, and the
+ * tests fail on any), DEPICT_GPU_TIMESTAMPS=1 (per-op table on stderr when the device closes),
+ * DEPICT_GPU_KERNELS=cpu|gpu|auto (the kernel set: "gpu" forces the GPU set on any device,
+ * lavapipe included, "cpu" the CPU set; "auto" or unset: the CPU set on CPU devices only),
+ * DEPICT_GPU_MEMORY_BUDGET=BYTES (pretend the device has no more free memory, to test the
+ * refusal of models that do not fit), DEPICT_GPU_NO_PUSH_DESCRIPTORS=1 and
+ * DEPICT_GPU_NO_UNIFIED_MEMORY=1 (force the fallback paths, for tests),
+ * DEPICT_GEMM_TEXEL_CONFIG="MR,NC" (the texel GEMM's tile, for tuning).
  *
  * Threads: a device may be shared between threads; a recorder and the buffers it writes
  * belong to one thread at a time.

@@ -15,17 +15,20 @@
 #include "image/image-orientation.h"
 #include "image/image-private.h"
 #include "image/image-resample.h"
+#include "image/image-thumbnail-cache.h"
 #include "image/image-thumbnail.h"
 
 #define HEAD_SIZE 4096
 
-/* Scales a picture down so that its longest side is longest_side (never up). Takes ownership. */
-static ImageRgb *
-fit (ImageRgb *image, int longest_side, GError **error)
+ImageRgb *
+image_thumbnail_scale (const ImageRgb *image, int longest_side, GError **error)
 {
+  g_return_val_if_fail (image != NULL, NULL);
+  g_return_val_if_fail (longest_side > 0, NULL);
+
   int longest = MAX (image->width, image->height);
   if (longest <= longest_side)
-    return image;
+    return image_rgb_copy (image);
   double scale = (double) longest_side / longest;
   int w = CLAMP ((int) (image->width * scale + 0.5), 1, longest_side);
   int h = CLAMP ((int) (image->height * scale + 0.5), 1, longest_side);
@@ -35,6 +38,16 @@ fit (ImageRgb *image, int longest_side, GError **error)
       small->original_width = image->original_width;
       small->original_height = image->original_height;
     }
+  return small;
+}
+
+/* Scales a picture down so that its longest side is longest_side (never up). Takes ownership. */
+static ImageRgb *
+fit (ImageRgb *image, int longest_side, GError **error)
+{
+  if (MAX (image->width, image->height) <= longest_side)
+    return image;
+  ImageRgb *small = image_thumbnail_scale (image, longest_side, error);
   image_rgb_free (image);
   return small;
 }
@@ -132,6 +145,11 @@ image_thumbnail_load (const char *path, int longest_side, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (longest_side > 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* One made before (batch tagging makes them from the decode it needs anyway). */
+  ImageRgb *cached = image_thumbnail_cache_load (path, longest_side, NULL);
+  if (cached != NULL)
+    return cached;
 
   guint8 head[HEAD_SIZE];
   gsize head_length = sizeof head;

@@ -5,7 +5,8 @@
  * and "Tag Folder" as one batch path through the gallery's tagger, both keying their runs by
  * the model's weights hash, so that each finds the other's work done; a run asked for during
  * a batch done between two of its photos; cancelling a run while it generates; the stored
- * timings with the model's loading; dropped files looked at off the main thread.
+ * timings with the model's loading; dropped files looked at off the main thread; a second task
+ * on the photo just run reusing its features.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -546,6 +547,37 @@ test_drop_checked_off_main (void)
   g_unlink (text_path);
 }
 
+/* Another task on the photo just run reuses its features: no vision tower (timings.cached).
+ * (That the answers are those of the task alone: tests/florence/model/test-image-cache.c.) */
+static void
+test_second_task_reuses_features (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("depict-session-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "gray_320x200.png", NULL);
+  g_autoptr (GFile) photo = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
+  const char *tasks[] = { "<CAPTION>", "<OD>" };
+
+  use_tiny_model (5);
+  copy_photo ("gray_320x200.png", dir);
+  for (guint t = 0; t < G_N_ELEMENTS (tasks); t++)
+    {
+      DepictJob *run = depict_session_run (session, photo, tasks[t], NULL, &error);
+      g_assert_no_error (error);
+      app_test_wait (job_finished, run, 120000, "the run");
+      g_assert_null (depict_job_get_error (run));
+      g_autoptr (GPtrArray) runs = stored_runs (path, tasks[t], 5);
+      g_assert_cmpuint (runs->len, ==, 1);
+      JsonObject *timings = json_node_get_object (((GalleryRun *) runs->pdata[0])->timings);
+      g_assert_cmpint (json_object_get_boolean_member (timings, "cached"), ==, t > 0);
+      if (t > 0)
+        g_assert_cmpfloat (json_object_get_double_member (timings, "vision"), ==, 0.0);
+    }
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -561,6 +593,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/session/run-during-batch", test_run_during_batch);
   g_test_add_func ("/app/session/cancel-generating", test_cancel_generating);
   g_test_add_func ("/app/session/drop-checked-off-main", test_drop_checked_off_main);
+  g_test_add_func ("/app/session/second-task-reuses-features", test_second_task_reuses_features);
   status = g_test_run ();
   g_assert_finalize_object (session);
   return status;

@@ -203,6 +203,7 @@ main (int argc, char **argv)
           const char *v = argv[++i];
           variant = strcmp (v, "texel") == 0   ? GPU_GEMM_VARIANT_TEXEL
                     : strcmp (v, "tiled") == 0 ? GPU_GEMM_VARIANT_TILED
+                    : strcmp (v, "gemv") == 0  ? GPU_GEMM_VARIANT_GEMV
                                                : GPU_GEMM_VARIANT_AUTO;
         }
       else if (strcmp (argv[i], "--cpu-time") == 0)
@@ -217,7 +218,7 @@ main (int argc, char **argv)
         }
       else
         {
-          fprintf (stderr, "usage: bench-gemm [--variant auto|texel|tiled] [--seconds S] "
+          fprintf (stderr, "usage: bench-gemm [--variant auto|texel|tiled|gemv] [--seconds S] "
                            "[--cpu-time] [--shape MxNxK]…\n");
           return 2;
         }
@@ -233,11 +234,11 @@ main (int argc, char **argv)
       return 77;
     }
   const GpuDeviceInfo *info = gpu_device_get_info (device);
-  GpuGemmVariant picked =
-    variant == GPU_GEMM_VARIANT_AUTO ? gpu_op_gemm_pick_variant (device) : variant;
-  printf ("device: %s (%s, %s %s), GEMM variant %s, %s\n", info->name,
+  printf ("device: %s (%s, %s %s), %s kernels, GEMM variant %s, %s\n", info->name,
           gpu_device_type_to_string (info->type), info->driver_name, info->driver_info,
-          picked == GPU_GEMM_VARIANT_TEXEL ? "texel" : "tiled",
+          gpu_kernel_set_to_string (gpu_device_get_limits (device)->kernels),
+          variant == GPU_GEMM_VARIANT_AUTO ? "auto (by rows)"
+                                           : gpu_gemm_variant_to_string (variant),
           report_cpu_time ? "per CPU-second of this process" : "per wall-clock second");
   printf ("%-28s %-20s %10s %10s %10s\n", "C[M,N] = A[M,K]·W[N,K]ᵀ", "M×N×K", "GPU f32w",
           "GPU f16w", "OpenBLAS");

@@ -24,6 +24,7 @@
 #include "gallery/gallery-tagger.h"
 #include "gallery-test-util.h"
 #include "image/image-loader.h"
+#include "image/image-thumbnail-cache.h"
 
 static const char *const three_tasks[] = { "<CAPTION>", "<OD>", "<OCR>", NULL };
 #define BEAMS 2
@@ -96,7 +97,9 @@ test_order_and_results (void)
   g_autoptr (GPtrArray) paths = make_photos (dir);
   g_autoptr (FlorenceModel) model = load_model ();
   g_autoptr (GError) error = NULL;
-  GalleryPipelineOptions po = { .model = model, .thumbnail_size = 64, .workers = 2 };
+  GalleryPipelineOptions po = {
+    .model = model, .thumbnail_size = 128, .save_thumbnails = TRUE, .workers = 2
+  };
   g_autoptr (GalleryPipeline) pipeline = gallery_pipeline_new (&po);
   guint depth = gallery_pipeline_get_depth (pipeline);
   guint pushed = 0, popped = 0, good = 0;
@@ -138,12 +141,19 @@ test_order_and_results (void)
           g_assert_cmpint (photo->width, ==, 1000);
           g_assert_cmpint (photo->height, ==, 1500);
         }
-      /* the thumbnail: the same picture, its longest side 64 (or the picture's own) */
+      /* the thumbnail: the same picture, its longest side 128 (or the picture's own), also in
+       * the desktop's thumbnail cache where the gallery finds it */
       g_assert_nonnull (photo->thumbnail);
       g_assert_cmpint (MAX (photo->thumbnail->width, photo->thumbnail->height), ==,
-                       MIN (64, MAX (decoded->width, decoded->height)));
+                       MIN (128, MAX (decoded->width, decoded->height)));
       g_assert_cmpint (photo->thumbnail->width >= photo->thumbnail->height, ==,
                        decoded->width >= decoded->height);
+      g_autoptr (ImageRgb) cached = image_thumbnail_cache_load (path, 128, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (cached->width, ==, photo->thumbnail->width);
+      g_assert_cmpint (cached->height, ==, photo->thumbnail->height);
+      g_assert_cmpmem (cached->data, cached->stride * cached->height, photo->thumbnail->data,
+                       photo->thumbnail->stride * photo->thumbnail->height);
       /* the decoded picture is not kept while the photo waits */
       g_assert_null (florence_model_image_get_picture (photo->image));
 

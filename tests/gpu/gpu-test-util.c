@@ -37,6 +37,47 @@ gpu_test_device (void)
   return test_device;
 }
 
+typedef struct {
+  GpuKernelSet kernels;
+  GTestFunc func;
+} KernelSetCase;
+
+static void
+run_kernel_set_case (gconstpointer data)
+{
+  const KernelSetCase *c = data;
+  GpuDevice *device = gpu_test_device ();
+  if (device == NULL)
+    {
+      g_test_skip ("no Vulkan device");
+      return;
+    }
+  gpu_device_set_kernels (device, c->kernels);
+  c->func ();
+}
+
+void
+gpu_test_add_kernel_sets (const char *path, GTestFunc func)
+{
+  static const GpuKernelSet sets[] = { GPU_KERNELS_CPU, GPU_KERNELS_GPU };
+  for (guint i = 0; i < G_N_ELEMENTS (sets); i++)
+    {
+      KernelSetCase *c = g_new0 (KernelSetCase, 1); /* lives as long as the test list */
+      c->kernels = sets[i];
+      c->func = func;
+      g_autofree char *full =
+        g_strdup_printf ("/kernels-%s%s", gpu_kernel_set_to_string (sets[i]), path);
+      g_test_add_data_func_full (full, c, run_kernel_set_case, g_free);
+    }
+}
+
+GpuKernelSet
+gpu_test_kernels (void)
+{
+  GpuDevice *device = gpu_test_device ();
+  return device != NULL ? gpu_device_get_limits (device)->kernels : GPU_KERNELS_CPU;
+}
+
 void
 gpu_test_assert_validation_clean (GpuDevice *device)
 {

@@ -18,6 +18,14 @@ void gpu_test_init (int *argc, char ***argv);
  * machine has no Vulkan device: main() then returns 77 so meson counts a skip. */
 GpuDevice *gpu_test_device (void);
 
+/* Registers @func twice, as /kernels-cpu@path and /kernels-gpu@path: each run switches the
+ * shared device to that kernel set first (gpu_device_set_kernels), so every op is tested with
+ * the variants of both sets on whatever device this is. */
+void gpu_test_add_kernel_sets (const char *path, GTestFunc func);
+
+/* The kernel set of the test that runs now (the device's). */
+GpuKernelSet gpu_test_kernels (void);
+
 /* Runs the tests, then fails (returns 1) if the validation layer reported any error, and
  * closes the device. Returns 77 when there is no device. */
 int gpu_test_run (void);

@@ -287,13 +287,14 @@ int
 main (int argc, char **argv)
 {
   gpu_test_init (&argc, &argv);
-  g_test_add_func ("/gpu/op/attention/window/small", test_window_small);
-  g_test_add_func ("/gpu/op/attention/window/padding-uses-bias", test_window_padding_matters);
-  g_test_add_func ("/gpu/op/attention/window/real", test_window_real);
-  g_test_add_func ("/gpu/op/attention/channel/small", test_channel_small);
-  g_test_add_func ("/gpu/op/attention/channel/real", test_channel_real);
-  g_test_add_func ("/gpu/op/attention/mha/small", test_mha_small);
-  g_test_add_func ("/gpu/op/attention/mha/real", test_mha_real);
+  gpu_test_add_kernel_sets ("/gpu/op/attention/window/small", test_window_small);
+  gpu_test_add_kernel_sets ("/gpu/op/attention/window/padding-uses-bias",
+                            test_window_padding_matters);
+  gpu_test_add_kernel_sets ("/gpu/op/attention/window/real", test_window_real);
+  gpu_test_add_kernel_sets ("/gpu/op/attention/channel/small", test_channel_small);
+  gpu_test_add_kernel_sets ("/gpu/op/attention/channel/real", test_channel_real);
+  gpu_test_add_kernel_sets ("/gpu/op/attention/mha/small", test_mha_small);
+  gpu_test_add_kernel_sets ("/gpu/op/attention/mha/real", test_mha_real);
   g_test_add_func ("/gpu/op/attention/mha/errors", test_mha_errors);
   g_test_add_func ("/gpu/op/attention/cache-reorder", test_cache_reorder);
   return gpu_test_run ();

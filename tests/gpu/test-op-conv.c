@@ -251,8 +251,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/op/conv2d/real", test_conv2d_real);
   g_test_add_func ("/gpu/op/im2col", test_im2col);
   g_test_add_func ("/gpu/op/im2col/split", test_im2col_split);
-  g_test_add_func ("/gpu/op/conv2d/gemm", test_conv2d_gemm);
-  g_test_add_func ("/gpu/op/dwconv3x3", test_dwconv);
+  gpu_test_add_kernel_sets ("/gpu/op/conv2d/gemm", test_conv2d_gemm);
+  gpu_test_add_kernel_sets ("/gpu/op/dwconv3x3", test_dwconv);
   g_test_add_func ("/gpu/op/conv/errors", test_conv_errors);
   return gpu_test_run ();
 }

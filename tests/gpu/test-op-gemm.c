@@ -39,6 +39,16 @@ gelu_ref (double x)
   return 0.5 * x * (1.0 + erf (x / sqrt (2.0)));
 }
 
+static const GpuGemmVariant variants[] = { GPU_GEMM_VARIANT_TEXEL, GPU_GEMM_VARIANT_TILED,
+                                           GPU_GEMM_VARIANT_GEMV };
+
+/* The matrix-vector kernel takes up to 8 rows: cases with more run the other variants only. */
+static gboolean
+runs (GpuGemmVariant variant, guint32 m)
+{
+  return variant != GPU_GEMM_VARIANT_GEMV || m <= GPU_GEMM_GEMV_MAX_ROWS;
+}
+
 /* Runs @c on @device; compares with the reference computed on @w_ref (the weights the GPU
  * sees) within rtol, and if @w_orig is given also with the unrounded weights within
  * RTOL_F16_VS_F32. */
@@ -46,6 +56,8 @@ static void
 run_case (GpuDevice *device, const Case *c, guint32 seed)
 {
   g_autoptr (GError) error = NULL;
+  if (!runs (c->variant, c->m))
+    return;
   guint32 batch = MAX (c->batch, 1);
   guint32 lda = c->lda ? c->lda : c->k, ldw = c->ldw ? c->ldw : c->k;
   guint32 ldc = c->ldc ? c->ldc : c->n;
@@ -177,18 +189,13 @@ run_case (GpuDevice *device, const Case *c, guint32 seed)
         n_cmp++;
       }
   g_autofree char *what = g_strdup_printf (
-    "%s %ux%ux%u batch %u %s%s%s%s%s",
-    c->variant == GPU_GEMM_VARIANT_TILED   ? "tiled"
-    : c->variant == GPU_GEMM_VARIANT_TEXEL ? "texel"
-                                           : "auto",
-    c->m, c->n, c->k, batch, c->f16 ? "f16" : "f32", c->bias ? " +bias" : "",
-    c->gelu ? " +gelu" : "", c->residual ? " +residual" : "", c->in_place ? " in-place" : "");
+    "%s %ux%ux%u batch %u %s%s%s%s%s", gpu_gemm_variant_to_string (c->variant), c->m, c->n, c->k,
+    batch, c->f16 ? "f16" : "f32", c->bias ? " +bias" : "", c->gelu ? " +gelu" : "",
+    c->residual ? " +residual" : "", c->in_place ? " in-place" : "");
   gpu_test_assert_close (what, got, want, scale, n_cmp, RTOL_F32, ATOL);
   if (c->f16)
     gpu_test_assert_close (what, got, want32, scale, n_cmp, RTOL_F16_VS_F32, ATOL);
 }
-
-static const GpuGemmVariant variants[] = { GPU_GEMM_VARIANT_TEXEL, GPU_GEMM_VARIANT_TILED };
 
 static void
 test_small_shapes (void)
@@ -218,8 +225,14 @@ test_epilogues (void)
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
     for (int e = 0; e < 6; e++)
       {
-        /* 19 rows: the 4 × 4 texel tiles; 70: the 16 × 16 ones, with a partial last tile */
-        Case c = { .m = e < 3 ? 19 : 70, .n = 45, .k = 52, .variant = variants[v], .f16 = e % 2 };
+        /* 19 rows: the 4 × 4 texel tiles; 70: the 16 × 16 ones, with a partial last tile; 3
+         * and 8 for the matrix-vector kernel */
+        gboolean gemv = variants[v] == GPU_GEMM_VARIANT_GEMV;
+        Case c = { .m = e < 3 ? (gemv ? 3 : 19) : (gemv ? 8 : 70),
+                   .n = 45,
+                   .k = e % 2 ? 56 : 52,
+                   .variant = variants[v],
+                   .f16 = e % 2 };
         c.bias = e != 0;
         c.gelu = e == 2 || e == 3 || e == 5;
         c.residual = e >= 3;
@@ -250,7 +263,8 @@ test_strides (void)
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
     for (int f16 = 0; f16 < 2; f16++)
       {
-        Case aligned = { .m = 9,
+        gboolean gemv = variants[v] == GPU_GEMM_VARIANT_GEMV;
+        Case aligned = { .m = gemv ? 4 : 9,
                          .n = 21,
                          .k = 32,
                          .lda = 40,
@@ -264,7 +278,7 @@ test_strides (void)
                          .f16 = f16,
                          .variant = variants[v] };
         run_case (gpu_test_device (), &aligned, seed++);
-        Case odd = { .m = 11,
+        Case odd = { .m = gemv ? 7 : 11,
                      .n = 23,
                      .k = 31,
                      .lda = 33,
@@ -304,23 +318,35 @@ test_batched (void)
     }
 }
 
-/* Florence-2-base shapes (577 tokens, d = 768, FFN 3072; a decoder step's logits slice). */
+/* Florence-2-base shapes (d = 768, FFN 3072; 145 of the encoder's ~580 rows: whole 16-row tiles
+ * and a partial one, a quarter of the work; a decoder step's products). */
 static void
 test_florence_shapes (void)
 {
   GpuDevice *device = gpu_test_device ();
   Case fc1 = {
-    .m = 577, .n = 3072, .k = 768, .bias = TRUE, .gelu = TRUE, .f16 = TRUE, .row_step = 24
+    .m = 145, .n = 3072, .k = 768, .bias = TRUE, .gelu = TRUE, .f16 = TRUE, .row_step = 24
   };
   run_case (device, &fc1, 500);
   Case fc2 = {
-    .m = 577, .n = 768, .k = 3072, .bias = TRUE, .residual = TRUE, .f16 = TRUE, .row_step = 24
+    .m = 145, .n = 768, .k = 3072, .bias = TRUE, .residual = TRUE, .f16 = TRUE, .row_step = 24
   };
   run_case (device, &fc2, 501);
-  Case qkv = { .m = 577, .n = 768, .k = 768, .bias = TRUE, .row_step = 12 };
+  Case qkv = { .m = 145, .n = 768, .k = 768, .bias = TRUE, .row_step = 12 };
   run_case (device, &qkv, 502);
   Case logits = { .m = 3, .n = 51289, .k = 768, .bias = TRUE, .f16 = TRUE };
   run_case (device, &logits, 503);
+  /* a decoder step of 3 beams on the matrix-vector kernel: fc2 (K = 3072), the LM head */
+  Case step_fc2 = { .m = 3,
+                    .n = 768,
+                    .k = 3072,
+                    .bias = TRUE,
+                    .residual = TRUE,
+                    .f16 = TRUE,
+                    .variant = GPU_GEMM_VARIANT_GEMV };
+  run_case (device, &step_fc2, 505);
+  logits.variant = GPU_GEMM_VARIANT_GEMV;
+  run_case (device, &logits, 506);
   Case tiled = { .m = 145,
                  .n = 768,
                  .k = 768,
@@ -343,8 +369,10 @@ test_split (void)
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
     for (int f16 = 0; f16 < 2; f16++)
       {
-        /* A: 300 × 96 × 4 = 115 kB, W: 400 × 96 × 4 = 154 kB, C: 120 kB: all split */
-        Case c = { .m = 300,
+        /* A: 300 × 96 × 4 = 115 kB, W: 400 × 96 × 4 = 154 kB, C: 120 kB: all split (the
+         * matrix-vector kernel: 5 rows, W split) */
+        gboolean gemv = variants[v] == GPU_GEMM_VARIANT_GEMV;
+        Case c = { .m = gemv ? 5 : 300,
                    .n = 400,
                    .k = 96,
                    .bias = TRUE,
@@ -352,7 +380,7 @@ test_split (void)
                    .f16 = f16,
                    .variant = variants[v] };
         run_case (device, &c, seed++);
-        Case odd = { .m = 77,
+        Case odd = { .m = gemv ? 6 : 77,
                      .n = 301,
                      .k = 61,
                      .lda = 63,
@@ -481,18 +509,25 @@ test_variant_choice (void)
 {
   GpuDevice *device = gpu_test_device ();
   const GpuDeviceLimits *lim = gpu_device_get_limits (device);
-  GpuGemmVariant v = gpu_op_gemm_pick_variant (device);
-  if (lim->is_cpu && lim->texel_rgba32f && lim->texel_rgba16f && lim->texel_r32f && lim->texel_r16f)
-    g_assert_cmpint (v, ==, GPU_GEMM_VARIANT_TEXEL);
-  else
-    g_assert_cmpint (v, ==, GPU_GEMM_VARIANT_TILED);
+  gboolean texel_ok =
+    lim->texel_rgba32f && lim->texel_rgba16f && lim->texel_r32f && lim->texel_r16f;
+  for (guint32 m = 1; m <= 16; m++)
+    {
+      GpuGemmVariant v = gpu_op_gemm_pick_variant (device, m);
+      if (lim->kernels == GPU_KERNELS_CPU && texel_ok)
+        g_assert_cmpint (v, ==, GPU_GEMM_VARIANT_TEXEL);
+      else if (m <= GPU_GEMM_GEMV_MAX_ROWS)
+        g_assert_cmpint (v, ==, GPU_GEMM_VARIANT_GEMV);
+      else
+        g_assert_cmpint (v, ==, GPU_GEMM_VARIANT_TILED);
+    }
 }
 
 int
 main (int argc, char **argv)
 {
   gpu_test_init (&argc, &argv);
-  g_test_add_func ("/gemm/variant-choice", test_variant_choice);
+  gpu_test_add_kernel_sets ("/gemm/variant-choice", test_variant_choice);
   g_test_add_func ("/gemm/small-shapes", test_small_shapes);
   g_test_add_func ("/gemm/epilogues", test_epilogues);
   g_test_add_func ("/gemm/gelu-range", test_gelu_range);

@@ -143,8 +143,8 @@ int
 main (int argc, char **argv)
 {
   gpu_test_init (&argc, &argv);
-  g_test_add_func ("/gpu/op/logits-topk/small", test_topk_small);
-  g_test_add_func ("/gpu/op/logits-topk/bans-forced", test_topk_bans_forced);
-  g_test_add_func ("/gpu/op/logits-topk/real", test_topk_real);
+  gpu_test_add_kernel_sets ("/gpu/op/logits-topk/small", test_topk_small);
+  gpu_test_add_kernel_sets ("/gpu/op/logits-topk/bans-forced", test_topk_bans_forced);
+  gpu_test_add_kernel_sets ("/gpu/op/logits-topk/real", test_topk_real);
   return gpu_test_run ();
 }

@@ -149,9 +149,9 @@ int
 main (int argc, char **argv)
 {
   gpu_test_init (&argc, &argv);
-  g_test_add_func ("/gpu/op/layernorm/small", test_layernorm_small);
-  g_test_add_func ("/gpu/op/layernorm/in-place", test_layernorm_inplace);
-  g_test_add_func ("/gpu/op/layernorm/real", test_layernorm_real);
+  gpu_test_add_kernel_sets ("/gpu/op/layernorm/small", test_layernorm_small);
+  gpu_test_add_kernel_sets ("/gpu/op/layernorm/in-place", test_layernorm_inplace);
+  gpu_test_add_kernel_sets ("/gpu/op/layernorm/real", test_layernorm_real);
   g_test_add_func ("/gpu/op/layernorm/too-small-buffer", test_layernorm_too_small_buffer);
   g_test_add_func ("/gpu/op/softmax", test_softmax);
   g_test_add_func ("/gpu/op/softmax/long-rows", test_softmax_long_rows);

@@ -186,11 +186,20 @@ test_split (gconstpointer data)
 {
   Op op = GPOINTER_TO_INT (data);
   g_autoptr (GpuDevice) small = limited_device ();
-  gsize n_whole = 0, n_pieces = 0;
-  g_autofree float *whole = run_op (gpu_test_device (), op, 100 + op * 10, &n_whole);
-  g_autofree float *pieces = run_op (small, op, 100 + op * 10, &n_pieces);
-  g_assert_cmpuint (n_whole, ==, n_pieces);
-  assert_identical (g_test_get_path (), whole, pieces, n_whole);
+  /* both kernel sets: the GPU set's launch shapes cut the same pieces */
+  static const GpuKernelSet sets[] = { GPU_KERNELS_CPU, GPU_KERNELS_GPU };
+  for (guint i = 0; i < G_N_ELEMENTS (sets); i++)
+    {
+      gpu_device_set_kernels (gpu_test_device (), sets[i]);
+      gpu_device_set_kernels (small, sets[i]);
+      gsize n_whole = 0, n_pieces = 0;
+      g_autofree float *whole = run_op (gpu_test_device (), op, 100 + op * 10, &n_whole);
+      g_autofree float *pieces = run_op (small, op, 100 + op * 10, &n_pieces);
+      g_assert_cmpuint (n_whole, ==, n_pieces);
+      g_autofree char *what =
+        g_strdup_printf ("%s (%s kernels)", g_test_get_path (), gpu_kernel_set_to_string (sets[i]));
+      assert_identical (what, whole, pieces, n_whole);
+    }
   gpu_test_assert_validation_clean (small);
 }
 

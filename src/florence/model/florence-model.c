@@ -357,6 +357,14 @@ florence_model_image_has_features (FlorenceModelImage *image, int image_size)
   return e != NULL && e->features != NULL;
 }
 
+gboolean
+florence_model_image_can_run (FlorenceModelImage *image, int image_size)
+{
+  g_return_val_if_fail (image != NULL, FALSE);
+  SizeEntry *e = find_entry (image, resolve_size (image->model, image_size));
+  return image->picture != NULL || (e != NULL && (e->features != NULL || e->pixels != NULL));
+}
+
 guint64
 florence_model_image_get_bytes (FlorenceModelImage *image)
 {

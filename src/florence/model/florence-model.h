@@ -163,6 +163,9 @@ guint florence_model_get_image_batch (FlorenceModel *self, int image_size);
 
 /* Whether the features at this input size (0: the model's) are there. */
 gboolean florence_model_image_has_features (FlorenceModelImage *image, int image_size);
+/* Whether a run at this input size can go ahead: its features or pixel values are there, or
+ * the picture is still kept. */
+gboolean florence_model_image_can_run (FlorenceModelImage *image, int image_size);
 /* Memory held: the picture, the pixel values and the features, in bytes. */
 guint64 florence_model_image_get_bytes (FlorenceModelImage *image);
 
