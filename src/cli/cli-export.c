@@ -56,22 +56,26 @@ cli_export_main (int argc, char **argv)
   store = cli_gallery_open (db_path, !overwrite, &error);
   if (store == NULL)
     return cli_fail (g_steal_pointer (&error));
-  ids = cli_gallery_select_images (store, argv + 1, argc - 1, &error);
-  if (ids == NULL)
-    return cli_fail (g_steal_pointer (&error));
-
   if (xmp)
     {
+      g_autoptr (GPtrArray) targets = NULL;
       guint files = 0;
 
-      for (guint i = 0; i < ids->len; i++)
+      /* Exactly the files named (or found below a folder named): never another copy of the
+       * same photo elsewhere. */
+      targets = cli_gallery_select_paths (store, argv + 1, argc - 1, &error);
+      if (targets == NULL)
+        return cli_fail (g_steal_pointer (&error));
+      for (guint i = 0; i < targets->len; i++)
         {
+          CliImagePath *target = g_ptr_array_index (targets, i);
+          const char *one[] = { target->path, NULL };
           guint written = 0;
 
-          if (!gallery_export_xmp (store, g_array_index (ids, gint64, i),
-                                   overwrite ? GALLERY_EXPORT_OVERWRITE_ORIGINAL
-                                             : GALLERY_EXPORT_FLAGS_NONE,
-                                   &written, &error))
+          if (!gallery_export_xmp_paths (store, target->image_id, target->path != NULL ? one : NULL,
+                                         overwrite ? GALLERY_EXPORT_OVERWRITE_ORIGINAL
+                                                   : GALLERY_EXPORT_FLAGS_NONE,
+                                         &written, &error))
             return cli_fail (g_steal_pointer (&error));
           files += written;
         }
@@ -85,6 +89,9 @@ cli_export_main (int argc, char **argv)
       g_autoptr (GOutputStream) memory = g_memory_output_stream_new_resizable ();
       gboolean ok;
 
+      ids = cli_gallery_select_images (store, argv + 1, argc - 1, &error);
+      if (ids == NULL)
+        return cli_fail (g_steal_pointer (&error));
       ok = json ? gallery_export_json (store, ids, memory, NULL, &error)
                 : gallery_export_csv (store, ids, memory, NULL, &error);
       if (!ok || !g_output_stream_close (memory, NULL, &error) ||

@@ -82,6 +82,77 @@ cli_gallery_select_images (GalleryStore *store, char **args, int n_args, GError 
   return g_steal_pointer (&ids);
 }
 
+static void
+image_path_free (gpointer data)
+{
+  CliImagePath *item = data;
+
+  g_free (item->path);
+  g_free (item);
+}
+
+static void
+add_image_path (GPtrArray *out, gint64 image_id, const char *path)
+{
+  CliImagePath *item = g_new0 (CliImagePath, 1);
+
+  item->image_id = image_id;
+  item->path = g_strdup (path);
+  g_ptr_array_add (out, item);
+}
+
+GPtrArray *
+cli_gallery_select_paths (GalleryStore *store, char **args, int n_args, GError **error)
+{
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (image_path_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  if (n_args == 0)
+    {
+      g_autoptr (GPtrArray) images = gallery_store_list_images (store, NULL, error);
+
+      if (images == NULL)
+        return NULL;
+      for (guint k = 0; k < images->len; k++)
+        add_image_path (out, ((GalleryImage *) g_ptr_array_index (images, k))->id, NULL);
+      return g_steal_pointer (&out);
+    }
+  for (int i = 0; i < n_args; i++)
+    {
+      g_autofree char *canonical = g_canonicalize_filename (args[i], NULL);
+
+      if (g_file_test (canonical, G_FILE_TEST_IS_DIR))
+        {
+          g_autoptr (GPtrArray) images = gallery_store_list_images (store, canonical, error);
+          g_autofree char *prefix = g_str_has_suffix (canonical, "/")
+                                      ? g_strdup (canonical)
+                                      : g_strconcat (canonical, "/", NULL);
+
+          if (images == NULL)
+            return NULL;
+          for (guint k = 0; k < images->len; k++)
+            {
+              GalleryImage *image = g_ptr_array_index (images, k);
+
+              for (guint p = 0; image->paths[p] != NULL; p++)
+                if (g_str_has_prefix (image->paths[p], prefix) &&
+                    g_hash_table_add (seen, g_strdup (image->paths[p])))
+                  add_image_path (out, image->id, image->paths[p]);
+            }
+        }
+      else
+        {
+          g_autoptr (GalleryImage) image = gallery_store_find_image (store, args[i], error);
+
+          if (image == NULL)
+            return NULL;
+          if (g_hash_table_add (seen, g_strdup (canonical)))
+            add_image_path (out, image->id, canonical);
+        }
+    }
+  return g_steal_pointer (&out);
+}
+
 gboolean
 cli_gallery_write_output (const char *path, const char *data, gsize length, GError **error)
 {

@@ -35,6 +35,14 @@ GArray *cli_gallery_select_images (GalleryStore *store, char **args, int n_args,
 const char *cli_gallery_safe (FILE *out, const char *text);
 /* Prints path (or any text) to out through cli_gallery_safe(). */
 void cli_print_path (FILE *out, const char *path);
+/* The paths named by args, each with its image: a file known to the gallery is that path; a
+ * folder gives the paths below it of the images there; no args give every image with all its
+ * paths (path NULL). A GPtrArray of CliImagePath. */
+typedef struct {
+  gint64 image_id;
+  char *path; /* NULL: all the image's paths */
+} CliImagePath;
+GPtrArray *cli_gallery_select_paths (GalleryStore *store, char **args, int n_args, GError **error);
 /* Writes a whole text to stdout, or atomically to path when not NULL. */
 gboolean cli_gallery_write_output (const char *path, const char *data, gsize length,
                                    GError **error);

@@ -151,6 +151,27 @@ apply_metadata (GExiv2Metadata *metadata, GPtrArray *tags, GPtrArray *captions, 
   return TRUE;
 }
 
+/* Flushes a written file to the disk, so that the rename that follows never leaves an empty
+ * file behind after a crash. */
+static gboolean
+sync_file (const char *path, GError **error)
+{
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  int saved_errno;
+
+  if (fd >= 0 && fsync (fd) == 0)
+    {
+      close (fd);
+      return TRUE;
+    }
+  saved_errno = errno;
+  if (fd >= 0)
+    close (fd);
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "%s",
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
 /* Writes target through a temporary file in the same folder, renamed over it at the end. */
 static gboolean
 write_one (const char *photo, gboolean into_original, GPtrArray *tags, GPtrArray *captions,
@@ -200,7 +221,7 @@ write_one (const char *photo, gboolean into_original, GPtrArray *tags, GPtrArray
   metadata = gexiv2_metadata_new ();
   if (!gexiv2_metadata_open_path (metadata, temp, &local_error) ||
       !apply_metadata (metadata, tags, captions, &local_error) ||
-      !gexiv2_metadata_save_file (metadata, temp, &local_error))
+      !gexiv2_metadata_save_file (metadata, temp, &local_error) || !sync_file (temp, &local_error))
     goto fail;
   if (g_rename (temp, target) != 0)
     {
@@ -222,8 +243,8 @@ fail:
 }
 
 gboolean
-gallery_export_xmp (GalleryStore *store, gint64 image_id, GalleryExportFlags flags,
-                    guint *out_written, GError **error)
+gallery_export_xmp_paths (GalleryStore *store, gint64 image_id, const char *const *paths,
+                          GalleryExportFlags flags, guint *out_written, GError **error)
 {
   static GOnce once = G_ONCE_INIT;
   g_autoptr (GalleryImage) image = NULL;
@@ -244,13 +265,22 @@ gallery_export_xmp (GalleryStore *store, gint64 image_id, GalleryExportFlags fla
     return FALSE;
   captions = collect_captions (runs);
 
-  for (guint i = 0; image->paths[i] != NULL; i++)
+  for (guint i = 0; (paths != NULL ? paths : (const char *const *) image->paths)[i] != NULL; i++)
     {
-      const char *photo = image->paths[i];
+      const char *photo = (paths != NULL ? paths : (const char *const *) image->paths)[i];
 
-      /* A path where the photo is no longer found (moved away) is skipped. */
+      /* Of all its paths, one where the photo is no longer found (moved away) is skipped; a
+       * path named by the caller must be there. */
       if (!g_file_test (photo, G_FILE_TEST_IS_REGULAR))
-        continue;
+        {
+          if (paths == NULL)
+            continue;
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       _ ("“%s” is not there any more, so its metadata was not written. Check the "
+                          "path."),
+                       photo);
+          return FALSE;
+        }
       if (!write_one (photo, into_original, tags, captions, error))
         return FALSE;
       if (into_original && !gallery_store_refresh_path (store, image_id, photo, error))
@@ -260,6 +290,13 @@ gallery_export_xmp (GalleryStore *store, gint64 image_id, GalleryExportFlags fla
   if (out_written != NULL)
     *out_written = written;
   return TRUE;
+}
+
+gboolean
+gallery_export_xmp (GalleryStore *store, gint64 image_id, GalleryExportFlags flags,
+                    guint *out_written, GError **error)
+{
+  return gallery_export_xmp_paths (store, image_id, NULL, flags, out_written, error);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -29,6 +29,10 @@ char *gallery_export_sidecar_path (const char *photo_path);
  * renamed. out_written receives the number of files written. */
 gboolean gallery_export_xmp (GalleryStore *store, gint64 image_id, GalleryExportFlags flags,
                              guint *out_written, GError **error);
+/* The same for the given paths of the image only (NULL-terminated; NULL: all its paths, as
+ * gallery_export_xmp()). A given path whose file is not there is an error. */
+gboolean gallery_export_xmp_paths (GalleryStore *store, gint64 image_id, const char *const *paths,
+                                   GalleryExportFlags flags, guint *out_written, GError **error);
 
 /* Everything stored about an image, one JSON object (the form of show --json and export
  * --json; "$defs/image" of data/depict-result.schema.json): {"version": 1, "hash", "pixels"

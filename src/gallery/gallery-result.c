@@ -121,25 +121,6 @@ add_tag (GPtrArray *tags, const char *label, GalleryTagSource source)
   g_ptr_array_add (tags, tag);
 }
 
-/* Appends the string elements of object[member] (borrowed) to out. */
-static void
-gather_strings (JsonObject *object, const char *member, GPtrArray *out)
-{
-  JsonNode *node = json_object_get_member (object, member);
-  JsonArray *array;
-
-  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
-    return;
-  array = json_node_get_array (node);
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonNode *element = json_array_get_element (array, i);
-
-      if (JSON_NODE_HOLDS_VALUE (element) && json_node_get_value_type (element) == G_TYPE_STRING)
-        g_ptr_array_add (out, (gpointer) json_node_get_string (element));
-    }
-}
-
 static void
 gather_labels (GPtrArray *labels, GPtrArray *out)
 {
@@ -166,72 +147,50 @@ append_label (GString *s, const char *label)
   g_string_append (s, clean);
 }
 
-/* Where the labels of the reference's answers live: "labels", and open vocabulary's
- * "bboxes_labels" and "polygons_labels". */
-static const char *const label_keys[] = {
-  "labels",
-  "bboxes_labels",
-  "polygons_labels",
-};
+FlorenceResult *
+gallery_result_read (const char *task, JsonNode *stored, int image_width, int image_height,
+                     GError **error)
+{
+  g_return_val_if_fail (stored != NULL, NULL);
+
+  if (JSON_NODE_HOLDS_OBJECT (stored) &&
+      json_object_has_member (json_node_get_object (stored), "kind"))
+    return florence_result_from_json_node (stored, error);
+  return florence_result_from_reference_json_node (
+    stored, task != NULL && task[0] != '\0' ? task : NULL, image_width, image_height, error);
+}
 
 GalleryResultText *
 gallery_result_extract (const char *task, JsonNode *result)
+{
+  g_autoptr (FlorenceResult) typed = NULL;
+
+  if (result != NULL)
+    typed = gallery_result_read (task, result, 0, 0, NULL);
+  return gallery_result_text_new (task, typed);
+}
+
+GalleryResultText *
+gallery_result_text_new (const char *task, const FlorenceResult *typed)
 {
   GalleryResultText *text = g_new0 (GalleryResultText, 1);
   g_autoptr (GString) caption = g_string_new (NULL);
   g_autoptr (GString) ocr = g_string_new (NULL);
   g_autoptr (GString) labels = g_string_new (NULL);
-  g_autoptr (FlorenceResult) typed = NULL;
   g_autoptr (GPtrArray) strings = g_ptr_array_new (); /* borrowed label strings */
   const char *answer_text = NULL;
   ResultKind kind;
 
   text->tags = g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_tag_free);
-
-  if (result != NULL && JSON_NODE_HOLDS_OBJECT (result) &&
-      json_object_has_member (json_node_get_object (result), "kind"))
+  if (typed != NULL)
     {
-      /* The Depict result schema (florence-result.h). A result that does not parse is not
-       * indexed. */
-      typed = florence_result_from_json_node (result, NULL);
-      if (typed != NULL)
-        {
-          if (task == NULL || task[0] == '\0')
-            task = typed->task;
-          if (typed->kind == FLORENCE_RESULT_TEXT)
-            answer_text = typed->text;
-          gather_labels (typed->box_labels, strings);
-          gather_labels (typed->polygon_labels, strings);
-          gather_labels (typed->quad_labels, strings);
-        }
-    }
-  else if (result != NULL && JSON_NODE_HOLDS_OBJECT (result))
-    {
-      /* The reference's {"<TASK>": answer}, or a bare answer object. */
-      JsonObject *object = json_node_get_object (result);
-      JsonNode *answer = NULL;
-
-      if (task != NULL && json_object_has_member (object, task))
-        answer = json_object_get_member (object, task);
-      else if (json_object_get_size (object) == 1)
-        {
-          g_autoptr (GList) members = json_object_get_members (object);
-          const char *key = members->data;
-
-          if (key[0] == '<')
-            {
-              answer = json_object_get_member (object, key);
-              if (task == NULL)
-                task = key;
-            }
-        }
-      if (answer == NULL)
-        answer = result;
-      if (JSON_NODE_HOLDS_VALUE (answer) && json_node_get_value_type (answer) == G_TYPE_STRING)
-        answer_text = json_node_get_string (answer);
-      else if (JSON_NODE_HOLDS_OBJECT (answer))
-        for (gsize k = 0; k < G_N_ELEMENTS (label_keys); k++)
-          gather_strings (json_node_get_object (answer), label_keys[k], strings);
+      if (task == NULL || task[0] == '\0')
+        task = typed->task;
+      if (typed->kind == FLORENCE_RESULT_TEXT)
+        answer_text = typed->text;
+      gather_labels (typed->box_labels, strings);
+      gather_labels (typed->polygon_labels, strings);
+      gather_labels (typed->quad_labels, strings);
     }
 
   kind = kind_of_task (task);

@@ -80,6 +80,10 @@ void gallery_store_folder_range (const char *folder, char **lo, char **hi);
 gboolean gallery_store_refresh_path (GalleryStore *store, gint64 image_id, const char *path,
                                      GError **error);
 
+/* The migration to schema 5: every stored result rewritten in today's form, within the
+ * migration's transaction (gallery-store-runs.c). */
+gboolean gallery_store_rewrite_results (GalleryStore *store, GError **error);
+
 /* Rebuilds the searchable document of one image (gallery-store-runs.c). */
 gboolean gallery_store_refresh_text (GalleryStore *store, gint64 image_id, GError **error);
 

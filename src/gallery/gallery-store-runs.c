@@ -236,6 +236,97 @@ gallery_store_add_run (GalleryStore *store, gint64 image_id, GalleryRun *run, GE
   return gallery_store_put_run (store, image_id, run, GALLERY_RUN_REPLACE, NULL, error);
 }
 
+static const char sql_results_after[] =
+  "SELECT r.id, r.task, r.result, i.width, i.height FROM runs r JOIN images i"
+  " ON i.id = r.image_id WHERE r.id > ?1 ORDER BY r.id LIMIT 256";
+static const char sql_result_set[] = "UPDATE runs SET result = ?2 WHERE id = ?1";
+
+typedef struct {
+  gint64 id;
+  char *json;
+} Rewrite;
+
+static void
+rewrite_free (gpointer data)
+{
+  Rewrite *rewrite = data;
+
+  g_free (rewrite->json);
+  g_free (rewrite);
+}
+
+/* The stored result in today's form, or NULL when it already is (or cannot be read). */
+static char *
+result_in_todays_form (const char *task, const char *stored, int width, int height)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (FlorenceResult) typed = NULL;
+  g_autofree char *today = NULL;
+  JsonNode *root;
+
+  if (stored == NULL || !florence_json_load (parser, stored, -1, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL ||
+      (typed = gallery_result_read (task, root, width, height, NULL)) == NULL)
+    return NULL;
+  today = florence_result_to_json (typed, FALSE);
+  return strcmp (today, stored) != 0 ? g_steal_pointer (&today) : NULL;
+}
+
+gboolean
+gallery_store_rewrite_results (GalleryStore *store, GError **error)
+{
+  gint64 last = 0;
+
+  for (;;)
+    {
+      g_autoptr (GPtrArray) rewrites = g_ptr_array_new_with_free_func (rewrite_free);
+      sqlite3_stmt *stmt = gallery_store_prepare (store, sql_results_after, error);
+      guint rows = 0;
+      int rc;
+
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, last);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          g_autofree char *json =
+            result_in_todays_form ((const char *) sqlite3_column_text (stmt, 1),
+                                   (const char *) sqlite3_column_text (stmt, 2),
+                                   sqlite3_column_int (stmt, 3), sqlite3_column_int (stmt, 4));
+
+          last = sqlite3_column_int64 (stmt, 0);
+          rows++;
+          if (json != NULL)
+            {
+              Rewrite *rewrite = g_new0 (Rewrite, 1);
+
+              rewrite->id = last;
+              rewrite->json = g_steal_pointer (&json);
+              g_ptr_array_add (rewrites, rewrite);
+            }
+        }
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          gallery_store_set_sqlite_error (store, rc, error);
+          return FALSE;
+        }
+      for (guint i = 0; i < rewrites->len; i++)
+        {
+          Rewrite *rewrite = g_ptr_array_index (rewrites, i);
+
+          if ((stmt = gallery_store_prepare (store, sql_result_set, error)) == NULL)
+            return FALSE;
+          sqlite3_bind_int64 (stmt, 1, rewrite->id);
+          gallery_store_bind_text (stmt, 2, rewrite->json);
+          if (!gallery_store_step_done (store, stmt, error))
+            return FALSE;
+        }
+      if (rows == 0)
+        return TRUE;
+    }
+}
+
 static const char sql_list_runs[] =
   "SELECT id, task, text_input, model_name, weights_hash, num_beams, max_new_tokens, raw_text,"
   " token_ids, result, timings, created FROM runs WHERE image_id = ?1 ORDER BY created, id";

@@ -15,66 +15,6 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Tags                                                                                        */
 
-char *
-gallery_tag_normalize (const char *name)
-{
-  g_autofree char *folded = NULL;
-  GString *out;
-  gboolean space = TRUE;
-
-  if (name == NULL || !g_utf8_validate (name, -1, NULL))
-    return NULL;
-  folded = g_utf8_strdown (name, -1);
-  out = g_string_new (NULL);
-  for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (g_unichar_isspace (c) || g_unichar_iscntrl (c))
-        {
-          if (!space)
-            g_string_append_c (out, ' ');
-          space = TRUE;
-          continue;
-        }
-      g_string_append_unichar (out, c);
-      space = FALSE;
-    }
-  if (out->len > 0 && out->str[out->len - 1] == ' ')
-    g_string_truncate (out, out->len - 1);
-  if (out->len == 0)
-    {
-      g_string_free (out, TRUE);
-      return NULL;
-    }
-  return g_string_free (out, FALSE);
-}
-
-const char *
-gallery_tag_source_to_string (GalleryTagSource source)
-{
-  switch (source)
-    {
-    case GALLERY_TAG_SOURCE_LABEL:
-      return "label";
-    case GALLERY_TAG_SOURCE_GROUNDING:
-      return "grounding";
-    case GALLERY_TAG_SOURCE_USER:
-      return "user";
-    default:
-      return "unknown";
-    }
-}
-
-void
-gallery_tag_free (GalleryTag *tag)
-{
-  if (tag == NULL)
-    return;
-  g_free (tag->name);
-  g_free (tag);
-}
-
 static char *
 normalize_or_fail (const char *name, GError **error)
 {

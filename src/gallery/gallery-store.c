@@ -31,6 +31,7 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 
@@ -174,11 +175,20 @@ static const char migrate_v3_v4[] =
   "INSERT INTO image_files (sha256, image_id) SELECT hash, id FROM images;"
   "ALTER TABLE image_paths ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;";
 
-static const char *const migrations[] = {
-  schema_v1,
-  migrate_v1_v2,
-  migrate_v2_v3,
-  migrate_v3_v4,
+/* 4 → 5: every stored result in the one form florence-result writes today (the reference's
+ * key names, "version": 2), read once by its one reader: the rows of version 1 ("bboxes_labels"
+ * for every task) and the reference's {"<TASK>": answer} of early galleries. A row that cannot
+ * be read is kept as it is. (gallery-store-runs.c) */
+
+static const struct {
+  const char *sql;
+  gboolean (*step) (GalleryStore *store, GError **error);
+} migrations[] = {
+  { schema_v1, NULL },
+  { migrate_v1_v2, NULL },
+  { migrate_v2_v3, NULL },
+  { migrate_v3_v4, NULL },
+  { NULL, gallery_store_rewrite_results },
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == GALLERY_STORE_SCHEMA_VERSION);
 
@@ -264,6 +274,23 @@ network_fs_name (const char *path)
     }
 }
 
+/* Whether a failed write (SQLITE_IOERR_WRITE) was for want of room: the disk or the quota is
+ * full, or the file hit the process's size limit (EFBIG, which SQLite does not tell apart
+ * from other write errors). */
+static gboolean
+is_out_of_room (const char *path, int sys_errno)
+{
+  struct rlimit limit;
+  gint64 free_now;
+
+  if (sys_errno == ENOSPC || sys_errno == EDQUOT || sys_errno == EFBIG)
+    return TRUE;
+  if (getrlimit (RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    return TRUE;
+  free_now = free_bytes (path);
+  return free_now >= 0 && free_now < (gint64) GALLERY_STORE_ROOM_NEEDED;
+}
+
 static gboolean
 is_lock_failure (int rc, int sys_errno)
 {
@@ -297,9 +324,7 @@ gallery_store_set_sqlite_error (GalleryStore *store, int rc, GError **error)
   else
     detail = sqlite3_errstr (rc);
 
-  if ((rc & 0xff) == SQLITE_FULL ||
-      ((rc & 0xff) == SQLITE_IOERR &&
-       (sys_errno == ENOSPC || sys_errno == EDQUOT || sys_errno == EFBIG)))
+  if ((rc & 0xff) == SQLITE_FULL || (rc == SQLITE_IOERR_WRITE && is_out_of_room (path, sys_errno)))
     {
       gint64 free_now = free_bytes (path);
       g_autofree char *needed = g_format_size (GALLERY_STORE_ROOM_NEEDED);
@@ -589,17 +614,19 @@ gallery_store_check (GalleryStore *store, GError **error)
   if (rc != SQLITE_DONE)
     rc = sqlite3_extended_errcode (store->conn->db);
   sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
+  if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB)
     {
       gallery_store_set_sqlite_error (store, rc, error);
       return FALSE;
     }
-  if (g_strcmp0 (first, "ok") != 0)
+  if (rc != SQLITE_DONE || g_strcmp0 (first, "ok") != 0)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT,
                    _ ("The gallery “%s” is damaged (%s), so nothing was written to it. Move the "
                       "file aside to start a new gallery, or restore it from a backup."),
-                   store->path, first != NULL ? first : _ ("no answer"));
+                   store->path,
+                   rc != SQLITE_DONE ? sqlite3_errstr (rc)
+                                     : (first != NULL ? first : _ ("no answer")));
       return FALSE;
     }
   return TRUE;
@@ -730,7 +757,8 @@ store_migrate (GalleryStore *store, GError **error)
     return gallery_store_commit (store, error);
 
   for (gint64 v = version; v < GALLERY_STORE_SCHEMA_VERSION; v++)
-    if (!gallery_store_exec (store, migrations[v], error))
+    if ((migrations[v].sql != NULL && !gallery_store_exec (store, migrations[v].sql, error)) ||
+        (migrations[v].step != NULL && !migrations[v].step (store, error)))
       goto fail;
 
   set_version = g_strdup_printf ("PRAGMA user_version = %d", GALLERY_STORE_SCHEMA_VERSION);
@@ -893,12 +921,17 @@ store_connect (GalleryStore *store, GError **error)
       g_clear_error (&local_error);
     }
 
-  /* Read-only questions first: nothing is written before we know the file is ours. */
-  if (!gallery_store_query_int (store, "PRAGMA application_id", &app_id, &local_error) ||
+  /* Read-only questions first: nothing is written before we know the file is ours. One
+   * read transaction, so that the answers agree while another process creates the gallery. */
+  if (!gallery_store_exec (store, "BEGIN", &local_error) ||
+      !gallery_store_query_int (store, "PRAGMA application_id", &app_id, &local_error) ||
       !gallery_store_query_int (store, "PRAGMA user_version", &version, &local_error) ||
       !gallery_store_query_int (store, "SELECT count(*) FROM sqlite_schema", &n_objects,
-                                &local_error))
+                                &local_error) ||
+      !gallery_store_exec (store, "COMMIT", &local_error))
     {
+      if (!sqlite3_get_autocommit (conn->db))
+        gallery_store_exec (store, "ROLLBACK", NULL);
       if (g_error_matches (local_error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT))
         {
           g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_A_DATABASE,

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "gallery/gallery-run.h"
+#include "gallery/gallery-tag.h"
 #include "image/image-rgb.h"
 
 G_BEGIN_DECLS
@@ -32,18 +33,12 @@ typedef enum {
  * application id is somebody else's and is never touched. */
 #define GALLERY_STORE_APPLICATION_ID 0x44504354
 /* PRAGMA user_version written by this code. Older versions are migrated forward at open. */
-#define GALLERY_STORE_SCHEMA_VERSION 4
+#define GALLERY_STORE_SCHEMA_VERSION 5
 
 typedef enum {
   GALLERY_STORE_FLAGS_NONE = 0,
   GALLERY_STORE_READ_ONLY = 1 << 0, /* open existing database read-only, never create/migrate */
 } GalleryStoreFlags;
-
-typedef enum {
-  GALLERY_TAG_SOURCE_LABEL = 0,     /* object labels: OD, dense captions, open vocabulary */
-  GALLERY_TAG_SOURCE_GROUNDING = 1, /* phrase grounding */
-  GALLERY_TAG_SOURCE_USER = 2,      /* added, renamed or removed by the person */
-} GalleryTagSource;
 
 /* A handle on the gallery. All the stores a process opens on one database share one SQLite
  * connection (one more, read-only, serves read-only stores while no writable one is open):
@@ -68,13 +63,6 @@ typedef struct {
                      * not seen since */
   gboolean missing; /* none of its files is left (gallery_store_check_files) */
 } GalleryImage;
-
-typedef struct {
-  char *name; /* normalized: lower case, single spaces */
-  GalleryTagSource source;
-  gboolean removed; /* removed by the person: kept so that re-imports do not bring it back */
-  gint64 run_id;    /* the run it came from, 0 for user tags */
-} GalleryTag;
 
 GQuark gallery_store_error_quark (void);
 
@@ -210,14 +198,8 @@ gboolean gallery_store_rename_tag (GalleryStore *store, gint64 image_id, const c
 /* GPtrArray of GalleryTag, sorted by name. */
 GPtrArray *gallery_store_list_tags (GalleryStore *store, gint64 image_id, gboolean include_removed,
                                     GError **error);
-void gallery_tag_free (GalleryTag *tag);
-/* "label", "grounding", "user" */
-const char *gallery_tag_source_to_string (GalleryTagSource source);
-/* Normalized tag name, NULL when nothing is left. */
-char *gallery_tag_normalize (const char *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GalleryStore, gallery_store_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GalleryImage, gallery_image_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GalleryTag, gallery_tag_free)
 
 G_END_DECLS

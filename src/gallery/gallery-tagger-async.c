@@ -59,12 +59,19 @@ relay_progress (const GalleryTaggerProgress *progress, gpointer user_data)
   GTask *task = user_data;
   Batch *batch = g_task_get_task_data (task);
   ProgressCopy *copy = g_new0 (ProgressCopy, 1);
+  GSource *source;
 
   copy->task = g_object_ref (task);
   copy->progress = *progress;
   copy->current_path = g_strdup (progress->current_path);
-  g_main_context_invoke_full (batch->context, G_PRIORITY_DEFAULT, deliver_progress, copy,
-                              (GDestroyNotify) progress_copy_free);
+  source = g_idle_source_new ();
+
+  /* A source attached to the caller's context, never g_main_context_invoke(): that calls
+   * the function right here, in this thread, whenever the caller's context is not running. */
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, deliver_progress, copy, (GDestroyNotify) progress_copy_free);
+  g_source_attach (source, batch->context);
+  g_source_unref (source);
 }
 
 static void

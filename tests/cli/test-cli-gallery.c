@@ -515,6 +515,93 @@ test_terminal_escapes (void)
   }
 }
 
+/* Two copies of one photo: export --xmp of one path writes that path's sidecar only, merged
+ * into the sidecar another program wrote (its fields kept), through a temporary file. */
+static void
+test_export_exact_paths (void)
+{
+  static const char existing[] =
+    "<?xpacket begin=\"\xef\xbb\xbf\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+    "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
+    " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
+    "  <rdf:Description rdf:about=\"\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"\n"
+    "    xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n"
+    "    xmlns:photoshop=\"http://ns.adobe.com/photoshop/1.0/\"\n"
+    "    xmp:Rating=\"5\" photoshop:City=\"Brest\">\n"
+    "   <dc:creator><rdf:Seq><rdf:li>Ada</rdf:li></rdf:Seq></dc:creator>\n"
+    "   <dc:subject><rdf:Bag><rdf:li>family</rdf:li></rdf:Bag></dc:subject>\n"
+    "  </rdf:Description>\n"
+    " </rdf:RDF>\n"
+    "</x:xmpmeta>\n"
+    "<?xpacket end=\"w\"?>\n";
+  g_autofree char *dir = g_build_filename (work_dir, "copies", NULL);
+  g_autofree char *db = g_build_filename (work_dir, "copies.db", NULL);
+  g_autofree char *fixture = data_path ("preprocess/images/photo_640x480.png");
+  g_autofree char *a = g_build_filename (dir, "a.png", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.png", NULL);
+  g_autofree char *a_xmp = g_strconcat (a, ".xmp", NULL);
+  g_autofree char *b_xmp = g_strconcat (b, ".xmp", NULL);
+  g_autofree char *model = data_path ("models/tiny");
+  g_autofree char *tokenizer = data_path ("tokenizer");
+  CliTestResult r;
+
+  g_mkdir_with_parents (dir, 0700);
+  copy_file (fixture, a);
+  copy_file (fixture, b);
+  g_file_set_contents (b_xmp, existing, -1, NULL);
+  r =
+    cli_test_run_va ("tag", "--model", model, "--tokenizer", tokenizer, "--device", "cpu-reference",
+                     "--tasks", "caption", "--max-new-tokens", "6", "--db", db, dir, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("tags", "--db", db, "--add", "lighthouse", b, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli_test_result_clear (&r);
+
+  r = cli_test_run_va ("export", "--xmp", "--db", db, b, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "1 file"));
+  cli_test_result_clear (&r);
+  g_assert_false (g_file_test (a_xmp, G_FILE_TEST_EXISTS)); /* the other copy: untouched */
+  {
+    g_autoptr (GExiv2Metadata) metadata = gexiv2_metadata_new ();
+    g_autoptr (GError) error = NULL;
+    g_auto (GStrv) subject = NULL;
+    g_auto (GStrv) creator = NULL;
+    g_autofree char *rating = NULL, *city = NULL, *description = NULL;
+
+    gexiv2_metadata_open_path (metadata, b_xmp, &error);
+    g_assert_no_error (error);
+    subject = gexiv2_metadata_try_get_tag_multiple (metadata, "Xmp.dc.subject", &error);
+    creator = gexiv2_metadata_try_get_tag_multiple (metadata, "Xmp.dc.creator", &error);
+    rating = gexiv2_metadata_try_get_tag_string (metadata, "Xmp.xmp.Rating", &error);
+    city = gexiv2_metadata_try_get_tag_string (metadata, "Xmp.photoshop.City", &error);
+    description = gexiv2_metadata_try_get_tag_string (metadata, "Xmp.dc.description", &error);
+    g_assert_no_error (error);
+    g_assert_true (g_strv_contains ((const char *const *) subject, "family"));
+    g_assert_true (g_strv_contains ((const char *const *) subject, "lighthouse"));
+    g_assert_true (g_strv_contains ((const char *const *) creator, "Ada"));
+    g_assert_cmpstr (rating, ==, "5");
+    g_assert_cmpstr (city, ==, "Brest");
+    g_assert_nonnull (description);
+  }
+
+  /* A folder: the sidecars of the paths below it; no temporary file is left behind. */
+  r = cli_test_run_va ("export", "--xmp", "--db", db, dir, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "2 files"));
+  cli_test_result_clear (&r);
+  g_assert_true (g_file_test (a_xmp, G_FILE_TEST_IS_REGULAR));
+  {
+    GDir *listing = g_dir_open (dir, 0, NULL);
+    const char *name;
+
+    while ((name = g_dir_read_name (listing)) != NULL)
+      g_assert_false (name[0] == '.');
+    g_dir_close (listing);
+  }
+}
+
 static void
 test_beams_limit (void)
 {
@@ -590,6 +677,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/gallery/interrupt-and-resume", test_interrupt_and_resume);
   g_test_add_func ("/cli/gallery/forget", test_forget);
   g_test_add_func ("/cli/gallery/terminal-escapes", test_terminal_escapes);
+  g_test_add_func ("/cli/gallery/export-exact-paths", test_export_exact_paths);
   g_test_add_func ("/cli/gallery/beams-limit", test_beams_limit);
   g_test_add_func ("/cli/gallery/bad-database", test_bad_database);
   status = g_test_run ();

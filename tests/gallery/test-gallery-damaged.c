@@ -10,6 +10,7 @@
 
 #include "gallery/gallery-search.h"
 #include "gallery/gallery-store-private.h"
+#include "gallery/gallery-tagger.h"
 #include "gallery-test-util.h"
 
 static gint
@@ -282,6 +283,92 @@ test_damaged_pages (void)
   gt_remove_tree (dir);
 }
 
+static GalleryRun *
+never_run (const char *image_path, const char *task, const char *text_input, gpointer user_data,
+           GCancellable *cancellable, GError **error)
+{
+  g_error ("The model must not run on a damaged gallery");
+  return NULL;
+}
+
+/* The runs table's root page damaged: a batch checks the database before its first write,
+ * says it is damaged, and writes nothing (not "4 already done" and new rows). */
+static void
+test_damaged_runs_root (void)
+{
+  g_autofree char *dir = gt_make_temp_dir ();
+  g_autofree char *db = g_build_filename (dir, "g.db", NULL);
+  g_autofree char *photos = g_build_filename (dir, "photos", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = NULL;
+  g_autoptr (GBytes) before = NULL;
+  g_autoptr (GBytes) after = NULL;
+  const char *const tasks[] = { "<CAPTION>", NULL };
+  GalleryTaggerOptions options = {
+    .model_name = "florence-2-test",
+    .weights_hash = "0123abcd",
+    .num_beams = 3,
+    .max_new_tokens = 20,
+    .tasks = tasks,
+    .run_func = never_run,
+  };
+  GalleryTaggerSummary summary = { 0 };
+  const char *args[] = { photos, NULL };
+  gint64 root = 0, page_size = 0;
+
+  g_mkdir_with_parents (photos, 0700);
+  store = gallery_store_open (db, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 4; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/p%d.png", photos, i);
+      g_autoptr (GalleryRun) run = gt_make_run ("<CAPTION>", "{\"<CAPTION>\": \"a lamp\"}");
+      gint64 id;
+
+      gt_write_png (path, 10, 10, i + 1);
+      id = gallery_store_add_image (store, path, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (gallery_store_add_run (store, id, run, &error), >, 0);
+    }
+  g_assert_true (gallery_store_query_int (store,
+                                          "SELECT rootpage FROM sqlite_schema"
+                                          " WHERE name = 'runs'",
+                                          &root, &error));
+  g_assert_true (gallery_store_query_int (store, "PRAGMA page_size", &page_size, &error));
+  g_clear_pointer (&store, gallery_store_close);
+
+  /* Garbage over the root page of runs (no connection is open). */
+  {
+    g_autofree char *contents = NULL;
+    gsize length = 0;
+
+    g_file_get_contents (db, &contents, &length, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (length, >=, (gsize) (root * page_size));
+    for (gint64 i = (root - 1) * page_size; i < root * page_size; i++)
+      contents[i] = (char) (i * 131 % 251);
+    g_file_set_contents (db, contents, length, &error);
+    g_assert_no_error (error);
+  }
+
+  store = gallery_store_open (db, &error);
+  g_assert_no_error (error);
+  gallery_store_close (g_steal_pointer (&store));
+  before = gt_read_bytes (db);
+  store = gallery_store_open (db, &error);
+  g_assert_false (gallery_tagger_run (store, &options, args, &summary, NULL, &error));
+  g_assert_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "nothing was written"));
+  g_assert_cmpuint (summary.skipped, ==, 0);
+  g_assert_cmpuint (summary.runs_added, ==, 0);
+  gallery_tagger_summary_clear (&summary);
+  g_clear_pointer (&store, gallery_store_close);
+  after = gt_read_bytes (db);
+  g_assert_true (g_bytes_equal (before, after));
+  gt_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -293,5 +380,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gallery/damaged/too-new", test_too_new);
   g_test_add_func ("/gallery/damaged/missing-tables", test_missing_tables);
   g_test_add_func ("/gallery/damaged/damaged-pages", test_damaged_pages);
+  g_test_add_func ("/gallery/damaged/damaged-runs-root", test_damaged_runs_root);
   return g_test_run ();
 }

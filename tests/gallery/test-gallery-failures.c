@@ -7,12 +7,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "gallery/gallery-store-private.h"
+#include "gallery/gallery-tagger.h"
 #include "gallery-test-util.h"
 
 static const char caption_result[] = "{\"<CAPTION>\": \"A red car parked next to a dog.\"}";
@@ -400,6 +403,123 @@ test_read_only_gallery (void)
   }
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* A full disk: the files of the gallery may not grow (RLIMIT_FSIZE, SIGXFSZ ignored, as a full
+ * file system answers ENOSPC). */
+
+static GalleryRun *
+big_run (const char *image_path, const char *task, const char *text_input, gpointer user_data,
+         GCancellable *cancellable, GError **error)
+{
+  g_autofree char *base = g_path_get_basename (image_path);
+  g_autoptr (GString) json = g_string_new ("{\"<CAPTION>\": \"");
+
+  /* Words that do not compress: each run takes a few pages. */
+  for (int i = 0; i < 1500; i++)
+    g_string_append_printf (json, "%s%08x ", base, g_str_hash (base) * (i + 1));
+  g_string_append (json, "\"}");
+  return gt_make_run (task, json->str);
+}
+
+static const char *const caption_only[] = { "<CAPTION>", NULL };
+
+static gboolean
+tag_folder (GalleryStore *store, const char *folder, GalleryTaggerSummary *summary, GError **error)
+{
+  GalleryTaggerOptions options = {
+    .model_name = "florence-2-test",
+    .weights_hash = "0123abcd",
+    .num_beams = 3,
+    .max_new_tokens = 20,
+    .tasks = caption_only,
+    .run_func = big_run,
+  };
+  const char *args[] = { folder, NULL };
+
+  return gallery_tagger_run (store, &options, args, summary, NULL, error);
+}
+
+static void
+test_full_disk (void)
+{
+  const char *db = g_getenv ("DEPICT_TEST_FULL_DB");
+  const char *photos = g_getenv ("DEPICT_TEST_FULL_PHOTOS");
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GalleryStore) store = gallery_store_open (db, &error);
+      GalleryTaggerSummary summary = { 0 };
+      GStatBuf st;
+      struct rlimit limit;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (g_stat (db, &st), ==, 0);
+      /* Room for the -shm (32 KiB) and a few more pages, not for all the runs. */
+      limit.rlim_cur = limit.rlim_max = MAX ((rlim_t) st.st_size, 64 * 1024) + 96 * 1024;
+      signal (SIGXFSZ, SIG_IGN);
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+      g_assert_false (tag_folder (store, photos, &summary, &error));
+      g_assert_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_FULL);
+      g_assert_cmpuint (summary.runs_added, <, 40);
+      g_printerr ("%s\nstored %u\n", error->message, summary.runs_added);
+      gallery_tagger_summary_clear (&summary);
+      return;
+    }
+  {
+    g_autofree char *dir = gt_make_temp_dir ();
+    g_autofree char *path = g_build_filename (dir, "g.db", NULL);
+    g_autofree char *folder = g_build_filename (dir, "photos", NULL);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GalleryStore) store = NULL;
+    GalleryTaggerSummary summary = { 0 };
+    gint64 before;
+
+    g_mkdir_with_parents (folder, 0700);
+    for (int i = 0; i < 40; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("%s/p%02d.png", folder, i);
+
+        gt_write_png (name, 12, 10, i + 1);
+      }
+    store = gallery_store_open (path, &error);
+    g_assert_no_error (error);
+    fill (store, dir, 5);
+    before = count_runs (store);
+    g_clear_pointer (&store, gallery_store_close);
+
+    g_setenv ("DEPICT_TEST_FULL_DB", path, TRUE);
+    g_setenv ("DEPICT_TEST_FULL_PHOTOS", folder, TRUE);
+    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_passed ();
+    g_test_trap_assert_stderr ("*no room left to write the gallery*g.db*Free at least 16*"
+                               "every result stored before is intact*");
+
+    /* Everything stored before is there and sound; once there is room, the same batch goes
+     * on and does only what is missing. */
+    store = gallery_store_open (path, &error);
+    g_assert_no_error (error);
+    g_assert_true (gallery_store_check (store, &error));
+    g_assert_cmpint (count_runs (store), >=, before);
+    g_assert_cmpint (count_runs (store), <, before + 40);
+    g_assert_true (tag_folder (store, folder, &summary, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (count_runs (store), ==, before + 40);
+    g_assert_cmpuint (summary.runs_added + summary.skipped, ==, 40);
+    gallery_tagger_summary_clear (&summary);
+    {
+      sqlite3_stmt *stmt = NULL;
+
+      sqlite3_prepare_v2 (gallery_store_get_db (store), "PRAGMA integrity_check", -1, &stmt, NULL);
+      g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+      g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
+      sqlite3_finalize (stmt);
+    }
+    g_clear_pointer (&store, gallery_store_close);
+    gt_remove_tree (dir);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -410,5 +530,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gallery/failures/locked-for-long", test_locked_for_long);
   g_test_add_func ("/gallery/failures/no-locks", test_no_locks);
   g_test_add_func ("/gallery/failures/read-only-gallery", test_read_only_gallery);
+  g_test_add_func ("/gallery/failures/full-disk", test_full_disk);
   return g_test_run ();
 }

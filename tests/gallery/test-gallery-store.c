@@ -323,15 +323,18 @@ test_result_extract (void)
       "{\"<OCR_WITH_REGION>\": {\"quad_boxes\": [[1,2,3,4,5,6,7,8]],"
       " \"labels\": [\"</s>HELLO\"]}}",
       "", "HELLO", "", 0 },
-    { "<OD>", "{\"<OD>\": {\"bboxes\": [], \"labels\": [\"car\", \"car\", \"tree\"]}}", "", "",
-      "car; tree", 2 },
+    { "<OD>",
+      "{\"<OD>\": {\"bboxes\": [[1,2,3,4],[1,2,3,4],[1,2,3,4]],"
+      " \"labels\": [\"car\", \"car\", \"tree\"]}}",
+      "", "", "car; tree", 2 },
     { "<DENSE_REGION_CAPTION>",
-      "{\"<DENSE_REGION_CAPTION>\": {\"bboxes\": [],"
+      "{\"<DENSE_REGION_CAPTION>\": {\"bboxes\": [[1,2,3,4]],"
       " \"labels\": [\"a red car\"]}}",
       "a red car", "", "", 1 },
     { "<OPEN_VOCABULARY_DETECTION>",
-      "{\"<OPEN_VOCABULARY_DETECTION>\": {\"bboxes\": [],"
-      " \"bboxes_labels\": [\"cup\"], \"polygons\": [], \"polygons_labels\": [\"mug\"]}}",
+      "{\"<OPEN_VOCABULARY_DETECTION>\": {\"bboxes\": [[1,2,3,4]],"
+      " \"bboxes_labels\": [\"cup\"], \"polygons\": [[[1,2,3,4,5,6]]],"
+      " \"polygons_labels\": [\"mug\"]}}",
       "", "", "cup; mug", 2 },
     { "<REGION_PROPOSAL>", "{\"<REGION_PROPOSAL>\": {\"bboxes\": [[1,2,3,4]], \"labels\": [\"\"]}}",
       "", "", "", 0 },
@@ -555,7 +558,10 @@ test_migrate_v2 (void)
     "  (3, 1, '<CAPTION>', 'base', '', 3, 1024, 'z', '[2]',"
     "  '{\"<CAPTION>\": \"from the app\"}', '{}', 1700000200, 'from the app'),"
     "  (4, 2, '<OCR>', 'florence-2-base', 'abc', 3, 1024, 'w', '[2]',"
-    "  '{\"<OCR>\": \"EXIT\"}', '{}', 1700000600, '');"
+    "  '{\"<OCR>\": \"EXIT\"}', '{}', 1700000600, ''),"
+    "  (5, 1, '<OD>', 'florence-2-base', 'abc', 3, 1024, 'v', '[2]',"
+    "  '{\"version\": 1, \"task\": \"<OD>\", \"kind\": \"boxes\", \"image_size\": [30, 20],"
+    "  \"bboxes\": [[1, 2, 3, 4]], \"bboxes_labels\": [\"lamp\"]}', '{}', 1700000700, '');"
     "UPDATE runs SET text_ocr = 'EXIT' WHERE id = 4;"
     "INSERT INTO tags VALUES (1, 'lamp', 1, 0, 0), (2, 'holiday', NULL, 2, 0);"
     "INSERT INTO image_text VALUES (1, 'an old caption' || char (10) || 'a newer caption'"
@@ -573,7 +579,7 @@ test_migrate_v2 (void)
     g_assert_cmpstr (ok, ==, "ok");
   }
   /* One run per key: the newer of the two stays; the app's is keyed by its model. */
-  g_assert_cmpint (query_int (store, "SELECT count(*) FROM runs"), ==, 3);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM runs"), ==, 4);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM runs WHERE id = 2"), ==, 1);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM runs WHERE weights_hash ="
                                      " 'unknown:base'"),
@@ -582,6 +588,19 @@ test_migrate_v2 (void)
                                      " 'old'"),
                    ==, 0);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_files"), ==, 2);
+  /* Every result in today's form, read once: the reference's {task: answer} and version 1's
+   * "bboxes_labels" alike. */
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM runs WHERE json_extract (result,"
+                                     " '$.version') = 2 AND json_extract (result, '$.kind')"
+                                     " IS NOT NULL"),
+                   ==, 4);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM runs WHERE id = 5 AND json_extract"
+                                     " (result, '$.labels[0]') = 'lamp' AND json_extract (result,"
+                                     " '$.bboxes_labels') IS NULL"),
+                   ==, 1);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM runs WHERE id = 4 AND json_extract"
+                                     " (result, '$.text') = 'EXIT'"),
+                   ==, 1);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM tags WHERE name = 'lamp'"
                                      " AND run_id IS NULL"),
                    ==, 1);
@@ -595,7 +614,7 @@ test_migrate_v2 (void)
   g_assert_cmpint (id, ==, 1);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM images"), ==, 1);
   runs = gallery_store_list_runs (store, id, &error);
-  g_assert_cmpuint (runs->len, ==, 3);
+  g_assert_cmpuint (runs->len, ==, 4);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM tags WHERE image_id = 1"), ==, 2);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM image_fts WHERE image_fts MATCH"
                                      " 'newer AND exit AND holiday'"),

@@ -1,0 +1,36 @@
+/* gallery-tag.h: a tag of a photo, and how tag names are written
+ *
+ * What the gallery's store lists and what results propose (gallery-result.h) share this
+ * type, so neither needs the other's header.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  GALLERY_TAG_SOURCE_LABEL = 0,     /* object labels: OD, dense captions, open vocabulary */
+  GALLERY_TAG_SOURCE_GROUNDING = 1, /* phrase grounding */
+  GALLERY_TAG_SOURCE_USER = 2,      /* added, renamed or removed by the person */
+} GalleryTagSource;
+
+typedef struct {
+  char *name; /* normalized: lower case, single spaces */
+  GalleryTagSource source;
+  gboolean removed; /* removed by the person: kept so that re-imports do not bring it back */
+  gint64 run_id;    /* the run it came from, 0 for user tags */
+} GalleryTag;
+
+void gallery_tag_free (GalleryTag *tag);
+/* "label", "grounding", "user" */
+const char *gallery_tag_source_to_string (GalleryTagSource source);
+/* Normalized tag name (trimmed, lower case, runs of white space and control characters to
+ * one space), NULL when nothing is left. */
+char *gallery_tag_normalize (const char *name);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GalleryTag, gallery_tag_free)
+
+G_END_DECLS
