@@ -22,7 +22,7 @@
 #include "gallery/gallery-pipeline.h"
 #include "gallery/gallery-tagger.h"
 #include "image/image-files.h"
-#include "image/image-loader.h"
+#include "image/image-thumbnail-cache.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* The loaded model                                                                         */
@@ -271,7 +271,9 @@ execute_batch (DepictSession *self, DepictJob *job)
       return;
     }
 
-  pipeline = gallery_pipeline_new (&(GalleryPipelineOptions){ .model = model });
+  /* The grid's thumbnails come from the decode the model needs anyway. */
+  pipeline = gallery_pipeline_new (&(GalleryPipelineOptions){
+    .model = model, .thumbnail_size = IMAGE_THUMBNAIL_CACHE_LARGE, .save_thumbnails = TRUE });
   options.model_name = florence_model_get_config (model)->name;
   options.weights_hash = weights_hash;
   options.num_beams = settings->num_beams;

@@ -17,6 +17,11 @@
  *   after   the pipeline of depict-cli tag (gallery-pipeline.h): worker threads decode the
  *           next photos while the engine runs, and each photo's tasks share its features.
  *
+ * --feed N: the pipeline alone, N photos (the folder's, over and over) decoded, thumbnailed and
+ * preprocessed by the workers and popped, no task run: the rate at which it can feed an
+ * engine, and resident memory every 10 photos (flat: at most depth photos wait, each as its
+ * pixel values, not its decoded picture).
+ *
  * Prints, per mode: photos per hour (wall) and per CPU-hour, seconds per photo, the time per
  * stage summed over the photos (decode, preprocess, vision, encoder, generation; the engine's
  * wait), the fraction of wall time the engine was busy, the process CPU time, peak resident
@@ -40,6 +45,8 @@
 #include "florence/model/florence-model.h"
 #include "gallery/gallery-pipeline.h"
 #include "gallery/gallery-tagger.h"
+#include "image/image-files.h"
+#include "image/image-thumbnail-cache.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Process figures
@@ -383,12 +390,79 @@ run_mode (const char *mode, const char *model_dir, const char *device, const cha
   return 0;
 }
 
+/* VmRSS (resident set now) in MiB */
+static double
+rss_mib (void)
+{
+  g_autofree char *status = NULL;
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return 0;
+  const char *p = strstr (status, "VmRSS:");
+  return p != NULL ? g_ascii_strtod (p + 6, NULL) / 1024.0 : 0;
+}
+
+/* The pipeline alone over n photos (the folder's, again and again), no task run: how fast
+ * the workers feed an engine, and whether memory stays flat. */
+static int
+run_feed (const char *model_dir, const char *folder, guint n, guint workers)
+{
+  g_autoptr (GError) error = NULL;
+  FlorenceModelOptions mo = { FLORENCE_DEVICE_CPU_REFERENCE, NULL, NULL };
+  g_autoptr (FlorenceModel) model = florence_model_load (model_dir, &mo, &error);
+  if (model == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  const char *args[] = { folder, NULL };
+  g_autoptr (GPtrArray) files = image_files_collect (args, FALSE, NULL, NULL, NULL, &error);
+  if (files == NULL || files->len == 0)
+    {
+      g_printerr ("%s\n", error != NULL ? error->message : "no photos");
+      return 1;
+    }
+  GalleryPipelineOptions po = { .model = model,
+                                .workers = workers,
+                                .thumbnail_size = IMAGE_THUMBNAIL_CACHE_LARGE };
+  g_autoptr (GalleryPipeline) pipeline = gallery_pipeline_new (&po);
+  printf ("feed: %u photos through the pipeline (%u in the folder), depth %u, input %d, no task\n",
+          n, files->len, gallery_pipeline_get_depth (pipeline),
+          florence_model_get_config (model)->image_size);
+  print_conditions ("start");
+  double w0 = wall_seconds (), c0 = cpu_seconds ();
+  guint pushed = 0;
+  for (guint popped = 0; popped < n; popped++)
+    {
+      while (pushed < n &&
+             gallery_pipeline_push (pipeline, g_ptr_array_index (files, pushed % files->len)))
+        pushed++;
+      g_autoptr (GalleryPhoto) photo = gallery_pipeline_pop (pipeline, NULL, &error);
+      if (photo == NULL || photo->error != NULL)
+        {
+          g_printerr ("%s\n", photo != NULL ? photo->error->message : error->message);
+          return 1;
+        }
+      if ((popped + 1) % 10 == 0 || popped + 1 == n)
+        printf ("  %4u photos: %.1f s, resident %.0f MiB, peak %.0f MiB\n", popped + 1,
+                wall_seconds () - w0, rss_mib (), peak_rss_mib ());
+    }
+  double wall = wall_seconds () - w0, cpu = cpu_seconds () - c0;
+  print_conditions ("end");
+  GalleryPipelineStats s;
+  gallery_pipeline_get_stats (pipeline, &s);
+  printf ("  wall %.1f s: %.0f photos per hour fed; process CPU %.1f s (%.2f CPU-s per photo)\n",
+          wall, 3600.0 * n / wall, cpu, cpu / n);
+  printf ("  worker stages (s, all photos): decode %.1f, thumbnail %.1f, preprocess %.1f\n",
+          s.decode, s.thumbnail, s.preprocess);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
   g_autofree char *model_dir = NULL, *device = NULL, *modes = NULL, *tasks = NULL, *folder = NULL,
                   *child = NULL;
-  int photos = 6, beams = 3, new_tokens = 8, rounds = 1, workers = 0;
+  int photos = 6, beams = 3, new_tokens = 8, rounds = 1, workers = 0, feed = 0;
   double megapixels = 12;
   GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_dir,
@@ -404,6 +478,10 @@ main (int argc, char **argv)
     { "modes", 0, 0, G_OPTION_ARG_STRING, &modes, "Modes to run (before,after)", "LIST" },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Times to run the modes, alternating (1)", "N" },
     { "workers", 0, 0, G_OPTION_ARG_INT, &workers, "Decoding threads of the pipeline (auto)", "N" },
+    { "feed", 0, 0, G_OPTION_ARG_INT, &feed,
+      "Only push N photos (the folder's, over and over) through the pipeline, no task: the rate "
+      "it feeds an engine at, and its memory",
+      "N" },
     { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &child, NULL, NULL },
     { NULL },
   };
@@ -434,6 +512,8 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 1;
     }
+  if (feed > 0)
+    return run_feed (model_dir, folder, (guint) feed, (guint) MAX (workers, 0));
   g_auto (GStrv) mode_list = g_strsplit (modes != NULL ? modes : "before,after", ",", -1);
   g_autofree char *self = g_file_read_link ("/proc/self/exe", &error);
   if (self == NULL)
