@@ -109,7 +109,8 @@ test_class_colours (void)
       {
         g_autofree char *label = g_strdup_printf ("class %u", c);
 
-        florence_result_add_box (result, label, &(FlorenceBox){ c * 10, round * 10, c * 10 + 8, 50 });
+        florence_result_add_box (result, label,
+                                 &(FlorenceBox){ c * 10, round * 10, c * 10 + 8, 50 });
       }
   items = depict_overlay_items_from_result (result);
   for (guint i = 0; i < 12; i++)
