@@ -174,7 +174,8 @@ add_failure (Batch *batch, const char *path, const char *message)
   g_ptr_array_add (batch->summary->failures, g_strdup_printf ("%s: %s", path, message));
 }
 
-/* An unreadable sub-folder (or a path too long for the system) found by the walk. */
+/* An unreadable sub-folder (or a path too long for the system) found by the walk, or a file
+ * named that is not a photo. */
 static void
 on_walk_problem (const char *path, const GError *error, gpointer user_data)
 {
@@ -447,8 +448,10 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
           return FALSE;
         }
 
-  files =
-    image_files_collect (paths, options->recursive, on_walk_problem, &batch, cancellable, error);
+  /* The gallery may live among the photos: its files are never opened (gallery-store.c). */
+  files = image_files_collect_skipping (
+    paths, (const char *const[]){ gallery_store_get_path (store), NULL }, options->recursive,
+    on_walk_problem, &batch, cancellable, error);
   if (files == NULL)
     {
       summary->cancelled = g_cancellable_is_cancelled (cancellable);
