@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "florence/model/florence-limits.h"
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-tagger.h"
 #include "image/image-files.h"
@@ -203,8 +204,11 @@ key_init (const GalleryTaggerOptions *options, const char *task, GalleryRun *key
   key->text_input = g_strdup (input != NULL ? input : "");
   key->model_name = g_strdup (options->model_name != NULL ? options->model_name : "");
   key->weights_hash = g_strdup (options->weights_hash != NULL ? options->weights_hash : "");
-  key->num_beams = options->num_beams;
-  key->max_new_tokens = options->max_new_tokens;
+  /* 0 is the default, stored as the number it stands for: the app and the command line
+   * recognise each other's runs whichever way they asked. */
+  key->num_beams = options->num_beams > 0 ? options->num_beams : FLORENCE_LIMITS_DEFAULT_BEAMS;
+  key->max_new_tokens =
+    options->max_new_tokens > 0 ? options->max_new_tokens : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
 }
 
 /* The tasks of tasks not yet done for image_id (bit t: tasks[t]). FALSE on a store error. */
@@ -347,8 +351,7 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan, GCance
       if (photo != NULL)
         run = gallery_pipeline_run_task (
           options->pipeline, photo, key->task, key->text_input[0] != '\0' ? key->text_input : NULL,
-          (guint) MAX (options->num_beams, 0), (guint) MAX (options->max_new_tokens, 0),
-          cancellable, &local_error);
+          (guint) key->num_beams, (guint) key->max_new_tokens, cancellable, &local_error);
       else
         run =
           options->run_func (path, key->task, key->text_input[0] != '\0' ? key->text_input : NULL,

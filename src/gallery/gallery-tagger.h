@@ -39,8 +39,8 @@ typedef void (*GalleryTaggerProgressFunc) (const GalleryTaggerProgress *progress
 typedef struct {
   const char *model_name;   /* stored with every run */
   const char *weights_hash; /* florence_model_get_weights_hash(): required, part of the key */
-  int num_beams;
-  int max_new_tokens;
+  int num_beams;            /* 0: FLORENCE_LIMITS_DEFAULT_BEAMS, stored as that number */
+  int max_new_tokens;       /* 0: FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS, likewise */
   const char *const *tasks; /* task tokens, NULL-terminated; NULL = caption, od, ocr */
   const char *text_input;   /* input of tasks that take one, NULL = none */
   gboolean recursive;       /* descend into sub-folders */
