@@ -414,6 +414,7 @@ run_feed (const char *model_dir, const char *folder, guint n, guint workers)
       g_printerr ("%s\n", error->message);
       return 1;
     }
+  printf ("model loaded: resident %.0f MiB, peak %.0f MiB\n", rss_mib (), peak_rss_mib ());
   const char *args[] = { folder, NULL };
   g_autoptr (GPtrArray) files = image_files_collect (args, FALSE, NULL, NULL, NULL, &error);
   if (files == NULL || files->len == 0)
