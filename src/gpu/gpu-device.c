@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "gpu/gpu-private.h"
 
@@ -16,6 +17,45 @@ G_DEFINE_QUARK (gpu - error - quark, gpu_error)
 #define NO_DEVICE_MESSAGE                                                                          \
   _ ("No Vulkan device was found. Install Mesa's Vulkan drivers (Debian: mesa-vulkan-drivers) "    \
      "or your GPU vendor's driver.")
+
+guint64
+gpu_address_space_left (void)
+{
+  struct rlimit limit;
+  g_autofree char *status = NULL;
+  const char *line;
+  guint64 used_kb = 0;
+
+  if (getrlimit (RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return G_MAXUINT64;
+  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL) &&
+      (line = strstr (status, "\nVmSize:")) != NULL)
+    used_kb = g_ascii_strtoull (line + strlen ("\nVmSize:"), NULL, 10);
+  return (guint64) limit.rlim_cur > used_kb * 1024 ? (guint64) limit.rlim_cur - used_kb * 1024 : 0;
+}
+
+/* Vulkan failed to start (result): for lack of memory when the driver said so or the process
+ * is close to its address-space limit (drivers load LLVM and start threads), else no device. */
+static GError *
+no_device_error (VkResult result)
+{
+  guint64 left = gpu_address_space_left ();
+
+  if (left < GPU_MIN_ADDRESS_SPACE)
+    {
+      g_autofree char *size = g_format_size (left);
+      return g_error_new (GPU_ERROR, GPU_ERROR_OUT_OF_MEMORY,
+                          _ ("Vulkan could not start for lack of memory: this process may use only "
+                             "%s more (its address-space limit, “ulimit -v”). Raise the limit, or "
+                             "run on the CPU."),
+                          size);
+    }
+  if (result == VK_ERROR_OUT_OF_HOST_MEMORY || result == VK_ERROR_OUT_OF_DEVICE_MEMORY)
+    return g_error_new_literal (GPU_ERROR, GPU_ERROR_OUT_OF_MEMORY,
+                                _ ("Vulkan could not start for lack of memory. Close other "
+                                   "programs, or run on the CPU."));
+  return g_error_new_literal (GPU_ERROR, GPU_ERROR_NO_DEVICE, NO_DEVICE_MESSAGE);
+}
 
 GError *
 gpu_error_from_vk (VkResult result, const char *what)
@@ -37,7 +77,7 @@ gpu_error_from_vk (VkResult result, const char *what)
                           what);
     case VK_ERROR_INCOMPATIBLE_DRIVER:
     case VK_ERROR_INITIALIZATION_FAILED:
-      return g_error_new (GPU_ERROR, GPU_ERROR_NO_DEVICE, "%s", NO_DEVICE_MESSAGE);
+      return no_device_error (result);
     case VK_ERROR_FEATURE_NOT_PRESENT:
     case VK_ERROR_EXTENSION_NOT_PRESENT:
     case VK_ERROR_FORMAT_NOT_SUPPORTED:
@@ -293,7 +333,7 @@ create_instance (GpuDevice *self, GError **error)
   if (res == VK_ERROR_INCOMPATIBLE_DRIVER || res == VK_ERROR_INITIALIZATION_FAILED ||
       res == VK_ERROR_LAYER_NOT_PRESENT || res == VK_ERROR_EXTENSION_NOT_PRESENT)
     {
-      g_set_error_literal (error, GPU_ERROR, GPU_ERROR_NO_DEVICE, NO_DEVICE_MESSAGE);
+      g_propagate_error (error, no_device_error (res));
       return VK_NULL_HANDLE;
     }
   if (!gpu_check_vk (res, "vkCreateInstance", error))
@@ -317,19 +357,19 @@ enumerate_physical (VkInstance instance, GError **error)
   VkResult res = vkEnumeratePhysicalDevices (instance, &n, NULL);
   if (res != VK_SUCCESS && res != VK_INCOMPLETE)
     {
-      g_set_error_literal (error, GPU_ERROR, GPU_ERROR_NO_DEVICE, NO_DEVICE_MESSAGE);
+      g_propagate_error (error, no_device_error (res));
       return NULL;
     }
   if (n == 0)
     {
-      g_set_error_literal (error, GPU_ERROR, GPU_ERROR_NO_DEVICE, NO_DEVICE_MESSAGE);
+      g_propagate_error (error, no_device_error (res));
       return NULL;
     }
   g_autofree VkPhysicalDevice *devs = g_new0 (VkPhysicalDevice, n);
   res = vkEnumeratePhysicalDevices (instance, &n, devs);
   if (res != VK_SUCCESS && res != VK_INCOMPLETE)
     {
-      g_set_error_literal (error, GPU_ERROR, GPU_ERROR_NO_DEVICE, NO_DEVICE_MESSAGE);
+      g_propagate_error (error, no_device_error (res));
       return NULL;
     }
   GPtrArray *out = g_ptr_array_new ();

@@ -22,6 +22,12 @@ typedef enum {
 
 GQuark gpu_error_quark (void);
 
+/* The address space this process may still map under its limit (ulimit -v, RLIMIT_AS), or
+ * G_MAXUINT64 without a limit. Vulkan drivers need GPU_MIN_ADDRESS_SPACE to start (lavapipe
+ * loads LLVM and starts a thread per core); Mesa may crash rather than fail below that. */
+guint64 gpu_address_space_left (void);
+#define GPU_MIN_ADDRESS_SPACE ((guint64) 512 << 20)
+
 typedef enum {
   GPU_DEVICE_TYPE_OTHER,
   GPU_DEVICE_TYPE_INTEGRATED,

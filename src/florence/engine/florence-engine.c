@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "florence/engine/florence-memory.h"
 #include "florence/engine/florence-reference.h"
 
 G_DEFINE_QUARK (florence - engine - error - quark, florence_engine_error)
@@ -161,6 +162,24 @@ florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
   g_return_val_if_fail (checkpoint != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  /* Vulkan drivers may crash rather than fail when memory is short: ask before. */
+  if (kind != FLORENCE_DEVICE_CPU_REFERENCE)
+    {
+      g_autoptr (GError) memory_error = NULL;
+      if (!florence_memory_check (FLORENCE_DEVICE_VULKAN, config, checkpoint, &memory_error))
+        {
+          if (kind == FLORENCE_DEVICE_VULKAN)
+            {
+              g_propagate_error (error, g_steal_pointer (&memory_error));
+              return NULL;
+            }
+          g_warning ("%s", memory_error->message);
+          kind = FLORENCE_DEVICE_CPU_REFERENCE;
+        }
+    }
+  if (kind == FLORENCE_DEVICE_CPU_REFERENCE &&
+      !florence_memory_check (FLORENCE_DEVICE_CPU_REFERENCE, config, checkpoint, error))
+    return NULL;
   FlorenceEngine *engine = engine_new_of_kind (kind, vulkan_device, config, checkpoint, error);
   /* The engine has read every weight: a file cut short meanwhile gave zeros. */
   if (engine != NULL && !florence_checkpoint_check (checkpoint, error))

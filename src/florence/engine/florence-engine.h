@@ -23,6 +23,7 @@ G_BEGIN_DECLS
 
 typedef enum {
   FLORENCE_ENGINE_ERROR_UNAVAILABLE, /* the asked-for device kind cannot be used here */
+  FLORENCE_ENGINE_ERROR_NO_MEMORY,   /* the engine would not find the memory it needs */
 } FlorenceEngineError;
 
 GQuark florence_engine_error_quark (void);

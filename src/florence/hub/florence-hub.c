@@ -17,6 +17,11 @@
 #include <string.h>
 
 #define CHUNK_SIZE (256 * 1024)
+/* A model repository's file list is a few kilobytes. */
+#define MAX_LISTING_SIZE ((gsize) 8 * 1024 * 1024)
+/* Times a file's download starts again from its first byte (a partial file longer than the
+ * file, a range the server cannot satisfy) before giving up. */
+#define MAX_RESTARTS 2
 #define MANIFEST_NAME "depict-model.json"
 
 static const FlorenceHubModel models[] = {
@@ -361,13 +366,45 @@ florence_hub_parse_file_list (const char *json, gsize len, GError **error)
   return g_steal_pointer (&files);
 }
 
+/* Reads a response body of at most max_size bytes (after decompression: a gzip bomb stops at
+ * the cap); the stream is closed either way. NULL and an error beyond the cap. */
+static GBytes *
+read_body (GInputStream *body, gsize max_size, const char *what, GCancellable *cancellable,
+           GError **error)
+{
+  g_autoptr (GByteArray) data = g_byte_array_new ();
+  g_autofree guint8 *buf = g_malloc (CHUNK_SIZE);
+  gssize n;
+
+  while ((n = g_input_stream_read (body, buf, CHUNK_SIZE, cancellable, error)) > 0)
+    {
+      if (data->len + (gsize) n > max_size)
+        {
+          g_autofree char *limit = g_format_size (max_size);
+          g_input_stream_close (body, NULL, NULL);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       _ ("The model hub sent more than %s for %s, far more than it should. Check "
+                          "the mirror set in HF_ENDPOINT, or try again later."),
+                       limit, what);
+          return NULL;
+        }
+      g_byte_array_append (data, buf, (guint) n);
+    }
+  g_input_stream_close (body, NULL, NULL);
+  if (n < 0)
+    return NULL;
+  return g_byte_array_free_to_bytes (g_steal_pointer (&data));
+}
+
 static GPtrArray *
 list_repository (SoupSession *session, const char *endpoint, const char *repo, const char *revision,
                  GCancellable *cancellable, GError **error)
 {
   g_autofree char *url = g_strdup_printf ("%s/api/models/%s/tree/%s", endpoint, repo, revision);
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  g_autoptr (GInputStream) stream = NULL;
   g_autoptr (GBytes) body = NULL;
+  g_autofree char *what = NULL;
 
   if (msg == NULL)
     {
@@ -375,14 +412,25 @@ list_repository (SoupSession *session, const char *endpoint, const char *repo, c
                    _ ("“%s” is not a valid model hub address. Check HF_ENDPOINT."), endpoint);
       return NULL;
     }
-  body = soup_session_send_and_read (session, msg, cancellable, error);
-  if (body == NULL)
+  stream = soup_session_send (session, msg, cancellable, error);
+  if (stream == NULL)
     {
       prefix_network_error (error, endpoint);
       return NULL;
     }
   if (!check_status (msg, repo, error))
-    return NULL;
+    {
+      g_input_stream_close (stream, NULL, NULL);
+      return NULL;
+    }
+  what = g_strdup_printf (_ ("the file list of “%s”"), repo);
+  body = read_body (stream, MAX_LISTING_SIZE, what, cancellable, error);
+  if (body == NULL)
+    {
+      if (!g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
+        prefix_network_error (error, endpoint);
+      return NULL;
+    }
   return florence_hub_parse_file_list (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
                                        error);
 }
@@ -472,10 +520,33 @@ hash_existing (const char *path, GChecksum *checksum, guint64 *size, GError **er
   return n == 0;
 }
 
-static gboolean
-download_file (SoupSession *session, const char *endpoint, const char *repo, const char *revision,
-               const FlorenceHubFile *f, const char *part_dir, Progress *progress,
-               GCancellable *cancellable, GError **error)
+typedef enum {
+  ATTEMPT_FAILED,
+  ATTEMPT_DONE,
+  ATTEMPT_RESTART, /* the partial file was removed: start again from the first byte */
+} Attempt;
+
+/* The partial file must go, and the download start from its first byte: RESTART when
+ * may_restart, else an error (a server that keeps refusing). */
+static Attempt
+restart_or_fail (const char *part_path, const FlorenceHubFile *f, gboolean may_restart,
+                 GError **error)
+{
+  g_unlink (part_path);
+  if (may_restart)
+    return ATTEMPT_RESTART;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+               _ ("The model hub keeps refusing to send “%s” from where the download stopped. The "
+                  "partial file was removed; try again later."),
+               f->path);
+  return ATTEMPT_FAILED;
+}
+
+static Attempt
+download_attempt (SoupSession *session, const char *endpoint, const char *repo,
+                  const char *revision, const FlorenceHubFile *f, const char *part_dir,
+                  Progress *progress, gboolean may_restart, GCancellable *cancellable,
+                  GError **error)
 {
   g_autofree char *final_path = g_build_filename (part_dir, f->path, NULL);
   g_autofree char *part_path = g_strconcat (final_path, ".part", NULL);
@@ -497,7 +568,7 @@ download_file (SoupSession *session, const char *endpoint, const char *repo, con
     {
       progress->received += f->size;
       progress_emit (progress, f->path, TRUE);
-      return TRUE;
+      return ATTEMPT_DONE;
     }
 
   checksum = g_checksum_new (f->sha256 != NULL ? G_CHECKSUM_SHA256 : G_CHECKSUM_SHA1);
@@ -508,14 +579,9 @@ download_file (SoupSession *session, const char *endpoint, const char *repo, con
       g_checksum_update (checksum, (const guchar *) header, (gssize) strlen (header) + 1);
     }
   if (!hash_existing (part_path, checksum, &offset, error))
-    return FALSE;
-  if (offset > f->size)
-    {
-      /* Longer than the file can be: start again. */
-      g_unlink (part_path);
-      return download_file (session, endpoint, repo, revision, f, part_dir, progress, cancellable,
-                            error);
-    }
+    return ATTEMPT_FAILED;
+  if (offset > f->size) /* longer than the file can be */
+    return restart_or_fail (part_path, f, may_restart, error);
 
   msg = soup_message_new (SOUP_METHOD_GET, url);
   if (offset > 0)
@@ -526,17 +592,20 @@ download_file (SoupSession *session, const char *endpoint, const char *repo, con
       if (body == NULL)
         {
           prefix_network_error (error, endpoint);
-          return FALSE;
+          return ATTEMPT_FAILED;
         }
       status = soup_message_get_status (msg);
-      if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE)
+      /* Close the body before anything else: it holds the connection. */
+      if (offset > 0 && status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE)
         {
-          g_unlink (part_path);
-          return download_file (session, endpoint, repo, revision, f, part_dir, progress,
-                                cancellable, error);
+          g_input_stream_close (body, NULL, NULL);
+          return restart_or_fail (part_path, f, may_restart, error);
         }
       if (!check_status (msg, f->path, error))
-        return FALSE;
+        {
+          g_input_stream_close (body, NULL, NULL);
+          return ATTEMPT_FAILED;
+        }
       if (offset > 0 && status == SOUP_STATUS_OK)
         {
           /* The server ignored the range: start over from the first byte. */
@@ -552,7 +621,10 @@ download_file (SoupSession *session, const char *endpoint, const char *repo, con
       else
         out = g_file_append_to (part_file, G_FILE_CREATE_NONE, cancellable, error);
       if (out == NULL)
-        return FALSE;
+        {
+          g_input_stream_close (body, NULL, NULL);
+          return ATTEMPT_FAILED;
+        }
 
       progress->received += offset;
       buf = g_malloc (CHUNK_SIZE);
@@ -565,25 +637,30 @@ download_file (SoupSession *session, const char *endpoint, const char *repo, con
                               "later."),
                            f->path);
               g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL);
+              g_input_stream_close (body, NULL, NULL);
               g_unlink (part_path);
-              return FALSE;
+              return ATTEMPT_FAILED;
             }
           if (!g_output_stream_write_all (G_OUTPUT_STREAM (out), buf, (gsize) n, NULL, cancellable,
                                           error))
-            return FALSE;
+            {
+              g_input_stream_close (body, NULL, NULL);
+              return ATTEMPT_FAILED;
+            }
           g_checksum_update (checksum, buf, n);
           offset += (guint64) n;
           progress->received += (guint64) n;
           progress_emit (progress, f->path, FALSE);
         }
+      g_input_stream_close (body, NULL, NULL);
       if (n < 0)
         {
           g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL);
           prefix_network_error (error, endpoint);
-          return FALSE;
+          return ATTEMPT_FAILED;
         }
       if (!g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, error))
-        return FALSE;
+        return ATTEMPT_FAILED;
     }
   else
     progress->received += offset;
@@ -594,7 +671,7 @@ download_file (SoupSession *session, const char *endpoint, const char *repo, con
                    _ ("The download of “%s” stopped after %" PRIu64 " of %" PRIu64
                       " bytes. Try again: it resumes where it stopped."),
                    f->path, offset, f->size);
-      return FALSE;
+      return ATTEMPT_FAILED;
     }
 
   actual = hex_of (checksum);
@@ -606,17 +683,34 @@ download_file (SoupSession *session, const char *endpoint, const char *repo, con
                    _ ("The downloaded file “%s” is damaged: its checksum does not match the one "
                       "the model hub publishes. It was removed; try the download again."),
                    f->path);
-      return FALSE;
+      return ATTEMPT_FAILED;
     }
   if (g_rename (part_path, final_path) != 0)
     {
       int saved = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _ ("Could not save “%s”: %s"),
                    final_path, g_strerror (saved));
-      return FALSE;
+      return ATTEMPT_FAILED;
     }
   progress_emit (progress, f->path, TRUE);
-  return TRUE;
+  return ATTEMPT_DONE;
+}
+
+static gboolean
+download_file (SoupSession *session, const char *endpoint, const char *repo, const char *revision,
+               const FlorenceHubFile *f, const char *part_dir, Progress *progress,
+               GCancellable *cancellable, GError **error)
+{
+  guint64 received = progress->received;
+
+  for (guint restarts = 0;; restarts++)
+    {
+      Attempt a = download_attempt (session, endpoint, repo, revision, f, part_dir, progress,
+                                    restarts < MAX_RESTARTS, cancellable, error);
+      if (a != ATTEMPT_RESTART)
+        return a == ATTEMPT_DONE;
+      progress->received = received;
+    }
 }
 
 static gboolean

@@ -174,11 +174,56 @@ serve_file (Hub *hub, SoupServerMessage *msg, RepoFile *f)
   soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_COPY, data, total);
 }
 
+/* 64 MiB of spaces, gzip-compressed (64 KiB on the wire), once. */
+static GBytes *
+gzip_bomb (void)
+{
+  static GBytes *bomb;
+
+  if (bomb == NULL)
+    {
+      g_autoptr (GZlibCompressor) zlib = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 1);
+      g_autoptr (GOutputStream) mem = g_memory_output_stream_new_resizable ();
+      g_autoptr (GOutputStream) out = g_converter_output_stream_new (mem, G_CONVERTER (zlib));
+      g_autofree char *spaces = g_malloc (1 << 20);
+
+      memset (spaces, ' ', 1 << 20);
+      for (int i = 0; i < 64; i++)
+        g_assert_true (g_output_stream_write_all (out, spaces, 1 << 20, NULL, NULL, NULL));
+      g_assert_true (g_output_stream_close (out, NULL, NULL));
+      bomb = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+    }
+  return g_bytes_ref (bomb);
+}
+
 static void
 handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
          gpointer user_data)
 {
   Hub *hub = user_data;
+
+  /* Hostile hubs: a file list that inflates to 64 MiB; files always refused with 416. */
+  if (strcmp (path, "/api/models/test/bomb/tree/main") == 0)
+    {
+      g_autoptr (GBytes) bomb = gzip_bomb ();
+      soup_message_headers_append (soup_server_message_get_response_headers (msg),
+                                   "Content-Encoding", "gzip");
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+                                        g_bytes_get_data (bomb, NULL), g_bytes_get_size (bomb));
+      return;
+    }
+  if (strcmp (path, "/api/models/test/416/tree/main") == 0)
+    {
+      serve_tree (msg, hub->files);
+      return;
+    }
+  if (g_str_has_prefix (path, "/test/416/resolve/main/"))
+    {
+      hub->refused_requests++;
+      soup_server_message_set_status (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, NULL);
+      return;
+    }
   struct {
     const char *repo;
     GPtrArray *files;

@@ -4,7 +4,9 @@
  * the weights) and the files at /<repo>/resolve/main/<name>, with HTTP range requests. Repo
  * "test/tiny" (also served as "microsoft/Florence-2-base") is the tiny fixture model with its
  * tokenizer; "test/bad" is the same with one byte of the weights changed (the listing keeps
- * the original hashes).
+ * the original hashes). Hostile repos: "test/416" lists the tiny model and answers every file
+ * request with 416 (range not satisfiable); "test/bomb" sends a file list that is 64 KiB of gzip
+ * inflating to 64 MiB of spaces.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -29,6 +31,7 @@ typedef struct {
   GPtrArray *bad_files;     /* the same with a damaged weights file, repo "test/bad" */
   goffset last_range_start; /* of the latest weights request, -1 when none */
   guint weight_requests;
+  guint refused_requests; /* repo "test/416": every file request is answered 416 */
 } Hub;
 
 Hub *hub_start (void);

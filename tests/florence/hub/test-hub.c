@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "florence/hub/florence-hub.h"
 #include "hub-test-server.h"
@@ -166,6 +167,53 @@ test_download_unknown_repo (void)
   hub_stop (hub);
 }
 
+/* A hub answering 416 to every request: the download fails with a sentence after a bounded
+ * number of requests (it used to retry recursively, each retry holding a connection, until
+ * libsoup had none left: a hang). */
+static void
+test_download_416 (void)
+{
+  Hub *hub = hub_start ();
+  g_autofree char *tmp = g_dir_make_tmp ("depict-hub-XXXXXX", NULL);
+  g_autofree char *dest = g_build_filename (tmp, "refused", NULL);
+  g_autofree char *part_dir = g_strconcat (dest, ".part", NULL);
+  g_autofree char *part_config = g_build_filename (part_dir, "config.json.part", NULL);
+  Run run = { 0 };
+
+  /* A partial file from an earlier run: the client asks for the rest with a range. */
+  g_assert_cmpint (g_mkdir_with_parents (part_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (part_config, "{\"model", -1, NULL));
+  alarm (120);
+  g_assert_false (run_download (hub->endpoint, "test/416", dest, NULL, &run));
+  alarm (0);
+  g_assert_nonnull (run.error);
+  g_test_message ("%s", run.error->message);
+  g_assert_nonnull (strstr (run.error->message, "416"));
+  g_assert_cmpuint (hub->refused_requests, <=, 3);
+  g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+  g_clear_error (&run.error);
+  hub_stop (hub);
+}
+
+/* A file list that inflates to 64 MiB: refused once past the cap, memory bounded. */
+static void
+test_listing_bomb (void)
+{
+  Hub *hub = hub_start ();
+  g_autofree char *tmp = g_dir_make_tmp ("depict-hub-XXXXXX", NULL);
+  g_autofree char *dest = g_build_filename (tmp, "bomb", NULL);
+  Run run = { 0 };
+
+  g_assert_false (run_download (hub->endpoint, "test/bomb", dest, NULL, &run));
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_test_message ("%s", run.error->message);
+  g_assert_nonnull (strstr (run.error->message, "more than"));
+  g_assert_nonnull (strstr (run.error->message, "test/bomb"));
+  g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+  g_clear_error (&run.error);
+  hub_stop (hub);
+}
+
 static void
 test_catalogue (void)
 {
@@ -203,5 +251,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hub/download-resume", test_download_resume);
   g_test_add_func ("/hub/download-corrupt", test_download_corrupt);
   g_test_add_func ("/hub/download-unknown-repo", test_download_unknown_repo);
+  g_test_add_func ("/hub/download-416", test_download_416);
+  g_test_add_func ("/hub/listing-bomb", test_listing_bomb);
   return g_test_run ();
 }
