@@ -17,6 +17,7 @@
 #include "florence/model/florence-limits.h"
 #include "florence/model/florence-model-dir.h"
 #include "florence/text/florence-task.h"
+#include "gallery/gallery-result.h"
 
 G_DEFINE_QUARK (depict - session - error - quark, depict_session_error)
 
@@ -403,7 +404,9 @@ load_answers_thread (GTask *task, gpointer source_object, gpointer task_data,
 
       if (run->task == NULL || g_hash_table_lookup (latest, run->task) != run)
         continue;
-      result = florence_result_from_json_node (run->result, &parse_error);
+      /* The gallery's one reader: it knows every shape a gallery has stored. */
+      result = gallery_result_read (run->task, run->result, run->image_width, run->image_height,
+                                    &parse_error);
       if (result == NULL)
         {
           g_debug ("Stored run %" G_GINT64_FORMAT " cannot be shown: %s", run->id,

@@ -362,22 +362,8 @@ gallery_pipeline_run_task (GalleryPipeline *self, GalleryPhoto *photo, const cha
   self->stats.encoder += run->timings.encoder;
   self->stats.generate += run->timings.decode;
 
-  GalleryRun *out = gallery_run_new ();
-  out->task = g_strdup (run->task);
-  out->text_input = g_strdup (run->text_input);
-  out->num_beams = (int) run->num_beams;
-  out->max_new_tokens = (int) max_new_tokens;
-  out->raw_text = g_strdup (run->text);
-  if (run->token_ids != NULL)
-    {
-      out->token_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), run->token_ids->len);
-      g_array_append_vals (out->token_ids, run->token_ids->data, run->token_ids->len);
-    }
-  out->result = run->result != NULL ? florence_result_to_json_node (run->result) : NULL;
-  out->timings = florence_timings_to_json_node (&run->timings);
-  out->image_width = run->image_width;
-  out->image_height = run->image_height;
-  return out;
+  /* The model's name and weights are the tagger's to fill in (the key). */
+  return gallery_run_new_from_florence (run, NULL, NULL, (int) max_new_tokens);
 }
 
 void

@@ -255,6 +255,13 @@ lookup_content (GalleryStore *store, const char *canonical, const GStatBuf *st,
   gint64 image_id;
   int rc;
 
+  /* A read first: most new files are new content, and need no write lock here. */
+  {
+    g_autoptr (GRecMutexLocker) locker = gallery_store_lock (store);
+
+    if ((image_id = find_one (store, sql_image_by_file, file_hash, error)) <= 0)
+      return image_id;
+  }
   if (!gallery_store_begin (store, error))
     return -1;
   if ((image_id = find_one (store, sql_image_by_file, file_hash, error)) <= 0)
@@ -875,7 +882,17 @@ gallery_store_check_files (GalleryStore *store, const char *folder, guint *out_g
   for (guint i = 0; i < paths->len; i++)
     {
       const char *path = g_ptr_array_index (paths, i);
-      gboolean missing = !g_file_test (path, G_FILE_TEST_IS_REGULAR);
+      GStatBuf st;
+      gboolean missing;
+
+      /* Gone: no such file (or no longer a file). A file this user may not look at now (a
+       * folder whose permissions changed, a disk error) keeps what was known. */
+      if (g_stat (path, &st) == 0)
+        missing = !S_ISREG (st.st_mode);
+      else if (errno == ENOENT || errno == ENOTDIR)
+        missing = TRUE;
+      else
+        missing = g_array_index (was_missing, gboolean, i);
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;

@@ -331,6 +331,15 @@ static const char sql_list_runs[] =
   "SELECT id, task, text_input, model_name, weights_hash, num_beams, max_new_tokens, raw_text,"
   " token_ids, result, timings, created FROM runs WHERE image_id = ?1 ORDER BY created, id";
 
+/* A text column of a run, valid UTF-8 whatever a damaged file holds (it is shown, indexed and
+ * exported as JSON). */
+static char *
+column_text (sqlite3_stmt *stmt, int column)
+{
+  const char *text = (const char *) sqlite3_column_text (stmt, column);
+  return g_utf8_make_valid (text != NULL ? text : "", -1);
+}
+
 static JsonNode *
 parse_json_or_null (const char *text)
 {
@@ -363,13 +372,13 @@ gallery_store_list_runs (GalleryStore *store, gint64 image_id, GError **error)
 
       run->id = sqlite3_column_int64 (stmt, 0);
       run->image_id = image_id;
-      run->task = gallery_store_column_dup (stmt, 1);
-      run->text_input = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-      run->model_name = gallery_store_column_dup (stmt, 3);
-      run->weights_hash = gallery_store_column_dup (stmt, 4);
+      run->task = column_text (stmt, 1);
+      run->text_input = column_text (stmt, 2);
+      run->model_name = column_text (stmt, 3);
+      run->weights_hash = column_text (stmt, 4);
       run->num_beams = sqlite3_column_int (stmt, 5);
       run->max_new_tokens = sqlite3_column_int (stmt, 6);
-      run->raw_text = gallery_store_column_dup (stmt, 7);
+      run->raw_text = column_text (stmt, 7);
       ids = (const char *) sqlite3_column_text (stmt, 8);
       run->token_ids = ids != NULL ? gallery_run_ids_from_json (ids, NULL) : NULL;
       run->result = parse_json_or_null ((const char *) sqlite3_column_text (stmt, 9));

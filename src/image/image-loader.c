@@ -352,10 +352,11 @@ walk_incomplete (const StructureWalk *w)
   return w->needs_end && w->state != WALK_DONE && w->state != WALK_GIVE_UP;
 }
 
-/* GdkPixbuf's BMP loader grows its buffer to whatever the file's info header size and
- * pixel offset say, before it looks at the image size: 29 bytes can make it allocate and
- * clear gigabytes. Only the header sizes of the BMP versions pass, and pixels must start
- * within the first megabyte (after at most a 256-colour palette and masks in practice). */
+/* GdkPixbuf's BMP loader grows its buffer to whatever the file's info header size, pixel
+ * offset and palette size say, before it looks at the image size: 29 bytes can make it
+ * allocate and clear gigabytes. Only the header sizes of the BMP versions pass, pixels must
+ * start within the first megabyte (after at most a 256-colour palette and masks in practice),
+ * and the palette has at most 256 colours. */
 static gboolean
 bmp_header_ok (const guint8 *head, gsize length)
 {
@@ -370,7 +371,22 @@ bmp_header_ok (const guint8 *head, gsize length)
     return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (info_sizes); i++)
     if (info == info_sizes[i])
-      return TRUE;
+      {
+        /* Headers of 40 bytes and more say how many palette entries follow (biClrUsed, at
+         * byte 46): the loader allocates them all, 0xFFFFFFFF of them included. A palette has
+         * at most 256. */
+        if (info >= 40)
+          {
+            guint32 colors;
+            if (length < 50)
+              return FALSE;
+            colors = (guint32) head[46] | (guint32) head[47] << 8 | (guint32) head[48] << 16 |
+                     (guint32) head[49] << 24;
+            if (colors > 256)
+              return FALSE;
+          }
+        return TRUE;
+      }
   return FALSE;
 }
 

@@ -308,6 +308,93 @@ test_run_during_batch (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
+static void
+answers_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GPtrArray **answers = user_data;
+  g_autoptr (GError) error = NULL;
+
+  *answers = depict_session_load_answers_finish (DEPICT_SESSION (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+answers_arrived (gpointer data)
+{
+  return *(GPtrArray **) data != NULL;
+}
+
+/* Stored answers come back typed through the gallery's reader, whatever shape the gallery
+ * kept them in: here a row of an early gallery, in the reference's {"<OD>": …} form, and the
+ * latest answer of each task only. */
+static void
+test_stored_answers (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("depict-session-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "photo_1500x1000_q90.jpg", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autofree char *cases = app_test_data_path ("postprocess", "cases.json", NULL);
+  g_autoptr (JsonNode) root = app_test_load_json (cases);
+  JsonArray *list = json_object_get_array_member (json_node_get_object (root), "cases");
+  g_autoptr (GError) error = NULL;
+  GalleryStore *store = depict_session_get_store (session, &error);
+  g_autoptr (GPtrArray) answers = NULL;
+  JsonNode *reference = NULL;
+  DepictAnswer *od;
+  gint64 image_id;
+
+  /* A photo no other test of this process runs a task on. */
+  copy_photo ("photo_1500x1000_q90.jpg", dir);
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *c = json_array_get_object_element (list, i);
+
+      if (g_str_equal (json_object_get_string_member (c, "name"), "od_two_objects"))
+        reference = json_object_get_member (c, "expected");
+    }
+  g_assert_nonnull (reference);
+  g_assert_no_error (error);
+  image_id = gallery_store_add_image (store, path, NULL, &error);
+  g_assert_no_error (error);
+  for (guint k = 0; k < 2; k++)
+    {
+      g_autoptr (GalleryRun) run = gallery_run_new ();
+
+      run->task = g_strdup ("<OD>");
+      run->model_name = g_strdup ("base");
+      run->weights_hash = g_strdup ("");
+      run->num_beams = 3 + k;
+      run->max_new_tokens = 1024;
+      run->raw_text = g_strdup ("");
+      run->result = json_node_copy (reference);
+      run->image_width = 640;
+      run->image_height = 480;
+      g_assert_cmpint (gallery_store_add_run (store, image_id, run, &error), >, 0);
+    }
+
+  depict_session_load_answers_async (session, file, NULL, answers_cb, &answers);
+  app_test_wait (answers_arrived, &answers, 10000, "the stored answers");
+  g_assert_cmpuint (answers->len, ==, 1);
+  od = g_ptr_array_index (answers, 0);
+  g_assert_cmpstr (od->task, ==, "<OD>");
+  g_assert_cmpint (od->result->kind, ==, FLORENCE_RESULT_BOXES);
+  g_assert_cmpuint (od->result->boxes->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (od->result->box_labels, 0), ==, "car");
+  g_assert_cmpint (od->run_id, >, 0);
+  g_clear_pointer (&answers, g_ptr_array_unref);
+
+  /* A photo the gallery does not know has none. */
+  {
+    g_autofree char *other = g_build_filename (dir, "unknown.png", NULL);
+    g_autoptr (GFile) unknown = g_file_new_for_path (other);
+
+    g_assert_true (g_file_set_contents (other, "not stored", -1, NULL));
+    depict_session_load_answers_async (session, unknown, NULL, answers_cb, &answers);
+    app_test_wait (answers_arrived, &answers, 10000, "no stored answers");
+    g_assert_cmpuint (answers->len, ==, 0);
+  }
+}
+
 static gboolean
 three_tokens (gpointer data)
 {
@@ -593,6 +680,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/session/run-during-batch", test_run_during_batch);
   g_test_add_func ("/app/session/cancel-generating", test_cancel_generating);
   g_test_add_func ("/app/session/drop-checked-off-main", test_drop_checked_off_main);
+  g_test_add_func ("/app/session/stored-answers", test_stored_answers);
   g_test_add_func ("/app/session/second-task-reuses-features", test_second_task_reuses_features);
   status = g_test_run ();
   g_assert_finalize_object (session);

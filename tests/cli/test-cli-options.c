@@ -2,7 +2,9 @@
  *
  * The finding: in a folder holding a photo named "--db=hijacked.db", `tag --db intended.db *`
  * wrote the gallery to ./hijacked.db, and `--` did not help (it became a file name). After
- * `--`, every argument is a file, a task or a text, whatever it looks like.
+ * `--`, every argument is a file, a task or a text, whatever it looks like. The test's photo is
+ * "--db=hijacked.db.png": a file whose name ends in ".db" is never taken for a photo
+ * (image-files.c), so the hijack would now write ./hijacked.db.png.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -97,9 +99,9 @@ test_gallery_commands (void)
   g_autofree char *model = data_path ("models/tiny");
   g_autofree char *tokenizer = data_path ("tokenizer");
   g_autofree char *png = data_path ("preprocess/images/small_37x101.png");
-  g_autofree char *photo = g_build_filename (work_dir, "--db=hijacked.db", NULL);
+  g_autofree char *photo = g_build_filename (work_dir, "--db=hijacked.db.png", NULL);
   g_autofree char *intended = g_build_filename (work_dir, "intended.db", NULL);
-  g_autofree char *hijacked = g_build_filename (work_dir, "hijacked.db", NULL);
+  g_autofree char *hijacked = g_build_filename (work_dir, "hijacked.db.png", NULL);
   g_autofree char *before = g_get_current_dir ();
 
   copy_file (png, photo);
@@ -109,7 +111,7 @@ test_gallery_commands (void)
     g_auto (CliTestResult) r =
       cli_test_run_va ("tag", "--model", model, "--tokenizer", tokenizer, "--device",
                        "cpu-reference", "--tasks", "caption", "--max-new-tokens", "6", "--beams",
-                       "1", "--quiet", "--db", "intended.db", "--", "--db=hijacked.db", NULL);
+                       "1", "--quiet", "--db", "intended.db", "--", "--db=hijacked.db.png", NULL);
     g_test_message ("tag: %s%s", r.out, r.err);
     g_assert_cmpint (r.status, ==, 0);
     g_assert_null (strstr (r.err, "“--”"));
@@ -118,24 +120,24 @@ test_gallery_commands (void)
   g_assert_false (g_file_test (hijacked, G_FILE_TEST_EXISTS));
   {
     g_auto (CliTestResult) r =
-      cli_test_run_va ("show", "--json", "--db", "intended.db", "--", "--db=hijacked.db", NULL);
+      cli_test_run_va ("show", "--json", "--db", "intended.db", "--", "--db=hijacked.db.png", NULL);
     g_assert_cmpint (r.status, ==, 0);
-    g_assert_nonnull (strstr (r.out, "--db=hijacked.db"));
+    g_assert_nonnull (strstr (r.out, "--db=hijacked.db.png"));
   }
   {
     g_auto (CliTestResult) r = cli_test_run_va ("tags", "--db", "intended.db", "--add", "odd", "--",
-                                                "--db=hijacked.db", NULL);
+                                                "--db=hijacked.db.png", NULL);
     g_assert_cmpint (r.status, ==, 0);
   }
   {
     g_auto (CliTestResult) r =
       cli_test_run_va ("search", "--db", "intended.db", "--tag", "odd", "--", NULL);
     g_assert_cmpint (r.status, ==, 0);
-    g_assert_nonnull (strstr (r.out, "--db=hijacked.db"));
+    g_assert_nonnull (strstr (r.out, "--db=hijacked.db.png"));
   }
   {
-    g_auto (CliTestResult) r =
-      cli_test_run_va ("export", "--csv", "--db", "intended.db", "--", "--db=hijacked.db", NULL);
+    g_auto (CliTestResult) r = cli_test_run_va ("export", "--csv", "--db", "intended.db", "--",
+                                                "--db=hijacked.db.png", NULL);
     g_assert_cmpint (r.status, ==, 0);
     g_assert_nonnull (strstr (r.out, "odd"));
   }

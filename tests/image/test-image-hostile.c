@@ -344,6 +344,14 @@ test_huge_jpeg_gif_bmp_headers (void)
   g_assert_nonnull (error);
   g_test_message ("huge BMP: %s", error->message);
   g_assert_true (error->domain == IMAGE_ERROR);
+
+  /* BMP: a palette of 0xFFFFFFFF colours (biClrUsed): GdkPixbuf would allocate 16 GB for it
+   * (found by fuzz-image). */
+  g_autofree guint8 *palette_data = test_read_file (bmp, &bmp_length);
+  memset (palette_data + 46, 0xff, 4);
+  g_autofree char *palette_bmp = test_temp_path ("palette.bmp");
+  test_write_file (palette_bmp, palette_data, bmp_length);
+  assert_load_fails (palette_bmp, IMAGE_ERROR, IMAGE_ERROR_CORRUPT);
 }
 
 static void

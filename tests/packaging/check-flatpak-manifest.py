@@ -49,6 +49,16 @@ if names and names[-1] == "depict":
     app = modules[-1]
     check(app.get("buildsystem") == "meson", "depict builds with meson")
     check("-Dprofile=default" in app.get("config-opts", []), "the Flatpak is a release build")
+# the CPU engine's BLAS: one build for every CPU (kernels picked at run time), pinned
+check("openblas" in names, "module openblas is missing (the CPU engine needs a BLAS)")
+for mod in modules:
+    if mod.get("name") == "openblas":
+        commands = " ".join(mod.get("build-commands", []))
+        check("DYNAMIC_ARCH=1" in commands, "openblas must be built with DYNAMIC_ARCH=1")
+        check(all(src.get("type") == "archive" and "sha256" in src for src in mod.get("sources", [])),
+              "openblas: the source must be an archive pinned by sha256")
+if "openblas" in names and "depict" in names:
+    check(names.index("openblas") < names.index("depict"), "openblas must be built before depict")
 for mod in modules:
     if mod.get("name") == "glslang":
         check("*" in mod.get("cleanup", []), "glslang is build-time only and must be cleaned up")

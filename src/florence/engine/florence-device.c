@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "florence/engine/florence-engine-cpu.h"
 #include "gpu/gpu-device.h"
 
 G_DEFINE_QUARK (florence - device - error - quark, florence_device_error)
@@ -87,13 +88,32 @@ info_cpu (gboolean reference)
   d->vulkan_index = -1;
   d->n_threads = florence_device_default_threads ();
   d->usable = TRUE;
-  d->name = g_strdup (_ ("CPU reference"));
-  d->description = g_strdup_printf (
-    /* Translators: a device choice; %d is the number of threads */
-    g_dngettext (GETTEXT_PACKAGE, "Plain C reference engine (fp32, slow; for tests), %d thread",
-                 "Plain C reference engine (fp32, slow; for tests), %d threads",
-                 (gulong) d->n_threads),
-    d->n_threads);
+  if (reference)
+    {
+      d->name = g_strdup (_ ("CPU reference"));
+      d->description = g_strdup_printf (
+        /* Translators: a device choice; %d is the number of threads */
+        g_dngettext (GETTEXT_PACKAGE, "Plain C reference engine (fp32, slow; for tests), %d thread",
+                     "Plain C reference engine (fp32, slow; for tests), %d threads",
+                     (gulong) d->n_threads),
+        d->n_threads);
+    }
+  else
+    {
+      g_autoptr (GError) error = NULL;
+      d->name = g_strdup (_ ("CPU"));
+      d->blas = florence_engine_cpu_describe_blas (&error);
+      d->usable = d->blas != NULL;
+      if (d->blas != NULL)
+        d->description = g_strdup_printf (
+          /* Translators: a device choice; %s is a math library (“OpenBLAS 0.3.21, Haswell
+           * kernels”), %d the number of threads */
+          g_dngettext (GETTEXT_PACKAGE, "CPU engine on %s, %d thread",
+                       "CPU engine on %s, %d threads", (gulong) d->n_threads),
+          d->blas, d->n_threads);
+      else
+        d->description = g_strdup (error->message);
+    }
   return d;
 }
 
@@ -126,17 +146,17 @@ GPtrArray *
 florence_device_list (GError **vulkan_error)
 {
   GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) florence_device_info_free);
+  g_ptr_array_add (list, info_cpu (FALSE));
   g_ptr_array_add (list, info_cpu (TRUE));
   g_autoptr (GPtrArray) gpus = gpu_device_list (vulkan_error);
   for (guint i = 0; gpus != NULL && i < gpus->len; i++)
     g_ptr_array_add (list, info_vulkan (gpus->pdata[i]));
 
-  int best = best_vulkan (gpus, FALSE);
+  int best = best_vulkan (gpus, TRUE);
   for (guint i = 0; i < list->len; i++)
     {
       FlorenceDeviceInfo *d = list->pdata[i];
-      d->is_default =
-        best >= 0 ? d->vulkan_index == best : d->kind == FLORENCE_DEVICE_CPU_REFERENCE;
+      d->is_default = best >= 0 ? d->vulkan_index == best : d->kind == FLORENCE_DEVICE_CPU;
     }
   return list;
 }
@@ -148,7 +168,7 @@ florence_device_list_get_default (GPtrArray *list)
   for (guint i = 0; i < list->len; i++)
     if (((FlorenceDeviceInfo *) list->pdata[i])->is_default)
       return ((FlorenceDeviceInfo *) list->pdata[i])->id;
-  return "cpu-reference";
+  return "cpu";
 }
 
 /* "cpu (CPU engine …), cpu-reference (…), vulkan:0 (llvmpipe …)" */
@@ -238,7 +258,9 @@ florence_device_parse (const char *name, FlorenceDeviceKind *kind, char **vulkan
     *vulkan_selector = NULL;
   if (name == NULL || *name == '\0' || g_ascii_strcasecmp (name, "auto") == 0)
     *kind = FLORENCE_DEVICE_AUTO;
-  else if (g_ascii_strcasecmp (name, "cpu") == 0 || g_ascii_strcasecmp (name, "cpu-reference") == 0)
+  else if (g_ascii_strcasecmp (name, "cpu") == 0)
+    *kind = FLORENCE_DEVICE_CPU;
+  else if (g_ascii_strcasecmp (name, "cpu-reference") == 0)
     *kind = FLORENCE_DEVICE_CPU_REFERENCE;
   else if (g_ascii_strcasecmp (name, "vulkan") == 0 || g_ascii_strcasecmp (name, "gpu") == 0)
     *kind = FLORENCE_DEVICE_VULKAN;
@@ -287,10 +309,10 @@ florence_device_resolve (FlorenceDeviceKind kind, const char *vulkan_selector,
     }
   else if (kind == FLORENCE_DEVICE_AUTO)
     {
-      idx = best_vulkan (gpus, FALSE);
+      idx = best_vulkan (gpus, TRUE);
       if (idx < 0)
         {
-          *out_kind = FLORENCE_DEVICE_CPU_REFERENCE;
+          *out_kind = FLORENCE_DEVICE_CPU;
           return TRUE;
         }
     }

@@ -1,4 +1,4 @@
-/* florence-engine.c: choosing the engine; the CPU reference engine
+/* florence-engine.c: choosing the engine; the CPU reference as an engine
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "florence/engine/florence-engine-cpu.h"
 #include "florence/engine/florence-memory.h"
 #include "florence/engine/florence-reference.h"
 
@@ -98,61 +99,41 @@ cpu_free (FlorenceEngine *self)
   florence_reference_free (self->priv);
 }
 
+static void
+cpu_set_n_threads (FlorenceEngine *self, int n_threads)
+{
+  self->n_threads = n_threads > 0 ? CLAMP (n_threads, 1, 256) : florence_device_default_threads ();
+  florence_reference_set_n_threads (self->priv, self->n_threads);
+  g_free (self->device_name);
+  self->device_name = g_strdup_printf (
+    /* Translators: the engine in use; %d is the number of threads */
+    g_dngettext (GETTEXT_PACKAGE, "CPU reference (fp32, %d thread)",
+                 "CPU reference (fp32, %d threads)", (gulong) self->n_threads),
+    self->n_threads);
+}
+
 static FlorenceEngine *
-engine_new_cpu (const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
+engine_new_reference (const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
 {
   FlorenceReference *ref = florence_reference_new (config, checkpoint, error);
   if (ref == NULL)
     return NULL;
   FlorenceEngine *self = g_new0 (FlorenceEngine, 1);
   self->kind = FLORENCE_DEVICE_CPU_REFERENCE;
-  self->device_name =
-    g_strdup_printf (_ ("CPU reference (fp32, %u threads)"), g_get_num_processors ());
+  self->set_n_threads = cpu_set_n_threads;
+  self->priv = ref;
+  cpu_set_n_threads (self, 0);
   self->encode_image = cpu_encode_image;
   self->prepare_task = cpu_prepare_task;
   self->features_free = cpu_features_free;
   self->decoder_free = cpu_decoder_free;
   self->free = cpu_free;
-  self->priv = ref;
   return self;
 }
 
 /* ---------------------------------------------------------------------------------------------
  * Choice
  * ------------------------------------------------------------------------------------------- */
-
-static FlorenceEngine *
-engine_new_of_kind (FlorenceDeviceKind kind, const char *vulkan_device,
-                    const FlorenceConfig *config, FlorenceCheckpoint *checkpoint, GError **error)
-{
-  FlorenceDeviceKind resolved;
-  int index = -1;
-  if (!florence_device_resolve (kind, vulkan_device, &resolved, &index, error))
-    return NULL;
-  switch (resolved)
-    {
-    case FLORENCE_DEVICE_VULKAN:
-      {
-        g_autofree char *selector = g_strdup_printf ("%d", index);
-        g_autoptr (GError) gpu_error = NULL;
-        FlorenceEngine *engine = florence_engine_gpu_new (config, selector, checkpoint, &gpu_error);
-        const char *env = g_getenv ("DEPICT_VULKAN_DEVICE");
-        if (engine != NULL || kind != FLORENCE_DEVICE_AUTO || (env != NULL && *env != '\0'))
-          {
-            if (engine == NULL)
-              g_propagate_error (error, g_steal_pointer (&gpu_error));
-            return engine;
-          }
-        /* AUTO chose this GPU: say why it is not used, and run on the CPU */
-        g_warning ("The GPU engine could not start (%s); running on the CPU instead.",
-                   gpu_error->message);
-        return engine_new_cpu (config, checkpoint, error);
-      }
-    case FLORENCE_DEVICE_CPU_REFERENCE:
-    default:
-      return engine_new_cpu (config, checkpoint, error);
-    }
-}
 
 FlorenceEngine *
 florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
@@ -162,25 +143,55 @@ florence_engine_new (FlorenceDeviceKind kind, const char *vulkan_device,
   g_return_val_if_fail (checkpoint != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* Vulkan drivers may crash rather than fail when memory is short: ask before. */
-  if (kind != FLORENCE_DEVICE_CPU_REFERENCE)
+  /* auto picks by itself unless DEPICT_VULKAN_DEVICE names a device: when the GPU it would
+   * pick cannot start, it says why and runs on the CPU */
+  const char *env = g_getenv ("DEPICT_VULKAN_DEVICE");
+  const gboolean may_fall_back = kind == FLORENCE_DEVICE_AUTO && (env == NULL || *env == '\0');
+  g_autoptr (GError) gpu_error = NULL;
+  FlorenceDeviceKind resolved = kind;
+  int index = -1;
+  /* Vulkan drivers may crash rather than fail when memory is short: ask before even listing
+   * the devices */
+  if ((kind == FLORENCE_DEVICE_AUTO || kind == FLORENCE_DEVICE_VULKAN) &&
+      !florence_memory_check (FLORENCE_DEVICE_VULKAN, config, checkpoint, &gpu_error))
     {
-      g_autoptr (GError) memory_error = NULL;
-      if (!florence_memory_check (FLORENCE_DEVICE_VULKAN, config, checkpoint, &memory_error))
+      if (!may_fall_back)
         {
-          if (kind == FLORENCE_DEVICE_VULKAN)
-            {
-              g_propagate_error (error, g_steal_pointer (&memory_error));
-              return NULL;
-            }
-          g_warning ("%s", memory_error->message);
-          kind = FLORENCE_DEVICE_CPU_REFERENCE;
+          g_propagate_error (error, g_steal_pointer (&gpu_error));
+          return NULL;
+        }
+      g_warning ("%s", gpu_error->message);
+      resolved = FLORENCE_DEVICE_CPU;
+    }
+  else if (!florence_device_resolve (kind, vulkan_device, &resolved, &index, error))
+    return NULL;
+
+  FlorenceEngine *engine = NULL;
+  if (resolved == FLORENCE_DEVICE_VULKAN)
+    {
+      g_autofree char *selector = g_strdup_printf ("%d", index);
+      engine = florence_engine_gpu_new (config, selector, checkpoint, &gpu_error);
+      if (engine == NULL && !may_fall_back)
+        {
+          g_propagate_error (error, g_steal_pointer (&gpu_error));
+          return NULL;
+        }
+      if (engine == NULL)
+        {
+          g_warning ("The GPU engine could not start (%s); running on the CPU instead.",
+                     gpu_error->message);
+          resolved = FLORENCE_DEVICE_CPU;
         }
     }
-  if (kind == FLORENCE_DEVICE_CPU_REFERENCE &&
-      !florence_memory_check (FLORENCE_DEVICE_CPU_REFERENCE, config, checkpoint, error))
-    return NULL;
-  FlorenceEngine *engine = engine_new_of_kind (kind, vulkan_device, config, checkpoint, error);
+  if (engine == NULL)
+    {
+      /* both CPU engines hold fp32 weights (the estimate of florence-memory.h) */
+      if (!florence_memory_check (FLORENCE_DEVICE_CPU_REFERENCE, config, checkpoint, error))
+        return NULL;
+      engine = resolved == FLORENCE_DEVICE_CPU_REFERENCE
+                 ? engine_new_reference (config, checkpoint, error)
+                 : florence_engine_cpu_new (config, checkpoint, 0, error);
+    }
   /* The engine has read every weight: a file cut short meanwhile gave zeros. */
   if (engine != NULL && !florence_checkpoint_check (checkpoint, error))
     g_clear_pointer (&engine, florence_engine_free);
@@ -251,6 +262,21 @@ florence_engine_get_image_batch (FlorenceEngine *self, int size)
 {
   g_return_val_if_fail (self != NULL, 1);
   return self->image_batch != NULL ? MAX (self->image_batch (self, size), 1u) : 1;
+}
+
+void
+florence_engine_set_n_threads (FlorenceEngine *self, int n_threads)
+{
+  g_return_if_fail (self != NULL);
+  if (self->set_n_threads != NULL)
+    self->set_n_threads (self, n_threads);
+}
+
+int
+florence_engine_get_n_threads (FlorenceEngine *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->n_threads;
 }
 
 void

@@ -67,6 +67,9 @@ struct _FlorenceEngine {
   void (*features_free) (FlorenceEngine *self, FlorenceImageFeatures *features);
   void (*decoder_free) (FlorenceEngine *self, FlorenceDecoderBackend *decoder);
   void (*free) (FlorenceEngine *self);
+  /* CPU engines: the threads a run uses, and how to change it (NULL and 0 on the GPU) */
+  int n_threads;
+  void (*set_n_threads) (FlorenceEngine *self, int n_threads);
   gpointer priv;
   /* Debugging: when set, encode_image and prepare_task hand over the intermediate tensors under
    * the names of florence-reference.h (the GPU engine then submits and reads back at each). */
@@ -89,6 +92,12 @@ FlorenceDecoderBackend *florence_engine_prepare (FlorenceEngine *self, const flo
                                                  FlorenceEngineTimings *timings,
                                                  GCancellable *cancellable, GError **error);
 void florence_engine_features_free (FlorenceEngine *self, FlorenceImageFeatures *features);
+
+/* CPU engines: the threads the next runs use (1 … 256; 0 = florence_device_default_threads());
+ * device_name says the new count. Does nothing on the GPU engine. */
+void florence_engine_set_n_threads (FlorenceEngine *self, int n_threads);
+/* The threads a CPU engine uses; 0 for the GPU engine. */
+int florence_engine_get_n_threads (FlorenceEngine *self);
 
 /* The features of n pictures of one input size: the engine's encode_images where it has one,
  * else encode_image for each. out[i] receives those of pixel_values[i]; on failure none is

@@ -7,6 +7,7 @@
 #include "florence/engine/florence-graph.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 G_DEFINE_QUARK (florence - graph - error - quark, florence_graph_error)
 
@@ -47,6 +48,89 @@ florence_graph_block_tensor (const FlorenceConfig *config, int stage, int block,
                      block_tensors[index].in_attn ? "." : "", block_tensors[index].suffix);
   out->n_elements = block_tensors[index].c2 * C * C + block_tensors[index].c1 * C;
   out->matrix = block_tensors[index].matrix;
+}
+
+void
+florence_graph_stage_tensor (const FlorenceConfig *config, int stage, guint index,
+                             FlorenceGraphTensor *out)
+{
+  g_return_if_fail (index < FLORENCE_STAGE_N_TENSORS && stage >= 0 && stage < 4);
+  static const char *const suffix[FLORENCE_STAGE_N_TENSORS] = { "proj.weight", "proj.bias",
+                                                                "norm.weight", "norm.bias" };
+  const gsize c_in = stage == 0 ? 3 : (gsize) config->dim_embed[stage - 1];
+  const gsize c_out = (gsize) config->dim_embed[stage], k = (gsize) config->patch_size[stage];
+  out->name = g_strdup_printf ("vision_tower.convs.%d.%s", stage, suffix[index]);
+  out->n_elements = index == 0                     ? c_out * c_in * k * k
+                    : index == 1                   ? c_out
+                    : config->patch_prenorm[stage] ? c_in
+                                                   : c_out;
+  out->matrix = index == 0;
+}
+
+void
+florence_graph_model_tensor (const FlorenceConfig *config, gsize vocab_rows,
+                             FlorenceGraphModelTensor which, FlorenceGraphTensor *out)
+{
+  g_return_if_fail (which < FLORENCE_GRAPH_N_MODEL_TENSORS);
+  const gsize D = (gsize) config->dim_embed[3], d = (gsize) config->d_model;
+  const gsize pmax = (gsize) config->image_pos_max;
+  const gsize n_pos = (gsize) config->max_position_embeddings + 2;
+  const gsize rows = MAX (vocab_rows, (gsize) config->vocab_size);
+  static const char *const names[FLORENCE_GRAPH_N_MODEL_TENSORS] = {
+    [FLORENCE_GRAPH_POS_ROW] = "image_pos_embed.row_embeddings.weight",
+    [FLORENCE_GRAPH_POS_COLUMN] = "image_pos_embed.column_embeddings.weight",
+    [FLORENCE_GRAPH_TEMPORAL] = "visual_temporal_embed.pos_idx_to_embed",
+    [FLORENCE_GRAPH_PROJECTION] = "image_projection",
+    [FLORENCE_GRAPH_PROJECTION_NORM_W] = "image_proj_norm.weight",
+    [FLORENCE_GRAPH_PROJECTION_NORM_B] = "image_proj_norm.bias",
+    [FLORENCE_GRAPH_SHARED] = "language_model.model.shared.weight",
+    [FLORENCE_GRAPH_FINAL_LOGITS_BIAS] = "language_model.final_logits_bias",
+    [FLORENCE_GRAPH_ENCODER_POSITIONS] = "language_model.model.encoder.embed_positions.weight",
+    [FLORENCE_GRAPH_DECODER_POSITIONS] = "language_model.model.decoder.embed_positions.weight",
+    [FLORENCE_GRAPH_ENCODER_EMBED_NORM_W] =
+      "language_model.model.encoder.layernorm_embedding.weight",
+    [FLORENCE_GRAPH_ENCODER_EMBED_NORM_B] = "language_model.model.encoder.layernorm_embedding.bias",
+    [FLORENCE_GRAPH_DECODER_EMBED_NORM_W] =
+      "language_model.model.decoder.layernorm_embedding.weight",
+    [FLORENCE_GRAPH_DECODER_EMBED_NORM_B] = "language_model.model.decoder.layernorm_embedding.bias",
+  };
+  out->name = g_strdup (names[which]);
+  out->matrix = which == FLORENCE_GRAPH_PROJECTION || which == FLORENCE_GRAPH_SHARED;
+  switch (which)
+    {
+    case FLORENCE_GRAPH_POS_ROW:
+      out->n_elements = pmax * (D / 2);
+      break;
+    case FLORENCE_GRAPH_POS_COLUMN:
+      out->n_elements = pmax * (D - D / 2);
+      break;
+    case FLORENCE_GRAPH_TEMPORAL:
+      out->n_elements = (gsize) config->temporal_max * D;
+      break;
+    case FLORENCE_GRAPH_PROJECTION:
+      out->n_elements = D * d;
+      break;
+    case FLORENCE_GRAPH_SHARED:
+      out->n_elements = rows * d;
+      break;
+    case FLORENCE_GRAPH_FINAL_LOGITS_BIAS:
+      out->n_elements = rows;
+      break;
+    case FLORENCE_GRAPH_ENCODER_POSITIONS:
+    case FLORENCE_GRAPH_DECODER_POSITIONS:
+      out->n_elements = n_pos * d;
+      break;
+    case FLORENCE_GRAPH_PROJECTION_NORM_W:
+    case FLORENCE_GRAPH_PROJECTION_NORM_B:
+    case FLORENCE_GRAPH_ENCODER_EMBED_NORM_W:
+    case FLORENCE_GRAPH_ENCODER_EMBED_NORM_B:
+    case FLORENCE_GRAPH_DECODER_EMBED_NORM_W:
+    case FLORENCE_GRAPH_DECODER_EMBED_NORM_B:
+    case FLORENCE_GRAPH_N_MODEL_TENSORS:
+    default:
+      out->n_elements = d;
+      break;
+    }
 }
 
 /* size = dd · d² + d1 · d + fd · ffn · d + f1 · ffn */
@@ -98,6 +182,28 @@ florence_graph_layer_tensor (const FlorenceConfig *config, gboolean decoder, int
                     layer_tensors[index].fd * ffn * d + layer_tensors[index].f1 * ffn;
   out->matrix = layer_tensors[index].matrix;
   return TRUE;
+}
+
+gboolean
+florence_graph_check_config (const FlorenceConfig *c, GError **error)
+{
+  gboolean ok = c->d_model > 0 && c->vocab_size > 0 && c->encoder_heads > 0 &&
+                c->decoder_heads > 0 && c->d_model % c->encoder_heads == 0 &&
+                c->d_model % c->decoder_heads == 0 && c->encoder_ffn_dim > 0 &&
+                c->decoder_ffn_dim > 0 && c->encoder_layers >= 0 && c->decoder_layers >= 0 &&
+                c->max_position_embeddings > 0 && c->window_size > 0 && c->image_pos_max > 0 &&
+                c->temporal_max > 0 && c->projection_dim == c->d_model;
+  for (int s = 0; s < 4 && ok; s++)
+    ok = c->dim_embed[s] > 0 && c->num_heads[s] > 0 && c->num_groups[s] > 0 &&
+         c->dim_embed[s] % c->num_heads[s] == 0 && c->dim_embed[s] % c->num_groups[s] == 0 &&
+         c->depths[s] >= 0 && c->patch_size[s] > 0 && c->patch_stride[s] > 0 &&
+         c->patch_padding[s] >= 0;
+  if (!ok)
+    g_set_error (error, FLORENCE_GRAPH_ERROR, FLORENCE_GRAPH_ERROR_CONFIG,
+                 _ ("The model's config.json describes sizes that do not fit together (for "
+                    "example a width that the number of heads does not divide). Use an "
+                    "unmodified Florence-2 configuration."));
+  return ok;
 }
 
 int
@@ -168,4 +274,77 @@ florence_graph_check_input (const FlorenceConfig *config, int size, const gint32
   if (n_image != NULL)
     *n_image = n;
   return TRUE;
+}
+
+const FlorenceTensor *
+florence_graph_lookup (FlorenceCheckpoint *checkpoint, const char *name, gsize n_elements,
+                       GError **error)
+{
+  const FlorenceTensor *t = florence_checkpoint_lookup (checkpoint, name);
+  if (t == NULL)
+    {
+      g_set_error (error, FLORENCE_GRAPH_ERROR, FLORENCE_GRAPH_ERROR_WEIGHTS,
+                   _ ("The checkpoint has no tensor “%s”. Use a complete Florence-2 checkpoint "
+                      "that matches its config.json."),
+                   name);
+      return NULL;
+    }
+  if (t->n_elements != n_elements)
+    {
+      g_set_error (error, FLORENCE_GRAPH_ERROR, FLORENCE_GRAPH_ERROR_WEIGHTS,
+                   _ ("The tensor “%s” has %zu values where the config asks for "
+                      "%zu. Use a checkpoint that matches its config.json."),
+                   name, t->n_elements, n_elements);
+      return NULL;
+    }
+  return t;
+}
+
+gboolean
+florence_graph_check_step (const FlorenceConfig *config, const FlorenceDecodeStep *step,
+                           guint n_beams, gsize cached, gsize vocab_rows, GError **error)
+{
+  const guint B = step->n_beams;
+  if (B != n_beams || step->position >= (guint) config->max_position_embeddings ||
+      step->position != cached)
+    {
+      g_set_error (error, FLORENCE_GRAPH_ERROR, FLORENCE_GRAPH_ERROR_INPUT,
+                   _ ("The decoder was asked for position %u of %u beams, which does not follow "
+                      "its cache. This is a bug; please report it."),
+                   step->position, B);
+      return FALSE;
+    }
+  for (guint b = 0; b < B; b++)
+    if (step->tokens[b] < 0 || (gsize) step->tokens[b] >= vocab_rows ||
+        (step->reorder != NULL && step->reorder[b] >= B))
+      {
+        g_set_error (error, FLORENCE_GRAPH_ERROR, FLORENCE_GRAPH_ERROR_INPUT,
+                     _ ("The decoder was given the token id %d, which is outside the "
+                        "vocabulary. This is a bug; please report it."),
+                     step->tokens[b]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+void
+florence_graph_reorder_cache (float *cache, const FlorenceDecodeStep *step, gsize d)
+{
+  const guint B = step->n_beams;
+  if (step->position == 0 || step->reorder == NULL)
+    return;
+  gboolean identity = TRUE;
+  for (guint b = 0; b < B; b++)
+    identity = identity && step->reorder[b] == b;
+  if (identity)
+    return;
+  const gsize row = (gsize) B * d;
+  g_autofree float *tmp = g_new (float, row);
+  for (gsize j = 0; j < step->position; j++)
+    {
+      float *r = cache + j * row;
+      for (guint b = 0; b < B; b++)
+        memcpy (tmp + (gsize) b * d, r + (gsize) step->reorder[b] * d, d * sizeof (float));
+      memcpy (r, tmp, row * sizeof (float));
+    }
 }

@@ -350,23 +350,9 @@ take_tensor (FlorenceReference *self, FlorenceCheckpoint *ckpt, gsize expected, 
   g_autofree char *name = g_strdup_vprintf (format, args);
   va_end (args);
 
-  const FlorenceTensor *t = florence_checkpoint_lookup (ckpt, name);
+  const FlorenceTensor *t = florence_graph_lookup (ckpt, name, expected, error);
   if (t == NULL)
-    {
-      g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_WEIGHTS,
-                   _ ("The checkpoint has no tensor “%s”. Use a complete Florence-2 checkpoint "
-                      "that matches its config.json."),
-                   name);
-      return NULL;
-    }
-  if (expected != 0 && t->n_elements != expected)
-    {
-      g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_WEIGHTS,
-                   _ ("The tensor “%s” has %zu values where the config asks for "
-                      "%zu. Use a checkpoint that matches its config.json."),
-                   name, t->n_elements, expected);
-      return NULL;
-    }
+    return NULL;
   float *data = g_try_new (float, MAX (t->n_elements, (gsize) 1));
   if (data == NULL)
     {
@@ -419,28 +405,6 @@ load_bart_layer (FlorenceReference *self, FlorenceCheckpoint *ckpt, BartLayer *L
         return FALSE;
     }
   return TRUE;
-}
-
-static gboolean
-check_config (const FlorenceConfig *c, GError **error)
-{
-  gboolean ok = c->d_model > 0 && c->vocab_size > 0 && c->encoder_heads > 0 &&
-                c->decoder_heads > 0 && c->d_model % c->encoder_heads == 0 &&
-                c->d_model % c->decoder_heads == 0 && c->encoder_ffn_dim > 0 &&
-                c->decoder_ffn_dim > 0 && c->encoder_layers >= 0 && c->decoder_layers >= 0 &&
-                c->max_position_embeddings > 0 && c->window_size > 0 && c->image_pos_max > 0 &&
-                c->temporal_max > 0 && c->projection_dim == c->d_model;
-  for (int s = 0; s < 4 && ok; s++)
-    ok = c->dim_embed[s] > 0 && c->num_heads[s] > 0 && c->num_groups[s] > 0 &&
-         c->dim_embed[s] % c->num_heads[s] == 0 && c->dim_embed[s] % c->num_groups[s] == 0 &&
-         c->depths[s] >= 0 && c->patch_size[s] > 0 && c->patch_stride[s] > 0 &&
-         c->patch_padding[s] >= 0;
-  if (!ok)
-    g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_CONFIG,
-                 _ ("The model's config.json describes sizes that do not fit together (for "
-                    "example a width that the number of heads does not divide). Use an "
-                    "unmodified Florence-2 configuration."));
-  return ok;
 }
 
 static gboolean
@@ -540,7 +504,7 @@ florence_reference_new (const FlorenceConfig *config, FlorenceCheckpoint *checkp
   g_return_val_if_fail (checkpoint != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_config (config, error))
+  if (!florence_graph_check_config (config, error))
     return NULL;
 
   g_autoptr (FlorenceReference) self = g_new0 (FlorenceReference, 1);
@@ -1093,50 +1057,13 @@ ref_decoder_step_logits (FlorenceDecoderBackend *backend, const FlorenceDecodeSt
   const guint B = step->n_beams;
   const gsize d = (gsize) c->d_model, t = step->position;
 
-  if (B != dec->n_beams || t >= (gsize) c->max_position_embeddings || t != dec->len)
-    {
-      g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_INPUT,
-                   _ ("The decoder was asked for position %u of %u beams, which does not follow "
-                      "its cache. This is a bug; please report it."),
-                   step->position, B);
-      return FALSE;
-    }
-  for (guint b = 0; b < B; b++)
-    if (step->tokens[b] < 0 || (gsize) step->tokens[b] >= self->vocab_rows ||
-        (step->reorder != NULL && step->reorder[b] >= B))
-      {
-        g_set_error (error, FLORENCE_REFERENCE_ERROR, FLORENCE_REFERENCE_ERROR_INPUT,
-                     _ ("The decoder was given the token id %d, which is outside the "
-                        "vocabulary. This is a bug; please report it."),
-                     step->tokens[b]);
-        return FALSE;
-      }
-
+  if (!florence_graph_check_step (c, step, dec->n_beams, dec->len, self->vocab_rows, error))
+    return FALSE;
   const gsize row = (gsize) B * d;
-  /* reorder the cache of positions < t */
-  if (t > 0 && step->reorder != NULL)
+  for (int l = 0; l < c->decoder_layers; l++)
     {
-      gboolean identity = TRUE;
-      for (guint b = 0; b < B; b++)
-        identity = identity && step->reorder[b] == b;
-      if (!identity)
-        {
-          float *tmp = g_new (float, row);
-          for (int l = 0; l < c->decoder_layers; l++)
-            for (int kv = 0; kv < 2; kv++)
-              {
-                float *cache = kv == 0 ? dec->self_k[l] : dec->self_v[l];
-                for (gsize j = 0; j < t; j++)
-                  {
-                    float *r = cache + j * row;
-                    for (guint b = 0; b < B; b++)
-                      memcpy (tmp + (gsize) b * d, r + (gsize) step->reorder[b] * d,
-                              d * sizeof (float));
-                    memcpy (r, tmp, row * sizeof (float));
-                  }
-              }
-          g_free (tmp);
-        }
+      florence_graph_reorder_cache (dec->self_k[l], step, d);
+      florence_graph_reorder_cache (dec->self_v[l], step, d);
     }
   ref_decoder_reserve (dec, t + 1);
   dec->len = t + 1;

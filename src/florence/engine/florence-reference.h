@@ -23,7 +23,7 @@ G_BEGIN_DECLS
 #define FLORENCE_REFERENCE_ERROR (florence_reference_error_quark ())
 
 typedef enum {
-  FLORENCE_REFERENCE_ERROR_CONFIG,  /* the config describes a graph this code cannot run */
+  FLORENCE_REFERENCE_ERROR_CONFIG,  /* unused: bad configs are FLORENCE_GRAPH_ERROR_CONFIG */
   FLORENCE_REFERENCE_ERROR_WEIGHTS, /* a tensor is missing or has the wrong size */
   FLORENCE_REFERENCE_ERROR_INPUT,   /* a decoder step that does not follow its cache (bad
                                      * image sizes and prompts: FLORENCE_GRAPH_ERROR) */

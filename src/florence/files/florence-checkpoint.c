@@ -15,6 +15,8 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (florence - checkpoint - error - quark, florence_checkpoint_error)
 
@@ -941,6 +943,27 @@ florence_checkpoint_get_n_bytes (FlorenceCheckpoint *ckpt)
 {
   g_return_val_if_fail (ckpt != NULL, 0);
   return ckpt->n_bytes;
+}
+
+void
+florence_checkpoint_release_tensor (FlorenceCheckpoint *ckpt, const FlorenceTensor *t)
+{
+  g_return_if_fail (ckpt != NULL && t != NULL);
+  const guintptr start = (guintptr) t->data;
+  const guintptr end = start + t->n_elements * florence_dtype_size (t->dtype);
+  const guintptr page = (guintptr) sysconf (_SC_PAGESIZE);
+  for (guint i = 0; i < ckpt->mapped->len; i++)
+    {
+      FlorenceFileMap *m = ckpt->mapped->pdata[i];
+      const guintptr base = (guintptr) florence_file_map_get_data (m);
+      if (base == 0 || start < base || end > base + florence_file_map_get_size (m))
+        continue;
+      /* the whole pages inside the tensor: its neighbours keep theirs */
+      guintptr a = (start + page - 1) / page * page, b = end / page * page;
+      if (b > a)
+        madvise ((void *) a, b - a, MADV_DONTNEED);
+      return;
+    }
 }
 
 /* The hash covers what the model computes with, independent of the file format: every served

@@ -115,6 +115,12 @@ guint florence_checkpoint_get_n_tensors (FlorenceCheckpoint *ckpt);
 const FlorenceTensor *florence_checkpoint_get_tensor (FlorenceCheckpoint *ckpt, guint index);
 guint64 florence_checkpoint_get_n_bytes (
   FlorenceCheckpoint *ckpt); /* weight bytes; a storage shared by tied names counts once */
+/* Drops the memory pages of @t's data from this process (the whole pages inside it, by
+ * madvise MADV_DONTNEED on the read-only mapping): an engine that has converted a tensor to
+ * its own layout calls it, so that the mapping and the converted weights are not resident
+ * together. Nothing is lost: reading the tensor again faults the pages back in from the file.
+ * Does nothing for a tensor the loader copied (outside the mappings). */
+void florence_checkpoint_release_tensor (FlorenceCheckpoint *ckpt, const FlorenceTensor *t);
 void florence_checkpoint_free (FlorenceCheckpoint *ckpt);
 
 gsize florence_dtype_size (FlorenceDType dtype);

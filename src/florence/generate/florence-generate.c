@@ -68,12 +68,11 @@ cand_better (float sa, gint32 ia, float sb, gint32 ib)
   return ia < ib;
 }
 
-void
-florence_generate_select_topk (const float *logits, int vocab_size, FlorenceScoreKind kind,
-                               const gint32 *bans, guint n_bans, gint32 forced_token, guint k,
-                               gint32 *ids, float *scores)
+static void
+select_topk (const float *logits, int vocab_size, FlorenceScoreKind kind, const gint32 *bans,
+             guint n_bans, gint32 forced_token, guint k, const float *norm, gint32 *ids,
+             float *scores)
 {
-  g_return_if_fail (logits != NULL && vocab_size > 0 && k > 0);
 
   guint n = 0; /* filled, sorted best first */
   if (forced_token >= 0 && forced_token < vocab_size)
@@ -114,20 +113,46 @@ florence_generate_select_topk (const float *logits, int vocab_size, FlorenceScor
       if (kind == FLORENCE_SCORE_LOG_SOFTMAX && n > 0)
         {
           /* log_softmax over ALL logits (before masking), as torch computes it */
-          float max = -INFINITY;
-          for (int v = 0; v < vocab_size; v++)
-            if (logits[v] > max)
-              max = logits[v];
-          double sum = 0.0;
-          for (int v = 0; v < vocab_size; v++)
-            sum += exp ((double) (logits[v] - max));
-          float log_sum = (float) log (sum);
+          float max, log_sum;
+          if (norm != NULL)
+            max = norm[0], log_sum = norm[1];
+          else
+            {
+              max = -INFINITY;
+              for (int v = 0; v < vocab_size; v++)
+                if (logits[v] > max)
+                  max = logits[v];
+              double sum = 0.0;
+              for (int v = 0; v < vocab_size; v++)
+                sum += exp ((double) (logits[v] - max));
+              log_sum = (float) log (sum);
+            }
           for (guint i = 0; i < n; i++)
             scores[i] = (scores[i] - max) - log_sum;
         }
     }
 
   fill_neg_inf (ids, scores, n, k);
+}
+
+void
+florence_generate_select_topk (const float *logits, int vocab_size, FlorenceScoreKind kind,
+                               const gint32 *bans, guint n_bans, gint32 forced_token, guint k,
+                               gint32 *ids, float *scores)
+{
+  g_return_if_fail (logits != NULL && vocab_size > 0 && k > 0);
+  select_topk (logits, vocab_size, kind, bans, n_bans, forced_token, k, NULL, ids, scores);
+}
+
+void
+florence_generate_select_topk_normalised (const float *logits, int vocab_size,
+                                          FlorenceScoreKind kind, const gint32 *bans, guint n_bans,
+                                          gint32 forced_token, guint k, float max, float log_sum,
+                                          gint32 *ids, float *scores)
+{
+  g_return_if_fail (logits != NULL && vocab_size > 0 && k > 0);
+  const float norm[2] = { max, log_sum };
+  select_topk (logits, vocab_size, kind, bans, n_bans, forced_token, k, norm, ids, scores);
 }
 
 /* -inf fillers after the n real candidates: the lowest ids not taken yet */

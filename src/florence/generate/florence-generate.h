@@ -143,6 +143,15 @@ void florence_generate_select_topk (const float *logits, int vocab_size, Florenc
                                     const gint32 *bans, guint n_bans, gint32 forced_token, guint k,
                                     gint32 *ids, float *scores);
 
+/* The same with the log-softmax's normaliser computed by the caller (a backend that has it
+ * from vectorised kernels): max, the largest logit, and log_sum = log Σ exp(logits − max).
+ * Ignored for FLORENCE_SCORE_RAW_LOGITS. */
+void florence_generate_select_topk_normalised (const float *logits, int vocab_size,
+                                               FlorenceScoreKind kind, const gint32 *bans,
+                                               guint n_bans, gint32 forced_token, guint k,
+                                               float max, float log_sum, gint32 *ids,
+                                               float *scores);
+
 /* The ids that would complete an n-gram already in tokens[0..n_tokens): appended to bans. */
 void florence_generate_ngram_bans (const gint32 *tokens, guint n_tokens, guint ngram_size,
                                    GArray *bans);

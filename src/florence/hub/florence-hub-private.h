@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -23,5 +23,10 @@ void florence_hub_file_free (FlorenceHubFile *f);
  * entries that are not plain files of the top folder (or are malformed) are skipped.
  * A GPtrArray of FlorenceHubFile; G_IO_ERROR_INVALID_DATA when json is not such an array. */
 GPtrArray *florence_hub_parse_file_list (const char *json, gsize len, GError **error);
+
+/* Reads a listing response body (decompressed already, as libsoup hands it over) of at most
+ * 8 MB, closes it and parses it; past the cap, G_IO_ERROR_INVALID_DATA naming the repo. */
+GPtrArray *florence_hub_read_file_list (GInputStream *body, const char *repo,
+                                        GCancellable *cancellable, GError **error);
 
 G_END_DECLS

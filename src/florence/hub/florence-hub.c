@@ -403,8 +403,8 @@ list_repository (SoupSession *session, const char *endpoint, const char *repo, c
   g_autofree char *url = g_strdup_printf ("%s/api/models/%s/tree/%s", endpoint, repo, revision);
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
   g_autoptr (GInputStream) stream = NULL;
-  g_autoptr (GBytes) body = NULL;
-  g_autofree char *what = NULL;
+  g_autoptr (GError) local_error = NULL;
+  GPtrArray *files;
 
   if (msg == NULL)
     {
@@ -423,15 +423,30 @@ list_repository (SoupSession *session, const char *endpoint, const char *repo, c
       g_input_stream_close (stream, NULL, NULL);
       return NULL;
     }
-  what = g_strdup_printf (_ ("the file list of “%s”"), repo);
-  body = read_body (stream, MAX_LISTING_SIZE, what, cancellable, error);
-  if (body == NULL)
+  files = florence_hub_read_file_list (stream, repo, cancellable, &local_error);
+  if (files == NULL)
     {
-      if (!g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
-        prefix_network_error (error, endpoint);
-      return NULL;
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
+        prefix_network_error (&local_error, endpoint);
+      g_propagate_error (error, g_steal_pointer (&local_error));
     }
-  return florence_hub_parse_file_list (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+  return files;
+}
+
+GPtrArray *
+florence_hub_read_file_list (GInputStream *body, const char *repo, GCancellable *cancellable,
+                             GError **error)
+{
+  g_autofree char *what = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  g_return_val_if_fail (G_IS_INPUT_STREAM (body) && repo != NULL, NULL);
+
+  what = g_strdup_printf (_ ("the file list of “%s”"), repo);
+  bytes = read_body (body, MAX_LISTING_SIZE, what, cancellable, error);
+  if (bytes == NULL)
+    return NULL;
+  return florence_hub_parse_file_list (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
                                        error);
 }
 

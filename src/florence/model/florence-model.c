@@ -89,6 +89,8 @@ florence_model_load (const char *model_dir, const FlorenceModelOptions *options,
     self->engine = florence_engine_new (kind, vulkan_device, self->config, ckpt, error);
     if (self->engine == NULL)
       return NULL;
+    if (options != NULL && options->n_threads > 0)
+      florence_engine_set_n_threads (self->engine, options->n_threads);
   }
   self->load_seconds = seconds_since (t0);
   return g_steal_pointer (&self);
@@ -121,6 +123,20 @@ florence_model_get_device_name (FlorenceModel *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
   return self->engine->device_name;
+}
+
+void
+florence_model_set_n_threads (FlorenceModel *self, int n_threads)
+{
+  g_return_if_fail (self != NULL);
+  florence_engine_set_n_threads (self->engine, n_threads);
+}
+
+int
+florence_model_get_n_threads (FlorenceModel *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return florence_engine_get_n_threads (self->engine);
 }
 
 FlorenceDeviceKind

@@ -48,6 +48,8 @@ typedef struct {
   const char *tokenizer_dir; /* NULL: the model directory */
   const char *vulkan_device; /* NULL or "": automatic; else an index or part of a device name
                               * (as DEPICT_VULKAN_DEVICE takes), which it overrides */
+  int n_threads;             /* CPU engines: threads (0 = every processor, or
+                              * $DEPICT_CPU_THREADS); florence_model_set_n_threads() changes it */
 } FlorenceModelOptions;
 
 FlorenceModel *florence_model_load (const char *model_dir, const FlorenceModelOptions *options,
@@ -57,6 +59,11 @@ void florence_model_free (FlorenceModel *self);
 const FlorenceConfig *florence_model_get_config (FlorenceModel *self);
 const char *florence_model_get_device_name (FlorenceModel *self);
 FlorenceDeviceKind florence_model_get_device_kind (FlorenceModel *self);
+/* CPU engines: the threads the next runs use (0 = every processor); does nothing on a GPU.
+ * The device name changes with it. Not while a run is in progress on another thread. */
+void florence_model_set_n_threads (FlorenceModel *self, int n_threads);
+/* The threads a CPU engine uses; 0 on a GPU. */
+int florence_model_get_n_threads (FlorenceModel *self);
 double florence_model_get_load_seconds (FlorenceModel *self);
 /* The SHA-256 of the model's weights (florence-weights-hash.h), which the gallery keys every
  * run by: computed on the first call (seconds for a model not hashed before, kept in the

@@ -22,6 +22,8 @@ test_keywords (void)
     { "", FLORENCE_DEVICE_AUTO },
     { "auto", FLORENCE_DEVICE_AUTO },
     { "AUTO", FLORENCE_DEVICE_AUTO },
+    { "cpu", FLORENCE_DEVICE_CPU },
+    { "CPU", FLORENCE_DEVICE_CPU },
     { "cpu-reference", FLORENCE_DEVICE_CPU_REFERENCE },
     { "vulkan", FLORENCE_DEVICE_VULKAN },
     { "gpu", FLORENCE_DEVICE_VULKAN },
@@ -73,7 +75,7 @@ test_list (void)
   g_autoptr (GPtrArray) list = florence_device_list (&vulkan_error);
   g_assert_nonnull (list);
   g_assert_cmpuint (list->len, >=, 1);
-  guint n_default = 0, n_reference = 0;
+  guint n_default = 0, n_reference = 0, n_cpu = 0;
   for (guint i = 0; i < list->len; i++)
     {
       const FlorenceDeviceInfo *d = list->pdata[i];
@@ -89,6 +91,19 @@ test_list (void)
           n_reference++;
           g_assert_cmpint (d->n_threads, >=, 1);
         }
+      if (d->kind == FLORENCE_DEVICE_CPU)
+        {
+          /* first, with its threads and its BLAS */
+          g_assert_cmpuint (i, ==, 0);
+          n_cpu++;
+          g_assert_cmpint (d->n_threads, ==, florence_device_default_threads ());
+          g_assert_nonnull (strstr (d->blas, "OpenBLAS"));
+          g_assert_nonnull (strstr (d->description, d->blas));
+        }
+      /* auto never picks a software Vulkan device: the CPU engine is faster there */
+      if (d->is_default)
+        g_assert_true (d->kind == FLORENCE_DEVICE_CPU ||
+                       (d->kind == FLORENCE_DEVICE_VULKAN && strcmp (d->type, "cpu") != 0));
 
       /* every id reads back as what it lists */
       g_autoptr (GError) error = NULL;
@@ -109,6 +124,7 @@ test_list (void)
     }
   g_assert_cmpuint (n_default, ==, 1);
   g_assert_cmpuint (n_reference, ==, 1);
+  g_assert_cmpuint (n_cpu, ==, 1);
 }
 
 /* auto resolves to what the list marks as the default; explicit kinds to themselves */
@@ -131,6 +147,9 @@ test_resolve (void)
   g_assert_true (
     florence_device_resolve (FLORENCE_DEVICE_CPU_REFERENCE, NULL, &kind, &index, &error));
   g_assert_cmpint (kind, ==, FLORENCE_DEVICE_CPU_REFERENCE);
+  g_assert_cmpint (index, ==, -1);
+  g_assert_true (florence_device_resolve (FLORENCE_DEVICE_CPU, NULL, &kind, &index, &error));
+  g_assert_cmpint (kind, ==, FLORENCE_DEVICE_CPU);
   g_assert_cmpint (index, ==, -1);
 }
 
@@ -155,9 +174,8 @@ test_resolve_bad_environment (void)
   g_autoptr (GError) error = NULL;
   FlorenceDeviceKind kind = 99;
   int index = -2;
-  g_assert_true (
-    florence_device_resolve (FLORENCE_DEVICE_CPU_REFERENCE, NULL, &kind, &index, &error));
-  g_assert_cmpint (kind, ==, FLORENCE_DEVICE_CPU_REFERENCE);
+  g_assert_true (florence_device_resolve (FLORENCE_DEVICE_CPU, NULL, &kind, &index, &error));
+  g_assert_cmpint (kind, ==, FLORENCE_DEVICE_CPU);
   g_unsetenv ("DEPICT_VULKAN_DEVICE");
 }
 

@@ -1,5 +1,6 @@
 /* fuzz-hub-files.c: arbitrary bytes as the hub's file list (GET /api/models/REPO/tree/REV),
- * through florence_hub_parse_file_list()
+ * read as a download reads the response body (florence_hub_read_file_list: gzip unpacked when
+ * the bytes are gzip, a size cap, the JSON guard) and parsed
  *
  * What parses must hold only names that are safe to create in the model folder (no '/', no
  * leading '.', at most 200 bytes, not empty); what fails must say why in a GError. A warning or
@@ -21,9 +22,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   g_autoptr (GError) error = NULL;
 
+  g_autoptr (GInputStream) body = NULL;
+
   /* A critical (a library asked to do what it must not) is a finding too. */
   fuzz_abort_on_critical (NULL);
-  g_autoptr (GPtrArray) files = florence_hub_parse_file_list ((const char *) data, size, &error);
+  /* The body as the download reads it: a stream, gzip-encoded when it says so (libsoup's
+   * content decoder unpacks it on the way, as here). */
+  body = g_memory_input_stream_new_from_data (data, (gssize) size, NULL);
+  if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)
+    {
+      g_autoptr (GZlibDecompressor) gunzip =
+        g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+      GInputStream *raw = body;
+      body = g_converter_input_stream_new (raw, G_CONVERTER (gunzip));
+      g_object_unref (raw);
+    }
+  g_autoptr (GPtrArray) files = florence_hub_read_file_list (body, "fuzz/repo", NULL, &error);
   if (files == NULL)
     {
       FUZZ_CHECK (error != NULL && error->domain == G_IO_ERROR && error->message[0] != '\0');

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -59,4 +60,27 @@ fuzz_abort_on_critical (const char *ignored_domain)
       g_log_set_writer_func (fuzz_log_writer, NULL, NULL);
       installed = TRUE;
     }
+}
+
+/* A private temporary folder on tmpfs (/dev/shm) when there is one: files there cost no disk
+ * and no sync. Aborts when it cannot be made. */
+static inline char *
+fuzz_make_tmp_dir (const char *template_name)
+{
+  const char *base = g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR) ? "/dev/shm" : g_get_tmp_dir ();
+  char *dir = g_mkdtemp (g_build_filename (base, template_name, NULL));
+
+  if (dir == NULL)
+    abort ();
+  return dir;
+}
+
+/* Writes data to path, without the fsync of g_file_set_contents(). Aborts on failure. */
+static inline void
+fuzz_write_file (const char *path, const uint8_t *data, size_t size)
+{
+  FILE *f = fopen (path, "wb");
+
+  if (f == NULL || (size > 0 && fwrite (data, 1, size, f) != size) || fclose (f) != 0)
+    abort ();
 }

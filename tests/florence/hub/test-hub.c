@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "florence/hub/florence-hub-private.h"
 #include "florence/hub/florence-hub.h"
 #include "hub-test-server.h"
 
@@ -214,6 +215,30 @@ test_listing_bomb (void)
   hub_stop (hub);
 }
 
+/* A file list nested half a million levels deep behind a '…' string or a comment (a hostile
+ * mirror): refused by the JSON guard, not a stack overflow in json-glib. */
+static void
+test_listing_deep (void)
+{
+  static const char *const prefixes[] = { "[{'x':'\"','a':", "[{/* \" */\"a\":" };
+
+  for (gsize p = 0; p < G_N_ELEMENTS (prefixes); p++)
+    {
+      g_autoptr (GString) json = g_string_new (prefixes[p]);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) files = NULL;
+
+      for (guint i = 0; i < 500000; i++)
+        g_string_append_c (json, '[');
+      for (guint i = 0; i < 500000; i++)
+        g_string_append_c (json, ']');
+      g_string_append (json, "}]");
+      files = florence_hub_parse_file_list (json->str, json->len, &error);
+      g_assert_null (files);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    }
+}
+
 static void
 test_catalogue (void)
 {
@@ -253,5 +278,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hub/download-unknown-repo", test_download_unknown_repo);
   g_test_add_func ("/hub/download-416", test_download_416);
   g_test_add_func ("/hub/listing-bomb", test_listing_bomb);
+  g_test_add_func ("/hub/listing-deep", test_listing_deep);
   return g_test_run ();
 }

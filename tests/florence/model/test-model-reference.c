@@ -8,8 +8,13 @@
  * generated ids exactly; for beam search also sequences_score, the kept hypotheses and every
  * hypothesis event; for greedy the top-5 candidates of each step.
  *
- * Built twice: test-model-reference runs the CPU reference engine, test-model-gpu
- * (TEST_ENGINE_GPU) the Vulkan engine, which skips when no Vulkan device is there.
+ * Built three times: test-model-reference runs the CPU reference engine, test-model-cpu
+ * (TEST_ENGINE_CPU) the CPU engine, test-model-gpu (TEST_ENGINE_GPU) the Vulkan engine, which
+ * skips when no Vulkan device is there. Each prints its error against the fixtures (messages,
+ * or on stderr with DEPICT_TEST_REPORT set). test-model-cpu --against-gpu also runs the GPU
+ * engine's vision tower, encoder and first step on each case (when a Vulkan device is there)
+ * and checks that the CPU engine's worst error, as a share of the tolerance, is no larger than
+ * the GPU engine's on the same case.
  */
 #include "config.h"
 
@@ -19,6 +24,7 @@
 
 #include "florence/files/florence-checkpoint.h"
 #include "florence/files/florence-config.h"
+#include "florence/engine/florence-engine-cpu.h"
 #include "florence/engine/florence-engine.h"
 #include "florence/generate/florence-generate.h"
 #include "florence/model/florence-processor.h"
@@ -27,8 +33,10 @@
 #include "gpu/gpu-device.h"
 #include "image/image-loader.h"
 
-#ifdef TEST_ENGINE_GPU
+#if defined(TEST_ENGINE_GPU)
 #define ENGINE_NAME "gpu"
+#elif defined(TEST_ENGINE_CPU)
+#define ENGINE_NAME "cpu"
 #else
 #define ENGINE_NAME "reference"
 #endif
@@ -149,7 +157,15 @@ typedef struct {
   char *dir;
   FlorenceConfig *config;
   FlorenceEngine *engine; /* NULL: no device for this engine here */
+  FlorenceEngine *gpu;    /* --against-gpu: the GPU engine to compare with (NULL: none here) */
 } Model;
+
+static gboolean against_gpu;
+/* --against-gpu: the worst error of each engine over the cases run, as a share of the
+ * tolerance (one case's worst element is noise between two fp32 engines; over the fixture set
+ * it says which engine computes closer to the reference) */
+static double worst_all, gpu_worst_all;
+static guint n_against_gpu;
 
 static GHashTable *models; /* dir → Model */
 
@@ -169,10 +185,19 @@ model_get (const char *name)
   g_assert_no_error (error);
   g_autoptr (FlorenceCheckpoint) ckpt = florence_checkpoint_open (m->dir, m->config, &error);
   g_assert_no_error (error);
-#ifdef TEST_ENGINE_GPU
+#if defined(TEST_ENGINE_GPU)
   m->engine = florence_engine_gpu_new (m->config, NULL, ckpt, &error);
   if (g_error_matches (error, GPU_ERROR, GPU_ERROR_NO_DEVICE))
     g_clear_error (&error);
+#elif defined(TEST_ENGINE_CPU)
+  m->engine = florence_engine_cpu_new (m->config, ckpt, 0, &error);
+  g_assert_no_error (error);
+  if (against_gpu)
+    {
+      m->gpu = florence_engine_gpu_new (m->config, NULL, ckpt, &error);
+      if (g_error_matches (error, GPU_ERROR, GPU_ERROR_NO_DEVICE))
+        g_clear_error (&error);
+    }
 #else
   m->engine = florence_engine_new (FLORENCE_DEVICE_CPU_REFERENCE, NULL, m->config, ckpt, &error);
 #endif
@@ -190,6 +215,7 @@ typedef struct {
   const char *case_name;
   guint n_compared;
   GString *report;
+  double worst; /* the largest error as a share of its tolerance, ATOL + RTOL · |expected| */
 } TapState;
 
 static void
@@ -214,6 +240,7 @@ compare_tensor (TapState *st, const char *name, const float *data, gsize n)
       max_abs = MAX (max_abs, diff);
       if (fabs ((double) want[i]) > 1e-3)
         max_rel = MAX (max_rel, rel);
+      st->worst = MAX (st->worst, diff / (ATOL + RTOL * fabs ((double) want[i])));
       if (!(diff <= ATOL + RTOL * fabs ((double) want[i])) && first_bad == G_MAXSIZE)
         first_bad = i;
     }
@@ -336,6 +363,42 @@ case_free (gpointer data)
   g_free (tc);
 }
 
+/* The first decoder step from the start token, compared as first_step_logits. */
+static void
+compare_first_step (TapState *tap, const FlorenceConfig *config, FlorenceDecoderBackend *dec)
+{
+  g_autoptr (GError) error = NULL;
+  const int V = config->vocab_size;
+  g_autofree float *logits = g_new (float, V);
+  gint32 start = config->decoder_start_token_id;
+  FlorenceDecodeStep step = { .n_beams = 1, .position = 0, .tokens = &start, .forced_token = -1 };
+  g_assert_true (dec->begin (dec, 1, &error));
+  g_assert_true (dec->step_logits (dec, &step, logits, &error));
+  g_assert_no_error (error);
+  compare_tensor (tap, "first_step_logits", logits, (gsize) V);
+}
+
+/* --against-gpu: the GPU engine's error on the same case, as a share of the tolerance */
+static double
+gpu_worst (Model *m, const char *case_name, Expected *tensors, const float *pixels, int size,
+           GArray *input_ids, GString *report)
+{
+  g_autoptr (GError) error = NULL;
+  TapState tap = { tensors, case_name, 0, g_string_new (NULL), 0.0 };
+  m->gpu->tap = tap_cb;
+  m->gpu->tap_data = &tap;
+  FlorenceDecoderBackend *dec =
+    florence_engine_prepare (m->gpu, pixels, size, (const gint32 *) input_ids->data,
+                             (int) input_ids->len, NULL, NULL, &error);
+  g_assert_no_error (error);
+  m->gpu->tap = NULL;
+  compare_first_step (&tap, m->config, dec);
+  m->gpu->decoder_free (m->gpu, dec);
+  g_string_append_printf (report, "  the GPU engine on the same case:\n%s", tap.report->str);
+  g_string_free (tap.report, TRUE);
+  return tap.worst;
+}
+
 static void
 test_case (gconstpointer data)
 {
@@ -354,7 +417,7 @@ test_case (gconstpointer data)
   g_autoptr (JsonParser) parser = NULL;
   JsonObject *exp = read_json_object (json_path, &parser);
   g_autoptr (Expected) tensors = expected_load (st_path);
-  TapState tap = { tensors, tc->name, 0, g_string_new (NULL) };
+  TapState tap = { tensors, tc->name, 0, g_string_new (NULL), 0.0 };
 
   gint64 t0 = g_get_monotonic_time ();
   int size = (int) json_object_get_int_member (exp, "processor_image_size");
@@ -432,16 +495,18 @@ test_case (gconstpointer data)
   gint64 t2 = g_get_monotonic_time ();
 
   /* first-step logits: decoder input [2] at position 0 */
-  {
-    const int V = m->config->vocab_size;
-    g_autofree float *logits = g_new (float, V);
-    gint32 start = m->config->decoder_start_token_id;
-    FlorenceDecodeStep step = { .n_beams = 1, .position = 0, .tokens = &start, .forced_token = -1 };
-    g_assert_true (dec->begin (dec, 1, &error));
-    g_assert_true (dec->step_logits (dec, &step, logits, &error));
-    compare_tensor (&tap, "first_step_logits", logits, (gsize) V);
-  }
+  compare_first_step (&tap, m->config, dec);
   gint64 t3 = g_get_monotonic_time ();
+  g_string_append_printf (tap.report, "  worst error %.3f of the tolerance\n", tap.worst);
+  if (m->gpu != NULL)
+    {
+      double gpu = gpu_worst (m, tc->name, tensors, pixels, size, input_ids, tap.report);
+      g_string_append_printf (tap.report, "  worst error %.3f of the tolerance (GPU engine)\n",
+                              gpu);
+      worst_all = MAX (worst_all, tap.worst);
+      gpu_worst_all = MAX (gpu_worst_all, gpu);
+      n_against_gpu++;
+    }
 
   JsonObject *gen_obj = json_object_get_object_member (exp, "generation");
   FlorenceGenerateOptions opts;
@@ -508,6 +573,28 @@ test_case (gconstpointer data)
   m->engine->decoder_free (m->engine, dec);
 }
 
+/* Last: the CPU engine's error over every case run stays within the GPU engine's. */
+static void
+test_against_gpu (void)
+{
+  if (n_against_gpu == 0)
+    {
+      g_test_skip ("no case ran on a Vulkan device");
+      return;
+    }
+  g_test_message ("worst error over %u cases, as a share of the tolerance: CPU engine %.3f, GPU "
+                  "engine %.3f",
+                  n_against_gpu, worst_all, gpu_worst_all);
+  if (g_getenv ("DEPICT_TEST_REPORT") != NULL)
+    g_printerr ("worst error over %u cases, as a share of the tolerance: CPU engine %.3f, GPU "
+                "engine %.3f\n",
+                n_against_gpu, worst_all, gpu_worst_all);
+  if (worst_all > gpu_worst_all)
+    g_test_fail_printf ("the CPU engine's worst error is %.3f of the tolerance, the GPU "
+                        "engine's %.3f",
+                        worst_all, gpu_worst_all);
+}
+
 static void
 add_cases (const char *model, const char *cases_model)
 {
@@ -533,6 +620,14 @@ add_cases (const char *model, const char *cases_model)
 int
 main (int argc, char **argv)
 {
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--against-gpu") == 0)
+      {
+        against_gpu = TRUE;
+        memmove (argv + i, argv + i + 1, (gsize) (argc - i) * sizeof (char *));
+        argc--;
+        break;
+      }
   g_test_init (&argc, &argv, NULL);
   if (g_getenv ("DEPICT_TEST_DATA") == NULL)
     {
@@ -542,5 +637,7 @@ main (int argc, char **argv)
   add_cases ("tiny", "tiny");
   add_cases ("tiny-eos", "tiny-eos");
   add_cases ("tiny-bin", "tiny");
+  if (against_gpu)
+    g_test_add_func ("/florence/" ENGINE_NAME "/summary/against-gpu", test_against_gpu);
   return g_test_run ();
 }

@@ -13,16 +13,9 @@
 static void
 test_cases (void)
 {
-  g_autofree char *path =
-    g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "postprocess", "cases.json", NULL);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
   JsonArray *cases;
+  g_autoptr (JsonNode) root = text_test_load_postprocess_cases (&cases);
 
-  json_parser_load_from_file (parser, path, &error);
-  g_assert_no_error (error);
-  cases =
-    json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "cases");
   g_assert_cmpuint (json_array_get_length (cases), ==, 78);
 
   for (guint i = 0; i < json_array_get_length (cases); i++)

@@ -53,22 +53,6 @@ round_trip (FlorenceResult *r)
                            sizeof (FlorenceQuad)) == 0);
 }
 
-static JsonNode *
-load_cases (JsonArray **cases)
-{
-  g_autofree char *path =
-    g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "postprocess", "cases.json", NULL);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  JsonNode *root;
-
-  json_parser_load_from_file (parser, path, &error);
-  g_assert_no_error (error);
-  root = json_node_copy (json_parser_get_root (parser));
-  *cases = json_object_get_array_member (json_node_get_object (root), "cases");
-  return root;
-}
-
 static FlorenceResult *
 postprocess_case (JsonObject *c)
 {
@@ -87,7 +71,7 @@ test_reference_keys (void)
 {
   static const char *const additions[] = { "version", "task", "kind", "image_size" };
   JsonArray *cases;
-  g_autoptr (JsonNode) root = load_cases (&cases);
+  g_autoptr (JsonNode) root = text_test_load_postprocess_cases (&cases);
 
   for (guint i = 0; i < json_array_get_length (cases); i++)
     {
@@ -186,7 +170,7 @@ static void
 test_reference_reader (void)
 {
   JsonArray *cases;
-  g_autoptr (JsonNode) root = load_cases (&cases);
+  g_autoptr (JsonNode) root = text_test_load_postprocess_cases (&cases);
 
   for (guint i = 0; i < json_array_get_length (cases); i++)
     {
@@ -222,24 +206,13 @@ test_reference_reader (void)
 static void
 test_round_trip_fixtures (void)
 {
-  g_autofree char *path =
-    g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "postprocess", "cases.json", NULL);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
   JsonArray *cases;
+  g_autoptr (JsonNode) root = text_test_load_postprocess_cases (&cases);
   guint kinds = 0;
 
-  json_parser_load_from_file (parser, path, &error);
-  g_assert_no_error (error);
-  cases =
-    json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "cases");
   for (guint i = 0; i < json_array_get_length (cases); i++)
     {
-      JsonObject *c = json_array_get_object_element (cases, i);
-      JsonArray *size = json_object_get_array_member (c, "image_size");
-      g_autoptr (FlorenceResult) r = florence_postprocess_for_token (
-        json_object_get_string_member (c, "task"), json_object_get_string_member (c, "text"),
-        (int) json_array_get_int_element (size, 0), (int) json_array_get_int_element (size, 1));
+      g_autoptr (FlorenceResult) r = postprocess_case (json_array_get_object_element (cases, i));
 
       round_trip (r);
       kinds |= 1u << r->kind;

@@ -66,3 +66,21 @@ assert_same_json (JsonNode *got, JsonNode *expected, const char *path)
         g_error ("%s: got %.9g, expected %.9g", path, g, e);
     }
 }
+
+/* tests/data/postprocess/cases.json, parsed (free it with json_node_unref); *cases is its
+ * "cases" array. */
+static inline JsonNode *
+text_test_load_postprocess_cases (JsonArray **cases)
+{
+  g_autofree char *path =
+    g_build_filename (g_getenv ("DEPICT_TEST_DATA"), "postprocess", "cases.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonNode *root;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  root = json_node_copy (json_parser_get_root (parser));
+  *cases = json_object_get_array_member (json_node_get_object (root), "cases");
+  return root;
+}

@@ -1,7 +1,8 @@
 /* fuzz-image.c: arbitrary bytes as a photo file, through image_load(), image_thumbnail_load()
  * and the model's preprocessing
  *
- * The bytes are written to a file in a private temporary folder. Its name ends in .jpg,
+ * The bytes are written to a file in a private temporary folder, on tmpfs (/dev/shm) where there
+ * is one and without fsync, so that an input costs its decoding only. Its name ends in .jpg,
  * .png, .heic or nothing, chosen by the input's length: the loader decides by content, and
  * misnamed files must behave like well-named ones. Whatever loads must keep the promises of
  * image-rgb.h (and image_load_size() must agree with it); whatever fails must say why in a
@@ -22,8 +23,9 @@
 #include "image/image-orientation.h"
 #include "image/image-thumbnail.h"
 
-/* Keeps one input fast (and the memory small) under ASan. */
-#define FUZZ_MAX_PIXELS ((guint64) 4000000)
+/* Keeps one input fast (and the memory small) under ASan: a megapixel is far more than the
+ * decoders' code paths need. */
+#define FUZZ_MAX_PIXELS ((guint64) 1000000)
 #define FUZZ_THUMBNAIL_SIDE 64
 #define FUZZ_MODEL_SIDE 128
 #define FUZZ_MODEL_MAX_PIXELS ((guint64) 256 * 256)
@@ -50,7 +52,7 @@ temp_path (size_t size)
 
   if (fuzz_dir == NULL)
     {
-      fuzz_dir = g_dir_make_tmp ("depict-fuzz-image-XXXXXX", NULL);
+      fuzz_dir = fuzz_make_tmp_dir ("depict-fuzz-image-XXXXXX");
       if (fuzz_dir == NULL)
         abort ();
       for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
@@ -110,8 +112,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
    * reports. Refusing such frames first would mean walking every GIF block ourselves;
    * regress-gif-zero-frame*.gif keep the case replayed. */
   fuzz_abort_on_critical ("GdkPixbuf");
-  if (!g_file_set_contents (path, (const char *) data, (gssize) size, &error))
-    abort ();
+  fuzz_write_file (path, data, size);
 
   ImageLoadOptions opts = { .max_pixels = FUZZ_MAX_PIXELS };
   g_autoptr (ImageRgb) image = image_load (path, &opts, &error);
