@@ -508,6 +508,22 @@ gallery_store_check_writable (GalleryStore *store, GError **error)
   return TRUE;
 }
 
+gboolean
+gallery_store_is_own_file (GalleryStore *store, const GStatBuf *st)
+{
+  static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = g_strconcat (store->path, suffixes[i], NULL);
+      GStatBuf own;
+
+      if (g_stat (path, &own) == 0 && own.st_dev == st->st_dev && own.st_ino == st->st_ino)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 gint64
 gallery_store_now_seen (void)
 {
