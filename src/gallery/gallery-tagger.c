@@ -387,6 +387,7 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan, GCance
       run->weights_hash = g_strdup (key->weights_hash);
       run->num_beams = key->num_beams;
       run->max_new_tokens = key->max_new_tokens;
+      run->min_tag_score = options->min_tag_score;
       /* Another tagger may have stored the same run meanwhile: its run stays (or, with redo,
        * this one replaces it); never both. */
       if (gallery_store_put_run (store, plan->image_id, run,

@@ -45,6 +45,7 @@ typedef struct {
   const char *text_input;   /* input of tasks that take one, NULL = none */
   gboolean recursive;       /* descend into sub-folders */
   gboolean redo;            /* run again even what is done */
+  double min_tag_score;     /* tags below this score are not stored (GalleryRun), 0 = all */
   GalleryRunFunc run_func;
   gpointer run_data;
   /* Optional, instead of run_func: the photos are decoded and prepared ahead on its worker
