@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include "depict-confidence-filter.h"
 #include "depict-gallery-view.h"
 #include "depict-queue-item.h"
 #include "depict-session.h"
@@ -39,6 +40,7 @@ struct _DepictWindow {
   GtkWidget *boxes_toggle;
   GtkWidget *masks_toggle;
   GtkWidget *text_toggle;
+  DepictConfidenceFilter *confidence_filter; /* hides the regions the model is less sure of */
   GtkWidget *queue_button;
   GtkRevealer *region_hint_revealer;
   GtkWidget *side_pane;
