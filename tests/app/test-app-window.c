@@ -899,6 +899,30 @@ test_picker_stays (void)
   close_window (window);
 }
 
+/* Quit (Ctrl+Q) keeps the window's size, as closing it does. */
+static void
+test_quit_keeps_size (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (DepictApplication) app = depict_application_new ();
+  g_autoptr (GError) error = NULL;
+  DepictWindow *window;
+
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  window = new_window ();
+  gtk_window_set_application (GTK_WINDOW (window), GTK_APPLICATION (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 910, 640);
+  app_test_spin (50);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  app_test_spin (50);
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 910);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 640);
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (app)));
+  g_settings_reset (settings, "window-width");
+  g_settings_reset (settings, "window-height");
+}
+
 static void
 test_no_model (void)
 {
@@ -1189,6 +1213,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/picker-stays", test_picker_stays);
   g_test_add_func ("/app/window/gallery-search", test_gallery_search);
   g_test_add_func ("/app/window/tag-folder", test_tag_folder);
+  g_test_add_func ("/app/window/quit-keeps-size", test_quit_keeps_size);
   status = g_test_run ();
   g_assert_finalize_object (session);
   return status;
