@@ -299,9 +299,9 @@ print_side_by_side (GPtrArray *results, const double pytorch[2])
   printf ("\nSide by side (best run; wall s and process CPU s; ms per steady decoder step; "
           "VmHWM of the device's process; vision GFLOP per CPU-second%s):\n",
           pytorch[0] > 0 ? "; wall total as a share of PyTorch's" : "");
-  printf ("%-18s %6s %9s %9s %9s %9s %9s %9s %8s %8s %9s\n", "device", "beams", "total", "CPU",
+  printf ("%-18s %6s %9s %9s %9s %9s %9s %9s %8s %8s%s\n", "device", "beams", "total", "CPU",
           "vision", "CPU", "ms/step", "CPU ms", "VmHWM", "GF/CPUs",
-          pytorch[0] > 0 ? "x PyTorch" : "");
+          pytorch[0] > 0 ? " x PyTorch" : "");
   for (guint i = 0; i < results->len; i++)
     {
       g_auto (GStrv) f = g_strsplit (results->pdata[i], "\t", -1);
@@ -311,9 +311,9 @@ print_side_by_side (GPtrArray *results, const double pytorch[2])
       double ref = beams == 1 ? pytorch[0] : beams == 3 ? pytorch[1] : 0;
       char ratio[32] = "";
       if (ref > 0)
-        g_snprintf (ratio, sizeof ratio, "%.2f", g_ascii_strtod (f[3], NULL) / ref);
-      printf ("%-18s %6s %9s %9s %9s %9s %9s %9s %6s M %8s %9s\n", f[1], f[2], f[3], f[4], f[5],
-              f[6], f[7], f[8], f[9], f[10], ratio);
+        g_snprintf (ratio, sizeof ratio, " %9.2f", g_ascii_strtod (f[3], NULL) / ref);
+      printf ("%-18s %6s %9s %9s %9s %9s %9s %9s %6s M %8s%s\n", f[1], f[2], f[3], f[4], f[5], f[6],
+              f[7], f[8], f[9], f[10], ratio);
     }
   for (guint i = 0; i < 2 && pytorch[0] > 0; i++)
     printf ("%-18s %6u %9.3f   (given with --pytorch, measured apart)\n", "PyTorch", i == 0 ? 1 : 3,
