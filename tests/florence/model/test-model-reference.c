@@ -6,7 +6,10 @@
  * pixel_values, each DaViT stage, the image features, the encoder input and layers and the
  * first-step logits within atol = rtol = 1e-4 (tests/data/README.md, "Tolerances"); the
  * generated ids exactly; for beam search also sequences_score, the kept hypotheses and every
- * hypothesis event; for greedy the top-5 candidates of each step.
+ * hypothesis event; for greedy the top-5 candidates of each step. The tokens' log-probabilities
+ * (florence-generate.h): their sum is the reference's score of the returned sequence times its
+ * length; with the forced <s> turned off, the first token's is log_softmax of the fixture's
+ * first-step logits.
  *
  * Built three times: test-model-reference runs the CPU reference engine, test-model-cpu
  * (TEST_ENGINE_CPU) the CPU engine, test-model-gpu (TEST_ENGINE_GPU) the Vulkan engine, which
@@ -18,6 +21,7 @@
  */
 #include "config.h"
 
+#include <float.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -339,6 +343,118 @@ check_hypothesis (const char *case_name, const char *what, guint index, JsonObje
 }
 
 /* ------------------------------------------------------------------------------------------
+ * Token log-probabilities
+ * ---------------------------------------------------------------------------------------- */
+
+static double
+logprobs_sum (const FlorenceGeneration *gen, double *abs_sum)
+{
+  double sum = 0.0;
+  *abs_sum = 0.0;
+  for (guint i = 0; i < gen->token_logprobs->len; i++)
+    {
+      double x = g_array_index (gen->token_logprobs, float, i);
+      sum += x;
+      *abs_sum += fabs (x);
+    }
+  return sum;
+}
+
+/* One per generated id, forced ones 0; for beam search they add up to the reference's score
+ * of the sequence times its length (length_penalty as the fixture's), within the tolerance of
+ * the fixtures, and to the search's own sum within float32 rounding. */
+static void
+check_token_logprobs (const char *case_name, JsonObject *exp, const FlorenceGeneration *gen,
+                      const FlorenceGenerateOptions *opts)
+{
+  if (gen->token_logprobs == NULL)
+    {
+      g_test_fail_printf ("%s: no token log-probabilities", case_name);
+      return;
+    }
+  const GArray *lp = gen->token_logprobs;
+  g_assert_cmpuint (lp->len, ==, gen->ids->len - 1);
+  g_assert_cmpfloat (g_array_index (lp, float, 0), ==, 0.0f); /* the forced <s> */
+  for (guint i = 0; i < lp->len; i++)
+    if (!(g_array_index (lp, float, i) <= 0.0f))
+      g_test_fail_printf ("%s: token %u has the log-probability %g", case_name, i + 1,
+                          g_array_index (lp, float, i));
+  if (gen->ids->len == opts->max_new_tokens + 1)
+    g_assert_cmpfloat (g_array_index (lp, float, lp->len - 1), ==, 0.0f); /* the forced </s> */
+  if (opts->num_beams == 1)
+    return;
+
+  double abs_sum, sum = logprobs_sum (gen, &abs_sum);
+  double len_pow = pow ((double) lp->len, opts->length_penalty);
+  JsonObject *best =
+    json_array_get_object_element (json_object_get_array_member (exp, "beam_final_hypotheses"), 0);
+  const double want[] = { json_object_get_double_member (exp, "sequences_score") * len_pow,
+                          json_object_get_double_member (best, "score") * len_pow };
+  for (gsize i = 0; i < G_N_ELEMENTS (want); i++)
+    if (fabs (sum - want[i]) > ATOL + RTOL * fabs (want[i]))
+      g_test_fail_printf ("%s: the token log-probabilities add up to %.9g, the reference's "
+                          "score times the length is %.9g",
+                          case_name, sum, want[i]);
+  /* the search adds them up in float32: (n - 1) roundings of at most FLT_EPSILON / 2 each */
+  const FlorenceHypothesis *own = gen->hypotheses->pdata[0];
+  double bound = lp->len * FLT_EPSILON * abs_sum;
+  if (fabs (sum - own->sum_logprobs) > bound)
+    g_test_fail_printf ("%s: the token log-probabilities add up to %.9g, the search's sum is %.9g",
+                        case_name, sum, own->sum_logprobs);
+  g_test_message ("%s: %u token log-probabilities, sum %.7f (reference %.7f)", case_name, lp->len,
+                  sum, want[1]);
+}
+
+/* With the forced <s> off, the first token is chosen from the first step's logits: its
+ * log-probability is log_softmax of the fixture's first_step_logits at its id, greedy and with
+ * beams. */
+static void
+check_first_token (const char *case_name, Expected *tensors, FlorenceDecoderBackend *dec,
+                   const FlorenceConfig *config)
+{
+  gsize n = 0;
+  g_autofree float *logits = expected_get (tensors, "first_step_logits", &n);
+  g_assert_nonnull (logits);
+  g_assert_cmpuint (n, ==, (gsize) config->vocab_size);
+  double max = -INFINITY, sum = 0.0;
+  for (gsize v = 0; v < n; v++)
+    max = MAX (max, logits[v]);
+  for (gsize v = 0; v < n; v++)
+    sum += exp (logits[v] - max);
+  const double lse = max + log (sum);
+
+  for (guint beams = 1; beams <= 3; beams += 2)
+    {
+      g_autoptr (GError) error = NULL;
+      FlorenceGenerateOptions opts;
+      florence_generate_options_init (&opts, config);
+      opts.num_beams = beams;
+      opts.max_new_tokens = 2;
+      opts.forced_bos_token_id = -1;
+      g_autoptr (FlorenceGeneration) gen = florence_generate (dec, &opts, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (gen->token_logprobs);
+      g_assert_cmpuint (gen->token_logprobs->len, ==, gen->ids->len - 1);
+      gint32 id = g_array_index (gen->ids, gint32, 1);
+      double want = logits[id] - lse;
+      double got = g_array_index (gen->token_logprobs, float, 0);
+      if (fabs (got - want) > ATOL + RTOL * fabs (want))
+        g_test_fail_printf ("%s: %u beams: the first token %d has the log-probability %.9g, "
+                            "log_softmax of the first-step logits %.9g",
+                            case_name, beams, id, got, want);
+      if (beams == 1)
+        {
+          /* greedy takes the largest logit */
+          gsize best = 0;
+          for (gsize v = 1; v < n; v++)
+            if (logits[v] > logits[best])
+              best = v;
+          g_assert_cmpint (id, ==, (gint32) best);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
  * One case
  * ---------------------------------------------------------------------------------------- */
 
@@ -552,6 +668,8 @@ test_case (gconstpointer data)
         check_hypothesis (tc->name, "hypothesis event", i,
                           json_array_get_object_element (events, i), gen->events->pdata[i]);
     }
+  check_token_logprobs (tc->name, exp, gen, &opts);
+  check_first_token (tc->name, tensors, dec, m->config);
 
   g_test_message ("%s/%s: %u tensors compared\n%s  timings: vision+encoder %.3f s (with "
                   "read-backs), first step %.3f s, generation %.3f s (%u steps, %u beams)",
