@@ -15,12 +15,14 @@
 
 #include "app-test-util.h"
 #include "depict-application.h"
+#include "depict-batch-dialog.h"
 #include "depict-gallery-view.h"
 #include "depict-queue-item.h"
 #include "depict-window-private.h"
 #include "florence/hub/florence-hub.h"
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-store.h"
+#include "gallery/gallery-tagger.h"
 
 /* The process's session, as the application would hold it. */
 static DepictSession *session;
@@ -514,8 +516,29 @@ test_empty_and_asked (void)
     depict_answer_new (NULL, "the wizard", app_test_postprocess_result ("grounding_no_locs"), NULL);
   title = _depict_window_answer_title (grounding);
   g_assert_nonnull (strstr (title, "“the wizard”"));
+  depict_task_picker_set_text (depict_window_get_task_picker (window), "red square");
   depict_window_show_file (window, photo, grounding);
   g_assert_nonnull (find_widget (GTK_WIDGET (pane), GTK_TYPE_LABEL, label_is, title));
+  /* The picker shows the text this answer was asked, not the one typed last. */
+  g_assert_cmpstr (depict_task_picker_get_text (depict_window_get_task_picker (window)), ==,
+                   "the wizard");
+
+  /* A mask of "the wizard" is named so, where the model gave it no label. */
+  {
+    g_autoptr (DepictAnswer) mask =
+      depict_answer_new ("<REFERRING_EXPRESSION_SEGMENTATION>", "the wizard",
+                         app_test_postprocess_result ("res_one_polygon"), NULL);
+    g_autoptr (DepictOverlayItem) item = NULL;
+    GListModel *items;
+
+    depict_window_show_file (window, photo, mask);
+    items = depict_image_view_get_items (depict_window_get_image_view (window));
+    g_assert_cmpuint (g_list_model_get_n_items (items), ==, 1);
+    item = g_list_model_get_item (items, 0);
+    g_assert_cmpstr (depict_overlay_item_get_label (item), ==, "the wizard");
+    g_assert_cmpstr (depict_task_picker_get_text (depict_window_get_task_picker (window)), ==,
+                     "the wizard");
+  }
   close_window (window);
 }
 
@@ -1069,16 +1092,36 @@ test_tag_folder (void)
   copy_photo ("small_37x101.png", dir);
   /* Settings no other test of this process uses: the runs are new to the shared gallery. */
   use_tiny_model (6);
-  g_settings_set_strv (settings, "batch-tasks", tasks);
   before = count_runs ();
 
   window = new_window ();
   view = depict_window_get_gallery_view (window);
   depict_window_show_gallery (window, FALSE);
 
-  batch = depict_session_tag_folder (session, folder, &error);
-  g_assert_no_error (error);
-  g_assert_true (depict_session_get_batch (session) == batch);
+  /* Tag Folder first asks which tasks, those chosen last checked; Tag needs one. */
+  g_settings_reset (settings, "batch-tasks");
+  _depict_window_tag_folder (window, folder);
+  {
+    AdwMessageDialog *dialog = _depict_window_get_batch_dialog (window);
+    g_auto (GStrv) offered = NULL;
+    g_auto (GStrv) chosen = NULL;
+
+    g_assert_nonnull (dialog);
+    offered = depict_batch_dialog_dup_tasks (dialog);
+    g_assert_true (g_strv_equal ((const char *const *) offered, gallery_tagger_default_tasks ()));
+    for (guint i = 0; offered[i] != NULL; i++)
+      depict_batch_dialog_set_task (dialog, offered[i], FALSE);
+    g_assert_false (adw_message_dialog_get_response_enabled (dialog, "tag"));
+    depict_batch_dialog_set_task (dialog, "<CAPTION>", TRUE);
+    g_assert_true (adw_message_dialog_get_response_enabled (dialog, "tag"));
+    g_assert_null (depict_session_get_batch (session));
+    adw_message_dialog_response (dialog, "tag");
+    /* It runs what was chosen, and offers it next time. */
+    chosen = g_settings_get_strv (settings, "batch-tasks");
+    g_assert_true (g_strv_equal ((const char *const *) chosen, tasks));
+  }
+  batch = depict_session_get_batch (session);
+  g_assert_nonnull (batch);
   /* Shown at once, with what it is. */
   g_assert_true (batch_bar_shown (view));
   g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, label_is, depict_job_get_title (batch)));
