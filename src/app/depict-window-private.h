@@ -128,6 +128,11 @@ void _depict_window_class_actions_init (DepictWindowClass *klass);
 void _depict_window_actions_init (DepictWindow *self);
 void _depict_window_update_actions (DepictWindow *self);
 void _depict_window_open_dialog (DepictWindow *self, gboolean folder_for_tagging);
+/* Export: where the dialog opens (beside the photo, else Pictures), and the writing of the
+ * answer shown, as JSON or as text. */
+GFile *_depict_window_export_folder (DepictWindow *self);
+gboolean _depict_window_export_to (DepictWindow *self, GFile *file, gboolean as_text,
+                                   GError **error);
 
 /* depict-window-dnd.c */
 void _depict_window_dnd_init (DepictWindow *self);

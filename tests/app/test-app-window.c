@@ -899,6 +899,66 @@ test_picker_stays (void)
   close_window (window);
 }
 
+/* Export opens beside the photo and writes the answer as JSON or as text. */
+static void
+test_export (void)
+{
+  DepictWindow *window = new_window ();
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr (GFile) parent = g_file_get_parent (photo);
+  g_autoptr (DepictAnswer) answer = app_test_answer ("od_two_objects", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("depict-export-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "answer.txt", NULL);
+  g_autoptr (GFile) out = g_file_new_for_path (path);
+  g_autoptr (GFile) folder = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *written = NULL;
+
+  depict_window_show_file (window, photo, answer);
+  folder = _depict_window_export_folder (window);
+  g_assert_true (g_file_equal (folder, parent));
+
+  g_assert_true (_depict_window_export_to (window, out, TRUE, &error));
+  g_assert_no_error (error);
+  expected = depict_answer_to_plain_text (depict_window_get_answer (window));
+  g_assert_true (g_file_get_contents (path, &written, NULL, NULL));
+  g_assert_cmpstr (written, ==, expected);
+  g_clear_pointer (&expected, g_free);
+  g_clear_pointer (&written, g_free);
+  g_assert_true (_depict_window_export_to (window, out, FALSE, &error));
+  expected = depict_answer_to_json (depict_window_get_answer (window));
+  g_assert_true (g_file_get_contents (path, &written, NULL, NULL));
+  g_assert_cmpstr (written, ==, expected);
+  g_unlink (path);
+  g_rmdir (dir);
+  close_window (window);
+}
+
+/* Quit (Ctrl+Q) keeps the window's size, as closing it does. */
+static void
+test_quit_keeps_size (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (DepictApplication) app = depict_application_new ();
+  g_autoptr (GError) error = NULL;
+  DepictWindow *window;
+
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  window = new_window ();
+  gtk_window_set_application (GTK_WINDOW (window), GTK_APPLICATION (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 910, 640);
+  app_test_spin (50);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  app_test_spin (50);
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 910);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 640);
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (app)));
+  g_settings_reset (settings, "window-width");
+  g_settings_reset (settings, "window-height");
+}
+
 static void
 test_no_model (void)
 {
@@ -1180,6 +1240,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/unreadable", test_unreadable);
   g_test_add_func ("/app/window/overlay", test_overlay);
   g_test_add_func ("/app/window/copy", test_copy);
+  g_test_add_func ("/app/window/export", test_export);
   g_test_add_func ("/app/window/empty-and-asked", test_empty_and_asked);
   g_test_add_func ("/app/window/no-model", test_no_model);
   g_test_add_func ("/app/window/run-tiny", test_run_tiny);
@@ -1189,6 +1250,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/picker-stays", test_picker_stays);
   g_test_add_func ("/app/window/gallery-search", test_gallery_search);
   g_test_add_func ("/app/window/tag-folder", test_tag_folder);
+  g_test_add_func ("/app/window/quit-keeps-size", test_quit_keeps_size);
   status = g_test_run ();
   g_assert_finalize_object (session);
   return status;
