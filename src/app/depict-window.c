@@ -16,6 +16,7 @@
 
 #include "depict-application.h"
 #include "depict-window-private.h"
+#include "florence/hub/florence-hub.h"
 
 G_DEFINE_FINAL_TYPE (DepictWindow, depict_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -72,7 +73,19 @@ _depict_window_present_toast (DepictWindow *self, AdwToast *toast)
 void
 _depict_window_update_empty_page (DepictWindow *self)
 {
-  gtk_widget_set_visible (self->empty_no_model, !depict_session_has_model (self->session));
+  gboolean none = !depict_session_has_model (self->session);
+  g_autofree char *size = NULL;
+  g_autofree char *text = NULL;
+
+  gtk_widget_set_visible (self->empty_no_model, none);
+  if (!none)
+    return;
+  /* The size as the Models window writes it. */
+  size = g_format_size (florence_hub_lookup ("base")->download_size);
+  /* Translators: %s is a size, "467.0 MB" */
+  text =
+    g_strdup_printf (_ ("No model is installed yet. The base model is a download of %s."), size);
+  gtk_label_set_label (self->empty_no_model_label, text);
 }
 
 static void
@@ -166,7 +179,9 @@ items_changed_cb (GListModel *items, guint position, guint removed, guint added,
 static void
 view_items_changed_cb (DepictImageView *view, GParamSpec *pspec, DepictWindow *self)
 {
-  GListModel *items = depict_image_view_get_items (view);
+  /* the answer's items, also those the confidence filter hides */
+  GListModel *items =
+    self->items != NULL ? G_LIST_MODEL (self->items) : depict_image_view_get_items (view);
 
   if (items != NULL)
     items_changed_cb (items, 0, 0, 0, self);
@@ -254,6 +269,7 @@ depict_window_constructed (GObject *object)
   g_signal_connect_object (self->settings, "changed::show-text", G_CALLBACK (layers_changed_cb),
                            self, 0);
   layers_changed_cb (self->settings, NULL, self);
+  depict_confidence_filter_set_settings (self->confidence_filter, self->settings);
 
   depict_gallery_view_set_session (self->gallery_view, self->session);
   g_signal_connect_object (self->session, "notify::busy", G_CALLBACK (session_changed_cb), self, 0);
@@ -340,6 +356,7 @@ depict_window_class_init (DepictWindowClass *klass)
   g_type_ensure (DEPICT_TYPE_TASK_PICKER);
   g_type_ensure (DEPICT_TYPE_RESULTS_PANE);
   g_type_ensure (DEPICT_TYPE_GALLERY_VIEW);
+  g_type_ensure (DEPICT_TYPE_CONFIDENCE_FILTER);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_PREFIX "/ui/depict-window.ui");
@@ -354,10 +371,12 @@ depict_window_class_init (DepictWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, view_controls);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, run_all_button);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, empty_no_model);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, empty_no_model_label);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, layer_toggles);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, boxes_toggle);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, masks_toggle);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, text_toggle);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, confidence_filter);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, queue_button);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, region_hint_revealer);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, side_pane);

@@ -12,6 +12,7 @@
 
 #include "app-test-util.h"
 #include "depict-application.h"
+#include "depict-model-manager.h"
 #include "depict-window-private.h"
 #include "gallery/gallery-store.h"
 
@@ -136,6 +137,32 @@ test_screenshots (void)
   save_and_check (GTK_WIDGET (window), "mask-dark");
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
 
+  /* A busy photo: many objects of many classes, overlapping, some at the edges. */
+  {
+    g_autofree char *path = app_test_data_path ("preprocess", "images", "photo_640x480.png", NULL);
+    g_autoptr (GFile) file = g_file_new_for_path (path);
+    g_autoptr (FlorenceResult) result =
+      florence_result_new (FLORENCE_RESULT_BOXES, "<OD>", 640, 480);
+    g_autoptr (DepictAnswer) answer = NULL;
+    const char *labels[] = { "car",  "wheel", "wheel",  "person", "head",
+                             "sun",  "roof",  "house",  "hill",   "sky",
+                             "road", "cloud", "person", "tree",   "traffic light" };
+    const FlorenceBox boxes[] = {
+      { 80, 280, 240, 370 },  { 95, 340, 130, 375 },  { 190, 340, 225, 375 },
+      { 440, 230, 490, 420 }, { 445, 235, 480, 275 }, { 500, 40, 560, 100 },
+      { 290, 150, 480, 260 }, { 280, 150, 500, 330 }, { 0, 250, 640, 480 },
+      { 0, 0, 640, 240 },     { 0, 380, 640, 480 },   { 20, 20, 200, 90 },
+      { 600, 300, 640, 420 }, { 560, 180, 640, 320 }, { 0, 0, 30, 120 },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+      florence_result_add_box (result, labels[i], &boxes[i]);
+    answer = depict_answer_new ("<OD>", NULL, g_steal_pointer (&result), "1.8 s · base · 3 beams");
+    depict_window_show_file (window, file, answer);
+    app_test_spin (400);
+    save_and_check (GTK_WIDGET (window), "objects-busy");
+  }
+
   show_sample (window, "ocr_region_two_lines", "photo_640x480.png");
   save_and_check (GTK_WIDGET (window), "ocr");
 
@@ -192,7 +219,12 @@ test_screenshots (void)
     g_settings_set_int (settings, "max-new-tokens", 40);
     g_autoptr (DepictJob) batch = NULL;
 
-    depict_session_tag_folder (session, folder, &error);
+    /* First the question: which tasks. */
+    _depict_window_tag_folder (window, folder);
+    g_assert_nonnull (_depict_window_get_batch_dialog (window));
+    app_test_spin (400);
+    save_and_check (GTK_WIDGET (_depict_window_get_batch_dialog (window)), "tag-folder");
+    adw_message_dialog_response (_depict_window_get_batch_dialog (window), "tag");
     g_assert_no_error (error);
     /* Held here: the session lets go of a batch that ends before it is paused (a fast machine). */
     batch = g_object_ref (depict_session_get_batch (session));
@@ -208,6 +240,48 @@ test_screenshots (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+manager_idle (gpointer data)
+{
+  return !depict_model_manager_is_busy (data);
+}
+
+/* The Models window offline: a download that failed says why, and what to do; then a model
+ * folder in use. */
+static void
+test_models_screenshots (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autofree char *models = g_dir_make_tmp ("depict-models-XXXXXX", NULL);
+  g_autofree char *folder = g_dir_make_tmp ("my-florence-XXXXXX", NULL);
+  const char *files[] = { "config.json", "model.safetensors", "tokenizer.json" };
+  DepictModelManager *manager;
+
+  g_setenv ("HF_ENDPOINT", "http://127.0.0.1:1", TRUE);
+  g_setenv ("DEPICT_MODELS_DIR", models, TRUE);
+  g_settings_set_string (settings, "model", "base");
+  manager = depict_model_manager_new (NULL, settings);
+  gtk_window_set_default_size (GTK_WINDOW (manager), 620, 700);
+  gtk_window_present (GTK_WINDOW (manager));
+  depict_model_manager_download (manager, "base");
+  app_test_wait (manager_idle, manager, 60000, "the download to fail");
+  app_test_spin (300);
+  save_and_check (GTK_WIDGET (manager), "models-offline");
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (folder, files[i], NULL);
+
+      g_assert_true (g_file_set_contents (path, "{}", -1, NULL));
+    }
+  g_assert_true (depict_model_manager_use_folder (manager, folder));
+  app_test_spin (300);
+  save_and_check (GTK_WIDGET (manager), "models-folder");
+  gtk_window_destroy (GTK_WINDOW (manager));
+  g_settings_reset (settings, "model");
+  g_unsetenv ("HF_ENDPOINT");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -216,5 +290,6 @@ main (int argc, char *argv[])
   app_test_init_gtk (&argc, &argv);
 
   g_test_add_func ("/app/screenshot", test_screenshots);
+  g_test_add_func ("/app/screenshot/models", test_models_screenshots);
   return g_test_run ();
 }

@@ -15,11 +15,14 @@
 
 #include "app-test-util.h"
 #include "depict-application.h"
+#include "depict-batch-dialog.h"
 #include "depict-gallery-view.h"
 #include "depict-queue-item.h"
 #include "depict-window-private.h"
+#include "florence/hub/florence-hub.h"
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-store.h"
+#include "gallery/gallery-tagger.h"
 
 /* The process's session, as the application would hold it. */
 static DepictSession *session;
@@ -89,23 +92,6 @@ use_tiny_model (guint max_new_tokens)
 
 /* ---------------------------------------------------------------------------------------- */
 
-/* The button labelled LABEL (with its mnemonic) inside WIDGET, or NULL. */
-static GtkWidget *
-find_button (GtkWidget *widget, const char *label)
-{
-  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, label);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* The first widget of type TYPE under WIDGET (itself included) that MATCH accepts, or NULL. */
 static GtkWidget *
 find_widget (GtkWidget *widget, GType type,
@@ -170,11 +156,17 @@ test_empty_state (void)
   {
     GtkWidget *empty =
       find_widget (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, status_titled, "Drop Photos Here");
-    GtkWidget *download = find_button (empty, "_Download a Model…");
+    GtkWidget *download = app_test_find_button (empty, "_Download a Model…");
     g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
+
+    g_autofree char *size = g_format_size (florence_hub_lookup ("base")->download_size);
+    g_autofree char *says =
+      g_strdup_printf ("No model is installed yet. The base model is a download of %s.", size);
 
     g_assert_nonnull (download);
     g_assert_true (gtk_widget_is_visible (download));
+    /* Its size, written as the Models window writes it */
+    g_assert_nonnull (find_widget (empty, GTK_TYPE_LABEL, label_is, says));
     g_settings_set_string (settings, "model", tiny);
     g_assert_false (gtk_widget_is_visible (download));
     g_settings_set_string (settings, "model", "base");
@@ -334,6 +326,12 @@ test_drop (void)
   g_assert_cmpint (gdk_texture_get_height (texture), ==, 480);
   g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
                    "no-model");
+  {
+    g_autofree char *size = g_format_size (florence_hub_lookup ("base")->download_size);
+
+    g_assert_nonnull (find_widget (GTK_WIDGET (depict_window_get_results_pane (window)),
+                                   ADW_TYPE_STATUS_PAGE, status_mentions, size));
+  }
 
   /* The same photo again is not added twice; the folder adds its other 7 photos. */
   g_assert_true (depict_window_drop_files (window, &one));
@@ -361,20 +359,21 @@ test_unreadable (void)
   g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "error");
   g_assert_null (depict_image_view_get_texture (depict_window_get_image_view (window)));
   /* Running again cannot read it either: no "Try Again" (it would only be greyed out). */
-  g_assert_nonnull (find_button (GTK_WIDGET (pane), "_Try Again"));
-  g_assert_false (gtk_widget_get_visible (find_button (GTK_WIDGET (pane), "_Try Again")));
+  g_assert_nonnull (app_test_find_button (GTK_WIDGET (pane), "_Try Again"));
+  g_assert_false (gtk_widget_get_visible (app_test_find_button (GTK_WIDGET (pane), "_Try Again")));
   close_window (window);
   g_unlink (path);
 }
 
-/* The overlay of every box lies where the photo shows that box: the photo is fitted and
- * centred in the view, so a point (x, y) of the image appears at offset + scale * (x, y). */
+/* The overlay of every box lies where the photo shows that box: the photo is fitted (never
+ * enlarged) and centred in the view, so a point (x, y) of the image appears at offset +
+ * scale * (x, y). */
 static void
 assert_aligned (DepictImageView *view, GListModel *items)
 {
   double w = gtk_widget_get_width (GTK_WIDGET (view));
   double h = gtk_widget_get_height (GTK_WIDGET (view));
-  double scale = MIN (w / 640.0, h / 480.0);
+  double scale = MIN (MIN (w / 640.0, h / 480.0), 1.0);
   double ox = (w - 640 * scale) / 2, oy = (h - 480 * scale) / 2;
 
   g_assert_cmpfloat (w, >, 0);
@@ -517,8 +516,29 @@ test_empty_and_asked (void)
     depict_answer_new (NULL, "the wizard", app_test_postprocess_result ("grounding_no_locs"), NULL);
   title = _depict_window_answer_title (grounding);
   g_assert_nonnull (strstr (title, "“the wizard”"));
+  depict_task_picker_set_text (depict_window_get_task_picker (window), "red square");
   depict_window_show_file (window, photo, grounding);
   g_assert_nonnull (find_widget (GTK_WIDGET (pane), GTK_TYPE_LABEL, label_is, title));
+  /* The picker shows the text this answer was asked, not the one typed last. */
+  g_assert_cmpstr (depict_task_picker_get_text (depict_window_get_task_picker (window)), ==,
+                   "the wizard");
+
+  /* A mask of "the wizard" is named so, where the model gave it no label. */
+  {
+    g_autoptr (DepictAnswer) mask =
+      depict_answer_new ("<REFERRING_EXPRESSION_SEGMENTATION>", "the wizard",
+                         app_test_postprocess_result ("res_one_polygon"), NULL);
+    g_autoptr (DepictOverlayItem) item = NULL;
+    GListModel *items;
+
+    depict_window_show_file (window, photo, mask);
+    items = depict_image_view_get_items (depict_window_get_image_view (window));
+    g_assert_cmpuint (g_list_model_get_n_items (items), ==, 1);
+    item = g_list_model_get_item (items, 0);
+    g_assert_cmpstr (depict_overlay_item_get_label (item), ==, "the wizard");
+    g_assert_cmpstr (depict_task_picker_get_text (depict_window_get_task_picker (window)), ==,
+                     "the wizard");
+  }
   close_window (window);
 }
 
@@ -713,7 +733,7 @@ note_run_all_button_cb (DepictJob *batch, GParamSpec *pspec, DepictWindow *windo
   if (depict_job_get_done (batch) >= depict_job_get_total (batch))
     return;
   label = g_strdup_printf ("Running: %u of 3", depict_job_get_done (batch) + 1);
-  if (find_button (GTK_WIDGET (window), label) != NULL)
+  if (app_test_find_button (GTK_WIDGET (window), label) != NULL)
     g_object_set_data (G_OBJECT (window), "counted", GINT_TO_POINTER (TRUE));
 }
 
@@ -744,7 +764,7 @@ test_run_all (void)
                           G_CALLBACK (note_run_all_button_cb), window);
   app_test_wait (not_busy, window, 120000, "the runs on all photos");
   g_assert_true (GPOINTER_TO_INT (g_object_get_data (G_OBJECT (window), "counted")));
-  g_assert_nonnull (find_button (GTK_WIDGET (window), "Run on _All Photos"));
+  g_assert_nonnull (app_test_find_button (GTK_WIDGET (window), "Run on _All Photos"));
   g_assert_cmpint (count_runs (), ==, runs + 3);
   /* Each photo of the list has the answer just stored (run ids grow). */
   g_object_set_data (G_OBJECT (queue), "runs-before", GINT_TO_POINTER ((int) runs));
@@ -790,6 +810,22 @@ test_run_all (void)
   close_window (window);
 }
 
+static DepictResultsPane *progress_pane;
+
+static gboolean
+progress_says (gpointer text)
+{
+  return strstr (depict_results_pane_get_progress_text (progress_pane), text) != NULL;
+}
+
+static gboolean
+view_scaled (gpointer view)
+{
+  return depict_image_view_get_texture (view) != NULL &&
+         gtk_widget_get_width (GTK_WIDGET (view)) > 101 &&
+         gtk_widget_get_height (GTK_WIDGET (view)) > 101;
+}
+
 static void
 test_cancel (void)
 {
@@ -804,17 +840,123 @@ test_cancel (void)
   use_tiny_model (1024);
   window = new_window ();
   pane = depict_window_get_results_pane (window);
+  progress_pane = pane;
   depict_window_drop_files (window, &one);
   app_test_wait (has_texture, window, 10000, "the photo to load");
 
+  /* A small photo is shown at its size, never enlarged into blur. */
+  app_test_wait (view_scaled, depict_window_get_image_view (window), 10000, "the photo to fit");
+  g_assert_cmpfloat (depict_image_view_get_scale (depict_window_get_image_view (window)), ==, 1.0);
+
   depict_window_run (window);
   g_assert_true (depict_window_get_busy (window));
+  /* While it runs, the pane names the task and the photo, the tokens out of the limit, and
+   * (once the rate is known) the longest time left. */
+  app_test_wait (progress_says, (gpointer) "of 1024 tokens · at most", 60000,
+                 "the tokens and the time left");
+  {
+    const char *text = depict_results_pane_get_progress_text (pane);
+
+    g_assert_nonnull (strstr (text, "Caption · small_37x101.png"));
+    g_assert_nonnull (strstr (text, "Generating"));
+  }
   depict_window_cancel (window);
   app_test_wait (not_busy, window, 60000, "the run to stop");
   g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "idle");
   item = g_list_model_get_item (depict_window_get_queue (window), 0);
   g_assert_cmpint (depict_queue_item_get_state (item), ==, DEPICT_QUEUE_ITEM_WAITING);
   close_window (window);
+}
+
+/* A task chosen while a run goes on stays chosen when the run ends; the answer waits under
+ * its own task. */
+static void
+test_picker_stays (void)
+{
+  g_autoptr (GFile) photo = photo_file ("small_37x101.png");
+  GSList one = { photo, NULL };
+  DepictWindow *window;
+  DepictTaskPicker *picker;
+  g_autoptr (DepictQueueItem) item = NULL;
+
+  use_tiny_model (20);
+  window = new_window ();
+  picker = depict_window_get_task_picker (window);
+  depict_window_drop_files (window, &one);
+  app_test_wait (has_texture, window, 10000, "the photo to load");
+  depict_window_run (window);
+  g_assert_true (depict_window_get_busy (window));
+  depict_task_picker_set_task (picker, "<OD>");
+  app_test_wait (not_busy, window, 120000, "the caption run");
+  g_assert_cmpstr (depict_task_picker_get_task (picker), ==, "<OD>");
+  item = g_list_model_get_item (depict_window_get_queue (window), 0);
+  g_assert_nonnull (depict_queue_item_get_answer (item, "<CAPTION>"));
+  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
+                   "idle");
+  depict_task_picker_set_task (picker, "<CAPTION>");
+  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
+                   "results");
+  close_window (window);
+}
+
+/* Export opens beside the photo and writes the answer as JSON or as text. */
+static void
+test_export (void)
+{
+  DepictWindow *window = new_window ();
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr (GFile) parent = g_file_get_parent (photo);
+  g_autoptr (DepictAnswer) answer = app_test_answer ("od_two_objects", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("depict-export-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "answer.txt", NULL);
+  g_autoptr (GFile) out = g_file_new_for_path (path);
+  g_autoptr (GFile) folder = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *written = NULL;
+
+  depict_window_show_file (window, photo, answer);
+  folder = _depict_window_export_folder (window);
+  g_assert_true (g_file_equal (folder, parent));
+
+  g_assert_true (_depict_window_export_to (window, out, TRUE, &error));
+  g_assert_no_error (error);
+  expected = depict_answer_to_plain_text (depict_window_get_answer (window));
+  g_assert_true (g_file_get_contents (path, &written, NULL, NULL));
+  g_assert_cmpstr (written, ==, expected);
+  g_clear_pointer (&expected, g_free);
+  g_clear_pointer (&written, g_free);
+  g_assert_true (_depict_window_export_to (window, out, FALSE, &error));
+  expected = depict_answer_to_json (depict_window_get_answer (window));
+  g_assert_true (g_file_get_contents (path, &written, NULL, NULL));
+  g_assert_cmpstr (written, ==, expected);
+  g_unlink (path);
+  g_rmdir (dir);
+  close_window (window);
+}
+
+/* Quit (Ctrl+Q) keeps the window's size, as closing it does. */
+static void
+test_quit_keeps_size (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (DepictApplication) app = depict_application_new ();
+  g_autoptr (GError) error = NULL;
+  DepictWindow *window;
+
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  window = new_window ();
+  gtk_window_set_application (GTK_WINDOW (window), GTK_APPLICATION (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 910, 640);
+  app_test_spin (50);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  app_test_spin (50);
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 910);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 640);
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (app)));
+  g_settings_reset (settings, "window-width");
+  g_settings_reset (settings, "window-height");
 }
 
 static void
@@ -1010,16 +1152,36 @@ test_tag_folder (void)
   copy_photo ("small_37x101.png", dir);
   /* Settings no other test of this process uses: the runs are new to the shared gallery. */
   use_tiny_model (6);
-  g_settings_set_strv (settings, "batch-tasks", tasks);
   before = count_runs ();
 
   window = new_window ();
   view = depict_window_get_gallery_view (window);
   depict_window_show_gallery (window, FALSE);
 
-  batch = depict_session_tag_folder (session, folder, &error);
-  g_assert_no_error (error);
-  g_assert_true (depict_session_get_batch (session) == batch);
+  /* Tag Folder first asks which tasks, those chosen last checked; Tag needs one. */
+  g_settings_reset (settings, "batch-tasks");
+  _depict_window_tag_folder (window, folder);
+  {
+    AdwMessageDialog *dialog = _depict_window_get_batch_dialog (window);
+    g_auto (GStrv) offered = NULL;
+    g_auto (GStrv) chosen = NULL;
+
+    g_assert_nonnull (dialog);
+    offered = depict_batch_dialog_dup_tasks (dialog);
+    g_assert_true (g_strv_equal ((const char *const *) offered, gallery_tagger_default_tasks ()));
+    for (guint i = 0; offered[i] != NULL; i++)
+      depict_batch_dialog_set_task (dialog, offered[i], FALSE);
+    g_assert_false (adw_message_dialog_get_response_enabled (dialog, "tag"));
+    depict_batch_dialog_set_task (dialog, "<CAPTION>", TRUE);
+    g_assert_true (adw_message_dialog_get_response_enabled (dialog, "tag"));
+    g_assert_null (depict_session_get_batch (session));
+    adw_message_dialog_response (dialog, "tag");
+    /* It runs what was chosen, and offers it next time. */
+    chosen = g_settings_get_strv (settings, "batch-tasks");
+    g_assert_true (g_strv_equal ((const char *const *) chosen, tasks));
+  }
+  batch = depict_session_get_batch (session);
+  g_assert_nonnull (batch);
   /* Shown at once, with what it is. */
   g_assert_true (batch_bar_shown (view));
   g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, label_is, depict_job_get_title (batch)));
@@ -1078,14 +1240,17 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/unreadable", test_unreadable);
   g_test_add_func ("/app/window/overlay", test_overlay);
   g_test_add_func ("/app/window/copy", test_copy);
+  g_test_add_func ("/app/window/export", test_export);
   g_test_add_func ("/app/window/empty-and-asked", test_empty_and_asked);
   g_test_add_func ("/app/window/no-model", test_no_model);
   g_test_add_func ("/app/window/run-tiny", test_run_tiny);
   g_test_add_func ("/app/window/stored-answers-on-open", test_stored_answers_on_open);
   g_test_add_func ("/app/window/run-all", test_run_all);
   g_test_add_func ("/app/window/cancel", test_cancel);
+  g_test_add_func ("/app/window/picker-stays", test_picker_stays);
   g_test_add_func ("/app/window/gallery-search", test_gallery_search);
   g_test_add_func ("/app/window/tag-folder", test_tag_folder);
+  g_test_add_func ("/app/window/quit-keeps-size", test_quit_keeps_size);
   status = g_test_run ();
   g_assert_finalize_object (session);
   return status;

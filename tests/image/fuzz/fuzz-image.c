@@ -27,8 +27,10 @@
  * decoders' code paths need. */
 #define FUZZ_MAX_PIXELS ((guint64) 1000000)
 #define FUZZ_THUMBNAIL_SIDE 64
-#define FUZZ_MODEL_SIDE 128
-#define FUZZ_MODEL_MAX_PIXELS ((guint64) 256 * 256)
+/* The processor's resampler is the hot loop under the fuzzer's comparison tracing (90 % of the
+ * time at 128 × 128): a small output and small pictures keep an input to a millisecond. */
+#define FUZZ_MODEL_SIDE 32
+#define FUZZ_MODEL_MAX_PIXELS ((guint64) 128 * 128)
 
 static char *fuzz_dir;
 static char *fuzz_paths[4];
