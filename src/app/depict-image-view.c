@@ -57,9 +57,11 @@ fit_scale (DepictImageView *self)
 
   if (w <= 0 || h <= 0)
     return 1.0;
+  /* A small picture (an icon, a 24-pixel thumbnail) is shown at its size, not blown up into
+   * blur; zooming in is still there. */
   return CLAMP (
     MIN (w / _depict_image_view_image_width (self), h / _depict_image_view_image_height (self)),
-    MIN_SCALE, MAX_SCALE);
+    MIN_SCALE, 1.0);
 }
 
 /* Keep the picture covering the widget when it is larger, centred when it is smaller. */
@@ -175,6 +177,8 @@ depict_image_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   _depict_image_view_update_view (self);
   transform.scale = self->scale;
+  transform.image_width = _depict_image_view_image_width (self);
+  transform.image_height = _depict_image_view_image_height (self);
   depict_image_view_image_to_widget (self, 0, 0, &transform.origin_x, &transform.origin_y);
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
 

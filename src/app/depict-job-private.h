@@ -19,6 +19,9 @@ DepictJob *_depict_job_new (DepictJobKind kind, const DepictRunSettings *setting
 /* Worker thread */
 /* The first report marks the job as running. FILE: the photo worked on, NULL to keep it. */
 void _depict_job_report_stage (DepictJob *self, DepictJobStage stage, guint n_tokens, GFile *file);
+/* The same with the task being run (a batch's photos run several). */
+void _depict_job_report_task_stage (DepictJob *self, DepictJobStage stage, guint n_tokens,
+                                    GFile *file, const char *task);
 void _depict_job_report_stored (DepictJob *self, GFile *file);
 void _depict_job_report_progress (DepictJob *self, guint done, guint total, double seconds_left);
 void _depict_job_report_answer (DepictJob *self, GFile *file, DepictAnswer *answer);

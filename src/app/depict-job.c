@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "depict-job-private.h"
+#include "florence/model/florence-limits.h"
 
 struct _DepictJob {
   GObject parent_instance;
@@ -28,6 +29,10 @@ struct _DepictJob {
   DepictJobStage stage;
   guint n_tokens;
   GFile *current_file;
+  char *current_task;
+  gint64 tokens_since; /* when the answer being generated had tokens_at tokens */
+  guint tokens_at;
+  double token_seconds; /* seconds per token so far, 0 until known */
   guint done, total;
   double seconds_left;
   gboolean running;
@@ -48,6 +53,7 @@ enum {
   PROP_STAGE,
   PROP_N_TOKENS,
   PROP_CURRENT_FILE,
+  PROP_CURRENT_TASK,
   PROP_DONE,
   PROP_TOTAL,
   PROP_RUNNING,
@@ -90,6 +96,7 @@ depict_run_settings_copy (const DepictRunSettings *settings)
   copy->device = g_strdup (settings->device);
   copy->num_beams = settings->num_beams;
   copy->max_new_tokens = settings->max_new_tokens;
+  copy->n_threads = settings->n_threads;
   return copy;
 }
 
@@ -115,6 +122,8 @@ depict_job_stage_to_string (DepictJobStage stage)
       return _ ("Loading the model…");
     case DEPICT_JOB_STAGE_READING_IMAGE:
       return _ ("Reading the photo…");
+    case DEPICT_JOB_STAGE_PREPARING:
+      return _ ("Preparing the graphics card…");
     case DEPICT_JOB_STAGE_ENCODING:
       return _ ("Looking at the photo…");
     case DEPICT_JOB_STAGE_GENERATING:
@@ -149,6 +158,8 @@ typedef struct {
   guint done, total, failed, processed, skipped;
   double seconds_left;
   GFile *file;
+  char *task;
+  gint64 time; /* when it was reported, in the worker */
   DepictAnswer *answer;
   GError *error;
   GStrv failures;
@@ -163,6 +174,7 @@ report_free (gpointer data)
 
   g_object_unref (report->job);
   g_clear_object (&report->file);
+  g_free (report->task);
   g_clear_pointer (&report->answer, depict_answer_unref);
   g_clear_error (&report->error);
   g_strfreev (report->failures);
@@ -175,6 +187,21 @@ set_current_file (DepictJob *self, GFile *file)
 {
   if (g_set_object (&self->current_file, file))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURRENT_FILE]);
+}
+
+/* The rate of the answer being generated, measured from its first reported token on. */
+static void
+time_tokens (DepictJob *self, DepictJobStage stage, guint n_tokens, gint64 time)
+{
+  if (stage != DEPICT_JOB_STAGE_GENERATING || n_tokens < self->tokens_at || self->tokens_since == 0)
+    {
+      self->tokens_since = stage == DEPICT_JOB_STAGE_GENERATING ? time : 0;
+      self->tokens_at = n_tokens;
+      self->token_seconds = 0;
+      return;
+    }
+  if (n_tokens >= self->tokens_at + 2 && time > self->tokens_since)
+    self->token_seconds = (time - self->tokens_since) / 1e6 / (n_tokens - self->tokens_at);
 }
 
 static void
@@ -215,6 +242,14 @@ apply_report_cb (gpointer data)
           set_current_file (self, report->file);
           g_signal_emit (self, signals[SIGNAL_PHOTO_STARTED], 0, report->file);
         }
+      if (report->task != NULL && g_strcmp0 (report->task, self->current_task) != 0)
+        {
+          g_free (self->current_task);
+          self->current_task = g_strdup (report->task);
+          self->tokens_since = 0;
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURRENT_TASK]);
+        }
+      time_tokens (self, report->stage, report->n_tokens, report->time);
       set_stage (self, report->stage, report->n_tokens);
       break;
 
@@ -296,6 +331,7 @@ report_new (ReportType type)
   Report *report = g_new0 (Report, 1);
 
   report->type = type;
+  report->time = g_get_monotonic_time ();
   g_weak_ref_init (&report->owner, NULL);
   return report;
 }
@@ -316,14 +352,22 @@ post (DepictJob *self, Report *report)
 }
 
 void
-_depict_job_report_stage (DepictJob *self, DepictJobStage stage, guint n_tokens, GFile *file)
+_depict_job_report_task_stage (DepictJob *self, DepictJobStage stage, guint n_tokens, GFile *file,
+                               const char *task)
 {
   Report *report = report_new (REPORT_STAGE);
 
   report->stage = stage;
   report->n_tokens = n_tokens;
   report->file = file != NULL ? g_object_ref (file) : NULL;
+  report->task = g_strdup (task);
   post (self, report);
+}
+
+void
+_depict_job_report_stage (DepictJob *self, DepictJobStage stage, guint n_tokens, GFile *file)
+{
+  _depict_job_report_task_stage (self, stage, n_tokens, file, NULL);
 }
 
 void
@@ -420,6 +464,7 @@ depict_job_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_object (&self->current_file);
+  g_free (self->current_task);
   g_clear_error (&self->error);
   g_clear_error (&self->store_error);
   g_clear_pointer (&self->answer, depict_answer_unref);
@@ -443,6 +488,9 @@ depict_job_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
       break;
     case PROP_CURRENT_FILE:
       g_value_set_object (value, self->current_file);
+      break;
+    case PROP_CURRENT_TASK:
+      g_value_set_string (value, self->current_task);
       break;
     case PROP_DONE:
       g_value_set_uint (value, self->done);
@@ -474,6 +522,8 @@ depict_job_class_init (DepictJobClass *klass)
   properties[PROP_N_TOKENS] = g_param_spec_uint ("n-tokens", NULL, NULL, 0, G_MAXUINT, 0,
                                                  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_CURRENT_FILE] = g_param_spec_object ("current-file", NULL, NULL, G_TYPE_FILE,
+                                                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CURRENT_TASK] = g_param_spec_string ("current-task", NULL, NULL, NULL,
                                                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_DONE] = g_param_spec_uint ("done", NULL, NULL, 0, G_MAXUINT, 0,
                                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -533,6 +583,7 @@ _depict_job_new (DepictJobKind kind, const DepictRunSettings *settings, GPtrArra
   self->tasks = g_strdupv ((char **) tasks);
   self->text_input = g_strdup (text_input);
   self->title = g_strdup (title);
+  self->current_task = kind == DEPICT_JOB_RUN ? g_strdup (tasks[0]) : NULL;
   self->context = g_main_context_ref_thread_default ();
   self->total = kind == DEPICT_JOB_RUN ? 1 : 0;
   return self;
@@ -602,6 +653,34 @@ depict_job_get_current_file (DepictJob *self)
 {
   g_return_val_if_fail (DEPICT_IS_JOB (self), NULL);
   return self->current_file;
+}
+
+const char *
+depict_job_get_current_task (DepictJob *self)
+{
+  g_return_val_if_fail (DEPICT_IS_JOB (self), NULL);
+  return self->current_task;
+}
+
+guint
+depict_job_get_max_new_tokens (DepictJob *self)
+{
+  g_return_val_if_fail (DEPICT_IS_JOB (self), 0);
+  return self->settings->max_new_tokens > 0 ? (guint) self->settings->max_new_tokens
+                                            : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
+}
+
+double
+depict_job_get_generating_seconds_left (DepictJob *self)
+{
+  guint limit;
+
+  g_return_val_if_fail (DEPICT_IS_JOB (self), -1);
+
+  limit = depict_job_get_max_new_tokens (self);
+  if (self->stage != DEPICT_JOB_STAGE_GENERATING || self->token_seconds <= 0)
+    return -1;
+  return self->token_seconds * (limit > self->n_tokens ? limit - self->n_tokens : 0);
 }
 
 guint

@@ -27,6 +27,7 @@ typedef enum {
   DEPICT_JOB_STAGE_WAITING, /* queued behind other work */
   DEPICT_JOB_STAGE_LOADING_MODEL,
   DEPICT_JOB_STAGE_READING_IMAGE,
+  DEPICT_JOB_STAGE_PREPARING, /* the first run on a graphics card: its programs are made */
   DEPICT_JOB_STAGE_ENCODING,
   DEPICT_JOB_STAGE_GENERATING,
   DEPICT_JOB_STAGE_SAVING,
@@ -41,6 +42,7 @@ typedef struct {
   char *device;        /* a device name (florence-device.h); NULL or "": automatic */
   int num_beams;
   int max_new_tokens;
+  int n_threads; /* the CPU engine's threads, 0: every processor */
 } DepictRunSettings;
 
 DepictRunSettings *depict_run_settings_new (void);
@@ -66,8 +68,14 @@ const char *depict_job_get_title (DepictJob *self);
 /* Progress (main context) */
 DepictJobStage depict_job_get_stage (DepictJob *self);
 guint depict_job_get_n_tokens (DepictJob *self);
-/* The photo being worked on now (NULL between photos). */
+/* The photo being worked on now (NULL between photos), and the task (NULL until known). */
 GFile *depict_job_get_current_file (DepictJob *self);
+const char *depict_job_get_current_task (DepictJob *self);
+/* The most tokens an answer may have (the settings' limit). */
+guint depict_job_get_max_new_tokens (DepictJob *self);
+/* While an answer is generated: the most seconds it can still take at the rate so far, were
+ * it to reach the limit (< 0 until the rate is known). */
+double depict_job_get_generating_seconds_left (DepictJob *self);
 guint depict_job_get_done (DepictJob *self);
 guint depict_job_get_total (DepictJob *self);
 double depict_job_get_seconds_left (DepictJob *self); /* < 0 until known */

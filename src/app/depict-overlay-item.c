@@ -22,6 +22,9 @@ struct _DepictOverlayItem {
   DepictOverlayKind kind;
   char *label;
   guint index;
+  guint color_index;
+  double share;         /* of the photo's area; < 0: unknown */
+  double score;         /* the model's confidence, 0–1; < 0: none */
   GPtrArray *polygons;  /* of GArray<float> with x,y pairs */
   float x1, y1, x2, y2; /* bounds */
 };
@@ -32,32 +35,32 @@ enum { PROP_0, PROP_LABEL, PROP_KIND, PROP_DESCRIPTION, N_PROPS };
 
 static GParamSpec *properties[N_PROPS];
 
-/* A fixed palette that reads on light and dark photos alike (GNOME palette, bright row). */
-static const float palette[][3] = {
-  { 0.208f, 0.518f, 0.894f }, /* blue 3 */
-  { 0.200f, 0.820f, 0.478f }, /* green 3 */
-  { 0.965f, 0.827f, 0.176f }, /* yellow 3 */
-  { 1.000f, 0.471f, 0.000f }, /* orange 3 */
-  { 0.878f, 0.106f, 0.141f }, /* red 3 */
-  { 0.569f, 0.255f, 0.675f }, /* purple 3 */
-  { 0.129f, 0.780f, 0.780f }, /* teal */
-  { 0.929f, 0.400f, 0.659f }, /* pink */
-  { 0.596f, 0.416f, 0.267f }, /* brown 3 */
-  { 0.600f, 0.757f, 0.945f }, /* light blue */
+/* Twelve colours for the classes of one photo, told apart at a glance: no two are closer
+ * than 30 in CIELAB (ΔE*76), and each has black or white text at 4.5:1 or more on it
+ * (WCAG AA; test-app-overlay checks both). Mostly the GNOME palette. */
+static const float palette[DEPICT_OVERLAY_N_COLORS][3] = {
+  { 0x35 / 255.f, 0x84 / 255.f, 0xe4 / 255.f }, /* blue 3 */
+  { 0x2e / 255.f, 0xc2 / 255.f, 0x7e / 255.f }, /* green 4 */
+  { 0xf6 / 255.f, 0xd3 / 255.f, 0x2d / 255.f }, /* yellow 3 */
+  { 0xff / 255.f, 0x78 / 255.f, 0x00 / 255.f }, /* orange 3 */
+  { 0xe0 / 255.f, 0x1b / 255.f, 0x24 / 255.f }, /* red 3 */
+  { 0x91 / 255.f, 0x41 / 255.f, 0xac / 255.f }, /* purple 3 */
+  { 0x21 / 255.f, 0xc7 / 255.f, 0xc7 / 255.f }, /* teal */
+  { 0xd6 / 255.f, 0x33 / 255.f, 0x84 / 255.f }, /* magenta */
+  { 0xa6 / 255.f, 0xe2 / 255.f, 0x2e / 255.f }, /* lime */
+  { 0x98 / 255.f, 0x6a / 255.f, 0x44 / 255.f }, /* brown 3 */
+  { 0x1a / 255.f, 0x3a / 255.f, 0x8f / 255.f }, /* navy */
+  { 0xde / 255.f, 0xdd / 255.f, 0xda / 255.f }, /* light 3 */
 };
 
 void
-depict_overlay_color_for_label (const char *label, guint fallback_index, float rgb[3])
+depict_overlay_palette_color (guint index, float rgb[3])
 {
-  guint i;
+  const float *c = palette[index % DEPICT_OVERLAY_N_COLORS];
 
-  if (label != NULL && label[0] != '\0')
-    i = g_str_hash (label) % G_N_ELEMENTS (palette);
-  else
-    i = fallback_index % G_N_ELEMENTS (palette);
-  rgb[0] = palette[i][0];
-  rgb[1] = palette[i][1];
-  rgb[2] = palette[i][2];
+  rgb[0] = c[0];
+  rgb[1] = c[1];
+  rgb[2] = c[2];
 }
 
 static void
@@ -113,6 +116,8 @@ static void
 depict_overlay_item_init (DepictOverlayItem *self)
 {
   self->polygons = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  self->share = -1;
+  self->score = -1;
   self->x1 = self->y1 = INFINITY;
   self->x2 = self->y2 = -INFINITY;
 }
@@ -295,9 +300,107 @@ void
 depict_overlay_item_get_color (DepictOverlayItem *self, float rgb[3])
 {
   g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
-  /* Text lines are told apart by position, not by what they say. */
-  depict_overlay_color_for_label (self->kind == DEPICT_OVERLAY_TEXT ? NULL : self->label,
-                                  self->index, rgb);
+  depict_overlay_palette_color (self->color_index, rgb);
+}
+
+guint
+depict_overlay_item_get_color_index (DepictOverlayItem *self)
+{
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), 0);
+  return self->color_index;
+}
+
+void
+depict_overlay_item_set_color_index (DepictOverlayItem *self, guint color_index)
+{
+  g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
+  self->color_index = color_index;
+}
+
+double
+depict_overlay_item_get_score (DepictOverlayItem *self)
+{
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), -1);
+  return self->score;
+}
+
+void
+depict_overlay_item_set_score (DepictOverlayItem *self, double score)
+{
+  g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
+  self->score = isfinite (score) ? CLAMP (score, 0.0, 1.0) : -1;
+}
+
+/* The area the item covers: its box, or the sum of its polygons' (shoelace) areas. */
+static double
+item_area (DepictOverlayItem *self)
+{
+  double area = 0;
+
+  if (self->kind == DEPICT_OVERLAY_BOX)
+    {
+      float w, h;
+
+      depict_overlay_item_get_bounds (self, NULL, NULL, &w, &h);
+      return (double) w * h;
+    }
+  for (guint i = 0; i < self->polygons->len; i++)
+    {
+      GArray *poly = g_ptr_array_index (self->polygons, i);
+      const float *xy = (const float *) (gpointer) poly->data;
+      guint n = poly->len / 2;
+      double twice = 0;
+
+      for (guint j = 0, k = n - 1; j < n; k = j++)
+        twice += (double) xy[2 * k] * xy[2 * j + 1] - (double) xy[2 * j] * xy[2 * k + 1];
+      area += fabs (twice) / 2;
+    }
+  return area;
+}
+
+double
+depict_overlay_item_get_share (DepictOverlayItem *self)
+{
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), -1);
+  return self->share;
+}
+
+void
+depict_overlay_item_set_image_size (DepictOverlayItem *self, int width, int height)
+{
+  g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
+
+  if (width <= 0 || height <= 0)
+    self->share = -1;
+  else
+    self->share = CLAMP (item_area (self) / ((double) width * height), 0.0, 1.0);
+}
+
+/* What a person wants to know of an item beside its label: how sure the model is (when it
+ * says) and how much of the photo it covers. NULL when neither is known. */
+char *
+depict_overlay_item_dup_details (DepictOverlayItem *self)
+{
+  g_autofree char *share = NULL;
+  g_autofree char *score = NULL;
+
+  g_return_val_if_fail (DEPICT_IS_OVERLAY_ITEM (self), NULL);
+
+  if (self->share >= 0.01)
+    /* Translators: how much of the photo an object covers, "12 % of the photo" */
+    share = g_strdup_printf (_ ("%.0f %% of the photo"), 100 * self->share);
+  else if (self->share >= 0)
+    /* xgettext:no-c-format */
+    share = g_strdup (_ ("Less than 1 % of the photo"));
+  if (self->score >= 0)
+    /* Translators: how sure the model is of what it found, "Confidence 94 %" */
+    score = g_strdup_printf (_ ("Confidence %.0f %%"), 100 * self->score);
+  if (score != NULL && share != NULL)
+    /* Translators: two details of a found object, "Confidence 94 % · 12 % of the photo" */
+    return g_strdup_printf (_ ("%s · %s"), score, share);
+  if (score != NULL)
+    return g_steal_pointer (&score);
+  return g_steal_pointer (&share);
 }
 
 /* A line for the results list and for "Copy as Text": label and rounded coordinates. */
@@ -337,7 +440,8 @@ GListStore *
 depict_overlay_items_from_result (const FlorenceResult *result)
 {
   GListStore *store = g_list_store_new (DEPICT_TYPE_OVERLAY_ITEM);
-  guint n;
+  g_autoptr (GHashTable) classes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint n, n_colors = 0;
 
   if (result == NULL)
     return store;
@@ -378,14 +482,37 @@ depict_overlay_items_from_result (const FlorenceResult *result)
         g_list_store_append (store, item);
     }
 
+  /* Each class its colour, in the order the classes first appear (so up to twelve are all
+   * told apart); items without a label, and text lines, each their own. */
   n = g_list_model_get_n_items (G_LIST_MODEL (store));
   for (guint i = 0; i < n; i++)
     {
       g_autoptr (DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (store), i);
+      const char *label = item->kind == DEPICT_OVERLAY_TEXT ? "" : item->label;
+      gpointer known;
 
       depict_overlay_item_set_index (item, i);
+      depict_overlay_item_set_image_size (item, result->image_width, result->image_height);
+      if (label[0] != '\0' && g_hash_table_lookup_extended (classes, label, NULL, &known))
+        item->color_index = GPOINTER_TO_UINT (known);
+      else
+        {
+          item->color_index = n_colors++;
+          if (label[0] != '\0')
+            g_hash_table_insert (classes, g_strdup (label), GUINT_TO_POINTER (item->color_index));
+        }
     }
   return store;
+}
+
+void
+depict_overlay_item_set_label (DepictOverlayItem *self, const char *label)
+{
+  g_return_if_fail (DEPICT_IS_OVERLAY_ITEM (self));
+
+  g_free (self->label);
+  self->label = g_strdup (label != NULL ? label : "");
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LABEL]);
 }
 
 char *

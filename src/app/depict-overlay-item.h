@@ -41,14 +41,33 @@ const float *depict_overlay_item_get_polygon (DepictOverlayItem *self, guint i, 
 void depict_overlay_item_get_bounds (DepictOverlayItem *self, float *x, float *y, float *width,
                                      float *height);
 gboolean depict_overlay_item_contains (DepictOverlayItem *self, float x, float y);
-void depict_overlay_item_get_color (DepictOverlayItem *self, float rgb[3]);
 char *depict_overlay_item_describe (DepictOverlayItem *self);
 
 void depict_overlay_item_set_index (DepictOverlayItem *self, guint index);
-void depict_overlay_color_for_label (const char *label, guint fallback_index, float rgb[3]);
+/* A label for an item the model gave none (a mask of "the wizard": the text asked). */
+void depict_overlay_item_set_label (DepictOverlayItem *self, const char *label);
+
+/* Colours: an index into a palette of DEPICT_OVERLAY_N_COLORS colours that are told apart at
+ * a glance (it wraps around beyond them). */
+#define DEPICT_OVERLAY_N_COLORS 12
+void depict_overlay_palette_color (guint index, float rgb[3]);
+guint depict_overlay_item_get_color_index (DepictOverlayItem *self);
+void depict_overlay_item_set_color_index (DepictOverlayItem *self, guint color_index);
+void depict_overlay_item_get_color (DepictOverlayItem *self, float rgb[3]);
+
+/* How much of the photo (WIDTH × HEIGHT) the item covers, 0–1; < 0 until the size is set. */
+void depict_overlay_item_set_image_size (DepictOverlayItem *self, int width, int height);
+double depict_overlay_item_get_share (DepictOverlayItem *self);
+/* The model's confidence in the item, 0–1; < 0 when it gave none. */
+void depict_overlay_item_set_score (DepictOverlayItem *self, double score);
+double depict_overlay_item_get_score (DepictOverlayItem *self);
+/* "Confidence 94 % · 12 % of the photo", or what of it is known; NULL when nothing is. */
+char *depict_overlay_item_dup_details (DepictOverlayItem *self);
 
 /* Every box, mask and text region of a result, numbered in order (text lines, boxes,
- * masks). Text-only results give an empty list. */
+ * masks), each with its share of the photo. Items of one label share a colour, and the
+ * first twelve labels (in the order they appear) each have their own; items without a
+ * label and text lines each take the next colour. Text-only results give an empty list. */
 GListStore *depict_overlay_items_from_result (const FlorenceResult *result);
 /* What a result says in words: the text of text results, the lines of OCR with regions
  * (one per line); NULL for the other kinds. */

@@ -1,7 +1,8 @@
 /* depict-results-pane.c
  *
  * The answer beside the photo: the caption or text (selectable), the list of boxes, masks
- * and text regions with their coordinates, and the copy/export buttons; or the state
+ * and text regions with what a person wants of each (its label, the model's confidence when
+ * it gives one, how much of the photo it covers), and the copy/export buttons; or the state
  * before it (ready, working with progress and Cancel, no model, an error).
  *
  * Copyright 2026 The Depict authors
@@ -22,7 +23,12 @@ struct _DepictResultsPane {
   GtkStack *stack;
   GtkSpinner *spinner;
   GtkLabel *stage_label;
+  GtkLabel *subject_label;
+  GtkProgressBar *progress_bar;
   GtkLabel *detail_label;
+  GtkLabel *batch_label;
+  GtkLabel *note_label;
+  char *progress_text; /* every line of the busy page, for tests and screen readers */
   AdwStatusPage *idle_page;
   AdwStatusPage *error_page;
   GtkWidget *retry_button;
@@ -110,15 +116,7 @@ create_row (gpointer object, gpointer user_data)
   GtkWidget *row, *box, *swatch, *labels, *title, *subtitle;
   GtkEventController *motion;
   const char *label = depict_overlay_item_get_label (item);
-  float x, y, w, h;
-  g_autofree char *coords = NULL;
-
-  depict_overlay_item_get_bounds (item, &x, &y, &w, &h);
-  if (depict_overlay_item_get_kind (item) == DEPICT_OVERLAY_BOX)
-    coords = g_strdup_printf ("%.0f, %.0f – %.0f, %.0f", x, y, x + w, y + h);
-  else
-    /* Translators: where a mask or text region lies, and its size, in pixels */
-    coords = g_strdup_printf (_ ("%.0f, %.0f · %.0f × %.0f"), x, y, w, h);
+  g_autofree char *details = depict_overlay_item_dup_details (item);
 
   row = gtk_list_box_row_new ();
   g_object_set_data_full (G_OBJECT (row), "item", g_object_ref (item), g_object_unref);
@@ -142,7 +140,8 @@ create_row (gpointer object, gpointer user_data)
   gtk_label_set_wrap_mode (GTK_LABEL (title), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (GTK_LABEL (title),
                             depict_overlay_item_get_kind (item) == DEPICT_OVERLAY_TEXT);
-  subtitle = gtk_label_new (coords);
+  subtitle = gtk_label_new (details);
+  gtk_widget_set_visible (subtitle, details != NULL);
   gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
   gtk_widget_add_css_class (subtitle, "dim-label");
   gtk_widget_add_css_class (subtitle, "caption");
@@ -152,7 +151,6 @@ create_row (gpointer object, gpointer user_data)
   gtk_box_append (GTK_BOX (box), labels);
 
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
-  gtk_widget_set_tooltip_text (row, coords);
 
   motion = gtk_event_controller_motion_new ();
   g_signal_connect (motion, "enter", G_CALLBACK (row_enter_cb), self);
@@ -174,6 +172,7 @@ depict_results_pane_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), DEPICT_TYPE_RESULTS_PANE);
   g_clear_object (&self->items);
   g_clear_object (&self->hover_item);
+  g_clear_pointer (&self->progress_text, g_free);
 
   G_OBJECT_CLASS (depict_results_pane_parent_class)->dispose (object);
 }
@@ -229,7 +228,11 @@ depict_results_pane_class_init (DepictResultsPaneClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, stack);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, spinner);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, stage_label);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, subject_label);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, detail_label);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, batch_label);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, note_label);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, idle_page);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, error_page);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, retry_button);
@@ -283,15 +286,53 @@ depict_results_pane_show_idle_with_other_answer (DepictResultsPane *self, const 
   show_page (self, "idle");
 }
 
+static void
+set_line (GtkLabel *label, const char *text, GString *all)
+{
+  gboolean shown = text != NULL && text[0] != '\0';
+
+  gtk_label_set_label (label, shown ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (label), shown);
+  if (shown)
+    g_string_append_printf (all, "%s%s", all->len > 0 ? "\n" : "", text);
+}
+
+void
+depict_results_pane_show_progress (DepictResultsPane *self, const DepictProgressInfo *info)
+{
+  g_autoptr (GString) all = g_string_new (NULL);
+
+  g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+  g_return_if_fail (info != NULL);
+
+  set_line (self->stage_label, info->stage, all);
+  set_line (self->subject_label, info->subject, all);
+  set_line (self->detail_label, info->detail, all);
+  set_line (self->batch_label, info->batch, all);
+  set_line (self->note_label, info->note, all);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), info->fraction >= 0);
+  if (info->fraction >= 0)
+    gtk_progress_bar_set_fraction (self->progress_bar, CLAMP (info->fraction, 0.0, 1.0));
+  g_free (self->progress_text);
+  self->progress_text = g_string_free (g_steal_pointer (&all), FALSE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->progress_bar),
+                                  GTK_ACCESSIBLE_PROPERTY_VALUE_TEXT, self->progress_text, -1);
+  show_page (self, "busy");
+}
+
 void
 depict_results_pane_show_busy (DepictResultsPane *self, const char *stage, const char *detail)
 {
-  g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+  DepictProgressInfo info = { .stage = stage, .detail = detail, .fraction = -1 };
 
-  gtk_label_set_label (self->stage_label, stage != NULL ? stage : "");
-  gtk_label_set_label (self->detail_label, detail != NULL ? detail : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->detail_label), detail != NULL && detail[0] != '\0');
-  show_page (self, "busy");
+  depict_results_pane_show_progress (self, &info);
+}
+
+const char *
+depict_results_pane_get_progress_text (DepictResultsPane *self)
+{
+  g_return_val_if_fail (DEPICT_IS_RESULTS_PANE (self), NULL);
+  return self->progress_text != NULL ? self->progress_text : "";
 }
 
 void

@@ -19,7 +19,19 @@ G_DECLARE_FINAL_TYPE (DepictResultsPane, depict_results_pane, DEPICT, RESULTS_PA
 void depict_results_pane_show_idle (DepictResultsPane *self);
 void depict_results_pane_show_idle_with_other_answer (DepictResultsPane *self,
                                                       const char *other_task);
+/* What a run under way shows: each line may be NULL. */
+typedef struct {
+  const char *stage;   /* "Generating…" */
+  const char *subject; /* the task and the photo: "Detect Objects · IMG_0042.jpg" */
+  const char *detail;  /* "764 of 1 024 tokens · at most 40 s left" */
+  const char *batch;   /* "Photo 3 of 12 · about 5 min left" */
+  const char *note;    /* why a stage takes long (the one-time preparation) */
+  double fraction;     /* of the run done, 0–1; < 0: unknown */
+} DepictProgressInfo;
+
+void depict_results_pane_show_progress (DepictResultsPane *self, const DepictProgressInfo *info);
 void depict_results_pane_show_busy (DepictResultsPane *self, const char *stage, const char *detail);
+const char *depict_results_pane_get_progress_text (DepictResultsPane *self);
 void depict_results_pane_show_no_model (DepictResultsPane *self);
 void depict_results_pane_show_error (DepictResultsPane *self, const char *title,
                                      const char *description, gboolean can_retry);

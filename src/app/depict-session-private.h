@@ -25,6 +25,7 @@ typedef struct {
   FlorenceModel *model;
   char *model_key;            /* model folder, tokenizer folder and device it was loaded for */
   FlorenceImageCache *images; /* the features of the photos run last (freed before the model) */
+  gboolean preparing;         /* the next run is the graphics card's first (first_gpu_use) */
 } DepictWorker;
 
 struct _DepictSession {

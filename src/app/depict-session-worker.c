@@ -16,6 +16,11 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "depict-session-private.h"
 #include "florence/engine/florence-device.h"
@@ -23,6 +28,9 @@
 #include "gallery/gallery-tagger.h"
 #include "image/image-files.h"
 #include "image/image-thumbnail-cache.h"
+
+/* How much lower than the window the model's threads run (nice levels). */
+#define WORKER_NICE 10
 
 /* ---------------------------------------------------------------------------------------- */
 /* The loaded model                                                                         */
@@ -33,6 +41,23 @@ model_key (const DepictRunSettings *settings)
   return g_strdup_printf ("%s\n%s\n%s", settings->model_dir,
                           settings->tokenizer_dir != NULL ? settings->tokenizer_dir : "",
                           settings->device != NULL ? settings->device : "");
+}
+
+/* Whether a graphics card has yet to build Depict's pipelines (the first run compiles every
+ * shader for it, which takes a while once; the GPU engine then keeps them in its pipeline
+ * cache, one file per device in the user cache folder, and later starts are fast). No cache
+ * file of any device means this is the first time. */
+static gboolean
+first_gpu_use (void)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "depict", NULL);
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    if (g_str_has_prefix (name, "pipeline-cache-") && g_str_has_suffix (name, ".bin"))
+      return FALSE;
+  return TRUE;
 }
 
 /* The model of SETTINGS, loaded when it is not the one kept. *LOADED tells whether it was
@@ -47,7 +72,13 @@ ensure_model (DepictWorker *worker, DepictJob *job, const DepictRunSettings *set
 
   *loaded = FALSE;
   if (worker->model != NULL && g_strcmp0 (key, worker->model_key) == 0)
-    return worker->model;
+    {
+      if (florence_model_get_n_threads (worker->model) != 0 &&
+          florence_model_get_n_threads (worker->model) !=
+            (settings->n_threads > 0 ? settings->n_threads : florence_device_default_threads ()))
+        florence_model_set_n_threads (worker->model, settings->n_threads);
+      return worker->model;
+    }
 
   g_clear_pointer (&worker->images, florence_image_cache_free);
   g_clear_pointer (&worker->model, florence_model_free);
@@ -57,9 +88,13 @@ ensure_model (DepictWorker *worker, DepictJob *job, const DepictRunSettings *set
     return NULL;
   options.vulkan_device = vulkan_selector;
   options.tokenizer_dir = settings->tokenizer_dir;
+  options.n_threads = settings->n_threads;
+  worker->preparing = first_gpu_use ();
   worker->model = florence_model_load (settings->model_dir, &options, error);
   if (worker->model == NULL)
     return NULL;
+  worker->preparing =
+    worker->preparing && florence_model_get_device_kind (worker->model) == FLORENCE_DEVICE_VULKAN;
   worker->model_key = g_steal_pointer (&key);
   worker->images = florence_image_cache_new (worker->model, 0);
   *loaded = TRUE;
@@ -96,6 +131,15 @@ run_info (const FlorenceRun *run, FlorenceModel *model, gboolean loaded)
                                   "%.1f s · %s · %u beams", run->num_beams),
                      seconds, florence_model_get_config (model)->name, run->num_beams);
 
+  if (run->timings.cached)
+    {
+      /* Translators: after the time a run took, when the photo's image features made by an
+       * earlier task were used again (the slow part of a run, skipped) */
+      g_autofree char *reused = g_strdup_printf (_ ("%s · photo features reused"), info);
+
+      g_free (info);
+      info = g_steal_pointer (&reused);
+    }
   if (!loaded)
     return g_steal_pointer (&info);
   /* Translators: after the time a run took, when it included loading the model first */
@@ -136,7 +180,8 @@ execute_run (DepictSession *self, DepictJob *job)
     }
   if (image != NULL && !g_cancellable_set_error_if_cancelled (cancellable, &error))
     {
-      _depict_job_report_stage (job, DEPICT_JOB_STAGE_ENCODING, 0, file);
+      _depict_job_report_stage (
+        job, worker->preparing ? DEPICT_JOB_STAGE_PREPARING : DEPICT_JOB_STAGE_ENCODING, 0, file);
       options.task = depict_job_get_tasks (job)[0];
       options.text_input = depict_job_get_text_input (job);
       options.num_beams = MAX (settings->num_beams, 0);
@@ -150,6 +195,7 @@ execute_run (DepictSession *self, DepictJob *job)
       return;
     }
 
+  worker->preparing = FALSE;
   info = run_info (run, model, loaded);
   answer = depict_answer_new (run->task, run->text_input, florence_result_copy (run->result), info);
 
@@ -186,6 +232,16 @@ typedef struct {
 
 static void drain_runs (DepictSession *self, const char *model_key);
 
+/* A task's tokens on the photo of a batch (the model's thread). */
+static void
+batch_tokens_cb (const char *path, const char *task, guint n_tokens, gpointer user_data)
+{
+  Batch *batch = user_data;
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+
+  _depict_job_report_task_stage (batch->job, DEPICT_JOB_STAGE_GENERATING, n_tokens, file, task);
+}
+
 /* After each photo, in the batch's thread (the one that holds the model): what became of
  * it, the next one, and the runs asked for meanwhile. */
 static void
@@ -211,6 +267,8 @@ batch_progress_cb (const GalleryTaggerProgress *progress, gpointer user_data)
       batch->processed = progress->processed;
       batch->skipped = progress->skipped;
       batch->failed = progress->failed;
+      if (progress->processed > 0)
+        batch->self->worker.preparing = FALSE;
     }
   _depict_job_report_progress (batch->job, progress->done, progress->total, progress->seconds_left);
   drain_runs (batch->self, batch->self->worker.model_key);
@@ -219,7 +277,10 @@ batch_progress_cb (const GalleryTaggerProgress *progress, gpointer user_data)
       g_autoptr (GFile) next =
         g_file_new_for_path (g_ptr_array_index (batch->photos, progress->done));
 
-      _depict_job_report_stage (batch->job, DEPICT_JOB_STAGE_ENCODING, 0, next);
+      _depict_job_report_stage (batch->job,
+                                batch->self->worker.preparing ? DEPICT_JOB_STAGE_PREPARING
+                                                              : DEPICT_JOB_STAGE_ENCODING,
+                                0, next);
     }
 }
 
@@ -272,8 +333,12 @@ execute_batch (DepictSession *self, DepictJob *job)
     }
 
   /* The grid's thumbnails come from the decode the model needs anyway. */
-  pipeline = gallery_pipeline_new (&(GalleryPipelineOptions){
-    .model = model, .thumbnail_size = IMAGE_THUMBNAIL_CACHE_LARGE, .save_thumbnails = TRUE });
+  pipeline =
+    gallery_pipeline_new (&(GalleryPipelineOptions){ .model = model,
+                                                     .thumbnail_size = IMAGE_THUMBNAIL_CACHE_LARGE,
+                                                     .save_thumbnails = TRUE,
+                                                     .token_func = batch_tokens_cb,
+                                                     .token_data = &batch });
   options.model_name = florence_model_get_config (model)->name;
   options.weights_hash = weights_hash;
   options.num_beams = settings->num_beams;
@@ -362,6 +427,15 @@ worker_main (gpointer data)
 {
   DepictSession *self = data;
   DepictJob *job;
+
+#ifdef __linux__
+  /* The model's work yields to the window's: a thread's nice value is its own on Linux, and
+   * the engine's threads (made from this one) inherit it, so that the main thread gets a
+   * core at once when a person clicks or types, however busy the model keeps the others. */
+  if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid),
+                   getpriority (PRIO_PROCESS, 0) + WORKER_NICE) != 0)
+    g_debug ("The model's thread keeps the window's priority");
+#endif
 
   while ((job = next_job (&self->worker, NULL, TRUE)) != NULL)
     {

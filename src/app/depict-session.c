@@ -18,6 +18,7 @@
 #include "florence/model/florence-model-dir.h"
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-result.h"
+#include "gallery/gallery-tagger.h"
 
 G_DEFINE_QUARK (depict - session - error - quark, depict_session_error)
 
@@ -65,6 +66,7 @@ depict_session_read_run_settings (DepictSession *self, GError **error)
   settings->device = g_settings_get_string (self->settings, "device");
   settings->num_beams = g_settings_get_int (self->settings, "beams");
   settings->max_new_tokens = g_settings_get_int (self->settings, "max-new-tokens");
+  settings->n_threads = g_settings_get_int (self->settings, "cpu-threads");
   if (!florence_limits_check (NULL, settings->num_beams, settings->max_new_tokens, 0, &local_error))
     {
       g_set_error_literal (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_INPUT,
@@ -241,6 +243,19 @@ depict_session_tag (DepictSession *self, GPtrArray *files, const char *const *ta
   return start_batch (self, DEPICT_JOB_BATCH, settings, files, tasks, text_input, title);
 }
 
+GStrv
+depict_session_dup_batch_tasks (DepictSession *self)
+{
+  g_auto (GStrv) chosen = NULL;
+
+  g_return_val_if_fail (DEPICT_IS_SESSION (self), NULL);
+
+  chosen = g_settings_get_strv (self->settings, "batch-tasks");
+  if (chosen[0] != NULL)
+    return g_steal_pointer (&chosen);
+  return g_strdupv ((char **) gallery_tagger_default_tasks ());
+}
+
 DepictJob *
 depict_session_tag_folder (DepictSession *self, GFile *folder, GError **error)
 {
@@ -252,7 +267,7 @@ depict_session_tag_folder (DepictSession *self, GFile *folder, GError **error)
   g_return_val_if_fail (DEPICT_IS_SESSION (self), NULL);
   g_return_val_if_fail (G_IS_FILE (folder), NULL);
 
-  tasks = g_settings_get_strv (self->settings, "batch-tasks");
+  tasks = depict_session_dup_batch_tasks (self);
   name = g_file_get_basename (folder);
   /* Translators: %s is a folder name */
   title = g_strdup_printf (_ ("Tagging “%s”"), name);

@@ -62,7 +62,10 @@ DepictJob *depict_session_run (DepictSession *self, GFile *file, const char *tas
  * at a time (DEPICT_SESSION_ERROR_BUSY). TITLE says what it is for the person. */
 DepictJob *depict_session_tag (DepictSession *self, GPtrArray *files, const char *const *tasks,
                                const char *text_input, const char *title, GError **error);
-/* "Tag Folder": the tasks of the batch-tasks setting on the photos of FOLDER. */
+/* The tasks chosen last for a batch (the batch-tasks setting), or when none were, the ones
+ * depict-cli tag runs by default. */
+GStrv depict_session_dup_batch_tasks (DepictSession *self);
+/* "Tag Folder": those tasks on the photos of FOLDER. */
 DepictJob *depict_session_tag_folder (DepictSession *self, GFile *folder, GError **error);
 
 /* The batch under way or paused, or NULL. */

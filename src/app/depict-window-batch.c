@@ -163,6 +163,8 @@ follow (DepictWindow *self, DepictJob *batch)
   g_signal_connect_object (batch, "photo-started", G_CALLBACK (photo_started_cb), self, 0);
   g_signal_connect_object (batch, "notify::stage", G_CALLBACK (progress_cb), self, 0);
   g_signal_connect_object (batch, "notify::n-tokens", G_CALLBACK (progress_cb), self, 0);
+  g_signal_connect_object (batch, "notify::current-task", G_CALLBACK (progress_cb), self, 0);
+  g_signal_connect_object (batch, "notify::done", G_CALLBACK (progress_cb), self, 0);
   g_signal_connect_object (batch, "notify::done", G_CALLBACK (done_cb), self, 0);
   g_signal_connect_object (batch, "notify::total", G_CALLBACK (done_cb), self, 0);
   g_signal_connect_object (batch, "photo-failed", G_CALLBACK (photo_failed_cb), self, 0);

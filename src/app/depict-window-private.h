@@ -106,6 +106,8 @@ void _depict_window_load_stored_answers (DepictWindow *self, DepictQueueItem *it
                                          DepictStoredAnswers how);
 /* Progress of JOB on the photo shown, if it is working on it. */
 void _depict_window_show_progress (DepictWindow *self, DepictJob *job);
+/* "40 s", "3 min", "1.5 h" */
+char *_depict_window_format_duration (double seconds);
 /* The human name of a task, with its text input when it has one. */
 char *_depict_window_answer_title (DepictAnswer *answer);
 

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "depict-window-private.h"
 #include "florence/text/florence-task.h"
@@ -28,13 +29,23 @@ task_title (const char *token)
   return task != NULL ? _ (task->name) : "";
 }
 
+/* Whether ANSWER answers a text typed by the person (grounding, referring segmentation). */
+static gboolean
+answer_has_query (DepictAnswer *answer)
+{
+  const FlorenceTaskInfo *task = florence_task_lookup (answer->task);
+
+  return task != NULL && task->input == FLORENCE_TASK_INPUT_TEXT && answer->text_input != NULL &&
+         answer->text_input[0] != '\0';
+}
+
 char *
 _depict_window_answer_title (DepictAnswer *answer)
 {
   const FlorenceTaskInfo *task = florence_task_lookup (answer->task);
 
   /* A text task answers one text: say which (a region is drawn on the photo instead). */
-  if (task != NULL && task->input == FLORENCE_TASK_INPUT_TEXT && answer->text_input[0] != '\0')
+  if (answer_has_query (answer))
     /* Translators: a task and the text it was given, "Find a Described Object: “the dog”" */
     return g_strdup_printf (_ ("%s: “%s”"), _ (task->name), answer->text_input);
   return g_strdup (task_title (answer->task));
@@ -51,6 +62,16 @@ _depict_window_show_answer (DepictWindow *self, DepictAnswer *answer)
   self->answer = answer;
   items = answer != NULL ? depict_overlay_items_from_result (answer->result)
                          : g_list_store_new (DEPICT_TYPE_OVERLAY_ITEM);
+  if (answer != NULL && answer_has_query (answer))
+    /* A mask of "the wizard" is the wizard: the text asked names what the model gave no
+     * label. */
+    for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (items)); i++)
+      {
+        g_autoptr (DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (items), i);
+
+        if (depict_overlay_item_get_label (item)[0] == '\0')
+          depict_overlay_item_set_label (item, answer->text_input);
+      }
   g_set_object (&self->items, items);
   depict_image_view_set_items (self->image_view, G_LIST_MODEL (items));
 
@@ -58,10 +79,12 @@ _depict_window_show_answer (DepictWindow *self, DepictAnswer *answer)
     {
       g_autofree char *title = _depict_window_answer_title (answer);
 
-      /* The picker shows which task this answers. */
+      /* The picker shows which task this answers, and to what text. */
       self->showing_answer = TRUE;
       if (florence_task_lookup (answer->task) != NULL)
         depict_task_picker_set_task (self->task_picker, answer->task);
+      if (answer_has_query (answer))
+        depict_task_picker_set_text (self->task_picker, answer->text_input);
       self->showing_answer = FALSE;
       depict_results_pane_show_answer (self->results_pane, title, answer, G_LIST_MODEL (items));
     }
@@ -80,21 +103,93 @@ works_on_current (DepictWindow *self, DepictJob *job)
   return file != NULL && g_file_equal (file, depict_queue_item_get_file (self->current));
 }
 
+/* "40 s", "3 min", "1.5 h" */
+char *
+_depict_window_format_duration (double seconds)
+{
+  if (seconds < 59.5)
+    /* Translators: a duration in seconds */
+    return g_strdup_printf (_ ("%.0f s"), MAX (1.0, ceil (seconds)));
+  if (seconds < 3600)
+    /* Translators: a duration in minutes */
+    return g_strdup_printf (_ ("%.0f min"), ceil (seconds / 60));
+  /* Translators: a duration in hours */
+  return g_strdup_printf (_ ("%.1f h"), seconds / 3600);
+}
+
 void
 _depict_window_show_progress (DepictWindow *self, DepictJob *job)
 {
+  g_autofree char *subject = NULL;
   g_autofree char *detail = NULL;
+  g_autofree char *batch = NULL;
+  g_autofree char *name = NULL;
+  DepictProgressInfo info = { .fraction = -1 };
+  const char *task_token;
+  const FlorenceTaskInfo *task;
   DepictJobStage stage;
-  guint n_tokens;
+  guint n_tokens, limit;
 
   if (!works_on_current (self, job))
     return;
   stage = depict_job_get_stage (job);
   n_tokens = depict_job_get_n_tokens (job);
+  limit = depict_job_get_max_new_tokens (job);
+  info.stage = depict_job_stage_to_string (stage);
+
+  /* What runs on what: the task and the photo. */
+  name = g_file_get_basename (depict_job_get_current_file (job));
+  task_token = depict_job_get_current_task (job);
+  task = task_token != NULL ? florence_task_lookup (task_token) : NULL;
+  if (task != NULL)
+    /* Translators: what a run does: a task and the photo, "Detect Objects · IMG_0042.jpg" */
+    subject = g_strdup_printf (_ ("%s · %s"), _ (task->name), name);
+  info.subject = subject != NULL ? subject : name;
+
   if (stage == DEPICT_JOB_STAGE_GENERATING)
-    detail =
-      g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u token", "%u tokens", n_tokens), n_tokens);
-  depict_results_pane_show_busy (self->results_pane, depict_job_stage_to_string (stage), detail);
+    {
+      double left = depict_job_get_generating_seconds_left (job);
+      /* Translators: tokens generated so far, of the most an answer may have */
+      g_autofree char *tokens = g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE, "%u of %u token", "%u of %u tokens", limit), n_tokens, limit);
+
+      info.fraction = limit > 0 ? (double) n_tokens / limit : -1;
+      if (left >= 0)
+        {
+          g_autofree char *duration = _depict_window_format_duration (left);
+
+          /* Translators: tokens so far, then the longest the rest can take at the rate so
+           * far ("764 of 1 024 tokens · at most 40 s left"); most answers end sooner */
+          detail = g_strdup_printf (_ ("%s · at most %s left"), tokens, duration);
+        }
+      else
+        detail = g_steal_pointer (&tokens);
+    }
+  info.detail = detail;
+  if (stage == DEPICT_JOB_STAGE_PREPARING)
+    info.note = _ ("The first run on this graphics card prepares its programs, which takes a "
+                   "minute or so. This happens once: later runs start at once.");
+
+  if (depict_job_get_kind (job) == DEPICT_JOB_BATCH && depict_job_get_total (job) > 0)
+    {
+      double left = depict_job_get_seconds_left (job);
+      guint at = MIN (depict_job_get_done (job) + 1, depict_job_get_total (job));
+
+      if (left >= 0)
+        {
+          g_autofree char *duration = _depict_window_format_duration (left);
+
+          /* Translators: a batch's progress: the photo it is at, of how many, and the time
+           * left for all of them */
+          batch = g_strdup_printf (_ ("Photo %u of %u · about %s left"), at,
+                                   depict_job_get_total (job), duration);
+        }
+      else
+        /* Translators: a batch's progress: the photo it is at, of how many */
+        batch = g_strdup_printf (_ ("Photo %u of %u"), at, depict_job_get_total (job));
+    }
+  info.batch = batch;
+  depict_results_pane_show_progress (self->results_pane, &info);
 }
 
 /* Ready to run (and which other task the photo has an answer to), or the way to a model. */
@@ -236,7 +331,11 @@ run_answer_cb (DepictJob *job, GFile *file, DepictAnswer *answer, DepictWindow *
     return;
   depict_queue_item_add_answer (item, answer);
   depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_DONE);
-  if (item == self->current)
+  if (item != self->current)
+    return;
+  /* The person chose another task while it ran: the picker stays where they put it, and the
+   * answer waits under its own task (shown when the run has finished). */
+  if (g_strcmp0 (depict_task_picker_get_task (self->task_picker), answer->task) == 0)
     _depict_window_show_answer (self, answer);
 }
 
@@ -274,13 +373,18 @@ run_finished_cb (DepictJob *job, DepictWindow *self)
       else
         depict_window_add_toast (self, error->message);
     }
-  else if (depict_job_get_store_error (job) != NULL)
+  else
     {
-      g_autofree char *message =
-        g_strdup_printf (_ ("The answer could not be kept in the gallery: %s"),
-                         depict_job_get_store_error (job)->message);
+      if (shown && self->answer == NULL)
+        _depict_window_show_current (self);
+      if (depict_job_get_store_error (job) != NULL)
+        {
+          g_autofree char *message =
+            g_strdup_printf (_ ("The answer could not be kept in the gallery: %s"),
+                             depict_job_get_store_error (job)->message);
 
-      depict_window_add_toast (self, message);
+          depict_window_add_toast (self, message);
+        }
     }
   _depict_window_update_actions (self);
 }
@@ -306,12 +410,23 @@ start_run (DepictWindow *self, const char *task, const char *text_input)
   self->run_job = job;
   g_signal_connect_object (job, "notify::stage", G_CALLBACK (run_progress_cb), self, 0);
   g_signal_connect_object (job, "notify::n-tokens", G_CALLBACK (run_progress_cb), self, 0);
+  g_signal_connect_object (job, "notify::current-file", G_CALLBACK (run_progress_cb), self, 0);
   g_signal_connect_object (job, "answer", G_CALLBACK (run_answer_cb), self, 0);
   g_signal_connect_object (job, "finished", G_CALLBACK (run_finished_cb), self, 0);
   depict_queue_item_set_state (self->current, DEPICT_QUEUE_ITEM_RUNNING);
   _depict_window_show_answer (self, NULL);
-  depict_results_pane_show_busy (self->results_pane,
-                                 depict_job_stage_to_string (DEPICT_JOB_STAGE_WAITING), NULL);
+  {
+    g_autofree char *name = g_file_get_basename (depict_queue_item_get_file (self->current));
+    g_autofree char *subject = NULL;
+    const FlorenceTaskInfo *info = florence_task_lookup (task);
+    DepictProgressInfo progress = { .fraction = -1 };
+
+    if (info != NULL)
+      subject = g_strdup_printf (_ ("%s · %s"), _ (info->name), name);
+    progress.stage = depict_job_stage_to_string (DEPICT_JOB_STAGE_WAITING);
+    progress.subject = subject != NULL ? subject : name;
+    depict_results_pane_show_progress (self->results_pane, &progress);
+  }
   _depict_window_update_actions (self);
 }
 

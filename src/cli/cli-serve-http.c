@@ -276,8 +276,9 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
   if (request != NULL)
     {
       request->route = route;
-      request->method = g_strdup (soup_server_message_get_method (msg));
-      request->path = g_strdup (path);
+      /* Escaped: a path such as "/%0A…" must not write lines of its own into the log. */
+      request->method = g_strescape (soup_server_message_get_method (msg), NULL);
+      request->path = g_strescape (path, NULL);
     }
   if (http->stopping && (route == NULL || !route->open))
     {

@@ -171,7 +171,8 @@ cli_tag_main (int argc, char **argv)
       g_printerr ("depict-cli tag: %s\n", error->message);
       return 2;
     }
-  tasks = gallery_tagger_parse_tasks (tasks_arg != NULL ? tasks_arg : "caption,od,ocr", &error);
+  tasks = tasks_arg != NULL ? gallery_tagger_parse_tasks (tasks_arg, &error)
+                            : g_strdupv ((char **) gallery_tagger_default_tasks ());
   if (tasks == NULL)
     return cli_fail (g_steal_pointer (&error));
   if (device != NULL &&

@@ -35,6 +35,8 @@ struct _GalleryPipeline {
   gboolean save_thumbnails;
   guint depth;
   guint batch;
+  GalleryPipelineTokenFunc token_func;
+  gpointer token_data;
 
   GMutex lock;
   GCond cond;
@@ -139,6 +141,8 @@ gallery_pipeline_new (const GalleryPipelineOptions *options)
   self->image_size = options->image_size;
   self->thumbnail_size = options->thumbnail_size;
   self->save_thumbnails = options->save_thumbnails;
+  self->token_func = options->token_func;
+  self->token_data = options->token_data;
   self->batch = florence_model_get_image_batch (self->model, self->image_size);
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
@@ -324,6 +328,20 @@ gallery_pipeline_pop (GalleryPipeline *self, GCancellable *cancellable, GError *
   return photo;
 }
 
+typedef struct {
+  GalleryPipeline *self;
+  const char *path;
+  const char *task;
+} TokenRelay;
+
+static void
+relay_tokens (guint n_tokens, gpointer user_data)
+{
+  TokenRelay *relay = user_data;
+
+  relay->self->token_func (relay->path, relay->task, n_tokens, relay->self->token_data);
+}
+
 GalleryRun *
 gallery_pipeline_run_task (GalleryPipeline *self, GalleryPhoto *photo, const char *task,
                            const char *text_input, guint num_beams, guint max_new_tokens,
@@ -348,8 +366,10 @@ gallery_pipeline_run_task (GalleryPipeline *self, GalleryPhoto *photo, const cha
   };
   gboolean had_features = florence_model_image_has_features (photo->image, self->image_size);
   gint64 t0 = g_get_monotonic_time ();
+  TokenRelay relay = { self, photo->path, task };
   g_autoptr (FlorenceRun) run =
-    florence_model_run_image (self->model, photo->image, &options, cancellable, NULL, NULL, error);
+    florence_model_run_image (self->model, photo->image, &options, cancellable,
+                              self->token_func != NULL ? relay_tokens : NULL, &relay, error);
   self->stats.engine += seconds_since (t0);
   if (run == NULL)
     return NULL;

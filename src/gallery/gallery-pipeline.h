@@ -27,6 +27,11 @@ G_BEGIN_DECLS
 
 typedef struct _GalleryPipeline GalleryPipeline;
 
+/* Told while a task runs on a photo, in the model's thread: the photo, the task and the
+ * tokens made so far. */
+typedef void (*GalleryPipelineTokenFunc) (const char *path, const char *task, guint n_tokens,
+                                          gpointer user_data);
+
 typedef struct {
   FlorenceModel *model;     /* not owned: free the pipeline first */
   int image_size;           /* model input side, 0: the model's */
@@ -35,6 +40,8 @@ typedef struct {
                              * IMAGE_THUMBNAIL_CACHE_LARGE for the app's gallery) */
   guint workers;            /* decoding threads, 0: from the number of cores */
   guint depth;              /* most photos pushed and not yet popped, 0: from workers and batch */
+  GalleryPipelineTokenFunc token_func; /* may be NULL */
+  gpointer token_data;
 } GalleryPipelineOptions;
 
 /* A photo as the workers left it. */

@@ -19,6 +19,12 @@
 
 static const char *const default_tasks[] = { "<CAPTION>", "<OD>", "<OCR>", NULL };
 
+const char *const *
+gallery_tagger_default_tasks (void)
+{
+  return default_tasks;
+}
+
 const char *
 gallery_tagger_task_token (const char *name)
 {

@@ -88,6 +88,9 @@ char *gallery_tagger_format_duration (double seconds);
 /* "132/1020  340 photos/h  4m20s left": photos per hour of those run through the model
  * (skips excluded), and the time left at that rate. */
 char *gallery_tagger_format_progress (const GalleryTaggerProgress *progress);
+/* The tasks a batch runs when none are named (caption, od, ocr): depict-cli tag's and the
+ * app's. */
+const char *const *gallery_tagger_default_tasks (void);
 /* "caption,od,ocr" (names or task tokens) → task tokens; error on an unknown name. */
 char **gallery_tagger_parse_tasks (const char *list, GError **error);
 /* "caption" → "<CAPTION>", "<OD>" → "<OD>", NULL when unknown. */

@@ -332,16 +332,27 @@ test_caption (void)
 static void
 test_palette (void)
 {
-  float a[3], b[3];
+  g_autoptr (FlorenceResult) result = florence_result_new (FLORENCE_RESULT_BOXES, "<OD>", 100, 100);
+  g_autoptr (GListStore) items = NULL;
+  const char *labels[] = { "car", "dog", "car", "", "" };
+  guint color[G_N_ELEMENTS (labels)];
 
-  /* One colour per label, the same every time */
-  depict_overlay_color_for_label ("car", 0, a);
-  depict_overlay_color_for_label ("car", 7, b);
-  g_assert_true (a[0] == b[0] && a[1] == b[1] && a[2] == b[2]);
-  /* Unlabelled regions take their colour from their index */
-  depict_overlay_color_for_label ("", 0, a);
-  depict_overlay_color_for_label ("", 1, b);
-  g_assert_false (a[0] == b[0] && a[1] == b[1] && a[2] == b[2]);
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    florence_result_add_box (result, labels[i], &(FlorenceBox){ 0, 0, 10, 10 });
+  items = depict_overlay_items_from_result (result);
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    {
+      g_autoptr (DepictOverlayItem) item = g_list_model_get_item (G_LIST_MODEL (items), i);
+
+      color[i] = depict_overlay_item_get_color_index (item);
+    }
+  /* One colour per label within a photo; classes in order of appearance */
+  g_assert_cmpuint (color[0], ==, 0);
+  g_assert_cmpuint (color[1], ==, 1);
+  g_assert_cmpuint (color[2], ==, color[0]);
+  /* Unlabelled regions each take the next colour */
+  g_assert_cmpuint (color[3], ==, 2);
+  g_assert_cmpuint (color[4], ==, 3);
 }
 
 static void

@@ -22,6 +22,7 @@
 #include "depict-window.h"
 #include "florence/files/florence-weights-hash.h"
 #include "gallery/gallery-store.h"
+#include "gallery/gallery-tagger.h"
 
 static DepictSession *session;
 
@@ -665,6 +666,24 @@ test_second_task_reuses_features (void)
   g_rmdir (dir);
 }
 
+/* A batch runs the tasks chosen last, or depict-cli tag's when none were. */
+static void
+test_batch_tasks (void)
+{
+  GSettings *settings = depict_session_get_settings (session);
+  const char *chosen[] = { "<OD>", NULL };
+  g_auto (GStrv) tasks = NULL;
+
+  g_settings_reset (settings, "batch-tasks");
+  tasks = depict_session_dup_batch_tasks (session);
+  g_assert_true (g_strv_equal ((const char *const *) tasks, gallery_tagger_default_tasks ()));
+  g_strfreev (tasks);
+  g_settings_set_strv (settings, "batch-tasks", chosen);
+  tasks = depict_session_dup_batch_tasks (session);
+  g_assert_true (g_strv_equal ((const char *const *) tasks, chosen));
+  g_settings_reset (settings, "batch-tasks");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -676,6 +695,7 @@ main (int argc, char *argv[])
   session = app_test_session_new ();
 
   g_test_add_func ("/app/session/one-connection", test_one_connection);
+  g_test_add_func ("/app/session/batch-tasks", test_batch_tasks);
   g_test_add_func ("/app/session/one-batch-path", test_one_batch_path);
   g_test_add_func ("/app/session/run-during-batch", test_run_during_batch);
   g_test_add_func ("/app/session/cancel-generating", test_cancel_generating);

@@ -367,14 +367,15 @@ test_unreadable (void)
   g_unlink (path);
 }
 
-/* The overlay of every box lies where the photo shows that box: the photo is fitted and
- * centred in the view, so a point (x, y) of the image appears at offset + scale * (x, y). */
+/* The overlay of every box lies where the photo shows that box: the photo is fitted (never
+ * enlarged) and centred in the view, so a point (x, y) of the image appears at offset +
+ * scale * (x, y). */
 static void
 assert_aligned (DepictImageView *view, GListModel *items)
 {
   double w = gtk_widget_get_width (GTK_WIDGET (view));
   double h = gtk_widget_get_height (GTK_WIDGET (view));
-  double scale = MIN (w / 640.0, h / 480.0);
+  double scale = MIN (MIN (w / 640.0, h / 480.0), 1.0);
   double ox = (w - 640 * scale) / 2, oy = (h - 480 * scale) / 2;
 
   g_assert_cmpfloat (w, >, 0);
@@ -790,6 +791,22 @@ test_run_all (void)
   close_window (window);
 }
 
+static DepictResultsPane *progress_pane;
+
+static gboolean
+progress_says (gpointer text)
+{
+  return strstr (depict_results_pane_get_progress_text (progress_pane), text) != NULL;
+}
+
+static gboolean
+view_scaled (gpointer view)
+{
+  return depict_image_view_get_texture (view) != NULL &&
+         gtk_widget_get_width (GTK_WIDGET (view)) > 101 &&
+         gtk_widget_get_height (GTK_WIDGET (view)) > 101;
+}
+
 static void
 test_cancel (void)
 {
@@ -804,16 +821,62 @@ test_cancel (void)
   use_tiny_model (1024);
   window = new_window ();
   pane = depict_window_get_results_pane (window);
+  progress_pane = pane;
   depict_window_drop_files (window, &one);
   app_test_wait (has_texture, window, 10000, "the photo to load");
 
+  /* A small photo is shown at its size, never enlarged into blur. */
+  app_test_wait (view_scaled, depict_window_get_image_view (window), 10000, "the photo to fit");
+  g_assert_cmpfloat (depict_image_view_get_scale (depict_window_get_image_view (window)), ==, 1.0);
+
   depict_window_run (window);
   g_assert_true (depict_window_get_busy (window));
+  /* While it runs, the pane names the task and the photo, the tokens out of the limit, and
+   * (once the rate is known) the longest time left. */
+  app_test_wait (progress_says, (gpointer) "of 1024 tokens · at most", 60000,
+                 "the tokens and the time left");
+  {
+    const char *text = depict_results_pane_get_progress_text (pane);
+
+    g_assert_nonnull (strstr (text, "Caption · small_37x101.png"));
+    g_assert_nonnull (strstr (text, "Generating"));
+  }
   depict_window_cancel (window);
   app_test_wait (not_busy, window, 60000, "the run to stop");
   g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "idle");
   item = g_list_model_get_item (depict_window_get_queue (window), 0);
   g_assert_cmpint (depict_queue_item_get_state (item), ==, DEPICT_QUEUE_ITEM_WAITING);
+  close_window (window);
+}
+
+/* A task chosen while a run goes on stays chosen when the run ends; the answer waits under
+ * its own task. */
+static void
+test_picker_stays (void)
+{
+  g_autoptr (GFile) photo = photo_file ("small_37x101.png");
+  GSList one = { photo, NULL };
+  DepictWindow *window;
+  DepictTaskPicker *picker;
+  g_autoptr (DepictQueueItem) item = NULL;
+
+  use_tiny_model (20);
+  window = new_window ();
+  picker = depict_window_get_task_picker (window);
+  depict_window_drop_files (window, &one);
+  app_test_wait (has_texture, window, 10000, "the photo to load");
+  depict_window_run (window);
+  g_assert_true (depict_window_get_busy (window));
+  depict_task_picker_set_task (picker, "<OD>");
+  app_test_wait (not_busy, window, 120000, "the caption run");
+  g_assert_cmpstr (depict_task_picker_get_task (picker), ==, "<OD>");
+  item = g_list_model_get_item (depict_window_get_queue (window), 0);
+  g_assert_nonnull (depict_queue_item_get_answer (item, "<CAPTION>"));
+  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
+                   "idle");
+  depict_task_picker_set_task (picker, "<CAPTION>");
+  g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
+                   "results");
   close_window (window);
 }
 
@@ -1084,6 +1147,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/stored-answers-on-open", test_stored_answers_on_open);
   g_test_add_func ("/app/window/run-all", test_run_all);
   g_test_add_func ("/app/window/cancel", test_cancel);
+  g_test_add_func ("/app/window/picker-stays", test_picker_stays);
   g_test_add_func ("/app/window/gallery-search", test_gallery_search);
   g_test_add_func ("/app/window/tag-folder", test_tag_folder);
   status = g_test_run ();

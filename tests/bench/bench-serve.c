@@ -9,8 +9,9 @@
  * reference, warms it with one request, then sends each round's requests (OpenAI chat
  * completions: a 640 × 480 PNG as a data URL, <CAPTION>, 20 tokens) from concurrent clients,
  * each with its own connection, and prints per round: throughput, latency p50/p95/p99,
- * answers by status (429 = the queue was full, expected when --queue < clients - 1; anything
- * else is an error), the server's CPU seconds per request, and its peak RSS (VmHWM) and RSS.
+ * answers by status (429 = the queue was full, expected when --queue < clients - 1: the client
+ * asks again after Retry-After; anything else is an error), the server's CPU seconds per
+ * request, and its peak RSS (VmHWM) and RSS.
  * It stops the server with SIGTERM and exits 1 when a request failed or the peak RSS grew by
  * more than --rss-bound-mb after the first round (a leak grows it round after round).
  */
@@ -32,7 +33,8 @@ typedef struct {
   gint next; /* atomic: the next request to send */
   GMutex lock;
   GArray *latencies; /* double seconds, answered 200 */
-  guint ok, rejected, failed;
+  guint ok, failed;
+  gint rejected; /* atomic: answers 429, each retried after Retry-After */
 } Round;
 
 static gpointer
@@ -43,32 +45,43 @@ client (gpointer data)
 
   while ((guint) g_atomic_int_add (&round->next, 1) < round->total)
     {
-      g_autoptr (SoupMessage) msg = soup_message_new ("POST", round->url);
-      g_autoptr (GError) error = NULL;
-      g_autoptr (GBytes) reply = NULL;
       gint64 t0 = g_get_monotonic_time ();
-      double seconds;
       guint status;
 
-      soup_message_set_request_body_from_bytes (msg, "application/json", round->body);
-      reply = soup_session_send_and_read (session, msg, NULL, &error);
-      seconds = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
-      status = error == NULL ? soup_message_get_status (msg) : 0;
+      /* A well-behaved client: refused with 429, it waits Retry-After seconds and asks again;
+       * the latency runs from its first try to its answer. */
+      for (;;)
+        {
+          g_autoptr (SoupMessage) msg = soup_message_new ("POST", round->url);
+          g_autoptr (GError) error = NULL;
+          g_autoptr (GBytes) reply = NULL;
+          const char *retry_after;
+
+          soup_message_set_request_body_from_bytes (msg, "application/json", round->body);
+          reply = soup_session_send_and_read (session, msg, NULL, &error);
+          status = error == NULL ? soup_message_get_status (msg) : 0;
+          if (status != 429)
+            {
+              if (status != 200)
+                g_printerr ("request failed: %u %s\n", status,
+                            error != NULL ? error->message
+                                          : (const char *) g_bytes_get_data (reply, NULL));
+              break;
+            }
+          g_atomic_int_inc (&round->rejected);
+          retry_after =
+            soup_message_headers_get_one (soup_message_get_response_headers (msg), "Retry-After");
+          g_usleep ((gulong) (retry_after != NULL ? atoi (retry_after) : 1) * G_USEC_PER_SEC);
+        }
+      double seconds = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
       g_mutex_lock (&round->lock);
       if (status == 200)
         {
           round->ok++;
           g_array_append_val (round->latencies, seconds);
         }
-      else if (status == 429)
-        round->rejected++;
       else
-        {
-          round->failed++;
-          g_printerr ("request failed: %u %s\n", status,
-                      error != NULL ? error->message
-                                    : (const char *) g_bytes_get_data (reply, NULL));
-        }
+        round->failed++;
       g_mutex_unlock (&round->lock);
     }
   return NULL;
@@ -249,8 +262,8 @@ main (int argc, char **argv)
       g_array_sort (round.latencies, compare_doubles);
       printf ("%5d %6.1f %8.0f %8.0f %8.0f %5u %5u %7u %10.3f %13.1f %8.1f\n", r, round.ok / wall,
               1000 * percentile (round.latencies, 50), 1000 * percentile (round.latencies, 95),
-              1000 * percentile (round.latencies, 99), round.ok, round.rejected, round.failed,
-              (cpu1 - cpu0) / MAX (round.ok + round.rejected, 1), peak, rss);
+              1000 * percentile (round.latencies, 99), round.ok, (guint) round.rejected,
+              round.failed, (cpu1 - cpu0) / MAX (round.ok, 1), peak, rss);
       fflush (stdout);
       failed |= round.failed > 0;
       if (r == 1)
