@@ -178,6 +178,26 @@ test_case (gconstpointer data)
   if (json_object_has_member (exp, "sequences_score"))
     g_assert_cmpfloat_with_epsilon (json_object_get_double_member (out, "sequences_score"),
                                     json_object_get_double_member (exp, "sequences_score"), 1e-5);
+  /* one log-probability per id after the start id; with beams their sum is the reference's
+   * score times the length (length penalty 1) */
+  JsonArray *lp = json_object_get_array_member (out, "token_logprobs");
+  guint n_lp = json_array_get_length (lp);
+  g_assert_cmpuint (n_lp + 1, ==, json_array_get_length (json_node_get_array (got_ids)));
+  double sum = 0.0;
+  for (guint i = 0; i < n_lp; i++)
+    sum += json_array_get_double_element (lp, i);
+  if (json_object_has_member (exp, "sequences_score"))
+    {
+      double want = json_object_get_double_member (exp, "sequences_score") * n_lp;
+      if (fabs (sum - want) > 1e-4 + 1e-4 * fabs (want))
+        g_test_fail_printf ("%s: token_logprobs add up to %.7f, expected %.7f", tc->name, sum,
+                            want);
+    }
+  /* a score beside the labels of every instance */
+  JsonObject *res = json_object_get_object_member (out, "result");
+  if (json_object_has_member (res, "labels"))
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (res, "scores")), ==,
+                      json_array_get_length (json_object_get_array_member (res, "labels")));
   /* the other members of a run line */
   const char *members[] = { "image", "task", "text_input", "result", "timings", "device" };
   for (guint i = 0; i < G_N_ELEMENTS (members); i++)
@@ -273,8 +293,8 @@ test_several_tasks (void)
       json_parser_load_from_data (ap, a.out, -1, &error);
       g_assert_no_error (error);
       JsonObject *ao = json_node_get_object (json_parser_get_root (ap));
-      const char *same[] = { "task",   "prompt_ids",     "token_ids",      "text",
-                             "result", "post_processed", "sequences_score" };
+      const char *same[] = { "task", "prompt_ids", "token_ids",      "token_logprobs",
+                             "text", "result",     "post_processed", "sequences_score" };
       for (guint k = 0; k < G_N_ELEMENTS (same); k++)
         if (!json_same (json_object_get_member (o, same[k]), json_object_get_member (ao, same[k])))
           g_test_fail_printf ("%s on %s: %s differs from the task run alone", tasks[t], image,

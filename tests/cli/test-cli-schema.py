@@ -95,6 +95,14 @@ try:
             args[7:7] = ["--text", text]
         for line in check_lines("run", run(*args, env=cpu), expect_lines=len(images)):
             check_lines("result", json.dumps(line["result"]))
+            # a log-probability per generated id, a score beside the labels
+            if len(line["token_logprobs"]) != len(line["token_ids"]) - 1:
+                sys.exit(f"FAIL: run {task}: token_logprobs do not match token_ids: {line}")
+            result = line["result"]
+            for labels, scores in (("labels", "scores"), ("bboxes_labels", "bboxes_scores"),
+                                   ("polygons_labels", "polygons_scores")):
+                if labels in result and len(result[scores]) != len(result[labels]):
+                    sys.exit(f"FAIL: run {task}: {scores} do not match {labels}: {result}")
 
     # parse: every post-processing fixture, in Depict's form and in the reference's
     with open(os.path.join(data, "postprocess", "cases.json"), encoding="utf-8") as f:
@@ -161,6 +169,9 @@ must_fail("result", {"version": 2, "task": "<OD>", "kind": "boxes", "image_size"
 must_fail("result", {"version": 2, "task": "<OCR_WITH_REGION>", "kind": "quads",
                      "image_size": [1, 1], "quad_boxes": [[1, 2, 3, 4]], "labels": [""]},
           "a quad of 4 numbers")
+must_fail("result", {"version": 2, "task": "<OD>", "kind": "boxes", "image_size": [1, 1],
+                     "bboxes": [[1, 2, 3, 4]], "labels": ["car"], "scores": [1.5]},
+          "a score above 1")
 must_fail("hit", {"path": "/a.jpg", "hash": "0", "score": 1.0, "snippet": "", "caption": ""},
           "a line without version")
 must_fail("reference", {"<OD>": {"bboxes": [], "bboxes_labels": [], "labels": []}},

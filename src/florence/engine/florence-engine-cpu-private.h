@@ -103,6 +103,10 @@ struct _CpuEngine {
   CpuEncoderLayer *enc;
   CpuDecoderLayer *dec;
 
+  /* the vision tower's activations, kept from one picture to the next (no page faults) */
+  float *workspace;
+  gsize workspace_size;
+
   /* per thread scratch (florence_cpu_pool thread index), grown on demand */
   GMutex scratch_lock;
   float **scratch;

@@ -406,11 +406,13 @@ topk_task (guint b, guint thread, gpointer data)
   const gsize V = (gsize) e->config->vocab_size;
   const float *logits = j->dec->logits + b * V;
   float max = 0.0f, log_sum = 0.0f;
-  if (step->score_kind == FLORENCE_SCORE_LOG_SOFTMAX)
+  if (step->score_kind == FLORENCE_SCORE_LOG_SOFTMAX || step->log_norm != NULL)
     {
       max = e->k->max (logits, V);
       log_sum = (float) log (e->k->sum_exp (logits, V, max));
     }
+  if (step->log_norm != NULL)
+    step->log_norm[b] = max + log_sum; /* greedy: the token's log-probability */
   const guint off = step->ban_offsets != NULL ? step->ban_offsets[b] : 0;
   const guint n_bans = step->ban_offsets != NULL ? step->ban_offsets[b + 1] - off : 0;
   florence_generate_select_topk_normalised (

@@ -370,16 +370,22 @@ cpu_vision_encode (CpuEngine *e, const float *pixel_values, int size, int *n_tok
       gsize g = (gsize) florence_graph_stage_grid (c, size, s);
       cap = MAX (cap, g * g * (gsize) c->dim_embed[s]);
     }
-  Buffers b = { cpu_alloc (cap), cpu_alloc (cap), cpu_alloc (3 * cap) };
+  /* the final features fit in the first stage's share: its grid is 8 × 8 times larger */
+  const gsize n_last = (gsize) florence_graph_stage_grid (c, size, 3);
+  cap = MAX (cap, (n_last * n_last + 1) * (gsize) c->dim_embed[3]);
+  if (e->workspace_size < 5 * cap)
+    {
+      g_aligned_free (e->workspace);
+      e->workspace = cpu_alloc (5 * cap);
+      e->workspace_size = 5 * cap;
+    }
+  Buffers b = { e->workspace, e->workspace + cap, e->workspace + 2 * cap };
   int H = size, W = size, C = 3;
   const float *in = pixel_values;
   for (int s = 0; s < 4; s++)
     {
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        {
-          g_aligned_free (b.x), g_aligned_free (b.t), g_aligned_free (b.qkv);
-          return NULL;
-        }
+        return NULL;
       const CpuStage *st = &e->stages[s];
       if (st->prenorm && s > 0)
         {
@@ -409,12 +415,7 @@ cpu_vision_encode (CpuEngine *e, const float *pixel_values, int size, int *n_tok
 
   /* 2-D position (column half first, then row half) + temporal row 0; pooled token first */
   const gsize N = (gsize) H * W, D = (gsize) C, d = (gsize) c->d_model;
-  float *feat = b.t; /* (N + 1) · D ≤ cap: the first stage is at least 4 × larger */
-  if ((N + 1) * D > cap)
-    {
-      g_aligned_free (b.t);
-      feat = b.t = cpu_alloc ((N + 1) * D);
-    }
+  float *feat = b.t;
   PosJob pj = { e, b.x, feat, W, D };
   cpu_parallel (e, N, 16, pos_range, &pj);
   for (gsize ch = 0; ch < D; ch++)
@@ -435,7 +436,6 @@ cpu_vision_encode (CpuEngine *e, const float *pixel_values, int size, int *n_tok
                      .ldy = d,
                      .postnorm = &e->proj_norm };
   cpu_linear (e, &proj);
-  g_aligned_free (b.x), g_aligned_free (b.t), g_aligned_free (b.qkv);
   cpu_emit (e, "image_features", out, N + 1, d);
   *n_tokens = (int) (N + 1);
   return out;

@@ -445,6 +445,8 @@ gpu_decoder_step_topk (FlorenceDecoderBackend *backend, const FlorenceDecodeStep
     {
       float lse = 0.0f;
       gpu_op_logits_topk_parse (dec->host_out, b, dec->kept_k, cand, NULL, &lse);
+      if (step->log_norm != NULL && step->forced_token < 0)
+        step->log_norm[b] = lse; /* read back with the candidates */
       for (guint i = 0; i < k; i++)
         {
           ids[b * k + i] = cand[i].id;

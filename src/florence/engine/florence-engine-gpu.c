@@ -85,14 +85,6 @@ upload (Gpu *g, FlorenceCheckpoint *ckpt, gboolean f16, gsize expected, GError *
   return upload_values (g, v, t->n_elements, f16, error);
 }
 
-#define UP(dst, f16, n, ...)                                                                       \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    if (((dst) = upload (g, ckpt, (f16), (n), error, __VA_ARGS__)) == NULL)                        \
-      return FALSE;                                                                                \
-  }                                                                                                \
-  G_STMT_END
-
 /* Matrices (GEMM operands) in fp16, the rest in fp32. */
 static gboolean
 load_graph_tensor (Gpu *g, FlorenceCheckpoint *ckpt, FlorenceGraphTensor *t, GpuBuffer **dst,
@@ -101,6 +93,16 @@ load_graph_tensor (Gpu *g, FlorenceCheckpoint *ckpt, FlorenceGraphTensor *t, Gpu
   *dst = upload (g, ckpt, t->matrix, t->n_elements, error, "%s", t->name);
   florence_graph_tensor_clear (t);
   return *dst != NULL;
+}
+
+/* A tensor outside the blocks and layers, as florence-graph names it (fp16 for the matrices). */
+static gboolean
+load_model_tensor (Gpu *g, FlorenceCheckpoint *ckpt, gsize vocab_rows,
+                   FlorenceGraphModelTensor which, GpuBuffer **dst, GError **error)
+{
+  FlorenceGraphTensor t;
+  florence_graph_model_tensor (g->config, vocab_rows, which, &t);
+  return load_graph_tensor (g, ckpt, &t, dst, error);
 }
 
 static gboolean
@@ -171,34 +173,42 @@ static gboolean
 load_weights (Gpu *g, FlorenceCheckpoint *ckpt, GError **error)
 {
   const FlorenceConfig *c = g->config;
-  int c_prev = 3;
   for (int s = 0; s < 4; s++)
     {
       GStage *st = &g->stages[s];
-      gsize k = (gsize) c->patch_size[s], co = (gsize) c->dim_embed[s];
       /* every stage runs its patch convolution as im2col + GEMM (fp16 weights) */
-      UP (st->conv.w, TRUE, co * (gsize) c_prev * k * k, "vision_tower.convs.%d.proj.weight", s);
-      UP (st->conv.b, FALSE, co, "vision_tower.convs.%d.proj.bias", s);
-      gsize nd = c->patch_prenorm[s] ? (gsize) c_prev : co;
-      UP (st->norm.w, FALSE, nd, "vision_tower.convs.%d.norm.weight", s);
-      UP (st->norm.b, FALSE, nd, "vision_tower.convs.%d.norm.bias", s);
+      GpuBuffer **stage_dst[FLORENCE_STAGE_N_TENSORS] = { &st->conv.w, &st->conv.b, &st->norm.w,
+                                                          &st->norm.b };
+      for (guint i = 0; i < FLORENCE_STAGE_N_TENSORS; i++)
+        {
+          FlorenceGraphTensor t;
+          florence_graph_stage_tensor (c, s, i, &t);
+          if (!load_graph_tensor (g, ckpt, &t, stage_dst[i], error))
+            return FALSE;
+        }
       st->spatial = g_new0 (GBlock, MAX (c->depths[s], 1));
       st->channel = g_new0 (GBlock, MAX (c->depths[s], 1));
       for (int j = 0; j < c->depths[s]; j++)
         if (!load_block (g, ckpt, &st->spatial[j], s, j, FALSE, error) ||
             !load_block (g, ckpt, &st->channel[j], s, j, TRUE, error))
           return FALSE;
-      c_prev = (int) co;
     }
 
   const gsize D = (gsize) c->dim_embed[3], d = (gsize) c->d_model;
-  const gsize pmax = (gsize) c->image_pos_max;
-  UP (g->pos_row, FALSE, pmax * (D / 2), "image_pos_embed.row_embeddings.weight");
-  UP (g->pos_col, FALSE, pmax * (D - D / 2), "image_pos_embed.column_embeddings.weight");
+  gsize rows = florence_checkpoint_get_vocab_rows (ckpt);
+  if (rows < (gsize) c->vocab_size)
+    rows = (gsize) c->vocab_size;
+  if (!load_model_tensor (g, ckpt, rows, FLORENCE_GRAPH_POS_ROW, &g->pos_row, error) ||
+      !load_model_tensor (g, ckpt, rows, FLORENCE_GRAPH_POS_COLUMN, &g->pos_col, error))
+    return FALSE;
   {
-    const FlorenceTensor *t =
-      florence_checkpoint_lookup (ckpt, "visual_temporal_embed.pos_idx_to_embed");
-    const FlorenceTensor *p = florence_checkpoint_lookup (ckpt, "image_projection");
+    FlorenceGraphTensor gt, gp;
+    florence_graph_model_tensor (c, rows, FLORENCE_GRAPH_TEMPORAL, &gt);
+    florence_graph_model_tensor (c, rows, FLORENCE_GRAPH_PROJECTION, &gp);
+    const FlorenceTensor *t = florence_checkpoint_lookup (ckpt, gt.name);
+    const FlorenceTensor *p = florence_checkpoint_lookup (ckpt, gp.name);
+    florence_graph_tensor_clear (&gt);
+    florence_graph_tensor_clear (&gp);
     if (t == NULL || t->n_elements != (gsize) c->temporal_max * D || p == NULL ||
         p->n_elements != D * d)
       {
@@ -221,21 +231,24 @@ load_weights (Gpu *g, FlorenceCheckpoint *ckpt, GError **error)
     if ((g->projection_t = upload_values (g, pt, D * d, TRUE, error)) == NULL)
       return FALSE;
   }
-  UP (g->proj_norm.w, FALSE, d, "image_proj_norm.weight");
-  UP (g->proj_norm.b, FALSE, d, "image_proj_norm.bias");
-
-  gsize rows = florence_checkpoint_get_vocab_rows (ckpt);
-  if (rows < (gsize) c->vocab_size)
-    rows = (gsize) c->vocab_size;
-  UP (g->shared, TRUE, rows * d, "language_model.model.shared.weight");
-  UP (g->final_logits_bias, FALSE, rows, "language_model.final_logits_bias");
-  const gsize n_pos = (gsize) c->max_position_embeddings + 2;
-  UP (g->enc_pos, FALSE, n_pos * d, "language_model.model.encoder.embed_positions.weight");
-  UP (g->dec_pos, FALSE, n_pos * d, "language_model.model.decoder.embed_positions.weight");
-  UP (g->enc_ln_emb.w, FALSE, d, "language_model.model.encoder.layernorm_embedding.weight");
-  UP (g->enc_ln_emb.b, FALSE, d, "language_model.model.encoder.layernorm_embedding.bias");
-  UP (g->dec_ln_emb.w, FALSE, d, "language_model.model.decoder.layernorm_embedding.weight");
-  UP (g->dec_ln_emb.b, FALSE, d, "language_model.model.decoder.layernorm_embedding.bias");
+  const struct {
+    FlorenceGraphModelTensor which;
+    GpuBuffer **dst;
+  } model_tensors[] = {
+    { FLORENCE_GRAPH_PROJECTION_NORM_W, &g->proj_norm.w },
+    { FLORENCE_GRAPH_PROJECTION_NORM_B, &g->proj_norm.b },
+    { FLORENCE_GRAPH_SHARED, &g->shared },
+    { FLORENCE_GRAPH_FINAL_LOGITS_BIAS, &g->final_logits_bias },
+    { FLORENCE_GRAPH_ENCODER_POSITIONS, &g->enc_pos },
+    { FLORENCE_GRAPH_DECODER_POSITIONS, &g->dec_pos },
+    { FLORENCE_GRAPH_ENCODER_EMBED_NORM_W, &g->enc_ln_emb.w },
+    { FLORENCE_GRAPH_ENCODER_EMBED_NORM_B, &g->enc_ln_emb.b },
+    { FLORENCE_GRAPH_DECODER_EMBED_NORM_W, &g->dec_ln_emb.w },
+    { FLORENCE_GRAPH_DECODER_EMBED_NORM_B, &g->dec_ln_emb.b },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (model_tensors); i++)
+    if (!load_model_tensor (g, ckpt, rows, model_tensors[i].which, model_tensors[i].dst, error))
+      return FALSE;
   g->enc = g_new0 (GLayer, MAX (c->encoder_layers, 1));
   g->dec = g_new0 (GLayer, MAX (c->decoder_layers, 1));
   for (int l = 0; l < c->encoder_layers; l++)

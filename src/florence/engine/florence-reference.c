@@ -366,10 +366,29 @@ take_tensor (FlorenceReference *self, FlorenceCheckpoint *ckpt, gsize expected, 
   return data;
 }
 
-#define TAKE(dst, n, ...)                                                                          \
+/* a tensor by its florence-graph entry */
+static const float *
+take_graph (FlorenceReference *self, FlorenceCheckpoint *ckpt, FlorenceGraphTensor *t,
+            GError **error)
+{
+  const float *data = take_tensor (self, ckpt, t->n_elements, error, "%s", t->name);
+  florence_graph_tensor_clear (t);
+  return data;
+}
+
+static const float *
+take_model (FlorenceReference *self, FlorenceCheckpoint *ckpt, FlorenceGraphModelTensor which,
+            GError **error)
+{
+  FlorenceGraphTensor t;
+  florence_graph_model_tensor (self->config, self->vocab_rows, which, &t);
+  return take_graph (self, ckpt, &t, error);
+}
+
+#define TAKE_MODEL(dst, which)                                                                     \
   G_STMT_START                                                                                     \
   {                                                                                                \
-    if (((dst) = take_tensor (self, ckpt, (n), error, __VA_ARGS__)) == NULL)                       \
+    if (((dst) = take_model (self, ckpt, (which), error)) == NULL)                                 \
       return FALSE;                                                                                \
   }                                                                                                \
   G_STMT_END
@@ -423,9 +442,16 @@ load_weights (FlorenceReference *self, FlorenceCheckpoint *ckpt, GError **error)
       st->c_out = c->dim_embed[s];
       st->prenorm = c->patch_prenorm[s];
       gsize kk = (gsize) st->k * st->k;
-      const float *w;
-      TAKE (w, (gsize) st->c_out * st->c_in * kk, "vision_tower.convs.%d.proj.weight", s);
+      const float *t[FLORENCE_STAGE_N_TENSORS];
+      for (guint i = 0; i < FLORENCE_STAGE_N_TENSORS; i++)
+        {
+          FlorenceGraphTensor gt;
+          florence_graph_stage_tensor (c, s, i, &gt);
+          if ((t[i] = take_graph (self, ckpt, &gt, error)) == NULL)
+            return FALSE;
+        }
       /* [out][in][ky][kx] → [out][ky][kx][in], matching the im2col rows */
+      const float *w = t[0];
       float *wr = g_new (float, (gsize) st->c_out * st->c_in * kk);
       for (int o = 0; o < st->c_out; o++)
         for (int i = 0; i < st->c_in; i++)
@@ -433,10 +459,9 @@ load_weights (FlorenceReference *self, FlorenceCheckpoint *ckpt, GError **error)
             wr[((gsize) o * kk + q) * st->c_in + i] = w[((gsize) o * st->c_in + i) * kk + q];
       g_ptr_array_add (self->buffers, wr);
       st->conv.w = wr;
-      TAKE (st->conv.b, (gsize) st->c_out, "vision_tower.convs.%d.proj.bias", s);
-      gsize norm_dim = st->prenorm ? (gsize) st->c_in : (gsize) st->c_out;
-      TAKE (st->norm.w, norm_dim, "vision_tower.convs.%d.norm.weight", s);
-      TAKE (st->norm.b, norm_dim, "vision_tower.convs.%d.norm.bias", s);
+      st->conv.b = t[1];
+      st->norm.w = t[2];
+      st->norm.b = t[3];
 
       st->spatial = g_new0 (DavitBlock, MAX (c->depths[s], 1));
       st->channel = g_new0 (DavitBlock, MAX (c->depths[s], 1));
@@ -452,34 +477,31 @@ load_weights (FlorenceReference *self, FlorenceCheckpoint *ckpt, GError **error)
     }
 
   const gsize D = (gsize) c->dim_embed[3], d = (gsize) c->d_model;
-  const gsize pmax = (gsize) c->image_pos_max;
-  TAKE (self->pos_row, pmax * (D / 2), "image_pos_embed.row_embeddings.weight");
-  TAKE (self->pos_col, pmax * (D - D / 2), "image_pos_embed.column_embeddings.weight");
-  TAKE (self->temporal, (gsize) c->temporal_max * D, "visual_temporal_embed.pos_idx_to_embed");
+  self->vocab_rows = florence_checkpoint_get_vocab_rows (ckpt);
+  if (self->vocab_rows < (gsize) c->vocab_size)
+    self->vocab_rows = (gsize) c->vocab_size;
+  TAKE_MODEL (self->pos_row, FLORENCE_GRAPH_POS_ROW);
+  TAKE_MODEL (self->pos_col, FLORENCE_GRAPH_POS_COLUMN);
+  TAKE_MODEL (self->temporal, FLORENCE_GRAPH_TEMPORAL);
   const float *proj;
-  TAKE (proj, D * d, "image_projection");
+  TAKE_MODEL (proj, FLORENCE_GRAPH_PROJECTION);
   float *pt = g_new (float, D *d);
   for (gsize i = 0; i < D; i++)
     for (gsize o = 0; o < d; o++)
       pt[o * D + i] = proj[i * d + o];
   g_ptr_array_add (self->buffers, pt);
   self->projection_t = pt;
-  TAKE (self->proj_norm.w, d, "image_proj_norm.weight");
-  TAKE (self->proj_norm.b, d, "image_proj_norm.bias");
-
-  self->vocab_rows = florence_checkpoint_get_vocab_rows (ckpt);
-  if (self->vocab_rows < (gsize) c->vocab_size)
-    self->vocab_rows = (gsize) c->vocab_size;
+  TAKE_MODEL (self->proj_norm.w, FLORENCE_GRAPH_PROJECTION_NORM_W);
+  TAKE_MODEL (self->proj_norm.b, FLORENCE_GRAPH_PROJECTION_NORM_B);
   /* The LM head is the shared embedding (tied); a stored lm_head equals it (spec §5.2). */
-  TAKE (self->shared, self->vocab_rows * d, "language_model.model.shared.weight");
-  TAKE (self->final_logits_bias, self->vocab_rows, "language_model.final_logits_bias");
-  const gsize n_pos = (gsize) c->max_position_embeddings + 2;
-  TAKE (self->enc_pos, n_pos * d, "language_model.model.encoder.embed_positions.weight");
-  TAKE (self->dec_pos, n_pos * d, "language_model.model.decoder.embed_positions.weight");
-  TAKE (self->enc_ln_emb.w, d, "language_model.model.encoder.layernorm_embedding.weight");
-  TAKE (self->enc_ln_emb.b, d, "language_model.model.encoder.layernorm_embedding.bias");
-  TAKE (self->dec_ln_emb.w, d, "language_model.model.decoder.layernorm_embedding.weight");
-  TAKE (self->dec_ln_emb.b, d, "language_model.model.decoder.layernorm_embedding.bias");
+  TAKE_MODEL (self->shared, FLORENCE_GRAPH_SHARED);
+  TAKE_MODEL (self->final_logits_bias, FLORENCE_GRAPH_FINAL_LOGITS_BIAS);
+  TAKE_MODEL (self->enc_pos, FLORENCE_GRAPH_ENCODER_POSITIONS);
+  TAKE_MODEL (self->dec_pos, FLORENCE_GRAPH_DECODER_POSITIONS);
+  TAKE_MODEL (self->enc_ln_emb.w, FLORENCE_GRAPH_ENCODER_EMBED_NORM_W);
+  TAKE_MODEL (self->enc_ln_emb.b, FLORENCE_GRAPH_ENCODER_EMBED_NORM_B);
+  TAKE_MODEL (self->dec_ln_emb.w, FLORENCE_GRAPH_DECODER_EMBED_NORM_W);
+  TAKE_MODEL (self->dec_ln_emb.b, FLORENCE_GRAPH_DECODER_EMBED_NORM_B);
 
   self->enc = g_new0 (BartLayer, MAX (c->encoder_layers, 1));
   self->dec = g_new0 (BartLayer, MAX (c->decoder_layers, 1));
@@ -494,7 +516,7 @@ load_weights (FlorenceReference *self, FlorenceCheckpoint *ckpt, GError **error)
   return TRUE;
 }
 
-#undef TAKE
+#undef TAKE_MODEL
 
 FlorenceReference *
 florence_reference_new (const FlorenceConfig *config, FlorenceCheckpoint *checkpoint,

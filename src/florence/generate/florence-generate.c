@@ -57,6 +57,22 @@ florence_generate_ngram_bans (const gint32 *tokens, guint n_tokens, guint ngram_
 
 static void fill_neg_inf (gint32 *ids, float *scores, guint n, guint k);
 
+/* log_softmax's normaliser over ALL logits (before masking), as torch computes it: the largest
+ * logit and log Σ exp (logit − max). */
+static void
+row_normaliser (const float *logits, int vocab_size, float *max_out, double *log_sum_out)
+{
+  float max = -INFINITY;
+  for (int v = 0; v < vocab_size; v++)
+    if (logits[v] > max)
+      max = logits[v];
+  double sum = 0.0;
+  for (int v = 0; v < vocab_size; v++)
+    sum += exp ((double) (logits[v] - max));
+  *max_out = max;
+  *log_sum_out = log (sum);
+}
+
 /* a better than b: higher score, then lower id. -inf compares equal to -inf. */
 static inline gboolean
 cand_better (float sa, gint32 ia, float sb, gint32 ib)
@@ -112,20 +128,14 @@ select_topk (const float *logits, int vocab_size, FlorenceScoreKind kind, const 
 
       if (kind == FLORENCE_SCORE_LOG_SOFTMAX && n > 0)
         {
-          /* log_softmax over ALL logits (before masking), as torch computes it */
           float max, log_sum;
           if (norm != NULL)
             max = norm[0], log_sum = norm[1];
           else
             {
-              max = -INFINITY;
-              for (int v = 0; v < vocab_size; v++)
-                if (logits[v] > max)
-                  max = logits[v];
-              double sum = 0.0;
-              for (int v = 0; v < vocab_size; v++)
-                sum += exp ((double) (logits[v] - max));
-              log_sum = (float) log (sum);
+              double log_sum_exp;
+              row_normaliser (logits, vocab_size, &max, &log_sum_exp);
+              log_sum = (float) log_sum_exp;
             }
           for (guint i = 0; i < n; i++)
             scores[i] = (scores[i] - max) - log_sum;
@@ -192,15 +202,24 @@ hypothesis_free (gpointer data)
   if (hyp == NULL)
     return;
   g_array_unref (hyp->ids);
+  g_array_unref (hyp->logprobs);
   g_free (hyp);
+}
+
+static GArray *
+array_copy (const GArray *a, guint element_size)
+{
+  GArray *copy = g_array_sized_new (FALSE, FALSE, element_size, a->len);
+  g_array_append_vals (copy, a->data, a->len);
+  return copy;
 }
 
 static FlorenceHypothesis *
 hypothesis_copy (const FlorenceHypothesis *hyp)
 {
   FlorenceHypothesis *copy = g_memdup2 (hyp, sizeof *hyp);
-  copy->ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), hyp->ids->len);
-  g_array_append_vals (copy->ids, hyp->ids->data, hyp->ids->len);
+  copy->ids = array_copy (hyp->ids, sizeof (gint32));
+  copy->logprobs = array_copy (hyp->logprobs, sizeof (float));
   return copy;
 }
 
@@ -210,6 +229,7 @@ florence_generation_free (FlorenceGeneration *generation)
   if (generation == NULL)
     return;
   g_clear_pointer (&generation->ids, g_array_unref);
+  g_clear_pointer (&generation->token_logprobs, g_array_unref);
   g_clear_pointer (&generation->hypotheses, g_ptr_array_unref);
   g_clear_pointer (&generation->events, g_ptr_array_unref);
   g_free (generation);
@@ -220,6 +240,7 @@ generation_new (void)
 {
   FlorenceGeneration *gen = g_new0 (FlorenceGeneration, 1);
   gen->ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  gen->token_logprobs = g_array_new (FALSE, FALSE, sizeof (float));
   gen->hypotheses = g_ptr_array_new_with_free_func (hypothesis_free);
   gen->events = g_ptr_array_new_with_free_func (hypothesis_free);
   return gen;
@@ -237,6 +258,8 @@ typedef struct {
   float *cand_scores;
   GArray *bans; /* gint32 */
   guint *ban_offsets;
+  float *log_norm; /* [n_beams] what a step_topk backend writes */
+  double *norm;    /* [n_beams] each beam's log-softmax normaliser, when the step asked for it */
 } StepState;
 
 static void
@@ -248,6 +271,8 @@ step_state_clear (StepState *st)
   if (st->bans != NULL)
     g_array_unref (st->bans);
   g_free (st->ban_offsets);
+  g_free (st->log_norm);
+  g_free (st->norm);
 }
 
 static void
@@ -263,6 +288,8 @@ step_state_init (StepState *st, FlorenceDecoderBackend *backend, guint n_beams, 
   st->cand_scores = g_new (float, (gsize) n_beams *k);
   st->bans = g_array_new (FALSE, FALSE, sizeof (gint32));
   st->ban_offsets = g_new0 (guint, n_beams + 1);
+  st->log_norm = g_new (float, n_beams);
+  st->norm = g_new (double, n_beams);
 }
 
 static gboolean
@@ -274,7 +301,9 @@ set_non_finite_error (GError **error)
   return FALSE;
 }
 
-/* seqs[b] = the full sequence of beam b (its last token is the step's input). */
+/* seqs[b] = the full sequence of beam b (its last token is the step's input). With kind
+ * FLORENCE_SCORE_RAW_LOGITS and no forced token, st->norm receives each beam's log-softmax
+ * normaliser (NaN where the backend gave none). */
 static gboolean
 run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GArray **seqs,
           const guint *reorder, FlorenceScoreKind kind, gint32 forced, GError **error)
@@ -296,6 +325,9 @@ run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GA
   /* Never the NULL data of an empty array: backends add offsets to it. */
   static const gint32 no_bans[1] = { -1 };
   const gint32 *bans = st->bans->len > 0 ? (const gint32 *) st->bans->data : no_bans;
+  gboolean want_norm = kind == FLORENCE_SCORE_RAW_LOGITS && forced < 0;
+  for (guint b = 0; b < st->n_beams; b++)
+    st->log_norm[b] = st->norm[b] = NAN;
 
   FlorenceDecodeStep step = {
     .n_beams = st->n_beams,
@@ -307,6 +339,7 @@ run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GA
     .forced_token = forced,
     .ban_offsets = st->ban_offsets,
     .bans = bans,
+    .log_norm = want_norm && backend->step_topk != NULL ? st->log_norm : NULL,
   };
 
   if (backend->step_topk != NULL)
@@ -340,6 +373,8 @@ run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GA
                          st->cand_ids[i]);
             return FALSE;
           }
+      for (guint b = 0; b < st->n_beams && want_norm; b++)
+        st->norm[b] = (double) st->log_norm[b];
     }
   else
     {
@@ -354,10 +389,18 @@ run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GA
         {
           guint off = st->ban_offsets[b];
 
+          const float *row = st->logits + (gsize) b * backend->vocab_size;
+
           florence_generate_select_topk (
-            st->logits + (gsize) b * backend->vocab_size, backend->vocab_size, kind, bans + off,
-            st->ban_offsets[b + 1] - off, forced, st->k, st->cand_ids + (gsize) b * st->k,
-            st->cand_scores + (gsize) b * st->k);
+            row, backend->vocab_size, kind, bans + off, st->ban_offsets[b + 1] - off, forced, st->k,
+            st->cand_ids + (gsize) b * st->k, st->cand_scores + (gsize) b * st->k);
+          if (want_norm)
+            {
+              float max;
+              double log_sum;
+              row_normaliser (row, backend->vocab_size, &max, &log_sum);
+              st->norm[b] = (double) max + log_sum;
+            }
         }
     }
 
@@ -407,6 +450,15 @@ generate_greedy (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions 
         goto out;
       gint32 next = st.cand_ids[0];
       g_array_append_val (seq, next);
+      if (gen->token_logprobs != NULL)
+        {
+          /* a forced token scores 0; else its raw logit less the normaliser */
+          float lp = forced >= 0 ? 0.0f : (float) ((double) st.cand_scores[0] - st.norm[0]);
+          if (isnan (lp))
+            g_clear_pointer (&gen->token_logprobs, g_array_unref);
+          else
+            g_array_append_val (gen->token_logprobs, lp);
+        }
       gen->steps_run = t + 1;
       if (progress != NULL)
         progress (t + 1, progress_data);
@@ -436,12 +488,17 @@ typedef struct {
   GPtrArray *events; /* owns */
 } BeamHeap;
 
+/* seq and lps: a beam's ids and their log-probabilities; eos_lp: the log-probability of the
+ * EOS that finishes it (NaN: offered at the end, without one). */
 static void
-heap_add (BeamHeap *heap, GArray *seq, float sum_logprobs, guint generated_len, gboolean final)
+heap_add (BeamHeap *heap, GArray *seq, GArray *lps, float eos_lp, float sum_logprobs,
+          guint generated_len, gboolean final)
 {
   FlorenceHypothesis *hyp = g_new0 (FlorenceHypothesis, 1);
-  hyp->ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), seq->len);
-  g_array_append_vals (hyp->ids, seq->data, seq->len);
+  hyp->ids = array_copy (seq, sizeof (gint32));
+  hyp->logprobs = array_copy (lps, sizeof (float));
+  if (!isnan (eos_lp))
+    g_array_append_val (hyp->logprobs, eos_lp);
   hyp->sum_logprobs = (double) sum_logprobs;
   hyp->generated_len = generated_len;
   hyp->score = hyp->sum_logprobs / pow ((double) generated_len, heap->length_penalty);
@@ -490,9 +547,10 @@ heap_is_done (BeamHeap *heap, float best_sum_logprobs, guint cur_len)
 }
 
 typedef struct {
-  float score;
+  float score; /* the beam's score + logprob */
   guint beam;
   gint32 id;
+  float logprob; /* the token's processed log-probability */
 } BeamCand;
 
 static int
@@ -522,6 +580,8 @@ generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *o
 
   GArray **seqs = g_new0 (GArray *, B);
   GArray **next_seqs = g_new0 (GArray *, B);
+  GArray **lps = g_new0 (GArray *, B); /* float: the log-probabilities of seqs[b] after the start */
+  GArray **next_lps = g_new0 (GArray *, B);
   float *beam_scores = g_new (float, B);
   float *next_scores = g_new (float, B);
   guint *reorder = g_new0 (guint, B);
@@ -541,6 +601,8 @@ generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *o
       seqs[b] = g_array_new (FALSE, FALSE, sizeof (gint32));
       g_array_append_val (seqs[b], opts->decoder_start_token_id);
       next_seqs[b] = g_array_new (FALSE, FALSE, sizeof (gint32));
+      lps[b] = g_array_new (FALSE, FALSE, sizeof (float));
+      next_lps[b] = g_array_new (FALSE, FALSE, sizeof (float));
       beam_scores[b] = b == 0 ? 0.0f : -1e9f;
       reorder[b] = b;
     }
@@ -564,7 +626,8 @@ generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *o
         for (guint j = 0; j < n_keep; j++)
           {
             gsize i = (gsize) b * st.k + j;
-            cands[n_cands++] = (BeamCand){ beam_scores[b] + st.cand_scores[i], b, st.cand_ids[i] };
+            cands[n_cands++] = (BeamCand){ beam_scores[b] + st.cand_scores[i], b, st.cand_ids[i],
+                                           st.cand_scores[i] };
           }
       g_qsort_with_data (cands, (gint) n_cands, sizeof (BeamCand), beam_cand_compare,
                          &backend->vocab_size);
@@ -578,7 +641,7 @@ generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *o
               if (rank >= B)
                 continue;
               /* generated_len = (cur_len + 1) - decoder_prompt_len */
-              heap_add (&heap, seqs[c->beam], c->score, cur_len, FALSE);
+              heap_add (&heap, seqs[c->beam], lps[c->beam], c->logprob, c->score, cur_len, FALSE);
             }
           else
             {
@@ -586,6 +649,10 @@ generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *o
               g_array_set_size (ns, 0);
               g_array_append_vals (ns, seqs[c->beam]->data, seqs[c->beam]->len);
               g_array_append_val (ns, c->id);
+              GArray *nl = next_lps[filled];
+              g_array_set_size (nl, 0);
+              g_array_append_vals (nl, lps[c->beam]->data, lps[c->beam]->len);
+              g_array_append_val (nl, c->logprob);
               next_scores[filled] = c->score;
               reorder[filled] = c->beam;
               filled++;
@@ -606,6 +673,9 @@ generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *o
           GArray *tmp = seqs[b];
           seqs[b] = next_seqs[b];
           next_seqs[b] = tmp;
+          tmp = lps[b];
+          lps[b] = next_lps[b];
+          next_lps[b] = tmp;
           beam_scores[b] = next_scores[b];
         }
       gen->steps_run = t + 1;
@@ -618,7 +688,7 @@ generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *o
   gen->done_before_finalize = done;
   if (!done)
     for (guint b = 0; b < B; b++)
-      heap_add (&heap, seqs[b], beam_scores[b], seqs[b]->len - 1, TRUE);
+      heap_add (&heap, seqs[b], lps[b], NAN, beam_scores[b], seqs[b]->len - 1, TRUE);
 
   /* the kept hypotheses, best first; python's stable sort then pop(): among equal scores
    * the one added last wins */
@@ -645,8 +715,16 @@ generate_beam (FlorenceDecoderBackend *backend, const FlorenceGenerateOptions *o
   {
     const FlorenceHypothesis *best = gen->hypotheses->pdata[0];
     g_array_append_vals (gen->ids, best->ids->data, best->ids->len);
+    g_array_append_vals (gen->token_logprobs, best->logprobs->data, best->logprobs->len);
     if (best->ids->len < max_length)
       g_array_append_val (gen->ids, opts->eos_token_id);
+    /* an EOS appended to a hypothesis offered without one: masked to 0 by
+     * compute_transition_scores */
+    while (gen->token_logprobs->len + 1 < gen->ids->len)
+      {
+        float zero = 0.0f;
+        g_array_append_val (gen->token_logprobs, zero);
+      }
     gen->has_score = TRUE;
     gen->sequences_score = (float) best->score;
   }
@@ -659,9 +737,15 @@ out:
         g_array_unref (seqs[b]);
       if (next_seqs[b] != NULL)
         g_array_unref (next_seqs[b]);
+      if (lps[b] != NULL)
+        g_array_unref (lps[b]);
+      if (next_lps[b] != NULL)
+        g_array_unref (next_lps[b]);
     }
   g_free (seqs);
   g_free (next_seqs);
+  g_free (lps);
+  g_free (next_lps);
   g_free (beam_scores);
   g_free (next_scores);
   g_free (reorder);

@@ -14,6 +14,16 @@
  * logits per beam, a GPU backend returns only the top-k candidates per beam after the bans. Both
  * go through the same per-beam candidate lists (florence_generate_select_topk() is the host
  * implementation of what a GPU backend computes), so the bookkeeping is identical.
+ *
+ * Token log-probabilities. For the returned sequence the search keeps, per generated token, its
+ * log-probability under the model at the step that chose it: log_softmax(logits) of that step
+ * with the logits processors applied as the reference applies them (a forced token scores 0;
+ * a banned one cannot be chosen), along the beam the token was chosen on. This is what the
+ * reference's compute_transition_scores(sequences, scores, beam_indices) gives for a beam
+ * search, so the values of a finished hypothesis add up to its sum_logprobs, and its score is
+ * that sum / generated_len ^ length_penalty. Greedy search scores its tokens the same way; it
+ * ranks raw logits, so it asks a backend for each beam's log-softmax normaliser
+ * (FlorenceDecodeStep.log_norm).
  */
 #pragma once
 
@@ -54,6 +64,12 @@ typedef struct {
   const guint *ban_offsets; /* [n_beams + 1] */
   const gint32 *bans;       /* beam b bans bans[ban_offsets[b]] .. bans[ban_offsets[b + 1] - 1]
                              * (duplicates possible) */
+  /* Optional output of step_topk, NULL when not wanted: [n_beams] the log-softmax normaliser
+   * of each beam's row, log Σ_v exp (logit_v) over all vocab_size raw logits (final_logits_bias
+   * included, before any ban). The search asks for it on the steps of a greedy search that are
+   * not forced and prefills it with NaN; a backend that leaves a NaN there gives a generation
+   * without token log-probabilities. step_logits ignores it (the search has the logits). */
+  float *log_norm;
 } FlorenceDecodeStep;
 
 typedef struct _FlorenceDecoderBackend FlorenceDecoderBackend;
@@ -109,7 +125,9 @@ void florence_generate_options_init (FlorenceGenerateOptions *options,
 
 /* One finished hypothesis offered to the beam heap. */
 typedef struct {
-  GArray *ids; /* gint32, starts with the start token, no final EOS */
+  GArray *ids;      /* gint32, starts with the start token, no final EOS */
+  GArray *logprobs; /* float: the log-probability of each id after the start token, and of
+                     * the EOS that finished it (none for a hypothesis offered at the end) */
   double sum_logprobs;
   guint generated_len;
   double score;   /* sum_logprobs / generated_len ^ length_penalty */
@@ -121,6 +139,11 @@ typedef struct {
   GArray *ids;             /* gint32: the full generated sequence, starting with the start id */
   guint steps_run;         /* decoder steps */
   gboolean ended_with_eos; /* greedy: stopped on an EOS it chose (not the forced one) */
+  /* float, one per id of ids after the start id: each token's log-probability (see the top of
+   * this file); an EOS the search appended to a hypothesis that did not choose one scores 0,
+   * as compute_transition_scores gives it. Their sum is the sum_logprobs of the returned
+   * hypothesis. NULL when the backend gave no normaliser for a greedy step. */
+  GArray *token_logprobs;
   /* beam search only */
   gboolean has_score;
   float sequences_score;

@@ -7,6 +7,7 @@
 #include "florence/model/florence-model.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 #include "florence/files/florence-checkpoint.h"
@@ -177,6 +178,7 @@ florence_run_free (FlorenceRun *run)
   g_free (run->prompt);
   g_clear_pointer (&run->prompt_ids, g_array_unref);
   g_clear_pointer (&run->token_ids, g_array_unref);
+  g_clear_pointer (&run->token_logprobs, g_array_unref);
   g_free (run->text);
   g_clear_pointer (&run->result, florence_result_free);
   g_free (run);
@@ -572,13 +574,24 @@ florence_model_run_image (FlorenceModel *self, FlorenceModelImage *image,
       return NULL;
     }
   run->token_ids = g_array_ref (gen->ids);
+  if (gen->token_logprobs != NULL)
+    run->token_logprobs = g_array_ref (gen->token_logprobs);
   run->has_score = gen->has_score;
   run->sequences_score = gen->sequences_score;
-  run->text = florence_tokenizer_decode (self->tokenizer, (const gint32 *) gen->ids->data,
-                                         gen->ids->len, FLORENCE_DECODE_DEFAULT);
+  g_autoptr (GArray) offsets = g_array_new (FALSE, FALSE, sizeof (gsize));
+  run->text =
+    florence_tokenizer_decode_with_offsets (self->tokenizer, (const gint32 *) gen->ids->data,
+                                            gen->ids->len, FLORENCE_DECODE_DEFAULT, offsets);
   run->timings.decode = seconds_since (t1);
 
-  run->result = florence_postprocess_for_token (run->task, run->text, image->width, image->height);
+  /* each instance scored from the log-probabilities of its tokens (the start id has none) */
+  g_autofree float *logprobs = g_new (float, gen->ids->len);
+  logprobs[0] = NAN;
+  for (guint i = 1; run->token_logprobs != NULL && i < gen->ids->len; i++)
+    logprobs[i] = g_array_index (run->token_logprobs, float, i - 1);
+  FlorenceTokenScores scores = { (const gsize *) offsets->data, logprobs, gen->ids->len };
+  run->result = florence_postprocess_scored (run->task, run->text, image->width, image->height,
+                                             run->token_logprobs != NULL ? &scores : NULL);
   run->timings.load = self->load_seconds;
   run->timings.total = run->timings.preprocess + run->timings.vision + seconds_since (t_task);
   return g_steal_pointer (&run);
@@ -689,6 +702,14 @@ florence_run_to_json_node (const FlorenceRun *run, const char *image, const char
   json_builder_add_int_value (b, run->input_size);
   json_builder_set_member_name (b, "num_beams");
   json_builder_add_int_value (b, run->num_beams);
+  if (run->token_logprobs != NULL)
+    {
+      json_builder_set_member_name (b, "token_logprobs");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < run->token_logprobs->len; i++)
+        json_builder_add_double_value (b, g_array_index (run->token_logprobs, float, i));
+      json_builder_end_array (b);
+    }
   if (run->has_score)
     add_double (b, "sequences_score", run->sequences_score);
   json_builder_set_member_name (b, "timings");

@@ -94,6 +94,8 @@ typedef struct {
   char *prompt;           /* NULL when prompt ids were given */
   GArray *prompt_ids;     /* gint32 */
   GArray *token_ids;      /* gint32, the full generated sequence, starting with the start id */
+  GArray *token_logprobs; /* float, one per id after the start id (florence-generate.h), or
+                           * NULL when the engine gave none */
   char *text;             /* decoded, special tokens kept */
   FlorenceResult *result; /* in the picture's pixels */
   int image_width, image_height;

@@ -13,6 +13,7 @@
 
 #include "florence/text/florence-postprocess.h"
 
+#include <math.h>
 #include <string.h>
 
 /* A string with explicit bounds; every access checks them. */
@@ -249,27 +250,97 @@ florence_postprocess_dequantize (gint64 k, int size)
   return centre * per_bin;
 }
 
+/* s.replace(FROM, ''). ORIGIN, when not NULL, holds one gsize per byte of S (where in the
+ * post-processor's input it comes from) and is updated to the bytes kept. */
 static char *
-replace_all (const char *s, const char *from)
+replace_all (const char *s, const char *from, GArray *origin)
 {
-  g_auto (GStrv) parts = g_strsplit (s, from, -1);
+  gsize lf = strlen (from), kept = 0;
+  GString *out = g_string_sized_new (strlen (s));
+  const char *p = s, *m;
 
-  return g_strjoinv ("", parts);
+  while ((m = strstr (p, from)) != NULL)
+    {
+      g_string_append_len (out, p, m - p);
+      for (const char *q = p; origin != NULL && q < m; q++)
+        g_array_index (origin, gsize, kept++) = g_array_index (origin, gsize, q - s);
+      p = m + lf;
+    }
+  g_string_append (out, p);
+  for (const char *q = p; origin != NULL && *q != '\0'; q++)
+    g_array_index (origin, gsize, kept++) = g_array_index (origin, gsize, q - s);
+  if (origin != NULL)
+    g_array_set_size (origin, (guint) kept);
+  return g_string_free (out, FALSE);
 }
 
 /* text.replace('<s>', '').replace('</s>', '').replace('<pad>', '') */
 static char *
-remove_specials (const char *text, gboolean pad)
+remove_specials (const char *text, gboolean pad, GArray *origin)
 {
-  g_autofree char *a = replace_all (text, "<s>");
-  g_autofree char *b = replace_all (a, "</s>");
+  g_autofree char *a = replace_all (text, "<s>", origin);
+  g_autofree char *b = replace_all (a, "</s>", origin);
 
-  return pad ? replace_all (b, "<pad>") : g_steal_pointer (&b);
+  return pad ? replace_all (b, "<pad>", origin) : g_steal_pointer (&b);
 }
 
-/* The values of consecutive "<loc_N>" tokens from POS; returns the count. */
+/* ------------------------------------------------------------------------------------- */
+/* Scores (florence-result.h): the geometric mean of the probabilities of the ids whose bytes
+ * an instance covers, each id counted once.                                                 */
+
+typedef struct {
+  const FlorenceTokenScores *scores;
+  const char *base;    /* the text the parsers read */
+  const gsize *origin; /* for each byte of base, the input byte it comes from */
+  guint *byte_id;      /* for each input byte, the id that made it */
+  guint *seen;         /* per id: the last instance that counted it */
+  guint stamp;
+  double sum;
+  guint count;
+} Scorer;
+
+static void
+scorer_begin (Scorer *sc)
+{
+  if (sc == NULL)
+    return;
+  sc->stamp++;
+  sc->sum = 0.0;
+  sc->count = 0;
+}
+
+/* Counts the ids that made the LEN bytes of the parsed text at FROM. */
+static void
+scorer_add (Scorer *sc, const char *from, gsize len)
+{
+  if (sc == NULL)
+    return;
+  for (gsize i = 0; i < len; i++)
+    {
+      guint id = sc->byte_id[sc->origin[(gsize) (from - sc->base) + i]];
+      if (id >= sc->scores->n_ids || sc->seen[id] == sc->stamp)
+        continue;
+      sc->seen[id] = sc->stamp;
+      if (!isnan (sc->scores->logprobs[id]))
+        {
+          sc->sum += sc->scores->logprobs[id];
+          sc->count++;
+        }
+    }
+}
+
+static float
+scorer_end (Scorer *sc)
+{
+  if (sc == NULL || sc->count == 0)
+    return NAN;
+  return (float) exp (sc->sum / sc->count);
+}
+
+/* The values of consecutive "<loc_N>" tokens from POS, and in ENDS (gsize) where each ends;
+ * returns the count. */
 static gsize
-read_locs (Str t, gsize pos, gsize end, GArray *values)
+read_locs (Str t, gsize pos, gsize end, GArray *values, GArray *ends)
 {
   gsize n = 0, e;
   gint64 v;
@@ -277,6 +348,7 @@ read_locs (Str t, gsize pos, gsize end, GArray *values)
   while (pos < end && (e = match_loc (t, pos, &v)) != 0 && e <= end)
     {
       g_array_append_val (values, v);
+      g_array_append_val (ends, e);
       pos = e;
       n++;
     }
@@ -311,9 +383,10 @@ is_black_listed (Str phrase)
 /* parse_description_with_bboxes_from_text_and_spans, and with GROUNDING the phrase
  * grounding variant (black list, flattened). Boxes are added to RESULT. */
 static void
-parse_bboxes (FlorenceResult *result, Str t, gboolean allow_empty, gboolean grounding)
+parse_bboxes (FlorenceResult *result, Str t, gboolean allow_empty, gboolean grounding, Scorer *sc)
 {
   g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GArray) ends = g_array_new (FALSE, FALSE, sizeof (gsize));
   gsize from = 0, start, end;
 
   while (next_phrase (t, &from, !allow_empty, FALSE, &start, &end))
@@ -335,7 +408,8 @@ parse_bboxes (FlorenceResult *result, Str t, gboolean allow_empty, gboolean grou
       p = memchr (phrase.s, '<', phrase.len);
       lt = p != NULL ? (gsize) (p - phrase.s) : phrase.len;
       g_array_set_size (values, 0);
-      read_locs (phrase, lt, phrase.len, values);
+      g_array_set_size (ends, 0);
+      read_locs (phrase, lt, phrase.len, values, ends);
       if (values->len < 4)
         continue;
 
@@ -349,7 +423,12 @@ parse_bboxes (FlorenceResult *result, Str t, gboolean allow_empty, gboolean grou
             florence_postprocess_dequantize (v[2], result->image_width),
             florence_postprocess_dequantize (v[3], result->image_height),
           };
-          florence_result_add_box (result, ascii, &box);
+          /* its label and its four locations */
+          gsize locs = i == 0 ? lt : g_array_index (ends, gsize, i - 1);
+          scorer_begin (sc);
+          scorer_add (sc, label.s, label.len);
+          scorer_add (sc, phrase.s + locs, g_array_index (ends, gsize, i + 3) - locs);
+          florence_result_add_box_scored (result, ascii, &box, scorer_end (sc));
         }
     }
 }
@@ -357,7 +436,7 @@ parse_bboxes (FlorenceResult *result, Str t, gboolean allow_empty, gboolean grou
 /* finditer(r'((?:<loc_\d+>)+)(?:<sep>|$)', inst): adds one polygon per match to INSTANCE.
  * Returns the number of polygons. */
 static guint
-parse_polygons_of_instance (FlorenceResult *result, Str inst, GPtrArray *polys)
+parse_polygons_of_instance (FlorenceResult *result, Str inst, GPtrArray *polys, Scorer *sc)
 {
   g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (gint64));
   gsize s = 0;
@@ -411,6 +490,7 @@ parse_polygons_of_instance (FlorenceResult *result, Str inst, GPtrArray *polys)
         GArray *poly = g_array_sized_new (FALSE, FALSE, sizeof (float), m);
         g_array_append_vals (poly, xy, m);
         g_ptr_array_add (polys, poly);
+        scorer_add (sc, inst.s + lt, run_end - lt);
         n++;
       }
       s = at_end ? inst.len : run_end + 5;
@@ -418,14 +498,18 @@ parse_polygons_of_instance (FlorenceResult *result, Str inst, GPtrArray *polys)
   return n;
 }
 
+/* An instance of the polygons in INST, labelled LABEL (which is the text of LABEL_STR). */
 static void
-add_polygon_instance (FlorenceResult *result, const char *label, Str inst)
+add_polygon_instance (FlorenceResult *result, const char *label, Str label_str, Str inst,
+                      Scorer *sc)
 {
   g_autoptr (GPtrArray) polys = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
 
-  if (parse_polygons_of_instance (result, inst, polys) == 0)
+  scorer_begin (sc);
+  scorer_add (sc, label_str.s, label_str.len);
+  if (parse_polygons_of_instance (result, inst, polys, sc) == 0)
     return;
-  guint k = florence_result_add_polygon_instance (result, label);
+  guint k = florence_result_add_polygon_instance_scored (result, label, scorer_end (sc));
   for (guint i = 0; i < polys->len; i++)
     {
       GArray *poly = g_ptr_array_index (polys, i);
@@ -452,7 +536,7 @@ find_in (Str t, gsize from, const char *needle)
 
 /* parse_description_with_polygons_from_text_and_spans */
 static void
-parse_polygons (FlorenceResult *result, Str t, gboolean allow_empty)
+parse_polygons (FlorenceResult *result, Str t, gboolean allow_empty, Scorer *sc)
 {
   gsize from = 0, start, end;
 
@@ -496,19 +580,19 @@ parse_polygons (FlorenceResult *result, Str t, gboolean allow_empty)
                   continue;
                 }
               add_polygon_instance (
-                result, label_str,
-                (Str){ phrase.s + content, (gsize) (close - phrase.s) - content });
+                result, label_str, label,
+                (Str){ phrase.s + content, (gsize) (close - phrase.s) - content }, sc);
               s = (gsize) (close - phrase.s) + 7;
             }
         }
       else
-        add_polygon_instance (result, label_str, phrase);
+        add_polygon_instance (result, label_str, label, phrase, sc);
     }
 }
 
 /* parse_ocr_from_text_and_spans: findall(r'(.+?)(<loc_(\d+)>){8}') */
 static void
-parse_ocr (FlorenceResult *result, Str t)
+parse_ocr (FlorenceResult *result, Str t, Scorer *sc)
 {
   gsize s = 0;
 
@@ -549,7 +633,10 @@ parse_ocr (FlorenceResult *result, Str t)
             for (int k = 0; k < 8; k++)
               quad.p[k] = florence_postprocess_dequantize (v[k], k % 2 == 0 ? result->image_width
                                                                             : result->image_height);
-            florence_result_add_quad (result, label, &quad);
+            /* its text and its eight locations */
+            scorer_begin (sc);
+            scorer_add (sc, t.s + s, q - s);
+            florence_result_add_quad_scored (result, label, &quad, scorer_end (sc));
           }
           s = q;
           found = TRUE;
@@ -560,19 +647,41 @@ parse_ocr (FlorenceResult *result, Str t)
     }
 }
 
-FlorenceResult *
-florence_postprocess_with_type (FlorenceParseType type, const char *task_token, const char *text,
-                                int image_w, int image_h)
+/* Post-processes TEXT for TYPE; with SCORES (and TEXT valid UTF-8) every instance is scored. */
+static FlorenceResult *
+postprocess (FlorenceParseType type, const char *task_token, const char *text, int image_w,
+             int image_h, const FlorenceTokenScores *scores)
 {
   g_autofree char *valid = NULL;
   g_autofree char *clean = NULL;
+  g_autoptr (GArray) origin = NULL;
+  g_autofree guint *byte_id = NULL;
+  g_autofree guint *seen = NULL;
+  Scorer scorer = { scores }, *sc = NULL;
   FlorenceResult *result;
   Str t;
 
-  g_return_val_if_fail (text != NULL, NULL);
-
   if (!g_utf8_validate (text, -1, NULL))
     text = valid = g_utf8_make_valid (text, -1);
+  else if (scores != NULL)
+    {
+      /* which id made each byte of the text, and where each parsed byte comes from */
+      gsize len = strlen (text);
+      origin = g_array_sized_new (FALSE, FALSE, sizeof (gsize), (guint) len);
+      byte_id = g_new (guint, len + 1);
+      for (gsize i = 0; i < len; i++)
+        {
+          g_array_append_val (origin, i);
+          byte_id[i] = G_MAXUINT;
+        }
+      for (gsize id = 0; id < scores->n_ids; id++)
+        for (gsize b = scores->offsets[id]; b < scores->offsets[id + 1] && b < len; b++)
+          byte_id[b] = (guint) id;
+      seen = g_new0 (guint, scores->n_ids + 1);
+      scorer.byte_id = byte_id;
+      scorer.seen = seen;
+      sc = &scorer;
+    }
 
   switch (type)
     {
@@ -580,41 +689,86 @@ florence_postprocess_with_type (FlorenceParseType type, const char *task_token, 
     case FLORENCE_PARSE_BBOXES:
     case FLORENCE_PARSE_PHRASE_GROUNDING:
       result = florence_result_new (FLORENCE_RESULT_BOXES, task_token, image_w, image_h);
-      clean = remove_specials (text, TRUE);
-      t = (Str){ clean, strlen (clean) };
-      parse_bboxes (result, t, type == FLORENCE_PARSE_BBOXES,
-                    type == FLORENCE_PARSE_PHRASE_GROUNDING);
+      clean = remove_specials (text, TRUE, origin);
       break;
     case FLORENCE_PARSE_POLYGONS:
       result = florence_result_new (FLORENCE_RESULT_POLYGONS, task_token, image_w, image_h);
-      clean = remove_specials (text, TRUE);
-      t = (Str){ clean, strlen (clean) };
-      parse_polygons (result, t, TRUE);
+      clean = remove_specials (text, TRUE, origin);
       break;
     case FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES_OR_POLYGONS:
       result =
         florence_result_new (FLORENCE_RESULT_BOXES_OR_POLYGONS, task_token, image_w, image_h);
-      clean = remove_specials (text, TRUE);
-      t = (Str){ clean, strlen (clean) };
-      if (strstr (clean, "<poly>") != NULL)
-        parse_polygons (result, t, FALSE);
-      else
-        parse_bboxes (result, t, FALSE, FALSE);
+      clean = remove_specials (text, TRUE, origin);
       break;
     case FLORENCE_PARSE_OCR:
       result = florence_result_new (FLORENCE_RESULT_QUADS, task_token, image_w, image_h);
-      clean = replace_all (text, "<s>");
-      t = (Str){ clean, strlen (clean) };
-      parse_ocr (result, t);
+      clean = replace_all (text, "<s>", origin);
       break;
     case FLORENCE_PARSE_PURE_TEXT:
     default:
+      type = FLORENCE_PARSE_PURE_TEXT;
       result = florence_result_new (FLORENCE_RESULT_TEXT, task_token, image_w, image_h);
-      clean = remove_specials (text, FALSE);
+      clean = remove_specials (text, FALSE, origin);
+      break;
+    }
+  t = (Str){ clean, strlen (clean) };
+  if (sc != NULL)
+    {
+      scorer.base = clean;
+      scorer.origin = (const gsize *) origin->data;
+      result->has_scores = TRUE;
+    }
+
+  switch (type)
+    {
+    case FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES:
+    case FLORENCE_PARSE_BBOXES:
+    case FLORENCE_PARSE_PHRASE_GROUNDING:
+      parse_bboxes (result, t, type == FLORENCE_PARSE_BBOXES,
+                    type == FLORENCE_PARSE_PHRASE_GROUNDING, sc);
+      break;
+    case FLORENCE_PARSE_POLYGONS:
+      parse_polygons (result, t, TRUE, sc);
+      break;
+    case FLORENCE_PARSE_DESCRIPTION_WITH_BBOXES_OR_POLYGONS:
+      if (strstr (clean, "<poly>") != NULL)
+        parse_polygons (result, t, FALSE, sc);
+      else
+        parse_bboxes (result, t, FALSE, FALSE, sc);
+      break;
+    case FLORENCE_PARSE_OCR:
+      parse_ocr (result, t, sc);
+      break;
+    case FLORENCE_PARSE_PURE_TEXT:
+    default:
       florence_result_set_text (result, clean);
+      /* the whole answer */
+      scorer_begin (sc);
+      scorer_add (sc, t.s, t.len);
+      result->text_score = scorer_end (sc);
       break;
     }
   return result;
+}
+
+FlorenceResult *
+florence_postprocess_with_type (FlorenceParseType type, const char *task_token, const char *text,
+                                int image_w, int image_h)
+{
+  g_return_val_if_fail (text != NULL, NULL);
+  return postprocess (type, task_token, text, image_w, image_h, NULL);
+}
+
+/* The parse type of TASK_TOKEN, and the token the result keeps. */
+static FlorenceParseType
+parse_type_for (const char **task_token)
+{
+  const FlorenceTaskInfo *task = *task_token != NULL ? florence_task_lookup (*task_token) : NULL;
+
+  if (task == NULL)
+    return FLORENCE_PARSE_PURE_TEXT;
+  *task_token = task->token;
+  return task->parse_type;
 }
 
 FlorenceResult *
@@ -629,12 +783,18 @@ florence_postprocess (const FlorenceTaskInfo *task, const char *text, int image_
 FlorenceResult *
 florence_postprocess_for_token (const char *task_token, const char *text, int image_w, int image_h)
 {
-  const FlorenceTaskInfo *task;
-
   g_return_val_if_fail (text != NULL, NULL);
-  task = task_token != NULL ? florence_task_lookup (task_token) : NULL;
-  if (task == NULL)
-    return florence_postprocess_with_type (FLORENCE_PARSE_PURE_TEXT, task_token, text, image_w,
-                                           image_h);
-  return florence_postprocess (task, text, image_w, image_h);
+  FlorenceParseType type = parse_type_for (&task_token);
+  return postprocess (type, task_token, text, image_w, image_h, NULL);
+}
+
+FlorenceResult *
+florence_postprocess_scored (const char *task_token, const char *text, int image_w, int image_h,
+                             const FlorenceTokenScores *scores)
+{
+  g_return_val_if_fail (text != NULL, NULL);
+  g_return_val_if_fail (scores == NULL || scores->offsets != NULL, NULL);
+  g_return_val_if_fail (scores == NULL || scores->logprobs != NULL || scores->n_ids == 0, NULL);
+  FlorenceParseType type = parse_type_for (&task_token);
+  return postprocess (type, task_token, text, image_w, image_h, scores);
 }

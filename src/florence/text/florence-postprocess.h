@@ -28,6 +28,20 @@ FlorenceResult *florence_postprocess (const FlorenceTaskInfo *task, const char *
 FlorenceResult *florence_postprocess_for_token (const char *task_token, const char *text,
                                                 int image_w, int image_h);
 
+/* What scores each instance of a result (florence-result.h, "Scores"): the generated ids'
+ * places in the text (florence_tokenizer_decode_with_offsets()) and their log-probabilities. */
+typedef struct {
+  const gsize *offsets;  /* [n_ids + 1]: id i made bytes [offsets[i], offsets[i + 1]) */
+  const float *logprobs; /* [n_ids]: NaN for an id without one (the decoder start id) */
+  gsize n_ids;
+} FlorenceTokenScores;
+
+/* florence_postprocess_for_token(), and with SCORES (NULL: none) every instance scored: the
+ * geometric mean of the probabilities of the ids that made its label and its locations (a
+ * text line's text and locations; a text answer's text), each id counted once. */
+FlorenceResult *florence_postprocess_scored (const char *task_token, const char *text, int image_w,
+                                             int image_h, const FlorenceTokenScores *scores);
+
 /* One parser directly, for the given reference parse type. */
 FlorenceResult *florence_postprocess_with_type (FlorenceParseType type, const char *task_token,
                                                 const char *text, int image_w, int image_h);

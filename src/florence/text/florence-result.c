@@ -88,6 +88,10 @@ florence_result_new (FlorenceResultKind kind, const char *task, int image_width,
   self->polygon_labels = g_ptr_array_new_with_free_func (g_free);
   self->quads = g_array_new (FALSE, FALSE, sizeof (FlorenceQuad));
   self->quad_labels = g_ptr_array_new_with_free_func (g_free);
+  self->box_scores = g_array_new (FALSE, FALSE, sizeof (float));
+  self->polygon_scores = g_array_new (FALSE, FALSE, sizeof (float));
+  self->quad_scores = g_array_new (FALSE, FALSE, sizeof (float));
+  self->text_score = NAN;
   return self;
 }
 
@@ -104,6 +108,9 @@ florence_result_free (FlorenceResult *self)
   g_ptr_array_unref (self->polygon_labels);
   g_array_unref (self->quads);
   g_ptr_array_unref (self->quad_labels);
+  g_array_unref (self->box_scores);
+  g_array_unref (self->polygon_scores);
+  g_array_unref (self->quad_scores);
   g_free (self);
 }
 
@@ -116,28 +123,51 @@ florence_result_set_text (FlorenceResult *self, const char *text)
 }
 
 void
-florence_result_add_box (FlorenceResult *self, const char *label, const FlorenceBox *box)
+florence_result_add_box_scored (FlorenceResult *self, const char *label, const FlorenceBox *box,
+                                float score)
 {
   g_return_if_fail (self != NULL && box != NULL);
   g_array_append_val (self->boxes, *box);
   g_ptr_array_add (self->box_labels, g_strdup (label != NULL ? label : ""));
+  g_array_append_val (self->box_scores, score);
+}
+
+void
+florence_result_add_box (FlorenceResult *self, const char *label, const FlorenceBox *box)
+{
+  florence_result_add_box_scored (self, label, box, NAN);
+}
+
+void
+florence_result_add_quad_scored (FlorenceResult *self, const char *label, const FlorenceQuad *quad,
+                                 float score)
+{
+  g_return_if_fail (self != NULL && quad != NULL);
+  g_array_append_val (self->quads, *quad);
+  g_ptr_array_add (self->quad_labels, g_strdup (label != NULL ? label : ""));
+  g_array_append_val (self->quad_scores, score);
 }
 
 void
 florence_result_add_quad (FlorenceResult *self, const char *label, const FlorenceQuad *quad)
 {
-  g_return_if_fail (self != NULL && quad != NULL);
-  g_array_append_val (self->quads, *quad);
-  g_ptr_array_add (self->quad_labels, g_strdup (label != NULL ? label : ""));
+  florence_result_add_quad_scored (self, label, quad, NAN);
+}
+
+guint
+florence_result_add_polygon_instance_scored (FlorenceResult *self, const char *label, float score)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  g_ptr_array_add (self->polygons, new_instance ());
+  g_ptr_array_add (self->polygon_labels, g_strdup (label != NULL ? label : ""));
+  g_array_append_val (self->polygon_scores, score);
+  return self->polygons->len - 1;
 }
 
 guint
 florence_result_add_polygon_instance (FlorenceResult *self, const char *label)
 {
-  g_return_val_if_fail (self != NULL, 0);
-  g_ptr_array_add (self->polygons, new_instance ());
-  g_ptr_array_add (self->polygon_labels, g_strdup (label != NULL ? label : ""));
-  return self->polygons->len - 1;
+  return florence_result_add_polygon_instance_scored (self, label, NAN);
 }
 
 void
@@ -170,17 +200,22 @@ florence_result_copy (const FlorenceResult *self)
   g_return_val_if_fail (self != NULL, NULL);
   copy = florence_result_new (self->kind, self->task, self->image_width, self->image_height);
   copy->text = g_strdup (self->text);
+  copy->has_scores = self->has_scores;
+  copy->text_score = self->text_score;
   for (guint i = 0; i < self->boxes->len; i++)
-    florence_result_add_box (copy, g_ptr_array_index (self->box_labels, i),
-                             &g_array_index (self->boxes, FlorenceBox, i));
+    florence_result_add_box_scored (copy, g_ptr_array_index (self->box_labels, i),
+                                    &g_array_index (self->boxes, FlorenceBox, i),
+                                    g_array_index (self->box_scores, float, i));
   for (guint i = 0; i < self->quads->len; i++)
-    florence_result_add_quad (copy, g_ptr_array_index (self->quad_labels, i),
-                              &g_array_index (self->quads, FlorenceQuad, i));
+    florence_result_add_quad_scored (copy, g_ptr_array_index (self->quad_labels, i),
+                                     &g_array_index (self->quads, FlorenceQuad, i),
+                                     g_array_index (self->quad_scores, float, i));
   for (guint i = 0; i < self->polygons->len; i++)
     {
       GPtrArray *inst = g_ptr_array_index (self->polygons, i);
-      guint k =
-        florence_result_add_polygon_instance (copy, g_ptr_array_index (self->polygon_labels, i));
+      guint k = florence_result_add_polygon_instance_scored (
+        copy, g_ptr_array_index (self->polygon_labels, i),
+        g_array_index (self->polygon_scores, float, i));
       for (guint j = 0; j < inst->len; j++)
         {
           GArray *poly = g_ptr_array_index (inst, j);
@@ -266,9 +301,33 @@ add_quads (JsonBuilder *b, const char *member, GArray *quads)
   json_builder_end_array (b);
 }
 
-/* The members of the answer, as the reference names them. */
+/* Where the scores of each kind live: beside their labels ("labels" → "scores",
+ * "bboxes_labels" → "bboxes_scores"). */
+static const char *
+box_scores_key (FlorenceResultKind kind)
+{
+  return kind == FLORENCE_RESULT_BOXES_OR_POLYGONS ? "bboxes_scores" : "scores";
+}
+
+static const char *
+polygon_scores_key (FlorenceResultKind kind)
+{
+  return kind == FLORENCE_RESULT_BOXES_OR_POLYGONS ? "polygons_scores" : "scores";
+}
+
 static void
-add_answer_members (JsonBuilder *b, const FlorenceResult *self)
+add_scores (JsonBuilder *b, const char *member, GArray *scores)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < scores->len; i++)
+    add_float (b, g_array_index (scores, float, i));
+  json_builder_end_array (b);
+}
+
+/* The members of the answer, as the reference names them; with SCORES the scores too. */
+static void
+add_answer_members (JsonBuilder *b, const FlorenceResult *self, gboolean scores)
 {
   switch (self->kind)
     {
@@ -276,16 +335,22 @@ add_answer_members (JsonBuilder *b, const FlorenceResult *self)
     case FLORENCE_RESULT_BOXES_OR_POLYGONS:
       add_boxes (b, "bboxes", self->boxes);
       add_labels (b, box_labels_key (self->kind, SCHEMA_VERSION), self->box_labels);
+      if (scores)
+        add_scores (b, box_scores_key (self->kind), self->box_scores);
       if (self->kind == FLORENCE_RESULT_BOXES)
         break;
       G_GNUC_FALLTHROUGH;
     case FLORENCE_RESULT_POLYGONS:
       add_polygons (b, "polygons", self->polygons);
       add_labels (b, polygon_labels_key (self->kind, SCHEMA_VERSION), self->polygon_labels);
+      if (scores)
+        add_scores (b, polygon_scores_key (self->kind), self->polygon_scores);
       break;
     case FLORENCE_RESULT_QUADS:
       add_quads (b, "quad_boxes", self->quads);
       add_labels (b, quad_labels_key (SCHEMA_VERSION), self->quad_labels);
+      if (scores)
+        add_scores (b, "scores", self->quad_scores);
       break;
     case FLORENCE_RESULT_TEXT:
     default:
@@ -316,8 +381,13 @@ florence_result_to_json_node (const FlorenceResult *self)
     {
       json_builder_set_member_name (b, "text");
       json_builder_add_string_value (b, self->text != NULL ? self->text : "");
+      if (self->has_scores && isfinite (self->text_score))
+        {
+          json_builder_set_member_name (b, "score");
+          add_float (b, self->text_score);
+        }
     }
-  add_answer_members (b, self);
+  add_answer_members (b, self, self->has_scores);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -336,7 +406,7 @@ florence_result_to_reference_json_node (const FlorenceResult *self)
   else
     {
       json_builder_begin_object (b);
-      add_answer_members (b, self);
+      add_answer_members (b, self, FALSE);
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
@@ -521,6 +591,34 @@ read_quads (FlorenceResult *self, JsonObject *o, const char *labels_member, GErr
   return TRUE;
 }
 
+/* A score of the JSON form: a number from 0 to 1. */
+static gboolean
+read_score (JsonNode *n, float *out, GError **error)
+{
+  if (!read_number (n, out) || !(*out >= 0.0f && *out <= 1.0f))
+    return invalid (error, _ ("a score is not a number from 0 to 1"));
+  return TRUE;
+}
+
+/* The optional member of O holding one score per element of SCORES; sets has_scores if found. */
+static gboolean
+read_scores (FlorenceResult *self, JsonObject *o, const char *member, GArray *scores,
+             GError **error)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (n) || json_array_get_length (json_node_get_array (n)) != scores->len)
+    return invalid (error, _ ("scores do not match the shapes"));
+  for (guint i = 0; i < scores->len; i++)
+    if (!read_score (json_array_get_element (json_node_get_array (n), i),
+                     &g_array_index (scores, float, i), error))
+      return FALSE;
+  self->has_scores = TRUE;
+  return TRUE;
+}
+
 /* Reads the answer members of KIND from O into SELF. */
 static gboolean
 read_answer (FlorenceResult *self, JsonObject *o, gint64 version, GError **error)
@@ -534,16 +632,25 @@ read_answer (FlorenceResult *self, JsonObject *o, gint64 version, GError **error
       if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
         return invalid (error, _ ("no text"));
       florence_result_set_text (self, json_node_get_string (n));
+      n = json_object_get_member (o, "score");
+      if (n != NULL && !read_score (n, &self->text_score, error))
+        return FALSE;
+      self->has_scores = n != NULL;
       return TRUE;
     case FLORENCE_RESULT_BOXES:
-      return read_boxes (self, o, box_labels_key (self->kind, version), error);
+      return read_boxes (self, o, box_labels_key (self->kind, version), error) &&
+             read_scores (self, o, box_scores_key (self->kind), self->box_scores, error);
     case FLORENCE_RESULT_POLYGONS:
-      return read_polygons (self, o, polygon_labels_key (self->kind, version), error);
+      return read_polygons (self, o, polygon_labels_key (self->kind, version), error) &&
+             read_scores (self, o, polygon_scores_key (self->kind), self->polygon_scores, error);
     case FLORENCE_RESULT_BOXES_OR_POLYGONS:
       return read_boxes (self, o, box_labels_key (self->kind, version), error) &&
-             read_polygons (self, o, polygon_labels_key (self->kind, version), error);
+             read_polygons (self, o, polygon_labels_key (self->kind, version), error) &&
+             read_scores (self, o, box_scores_key (self->kind), self->box_scores, error) &&
+             read_scores (self, o, polygon_scores_key (self->kind), self->polygon_scores, error);
     case FLORENCE_RESULT_QUADS:
-      return read_quads (self, o, quad_labels_key (version), error);
+      return read_quads (self, o, quad_labels_key (version), error) &&
+             read_scores (self, o, "scores", self->quad_scores, error);
     default:
       return invalid (error, _ ("unknown kind"));
     }

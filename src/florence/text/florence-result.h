@@ -21,13 +21,31 @@
  *
  * Arrays of unused fields are present and empty; text is NULL unless kind is TEXT.
  *
+ * Scores
+ * ------
+ *
+ * A result made from generated ids and their log-probabilities (florence_postprocess_scored())
+ * has has_scores set and a score in (0, 1] for each box, polygon instance and text line, and
+ * for a non-empty text: the geometric mean of the probabilities of the tokens that make it —
+ * a region's label tokens and its location tokens (a box's four, all of a polygon instance's),
+ * a text line's text and its eight locations, a text's tokens — each token's probability being
+ * the one the model gave it at the step it was chosen (florence-generate.h). The geometric
+ * mean, exp of the mean log-probability, is the per-token probability of the whole: unlike
+ * the product it does not punish a longer label or a polygon with more points, unlike the
+ * arithmetic mean one unlikely token pulls it down, and it is what the reference's later
+ * post-processor reports for a box (the exp of its location tokens' mean). Results without
+ * token log-probabilities (parsed text, results stored by earlier versions) have none: the
+ * score arrays then hold NaN.
+ *
  * JSON form
  * ---------
  *
  * florence_result_to_json_node() writes the answer of post_process_generation() under the
  * reference's own key names ("labels"; "bboxes_labels" and "polygons_labels" only for
  * <OPEN_VOCABULARY_DETECTION>; "quad_boxes" for OCR with regions) with Depict's additions
- * beside them (version, task, kind, image size). The schema, for people and scripts, is
+ * beside them (version, task, kind, image size, and the scores: "scores" beside "labels",
+ * "bboxes_scores" and "polygons_scores" beside their labels, "score" beside "text"). The
+ * schema, for people and scripts, is
  * data/depict-result.schema.json ("$defs/result"), installed in share/depict/. Version 1
  * (read, no longer written) named the labels "bboxes_labels", "polygons_labels" and
  * "quad_labels" for every kind. The reader requires the members of the kind and ignores
@@ -78,6 +96,12 @@ typedef struct {
 
   GArray *quads;          /* FlorenceQuad */
   GPtrArray *quad_labels; /* char *, one per quad */
+
+  gboolean has_scores;    /* see "Scores" above */
+  GArray *box_scores;     /* float, one per box (NaN: none) */
+  GArray *polygon_scores; /* float, one per polygon instance */
+  GArray *quad_scores;    /* float, one per quad */
+  float text_score;       /* TEXT; NaN without scores or for an empty text */
 } FlorenceResult;
 
 GQuark florence_result_error_quark (void);
@@ -93,6 +117,13 @@ void florence_result_add_box (FlorenceResult *self, const char *label, const Flo
 void florence_result_add_quad (FlorenceResult *self, const char *label, const FlorenceQuad *quad);
 /* Appends an instance with no polygons and returns its index for add_polygon. */
 guint florence_result_add_polygon_instance (FlorenceResult *self, const char *label);
+/* The same with a score (NaN: none); the others add NaN. */
+void florence_result_add_box_scored (FlorenceResult *self, const char *label,
+                                     const FlorenceBox *box, float score);
+void florence_result_add_quad_scored (FlorenceResult *self, const char *label,
+                                      const FlorenceQuad *quad, float score);
+guint florence_result_add_polygon_instance_scored (FlorenceResult *self, const char *label,
+                                                   float score);
 /* Appends a polygon of N floats (x, y pairs) to instance INSTANCE. */
 void florence_result_add_polygon (FlorenceResult *self, guint instance, const float *xy, gsize n);
 

@@ -813,17 +813,23 @@ pretoken_length (const char *s, const char *end)
 }
 
 /* Appends BYTES as UTF-8 to OUT, replacing each maximal invalid subsequence (the
- * "maximal subpart" practice of Unicode §3.9, as Python and Rust do) by U+FFFD. */
+ * "maximal subpart" practice of Unicode §3.9, as Python and Rust do) by U+FFFD. ORIGIN, when
+ * not NULL, holds one gsize per byte of OUT: for each byte appended, the index in BYTES where
+ * the sequence it comes from starts. */
 static void
-append_utf8_lossy (GString *out, const guint8 *b, gsize n)
+append_utf8_lossy (GString *out, const guint8 *b, gsize n, GArray *origin)
 {
-  gsize i = 0;
+  gsize i = 0, start = 0;
 
   while (i < n)
     {
       guint8 c = b[i];
       gsize need, j;
       guint8 lo = 0x80, hi = 0xBF;
+
+      while (origin != NULL && origin->len < out->len)
+        g_array_append_val (origin, start);
+      start = i;
 
       if (c < 0x80)
         {
@@ -876,6 +882,8 @@ append_utf8_lossy (GString *out, const guint8 *b, gsize n)
           i += j; /* the lead byte and the valid continuation bytes seen */
         }
     }
+  while (origin != NULL && origin->len < out->len)
+    g_array_append_val (origin, start);
 }
 
 /* ------------------------------------------------------------------------------------- */
@@ -1138,7 +1146,7 @@ florence_tokenizer_encode_plain (FlorenceTokenizer *self, const char *text)
     {
       /* As Python's bytes.decode('utf-8', 'replace') would give it */
       GString *fixed = g_string_new (NULL);
-      append_utf8_lossy (fixed, (const guint8 *) text, strlen (text));
+      append_utf8_lossy (fixed, (const guint8 *) text, strlen (text), NULL);
       text = valid = g_string_free (fixed, FALSE);
     }
   p = text;
@@ -1203,22 +1211,70 @@ replace_all (char *s, const char *from, const char *to)
   return g_strjoinv (to, parts);
 }
 
-char *
-florence_tokenizer_decode (FlorenceTokenizer *self, const gint32 *ids, gsize n,
-                           FlorenceDecodeFlags flags)
+/* replace_all() carrying OWNER (one guint per byte of S) along. TO is FROM with some bytes
+ * left out (true of every clean-up rule), so each byte kept keeps its owner. */
+static char *
+replace_all_owned (char *s, GArray *owner, const char *from, const char *to)
+{
+  if (strstr (s, from) == NULL)
+    return s;
+  gsize lf = strlen (from), lt = strlen (to);
+  GString *out = g_string_sized_new (strlen (s));
+  g_autoptr (GArray) kept = g_array_sized_new (FALSE, FALSE, sizeof (guint), owner->len);
+  const char *p = s;
+  for (;;)
+    {
+      const char *m = strstr (p, from);
+      gsize run = m != NULL ? (gsize) (m - p) : strlen (p);
+      g_string_append_len (out, p, (gssize) run);
+      g_array_append_vals (kept, &g_array_index (owner, guint, p - s), (guint) run);
+      if (m == NULL)
+        break;
+      for (gsize i = 0, j = 0; i < lf && j < lt; i++)
+        if (from[i] == to[j])
+          {
+            g_string_append_c (out, to[j++]);
+            g_array_append_val (kept, g_array_index (owner, guint, m - s + i));
+          }
+      p = m + lf;
+    }
+  g_free (s);
+  g_array_set_size (owner, 0);
+  g_array_append_vals (owner, kept->data, kept->len);
+  return g_string_free (out, FALSE);
+}
+
+/* Marks the bytes up to LEN not owned yet (one guint each in BYTE_TOKEN, if any) as INDEX's. */
+static void
+own_bytes (GArray *byte_token, guint len, guint index)
+{
+  while (byte_token != NULL && byte_token->len < len)
+    g_array_append_val (byte_token, index);
+}
+
+/* florence_tokenizer_decode(), and with OFFSETS the offsets (see the header) */
+static char *
+decode (FlorenceTokenizer *self, const gint32 *ids, gsize n, FlorenceDecodeFlags flags,
+        GArray *offsets)
 {
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  g_autoptr (GArray) byte_token = NULL; /* guint: the id index each byte comes from */
+  g_autoptr (GArray) origin = NULL;     /* gsize: for each text byte, its first byte */
+  g_autoptr (GArray) owner = NULL;      /* guint: for each text byte, its id index */
   GString *out;
   char *text;
 
-  g_return_val_if_fail (self != NULL, NULL);
-  g_return_val_if_fail (ids != NULL || n == 0, NULL);
-
+  if (offsets != NULL)
+    {
+      byte_token = g_array_new (FALSE, FALSE, sizeof (guint));
+      origin = g_array_new (FALSE, FALSE, sizeof (gsize));
+    }
   for (gsize i = 0; i < n; i++)
     {
       gint32 id = ids[i];
       const char *tok;
 
+      own_bytes (byte_token, bytes->len, (guint) i - 1); /* what the previous id appended */
       if (id < 0 || (guint) id >= self->id_to_token->len)
         continue;
       tok = g_ptr_array_index (self->id_to_token, id);
@@ -1242,10 +1298,18 @@ florence_tokenizer_decode (FlorenceTokenizer *self, const gint32 *ids, gsize n,
             g_byte_array_append (bytes, (const guint8 *) p, (guint) (g_utf8_next_char (p) - p));
         }
     }
+  own_bytes (byte_token, bytes->len, (guint) n - 1);
 
   out = g_string_sized_new (bytes->len + 1);
-  append_utf8_lossy (out, bytes->data, bytes->len);
+  append_utf8_lossy (out, bytes->data, bytes->len, origin);
   text = g_string_free (out, FALSE);
+  if (offsets != NULL)
+    {
+      owner = g_array_sized_new (FALSE, FALSE, sizeof (guint), origin->len);
+      for (guint j = 0; j < origin->len; j++)
+        g_array_append_val (owner,
+                            g_array_index (byte_token, guint, g_array_index (origin, gsize, j)));
+    }
 
   if (!(flags & FLORENCE_DECODE_NO_CLEANUP))
     {
@@ -1254,7 +1318,41 @@ florence_tokenizer_decode (FlorenceTokenizer *self, const gint32 *ids, gsize n,
         { " n't", "n't" }, { " 'm", "'m" }, { " 's", "'s" }, { " 've", "'ve" }, { " 're", "'re" },
       };
       for (gsize i = 0; i < G_N_ELEMENTS (cleanup); i++)
-        text = replace_all (text, cleanup[i][0], cleanup[i][1]);
+        text = owner != NULL ? replace_all_owned (text, owner, cleanup[i][0], cleanup[i][1])
+                             : replace_all (text, cleanup[i][0], cleanup[i][1]);
+    }
+
+  if (offsets != NULL)
+    {
+      /* the owners ascend: id i starts where the bytes of the ids before it end */
+      g_array_set_size (offsets, (guint) n + 1);
+      gsize j = 0;
+      for (gsize i = 0; i <= n; i++)
+        {
+          while (j < owner->len && g_array_index (owner, guint, j) < i)
+            j++;
+          g_array_index (offsets, gsize, i) = i < n ? j : owner->len;
+        }
     }
   return text;
+}
+
+char *
+florence_tokenizer_decode (FlorenceTokenizer *self, const gint32 *ids, gsize n,
+                           FlorenceDecodeFlags flags)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (ids != NULL || n == 0, NULL);
+  return decode (self, ids, n, flags, NULL);
+}
+
+char *
+florence_tokenizer_decode_with_offsets (FlorenceTokenizer *self, const gint32 *ids, gsize n,
+                                        FlorenceDecodeFlags flags, GArray *offsets)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (ids != NULL || n == 0, NULL);
+  g_return_val_if_fail (offsets != NULL, NULL);
+  g_return_val_if_fail (g_array_get_element_size (offsets) == sizeof (gsize), NULL);
+  return decode (self, ids, n, flags, offsets);
 }

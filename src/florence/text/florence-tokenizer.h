@@ -68,6 +68,12 @@ GArray *florence_tokenizer_encode_plain (FlorenceTokenizer *self, const char *te
  * skipped, as the reference does. */
 char *florence_tokenizer_decode (FlorenceTokenizer *self, const gint32 *ids, gsize n,
                                  FlorenceDecodeFlags flags);
+/* The same text, and where each id's part of it is: OFFSETS (a GArray of gsize) is set to
+ * N + 1 ascending byte offsets, id i having made bytes [offsets[i], offsets[i + 1]) of the text
+ * (empty for a skipped id, or for an id whose bytes joined the U+FFFD of an earlier id's
+ * invalid sequence; a space the clean-up removes belongs to no id). */
+char *florence_tokenizer_decode_with_offsets (FlorenceTokenizer *self, const gint32 *ids, gsize n,
+                                              FlorenceDecodeFlags flags, GArray *offsets);
 
 /* The token string of ID (byte-level alphabet, "Ġ" = space), or NULL when out of range. */
 const char *florence_tokenizer_id_to_token (FlorenceTokenizer *self, gint32 id);

@@ -28,7 +28,9 @@ typedef struct {
   guint n_beams;
   GArray *hist[8];
   guint n_steps;
-  gboolean topk; /* serve step_topk through florence_generate_select_topk */
+  gboolean topk;    /* serve step_topk through florence_generate_select_topk */
+  gboolean no_norm; /* step_topk leaves FlorenceDecodeStep.log_norm unwritten */
+  guint n_norms;    /* steps that asked for the normaliser */
 } Script;
 
 static gboolean
@@ -106,6 +108,23 @@ script_step_topk (FlorenceDecoderBackend *b, const FlorenceDecodeStep *step, gin
       logits + (gsize) i * s->vocab, s->vocab, step->score_kind, step->bans + step->ban_offsets[i],
       step->ban_offsets[i + 1] - step->ban_offsets[i], step->forced_token, step->k,
       ids + (gsize) i * step->k, scores + (gsize) i * step->k);
+  if (step->log_norm != NULL)
+    {
+      /* asked for on the unforced steps of a greedy search only, prefilled with NaN */
+      g_assert_cmpint (step->score_kind, ==, FLORENCE_SCORE_RAW_LOGITS);
+      g_assert_cmpint (step->forced_token, <, 0);
+      s->n_norms++;
+      for (guint i = 0; i < step->n_beams; i++)
+        {
+          g_assert_true (isnan (step->log_norm[i]));
+          if (s->no_norm)
+            continue;
+          double sum = 0.0;
+          for (int v = 0; v < s->vocab; v++)
+            sum += exp ((double) logits[(gsize) i * s->vocab + v]);
+          step->log_norm[i] = (float) log (sum);
+        }
+    }
   return TRUE;
 }
 
@@ -153,6 +172,26 @@ assert_ids (const FlorenceGeneration *gen, const gint32 *want, guint n)
 {
   g_assert_cmpuint (gen->ids->len, ==, n);
   g_assert_cmpmem (gen->ids->data, n * sizeof (gint32), want, n * sizeof (gint32));
+}
+
+/* One log-probability per id after the start id, each within 1e-6 of want. */
+static void
+assert_logprobs (const FlorenceGeneration *gen, const double *want, guint n)
+{
+  g_assert_nonnull (gen->token_logprobs);
+  g_assert_cmpuint (gen->token_logprobs->len, ==, gen->ids->len - 1);
+  g_assert_cmpuint (gen->token_logprobs->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpfloat_with_epsilon (g_array_index (gen->token_logprobs, float, i), want[i], 1e-6);
+}
+
+static double
+logprobs_sum (const FlorenceGeneration *gen)
+{
+  double sum = 0.0;
+  for (guint i = 0; i < gen->token_logprobs->len; i++)
+    sum += g_array_index (gen->token_logprobs, float, i);
+  return sum;
 }
 
 /* Every row prefers 5, then 6, then 7; EOS (2) is 0, the rest -1. After 6, EOS wins when
@@ -251,6 +290,13 @@ test_greedy_forced_and_ngram (void)
       g_assert_cmpuint (s.n_steps, ==, 6);
       g_assert_false (gen->ended_with_eos);
       g_assert_false (gen->has_score);
+      /* forced tokens score 0; the others their logit less log Σ exp over the whole row, the
+       * banned 5 included */
+      double lse = log (exp (3.0) + exp (2.0) + exp (1.0) + exp (0.0) + 4 * exp (-1.0));
+      const double lp[] = { 0.0, 3.0 - lse, 3.0 - lse, 3.0 - lse, 2.0 - lse, 0.0 };
+      assert_logprobs (gen, lp, G_N_ELEMENTS (lp));
+      /* the top-k backend was asked for the normaliser on the 4 unforced steps only */
+      g_assert_cmpuint (s.n_norms, ==, topk ? 4 : 0);
       script_clear (&s);
     }
 }
@@ -271,6 +317,33 @@ test_greedy_stops_on_eos (void)
   assert_ids (gen, want, G_N_ELEMENTS (want));
   g_assert_true (gen->ended_with_eos);
   g_assert_cmpuint (gen->steps_run, ==, 6);
+  /* the EOS it chose after 6 has its own log-probability */
+  double lse = log (exp (3.0) + exp (2.0) + exp (1.0) + exp (0.0) + 4 * exp (-1.0));
+  double lse6 = log (exp (3.0) + exp (2.0) + exp (1.0) + exp (5.0) + 4 * exp (-1.0));
+  const double lp[] = { 0.0, 3.0 - lse, 3.0 - lse, 3.0 - lse, 2.0 - lse, 5.0 - lse6 };
+  assert_logprobs (gen, lp, G_N_ELEMENTS (lp));
+  script_clear (&s);
+}
+
+/* A top-k backend that gives no normaliser: the ids are the same, the log-probabilities
+ * absent rather than wrong. */
+static void
+test_greedy_without_normaliser (void)
+{
+  float table[V_SMALL][V_SMALL];
+  fill_greedy_table (table, FALSE);
+  Script s;
+  script_init (&s, (const float (*)[V_SMALL]) table, FALSE, V_SMALL, TRUE);
+  s.no_norm = TRUE;
+  FlorenceGenerateOptions o;
+  options_default (&o, 1, 6);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FlorenceGeneration) gen = florence_generate (&s.parent, &o, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  const gint32 want[] = { 2, 0, 5, 5, 5, 6, 2 };
+  assert_ids (gen, want, G_N_ELEMENTS (want));
+  g_assert_null (gen->token_logprobs);
+  g_assert_cmpuint (s.n_norms, ==, 4);
   script_clear (&s);
 }
 
@@ -354,6 +427,14 @@ test_beam_bookkeeping (void)
       g_assert_cmpuint (((FlorenceHypothesis *) gen->hypotheses->pdata[0])->ids->len, ==, 3);
       g_assert_true (gen->has_score);
       g_assert_cmpfloat_with_epsilon (gen->sequences_score, log (0.3) / 3, 1e-5);
+      /* along the winning beam: <s> forced, 5 after <s>, </s> after 5; they add up to the
+       * hypothesis' sum_logprobs, and the events carry their own */
+      const double lp[] = { 0.0, log (0.5), log (0.6) };
+      assert_logprobs (gen, lp, G_N_ELEMENTS (lp));
+      g_assert_cmpfloat_with_epsilon (logprobs_sum (gen), e1->sum_logprobs, 1e-6);
+      g_assert_cmpuint (e0->logprobs->len, ==, 2);
+      g_assert_cmpfloat_with_epsilon (g_array_index (e0->logprobs, float, 1), log (0.3), 1e-6);
+      g_assert_cmpuint (e1->logprobs->len, ==, 3);
       script_clear (&s);
     }
 }
@@ -383,6 +464,29 @@ test_beam_runs_to_max_length (void)
   for (guint i = 0; i < 3; i++)
     g_assert_cmpuint (((FlorenceHypothesis *) gen->events->pdata[i])->generated_len, ==, 4);
   g_assert_true (gen->done_before_finalize);
+  /* the forced </s> scores 0 */
+  double lse = log (exp (3.0) + exp (2.0) + exp (1.0) + exp (0.0) + 4 * exp (-1.0));
+  const double lp[] = { 0.0, 3.0 - lse, 3.0 - lse, 0.0 };
+  assert_logprobs (gen, lp, G_N_ELEMENTS (lp));
+  const FlorenceHypothesis *best = gen->hypotheses->pdata[0];
+  g_assert_cmpfloat_with_epsilon (logprobs_sum (gen), best->sum_logprobs, 1e-5);
+  g_assert_cmpfloat_with_epsilon (logprobs_sum (gen) / 4, gen->sequences_score, 1e-6);
+
+  /* without a forced </s> the open beams are offered at the end, with max_length ids and no
+   * </s> appended: one log-probability per generated id */
+  florence_generation_free (g_steal_pointer (&gen));
+  o.forced_eos_token_id = -1;
+  o.max_new_tokens = 3;
+  gen = florence_generate (&s.parent, &o, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  const gint32 want[] = { 2, 0, 5, 5 };
+  assert_ids (gen, want, G_N_ELEMENTS (want));
+  g_assert_false (gen->done_before_finalize);
+  const double lp_open[] = { 0.0, 3.0 - lse, 3.0 - lse };
+  assert_logprobs (gen, lp_open, G_N_ELEMENTS (lp_open));
+  best = gen->hypotheses->pdata[0];
+  g_assert_true (best->final);
+  g_assert_cmpfloat_with_epsilon (logprobs_sum (gen), best->sum_logprobs, 1e-5);
   script_clear (&s);
 }
 
@@ -408,6 +512,23 @@ test_logits_and_topk_paths_agree (void)
       assert_ids (gb, (const gint32 *) ga->ids->data, ga->ids->len);
       g_assert_cmpfloat (ga->sequences_score, ==, gb->sequences_score);
       g_assert_cmpuint (ga->events->len, ==, gb->events->len);
+      /* the same log-probabilities on both paths; along the beam they add up to the best
+       * hypothesis' sum, whose score is that sum over its length */
+      g_assert_cmpuint (ga->token_logprobs->len, ==, ga->ids->len - 1);
+      g_assert_cmpuint (gb->token_logprobs->len, ==, ga->token_logprobs->len);
+      for (guint i = 0; i < ga->token_logprobs->len; i++)
+        {
+          float x = g_array_index (ga->token_logprobs, float, i);
+          g_assert_true (isfinite (x) && x <= 0.0f);
+          g_assert_cmpfloat_with_epsilon (x, g_array_index (gb->token_logprobs, float, i), 1e-5);
+        }
+      if (beams > 1)
+        {
+          const FlorenceHypothesis *best = ga->hypotheses->pdata[0];
+          g_assert_cmpfloat_with_epsilon (logprobs_sum (ga), best->sum_logprobs, 1e-4);
+          g_assert_cmpfloat_with_epsilon (logprobs_sum (ga) / best->generated_len,
+                                          ga->sequences_score, 1e-5);
+        }
       /* the 2-gram ban holds in the output */
       for (guint i = 1; i + 1 < ga->ids->len; i++)
         for (guint j = i + 1; j + 1 < ga->ids->len; j++)
@@ -485,6 +606,7 @@ main (int argc, char **argv)
   g_test_add_func ("/florence/generate/select-topk", test_select_topk);
   g_test_add_func ("/florence/generate/greedy-forced-and-ngram", test_greedy_forced_and_ngram);
   g_test_add_func ("/florence/generate/greedy-stops-on-eos", test_greedy_stops_on_eos);
+  g_test_add_func ("/florence/generate/greedy-without-normaliser", test_greedy_without_normaliser);
   g_test_add_func ("/florence/generate/max-new-tokens-clamped", test_max_new_tokens_clamped);
   g_test_add_func ("/florence/generate/beam-bookkeeping", test_beam_bookkeeping);
   g_test_add_func ("/florence/generate/beam-runs-to-max-length", test_beam_runs_to_max_length);

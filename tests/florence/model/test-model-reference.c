@@ -6,18 +6,22 @@
  * pixel_values, each DaViT stage, the image features, the encoder input and layers and the
  * first-step logits within atol = rtol = 1e-4 (tests/data/README.md, "Tolerances"); the
  * generated ids exactly; for beam search also sequences_score, the kept hypotheses and every
- * hypothesis event; for greedy the top-5 candidates of each step.
+ * hypothesis event; for greedy the top-5 candidates of each step. The tokens' log-probabilities
+ * (florence-generate.h): their sum is the reference's score of the returned sequence times its
+ * length; with the forced <s> turned off, the first token's is log_softmax of the fixture's
+ * first-step logits.
  *
  * Built three times: test-model-reference runs the CPU reference engine, test-model-cpu
  * (TEST_ENGINE_CPU) the CPU engine, test-model-gpu (TEST_ENGINE_GPU) the Vulkan engine, which
  * skips when no Vulkan device is there. Each prints its error against the fixtures (messages,
- * or on stderr with DEPICT_TEST_REPORT set). test-model-cpu --against-gpu also runs the GPU
- * engine's vision tower, encoder and first step on each case (when a Vulkan device is there)
- * and checks that the CPU engine's worst error, as a share of the tolerance, is no larger than
- * the GPU engine's on the same case.
+ * or on stderr with DEPICT_TEST_REPORT set). test-model-gpu also runs the CPU engine's vision
+ * tower, encoder and first step on each case (cheap beside lavapipe) and checks, over the
+ * cases run, that the CPU engine's worst error as a share of the tolerance stays within the
+ * GPU engine's.
  */
 #include "config.h"
 
+#include <float.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -157,15 +161,14 @@ typedef struct {
   char *dir;
   FlorenceConfig *config;
   FlorenceEngine *engine; /* NULL: no device for this engine here */
-  FlorenceEngine *gpu;    /* --against-gpu: the GPU engine to compare with (NULL: none here) */
+  FlorenceEngine *cpu;    /* test-model-gpu: the CPU engine, whose error is compared */
 } Model;
 
-static gboolean against_gpu;
-/* --against-gpu: the worst error of each engine over the cases run, as a share of the
+/* test-model-gpu: the worst error of each engine over the cases run, as a share of the
  * tolerance (one case's worst element is noise between two fp32 engines; over the fixture set
  * it says which engine computes closer to the reference) */
-static double worst_all, gpu_worst_all;
-static guint n_against_gpu;
+static double worst_all, cpu_worst_all;
+static guint n_compared_cpu;
 
 static GHashTable *models; /* dir → Model */
 
@@ -189,15 +192,11 @@ model_get (const char *name)
   m->engine = florence_engine_gpu_new (m->config, NULL, ckpt, &error);
   if (g_error_matches (error, GPU_ERROR, GPU_ERROR_NO_DEVICE))
     g_clear_error (&error);
+  g_assert_no_error (error);
+  if (m->engine != NULL)
+    m->cpu = florence_engine_cpu_new (m->config, ckpt, 0, &error);
 #elif defined(TEST_ENGINE_CPU)
   m->engine = florence_engine_cpu_new (m->config, ckpt, 0, &error);
-  g_assert_no_error (error);
-  if (against_gpu)
-    {
-      m->gpu = florence_engine_gpu_new (m->config, NULL, ckpt, &error);
-      if (g_error_matches (error, GPU_ERROR, GPU_ERROR_NO_DEVICE))
-        g_clear_error (&error);
-    }
 #else
   m->engine = florence_engine_new (FLORENCE_DEVICE_CPU_REFERENCE, NULL, m->config, ckpt, &error);
 #endif
@@ -344,6 +343,118 @@ check_hypothesis (const char *case_name, const char *what, guint index, JsonObje
 }
 
 /* ------------------------------------------------------------------------------------------
+ * Token log-probabilities
+ * ---------------------------------------------------------------------------------------- */
+
+static double
+logprobs_sum (const FlorenceGeneration *gen, double *abs_sum)
+{
+  double sum = 0.0;
+  *abs_sum = 0.0;
+  for (guint i = 0; i < gen->token_logprobs->len; i++)
+    {
+      double x = g_array_index (gen->token_logprobs, float, i);
+      sum += x;
+      *abs_sum += fabs (x);
+    }
+  return sum;
+}
+
+/* One per generated id, forced ones 0; for beam search they add up to the reference's score
+ * of the sequence times its length (length_penalty as the fixture's), within the tolerance of
+ * the fixtures, and to the search's own sum within float32 rounding. */
+static void
+check_token_logprobs (const char *case_name, JsonObject *exp, const FlorenceGeneration *gen,
+                      const FlorenceGenerateOptions *opts)
+{
+  if (gen->token_logprobs == NULL)
+    {
+      g_test_fail_printf ("%s: no token log-probabilities", case_name);
+      return;
+    }
+  const GArray *lp = gen->token_logprobs;
+  g_assert_cmpuint (lp->len, ==, gen->ids->len - 1);
+  g_assert_cmpfloat (g_array_index (lp, float, 0), ==, 0.0f); /* the forced <s> */
+  for (guint i = 0; i < lp->len; i++)
+    if (!(g_array_index (lp, float, i) <= 0.0f))
+      g_test_fail_printf ("%s: token %u has the log-probability %g", case_name, i + 1,
+                          g_array_index (lp, float, i));
+  if (gen->ids->len == opts->max_new_tokens + 1)
+    g_assert_cmpfloat (g_array_index (lp, float, lp->len - 1), ==, 0.0f); /* the forced </s> */
+  if (opts->num_beams == 1)
+    return;
+
+  double abs_sum, sum = logprobs_sum (gen, &abs_sum);
+  double len_pow = pow ((double) lp->len, opts->length_penalty);
+  JsonObject *best =
+    json_array_get_object_element (json_object_get_array_member (exp, "beam_final_hypotheses"), 0);
+  const double want[] = { json_object_get_double_member (exp, "sequences_score") * len_pow,
+                          json_object_get_double_member (best, "score") * len_pow };
+  for (gsize i = 0; i < G_N_ELEMENTS (want); i++)
+    if (fabs (sum - want[i]) > ATOL + RTOL * fabs (want[i]))
+      g_test_fail_printf ("%s: the token log-probabilities add up to %.9g, the reference's "
+                          "score times the length is %.9g",
+                          case_name, sum, want[i]);
+  /* the search adds them up in float32: (n - 1) roundings of at most FLT_EPSILON / 2 each */
+  const FlorenceHypothesis *own = gen->hypotheses->pdata[0];
+  double bound = lp->len * FLT_EPSILON * abs_sum;
+  if (fabs (sum - own->sum_logprobs) > bound)
+    g_test_fail_printf ("%s: the token log-probabilities add up to %.9g, the search's sum is %.9g",
+                        case_name, sum, own->sum_logprobs);
+  g_test_message ("%s: %u token log-probabilities, sum %.7f (reference %.7f)", case_name, lp->len,
+                  sum, want[1]);
+}
+
+/* With the forced <s> off, the first token is chosen from the first step's logits: its
+ * log-probability is log_softmax of the fixture's first_step_logits at its id, greedy and with
+ * beams. */
+static void
+check_first_token (const char *case_name, Expected *tensors, FlorenceDecoderBackend *dec,
+                   const FlorenceConfig *config)
+{
+  gsize n = 0;
+  g_autofree float *logits = expected_get (tensors, "first_step_logits", &n);
+  g_assert_nonnull (logits);
+  g_assert_cmpuint (n, ==, (gsize) config->vocab_size);
+  double max = -INFINITY, sum = 0.0;
+  for (gsize v = 0; v < n; v++)
+    max = MAX (max, logits[v]);
+  for (gsize v = 0; v < n; v++)
+    sum += exp (logits[v] - max);
+  const double lse = max + log (sum);
+
+  for (guint beams = 1; beams <= 3; beams += 2)
+    {
+      g_autoptr (GError) error = NULL;
+      FlorenceGenerateOptions opts;
+      florence_generate_options_init (&opts, config);
+      opts.num_beams = beams;
+      opts.max_new_tokens = 2;
+      opts.forced_bos_token_id = -1;
+      g_autoptr (FlorenceGeneration) gen = florence_generate (dec, &opts, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (gen->token_logprobs);
+      g_assert_cmpuint (gen->token_logprobs->len, ==, gen->ids->len - 1);
+      gint32 id = g_array_index (gen->ids, gint32, 1);
+      double want = logits[id] - lse;
+      double got = g_array_index (gen->token_logprobs, float, 0);
+      if (fabs (got - want) > ATOL + RTOL * fabs (want))
+        g_test_fail_printf ("%s: %u beams: the first token %d has the log-probability %.9g, "
+                            "log_softmax of the first-step logits %.9g",
+                            case_name, beams, id, got, want);
+      if (beams == 1)
+        {
+          /* greedy takes the largest logit */
+          gsize best = 0;
+          for (gsize v = 1; v < n; v++)
+            if (logits[v] > logits[best])
+              best = v;
+          g_assert_cmpint (id, ==, (gint32) best);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
  * One case
  * ---------------------------------------------------------------------------------------- */
 
@@ -378,23 +489,23 @@ compare_first_step (TapState *tap, const FlorenceConfig *config, FlorenceDecoder
   compare_tensor (tap, "first_step_logits", logits, (gsize) V);
 }
 
-/* --against-gpu: the GPU engine's error on the same case, as a share of the tolerance */
+/* test-model-gpu: the CPU engine's error on the same case, as a share of the tolerance */
 static double
-gpu_worst (Model *m, const char *case_name, Expected *tensors, const float *pixels, int size,
+cpu_worst (Model *m, const char *case_name, Expected *tensors, const float *pixels, int size,
            GArray *input_ids, GString *report)
 {
   g_autoptr (GError) error = NULL;
   TapState tap = { tensors, case_name, 0, g_string_new (NULL), 0.0 };
-  m->gpu->tap = tap_cb;
-  m->gpu->tap_data = &tap;
+  m->cpu->tap = tap_cb;
+  m->cpu->tap_data = &tap;
   FlorenceDecoderBackend *dec =
-    florence_engine_prepare (m->gpu, pixels, size, (const gint32 *) input_ids->data,
+    florence_engine_prepare (m->cpu, pixels, size, (const gint32 *) input_ids->data,
                              (int) input_ids->len, NULL, NULL, &error);
   g_assert_no_error (error);
-  m->gpu->tap = NULL;
+  m->cpu->tap = NULL;
   compare_first_step (&tap, m->config, dec);
-  m->gpu->decoder_free (m->gpu, dec);
-  g_string_append_printf (report, "  the GPU engine on the same case:\n%s", tap.report->str);
+  m->cpu->decoder_free (m->cpu, dec);
+  g_string_append_printf (report, "  the CPU engine on the same case:\n%s", tap.report->str);
   g_string_free (tap.report, TRUE);
   return tap.worst;
 }
@@ -498,14 +609,14 @@ test_case (gconstpointer data)
   compare_first_step (&tap, m->config, dec);
   gint64 t3 = g_get_monotonic_time ();
   g_string_append_printf (tap.report, "  worst error %.3f of the tolerance\n", tap.worst);
-  if (m->gpu != NULL)
+  if (m->cpu != NULL)
     {
-      double gpu = gpu_worst (m, tc->name, tensors, pixels, size, input_ids, tap.report);
-      g_string_append_printf (tap.report, "  worst error %.3f of the tolerance (GPU engine)\n",
-                              gpu);
+      double cpu = cpu_worst (m, tc->name, tensors, pixels, size, input_ids, tap.report);
+      g_string_append_printf (tap.report, "  worst error %.3f of the tolerance (CPU engine)\n",
+                              cpu);
       worst_all = MAX (worst_all, tap.worst);
-      gpu_worst_all = MAX (gpu_worst_all, gpu);
-      n_against_gpu++;
+      cpu_worst_all = MAX (cpu_worst_all, cpu);
+      n_compared_cpu++;
     }
 
   JsonObject *gen_obj = json_object_get_object_member (exp, "generation");
@@ -557,6 +668,8 @@ test_case (gconstpointer data)
         check_hypothesis (tc->name, "hypothesis event", i,
                           json_array_get_object_element (events, i), gen->events->pdata[i]);
     }
+  check_token_logprobs (tc->name, exp, gen, &opts);
+  check_first_token (tc->name, tensors, dec, m->config);
 
   g_test_message ("%s/%s: %u tensors compared\n%s  timings: vision+encoder %.3f s (with "
                   "read-backs), first step %.3f s, generation %.3f s (%u steps, %u beams)",
@@ -573,27 +686,29 @@ test_case (gconstpointer data)
   m->engine->decoder_free (m->engine, dec);
 }
 
+#if defined(TEST_ENGINE_GPU)
 /* Last: the CPU engine's error over every case run stays within the GPU engine's. */
 static void
-test_against_gpu (void)
+test_cpu_within_gpu (void)
 {
-  if (n_against_gpu == 0)
+  if (n_compared_cpu == 0)
     {
       g_test_skip ("no case ran on a Vulkan device");
       return;
     }
   g_test_message ("worst error over %u cases, as a share of the tolerance: CPU engine %.3f, GPU "
                   "engine %.3f",
-                  n_against_gpu, worst_all, gpu_worst_all);
+                  n_compared_cpu, cpu_worst_all, worst_all);
   if (g_getenv ("DEPICT_TEST_REPORT") != NULL)
     g_printerr ("worst error over %u cases, as a share of the tolerance: CPU engine %.3f, GPU "
                 "engine %.3f\n",
-                n_against_gpu, worst_all, gpu_worst_all);
-  if (worst_all > gpu_worst_all)
+                n_compared_cpu, cpu_worst_all, worst_all);
+  if (cpu_worst_all > worst_all)
     g_test_fail_printf ("the CPU engine's worst error is %.3f of the tolerance, the GPU "
                         "engine's %.3f",
-                        worst_all, gpu_worst_all);
+                        cpu_worst_all, worst_all);
 }
+#endif
 
 static void
 add_cases (const char *model, const char *cases_model)
@@ -620,14 +735,6 @@ add_cases (const char *model, const char *cases_model)
 int
 main (int argc, char **argv)
 {
-  for (int i = 1; i < argc; i++)
-    if (strcmp (argv[i], "--against-gpu") == 0)
-      {
-        against_gpu = TRUE;
-        memmove (argv + i, argv + i + 1, (gsize) (argc - i) * sizeof (char *));
-        argc--;
-        break;
-      }
   g_test_init (&argc, &argv, NULL);
   if (g_getenv ("DEPICT_TEST_DATA") == NULL)
     {
@@ -637,7 +744,8 @@ main (int argc, char **argv)
   add_cases ("tiny", "tiny");
   add_cases ("tiny-eos", "tiny-eos");
   add_cases ("tiny-bin", "tiny");
-  if (against_gpu)
-    g_test_add_func ("/florence/" ENGINE_NAME "/summary/against-gpu", test_against_gpu);
+#if defined(TEST_ENGINE_GPU)
+  g_test_add_func ("/florence/" ENGINE_NAME "/summary/cpu-within-gpu", test_cpu_within_gpu);
+#endif
   return g_test_run ();
 }
