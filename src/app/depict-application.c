@@ -12,6 +12,7 @@
 #include "depict-about.h"
 #include "depict-application.h"
 #include "depict-model-manager.h"
+#include "depict-api-service.h"
 #include "depict-preferences.h"
 #include "depict-resources.h"
 #include "depict-window.h"
@@ -20,6 +21,7 @@ struct _DepictApplication {
   AdwApplication parent_instance;
 
   DepictSession *session;
+  DepictApiService *api_service; /* the local API, while the app runs */
 };
 
 G_DEFINE_FINAL_TYPE (DepictApplication, depict_application, ADW_TYPE_APPLICATION)
@@ -94,6 +96,7 @@ preferences_activated (GSimpleAction *action, GVariant *parameter, gpointer user
 
   window = depict_preferences_window_new (gtk_application_get_active_window (user_data),
                                           app_settings (user_data), NULL);
+  depict_preferences_window_set_api_service (window, DEPICT_APPLICATION (user_data)->api_service);
   /* Part of the application, so that its rows can reach app.models. */
   gtk_window_set_application (GTK_WINDOW (window), user_data);
   gtk_window_present (GTK_WINDOW (window));
@@ -154,6 +157,8 @@ depict_application_startup (GApplication *app)
 
       self->session = depict_session_new (settings, NULL);
     }
+  if (self->api_service == NULL)
+    self->api_service = depict_api_service_new (depict_session_get_settings (self->session));
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
@@ -168,6 +173,9 @@ depict_application_shutdown (GApplication *app)
   DepictApplication *self = DEPICT_APPLICATION (app);
 
   G_APPLICATION_CLASS (depict_application_parent_class)->shutdown (app);
+  if (self->api_service != NULL)
+    depict_api_service_stop (self->api_service);
+  g_clear_object (&self->api_service);
   g_clear_object (&self->session);
 }
 
@@ -176,6 +184,7 @@ depict_application_dispose (GObject *object)
 {
   DepictApplication *self = DEPICT_APPLICATION (object);
 
+  g_clear_object (&self->api_service);
   g_clear_object (&self->session);
   G_OBJECT_CLASS (depict_application_parent_class)->dispose (object);
 }

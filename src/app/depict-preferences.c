@@ -4,7 +4,8 @@
  * folder. The device choice lists where a model can run as florence_device_list() says
  * ("Automatic" first, then the processor and the Vulkan devices), stores the name depict-cli's
  * --device takes too, and says plainly when no graphics card can be used. Beams and tokens
- * have the ranges of florence-limits.h.
+ * have the ranges of florence-limits.h. The local API row starts and stops the app's
+ * DepictApiService (depict-cli serve) and shows where it answers.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,6 +13,7 @@
 
 #include <glib/gi18n.h>
 
+#include "depict-api-service.h"
 #include "depict-preferences.h"
 #include "florence/engine/florence-device.h"
 #include "florence/hub/florence-hub.h"
@@ -25,6 +27,10 @@ struct _DepictPreferencesWindow {
   AdwComboRow *device_row;
   GtkSpinButton *beams_spin;
   GtkSpinButton *max_tokens_spin;
+  AdwPreferencesGroup *api_group;
+  AdwActionRow *api_row;
+  GtkSwitch *api_switch;
+  GtkButton *api_copy_button;
 
   GSettings *settings;
   GPtrArray *model_values;  /* char*: setting value of each model choice */
@@ -32,6 +38,7 @@ struct _DepictPreferencesWindow {
   GtkStringList *device_labels;
   char *device_note;
   gboolean updating;
+  DepictApiService *api_service;
 };
 
 G_DEFINE_FINAL_TYPE (DepictPreferencesWindow, depict_preferences_window,
@@ -43,6 +50,7 @@ depict_preferences_window_finalize (GObject *object)
   DepictPreferencesWindow *self = DEPICT_PREFERENCES_WINDOW (object);
 
   g_clear_object (&self->settings);
+  g_clear_object (&self->api_service);
   g_clear_pointer (&self->model_values, g_ptr_array_unref);
   g_clear_pointer (&self->device_values, g_ptr_array_unref);
   g_clear_object (&self->device_labels);
@@ -64,6 +72,10 @@ depict_preferences_window_class_init (DepictPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, device_row);
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, beams_spin);
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, max_tokens_spin);
+  gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, api_group);
+  gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, api_row);
+  gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, api_switch);
+  gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, api_copy_button);
 }
 
 static void
@@ -215,6 +227,77 @@ on_model_setting_changed (GSettings *settings, const char *key, DepictPreference
   fill_models (self);
 }
 
+/* The local API row: the switch follows the service, the subtitle says where it answers. */
+static void
+on_api_service_changed (DepictApiService *service, GParamSpec *pspec, DepictPreferencesWindow *self)
+{
+  DepictApiServiceState state = depict_api_service_get_state (service);
+  g_autofree char *subtitle = NULL;
+
+  switch (state)
+    {
+    case DEPICT_API_SERVICE_STARTING:
+      subtitle = g_strdup (_ ("Loading the model…"));
+      break;
+    case DEPICT_API_SERVICE_RUNNING:
+      /* Translators: %s is the service's address, e.g. http://127.0.0.1:8734 */
+      subtitle = g_strdup_printf (_ ("Answers on %s"), depict_api_service_get_url (service));
+      break;
+    case DEPICT_API_SERVICE_STOPPING:
+      subtitle = g_strdup (_ ("Stopping once the requests in progress are answered…"));
+      break;
+    case DEPICT_API_SERVICE_FAILED:
+      subtitle = g_strdup (depict_api_service_get_message (service));
+      break;
+    case DEPICT_API_SERVICE_STOPPED:
+    default:
+      subtitle = g_strdup (_ ("Off"));
+      break;
+    }
+  adw_action_row_set_subtitle (self->api_row, subtitle);
+  gtk_widget_set_visible (GTK_WIDGET (self->api_copy_button), state == DEPICT_API_SERVICE_RUNNING);
+  self->updating = TRUE;
+  gtk_switch_set_active (self->api_switch, state == DEPICT_API_SERVICE_STARTING ||
+                                             state == DEPICT_API_SERVICE_RUNNING);
+  self->updating = FALSE;
+}
+
+static void
+on_api_switch_active (GtkSwitch *api_switch, GParamSpec *pspec, DepictPreferencesWindow *self)
+{
+  if (self->updating || self->api_service == NULL)
+    return;
+  if (gtk_switch_get_active (api_switch))
+    depict_api_service_start (self->api_service, NULL); /* a failure shows as the subtitle */
+  else
+    depict_api_service_stop (self->api_service);
+  on_api_service_changed (self->api_service, NULL, self);
+}
+
+static void
+on_api_copy_clicked (GtkButton *button, DepictPreferencesWindow *self)
+{
+  const char *url = depict_api_service_get_url (self->api_service);
+
+  if (url != NULL)
+    gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), url);
+}
+
+void
+depict_preferences_window_set_api_service (DepictPreferencesWindow *self, DepictApiService *service)
+{
+  g_return_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self));
+  g_return_if_fail (DEPICT_IS_API_SERVICE (service));
+  g_return_if_fail (self->api_service == NULL);
+
+  self->api_service = g_object_ref (service);
+  g_signal_connect_object (service, "notify", G_CALLBACK (on_api_service_changed), self, 0);
+  g_signal_connect (self->api_switch, "notify::active", G_CALLBACK (on_api_switch_active), self);
+  g_signal_connect (self->api_copy_button, "clicked", G_CALLBACK (on_api_copy_clicked), self);
+  gtk_widget_set_visible (GTK_WIDGET (self->api_group), TRUE);
+  on_api_service_changed (service, NULL, self);
+}
+
 DepictPreferencesWindow *
 depict_preferences_window_new (GtkWindow *parent, GSettings *settings, GPtrArray *devices)
 {
@@ -235,6 +318,8 @@ depict_preferences_window_new (GtkWindow *parent, GSettings *settings, GPtrArray
   gtk_spin_button_set_range (self->max_tokens_spin, 16, florence_limits_max_new_tokens (NULL));
   g_settings_bind (settings, "beams", gtk_spin_button_get_adjustment (self->beams_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
+  /* Without a service (set_api_service), there is no local API to offer. */
+  gtk_widget_set_visible (GTK_WIDGET (self->api_group), FALSE);
   g_settings_bind (settings, "max-new-tokens",
                    gtk_spin_button_get_adjustment (self->max_tokens_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
@@ -273,4 +358,18 @@ depict_preferences_window_get_beams_spin (DepictPreferencesWindow *self)
 {
   g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
   return self->beams_spin;
+}
+
+AdwActionRow *
+depict_preferences_window_get_api_row (DepictPreferencesWindow *self)
+{
+  g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
+  return self->api_row;
+}
+
+GtkSwitch *
+depict_preferences_window_get_api_switch (DepictPreferencesWindow *self)
+{
+  g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
+  return self->api_switch;
 }

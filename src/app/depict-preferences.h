@@ -1,10 +1,12 @@
-/* depict-preferences.h: the preferences window (model, compute device, generation)
+/* depict-preferences.h: the preferences window (model, device, generation, local API)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
 
 #include <adwaita.h>
+
+#include "depict-api-service.h"
 
 G_BEGIN_DECLS
 
@@ -21,5 +23,10 @@ GStrv depict_preferences_window_dup_device_labels (DepictPreferencesWindow *self
 const char *depict_preferences_window_get_device_note (DepictPreferencesWindow *self);
 AdwComboRow *depict_preferences_window_get_device_row (DepictPreferencesWindow *self);
 GtkSpinButton *depict_preferences_window_get_beams_spin (DepictPreferencesWindow *self);
+/* The app's local API, which the "Local API" row starts and stops. */
+void depict_preferences_window_set_api_service (DepictPreferencesWindow *self,
+                                                DepictApiService *service);
+AdwActionRow *depict_preferences_window_get_api_row (DepictPreferencesWindow *self);
+GtkSwitch *depict_preferences_window_get_api_switch (DepictPreferencesWindow *self);
 
 G_END_DECLS

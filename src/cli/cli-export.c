@@ -18,12 +18,17 @@ cli_export_main (int argc, char **argv)
 {
   g_autofree char *db_path = NULL;
   g_autofree char *output = NULL;
+  g_autofree char *min_confidence = NULL;
+  double min_score = 0.0;
   gboolean xmp = FALSE, json = FALSE, csv = FALSE, overwrite = FALSE;
   GOptionEntry entries[] = {
     { "xmp", 0, 0, G_OPTION_ARG_NONE, &xmp,
       N_ ("Write tags and caption into XMP sidecars (photo.jpg.xmp)"), NULL },
     { "overwrite-original", 0, 0, G_OPTION_ARG_NONE, &overwrite,
       N_ ("With --xmp: write into the photos themselves instead of sidecars"), NULL },
+    { "min-confidence", 0, 0, G_OPTION_ARG_STRING, &min_confidence,
+      N_ ("With --xmp: write only the tags the model is at least this sure of, from 0 to 1"),
+      N_ ("SCORE") },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Export every result as JSON"), NULL },
     { "csv", 0, 0, G_OPTION_ARG_NONE, &csv, N_ ("Export every result as CSV"), NULL },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
@@ -52,6 +57,16 @@ cli_export_main (int argc, char **argv)
       g_printerr ("%s\n", _ ("depict-cli export: --overwrite-original goes with --xmp."));
       return 2;
     }
+  if (min_confidence != NULL && !xmp)
+    {
+      g_printerr ("%s\n", _ ("depict-cli export: --min-confidence goes with --xmp."));
+      return 2;
+    }
+  if (min_confidence != NULL && !cli_gallery_parse_confidence (min_confidence, &min_score, &error))
+    {
+      g_printerr ("depict-cli export: %s\n", error->message);
+      return 2;
+    }
   /* Writing into originals records their new size and time in the gallery. */
   store = cli_gallery_open (db_path, !overwrite, &error);
   if (store == NULL)
@@ -72,10 +87,10 @@ cli_export_main (int argc, char **argv)
           const char *one[] = { target->path, NULL };
           guint written = 0;
 
-          if (!gallery_export_xmp_paths (store, target->image_id, target->path != NULL ? one : NULL,
-                                         overwrite ? GALLERY_EXPORT_OVERWRITE_ORIGINAL
-                                                   : GALLERY_EXPORT_FLAGS_NONE,
-                                         &written, &error))
+          if (!gallery_export_xmp_confident (
+                store, target->image_id, target->path != NULL ? one : NULL,
+                overwrite ? GALLERY_EXPORT_OVERWRITE_ORIGINAL : GALLERY_EXPORT_FLAGS_NONE,
+                min_score, &written, &error))
             return cli_fail (g_steal_pointer (&error));
           files += written;
         }

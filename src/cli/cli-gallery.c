@@ -42,6 +42,26 @@ cli_gallery_parse_date (const char *text, gint64 *out, GError **error)
   return TRUE;
 }
 
+gboolean
+cli_gallery_parse_confidence (const char *text, double *out, GError **error)
+{
+  char *end = NULL;
+  double value = g_ascii_strtod (text, &end);
+
+  if (end != text && *end == '%' && end[1] == '\0')
+    value /= 100.0, end++;
+  if (end == text || *end != '\0' || !(value >= 0.0 && value <= 1.0))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _ ("“%s” is not a confidence. Give a number from 0 to 1, such as 0.5, or a "
+                      "percentage, such as 50%%."),
+                   text);
+      return FALSE;
+    }
+  *out = value;
+  return TRUE;
+}
+
 GArray *
 cli_gallery_select_images (GalleryStore *store, char **args, int n_args, GError **error)
 {

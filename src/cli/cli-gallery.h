@@ -24,6 +24,8 @@ int cli_forget_main (int argc, char **argv);
 GalleryStore *cli_gallery_open (const char *db_path, gboolean read_only, GError **error);
 /* "2024-05-01" (local midnight) or an ISO 8601 date and time → Unix seconds. */
 gboolean cli_gallery_parse_date (const char *text, gint64 *out, GError **error);
+/* A confidence (gallery-tag.h): "0.8" or "80%" → 0.8; from 0 to 1. */
+gboolean cli_gallery_parse_confidence (const char *text, double *out, GError **error);
 /* The image ids named by args (files known to the gallery, or folders: the images below
  * them); all images when args is empty. */
 GArray *cli_gallery_select_images (GalleryStore *store, char **args, int n_args, GError **error);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "cli-gallery.h"
@@ -22,8 +23,9 @@ cli_search_main (int argc, char **argv)
   g_autofree char *since = NULL;
   g_autofree char *until = NULL;
   g_autofree char *db_path = NULL;
+  g_autofree char *min_confidence = NULL;
   int limit = 50;
-  gboolean json = FALSE, prefix = FALSE;
+  gboolean json = FALSE, prefix = FALSE, by_confidence = FALSE;
   GOptionEntry entries[] = {
     { "tag", 0, 0, G_OPTION_ARG_STRING, &tag, N_ ("Only photos with this tag"), N_ ("TAG") },
     { "task", 't', 0, G_OPTION_ARG_STRING, &task,
@@ -36,6 +38,12 @@ cli_search_main (int argc, char **argv)
       N_ ("Only photos with results from before this date"), N_ ("YYYY-MM-DD") },
     { "prefix", 0, 0, G_OPTION_ARG_NONE, &prefix,
       N_ ("The last word also matches longer words (“bak” finds “bakery”)"), NULL },
+    { "min-confidence", 0, 0, G_OPTION_ARG_STRING, &min_confidence,
+      N_ ("Only photos whose tags for the search the model is at least this sure of, from 0 to "
+          "1"),
+      N_ ("SCORE") },
+    { "by-confidence", 0, 0, G_OPTION_ARG_NONE, &by_confidence,
+      N_ ("The photos whose tags for the search the model is surest of first"), NULL },
     { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_ ("At most this many photos (default 50)"),
       N_ ("N") },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
@@ -56,7 +64,8 @@ cli_search_main (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
-  if (argc < 2 && tag == NULL && task == NULL && folder == NULL && since == NULL && until == NULL)
+  if (argc < 2 && tag == NULL && task == NULL && folder == NULL && since == NULL && until == NULL &&
+      min_confidence == NULL)
     {
       g_printerr ("%s\n", _ ("depict-cli search: give words to look for, or a filter such as "
                              "--tag. See --help."));
@@ -74,6 +83,13 @@ cli_search_main (int argc, char **argv)
   query.prefix_last = prefix;
   query.limit = (guint) limit;
   query.check_files = TRUE; /* a photo deleted since is not offered */
+  query.order_by_confidence = by_confidence;
+  if (min_confidence != NULL &&
+      !cli_gallery_parse_confidence (min_confidence, &query.min_confidence, &error))
+    {
+      g_printerr ("depict-cli search: %s\n", error->message);
+      return 2;
+    }
   if (task != NULL && (query.task = gallery_tagger_task_token (task)) == NULL)
     {
       g_printerr (_ ("depict-cli search: “%s” is not a task. Use a name such as caption, od or "
@@ -113,6 +129,11 @@ cli_search_main (int argc, char **argv)
           json_builder_add_string_value (b, hit->snippet);
           json_builder_set_member_name (b, "caption");
           json_builder_add_string_value (b, hit->caption);
+          if (!isnan (hit->confidence))
+            {
+              json_builder_set_member_name (b, "confidence");
+              json_builder_add_double_value (b, hit->confidence);
+            }
           json_builder_end_object (b);
           line = json_builder_get_root (b);
           cli_print_json_line (line);

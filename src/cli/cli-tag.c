@@ -109,6 +109,7 @@ cli_tag_main (int argc, char **argv)
   g_autofree char *tasks_arg = NULL;
   g_autofree char *text = NULL;
   g_autofree char *db_path = NULL;
+  g_autofree char *min_confidence = NULL;
   int beams = 0, max_new_tokens = 0;
   gboolean recursive = FALSE, redo = FALSE, quiet = FALSE;
   GOptionEntry entries[] = {
@@ -133,6 +134,10 @@ cli_tag_main (int argc, char **argv)
       N_ ("DEVICE") },
     { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &tokenizer_dir,
       N_ ("A folder with tokenizer.json, when the model folder has none"), N_ ("DIR") },
+    { "min-confidence", 0, 0, G_OPTION_ARG_STRING, &min_confidence,
+      N_ ("Keep as tags only what the model is at least this sure of, from 0 to 1 (default 0: "
+          "every tag); the results keep everything"),
+      N_ ("SCORE") },
     { "redo", 0, 0, G_OPTION_ARG_NONE, &redo, N_ ("Run again what is already done"), NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_ ("No progress line"), NULL },
     { NULL },
@@ -167,6 +172,12 @@ cli_tag_main (int argc, char **argv)
       return 2;
     }
   if (!florence_limits_check (NULL, beams, max_new_tokens, 0, &error))
+    {
+      g_printerr ("depict-cli tag: %s\n", error->message);
+      return 2;
+    }
+  if (min_confidence != NULL &&
+      !cli_gallery_parse_confidence (min_confidence, &options.min_tag_score, &error))
     {
       g_printerr ("depict-cli tag: %s\n", error->message);
       return 2;

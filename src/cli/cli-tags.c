@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +39,11 @@ print_tags (const char *name, GPtrArray *tags, gboolean json)
           json_builder_add_string_value (b, gallery_tag_source_to_string (tag->source));
           json_builder_set_member_name (b, "removed");
           json_builder_add_boolean_value (b, tag->removed);
+          if (!isnan (tag->score))
+            {
+              json_builder_set_member_name (b, "score");
+              json_builder_add_double_value (b, tag->score);
+            }
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -50,9 +56,12 @@ print_tags (const char *name, GPtrArray *tags, gboolean json)
   for (guint i = 0; i < tags->len; i++)
     {
       GalleryTag *tag = g_ptr_array_index (tags, i);
+      g_autofree char *score =
+        isnan (tag->score) ? g_strdup ("") : g_strdup_printf (" %.2f", tag->score);
 
-      printf ("  %-30s %s%s\n", cli_gallery_safe (stdout, tag->name),
-              gallery_tag_source_to_string (tag->source), tag->removed ? _ (" (removed)") : "");
+      printf ("  %-30s %s%s%s\n", cli_gallery_safe (stdout, tag->name),
+              gallery_tag_source_to_string (tag->source), score,
+              tag->removed ? _ (" (removed)") : "");
     }
 }
 

@@ -9,6 +9,7 @@
 #include <gexiv2/gexiv2.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -246,6 +247,14 @@ gboolean
 gallery_export_xmp_paths (GalleryStore *store, gint64 image_id, const char *const *paths,
                           GalleryExportFlags flags, guint *out_written, GError **error)
 {
+  return gallery_export_xmp_confident (store, image_id, paths, flags, 0.0, out_written, error);
+}
+
+gboolean
+gallery_export_xmp_confident (GalleryStore *store, gint64 image_id, const char *const *paths,
+                              GalleryExportFlags flags, double min_confidence, guint *out_written,
+                              GError **error)
+{
   static GOnce once = G_ONCE_INIT;
   g_autoptr (GalleryImage) image = NULL;
   g_autoptr (GPtrArray) tags = NULL;
@@ -264,6 +273,13 @@ gallery_export_xmp_paths (GalleryStore *store, gint64 image_id, const char *cons
       (runs = gallery_store_list_runs (store, image_id, error)) == NULL)
     return FALSE;
   captions = collect_captions (runs);
+  /* a tag the model is not sure enough of is not written (what the file has stays) */
+  for (guint i = tags->len; i-- > 0;)
+    {
+      GalleryTag *tag = g_ptr_array_index (tags, i);
+      if (!tag->removed && gallery_tag_confidence (tag) < min_confidence)
+        g_ptr_array_remove_index (tags, i);
+    }
 
   for (guint i = 0; (paths != NULL ? paths : (const char *const *) image->paths)[i] != NULL; i++)
     {
@@ -365,6 +381,11 @@ gallery_export_image_json (GalleryStore *store, gint64 image_id, GError **error)
       json_builder_add_string_value (b, tag->name);
       json_builder_set_member_name (b, "source");
       json_builder_add_string_value (b, gallery_tag_source_to_string (tag->source));
+      if (!isnan (tag->score))
+        {
+          json_builder_set_member_name (b, "score");
+          json_builder_add_double_value (b, tag->score);
+        }
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

@@ -33,6 +33,11 @@ gboolean gallery_export_xmp (GalleryStore *store, gint64 image_id, GalleryExport
  * gallery_export_xmp()). A given path whose file is not there is an error. */
 gboolean gallery_export_xmp_paths (GalleryStore *store, gint64 image_id, const char *const *paths,
                                    GalleryExportFlags flags, guint *out_written, GError **error);
+/* The same writing only the tags of at least MIN_CONFIDENCE (gallery_tag_confidence()); the
+ * keywords a file already has stay. */
+gboolean gallery_export_xmp_confident (GalleryStore *store, gint64 image_id,
+                                       const char *const *paths, GalleryExportFlags flags,
+                                       double min_confidence, guint *out_written, GError **error);
 
 /* Everything stored about an image, one JSON object (the form of show --json and export
  * --json; "$defs/image" of data/depict-result.schema.json): {"version": 1, "hash", "pixels"

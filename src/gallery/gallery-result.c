@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "florence/text/florence-result.h"
@@ -103,8 +104,9 @@ append_text (GString *s, const char *text, const char *separator)
   g_string_append (s, clean);
 }
 
+/* Proposes LABEL as a tag of SCORE (NaN: none); a label proposed again keeps its best score. */
 static void
-add_tag (GPtrArray *tags, const char *label, GalleryTagSource source)
+add_tag (GPtrArray *tags, const char *label, GalleryTagSource source, double score)
 {
   g_autofree char *clean = gallery_result_strip_tokens (label);
   g_autofree char *name = gallery_tag_normalize (clean);
@@ -113,19 +115,33 @@ add_tag (GPtrArray *tags, const char *label, GalleryTagSource source)
   if (name == NULL || g_utf8_strlen (name, -1) > 80)
     return;
   for (guint i = 0; i < tags->len; i++)
-    if (strcmp (((GalleryTag *) g_ptr_array_index (tags, i))->name, name) == 0)
-      return;
+    {
+      tag = g_ptr_array_index (tags, i);
+      if (strcmp (tag->name, name) == 0)
+        {
+          if (isnan (tag->score) || score > tag->score)
+            tag->score = score;
+          return;
+        }
+    }
   tag = g_new0 (GalleryTag, 1);
   tag->name = g_steal_pointer (&name);
   tag->source = source;
+  tag->score = score;
   g_ptr_array_add (tags, tag);
 }
 
+/* The labels and, when the result has them, their scores (else NaN). */
 static void
-gather_labels (GPtrArray *labels, GPtrArray *out)
+gather_labels (GPtrArray *labels, GArray *scores, gboolean has_scores, GPtrArray *out,
+               GArray *out_scores)
 {
   for (guint i = 0; labels != NULL && i < labels->len; i++)
-    g_ptr_array_add (out, g_ptr_array_index (labels, i));
+    {
+      double score = has_scores ? g_array_index (scores, float, i) : NAN;
+      g_ptr_array_add (out, g_ptr_array_index (labels, i));
+      g_array_append_val (out_scores, score);
+    }
 }
 
 /* Appends a label once: "car; car; car" adds nothing to the index. */
@@ -178,7 +194,9 @@ gallery_result_text_new (const char *task, const FlorenceResult *typed)
   g_autoptr (GString) ocr = g_string_new (NULL);
   g_autoptr (GString) labels = g_string_new (NULL);
   g_autoptr (GPtrArray) strings = g_ptr_array_new (); /* borrowed label strings */
+  g_autoptr (GArray) scores = g_array_new (FALSE, FALSE, sizeof (double)); /* theirs */
   const char *answer_text = NULL;
+  double answer_score = NAN;
   ResultKind kind;
 
   text->tags = g_ptr_array_new_with_free_func ((GDestroyNotify) gallery_tag_free);
@@ -188,9 +206,12 @@ gallery_result_text_new (const char *task, const FlorenceResult *typed)
         task = typed->task;
       if (typed->kind == FLORENCE_RESULT_TEXT)
         answer_text = typed->text;
-      gather_labels (typed->box_labels, strings);
-      gather_labels (typed->polygon_labels, strings);
-      gather_labels (typed->quad_labels, strings);
+      if (typed->has_scores)
+        answer_score = typed->text_score;
+      gather_labels (typed->box_labels, typed->box_scores, typed->has_scores, strings, scores);
+      gather_labels (typed->polygon_labels, typed->polygon_scores, typed->has_scores, strings,
+                     scores);
+      gather_labels (typed->quad_labels, typed->quad_scores, typed->has_scores, strings, scores);
     }
 
   kind = kind_of_task (task);
@@ -202,7 +223,7 @@ gallery_result_text_new (const char *task, const FlorenceResult *typed)
         break;
       case KIND_CATEGORY:
         append_text (labels, answer_text, "; ");
-        add_tag (text->tags, answer_text, GALLERY_TAG_SOURCE_LABEL);
+        add_tag (text->tags, answer_text, GALLERY_TAG_SOURCE_LABEL, answer_score);
         break;
       case KIND_NONE:
         break;
@@ -217,6 +238,7 @@ gallery_result_text_new (const char *task, const FlorenceResult *typed)
   for (guint i = 0; i < strings->len; i++)
     {
       const char *label = g_ptr_array_index (strings, i);
+      double score = g_array_index (scores, double, i);
 
       switch (kind)
         {
@@ -227,18 +249,18 @@ gallery_result_text_new (const char *task, const FlorenceResult *typed)
           break;
         case KIND_DENSE:
           append_label (caption, label);
-          add_tag (text->tags, label, GALLERY_TAG_SOURCE_LABEL);
+          add_tag (text->tags, label, GALLERY_TAG_SOURCE_LABEL, score);
           break;
         case KIND_GROUNDING:
           append_label (labels, label);
-          add_tag (text->tags, label, GALLERY_TAG_SOURCE_GROUNDING);
+          add_tag (text->tags, label, GALLERY_TAG_SOURCE_GROUNDING, score);
           break;
         case KIND_LABELS:
         case KIND_CAPTION:
         case KIND_CATEGORY:
         default:
           append_label (labels, label);
-          add_tag (text->tags, label, GALLERY_TAG_SOURCE_LABEL);
+          add_tag (text->tags, label, GALLERY_TAG_SOURCE_LABEL, score);
           break;
         }
     }

@@ -31,6 +31,9 @@ typedef struct {
   gint64 created;    /* Unix time in seconds; 0 = now when stored */
   int image_width;   /* pixel size of the image the run saw, 0 = unknown */
   int image_height;
+  /* Storing only: of the tags the result proposes, those with a score below this (gallery-
+   * tag.h) do not become tags; 0 keeps them all. The result itself is kept whole. */
+  double min_tag_score;
 } GalleryRun;
 
 GalleryRun *gallery_run_new (void);

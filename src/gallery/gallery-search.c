@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 #include "gallery/gallery-search.h"
@@ -51,14 +52,15 @@ append_quoted (GString *out, const char *word)
   g_string_append_c (out, '"');
 }
 
-char *
-gallery_search_build_match (const char *text, gboolean prefix_last)
+/* The words searched for in TEXT (GPtrArray of char *), NULL when there are none; *prefix
+ * says whether the last one also matches as a prefix. */
+static GPtrArray *
+search_words (const char *text, gboolean prefix_last, gboolean *prefix)
 {
   g_autoptr (GPtrArray) words = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+  g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
   g_auto (GStrv) parts = NULL;
   g_autofree char *valid = NULL;
-  GString *out;
   gboolean trailing_space;
 
   if (text == NULL)
@@ -74,16 +76,29 @@ gallery_search_build_match (const char *text, gboolean prefix_last)
 
   for (guint i = 0; i < words->len; i++)
     if (!is_stop_word (g_ptr_array_index (words, i)))
-      g_ptr_array_add (kept, g_ptr_array_index (words, i));
+      g_ptr_array_add (kept, g_strdup (g_ptr_array_index (words, i)));
   if (kept->len == 0)
     for (guint i = 0; i < words->len; i++)
-      g_ptr_array_add (kept, g_ptr_array_index (words, i));
+      g_ptr_array_add (kept, g_strdup (g_ptr_array_index (words, i)));
   /* A stop word being typed ("th", "the") is still a prefix of the next real word. */
   trailing_space = valid[0] != '\0' && valid[strlen (valid) - 1] == ' ';
   if (prefix_last && !trailing_space &&
-      g_ptr_array_index (kept, kept->len - 1) != g_ptr_array_index (words, words->len - 1))
-    g_ptr_array_add (kept, g_ptr_array_index (words, words->len - 1));
+      strcmp (g_ptr_array_index (kept, kept->len - 1), g_ptr_array_index (words, words->len - 1)) !=
+        0)
+    g_ptr_array_add (kept, g_strdup (g_ptr_array_index (words, words->len - 1)));
+  *prefix = prefix_last && !trailing_space;
+  return g_steal_pointer (&kept);
+}
 
+char *
+gallery_search_build_match (const char *text, gboolean prefix_last)
+{
+  gboolean prefix = FALSE;
+  g_autoptr (GPtrArray) kept = search_words (text, prefix_last, &prefix);
+  GString *out;
+
+  if (kept == NULL)
+    return NULL;
   out = g_string_new (NULL);
   for (guint i = 0; i < kept->len; i++)
     {
@@ -91,9 +106,39 @@ gallery_search_build_match (const char *text, gboolean prefix_last)
         g_string_append_c (out, ' ');
       append_quoted (out, g_ptr_array_index (kept, i));
     }
-  if (prefix_last && !trailing_space)
+  if (prefix)
     g_string_append_c (out, '*');
   return g_string_free (out, FALSE);
+}
+
+/* The SQL expression of a photo's confidence for QUERY (see GalleryQuery), for the image whose
+ * id is ID_COLUMN; NEEDLES receives the parameters :w0, :w1, … to bind (" word " or, for a
+ * prefix, " word"). */
+static char *
+confidence_sql (const GalleryQuery *query, const char *tag, const char *id_column,
+                GPtrArray *needles)
+{
+  GString *sql = g_string_new (NULL);
+  gboolean prefix = FALSE;
+  g_autoptr (GPtrArray) words =
+    tag == NULL ? search_words (query->text, query->prefix_last, &prefix) : NULL;
+
+  g_string_append_printf (
+    sql,
+    "(SELECT max (" GALLERY_TAG_CONFIDENCE_SQL ("c") ") FROM tags c"
+                                                     " WHERE c.image_id = %s AND c.removed = 0",
+    id_column);
+  if (tag != NULL)
+    g_string_append (sql, " AND c.name = :tag");
+  for (guint i = 0; words != NULL && i < words->len; i++)
+    {
+      g_autofree char *lower = g_utf8_strdown (g_ptr_array_index (words, i), -1);
+      gboolean last_prefix = prefix && i + 1 == words->len;
+      g_ptr_array_add (needles, g_strconcat (" ", lower, last_prefix ? "" : " ", NULL));
+      g_string_append_printf (sql, " AND instr (' ' || c.name || ' ', :w%u) > 0", i);
+    }
+  g_string_append_c (sql, ')');
+  return g_string_free (sql, FALSE);
 }
 
 void
@@ -162,6 +207,52 @@ bind_named_int (sqlite3_stmt *stmt, const char *name, gint64 value)
     sqlite3_bind_int64 (stmt, index, value);
 }
 
+static void
+bind_needles (sqlite3_stmt *stmt, GPtrArray *needles)
+{
+  for (guint i = 0; i < needles->len; i++)
+    {
+      g_autofree char *name = g_strdup_printf (":w%u", i);
+      bind_named_text (stmt, name, g_ptr_array_index (needles, i));
+    }
+}
+
+/* Each hit's confidence for QUERY, one photo at a time. */
+static gboolean
+fill_confidence (GalleryStore *store, const GalleryQuery *query, const char *tag, GPtrArray *hits,
+                 GError **error)
+{
+  g_autoptr (GPtrArray) needles = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *expression = confidence_sql (query, tag, ":id", needles);
+  g_autofree char *sql = g_strconcat ("SELECT ", expression, NULL);
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (gallery_store_get_db (store), sql, -1, &stmt, NULL);
+
+  for (guint i = 0; rc == SQLITE_OK && i < hits->len; i++)
+    {
+      GalleryHit *hit = g_ptr_array_index (hits, i);
+
+      sqlite3_reset (stmt);
+      bind_named_int (stmt, ":id", hit->image_id);
+      bind_named_text (stmt, ":tag", tag);
+      bind_needles (stmt, needles);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+            hit->confidence = sqlite3_column_double (stmt, 0);
+          rc = SQLITE_OK;
+        }
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_OK)
+    {
+      gallery_store_set_sqlite_error (store, rc, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Leaves out the hits whose file is gone since the last check, and records it when the
  * store may write. */
 static GPtrArray *
@@ -194,6 +285,9 @@ gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **err
   g_autofree char *tag = NULL;
   g_autofree char *lo = NULL, *hi = NULL;
   g_autoptr (GString) sql = g_string_new (NULL);
+  g_autoptr (GPtrArray) needles = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *confidence = NULL;
+  gboolean by_confidence;
   const char *id_column;
   sqlite3_stmt *stmt = NULL;
   sqlite3 *db;
@@ -207,18 +301,21 @@ gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **err
   if (query->tag != NULL && (tag = gallery_tag_normalize (query->tag)) == NULL)
     return g_steal_pointer (&hits); /* a blank tag matches nothing */
 
+  id_column = match != NULL ? "image_fts.rowid" : "i.id";
+  /* in the query when it filters or orders by it, else only for the hits (below) */
+  by_confidence = query->min_confidence > 0 || query->order_by_confidence;
+  confidence = by_confidence ? confidence_sql (query, tag, id_column, needles) : g_strdup ("NULL");
   if (match != NULL)
-    {
-      id_column = "image_fts.rowid";
-      g_string_append (sql, "SELECT image_fts.rowid, image_fts.rank,"
-                            " snippet (image_fts, -1, :open, :close, '…', 12)"
-                            " FROM image_fts WHERE image_fts MATCH :match");
-    }
+    g_string_append_printf (sql,
+                            "SELECT image_fts.rowid, image_fts.rank,"
+                            " snippet (image_fts, -1, :open, :close, '…', 12), %s AS conf"
+                            " FROM image_fts WHERE image_fts MATCH :match",
+                            confidence);
   else
-    {
-      id_column = "i.id";
-      g_string_append (sql, "SELECT i.id, 0.0, '' FROM images i WHERE 1");
-    }
+    g_string_append_printf (sql, "SELECT i.id, 0.0, '', %s AS conf FROM images i WHERE 1",
+                            confidence);
+  if (query->min_confidence > 0)
+    g_string_append_printf (sql, " AND %s >= :min_confidence", confidence);
   /* With text, FTS5 drives and each hit is checked by primary key (an IN list would make
    * SQLite run the MATCH once per tagged image); without text, the tag index drives. */
   if (tag != NULL && match != NULL)
@@ -256,10 +353,13 @@ gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **err
                             " AND EXISTS (SELECT 1 FROM image_paths m"
                             " WHERE m.image_id = %s AND m.missing = 0)",
                             id_column);
+  g_string_append (sql, " ORDER BY ");
+  if (query->order_by_confidence)
+    g_string_append (sql, "conf IS NULL, conf DESC, ");
   if (match != NULL)
-    g_string_append (sql, " ORDER BY image_fts.rank");
+    g_string_append (sql, "image_fts.rank");
   else
-    g_string_append (sql, " ORDER BY i.added DESC, i.id DESC");
+    g_string_append (sql, "i.added DESC, i.id DESC");
   g_string_append (sql, " LIMIT :limit OFFSET :offset");
 
   rc = sqlite3_prepare_v2 (db, sql->str, -1, &stmt, NULL);
@@ -280,15 +380,22 @@ gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **err
   bind_named_text (stmt, ":hi", hi);
   bind_named_int (stmt, ":limit", query->limit > 0 ? query->limit : 50);
   bind_named_int (stmt, ":offset", query->offset);
+  if (query->min_confidence > 0)
+    sqlite3_bind_double (stmt, sqlite3_bind_parameter_index (stmt, ":min_confidence"),
+                         query->min_confidence);
+  bind_needles (stmt, needles);
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       GalleryHit *hit = g_new0 (GalleryHit, 1);
+      hit->confidence = NAN;
       const char *snippet = (const char *) sqlite3_column_text (stmt, 2);
 
       hit->image_id = sqlite3_column_int64 (stmt, 0);
       hit->score = sqlite3_column_double (stmt, 1);
       hit->snippet = g_strdup (snippet != NULL ? snippet : "");
+      hit->confidence =
+        sqlite3_column_type (stmt, 3) == SQLITE_NULL ? NAN : sqlite3_column_double (stmt, 3);
       g_ptr_array_add (hits, hit);
     }
   sqlite3_finalize (stmt);
@@ -300,6 +407,8 @@ gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **err
   for (guint i = 0; i < hits->len; i++)
     if (!fill_hit (store, g_ptr_array_index (hits, i), error))
       return NULL;
+  if (!by_confidence && hits->len > 0 && !fill_confidence (store, query, tag, hits, error))
+    return NULL;
   if (query->check_files && !query->include_missing)
     {
       g_clear_pointer (&locker, g_rec_mutex_locker_free);

@@ -25,16 +25,23 @@ typedef struct {
   gboolean include_missing; /* also images none of whose files is left */
   gboolean check_files;     /* look at each hit's file: one that is gone is left out (and,
                              * with a writable store, marked missing) */
+  /* Confidence: a photo's, for a query, is the best confidence (gallery_tag_confidence()) of
+   * its tags the query is about — the tag asked for; else those whose name holds every word
+   * searched for (the last as a prefix with prefix_last); else all its tags. None when it has
+   * no such tag. */
+  double min_confidence;        /* only photos of at least this confidence, 0 = any */
+  gboolean order_by_confidence; /* most confident first (then as without it) */
 } GalleryQuery;
 
 typedef struct {
   gint64 image_id;
   char *hash;
-  char *path;    /* the most recently seen path of the image whose file is still there (any
-                  * path with include_missing, "" when it has none) */
-  double score;  /* bm25 rank, lower is better; 0 without text */
-  char *snippet; /* matched words marked, "" without text */
-  char *caption; /* the latest caption of the image, "" when none */
+  char *path;        /* the most recently seen path of the image whose file is still there (any
+                      * path with include_missing, "" when it has none) */
+  double score;      /* bm25 rank, lower is better; 0 without text */
+  char *snippet;     /* matched words marked, "" without text */
+  char *caption;     /* the latest caption of the image, "" when none */
+  double confidence; /* the photo's confidence for the query (GalleryQuery), NaN when none */
 } GalleryHit;
 
 /* The FTS5 MATCH expression for what a person typed: every word is quoted (so that ",

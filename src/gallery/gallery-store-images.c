@@ -36,11 +36,19 @@ gallery_image_free (GalleryImage *image)
 }
 
 /* The photo at path, canonical, with its stat; a G_IO_ERROR with a sentence when it is not a
- * readable regular file (a folder, a pipe, a device is never opened). */
+ * readable regular file (a folder, a pipe, a device is never opened) or is the gallery's own
+ * database. */
 static char *
-stat_photo (const char *path, GStatBuf *st, GError **error)
+stat_photo (GalleryStore *store, const char *path, GStatBuf *st, GError **error)
 {
   g_autofree char *canonical = g_canonicalize_filename (path, NULL);
+
+  if (g_stat (canonical, st) == 0 && gallery_store_is_own_file (store, st))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _ ("“%s” is the gallery's database, not a photo; it was left out."), canonical);
+      return NULL;
+    }
 
   if (g_stat (canonical, st) != 0 || !S_ISREG (st->st_mode))
     {
@@ -371,7 +379,7 @@ locate (GalleryStore *store, const char *path, Located *where, GCancellable *can
 {
   if (!gallery_store_check_writable (store, error))
     return FALSE;
-  if ((where->canonical = stat_photo (path, &where->st, error)) == NULL)
+  if ((where->canonical = stat_photo (store, path, &where->st, error)) == NULL)
     return FALSE;
   where->image_id = lookup_path (store, where->canonical, &where->st, &where->has_pixels, error);
   if (where->image_id < 0)
@@ -512,7 +520,7 @@ gallery_store_refresh_path (GalleryStore *store, gint64 image_id, const char *pa
   sqlite3_stmt *stmt;
   GStatBuf st;
 
-  if ((canonical = stat_photo (path, &st, error)) == NULL ||
+  if ((canonical = stat_photo (store, path, &st, error)) == NULL ||
       (file_hash = gallery_identity_hash_file (canonical, NULL, NULL, error)) == NULL)
     return FALSE;
   if (!gallery_store_begin (store, error))
@@ -641,9 +649,11 @@ find_by_content (GalleryStore *store, const char *canonical, GError **error)
 {
   g_autofree char *file_hash = NULL;
   g_autofree char *pixels = NULL;
+  GStatBuf st;
   gint64 id;
 
-  if ((file_hash = gallery_identity_hash_file (canonical, NULL, NULL, NULL)) == NULL)
+  if (g_stat (canonical, &st) != 0 || gallery_store_is_own_file (store, &st) ||
+      (file_hash = gallery_identity_hash_file (canonical, NULL, NULL, NULL)) == NULL)
     return 0;
   {
     g_autoptr (GRecMutexLocker) locker = gallery_store_lock (store);

@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <glib/gstdio.h>
 #include <sqlite3.h>
 
 #include "gallery/gallery-store.h"
@@ -45,6 +46,10 @@ G_BEGIN_DECLS
   " WHERE captions IS NOT excluded.captions OR ocr IS NOT excluded.ocr"                            \
   " OR labels IS NOT excluded.labels OR tags IS NOT excluded.tags"
 
+/* Whether the file whose stat is st is the store's database or one of the files SQLite keeps
+ * beside it (-wal, -shm, -journal), compared by device and inode: such a file is never opened
+ * as a photo, since closing any descriptor of it drops the locks of the store's connection. */
+gboolean gallery_store_is_own_file (GalleryStore *store, const GStatBuf *st);
 /* The connection (tests use it to simulate a full disk with PRAGMA max_page_count). */
 sqlite3 *gallery_store_get_db (GalleryStore *store);
 /* Locks the store's connection for the calling thread (recursive); free the locker to

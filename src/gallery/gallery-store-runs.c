@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 #include "florence/files/florence-json.h"
@@ -88,9 +89,13 @@ static const char sql_run_replace[] =
 /* The tags a replaced run proposed, unless the person has kept or removed them since. */
 static const char sql_run_tags_drop[] =
   "DELETE FROM tags WHERE run_id = ?1 AND source <> 2 AND removed = 0";
+/* A tag proposed again keeps its row (and the run that first proposed it) and takes the
+ * better score; the person's own tags keep none. */
 static const char sql_tag_propose[] =
-  "INSERT INTO tags (image_id, name, run_id, source, removed) VALUES (?1, ?2, ?3, ?4, 0)"
-  " ON CONFLICT (image_id, name) DO NOTHING";
+  "INSERT INTO tags (image_id, name, run_id, source, removed, score)"
+  " VALUES (?1, ?2, ?3, ?4, 0, ?5)"
+  " ON CONFLICT (image_id, name) DO UPDATE SET score = excluded.score"
+  " WHERE tags.source <> 2 AND excluded.score > coalesce (tags.score, -1.0)";
 static const char sql_image_size_fill[] =
   "UPDATE images SET width = ?2, height = ?3 WHERE id = ?1 AND width = 0 AND height = 0";
 static const char sql_refresh_text[] =
@@ -196,12 +201,18 @@ gallery_store_put_run (GalleryStore *store, gint64 image_id, GalleryRun *run,
     {
       GalleryTag *tag = g_ptr_array_index (text->tags, i);
 
+      if (gallery_tag_confidence (tag) < run->min_tag_score)
+        continue;
       if ((stmt = gallery_store_prepare (store, sql_tag_propose, error)) == NULL)
         goto fail;
       sqlite3_bind_int64 (stmt, 1, image_id);
       gallery_store_bind_text (stmt, 2, tag->name);
       sqlite3_bind_int64 (stmt, 3, run_id);
       sqlite3_bind_int (stmt, 4, tag->source);
+      if (isnan (tag->score))
+        sqlite3_bind_null (stmt, 5);
+      else
+        sqlite3_bind_double (stmt, 5, tag->score);
       if (!gallery_store_step_done (store, stmt, error))
         goto fail;
     }

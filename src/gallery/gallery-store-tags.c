@@ -8,6 +8,7 @@
 #include <inttypes.h>
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 #include "gallery/gallery-store-private.h"
@@ -209,7 +210,7 @@ fail:
 }
 
 static const char sql_list_tags[] =
-  "SELECT name, source, removed, run_id FROM tags WHERE image_id = ?1 ORDER BY name";
+  "SELECT name, source, removed, run_id, score FROM tags WHERE image_id = ?1 ORDER BY name";
 
 GPtrArray *
 gallery_store_list_tags (GalleryStore *store, gint64 image_id, gboolean include_removed,
@@ -236,6 +237,9 @@ gallery_store_list_tags (GalleryStore *store, gint64 image_id, gboolean include_
       tag->source = (GalleryTagSource) CLAMP (sqlite3_column_int (stmt, 1), 0, 2);
       tag->removed = sqlite3_column_int (stmt, 2) != 0;
       tag->run_id = sqlite3_column_int64 (stmt, 3);
+      tag->score = sqlite3_column_type (stmt, 4) == SQLITE_NULL
+                     ? NAN
+                     : CLAMP (sqlite3_column_double (stmt, 4), 0.0, 1.0);
       g_ptr_array_add (tags, tag);
     }
   sqlite3_reset (stmt);

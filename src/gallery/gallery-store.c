@@ -12,6 +12,8 @@
  *      runs_done answers "already done with this model and settings?" for batch tagging
  *      (and makes v1's runs_image redundant); images_added serves the "most recent first"
  *      listings (gallery view, searches by filters alone) without sorting the library.
+ *   3–5  one run per key; photos known by their pixels; results in one form (see below).
+ *   6  tags proposed by a result carry its score (tags.score, NULL: none).
  * A database is only ever migrated forward, inside one transaction.
  *
  * Only SQLite touches the database file and its -wal and -shm: closing any descriptor of a
@@ -180,6 +182,11 @@ static const char migrate_v3_v4[] =
  * for every task) and the reference's {"<TASK>": answer} of early galleries. A row that cannot
  * be read is kept as it is. (gallery-store-runs.c) */
 
+/* 5 → 6: a tag proposed by a result carries how sure the model was of it (gallery-tag.h), so
+ * that tagging, search and export can keep the confident ones. Results stored before have no
+ * scores: their tags keep NULL. */
+static const char migrate_v5_v6[] = "ALTER TABLE tags ADD COLUMN score REAL;";
+
 static const struct {
   const char *sql;
   gboolean (*step) (GalleryStore *store, GError **error);
@@ -189,6 +196,7 @@ static const struct {
   { migrate_v2_v3, NULL },
   { migrate_v3_v4, NULL },
   { NULL, gallery_store_rewrite_results },
+  { migrate_v5_v6, NULL },
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == GALLERY_STORE_SCHEMA_VERSION);
 
@@ -506,6 +514,22 @@ gallery_store_check_writable (GalleryStore *store, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+gallery_store_is_own_file (GalleryStore *store, const GStatBuf *st)
+{
+  static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = g_strconcat (store->path, suffixes[i], NULL);
+      GStatBuf own;
+
+      if (g_stat (path, &own) == 0 && own.st_dev == st->st_dev && own.st_ino == st->st_ino)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 gint64

@@ -33,7 +33,7 @@ typedef enum {
  * application id is somebody else's and is never touched. */
 #define GALLERY_STORE_APPLICATION_ID 0x44504354
 /* PRAGMA user_version written by this code. Older versions are migrated forward at open. */
-#define GALLERY_STORE_SCHEMA_VERSION 5
+#define GALLERY_STORE_SCHEMA_VERSION 6
 
 typedef enum {
   GALLERY_STORE_FLAGS_NONE = 0,

@@ -6,6 +6,8 @@
 
 #include "gallery/gallery-tag.h"
 
+#include <math.h>
+
 char *
 gallery_tag_normalize (const char *name)
 {
@@ -39,6 +41,13 @@ gallery_tag_normalize (const char *name)
       return NULL;
     }
   return g_string_free (out, FALSE);
+}
+
+double
+gallery_tag_confidence (const GalleryTag *tag)
+{
+  g_return_val_if_fail (tag != NULL, 0.0);
+  return tag->source == GALLERY_TAG_SOURCE_USER || isnan (tag->score) ? 1.0 : tag->score;
 }
 
 const char *

@@ -22,7 +22,20 @@ typedef struct {
   GalleryTagSource source;
   gboolean removed; /* removed by the person: kept so that re-imports do not bring it back */
   gint64 run_id;    /* the run it came from, 0 for user tags */
+  /* How sure the model was of it, from 0 to 1: the best score of the regions (or the text)
+   * of the result that proposed it (florence-result.h, "Scores"); NaN when it has none (the
+   * person's own tags, tags of results without scores). */
+  double score;
 } GalleryTag;
+
+/* A tag's confidence, from 0 to 1, as filters and rankings use it: 1 for the person's own
+ * tags (added, or proposed and then kept by the person), else its score, or 1 for a tag
+ * without one (from a result made before results had scores). */
+double gallery_tag_confidence (const GalleryTag *tag);
+
+/* The same in SQL, for a row of the tags table aliased T ("t"). */
+#define GALLERY_TAG_CONFIDENCE_SQL(T)                                                              \
+  "(CASE WHEN " T ".source = 2 THEN 1.0 ELSE coalesce (" T ".score, 1.0) END)"
 
 void gallery_tag_free (GalleryTag *tag);
 /* "label", "grounding", "user" */

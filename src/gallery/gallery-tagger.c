@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "florence/model/florence-limits.h"
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-tagger.h"
 #include "image/image-files.h"
@@ -180,7 +181,8 @@ add_failure (Batch *batch, const char *path, const char *message)
   g_ptr_array_add (batch->summary->failures, g_strdup_printf ("%s: %s", path, message));
 }
 
-/* An unreadable sub-folder (or a path too long for the system) found by the walk. */
+/* An unreadable sub-folder (or a path too long for the system) found by the walk, or a file
+ * named that is not a photo. */
 static void
 on_walk_problem (const char *path, const GError *error, gpointer user_data)
 {
@@ -208,8 +210,11 @@ key_init (const GalleryTaggerOptions *options, const char *task, GalleryRun *key
   key->text_input = g_strdup (input != NULL ? input : "");
   key->model_name = g_strdup (options->model_name != NULL ? options->model_name : "");
   key->weights_hash = g_strdup (options->weights_hash != NULL ? options->weights_hash : "");
-  key->num_beams = options->num_beams;
-  key->max_new_tokens = options->max_new_tokens;
+  /* 0 is the default, stored as the number it stands for: the app and the command line
+   * recognise each other's runs whichever way they asked. */
+  key->num_beams = options->num_beams > 0 ? options->num_beams : FLORENCE_LIMITS_DEFAULT_BEAMS;
+  key->max_new_tokens =
+    options->max_new_tokens > 0 ? options->max_new_tokens : FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
 }
 
 /* The tasks of tasks not yet done for image_id (bit t: tasks[t]). FALSE on a store error. */
@@ -352,8 +357,7 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan, GCance
       if (photo != NULL)
         run = gallery_pipeline_run_task (
           options->pipeline, photo, key->task, key->text_input[0] != '\0' ? key->text_input : NULL,
-          (guint) MAX (options->num_beams, 0), (guint) MAX (options->max_new_tokens, 0),
-          cancellable, &local_error);
+          (guint) key->num_beams, (guint) key->max_new_tokens, cancellable, &local_error);
       else
         run =
           options->run_func (path, key->task, key->text_input[0] != '\0' ? key->text_input : NULL,
@@ -383,6 +387,7 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan, GCance
       run->weights_hash = g_strdup (key->weights_hash);
       run->num_beams = key->num_beams;
       run->max_new_tokens = key->max_new_tokens;
+      run->min_tag_score = options->min_tag_score;
       /* Another tagger may have stored the same run meanwhile: its run stays (or, with redo,
        * this one replaces it); never both. */
       if (gallery_store_put_run (store, plan->image_id, run,
@@ -453,8 +458,10 @@ gallery_tagger_run (GalleryStore *store, const GalleryTaggerOptions *options,
           return FALSE;
         }
 
-  files =
-    image_files_collect (paths, options->recursive, on_walk_problem, &batch, cancellable, error);
+  /* The gallery may live among the photos: its files are never opened (gallery-store.c). */
+  files = image_files_collect_skipping (
+    paths, (const char *const[]){ gallery_store_get_path (store), NULL }, options->recursive,
+    on_walk_problem, &batch, cancellable, error);
   if (files == NULL)
     {
       summary->cancelled = g_cancellable_is_cancelled (cancellable);

@@ -39,12 +39,13 @@ typedef void (*GalleryTaggerProgressFunc) (const GalleryTaggerProgress *progress
 typedef struct {
   const char *model_name;   /* stored with every run */
   const char *weights_hash; /* florence_model_get_weights_hash(): required, part of the key */
-  int num_beams;
-  int max_new_tokens;
+  int num_beams;            /* 0: FLORENCE_LIMITS_DEFAULT_BEAMS, stored as that number */
+  int max_new_tokens;       /* 0: FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS, likewise */
   const char *const *tasks; /* task tokens, NULL-terminated; NULL = caption, od, ocr */
   const char *text_input;   /* input of tasks that take one, NULL = none */
   gboolean recursive;       /* descend into sub-folders */
   gboolean redo;            /* run again even what is done */
+  double min_tag_score;     /* tags below this score are not stored (GalleryRun), 0 = all */
   GalleryRunFunc run_func;
   gpointer run_data;
   /* Optional, instead of run_func: the photos are decoded and prepared ahead on its worker
@@ -61,14 +62,16 @@ typedef struct {
   guint skipped;
   guint failed;
   guint runs_added;
-  guint unreadable; /* folders the walk could not read (listed in failures too) */
+  guint unreadable; /* folders the walk could not read, files named that are not photos
+                     * (listed in failures too) */
   double seconds;
   gboolean cancelled;
   GPtrArray *failures; /* sentences naming the file or folder */
 } GalleryTaggerSummary;
 
-/* Tags the photos among paths (image_files_collect(): an unreadable sub-folder is listed in
- * the failures and the walk goes on). First the database is checked (gallery_store_check)
+/* Tags the photos among paths (image_files_collect(): an unreadable sub-folder, or a file
+ * named that is not a photo, is listed in the failures and the walk goes on; the gallery's own
+ * files are never opened). First the database is checked (gallery_store_check)
  * and the gone files of the folders given are marked missing. Then for each photo, each task
  * not yet done with the same weights and settings goes through the runner and is stored in
  * its own transaction (so a crash loses at most the run in progress); a run another process

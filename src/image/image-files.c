@@ -20,8 +20,12 @@ static const char *const photo_extensions[] = {
 };
 
 static const char *const other_extensions[] = {
-  "xmp", "json", "txt", "csv", "db", "pp3", "dop", "on1",
+  "xmp", "json", "txt", "csv", "db", "sqlite", "sqlite3", "db3", "pp3", "dop", "on1",
 };
+
+/* The files SQLite keeps beside a database: never photos, and never to be opened (closing a
+ * descriptor of a database's file drops the locks the process holds on it). */
+static const char *const database_suffixes[] = { "-wal", "-shm", "-journal" };
 
 /* The first bytes of a regular file, read without blocking; 0 when it is not one. */
 static gsize
@@ -57,6 +61,9 @@ image_files_is_photo (const char *path)
   g_return_val_if_fail (path != NULL, FALSE);
 
   base = g_path_get_basename (path);
+  for (gsize i = 0; i < G_N_ELEMENTS (database_suffixes); i++)
+    if (g_str_has_suffix (base, database_suffixes[i]))
+      return FALSE;
   dot = strrchr (base, '.');
   if (dot != NULL)
     {
@@ -80,12 +87,55 @@ image_files_is_photo (const char *path)
 }
 
 typedef struct {
+  dev_t dev;
+  ino_t ino;
+} FileId;
+
+typedef struct {
   gboolean recursive;
   ImageFilesProblemFunc problem_func;
   gpointer user_data;
   GPtrArray *out;
   GHashTable *seen;
+  GArray *skip; /* FileId: files never to open */
 } Walk;
+
+/* The files of skip and the files SQLite keeps beside each, as they are now. */
+static GArray *
+skip_ids (const char *const *skip)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (FileId));
+
+  for (guint i = 0; skip != NULL && skip[i] != NULL; i++)
+    for (gsize k = 0; k <= G_N_ELEMENTS (database_suffixes); k++)
+      {
+        g_autofree char *path =
+          g_strconcat (skip[i], k > 0 ? database_suffixes[k - 1] : NULL, NULL);
+        GStatBuf st;
+
+        if (g_stat (path, &st) == 0)
+          g_array_append_val (ids, ((FileId){ st.st_dev, st.st_ino }));
+      }
+  return ids;
+}
+
+/* Whether path is one of the files to skip (found by its stat, never opened). */
+static gboolean
+is_skipped (Walk *walk, const char *path)
+{
+  GStatBuf st;
+
+  if (walk->skip->len == 0 || g_stat (path, &st) != 0)
+    return FALSE;
+  for (guint i = 0; i < walk->skip->len; i++)
+    {
+      FileId *id = &g_array_index (walk->skip, FileId, i);
+
+      if (id->dev == st.st_dev && id->ino == st.st_ino)
+        return TRUE;
+    }
+  return FALSE;
+}
 
 static gint
 compare_strings (gconstpointer a, gconstpointer b)
@@ -141,7 +191,8 @@ walk_folder (Walk *walk, const char *folder, GCancellable *cancellable, GError *
           break;
         case G_FILE_TYPE_REGULAR:
         case G_FILE_TYPE_SYMBOLIC_LINK: /* a link to a photo is a photo; to a folder: skipped */
-          if (g_file_test (path, G_FILE_TEST_IS_REGULAR) && image_files_is_photo (path))
+          if (g_file_test (path, G_FILE_TEST_IS_REGULAR) && !is_skipped (walk, path) &&
+              image_files_is_photo (path))
             g_ptr_array_add (files, g_steal_pointer (&path));
           break;
         default:
@@ -193,9 +244,19 @@ image_files_collect (const char *const *paths, gboolean recursive,
                      ImageFilesProblemFunc problem_func, gpointer user_data,
                      GCancellable *cancellable, GError **error)
 {
+  return image_files_collect_skipping (paths, NULL, recursive, problem_func, user_data, cancellable,
+                                       error);
+}
+
+GPtrArray *
+image_files_collect_skipping (const char *const *paths, const char *const *skip, gboolean recursive,
+                              ImageFilesProblemFunc problem_func, gpointer user_data,
+                              GCancellable *cancellable, GError **error)
+{
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  Walk walk = { recursive, problem_func, user_data, out, seen };
+  g_autoptr (GArray) skip_files = skip_ids (skip);
+  Walk walk = { recursive, problem_func, user_data, out, seen, skip_files };
 
   g_return_val_if_fail (paths != NULL, NULL);
 
@@ -210,8 +271,28 @@ image_files_collect (const char *const *paths, gboolean recursive,
         }
       else if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
         {
-          if (image_files_is_photo (path))
+          gboolean skipped = is_skipped (&walk, path);
+
+          if (!skipped && image_files_is_photo (path))
             add_photo (&walk, g_steal_pointer (&path));
+          else
+            {
+              /* Named, so said: a file in a folder that is not a photo (a sidecar, notes) is
+               * passed over quietly. */
+              g_autoptr (GError) sentence = NULL;
+
+              if (skipped)
+                sentence = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                        _ ("“%s” is the gallery's database, not a photo; it was "
+                                           "left out."),
+                                        paths[i]);
+              else
+                sentence = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                        _ ("“%s” is not a photo (not a picture format Depict "
+                                           "reads); it was left out."),
+                                        paths[i]);
+              problem (&walk, path, sentence);
+            }
         }
       else
         {

@@ -356,6 +356,52 @@ test_tags (void)
   cli_test_result_clear (&r);
 }
 
+/* The photos of a gallery export (one JSON line per photo): path → the number of its runs. */
+static GHashTable *
+runs_by_path (const char *db)
+{
+  GHashTable *out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  CliTestResult r = cli_test_run_va ("export", "--json", "--db", db, NULL);
+  g_autoptr (GPtrArray) photos = NULL;
+
+  g_assert_cmpint (r.status, ==, 0);
+  photos = cli_test_json_lines (r.out);
+  for (guint i = 0; i < photos->len; i++)
+    {
+      JsonObject *photo = json_node_get_object (g_ptr_array_index (photos, i));
+      JsonArray *paths = json_object_get_array_member (photo, "paths");
+
+      g_assert_cmpuint (json_array_get_length (paths), ==, 1);
+      g_hash_table_insert (
+        out, g_strdup (json_array_get_string_element (paths, 0)),
+        GUINT_TO_POINTER (json_array_get_length (json_object_get_array_member (photo, "runs"))));
+    }
+  cli_test_result_clear (&r);
+  return out;
+}
+
+/* Whether a photo of the gallery at db has both its runs (caption and OD). */
+static gboolean
+photo_done (const char *db)
+{
+  CliTestResult r = cli_test_run_va ("export", "--json", "--db", db, NULL);
+  gboolean done = FALSE;
+
+  if (r.status == 0)
+    {
+      g_autoptr (GPtrArray) photos = cli_test_json_lines (r.out);
+
+      for (guint i = 0; i < photos->len && !done; i++)
+        done = json_array_get_length (json_object_get_array_member (
+                 json_node_get_object (g_ptr_array_index (photos, i)), "runs")) == 2;
+    }
+  cli_test_result_clear (&r);
+  return done;
+}
+
+/* Ctrl-C once a photo is stored: the photo in progress is given up, every result stored is
+ * kept. Before the run goes on, the photos done get new metadata (the same pixels, other
+ * bytes, as a photo manager's edit): they are still known, so only the others run. */
 static void
 test_interrupt_and_resume (void)
 {
@@ -368,6 +414,12 @@ test_interrupt_and_resume (void)
   g_autoptr (GDataInputStream) err = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GString) all = g_string_new (NULL);
+  g_autoptr (GHashTable) before = NULL;
+  g_autoptr (GHashTable) after = NULL;
+  g_autofree char *expected = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+  guint n_done = 0;
   char *line;
   CliTestResult r;
 
@@ -390,6 +442,12 @@ test_interrupt_and_resume (void)
   g_assert_nonnull (line);
   g_assert_cmpstr (line, ==, "0/6");
   g_free (line);
+  /* Interrupted once the first photo's runs are in the gallery (read through depict-cli). */
+  while (!photo_done (db))
+    {
+      g_assert_nonnull (g_subprocess_get_identifier (proc)); /* still running */
+      g_usleep (20 * 1000);
+    }
   g_subprocess_send_signal (proc, SIGINT);
   while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
     {
@@ -402,12 +460,39 @@ test_interrupt_and_resume (void)
   g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 130);
   g_assert_nonnull (strstr (all->str, "Interrupted. Run the same command again"));
 
+  /* What is stored stays: the photos done (both tasks), at least one; the photo in progress
+   * may have its first run or none. Each done photo then gets new metadata. */
+  before = runs_by_path (db);
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (GPOINTER_TO_UINT (value) == 2)
+      {
+        g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new_from_file (key, &error);
+
+        g_assert_no_error (error);
+        gdk_pixbuf_save (pixbuf, key, "png", &error, "tEXt::Comment", "edited", "compression", "9",
+                         NULL);
+        g_assert_no_error (error);
+        n_done++;
+      }
+  g_assert_cmpuint (n_done, >=, 1);
+  g_assert_cmpuint (n_done, <, 6);
+
   r =
     cli_test_run_va ("tag", "--model", model, "--tokenizer", tokenizer, "--device", "cpu-reference",
                      "--tasks", "caption,od", "--max-new-tokens", "12", "--db", db, dir, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.err, "6 in all"));
+  expected = g_strdup_printf ("Tagged %u photo", 6 - n_done);
+  g_assert_nonnull (strstr (r.err, expected));
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("%u already done, 0 failed, 6 in all", n_done);
+  g_assert_nonnull (strstr (r.err, expected));
   cli_test_result_clear (&r);
+  after = runs_by_path (db);
+  g_assert_cmpuint (g_hash_table_size (after), ==, 6);
+  g_hash_table_iter_init (&iter, after);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_assert_cmpuint (GPOINTER_TO_UINT (value), ==, 2);
 }
 
 /* A photo deleted since it was tagged leaves the search; forget --missing says what it would
@@ -612,6 +697,54 @@ test_export_exact_paths (void)
   }
 }
 
+/* Files that are not photos, or cannot be decoded, are said by name and never become
+ * photos of the gallery; the gallery kept among the photos is not one of them. */
+static void
+test_not_photos (void)
+{
+  g_autofree char *dir = g_build_filename (work_dir, "mixed", NULL);
+  g_autofree char *db = g_build_filename (dir, "gallery", NULL);
+  g_autofree char *fixture = data_path ("preprocess/images/gray_320x200.png");
+  g_autofree char *photo = g_build_filename (dir, "photo.png", NULL);
+  g_autofree char *fake = g_build_filename (dir, "fake.jpg", NULL);
+  g_autofree char *notes = g_build_filename (work_dir, "notes.txt", NULL);
+  g_autofree char *model = data_path ("models/tiny");
+  g_autofree char *tokenizer = data_path ("tokenizer");
+  CliTestResult r;
+
+  g_mkdir_with_parents (dir, 0700);
+  write_distinct_png (fixture, photo, 11);
+  g_file_set_contents (fake, "not a picture at all", -1, NULL);
+  g_file_set_contents (notes, "my notes", -1, NULL);
+  r =
+    cli_test_run_va ("tag", "--model", model, "--tokenizer", tokenizer, "--device", "cpu-reference",
+                     "--tasks", "caption", "--max-new-tokens", "6", "--db", db, dir, notes, NULL);
+  g_test_message ("%s", r.err);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "Tagged 1 photo"));
+  g_assert_nonnull (strstr (r.err, "1 failed, 2 in all"));
+  g_assert_nonnull (strstr (r.err, fake));
+  g_assert_nonnull (strstr (r.err, notes));
+  g_assert_null (strstr (r.err, "gallery's database"));
+  cli_test_result_clear (&r);
+
+  r = cli_test_run_va ("show", "--db", db, photo, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("show", "--db", db, fake, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "is not in the gallery"));
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("export", "--json", "--db", db, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr (GPtrArray) photos = cli_test_json_lines (r.out);
+
+    g_assert_cmpuint (photos->len, ==, 1);
+  }
+  cli_test_result_clear (&r);
+}
+
 static void
 test_beams_limit (void)
 {
@@ -688,6 +821,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/gallery/forget", test_forget);
   g_test_add_func ("/cli/gallery/terminal-escapes", test_terminal_escapes);
   g_test_add_func ("/cli/gallery/export-exact-paths", test_export_exact_paths);
+  g_test_add_func ("/cli/gallery/not-photos", test_not_photos);
   g_test_add_func ("/cli/gallery/beams-limit", test_beams_limit);
   g_test_add_func ("/cli/gallery/bad-database", test_bad_database);
   status = g_test_run ();

@@ -10,6 +10,21 @@
 
 #include "gallery-test-util.h"
 
+GalleryTaggerOptions
+gt_tagger_options (const char *const *tasks, GalleryRunFunc run_func)
+{
+  GalleryTaggerOptions options = {
+    .model_name = "florence-2-test",
+    .weights_hash = "0123abcd",
+    .num_beams = 3,
+    .max_new_tokens = 20,
+    .tasks = tasks,
+    .run_func = run_func,
+  };
+
+  return options;
+}
+
 char *
 gt_make_temp_dir (void)
 {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "gallery/gallery-store.h"
+#include "gallery/gallery-tagger.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,9 @@ char *gt_fixture_image (const char *name);
 void gt_copy_file (const char *from, const char *to);
 /* A run with a parsed result given as JSON text. */
 GalleryRun *gt_make_run (const char *task, const char *result_json);
+/* Tagger options of the tests: model "florence-2-test", weights "0123abcd", 3 beams, 20 new
+ * tokens, the given tasks and runner. */
+GalleryTaggerOptions gt_tagger_options (const char *const *tasks, GalleryRunFunc run_func);
 /* Executes SQL on a database file directly (asserts on failure). */
 void gt_sqlite_exec_file (const char *db_path, const char *sql);
 /* Bytes of a file (asserts). */

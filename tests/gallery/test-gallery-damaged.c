@@ -304,14 +304,7 @@ test_damaged_runs_root (void)
   g_autoptr (GBytes) before = NULL;
   g_autoptr (GBytes) after = NULL;
   const char *const tasks[] = { "<CAPTION>", NULL };
-  GalleryTaggerOptions options = {
-    .model_name = "florence-2-test",
-    .weights_hash = "0123abcd",
-    .num_beams = 3,
-    .max_new_tokens = 20,
-    .tasks = tasks,
-    .run_func = never_run,
-  };
+  GalleryTaggerOptions options = gt_tagger_options (tasks, never_run);
   GalleryTaggerSummary summary = { 0 };
   const char *args[] = { photos, NULL };
   gint64 root = 0, page_size = 0;

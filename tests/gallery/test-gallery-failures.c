@@ -426,14 +426,7 @@ static const char *const caption_only[] = { "<CAPTION>", NULL };
 static gboolean
 tag_folder (GalleryStore *store, const char *folder, GalleryTaggerSummary *summary, GError **error)
 {
-  GalleryTaggerOptions options = {
-    .model_name = "florence-2-test",
-    .weights_hash = "0123abcd",
-    .num_beams = 3,
-    .max_new_tokens = 20,
-    .tasks = caption_only,
-    .run_func = big_run,
-  };
+  GalleryTaggerOptions options = gt_tagger_options (caption_only, big_run);
   const char *args[] = { folder, NULL };
 
   return gallery_tagger_run (store, &options, args, summary, NULL, error);

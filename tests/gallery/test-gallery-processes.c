@@ -1,7 +1,8 @@
 /* test-gallery-processes.c: two processes on one gallery, as the app and depict-cli share it:
  * this process keeps a store open (the gallery view) and opens the same gallery again for
  * every run it stores (the app's runs), while a depict-cli tag process writes to it; then
- * the database passes PRAGMA integrity_check and holds every run either side wrote.
+ * the database passes PRAGMA integrity_check and holds every run either side wrote. And the
+ * locks a connection holds stay while the tagger walks the folder the gallery lives in.
  *
  * Usage (from meson): test-gallery-processes PATH-TO-depict-cli
  *
@@ -9,11 +10,15 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "gallery/gallery-store.h"
+#include "gallery/gallery-tagger.h"
 #include "gallery-test-util.h"
 
 static const char *cli_path;
@@ -202,6 +207,108 @@ test_app_and_cli (void)
   gt_remove_tree (dir);
 }
 
+/* Whether another process finds a lock of this one on len bytes of path from start (asked
+ * from a child with F_GETLK: a process never sees its own locks). */
+static gboolean
+locked_by_this_process (const char *path, off_t start, off_t len)
+{
+  pid_t parent = getpid ();
+  pid_t child = fork ();
+  int status = 0;
+
+  g_assert_cmpint (child, >=, 0);
+  if (child == 0)
+    {
+      int fd = open (path, O_RDONLY | O_CLOEXEC);
+      struct flock lock = {
+        .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = start, .l_len = len
+      };
+
+      _exit (fd >= 0 && fcntl (fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK &&
+                 lock.l_pid == parent
+               ? 0
+               : 1);
+    }
+  g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+  return WIFEXITED (status) && WEXITSTATUS (status) == 0;
+}
+
+/* The locks SQLite holds for an open WAL database: its shared lock on the database file
+ * (from 0x40000000, the pending byte, on) and its read lock on the -shm's dead-man switch. */
+static void
+assert_locks_held (const char *db)
+{
+  g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+
+  g_assert_true (locked_by_this_process (db, 0x40000000, 512));
+  g_assert_true (locked_by_this_process (shm, 120, 9));
+}
+
+static GalleryRun *
+caption_run (const char *image_path, const char *task, const char *text_input, gpointer user_data,
+             GCancellable *cancellable, GError **error)
+{
+  return gt_make_run (task, "{\"<CAPTION>\": \"A lighthouse.\"}");
+}
+
+/* The gallery among the photos (a name without extension, whose first bytes the walk would
+ * otherwise read): tagging the folder, naming the database, looking it up never open its
+ * files, so the locks of this process's connection stay and no other process can take it for
+ * the last one and remove the write-ahead log. */
+static void
+test_gallery_among_photos (void)
+{
+  g_autofree char *dir = gt_make_temp_dir ();
+  g_autofree char *db = g_build_filename (dir, "gallery", NULL);
+  g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+  const char *const tasks[] = { "<CAPTION>", NULL };
+  GalleryTaggerOptions options = gt_tagger_options (tasks, caption_run);
+  GalleryTaggerSummary summary = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = gallery_store_open (db, &error);
+  const char *folder[] = { dir, NULL };
+  const char *named[] = { db, shm, NULL };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s/p%u.png", dir, i);
+
+      gt_write_png (name, 16, 12, i + 1);
+    }
+  g_assert_cmpint (gallery_store_count_runs (store, &error), ==, 0);
+  g_assert_true (g_file_test (shm, G_FILE_TEST_EXISTS));
+  assert_locks_held (db);
+
+  g_assert_true (gallery_tagger_run (store, &options, folder, &summary, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (summary.total, ==, 2);
+  g_assert_cmpuint (summary.failed + summary.unreadable, ==, 0);
+  gallery_tagger_summary_clear (&summary);
+  assert_locks_held (db);
+
+  /* Named: said, not opened. */
+  g_assert_true (gallery_tagger_run (store, &options, named, &summary, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (summary.total, ==, 0);
+  g_assert_cmpuint (summary.unreadable, ==, 2);
+  g_assert_nonnull (strstr (g_ptr_array_index (summary.failures, 0), "gallery's database"));
+  gallery_tagger_summary_clear (&summary);
+  assert_locks_held (db);
+
+  /* Looked up or added as a photo (depict-cli show, tags, export; the app's runs). */
+  g_assert_null (gallery_store_find_image (store, db, &error));
+  g_assert_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (gallery_store_add_image (store, shm, NULL, &error), ==, 0);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  assert_locks_held (db);
+  g_assert_cmpint (gallery_store_count_runs (store, &error), ==, 2);
+  g_clear_pointer (&store, gallery_store_close);
+  gt_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -213,5 +320,6 @@ main (int argc, char **argv)
     }
   cli_path = argv[1];
   g_test_add_func ("/gallery/processes/app-and-cli", test_app_and_cli);
+  g_test_add_func ("/gallery/processes/gallery-among-photos", test_gallery_among_photos);
   return g_test_run ();
 }

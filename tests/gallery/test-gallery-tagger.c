@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "florence/model/florence-limits.h"
 #include "gallery/gallery-search.h"
 #include "gallery/gallery-store-private.h"
 #include "gallery/gallery-tagger.h"
@@ -379,6 +380,48 @@ test_crash (void)
   gt_remove_tree (dir);
 }
 
+/* Default settings (0) are stored as the numbers they stand for, so that a front end that
+ * asks for the defaults and one that names them recognise each other's runs. */
+static void
+test_default_settings (void)
+{
+  g_autofree char *dir = gt_make_temp_dir ();
+  g_autofree char *db = g_build_filename (dir, "g.db", NULL);
+  g_autofree char *photos = make_library (dir, 2);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = gallery_store_open (db, &error);
+  Runner runner = { 0 };
+  GalleryTaggerOptions options = make_options (&runner);
+  GalleryTaggerSummary summary = { 0 };
+  const char *args[] = { photos, NULL };
+
+  options.num_beams = 0;
+  options.max_new_tokens = 0;
+  g_assert_true (gallery_tagger_run (store, &options, args, &summary, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (summary.processed, ==, 3);
+  gallery_tagger_summary_clear (&summary);
+  {
+    g_autofree char *first = g_build_filename (photos, "img000.png", NULL);
+    g_autoptr (GalleryImage) image = gallery_store_find_image (store, first, &error);
+    g_autoptr (GPtrArray) runs = gallery_store_list_runs (store, image->id, &error);
+    GalleryRun *run = g_ptr_array_index (runs, 0);
+
+    g_assert_cmpint (run->num_beams, ==, FLORENCE_LIMITS_DEFAULT_BEAMS);
+    g_assert_cmpint (run->max_new_tokens, ==, FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS);
+  }
+
+  runner.calls = 0;
+  options.num_beams = FLORENCE_LIMITS_DEFAULT_BEAMS;
+  options.max_new_tokens = FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
+  g_assert_true (gallery_tagger_run (store, &options, args, &summary, NULL, &error));
+  g_assert_cmpuint (summary.skipped, ==, 3);
+  g_assert_cmpuint (runner.calls, ==, 0);
+  gallery_tagger_summary_clear (&summary);
+  g_clear_pointer (&store, gallery_store_close);
+  gt_remove_tree (dir);
+}
+
 /* A child of test_overlapping: tags the paths after db, prints "added N". */
 static int
 tag_child (const char *db, char **paths)
@@ -470,5 +513,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gallery/tagger/cancel-and-resume", test_cancel_and_resume);
   g_test_add_func ("/gallery/tagger/crash", test_crash);
   g_test_add_func ("/gallery/tagger/overlapping", test_overlapping);
+  g_test_add_func ("/gallery/tagger/default-settings", test_default_settings);
   return g_test_run ();
 }

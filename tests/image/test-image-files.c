@@ -108,6 +108,16 @@ test_is_photo (void)
   g_assert_false (image_files_is_photo (sidecar));
   g_assert_false (image_files_is_photo (fifo)); /* not opened: returns at once */
   g_assert_false (image_files_is_photo ("/nonexistent/IMG_1"));
+  /* The files SQLite keeps beside a database, even with a photo's bytes, are not looked at. */
+  {
+    g_autofree char *shm = g_build_filename (photos, "IMG_NOEXT-shm", NULL);
+    g_autofree char *wal = g_build_filename (photos, "gallery.db-wal", NULL);
+
+    write_file (shm, png_signature, sizeof png_signature);
+    write_file (wal, png_signature, sizeof png_signature);
+    g_assert_false (image_files_is_photo (shm));
+    g_assert_false (image_files_is_photo (wal));
+  }
   remove_tree (dir);
 }
 
@@ -143,6 +153,38 @@ test_collect (void)
   g_assert_true (g_str_has_suffix (g_ptr_array_index (deep, 0), "/b.jpg"));
   g_assert_true (g_str_has_suffix (g_ptr_array_index (deep, 3), "/sub/deep.heic"));
   g_assert_cmpuint (problems->len, ==, 0);
+
+  /* A file named that is not a photo is said by name; one in a folder is passed over. */
+  {
+    g_autofree char *notes = g_build_filename (photos, "notes.txt", NULL);
+    const char *args3[] = { notes, one, NULL };
+    g_autoptr (GPtrArray) named =
+      image_files_collect (args3, FALSE, record_problem, problems, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (named->len, ==, 1);
+    g_assert_cmpuint (problems->len, ==, 1);
+    g_assert_nonnull (strstr (g_ptr_array_index (problems, 0), notes));
+    g_assert_nonnull (strstr (g_ptr_array_index (problems, 0), "not a photo"));
+    g_ptr_array_set_size (problems, 0);
+  }
+
+  /* Files to skip (a database among the photos) are left out unopened, by their inode, under
+   * any name that reaches them. */
+  {
+    g_autofree char *noext = g_build_filename (photos, "IMG_NOEXT", NULL);
+    g_autofree char *link = g_build_filename (photos, "link-to-noext.png", NULL);
+    const char *skip[] = { noext, NULL };
+    g_autoptr (GPtrArray) skipped = NULL;
+
+    g_assert_cmpint (symlink (noext, link), ==, 0);
+    skipped =
+      image_files_collect_skipping (args, skip, FALSE, record_problem, problems, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (skipped->len, ==, 2); /* a.PNG, b.jpg */
+    g_assert_true (g_str_has_suffix (g_ptr_array_index (skipped, 0), "/a.PNG"));
+    g_assert_cmpuint (problems->len, ==, 0);
+  }
   g_assert_null (image_files_collect (missing, TRUE, NULL, NULL, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "/nonexistent/photos"));
