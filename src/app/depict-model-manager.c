@@ -3,7 +3,9 @@
  * Each model of the catalogue is a row that says its size and where it is stored, with one
  * button for what can be done now: Download (with a progress bar and Cancel while it runs;
  * a cancelled download resumes later), or Delete (after a confirmation). The first model
- * installed becomes the one in use.
+ * installed becomes the one in use. A failed download stays written in its row, with what
+ * to do offline. A model folder in use has its own row (size, place, Stop Using); a folder
+ * that lacks files says which.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -23,6 +25,7 @@ typedef struct {
   GtkButton *button;
   GCancellable *cancellable; /* non-NULL while downloading */
   char *state;
+  char *error; /* why the last download failed, until the next one */
 } ModelRow;
 
 struct _DepictModelManager {
@@ -31,6 +34,10 @@ struct _DepictModelManager {
   AdwToastOverlay *toast_overlay;
   AdwPreferencesGroup *models_group;
   AdwActionRow *folder_row;
+  AdwActionRow *folder_in_use_row;
+  GtkButton *stop_using_button;
+  char *folder_problem;  /* why the folder chosen last cannot be used */
+  char *folder_subtitle; /* what a model folder needs */
 
   GSettings *settings;
   GPtrArray *rows; /* ModelRow* */
@@ -41,6 +48,89 @@ G_DEFINE_FINAL_TYPE (DepictModelManager, depict_model_manager, ADW_TYPE_WINDOW)
 
 static void row_update (ModelRow *row);
 
+/* The model setting names a folder rather than a model of the catalogue. */
+static gboolean
+is_folder (const char *model)
+{
+  return model != NULL && model[0] != '\0' && florence_hub_lookup (model) == NULL;
+}
+
+/* Whether the model in use is there to run: installed, or a complete folder. */
+static gboolean
+model_in_use_ready (DepictModelManager *self)
+{
+  g_autofree char *current = g_settings_get_string (self->settings, "model");
+  const FlorenceHubModel *model = florence_hub_lookup (current);
+
+  if (model != NULL)
+    return florence_hub_get_installed_size (model) > 0;
+  return is_folder (current) && florence_hub_dir_is_complete (current);
+}
+
+static gboolean
+dir_has (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_IS_REGULAR);
+}
+
+/* What a model folder lacks, in words ("config.json and the tokenizer (…)"); NULL when it
+ * has what florence_hub_dir_is_complete() asks for. */
+static char *
+folder_lacks (const char *dir)
+{
+  g_autoptr (GPtrArray) missing = g_ptr_array_new ();
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  if (!dir_has (dir, "config.json"))
+    g_ptr_array_add (missing, "config.json");
+  if (!dir_has (dir, "model.safetensors") && !dir_has (dir, "model.safetensors.index.json") &&
+      !dir_has (dir, "pytorch_model.bin"))
+    g_ptr_array_add (missing, _ ("the weights (model.safetensors or pytorch_model.bin)"));
+  if (!dir_has (dir, "tokenizer.json") && !dir_has (dir, "vocab.json"))
+    g_ptr_array_add (missing, _ ("the tokenizer (tokenizer.json or vocab.json)"));
+  if (missing->len == 0)
+    return NULL;
+  for (guint i = 0; i < missing->len; i++)
+    {
+      if (i > 0)
+        /* Translators: between the last two of a list of missing files, "a, b and c" */
+        g_string_append (text, i + 1 == missing->len ? _ (" and ") : ", ");
+      g_string_append (text, g_ptr_array_index (missing, i));
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* The row of the model folder in use (hidden when the model is one of the catalogue), and
+ * the folder row's subtitle: what it takes, or what the folder chosen last lacks. */
+static void
+folder_update (DepictModelManager *self)
+{
+  g_autofree char *current = g_settings_get_string (self->settings, "model");
+  gboolean folder = is_folder (current);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->folder_in_use_row), folder);
+  if (folder)
+    {
+      g_autofree char *name = g_path_get_basename (current);
+      g_autofree char *lacks = folder_lacks (current);
+      g_autofree char *size = g_format_size (florence_hub_dir_size (current));
+      g_autofree char *subtitle = NULL;
+
+      if (lacks != NULL)
+        /* Translators: a model folder in use that cannot run: what it lacks, its place */
+        subtitle = g_strdup_printf (_ ("It lacks %s. In %s"), lacks, current);
+      else
+        /* Translators: a model folder in use: its size and place */
+        subtitle = g_strdup_printf (_ ("%s, in %s"), size, current);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->folder_in_use_row), name);
+      adw_action_row_set_subtitle (self->folder_in_use_row, subtitle);
+    }
+  if (self->folder_problem != NULL)
+    adw_action_row_set_subtitle (self->folder_row, self->folder_problem);
+}
+
 static void
 model_row_free (ModelRow *row)
 {
@@ -50,6 +140,7 @@ model_row_free (ModelRow *row)
       g_clear_object (&row->cancellable);
     }
   g_free (row->state);
+  g_free (row->error);
   g_free (row);
 }
 
@@ -139,7 +230,7 @@ on_download_done (GObject *source, GAsyncResult *result, gpointer user_data)
         toast (self,
                _ ("Download cancelled. It resumes where it stopped when you download again."));
       else
-        toast (self, error->message);
+        row->error = g_strdup (error->message);
       row_update (row);
     }
   download_data_free (d);
@@ -160,6 +251,7 @@ depict_model_manager_download (DepictModelManager *self, const char *model_id)
     return;
 
   dest = florence_hub_get_install_dir (row->model);
+  g_clear_pointer (&row->error, g_free);
   d.repo = row->model->repo;
   d.dest_dir = dest;
   row->cancellable = g_cancellable_new ();
@@ -255,6 +347,18 @@ row_update (ModelRow *row)
       /* Which one answers: the model chosen in the preferences. */
       set_state (row, g_strcmp0 (current, row->model->id) == 0 ? _ ("In use") : _ ("Installed"));
     }
+  else if (row->error != NULL)
+    {
+      /* Translators: a failed download: why, then what to do without a network */
+      g_autofree char *subtitle = g_strdup_printf (
+        _ ("%s\nWithout a network, copy the model’s folder from a computer that has it and "
+           "choose it under Use a Model Folder."),
+        row->error);
+
+      adw_action_row_set_subtitle (row->row, subtitle);
+      gtk_button_set_label (row->button, _ ("Try Again"));
+      set_state (row, _ ("Download failed"));
+    }
   else
     {
       g_autofree char *size = g_format_size (row->model->download_size);
@@ -263,8 +367,9 @@ row_update (ModelRow *row)
         g_strdup_printf (_ ("%s. Download size: %s"), _ (row->model->description), size);
       adw_action_row_set_subtitle (row->row, subtitle);
       gtk_button_set_label (row->button, _ ("Download"));
-      /* One suggested action per view (HIG): the base model, the one to start with. */
-      if (g_str_equal (row->model->id, "base"))
+      /* One suggested action per view (HIG): the base model, the one to start with, while
+       * no model that can run is in use. */
+      if (g_str_equal (row->model->id, "base") && !model_in_use_ready (row->manager))
         gtk_widget_add_css_class (GTK_WIDGET (row->button), "suggested-action");
       set_state (row, _ ("Not installed"));
     }
@@ -280,7 +385,7 @@ add_model_row (DepictModelManager *self, const FlorenceHubModel *model)
   row->model = model;
   row->row = ADW_ACTION_ROW (adw_action_row_new ());
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row->row), _ (model->title));
-  adw_action_row_set_subtitle_lines (row->row, 3);
+  adw_action_row_set_subtitle_lines (row->row, 0);
 
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
@@ -316,16 +421,46 @@ on_folder_chosen (GtkNativeDialog *dialog, int response, DepictModelManager *sel
       path = folder != NULL ? g_file_get_path (folder) : NULL;
       if (path == NULL)
         toast (self, _ ("That folder is not on this computer. Choose a local folder."));
-      else if (!florence_hub_dir_is_complete (path))
-        toast (self, _ ("This folder does not hold a complete Florence-2 model: it needs "
-                        "config.json, the weights and the tokenizer files."));
       else
-        {
-          g_settings_set_string (self->settings, "model", path);
-          toast (self, _ ("The model in this folder is now in use"));
-        }
+        depict_model_manager_use_folder (self, path);
     }
   g_clear_object (&self->chooser);
+}
+
+gboolean
+depict_model_manager_use_folder (DepictModelManager *self, const char *path)
+{
+  g_autofree char *lacks = NULL;
+
+  g_return_val_if_fail (DEPICT_IS_MODEL_MANAGER (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  lacks = folder_lacks (path);
+  g_clear_pointer (&self->folder_problem, g_free);
+  if (lacks != NULL)
+    {
+      g_autofree char *name = g_path_get_basename (path);
+
+      /* Translators: a chosen model folder that cannot be used: its name, what it lacks */
+      self->folder_problem = g_strdup_printf (
+        _ ("“%s” lacks %s, so it cannot be used. A Florence-2 model folder, such as "
+           "microsoft/Florence-2-base on the Hugging Face hub, has config.json, the weights and "
+           "the tokenizer. Choose another folder, or copy the missing files into it."),
+        name, lacks);
+      folder_update (self);
+      return FALSE;
+    }
+  g_settings_set_string (self->settings, "model", path);
+  /* The subtitle goes back to what a folder needs. */
+  adw_action_row_set_subtitle (self->folder_row, self->folder_subtitle);
+  folder_update (self);
+  return TRUE;
+}
+
+static void
+on_stop_using_clicked (GtkButton *button, DepictModelManager *self)
+{
+  g_settings_reset (self->settings, "model");
 }
 
 static void
@@ -363,6 +498,8 @@ depict_model_manager_finalize (GObject *object)
 
   g_clear_pointer (&self->rows, g_ptr_array_unref);
   g_clear_object (&self->settings);
+  g_free (self->folder_problem);
+  g_free (self->folder_subtitle);
   G_OBJECT_CLASS (depict_model_manager_parent_class)->finalize (object);
 }
 
@@ -379,6 +516,8 @@ depict_model_manager_class_init (DepictModelManagerClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictModelManager, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, DepictModelManager, models_group);
   gtk_widget_class_bind_template_child (widget_class, DepictModelManager, folder_row);
+  gtk_widget_class_bind_template_child (widget_class, DepictModelManager, folder_in_use_row);
+  gtk_widget_class_bind_template_child (widget_class, DepictModelManager, stop_using_button);
 }
 
 static void
@@ -387,6 +526,8 @@ depict_model_manager_init (DepictModelManager *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) model_row_free);
   g_signal_connect (self->folder_row, "activated", G_CALLBACK (on_folder_row_activated), self);
+  g_signal_connect (self->stop_using_button, "clicked", G_CALLBACK (on_stop_using_clicked), self);
+  self->folder_subtitle = g_strdup (adw_action_row_get_subtitle (self->folder_row));
 }
 
 static void
@@ -399,6 +540,7 @@ model_setting_changed_cb (GSettings *settings, const char *key, DepictModelManag
       if (row->cancellable == NULL)
         row_update (row);
     }
+  folder_update (self);
 }
 
 DepictModelManager *
@@ -416,6 +558,7 @@ depict_model_manager_new (GtkWindow *parent, GSettings *settings)
     add_model_row (self, &models[i]);
   g_signal_connect_object (settings, "changed::model", G_CALLBACK (model_setting_changed_cb), self,
                            0);
+  folder_update (self);
   return self;
 }
 
@@ -437,4 +580,25 @@ depict_model_manager_get_row_state (DepictModelManager *self, const char *model_
   g_return_val_if_fail (DEPICT_IS_MODEL_MANAGER (self), NULL);
   row = find_row (self, model_id);
   return row != NULL ? row->state : NULL;
+}
+
+const char *
+depict_model_manager_get_row_subtitle (DepictModelManager *self, const char *model_id)
+{
+  ModelRow *row;
+
+  g_return_val_if_fail (DEPICT_IS_MODEL_MANAGER (self), NULL);
+  if (model_id == NULL)
+    return adw_action_row_get_subtitle (
+      gtk_widget_get_visible (GTK_WIDGET (self->folder_in_use_row)) ? self->folder_in_use_row
+                                                                    : self->folder_row);
+  row = find_row (self, model_id);
+  return row != NULL ? adw_action_row_get_subtitle (row->row) : NULL;
+}
+
+const char *
+depict_model_manager_get_folder_problem (DepictModelManager *self)
+{
+  g_return_val_if_fail (DEPICT_IS_MODEL_MANAGER (self), NULL);
+  return self->folder_problem;
 }

@@ -27,6 +27,7 @@ struct _DepictPreferencesWindow {
   AdwComboRow *device_row;
   GtkSpinButton *beams_spin;
   GtkSpinButton *max_tokens_spin;
+  GtkSpinButton *threads_spin;
   AdwPreferencesGroup *api_group;
   AdwActionRow *api_row;
   GtkSwitch *api_switch;
@@ -72,6 +73,7 @@ depict_preferences_window_class_init (DepictPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, device_row);
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, beams_spin);
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, max_tokens_spin);
+  gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, threads_spin);
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, api_group);
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, api_row);
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, api_switch);
@@ -323,6 +325,8 @@ depict_preferences_window_new (GtkWindow *parent, GSettings *settings, GPtrArray
   g_settings_bind (settings, "max-new-tokens",
                    gtk_spin_button_get_adjustment (self->max_tokens_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "cpu-threads", gtk_spin_button_get_adjustment (self->threads_spin),
+                   "value", G_SETTINGS_BIND_DEFAULT);
   return self;
 }
 
@@ -351,6 +355,20 @@ depict_preferences_window_get_device_row (DepictPreferencesWindow *self)
 {
   g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
   return self->device_row;
+}
+
+AdwComboRow *
+depict_preferences_window_get_model_row (DepictPreferencesWindow *self)
+{
+  g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
+  return self->model_row;
+}
+
+GtkSpinButton *
+depict_preferences_window_get_threads_spin (DepictPreferencesWindow *self)
+{
+  g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
+  return self->threads_spin;
 }
 
 GtkSpinButton *

@@ -23,6 +23,8 @@ GStrv depict_preferences_window_dup_device_labels (DepictPreferencesWindow *self
 const char *depict_preferences_window_get_device_note (DepictPreferencesWindow *self);
 AdwComboRow *depict_preferences_window_get_device_row (DepictPreferencesWindow *self);
 GtkSpinButton *depict_preferences_window_get_beams_spin (DepictPreferencesWindow *self);
+GtkSpinButton *depict_preferences_window_get_threads_spin (DepictPreferencesWindow *self);
+AdwComboRow *depict_preferences_window_get_model_row (DepictPreferencesWindow *self);
 /* The app's local API, which the "Local API" row starts and stops. */
 void depict_preferences_window_set_api_service (DepictPreferencesWindow *self,
                                                 DepictApiService *service);

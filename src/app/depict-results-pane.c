@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "depict-results-pane.h"
+#include "florence/hub/florence-hub.h"
 
 struct _DepictResultsPane {
   GtkWidget parent_instance;
@@ -31,6 +32,7 @@ struct _DepictResultsPane {
   char *progress_text; /* every line of the busy page, for tests and screen readers */
   AdwStatusPage *idle_page;
   AdwStatusPage *error_page;
+  AdwStatusPage *no_model_page;
   GtkWidget *retry_button;
   GtkLabel *title_label;
   GtkLabel *info_label;
@@ -235,6 +237,7 @@ depict_results_pane_class_init (DepictResultsPaneClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, note_label);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, idle_page);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, error_page);
+  gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, no_model_page);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, retry_button);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, title_label);
   gtk_widget_class_bind_template_child (widget_class, DepictResultsPane, info_label);
@@ -338,7 +341,19 @@ depict_results_pane_get_progress_text (DepictResultsPane *self)
 void
 depict_results_pane_show_no_model (DepictResultsPane *self)
 {
+  g_autofree char *size = NULL;
+  g_autofree char *text = NULL;
+
   g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+
+  /* The size as the Models window writes it. */
+  size = g_format_size (florence_hub_lookup ("base")->download_size);
+  /* Translators: %s is a size, "467.0 MB" */
+  text = g_strdup_printf (_ ("Depict needs a Florence-2 model to look at photos. The base model "
+                             "is a download of %s; after that everything runs on this computer, "
+                             "offline."),
+                          size);
+  adw_status_page_set_description (self->no_model_page, text);
   show_page (self, "no-model");
 }
 

@@ -33,7 +33,8 @@ struct _DepictWindow {
   GtkListView *queue_list;
   DepictImageView *image_view;
   GtkWidget *empty_no_model; /* the empty page's way to a model */
-  GtkWidget *view_controls;  /* the zoom and layer buttons over the photo */
+  GtkLabel *empty_no_model_label;
+  GtkWidget *view_controls; /* the zoom and layer buttons over the photo */
   GtkWidget *layer_toggles;
   GtkWidget *boxes_toggle;
   GtkWidget *masks_toggle;

@@ -16,6 +16,7 @@
 
 #include "depict-application.h"
 #include "depict-window-private.h"
+#include "florence/hub/florence-hub.h"
 
 G_DEFINE_FINAL_TYPE (DepictWindow, depict_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -72,7 +73,19 @@ _depict_window_present_toast (DepictWindow *self, AdwToast *toast)
 void
 _depict_window_update_empty_page (DepictWindow *self)
 {
-  gtk_widget_set_visible (self->empty_no_model, !depict_session_has_model (self->session));
+  gboolean none = !depict_session_has_model (self->session);
+  g_autofree char *size = NULL;
+  g_autofree char *text = NULL;
+
+  gtk_widget_set_visible (self->empty_no_model, none);
+  if (!none)
+    return;
+  /* The size as the Models window writes it. */
+  size = g_format_size (florence_hub_lookup ("base")->download_size);
+  /* Translators: %s is a size, "467.0 MB" */
+  text =
+    g_strdup_printf (_ ("No model is installed yet. The base model is a download of %s."), size);
+  gtk_label_set_label (self->empty_no_model_label, text);
 }
 
 static void
@@ -354,6 +367,7 @@ depict_window_class_init (DepictWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, view_controls);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, run_all_button);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, empty_no_model);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, empty_no_model_label);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, layer_toggles);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, boxes_toggle);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, masks_toggle);

@@ -14,6 +14,7 @@ CLI_COMMAND ("export", N_ ("Export tags to XMP sidecars, or all results as JSON 
              cli_export_main)
 CLI_COMMAND ("forget", N_ ("Forget the photos whose files are gone from the gallery"),
              cli_forget_main)
+CLI_COMMAND ("gallery", N_ ("Work on whole galleries: merge several into one"), cli_gallery_main)
 CLI_COMMAND ("models", N_ ("List the models and where they are installed"), cli_models_main)
 CLI_COMMAND ("parse", N_ ("Post-process generated text into a result (JSON)"), cli_parse_main)
 CLI_COMMAND ("preprocess", N_ ("Print the model input of a picture (sizes and SHA-256)"),

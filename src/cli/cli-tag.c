@@ -13,6 +13,7 @@
 
 #include "cli-gallery.h"
 #include "cli-options.h"
+#include "cli-shard.h"
 #include "depict-cli.h"
 #include "florence/hub/florence-hub.h"
 #include "florence/model/florence-limits.h"
@@ -109,6 +110,8 @@ cli_tag_main (int argc, char **argv)
   g_autofree char *tasks_arg = NULL;
   g_autofree char *text = NULL;
   g_autofree char *db_path = NULL;
+  g_autofree char *shard_arg = NULL;
+  g_autofree char *files_from = NULL;
   g_autofree char *min_confidence = NULL;
   int beams = 0, max_new_tokens = 0;
   gboolean recursive = FALSE, redo = FALSE, quiet = FALSE;
@@ -140,6 +143,14 @@ cli_tag_main (int argc, char **argv)
       N_ ("SCORE") },
     { "redo", 0, 0, G_OPTION_ARG_NONE, &redo, N_ ("Run again what is already done"), NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_ ("No progress line"), NULL },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard_arg,
+      N_ ("Tag only share K of N of the photos, chosen by their content (K from 0 to N-1), or "
+          "auto: the share of this Slurm array task or Kubernetes Indexed Job pod"),
+      N_ ("K/N") },
+    { "files-from", 0, 0, G_OPTION_ARG_FILENAME, &files_from,
+      N_ ("Also tag the files listed in FILE, one a line or separated by NUL bytes (- for "
+          "standard input)"),
+      N_ ("FILE") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("DIR|FILE…"));
@@ -150,6 +161,11 @@ cli_tag_main (int argc, char **argv)
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GCancellable) cancellable = NULL;
   g_auto (GStrv) tasks = NULL;
+  g_autoptr (GPtrArray) selected = NULL;
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  const char *const *paths = (const char *const *) argv + 1;
+  g_auto (GStrv) environment = g_get_environ ();
+  CliShard shard = { 0 };
   g_autofree char *model_dir = NULL;
   const char *hash = NULL;
   FlorenceModelOptions model_options = { FLORENCE_DEVICE_AUTO, NULL };
@@ -166,7 +182,7 @@ cli_tag_main (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
-  if (argc < 2)
+  if (argc < 2 && files_from == NULL)
     {
       g_printerr ("%s\n", _ ("depict-cli tag: give at least one folder or photo. See --help."));
       return 2;
@@ -193,6 +209,12 @@ cli_tag_main (int argc, char **argv)
       return 2;
     }
   model_options.vulkan_device = vulkan_device;
+  if (shard_arg != NULL &&
+      !cli_shard_parse (shard_arg, (const char *const *) environment, &shard, &error))
+    {
+      g_printerr ("depict-cli tag: %s\n", error->message);
+      return 2;
+    }
 
   /* The database first: a damaged or foreign file stops here, before the model loads. */
   store = cli_gallery_open (db_path, FALSE, &error);
@@ -222,6 +244,19 @@ cli_tag_main (int argc, char **argv)
   options.progress_func = on_progress;
   options.progress_data = &job;
 
+  /* A share of the photos, or a list from elsewhere: the photos are chosen here and the
+   * tagger gets them as files. */
+  if (shard.count > 0 || files_from != NULL)
+    {
+      selected = cli_shard_select (paths, files_from, recursive, &shard, problems, NULL, &error);
+      if (selected == NULL)
+        return cli_fail (g_steal_pointer (&error));
+      for (guint i = 0; i < problems->len; i++)
+        g_printerr ("depict-cli tag: %s\n", (char *) g_ptr_array_index (problems, i));
+      g_ptr_array_add (selected, NULL);
+      paths = (const char *const *) selected->pdata;
+    }
+
   loop = g_main_loop_new (NULL, FALSE);
   cancellable = g_cancellable_new ();
   job.cancellable = cancellable;
@@ -230,8 +265,7 @@ cli_tag_main (int argc, char **argv)
   job.quiet = quiet;
   sigint = g_unix_signal_add (SIGINT, on_interrupt, &job);
   sigterm = g_unix_signal_add (SIGTERM, on_interrupt, &job);
-  gallery_tagger_run_async (store, &options, (const char *const *) argv + 1, cancellable, on_done,
-                            &job);
+  gallery_tagger_run_async (store, &options, paths, cancellable, on_done, &job);
   g_main_loop_run (loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);
@@ -248,7 +282,7 @@ cli_tag_main (int argc, char **argv)
   else if (!job.ok)
     status = cli_fail (g_steal_pointer (&job.error));
   else
-    status = job.summary.failed > 0 || job.summary.unreadable > 0 ? 1 : 0;
+    status = job.summary.failed > 0 || job.summary.unreadable > 0 || problems->len > 0 ? 1 : 0;
   g_clear_error (&job.error);
   gallery_tagger_summary_clear (&job.summary);
   return status;

@@ -73,12 +73,15 @@ prepare (GalleryPipeline *self, GalleryPhoto *photo)
 {
   gint64 t0 = g_get_monotonic_time ();
   photo->image = florence_model_image_new_from_file (self->model, photo->path, NULL, &photo->error);
-  photo->decode_seconds = seconds_since (t0);
   if (photo->image == NULL)
-    return;
+    {
+      photo->decode_seconds = seconds_since (t0);
+      return;
+    }
   photo->width = florence_model_image_get_width (photo->image);
   photo->height = florence_model_image_get_height (photo->image);
   gallery_image_identity_init (&photo->identity, florence_model_image_get_picture (photo->image));
+  photo->decode_seconds = seconds_since (t0);
   if (self->thumbnail_size > 0)
     {
       g_autoptr (GError) error = NULL;

@@ -52,7 +52,7 @@ typedef struct {
   int width, height;             /* oriented pixels */
   GalleryImageIdentity identity; /* what the gallery knows the photo by (its decoded pixels) */
   GError *error;                 /* the photo could not be read or decoded */
-  double decode_seconds;         /* reading and decoding, orientation included */
+  double decode_seconds;         /* reading and decoding (orientation included) and the identity */
   double thumbnail_seconds;
   double preprocess_seconds; /* resize and normalize */
 } GalleryPhoto;

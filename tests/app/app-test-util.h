@@ -30,5 +30,7 @@ DepictSession *app_test_session_new (void);
 void app_test_wait (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms,
                     const char *what);
 void app_test_spin (guint ms);
+/* The button labelled LABEL (with its mnemonic) under WIDGET (itself included), or NULL. */
+GtkWidget *app_test_find_button (GtkWidget *widget, const char *label);
 
 G_END_DECLS

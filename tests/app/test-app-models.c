@@ -111,6 +111,19 @@ test_preferences_devices (void)
     gtk_spin_button_set_value (beams, 2);
     g_assert_cmpint (g_settings_get_int (settings, "beams"), ==, 2);
   }
+  /* Long model and device names are shown whole, as the rows' subtitles. */
+  g_assert_true (adw_combo_row_get_use_subtitle (depict_preferences_window_get_model_row (window)));
+  g_assert_true (
+    adw_combo_row_get_use_subtitle (depict_preferences_window_get_device_row (window)));
+  /* The processor engine's threads, 0 for every core, are the setting the session reads. */
+  {
+    GtkSpinButton *threads = depict_preferences_window_get_threads_spin (window);
+
+    g_assert_cmpint (gtk_spin_button_get_value_as_int (threads), ==, 0);
+    gtk_spin_button_set_value (threads, 2);
+    g_assert_cmpint (g_settings_get_int (settings, "cpu-threads"), ==, 2);
+    g_settings_reset (settings, "cpu-threads");
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -177,6 +190,98 @@ test_model_manager_download (void)
   hub_stop (hub);
 }
 
+/* Offline: the download fails, and its row keeps saying why, whole, with what to do without
+ * a network, until the next try. */
+static void
+test_model_manager_offline (void)
+{
+  g_autoptr (GSettings) settings = new_settings ();
+  g_autofree char *models = g_dir_make_tmp ("depict-models-XXXXXX", NULL);
+  DepictModelManager *manager;
+  const char *subtitle;
+
+  /* Nothing listens on port 1 of this machine. */
+  g_setenv ("HF_ENDPOINT", "http://127.0.0.1:1", TRUE);
+  g_setenv ("DEPICT_MODELS_DIR", models, TRUE);
+  g_settings_set_string (settings, "model", "base");
+  manager = depict_model_manager_new (NULL, settings);
+  gtk_window_present (GTK_WINDOW (manager));
+
+  depict_model_manager_download (manager, "base");
+  app_test_wait (manager_idle, manager, 60000, "the download to fail");
+  g_assert_cmpstr (depict_model_manager_get_row_state (manager, "base"), ==, "Download failed");
+  subtitle = depict_model_manager_get_row_subtitle (manager, "base");
+  g_test_message ("%s", subtitle);
+  g_assert_nonnull (strstr (subtitle, "127.0.0.1:1"));
+  g_assert_nonnull (strstr (subtitle, "Use a Model Folder"));
+  g_assert_nonnull (app_test_find_button (GTK_WIDGET (manager), "Try Again"));
+  /* It lasts: another change of the settings leaves it. */
+  g_settings_set_string (settings, "model", "large");
+  g_assert_cmpstr (depict_model_manager_get_row_state (manager, "base"), ==, "Download failed");
+
+  gtk_window_destroy (GTK_WINDOW (manager));
+  g_unsetenv ("HF_ENDPOINT");
+}
+
+static void
+touch (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, "{}", -1, NULL));
+}
+
+/* A model folder: refused with what it lacks; once complete, in use with its own row, its
+ * size and place, until Stop Using. */
+static void
+test_model_folder (void)
+{
+  g_autoptr (GSettings) settings = new_settings ();
+  g_autofree char *models = g_dir_make_tmp ("depict-models-XXXXXX", NULL);
+  g_autofree char *folder = g_dir_make_tmp ("depict-my-model-XXXXXX", NULL);
+  DepictModelManager *manager;
+  const char *problem;
+
+  g_setenv ("DEPICT_MODELS_DIR", models, TRUE);
+  g_settings_set_string (settings, "model", "base");
+  manager = depict_model_manager_new (NULL, settings);
+  gtk_window_present (GTK_WINDOW (manager));
+  g_assert_cmpuint (count_styled_buttons (GTK_WIDGET (manager), "suggested-action"), ==, 1);
+
+  touch (folder, "config.json");
+  g_assert_false (depict_model_manager_use_folder (manager, folder));
+  problem = depict_model_manager_get_folder_problem (manager);
+  g_test_message ("%s", problem);
+  g_assert_nonnull (strstr (problem, "model.safetensors"));
+  g_assert_nonnull (strstr (problem, "tokenizer.json"));
+  g_assert_nonnull (strstr (problem, "lacks the weights"));
+  g_assert_cmpstr (depict_model_manager_get_row_subtitle (manager, NULL), ==, problem);
+  {
+    g_autofree char *model = g_settings_get_string (settings, "model");
+    g_assert_cmpstr (model, ==, "base");
+  }
+
+  touch (folder, "model.safetensors");
+  touch (folder, "tokenizer.json");
+  g_assert_true (depict_model_manager_use_folder (manager, folder));
+  {
+    g_autofree char *model = g_settings_get_string (settings, "model");
+    g_assert_cmpstr (model, ==, folder);
+  }
+  /* Its row says where it is and how large; nothing else asks to be downloaded. */
+  g_assert_nonnull (strstr (depict_model_manager_get_row_subtitle (manager, NULL), folder));
+  g_assert_nonnull (strstr (depict_model_manager_get_row_subtitle (manager, NULL), "bytes"));
+  g_assert_cmpuint (count_styled_buttons (GTK_WIDGET (manager), "suggested-action"), ==, 0);
+
+  g_signal_emit_by_name (app_test_find_button (GTK_WIDGET (manager), "_Stop Using"), "clicked");
+  {
+    g_autofree char *model = g_settings_get_string (settings, "model");
+    g_assert_cmpstr (model, ==, "base");
+  }
+  g_assert_cmpuint (count_styled_buttons (GTK_WIDGET (manager), "suggested-action"), ==, 1);
+  gtk_window_destroy (GTK_WINDOW (manager));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -185,5 +290,7 @@ main (int argc, char **argv)
   app_test_init_gtk (&argc, &argv);
   g_test_add_func ("/app/preferences/devices", test_preferences_devices);
   g_test_add_func ("/app/models/download", test_model_manager_download);
+  g_test_add_func ("/app/models/offline", test_model_manager_offline);
+  g_test_add_func ("/app/models/folder", test_model_folder);
   return g_test_run ();
 }

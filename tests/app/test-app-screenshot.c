@@ -12,6 +12,7 @@
 
 #include "app-test-util.h"
 #include "depict-application.h"
+#include "depict-model-manager.h"
 #include "depict-window-private.h"
 #include "gallery/gallery-store.h"
 
@@ -208,6 +209,48 @@ test_screenshots (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+manager_idle (gpointer data)
+{
+  return !depict_model_manager_is_busy (data);
+}
+
+/* The Models window offline: a download that failed says why, and what to do; then a model
+ * folder in use. */
+static void
+test_models_screenshots (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autofree char *models = g_dir_make_tmp ("depict-models-XXXXXX", NULL);
+  g_autofree char *folder = g_dir_make_tmp ("my-florence-XXXXXX", NULL);
+  const char *files[] = { "config.json", "model.safetensors", "tokenizer.json" };
+  DepictModelManager *manager;
+
+  g_setenv ("HF_ENDPOINT", "http://127.0.0.1:1", TRUE);
+  g_setenv ("DEPICT_MODELS_DIR", models, TRUE);
+  g_settings_set_string (settings, "model", "base");
+  manager = depict_model_manager_new (NULL, settings);
+  gtk_window_set_default_size (GTK_WINDOW (manager), 620, 700);
+  gtk_window_present (GTK_WINDOW (manager));
+  depict_model_manager_download (manager, "base");
+  app_test_wait (manager_idle, manager, 60000, "the download to fail");
+  app_test_spin (300);
+  save_and_check (GTK_WIDGET (manager), "models-offline");
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (folder, files[i], NULL);
+
+      g_assert_true (g_file_set_contents (path, "{}", -1, NULL));
+    }
+  g_assert_true (depict_model_manager_use_folder (manager, folder));
+  app_test_spin (300);
+  save_and_check (GTK_WIDGET (manager), "models-folder");
+  gtk_window_destroy (GTK_WINDOW (manager));
+  g_settings_reset (settings, "model");
+  g_unsetenv ("HF_ENDPOINT");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -216,5 +259,6 @@ main (int argc, char *argv[])
   app_test_init_gtk (&argc, &argv);
 
   g_test_add_func ("/app/screenshot", test_screenshots);
+  g_test_add_func ("/app/screenshot/models", test_models_screenshots);
   return g_test_run ();
 }

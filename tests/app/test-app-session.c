@@ -684,6 +684,22 @@ test_batch_tasks (void)
   g_settings_reset (settings, "batch-tasks");
 }
 
+/* The processor threads of the preferences reach the run settings. */
+static void
+test_cpu_threads (void)
+{
+  GSettings *settings = depict_session_get_settings (session);
+  g_autoptr (DepictRunSettings) run = NULL;
+  g_autoptr (GError) error = NULL;
+
+  use_tiny_model (9);
+  g_settings_set_int (settings, "cpu-threads", 1);
+  run = depict_session_read_run_settings (session, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (run->n_threads, ==, 1);
+  g_settings_reset (settings, "cpu-threads");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -696,6 +712,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/app/session/one-connection", test_one_connection);
   g_test_add_func ("/app/session/batch-tasks", test_batch_tasks);
+  g_test_add_func ("/app/session/cpu-threads", test_cpu_threads);
   g_test_add_func ("/app/session/one-batch-path", test_one_batch_path);
   g_test_add_func ("/app/session/run-during-batch", test_run_during_batch);
   g_test_add_func ("/app/session/cancel-generating", test_cancel_generating);

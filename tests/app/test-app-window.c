@@ -18,6 +18,7 @@
 #include "depict-gallery-view.h"
 #include "depict-queue-item.h"
 #include "depict-window-private.h"
+#include "florence/hub/florence-hub.h"
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-store.h"
 
@@ -89,23 +90,6 @@ use_tiny_model (guint max_new_tokens)
 
 /* ---------------------------------------------------------------------------------------- */
 
-/* The button labelled LABEL (with its mnemonic) inside WIDGET, or NULL. */
-static GtkWidget *
-find_button (GtkWidget *widget, const char *label)
-{
-  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, label);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* The first widget of type TYPE under WIDGET (itself included) that MATCH accepts, or NULL. */
 static GtkWidget *
 find_widget (GtkWidget *widget, GType type,
@@ -170,11 +154,17 @@ test_empty_state (void)
   {
     GtkWidget *empty =
       find_widget (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, status_titled, "Drop Photos Here");
-    GtkWidget *download = find_button (empty, "_Download a Model…");
+    GtkWidget *download = app_test_find_button (empty, "_Download a Model…");
     g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
+
+    g_autofree char *size = g_format_size (florence_hub_lookup ("base")->download_size);
+    g_autofree char *says =
+      g_strdup_printf ("No model is installed yet. The base model is a download of %s.", size);
 
     g_assert_nonnull (download);
     g_assert_true (gtk_widget_is_visible (download));
+    /* Its size, written as the Models window writes it */
+    g_assert_nonnull (find_widget (empty, GTK_TYPE_LABEL, label_is, says));
     g_settings_set_string (settings, "model", tiny);
     g_assert_false (gtk_widget_is_visible (download));
     g_settings_set_string (settings, "model", "base");
@@ -334,6 +324,12 @@ test_drop (void)
   g_assert_cmpint (gdk_texture_get_height (texture), ==, 480);
   g_assert_cmpstr (depict_results_pane_get_page (depict_window_get_results_pane (window)), ==,
                    "no-model");
+  {
+    g_autofree char *size = g_format_size (florence_hub_lookup ("base")->download_size);
+
+    g_assert_nonnull (find_widget (GTK_WIDGET (depict_window_get_results_pane (window)),
+                                   ADW_TYPE_STATUS_PAGE, status_mentions, size));
+  }
 
   /* The same photo again is not added twice; the folder adds its other 7 photos. */
   g_assert_true (depict_window_drop_files (window, &one));
@@ -361,8 +357,8 @@ test_unreadable (void)
   g_assert_cmpstr (depict_results_pane_get_page (pane), ==, "error");
   g_assert_null (depict_image_view_get_texture (depict_window_get_image_view (window)));
   /* Running again cannot read it either: no "Try Again" (it would only be greyed out). */
-  g_assert_nonnull (find_button (GTK_WIDGET (pane), "_Try Again"));
-  g_assert_false (gtk_widget_get_visible (find_button (GTK_WIDGET (pane), "_Try Again")));
+  g_assert_nonnull (app_test_find_button (GTK_WIDGET (pane), "_Try Again"));
+  g_assert_false (gtk_widget_get_visible (app_test_find_button (GTK_WIDGET (pane), "_Try Again")));
   close_window (window);
   g_unlink (path);
 }
@@ -714,7 +710,7 @@ note_run_all_button_cb (DepictJob *batch, GParamSpec *pspec, DepictWindow *windo
   if (depict_job_get_done (batch) >= depict_job_get_total (batch))
     return;
   label = g_strdup_printf ("Running: %u of 3", depict_job_get_done (batch) + 1);
-  if (find_button (GTK_WIDGET (window), label) != NULL)
+  if (app_test_find_button (GTK_WIDGET (window), label) != NULL)
     g_object_set_data (G_OBJECT (window), "counted", GINT_TO_POINTER (TRUE));
 }
 
@@ -745,7 +741,7 @@ test_run_all (void)
                           G_CALLBACK (note_run_all_button_cb), window);
   app_test_wait (not_busy, window, 120000, "the runs on all photos");
   g_assert_true (GPOINTER_TO_INT (g_object_get_data (G_OBJECT (window), "counted")));
-  g_assert_nonnull (find_button (GTK_WIDGET (window), "Run on _All Photos"));
+  g_assert_nonnull (app_test_find_button (GTK_WIDGET (window), "Run on _All Photos"));
   g_assert_cmpint (count_runs (), ==, runs + 3);
   /* Each photo of the list has the answer just stored (run ids grow). */
   g_object_set_data (G_OBJECT (queue), "runs-before", GINT_TO_POINTER ((int) runs));

@@ -39,8 +39,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 
+#include "bench-util.h"
 #include "florence/engine/florence-device.h"
 #include "florence/model/florence-model.h"
 #include "gallery/gallery-pipeline.h"
@@ -49,89 +49,8 @@
 #include "image/image-thumbnail-cache.h"
 
 /* ---------------------------------------------------------------------------------------------
- * Process figures
+ * Inputs: the photos
  * ------------------------------------------------------------------------------------------- */
-
-static double
-cpu_seconds (void)
-{
-  struct rusage ru;
-  getrusage (RUSAGE_SELF, &ru);
-  return (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double) ru.ru_stime.tv_sec +
-         ru.ru_stime.tv_usec / 1e6;
-}
-
-static double
-wall_seconds (void)
-{
-  return (double) g_get_monotonic_time () / 1e6;
-}
-
-/* VmHWM (peak resident set) in MiB */
-static double
-peak_rss_mib (void)
-{
-  g_autofree char *status = NULL;
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return 0;
-  const char *p = strstr (status, "VmHWM:");
-  return p != NULL ? g_ascii_strtod (p + 6, NULL) / 1024.0 : 0;
-}
-
-static char *
-load_average (void)
-{
-  g_autofree char *s = NULL;
-  if (!g_file_get_contents ("/proc/loadavg", &s, NULL, NULL))
-    return g_strdup ("?");
-  g_auto (GStrv) f = g_strsplit (s, " ", 4);
-  return g_strdup_printf ("%s %s %s", f[0], f[1] != NULL ? f[1] : "",
-                          f[1] != NULL && f[2] != NULL ? f[2] : "");
-}
-
-static void
-print_conditions (const char *when)
-{
-  g_autofree char *load = load_average ();
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *stamp = g_date_time_format (now, "%H:%M:%S UTC");
-  printf ("[%s] %s, load average %s, %d CPUs\n", when, stamp, load, g_get_num_processors ());
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Inputs: the model and the photos
- * ------------------------------------------------------------------------------------------- */
-
-static char *
-program_dir (GError **error)
-{
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", error);
-  return self != NULL ? g_path_get_dirname (self) : NULL;
-}
-
-static char *
-make_model (GError **error)
-{
-  g_autofree char *dir = program_dir (error);
-  if (dir == NULL)
-    return NULL;
-  char *model = g_build_filename (dir, "bench-model-base", NULL);
-  g_autofree char *weights = g_build_filename (model, "model.safetensors", NULL);
-  if (g_file_test (weights, G_FILE_TEST_EXISTS))
-    return model;
-  g_autofree char *maker = g_build_filename (dir, "make-random-model", NULL);
-  const char *argv[] = { maker, model, NULL };
-  int status = 0;
-  g_printerr ("Writing a Florence-2-base model with random weights to %s...\n", model);
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL,
-                     NULL, &status, error) ||
-      !g_spawn_check_wait_status (status, error))
-    {
-      g_free (model);
-      return NULL;
-    }
-  return model;
-}
 
 /* A photo-like picture: smooth light, a few objects, sensor noise. */
 static GdkPixbuf *
@@ -182,7 +101,7 @@ make_picture (int width, int height, guint seed)
 static char *
 make_photos (int n, double mp, GError **error)
 {
-  g_autofree char *dir = program_dir (error);
+  g_autofree char *dir = bench_program_dir (error);
   if (dir == NULL)
     return NULL;
   g_autofree char *name = g_strdup_printf ("bench-tag-photos-%gmp", mp);
@@ -324,11 +243,11 @@ run_mode (const char *mode, const char *model_dir, const char *device, const cha
   const char *paths[] = { folder, NULL };
   GalleryTaggerSummary summary = { 0 };
 
-  print_conditions ("start");
-  double w0 = wall_seconds (), c0 = cpu_seconds ();
+  bench_print_conditions ("start");
+  double w0 = bench_wall_seconds (), c0 = bench_cpu_seconds ();
   gboolean ok = gallery_tagger_run (store, &options, paths, &summary, NULL, &error);
-  double wall = wall_seconds () - w0, cpu = cpu_seconds () - c0;
-  print_conditions ("end");
+  double wall = bench_wall_seconds () - w0, cpu = bench_cpu_seconds () - c0;
+  bench_print_conditions ("end");
   if (!ok)
     {
       g_printerr ("%s\n", error->message);
@@ -375,9 +294,9 @@ run_mode (const char *mode, const char *model_dir, const char *device, const cha
             "generation %.1f (all on the batch's thread)\n",
             preprocess, vision, encoder, generate);
   printf ("  engine busy %.1f s = %.0f %% of the wall time\n", engine, 100.0 * engine / wall);
-  printf ("  peak resident memory (VmHWM) %.0f MiB\n", peak_rss_mib ());
+  printf ("  peak resident memory (VmHWM) %.0f MiB\n", bench_peak_rss_mib ());
   printf ("RESULT %s photos_per_hour=%.2f photos_per_cpu_hour=%.2f busy=%.3f vmhwm_mib=%.0f\n",
-          mode, 3600.0 * n / wall, 3600.0 * n / cpu, engine / wall, peak_rss_mib ());
+          mode, 3600.0 * n / wall, 3600.0 * n / cpu, engine / wall, bench_peak_rss_mib ());
   gallery_tagger_summary_clear (&summary);
   g_clear_pointer (&pipeline, gallery_pipeline_free);
   g_clear_pointer (&store, gallery_store_close);
@@ -388,17 +307,6 @@ run_mode (const char *mode, const char *model_dir, const char *device, const cha
   g_unlink (shm);
   g_rmdir (tmp);
   return 0;
-}
-
-/* VmRSS (resident set now) in MiB */
-static double
-rss_mib (void)
-{
-  g_autofree char *status = NULL;
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return 0;
-  const char *p = strstr (status, "VmRSS:");
-  return p != NULL ? g_ascii_strtod (p + 6, NULL) / 1024.0 : 0;
 }
 
 /* The pipeline alone over n photos (the folder's, again and again), no task run: how fast
@@ -414,6 +322,8 @@ run_feed (const char *model_dir, const char *folder, guint n, guint workers)
       g_printerr ("%s\n", error->message);
       return 1;
     }
+  printf ("model loaded: resident %.0f MiB, peak %.0f MiB\n", bench_rss_mib (),
+          bench_peak_rss_mib ());
   const char *args[] = { folder, NULL };
   g_autoptr (GPtrArray) files = image_files_collect (args, FALSE, NULL, NULL, NULL, &error);
   if (files == NULL || files->len == 0)
@@ -428,8 +338,8 @@ run_feed (const char *model_dir, const char *folder, guint n, guint workers)
   printf ("feed: %u photos through the pipeline (%u in the folder), depth %u, input %d, no task\n",
           n, files->len, gallery_pipeline_get_depth (pipeline),
           florence_model_get_config (model)->image_size);
-  print_conditions ("start");
-  double w0 = wall_seconds (), c0 = cpu_seconds ();
+  bench_print_conditions ("start");
+  double w0 = bench_wall_seconds (), c0 = bench_cpu_seconds ();
   guint pushed = 0;
   for (guint popped = 0; popped < n; popped++)
     {
@@ -444,10 +354,10 @@ run_feed (const char *model_dir, const char *folder, guint n, guint workers)
         }
       if ((popped + 1) % 10 == 0 || popped + 1 == n)
         printf ("  %4u photos: %.1f s, resident %.0f MiB, peak %.0f MiB\n", popped + 1,
-                wall_seconds () - w0, rss_mib (), peak_rss_mib ());
+                bench_wall_seconds () - w0, bench_rss_mib (), bench_peak_rss_mib ());
     }
-  double wall = wall_seconds () - w0, cpu = cpu_seconds () - c0;
-  print_conditions ("end");
+  double wall = bench_wall_seconds () - w0, cpu = bench_cpu_seconds () - c0;
+  bench_print_conditions ("end");
   GalleryPipelineStats s;
   gallery_pipeline_get_stats (pipeline, &s);
   printf ("  wall %.1f s: %.0f photos per hour fed; process CPU %.1f s (%.2f CPU-s per photo)\n",
@@ -502,7 +412,7 @@ main (int argc, char **argv)
     return run_mode (child, model_dir, device, folder, tasks, (guint) beams, (guint) new_tokens,
                      (guint) MAX (workers, 0));
 
-  if (model_dir == NULL && (model_dir = make_model (&error)) == NULL)
+  if (model_dir == NULL && (model_dir = bench_make_model (&error)) == NULL)
     {
       g_printerr ("%s\n", error->message);
       return 1;
@@ -521,7 +431,7 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 1;
     }
-  print_conditions ("bench-tag");
+  bench_print_conditions ("bench-tag");
   printf ("model %s\nphotos %s\n", model_dir, folder);
   for (int r = 0; r < MAX (rounds, 1); r++)
     for (guint m = 0; mode_list[m] != NULL; m++)

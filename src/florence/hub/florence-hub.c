@@ -103,12 +103,18 @@ guint64
 florence_hub_get_installed_size (const FlorenceHubModel *model)
 {
   g_autofree char *dir = florence_hub_get_install_dir (model);
+
+  return florence_hub_dir_is_complete (dir) ? florence_hub_dir_size (dir) : 0;
+}
+
+guint64
+florence_hub_dir_size (const char *dir)
+{
   g_autoptr (GDir) d = NULL;
   const char *name;
   guint64 total = 0;
 
-  if (!florence_hub_dir_is_complete (dir))
-    return 0;
+  g_return_val_if_fail (dir != NULL, 0);
   d = g_dir_open (dir, 0, NULL);
   if (d == NULL)
     return 0;

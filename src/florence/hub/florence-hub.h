@@ -33,6 +33,8 @@ char *florence_hub_get_install_dir (const FlorenceHubModel *model);
 gboolean florence_hub_dir_is_complete (const char *dir);
 /* Bytes used by an installed model (0 when not installed). */
 guint64 florence_hub_get_installed_size (const FlorenceHubModel *model);
+/* Bytes of the regular files directly in DIR (a model folder). */
+guint64 florence_hub_dir_size (const char *dir);
 gboolean florence_hub_delete (const FlorenceHubModel *model, GError **error);
 
 /* https://huggingface.co unless HF_ENDPOINT is set. */
