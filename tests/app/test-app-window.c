@@ -899,6 +899,35 @@ test_picker_stays (void)
   close_window (window);
 }
 
+static gboolean
+gallery_shows_error (gpointer data)
+{
+  return g_strcmp0 (depict_gallery_view_get_page (data), "error") == 0;
+}
+
+/* A gallery that cannot be opened says why and offers what can be done. */
+static void
+test_gallery_error (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autofree char *dir = g_dir_make_tmp ("depict-bad-gallery-XXXXXX", NULL);
+  g_autoptr (DepictSession) bad = depict_session_new (settings, dir);
+  DepictWindow *window = depict_window_new_for_session (bad);
+  GtkWidget *view = depict_window_get_gallery_view (window);
+  g_autofree char *path = depict_session_dup_gallery_path (bad);
+
+  gtk_window_present (GTK_WINDOW (window));
+  depict_window_show_gallery (window, FALSE);
+  app_test_wait (gallery_shows_error, view, 10000, "the gallery's error page");
+  g_assert_cmpstr (path, ==, dir);
+  g_assert_nonnull (app_test_find_button (view, "_Show the Gallery’s Folder"));
+  g_signal_emit_by_name (app_test_find_button (view, "_Try Again"), "clicked");
+  g_assert_cmpstr (depict_gallery_view_get_page (DEPICT_GALLERY_VIEW (view)), ==, "error");
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_spin (20);
+  g_rmdir (dir);
+}
+
 /* Export opens beside the photo and writes the answer as JSON or as text. */
 static void
 test_export (void)
@@ -1132,6 +1161,14 @@ copy_photo (const char *name, const char *dir)
 /* Tag Folder: the session's batch through the gallery's tagger, shown in the gallery with
  * its progress; a second pass finds it all done; a paused batch resumes where it stopped and
  * ends with every photo tagged once. */
+static gboolean
+has_batch_failures (gpointer window)
+{
+  const char *const *failures = _depict_window_get_batch_failures (window);
+
+  return failures != NULL && failures[0] != NULL;
+}
+
 static void
 test_tag_folder (void)
 {
@@ -1150,6 +1187,12 @@ test_tag_folder (void)
   copy_photo ("palette_200x150.png", dir);
   copy_photo ("gray_320x200.png", dir);
   copy_photo ("small_37x101.png", dir);
+  /* A JPEG cut off after its first bytes: it cannot be read. */
+  {
+    g_autofree char *broken = g_build_filename (dir, "broken.jpg", NULL);
+
+    g_assert_true (g_file_set_contents (broken, "\xff\xd8\xff\xe0\x00\x10JFIF\x00", 11, NULL));
+  }
   /* Settings no other test of this process uses: the runs are new to the shared gallery. */
   use_tiny_model (6);
   before = count_runs ();
@@ -1188,6 +1231,13 @@ test_tag_folder (void)
   app_test_wait (not_tagging, NULL, 120000, "the folder to be tagged");
   after = count_runs ();
   g_assert_cmpint (after - before, ==, 3);
+  /* The file it could not read is named, in a dialog the end toast's Details opens. */
+  app_test_wait (has_batch_failures, window, 10000, "the batch's failures");
+  g_assert_nonnull (strstr (_depict_window_get_batch_failures (window)[0], "broken.jpg"));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-batch-failures", NULL);
+  g_assert_nonnull (window->failures_dialog);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (window->failures_dialog), "broken.jpg"));
+  gtk_window_destroy (GTK_WINDOW (window->failures_dialog));
   /* The grid shows what was stored. */
   app_test_wait (gallery_has, view, 5000, "the tagged photos in the grid");
   g_assert_cmpuint (
@@ -1241,6 +1291,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/overlay", test_overlay);
   g_test_add_func ("/app/window/copy", test_copy);
   g_test_add_func ("/app/window/export", test_export);
+  g_test_add_func ("/app/window/gallery-error", test_gallery_error);
   g_test_add_func ("/app/window/empty-and-asked", test_empty_and_asked);
   g_test_add_func ("/app/window/no-model", test_no_model);
   g_test_add_func ("/app/window/run-tiny", test_run_tiny);
