@@ -72,13 +72,14 @@ quit_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   GApplication *app = user_data;
   GList *windows = gtk_application_get_windows (GTK_APPLICATION (app));
 
-  /* Close windows first, so that each cancels its work and saves its size. */
+  /* Close windows first, so that each cancels its work and saves its size (a window's
+   * close-request does both; destroying it would skip them). */
   for (GList *l = windows; l != NULL;)
     {
       GtkWindow *window = l->data;
 
       l = l->next;
-      gtk_window_destroy (window);
+      gtk_window_close (window);
     }
   g_application_quit (app);
 }

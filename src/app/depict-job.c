@@ -97,6 +97,7 @@ depict_run_settings_copy (const DepictRunSettings *settings)
   copy->num_beams = settings->num_beams;
   copy->max_new_tokens = settings->max_new_tokens;
   copy->n_threads = settings->n_threads;
+  copy->min_tag_score = settings->min_tag_score;
   return copy;
 }
 

@@ -42,7 +42,8 @@ typedef struct {
   char *device;        /* a device name (florence-device.h); NULL or "": automatic */
   int num_beams;
   int max_new_tokens;
-  int n_threads; /* the CPU engine's threads, 0: every processor */
+  int n_threads;        /* the CPU engine's threads, 0: every processor */
+  double min_tag_score; /* of the tags the results propose, those below are not kept */
 } DepictRunSettings;
 
 DepictRunSettings *depict_run_settings_new (void);

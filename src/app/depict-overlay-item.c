@@ -436,6 +436,13 @@ label_at (GPtrArray *labels, guint i)
   return labels != NULL && i < labels->len ? display_label (g_ptr_array_index (labels, i)) : "";
 }
 
+static float
+score_at (const FlorenceResult *result, GArray *scores, guint i)
+{
+  return result->has_scores && scores != NULL && i < scores->len ? g_array_index (scores, float, i)
+                                                                 : NAN;
+}
+
 GListStore *
 depict_overlay_items_from_result (const FlorenceResult *result)
 {
@@ -453,6 +460,7 @@ depict_overlay_items_from_result (const FlorenceResult *result)
         depict_overlay_item_new_polygon (DEPICT_OVERLAY_TEXT, label_at (result->quad_labels, i));
 
       depict_overlay_item_add_polygon (item, q->p, 4);
+      depict_overlay_item_set_score (item, score_at (result, result->quad_scores, i));
       g_list_store_append (store, item);
     }
   for (guint i = 0; result->boxes != NULL && i < result->boxes->len; i++)
@@ -461,6 +469,7 @@ depict_overlay_items_from_result (const FlorenceResult *result)
       g_autoptr (DepictOverlayItem) item =
         depict_overlay_item_new_box (label_at (result->box_labels, i), b->x1, b->y1, b->x2, b->y2);
 
+      depict_overlay_item_set_score (item, score_at (result, result->box_scores, i));
       g_list_store_append (store, item);
     }
   for (guint i = 0; result->polygons != NULL && i < result->polygons->len; i++)
@@ -477,6 +486,7 @@ depict_overlay_items_from_result (const FlorenceResult *result)
             depict_overlay_item_add_polygon (item, (const float *) (gpointer) xy->data,
                                              xy->len / 2);
         }
+      depict_overlay_item_set_score (item, score_at (result, result->polygon_scores, i));
       /* An instance without a drawable polygon has nothing to show. */
       if (depict_overlay_item_get_n_polygons (item) > 0)
         g_list_store_append (store, item);

@@ -32,6 +32,7 @@ struct _DepictPreferencesWindow {
   AdwActionRow *api_row;
   GtkSwitch *api_switch;
   GtkButton *api_copy_button;
+  GtkSpinButton *tag_confidence_spin; /* percent; the setting is a fraction */
 
   GSettings *settings;
   GPtrArray *model_values;  /* char*: setting value of each model choice */
@@ -78,6 +79,21 @@ depict_preferences_window_class_init (DepictPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, api_row);
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, api_switch);
   gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, api_copy_button);
+  gtk_widget_class_bind_template_child (widget_class, DepictPreferencesWindow, tag_confidence_spin);
+}
+
+/* "min-tag-confidence" (0 to 1) ⇄ the spin button's percent */
+static gboolean
+percent_from_setting (GValue *value, GVariant *variant, gpointer user_data)
+{
+  g_value_set_double (value, g_variant_get_double (variant) * 100.0);
+  return TRUE;
+}
+
+static GVariant *
+percent_to_setting (const GValue *value, const GVariantType *type, gpointer user_data)
+{
+  return g_variant_new_double (CLAMP (g_value_get_double (value) / 100.0, 0.0, 1.0));
 }
 
 static void
@@ -327,6 +343,9 @@ depict_preferences_window_new (GtkWindow *parent, GSettings *settings, GPtrArray
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "cpu-threads", gtk_spin_button_get_adjustment (self->threads_spin),
                    "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind_with_mapping (
+    settings, "min-tag-confidence", gtk_spin_button_get_adjustment (self->tag_confidence_spin),
+    "value", G_SETTINGS_BIND_DEFAULT, percent_from_setting, percent_to_setting, NULL, NULL);
   return self;
 }
 
@@ -369,6 +388,13 @@ depict_preferences_window_get_threads_spin (DepictPreferencesWindow *self)
 {
   g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
   return self->threads_spin;
+}
+
+GtkSpinButton *
+depict_preferences_window_get_tag_confidence_spin (DepictPreferencesWindow *self)
+{
+  g_return_val_if_fail (DEPICT_IS_PREFERENCES_WINDOW (self), NULL);
+  return self->tag_confidence_spin;
 }
 
 GtkSpinButton *

@@ -30,5 +30,7 @@ void depict_preferences_window_set_api_service (DepictPreferencesWindow *self,
                                                 DepictApiService *service);
 AdwActionRow *depict_preferences_window_get_api_row (DepictPreferencesWindow *self);
 GtkSwitch *depict_preferences_window_get_api_switch (DepictPreferencesWindow *self);
+/* The minimum tag confidence, in percent ("min-tag-confidence" is a fraction). */
+GtkSpinButton *depict_preferences_window_get_tag_confidence_spin (DepictPreferencesWindow *self);
 
 G_END_DECLS

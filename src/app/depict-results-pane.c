@@ -14,6 +14,7 @@
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "depict-results-pane.h"
 #include "florence/hub/florence-hub.h"
@@ -375,6 +376,7 @@ depict_results_pane_show_answer (DepictResultsPane *self, const char *title, Dep
                                  GListModel *items)
 {
   g_autofree char *text = NULL;
+  g_autofree char *scored_info = NULL;
   const char *info;
   guint n_items;
   gboolean quads;
@@ -388,6 +390,16 @@ depict_results_pane_show_answer (DepictResultsPane *self, const char *title, Dep
   text = quads ? NULL : depict_overlay_result_dup_text (answer->result);
   n_items = items != NULL ? g_list_model_get_n_items (items) : 0;
   info = answer->info;
+  /* a text answer's confidence beside what was run */
+  if (answer->result->has_scores && !isnan (answer->result->text_score))
+    {
+      /* Translators: how sure the model is of the text it answered, in percent */
+      g_autofree char *confidence =
+        g_strdup_printf (_ ("Confidence %.0f %%"), answer->result->text_score * 100.0);
+      scored_info = info != NULL && info[0] != '\0' ? g_strdup_printf ("%s · %s", info, confidence)
+                                                    : g_steal_pointer (&confidence);
+      info = scored_info;
+    }
 
   gtk_label_set_label (self->title_label, title != NULL ? title : "");
   gtk_label_set_label (self->info_label, info != NULL ? info : "");

@@ -210,6 +210,7 @@ execute_run (DepictSession *self, DepictJob *job)
       /* Keyed as depict-cli tag keys its runs. */
       record = gallery_run_new_from_florence (run, florence_model_get_config (model)->name,
                                               weights_hash, settings->max_new_tokens);
+      record->min_tag_score = settings->min_tag_score;
       if (image_id != 0 && gallery_store_add_run (store, image_id, record, &error) != 0)
         answer->run_id = record->id;
     }
@@ -343,6 +344,7 @@ execute_batch (DepictSession *self, DepictJob *job)
   options.weights_hash = weights_hash;
   options.num_beams = settings->num_beams;
   options.max_new_tokens = settings->max_new_tokens;
+  options.min_tag_score = settings->min_tag_score;
   options.tasks = depict_job_get_tasks (job);
   options.text_input = depict_job_get_text_input (job);
   options.recursive = FALSE;

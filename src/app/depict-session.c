@@ -67,6 +67,7 @@ depict_session_read_run_settings (DepictSession *self, GError **error)
   settings->num_beams = g_settings_get_int (self->settings, "beams");
   settings->max_new_tokens = g_settings_get_int (self->settings, "max-new-tokens");
   settings->n_threads = g_settings_get_int (self->settings, "cpu-threads");
+  settings->min_tag_score = g_settings_get_double (self->settings, "min-tag-confidence");
   if (!florence_limits_check (NULL, settings->num_beams, settings->max_new_tokens, 0, &local_error))
     {
       g_set_error_literal (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_INPUT,

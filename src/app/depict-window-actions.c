@@ -126,18 +126,55 @@ copy_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   depict_window_add_toast (self, _ ("Copied"));
 }
 
+gboolean
+_depict_window_export_to (DepictWindow *self, GFile *file, gboolean as_text, GError **error)
+{
+  g_autofree char *contents = NULL;
+
+  g_return_val_if_fail (self->answer != NULL, FALSE);
+  contents =
+    as_text ? depict_answer_to_plain_text (self->answer) : depict_answer_to_json (self->answer);
+  /* Atomic: written to a temporary file, then renamed. */
+  return g_file_replace_contents (file, contents, strlen (contents), NULL, FALSE,
+                                  G_FILE_CREATE_REPLACE_DESTINATION, NULL, NULL, error);
+}
+
+GFile *
+_depict_window_export_folder (DepictWindow *self)
+{
+  g_autoptr (GFile) parent = NULL;
+  const char *pictures = g_get_user_special_dir (G_USER_DIRECTORY_PICTURES);
+
+  /* Beside the photo, where a person looks for it; else in Pictures. */
+  if (self->current != NULL)
+    parent = g_file_get_parent (depict_queue_item_get_file (self->current));
+  if (parent != NULL && g_file_is_native (parent))
+    return g_steal_pointer (&parent);
+  return g_file_new_for_path (pictures != NULL ? pictures : g_get_home_dir ());
+}
+
 static void
 export_response_cb (GtkNativeDialog *dialog, int response, DepictWindow *self)
 {
   if (response == GTK_RESPONSE_ACCEPT && self->answer != NULL)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *json = depict_answer_to_json (self->answer);
+      gboolean as_text =
+        g_strcmp0 (gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "format"), "text") == 0;
+      g_autofree char *name = g_file_get_basename (file);
       g_autoptr (GError) error = NULL;
 
-      /* Atomic: written to a temporary file, then renamed. */
-      if (!g_file_replace_contents (file, json, strlen (json), NULL, FALSE,
-                                    G_FILE_CREATE_REPLACE_DESTINATION, NULL, NULL, &error))
+      /* Text asked for under the JSON name offered: the name follows the format. */
+      if (as_text && g_str_has_suffix (name, ".json"))
+        {
+          g_autoptr (GFile) parent = g_file_get_parent (file);
+          g_autofree char *stem = g_strndup (name, strlen (name) - strlen (".json"));
+          g_autofree char *text_name = g_strconcat (stem, ".txt", NULL);
+
+          g_object_unref (file);
+          file = g_file_get_child (parent, text_name);
+        }
+      if (!_depict_window_export_to (self, file, as_text, &error))
         {
           g_autofree char *message =
             g_strdup_printf (_ ("The answer could not be saved: %s"), error->message);
@@ -157,6 +194,7 @@ export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   GtkFileChooserNative *dialog;
   g_autofree char *name = NULL;
   g_autofree char *base = NULL;
+  g_autoptr (GFile) folder = NULL;
 
   if (self->answer == NULL || self->current == NULL)
     return;
@@ -167,6 +205,12 @@ export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
     *strrchr (base, '.') = '\0';
   name = g_strconcat (base, ".json", NULL);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
+  folder = _depict_window_export_folder (self);
+  gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), folder, NULL);
+  gtk_file_chooser_add_choice (
+    GTK_FILE_CHOOSER (dialog), "format", _ ("Format"), (const char *[]){ "json", "text", NULL },
+    (const char *[]){ _ ("JSON (for programs)"), _ ("Text (for people)"), NULL });
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (dialog), "format", "json");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   g_signal_connect (dialog, "response", G_CALLBACK (export_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));

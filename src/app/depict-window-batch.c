@@ -15,6 +15,7 @@
 
 #include <glib/gi18n.h>
 
+#include "depict-batch-dialog.h"
 #include "depict-window-private.h"
 #include "florence/text/florence-task.h"
 
@@ -242,17 +243,47 @@ depict_window_run_all (DepictWindow *self)
   _depict_window_update_actions (self);
 }
 
-void
-_depict_window_tag_folder (DepictWindow *self, GFile *folder)
+static void
+batch_dialog_response_cb (AdwMessageDialog *dialog, const char *response, DepictWindow *self)
 {
+  GFile *folder = g_object_get_data (G_OBJECT (dialog), "folder");
+  g_auto (GStrv) tasks = depict_batch_dialog_dup_tasks (dialog);
   g_autoptr (GError) error = NULL;
 
+  if (g_strcmp0 (response, "tag") != 0 || tasks[0] == NULL)
+    return;
+  /* The tasks chosen are the ones offered next time. */
+  g_settings_set_strv (depict_session_get_settings (self->session), "batch-tasks",
+                       (const char *const *) tasks);
   depict_window_show_gallery (self, FALSE);
   if (depict_session_tag_folder (self->session, folder, &error) != NULL)
     return;
   depict_window_add_toast (self, error->message);
   if (g_error_matches (error, DEPICT_SESSION_ERROR, DEPICT_SESSION_ERROR_NO_MODEL))
     gtk_widget_activate_action (GTK_WIDGET (self), "app.models", NULL);
+}
+
+void
+_depict_window_tag_folder (DepictWindow *self, GFile *folder)
+{
+  g_auto (GStrv) chosen = depict_session_dup_batch_tasks (self->session);
+  g_autofree char *name = g_file_get_basename (folder);
+  AdwMessageDialog *dialog;
+
+  if (self->batch_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->batch_dialog));
+  dialog = depict_batch_dialog_new (GTK_WINDOW (self), name, (const char *const *) chosen);
+  g_object_set_data_full (G_OBJECT (dialog), "folder", g_object_ref (folder), g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (batch_dialog_response_cb), self, 0);
+  self->batch_dialog = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->batch_dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+AdwMessageDialog *
+_depict_window_get_batch_dialog (DepictWindow *self)
+{
+  return self->batch_dialog;
 }
 
 void
@@ -269,4 +300,11 @@ _depict_window_batch_dispose (DepictWindow *self)
     g_signal_handlers_disconnect_by_data (self->session, self);
   follow (self, NULL);
   g_clear_object (&self->run_all_job);
+  if (self->batch_dialog != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->batch_dialog),
+                                    (gpointer *) &self->batch_dialog);
+      gtk_window_destroy (GTK_WINDOW (self->batch_dialog));
+      self->batch_dialog = NULL;
+    }
 }

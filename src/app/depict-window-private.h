@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include "depict-confidence-filter.h"
 #include "depict-gallery-view.h"
 #include "depict-queue-item.h"
 #include "depict-session.h"
@@ -39,6 +40,7 @@ struct _DepictWindow {
   GtkWidget *boxes_toggle;
   GtkWidget *masks_toggle;
   GtkWidget *text_toggle;
+  DepictConfidenceFilter *confidence_filter; /* hides the regions the model is less sure of */
   GtkWidget *queue_button;
   GtkRevealer *region_hint_revealer;
   GtkWidget *side_pane;
@@ -66,8 +68,9 @@ struct _DepictWindow {
   gboolean showing_answer;
 
   /* The batch (depict-window-batch.c) */
-  DepictJob *batch;       /* the session's batch this window follows */
-  DepictJob *run_all_job; /* the batch "Run on All Photos" started, while it goes on */
+  DepictJob *batch;               /* the session's batch this window follows */
+  DepictJob *run_all_job;         /* the batch "Run on All Photos" started, while it goes on */
+  AdwMessageDialog *batch_dialog; /* "Tag …?" while it asks (a weak pointer) */
 
   GCancellable *cancellable; /* files being checked and listed; cancelled on close */
   gboolean narrow;           /* results below the photo */
@@ -115,13 +118,21 @@ char *_depict_window_answer_title (DepictAnswer *answer);
 /* depict-window-batch.c */
 void _depict_window_batch_init (DepictWindow *self);
 void _depict_window_batch_dispose (DepictWindow *self);
+/* Asks which tasks to run on FOLDER's photos, then tags it. */
 void _depict_window_tag_folder (DepictWindow *self, GFile *folder);
+/* The question of _depict_window_tag_folder() while it is open, or NULL. */
+AdwMessageDialog *_depict_window_get_batch_dialog (DepictWindow *self);
 
 /* depict-window-actions.c */
 void _depict_window_class_actions_init (DepictWindowClass *klass);
 void _depict_window_actions_init (DepictWindow *self);
 void _depict_window_update_actions (DepictWindow *self);
 void _depict_window_open_dialog (DepictWindow *self, gboolean folder_for_tagging);
+/* Export: where the dialog opens (beside the photo, else Pictures), and the writing of the
+ * answer shown, as JSON or as text. */
+GFile *_depict_window_export_folder (DepictWindow *self);
+gboolean _depict_window_export_to (DepictWindow *self, GFile *file, gboolean as_text,
+                                   GError **error);
 
 /* depict-window-dnd.c */
 void _depict_window_dnd_init (DepictWindow *self);

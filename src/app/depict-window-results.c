@@ -73,7 +73,13 @@ _depict_window_show_answer (DepictWindow *self, DepictAnswer *answer)
           depict_overlay_item_set_label (item, answer->text_input);
       }
   g_set_object (&self->items, items);
-  depict_image_view_set_items (self->image_view, G_LIST_MODEL (items));
+  /* the photo shows the regions of at least the task's minimum confidence */
+  depict_confidence_filter_set_answer (self->confidence_filter,
+                                       answer != NULL ? answer->task : NULL, G_LIST_MODEL (items));
+  g_autoptr (GtkFilterListModel) shown = gtk_filter_list_model_new (
+    G_LIST_MODEL (g_object_ref (items)),
+    g_object_ref (depict_confidence_filter_get_filter (self->confidence_filter)));
+  depict_image_view_set_items (self->image_view, G_LIST_MODEL (shown));
 
   if (answer != NULL)
     {

@@ -179,7 +179,9 @@ items_changed_cb (GListModel *items, guint position, guint removed, guint added,
 static void
 view_items_changed_cb (DepictImageView *view, GParamSpec *pspec, DepictWindow *self)
 {
-  GListModel *items = depict_image_view_get_items (view);
+  /* the answer's items, also those the confidence filter hides */
+  GListModel *items =
+    self->items != NULL ? G_LIST_MODEL (self->items) : depict_image_view_get_items (view);
 
   if (items != NULL)
     items_changed_cb (items, 0, 0, 0, self);
@@ -267,6 +269,7 @@ depict_window_constructed (GObject *object)
   g_signal_connect_object (self->settings, "changed::show-text", G_CALLBACK (layers_changed_cb),
                            self, 0);
   layers_changed_cb (self->settings, NULL, self);
+  depict_confidence_filter_set_settings (self->confidence_filter, self->settings);
 
   depict_gallery_view_set_session (self->gallery_view, self->session);
   g_signal_connect_object (self->session, "notify::busy", G_CALLBACK (session_changed_cb), self, 0);
@@ -353,6 +356,7 @@ depict_window_class_init (DepictWindowClass *klass)
   g_type_ensure (DEPICT_TYPE_TASK_PICKER);
   g_type_ensure (DEPICT_TYPE_RESULTS_PANE);
   g_type_ensure (DEPICT_TYPE_GALLERY_VIEW);
+  g_type_ensure (DEPICT_TYPE_CONFIDENCE_FILTER);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_PREFIX "/ui/depict-window.ui");
@@ -372,6 +376,7 @@ depict_window_class_init (DepictWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, boxes_toggle);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, masks_toggle);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, text_toggle);
+  gtk_widget_class_bind_template_child (widget_class, DepictWindow, confidence_filter);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, queue_button);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, region_hint_revealer);
   gtk_widget_class_bind_template_child (widget_class, DepictWindow, side_pane);

@@ -525,32 +525,46 @@ merge_runs (Merge *m, GError **error)
   return source_done (m, from, rc, error);
 }
 
-static const char sql_source_tags[] = "SELECT image_id, name, run_id, source, removed FROM tags";
-/* A removed tag stays removed; a tag the person touched stays theirs. */
-static const char sql_tag_merge[] =
-  "INSERT INTO tags (image_id, name, run_id, source, removed) VALUES (?1, ?2, ?3, ?4, ?5)"
-  " ON CONFLICT (image_id, name) DO UPDATE SET removed = max (removed, excluded.removed),"
-  " source = CASE WHEN excluded.source = 2 THEN 2 ELSE source END,"
-  " run_id = coalesce (run_id, excluded.run_id)";
+/* A removed tag stays removed; a tag the person touched stays theirs; what else a tag carries
+ * (its score) is kept where the destination has it. */
+static const char *const tag_merged[] = { "image_id", "name", "run_id", "source", "removed", NULL };
 
 static gboolean
 merge_tags (Merge *m, GError **error)
 {
-  sqlite3_stmt *from = prepare (m, TRUE, sql_source_tags, error);
-  int rc;
+  g_autoptr (GPtrArray) columns = columns_of (m, "tags", NULL, error);
+  g_autoptr (GString) tail = NULL;
+  sqlite3_stmt *from, *insert;
+  int image_id, run_id, source, removed, rc;
   guint64 row = 0;
 
-  if (from == NULL)
+  if (columns == NULL)
+    return FALSE;
+  image_id = column_index (columns, "image_id");
+  run_id = column_index (columns, "run_id");
+  source = column_index (columns, "source");
+  removed = column_index (columns, "removed");
+  tail = g_string_new (" ON CONFLICT (image_id, name) DO UPDATE SET"
+                       " removed = max (removed, excluded.removed),"
+                       " source = CASE WHEN excluded.source = 2 THEN 2 ELSE source END,"
+                       " run_id = coalesce (run_id, excluded.run_id)");
+  for (guint i = 0; i < columns->len; i++)
+    if (!g_strv_contains (tag_merged, g_ptr_array_index (columns, i)))
+      g_string_append_printf (tail, ", \"%s\" = coalesce (tags.\"%s\", excluded.\"%s\")",
+                              (char *) g_ptr_array_index (columns, i),
+                              (char *) g_ptr_array_index (columns, i),
+                              (char *) g_ptr_array_index (columns, i));
+  if ((from = select_source (m, "tags", columns, FALSE, error)) == NULL ||
+      (insert = insert_into (m, "tags", columns, tail->str, error)) == NULL)
     return FALSE;
   while ((rc = sqlite3_step (from)) == SQLITE_ROW)
     {
-      gint64 image = map_lookup (m->images, sqlite3_column_int64 (from, 0));
-      gboolean has_run = sqlite3_column_type (from, 2) != SQLITE_NULL;
-      gint64 source_run = sqlite3_column_int64 (from, 2);
+      gint64 image = map_lookup (m->images, sqlite3_column_int64 (from, image_id));
+      gboolean has_run = sqlite3_column_type (from, run_id) != SQLITE_NULL;
+      gint64 source_run = sqlite3_column_int64 (from, run_id);
       gint64 run = map_lookup (m->runs, source_run);
-      gboolean proposed = sqlite3_column_int (from, 3) != GALLERY_TAG_SOURCE_USER &&
-                          sqlite3_column_int (from, 4) == 0;
-      sqlite3_stmt *insert;
+      gboolean proposed = sqlite3_column_int (from, source) != GALLERY_TAG_SOURCE_USER &&
+                          sqlite3_column_int (from, removed) == 0;
 
       if (cancelled (m, row++, error))
         return FALSE;
@@ -559,17 +573,13 @@ merge_tags (Merge *m, GError **error)
         continue;
       if (run == 0 && has_run)
         run = map_lookup (m->kept, source_run);
-      if ((insert = gallery_store_prepare (m->into, sql_tag_merge, error)) == NULL)
-        return FALSE;
-      sqlite3_bind_int64 (insert, 1, image);
-      sqlite3_bind_value (insert, 2, sqlite3_column_value (from, 1));
+      bind_row (insert, from, 0, columns->len);
+      sqlite3_bind_int64 (insert, image_id + 1, image);
       if (run > 0)
-        sqlite3_bind_int64 (insert, 3, run);
+        sqlite3_bind_int64 (insert, run_id + 1, run);
       else
-        sqlite3_bind_null (insert, 3);
-      sqlite3_bind_value (insert, 4, sqlite3_column_value (from, 3));
-      sqlite3_bind_value (insert, 5, sqlite3_column_value (from, 4));
-      if (!gallery_store_step_done (m->into, insert, error))
+        sqlite3_bind_null (insert, run_id + 1);
+      if (!step_done (m, insert, error))
         return FALSE;
     }
   return source_done (m, from, rc, error);

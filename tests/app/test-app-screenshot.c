@@ -137,6 +137,32 @@ test_screenshots (void)
   save_and_check (GTK_WIDGET (window), "mask-dark");
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
 
+  /* A busy photo: many objects of many classes, overlapping, some at the edges. */
+  {
+    g_autofree char *path = app_test_data_path ("preprocess", "images", "photo_640x480.png", NULL);
+    g_autoptr (GFile) file = g_file_new_for_path (path);
+    g_autoptr (FlorenceResult) result =
+      florence_result_new (FLORENCE_RESULT_BOXES, "<OD>", 640, 480);
+    g_autoptr (DepictAnswer) answer = NULL;
+    const char *labels[] = { "car",  "wheel", "wheel",  "person", "head",
+                             "sun",  "roof",  "house",  "hill",   "sky",
+                             "road", "cloud", "person", "tree",   "traffic light" };
+    const FlorenceBox boxes[] = {
+      { 80, 280, 240, 370 },  { 95, 340, 130, 375 },  { 190, 340, 225, 375 },
+      { 440, 230, 490, 420 }, { 445, 235, 480, 275 }, { 500, 40, 560, 100 },
+      { 290, 150, 480, 260 }, { 280, 150, 500, 330 }, { 0, 250, 640, 480 },
+      { 0, 0, 640, 240 },     { 0, 380, 640, 480 },   { 20, 20, 200, 90 },
+      { 600, 300, 640, 420 }, { 560, 180, 640, 320 }, { 0, 0, 30, 120 },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+      florence_result_add_box (result, labels[i], &boxes[i]);
+    answer = depict_answer_new ("<OD>", NULL, g_steal_pointer (&result), "1.8 s · base · 3 beams");
+    depict_window_show_file (window, file, answer);
+    app_test_spin (400);
+    save_and_check (GTK_WIDGET (window), "objects-busy");
+  }
+
   show_sample (window, "ocr_region_two_lines", "photo_640x480.png");
   save_and_check (GTK_WIDGET (window), "ocr");
 
@@ -193,7 +219,12 @@ test_screenshots (void)
     g_settings_set_int (settings, "max-new-tokens", 40);
     g_autoptr (DepictJob) batch = NULL;
 
-    depict_session_tag_folder (session, folder, &error);
+    /* First the question: which tasks. */
+    _depict_window_tag_folder (window, folder);
+    g_assert_nonnull (_depict_window_get_batch_dialog (window));
+    app_test_spin (400);
+    save_and_check (GTK_WIDGET (_depict_window_get_batch_dialog (window)), "tag-folder");
+    adw_message_dialog_response (_depict_window_get_batch_dialog (window), "tag");
     g_assert_no_error (error);
     /* Held here: the session lets go of a batch that ends before it is paused (a fast machine). */
     batch = g_object_ref (depict_session_get_batch (session));

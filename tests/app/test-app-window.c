@@ -15,12 +15,14 @@
 
 #include "app-test-util.h"
 #include "depict-application.h"
+#include "depict-batch-dialog.h"
 #include "depict-gallery-view.h"
 #include "depict-queue-item.h"
 #include "depict-window-private.h"
 #include "florence/hub/florence-hub.h"
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-store.h"
+#include "gallery/gallery-tagger.h"
 
 /* The process's session, as the application would hold it. */
 static DepictSession *session;
@@ -514,8 +516,29 @@ test_empty_and_asked (void)
     depict_answer_new (NULL, "the wizard", app_test_postprocess_result ("grounding_no_locs"), NULL);
   title = _depict_window_answer_title (grounding);
   g_assert_nonnull (strstr (title, "“the wizard”"));
+  depict_task_picker_set_text (depict_window_get_task_picker (window), "red square");
   depict_window_show_file (window, photo, grounding);
   g_assert_nonnull (find_widget (GTK_WIDGET (pane), GTK_TYPE_LABEL, label_is, title));
+  /* The picker shows the text this answer was asked, not the one typed last. */
+  g_assert_cmpstr (depict_task_picker_get_text (depict_window_get_task_picker (window)), ==,
+                   "the wizard");
+
+  /* A mask of "the wizard" is named so, where the model gave it no label. */
+  {
+    g_autoptr (DepictAnswer) mask =
+      depict_answer_new ("<REFERRING_EXPRESSION_SEGMENTATION>", "the wizard",
+                         app_test_postprocess_result ("res_one_polygon"), NULL);
+    g_autoptr (DepictOverlayItem) item = NULL;
+    GListModel *items;
+
+    depict_window_show_file (window, photo, mask);
+    items = depict_image_view_get_items (depict_window_get_image_view (window));
+    g_assert_cmpuint (g_list_model_get_n_items (items), ==, 1);
+    item = g_list_model_get_item (items, 0);
+    g_assert_cmpstr (depict_overlay_item_get_label (item), ==, "the wizard");
+    g_assert_cmpstr (depict_task_picker_get_text (depict_window_get_task_picker (window)), ==,
+                     "the wizard");
+  }
   close_window (window);
 }
 
@@ -876,6 +899,66 @@ test_picker_stays (void)
   close_window (window);
 }
 
+/* Export opens beside the photo and writes the answer as JSON or as text. */
+static void
+test_export (void)
+{
+  DepictWindow *window = new_window ();
+  g_autoptr (GFile) photo = photo_file ("photo_640x480.png");
+  g_autoptr (GFile) parent = g_file_get_parent (photo);
+  g_autoptr (DepictAnswer) answer = app_test_answer ("od_two_objects", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("depict-export-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "answer.txt", NULL);
+  g_autoptr (GFile) out = g_file_new_for_path (path);
+  g_autoptr (GFile) folder = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *written = NULL;
+
+  depict_window_show_file (window, photo, answer);
+  folder = _depict_window_export_folder (window);
+  g_assert_true (g_file_equal (folder, parent));
+
+  g_assert_true (_depict_window_export_to (window, out, TRUE, &error));
+  g_assert_no_error (error);
+  expected = depict_answer_to_plain_text (depict_window_get_answer (window));
+  g_assert_true (g_file_get_contents (path, &written, NULL, NULL));
+  g_assert_cmpstr (written, ==, expected);
+  g_clear_pointer (&expected, g_free);
+  g_clear_pointer (&written, g_free);
+  g_assert_true (_depict_window_export_to (window, out, FALSE, &error));
+  expected = depict_answer_to_json (depict_window_get_answer (window));
+  g_assert_true (g_file_get_contents (path, &written, NULL, NULL));
+  g_assert_cmpstr (written, ==, expected);
+  g_unlink (path);
+  g_rmdir (dir);
+  close_window (window);
+}
+
+/* Quit (Ctrl+Q) keeps the window's size, as closing it does. */
+static void
+test_quit_keeps_size (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (DepictApplication) app = depict_application_new ();
+  g_autoptr (GError) error = NULL;
+  DepictWindow *window;
+
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  window = new_window ();
+  gtk_window_set_application (GTK_WINDOW (window), GTK_APPLICATION (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 910, 640);
+  app_test_spin (50);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  app_test_spin (50);
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 910);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 640);
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (app)));
+  g_settings_reset (settings, "window-width");
+  g_settings_reset (settings, "window-height");
+}
+
 static void
 test_no_model (void)
 {
@@ -1069,16 +1152,36 @@ test_tag_folder (void)
   copy_photo ("small_37x101.png", dir);
   /* Settings no other test of this process uses: the runs are new to the shared gallery. */
   use_tiny_model (6);
-  g_settings_set_strv (settings, "batch-tasks", tasks);
   before = count_runs ();
 
   window = new_window ();
   view = depict_window_get_gallery_view (window);
   depict_window_show_gallery (window, FALSE);
 
-  batch = depict_session_tag_folder (session, folder, &error);
-  g_assert_no_error (error);
-  g_assert_true (depict_session_get_batch (session) == batch);
+  /* Tag Folder first asks which tasks, those chosen last checked; Tag needs one. */
+  g_settings_reset (settings, "batch-tasks");
+  _depict_window_tag_folder (window, folder);
+  {
+    AdwMessageDialog *dialog = _depict_window_get_batch_dialog (window);
+    g_auto (GStrv) offered = NULL;
+    g_auto (GStrv) chosen = NULL;
+
+    g_assert_nonnull (dialog);
+    offered = depict_batch_dialog_dup_tasks (dialog);
+    g_assert_true (g_strv_equal ((const char *const *) offered, gallery_tagger_default_tasks ()));
+    for (guint i = 0; offered[i] != NULL; i++)
+      depict_batch_dialog_set_task (dialog, offered[i], FALSE);
+    g_assert_false (adw_message_dialog_get_response_enabled (dialog, "tag"));
+    depict_batch_dialog_set_task (dialog, "<CAPTION>", TRUE);
+    g_assert_true (adw_message_dialog_get_response_enabled (dialog, "tag"));
+    g_assert_null (depict_session_get_batch (session));
+    adw_message_dialog_response (dialog, "tag");
+    /* It runs what was chosen, and offers it next time. */
+    chosen = g_settings_get_strv (settings, "batch-tasks");
+    g_assert_true (g_strv_equal ((const char *const *) chosen, tasks));
+  }
+  batch = depict_session_get_batch (session);
+  g_assert_nonnull (batch);
   /* Shown at once, with what it is. */
   g_assert_true (batch_bar_shown (view));
   g_assert_nonnull (find_widget (view, GTK_TYPE_LABEL, label_is, depict_job_get_title (batch)));
@@ -1137,6 +1240,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/unreadable", test_unreadable);
   g_test_add_func ("/app/window/overlay", test_overlay);
   g_test_add_func ("/app/window/copy", test_copy);
+  g_test_add_func ("/app/window/export", test_export);
   g_test_add_func ("/app/window/empty-and-asked", test_empty_and_asked);
   g_test_add_func ("/app/window/no-model", test_no_model);
   g_test_add_func ("/app/window/run-tiny", test_run_tiny);
@@ -1146,6 +1250,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/picker-stays", test_picker_stays);
   g_test_add_func ("/app/window/gallery-search", test_gallery_search);
   g_test_add_func ("/app/window/tag-folder", test_tag_folder);
+  g_test_add_func ("/app/window/quit-keeps-size", test_quit_keeps_size);
   status = g_test_run ();
   g_assert_finalize_object (session);
   return status;

@@ -218,10 +218,11 @@ main (int argc, char **argv)
       for (gsize k = 0; k < (gsize) s->N * s->K; k++)
         w[k] = (float) ((k * 40503u) % 1000) / 1000.0f - 0.5f;
 
-      double lib = 0, lib_cpu = 0, pool = 0, pool_cpu = 0;
+      double lib = 0, lib_cpu = 0;
       set_threads (threads);
       measure (s, x, w, y, FALSE, threads, block, seconds, &lib, &lib_cpu);
 #if !defined(BENCH_BLAS_DNNL)
+      double pool = 0, pool_cpu = 0;
       set_threads (1);
       measure (s, x, w, y, TRUE, threads, block, seconds, &pool, &pool_cpu);
       printf ("%-24s %6d %6d %6d  %9.1f %9.1f  %9.1f %9.1f\n", s->what, s->M, s->N, s->K, lib,

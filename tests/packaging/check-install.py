@@ -28,6 +28,8 @@ with tempfile.TemporaryDirectory() as dest:
         "share/depict/depict-result.schema.json",
         "lib/systemd/user/depict-serve.service",
         "share/depict/depict-serve-flatpak.service",
+        "share/depict/slurm/depict-tag.sbatch",
+        "share/depict/k8s/depict-tag-job.yaml",
     ]
     failures = [p for p in expected if not os.path.isfile(os.path.join(root, p))]
     for p in failures:

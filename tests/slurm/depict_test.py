@@ -94,7 +94,7 @@ def content(db):
             "runs": q("SELECT %s, task, text_input, model_name, weights_hash, num_beams,"
                       " max_new_tokens, raw_text, token_ids, result, text_caption, text_ocr,"
                       " text_labels FROM runs" % (px % "image_id")),
-            "tags": q("SELECT %s, name, source, removed,"
+            "tags": q("SELECT %s, name, source, removed, score,"
                       " (SELECT task FROM runs WHERE id = run_id) FROM tags" % (px % "image_id")),
             "text": q("SELECT %s, captions, ocr, labels, tags FROM image_text"
                       % (px % "image_id")),

@@ -133,12 +133,14 @@ class Split(unittest.TestCase):
             self.assertEqual(status, 0, err)
         label = ("INSERT INTO tags (image_id, name, run_id, source, removed)"
                  " SELECT image_id, ?, id, 0, 0 FROM runs WHERE task = '<CAPTION>'")
+        scored = "UPDATE tags SET score = 0.75 WHERE name = 'label-of-newer'"
         with sqlite3.connect(a) as c:  # a label a's caption proposed
             c.execute(label, ("label-of-older",))
         with sqlite3.connect(b) as c:  # b's caption ran later, and said something else
             c.execute("UPDATE runs SET created = created + 100, raw_text = 'later caption'"
                       " WHERE task = '<CAPTION>'")
             c.execute(label, ("label-of-newer",))
+            c.execute(scored)
         results = []
         for order in ((a, b), (b, a)):
             into = self.db("ab%d.db" % len(results))
@@ -148,6 +150,8 @@ class Split(unittest.TestCase):
             self.assertIn("later caption", [r[7] for r in rows["runs"] if r[1] == "<CAPTION>"])
             self.assertEqual(len(rows["runs"]), 2)
             tags = {r[1]: (r[2], r[3]) for r in rows["tags"]}
+            scores = {r[1]: r[4] for r in rows["tags"]}
+            self.assertEqual(scores["label-of-newer"], 0.75, "a tag's score was lost")
             self.assertEqual(tags["gone"], (2, 1), "a removed tag came back")
             self.assertEqual(tags["kept"], (2, 0))
             self.assertEqual(tags["only-b"], (2, 0))
