@@ -15,6 +15,7 @@
 #include <pty.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli/cli-test-util.h"
@@ -735,6 +736,102 @@ test_not_photos (void)
   cli_test_result_clear (&r);
 }
 
+/* In the child before exec: files may not grow past *limit bytes, and writing past it fails
+ * with EFBIG (SIGXFSZ ignored) as writing to a full disk fails with ENOSPC. */
+static void
+limit_file_size (gpointer data)
+{
+  struct rlimit limit = { *(rlim_t *) data, *(rlim_t *) data };
+
+  signal (SIGXFSZ, SIG_IGN);
+  setrlimit (RLIMIT_FSIZE, &limit);
+}
+
+/* depict-cli tag on a gallery that runs out of room: the person reads which gallery, how
+ * much to free and that nothing was lost; after that, the same command goes on. */
+static void
+test_full_disk (void)
+{
+  g_autofree char *dir = g_build_filename (work_dir, "full", NULL);
+  g_autofree char *db = g_build_filename (work_dir, "full.db", NULL);
+  g_autofree char *fixture = data_path ("preprocess/images/gray_320x200.png");
+  g_autofree char *model = data_path ("models/tiny");
+  g_autofree char *tokenizer = data_path ("tokenizer");
+  g_autofree char *first = g_build_filename (dir, "p00.png", NULL);
+  const char *args[] = { g_getenv ("DEPICT_CLI"),
+                         "tag",
+                         "--model",
+                         model,
+                         "--tokenizer",
+                         tokenizer,
+                         "--device",
+                         "cpu-reference",
+                         "--tasks",
+                         "caption,od",
+                         "--max-new-tokens",
+                         "24",
+                         "--quiet",
+                         "--db",
+                         db,
+                         dir,
+                         NULL };
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err = NULL;
+  GStatBuf st;
+  rlim_t limit;
+  CliTestResult r;
+
+  g_mkdir_with_parents (dir, 0700);
+  write_distinct_png (fixture, first, 0);
+  r = cli_test_run ((const char *const *) args + 1, NULL, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli_test_result_clear (&r);
+  for (int i = 1; i < 8; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s/p%02d.png", dir, i);
+
+      write_distinct_png (fixture, name, i);
+    }
+  g_assert_cmpint (g_stat (db, &st), ==, 0);
+  limit = (rlim_t) MAX (st.st_size, 32 * 1024) + 24 * 1024;
+  launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, limit_file_size, &limit, NULL);
+  proc = g_subprocess_launcher_spawnv (launcher, args, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", err);
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 1);
+  g_assert_nonnull (strstr (err, "There is no room left to write the gallery"));
+  g_assert_nonnull (strstr (err, db));
+  g_assert_nonnull (strstr (err, "Free at least 16"));
+  g_assert_nonnull (strstr (err, "every result stored before is intact"));
+
+  /* With room again: the first photo and those stored before the disk filled are done; the
+   * rest is tagged, and the gallery is sound. */
+  r = cli_test_run ((const char *const *) args + 1, NULL, NULL);
+  g_test_message ("%s", r.err);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "8 in all"));
+  g_assert_null (strstr (r.err, " 0 already done"));
+  cli_test_result_clear (&r);
+  r = cli_test_run_va ("export", "--json", "--db", db, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr (GPtrArray) photos = cli_test_json_lines (r.out);
+
+    g_assert_cmpuint (photos->len, ==, 8);
+    for (guint i = 0; i < photos->len; i++)
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+                          json_node_get_object (g_ptr_array_index (photos, i)), "runs")),
+                        ==, 2);
+  }
+  cli_test_result_clear (&r);
+}
+
 static void
 test_beams_limit (void)
 {
@@ -812,6 +909,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/gallery/terminal-escapes", test_terminal_escapes);
   g_test_add_func ("/cli/gallery/export-exact-paths", test_export_exact_paths);
   g_test_add_func ("/cli/gallery/not-photos", test_not_photos);
+  g_test_add_func ("/cli/gallery/full-disk", test_full_disk);
   g_test_add_func ("/cli/gallery/beams-limit", test_beams_limit);
   g_test_add_func ("/cli/gallery/bad-database", test_bad_database);
   status = g_test_run ();

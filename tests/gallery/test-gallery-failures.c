@@ -443,10 +443,13 @@ test_full_disk (void)
       g_autoptr (GError) error = NULL;
       g_autoptr (GalleryStore) store = gallery_store_open (db, &error);
       GalleryTaggerSummary summary = { 0 };
+      g_autofree char *stored_path = g_strconcat (db, ".stored", NULL);
+      FILE *stored = fopen (stored_path, "w"); /* opened while there is room */
       GStatBuf st;
       struct rlimit limit;
 
       g_assert_no_error (error);
+      g_assert_nonnull (stored);
       g_assert_cmpint (g_stat (db, &st), ==, 0);
       /* Room for the -shm (32 KiB) and a few more pages, not for all the runs. */
       limit.rlim_cur = limit.rlim_max = MAX ((rlim_t) st.st_size, 64 * 1024) + 96 * 1024;
@@ -456,6 +459,8 @@ test_full_disk (void)
       g_assert_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_FULL);
       g_assert_cmpuint (summary.runs_added, <, 40);
       g_printerr ("%s\nstored %u\n", error->message, summary.runs_added);
+      fprintf (stored, "%u\n", summary.runs_added);
+      fclose (stored);
       gallery_tagger_summary_clear (&summary);
       return;
     }
@@ -466,7 +471,8 @@ test_full_disk (void)
     g_autoptr (GError) error = NULL;
     g_autoptr (GalleryStore) store = NULL;
     GalleryTaggerSummary summary = { 0 };
-    gint64 before;
+    g_autoptr (GPtrArray) runs_before = NULL;
+    gint64 before, image_id;
 
     g_mkdir_with_parents (folder, 0700);
     for (int i = 0; i < 40; i++)
@@ -477,8 +483,10 @@ test_full_disk (void)
       }
     store = gallery_store_open (path, &error);
     g_assert_no_error (error);
-    fill (store, dir, 5);
+    image_id = fill (store, dir, 5);
     before = count_runs (store);
+    runs_before = gallery_store_list_runs (store, image_id, &error);
+    g_assert_no_error (error);
     g_clear_pointer (&store, gallery_store_close);
 
     g_setenv ("DEPICT_TEST_FULL_DB", path, TRUE);
@@ -493,7 +501,26 @@ test_full_disk (void)
     store = gallery_store_open (path, &error);
     g_assert_no_error (error);
     g_assert_true (gallery_store_check (store, &error));
-    g_assert_cmpint (count_runs (store), >=, before);
+    {
+      g_autoptr (GPtrArray) runs_after = gallery_store_list_runs (store, image_id, &error);
+      g_autofree char *stored_path = g_strconcat (path, ".stored", NULL);
+      g_autofree char *stored = NULL;
+
+      /* The runs of before, each as it was, and the batch's runs up to the full disk. */
+      g_assert_no_error (error);
+      g_assert_cmpuint (runs_after->len, ==, runs_before->len);
+      for (guint i = 0; i < runs_before->len; i++)
+        {
+          GalleryRun *a = g_ptr_array_index (runs_before, i);
+          GalleryRun *b = g_ptr_array_index (runs_after, i);
+
+          g_assert_cmpint (a->id, ==, b->id);
+          g_assert_cmpint (a->max_new_tokens, ==, b->max_new_tokens);
+          g_assert_cmpstr (a->raw_text, ==, b->raw_text);
+        }
+      g_assert_true (g_file_get_contents (stored_path, &stored, NULL, NULL));
+      g_assert_cmpint (count_runs (store), ==, before + g_ascii_strtoll (stored, NULL, 10));
+    }
     g_assert_cmpint (count_runs (store), <, before + 40);
     g_assert_true (tag_folder (store, folder, &summary, &error));
     g_assert_no_error (error);
