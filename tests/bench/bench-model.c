@@ -3,7 +3,8 @@
  *
  *   bench-model [--model DIR] [--config base|large] [--devices LIST] [--threads N]
  *               [--image FILE] [--image-size N] [--new-tokens N] [--beams 1,3] [--runs N]
- *               [--gpu-timestamps] [--ops] [--ops-only] [--ops-seconds S] [--ops-filter TEXT]
+ *               [--pytorch GREEDY,BEAMS] [--gpu-timestamps] [--ops] [--ops-only]
+ *               [--ops-seconds S] [--ops-filter TEXT]
  *
  * Without --model it makes (once) a model directory with random weights of the real
  * Florence-2-base shapes next to itself (make-random-model, ~463 MB; --config large: the
@@ -19,7 +20,9 @@
  * keys/values; its CPU time is up to the end of the first step less one steady step), decode;
  * ms per decoder step (wall and CPU, steady state), the total, VmHWM, the load average.
  * On a busy machine the CPU times stay near the quiet figures; wall times do not. A table of
- * the devices side by side closes the report.
+ * the devices side by side closes the report; with --pytorch (the Python reference's wall
+ * seconds for the same run, measured apart on the same machine) it gives each total as a
+ * share of PyTorch's.
  *
  * --gpu-timestamps: DEPICT_GPU_TIMESTAMPS=1, the runtime's per-op table on stderr.
  * --ops: the GPU engine's ops one by one (bench-model-ops.c); --ops-only skips the rest.
@@ -268,30 +271,60 @@ bench_device (const char *model_dir, const char *device, int threads, const char
  * The devices side by side
  * =========================================================================================== */
 
+/* --pytorch GREEDY,BEAMS: the PyTorch reference's wall seconds for the same run (greedy, 3
+ * beams), measured apart on the same machine; 0 where not given */
+static gboolean
+parse_pytorch (const char *text, double pytorch[2], GError **error)
+{
+  g_auto (GStrv) f = g_strsplit (text, ",", -1);
+  char *end = NULL;
+  for (guint i = 0; i < 2; i++)
+    {
+      pytorch[i] = f[0] != NULL && f[i] != NULL ? g_ascii_strtod (f[i], &end) : 0;
+      if (f[0] == NULL || f[i] == NULL || end == f[i] || *end != '\0' || !(pytorch[i] > 0))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--pytorch wants two seconds, greedy and 3 beams (e.g. 8.5,11.2)");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static void
-print_side_by_side (GPtrArray *results)
+print_side_by_side (GPtrArray *results, const double pytorch[2])
 {
   if (results->len == 0)
     return;
   printf ("\nSide by side (best run; wall s and process CPU s; ms per steady decoder step; "
-          "VmHWM of the device's process; vision GFLOP per CPU-second):\n");
-  printf ("%-18s %6s %9s %9s %9s %9s %9s %9s %8s %8s\n", "device", "beams", "total", "CPU",
-          "vision", "CPU", "ms/step", "CPU ms", "VmHWM", "GF/CPUs");
+          "VmHWM of the device's process; vision GFLOP per CPU-second%s):\n",
+          pytorch[0] > 0 ? "; wall total as a share of PyTorch's" : "");
+  printf ("%-18s %6s %9s %9s %9s %9s %9s %9s %8s %8s%s\n", "device", "beams", "total", "CPU",
+          "vision", "CPU", "ms/step", "CPU ms", "VmHWM", "GF/CPUs",
+          pytorch[0] > 0 ? " x PyTorch" : "");
   for (guint i = 0; i < results->len; i++)
     {
       g_auto (GStrv) f = g_strsplit (results->pdata[i], "\t", -1);
       if (g_strv_length (f) < 11)
         continue;
-      printf ("%-18s %6s %9s %9s %9s %9s %9s %9s %6s M %8s\n", f[1], f[2], f[3], f[4], f[5], f[6],
-              f[7], f[8], f[9], f[10]);
+      int beams = atoi (f[2]);
+      double ref = beams == 1 ? pytorch[0] : beams == 3 ? pytorch[1] : 0;
+      char ratio[32] = "";
+      if (ref > 0)
+        g_snprintf (ratio, sizeof ratio, " %9.2f", g_ascii_strtod (f[3], NULL) / ref);
+      printf ("%-18s %6s %9s %9s %9s %9s %9s %9s %6s M %8s%s\n", f[1], f[2], f[3], f[4], f[5], f[6],
+              f[7], f[8], f[9], f[10], ratio);
     }
+  for (guint i = 0; i < 2 && pytorch[0] > 0; i++)
+    printf ("%-18s %6u %9.3f   (given with --pytorch, measured apart)\n", "PyTorch", i == 0 ? 1 : 3,
+            pytorch[i]);
 }
 
 int
 main (int argc, char **argv)
 {
   g_autofree char *model_dir = NULL, *devices = NULL, *device = NULL, *image = NULL, *beams = NULL,
-                  *config_name = NULL;
+                  *config_name = NULL, *pytorch_text = NULL;
   int image_size = 0, new_tokens = 32, runs = 1, threads = 0;
   gboolean timestamps = FALSE, ops = FALSE, ops_only = FALSE;
   double ops_seconds = 0.5;
@@ -314,6 +347,10 @@ main (int argc, char **argv)
     { "beams", 0, 0, G_OPTION_ARG_STRING, &beams, "Beam counts to run (1,3)", "LIST" },
     { "runs", 0, 0, G_OPTION_ARG_INT, &runs,
       "Measured runs after the warm-up; the best is reported (1; 0 = no warm-up)", "N" },
+    { "pytorch", 0, 0, G_OPTION_ARG_STRING, &pytorch_text,
+      "The PyTorch reference's wall seconds for the same run, greedy and 3 beams, measured apart "
+      "on this machine: the table gives each engine's total as a share of it",
+      "GREEDY,BEAMS" },
     { "gpu-timestamps", 0, 0, G_OPTION_ARG_NONE, &timestamps,
       "Print the runtime's per-op GPU time table (DEPICT_GPU_TIMESTAMPS=1) on stderr", NULL },
     { "ops", 0, 0, G_OPTION_ARG_NONE, &ops, "Also profile the GPU engine's ops one by one", NULL },
@@ -328,6 +365,12 @@ main (int argc, char **argv)
   setvbuf (stdout, NULL, _IOLBF, 0); /* figures appear as they come, also in a file */
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  double pytorch[2] = { 0, 0 };
+  if (pytorch_text != NULL && !parse_pytorch (pytorch_text, pytorch, &error))
     {
       g_printerr ("%s\n", error->message);
       return 2;
@@ -397,7 +440,7 @@ main (int argc, char **argv)
           if (!g_spawn_check_wait_status (status, NULL))
             printf ("(%s did not finish: see above)\n", list[i]);
         }
-      print_side_by_side (results);
+      print_side_by_side (results, pytorch);
     }
 
   if (ops || ops_only)

@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from depict_test import CLI, TAG_ARGS, make_photos  # noqa: E402
+from depict_test import CLI, TAG_ARGS, make_photos, synthetic_sources  # noqa: E402
 
 
 def loadavg():
@@ -69,43 +69,6 @@ def bench_split(work, n_photos):
               " (%.1f CPU s); merge %.2f s wall, %.2f CPU s; load %s"
               % (n, "s" if n > 1 else " ", len(photos) * 3600 / wall, wall,
                  len(photos) * 3600 / cpu, cpu, merge_wall, merge_cpu, load))
-
-
-def synthetic_sources(work, template, n_results, n_sources):
-    """n_sources galleries holding n_results runs in all: copies of the template's one photo
-    (two runs: caption and od) with new pixels, files, paths and the same results."""
-    per_source = n_results // n_sources // 2
-    sources = []
-    for s in range(n_sources):
-        db = os.path.join(work, "synthetic-%d.db" % s)
-        with sqlite3.connect(template) as src, sqlite3.connect(db) as dst:
-            src.backup(dst)
-        with sqlite3.connect(db) as c:
-            c.execute("PRAGMA foreign_keys = ON")
-            (image,) = c.execute("SELECT id FROM images").fetchone()
-            c.execute("""
-              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-              INSERT INTO images (hash, size, width, height, orientation, added, pixels)
-                SELECT printf('%064x', ?2 * 10000000 + i), size, width, height, orientation,
-                       added, printf('p%063x', ?2 * 10000000 + i)
-                FROM n, images WHERE images.id = ?3""", (per_source - 1, s, image))
-            c.execute("INSERT INTO image_files (sha256, image_id) SELECT hash, id FROM images"
-                      " WHERE id <> ?1", (image,))
-            c.execute("""INSERT INTO image_paths (path, image_id, size, mtime, seen)
-                SELECT printf('/archive/s%d/%s.png', ?1, hash), id, size, 0, 0 FROM images
-                WHERE id <> ?2""", (s, image))
-            c.execute("""INSERT INTO runs (image_id, task, text_input, model_name, weights_hash,
-                  num_beams, max_new_tokens, raw_text, token_ids, result, timings, created,
-                  text_caption, text_ocr, text_labels)
-                SELECT i.id, r.task, r.text_input, r.model_name, r.weights_hash, r.num_beams,
-                  r.max_new_tokens, r.raw_text || ' ' || i.id, r.token_ids, r.result, r.timings,
-                  r.created, r.text_caption || ' w' || i.id, r.text_ocr, r.text_labels
-                FROM images i, runs r WHERE i.id <> ?1 AND r.image_id = ?1""", (image,))
-            c.execute("""INSERT INTO image_text (image_id, captions, ocr, labels, tags)
-                SELECT image_id, text_caption, '', '', '' FROM runs WHERE task = '<CAPTION>'
-                AND image_id <> ?1""", (image,))
-        sources.append(db)
-    return sources
 
 
 def bench_merge(work, n_results, n_sources):

@@ -117,3 +117,42 @@ def check_same(got, want, what):
             extra = [r for r in got[key] if r not in want[key]][:3]
             raise AssertionError("%s: %s differ (%d rows against %d); missing %s; extra %s"
                                  % (what, key, len(got[key]), len(want[key]), missing, extra))
+
+
+def synthetic_sources(work, template, n_results, n_sources):
+    """n_sources galleries holding about n_results new runs in all, each a copy of the template
+    gallery with copies of its first photo (two runs: caption and od): new pixels, files,
+    paths, and results that differ by a word."""
+    per_source = n_results // n_sources // 2
+    sources = []
+    for s in range(n_sources):
+        db = os.path.join(work, "synthetic-%d.db" % s)
+        with sqlite3.connect(template) as src, sqlite3.connect(db) as dst:
+            src.backup(dst)
+        with sqlite3.connect(db) as c:
+            c.execute("PRAGMA foreign_keys = ON")
+            (image,) = c.execute("SELECT min (id) FROM images").fetchone()
+            (last,) = c.execute("SELECT max (id) FROM images").fetchone()
+            c.execute("""
+              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+              INSERT INTO images (hash, size, width, height, orientation, added, pixels)
+                SELECT printf('%064x', ?2 * 10000000 + i), size, width, height, orientation,
+                       added, printf('p%063x', ?2 * 10000000 + i)
+                FROM n, images WHERE images.id = ?3""", (per_source - 1, s, image))
+            c.execute("INSERT INTO image_files (sha256, image_id) SELECT hash, id FROM images"
+                      " WHERE id > ?1", (last,))
+            c.execute("""INSERT INTO image_paths (path, image_id, size, mtime, seen)
+                SELECT printf('/archive/s%d/%s.png', ?1, hash), id, size, 0, 0 FROM images
+                WHERE id > ?2""", (s, last))
+            c.execute("""INSERT INTO runs (image_id, task, text_input, model_name, weights_hash,
+                  num_beams, max_new_tokens, raw_text, token_ids, result, timings, created,
+                  text_caption, text_ocr, text_labels)
+                SELECT i.id, r.task, r.text_input, r.model_name, r.weights_hash, r.num_beams,
+                  r.max_new_tokens, r.raw_text || ' ' || i.id, r.token_ids, r.result, r.timings,
+                  r.created, r.text_caption || ' w' || i.id, r.text_ocr, r.text_labels
+                FROM images i, runs r WHERE i.id > ?2 AND r.image_id = ?1""", (image, last))
+            c.execute("""INSERT INTO image_text (image_id, captions, ocr, labels, tags)
+                SELECT image_id, text_caption, '', '', '' FROM runs WHERE task = '<CAPTION>'
+                AND image_id > ?1""", (last,))
+        sources.append(db)
+    return sources

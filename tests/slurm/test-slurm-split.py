@@ -8,14 +8,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import os
 import shutil
+import resource
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from depict_test import (check_same, cli, content, dump, make_photos, paths,  # noqa: E402
-                         tag)
+from depict_test import (CLI, check_same, cli, content, dump, make_photos,  # noqa: E402
+                         paths, synthetic_sources, tag)
 
 N = 3
 
@@ -193,6 +195,34 @@ class Split(unittest.TestCase):
             self.assertIn("Nothing was merged", err)
             self.assertEqual(dump(into), before)
 
+    def test_merge_killed_leaves_destination(self):
+        # 4 galleries of 60 000 results in all (about 3 CPU seconds of merging), the merge
+        # killed by the kernel after 1 CPU second (RLIMIT_CPU), in the middle of its
+        # transaction: the destination is as it was, and a merge afterwards completes.
+        into = self.db("killed.db")
+        status, _, err = cli("gallery", "merge", self.shards[0], "--into", into)
+        self.assertEqual(status, 0, err)
+        before = dump(into)
+        big = os.path.join(self.work, "big")
+        os.makedirs(big)
+        sources = synthetic_sources(big, self.shards[0], 60000, 4)
+
+        def limit_cpu():
+            resource.setrlimit(resource.RLIMIT_CPU, (1, 1))
+        proc = subprocess.run([CLI, "gallery", "merge"] + sources + ["--into", into],
+                              preexec_fn=limit_cpu, capture_output=True, timeout=300)
+        self.assertLess(proc.returncode, 0, "the merge was not killed before it ended (%d): %s"
+                        % (proc.returncode, proc.stderr.decode()))
+        self.assertEqual(dump(into), before, "a killed merge changed the destination")
+        status, _, err = cli("gallery", "merge", *sources, "--into", into)
+        self.assertEqual(status, 0, err)
+        def count(db):
+            with sqlite3.connect("file:%s?mode=ro" % db, uri=True) as c:
+                return c.execute("SELECT count(*) FROM runs").fetchone()[0]
+        # Each source is a copy of shard 0 with new photos: its results are merged once.
+        want = sum(count(db) for db in sources) - 3 * count(self.shards[0])
+        self.assertGreater(want, 59000)
+        self.assertEqual(count(into), want)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
