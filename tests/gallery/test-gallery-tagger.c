@@ -381,7 +381,8 @@ test_crash (void)
 }
 
 /* Default settings (0) are stored as the numbers they stand for, so that a front end that
- * asks for the defaults and one that names them recognise each other's runs. */
+ * asks for the defaults and one that names them recognise each other's runs; a batch without
+ * the weights' hash is refused. */
 static void
 test_default_settings (void)
 {
@@ -417,6 +418,17 @@ test_default_settings (void)
   g_assert_true (gallery_tagger_run (store, &options, args, &summary, NULL, &error));
   g_assert_cmpuint (summary.skipped, ==, 3);
   g_assert_cmpuint (runner.calls, ==, 0);
+  gallery_tagger_summary_clear (&summary);
+
+  /* Without the weights' hash nothing could be recognised later: refused, nothing runs. */
+  options.weights_hash = "";
+  options.redo = TRUE;
+  g_assert_false (gallery_tagger_run (store, &options, args, &summary, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "weights"));
+  g_clear_error (&error);
+  g_assert_cmpuint (runner.calls, ==, 0);
+  g_assert_cmpint (gallery_store_count_runs (store, &error), ==, 6);
   gallery_tagger_summary_clear (&summary);
   g_clear_pointer (&store, gallery_store_close);
   gt_remove_tree (dir);
