@@ -3,7 +3,7 @@
  * The overlay items carry the scores of the result; the control on the photo hides the
  * regions below its threshold, keeps a threshold per task and shows only for scored answers;
  * the result rows show each region's score and a text's confidence; the preferences keep the
- * minimum tag confidence as a fraction.
+ * minimum tag confidence as a fraction, and the runs the app starts take it.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -191,6 +191,16 @@ test_preferences (void)
   gtk_spin_button_set_value (spin, 60.0);
   g_assert_cmpfloat_with_epsilon (g_settings_get_double (settings, "min-tag-confidence"), 0.6,
                                   1e-9);
+
+  /* the runs the app starts take it, as depict-cli tag --min-confidence */
+  g_autoptr (DepictSession) session = app_test_session_new ();
+  g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
+  g_autoptr (GError) error = NULL;
+  g_settings_set_string (settings, "model", tiny);
+  g_autoptr (DepictRunSettings) run = depict_session_read_run_settings (session, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat_with_epsilon (run->min_tag_score, 0.6, 1e-9);
+  g_settings_reset (settings, "model");
   g_settings_reset (settings, "min-tag-confidence");
   gtk_window_destroy (GTK_WINDOW (window));
 }
