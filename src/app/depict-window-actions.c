@@ -217,6 +217,12 @@ export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 }
 
 static void
+show_batch_failures_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  _depict_window_show_batch_failures (DEPICT_WINDOW (widget));
+}
+
+static void
 search_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   depict_window_show_gallery (DEPICT_WINDOW (widget), TRUE);
@@ -308,6 +314,8 @@ _depict_window_class_actions_init (DepictWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.tag-folder", NULL, tag_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.show-batch-failures", NULL,
+                                   show_batch_failures_action);
   gtk_widget_class_install_action (widget_class, "win.run", NULL, run_action);
   gtk_widget_class_install_action (widget_class, "win.run-all", NULL, run_all_action);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);

@@ -139,7 +139,20 @@ finished_cb (DepictJob *job, DepictWindow *self)
                                              ? DEPICT_QUEUE_ITEM_DONE
                                              : DEPICT_QUEUE_ITEM_WAITING);
     }
-  if (message != NULL)
+  g_strfreev (self->batch_failures);
+  self->batch_failures = g_strdupv ((char **) depict_job_get_failures (job));
+  if (message != NULL && self->batch_failures != NULL && self->batch_failures[0] != NULL)
+    {
+      AdwToast *toast = adw_toast_new (message);
+
+      /* Which files, in a dialog that stays until it is read. */
+      adw_toast_set_timeout (toast, 10);
+      adw_toast_set_button_label (toast, _ ("_Details"));
+      adw_toast_set_action_name (toast, "win.show-batch-failures");
+      _depict_window_present_toast (self, toast);
+      _depict_window_notify_in_background (self, message);
+    }
+  else if (message != NULL)
     {
       depict_window_add_toast (self, message);
       _depict_window_notify_in_background (self, message);
@@ -280,6 +293,35 @@ _depict_window_tag_folder (DepictWindow *self, GFile *folder)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+const char *const *
+_depict_window_get_batch_failures (DepictWindow *self)
+{
+  return (const char *const *) self->batch_failures;
+}
+
+AdwMessageDialog *
+_depict_window_show_batch_failures (DepictWindow *self)
+{
+  g_autofree char *body = NULL;
+  g_autofree char *heading = NULL;
+  guint n;
+
+  if (self->batch_failures == NULL || self->batch_failures[0] == NULL)
+    return NULL;
+  if (self->failures_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->failures_dialog));
+  n = g_strv_length (self->batch_failures);
+  heading = g_strdup_printf (
+    g_dngettext (GETTEXT_PACKAGE, "%u File Could Not Be Read", "%u Files Could Not Be Read", n), n);
+  body = g_strjoinv ("\n", self->batch_failures);
+  self->failures_dialog =
+    ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), heading, body));
+  adw_message_dialog_add_response (self->failures_dialog, "close", _ ("_Close"));
+  g_object_add_weak_pointer (G_OBJECT (self->failures_dialog), (gpointer *) &self->failures_dialog);
+  gtk_window_present (GTK_WINDOW (self->failures_dialog));
+  return self->failures_dialog;
+}
+
 AdwMessageDialog *
 _depict_window_get_batch_dialog (DepictWindow *self)
 {
@@ -300,6 +342,14 @@ _depict_window_batch_dispose (DepictWindow *self)
     g_signal_handlers_disconnect_by_data (self->session, self);
   follow (self, NULL);
   g_clear_object (&self->run_all_job);
+  g_clear_pointer (&self->batch_failures, g_strfreev);
+  if (self->failures_dialog != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->failures_dialog),
+                                    (gpointer *) &self->failures_dialog);
+      gtk_window_destroy (GTK_WINDOW (self->failures_dialog));
+      self->failures_dialog = NULL;
+    }
   if (self->batch_dialog != NULL)
     {
       g_object_remove_weak_pointer (G_OBJECT (self->batch_dialog),

@@ -68,9 +68,11 @@ struct _DepictWindow {
   gboolean showing_answer;
 
   /* The batch (depict-window-batch.c) */
-  DepictJob *batch;               /* the session's batch this window follows */
-  DepictJob *run_all_job;         /* the batch "Run on All Photos" started, while it goes on */
-  AdwMessageDialog *batch_dialog; /* "Tag …?" while it asks (a weak pointer) */
+  DepictJob *batch;                  /* the session's batch this window follows */
+  DepictJob *run_all_job;            /* the batch "Run on All Photos" started, while it goes on */
+  AdwMessageDialog *batch_dialog;    /* "Tag …?" while it asks (a weak pointer) */
+  GStrv batch_failures;              /* what the last batch could not read, one sentence each */
+  AdwMessageDialog *failures_dialog; /* those, while shown (a weak pointer) */
 
   GCancellable *cancellable; /* files being checked and listed; cancelled on close */
   gboolean narrow;           /* results below the photo */
@@ -122,6 +124,10 @@ void _depict_window_batch_dispose (DepictWindow *self);
 void _depict_window_tag_folder (DepictWindow *self, GFile *folder);
 /* The question of _depict_window_tag_folder() while it is open, or NULL. */
 AdwMessageDialog *_depict_window_get_batch_dialog (DepictWindow *self);
+/* The files the last batch could not read (its toast's Details lists them), and the dialog
+ * that lists them while it is open. */
+const char *const *_depict_window_get_batch_failures (DepictWindow *self);
+AdwMessageDialog *_depict_window_show_batch_failures (DepictWindow *self);
 
 /* depict-window-actions.c */
 void _depict_window_class_actions_init (DepictWindowClass *klass);

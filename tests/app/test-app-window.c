@@ -1132,6 +1132,14 @@ copy_photo (const char *name, const char *dir)
 /* Tag Folder: the session's batch through the gallery's tagger, shown in the gallery with
  * its progress; a second pass finds it all done; a paused batch resumes where it stopped and
  * ends with every photo tagged once. */
+static gboolean
+has_batch_failures (gpointer window)
+{
+  const char *const *failures = _depict_window_get_batch_failures (window);
+
+  return failures != NULL && failures[0] != NULL;
+}
+
 static void
 test_tag_folder (void)
 {
@@ -1150,6 +1158,12 @@ test_tag_folder (void)
   copy_photo ("palette_200x150.png", dir);
   copy_photo ("gray_320x200.png", dir);
   copy_photo ("small_37x101.png", dir);
+  /* A JPEG cut off after its first bytes: it cannot be read. */
+  {
+    g_autofree char *broken = g_build_filename (dir, "broken.jpg", NULL);
+
+    g_assert_true (g_file_set_contents (broken, "\xff\xd8\xff\xe0\x00\x10JFIF\x00", 11, NULL));
+  }
   /* Settings no other test of this process uses: the runs are new to the shared gallery. */
   use_tiny_model (6);
   before = count_runs ();
@@ -1188,6 +1202,13 @@ test_tag_folder (void)
   app_test_wait (not_tagging, NULL, 120000, "the folder to be tagged");
   after = count_runs ();
   g_assert_cmpint (after - before, ==, 3);
+  /* The file it could not read is named, in a dialog the end toast's Details opens. */
+  app_test_wait (has_batch_failures, window, 10000, "the batch's failures");
+  g_assert_nonnull (strstr (_depict_window_get_batch_failures (window)[0], "broken.jpg"));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-batch-failures", NULL);
+  g_assert_nonnull (window->failures_dialog);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (window->failures_dialog), "broken.jpg"));
+  gtk_window_destroy (GTK_WINDOW (window->failures_dialog));
   /* The grid shows what was stored. */
   app_test_wait (gallery_has, view, 5000, "the tagged photos in the grid");
   g_assert_cmpuint (

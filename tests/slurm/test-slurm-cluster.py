@@ -67,12 +67,14 @@ class Cluster:
     def logs(self):
         text = ""
         for name in ("munged", "slurmctld", "slurmd"):
-            try:
-                with open(self.log(name), errors="replace") as f:
-                    lines = f.read().splitlines()[-25:]
-            except OSError:
-                lines = ["(no log)"]
-            text += "\n--- %s.log (end) ---\n%s" % (name, "\n".join(lines))
+            for kind in ("log", "out"):  # its log file, and what it printed
+                try:
+                    with open(os.path.join(self.folder, name + "." + kind), errors="replace") as f:
+                        lines = f.read().splitlines()[-25:]
+                except OSError:
+                    continue
+                if lines:
+                    text += "\n--- %s.%s (end) ---\n%s" % (name, kind, "\n".join(lines))
         return text
 
     def start(self):
