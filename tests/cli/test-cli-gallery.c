@@ -562,6 +562,7 @@ test_terminal_escapes (void)
   g_autofree char *db = g_build_filename (work_dir, "hostile.db", NULL);
   g_autofree char *fixture = data_path ("preprocess/images/gray_320x200.png");
   g_autofree char *photo = g_build_filename (dir, "a\033]0;owned\007\r\nb\u202egnp.png", NULL);
+  g_autofree char *damaged = g_build_filename (dir, "c\033]2;x\007\rd.png", NULL);
   g_autofree char *model = data_path ("models/tiny");
   g_autofree char *tokenizer = data_path ("tokenizer");
   const char *tag_name = "right\u202eleft"; /* control characters become spaces in tags */
@@ -573,10 +574,19 @@ test_terminal_escapes (void)
 
   g_mkdir_with_parents (dir, 0700);
   write_distinct_png (fixture, photo, 7);
+  g_assert_true (g_file_set_contents (damaged, "\x89PNG not really", -1, NULL));
   progress = run_cli_on_terminal ("tag", "--model", model, "--tokenizer", tokenizer, "--device",
                                   "cpu-reference", "--tasks", "caption", "--max-new-tokens", "6",
                                   "--db", db, dir, NULL);
+  {
+    g_autofree char *escaped = g_strescape (progress, NULL);
+    g_test_message ("%s", escaped);
+  }
   g_assert_nonnull (strstr (progress, "Tagged 1 photo"));
+  /* The progress line's own "\r\033[K" only: the failed photo's name is escaped. */
+  g_assert_null (strstr (progress, "\033]"));
+  g_assert_null (strchr (progress, '\007'));
+  g_assert_nonnull (strstr (progress, "c\\x1b]2;x\\x07\\rd.png"));
   r = cli_test_run_va ("tags", "--db", db, "--add", tag_name, photo, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, photo)); /* a pipe: the path as it is */

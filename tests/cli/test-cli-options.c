@@ -186,6 +186,39 @@ test_model_commands (void)
   g_assert_cmpint (g_chdir (before), ==, 0);
 }
 
+/* A model input side Florence-2 cannot take is refused as that, before any model is read (the
+ * model folder here does not exist): never blamed on the beams or on the text's length. The
+ * help gives the bound the check uses. (0 means the model's own size.) */
+static void
+test_image_size (void)
+{
+  static const char *const sizes[] = { "-32", "16", "100", "1024", "1600", "99999999999" };
+  g_autofree char *missing = g_build_filename (work_dir, "no-such-model", NULL);
+  g_autofree char *png = data_path ("preprocess/images/small_37x101.png");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_auto (CliTestResult) r = cli_test_run_va ("run", "--model", missing, "--task", "<CAPTION>",
+                                                  "--image-size", sizes[i], png, NULL);
+      g_test_message ("--image-size %s: %d %s", sizes[i], r.status, r.err);
+      g_assert_cmpint (r.status, >=, 1);
+      g_assert_cmpint (r.status, <=, 2);
+      g_assert_null (strstr (r.err, "beam"));
+      g_assert_null (strstr (r.err, "no-such-model"));
+      if (strstr (r.err, "image size") == NULL && strstr (r.err, "--image-size") == NULL)
+        g_error ("--image-size %s: “%s” does not name the image size", sizes[i], r.err);
+    }
+  {
+    g_auto (CliTestResult) r = cli_test_run_va ("run", "--help", NULL);
+    const char *line = strstr (r.out, "--image-size");
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (line);
+    g_assert_null (strstr (r.out, "1600"));
+    g_assert_nonnull (strstr (line, "992"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -196,6 +229,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/options/parser", test_parser);
   g_test_add_func ("/cli/options/gallery-commands", test_gallery_commands);
   g_test_add_func ("/cli/options/model-commands", test_model_commands);
+  g_test_add_func ("/cli/options/image-size", test_image_size);
   status = g_test_run ();
   {
     g_autoptr (GDir) dir = g_dir_open (work_dir, 0, NULL);

@@ -13,6 +13,9 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(HAVE_KERNELS_AVX2)
+#include <cpuid.h>
+#endif
 #if defined(KERNELS_AVX2)
 #include <immintrin.h>
 #define KERNELS_NAME "AVX2, FMA, F16C"
@@ -709,9 +712,11 @@ florence_cpu_kernels_avx2 (void)
   static gsize supported = 0;
   if (g_once_init_enter (&supported))
     {
+      /* F16C from CPUID: clang before 16 knows no "f16c" for __builtin_cpu_supports. */
+      unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
+      gboolean f16c = __get_cpuid (1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
       __builtin_cpu_init ();
-      gboolean ok = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
-                    __builtin_cpu_supports ("f16c");
+      gboolean ok = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") && f16c;
       g_once_init_leave (&supported, ok ? 2 : 1);
     }
   return supported == 2 ? &florence_cpu_kernels_table_avx2 : NULL;

@@ -154,7 +154,7 @@ scan_string (Scan *s)
 }
 
 /* A number at s->p: the JSON grammar, and a value json-glib holds exactly (a gint64) or as a
- * finite double. */
+ * finite double that it writes back as JSON. */
 static gboolean
 scan_number (Scan *s)
 {
@@ -216,10 +216,24 @@ scan_number (Scan *s)
           return scan_fail (s, _ ("an integer too large for 64 bits"));
         }
     }
-  else if (!isfinite (g_ascii_strtod (text, NULL)))
+  else
     {
-      s->p = begin;
-      return scan_fail (s, _ ("a number too large for a double"));
+      double value = g_ascii_strtod (text, NULL);
+      char written[G_ASCII_DTOSTR_BUF_SIZE];
+
+      if (!isfinite (value))
+        {
+          s->p = begin;
+          return scan_fail (s, _ ("a number too large for a double"));
+        }
+      /* json-glib writes a double as g_ascii_dtostr() does, with ".0" added where that has no
+       * point: 1e+17 becomes "1e+17.0", which is not JSON. */
+      g_ascii_dtostr (written, sizeof written, value);
+      if (strchr (written, 'e') != NULL && strchr (written, '.') == NULL)
+        {
+          s->p = begin;
+          return scan_fail (s, _ ("a number too large or too small to be written back as JSON"));
+        }
     }
   return TRUE;
 }

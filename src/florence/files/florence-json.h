@@ -11,13 +11,16 @@
  *    string) and lone UTF-16 surrogates, so a decoded string may be invalid UTF-8 although the
  *    file's bytes were valid;
  *  - it turns an integer beyond 64 bits into a wrong number, 1e400 into infinity, and ignores
- *    what follows the first value.
+ *    what follows the first value;
+ *  - it writes some doubles as text that is not JSON (1e17 as "1e+17.0", 1e-300 as "1e-300.0"),
+ *    so what it read it could not read back.
  * florence_json_check() therefore accepts standard JSON only (RFC 8259: UTF-8, double-quoted
  * strings with the JSON escapes, paired surrogates, no NUL character, numbers a gint64 or a finite
- * double holds, one value; control characters other than NUL may stand unescaped in strings, as
- * json-glib writes U+001F), nested at most FLORENCE_JSON_MAX_DEPTH levels and holding at most
- * FLORENCE_JSON_MAX_VALUES values, in one pass without recursion. Every string json-glib then
- * hands out is valid UTF-8 without an embedded NUL. A UTF-8 byte-order mark is allowed.
+ * double holds and json-glib writes back as JSON, one value; control characters other than NUL may
+ * stand unescaped in strings, as json-glib writes U+001F), nested at most FLORENCE_JSON_MAX_DEPTH
+ * levels and holding at most FLORENCE_JSON_MAX_VALUES values, in one pass without recursion. Every
+ * string json-glib then hands out is valid UTF-8 without an embedded NUL. A UTF-8 byte-order mark
+ * is allowed.
  *
  * Every reader of JSON that comes from a file, the network or the gallery goes through
  * florence_json_load() or florence_json_load_file(); none calls json_parser_load_* itself.

@@ -365,6 +365,11 @@ run_step (StepState *st, const FlorenceGenerateOptions *opts, guint position, GA
             ((st->cand_ids[i] < 0 || st->cand_ids[i] >= backend->vocab_size) &&
              !isfinite (st->cand_scores[i])))
           return set_non_finite_error (error);
+      /* Nor is a beam without a single candidate: a top-k that skips NaN logits (the CPU
+       * engine's) leaves only -inf fillers when every logit is NaN. */
+      for (guint b = 0; b < st->n_beams && forced < 0; b++)
+        if (st->cand_scores[(gsize) b * st->k] == -INFINITY)
+          return set_non_finite_error (error);
       for (guint i = 0; i < st->n_beams * st->k; i++)
         if (st->cand_ids[i] < 0 || st->cand_ids[i] >= backend->vocab_size)
           {

@@ -326,7 +326,7 @@ test_bad_configs (void)
       FLORENCE_CONFIG_ERROR_INVALID, "decoder_layers" },
     { "65536 positions", "\"max_position_embeddings\": 1024", "\"max_position_embeddings\": 65536",
       NULL, FLORENCE_CONFIG_ERROR_INVALID, "max_position_embeddings" },
-    { "positive in double, zero in float", "{", "{", "{\"image_std\": [1e-300, 0.2, 0.2]}",
+    { "positive in double, zero in float", "{", "{", "{\"image_std\": [1.5e-300, 0.2, 0.2]}",
       FLORENCE_CONFIG_ERROR_INVALID, "image_std" },
     { "a denormal std", "{", "{", "{\"image_std\": [1e-40, 0.2, 0.2]}",
       FLORENCE_CONFIG_ERROR_INVALID, "infinities" },

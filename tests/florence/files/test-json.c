@@ -50,7 +50,13 @@ static const Case cases[] = {
   { "{\"a\": [1, -2.5e3, true, false, null, \"x\\u00e9\\ud83d\\ude00\\n\"], \"b\": {}}", NULL },
   { "\xEF\xBB\xBF[1]", NULL },
   { "[\"caf\xC3\xA9\"]", NULL },
-  { "[9223372036854775807, -9223372036854775808, 1e308, 0.0, -0]", NULL },
+  { "[9223372036854775807, -9223372036854775808, 1.5e308, 0.0, -0]", NULL },
+  { "[1e16, 1e-5, 2.5e-300, 1E2, 1e-05]", NULL },
+  /* json-glib would write them back as "1e+308.0", "1e+17.0", "1e-300.0": not JSON */
+  { "[1e308]", "written back" },
+  { "{\"total\": 1e17}", "written back" },
+  { "[-1E+20]", "written back" },
+  { "[1e-300]", "written back" },
   { "  \n[ ]\n ", NULL },
   { "[\"\\350\"]", "escape" },
   { "[\"\\777\"]", "escape" },
@@ -105,8 +111,16 @@ test_check_cases (void)
 
       if (cases[i].message == NULL)
         {
+          g_autoptr (JsonParser) parser = json_parser_new ();
+          g_autofree char *written = NULL;
+
           g_assert_no_error (error);
           g_assert_true (ok);
+          /* What Depict reads, json-glib writes back as JSON that passes again. */
+          g_assert_true (json_parser_load_from_data (parser, cases[i].json, -1, NULL));
+          written = json_to_string (json_parser_get_root (parser), FALSE);
+          if (!florence_json_check (written, -1, &error))
+            g_error ("%s written back as %s: %s", cases[i].json, written, error->message);
         }
       else
         {

@@ -110,15 +110,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   FUZZ_CHECK (json_parser_get_root (parser) != NULL);
   check_tree (json_parser_get_root (parser));
 
-  /* Written back, it passes again, unless json-glib cannot read it either: it writes an integral
-   * double of 1e17 or more as "1e+40.0". */
+  /* Written back, it passes again: the guard refuses the doubles json-glib writes as text that
+   * is not JSON ("1e+17.0"). */
   {
     g_autofree char *text = json_to_string (json_parser_get_root (parser), FALSE);
-    g_autoptr (JsonParser) reader = json_parser_new_immutable ();
     g_autoptr (GError) again = NULL;
 
-    if (json_parser_load_from_data (reader, text, -1, NULL) &&
-        !florence_json_check (text, -1, &again))
+    if (!florence_json_check (text, -1, &again))
       {
         g_printerr ("json-glib wrote what the guard refuses: %s\n", again->message);
         abort ();

@@ -239,7 +239,7 @@ test_config_refused (void)
     "{\"image_std\": [0.5, \"x\", 0.5]}",
     "{\"rescale_factor\": -1}",
     /* positive as a double, 0 or a denormal as a float: pixels would turn to ±inf */
-    "{\"image_std\": [1e-300, 0.2, 0.2]}",
+    "{\"image_std\": [1.5e-300, 0.2, 0.2]}",
     "{\"image_std\": [0.2, 1e-40, 0.2]}",
     "{\"image_mean\": [1e300, 0, 0]}",
     "{\"rescale_factor\": 1e300}",
