@@ -2,6 +2,8 @@
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 layout(local_size_x = 64) in;
 
@@ -9,10 +11,7 @@ layout(std430, set = 0, binding = 0) readonly buffer A { float a[]; };
 layout(std430, set = 0, binding = 1) readonly buffer B { float b[]; };
 layout(std430, set = 0, binding = 2) buffer Y { float y[]; };
 
-layout(push_constant) uniform Push
-{
-  uint n;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_N } p;
 
 void
 main ()

@@ -13,6 +13,8 @@
 // for all of them (online softmax, fp32). The head dimension is a specialization constant
 // (multiple of 4) so the loops over it unroll.
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint HD = 64;
@@ -25,25 +27,7 @@ layout(set = 0, binding = 1) uniform samplerBuffer ks;
 layout(set = 0, binding = 2) uniform samplerBuffer vs;
 layout(std430, set = 0, binding = 3) writeonly buffer O { vec4 os[]; };
 
-layout(push_constant) uniform Push
-{
-  uint q_off; // all in texels
-  uint q_stride;
-  uint q_bstride;
-  uint k_off;
-  uint k_stride;
-  uint k_bstride;
-  uint v_off;
-  uint v_stride;
-  uint v_bstride;
-  uint o_off;
-  uint o_stride;
-  uint o_bstride;
-  uint n_q;
-  uint n_kv;
-  uint causal;
-  float scale;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_ATTENTION } p;
 
 void
 main ()

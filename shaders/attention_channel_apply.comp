@@ -8,6 +8,8 @@
 // covers tokens t_base .. n − 1 (all of them unless a tensor passes one binding's range);
 // the qkv view and the out window start at token t_base (texel qkv_off, vec4 out_off).
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint GW = 32;
@@ -19,15 +21,7 @@ layout(set = 0, binding = 0) uniform samplerBuffer qkv;
 layout(set = 0, binding = 1) uniform samplerBuffer a;
 layout(std430, set = 0, binding = 2) writeonly buffer Out { vec4 dst[]; };
 
-layout(push_constant) uniform Push
-{
-  uint n; // one past the last token of this dispatch
-  uint c;
-  uint groups;
-  uint t_base;
-  uint qkv_off;
-  uint out_off;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_CHANNEL_APPLY } p;
 
 void
 main ()

@@ -10,6 +10,8 @@
 // of them unless qkv passes one binding's range); the qkv view starts at token s0·chunk,
 // texel qkv_off.
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint GW = 32;
@@ -19,16 +21,7 @@ const uint G4 = GW / 4u;
 layout(set = 0, binding = 0) uniform samplerBuffer qkv;
 layout(std430, set = 0, binding = 1) writeonly buffer Part { vec4 part[]; };
 
-layout(push_constant) uniform Push
-{
-  uint n;
-  uint c;
-  uint groups;
-  uint chunk; // tokens per split
-  uint s_end;  // one past the last split of this dispatch
-  uint s0;     // first split of this dispatch
-  uint qkv_off;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_CHANNEL_GRAM } p;
 
 void
 main ()

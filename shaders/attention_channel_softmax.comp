@@ -5,6 +5,8 @@
 // a[g, i, :] = softmax_j (scale · Σ_s partial[s, g, i, j]) with scale = N^-0.5 (applied to q
 // in the reference; the same up to rounding). One invocation per (group, row).
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 #define MAX_GW 64
 
@@ -13,13 +15,7 @@ layout(local_size_x = 64) in;
 layout(std430, set = 0, binding = 0) readonly buffer Part { float part[]; };
 layout(std430, set = 0, binding = 1) writeonly buffer A { float a[]; };
 
-layout(push_constant) uniform Push
-{
-  uint groups;
-  uint gw;
-  uint splits;
-  float scale;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_CHANNEL_SOFTMAX } p;
 
 void
 main ()

@@ -18,6 +18,8 @@
 // reorder), and key t is the new one, which this workgroup also writes into the cache at
 // (b, t) for its head.
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 #extension GL_EXT_control_flow_attributes : require
 
 layout(local_size_x_id = 0) in;
@@ -37,38 +39,9 @@ layout(std430, set = 0, binding = 5) readonly buffer Ctl { uint ctl[]; };
 layout(std430, set = 0, binding = 6) writeonly buffer KC { vec4 kc[]; };
 layout(std430, set = 0, binding = 7) writeonly buffer VC { vec4 vc[]; };
 
-layout(push_constant) uniform Push
-{
-  uint q_off; // texels: q of beam 0 in the q|k|v rows
-  uint q_bstride; // texels between the beams' q|k|v rows
-  uint knew_off; // texels from q to the new key (d / 4), the new value is twice that
-  uint c_stride; // texels per cache row (d / 4)
-  uint cap; // cache rows per beam (and the table's row length)
-  uint o_off;
-  uint o_bstride;
-  uint pos_word; // ctl[pos_word] = t
-  float scale;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_ATTENTION_STEP } p;
 #else
-layout(push_constant) uniform Push
-{
-  uint q_off; // all in texels
-  uint q_stride;
-  uint q_bstride;
-  uint k_off;
-  uint k_stride;
-  uint k_bstride;
-  uint v_off;
-  uint v_stride;
-  uint v_bstride;
-  uint o_off;
-  uint o_stride;
-  uint o_bstride;
-  uint n_q;
-  uint n_kv;
-  uint causal;
-  float scale;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_ATTENTION } p;
 #endif
 
 shared float sh_m[MAX_LOCAL];

@@ -19,6 +19,7 @@
 // out window start at token tok0 (texel qkv_off, vec4 out_off).
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 #include "ops-weights.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -31,25 +32,12 @@ layout(set = 0, binding = 0) uniform samplerBuffer qkv;
 OPS_WEIGHTS(1, qb)
 layout(std430, set = 0, binding = 2) writeonly buffer Out { vec4 dst[]; };
 
-layout(push_constant) uniform Push
-{
-  uint h;
-  uint w;
-  uint c;
-  uint ws;
-  uint wins_x; // windows per row of the padded grid
-  uint flags;  // OPS_F16_0: qkv_bias is fp16
-  float scale;
-  uint win0;    // first window of this band
-  uint tok0;    // first token of the band (at qkv_off and out_off)
-  uint qkv_off; // texels
-  uint out_off; // vec4
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_ATTENTION_WINDOW } p;
 
 void
 main ()
 {
-  bool f16 = (p.flags & OPS_F16_0) != 0u;
+  bool f16 = (p.flags & GPU_ABI_F16_0) != 0u;
   uint wsq = p.ws * p.ws;
   uint q0 = gl_GlobalInvocationID.x * QPL; // first query (within the window) of this lane
   uint win = p.win0 + gl_WorkGroupID.y;

@@ -10,6 +10,7 @@
 // one binding into pieces).
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 #include "ops-weights.glsl"
 
 layout(local_size_x = 64) in;
@@ -19,28 +20,13 @@ OPS_WEIGHTS(1, w)
 OPS_WEIGHTS(2, bias)
 layout(std430, set = 0, binding = 3) writeonly buffer Out { float dst[]; };
 
-layout(push_constant) uniform Push
-{
-  uint cin;
-  uint h;
-  uint w;
-  uint cout;
-  uint k;
-  uint stride;
-  uint pad;
-  uint ho;
-  uint wo;
-  uint flags; // OPS_F16_0: weight and bias fp16; OPS_HAS_0: input is tokens (else CHW)
-  uint pix0;
-  uint npix;
-  uint out_off;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_CONV2D } p;
 
 void
 main ()
 {
-  bool f16 = (p.flags & OPS_F16_0) != 0u;
-  bool tokens = (p.flags & OPS_HAS_0) != 0u;
+  bool f16 = (p.flags & GPU_ABI_F16_0) != 0u;
+  bool tokens = (p.flags & GPU_ABI_HAS_0) != 0u;
   uint blocks = (p.cout + 3u) / 4u;
   uint n = p.npix * blocks;
   uint kk = p.k * p.k;

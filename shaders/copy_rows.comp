@@ -5,21 +5,15 @@
 // A strided 2-D copy: writing new key/value rows into a cache, slicing columns of a fused
 // projection, concatenating sequences.
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 layout(local_size_x = 64) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer S { float src[]; };
 layout(std430, set = 0, binding = 1) writeonly buffer D { float dst[]; };
 
-layout(push_constant) uniform Push
-{
-  uint rows;
-  uint cols;
-  uint src_off;
-  uint src_stride;
-  uint dst_off;
-  uint dst_stride;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_COPY_ROWS } p;
 
 void
 main ()

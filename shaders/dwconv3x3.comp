@@ -6,6 +6,7 @@
 // y must be a different buffer from x (neighbours are read).
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 #include "ops-weights.glsl"
 
 layout(local_size_x = 64) in;
@@ -15,18 +16,12 @@ OPS_WEIGHTS(1, w)
 OPS_WEIGHTS(2, bias)
 layout(std430, set = 0, binding = 3) writeonly buffer Y { float y[]; };
 
-layout(push_constant) uniform Push
-{
-  uint h;
-  uint w;
-  uint c;
-  uint flags; // OPS_F16_0: weight and bias fp16
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_DWCONV } p;
 
 void
 main ()
 {
-  bool f16 = (p.flags & OPS_F16_0) != 0u;
+  bool f16 = (p.flags & GPU_ABI_F16_0) != 0u;
   uint n = p.h * p.w * p.c;
   for (uint i = gl_GlobalInvocationID.x; i < n; i += gl_NumWorkGroups.x * gl_WorkGroupSize.x)
     {

@@ -9,6 +9,8 @@
 // x_row0, texel x_off (gpu_op_dwconv3x3_residual cuts tensors beyond one binding into
 // pieces of rows).
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 layout(local_size_x_id = 0) in;
 
@@ -17,17 +19,7 @@ layout(set = 0, binding = 1) uniform samplerBuffer w;    // [C·9] as texels of 
 layout(set = 0, binding = 2) uniform samplerBuffer bias; // [C] as texels of 4 channels
 layout(std430, set = 0, binding = 3) writeonly buffer Y { vec4 y[]; };
 
-layout(push_constant) uniform Push
-{
-  uint h;
-  uint w;
-  uint c4;
-  uint row0;   // first output row of this piece
-  uint rows;   // output rows in this piece
-  uint x_row0; // the token row at texel x_off of the x view
-  uint x_off;
-  uint y_off;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_DWCONV4 } p;
 
 void
 main ()

@@ -4,11 +4,12 @@
 //
 // Token embedding gather with the learned position added (BART: the caller passes the
 // offset 2 in pos_start; pos_step 0 gives every row the same position, as beams have).
-// Tables are fp32 or fp16. An id outside [0, vocab) gives a zero embedding. With OPS_HAS_1 the
+// Tables are fp32 or fp16. An id outside [0, vocab) gives a zero embedding. With GPU_ABI_HAS_1 the
 // word after the ids, ids[n], is added to pos_start (a decoder step's position, so that its
 // recording can be replayed).
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 #include "ops-weights.glsl"
 
 layout(local_size_x = 64) in;
@@ -18,25 +19,16 @@ layout(std430, set = 0, binding = 1) readonly buffer Ids { int ids[]; };
 OPS_WEIGHTS(2, pos)
 layout(std430, set = 0, binding = 3) writeonly buffer Out { float dst[]; };
 
-layout(push_constant) uniform Push
-{
-  uint n;
-  uint d;
-  uint vocab;
-  uint pos_start;
-  uint pos_step;
-  uint out_off;
-  uint flags; // OPS_F16_0: table fp16; OPS_F16_1: pos fp16; OPS_HAS_0: pos present; OPS_HAS_1: see above
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_EMBEDDING } p;
 
 void
 main ()
 {
-  bool t16 = (p.flags & OPS_F16_0) != 0u;
-  bool p16 = (p.flags & OPS_F16_1) != 0u;
-  bool has_pos = (p.flags & OPS_HAS_0) != 0u;
+  bool t16 = (p.flags & GPU_ABI_F16_0) != 0u;
+  bool p16 = (p.flags & GPU_ABI_F16_1) != 0u;
+  bool has_pos = (p.flags & GPU_ABI_HAS_0) != 0u;
   uint total = p.n * p.d;
-  uint pos_start = p.pos_start + ((p.flags & OPS_HAS_1) != 0u ? uint (ids[p.n]) : 0u);
+  uint pos_start = p.pos_start + ((p.flags & GPU_ABI_HAS_1) != 0u ? uint (ids[p.n]) : 0u);
   for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += gl_NumWorkGroups.x * gl_WorkGroupSize.x)
     {
       uint i = idx / p.d, e = idx % p.d;

@@ -1,26 +1,34 @@
-// gemm_common.glsl: push constants and epilogue shared by the GEMM shaders
+// gemm_common.glsl: push constants, output bindings and epilogue shared by the GEMM shaders
 // C[b][m][n] = epilogue (alpha · Σ_k A[b][m][k] · W[b][n][k]), W in PyTorch Linear layout.
+// Every GEMM shader binds A at 0, W at 1, then bias (2), residual (3) and C (4) as here.
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 
 #ifndef DEPICT_GEMM_COMMON_GLSL
 #define DEPICT_GEMM_COMMON_GLSL
 
-// Mirrors GemmPush in src/gpu/gpu-op-gemm.c. Offsets, strides: elements, relative to the
-// start of each binding.
-layout (push_constant) uniform GemmPush
-{
-  uint M, N, K;
-  uint lda, ldw, ldc, ldr;
-  uint a_off, w_off, c_off, bias_off, r_off;
-  uint a_bs, w_bs, c_bs, r_bs; // batch strides
-  float alpha;
-} p;
+#include "common.glsl"
+#include "gpu-abi.h"
 
-// FLAGS bits (specialization constant)
-const uint GEMM_BIAS = 1u;
-const uint GEMM_GELU = 2u;
-const uint GEMM_RESIDUAL = 4u;
-const uint GEMM_W16 = 8u; // tiled variant: W holds IEEE halves
+// Offsets, strides: elements, relative to the start of each binding (gpu-abi.h).
+layout (push_constant) uniform GemmPush { GPU_PUSH_GEMM } p;
+
+layout (std430, binding = 2) readonly buffer Bias { float bias[]; };
+layout (std430, binding = 3) readonly buffer Res { float res[]; };
+layout (std430, binding = 4) writeonly buffer C { float c[]; };
+
+// Writes C[b][m][n] from its sum: alpha, then the epilogue that p.flags asks for (the same
+// for every output: a uniform branch).
+void gemm_store (uint b, uint m, uint n, float sum)
+{
+  float v = p.alpha * sum;
+  if ((p.flags & GPU_ABI_GEMM_BIAS) != 0u)
+    v += bias[p.bias_off + n];
+  if ((p.flags & GPU_ABI_GEMM_GELU) != 0u)
+    v = depict_gelu (v);
+  if ((p.flags & GPU_ABI_GEMM_RESIDUAL) != 0u)
+    v += res[p.r_off + b * p.r_bs + m * p.ldr + n];
+  c[p.c_off + b * p.c_bs + m * p.ldc + n] = v;
+}
 
 #endif

@@ -7,20 +7,15 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-#include "common.glsl"
 #include "gemm_common.glsl"
 
 layout (local_size_x_id = 0) in;
 layout (constant_id = 1) const uint MR = 16;  // rows per workgroup
 layout (constant_id = 2) const uint NC = 1;   // columns per lane
 layout (constant_id = 3) const uint VEC = 4;  // 4: RGBA views (K, strides, offsets % 4 == 0); 1: R views
-layout (constant_id = 4) const uint FLAGS = 0;
 
 layout (binding = 0) uniform samplerBuffer A; // fp32
 layout (binding = 1) uniform samplerBuffer W; // fp32 or fp16 view, same code
-layout (std430, binding = 2) readonly buffer Bias { float bias[]; };
-layout (std430, binding = 3) readonly buffer Res { float res[]; };
-layout (std430, binding = 4) writeonly buffer C { float c[]; };
 
 void main ()
 {
@@ -79,18 +74,11 @@ void main ()
       uint n = nbase + j * LOCAL;
       if (n >= p.N)
         continue;
-      float bv = (FLAGS & GEMM_BIAS) != 0u ? bias[p.bias_off + n] : 0.0;
       [[unroll]] for (uint i = 0; i < MR; i++)
         {
-          uint m = m0 + i;
-          if (m >= p.M)
+          if (m0 + i >= p.M)
             break;
-          float v = p.alpha * acc[i * NC + j] + bv;
-          if ((FLAGS & GEMM_GELU) != 0u)
-            v = depict_gelu (v);
-          if ((FLAGS & GEMM_RESIDUAL) != 0u)
-            v += res[p.r_off + b * p.r_bs + m * p.ldr + n];
-          c[p.c_off + b * p.c_bs + m * p.ldc + n] = v;
+          gemm_store (b, m0 + i, n, acc[i * NC + j]);
         }
     }
 }

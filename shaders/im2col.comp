@@ -11,29 +11,15 @@
 // the binding may be a window that starts at input row row0 (element in_off), so that a patch
 // matrix beyond one binding's range is made in pieces (gpu_op_im2col).
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 layout(local_size_x = 64) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer In { float src[]; };
 layout(std430, set = 0, binding = 1) writeonly buffer Out { float dst[]; };
 
-layout(push_constant) uniform Push
-{
-  uint cin;
-  uint h;
-  uint w;
-  uint k;
-  uint stride;
-  uint pad;
-  uint ho;
-  uint wo;
-  uint tokens; // 1: input is tokens [H·W, cin]; 0: CHW
-  uint pix0;   // first output pixel of this piece
-  uint npix;   // output pixels in this piece
-  uint row0;   // tokens: the input row at in_off
-  uint in_off; // element offset of the input in its binding
-  uint out_off; // element offset of the piece's first output in its binding
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_IM2COL } p;
 
 void
 main ()

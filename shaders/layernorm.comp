@@ -6,6 +6,7 @@
 // the statistics do not suffer from cancellation. y may be the same buffer as x.
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 #include "ops-weights.glsl"
 
 layout(local_size_x = 64) in;
@@ -16,24 +17,18 @@ OPS_WEIGHTS(2, w)
 OPS_WEIGHTS(3, b)
 layout(std430, set = 0, binding = 4) buffer Y { float y[]; };
 
-layout(push_constant) uniform Push
-{
-  uint rows;
-  uint c;
-  uint flags; // OPS_F16_0: w and b are fp16; OPS_HAS_0: res is added first
-  float eps;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_LAYERNORM } p;
 
 float
 load_in (uint i)
 {
-  return (p.flags & OPS_HAS_0) != 0u ? x[i] + res[i] : x[i];
+  return (p.flags & GPU_ABI_HAS_0) != 0u ? x[i] + res[i] : x[i];
 }
 
 void
 main ()
 {
-  bool f16 = (p.flags & OPS_F16_0) != 0u;
+  bool f16 = (p.flags & GPU_ABI_F16_0) != 0u;
   for (uint r = gl_GlobalInvocationID.x; r < p.rows; r += gl_NumWorkGroups.x * gl_WorkGroupSize.x)
     {
       uint base = r * p.c;

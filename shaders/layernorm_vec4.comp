@@ -9,6 +9,8 @@
 // x, res and y are bound as windows that hold the rows of this dispatch from texel x_off
 // and vec4 y_off on (gpu_op_layernorm cuts tensors beyond one binding into pieces of rows).
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 layout(local_size_x_id = 0) in;
 
@@ -18,15 +20,7 @@ layout(set = 0, binding = 2) uniform samplerBuffer w;
 layout(set = 0, binding = 3) uniform samplerBuffer b;
 layout(std430, set = 0, binding = 4) writeonly buffer Y { vec4 y[]; };
 
-layout(push_constant) uniform Push
-{
-  uint rows;
-  uint c4; // channels / 4
-  uint has_res;
-  float eps;
-  uint x_off; // texel offset of the first row in the x and res views
-  uint y_off; // vec4 offset of the first row in the y binding
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_LAYERNORM4 } p;
 
 vec4
 load_in (int i)

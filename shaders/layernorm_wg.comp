@@ -9,6 +9,7 @@
 // layernorm_vec4.comp; y may be x (each row is read into registers before it is written).
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 #extension GL_EXT_control_flow_attributes : require
 
 layout(local_size_x_id = 0) in;
@@ -22,15 +23,7 @@ layout(set = 0, binding = 2) uniform samplerBuffer w;
 layout(set = 0, binding = 3) uniform samplerBuffer b;
 layout(std430, set = 0, binding = 4) writeonly buffer Y { vec4 y[]; };
 
-layout(push_constant) uniform Push
-{
-  uint rows;
-  uint c4; // channels / 4
-  uint has_res;
-  float eps;
-  uint x_off; // texel offset of the first row in the x and res views
-  uint y_off; // vec4 offset of the first row in the y binding
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_LAYERNORM4 } p;
 
 void
 main ()

@@ -7,6 +7,8 @@
 // row (2k + 2 words): id[k] (int32), value[k] (fp32 log-probability: logit − lse, −inf when
 // banned or not forced, 0 for a forced id), max logit, lse.
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 #define MAX_K 16
 
@@ -15,12 +17,7 @@ layout(local_size_x = 64) in;
 layout(std430, set = 0, binding = 0) readonly buffer Part { float part[]; };
 layout(std430, set = 0, binding = 1) writeonly buffer Out { float dst[]; };
 
-layout(push_constant) uniform Push
-{
-  uint rows;
-  uint chunks;
-  uint k;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_TOPK_MERGE } p;
 
 bool
 better (float a, int ia, float b, int ib)

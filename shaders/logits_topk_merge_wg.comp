@@ -7,6 +7,8 @@
 // shared-memory tree (log2 LOCAL steps, each merging two sorted lists of k). Same bindings, push
 // constants and output as logits_topk_merge.comp; the result is the same, whatever the order.
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 #define MAX_K 16
 
@@ -15,12 +17,7 @@ layout(local_size_x_id = 0) in; // a power of two
 layout(std430, set = 0, binding = 0) readonly buffer Part { float part[]; };
 layout(std430, set = 0, binding = 1) writeonly buffer Out { float dst[]; };
 
-layout(push_constant) uniform Push
-{
-  uint rows;
-  uint chunks;
-  uint k;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_TOPK_MERGE } p;
 
 shared float sh_key[gl_WorkGroupSize.x * MAX_K];
 shared int sh_id[gl_WorkGroupSize.x * MAX_K];

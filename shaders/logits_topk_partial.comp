@@ -13,6 +13,8 @@
 // are ids[ban_off[r] .. ban_off[r + 1]) counted from the start of the id list.
 // part, per (row, chunk): max, sum, key[k], id[k] (ids as float bits).
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 #define MAX_K 16
 
@@ -22,15 +24,7 @@ layout(std430, set = 0, binding = 0) readonly buffer Logits { float logits[]; };
 layout(std430, set = 0, binding = 1) readonly buffer Ctl { int ctl[]; };
 layout(std430, set = 0, binding = 2) writeonly buffer Part { float part[]; };
 
-layout(push_constant) uniform Push
-{
-  uint rows;
-  uint n;
-  uint in_off;
-  uint stride;
-  uint chunks;
-  uint k;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_TOPK_PARTIAL } p;
 
 bool
 is_banned (uint row, int id)

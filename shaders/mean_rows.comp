@@ -2,19 +2,15 @@
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 layout(local_size_x = 64) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer In { float src[]; };
 layout(std430, set = 0, binding = 1) buffer Out { float dst[]; };
 
-layout(push_constant) uniform Push
-{
-  uint n;
-  uint d;
-  uint in_off;
-  uint out_off;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_MEAN_ROWS } p;
 
 void
 main ()

@@ -9,6 +9,7 @@
 // offsets).
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 #include "ops-weights.glsl"
 
 layout(local_size_x = 64) in;
@@ -19,22 +20,14 @@ OPS_WEIGHTS(2, row)
 OPS_WEIGHTS(3, tmp)
 layout(std430, set = 0, binding = 4) buffer Out { float dst[]; };
 
-layout(push_constant) uniform Push
-{
-  uint h;
-  uint w;
-  uint d;
-  uint in_off;
-  uint out_off;
-  uint flags; // OPS_F16_0: col/row fp16; OPS_F16_1: temporal fp16; OPS_HAS_0: temporal present
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_POS2D } p;
 
 void
 main ()
 {
-  bool f16 = (p.flags & OPS_F16_0) != 0u;
-  bool t16 = (p.flags & OPS_F16_1) != 0u;
-  bool has_t = (p.flags & OPS_HAS_0) != 0u;
+  bool f16 = (p.flags & GPU_ABI_F16_0) != 0u;
+  bool t16 = (p.flags & GPU_ABI_F16_1) != 0u;
+  bool has_t = (p.flags & GPU_ABI_HAS_0) != 0u;
   uint half_d = p.d / 2u;
   uint total = p.h * p.w * p.d;
   for (uint idx = gl_GlobalInvocationID.x; idx < total; idx += gl_NumWorkGroups.x * gl_WorkGroupSize.x)

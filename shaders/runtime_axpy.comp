@@ -5,21 +5,15 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "gpu-abi.h"
 
 layout (local_size_x_id = 0) in;
 
 layout (std430, binding = 0) readonly buffer X { float x[]; };
 layout (std430, binding = 1) buffer Y { float y[]; };
 
-layout (push_constant) uniform Push
-{
-  uint n;     // elements
-  uint x_off; // element offset into x (binding offsets must be aligned; this need not)
-  uint y_off;
-  float a;
-  float b;
-  float c;
-} pc;
+// n elements; x_off, y_off: element offsets (binding offsets must be aligned; these need not)
+layout (push_constant) uniform Push { GPU_PUSH_AXPY } pc;
 
 void main ()
 {

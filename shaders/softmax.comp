@@ -2,17 +2,15 @@
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "gpu-abi.h"
 
 layout(local_size_x = 64) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };
 layout(std430, set = 0, binding = 1) buffer Y { float y[]; };
 
-layout(push_constant) uniform Push
-{
-  uint rows;
-  uint n;
-} p;
+layout(push_constant) uniform Push { GPU_PUSH_SOFTMAX } p;
 
 void
 main ()

@@ -37,6 +37,8 @@ struct _DepictGalleryView {
   GtkProgressBar *batch_progress;
   GtkStack *stack;
   AdwStatusPage *error_page;
+  GtkWidget *retry_button;
+  GtkWidget *folder_button;
   GtkGridView *grid_view;
 
   DepictSession *session;
@@ -239,6 +241,30 @@ show_error (DepictGalleryView *self, const GError *error)
 {
   adw_status_page_set_description (self->error_page, error->message);
   gtk_stack_set_visible_child_name (self->stack, "error");
+}
+
+static void
+retry_clicked_cb (GtkButton *button, DepictGalleryView *self)
+{
+  depict_gallery_view_reload (self);
+}
+
+/* The folder of the gallery file, in the file manager. */
+static void
+folder_clicked_cb (GtkButton *button, DepictGalleryView *self)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFile) folder = NULL;
+  g_autofree char *uri = NULL;
+
+  if (self->session == NULL)
+    return;
+  path = depict_session_dup_gallery_path (self->session);
+  file = g_file_new_for_path (path);
+  folder = g_file_get_parent (file);
+  uri = g_file_get_uri (folder != NULL ? folder : file);
+  gtk_show_uri (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), uri, GDK_CURRENT_TIME);
 }
 
 static void
@@ -512,6 +538,8 @@ depict_gallery_view_class_init (DepictGalleryViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, batch_progress);
   gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, stack);
   gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, error_page);
+  gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, retry_button);
+  gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, folder_button);
   gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, grid_view);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_stopped_cb);
@@ -547,6 +575,8 @@ depict_gallery_view_init (DepictGalleryView *self)
   gtk_drop_down_set_model (self->tag_dropdown, G_LIST_MODEL (self->tags));
   gtk_widget_set_visible (GTK_WIDGET (self->tag_dropdown), FALSE);
   g_signal_connect (self->tag_dropdown, "notify::selected", G_CALLBACK (tag_selected_cb), self);
+  g_signal_connect (self->retry_button, "clicked", G_CALLBACK (retry_clicked_cb), self);
+  g_signal_connect (self->folder_button, "clicked", G_CALLBACK (folder_clicked_cb), self);
 }
 
 /* ---------------------------------------------------------------------------------------- */

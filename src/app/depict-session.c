@@ -561,3 +561,10 @@ depict_session_get_settings (DepictSession *self)
   g_return_val_if_fail (DEPICT_IS_SESSION (self), NULL);
   return self->settings;
 }
+
+char *
+depict_session_dup_gallery_path (DepictSession *self)
+{
+  g_return_val_if_fail (DEPICT_IS_SESSION (self), NULL);
+  return self->gallery_path != NULL ? g_strdup (self->gallery_path) : gallery_store_default_path ();
+}

@@ -37,6 +37,8 @@ G_DECLARE_FINAL_TYPE (DepictSession, depict_session, DEPICT, SESSION, GObject)
 
 /* SETTINGS: the app's (io.github.depict.Depict); GALLERY_PATH NULL: the default gallery. */
 DepictSession *depict_session_new (GSettings *settings, const char *gallery_path);
+/* The gallery file the session opens. */
+char *depict_session_dup_gallery_path (DepictSession *self);
 
 GSettings *depict_session_get_settings (DepictSession *self);
 

@@ -612,6 +612,20 @@ merge_source (Merge *m, const char *path, GError **error)
       return FALSE;
     }
   m->from = gallery_store_open_full (path, GALLERY_STORE_READ_ONLY, &local_error);
+  if (m->from == NULL &&
+      g_error_matches (local_error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_READ_ONLY))
+    {
+      /* A gallery of an older version: brought up to date first, in its own transaction, as
+       * any Depict does when it opens one. */
+      GalleryStore *upgraded;
+
+      g_clear_error (&local_error);
+      if ((upgraded = gallery_store_open (path, &local_error)) != NULL)
+        {
+          gallery_store_close (upgraded);
+          m->from = gallery_store_open_full (path, GALLERY_STORE_READ_ONLY, &local_error);
+        }
+    }
   if (m->from == NULL)
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error),

@@ -42,9 +42,11 @@ typedef struct {
 gboolean gallery_merge_check_prefix (const char *map, GError **error);
 
 /* Merges the galleries at sources into the gallery into (open for writing). Each source is
- * opened read-only (gallery_store_open_full): one that is not a Depict gallery, was written by
- * a newer version, or is older and not yet upgraded is refused with a sentence naming it, as is
- * the destination itself. summary (nullable) is filled in on success. */
+ * read through a read-only store (gallery_store_open_full); one of an older schema version is
+ * first brought up to date as opening it in Depict would (its own transaction). One that is
+ * not a Depict gallery or was written by a newer version (an unknown schema) is refused with a
+ * sentence naming it, as is the destination itself. summary (nullable) is filled in on
+ * success. */
 gboolean gallery_merge (GalleryStore *into, const char *const *sources,
                         const GalleryMergeOptions *options, GalleryMergeSummary *summary,
                         GCancellable *cancellable, GError **error);

@@ -967,6 +967,17 @@ void
 gpu_device_limit_binding_range_for_testing (GpuDevice *self, guint64 max_bytes)
 {
   g_return_if_fail (self != NULL);
+  if (self->own_storage_buffer_range == 0)
+    {
+      self->own_storage_buffer_range = self->limits.max_storage_buffer_range;
+      self->own_texel_buffer_elements = self->limits.max_texel_buffer_elements;
+    }
+  if (max_bytes == 0)
+    {
+      self->limits.max_storage_buffer_range = self->own_storage_buffer_range;
+      self->limits.max_texel_buffer_elements = self->own_texel_buffer_elements;
+      return;
+    }
   self->limits.max_storage_buffer_range = MIN (self->limits.max_storage_buffer_range, max_bytes);
   self->limits.max_texel_buffer_elements =
     MIN (self->limits.max_texel_buffer_elements, max_bytes / 16);

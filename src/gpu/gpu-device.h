@@ -150,7 +150,9 @@ guint64 gpu_device_get_memory_available (GpuDevice *device);
 void gpu_device_set_kernels (GpuDevice *device, GpuKernelSet kernels);
 
 /* Test hook: lowers max_storage_buffer_range and max_texel_buffer_elements (in bytes / 16)
- * so tests can exercise the splitting of large tensors with small ones. */
+ * so tests can exercise the splitting of large tensors with small ones; 0 gives the device its
+ * own limits back (a test that shares its device with others, and with them its compiled
+ * pipelines, lowers them for a while). */
 void gpu_device_limit_binding_range_for_testing (GpuDevice *device, guint64 max_bytes);
 
 /* ------------------------------------------------------------------------------------- */

@@ -6,31 +6,11 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <stdlib.h>
+#include <stdio.h>
 
+#include "gpu-abi.h"
 #include "gpu/gpu-op-gemm.h"
 #include "gpu/gpu-op-util.h"
-
-/* Mirrors GemmPush in shaders/gemm_common.glsl. */
-typedef struct {
-  guint32 m, n, k;
-  guint32 lda, ldw, ldc, ldr;
-  guint32 a_off, w_off, c_off, bias_off, r_off;
-  guint32 a_bs, w_bs, c_bs, r_bs;
-  float alpha;
-} GemmPush;
-
-enum {
-  FLAG_BIAS = 1,
-  FLAG_GELU = 2,
-  FLAG_RESIDUAL = 4,
-  FLAG_W16 = 8,
-};
-
-#define TILED_LOCAL 256
-#define TILED_BM 64
-#define TILED_BN 64
-#define TILED_BK 16
 
 const char *
 gpu_gemm_variant_to_string (GpuGemmVariant variant)
@@ -66,9 +46,12 @@ gpu_op_gemm_pick_variant (GpuDevice *device, guint32 m)
 
 /* The matrix-vector kernel's shape: one subgroup per workgroup where the device adds across a
  * subgroup (the sums need no barrier then), else a power-of-two workgroup of 64 lanes adding
- * through shared memory; NR weight rows per workgroup. */
+ * through shared memory. The lanes split K when every lane gets at least one piece of it (@k
+ * elements read @vec at a time); for shorter rows each lane owns whole rows instead and no sums
+ * cross lanes. NR W rows per workgroup (split K) or per lane. */
 static void
-gemv_config (GpuDevice *device, guint32 n, guint32 *local, guint32 *nr, gboolean *subgroup)
+gemv_config (GpuDevice *device, guint32 n, guint32 k, guint32 vec, guint32 *local, guint32 *nr,
+             gboolean *subgroup, gboolean *split_k)
 {
   const GpuDeviceLimits *lim = gpu_device_get_limits (device);
   *subgroup = lim->subgroup_arithmetic && lim->subgroup_size >= 4 && lim->subgroup_size <= 128;
@@ -76,9 +59,11 @@ gemv_config (GpuDevice *device, guint32 n, guint32 *local, guint32 *nr, gboolean
   while (l > lim->max_workgroup_invocations || l > lim->max_workgroup_size[0])
     l /= 2;
   *local = MAX (l, 1);
-  /* two rows per workgroup; more when N would need more workgroups than the device allows */
-  guint32 r = 2;
-  while (r < 8 && (n + r - 1) / r > lim->max_workgroup_count[0])
+  *split_k = k / vec >= *local;
+  /* split K: two rows per workgroup, more when N would need more workgroups than allowed;
+   * whole rows: eight per lane, which read each piece of A once for eight rows */
+  guint32 r = *split_k ? 2 : 8;
+  while (*split_k && r < 8 && (n + r - 1) / r > lim->max_workgroup_count[0])
     r *= 2;
   *nr = r;
 }
@@ -141,6 +126,67 @@ texel_config (guint32 m, guint32 *mr, guint32 *nc)
     }
   *mr = m < 4 ? m : 4;
   *nc = 16 / *mr;
+}
+
+/* The tiled kernel's shape (shaders/gemm_tiled.comp): BM × BM output tiles, TM × TM per
+ * invocation, BK per step. CPU devices: 64 × 64 tiles of 8 × 8 per invocation (64 invocations:
+ * few barriers to schedule, four vec4 shared loads per 64 multiply-adds). GPUs: 128 × 128 tiles
+ * of 8 × 8 (256 invocations) when the product has enough of them to fill a device, else 64 × 64
+ * of 4 × 4 (256 invocations); BK = 16, or 8 where shared memory is short.
+ * DEPICT_GEMM_TILED_CONFIG="BM,TM,BK" overrides it (tests run every shape on lavapipe). */
+typedef struct {
+  guint32 bm, tm, bk;
+} TiledConfig;
+
+static guint64
+tiled_shared_bytes (const TiledConfig *t)
+{
+  return 2 * (guint64) t->bk * 2 * (t->bm / 4 + 1) * 16;
+}
+
+static gboolean
+tiled_config_valid (GpuDevice *device, const TiledConfig *t)
+{
+  const GpuDeviceLimits *lim = gpu_device_get_limits (device);
+  guint32 local = (t->bm / t->tm) * (t->bm / t->tm);
+  return t->tm >= 4 && t->tm % 4 == 0 && t->bm % (4 * (t->bm / MAX (t->tm, 1))) == 0 &&
+         t->bk >= 4 && t->bk % 4 == 0 && local <= lim->max_workgroup_invocations &&
+         local <= lim->max_workgroup_size[0] &&
+         tiled_shared_bytes (t) <= lim->max_shared_memory_size;
+}
+
+static TiledConfig
+tiled_config (GpuDevice *device, guint32 m, guint32 n)
+{
+  const GpuDeviceLimits *lim = gpu_device_get_limits (device);
+  TiledConfig t = { 64, 8, 16 };
+  const char *env = g_getenv ("DEPICT_GEMM_TILED_CONFIG");
+  if (env != NULL)
+    {
+      guint v[3] = { 0 };
+      if (sscanf (env, "%u,%u,%u", &v[0], &v[1], &v[2]) == 3)
+        {
+          TiledConfig e = { v[0], v[1], v[2] };
+          if (e.bm >= 4 && e.bm <= 256 && tiled_config_valid (device, &e))
+            return e;
+        }
+    }
+  if (!lim->is_cpu)
+    {
+      guint64 big = (guint64) ((m + 127) / 128) * ((n + 127) / 128);
+      TiledConfig large = { 128, 8, 16 };
+      if (!tiled_config_valid (device, &large))
+        large.bk = 8;
+      TiledConfig medium = { 64, 4, 16 };
+      if (m >= 128 && n >= 128 && big >= 32 && tiled_config_valid (device, &large))
+        t = large;
+      else if (tiled_config_valid (device, &medium))
+        t = medium;
+    }
+  /* the smallest that the device takes (Vulkan guarantees 128 invocations, 16 KiB) */
+  while (!tiled_config_valid (device, &t) && t.bk > 4)
+    t.bk /= 2;
+  return t;
 }
 
 typedef struct {
@@ -213,8 +259,8 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
 
   Plan plan = { 0 };
   plan.w_esize = wes;
-  plan.flags =
-    (g->bias ? FLAG_BIAS : 0) | (g->gelu ? FLAG_GELU : 0) | (g->residual ? FLAG_RESIDUAL : 0);
+  plan.flags = (g->bias ? GPU_ABI_GEMM_BIAS : 0) | (g->gelu ? GPU_ABI_GEMM_GELU : 0) |
+               (g->residual ? GPU_ABI_GEMM_RESIDUAL : 0);
   if (variant == GPU_GEMM_VARIANT_TEXEL)
     {
       gboolean vec4 = g->k % 4 == 0 && lda % 4 == 0 && ldw % 4 == 0 && g->a_offset % 4 == 0 &&
@@ -235,8 +281,8 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
       guint32 local = MIN (MAX (lim->subgroup_size, 1), 64);
       guint32 mr, nc;
       texel_config (g->m, &mr, &nc);
-      const guint32 spec[] = { local, mr, nc, vec4 ? 4 : 1, plan.flags };
-      plan.pipeline = gpu_op_util_pipeline (rec, "gemm_texel", "ttrrw", sizeof (GemmPush), spec,
+      const guint32 spec[] = { local, mr, nc, vec4 ? 4 : 1 };
+      plan.pipeline = gpu_op_util_pipeline (rec, "gemm_texel", "ttrrw", sizeof (GpuPushGemm), spec,
                                             G_N_ELEMENTS (spec));
       plan.rows_per_group = mr;
       plan.cols_per_group = local * nc;
@@ -244,31 +290,41 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
   else if (variant == GPU_GEMM_VARIANT_GEMV)
     {
       plan.a_fmt = plan.w_fmt = GPU_TEXEL_NONE;
-      plan.flags |= f16 ? FLAG_W16 : 0;
       /* 16-byte loads of 8 halves (and two vec4 of A) where every row starts aligned */
       gboolean vec8 = f16 && g->k % 8 == 0 && ldw % 8 == 0 && g->w_offset % 8 == 0 &&
                       g->w_batch_stride % 8 == 0 && lda % 4 == 0 && g->a_offset % 4 == 0 &&
                       g->a_batch_stride % 4 == 0;
       guint32 local, nr;
-      gboolean subgroup;
-      gemv_config (device, g->n, &local, &nr, &subgroup);
-      const guint32 spec[] = { local, nr, g->m, vec8 ? 8 : 1, plan.flags };
+      gboolean subgroup, split_k;
+      gemv_config (device, g->n, g->k, vec8 ? 8 : 1, &local, &nr, &subgroup, &split_k);
+      const guint32 spec[] = { local, nr, g->m, vec8 ? 8 : 1, f16 ? GPU_ABI_GEMM_W16 : 0, split_k };
       plan.pipeline = gpu_op_util_pipeline (rec, subgroup ? "gemv_sg" : "gemv", "rrrrw",
-                                            sizeof (GemmPush), spec, G_N_ELEMENTS (spec));
+                                            sizeof (GpuPushGemm), spec, G_N_ELEMENTS (spec));
       plan.rows_per_group = GPU_GEMM_GEMV_MAX_ROWS;
-      plan.cols_per_group = nr;
+      plan.cols_per_group = split_k ? nr : nr * local;
       /* binding windows start at aligned offsets ≥ 4 bytes below an element offset that is a
        * multiple of 8 halves or 4 floats, so the shifts keep the rows' vector alignment */
     }
   else
     {
       plan.a_fmt = plan.w_fmt = GPU_TEXEL_NONE;
-      plan.flags |= f16 ? FLAG_W16 : 0;
-      const guint32 spec[] = { TILED_LOCAL, TILED_BM, TILED_BN, TILED_BK, plan.flags };
-      plan.pipeline = gpu_op_util_pipeline (rec, "gemm_tiled", "rrrrw", sizeof (GemmPush), spec,
-                                            G_N_ELEMENTS (spec));
-      plan.rows_per_group = TILED_BM;
-      plan.cols_per_group = TILED_BN;
+      /* 4 × 4 blocks from memory where every row starts at a multiple of 4 elements */
+      gboolean vec4 = g->k % 4 == 0 && lda % 4 == 0 && ldw % 4 == 0 && g->a_offset % 4 == 0 &&
+                      g->w_offset % 4 == 0 && g->a_batch_stride % 4 == 0 &&
+                      g->w_batch_stride % 4 == 0;
+      TiledConfig t = tiled_config (device, g->m, g->n);
+      /* fp16 products only where asked (DEPICT_GPU_F16_MATH) and the device has them */
+      gboolean f16_math =
+        lim->fp16_arithmetic && g_strcmp0 (g_getenv ("DEPICT_GPU_F16_MATH"), "1") == 0;
+      const guint32 spec[] = {
+        (t.bm / t.tm) * (t.bm / t.tm), t.bm,         t.bm, t.bk, t.tm, t.tm,
+        f16 ? GPU_ABI_GEMM_W16 : 0,    vec4 ? 4 : 1,
+      };
+      plan.pipeline =
+        gpu_op_util_pipeline (rec, f16_math ? "gemm_tiled_f16" : "gemm_tiled", "rrrrw",
+                              sizeof (GpuPushGemm), spec, G_N_ELEMENTS (spec));
+      plan.rows_per_group = t.bm;
+      plan.cols_per_group = t.bm;
     }
   if (plan.pipeline == NULL)
     return;
@@ -331,10 +387,10 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
         gpu_op_util_bind_storage (device, g->c, c_el * 4,
                                   span (batch, g->c_batch_stride, mr, ldc, nr) * 4, &b[4], &sc);
 
-        GemmPush push = {
-          .m = (guint32) mr,
-          .n = (guint32) nr,
-          .k = g->k,
+        GpuPushGemm push = {
+          .M = (guint32) mr,
+          .N = (guint32) nr,
+          .K = g->k,
           .lda = lda,
           .ldw = ldw,
           .ldc = ldc,
@@ -349,6 +405,7 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
           .c_bs = (guint32) g->c_batch_stride,
           .r_bs = (guint32) g->residual_batch_stride,
           .alpha = g->alpha != 0.0f ? g->alpha : 1.0f,
+          .flags = plan.flags,
         };
         guint32 gm = gpu_op_util_div_up (mr, plan.rows_per_group);
         guint32 gn = gpu_op_util_div_up (nr, plan.cols_per_group);

@@ -37,6 +37,8 @@ struct _GpuDevice {
 
   GpuDeviceInfo info;
   GpuDeviceLimits limits;
+  guint64 own_storage_buffer_range; /* what the device reports, before a test lowers it */
+  guint64 own_texel_buffer_elements;
   VkPhysicalDeviceMemoryProperties memory;
   guint32 device_memory_type;  /* for buffers */
   guint32 staging_memory_type; /* host visible + coherent (cached if possible) */

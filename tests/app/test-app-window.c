@@ -899,6 +899,35 @@ test_picker_stays (void)
   close_window (window);
 }
 
+static gboolean
+gallery_shows_error (gpointer data)
+{
+  return g_strcmp0 (depict_gallery_view_get_page (data), "error") == 0;
+}
+
+/* A gallery that cannot be opened says why and offers what can be done. */
+static void
+test_gallery_error (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autofree char *dir = g_dir_make_tmp ("depict-bad-gallery-XXXXXX", NULL);
+  g_autoptr (DepictSession) bad = depict_session_new (settings, dir);
+  DepictWindow *window = depict_window_new_for_session (bad);
+  GtkWidget *view = depict_window_get_gallery_view (window);
+  g_autofree char *path = depict_session_dup_gallery_path (bad);
+
+  gtk_window_present (GTK_WINDOW (window));
+  depict_window_show_gallery (window, FALSE);
+  app_test_wait (gallery_shows_error, view, 10000, "the gallery's error page");
+  g_assert_cmpstr (path, ==, dir);
+  g_assert_nonnull (app_test_find_button (view, "_Show the Gallery’s Folder"));
+  g_signal_emit_by_name (app_test_find_button (view, "_Try Again"), "clicked");
+  g_assert_cmpstr (depict_gallery_view_get_page (DEPICT_GALLERY_VIEW (view)), ==, "error");
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_spin (20);
+  g_rmdir (dir);
+}
+
 /* Export opens beside the photo and writes the answer as JSON or as text. */
 static void
 test_export (void)
@@ -1262,6 +1291,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/window/overlay", test_overlay);
   g_test_add_func ("/app/window/copy", test_copy);
   g_test_add_func ("/app/window/export", test_export);
+  g_test_add_func ("/app/window/gallery-error", test_gallery_error);
   g_test_add_func ("/app/window/empty-and-asked", test_empty_and_asked);
   g_test_add_func ("/app/window/no-model", test_no_model);
   g_test_add_func ("/app/window/run-tiny", test_run_tiny);

@@ -47,7 +47,7 @@ device_ids (void)
   g_assert_cmpint (r.status, ==, 0);
   g_autoptr (GPtrArray) list = cli_test_json_lines (r.out);
   GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
-  guint n_default = 0;
+  guint n_default = 0, n_cpu = 0;
   for (guint i = 0; i < list->len; i++)
     {
       JsonObject *d = json_node_get_object (g_ptr_array_index (list, i));
@@ -57,8 +57,17 @@ device_ids (void)
       const char *engine = json_object_get_string_member (d, "engine");
       if (g_strcmp0 (engine, "vulkan") != 0)
         g_assert_cmpint (json_object_get_int_member (d, "threads"), >=, 1);
+      /* the CPU engine names its BLAS, in its own member and in its description */
+      if (g_strcmp0 (engine, "cpu") == 0)
+        {
+          const char *blas = json_object_get_string_member_with_default (d, "blas", "");
+          g_assert_true (g_str_has_prefix (blas, "OpenBLAS "));
+          g_assert_nonnull (strstr (json_object_get_string_member (d, "description"), blas));
+          n_cpu++;
+        }
     }
   g_assert_cmpuint (n_default, ==, 1);
+  g_assert_cmpuint (n_cpu, ==, 1);
   g_assert_true (g_ptr_array_find_with_equal_func (ids, "cpu-reference", g_str_equal, NULL));
   cli_test_result_clear (&r);
   return ids;

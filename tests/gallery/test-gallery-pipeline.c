@@ -9,6 +9,8 @@
  * alone from the file. Batch tagging through the pipeline stores the same runs in the same
  * order as tagging one task at a time, never decodes a photo that is done, reports a broken
  * photo by name and goes on, and resumes after Ctrl-C (a cancelled batch) and after SIGKILL.
+ * The gallery's thumbnails come from the batch's decode: making them opens no photo again, and
+ * showing them afterwards opens none either.
  */
 #include "config.h"
 
@@ -17,13 +19,16 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "gallery/gallery-pipeline.h"
 #include "gallery/gallery-store-private.h"
 #include "gallery/gallery-tagger.h"
 #include "gallery-test-util.h"
 #include "image/image-loader.h"
+#include "image/image-thumbnail.h"
 #include "image/image-thumbnail-cache.h"
 
 static const char *const three_tasks[] = { "<CAPTION>", "<OD>", "<OCR>", NULL };
@@ -395,6 +400,116 @@ test_tagger (void)
   gt_remove_tree (dir);
 }
 
+/* How many times each file in the watched folder was opened since the last call. The watch
+ * reports closes too: the kernel merges an event with the one before it when they are equal,
+ * and an open always follows a close of the same file in one thread. */
+static GHashTable *
+take_opens (int fd)
+{
+  GHashTable *opens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  char buf[16384] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  ssize_t len;
+
+  while ((len = read (fd, buf, sizeof buf)) > 0)
+    for (char *p = buf; p < buf + len;)
+      {
+        const struct inotify_event *event = (const struct inotify_event *) p;
+        if ((event->mask & IN_OPEN) != 0 && event->len > 0)
+          {
+            guint n = GPOINTER_TO_UINT (g_hash_table_lookup (opens, event->name));
+            g_hash_table_replace (opens, g_strdup (event->name), GUINT_TO_POINTER (n + 1));
+          }
+        p += sizeof (struct inotify_event) + event->len;
+      }
+  return opens;
+}
+
+/* Takes each photo through a pipeline that makes thumbnail_size thumbnails (0: none) and keeps
+ * them, as batch tagging does, one photo at a time: only its worker opens the photos then. */
+static void
+prepare_with_thumbnails (FlorenceModel *model, GPtrArray *paths, int thumbnail_size)
+{
+  GalleryPipelineOptions po = { .model = model,
+                                .thumbnail_size = thumbnail_size,
+                                .save_thumbnails = thumbnail_size > 0,
+                                .workers = 1 };
+  g_autoptr (GalleryPipeline) pipeline = gallery_pipeline_new (&po);
+
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_true (gallery_pipeline_push (pipeline, paths->pdata[i]));
+      g_autoptr (GalleryPhoto) photo = gallery_pipeline_pop (pipeline, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true ((photo->error != NULL) == (strstr (paths->pdata[i], "broken") != NULL));
+      g_assert_true ((photo->thumbnail != NULL) == (photo->error == NULL && thumbnail_size > 0));
+    }
+}
+
+/* The thumbnails batch tagging keeps for the gallery are made from the decode the model needs:
+ * preparing photos with them opens each photo exactly as often as without them; afterwards
+ * the gallery's thumbnail of each photo comes from the cache without opening the photo. */
+static void
+test_thumbnails_from_the_decode (void)
+{
+  g_autofree char *dir = gt_make_temp_dir ();
+  g_autoptr (GPtrArray) paths = make_photos (dir);
+  g_autofree char *photos = g_path_get_dirname (paths->pdata[0]);
+  g_autoptr (FlorenceModel) model = load_model ();
+  g_autoptr (GError) error = NULL;
+  const int size = IMAGE_THUMBNAIL_CACHE_LARGE;
+  int fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (inotify_add_watch (fd, photos, IN_OPEN | IN_CLOSE_NOWRITE), >=, 0);
+
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autofree char *cached = image_thumbnail_cache_get_path (paths->pdata[i], size);
+      g_assert_false (g_file_test (cached, G_FILE_TEST_EXISTS));
+    }
+  prepare_with_thumbnails (model, paths, 0);
+  g_autoptr (GHashTable) opens_without = take_opens (fd);
+  prepare_with_thumbnails (model, paths, size);
+  g_autoptr (GHashTable) opens_with = take_opens (fd);
+
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = paths->pdata[i];
+      g_autofree char *name = g_path_get_basename (path);
+      guint without = GPOINTER_TO_UINT (g_hash_table_lookup (opens_without, name));
+      guint with = GPOINTER_TO_UINT (g_hash_table_lookup (opens_with, name));
+
+      g_test_message ("%s opened %u times without thumbnails, %u with", name, without, with);
+      g_assert_cmpuint (without, >, 0);
+      g_assert_cmpuint (with, ==, without);
+      if (strstr (path, "broken") != NULL)
+        continue;
+
+      /* kept where the gallery looks, the whole photo seen as a person sees it */
+      g_autoptr (ImageRgb) cached = image_thumbnail_cache_load (path, size, &error);
+      g_assert_no_error (error);
+      g_autoptr (ImageRgb) decoded = image_load (path, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (MAX (cached->width, cached->height), ==,
+                       MIN (size, MAX (decoded->width, decoded->height)));
+      g_assert_cmpint (cached->width >= cached->height, ==, decoded->width >= decoded->height);
+      g_hash_table_unref (take_opens (fd));
+
+      /* shown from the cache: the photo is not opened */
+      g_autoptr (ImageRgb) shown = image_thumbnail_load (path, size, &error);
+      g_assert_no_error (error);
+      g_autoptr (GHashTable) opens_shown = take_opens (fd);
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (opens_shown, name)), ==, 0);
+      g_assert_cmpint (shown->width, ==, cached->width);
+      g_assert_cmpint (shown->height, ==, cached->height);
+      g_assert_cmpmem (shown->data, shown->stride * shown->height, cached->data,
+                       cached->stride * cached->height);
+    }
+  close (fd);
+  gt_remove_tree (dir);
+}
+
 /* The child of test_crash: tags through the pipeline, printing progress, until killed. */
 static int
 crash_child (const char *db, const char *photos)
@@ -507,6 +622,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gallery/pipeline/order-and-results", test_order_and_results);
   g_test_add_func ("/gallery/pipeline/cancel", test_cancel);
   g_test_add_func ("/gallery/pipeline/tagger", test_tagger);
+  g_test_add_func ("/gallery/pipeline/thumbnails-from-the-decode", test_thumbnails_from_the_decode);
   g_test_add_func ("/gallery/pipeline/crash", test_crash);
   return g_test_run ();
 }

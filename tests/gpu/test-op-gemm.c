@@ -42,6 +42,16 @@ gelu_ref (double x)
 static const GpuGemmVariant variants[] = { GPU_GEMM_VARIANT_TEXEL, GPU_GEMM_VARIANT_TILED,
                                            GPU_GEMM_VARIANT_GEMV };
 
+/* --variant=texel|tiled|gemv: only that kernel's cases (the suite runs each kernel as a test of
+ * its own, side by side); GPU_GEMM_VARIANT_AUTO: all. */
+static GpuGemmVariant only_variant = GPU_GEMM_VARIANT_AUTO;
+
+static gboolean
+selected (GpuGemmVariant variant)
+{
+  return only_variant == GPU_GEMM_VARIANT_AUTO || variant == only_variant;
+}
+
 /* The matrix-vector kernel takes up to 8 rows: cases with more run the other variants only. */
 static gboolean
 runs (GpuGemmVariant variant, guint32 m)
@@ -56,7 +66,7 @@ static void
 run_case (GpuDevice *device, const Case *c, guint32 seed)
 {
   g_autoptr (GError) error = NULL;
-  if (!runs (c->variant, c->m))
+  if (!runs (c->variant, c->m) || !selected (c->variant))
     return;
   guint32 batch = MAX (c->batch, 1);
   guint32 lda = c->lda ? c->lda : c->k, ldw = c->ldw ? c->ldw : c->k;
@@ -197,12 +207,39 @@ run_case (GpuDevice *device, const Case *c, guint32 seed)
     gpu_test_assert_close (what, got, want32, scale, n_cmp, RTOL_F16_VS_F32, ATOL);
 }
 
+/* Cost of a case on lavapipe: each kernel build (variant, specialization constants, W format)
+ * is compiled once per process by LLVM on first use, from 0.3 s (small texel tiles) to 15 s of
+ * CPU (the texel kernel's 16 × 16 tile, 64 rows or more), which outweighs running any of these
+ * shapes. So the cases below reach every build of every kernel path once or twice, not every
+ * combination: the 16 × 16 texel tile with vec4 views is run with fp16 weights and with scalar
+ * views with fp32 weights (the same code reads either format, which the 4 × 4 tile covers
+ * both ways); the tiled kernel in all four of {vec4, scalar} × {fp16, fp32}; the
+ * matrix-vector kernel with 1, 3 and 8 rows (its row count is a specialization constant). */
+
+/* Whether @c would build the texel kernel's 16 × 16 tile in a combination the cases do not
+ * otherwise need (see above): vec4 views with fp32 weights, or scalar views with fp16. */
+static gboolean
+texel_big_extra (const Case *c)
+{
+  gboolean vec4 = c->k % 4 == 0 && (c->lda ? c->lda : c->k) % 4 == 0 &&
+                  (c->ldw ? c->ldw : c->k) % 4 == 0 && c->a_off % 4 == 0 && c->w_off % 4 == 0;
+  return c->variant == GPU_GEMM_VARIANT_TEXEL && c->m >= 64 && vec4 != c->f16;
+}
+
+static void
+run_checked (GpuDevice *device, const Case *c, guint32 seed)
+{
+  g_assert_false (texel_big_extra (c));
+  run_case (device, c, seed);
+}
+
+/* Shapes that are not multiples of any tile: M, N, K of 1 to 130 */
 static void
 test_small_shapes (void)
 {
   static const guint32 shapes[][3] = {
-    { 1, 1, 13 },   { 3, 7, 13 },   { 5, 33, 16 },   { 17, 9, 96 },
-    { 33, 70, 64 }, { 65, 65, 20 }, { 2, 130, 768 },
+    { 1, 1, 13 },   { 3, 7, 13 },   { 6, 10, 13 },  { 5, 33, 16 },   { 17, 9, 96 },
+    { 33, 70, 64 }, { 65, 65, 20 }, { 67, 45, 21 }, { 2, 130, 768 }, { 8, 33, 16 },
   };
   guint32 seed = 10;
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
@@ -214,7 +251,12 @@ test_small_shapes (void)
                      .k = shapes[s][2],
                      .f16 = f16,
                      .variant = variants[v] };
-          run_case (gpu_test_device (), &c, seed++);
+          /* the matrix-vector kernel: 1, 3 or 8 rows */
+          if (c.variant == GPU_GEMM_VARIANT_GEMV && c.m != 1 && c.m != 3 && c.m != 8)
+            continue;
+          if (texel_big_extra (&c))
+            continue;
+          run_checked (gpu_test_device (), &c, seed++);
         }
 }
 
@@ -226,11 +268,12 @@ test_epilogues (void)
     for (int e = 0; e < 6; e++)
       {
         /* 19 rows: the 4 × 4 texel tiles; 70: the 16 × 16 ones, with a partial last tile; 3
-         * and 8 for the matrix-vector kernel */
+         * and 8 for the matrix-vector kernel. fp16 weights with K = 56 (vec4 and 8-half
+         * loads), fp32 with K = 53 (scalar loads). */
         gboolean gemv = variants[v] == GPU_GEMM_VARIANT_GEMV;
         Case c = { .m = e < 3 ? (gemv ? 3 : 19) : (gemv ? 8 : 70),
                    .n = 45,
-                   .k = e % 2 ? 56 : 52,
+                   .k = e % 2 ? 56 : 53,
                    .variant = variants[v],
                    .f16 = e % 2 };
         c.bias = e != 0;
@@ -238,7 +281,7 @@ test_epilogues (void)
         c.residual = e >= 3;
         c.in_place = e == 4;
         c.alpha = e == 5 ? 0.125f : 0.0f;
-        run_case (gpu_test_device (), &c, seed++);
+        run_checked (gpu_test_device (), &c, seed++);
       }
 }
 
@@ -249,9 +292,9 @@ test_gelu_range (void)
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
     {
       Case c = {
-        .m = 7, .n = 300, .k = 4, .bias = TRUE, .gelu = TRUE, .alpha = 8.0f, .variant = variants[v]
+        .m = 3, .n = 300, .k = 4, .bias = TRUE, .gelu = TRUE, .alpha = 8.0f, .variant = variants[v]
       };
-      run_case (gpu_test_device (), &c, 200);
+      run_checked (gpu_test_device (), &c, 200);
     }
 }
 
@@ -264,7 +307,7 @@ test_strides (void)
     for (int f16 = 0; f16 < 2; f16++)
       {
         gboolean gemv = variants[v] == GPU_GEMM_VARIANT_GEMV;
-        Case aligned = { .m = gemv ? 4 : 9,
+        Case aligned = { .m = gemv ? 3 : 9,
                          .n = 21,
                          .k = 32,
                          .lda = 40,
@@ -277,8 +320,8 @@ test_strides (void)
                          .residual = TRUE,
                          .f16 = f16,
                          .variant = variants[v] };
-        run_case (gpu_test_device (), &aligned, seed++);
-        Case odd = { .m = gemv ? 7 : 11,
+        run_checked (gpu_test_device (), &aligned, seed++);
+        Case odd = { .m = gemv ? 8 : 11,
                      .n = 23,
                      .k = 31,
                      .lda = 33,
@@ -291,7 +334,7 @@ test_strides (void)
                      .gelu = TRUE,
                      .f16 = f16,
                      .variant = variants[v] };
-        run_case (gpu_test_device (), &odd, seed++);
+        run_checked (gpu_test_device (), &odd, seed++);
       }
 }
 
@@ -305,7 +348,7 @@ test_batched (void)
       Case c = {
         .m = 23, .n = 23, .k = 32, .batch = 4, .alpha = 0.17677669f, .variant = variants[v]
       };
-      run_case (gpu_test_device (), &c, seed++);
+      run_checked (gpu_test_device (), &c, seed++);
       Case d = { .m = 3,
                  .n = 50,
                  .k = 12,
@@ -314,7 +357,7 @@ test_batched (void)
                  .residual = TRUE,
                  .f16 = TRUE,
                  .variant = variants[v] };
-      run_case (gpu_test_device (), &d, seed++);
+      run_checked (gpu_test_device (), &d, seed++);
     }
 }
 
@@ -324,18 +367,28 @@ static void
 test_florence_shapes (void)
 {
   GpuDevice *device = gpu_test_device ();
-  Case fc1 = {
-    .m = 145, .n = 3072, .k = 768, .bias = TRUE, .gelu = TRUE, .f16 = TRUE, .row_step = 24
+  Case fc1 = { .m = 145,
+               .n = 3072,
+               .k = 768,
+               .bias = TRUE,
+               .gelu = TRUE,
+               .f16 = TRUE,
+               .row_step = 24,
+               .variant = GPU_GEMM_VARIANT_TEXEL };
+  run_checked (device, &fc1, 500);
+  Case fc2 = { .m = 145,
+               .n = 768,
+               .k = 3072,
+               .bias = TRUE,
+               .residual = TRUE,
+               .f16 = TRUE,
+               .row_step = 24,
+               .variant = GPU_GEMM_VARIANT_TEXEL };
+  run_checked (device, &fc2, 501);
+  Case logits = {
+    .m = 3, .n = 51289, .k = 768, .bias = TRUE, .f16 = TRUE, .variant = GPU_GEMM_VARIANT_TEXEL
   };
-  run_case (device, &fc1, 500);
-  Case fc2 = {
-    .m = 145, .n = 768, .k = 3072, .bias = TRUE, .residual = TRUE, .f16 = TRUE, .row_step = 24
-  };
-  run_case (device, &fc2, 501);
-  Case qkv = { .m = 145, .n = 768, .k = 768, .bias = TRUE, .row_step = 12 };
-  run_case (device, &qkv, 502);
-  Case logits = { .m = 3, .n = 51289, .k = 768, .bias = TRUE, .f16 = TRUE };
-  run_case (device, &logits, 503);
+  run_checked (device, &logits, 503);
   /* a decoder step of 3 beams on the matrix-vector kernel: fc2 (K = 3072), the LM head */
   Case step_fc2 = { .m = 3,
                     .n = 768,
@@ -344,43 +397,77 @@ test_florence_shapes (void)
                     .residual = TRUE,
                     .f16 = TRUE,
                     .variant = GPU_GEMM_VARIANT_GEMV };
-  run_case (device, &step_fc2, 505);
+  run_checked (device, &step_fc2, 505);
   logits.variant = GPU_GEMM_VARIANT_GEMV;
-  run_case (device, &logits, 506);
-  Case tiled = { .m = 145,
-                 .n = 768,
-                 .k = 768,
-                 .bias = TRUE,
-                 .f16 = TRUE,
-                 .row_step = 12,
-                 .variant = GPU_GEMM_VARIANT_TILED };
-  run_case (device, &tiled, 504);
+  run_checked (device, &logits, 506);
+  /* the tiled kernel (the GPU set's) on the encoder's projections, fp32 and fp16 weights */
+  for (int f16 = 0; f16 < 2; f16++)
+    {
+      Case tiled = { .m = 145,
+                     .n = 768,
+                     .k = 768,
+                     .bias = TRUE,
+                     .f16 = f16,
+                     .row_step = 12,
+                     .variant = GPU_GEMM_VARIANT_TILED };
+      run_checked (device, &tiled, 504 + f16);
+    }
 }
 
-/* Splitting over M and N when tensors exceed the binding limit (lowered for the test). */
+/* The tiled kernel's shapes for GPUs (gpu-op-gemm.c: 128 × 128 tiles of 8 × 8 per invocation,
+ * 64 × 64 of 4 × 4; CPU devices get 64 × 64 of 8 × 8, which the cases above run), forced
+ * through DEPICT_GEMM_TILED_CONFIG; one case each, with partial tiles and the full epilogue. */
+static void
+test_tiled_configs (void)
+{
+  static const char *const configs[] = { "128,8,8", "64,4,16" };
+  guint32 seed = 700;
+  for (guint i = 0; i < G_N_ELEMENTS (configs); i++)
+    {
+      g_setenv ("DEPICT_GEMM_TILED_CONFIG", configs[i], TRUE);
+      Case c = { .m = 150,
+                 .n = 200,
+                 .k = 72,
+                 .bias = TRUE,
+                 .gelu = TRUE,
+                 .residual = TRUE,
+                 .f16 = TRUE,
+                 .variant = GPU_GEMM_VARIANT_TILED };
+      run_checked (gpu_test_device (), &c, seed++);
+      g_unsetenv ("DEPICT_GEMM_TILED_CONFIG");
+    }
+}
+
+/* Splitting over M and N when tensors exceed the binding limit (lowered for the test, on the
+ * shared device so that its kernels are not compiled again). */
 static void
 test_split (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GpuDevice) device = gpu_device_new (&error);
-  g_assert_no_error (error);
+  GpuDevice *device = gpu_test_device ();
   gpu_device_limit_binding_range_for_testing (device, 64 * 1024);
   guint32 seed = 600;
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
     for (int f16 = 0; f16 < 2; f16++)
       {
         /* A: 300 × 96 × 4 = 115 kB, W: 400 × 96 × 4 = 154 kB, C: 120 kB: all split (the
-         * matrix-vector kernel: 5 rows, W split) */
+         * matrix-vector kernel: 3 or 8 rows, W split; the texel kernel with fp32 weights: 60
+         * rows, its 4 × 4 tile, W and C split) */
         gboolean gemv = variants[v] == GPU_GEMM_VARIANT_GEMV;
-        Case c = { .m = gemv ? 5 : 300,
+        gboolean texel = variants[v] == GPU_GEMM_VARIANT_TEXEL;
+        Case c = { .m = gemv            ? 3
+                        : texel && !f16 ? 60
+                                        : 300,
                    .n = 400,
                    .k = 96,
                    .bias = TRUE,
                    .residual = TRUE,
                    .f16 = f16,
                    .variant = variants[v] };
-        run_case (device, &c, seed++);
-        Case odd = { .m = gemv ? 6 : 77,
+        run_checked (device, &c, seed++);
+        Case odd = { .m = gemv           ? 8
+                          : texel && f16 ? 60
+                                         : 77,
                      .n = 301,
                      .k = 61,
                      .lda = 63,
@@ -389,16 +476,19 @@ test_split (void)
                      .bias = TRUE,
                      .f16 = f16,
                      .variant = variants[v] };
-        run_case (device, &odd, seed++);
+        run_checked (device, &odd, seed++);
       }
   /* a single row that cannot fit is an error, not a crash */
-  g_autoptr (GpuBuffer) a = gpu_buffer_new (device, 4 * 20000, &error);
-  g_autoptr (GpuBuffer) w = gpu_buffer_new (device, 4 * 20000, &error);
-  g_autoptr (GpuBuffer) c = gpu_buffer_new (device, 4, &error);
-  g_autoptr (GpuRecorder) rec = gpu_recorder_new (device, &error);
-  gpu_op_linear (rec, a, w, GPU_GEMM_WEIGHT_F32, NULL, NULL, c, 1, 1, 20000, FALSE);
-  g_assert_false (gpu_recorder_submit (rec, NULL, &error));
-  g_assert_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT);
+  {
+    g_autoptr (GpuBuffer) a = gpu_buffer_new (device, 4 * 20000, &error);
+    g_autoptr (GpuBuffer) w = gpu_buffer_new (device, 4 * 20000, &error);
+    g_autoptr (GpuBuffer) c = gpu_buffer_new (device, 4, &error);
+    g_autoptr (GpuRecorder) rec = gpu_recorder_new (device, &error);
+    gpu_op_linear (rec, a, w, GPU_GEMM_WEIGHT_F32, NULL, NULL, c, 1, 1, 20000, FALSE);
+    g_assert_false (gpu_recorder_submit (rec, NULL, &error));
+    g_assert_error (error, GPU_ERROR, GPU_ERROR_INVALID_ARGUMENT);
+  }
+  gpu_device_limit_binding_range_for_testing (device, 0);
   gpu_test_assert_validation_clean (device);
 }
 
@@ -441,6 +531,8 @@ test_large_weight (void)
   g_assert_cmpuint ((guint64) (first + rows) * k * 2, >, (guint64) 128 << 20);
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
     {
+      if (!selected (variants[v]))
+        continue;
       gboolean texel = variants[v] == GPU_GEMM_VARIANT_TEXEL;
       guint32 n0 = texel ? 0 : first, nn = texel ? n : rows;
       GpuGemm g = { .m = 1,
@@ -526,6 +618,22 @@ test_variant_choice (void)
 int
 main (int argc, char **argv)
 {
+  for (int i = 1; i < argc; i++)
+    if (g_str_has_prefix (argv[i], "--variant="))
+      {
+        const char *name = argv[i] + strlen ("--variant=");
+        for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
+          if (g_str_equal (name, gpu_gemm_variant_to_string (variants[v])))
+            only_variant = variants[v];
+        if (only_variant == GPU_GEMM_VARIANT_AUTO)
+          {
+            g_printerr ("--variant: texel, tiled or gemv\n");
+            return 2;
+          }
+        memmove (argv + i, argv + i + 1, (gsize) (argc - i) * sizeof (char *));
+        argc--;
+        break;
+      }
   gpu_test_init (&argc, &argv);
   gpu_test_add_kernel_sets ("/gemm/variant-choice", test_variant_choice);
   g_test_add_func ("/gemm/small-shapes", test_small_shapes);
@@ -533,6 +641,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gemm/gelu-range", test_gelu_range);
   g_test_add_func ("/gemm/strides", test_strides);
   g_test_add_func ("/gemm/batched", test_batched);
+  g_test_add_func ("/gemm/tiled-configs", test_tiled_configs);
   g_test_add_func ("/gemm/split", test_split);
   g_test_add_func ("/gemm/large-weight", test_large_weight);
   g_test_add_func ("/gemm/florence-shapes", test_florence_shapes);

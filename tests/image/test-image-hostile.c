@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -260,6 +261,35 @@ test_heif_without_primary (void)
   assert_load_fails (bare, IMAGE_ERROR, IMAGE_ERROR_CORRUPT);
 }
 
+/* A HEIC grid whose descriptor is read past its 'idat' box: the header says 16 × 12, the grid
+ * 14441 × 27759. Refused before libheif allocates the canvas (it took 2.3 GB; found by
+ * fuzz-image). */
+static void
+test_heif_grid_larger_than_header (void)
+{
+  static const char base64[] =
+    "AAAAHGZ0eXBoZWljAAAAAG1pZjFoZWljbWlhZgAAAaptZXRhAAAAAAAAACFoZGxyAAAAAAAAAABwaWN0AAAAAAAAAAAA"
+    "AAAAAAAAAA5waXRtAAAAAAACAAAAEGlkYXQAAAAAABAADAAAADhpbG9jAQAAAERAAAIAAQAAAAAAAAHOAAEAAAAAAAAA"
+    "hQACAAEAAAAAAAAAAQAAAAcAAAAIAAAAOGlpbmYAAAAAAAIAAAAVaW5mZQIAAAEAAQAAaHZjMQAAAAAVaW5mZQIAAAAA"
+    "AgAAZ3JpZAAAAADVaXBycAAAALNpcGNvAAAAc2h2Y0MBA3AAAAAAAAAAAAAe8AD8/fj4AAAPAyAAAQAYQAEMAf//A3AA"
+    "AAMAkAAAAwAAAwAeugJAIQABACdCAQEDcAAAAwCQAAADAAADAB6gIIEFluqumubAgAAAAwCAAAADAIQiAAEABkQBwXPB"
+    "iQAAABRpc3BlAAAAAAAAAEAAAABAAAAAFGlzcGUAAAAAAAAAEAAAAAwAAAAQcGl4aQAAAAADCAgIAAAAGmlwbWEAAAAA"
+    "AAAAAgABAoECAAICA4QAAAAaaXJlZgAAAAAAAAAOZGltZwACAAEAAQAAAI1tZGF0AAAAgSgBrxMh6hUNV6SzWsz6xhVF"
+    "R7BaB6XZjL/8uZ8mIB9QmBlT+UmasY7jBdVa8ch7na////PGiU7jcbppP//QOVhjyvzcEAPqgVSOJ9sWsaek+7/Msg1d"
+    "9MvjmFRLelZWqzuG6kCUP+Lqk8z18B91Z9ynvoDt/d9wkvGdtfBazdiXgA==";
+  gsize len = 0;
+  g_autofree guchar *bytes = g_base64_decode (base64, &len);
+  g_autofree char *path = test_temp_path ("lying-grid.heic");
+  struct rusage before, after;
+
+  test_write_file (path, bytes, len);
+  g_assert_cmpint (getrusage (RUSAGE_SELF, &before), ==, 0);
+  assert_load_fails (path, IMAGE_ERROR, IMAGE_ERROR_TOO_LARGE);
+  g_assert_cmpint (getrusage (RUSAGE_SELF, &after), ==, 0);
+  /* ru_maxrss in kB: the high-water mark moved by less than 200 MB */
+  g_assert_cmpint (after.ru_maxrss - before.ru_maxrss, <, 200 * 1024);
+}
+
 static void
 test_huge_png_header (void)
 {
@@ -395,6 +425,8 @@ main (int argc, char **argv)
   g_test_add_func ("/image/hostile/truncated", test_truncated);
   g_test_add_func ("/image/hostile/truncated-heif", test_truncated_heif);
   g_test_add_func ("/image/hostile/heif-without-primary", test_heif_without_primary);
+  g_test_add_func ("/image/hostile/heif-grid-larger-than-header",
+                   test_heif_grid_larger_than_header);
   g_test_add_func ("/image/hostile/huge-png-header", test_huge_png_header);
   g_test_add_func ("/image/hostile/huge-jpeg-gif-bmp-headers", test_huge_jpeg_gif_bmp_headers);
   g_test_add_func ("/image/hostile/pixel-limit", test_pixel_limit);

@@ -84,7 +84,8 @@ def content(db):
     """The gallery as rows without ids, times and which file was seen first: what a merged
     gallery must share with a single run over the same photos."""
     with connect(db) as c:
-        q = lambda sql: sorted(tuple(r) for r in c.execute(sql))
+        q = lambda sql: sorted((tuple(r) for r in c.execute(sql)),
+                               key=lambda r: [(v is not None, str(v)) for v in r])
         px = "(SELECT pixels FROM images WHERE id = %s)"
         return {
             "images": q("SELECT pixels, width, height, orientation FROM images"),

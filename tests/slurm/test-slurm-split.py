@@ -195,6 +195,29 @@ class Split(unittest.TestCase):
             self.assertIn("Nothing was merged", err)
             self.assertEqual(dump(into), before)
 
+    def test_merge_older_source(self):
+        # A gallery of schema 1 (tests/gallery/gallery-v1.sql, as first released) is brought up
+        # to date and merged.
+        old = self.db("v1.db")
+        sql = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gallery",
+                           "gallery-v1.sql")
+        with sqlite3.connect(old) as c:
+            c.executescript(open(sql).read())
+            c.executescript(
+                "INSERT INTO images VALUES (1, '%s', 10, 640, 480, 1, 1700000000);"
+                "INSERT INTO image_paths VALUES ('/photos/old.jpg', 1, 10, 1700000000, 1);"
+                "INSERT INTO runs (id, image_id, task, model_name, weights_hash, num_beams,"
+                " max_new_tokens, raw_text, token_ids, result, timings, created) VALUES"
+                " (1, 1, '<CAPTION>', 'base', '0123abcd', 3, 20, 'an old caption', '[2,0,2]',"
+                " '{\"<CAPTION>\": \"an old caption\"}', '{}', 1700000000);" % ("a" * 64))
+        into = self.db("with-v1.db")
+        status, _, err = cli("gallery", "merge", self.shards[0], old, "--into", into)
+        self.assertEqual(status, 0, err)
+        self.assertIn("/photos/old.jpg", paths(into))
+        rows = content(into)["runs"]
+        self.assertIn("an old caption", [r[7] for r in rows])
+        self.assertEqual(len(rows), len(content(self.shards[0])["runs"]) + 1)
+
     def test_merge_killed_leaves_destination(self):
         # 4 galleries of 60 000 results in all (about 3 CPU seconds of merging), the merge
         # killed by the kernel after 1 CPU second (RLIMIT_CPU), in the middle of its
