@@ -419,6 +419,16 @@ update_batch (DepictGalleryView *self)
       else
         detail = g_steal_pointer (&name);
     }
+  if (detail != NULL && depict_job_get_photos_per_hour (job) > 0 && !paused)
+    {
+      /* Translators: tagging speed, "340 photos/h" */
+      g_autofree char *rate =
+        g_strdup_printf (_ ("%.0f photos/h"), depict_job_get_photos_per_hour (job));
+      g_autofree char *with_rate = g_strdup_printf ("%s · %s", detail, rate);
+
+      g_free (detail);
+      detail = g_steal_pointer (&with_rate);
+    }
   if (detail != NULL)
     gtk_label_set_label (self->batch_detail, detail);
 

@@ -24,6 +24,9 @@ void _depict_job_report_task_stage (DepictJob *self, DepictJobStage stage, guint
                                     GFile *file, const char *task);
 void _depict_job_report_stored (DepictJob *self, GFile *file);
 void _depict_job_report_progress (DepictJob *self, guint done, guint total, double seconds_left);
+/* The same with the batch's speed, photos run through the model per hour (0: not yet known). */
+void _depict_job_report_progress_rate (DepictJob *self, guint done, guint total,
+                                       double seconds_left, double photos_per_hour);
 void _depict_job_report_answer (DepictJob *self, GFile *file, DepictAnswer *answer);
 void _depict_job_report_failure (DepictJob *self, GFile *file, const GError *error);
 void _depict_job_report_store_error (DepictJob *self, const GError *error);

@@ -35,6 +35,7 @@ struct _DepictJob {
   double token_seconds; /* seconds per token so far, 0 until known */
   guint done, total;
   double seconds_left;
+  double photos_per_hour;
   gboolean running;
   gboolean finished;
   gint64 start_time;
@@ -158,6 +159,7 @@ typedef struct {
   guint n_tokens;
   guint done, total, failed, processed, skipped;
   double seconds_left;
+  double photos_per_hour;
   GFile *file;
   char *task;
   gint64 time; /* when it was reported, in the worker */
@@ -256,6 +258,7 @@ apply_report_cb (gpointer data)
 
     case REPORT_PROGRESS:
       self->seconds_left = report->seconds_left;
+      self->photos_per_hour = report->photos_per_hour;
       if (self->total != report->total)
         {
           self->total = report->total;
@@ -374,11 +377,19 @@ _depict_job_report_stage (DepictJob *self, DepictJobStage stage, guint n_tokens,
 void
 _depict_job_report_progress (DepictJob *self, guint done, guint total, double seconds_left)
 {
+  _depict_job_report_progress_rate (self, done, total, seconds_left, 0);
+}
+
+void
+_depict_job_report_progress_rate (DepictJob *self, guint done, guint total, double seconds_left,
+                                  double photos_per_hour)
+{
   Report *report = report_new (REPORT_PROGRESS);
 
   report->done = done;
   report->total = total;
   report->seconds_left = seconds_left;
+  report->photos_per_hour = photos_per_hour;
   post (self, report);
 }
 
@@ -703,6 +714,13 @@ depict_job_get_seconds_left (DepictJob *self)
 {
   g_return_val_if_fail (DEPICT_IS_JOB (self), -1);
   return self->seconds_left;
+}
+
+double
+depict_job_get_photos_per_hour (DepictJob *self)
+{
+  g_return_val_if_fail (DEPICT_IS_JOB (self), 0);
+  return self->photos_per_hour;
 }
 
 gboolean

@@ -79,8 +79,9 @@ guint depict_job_get_max_new_tokens (DepictJob *self);
 double depict_job_get_generating_seconds_left (DepictJob *self);
 guint depict_job_get_done (DepictJob *self);
 guint depict_job_get_total (DepictJob *self);
-double depict_job_get_seconds_left (DepictJob *self); /* < 0 until known */
-gboolean depict_job_get_running (DepictJob *self);    /* started and not finished */
+double depict_job_get_seconds_left (DepictJob *self);    /* < 0 until known */
+double depict_job_get_photos_per_hour (DepictJob *self); /* a batch's speed, 0 until known */
+gboolean depict_job_get_running (DepictJob *self);       /* started and not finished */
 gboolean depict_job_get_finished (DepictJob *self);
 
 /* How it ended (once finished) */

@@ -271,7 +271,8 @@ batch_progress_cb (const GalleryTaggerProgress *progress, gpointer user_data)
       if (progress->processed > 0)
         batch->self->worker.preparing = FALSE;
     }
-  _depict_job_report_progress (batch->job, progress->done, progress->total, progress->seconds_left);
+  _depict_job_report_progress_rate (batch->job, progress->done, progress->total,
+                                    progress->seconds_left, progress->images_per_second * 3600);
   drain_runs (batch->self, batch->self->worker.model_key);
   if (progress->done < batch->n_photos)
     {

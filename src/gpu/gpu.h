@@ -34,7 +34,14 @@
  *      Local size from specialization constants: layout (local_size_x_id = 0) in;
  *      further tunables as 'layout (constant_id = N) const uint X = …;' with N = 1, 2, … in the
  *      order the C side passes them (all 32-bit). Bindings in set 0, binding 0, 1, … in the
- *      order of the binding string; push constants ≤ 128 bytes (lavapipe's limit).
+ *      order of the binding string. Push constants: one block per op in shaders/gpu-abi.h,
+ *      written once as a list of 32-bit fields (#define GPU_PUSH_<OP>) that the shader declares
+ *      as 'layout (push_constant) uniform Push { GPU_PUSH_<OP> } p;' and the C side as the
+ *      struct GpuPush<Op> (gpu-abi.h makes both; the C side asserts at compile time that it
+ *      fits 128 bytes, lavapipe's limit). Flag bits shared by both sides live there too
+ *      (GPU_ABI_*). A choice that changes the code (tile sizes, vector widths, weight format)
+ *      is a specialization constant; one that does not (the epilogue's bias, GELU, residual) is
+ *      a push-constant flag, so that it costs no extra pipeline.
  *   2. Append '<op>' to shader_names in shaders/meson.build (one line; the build compiles it
  *      with glslangValidator -V --target-env vulkan1.2 and embeds it).
  *   3. src/gpu/gpu-op-<family>.[ch] with the wrapper; add the .c to gpu_sources in
@@ -81,7 +88,10 @@
  * DEPICT_GPU_MEMORY_BUDGET=BYTES (pretend the device has no more free memory, to test the
  * refusal of models that do not fit), DEPICT_GPU_NO_PUSH_DESCRIPTORS=1 and
  * DEPICT_GPU_NO_UNIFIED_MEMORY=1 (force the fallback paths, for tests),
- * DEPICT_GEMM_TEXEL_CONFIG="MR,NC" (the texel GEMM's tile, for tuning).
+ * DEPICT_GEMM_TEXEL_CONFIG="MR,NC" (the texel GEMM's tile, for tuning),
+ * DEPICT_GEMM_TILED_CONFIG="BM,TM,BK" (the tiled GEMM's tile, for tuning and for tests that run
+ * the GPU tile shapes on lavapipe), DEPICT_GPU_F16_MATH=1 (the tiled GEMM multiplies in fp16
+ * where the device has shaderFloat16; off by default: less accurate, and unmeasured).
  *
  * Threads: a device may be shared between threads; a recorder and the buffers it writes
  * belong to one thread at a time.

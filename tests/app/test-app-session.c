@@ -173,6 +173,7 @@ test_one_connection (void)
   app_test_wait (job_finished, batch, 120000, "the batch");
   g_assert_null (depict_job_get_error (batch));
   g_assert_cmpuint (depict_job_get_processed (batch), ==, 2);
+  g_assert_cmpfloat (depict_job_get_photos_per_hour (batch), >, 0);
   g_assert_cmpuint (during_batch, ==, 1);
   g_assert_cmpuint (gallery_connections (), ==, 1);
   /* What the batch stored is in the view. */
