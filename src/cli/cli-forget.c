@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cli-gallery.h"
+#include "cli-options.h"
 #include "depict-cli.h"
 
 int
@@ -37,7 +38,7 @@ cli_forget_main (int argc, char **argv)
                                    "whose files are all gone, with their results and tags. "
                                    "Their other paths that are gone go too."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!cli_options_parse (context, &argc, &argv, &error))
     return cli_fail (g_steal_pointer (&error));
   if (!missing || argc > 1)
     {
@@ -61,10 +62,12 @@ cli_forget_main (int argc, char **argv)
   if (dry_run)
     {
       g_printerr (g_dngettext (GETTEXT_PACKAGE,
-                               "%u photo would be forgotten: none of its files is left (%u "
-                               "paths are gone). Run again without --dry-run to forget it.\n",
-                               "%u photos would be forgotten: none of their files is left (%u "
-                               "paths are gone). Run again without --dry-run to forget them.\n",
+                               "%u photo would be forgotten: none of its files is left "
+                               "(missing paths: %u). Run again without --dry-run to forget "
+                               "it.\n",
+                               "%u photos would be forgotten: none of their files is left "
+                               "(missing paths: %u). Run again without --dry-run to forget "
+                               "them.\n",
                                images->len),
                   images->len, gone);
       return 0;
@@ -72,10 +75,10 @@ cli_forget_main (int argc, char **argv)
   if (!gallery_store_forget_missing (store, &n_images, &n_paths, &error))
     return cli_fail (g_steal_pointer (&error));
   g_printerr (g_dngettext (GETTEXT_PACKAGE,
-                           "Forgot %u photo whose files are gone, and %u other paths that are "
-                           "gone.\n",
-                           "Forgot %u photos whose files are gone, and %u other paths that are "
-                           "gone.\n",
+                           "Forgot %u photo whose files are gone (other missing paths "
+                           "forgotten: %u).\n",
+                           "Forgot %u photos whose files are gone (other missing paths "
+                           "forgotten: %u).\n",
                            n_images),
               n_images, n_paths);
   return 0;

@@ -2,15 +2,15 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * For each engine (argv: the device kinds, "cpu-reference" and "vulkan"; a kind with no device
- * here is skipped) and each picture of the fixture cases of tests/data/models/{tiny,tiny-eos}:
- * one FlorenceModelImage, every case on that picture run on it in turn (several tasks, beam
- * counts and input sizes), then in the reverse order on a second image. Each run's ids, text,
- * result and score must equal those of the same task run alone (florence_model_run on a
- * fresh copy of the picture) and the fixture's generated ids; the first run at an input size
- * makes the features (timings.cached FALSE, vision > 0), every later one reuses them
- * (cached TRUE, preprocess and vision 0). Also: florence_model_encode_images over several
- * pictures gives the same results as each alone, and a dropped picture keeps what was made.
+ * For each engine (argv: the device kinds, "cpu-reference", "cpu" and "vulkan"; a kind with no
+ * device here is skipped) and each picture of the fixture cases of
+ * tests/data/models/{tiny,tiny-eos}: one FlorenceModelImage, every case on that picture run on it
+ * in turn (several tasks, beam counts and input sizes), then in the reverse order on a second
+ * image. Each run's ids, text, result and score must equal those of the same task run alone
+ * (florence_model_run on a fresh copy of the picture) and the fixture's generated ids; the first
+ * run at an input size makes the features (timings.cached FALSE, vision > 0), every later one
+ * reuses them (cached TRUE, preprocess and vision 0). Also: florence_model_encode_images over
+ * several pictures gives the same results as each alone, and a dropped picture keeps what was made.
  */
 #include "config.h"
 
