@@ -8,14 +8,15 @@
 
 #include "depict-about.h"
 #include "florence/hub/florence-hub.h"
-#include "gpu/gpu-device.h"
+#include "florence/engine/florence-device.h"
 
 char *
 depict_about_dup_debug_info (GSettings *settings)
 {
   g_autoptr (GString) s = g_string_new (NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) devices = gpu_device_list (&error);
+  g_autoptr (GError) vulkan_error = NULL;
+  g_autoptr (GPtrArray) devices = florence_device_list (&vulkan_error);
+  const char *default_id = florence_device_list_get_default (devices);
   g_autofree char *model = settings != NULL ? g_settings_get_string (settings, "model") : NULL;
   g_autofree char *device = settings != NULL ? g_settings_get_string (settings, "device") : NULL;
   const FlorenceHubModel *hub_model = model != NULL ? florence_hub_lookup (model) : NULL;
@@ -30,20 +31,28 @@ depict_about_dup_debug_info (GSettings *settings)
   if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
     g_string_append (s, "Running as a Flatpak\n");
 
-  g_string_append (s, "\nVulkan devices:\n");
-  if (devices == NULL)
-    g_string_append_printf (s, "  none: %s\n", error != NULL ? error->message : "");
-  else
-    for (guint i = 0; i < devices->len; i++)
-      {
-        const GpuDeviceInfo *info = g_ptr_array_index (devices, i);
-        g_autofree char *memory = g_format_size (info->device_local_memory);
-        g_string_append_printf (s, "  %u: %s (%s)%s\n     driver %s %s, Vulkan %s, %s%s\n",
-                                info->index, info->name, gpu_device_type_to_string (info->type),
-                                info->is_default ? " [automatic choice]" : "", info->driver_name,
-                                info->driver_info, info->api_version, memory,
-                                info->usable ? "" : ", not usable");
-      }
+  /* The one device list depict-cli devices prints: the CPU engine (its threads and BLAS),
+   * the CPU reference, then the Vulkan devices. */
+  g_string_append (s, "\nDevices:\n");
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const FlorenceDeviceInfo *info = g_ptr_array_index (devices, i);
+
+      g_string_append_printf (
+        s, "  %s: %s%s%s\n", info->id, info->name,
+        g_strcmp0 (info->id, default_id) == 0 ? " [automatic choice]" : "",
+        info->kind == FLORENCE_DEVICE_VULKAN && !info->usable ? " [not usable]" : "");
+      if (info->blas != NULL)
+        g_string_append_printf (s, "     %d threads, %s\n", info->n_threads, info->blas);
+      else if (info->kind == FLORENCE_DEVICE_VULKAN)
+        {
+          g_autofree char *memory = g_format_size (info->memory);
+          g_string_append_printf (s, "     %s, driver %s %s, Vulkan %s, %s\n", info->type,
+                                  info->driver, info->driver_info, info->vulkan_version, memory);
+        }
+    }
+  if (vulkan_error != NULL)
+    g_string_append_printf (s, "  no Vulkan device: %s\n", vulkan_error->message);
   g_string_append_printf (s, "Device setting: %s\n",
                           device != NULL && *device != '\0' ? device : "automatic");
   if (g_getenv ("DEPICT_VULKAN_DEVICE") != NULL)

@@ -82,8 +82,8 @@ depict_run_settings_new (void)
 {
   DepictRunSettings *settings = g_new0 (DepictRunSettings, 1);
 
-  settings->num_beams = 3;
-  settings->max_new_tokens = 1024;
+  settings->num_beams = FLORENCE_LIMITS_DEFAULT_BEAMS;
+  settings->max_new_tokens = FLORENCE_LIMITS_DEFAULT_MAX_NEW_TOKENS;
   return settings;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "app-test-util.h"
+#include "depict-about.h"
 #include "depict-model-manager.h"
 #include "depict-preferences.h"
 #include "florence/hub/florence-hub.h"
@@ -282,6 +283,35 @@ test_model_folder (void)
   gtk_window_destroy (GTK_WINDOW (manager));
 }
 
+/* About's debug information lists what depict-cli devices lists: every device, the CPU engine
+ * with its threads and BLAS, and which one "automatic" picks. */
+static void
+test_about_devices (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new ("io.github.depict.Depict");
+  g_autoptr (GPtrArray) devices = florence_device_list (NULL);
+  g_autofree char *info = depict_about_dup_debug_info (settings);
+  g_autofree char *automatic = NULL;
+
+  g_test_message ("%s", info);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const FlorenceDeviceInfo *device = g_ptr_array_index (devices, i);
+      g_autofree char *line = g_strdup_printf ("  %s: %s", device->id, device->name);
+
+      g_assert_nonnull (strstr (info, line));
+      if (device->blas != NULL)
+        {
+          g_autofree char *engine =
+            g_strdup_printf ("%d threads, %s", device->n_threads, device->blas);
+          g_assert_nonnull (strstr (info, engine));
+        }
+    }
+  automatic = g_strdup_printf ("  %s: ", florence_device_list_get_default (devices));
+  g_assert_nonnull (strstr (strstr (info, automatic), "[automatic choice]"));
+  g_assert_nonnull (strstr (info, "  cpu: "));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -289,6 +319,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   app_test_init_gtk (&argc, &argv);
   g_test_add_func ("/app/preferences/devices", test_preferences_devices);
+  g_test_add_func ("/app/about/devices", test_about_devices);
   g_test_add_func ("/app/models/download", test_model_manager_download);
   g_test_add_func ("/app/models/offline", test_model_manager_offline);
   g_test_add_func ("/app/models/folder", test_model_folder);
