@@ -2,6 +2,8 @@
  *
  * Copyright 2026 The Depict authors
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Its length is mostly the job's properties and signals, which the window binds to.
  */
 #define G_LOG_DOMAIN "depict-job"
 

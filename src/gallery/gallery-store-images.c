@@ -2,6 +2,9 @@
  * file contents and paths where each was seen, which files are gone, and their geometry
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Its length: identity, contents, paths and gone files are one family of tables, written in the
+ * same transactions.
  */
 #include "config.h"
 

@@ -23,6 +23,8 @@
  * (store_probe), which keeps such descriptors open while locks are held.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Its length is mostly the schema history above and its migrations, which belong together.
  */
 #include "config.h"
 

@@ -1,6 +1,9 @@
 /* gpu-device.c: Vulkan instance, device choice, device listing and limits
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One file of this length: creating the instance, choosing, listing and limiting devices all read
+ * the same physical-device properties and features.
  */
 #include "config.h"
 

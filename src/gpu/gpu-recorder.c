@@ -2,6 +2,9 @@
  * buffer ranges earlier commands wrote or read and inserts the barriers that are needed
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One file of this length: tracking which ranges earlier commands wrote or read and the barriers
+ * that follow must see every command recorded.
  */
 #include "config.h"
 

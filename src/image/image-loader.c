@@ -1,6 +1,9 @@
 /* image-loader.c: any common photo file → oriented RGB8
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One file of this length: every decoder (GdkPixbuf, libheif) ends in the same limits and
+ * orientation, which must hold for all of them on hostile files.
  */
 #include "config.h"
 

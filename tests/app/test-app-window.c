@@ -6,6 +6,9 @@
  * window of this process is a view over one session, as in the app.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Long because every flow needs the same window and session; each flow is a short function, in the
+ * order a person meets them.
  */
 #include "config.h"
 

@@ -4,6 +4,9 @@
  * Usage (from meson): test-cli-gallery PATH-TO-depict-cli
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Long because every command is tested end to end, as a person runs it, on galleries tagged by the
+ * real depict-cli.
  */
 #include "config.h"
 

@@ -2,6 +2,8 @@
  * read-only and full disks
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Long because the store's behaviours are checked one short case each, over the same schema.
  */
 #include "config.h"
 

@@ -1,6 +1,9 @@
 /* florence-reference.c: a plain-C, fp32 CPU implementation of the whole Florence-2 graph
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Its length is the graph's: the plain fp32 reference of every op, read side by side with the spec
+ * and the other engines.
  */
 #include "config.h"
 

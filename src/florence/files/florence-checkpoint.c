@@ -1,6 +1,9 @@
 /* florence-checkpoint.c: the weights of a Florence-2 model directory
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One file of this length: the layouts of a model folder (one file, shards, .bin, native names)
+ * are checked against one table of names and shapes.
  */
 #include "config.h"
 

@@ -1,6 +1,9 @@
 /* florence-pickle.c: reads a torch.save state dict (pytorch_model.bin) without executing code
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One file of this length: the opcode machine, its memo and stack limits and the torch storage
+ * mapping are one parser of untrusted input, fuzzed as one (fuzz-pickle).
  */
 #include "config.h"
 

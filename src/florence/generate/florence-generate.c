@@ -1,6 +1,9 @@
 /* florence-generate.c: greedy and beam-search generation with the reference semantics
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One file of this length: greedy and beam search share the logits processors (no-repeat n-grams,
+ * forced tokens) and the scores, as the reference's generate does.
  */
 #include "config.h"
 

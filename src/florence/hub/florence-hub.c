@@ -1,6 +1,9 @@
 /* florence-hub.c: the model catalogue and verified, resumable downloads from the hub
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One file of this length: the catalogue, the listing and the resumable, verified download share
+ * one download's state.
  */
 #include "config.h"
 

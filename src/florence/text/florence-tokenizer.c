@@ -1,6 +1,10 @@
 /* florence-tokenizer.c: byte-level BPE (BART vocabulary + Florence-2 added tokens)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One file of this length: the pre-tokenizer, the BPE merge loop, the added-token matcher and the
+ * byte-level decoder share the vocabulary tables and are right only together (spec §4); apart,
+ * each would reach into the others' tables.
  */
 #include "config.h"
 

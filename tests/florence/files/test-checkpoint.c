@@ -6,6 +6,9 @@
  * The crafted files are written by this test (ckpt-test-util.h) into a temporary directory,
  * byte by byte from the formats' definitions; expected values come from the spec (§6, §11.1)
  * or from the fixture files parsed here with json-glib, never from the code under test.
+ *
+ * Long (the ways a file can be wrong, one short case each) and one program: the cases share the
+ * crafted-file writers and the fixture's expected values.
  */
 #include "config.h"
 
