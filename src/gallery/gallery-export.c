@@ -373,21 +373,7 @@ gallery_export_image_json (GalleryStore *store, gint64 image_id, GError **error)
   json_builder_set_member_name (b, "tags");
   json_builder_begin_array (b);
   for (guint i = 0; i < tags->len; i++)
-    {
-      GalleryTag *tag = g_ptr_array_index (tags, i);
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, tag->name);
-      json_builder_set_member_name (b, "source");
-      json_builder_add_string_value (b, gallery_tag_source_to_string (tag->source));
-      if (!isnan (tag->score))
-        {
-          json_builder_set_member_name (b, "score");
-          json_builder_add_double_value (b, tag->score);
-        }
-      json_builder_end_object (b);
-    }
+    gallery_tag_add_json (b, g_ptr_array_index (tags, i), FALSE);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "runs");
   json_builder_begin_array (b);

@@ -74,3 +74,24 @@ gallery_tag_free (GalleryTag *tag)
   g_free (tag->name);
   g_free (tag);
 }
+
+void
+gallery_tag_add_json (JsonBuilder *builder, const GalleryTag *tag, gboolean with_removed)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, tag->name);
+  json_builder_set_member_name (builder, "source");
+  json_builder_add_string_value (builder, gallery_tag_source_to_string (tag->source));
+  if (with_removed)
+    {
+      json_builder_set_member_name (builder, "removed");
+      json_builder_add_boolean_value (builder, tag->removed);
+    }
+  if (!isnan (tag->score))
+    {
+      json_builder_set_member_name (builder, "score");
+      json_builder_add_double_value (builder, tag->score);
+    }
+  json_builder_end_object (builder);
+}

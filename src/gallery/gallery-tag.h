@@ -8,6 +8,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -43,6 +44,9 @@ const char *gallery_tag_source_to_string (GalleryTagSource source);
 /* Normalized tag name (trimmed, lower case, runs of white space and control characters to
  * one space), NULL when nothing is left. */
 char *gallery_tag_normalize (const char *name);
+/* Adds the tag as a JSON object to @builder: name, source, "removed" when @with_removed, and
+ * its score when it has one (the shape export and `depict-cli tags --json` print). */
+void gallery_tag_add_json (JsonBuilder *builder, const GalleryTag *tag, gboolean with_removed);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GalleryTag, gallery_tag_free)
 
