@@ -994,3 +994,38 @@ fail:
   gallery_store_rollback (store);
   return FALSE;
 }
+
+static const char sql_forget_image[] = "DELETE FROM images WHERE id = ?1";
+
+gboolean
+gallery_store_forget_images (GalleryStore *store, const gint64 *image_ids, guint n_ids,
+                             guint *out_forgotten, GError **error)
+{
+  sqlite3_stmt *stmt;
+  guint n = 0;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  g_return_val_if_fail (image_ids != NULL || n_ids == 0, FALSE);
+
+  if (!gallery_store_begin (store, error))
+    return FALSE;
+  /* Their paths, runs, tags and text go with them (ON DELETE CASCADE). */
+  for (guint i = 0; i < n_ids; i++)
+    {
+      if ((stmt = gallery_store_prepare (store, sql_forget_image, error)) == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, image_ids[i]);
+      if (!gallery_store_step_done (store, stmt, error))
+        goto fail;
+      n += (guint) sqlite3_changes (gallery_store_get_db (store));
+    }
+  if (!gallery_store_commit (store, error))
+    return FALSE;
+  if (out_forgotten != NULL)
+    *out_forgotten = n;
+  return TRUE;
+
+fail:
+  gallery_store_rollback (store);
+  return FALSE;
+}
