@@ -108,11 +108,11 @@ append_text (GString *s, const char *text, const char *separator)
 static void
 add_tag (GPtrArray *tags, const char *label, GalleryTagSource source, double score)
 {
-  g_autofree char *clean = gallery_result_strip_tokens (label);
-  g_autofree char *name = gallery_tag_normalize (clean);
+  g_autofree char *name = gallery_tag_normalize (label);
   GalleryTag *tag;
 
-  if (name == NULL || g_utf8_strlen (name, -1) > 80)
+  /* The label as parsed: what is left of the model's markup in it makes it no tag. */
+  if (gallery_tag_is_debris (name))
     return;
   for (guint i = 0; i < tags->len; i++)
     {

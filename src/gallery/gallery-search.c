@@ -161,14 +161,16 @@ static const char sql_hit_details[] =
   "  ORDER BY created DESC, id DESC LIMIT 1)"
   " FROM images WHERE id = ?1";
 
-static gboolean
+/* Fills in a hit's details: 1, or 0 when its photo is gone (a stale row: removed between the
+ * search and this fetch, or an index entry without its photo), or -1 on error. */
+static int
 fill_hit (GalleryStore *store, GalleryHit *hit, GError **error)
 {
   sqlite3_stmt *stmt = gallery_store_prepare (store, sql_hit_details, error);
   int rc;
 
   if (stmt == NULL)
-    return FALSE;
+    return -1;
   sqlite3_bind_int64 (stmt, 1, hit->image_id);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
@@ -181,12 +183,14 @@ fill_hit (GalleryStore *store, GalleryHit *hit, GError **error)
       hit->caption = g_strdup (caption != NULL ? caption : "");
     }
   sqlite3_reset (stmt);
+  if (rc == SQLITE_DONE)
+    return 0;
   if (rc != SQLITE_ROW)
     {
-      gallery_store_set_sqlite_error (store, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, error);
-      return FALSE;
+      gallery_store_set_sqlite_error (store, rc, error);
+      return -1;
     }
-  return TRUE;
+  return 1;
 }
 
 static void
@@ -404,9 +408,18 @@ gallery_search_run (GalleryStore *store, const GalleryQuery *query, GError **err
       gallery_store_set_sqlite_error (store, rc, error);
       return NULL;
     }
-  for (guint i = 0; i < hits->len; i++)
-    if (!fill_hit (store, g_ptr_array_index (hits, i), error))
-      return NULL;
+  for (guint i = 0; i < hits->len;)
+    switch (fill_hit (store, g_ptr_array_index (hits, i), error))
+      {
+      case 1:
+        i++;
+        break;
+      case 0:
+        g_ptr_array_remove_index (hits, i);
+        break;
+      default:
+        return NULL;
+      }
   if (!by_confidence && hits->len > 0 && !fill_confidence (store, query, tag, hits, error))
     return NULL;
   if (query->check_files && !query->include_missing)

@@ -788,7 +788,7 @@ list_images (GalleryStore *store, sqlite3_stmt *stmt, GError **error)
       list = g_hash_table_lookup (paths, &id);
       if (list == NULL)
         {
-          list = g_ptr_array_new ();
+          list = g_ptr_array_new_with_free_func (g_free);
           g_hash_table_insert (paths, g_memdup2 (&id, sizeof id), list);
           image->mtime = sqlite3_column_int64 (stmt, 2);
         }
@@ -811,7 +811,7 @@ list_images (GalleryStore *store, sqlite3_stmt *stmt, GError **error)
           continue;
         }
       g_ptr_array_add (list, NULL);
-      image->paths = g_memdup2 (list->pdata, list->len * sizeof (char *));
+      image->paths = (char **) g_ptr_array_steal (list, NULL);
     }
   return g_steal_pointer (&images);
 }
@@ -988,6 +988,41 @@ gallery_store_forget_missing (GalleryStore *store, guint *out_images, guint *out
     *out_images = n_images;
   if (out_paths != NULL)
     *out_paths = n_paths;
+  return TRUE;
+
+fail:
+  gallery_store_rollback (store);
+  return FALSE;
+}
+
+static const char sql_forget_image[] = "DELETE FROM images WHERE id = ?1";
+
+gboolean
+gallery_store_forget_images (GalleryStore *store, const gint64 *image_ids, guint n_ids,
+                             guint *out_forgotten, GError **error)
+{
+  sqlite3_stmt *stmt;
+  guint n = 0;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  g_return_val_if_fail (image_ids != NULL || n_ids == 0, FALSE);
+
+  if (!gallery_store_begin (store, error))
+    return FALSE;
+  /* Their paths, runs, tags and text go with them (ON DELETE CASCADE). */
+  for (guint i = 0; i < n_ids; i++)
+    {
+      if ((stmt = gallery_store_prepare (store, sql_forget_image, error)) == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, image_ids[i]);
+      if (!gallery_store_step_done (store, stmt, error))
+        goto fail;
+      n += (guint) sqlite3_changes (gallery_store_get_db (store));
+    }
+  if (!gallery_store_commit (store, error))
+    return FALSE;
+  if (out_forgotten != NULL)
+    *out_forgotten = n;
   return TRUE;
 
 fail:

@@ -230,12 +230,16 @@ gallery_store_list_tags (GalleryStore *store, gint64 image_id, gboolean include_
     {
       GalleryTag *tag;
 
-      if (sqlite3_column_int (stmt, 2) != 0 && !include_removed)
+      g_autofree char *name = gallery_store_column_dup (stmt, 0);
+      /* Model debris stored by an older version reads as removed. */
+      gboolean removed = sqlite3_column_int (stmt, 2) != 0 || gallery_tag_is_debris (name);
+
+      if (removed && !include_removed)
         continue;
       tag = g_new0 (GalleryTag, 1);
-      tag->name = gallery_store_column_dup (stmt, 0);
+      tag->name = g_steal_pointer (&name);
       tag->source = (GalleryTagSource) CLAMP (sqlite3_column_int (stmt, 1), 0, 2);
-      tag->removed = sqlite3_column_int (stmt, 2) != 0;
+      tag->removed = removed;
       tag->run_id = sqlite3_column_int64 (stmt, 3);
       tag->score = sqlite3_column_type (stmt, 4) == SQLITE_NULL
                      ? NAN

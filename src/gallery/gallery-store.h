@@ -158,6 +158,12 @@ GPtrArray *gallery_store_list_missing (GalleryStore *store, GError **error);
 gboolean gallery_store_forget_missing (GalleryStore *store, guint *out_images, guint *out_paths,
                                        GError **error);
 
+/* Removes the photos image_ids (n_ids of them) from the gallery, with their runs and tags, in
+ * one transaction; their files are not touched. Ids no longer in the gallery are passed
+ * over. out_forgotten (nullable) receives how many went. */
+gboolean gallery_store_forget_images (GalleryStore *store, const gint64 *image_ids, guint n_ids,
+                                      guint *out_forgotten, GError **error);
+
 /* A photo has at most one run per task, text input, weights hash and generation settings
  * (num_beams, max_new_tokens): its key. The model's name is not part of it, so that a run is
  * recognised whichever front end named the model; a run without a weights hash is keyed by

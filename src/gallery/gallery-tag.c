@@ -7,6 +7,7 @@
 #include "gallery/gallery-tag.h"
 
 #include <math.h>
+#include <string.h>
 
 char *
 gallery_tag_normalize (const char *name)
@@ -41,6 +42,31 @@ gallery_tag_normalize (const char *name)
       return NULL;
     }
   return g_string_free (out, FALSE);
+}
+
+gboolean
+gallery_tag_is_debris (const char *name)
+{
+  g_auto (GStrv) words = NULL;
+  gboolean letter = FALSE;
+  guint n_words;
+
+  if (name == NULL || name[0] == '\0' || !g_utf8_validate (name, -1, NULL) ||
+      g_utf8_strlen (name, -1) > GALLERY_TAG_MAX_CHARS || strchr (name, '<') != NULL ||
+      strchr (name, '>') != NULL || strstr (name, "loc_") != NULL)
+    return TRUE;
+  for (const char *p = name; *p != '\0' && !letter; p = g_utf8_next_char (p))
+    letter = g_unichar_isalpha (g_utf8_get_char (p));
+  if (!letter)
+    return TRUE;
+  words = g_strsplit (name, " ", -1);
+  n_words = g_strv_length (words);
+  if (n_words > GALLERY_TAG_MAX_WORDS)
+    return TRUE;
+  for (guint i = 1; i < n_words; i++)
+    if (words[i][0] != '\0' && g_strcmp0 (words[i], words[i - 1]) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 double

@@ -44,6 +44,14 @@ const char *gallery_tag_source_to_string (GalleryTagSource source);
 /* Normalized tag name (trimmed, lower case, runs of white space and control characters to
  * one space), NULL when nothing is left. */
 char *gallery_tag_normalize (const char *name);
+/* Longest tag, in characters and in words: a longer label is a description, not a tag. */
+#define GALLERY_TAG_MAX_CHARS 48
+#define GALLERY_TAG_MAX_WORDS 6
+/* Whether a normalized name is model debris rather than a label a person would file a photo
+ * under: empty or over-long, with no letter, holding what is left of the model's markup ('<',
+ * '>', "loc_"), or a word said twice in a row ("eagle eagle"). Results never propose such
+ * a tag, and tags stored before this check are not listed. */
+gboolean gallery_tag_is_debris (const char *name);
 /* Adds the tag as a JSON object to @builder: name, source, "removed" when @with_removed, and
  * its score when it has one (the shape export and `depict-cli tags --json` print). */
 void gallery_tag_add_json (JsonBuilder *builder, const GalleryTag *tag, gboolean with_removed);

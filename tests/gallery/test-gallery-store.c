@@ -365,6 +365,16 @@ test_result_extract (void)
     /* Hostile shapes give nothing, never a crash. */
     { "<OD>", "{\"<OD>\": {\"labels\": [1, null, {\"a\": 2}, [\"x\"]]}}", "", "", "", 0 },
     { "<OD>", "[1, 2, 3]", "", "", "", 0 },
+    /* Model debris is indexed as text but is never a tag: only "eagle" and "dog" are. */
+    { "<OD>",
+      "{\"<OD>\": {\"bboxes\": [[1,2,3,4],[1,2,3,4],[1,2,3,4],[1,2,3,4],[1,2,3,4],[1,2,3,4],"
+      "[1,2,3,4],[1,2,3,4],[1,2,3,4]], \"labels\": [\"loc_931> eagle eagle\", \"eagle\","
+      " \"unk>car\", \"poly>\", \"a<b\", \"eagle  Eagle\", \"1234\", \"Dog\","
+      " \"a dog that runs after a ball on a very long beach\"]}}",
+      "", "",
+      "loc_931> eagle eagle; eagle; unk>car; poly>; a<b; eagle Eagle; 1234; Dog; "
+      "a dog that runs after a ball on a very long beach",
+      2 },
     { NULL, "{\"kind\": 7, \"task\": []}", "", "", "", 0 },
   };
 
@@ -381,6 +391,125 @@ test_result_extract (void)
       g_assert_cmpstr (text->labels, ==, cases[i].labels);
       g_assert_cmpuint (text->tags->len, ==, cases[i].n_tags);
     }
+}
+
+static void
+test_tag_debris (void)
+{
+  const char *debris[] = { "",
+                           "loc_931> eagle eagle",
+                           "eagle eagle",
+                           "<s>",
+                           "unk>car",
+                           "a<b",
+                           "loc_12",
+                           "1234",
+                           "--",
+                           "a dog that runs after a ball on a long beach",
+                           "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+                           NULL };
+  const char *tags[] = { "eagle",
+                         "traffic light",
+                         "person 2, left-most",
+                         "café",
+                         "bora",
+                         "猫",
+                         "red car with black wheels" };
+
+  g_assert_true (gallery_tag_is_debris (NULL));
+  for (guint i = 0; debris[i] != NULL; i++)
+    if (!gallery_tag_is_debris (debris[i]))
+      g_error ("“%s” was taken for a tag", debris[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (tags); i++)
+    if (gallery_tag_is_debris (tags[i]))
+      g_error ("“%s” was taken for debris", tags[i]);
+}
+
+/* Debris that an older version stored as tags is not listed (it reads as removed). */
+static void
+test_stored_debris_hidden (void)
+{
+  g_autofree char *dir = gt_make_temp_dir ();
+  g_autofree char *db = g_build_filename (dir, "g.db", NULL);
+  g_autofree char *photo = g_build_filename (dir, "p.png", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = gallery_store_open (db, &error);
+  g_autoptr (GPtrArray) tags = NULL;
+  g_autofree char *sql = NULL;
+  gint64 id;
+
+  g_assert_no_error (error);
+  gt_write_png (photo, 8, 8, 1);
+  id = gallery_store_add_image (store, photo, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (gallery_store_add_tag (store, id, "eagle", &error));
+  sql = g_strdup_printf ("INSERT INTO tags (image_id, name, source) VALUES"
+                         " (%" G_GINT64_FORMAT ", 'loc_931> eagle eagle', 0)",
+                         id);
+  g_assert_cmpint (sqlite3_exec (gallery_store_get_db (store), sql, NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  tags = gallery_store_list_tags (store, id, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tags->len, ==, 1);
+  g_assert_true (has_tag (tags, "eagle", GALLERY_TAG_SOURCE_USER, FALSE));
+  g_clear_pointer (&tags, g_ptr_array_unref);
+  tags = gallery_store_list_tags (store, id, TRUE, &error);
+  g_assert_cmpuint (tags->len, ==, 2);
+  g_assert_true (has_tag (tags, "loc_931> eagle eagle", GALLERY_TAG_SOURCE_LABEL, TRUE));
+
+  g_clear_pointer (&store, gallery_store_close);
+  gt_remove_tree (dir);
+}
+
+/* Photos removed from the gallery go with their runs, tags and text; their files stay. */
+static void
+test_forget_images (void)
+{
+  g_autofree char *dir = gt_make_temp_dir ();
+  g_autofree char *db = g_build_filename (dir, "g.db", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = gallery_store_open (db, &error);
+  g_autoptr (GPtrArray) images = NULL;
+  gint64 ids[4];
+  guint forgotten = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("p%u.png", i);
+      g_autofree char *photo = g_build_filename (dir, name, NULL);
+      g_autoptr (GalleryRun) od = gt_make_run ("<OD>", od_result);
+
+      gt_write_png (photo, 8, 8, i + 1);
+      ids[i] = gallery_store_add_image (store, photo, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (gallery_store_add_run (store, ids[i], od, &error), >, 0);
+      g_assert_true (gallery_store_add_tag (store, ids[i], "holiday", &error));
+    }
+  ids[3] = 9999; /* not in the gallery: passed over */
+  g_assert_true (gallery_store_forget_images (store, ids + 1, 3, &forgotten, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (forgotten, ==, 2);
+
+  images = gallery_store_list_images (store, NULL, &error);
+  g_assert_cmpuint (images->len, ==, 1);
+  g_assert_cmpint (((GalleryImage *) g_ptr_array_index (images, 0))->id, ==, ids[0]);
+  g_assert_cmpint (gallery_store_count_runs (store, NULL), ==, 1);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM tags"), ==, 3);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM image_paths"), ==, 1);
+  g_assert_cmpint (query_int (store, "SELECT count (*) FROM image_fts WHERE image_fts MATCH 'car'"),
+                   ==, 1);
+  /* The files are the person's: untouched. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("p%u.png", i);
+      g_autofree char *photo = g_build_filename (dir, name, NULL);
+
+      g_assert_true (g_file_test (photo, G_FILE_TEST_IS_REGULAR));
+    }
+
+  g_clear_pointer (&store, gallery_store_close);
+  gt_remove_tree (dir);
 }
 
 /* The schema as one string, white space removed. */
@@ -809,6 +938,9 @@ main (int argc, char **argv)
   g_test_add_func ("/gallery/store/images-and-paths", test_images_and_paths);
   g_test_add_func ("/gallery/store/runs-and-tags", test_runs_and_tags);
   g_test_add_func ("/gallery/store/result-extract", test_result_extract);
+  g_test_add_func ("/gallery/store/tag-debris", test_tag_debris);
+  g_test_add_func ("/gallery/store/stored-debris-hidden", test_stored_debris_hidden);
+  g_test_add_func ("/gallery/store/forget-images", test_forget_images);
   g_test_add_func ("/gallery/store/migrate-v1", test_migrate_v1);
   g_test_add_func ("/gallery/store/migrate-v2", test_migrate_v2);
   g_test_add_func ("/gallery/store/migrate-empty-file", test_migrate_empty_file);
