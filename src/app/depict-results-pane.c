@@ -364,10 +364,26 @@ depict_results_pane_show_error (DepictResultsPane *self, const char *title, cons
 {
   g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
 
+  /* No "Try Again" where running again cannot help (a photo that cannot be read). */
+  depict_results_pane_show_error_with_action (self, title, description,
+                                              can_retry ? _ ("_Try Again") : NULL, "win.run");
+}
+
+void
+depict_results_pane_show_error_with_action (DepictResultsPane *self, const char *title,
+                                            const char *description, const char *button_label,
+                                            const char *action_name)
+{
+  g_return_if_fail (DEPICT_IS_RESULTS_PANE (self));
+
   adw_status_page_set_title (self->error_page, title);
   adw_status_page_set_description (self->error_page, description);
-  /* No "Try Again" where running again cannot help (a photo that cannot be read). */
-  gtk_widget_set_visible (self->retry_button, can_retry);
+  gtk_widget_set_visible (self->retry_button, button_label != NULL);
+  if (button_label != NULL)
+    {
+      gtk_button_set_label (GTK_BUTTON (self->retry_button), button_label);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->retry_button), action_name);
+    }
   show_page (self, "error");
 }
 

@@ -35,6 +35,11 @@ const char *depict_results_pane_get_progress_text (DepictResultsPane *self);
 void depict_results_pane_show_no_model (DepictResultsPane *self);
 void depict_results_pane_show_error (DepictResultsPane *self, const char *title,
                                      const char *description, gboolean can_retry);
+/* An error with one way out: BUTTON_LABEL (with a mnemonic) activates ACTION_NAME ("app.models");
+ * no button when BUTTON_LABEL is NULL. */
+void depict_results_pane_show_error_with_action (DepictResultsPane *self, const char *title,
+                                                 const char *description, const char *button_label,
+                                                 const char *action_name);
 /* ANSWER with its overlay ITEMS (depict_overlay_items_from_result), under TITLE. */
 void depict_results_pane_show_answer (DepictResultsPane *self, const char *title,
                                       DepictAnswer *answer, GListModel *items);

@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "depict-batch-dialog.h"
+#include "depict-model-error.h"
 #include "depict-window-private.h"
 #include "florence/text/florence-task.h"
 
@@ -109,7 +110,11 @@ batch_message (DepictSession *session, DepictJob *job)
              ? NULL
              : g_strdup (_ ("Tagging stopped. Start it again to go on where it stopped."));
   if (error != NULL)
-    return g_strdup_printf (_ ("Tagging stopped: %s"), error->message);
+    {
+      g_autofree char *why = _depict_window_describe_job_error (job, error, NULL);
+
+      return g_strdup_printf (_ ("Tagging stopped: %s"), why);
+    }
   if (processed == 0 && failed == 0)
     return g_strdup (_ ("Every photo has an answer to this task already"));
   if (failed > 0)
@@ -118,6 +123,19 @@ batch_message (DepictSession *session, DepictJob *job)
                             processed, failed);
   return g_strdup_printf (
     g_dngettext (GETTEXT_PACKAGE, "Tagged %u photo", "Tagged %u photos", processed), processed);
+}
+
+static void
+present_end_toast (DepictWindow *self, const char *message, guint timeout, const char *button,
+                   const char *action)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, timeout);
+  adw_toast_set_button_label (toast, button);
+  adw_toast_set_action_name (toast, action);
+  _depict_window_present_toast (self, toast);
+  _depict_window_notify_in_background (self, message);
 }
 
 static void
@@ -142,16 +160,11 @@ finished_cb (DepictJob *job, DepictWindow *self)
   g_strfreev (self->batch_failures);
   self->batch_failures = g_strdupv ((char **) depict_job_get_failures (job));
   if (message != NULL && self->batch_failures != NULL && self->batch_failures[0] != NULL)
-    {
-      AdwToast *toast = adw_toast_new (message);
-
-      /* Which files, in a dialog that stays until it is read. */
-      adw_toast_set_timeout (toast, 10);
-      adw_toast_set_button_label (toast, _ ("_Details"));
-      adw_toast_set_action_name (toast, "win.show-batch-failures");
-      _depict_window_present_toast (self, toast);
-      _depict_window_notify_in_background (self, message);
-    }
+    /* Which files, in a dialog that stays until it is read. */
+    present_end_toast (self, message, 10, _ ("_Details"), "win.show-batch-failures");
+  else if (message != NULL && depict_model_error_is_damaged_model (depict_job_get_error (job)))
+    /* The model is mended in the Models window; the sentence stays until it is read. */
+    present_end_toast (self, message, 0, _ ("Open _Models"), "app.models");
   else if (message != NULL)
     {
       depict_window_add_toast (self, message);
@@ -215,6 +228,11 @@ depict_window_run_all (DepictWindow *self)
   n = g_list_model_get_n_items (G_LIST_MODEL (self->queue));
   if (self->run_all_job != NULL || n == 0)
     return;
+  if (!depict_session_has_model (self->session))
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "app.models", NULL);
+      return;
+    }
   task = depict_task_picker_get_task_info (self->task_picker);
   if (task->input == FLORENCE_TASK_INPUT_TEXT)
     {

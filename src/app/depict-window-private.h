@@ -114,6 +114,11 @@ void _depict_window_load_stored_answers (DepictWindow *self, DepictQueueItem *it
 void _depict_window_show_progress (DepictWindow *self, DepictJob *job);
 /* "40 s", "3 min", "1.5 h" */
 char *_depict_window_format_duration (double seconds);
+/* Why JOB failed, in words that fit: a damaged model names its file and the way to mend it
+ * (depict-model-error.h); TITLE (may be NULL) receives a title for it. */
+char *_depict_window_describe_job_error (DepictJob *job, const GError *error, char **title);
+/* That, on the results pane, with the one button that helps (Open Models, Try Again), if any. */
+void _depict_window_show_job_error (DepictWindow *self, DepictJob *job, const GError *error);
 /* The human name of a task, with its text input when it has one. */
 char *_depict_window_answer_title (DepictAnswer *answer);
 

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "depict-image-loader.h"
+#include "image/image-rgb.h"
 #include "depict-window-private.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -124,7 +125,11 @@ photo_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       depict_image_view_set_texture (self->image_view, NULL);
       depict_queue_item_set_state (self->current, DEPICT_QUEUE_ITEM_FAILED);
-      depict_results_pane_show_error (self->results_pane, _ ("This Photo Cannot Be Opened"),
+      /* A file cut short (a copy or download that stopped) says so by name. */
+      depict_results_pane_show_error (self->results_pane,
+                                      g_error_matches (error, IMAGE_ERROR, IMAGE_ERROR_CORRUPT)
+                                        ? _ ("This Photo Is Incomplete or Damaged")
+                                        : _ ("This Photo Cannot Be Opened"),
                                       error->message, FALSE);
       _depict_window_update_actions (self);
       return;

@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "depict-model-error.h"
 #include "depict-window-private.h"
 #include "florence/text/florence-task.h"
 
@@ -371,13 +372,21 @@ run_finished_cb (DepictJob *job, DepictWindow *self)
     }
   else if (error != NULL)
     {
+      /* The photo failed only when it could not be read: a damaged model is the model's. */
       if (item != NULL)
-        depict_queue_item_set_state (item, DEPICT_QUEUE_ITEM_FAILED);
+        depict_queue_item_set_state (item, depict_model_error_is_photo_error (error)
+                                             ? DEPICT_QUEUE_ITEM_FAILED
+                                             : (depict_queue_item_get_last_task (item) != NULL
+                                                  ? DEPICT_QUEUE_ITEM_DONE
+                                                  : DEPICT_QUEUE_ITEM_WAITING));
       if (shown)
-        depict_results_pane_show_error (self->results_pane, _ ("The Task Failed"), error->message,
-                                        TRUE);
+        _depict_window_show_job_error (self, job, error);
       else
-        depict_window_add_toast (self, error->message);
+        {
+          g_autofree char *message = _depict_window_describe_job_error (job, error, NULL);
+
+          depict_window_add_toast (self, message);
+        }
     }
   else
     {
@@ -393,6 +402,33 @@ run_finished_cb (DepictJob *job, DepictWindow *self)
         }
     }
   _depict_window_update_actions (self);
+}
+
+char *
+_depict_window_describe_job_error (DepictJob *job, const GError *error, char **title)
+{
+  if (depict_model_error_is_damaged_model (error))
+    return depict_model_error_describe (error, depict_job_get_settings (job)->model_dir, title);
+  if (title != NULL)
+    *title = g_strdup (depict_model_error_is_photo_error (error) ? _ ("This Photo Cannot Be Read")
+                                                                 : _ ("The Task Failed"));
+  return g_strdup (error->message);
+}
+
+void
+_depict_window_show_job_error (DepictWindow *self, DepictJob *job, const GError *error)
+{
+  g_autofree char *title = NULL;
+  g_autofree char *text = _depict_window_describe_job_error (job, error, &title);
+
+  /* Running again cannot mend a model or a photo: the way out is the Models window, or
+   * nothing. What failed otherwise (memory, the graphics card) may work the next time. */
+  if (depict_model_error_is_damaged_model (error))
+    depict_results_pane_show_error_with_action (self->results_pane, title, text, _ ("Open _Models"),
+                                                "app.models");
+  else
+    depict_results_pane_show_error (self->results_pane, title, text,
+                                    !depict_model_error_is_photo_error (error));
 }
 
 /* Asks the session to run TASK on the photo shown. */
@@ -447,6 +483,14 @@ depict_window_run (DepictWindow *self)
 
   if (self->run_job != NULL)
     return;
+  /* Without a model Run leads to the Models window, where one is downloaded or chosen. */
+  if (!depict_session_has_model (self->session))
+    {
+      if (self->current != NULL)
+        depict_results_pane_show_no_model (self->results_pane);
+      gtk_widget_activate_action (GTK_WIDGET (self), "app.models", NULL);
+      return;
+    }
   if (self->current == NULL)
     {
       depict_window_add_toast (self, _ ("Open a photo first"));

@@ -788,7 +788,7 @@ list_images (GalleryStore *store, sqlite3_stmt *stmt, GError **error)
       list = g_hash_table_lookup (paths, &id);
       if (list == NULL)
         {
-          list = g_ptr_array_new ();
+          list = g_ptr_array_new_with_free_func (g_free);
           g_hash_table_insert (paths, g_memdup2 (&id, sizeof id), list);
           image->mtime = sqlite3_column_int64 (stmt, 2);
         }
@@ -811,7 +811,7 @@ list_images (GalleryStore *store, sqlite3_stmt *stmt, GError **error)
           continue;
         }
       g_ptr_array_add (list, NULL);
-      image->paths = g_memdup2 (list->pdata, list->len * sizeof (char *));
+      image->paths = (char **) g_ptr_array_steal (list, NULL);
     }
   return g_steal_pointer (&images);
 }

@@ -54,6 +54,7 @@ block_new (GpuDevice *device, guint32 type_index, VkDeviceSize size, gboolean de
     .memoryTypeIndex = type_index,
   };
   VkDeviceMemory memory;
+  gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
   VkResult res = vkAllocateMemory (device->device, &info, NULL, &memory);
   if (res != VK_SUCCESS)
     {
@@ -294,6 +295,7 @@ create_buffer (GpuDevice *device, guint64 size, guint32 type_index, VkBufferUsag
     .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
   };
   VkBuffer buffer;
+  gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
   if (!gpu_check_vk (vkCreateBuffer (device->device, &info, NULL, &buffer), "vkCreateBuffer",
                      error))
     return FALSE;
@@ -373,6 +375,8 @@ gpu_buffer_new (GpuDevice *device, guint64 size, GError **error)
     return NULL;
   if (!device->device_memory_mapped)
     self->alloc.mapped = NULL; /* never write device memory from the host directly */
+  gpu_counter_add (GPU_COUNTER_BUFFERS, 1);
+  gpu_counter_add (GPU_COUNTER_BUFFER_BYTES, (gint64) size);
   return g_steal_pointer (&self);
 }
 
@@ -392,7 +396,11 @@ gpu_buffer_free (GpuBuffer *self)
       g_hash_table_unref (self->views);
     }
   if (self->buffer != VK_NULL_HANDLE)
-    vkDestroyBuffer (device->device, self->buffer, NULL);
+    {
+      vkDestroyBuffer (device->device, self->buffer, NULL);
+      gpu_counter_add (GPU_COUNTER_BUFFERS, -1);
+      gpu_counter_add (GPU_COUNTER_BUFFER_BYTES, -(gint64) self->size);
+    }
   gpu_memory_free (device, &self->alloc);
   gpu_device_unref (device);
   g_free (self);
@@ -477,6 +485,7 @@ gpu_buffer_get_view (GpuBuffer *self, GpuTexelFormat format, guint64 offset, gui
     .range = range,
   };
   VkBufferView view;
+  gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
   if (!gpu_check_vk (vkCreateBufferView (self->device->device, &info, NULL, &view),
                      "vkCreateBufferView", error))
     return VK_NULL_HANDLE;
@@ -522,6 +531,7 @@ run_copy (GpuDevice *device, VkBuffer src, VkDeviceSize src_off, VkBuffer dst, V
     .commandBufferCount = 1,
     .pCommandBuffers = &device->transfer_cmd,
   };
+  gpu_counter_add (GPU_COUNTER_SUBMISSIONS, 1);
   if (!gpu_check_vk (vkQueueSubmit (device->queue, 1, &submit, device->transfer_fence),
                      "vkQueueSubmit", error))
     return FALSE;

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -579,6 +580,35 @@ kernels_from_env (gboolean is_cpu)
   return is_cpu ? GPU_KERNELS_CPU : GPU_KERNELS_GPU;
 }
 
+/* See GpuDeviceLimits.submission_gflop. */
+static double
+submission_gflop_for (GpuDeviceType type)
+{
+  const char *v = g_getenv ("DEPICT_GPU_SUBMISSION_GFLOP");
+  if (v != NULL && *v != '\0')
+    {
+      char *end = NULL;
+      double g = g_ascii_strtod (v, &end);
+      if (end != NULL && *end == '\0' && g >= 0 && isfinite (g))
+        return g;
+      g_message ("DEPICT_GPU_SUBMISSION_GFLOP is “%s”; it takes a number of GFLOP ≥ 0. "
+                 "Choosing from the device type.",
+                 v);
+    }
+  switch (type)
+    {
+    case GPU_DEVICE_TYPE_DISCRETE:
+      return 500.0; /* the whole vision tower of Florence-2-large in one */
+    case GPU_DEVICE_TYPE_INTEGRATED:
+    case GPU_DEVICE_TYPE_VIRTUAL:
+    case GPU_DEVICE_TYPE_OTHER:
+      return 40.0;
+    case GPU_DEVICE_TYPE_CPU:
+    default:
+      return 4.0; /* lavapipe: seconds per submission at most, and cancellable between */
+    }
+}
+
 /* The limits and properties the ops choose their variants from. */
 static void
 read_limits (GpuDevice *self)
@@ -616,6 +646,7 @@ read_limits (GpuDevice *self)
   lim->subgroup_ballot =
     sg_compute && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BALLOT_BIT);
   lim->is_cpu = self->info.type == GPU_DEVICE_TYPE_CPU;
+  lim->submission_gflop = submission_gflop_for (self->info.type);
   lim->kernels = kernels_from_env (lim->is_cpu);
   lim->texel_r32f = texel_format_ok (phys, VK_FORMAT_R32_SFLOAT);
   lim->texel_rgba32f = texel_format_ok (phys, VK_FORMAT_R32G32B32A32_SFLOAT);
@@ -960,6 +991,13 @@ gpu_device_get_memory_available (GpuDevice *self)
 }
 
 void
+gpu_device_set_submission_gflop (GpuDevice *self, double gflop)
+{
+  g_return_if_fail (self != NULL && gflop >= 0);
+  self->limits.submission_gflop = gflop;
+}
+
+void
 gpu_device_set_kernels (GpuDevice *self, GpuKernelSet kernels)
 {
   g_return_if_fail (self != NULL);
@@ -996,6 +1034,26 @@ gpu_device_set_timestamps (GpuDevice *self, gboolean enabled)
   self->timestamps = enabled && self->limits.timestamps;
 }
 
+static gint64 counters[GPU_N_COUNTERS];
+
+void
+gpu_counter_add (GpuCounter counter, gint64 delta)
+{
+  __atomic_fetch_add (&counters[counter], delta, __ATOMIC_RELAXED);
+}
+
+void
+gpu_counters_get (GpuCounters *out)
+{
+  g_return_if_fail (out != NULL);
+  out->vk_objects = (guint64) __atomic_load_n (&counters[GPU_COUNTER_VK_OBJECTS], __ATOMIC_RELAXED);
+  out->submissions =
+    (guint64) __atomic_load_n (&counters[GPU_COUNTER_SUBMISSIONS], __ATOMIC_RELAXED);
+  out->buffers = (guint64) __atomic_load_n (&counters[GPU_COUNTER_BUFFERS], __ATOMIC_RELAXED);
+  out->buffer_bytes =
+    (guint64) __atomic_load_n (&counters[GPU_COUNTER_BUFFER_BYTES], __ATOMIC_RELAXED);
+}
+
 gboolean
 gpu_device_new_commands (GpuDevice *self, VkCommandPool *pool, VkCommandBuffer *cmd, VkFence *fence,
                          GError **error)
@@ -1005,6 +1063,7 @@ gpu_device_new_commands (GpuDevice *self, VkCommandPool *pool, VkCommandBuffer *
     .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
     .queueFamilyIndex = self->queue_family,
   };
+  gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
   if (!gpu_check_vk (vkCreateCommandPool (self->device, &pinfo, NULL, pool), "vkCreateCommandPool",
                      error))
     return FALSE;
@@ -1014,10 +1073,12 @@ gpu_device_new_commands (GpuDevice *self, VkCommandPool *pool, VkCommandBuffer *
     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
     .commandBufferCount = 1,
   };
+  gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
   if (!gpu_check_vk (vkAllocateCommandBuffers (self->device, &cinfo, cmd),
                      "vkAllocateCommandBuffers", error))
     return FALSE;
   VkFenceCreateInfo finfo = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+  gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
   return gpu_check_vk (vkCreateFence (self->device, &finfo, NULL, fence), "vkCreateFence", error);
 }
 

@@ -102,6 +102,11 @@ typedef struct {
   gboolean is_cpu;           /* a software rasterizer (lavapipe, SwiftShader) */
   GpuKernelSet kernels;      /* the kernel set the ops choose (see GpuKernelSet) */
   gboolean memory_budget;    /* VK_EXT_memory_budget in use */
+  /* GFLOP of work one submission should hold at most, about 0.1 s on the slowest device of
+   * its type (work that runs for seconds in one submission stalls a desktop, and drivers reset
+   * GPUs over it): discrete GPUs 500, integrated, virtual and others 40, CPU devices 4.
+   * DEPICT_GPU_SUBMISSION_GFLOP overrides it (0: a submission per unit of work). */
+  double submission_gflop;
 } GpuDeviceLimits;
 
 typedef struct _GpuDevice GpuDevice;
@@ -145,9 +150,26 @@ void gpu_device_reset_timings (GpuDevice *device);
  * DEPICT_GPU_MEMORY_BUDGET=BYTES lowers it (to test what happens on small GPUs). */
 guint64 gpu_device_get_memory_available (GpuDevice *device);
 
+/* What Depict has asked of Vulkan in this process so far, all devices together: tests and
+ * benchmarks read them to see that a decoder step creates nothing, how large the buffers of a
+ * run are, or how many submissions the vision tower took. */
+typedef struct {
+  guint64 vk_objects;   /* vkCreate* and vkAllocate* calls: buffers, memory, views, command
+                         * pools and buffers, fences, descriptor pools and sets, pipelines */
+  guint64 submissions;  /* vkQueueSubmit calls */
+  guint64 buffers;      /* GpuBuffers alive */
+  guint64 buffer_bytes; /* their sizes, as asked */
+} GpuCounters;
+
+void gpu_counters_get (GpuCounters *counters);
+
 /* Switches the kernel set of an open device (tests run every op with both sets on one device;
  * pipelines of both stay cached). */
 void gpu_device_set_kernels (GpuDevice *device, GpuKernelSet kernels);
+
+/* Test hook: sets limits->submission_gflop (tests compare work cut into many submissions with
+ * the same work in one). */
+void gpu_device_set_submission_gflop (GpuDevice *device, double gflop);
 
 /* Test hook: lowers max_storage_buffer_range and max_texel_buffer_elements (in bytes / 16)
  * so tests can exercise the splitting of large tensors with small ones; 0 gives the device its

@@ -75,6 +75,7 @@ pipeline_build (GpuDevice *device, const GpuPipelineDesc *desc, char *key, GErro
     .pBindings = b,
   };
   VkShaderModule module = VK_NULL_HANDLE;
+  gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
   if (!gpu_check_vk (vkCreateDescriptorSetLayout (device->device, &sl, NULL, &p->set_layout),
                      "vkCreateDescriptorSetLayout", error))
     goto fail;
@@ -91,6 +92,7 @@ pipeline_build (GpuDevice *device, const GpuPipelineDesc *desc, char *key, GErro
     .pushConstantRangeCount = desc->push_size > 0 ? 1 : 0,
     .pPushConstantRanges = &pc,
   };
+  gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
   if (!gpu_check_vk (vkCreatePipelineLayout (device->device, &pl, NULL, &p->layout),
                      "vkCreatePipelineLayout", error))
     goto fail;
@@ -100,6 +102,7 @@ pipeline_build (GpuDevice *device, const GpuPipelineDesc *desc, char *key, GErro
     .codeSize = code_size,
     .pCode = code,
   };
+  gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
   if (!gpu_check_vk (vkCreateShaderModule (device->device, &mi, NULL, &module),
                      "vkCreateShaderModule", error))
     goto fail;
@@ -128,6 +131,7 @@ pipeline_build (GpuDevice *device, const GpuPipelineDesc *desc, char *key, GErro
     },
     .layout = p->layout,
   };
+  gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
   VkResult res =
     vkCreateComputePipelines (device->device, device->pipeline_cache, 1, &ci, NULL, &p->pipeline);
   vkDestroyShaderModule (device->device, module, NULL);

@@ -91,6 +91,15 @@ struct _GpuBuffer {
 };
 
 /* gpu-device.c */
+typedef enum {
+  GPU_COUNTER_VK_OBJECTS,
+  GPU_COUNTER_SUBMISSIONS,
+  GPU_COUNTER_BUFFERS,
+  GPU_COUNTER_BUFFER_BYTES,
+  GPU_N_COUNTERS,
+} GpuCounter;
+/* Adds @delta to a counter of gpu_counters_get(); thread-safe. */
+void gpu_counter_add (GpuCounter counter, gint64 delta);
 GError *gpu_error_from_vk (VkResult result, const char *what);
 gboolean gpu_check_vk (VkResult result, const char *what, GError **error);
 void gpu_device_add_timing (GpuDevice *device, const char *label, double ms);

@@ -205,6 +205,7 @@ ensure_recording (GpuRecorder *self)
             .queryType = VK_QUERY_TYPE_TIMESTAMP,
             .queryCount = 2 * MAX_TIMED_DISPATCHES,
           };
+          gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
           if (vkCreateQueryPool (self->device->device, &qi, NULL, &self->queries) != VK_SUCCESS)
             self->queries = VK_NULL_HANDLE;
         }
@@ -358,6 +359,7 @@ alloc_descriptor_set (GpuRecorder *self, GpuPipeline *p)
         .pPoolSizes = sizes,
       };
       VkDescriptorPool pool;
+      gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
       VkResult res = vkCreateDescriptorPool (dev, &pi, NULL, &pool);
       if (res != VK_SUCCESS)
         {
@@ -374,6 +376,7 @@ alloc_descriptor_set (GpuRecorder *self, GpuPipeline *p)
     .pSetLayouts = &p->set_layout,
   };
   VkDescriptorSet set;
+  gpu_counter_add (GPU_COUNTER_VK_OBJECTS, 1);
   VkResult res = vkAllocateDescriptorSets (dev, &ai, &set);
   if (res != VK_SUCCESS)
     {
@@ -718,6 +721,7 @@ run_submission (GpuRecorder *self, GError **error)
     .commandBufferCount = 1,
     .pCommandBuffers = &self->cmd,
   };
+  gpu_counter_add (GPU_COUNTER_SUBMISSIONS, 1);
   g_mutex_lock (&device->lock);
   res = vkQueueSubmit (device->queue, 1, &submit, self->fence);
   g_mutex_unlock (&device->lock);

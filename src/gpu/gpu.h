@@ -85,13 +85,18 @@
  * tests fail on any), DEPICT_GPU_TIMESTAMPS=1 (per-op table on stderr when the device closes),
  * DEPICT_GPU_KERNELS=cpu|gpu|auto (the kernel set: "gpu" forces the GPU set on any device,
  * lavapipe included, "cpu" the CPU set; "auto" or unset: the CPU set on CPU devices only),
- * DEPICT_GPU_MEMORY_BUDGET=BYTES (pretend the device has no more free memory, to test the
- * refusal of models that do not fit), DEPICT_GPU_NO_PUSH_DESCRIPTORS=1 and
+ * DEPICT_GPU_SUBMISSION_GFLOP=N (the work one submission holds at most, GpuDeviceLimits;
+ * 0: a submission per unit of work), DEPICT_GPU_MEMORY_BUDGET=BYTES (pretend the device has no more
+ * free memory, to test the refusal of models that do not fit), DEPICT_GPU_NO_PUSH_DESCRIPTORS=1 and
  * DEPICT_GPU_NO_UNIFIED_MEMORY=1 (force the fallback paths, for tests),
  * DEPICT_GEMM_TEXEL_CONFIG="MR,NC" (the texel GEMM's tile, for tuning),
  * DEPICT_GEMM_TILED_CONFIG="BM,TM,BK" (the tiled GEMM's tile, for tuning and for tests that run
  * the GPU tile shapes on lavapipe), DEPICT_GPU_F16_MATH=1 (the tiled GEMM multiplies in fp16
  * where the device has shaderFloat16; off by default: less accurate, and unmeasured).
+ *
+ * Counters: gpu_counters_get() says how many Vulkan objects, submissions and buffers (and their
+ * bytes) this process made so far; tests use it to prove that a replayed decoder step creates
+ * nothing and that caches are sized to the generation's limit.
  *
  * Threads: a device may be shared between threads; a recorder and the buffers it writes
  * belong to one thread at a time.

@@ -214,10 +214,11 @@ riff_size (const guint8 *head, gsize head_length)
 }
 
 /* Progressive JPEGs and interlaced PNGs paint every row in their first pass, so a file cut
- * later still looks whole to the row check. For them we follow the file's structure as it
- * streams by and require its end: the EOI marker after the first scan (JPEG: 0xFF 0xD9 cannot
- * occur inside entropy-coded data, and data appended after EOI, as in motion photos, is
- * fine), or the IEND chunk (PNG). */
+ * later still looks whole to the row check; so does a baseline JPEG, whose missing rows
+ * libjpeg paints grey. For them we follow the file's structure as it streams by and require
+ * its end: the EOI marker after the first scan (JPEG: 0xFF 0xD9 cannot occur inside
+ * entropy-coded data, and data appended after EOI, as in motion photos, is fine), or the
+ * IEND chunk (PNG). */
 typedef enum {
   WALK_START,     /* before the first byte of the signature / SOI */
   WALK_MARKER,    /* JPEG: expecting 0xFF */
@@ -236,7 +237,7 @@ typedef struct {
   guint8 field[8];
   guint n_field;
   guint64 skip;
-  gboolean needs_end; /* progressive JPEG or interlaced PNG */
+  gboolean needs_end; /* any JPEG, or an interlaced PNG */
 } StructureWalk;
 
 static void
@@ -285,7 +286,7 @@ walk_feed (StructureWalk *w, const guint8 *data, gsize length)
           if (b == 0xda) /* start of scan: its header, then entropy-coded data */
             {
               if (!w->needs_end)
-                w->state = WALK_GIVE_UP; /* baseline: the row check is enough */
+                w->state = WALK_GIVE_UP; /* not a structure that needs its end */
               else
                 w->state = WALK_SCAN;
               break;
@@ -424,7 +425,7 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
   StructureWalk walk = { 0 };
   walk.png = strcmp (type, "png") == 0;
   /* IHDR's interlace byte: signature (8), length and type (8), then byte 12 of its data. */
-  walk.needs_end = walk.png && head_length > 28 && head[28] != 0;
+  walk.needs_end = walk.png ? head_length > 28 && head[28] != 0 : strcmp (type, "jpeg") == 0;
   if (!walk.png && strcmp (type, "jpeg") != 0)
     walk.state = WALK_GIVE_UP;
   walk_feed (&walk, head, head_length);
@@ -480,7 +481,8 @@ image_loader_decode_pixbuf (GInputStream *stream, const guint8 *head, gsize head
   else if (strcmp (type, "gif") != 0 && !all_rows_done (&check))
     detail = _ ("the file ends before the last row of pixels");
   else if (walk_incomplete (&walk))
-    detail = _ ("the file ends before the last pass of a progressive picture");
+    detail = walk.png ? _ ("the file ends before the last pass of a progressive picture")
+                      : _ ("the file ends before the end of the picture");
   else if (strcmp (type, "webp") == 0 && total < riff_size (head, head_length))
     detail = _ ("the file is shorter than its header says");
   if (detail != NULL)

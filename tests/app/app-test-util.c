@@ -112,6 +112,24 @@ app_test_session_new (void)
   return depict_session_new (settings, NULL);
 }
 
+DepictWindow *
+app_test_window_new (DepictSession *session)
+{
+  DepictWindow *window = depict_window_new_for_session (session);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  app_test_spin (50);
+  return window;
+}
+
+void
+app_test_window_close (DepictWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_spin (20);
+}
+
 static gboolean
 timeout_cb (gpointer data)
 {

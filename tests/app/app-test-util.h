@@ -9,6 +9,7 @@
 
 #include "depict-answer.h"
 #include "depict-session.h"
+#include "depict-window.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,9 @@ FlorenceResult *app_test_postprocess_result (const char *name);
 DepictAnswer *app_test_answer (const char *name, const char *info);
 /* A session over the app's settings and the default gallery (in the private data dir). */
 DepictSession *app_test_session_new (void);
+/* A window of SESSION, 1000 × 700, presented; and its end. */
+DepictWindow *app_test_window_new (DepictSession *session);
+void app_test_window_close (DepictWindow *window);
 /* Iterates the main context until cond (data) is TRUE; fails the test after timeout_ms. */
 void app_test_wait (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms,
                     const char *what);

@@ -45,19 +45,13 @@ count_runs (void)
 static DepictWindow *
 new_window (void)
 {
-  DepictWindow *window = depict_window_new_for_session (session);
-
-  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
-  gtk_window_present (GTK_WINDOW (window));
-  app_test_spin (50);
-  return window;
+  return app_test_window_new (session);
 }
 
 static void
 close_window (DepictWindow *window)
 {
-  gtk_window_destroy (GTK_WINDOW (window));
-  app_test_spin (20);
+  app_test_window_close (window);
 }
 
 static GFile *

@@ -33,11 +33,18 @@ find (GModule *module, const char *name, gpointer *symbol, GError **error)
   return FALSE;
 }
 
+/* OpenBLAS reads OPENBLAS_NUM_THREADS in its constructor, when load() opens it: one thread, no
+ * pool of its own (see the header). The environment is set here, before main() starts any
+ * thread, because setenv() while another thread reads the environment is undefined. */
+__attribute__ ((constructor)) static void
+set_blas_threads (void)
+{
+  g_setenv ("OPENBLAS_NUM_THREADS", "1", TRUE);
+}
+
 static FlorenceCpuBlas *
 load (GError **error)
 {
-  /* before the library's constructor runs: no threads of its own (see the header) */
-  g_setenv ("OPENBLAS_NUM_THREADS", "1", TRUE);
   const char *const names[] = { OPENBLAS_LIBDIR "/libopenblas.so.0", "libopenblas.so.0" };
   GModule *module = NULL;
   g_autofree char *why = NULL;

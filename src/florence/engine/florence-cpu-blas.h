@@ -5,8 +5,9 @@
  * OpenBLAS (libopenblas.so.0) is opened at run time, not linked: its library constructor
  * starts a thread per processor and gives each a 128 MB buffer, which every depict-cli command
  * and the app would pay for whether or not they use the CPU engine (and which, under a tight
- * address-space limit, keeps the process from exiting). Before it is opened, the environment
- * says OPENBLAS_NUM_THREADS=1: the engine calls it single-threaded from its own pool
+ * address-space limit, keeps the process from exiting). From the start of any program that
+ * links the CPU engine, the environment says OPENBLAS_NUM_THREADS=1 (set by a constructor,
+ * before any thread exists): the engine calls it single-threaded from its own pool
  * (florence-cpu-pool.h), so OpenBLAS starts no thread of its own. The build requires OpenBLAS
  * (meson finds it, the Flatpak builds it), so a missing library is an installation problem,
  * which florence_cpu_blas_get() says in a sentence.

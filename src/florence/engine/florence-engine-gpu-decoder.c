@@ -10,9 +10,11 @@
  *
  * The self-attention cache is never copied when beams reorder: beam b's key at position j is
  * the cache row (table[b, j], j), the row that beam table[b, j] wrote at step j; the host keeps
- * the table ([beams, cap] int32) and uploads it with each step. The caches start small and
- * double when a sequence reaches their capacity (up to the model's positions), so a caption
- * never holds the memory of a 1024-token OCR result.
+ * the table ([beams, cap] int32) and uploads it with each step. The caches are sized to the
+ * generation's limit (sequence_positions, its max_new_tokens) up to CACHE_START positions, and
+ * double when a longer sequence reaches their capacity, never beyond its limit: a caption never
+ * holds the memory of a 1024-token OCR result, and a sequence within CACHE_START positions
+ * allocates nothing after begin and the first step.
  */
 #include "config.h"
 
@@ -28,7 +30,7 @@
 #include "gpu/gpu-op-norm.h"
 
 #define LN_EPS FLORENCE_GPU_LN_EPS
-#define CACHE_START 32 /* positions the caches hold at first */
+#define CACHE_START 256 /* positions the caches hold at most at first (the memory check's) */
 
 typedef struct {
   FlorenceDecoderBackend parent;
@@ -41,6 +43,7 @@ typedef struct {
   /* per sequence (begin) */
   GPtrArray *buffers; /* owns what follows */
   guint n_beams, cap, len;
+  guint limit;                  /* the positions this sequence may use (the generation's limit) */
   GpuBuffer **self_k, **self_v; /* per layer [beams, cap, d] */
   GpuBuffer *ctl;               /* int32: ids[beams], t */
   GpuBuffer *table;             /* int32 [beams, cap] */
@@ -172,6 +175,9 @@ gpu_decoder_begin (FlorenceDecoderBackend *backend, guint n_beams, GError **erro
     }
   dec_clear_sequence (dec);
   dec->n_beams = n_beams;
+  const guint max_pos = (guint) c->max_position_embeddings;
+  dec->limit =
+    backend->sequence_positions > 0 ? MIN ((guint) backend->sequence_positions, max_pos) : max_pos;
   const int nl = MAX (c->decoder_layers, 1);
   dec->self_k = g_new0 (GpuBuffer *, nl);
   dec->self_v = g_new0 (GpuBuffer *, nl);
@@ -184,8 +190,7 @@ gpu_decoder_begin (FlorenceDecoderBackend *backend, guint n_beams, GError **erro
   dec->tmp = dec_buffer (dec, row, error);
   dec->ffn = dec_buffer (dec, (guint64) n_beams * (guint) c->decoder_ffn_dim * 4, error);
   dec->logits = dec_buffer (dec, (guint64) n_beams * V * 4, error);
-  if (dec->logits == NULL ||
-      !dec_set_capacity (dec, MIN (CACHE_START, (guint) c->max_position_embeddings), error))
+  if (dec->logits == NULL || !dec_set_capacity (dec, MIN (CACHE_START, dec->limit), error))
     return FALSE;
   return TRUE;
 }
@@ -354,9 +359,16 @@ prepare_step (GpuDecoder *dec, const FlorenceDecodeStep *step, GError **error)
                      step->tokens[b]);
         return FALSE;
       }
-  if (t >= dec->cap &&
-      !dec_set_capacity (dec, MIN (2 * dec->cap, (guint) c->max_position_embeddings), error))
-    return FALSE;
+  if (t >= dec->cap)
+    {
+      /* twice the capacity, within the sequence's limit (or past it, for a caller that steps
+       * beyond the limit it declared) and the model's positions */
+      guint grown = MAX (2 * dec->cap, t + 1);
+      if (t < dec->limit)
+        grown = MIN (grown, dec->limit);
+      if (!dec_set_capacity (dec, MIN (grown, (guint) c->max_position_embeddings), error))
+        return FALSE;
+    }
   /* beam b continues the history of beam reorder[b]; its own row t is (b, t) */
   const gsize cap = dec->cap;
   for (guint b = 0; b < B; b++)

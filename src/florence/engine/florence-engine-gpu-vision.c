@@ -5,8 +5,9 @@
  *
  * The tower is cut into several submissions so that no single one runs for long on a slow
  * device (a desktop stalls while a GPU runs one submission; drivers reset GPUs whose work runs
- * for seconds) and a cancellation is seen between them: a submission ends after about
- * submit_flop() of work, a figure chosen from the device's type.
+ * for seconds) and a cancellation is seen between them: a submission ends after the block
+ * that brings its work to the device's submission_gflop (src/gpu/gpu-device.h), a figure chosen
+ * from the device's type.
  */
 #include "config.h"
 
@@ -63,30 +64,12 @@ florence_gpu_vision_scratch_bytes (GpuDevice *device, const FlorenceConfig *conf
   return ((guint64) 3 * size * size + 7 * z.max_nc + z.max_n4c + z.max_cols) * 4 + z.max_scratch;
 }
 
-/* GFLOP per submission: about 0.1 s of work on the slowest device of each kind. */
-static double
-submit_gflop (GpuDevice *device)
-{
-  switch (gpu_device_get_info (device)->type)
-    {
-    case GPU_DEVICE_TYPE_DISCRETE:
-      return 500.0; /* the whole tower of Florence-2-large in one */
-    case GPU_DEVICE_TYPE_INTEGRATED:
-    case GPU_DEVICE_TYPE_VIRTUAL:
-    case GPU_DEVICE_TYPE_OTHER:
-      return 40.0;
-    case GPU_DEVICE_TYPE_CPU:
-    default:
-      return 4.0; /* lavapipe: seconds per submission at most, and cancellable between */
-    }
-}
-
 /* Submits when the work recorded since the last submission passes the budget. */
 static gboolean
 vision_maybe_submit (Run *r, double *gflop, double add, GError **error)
 {
   *gflop += add;
-  if (*gflop < submit_gflop (r->g->device))
+  if (*gflop < gpu_device_get_limits (r->g->device)->submission_gflop)
     return TRUE;
   *gflop = 0;
   return florence_gpu_run_submit (r, error);

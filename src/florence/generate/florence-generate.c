@@ -803,6 +803,7 @@ florence_generate (FlorenceDecoderBackend *backend, const FlorenceGenerateOption
   guint max_new_tokens = opts->max_new_tokens;
   if (backend->max_positions > 0 && max_new_tokens > (guint) backend->max_positions)
     max_new_tokens = (guint) backend->max_positions;
+  backend->sequence_positions = (int) max_new_tokens;
 
   g_autoptr (FlorenceGeneration) gen = generation_new ();
   if (max_new_tokens == 0)

@@ -80,6 +80,9 @@ typedef struct _FlorenceDecoderBackend FlorenceDecoderBackend;
 struct _FlorenceDecoderBackend {
   int vocab_size;    /* candidates are ids < vocab_size */
   int max_positions; /* decoder positions available (1024) */
+  /* The positions the next sequence may use at most, set by florence_generate() before begin
+   * (its max_new_tokens); 0: max_positions. A backend may size its caches by it. */
+  int sequence_positions;
   /* Starts a new sequence of n_beams beams: drops the self-attention cache. */
   gboolean (*begin) (FlorenceDecoderBackend *self, guint n_beams, GError **error);
   /* Runs the step and writes raw logits [n_beams × vocab_size] (final_logits_bias included). */

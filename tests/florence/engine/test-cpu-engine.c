@@ -6,13 +6,15 @@
  * model: step_topk returns exactly what florence_generate_select_topk() makes of step_logits
  * (same ids in the same order, scores within float rounding), greedy and beams, with bans and
  * forced steps; any thread count gives the same generation; the thread count shows in the
- * engine's name and can change between runs.
+ * engine's name and can change between runs. The BLAS is told its thread count before main()
+ * (setenv() is unsafe once threads run), starts no thread of its own, and multiplies.
  */
 #include "config.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "florence/engine/florence-cpu-blas.h"
 #include "florence/engine/florence-device.h"
 #include "florence/engine/florence-engine-cpu.h"
 
@@ -185,12 +187,54 @@ test_threads (Fixture *f, gconstpointer data)
                    florence_device_default_threads ());
 }
 
+static guint
+count_threads (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+static const char *blas_threads_at_start;
+
+static void
+test_blas (void)
+{
+  g_autoptr (GError) error = NULL;
+  guint before = count_threads ();
+
+  g_assert_cmpstr (blas_threads_at_start, ==, "1");
+  const FlorenceCpuBlas *blas = florence_cpu_blas_get (&error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_threads (), ==, before);
+
+  /* C[2, 3] = A[2, 4] · B[3, 4]ᵀ */
+  const float a[] = { 1, 2, 3, 4, -1, 0, 2, 0.5f };
+  const float b[] = { 1, 0, 0, 1, 0, 1, 1, 0, 2, -1, 0, 3 };
+  float c[6];
+  florence_cpu_blas_sgemm (blas, FALSE, TRUE, 2, 3, 4, 1.0f, a, 4, b, 4, 0.0f, c, 3);
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 3; j++)
+      {
+        float want = 0;
+        for (int k = 0; k < 4; k++)
+          want += a[i * 4 + k] * b[j * 4 + k];
+        g_assert_cmpfloat_with_epsilon (c[i * 3 + j], want, 1e-6);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
+  blas_threads_at_start = g_getenv ("OPENBLAS_NUM_THREADS");
   g_test_init (&argc, &argv, NULL);
   if (g_getenv ("DEPICT_TEST_DATA") == NULL)
     return 77;
+  g_test_add_func ("/florence/cpu-engine/blas", test_blas);
   g_test_add ("/florence/cpu-engine/topk", Fixture, NULL, fixture_setup, test_topk,
               fixture_teardown);
   g_test_add ("/florence/cpu-engine/threads", Fixture, NULL, fixture_setup, test_threads,
