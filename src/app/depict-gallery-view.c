@@ -4,7 +4,11 @@
  * is bound), searched with the gallery's full-text index over captions, OCR text and tags,
  * filtered by tag, read through the session's one gallery connection; and the session's
  * batch (tagging a folder, Run on All Photos) with a determinate progress bar, pause (stop
- * now, resume later: finished photos are skipped) and cancel.
+ * now, resume later: finished photos are skipped) and cancel. In selection mode, photos are
+ * removed from the gallery (with an Undo: the removal is reversible, so it is not asked about
+ * first, as the HIG says) and a photo's tags are edited (depict-gallery-tags.c). Nothing moves
+ * under the pointer: while it is over the view, new answers wait to be shown and the batch's
+ * card stays.
  *
  * Copyright 2026 The Depict authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,6 +20,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "depict-gallery-tags.h"
 #include "depict-gallery-view.h"
 #include "depict-queue-item.h"
 #include "gallery/gallery-search.h"
@@ -23,6 +28,8 @@
 #define SEARCH_LIMIT 1000
 #define TAG_SCAN_LIMIT 2000
 #define THUMBNAIL_CACHE_SIZE 3000
+/* Every cell is as wide as its thumbnail, whatever its caption. */
+#define CELL_WIDTH 160
 
 struct _DepictGalleryView {
   GtkWidget parent_instance;
@@ -38,15 +45,24 @@ struct _DepictGalleryView {
   GtkStack *stack;
   AdwStatusPage *error_page;
   GtkWidget *retry_button;
+  GtkWidget *start_new_button;
   GtkWidget *folder_button;
   GtkGridView *grid_view;
+  GtkToggleButton *select_button;
+  GtkRevealer *selection_revealer;
+  GtkLabel *selection_label;
 
   DepictSession *session;
   GListStore *model;
   GHashTable *thumbnails; /* path → GdkTexture: kept across searches */
   GtkStringList *tags;
   gboolean updating_tags;
-  guint shown_generation; /* the session's store generation last shown */
+  guint shown_generation;       /* the session's store generation last shown */
+  GtkMultiSelection *selection; /* over model, in selection mode */
+  GArray *removing;             /* image ids removed, until their Undo runs out */
+  AdwToast *removal_toast;      /* the Undo of removing */
+  gboolean pointer_inside;      /* the pointer is over the view: nothing moves */
+  gboolean reload_waiting;      /* answers stored while it was */
 
   DepictJob *batch; /* the session's batch shown */
 };
@@ -79,31 +95,75 @@ cell_query_tooltip_cb (GtkWidget *box, int x, int y, gboolean keyboard_mode, Gtk
   return TRUE;
 }
 
+/* The cell's check box (shown in selection mode) selects its photo alongside the others. */
+static void
+cell_check_toggled_cb (GtkCheckButton *check, GtkListItem *list_item)
+{
+  GtkWidget *grid = gtk_widget_get_ancestor (GTK_WIDGET (check), GTK_TYPE_GRID_VIEW);
+  GtkSelectionModel *model = grid != NULL ? gtk_grid_view_get_model (GTK_GRID_VIEW (grid)) : NULL;
+  guint position = gtk_list_item_get_position (list_item);
+  gboolean active = gtk_check_button_get_active (check);
+
+  if (!GTK_IS_MULTI_SELECTION (model) || position == GTK_INVALID_LIST_POSITION ||
+      active == gtk_list_item_get_selected (list_item))
+    return;
+  if (active)
+    gtk_selection_model_select_item (model, position, FALSE);
+  else
+    gtk_selection_model_unselect_item (model, position);
+}
+
+static void
+cell_selected_cb (GtkListItem *list_item, GParamSpec *pspec, GtkCheckButton *check)
+{
+  gtk_check_button_set_active (check, gtk_list_item_get_selected (list_item));
+}
+
 static void
 setup_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
+  GtkWidget *clamp = adw_clamp_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *overlay = gtk_overlay_new ();
   GtkWidget *frame = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *picture = gtk_image_new ();
+  GtkWidget *check = gtk_check_button_new ();
   GtkWidget *label = gtk_label_new (NULL);
 
   gtk_widget_add_css_class (box, "gallery-cell");
   gtk_widget_add_css_class (frame, "gallery-thumbnail");
-  /* Uniform cells: every thumbnail fits the same square. */
-  gtk_image_set_pixel_size (GTK_IMAGE (picture), 160);
+  /* Uniform cells: every thumbnail fits the same square, and the caption wraps and is cut
+   * within its width (a label asks for one character, then fills what the cell has). */
+  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), CELL_WIDTH);
+  adw_clamp_set_tightening_threshold (ADW_CLAMP (clamp), CELL_WIDTH);
+  adw_clamp_set_child (ADW_CLAMP (clamp), box);
+  gtk_widget_set_size_request (box, CELL_WIDTH, -1);
+  gtk_image_set_pixel_size (GTK_IMAGE (picture), CELL_WIDTH);
   gtk_box_append (GTK_BOX (frame), picture);
+  gtk_overlay_set_child (GTK_OVERLAY (overlay), frame);
+  gtk_widget_set_halign (check, GTK_ALIGN_END);
+  gtk_widget_set_valign (check, GTK_ALIGN_START);
+  gtk_widget_add_css_class (check, "selection-mode");
+  gtk_widget_add_css_class (check, "gallery-check");
+  gtk_widget_set_visible (check, FALSE);
+  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), check);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   gtk_label_set_lines (GTK_LABEL (label), 2);
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (label), 20);
-  gtk_label_set_width_chars (GTK_LABEL (label), 20);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 1);
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_widget_add_css_class (label, "caption");
-  gtk_box_append (GTK_BOX (box), frame);
+  gtk_box_append (GTK_BOX (box), overlay);
   gtk_box_append (GTK_BOX (box), label);
   gtk_widget_set_has_tooltip (box, TRUE);
   g_signal_connect (box, "query-tooltip", G_CALLBACK (cell_query_tooltip_cb), NULL);
-  gtk_list_item_set_child (list_item, box);
+  g_signal_connect (check, "toggled", G_CALLBACK (cell_check_toggled_cb), list_item);
+  g_signal_connect (list_item, "notify::selected", G_CALLBACK (cell_selected_cb), check);
+  g_object_set_data (G_OBJECT (box), "picture", picture);
+  g_object_set_data (G_OBJECT (box), "check", check);
+  g_object_set_data (G_OBJECT (box), "label", label);
+  gtk_list_item_set_child (list_item, clamp);
 }
 
 static void
@@ -133,10 +193,16 @@ static void
 bind_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
   DepictQueueItem *item = gtk_list_item_get_item (list_item);
-  GtkWidget *box = gtk_list_item_get_child (list_item);
-  GtkWidget *picture = gtk_widget_get_first_child (gtk_widget_get_first_child (box));
-  GtkWidget *label = gtk_widget_get_last_child (box);
+  GtkWidget *box = adw_clamp_get_child (ADW_CLAMP (gtk_list_item_get_child (list_item)));
+  GtkWidget *picture = g_object_get_data (G_OBJECT (box), "picture");
+  GtkWidget *label = g_object_get_data (G_OBJECT (box), "label");
+  GtkWidget *check = g_object_get_data (G_OBJECT (box), "check");
+  DepictGalleryView *self = user_data;
   const char *summary = depict_queue_item_get_summary (item);
+
+  gtk_widget_set_visible (check, gtk_grid_view_get_model (self->grid_view) ==
+                                   GTK_SELECTION_MODEL (self->selection));
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (check), gtk_list_item_get_selected (list_item));
 
   gtk_label_set_label (GTK_LABEL (label), summary != NULL && summary[0] != '\0'
                                             ? summary
@@ -166,8 +232,8 @@ static void
 unbind_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
   DepictQueueItem *item = gtk_list_item_get_item (list_item);
-  GtkWidget *box = gtk_list_item_get_child (list_item);
-  GtkWidget *picture = gtk_widget_get_first_child (gtk_widget_get_first_child (box));
+  GtkWidget *box = adw_clamp_get_child (ADW_CLAMP (gtk_list_item_get_child (list_item)));
+  GtkWidget *picture = g_object_get_data (G_OBJECT (box), "picture");
 
   g_signal_handlers_disconnect_by_func (item, thumbnail_changed_cb, picture);
 }
@@ -236,16 +302,73 @@ update_tags (DepictGalleryView *self, GalleryStore *store)
   self->updating_tags = FALSE;
 }
 
+/* STORE_OPENED: the error came from a gallery that is open (its file cannot be moved aside
+ * under its connection); else it could not be opened. */
 static void
-show_error (DepictGalleryView *self, const GError *error)
+show_error (DepictGalleryView *self, const GError *error, gboolean store_opened)
 {
   adw_status_page_set_description (self->error_page, error->message);
+  /* A damaged file, or no gallery at all, can be moved aside; a newer Depict's, or one
+   * that is busy or read-only, is no reason to start again. */
+  gtk_widget_set_visible (
+    self->start_new_button,
+    !store_opened &&
+      (g_error_matches (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT) ||
+       g_error_matches (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_A_DATABASE)));
   gtk_stack_set_visible_child_name (self->stack, "error");
 }
 
 static void
 retry_clicked_cb (GtkButton *button, DepictGalleryView *self)
 {
+  depict_gallery_view_reload (self);
+}
+
+/* The damaged gallery file (and its write-ahead log, which belongs to it) is renamed
+ * "gallery.db.damaged-DATE", kept for a backup or a rescue; then an empty gallery starts.
+ * Only done while no connection of this process has it open. */
+static void
+start_new_clicked_cb (GtkButton *button, DepictGalleryView *self)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  g_autoptr (GError) error = NULL;
+  const char *const suffixes[] = { "", "-wal", "-shm" };
+
+  if (self->session == NULL)
+    return;
+  path = depict_session_dup_gallery_path (self->session);
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *from = g_strconcat (path, suffixes[i], NULL);
+      g_autofree char *to = g_strdup_printf ("%s.damaged-%s%s", path, stamp, suffixes[i]);
+      g_autoptr (GFile) source = g_file_new_for_path (from);
+      g_autoptr (GFile) target = g_file_new_for_path (to);
+
+      if (!g_file_query_exists (source, NULL))
+        continue;
+      if (!g_file_move (source, target, G_FILE_COPY_NOFOLLOW_SYMLINKS, NULL, NULL, NULL, &error))
+        {
+          g_autofree char *message = g_strdup_printf (
+            /* Translators: the damaged gallery could not be moved aside; the error follows */
+            _ ("The damaged gallery could not be moved aside: %s. Move it away in the file "
+               "manager, then try again."),
+            error->message);
+
+          g_signal_emit (self, signals[SIGNAL_TOAST], 0, message);
+          return;
+        }
+    }
+  {
+    g_autofree char *base = g_path_get_basename (path);
+    g_autofree char *message =
+      /* Translators: %s is the file name the damaged gallery was given */
+      g_strdup_printf (_ ("A new gallery was started. The damaged one is kept as “%s.damaged-%s”."),
+                       base, stamp);
+
+    g_signal_emit (self, signals[SIGNAL_TOAST], 0, message);
+  }
   depict_gallery_view_reload (self);
 }
 
@@ -267,6 +390,17 @@ folder_clicked_cb (GtkButton *button, DepictGalleryView *self)
   gtk_show_uri (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), uri, GDK_CURRENT_TIME);
 }
 
+static gboolean selecting (DepictGalleryView *self);
+
+static gboolean
+is_removing (DepictGalleryView *self, gint64 image_id)
+{
+  for (guint i = 0; i < self->removing->len; i++)
+    if (g_array_index (self->removing, gint64, i) == image_id)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 run_search (DepictGalleryView *self, GalleryStore *store)
 {
@@ -286,7 +420,7 @@ run_search (DepictGalleryView *self, GalleryStore *store)
   hits = gallery_search_run (store, &query, &error);
   if (hits == NULL)
     {
-      show_error (self, error);
+      show_error (self, error, TRUE);
       return;
     }
 
@@ -296,7 +430,7 @@ run_search (DepictGalleryView *self, GalleryStore *store)
       g_autoptr (GFile) file = NULL;
       DepictQueueItem *item;
 
-      if (hit->path == NULL)
+      if (hit->path == NULL || is_removing (self, hit->image_id))
         continue;
       file = g_file_new_for_path (hit->path);
       item = depict_queue_item_new (file);
@@ -331,7 +465,7 @@ refresh (DepictGalleryView *self, gboolean tags)
   store = depict_session_get_store (self->session, &error);
   if (store == NULL)
     {
-      show_error (self, error);
+      show_error (self, error, FALSE);
       return;
     }
   self->shown_generation = depict_session_get_store_generation (self->session);
@@ -376,6 +510,17 @@ grid_activated_cb (GtkGridView *grid, guint position, DepictGalleryView *self)
 
   if (item == NULL)
     return;
+  /* In selection mode, Enter (or a double click) selects or unselects the photo. */
+  if (selecting (self))
+    {
+      GtkSelectionModel *selection = GTK_SELECTION_MODEL (self->selection);
+
+      if (gtk_selection_model_is_selected (selection, position))
+        gtk_selection_model_unselect_item (selection, position);
+      else
+        gtk_selection_model_select_item (selection, position, FALSE);
+      return;
+    }
   image_id = g_object_get_data (G_OBJECT (item), "image-id64");
   g_signal_emit (self, signals[SIGNAL_IMAGE_ACTIVATED], 0, image_id != NULL ? *image_id : 0,
                  depict_queue_item_get_file (item));
@@ -393,7 +538,10 @@ update_batch (DepictGalleryView *self)
   g_autofree char *text = NULL;
   g_autofree char *detail = NULL;
 
-  gtk_revealer_set_reveal_child (self->batch_revealer, job != NULL);
+  /* The card goes when the batch ends, but not from under the pointer (the grid would move
+   * up into a click aimed at Pause). */
+  if (job != NULL || !self->pointer_inside)
+    gtk_revealer_set_reveal_child (self->batch_revealer, job != NULL);
   if (job == NULL)
     return;
   done = depict_job_get_done (job);
@@ -460,12 +608,34 @@ session_batch_cb (DepictSession *session, GParamSpec *pspec, DepictGalleryView *
   update_batch (self);
 }
 
-/* Answers were stored: shown when the gallery is in view, else when it comes into view. */
+/* Answers were stored: shown when the gallery is in view, else when it comes into view;
+ * while the pointer is over it, when the pointer leaves (new photos come first in the grid
+ * and would move every cell under it). */
 static void
 store_changed_cb (DepictSession *session, GParamSpec *pspec, DepictGalleryView *self)
 {
-  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return;
+  if (self->pointer_inside)
+    self->reload_waiting = TRUE;
+  else
     depict_gallery_view_reload (self);
+}
+
+static void
+pointer_enter_cb (GtkEventControllerMotion *motion, double x, double y, DepictGalleryView *self)
+{
+  self->pointer_inside = TRUE;
+}
+
+static void
+pointer_leave_cb (GtkEventControllerMotion *motion, DepictGalleryView *self)
+{
+  self->pointer_inside = FALSE;
+  update_batch (self);
+  if (self->reload_waiting && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    depict_gallery_view_reload (self);
+  self->reload_waiting = FALSE;
 }
 
 static void
@@ -489,6 +659,191 @@ batch_cancel_clicked_cb (GtkButton *button, DepictGalleryView *self)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Selection: removing photos, editing tags                                                 */
+
+static gboolean
+selecting (DepictGalleryView *self)
+{
+  return gtk_grid_view_get_model (self->grid_view) == GTK_SELECTION_MODEL (self->selection);
+}
+
+/* The image ids of the selected photos. */
+static GArray *
+selected_ids (DepictGalleryView *self)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GtkBitset) set = NULL;
+  GtkBitsetIter iter;
+  guint position;
+
+  if (!selecting (self))
+    return ids;
+  set = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  for (gboolean more = gtk_bitset_iter_init_first (&iter, set, &position); more;
+       more = gtk_bitset_iter_next (&iter, &position))
+    {
+      g_autoptr (DepictQueueItem) item =
+        g_list_model_get_item (G_LIST_MODEL (self->model), position);
+      gint64 *image_id = item != NULL ? g_object_get_data (G_OBJECT (item), "image-id64") : NULL;
+
+      if (image_id != NULL)
+        g_array_append_val (ids, *image_id);
+    }
+  return ids;
+}
+
+static void
+update_selection (DepictGalleryView *self)
+{
+  g_autoptr (GArray) ids = selected_ids (self);
+  g_autofree char *text = NULL;
+
+  if (ids->len == 0)
+    text = g_strdup (_ ("Select photos"));
+  else
+    /* Translators: how many photos of the gallery are selected */
+    text =
+      g_strdup_printf (ngettext ("%u photo selected", "%u photos selected", ids->len), ids->len);
+  gtk_label_set_label (self->selection_label, text);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "gallery.remove", ids->len > 0);
+  /* Escape leaves selection mode; outside it, it is the window's (cancelling a run). */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "gallery.cancel-selection", selecting (self));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "gallery.edit-tags", ids->len == 1);
+}
+
+static void
+selection_changed_cb (GtkSelectionModel *model, guint position, guint n_items,
+                      DepictGalleryView *self)
+{
+  update_selection (self);
+}
+
+static void
+set_selecting (DepictGalleryView *self, gboolean on)
+{
+  if (on == selecting (self))
+    return;
+  gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
+  /* A click selects in selection mode, and opens the photo outside it. */
+  gtk_grid_view_set_single_click_activate (self->grid_view, !on);
+  if (on)
+    gtk_grid_view_set_model (self->grid_view, GTK_SELECTION_MODEL (self->selection));
+  else
+    gtk_grid_view_set_model (self->grid_view, GTK_SELECTION_MODEL (gtk_no_selection_new (
+                                                g_object_ref (G_LIST_MODEL (self->model)))));
+  gtk_toggle_button_set_active (self->select_button, on);
+  gtk_revealer_set_reveal_child (self->selection_revealer, on);
+  update_selection (self);
+}
+
+static void
+select_action_cb (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  DepictGalleryView *self = DEPICT_GALLERY_VIEW (widget);
+
+  set_selecting (self, !selecting (self));
+}
+
+static void
+cancel_selection_action_cb (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  set_selecting (DEPICT_GALLERY_VIEW (widget), FALSE);
+}
+
+static void
+removal_undo_cb (AdwToast *toast, DepictGalleryView *self)
+{
+  g_array_set_size (self->removing, 0);
+  depict_gallery_view_reload (self);
+}
+
+static void
+removal_dismissed_cb (AdwToast *toast, DepictGalleryView *self)
+{
+  if (self->removal_toast == toast)
+    g_clear_object (&self->removal_toast);
+  depict_gallery_view_forget_removed (self);
+}
+
+/* The photos IDS leave the grid at once, and the gallery when their Undo runs out. */
+static void
+remove_photos (DepictGalleryView *self, GArray *ids)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  g_autofree char *title = NULL;
+  guint n = ids->len;
+
+  /* One Undo at a time: what the last one covered goes now. */
+  if (self->removal_toast != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->removal_toast, self);
+      adw_toast_dismiss (self->removal_toast);
+      g_clear_object (&self->removal_toast);
+    }
+  depict_gallery_view_forget_removed (self);
+  g_array_append_vals (self->removing, ids->data, ids->len);
+  set_selecting (self, FALSE);
+  for (guint i = g_list_model_get_n_items (G_LIST_MODEL (self->model)); i > 0; i--)
+    {
+      g_autoptr (DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->model), i - 1);
+      gint64 *image_id = g_object_get_data (G_OBJECT (item), "image-id64");
+
+      if (image_id != NULL && is_removing (self, *image_id))
+        g_list_store_remove (self->model, i - 1);
+    }
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->model)) == 0)
+    refresh (self, FALSE);
+  if (overlay == NULL)
+    {
+      depict_gallery_view_forget_removed (self);
+      return;
+    }
+  /* Translators: a toast with an Undo button; the photos' files are not touched */
+  title = g_strdup_printf (
+    ngettext ("Removed %u photo from the gallery", "Removed %u photos from the gallery", n), n);
+  self->removal_toast = adw_toast_new (title);
+  g_object_ref (self->removal_toast);
+  adw_toast_set_button_label (self->removal_toast, _ ("_Undo"));
+  adw_toast_set_priority (self->removal_toast, ADW_TOAST_PRIORITY_HIGH);
+  g_signal_connect_object (self->removal_toast, "button-clicked", G_CALLBACK (removal_undo_cb),
+                           self, 0);
+  g_signal_connect_object (self->removal_toast, "dismissed", G_CALLBACK (removal_dismissed_cb),
+                           self, 0);
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), self->removal_toast);
+}
+
+static void
+remove_action_cb (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  DepictGalleryView *self = DEPICT_GALLERY_VIEW (widget);
+  g_autoptr (GArray) ids = selected_ids (self);
+
+  if (ids->len > 0)
+    remove_photos (self, ids);
+}
+
+static void
+tags_closed_cb (GtkWindow *window, DepictGalleryView *self)
+{
+  depict_gallery_view_reload (self);
+}
+
+static void
+edit_tags_action_cb (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  DepictGalleryView *self = DEPICT_GALLERY_VIEW (widget);
+  g_autoptr (GArray) ids = selected_ids (self);
+  DepictGalleryTags *dialog;
+
+  if (ids->len != 1 || self->session == NULL)
+    return;
+  dialog = depict_gallery_tags_new (GTK_WINDOW (gtk_widget_get_root (widget)), self->session,
+                                    g_array_index (ids, gint64, 0));
+  g_signal_connect_object (dialog, "destroy", G_CALLBACK (tags_closed_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* GObject                                                                                  */
 
 static void
@@ -507,10 +862,18 @@ depict_gallery_view_dispose (GObject *object)
 
   if (self->batch != NULL)
     g_signal_handlers_disconnect_by_data (self->batch, self);
+  if (self->removal_toast != NULL)
+    g_signal_handlers_disconnect_by_data (self->removal_toast, self);
+  g_clear_object (&self->removal_toast);
+  /* Closing the window is no Undo. */
+  if (self->removing != NULL)
+    depict_gallery_view_forget_removed (self);
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), DEPICT_TYPE_GALLERY_VIEW);
+  g_clear_object (&self->selection);
   g_clear_object (&self->model);
+  g_clear_pointer (&self->removing, g_array_unref);
   g_clear_pointer (&self->thumbnails, g_hash_table_unref);
   g_clear_object (&self->tags);
   g_clear_object (&self->batch);
@@ -550,6 +913,10 @@ depict_gallery_view_class_init (DepictGalleryViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, error_page);
   gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, retry_button);
   gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, folder_button);
+  gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, start_new_button);
+  gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, select_button);
+  gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, selection_revealer);
+  gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, selection_label);
   gtk_widget_class_bind_template_child (widget_class, DepictGalleryView, grid_view);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_stopped_cb);
@@ -557,6 +924,15 @@ depict_gallery_view_class_init (DepictGalleryViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, grid_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, batch_pause_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, batch_cancel_clicked_cb);
+
+  gtk_widget_class_install_action (widget_class, "gallery.select", NULL, select_action_cb);
+  gtk_widget_class_install_action (widget_class, "gallery.cancel-selection", NULL,
+                                   cancel_selection_action_cb);
+  gtk_widget_class_install_action (widget_class, "gallery.remove", NULL, remove_action_cb);
+  gtk_widget_class_install_action (widget_class, "gallery.edit-tags", NULL, edit_tags_action_cb);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "gallery.remove", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "gallery.cancel-selection",
+                                       NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "depict-gallery-view");
@@ -580,6 +956,17 @@ depict_gallery_view_init (DepictGalleryView *self)
   g_object_unref (factory);
   gtk_grid_view_set_model (self->grid_view, GTK_SELECTION_MODEL (gtk_no_selection_new (
                                               g_object_ref (G_LIST_MODEL (self->model)))));
+  self->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (self->model)));
+  g_signal_connect (self->selection, "selection-changed", G_CALLBACK (selection_changed_cb), self);
+  self->removing = g_array_new (FALSE, FALSE, sizeof (gint64));
+  {
+    GtkEventController *motion = gtk_event_controller_motion_new ();
+
+    g_signal_connect (motion, "enter", G_CALLBACK (pointer_enter_cb), self);
+    g_signal_connect (motion, "leave", G_CALLBACK (pointer_leave_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self), motion);
+  }
+  update_selection (self);
 
   self->tags = gtk_string_list_new (all_tags);
   gtk_drop_down_set_model (self->tag_dropdown, G_LIST_MODEL (self->tags));
@@ -587,6 +974,7 @@ depict_gallery_view_init (DepictGalleryView *self)
   g_signal_connect (self->tag_dropdown, "notify::selected", G_CALLBACK (tag_selected_cb), self);
   g_signal_connect (self->retry_button, "clicked", G_CALLBACK (retry_clicked_cb), self);
   g_signal_connect (self->folder_button, "clicked", G_CALLBACK (folder_clicked_cb), self);
+  g_signal_connect (self->start_new_button, "clicked", G_CALLBACK (start_new_clicked_cb), self);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -653,4 +1041,68 @@ depict_gallery_view_get_page (DepictGalleryView *self)
 {
   g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), NULL);
   return gtk_stack_get_visible_child_name (self->stack);
+}
+
+/* Removes the photos with image ids IDS (N_IDS of them) from the grid at once, and from the
+ * gallery when the Undo of the toast it shows runs out (or at depict_gallery_view_forget_removed).
+ */
+void
+depict_gallery_view_remove (DepictGalleryView *self, const gint64 *ids, guint n_ids)
+{
+  g_autoptr (GArray) array = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
+  g_array_append_vals (array, ids, n_ids);
+  if (n_ids > 0)
+    remove_photos (self, array);
+}
+
+/* The photos removed whose Undo has not run out leave the gallery now. */
+void
+depict_gallery_view_forget_removed (DepictGalleryView *self)
+{
+  g_autoptr (GError) error = NULL;
+  GalleryStore *store;
+
+  g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
+
+  if (self->removing->len == 0 || self->session == NULL)
+    return;
+  store = depict_session_get_store (self->session, &error);
+  if (store == NULL ||
+      !gallery_store_forget_images (store, (const gint64 *) (gpointer) self->removing->data,
+                                    self->removing->len, NULL, &error))
+    {
+      g_autofree char *message = g_strdup_printf (
+        /* Translators: removing photos from the gallery failed; the reason follows */
+        _ ("The photos could not be removed from the gallery: %s"), error->message);
+
+      g_signal_emit (self, signals[SIGNAL_TOAST], 0, message);
+    }
+  g_array_set_size (self->removing, 0);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    depict_gallery_view_reload (self);
+}
+
+gboolean
+depict_gallery_view_get_selection_mode (DepictGalleryView *self)
+{
+  g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), FALSE);
+  return selecting (self);
+}
+
+/* The grid's selection in selection mode (over depict_gallery_view_get_model()). */
+GtkSelectionModel *
+depict_gallery_view_get_selection (DepictGalleryView *self)
+{
+  g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), NULL);
+  return GTK_SELECTION_MODEL (self->selection);
+}
+
+/* The toast that offers to undo the last removal, while it does; NULL otherwise. */
+AdwToast *
+depict_gallery_view_get_removal_toast (DepictGalleryView *self)
+{
+  g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), NULL);
+  return self->removal_toast;
 }

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "depict-session.h"
 
@@ -21,5 +21,10 @@ void depict_gallery_view_search (DepictGalleryView *self, const char *text, cons
 void depict_gallery_view_focus_search (DepictGalleryView *self);
 GListModel *depict_gallery_view_get_model (DepictGalleryView *self);
 const char *depict_gallery_view_get_page (DepictGalleryView *self);
+void depict_gallery_view_remove (DepictGalleryView *self, const gint64 *ids, guint n_ids);
+void depict_gallery_view_forget_removed (DepictGalleryView *self);
+gboolean depict_gallery_view_get_selection_mode (DepictGalleryView *self);
+GtkSelectionModel *depict_gallery_view_get_selection (DepictGalleryView *self);
+AdwToast *depict_gallery_view_get_removal_toast (DepictGalleryView *self);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 
 #include <glib/gi18n.h>
 
+#include "depict-gallery-date.h"
 #include "depict-session-private.h"
 #include "florence/model/florence-limits.h"
 #include "florence/model/florence-model-dir.h"
@@ -358,8 +359,7 @@ depict_session_get_busy (DepictSession *self)
 static char *
 stored_info (const GalleryRun *run)
 {
-  g_autoptr (GDateTime) created = g_date_time_new_from_unix_local (run->created);
-  g_autofree char *date = created != NULL ? g_date_time_format (created, "%x %X") : g_strdup ("");
+  g_autofree char *date = depict_gallery_date_format (run->created, NULL);
 
   /* Translators: a stored answer: when it was made, and by which model */
   return g_strdup_printf (_ ("Stored %s · %s"), date,

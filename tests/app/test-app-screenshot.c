@@ -13,6 +13,8 @@
 #include "app-test-util.h"
 #include "depict-application.h"
 #include "depict-model-manager.h"
+#include "depict-gallery-tags.h"
+#include "depict-gallery-view.h"
 #include "depict-window-private.h"
 #include "gallery/gallery-store.h"
 
@@ -203,6 +205,46 @@ test_screenshots (void)
     depict_window_show_gallery (window, TRUE);
     app_test_spin (1500);
     save_and_check (GTK_WIDGET (window), "gallery");
+
+    /* Photos selected, removed with an Undo offered, and a photo's tags being edited */
+    {
+      DepictGalleryView *view = DEPICT_GALLERY_VIEW (depict_window_get_gallery_view (window));
+      GtkSelectionModel *selection = depict_gallery_view_get_selection (view);
+      GListModel *toplevels = gtk_window_get_toplevels ();
+      GtkWidget *tags = NULL;
+      AdwToast *toast;
+
+      gtk_widget_activate_action (GTK_WIDGET (view), "gallery.select", NULL);
+      gtk_selection_model_select_item (selection, 0, FALSE);
+      gtk_selection_model_select_item (selection, 2, FALSE);
+      app_test_spin (600);
+      save_and_check (GTK_WIDGET (window), "gallery-select");
+      gtk_widget_activate_action (GTK_WIDGET (view), "gallery.remove", NULL);
+      app_test_spin (600);
+      save_and_check (GTK_WIDGET (window), "gallery-removed");
+      toast = depict_gallery_view_get_removal_toast (view);
+      g_assert_nonnull (toast);
+      g_signal_emit_by_name (toast, "button-clicked");
+      adw_toast_dismiss (toast);
+      app_test_spin (400);
+
+      gtk_widget_activate_action (GTK_WIDGET (view), "gallery.select", NULL);
+      gtk_selection_model_select_item (selection, 1, FALSE);
+      gtk_widget_activate_action (GTK_WIDGET (view), "gallery.edit-tags", NULL);
+      app_test_spin (600);
+      for (guint i = 0; i < g_list_model_get_n_items (toplevels) && tags == NULL; i++)
+        {
+          g_autoptr (GObject) toplevel = g_list_model_get_item (toplevels, i);
+
+          if (DEPICT_IS_GALLERY_TAGS (toplevel))
+            tags = GTK_WIDGET (toplevel);
+        }
+      g_assert_nonnull (tags);
+      save_and_check (tags, "gallery-tags");
+      gtk_window_destroy (GTK_WINDOW (tags));
+      gtk_widget_activate_action (GTK_WIDGET (view), "gallery.select", NULL);
+      app_test_spin (200);
+    }
   }
 
   /* A folder being tagged with the tiny fixture model (slow settings, so that it is caught
