@@ -224,7 +224,12 @@ run_mode (const char *mode, const char *model_dir, const char *device, const cha
     }
   gboolean after = strcmp (mode, "after") == 0;
   Before before = { model, beams, new_tokens };
-  GalleryPipelineOptions po = { .model = model, .workers = workers };
+  /* as depict-cli tag: the gallery's thumbnail from the same decode, kept in the thumbnail cache
+   * (the parent points XDG_CACHE_HOME next to the program) */
+  GalleryPipelineOptions po = { .model = model,
+                                .workers = workers,
+                                .thumbnail_size = IMAGE_THUMBNAIL_CACHE_LARGE,
+                                .save_thumbnails = TRUE };
   g_autoptr (GalleryPipeline) pipeline = after ? gallery_pipeline_new (&po) : NULL;
   GalleryTaggerOptions options = {
     .model_name = "bench",
@@ -431,8 +436,16 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 1;
     }
+  g_autofree char *program_dir = bench_program_dir (&error);
+  if (program_dir == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  g_autofree char *cache = g_build_filename (program_dir, "bench-tag-cache", NULL);
+  g_auto (GStrv) child_env = g_environ_setenv (g_get_environ (), "XDG_CACHE_HOME", cache, TRUE);
   bench_print_conditions ("bench-tag");
-  printf ("model %s\nphotos %s\n", model_dir, folder);
+  printf ("model %s\nphotos %s\nthumbnails %s\n", model_dir, folder, cache);
   for (int r = 0; r < MAX (rounds, 1); r++)
     for (guint m = 0; mode_list[m] != NULL; m++)
       {
@@ -458,8 +471,8 @@ main (int argc, char **argv)
                                w,
                                NULL };
         int status = 0;
-        if (!g_spawn_sync (NULL, (char **) args, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
-                           NULL, NULL, &status, &error) ||
+        if (!g_spawn_sync (NULL, (char **) args, child_env, G_SPAWN_CHILD_INHERITS_STDIN, NULL,
+                           NULL, NULL, NULL, &status, &error) ||
             !g_spawn_check_wait_status (status, &error))
           {
             g_printerr ("%s: %s\n", mode_list[m], error->message);

@@ -886,6 +886,44 @@ test_bad_database (void)
   cli_test_result_clear (&r);
 }
 
+/* The progress line of tag on a terminal: photos done of all, photos per hour and time left
+ * while photos remain, the rate at the end. */
+static void
+test_progress_rate (void)
+{
+  g_autofree char *dir = g_build_filename (work_dir, "rate", NULL);
+  g_autofree char *db = g_build_filename (work_dir, "rate.db", NULL);
+  g_autofree char *fixture = data_path ("preprocess/images/gray_320x200.png");
+  g_autofree char *model = data_path ("models/tiny");
+  g_autofree char *tokenizer = data_path ("tokenizer");
+  g_autofree char *out = NULL;
+  g_autoptr (GRegex) running =
+    g_regex_new ("^[12]/3  [0-9.]+ photos/h  ([0-9]+h)?([0-9]+m)?[0-9]+s? left$", 0, 0, NULL);
+  g_autoptr (GRegex) done = g_regex_new ("^3/3  [0-9.]+ photos/h$", 0, 0, NULL);
+  gboolean saw_running = FALSE, saw_done = FALSE;
+
+  g_mkdir_with_parents (dir, 0700);
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("photo-%d.png", i);
+      g_autofree char *photo = g_build_filename (dir, name, NULL);
+      write_distinct_png (fixture, photo, 20 + i);
+    }
+  out = run_cli_on_terminal ("tag", "--model", model, "--tokenizer", tokenizer, "--device",
+                             "cpu-reference", "--tasks", "caption", "--max-new-tokens", "6", "--db",
+                             db, dir, NULL);
+  g_auto (GStrv) lines = g_regex_split_simple ("\r\033\\[K|\r?\n", out, 0, 0);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_test_message ("line: %s", lines[i]);
+      saw_running |= g_regex_match (running, lines[i], 0, NULL);
+      saw_done |= g_regex_match (done, lines[i], 0, NULL);
+    }
+  g_assert_true (saw_running);
+  g_assert_true (saw_done);
+  g_assert_nonnull (strstr (out, "Tagged 3 photos"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -920,6 +958,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/gallery/interrupt-and-resume", test_interrupt_and_resume);
   g_test_add_func ("/cli/gallery/forget", test_forget);
   g_test_add_func ("/cli/gallery/terminal-escapes", test_terminal_escapes);
+  g_test_add_func ("/cli/gallery/progress-rate", test_progress_rate);
   g_test_add_func ("/cli/gallery/export-exact-paths", test_export_exact_paths);
   g_test_add_func ("/cli/gallery/not-photos", test_not_photos);
   g_test_add_func ("/cli/gallery/full-disk", test_full_disk);
