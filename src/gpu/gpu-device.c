@@ -639,8 +639,10 @@ read_limits (GpuDevice *self)
     }
   lim->subgroup_size = MAX (subgroup.subgroupSize, 1);
   gboolean sg_compute = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0;
-  lim->subgroup_arithmetic =
-    sg_compute && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  /* DEPICT_GPU_NO_SUBGROUP_ARITHMETIC: the shared-memory sums instead, on any device */
+  lim->subgroup_arithmetic = sg_compute &&
+                             (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+                             !env_true ("DEPICT_GPU_NO_SUBGROUP_ARITHMETIC");
   lim->subgroup_shuffle =
     sg_compute && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
   lim->subgroup_ballot =

@@ -44,6 +44,14 @@ gpu_op_gemm_pick_variant (GpuDevice *device, guint32 m)
   return GPU_GEMM_VARIANT_TILED;
 }
 
+gboolean
+gpu_op_gemm_f16_math (GpuDevice *device)
+{
+  g_return_val_if_fail (device != NULL, FALSE);
+  return gpu_device_get_limits (device)->fp16_arithmetic &&
+         g_strcmp0 (g_getenv ("DEPICT_GPU_F16_MATH"), "1") == 0;
+}
+
 /* The matrix-vector kernel's shape: one subgroup per workgroup where the device adds across a
  * subgroup (the sums need no barrier then), else a power-of-two workgroup of 64 lanes adding
  * through shared memory. The lanes split K when every lane gets at least one piece of it (@k
@@ -314,8 +322,7 @@ gpu_op_gemm (GpuRecorder *rec, const GpuGemm *g)
                       g->w_batch_stride % 4 == 0;
       TiledConfig t = tiled_config (device, g->m, g->n);
       /* fp16 products only where asked (DEPICT_GPU_F16_MATH) and the device has them */
-      gboolean f16_math =
-        lim->fp16_arithmetic && g_strcmp0 (g_getenv ("DEPICT_GPU_F16_MATH"), "1") == 0;
+      gboolean f16_math = gpu_op_gemm_f16_math (device);
       const guint32 spec[] = {
         (t.bm / t.tm) * (t.bm / t.tm), t.bm,         t.bm, t.bk, t.tm, t.tm,
         f16 ? GPU_ABI_GEMM_W16 : 0,    vec4 ? 4 : 1,

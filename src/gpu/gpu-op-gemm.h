@@ -81,4 +81,8 @@ void gpu_op_linear (GpuRecorder *recorder, GpuBuffer *x, GpuBuffer *w, GpuGemmWe
 /* The variant AUTO resolves to on @device for a product of @m rows. */
 GpuGemmVariant gpu_op_gemm_pick_variant (GpuDevice *device, guint32 m);
 
+/* Whether the tiled kernel multiplies in fp16 on @device (gemm_tiled_f16): asked for with
+ * DEPICT_GPU_F16_MATH=1, and the device has shaderFloat16. */
+gboolean gpu_op_gemm_f16_math (GpuDevice *device);
+
 G_END_DECLS

@@ -87,12 +87,15 @@
  * lavapipe included, "cpu" the CPU set; "auto" or unset: the CPU set on CPU devices only),
  * DEPICT_GPU_SUBMISSION_GFLOP=N (the work one submission holds at most, GpuDeviceLimits;
  * 0: a submission per unit of work), DEPICT_GPU_MEMORY_BUDGET=BYTES (pretend the device has no more
- * free memory, to test the refusal of models that do not fit), DEPICT_GPU_NO_PUSH_DESCRIPTORS=1 and
- * DEPICT_GPU_NO_UNIFIED_MEMORY=1 (force the fallback paths, for tests),
+ * free memory, to test the refusal of models that do not fit), DEPICT_GPU_NO_PUSH_DESCRIPTORS=1,
+ * DEPICT_GPU_NO_UNIFIED_MEMORY=1 and DEPICT_GPU_NO_SUBGROUP_ARITHMETIC=1 (force the fallback
+ * paths, for tests: the last runs the shared-memory sums of gemv and layernorm_wg on devices
+ * that add across subgroups),
  * DEPICT_GEMM_TEXEL_CONFIG="MR,NC" (the texel GEMM's tile, for tuning),
  * DEPICT_GEMM_TILED_CONFIG="BM,TM,BK" (the tiled GEMM's tile, for tuning and for tests that run
  * the GPU tile shapes on lavapipe), DEPICT_GPU_F16_MATH=1 (the tiled GEMM multiplies in fp16
- * where the device has shaderFloat16; off by default: less accurate, and unmeasured).
+ * where the device has shaderFloat16; off by default: less accurate, and unmeasured; the test
+ * test-op-gemm-tiled-f16 runs it, and says it is skipped where the device has no fp16).
  *
  * Counters: gpu_counters_get() says how many Vulkan objects, submissions and buffers (and their
  * bytes) this process made so far; tests use it to prove that a replayed decoder step creates

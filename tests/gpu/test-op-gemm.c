@@ -9,6 +9,13 @@
  * ~1.2e-7). Against the unrounded fp32 weights, fp16 storage adds a relative error of up to
  * 2⁻¹¹ per weight, so that comparison allows 1e-3 · S.
  *
+ * The tiled kernel's fp16-arithmetic build (DEPICT_GPU_F16_MATH=1, test-op-gemm-tiled-f16)
+ * rounds A and W to fp16 and each product to fp16 before the fp32 sums: three roundings of at
+ * most 2⁻¹¹ each, 1.47e-3 relative per product, so it is allowed 1.5e-3 · S (2.5e-3 · S against
+ * the unrounded fp32 weights). A device without fp16 denormals (lavapipe) flushes an operand or
+ * a product below fp16's normal range (2⁻¹⁴) to zero: an error under 2⁻¹⁴ per such product,
+ * which the bound adds for each one the inputs hold.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
@@ -22,6 +29,8 @@
 #define RTOL_F32 1e-5
 #define ATOL 1e-6
 #define RTOL_F16_VS_F32 1e-3
+#define RTOL_F16_MATH 1.5e-3
+#define F16_MIN_NORMAL 6.103515625e-05 /* 2⁻¹⁴ */
 
 typedef struct {
   guint32 m, n, k, batch;
@@ -138,6 +147,9 @@ run_case (GpuDevice *device, const Case *c, guint32 seed)
   g_autofree float *want32 = g_new0 (float, nc);
   g_autofree float *scale = g_new0 (float, nc);
   g_autofree gboolean *checked = g_new0 (gboolean, nc);
+  /* the fp16-arithmetic build of the tiled kernel (see the top of this file) */
+  gboolean f16_math = c->variant == GPU_GEMM_VARIANT_TILED && gpu_op_gemm_f16_math (device);
+  const double rtol = f16_math ? RTOL_F16_MATH : RTOL_F32;
   memcpy (want, res, nc * 4); /* untouched elements keep the initial contents */
   memcpy (want32, res, nc * 4);
   double alpha = c->alpha != 0 ? c->alpha : 1.0;
@@ -149,13 +161,18 @@ run_case (GpuDevice *device, const Case *c, guint32 seed)
           const float *ar = a + c->a_off + b * a_bs + (gsize) i * lda;
           const float *wr = w + c->w_off + b * w_bs + (gsize) j * ldw;
           const float *wo = w_orig + c->w_off + b * w_bs + (gsize) j * ldw;
-          double s = 0, s32 = 0, mag = 0;
+          double s = 0, s32 = 0, mag = 0, flushed = 0;
           for (guint32 k = 0; k < c->k; k++)
             {
               double p = (double) ar[k] * wr[k];
               s += p;
               mag += fabs (p);
+              if (f16_math && (fabs (p) < F16_MIN_NORMAL || fabs (ar[k]) < F16_MIN_NORMAL ||
+                               fabs (wr[k]) < F16_MIN_NORMAL))
+                flushed += F16_MIN_NORMAL;
             }
+          /* an absolute error under the tolerance's scale: S + flushed / rtol */
+          mag += flushed / (fabs (alpha) * rtol);
           if (c->f16)
             for (guint32 k = 0; k < c->k; k++)
               s32 += (double) ar[k] * wo[k];
@@ -202,9 +219,10 @@ run_case (GpuDevice *device, const Case *c, guint32 seed)
     "%s %ux%ux%u batch %u %s%s%s%s%s", gpu_gemm_variant_to_string (c->variant), c->m, c->n, c->k,
     batch, c->f16 ? "f16" : "f32", c->bias ? " +bias" : "", c->gelu ? " +gelu" : "",
     c->residual ? " +residual" : "", c->in_place ? " in-place" : "");
-  gpu_test_assert_close (what, got, want, scale, n_cmp, RTOL_F32, ATOL);
+  gpu_test_assert_close (what, got, want, scale, n_cmp, rtol, ATOL);
   if (c->f16)
-    gpu_test_assert_close (what, got, want32, scale, n_cmp, RTOL_F16_VS_F32, ATOL);
+    gpu_test_assert_close (what, got, want32, scale, n_cmp,
+                           RTOL_F16_VS_F32 + (f16_math ? RTOL_F16_MATH : 0), ATOL);
 }
 
 /* Cost of a case on lavapipe: each kernel build (variant, specialization constants, W format)
@@ -552,6 +570,8 @@ test_large_weight (void)
       g_assert_no_error (error);
       g_autofree float *want = g_new0 (float, nn);
       g_autofree float *scale = g_new0 (float, nn);
+      gboolean f16_math = variants[v] == GPU_GEMM_VARIANT_TILED && gpu_op_gemm_f16_math (device);
+      const double rtol = f16_math ? RTOL_F16_MATH : RTOL_F32;
       for (guint32 j = 0; j < nn; j++)
         {
           const guint16 *wr = h + (gsize) (n0 + j) * k;
@@ -561,13 +581,15 @@ test_large_weight (void)
               double p = (double) x[i] * half_value[wr[i]];
               s += p;
               mag += fabs (p);
+              if (f16_math && (fabs (p) < F16_MIN_NORMAL || fabs (x[i]) < F16_MIN_NORMAL))
+                mag += F16_MIN_NORMAL / rtol; /* flushed to zero: see the top of this file */
             }
           want[j] = (float) s;
           scale[j] = (float) mag;
         }
       gpu_test_assert_close (texel ? "texel 1x70000x1024 f16 (143 MB)"
                                    : "tiled rows 64000-66999 across 128 MiB",
-                             got, want, scale, nn, RTOL_F32, ATOL);
+                             got, want, scale, nn, rtol, ATOL);
     }
 }
 
@@ -615,6 +637,38 @@ test_variant_choice (void)
     }
 }
 
+/* Which builds the environment forces (gpu.h): DEPICT_GPU_F16_MATH=1 the tiled kernel's
+ * fp16-arithmetic build, DEPICT_GPU_NO_SUBGROUP_ARITHMETIC=1 the matrix-vector kernel's
+ * shared-memory sums. FALSE, with the reason on stderr, when this device cannot run what is
+ * asked: the test is then skipped, not passed. */
+static gboolean
+say_forced_builds (void)
+{
+  GpuDevice *device = gpu_test_device ();
+  if (device == NULL)
+    return FALSE;
+  const GpuDeviceLimits *lim = gpu_device_get_limits (device);
+  const char *name = gpu_device_get_info (device)->name;
+  if (g_strcmp0 (g_getenv ("DEPICT_GPU_F16_MATH"), "1") == 0)
+    {
+      if (!gpu_op_gemm_f16_math (device))
+        {
+          g_printerr ("SKIP: %s has no shaderFloat16, so the tiled GEMM's fp16-arithmetic build "
+                      "(DEPICT_GPU_F16_MATH=1) cannot run here; it is untested on this machine\n",
+                      name);
+          return FALSE;
+        }
+      g_printerr ("%s: the tiled GEMM multiplies in fp16 (gemm_tiled_f16)\n", name);
+    }
+  if (g_getenv ("DEPICT_GPU_NO_SUBGROUP_ARITHMETIC") != NULL)
+    {
+      g_assert_false (lim->subgroup_arithmetic);
+      g_printerr ("%s: the matrix-vector GEMM adds through shared memory (gemv, not gemv_sg)\n",
+                  name);
+    }
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -635,6 +689,8 @@ main (int argc, char **argv)
         break;
       }
   gpu_test_init (&argc, &argv);
+  if (!say_forced_builds ())
+    return 77;
   gpu_test_add_kernel_sets ("/gemm/variant-choice", test_variant_choice);
   g_test_add_func ("/gemm/small-shapes", test_small_shapes);
   g_test_add_func ("/gemm/epilogues", test_epilogues);
