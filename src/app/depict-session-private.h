@@ -26,6 +26,11 @@ typedef struct {
   char *model_key;            /* model folder, tokenizer folder and device it was loaded for */
   FlorenceImageCache *images; /* the features of the photos run last (freed before the model) */
   gboolean preparing;         /* the next run is the graphics card's first (first_gpu_use) */
+
+  /* Seconds one task took on one photo, measured by the worker, for the main context to
+   * keep in the settings (guarded by lock); 0: nothing new. */
+  double measured_seconds;
+  char *measured_key;
 } DepictWorker;
 
 struct _DepictSession {
@@ -51,6 +56,9 @@ void _depict_session_worker_start (DepictSession *self);
 void _depict_session_worker_push (DepictSession *self, DepictJob *job);
 /* Cancels what is queued and under way, and waits for the thread to end. */
 void _depict_session_worker_stop (DepictSession *self);
+
+/* The key of the task-seconds setting for SETTINGS' model and device. */
+char *_depict_session_task_seconds_key (const DepictRunSettings *settings);
 
 /* Main context: a job of the worker finished. */
 void _depict_session_job_done (GObject *session, DepictJob *job);

@@ -104,6 +104,22 @@ ensure_model (DepictWorker *worker, DepictJob *job, const DepictRunSettings *set
   return worker->model;
 }
 
+/* How long a task takes on a photo with these settings, for the next estimate (kept in the
+ * settings by the main context when the job ends). */
+static void
+note_task_seconds (DepictSession *self, const DepictRunSettings *settings, double seconds)
+{
+  DepictWorker *worker = &self->worker;
+
+  if (!(seconds > 0))
+    return;
+  g_mutex_lock (&worker->lock);
+  worker->measured_seconds = seconds;
+  g_free (worker->measured_key);
+  worker->measured_key = _depict_session_task_seconds_key (settings);
+  g_mutex_unlock (&worker->lock);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* One task on one photo                                                                    */
 
@@ -196,6 +212,9 @@ execute_run (DepictSession *self, DepictJob *job)
     }
 
   worker->preparing = FALSE;
+  /* A run on features made before skipped the photo's part: it says little of a batch. */
+  if (!run->timings.cached)
+    note_task_seconds (self, settings, run->timings.total);
   info = run_info (run, model, loaded);
   answer = depict_answer_new (run->task, run->text_input, florence_result_copy (run->result), info);
 
@@ -273,6 +292,11 @@ batch_progress_cb (const GalleryTaggerProgress *progress, gpointer user_data)
     }
   _depict_job_report_progress_rate (batch->job, progress->done, progress->total,
                                     progress->seconds_left, progress->images_per_second * 3600);
+  if (progress->images_per_second > 0)
+    note_task_seconds (batch->self, depict_job_get_settings (batch->job),
+                       1.0 /
+                         (progress->images_per_second *
+                          MAX (1, g_strv_length ((char **) depict_job_get_tasks (batch->job)))));
   drain_runs (batch->self, batch->self->worker.model_key);
   if (progress->done < batch->n_photos)
     {
@@ -296,6 +320,7 @@ execute_batch (DepictSession *self, DepictJob *job)
   g_autoptr (GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) photos = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *gallery = NULL;
   g_autoptr (GalleryPipeline) pipeline = NULL;
   GalleryTaggerOptions options = { 0 };
   GalleryTaggerSummary summary = { 0 };
@@ -316,8 +341,11 @@ execute_batch (DepictSession *self, DepictJob *job)
         g_ptr_array_add (args, path);
     }
   g_ptr_array_add (args, NULL);
-  photos =
-    image_files_collect ((const char *const *) args->pdata, TRUE, NULL, NULL, cancellable, &error);
+  /* Never a look at the gallery's own files (image-files.h: that would drop its locks). */
+  gallery = depict_session_dup_gallery_path (self);
+  photos = image_files_collect_skipping ((const char *const *) args->pdata,
+                                         (const char *const[]){ gallery, NULL }, TRUE, NULL, NULL,
+                                         cancellable, &error);
   if (photos != NULL)
     {
       batch.photos = photos;
@@ -501,6 +529,7 @@ _depict_session_worker_stop (DepictSession *self)
   g_thread_join (g_steal_pointer (&worker->thread));
 
   g_clear_pointer (&worker->model_key, g_free);
+  g_clear_pointer (&worker->measured_key, g_free);
   g_mutex_clear (&worker->lock);
   g_cond_clear (&worker->cond);
 }

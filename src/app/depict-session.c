@@ -92,6 +92,61 @@ depict_session_has_model (DepictSession *self)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* How long a task takes                                                                    */
+
+char *
+_depict_session_task_seconds_key (const DepictRunSettings *settings)
+{
+  return g_strdup_printf ("%s|%s", settings->model_dir,
+                          settings->device != NULL ? settings->device : "");
+}
+
+double
+depict_session_get_task_seconds (DepictSession *self, const DepictRunSettings *settings)
+{
+  g_autoptr (GVariant) all = NULL;
+  g_autofree char *key = NULL;
+  double seconds = 0;
+
+  g_return_val_if_fail (DEPICT_IS_SESSION (self), 0);
+  g_return_val_if_fail (settings != NULL, 0);
+
+  all = g_settings_get_value (self->settings, "task-seconds");
+  key = _depict_session_task_seconds_key (settings);
+  if (!g_variant_lookup (all, key, "d", &seconds))
+    return 0;
+  return seconds > 0 ? seconds : 0;
+}
+
+/* What the worker measured during the job that ended, kept for the next estimate. */
+static void
+keep_task_seconds (DepictSession *self)
+{
+  g_autoptr (GVariant) all = NULL;
+  g_autofree char *key = NULL;
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *name;
+  double seconds, value;
+
+  g_mutex_lock (&self->worker.lock);
+  seconds = self->worker.measured_seconds;
+  key = g_steal_pointer (&self->worker.measured_key);
+  self->worker.measured_seconds = 0;
+  g_mutex_unlock (&self->worker.lock);
+  if (key == NULL)
+    return;
+  all = g_settings_get_value (self->settings, "task-seconds");
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sd}"));
+  g_variant_iter_init (&iter, all);
+  while (g_variant_iter_next (&iter, "{&sd}", &name, &value))
+    if (g_strcmp0 (name, key) != 0)
+      g_variant_builder_add (&builder, "{sd}", name, value);
+  g_variant_builder_add (&builder, "{sd}", key, seconds);
+  g_settings_set_value (self->settings, "task-seconds", g_variant_builder_end (&builder));
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* The gallery connection                                                                   */
 
 GalleryStore *
@@ -137,6 +192,7 @@ _depict_session_job_done (GObject *object, DepictJob *job)
 
   g_signal_handlers_disconnect_by_data (job, self);
   g_ptr_array_remove (self->jobs, job);
+  keep_task_seconds (self);
   if (depict_job_get_kind (job) == DEPICT_JOB_BATCH)
     {
       self->store_generation++;

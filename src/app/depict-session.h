@@ -47,6 +47,9 @@ GSettings *depict_session_get_settings (DepictSession *self);
  * (DEPICT_SESSION_ERROR_INPUT otherwise). */
 DepictRunSettings *depict_session_read_run_settings (DepictSession *self, GError **error);
 gboolean depict_session_has_model (DepictSession *self);
+/* The seconds one task took on one photo with SETTINGS' model and device, as measured on
+ * the last runs and batches (kept in the settings); 0 when never measured. */
+double depict_session_get_task_seconds (DepictSession *self, const DepictRunSettings *settings);
 
 /* The gallery of the process, opened on first use and shared by the views, the runs and the
  * batches (any thread; each call holds the connection for its duration). NULL when it cannot

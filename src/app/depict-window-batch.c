@@ -16,9 +16,16 @@
 #include <glib/gi18n.h>
 
 #include "depict-batch-dialog.h"
+#include "depict-image-loader.h"
 #include "depict-model-error.h"
 #include "depict-window-private.h"
+#include "florence/engine/florence-device.h"
+#include "florence/hub/florence-hub.h"
 #include "florence/text/florence-task.h"
+#include "image/image-files.h"
+
+/* The longest side of the photo the photo page shows during a batch. */
+#define BATCH_THUMBNAIL_SIZE 256
 
 static void
 update_run_all_button (DepictWindow *self)
@@ -38,6 +45,137 @@ update_run_all_button (DepictWindow *self)
     }
   else
     gtk_button_set_label (self->run_all_button, _ ("Run on _All Photos"));
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The photo page during a batch                                                            */
+
+/* Whether the batch the window follows is under way. */
+static gboolean
+batch_running (DepictWindow *self)
+{
+  return self->batch != NULL && !depict_job_get_finished (self->batch) &&
+         !depict_session_get_batch_paused (self->session);
+}
+
+static gboolean
+batch_page_shown (DepictWindow *self)
+{
+  return self->batch_page != NULL &&
+         g_strcmp0 (gtk_stack_get_visible_child_name (self->photo_stack), "batch") == 0;
+}
+
+static void
+batch_thumbnail_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (DepictWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) texture = depict_image_loader_load_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->batch_page == NULL)
+    return;
+  adw_status_page_set_paintable (self->batch_page, GDK_PAINTABLE (texture));
+}
+
+/* The photo being tagged, its task and how far the batch has got. */
+static void
+update_batch_page (DepictWindow *self)
+{
+  DepictJob *job = self->batch;
+  GFile *file = job != NULL ? depict_job_get_current_file (job) : NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  guint done, total;
+
+  if (!batch_page_shown (self) || job == NULL)
+    return;
+  done = depict_job_get_done (job);
+  total = depict_job_get_total (job);
+  adw_status_page_set_title (self->batch_page, depict_job_get_title (job));
+  if (file != NULL)
+    {
+      g_autofree char *name = g_file_get_basename (file);
+      const char *token = depict_job_get_current_task (job);
+      const FlorenceTaskInfo *task = token != NULL ? florence_task_lookup (token) : NULL;
+
+      if (task != NULL)
+        g_string_append_printf (text, _ ("%s · %s"), _ (task->name), name);
+      else
+        g_string_append (text, name);
+    }
+  if (total > 0)
+    {
+      double left = depict_job_get_seconds_left (job);
+      double rate = depict_job_get_photos_per_hour (job);
+
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      if (left >= 0)
+        {
+          g_autofree char *duration = _depict_window_format_duration (left);
+
+          g_string_append_printf (text, _ ("Photo %u of %u · about %s left"), MIN (done + 1, total),
+                                  total, duration);
+        }
+      else
+        g_string_append_printf (text, _ ("Photo %u of %u"), MIN (done + 1, total), total);
+      if (rate > 0)
+        {
+          g_string_append (text, " · ");
+          g_string_append_printf (text, _ ("%.0f photos/h"), rate);
+        }
+    }
+  else
+    g_string_append_printf (text, "%s%s", text->len > 0 ? "\n" : "", _ ("Finding the photos…"));
+  adw_status_page_set_description (self->batch_page, text->str);
+  gtk_progress_bar_set_fraction (self->batch_page_bar, total > 0 ? (double) done / total : 0);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->batch_page_bar),
+                                  GTK_ACCESSIBLE_PROPERTY_VALUE_TEXT, text->str, -1);
+
+  /* Its thumbnail, once per photo. */
+  if (file != NULL &&
+      (self->batch_page_file == NULL || !g_file_equal (file, self->batch_page_file)))
+    {
+      g_set_object (&self->batch_page_file, file);
+      g_cancellable_cancel (self->batch_page_cancellable);
+      g_clear_object (&self->batch_page_cancellable);
+      self->batch_page_cancellable = g_cancellable_new ();
+      depict_image_loader_load_async (file, BATCH_THUMBNAIL_SIZE, self->batch_page_cancellable,
+                                      batch_thumbnail_cb, g_object_ref (self));
+    }
+}
+
+void
+_depict_window_show_empty_page (DepictWindow *self)
+{
+  if (self->current != NULL)
+    return;
+  if (self->batch_page != NULL && batch_running (self))
+    {
+      gtk_stack_set_visible_child_name (self->photo_stack, "batch");
+      update_batch_page (self);
+    }
+  else
+    gtk_stack_set_visible_child_name (self->photo_stack, "empty");
+}
+
+static void
+create_batch_page (DepictWindow *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
+  GtkWidget *button = gtk_button_new_with_mnemonic (_ ("Show the _Gallery"));
+
+  self->batch_page = ADW_STATUS_PAGE (adw_status_page_new ());
+  adw_status_page_set_icon_name (self->batch_page, "view-grid-symbolic");
+  self->batch_page_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
+  gtk_widget_set_size_request (GTK_WIDGET (self->batch_page_bar), 240, -1);
+  gtk_widget_set_halign (GTK_WIDGET (self->batch_page_bar), GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->batch_page_bar));
+  gtk_widget_set_halign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "pill");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.show-gallery");
+  gtk_box_append (GTK_BOX (box), button);
+  adw_status_page_set_child (self->batch_page, box);
+  gtk_stack_add_named (self->photo_stack, GTK_WIDGET (self->batch_page), "batch");
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -63,12 +201,14 @@ progress_cb (DepictJob *job, GParamSpec *pspec, DepictWindow *self)
 {
   if (self->run_job == NULL)
     _depict_window_show_progress (self, job);
+  update_batch_page (self);
 }
 
 static void
 done_cb (DepictJob *job, GParamSpec *pspec, DepictWindow *self)
 {
   update_run_all_button (self);
+  update_batch_page (self);
 }
 
 static void
@@ -175,6 +315,7 @@ finished_cb (DepictJob *job, DepictWindow *self)
     _depict_window_show_current (self);
   update_run_all_button (self);
   _depict_window_update_actions (self);
+  _depict_window_show_empty_page (self);
 }
 
 static void
@@ -197,6 +338,7 @@ follow (DepictWindow *self, DepictJob *batch)
   g_signal_connect_object (batch, "photo-failed", G_CALLBACK (photo_failed_cb), self, 0);
   g_signal_connect_object (batch, "photo-stored", G_CALLBACK (photo_stored_cb), self, 0);
   g_signal_connect_object (batch, "finished", G_CALLBACK (finished_cb), self, 0);
+  g_signal_connect_object (batch, "notify::current-file", G_CALLBACK (progress_cb), self, 0);
 }
 
 static void
@@ -204,6 +346,7 @@ session_batch_cb (DepictSession *session, GParamSpec *pspec, DepictWindow *self)
 {
   follow (self, depict_session_get_batch (session));
   _depict_window_update_actions (self);
+  _depict_window_show_empty_page (self);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -294,6 +437,131 @@ batch_dialog_response_cb (AdwMessageDialog *dialog, const char *response, Depict
     gtk_widget_activate_action (GTK_WIDGET (self), "app.models", NULL);
 }
 
+/* What Tag Folder's question says of the work: the photos counted (off the main thread: a
+ * large folder takes a while) and a task's time, measured before or guessed from the
+ * device (resolving "automatic" may look at the Vulkan devices) and the model's size. */
+typedef struct {
+  char *folder;
+  char *gallery;
+  DepictRunSettings *settings; /* NULL: no model */
+  double measured;
+  guint n_photos;
+  double seconds;
+  DepictBatchEstimate basis;
+} EstimateData;
+
+static void
+estimate_data_free (EstimateData *data)
+{
+  g_free (data->folder);
+  g_free (data->gallery);
+  g_clear_pointer (&data->settings, depict_run_settings_free);
+  g_free (data);
+}
+
+/* A first guess of a task's seconds on a photo with the base model: a graphics card, the
+ * processor (the CPU engine, or a software Vulkan device), the plain reference. */
+#define GUESS_GPU_SECONDS 2.0
+#define GUESS_CPU_SECONDS 15.0
+#define GUESS_REFERENCE_SECONDS 120.0
+
+static void
+guess_task_seconds (EstimateData *data)
+{
+  const FlorenceHubModel *base = florence_hub_lookup ("base");
+  g_autofree char *selector = NULL;
+  FlorenceDeviceKind kind = FLORENCE_DEVICE_CPU;
+  int index = -1;
+  double size;
+
+  if (florence_device_parse (data->settings->device, &kind, &selector, NULL))
+    florence_device_resolve (kind, selector, &kind, &index, NULL);
+  data->basis = DEPICT_BATCH_ESTIMATE_CPU;
+  data->seconds =
+    kind == FLORENCE_DEVICE_CPU_REFERENCE ? GUESS_REFERENCE_SECONDS : GUESS_CPU_SECONDS;
+  if (kind == FLORENCE_DEVICE_VULKAN)
+    {
+      g_autoptr (GPtrArray) devices = florence_device_list (NULL);
+
+      for (guint i = 0; i < devices->len; i++)
+        {
+          FlorenceDeviceInfo *info = g_ptr_array_index (devices, i);
+
+          if (info->kind == FLORENCE_DEVICE_VULKAN && info->vulkan_index == index &&
+              g_strcmp0 (info->type, "cpu") != 0)
+            {
+              data->basis = DEPICT_BATCH_ESTIMATE_GPU;
+              data->seconds = GUESS_GPU_SECONDS;
+            }
+        }
+    }
+  /* A larger model takes longer, about as its weights are larger. */
+  size = (double) florence_hub_dir_size (data->settings->model_dir);
+  if (size > 0)
+    data->seconds *= CLAMP (size / base->download_size, 0.1, 10.0);
+}
+
+static void
+estimate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  EstimateData *data = task_data;
+  const char *paths[] = { data->folder, NULL };
+  const char *skip[] = { data->gallery, NULL };
+  g_autoptr (GPtrArray) photos = NULL;
+  GError *error = NULL;
+
+  photos = image_files_collect_skipping (paths, skip, TRUE, NULL, NULL, cancellable, &error);
+  if (photos == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  data->n_photos = photos->len;
+  if (data->measured > 0)
+    {
+      data->seconds = data->measured;
+      data->basis = DEPICT_BATCH_ESTIMATE_MEASURED;
+    }
+  else if (data->settings != NULL)
+    guess_task_seconds (data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+estimate_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (source);
+  EstimateData *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("Could not count the photos: %s", error->message);
+      return;
+    }
+  depict_batch_dialog_set_estimate (dialog, data->n_photos, data->seconds, data->basis);
+}
+
+static void
+estimate (DepictWindow *self, AdwMessageDialog *dialog, GFile *folder)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (dialog, cancellable, estimate_done_cb, NULL);
+  EstimateData *data = g_new0 (EstimateData, 1);
+
+  data->folder = g_file_get_path (folder);
+  data->gallery = depict_session_dup_gallery_path (self->session);
+  data->settings = depict_session_read_run_settings (self->session, NULL);
+  if (data->settings != NULL)
+    data->measured = depict_session_get_task_seconds (self->session, data->settings);
+  g_task_set_task_data (task, data, (GDestroyNotify) estimate_data_free);
+  /* Closing the question stops the count. */
+  g_signal_connect_object (dialog, "destroy", G_CALLBACK (g_cancellable_cancel), cancellable,
+                           G_CONNECT_SWAPPED);
+  g_task_run_in_thread (task, estimate_thread);
+}
+
 void
 _depict_window_tag_folder (DepictWindow *self, GFile *folder)
 {
@@ -308,6 +576,8 @@ _depict_window_tag_folder (DepictWindow *self, GFile *folder)
   g_signal_connect_object (dialog, "response", G_CALLBACK (batch_dialog_response_cb), self, 0);
   self->batch_dialog = dialog;
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->batch_dialog);
+  if (g_file_peek_path (folder) != NULL)
+    estimate (self, dialog, folder);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -349,8 +619,12 @@ _depict_window_get_batch_dialog (DepictWindow *self)
 void
 _depict_window_batch_init (DepictWindow *self)
 {
+  create_batch_page (self);
   g_signal_connect_object (self->session, "notify::batch", G_CALLBACK (session_batch_cb), self, 0);
+  g_signal_connect_object (self->session, "notify::batch-paused", G_CALLBACK (session_batch_cb),
+                           self, 0);
   follow (self, depict_session_get_batch (self->session));
+  _depict_window_show_empty_page (self);
 }
 
 void
@@ -359,6 +633,10 @@ _depict_window_batch_dispose (DepictWindow *self)
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   follow (self, NULL);
+  g_cancellable_cancel (self->batch_page_cancellable);
+  g_clear_object (&self->batch_page_cancellable);
+  g_clear_object (&self->batch_page_file);
+  self->batch_page = NULL;
   g_clear_object (&self->run_all_job);
   g_clear_pointer (&self->batch_failures, g_strfreev);
   if (self->failures_dialog != NULL)

@@ -73,6 +73,10 @@ struct _DepictWindow {
   AdwMessageDialog *batch_dialog;    /* "Tag …?" while it asks (a weak pointer) */
   GStrv batch_failures;              /* what the last batch could not read, one sentence each */
   AdwMessageDialog *failures_dialog; /* those, while shown (a weak pointer) */
+  AdwStatusPage *batch_page;         /* the photo page while a batch goes on and none is open */
+  GtkProgressBar *batch_page_bar;
+  GFile *batch_page_file;               /* the photo whose thumbnail it shows */
+  GCancellable *batch_page_cancellable; /* loading that thumbnail */
 
   GCancellable *cancellable; /* files being checked and listed; cancelled on close */
   gboolean narrow;           /* results below the photo */
@@ -125,6 +129,9 @@ char *_depict_window_answer_title (DepictAnswer *answer);
 /* depict-window-batch.c */
 void _depict_window_batch_init (DepictWindow *self);
 void _depict_window_batch_dispose (DepictWindow *self);
+/* The photo page when no photo is open: what the batch under way is doing, or the empty
+ * page. */
+void _depict_window_show_empty_page (DepictWindow *self);
 /* Asks which tasks to run on FOLDER's photos, then tags it. */
 void _depict_window_tag_folder (DepictWindow *self, GFile *folder);
 /* The question of _depict_window_tag_folder() while it is open, or NULL. */

@@ -466,7 +466,7 @@ depict_window_add_toast (DepictWindow *self, const char *title)
   _depict_window_present_toast (self, toast);
 }
 
-/* "empty" (nothing opened), "photo" or "gallery" */
+/* "empty" (nothing opened), "batch" (nothing opened, a batch under way), "photo" or "gallery" */
 const char *
 depict_window_get_visible_page (DepictWindow *self)
 {

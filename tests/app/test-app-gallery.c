@@ -418,13 +418,28 @@ test_cell_width (Fixture *f, gconstpointer data)
     }
 }
 
+/* The view's pointer watcher, to pretend that the pointer enters or leaves it. */
+static GtkEventController *
+find_motion (Fixture *f)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (f->view));
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_MOTION (controller))
+        return GTK_EVENT_CONTROLLER (controller);
+    }
+  g_assert_not_reached ();
+}
+
 /* New answers stored while the pointer is over the gallery wait until it leaves: the
  * newest-first grid does not move under a click. */
 static void
 test_no_move_under_pointer (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListModel) controllers = NULL;
-  GtkEventController *motion = NULL;
+  GtkEventController *motion;
   g_autoptr (GObject) first = NULL;
   g_autoptr (GObject) still_first = NULL;
 
@@ -435,15 +450,7 @@ test_no_move_under_pointer (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_shown (f), ==, 2);
   first = g_list_model_get_item (depict_gallery_view_get_model (f->view), 0);
 
-  controllers = gtk_widget_observe_controllers (GTK_WIDGET (f->view));
-  for (guint i = 0; i < g_list_model_get_n_items (controllers) && motion == NULL; i++)
-    {
-      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
-
-      if (GTK_IS_EVENT_CONTROLLER_MOTION (controller))
-        motion = GTK_EVENT_CONTROLLER (controller);
-    }
-  g_assert_nonnull (motion);
+  motion = find_motion (f);
   g_signal_emit_by_name (motion, "enter", 10.0, 10.0);
 
   add_caption (f, 2, "A palette of colours.");
@@ -455,6 +462,65 @@ test_no_move_under_pointer (Fixture *f, gconstpointer data)
 
   g_signal_emit_by_name (motion, "leave");
   g_assert_cmpuint (n_shown (f), ==, 3);
+}
+
+static gboolean
+no_batch (gpointer data)
+{
+  return depict_session_get_batch (data) == NULL;
+}
+
+static GtkRevealer *
+find_batch_card (GtkWidget *widget)
+{
+  if (GTK_IS_REVEALER (widget) && gtk_revealer_get_child (GTK_REVEALER (widget)) != NULL &&
+      gtk_widget_has_css_class (gtk_revealer_get_child (GTK_REVEALER (widget)), "batch-card"))
+    return GTK_REVEALER (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkRevealer *found = find_batch_card (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The batch's card does not go from under the pointer when the batch ends (the grid would
+ * move up into a click aimed at Pause): it goes when the pointer leaves. */
+static void
+test_card_stays_under_pointer (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
+  g_autofree char *empty = g_dir_make_tmp ("depict-empty-folder-XXXXXX", NULL);
+  g_autoptr (GFile) folder = g_file_new_for_path (empty);
+  g_autoptr (GError) error = NULL;
+  GtkEventController *motion;
+  GtkRevealer *card;
+
+  g_settings_set_string (settings, "model", tiny);
+  g_settings_set_string (settings, "device", "cpu-reference");
+  add_caption (f, 0, "A red square.");
+  open_window (f);
+  show_gallery (f);
+  card = find_batch_card (GTK_WIDGET (f->view));
+  g_assert_nonnull (card);
+  motion = find_motion (f);
+  g_signal_emit_by_name (motion, "enter", 10.0, 10.0);
+
+  g_assert_nonnull (depict_session_tag_folder (f->session, folder, &error));
+  g_assert_no_error (error);
+  g_assert_true (gtk_revealer_get_reveal_child (card));
+  app_test_wait (no_batch, f->session, 60000, "the batch of an empty folder to end");
+  g_assert_true (gtk_revealer_get_reveal_child (card));
+  g_signal_emit_by_name (motion, "leave");
+  g_assert_false (gtk_revealer_get_reveal_child (card));
+
+  g_settings_reset (settings, "model");
+  g_settings_reset (settings, "device");
+  g_rmdir (empty);
 }
 
 /* The first visit to the Gallery after start-up shows its photos, every time. */
@@ -562,6 +628,7 @@ main (int argc, char *argv[])
   ADD ("/app/gallery/edit-tags", test_edit_tags);
   ADD ("/app/gallery/cell-width", test_cell_width);
   ADD ("/app/gallery/no-move-under-pointer", test_no_move_under_pointer);
+  ADD ("/app/gallery/card-stays-under-pointer", test_card_stays_under_pointer);
   ADD ("/app/gallery/first-visit", test_first_visit);
   ADD ("/app/gallery/start-new", test_start_new);
   ADD ("/app/gallery/start-new-not-offered", test_start_new_not_offered);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gallery/gallery-search.h"
+#include "gallery/gallery-store-private.h"
 #include "gallery-test-util.h"
 
 typedef struct {
@@ -301,6 +302,63 @@ test_stale_row (Fixture *f, gconstpointer data)
   g_assert_false (hits_contain (hits, 9999));
 }
 
+/* No call leaves a statement running: a running statement would hold a read transaction open,
+ * and the process would go on seeing the gallery as it was then (empty at start-up, while a
+ * tagger filled it), whatever other processes store since. */
+static void
+assert_no_statement_running (GalleryStore *store)
+{
+  sqlite3 *db = gallery_store_get_db (store);
+
+  for (sqlite3_stmt *stmt = sqlite3_next_stmt (db, NULL); stmt != NULL;
+       stmt = sqlite3_next_stmt (db, stmt))
+    if (sqlite3_stmt_busy (stmt))
+      g_error ("a statement is left running: %s", sqlite3_sql (stmt));
+  g_assert_true (sqlite3_get_autocommit (db));
+}
+
+static void
+test_sees_other_writers (Fixture *f, gconstpointer data)
+{
+  g_autofree char *db = g_build_filename (f->dir, "g.db", NULL);
+  g_autoptr (GError) error = NULL;
+  GalleryQuery query = { 0 };
+  g_autoptr (GPtrArray) hits = NULL;
+  g_autoptr (GPtrArray) images = NULL;
+  g_autoptr (GPtrArray) tags = NULL;
+  g_autoptr (GPtrArray) runs = NULL;
+  g_autoptr (GalleryImage) image = NULL;
+  gboolean found = FALSE;
+
+  hits = search (f, &query);
+  g_assert_cmpuint (hits->len, ==, 4);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+  query.text = "dog";
+  hits = search (f, &query);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+  query.text = NULL;
+  query.tag = "holiday";
+  query.order_by_confidence = TRUE;
+  hits = search (f, &query);
+  images = gallery_store_list_images (f->store, NULL, &error);
+  tags = gallery_store_list_tags (f->store, f->b, TRUE, &error);
+  runs = gallery_store_list_runs (f->store, f->b, &error);
+  image =
+    gallery_store_find_image (f->store, ((GalleryImage *) images->pdata[0])->paths[0], &error);
+  g_assert_true (gallery_store_has_run (f->store, f->b, runs->pdata[0], &found, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gallery_store_count_runs (f->store, &error), >, 0);
+  assert_no_statement_running (f->store);
+
+  /* Another process's change is seen by the next search. */
+  gt_sqlite_exec_file (db, "UPDATE image_paths SET missing = 1");
+  g_clear_pointer (&hits, g_ptr_array_unref);
+  memset (&query, 0, sizeof query);
+  hits = search (f, &query);
+  g_assert_cmpuint (hits->len, ==, 0);
+  assert_no_statement_running (f->store);
+}
+
 static void
 test_filters (Fixture *f, gconstpointer data)
 {
@@ -411,6 +469,7 @@ main (int argc, char **argv)
   ADD ("/gallery/search/hostile-queries", test_hostile_queries);
   ADD ("/gallery/search/filters", test_filters);
   ADD ("/gallery/search/stale-row", test_stale_row);
+  ADD ("/gallery/search/sees-other-writers", test_sees_other_writers);
 #undef ADD
   return g_test_run ();
 }
