@@ -11,6 +11,7 @@
 
 #include "depict-about.h"
 #include "depict-application.h"
+#include "depict-help.h"
 #include "depict-model-manager.h"
 #include "depict-api-service.h"
 #include "depict-preferences.h"
@@ -115,6 +116,14 @@ models_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data
 }
 
 static void
+help_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  GtkWindow *help = depict_help_show (gtk_application_get_active_window (user_data));
+
+  gtk_window_set_application (help, user_data);
+}
+
+static void
 depict_application_startup (GApplication *app)
 {
   DepictApplication *self = DEPICT_APPLICATION (app);
@@ -123,6 +132,7 @@ depict_application_startup (GApplication *app)
     { .name = "about", .activate = about_activated },
     { .name = "preferences", .activate = preferences_activated },
     { .name = "models", .activate = models_activated },
+    { .name = "help", .activate = help_activated },
   };
   static const struct {
     const char *action;
@@ -130,6 +140,7 @@ depict_application_startup (GApplication *app)
   } accels[] = {
     { "app.quit", { "<Control>q", NULL } },
     { "app.preferences", { "<Control>comma", NULL } },
+    { "app.help", { "F1", NULL } },
     { "window.close", { "<Control>w", NULL } },
     { "win.open", { "<Control>o", NULL } },
     { "win.tag-folder", { "<Control><Shift>o", NULL } },
