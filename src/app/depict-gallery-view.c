@@ -119,6 +119,30 @@ cell_selected_cb (GtkListItem *list_item, GParamSpec *pspec, GtkCheckButton *che
   gtk_check_button_set_active (check, gtk_list_item_get_selected (list_item));
 }
 
+/* A right click (or a long press) on a photo starts selection mode with it selected. */
+static void
+cell_select_start (GtkListItem *list_item)
+{
+  GtkWidget *box = gtk_list_item_get_child (list_item);
+  GtkWidget *view = box != NULL ? gtk_widget_get_ancestor (box, DEPICT_TYPE_GALLERY_VIEW) : NULL;
+  guint position = gtk_list_item_get_position (list_item);
+
+  if (view == NULL || position == GTK_INVALID_LIST_POSITION)
+    return;
+  if (!depict_gallery_view_get_selection_mode (DEPICT_GALLERY_VIEW (view)))
+    gtk_widget_activate_action (view, "gallery.select", NULL);
+  gtk_selection_model_select_item (depict_gallery_view_get_selection (DEPICT_GALLERY_VIEW (view)),
+                                   position, FALSE);
+}
+
+static void
+cell_secondary_cb (GtkGestureClick *gesture, int n_press, double x, double y,
+                   GtkListItem *list_item)
+{
+  cell_select_start (list_item);
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+}
+
 static void
 setup_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
@@ -160,6 +184,17 @@ setup_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpoint
   g_signal_connect (box, "query-tooltip", G_CALLBACK (cell_query_tooltip_cb), NULL);
   g_signal_connect (check, "toggled", G_CALLBACK (cell_check_toggled_cb), list_item);
   g_signal_connect (list_item, "notify::selected", G_CALLBACK (cell_selected_cb), check);
+  {
+    GtkGesture *secondary = gtk_gesture_click_new ();
+    GtkGesture *long_press = gtk_gesture_long_press_new ();
+
+    gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (secondary), GDK_BUTTON_SECONDARY);
+    g_signal_connect (secondary, "pressed", G_CALLBACK (cell_secondary_cb), list_item);
+    gtk_widget_add_controller (box, GTK_EVENT_CONTROLLER (secondary));
+    gtk_gesture_single_set_touch_only (GTK_GESTURE_SINGLE (long_press), TRUE);
+    g_signal_connect_swapped (long_press, "pressed", G_CALLBACK (cell_select_start), list_item);
+    gtk_widget_add_controller (box, GTK_EVENT_CONTROLLER (long_press));
+  }
   g_object_set_data (G_OBJECT (box), "picture", picture);
   g_object_set_data (G_OBJECT (box), "check", check);
   g_object_set_data (G_OBJECT (box), "label", label);

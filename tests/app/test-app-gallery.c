@@ -317,6 +317,33 @@ has_tag (GPtrArray *tags, const char *name)
   return FALSE;
 }
 
+static void collect_cells (GtkWidget *widget, GPtrArray *cells);
+
+static void
+right_click_first_cell (Fixture *f)
+{
+  g_autoptr (GPtrArray) cells = g_ptr_array_new ();
+  g_autoptr (GListModel) controllers = NULL;
+  gboolean clicked = FALSE;
+
+  app_test_spin (100);
+  collect_cells (GTK_WIDGET (f->view), cells);
+  g_assert_cmpuint (cells->len, >, 0);
+  controllers = gtk_widget_observe_controllers (g_ptr_array_index (cells, 0));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && !clicked; i++)
+    {
+      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_GESTURE_CLICK (controller) &&
+          gtk_gesture_single_get_button (GTK_GESTURE_SINGLE (controller)) == GDK_BUTTON_SECONDARY)
+        {
+          g_signal_emit_by_name (controller, "pressed", 1, 10.0, 10.0);
+          clicked = TRUE;
+        }
+    }
+  g_assert_true (clicked);
+}
+
 /* A person adds a tag and removes the model's; a removed tag stays removed when the photo is
  * tagged again; model debris is never listed. */
 static void
@@ -324,7 +351,6 @@ test_edit_tags (Fixture *f, gconstpointer data)
 {
   const char od[] = "{\"<OD>\": {\"bboxes\": [[1,2,3,4],[5,6,7,8],[1,1,2,2]],"
                     " \"labels\": [\"car\", \"dog\", \"loc_931> eagle eagle\"]}}";
-  const guint first[] = { 0 };
   gint64 id = add_photo (f, 0, "<OD>", od);
   GalleryStore *store = depict_session_get_store (f->session, NULL);
   g_autoptr (GPtrArray) tags = NULL;
@@ -340,7 +366,12 @@ test_edit_tags (Fixture *f, gconstpointer data)
   gtk_widget_activate_action (GTK_WIDGET (f->view), "gallery.select", NULL);
   g_assert_false (gtk_widget_activate_action (GTK_WIDGET (f->view), "gallery.edit-tags", NULL) &&
                   find_tags_window () != NULL);
-  select_positions (f, first, 1);
+  /* A right click on the photo selects it (in selection mode). */
+  gtk_widget_activate_action (GTK_WIDGET (f->view), "gallery.select", NULL);
+  g_assert_false (depict_gallery_view_get_selection_mode (f->view));
+  right_click_first_cell (f);
+  g_assert_true (depict_gallery_view_get_selection_mode (f->view));
+  g_assert_true (gtk_selection_model_is_selected (depict_gallery_view_get_selection (f->view), 0));
   gtk_widget_activate_action (GTK_WIDGET (f->view), "gallery.edit-tags", NULL);
   app_test_wait (tags_window_shown, NULL, 5000, "the tags window");
   dialog = find_tags_window ();
