@@ -337,19 +337,16 @@ update_tags (DepictGalleryView *self, GalleryStore *store)
   self->updating_tags = FALSE;
 }
 
-/* STORE_OPENED: the error came from a gallery that is open (its file cannot be moved aside
- * under its connection); else it could not be opened. */
 static void
-show_error (DepictGalleryView *self, const GError *error, gboolean store_opened)
+show_error (DepictGalleryView *self, const GError *error)
 {
   adw_status_page_set_description (self->error_page, error->message);
   /* A damaged file, or no gallery at all, can be moved aside; a newer Depict's, or one
    * that is busy or read-only, is no reason to start again. */
   gtk_widget_set_visible (
     self->start_new_button,
-    !store_opened &&
-      (g_error_matches (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT) ||
-       g_error_matches (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_A_DATABASE)));
+    g_error_matches (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT) ||
+      g_error_matches (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_A_DATABASE));
   gtk_stack_set_visible_child_name (self->stack, "error");
 }
 
@@ -361,7 +358,7 @@ retry_clicked_cb (GtkButton *button, DepictGalleryView *self)
 
 /* The damaged gallery file (and its write-ahead log, which belongs to it) is renamed
  * "gallery.db.damaged-DATE", kept for a backup or a rescue; then an empty gallery starts.
- * Only done while no connection of this process has it open. */
+ * The process's connection to it is closed first. */
 static void
 start_new_clicked_cb (GtkButton *button, DepictGalleryView *self)
 {
@@ -373,6 +370,13 @@ start_new_clicked_cb (GtkButton *button, DepictGalleryView *self)
 
   if (self->session == NULL)
     return;
+  /* A gallery damaged past its opening is open: only SQLite closes it, before the move. */
+  if (!depict_session_close_store (self->session))
+    {
+      g_signal_emit (self, signals[SIGNAL_TOAST], 0,
+                     _ ("The gallery is in use by a run or a batch. Stop it, then try again."));
+      return;
+    }
   path = depict_session_dup_gallery_path (self->session);
   for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
     {
@@ -455,7 +459,7 @@ run_search (DepictGalleryView *self, GalleryStore *store)
   hits = gallery_search_run (store, &query, &error);
   if (hits == NULL)
     {
-      show_error (self, error, TRUE);
+      show_error (self, error);
       return;
     }
 
@@ -500,7 +504,7 @@ refresh (DepictGalleryView *self, gboolean tags)
   store = depict_session_get_store (self->session, &error);
   if (store == NULL)
     {
-      show_error (self, error, FALSE);
+      show_error (self, error);
       return;
     }
   self->shown_generation = depict_session_get_store_generation (self->session);
