@@ -320,6 +320,36 @@ has_tag (GPtrArray *tags, const char *name)
 
 static void collect_cells (GtkWidget *widget, GPtrArray *cells);
 
+typedef struct {
+  Fixture *f;
+  guint n;
+} CellsWanted;
+
+static gboolean
+cells_laid_out (gpointer data)
+{
+  CellsWanted *wanted = data;
+  g_autoptr (GPtrArray) cells = g_ptr_array_new ();
+
+  collect_cells (GTK_WIDGET (wanted->f->view), cells);
+  if (cells->len < wanted->n)
+    return FALSE;
+  for (guint i = 0; i < cells->len; i++)
+    if (gtk_widget_get_width (g_ptr_array_index (cells, i)) == 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* Waits until the grid has made and placed N cells (a busy machine takes its time). */
+static void
+wait_for_cells (Fixture *f, guint n)
+{
+  CellsWanted wanted = { f, n };
+
+  app_test_wait (cells_laid_out, &wanted, 10000, "the grid's cells");
+  app_test_spin (50);
+}
+
 static void
 right_click_first_cell (Fixture *f)
 {
@@ -327,9 +357,8 @@ right_click_first_cell (Fixture *f)
   g_autoptr (GListModel) controllers = NULL;
   gboolean clicked = FALSE;
 
-  app_test_spin (100);
+  wait_for_cells (f, 1);
   collect_cells (GTK_WIDGET (f->view), cells);
-  g_assert_cmpuint (cells->len, >, 0);
   controllers = gtk_widget_observe_controllers (g_ptr_array_index (cells, 0));
   for (guint i = 0; i < g_list_model_get_n_items (controllers) && !clicked; i++)
     {
@@ -436,7 +465,7 @@ test_cell_width (Fixture *f, gconstpointer data)
   add_caption (f, 2, "");
   open_window (f);
   show_gallery (f);
-  app_test_spin (300);
+  wait_for_cells (f, 3);
   collect_cells (GTK_WIDGET (f->view), cells);
   g_assert_cmpuint (cells->len, ==, 3);
   for (guint i = 0; i < cells->len; i++)
