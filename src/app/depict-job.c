@@ -27,6 +27,12 @@ struct _DepictJob {
   GCancellable *cancellable;
   GMainContext *context; /* where reports are applied */
 
+  /* The last report posted when it is a token count not yet applied: the next count of the
+   * same answer updates it instead of waking the main context again, so that a busy window
+   * applies one count however many tokens came meanwhile (guarded by pending_lock). */
+  GMutex pending_lock;
+  struct _Report *pending_tokens;
+
   /* Progress and outcome: main context only */
   DepictJobStage stage;
   guint n_tokens;
@@ -154,7 +160,7 @@ typedef enum {
   REPORT_FINISHED,
 } ReportType;
 
-typedef struct {
+typedef struct _Report {
   DepictJob *job;
   ReportType type;
   DepictJobStage stage;
@@ -177,6 +183,10 @@ report_free (gpointer data)
 {
   Report *report = data;
 
+  g_mutex_lock (&report->job->pending_lock);
+  if (report->job->pending_tokens == report)
+    report->job->pending_tokens = NULL;
+  g_mutex_unlock (&report->job->pending_lock);
   g_object_unref (report->job);
   g_clear_object (&report->file);
   g_free (report->task);
@@ -229,6 +239,11 @@ apply_report_cb (gpointer data)
 {
   Report *report = data;
   DepictJob *self = report->job;
+
+  g_mutex_lock (&self->pending_lock);
+  if (self->pending_tokens == report)
+    self->pending_tokens = NULL;
+  g_mutex_unlock (&self->pending_lock);
 
   g_object_freeze_notify (G_OBJECT (self));
   switch (report->type)
@@ -350,6 +365,10 @@ post (DepictJob *self, Report *report)
 {
   g_autoptr (GSource) source = g_idle_source_new ();
 
+  g_mutex_lock (&self->pending_lock);
+  self->pending_tokens =
+    report->type == REPORT_STAGE && report->stage == DEPICT_JOB_STAGE_GENERATING ? report : NULL;
+  g_mutex_unlock (&self->pending_lock);
   report->job = g_object_ref (self);
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, apply_report_cb, report, report_free);
@@ -361,8 +380,24 @@ void
 _depict_job_report_task_stage (DepictJob *self, DepictJobStage stage, guint n_tokens, GFile *file,
                                const char *task)
 {
-  Report *report = report_new (REPORT_STAGE);
+  Report *report;
 
+  /* A later count of the answer whose count is still waiting: that one says it. */
+  g_mutex_lock (&self->pending_lock);
+  report = self->pending_tokens;
+  if (report != NULL && stage == DEPICT_JOB_STAGE_GENERATING &&
+      g_strcmp0 (report->task, task) == 0 &&
+      (report->file == file ||
+       (report->file != NULL && file != NULL && g_file_equal (report->file, file))))
+    {
+      report->n_tokens = n_tokens;
+      report->time = g_get_monotonic_time ();
+      g_mutex_unlock (&self->pending_lock);
+      return;
+    }
+  g_mutex_unlock (&self->pending_lock);
+
+  report = report_new (REPORT_STAGE);
   report->stage = stage;
   report->n_tokens = n_tokens;
   report->file = file != NULL ? g_object_ref (file) : NULL;
@@ -470,6 +505,7 @@ depict_job_finalize (GObject *object)
 {
   DepictJob *self = DEPICT_JOB (object);
 
+  g_mutex_clear (&self->pending_lock);
   depict_run_settings_free (self->settings);
   g_clear_pointer (&self->files, g_ptr_array_unref);
   g_strfreev (self->tasks);
@@ -576,6 +612,7 @@ depict_job_init (DepictJob *self)
 {
   self->seconds_left = -1;
   self->cancellable = g_cancellable_new ();
+  g_mutex_init (&self->pending_lock);
 }
 
 DepictJob *

@@ -108,6 +108,10 @@ void gpu_device_add_timing (GpuDevice *device, const char *label, double ms);
 gboolean gpu_device_new_commands (GpuDevice *device, VkCommandPool *pool, VkCommandBuffer *cmd,
                                   VkFence *fence, GError **error);
 
+/* gpu-recorder.c: records without the automatic barriers, nor the one at the start of each
+ * submission (tests show that synchronization validation reports what they prevent) */
+void gpu_recorder_skip_barriers_for_testing (GpuRecorder *recorder);
+
 /* gpu-buffer.c */
 gboolean gpu_memory_alloc (GpuDevice *device, const VkMemoryRequirements *req, guint32 type_index,
                            GpuAllocation *out, GError **error);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 #include <stdlib.h>
 
 #include "app-test-util.h"
@@ -128,6 +129,66 @@ app_test_window_close (DepictWindow *window)
 {
   gtk_window_destroy (GTK_WINDOW (window));
   app_test_spin (20);
+}
+
+/* The JPEG fixture cut after half of its bytes, as a copy that stopped, in DIR. */
+char *
+app_test_write_half_jpeg (const char *dir)
+{
+  g_autofree char *whole =
+    app_test_data_path ("preprocess", "images", "photo_1500x1000_q90.jpg", NULL);
+  g_autofree char *data = NULL;
+  char *path = g_build_filename (dir, "half.jpg", NULL);
+  gsize length = 0;
+
+  g_assert_true (g_file_get_contents (whole, &data, &length, NULL));
+  g_assert_true (g_file_set_contents (path, data, (gssize) (length / 2), NULL));
+  return path;
+}
+
+/* A copy of the tiny model whose weights file lost its second half. */
+char *
+app_test_damaged_model_dir (void)
+{
+  g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
+  char *dir = g_dir_make_tmp ("depict-damaged-model-XXXXXX", NULL);
+  const char *names[] = { "config.json", "generation_config.json", "preprocessor_config.json" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *from = g_build_filename (tiny, names[i], NULL);
+      g_autofree char *to = g_build_filename (dir, names[i], NULL);
+      g_autofree char *data = NULL;
+      gsize length = 0;
+
+      g_assert_true (g_file_get_contents (from, &data, &length, NULL));
+      g_assert_true (g_file_set_contents (to, data, (gssize) length, NULL));
+    }
+  {
+    g_autofree char *from = g_build_filename (tiny, "model.safetensors", NULL);
+    g_autofree char *to = g_build_filename (dir, "model.safetensors", NULL);
+    g_autofree char *data = NULL;
+    gsize length = 0;
+
+    g_assert_true (g_file_get_contents (from, &data, &length, NULL));
+    g_assert_true (g_file_set_contents (to, data, (gssize) (length / 2), NULL));
+  }
+  return dir;
+}
+
+void
+app_test_remove_model_dir (const char *dir)
+{
+  const char *names[] = { "config.json", "generation_config.json", "preprocessor_config.json",
+                          "model.safetensors" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (dir);
 }
 
 static gboolean

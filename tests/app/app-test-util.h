@@ -30,6 +30,12 @@ DepictSession *app_test_session_new (void);
 /* A window of SESSION, 1000 × 700, presented; and its end. */
 DepictWindow *app_test_window_new (DepictSession *session);
 void app_test_window_close (DepictWindow *window);
+/* The JPEG fixture cut after half of its bytes (a copy that stopped), written in DIR. */
+char *app_test_write_half_jpeg (const char *dir);
+/* A new folder with a copy of the tiny model whose weights file lost its second half; and
+ * its removal. */
+char *app_test_damaged_model_dir (void);
+void app_test_remove_model_dir (const char *dir);
 /* Iterates the main context until cond (data) is TRUE; fails the test after timeout_ms. */
 void app_test_wait (gboolean (*cond) (gpointer data), gpointer data, guint timeout_ms,
                     const char *what);

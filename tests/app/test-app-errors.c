@@ -41,20 +41,6 @@ fixture_photo (const char *name)
   return app_test_data_path ("preprocess", "images", name, NULL);
 }
 
-/* The JPEG fixture cut after half of its bytes, as a copy that stopped, in DIR. */
-static char *
-write_half_jpeg (const char *dir)
-{
-  g_autofree char *whole = fixture_photo ("photo_1500x1000_q90.jpg");
-  g_autofree char *data = NULL;
-  char *path = g_build_filename (dir, "half.jpg", NULL);
-  gsize length = 0;
-
-  g_assert_true (g_file_get_contents (whole, &data, &length, NULL));
-  g_assert_true (g_file_set_contents (path, data, (gssize) (length / 2), NULL));
-  return path;
-}
-
 static void
 use_model (const char *dir, guint max_new_tokens)
 {
@@ -119,7 +105,7 @@ static void
 test_incomplete_photo (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("depict-half-XXXXXX", NULL);
-  g_autofree char *path = write_half_jpeg (dir);
+  g_autofree char *path = app_test_write_half_jpeg (dir);
   g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GFile) folder = g_file_new_for_path (dir);
@@ -165,58 +151,13 @@ test_incomplete_photo (void)
   g_rmdir (dir);
 }
 
-/* A copy of the tiny model whose weights file lost its second half. */
-static char *
-damaged_model_dir (void)
-{
-  g_autofree char *tiny = app_test_data_path ("models", "tiny", NULL);
-  char *dir = g_dir_make_tmp ("depict-damaged-model-XXXXXX", NULL);
-  const char *names[] = { "config.json", "generation_config.json", "preprocessor_config.json" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      g_autofree char *from = g_build_filename (tiny, names[i], NULL);
-      g_autofree char *to = g_build_filename (dir, names[i], NULL);
-      g_autofree char *data = NULL;
-      gsize length = 0;
-
-      g_assert_true (g_file_get_contents (from, &data, &length, NULL));
-      g_assert_true (g_file_set_contents (to, data, (gssize) length, NULL));
-    }
-  {
-    g_autofree char *from = g_build_filename (tiny, "model.safetensors", NULL);
-    g_autofree char *to = g_build_filename (dir, "model.safetensors", NULL);
-    g_autofree char *data = NULL;
-    gsize length = 0;
-
-    g_assert_true (g_file_get_contents (from, &data, &length, NULL));
-    g_assert_true (g_file_set_contents (to, data, (gssize) (length / 2), NULL));
-  }
-  return dir;
-}
-
-static void
-remove_model_dir (const char *dir)
-{
-  const char *names[] = { "config.json", "generation_config.json", "preprocessor_config.json",
-                          "model.safetensors" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      g_autofree char *path = g_build_filename (dir, names[i], NULL);
-
-      g_unlink (path);
-    }
-  g_rmdir (dir);
-}
-
 /* A damaged model folder that the person chose: the sentence names the file and says to
  * replace it or choose another folder (Depict cannot download a folder again); the one
  * button opens Models; the photo is not marked as failed. */
 static void
 test_damaged_model (void)
 {
-  g_autofree char *dir = damaged_model_dir ();
+  g_autofree char *dir = app_test_damaged_model_dir ();
   g_autofree char *photo = fixture_photo ("gray_320x200.png");
   g_autoptr (GFile) file = g_file_new_for_path (photo);
   g_autoptr (DepictQueueItem) item = NULL;
@@ -249,7 +190,7 @@ test_damaged_model (void)
   g_assert_cmpint (depict_queue_item_get_state (item), !=, DEPICT_QUEUE_ITEM_FAILED);
 
   close_window (window);
-  remove_model_dir (dir);
+  app_test_remove_model_dir (dir);
 }
 
 /* A model Depict downloaded: deleted and downloaded again in Models. */

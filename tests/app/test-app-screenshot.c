@@ -9,9 +9,12 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
 #include "app-test-util.h"
 #include "depict-application.h"
+#include "depict-batch-dialog.h"
+#include "depict-help.h"
 #include "depict-model-manager.h"
 #include "depict-gallery-tags.h"
 #include "depict-gallery-view.h"
@@ -101,6 +104,23 @@ show_sample (DepictWindow *window, const char *case_name, const char *photo)
   depict_window_show_file (window, file, answer);
   app_test_wait (has_texture, window, 10000, "the photo");
   app_test_spin (400);
+}
+
+static gboolean
+batch_counted (gpointer dialog)
+{
+  return strstr (depict_batch_dialog_get_estimate (dialog), "…") == NULL;
+}
+
+static gboolean
+batch_page_has_photo (gpointer window)
+{
+  DepictWindow *self = window;
+  const char *text = adw_status_page_get_description (self->batch_page);
+
+  return g_strcmp0 (depict_window_get_visible_page (window), "batch") == 0 && text != NULL &&
+         strstr (text, "Photo ") != NULL &&
+         adw_status_page_get_paintable (self->batch_page) != NULL;
 }
 
 static void
@@ -264,6 +284,9 @@ test_screenshots (void)
     /* First the question: which tasks. */
     _depict_window_tag_folder (window, folder);
     g_assert_nonnull (_depict_window_get_batch_dialog (window));
+    /* With its estimate: photos × tasks × a task's time. */
+    app_test_wait (batch_counted, _depict_window_get_batch_dialog (window), 30000,
+                   "the photos to be counted");
     app_test_spin (400);
     save_and_check (GTK_WIDGET (_depict_window_get_batch_dialog (window)), "tag-folder");
     adw_message_dialog_response (_depict_window_get_batch_dialog (window), "tag");
@@ -272,6 +295,17 @@ test_screenshots (void)
     batch = g_object_ref (depict_session_get_batch (session));
     app_test_spin (2500);
     save_and_check (GTK_WIDGET (window), "tagging");
+    /* The photo page of a window with no photo open follows the batch. */
+    {
+      DepictWindow *other = depict_window_new_for_session (session);
+
+      gtk_window_set_default_size (GTK_WINDOW (other), WIDTH, HEIGHT);
+      gtk_window_present (GTK_WINDOW (other));
+      app_test_wait (batch_page_has_photo, other, 30000, "the photo being tagged");
+      app_test_spin (400);
+      save_and_check (GTK_WIDGET (other), "tagging-photo-page");
+      gtk_window_destroy (GTK_WINDOW (other));
+    }
     depict_session_pause_batch (session);
     while (!depict_job_get_finished (batch))
       g_main_context_iteration (NULL, TRUE);
@@ -280,6 +314,69 @@ test_screenshots (void)
   }
 
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+pane_shows_error (gpointer window)
+{
+  return g_strcmp0 (depict_results_pane_get_page (depict_window_get_results_pane (window)),
+                    "error") == 0;
+}
+
+static gboolean
+window_idle (gpointer window)
+{
+  return !depict_window_get_busy (window);
+}
+
+/* Failures that say what helps: a photo cut short, a damaged model folder; and Help. */
+static void
+test_error_screenshots (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autoptr (DepictSession) session = app_test_session_new ();
+  g_autofree char *dir = g_dir_make_tmp ("depict-shots-XXXXXX", NULL);
+  g_autofree char *half = app_test_write_half_jpeg (dir);
+  g_autofree char *model = app_test_damaged_model_dir ();
+  g_autofree char *photo = app_test_data_path ("preprocess", "images", "gray_320x200.png", NULL);
+  g_autoptr (GFile) half_file = g_file_new_for_path (half);
+  g_autoptr (GFile) photo_file = g_file_new_for_path (photo);
+  GSList one = { half_file, NULL };
+  DepictWindow *window;
+  GtkWindow *help;
+
+  g_settings_set_string (settings, "model", model);
+  g_settings_set_string (settings, "device", "cpu-reference");
+  g_settings_set_int (settings, "beams", 1);
+  g_settings_set_int (settings, "max-new-tokens", 4);
+  g_settings_set_string (settings, "last-task", "<CAPTION>");
+  window = depict_window_new_for_session (session);
+  gtk_window_set_default_size (GTK_WINDOW (window), WIDTH, HEIGHT);
+  gtk_window_present (GTK_WINDOW (window));
+  depict_window_drop_files (window, &one);
+  app_test_wait (pane_shows_error, window, 20000, "the incomplete photo's notice");
+  app_test_spin (400);
+  save_and_check (GTK_WIDGET (window), "photo-incomplete");
+
+  one.data = photo_file;
+  depict_window_drop_files (window, &one);
+  app_test_wait (has_texture, window, 10000, "the photo");
+  depict_window_run (window);
+  app_test_wait (window_idle, window, 60000, "the damaged model to fail");
+  app_test_spin (400);
+  save_and_check (GTK_WIDGET (window), "model-damaged");
+
+  help = depict_help_show (GTK_WINDOW (window));
+  app_test_spin (600);
+  save_and_check (GTK_WIDGET (help), "help");
+  gtk_window_destroy (help);
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_spin (50);
+  g_settings_reset (settings, "model");
+  g_settings_reset (settings, "device");
+  g_unlink (half);
+  g_rmdir (dir);
+  app_test_remove_model_dir (model);
 }
 
 static gboolean
@@ -333,5 +430,6 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/app/screenshot", test_screenshots);
   g_test_add_func ("/app/screenshot/models", test_models_screenshots);
+  g_test_add_func ("/app/screenshot/errors", test_error_screenshots);
   return g_test_run ();
 }

@@ -18,6 +18,7 @@
 #include "app-test-util.h"
 #include "depict-application.h"
 #include "depict-gallery-view.h"
+#include "depict-job-private.h"
 #include "depict-queue-item.h"
 #include "depict-window.h"
 #include "florence/files/florence-weights-hash.h"
@@ -701,6 +702,49 @@ test_cpu_threads (void)
   g_settings_reset (settings, "cpu-threads");
 }
 
+static void
+count_notify_cb (GObject *object, GParamSpec *pspec, guint *count)
+{
+  (*count)++;
+}
+
+/* Token counts the window has not applied yet are one: however many tokens the worker
+ * reports while the main thread is busy, the window updates once, with the latest count. */
+static void
+test_token_reports_coalesce (void)
+{
+  g_autoptr (DepictRunSettings) settings = depict_run_settings_new ();
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GFile) file = g_file_new_for_path ("/photos/a.jpg");
+  g_autoptr (GFile) other = g_file_new_for_path ("/photos/b.jpg");
+  const char *tasks[] = { "<CAPTION>", NULL };
+  g_autoptr (DepictJob) job = NULL;
+  guint notified = 0;
+
+  settings->model_dir = g_strdup ("/models/none");
+  g_ptr_array_add (files, g_object_ref (file));
+  job = _depict_job_new (DEPICT_JOB_RUN, settings, files, tasks, NULL, NULL);
+  g_signal_connect (job, "notify::n-tokens", G_CALLBACK (count_notify_cb), &notified);
+  for (guint i = 1; i <= 100; i++)
+    _depict_job_report_stage (job, DEPICT_JOB_STAGE_GENERATING, i, file);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (depict_job_get_n_tokens (job), ==, 100);
+  g_assert_cmpuint (notified, ==, 1);
+
+  /* Another photo's count, or a count after another report, is a report of its own, in the
+   * order they came. */
+  _depict_job_report_stage (job, DEPICT_JOB_STAGE_GENERATING, 3, other);
+  _depict_job_report_stage (job, DEPICT_JOB_STAGE_SAVING, 0, other);
+  _depict_job_report_stage (job, DEPICT_JOB_STAGE_GENERATING, 7, other);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpint (depict_job_get_stage (job), ==, DEPICT_JOB_STAGE_GENERATING);
+  g_assert_cmpuint (depict_job_get_n_tokens (job), ==, 7);
+  g_assert_true (g_file_equal (depict_job_get_current_file (job), other));
+  g_assert_cmpuint (notified, ==, 4);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -720,6 +764,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/session/drop-checked-off-main", test_drop_checked_off_main);
   g_test_add_func ("/app/session/stored-answers", test_stored_answers);
   g_test_add_func ("/app/session/second-task-reuses-features", test_second_task_reuses_features);
+  g_test_add_func ("/app/session/token-reports-coalesce", test_token_reports_coalesce);
   status = g_test_run ();
   g_assert_finalize_object (session);
   return status;

@@ -519,11 +519,49 @@ test_validation (void)
   gpu_test_assert_validation_clean (device);
 }
 
-/* The validation layer is really on: a deliberate API misuse is counted, and closing the
- * device then fails the program (a critical, fatal under g_test). */
+/* A deliberate API misuse: a buffer of 0 bytes. */
 static void
-test_validation_detects (void)
+provoke_api_misuse (GpuDevice *device)
 {
+  VkBufferCreateInfo info = {
+    .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+    .size = 0, /* invalid: must be greater than 0 */
+    .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+  };
+  VkBuffer buffer = VK_NULL_HANDLE;
+  if (vkCreateBuffer (device->device, &info, NULL, &buffer) == VK_SUCCESS)
+    vkDestroyBuffer (device->device, buffer, NULL);
+}
+
+/* A hazard: a dispatch that reads what the one before it wrote, recorded without the recorder's
+ * barriers. (The same across two submissions, without the barrier each starts with, is none to
+ * Debian 12's layer, 1.3.239: it counts the fence wait between them as a dependency.) */
+static void
+provoke_hazard (GpuDevice *device)
+{
+  g_autoptr (GError) error = NULL;
+  const guint n = 1024;
+  g_autofree float *x = gpu_test_random (n, 7, -1, 1);
+  g_autoptr (GpuBuffer) bx = gpu_buffer_new_from_data (device, x, n * 4, &error);
+  g_autoptr (GpuBuffer) by = gpu_buffer_new_from_data (device, x, n * 4, &error);
+  g_autoptr (GpuBuffer) bz = gpu_buffer_new_from_data (device, x, n * 4, &error);
+  g_assert_no_error (error);
+  g_autoptr (GpuRecorder) rec = gpu_recorder_new (device, &error);
+  g_assert_no_error (error);
+  gpu_recorder_skip_barriers_for_testing (rec);
+  gpu_selftest_axpy (rec, bx, 0, by, 0, n, 2.0f, 1.0f, 0.0f); /* writes y */
+  gpu_selftest_axpy (rec, by, 0, bz, 0, n, 2.0f, 1.0f, 0.0f); /* reads y */
+  g_assert_true (gpu_recorder_submit (rec, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* The validation layer is really on, with synchronization validation (@data: "hazard", else an
+ * API misuse): what is provoked is counted, and closing the device then fails the program (a
+ * critical, fatal under g_test). */
+static void
+test_validation_detects (gconstpointer data)
+{
+  const gboolean hazard = g_strcmp0 (data, "hazard") == 0;
   if (g_test_subprocess ())
     {
       g_autoptr (GError) error = NULL;
@@ -535,14 +573,10 @@ test_validation_detects (void)
           gpu_device_unref (device);
           return;
         }
-      VkBufferCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-        .size = 0, /* invalid: must be greater than 0 */
-        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
-      };
-      VkBuffer buffer = VK_NULL_HANDLE;
-      if (vkCreateBuffer (device->device, &info, NULL, &buffer) == VK_SUCCESS)
-        vkDestroyBuffer (device->device, buffer, NULL);
+      if (hazard)
+        provoke_hazard (device);
+      else
+        provoke_api_misuse (device);
       printf ("errors=%u\n", gpu_device_get_validation_errors (device));
       fflush (stdout);
       gpu_device_unref (device); /* critical → abort */
@@ -558,6 +592,8 @@ test_validation_detects (void)
   g_test_trap_assert_failed ();
   g_test_trap_assert_stdout_unmatched ("*errors=0*");
   g_test_trap_assert_stderr ("*validation layer reported*");
+  if (hazard)
+    g_test_trap_assert_stderr ("*SYNC-HAZARD-READ*AFTER*WRITE*");
 }
 
 int
@@ -579,6 +615,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/recorder/timestamps", test_timestamps);
   g_test_add_func ("/gpu/pipeline-cache", test_pipeline_cache);
   g_test_add_func ("/gpu/validation", test_validation);
-  g_test_add_func ("/gpu/validation/detects-errors", test_validation_detects);
+  g_test_add_data_func ("/gpu/validation/detects-errors", "misuse", test_validation_detects);
+  g_test_add_data_func ("/gpu/validation/detects-hazards", "hazard", test_validation_detects);
   return gpu_test_run ();
 }
