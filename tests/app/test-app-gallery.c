@@ -642,6 +642,12 @@ test_start_new (Fixture *f, gconstpointer data)
   g_assert_true (g_file_set_contents (f->db, garbage, -1, NULL));
   button = error_page_start_new (f);
   g_assert_true (gtk_widget_get_visible (button));
+  /* It is what helps, so it is the suggested action; and there is nothing to select. */
+  g_assert_true (gtk_widget_has_css_class (button, "suggested-action"));
+  g_assert_false (gtk_widget_has_css_class (
+    app_test_find_button (GTK_WIDGET (f->view), "_Try Again"), "suggested-action"));
+  g_assert_false (gtk_widget_get_sensitive (
+    find_widget (GTK_WIDGET (f->view), GTK_TYPE_TOGGLE_BUTTON, "Select Photos")));
   g_signal_emit_by_name (button, "clicked");
   g_assert_cmpstr (depict_gallery_view_get_page (f->view), ==, "empty");
   g_assert_cmpuint (n_stored (f), ==, 0);
@@ -730,6 +736,8 @@ test_start_new_not_offered (Fixture *f, gconstpointer data)
   f->session = depict_session_new (settings, sub);
   button = error_page_start_new (f);
   g_assert_false (gtk_widget_get_visible (button));
+  g_assert_true (gtk_widget_has_css_class (
+    app_test_find_button (GTK_WIDGET (f->view), "_Try Again"), "suggested-action"));
 }
 
 int
