@@ -337,19 +337,33 @@ update_tags (DepictGalleryView *self, GalleryStore *store)
   self->updating_tags = FALSE;
 }
 
-/* STORE_OPENED: the error came from a gallery that is open (its file cannot be moved aside
- * under its connection); else it could not be opened. */
+static gboolean selecting (DepictGalleryView *self);
+static void set_selecting (DepictGalleryView *self, gboolean on);
+
 static void
-show_error (DepictGalleryView *self, const GError *error, gboolean store_opened)
+show_error (DepictGalleryView *self, const GError *error)
 {
   adw_status_page_set_description (self->error_page, error->message);
   /* A damaged file, or no gallery at all, can be moved aside; a newer Depict's, or one
    * that is busy or read-only, is no reason to start again. */
-  gtk_widget_set_visible (
-    self->start_new_button,
-    !store_opened &&
-      (g_error_matches (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT) ||
-       g_error_matches (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_A_DATABASE)));
+  gboolean start_new =
+    g_error_matches (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_CORRUPT) ||
+    g_error_matches (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_A_DATABASE);
+
+  gtk_widget_set_visible (self->start_new_button, start_new);
+  /* What helps is the suggested action: trying a damaged file again does not. */
+  if (start_new)
+    {
+      gtk_widget_add_css_class (self->start_new_button, "suggested-action");
+      gtk_widget_remove_css_class (self->retry_button, "suggested-action");
+    }
+  else
+    {
+      gtk_widget_remove_css_class (self->start_new_button, "suggested-action");
+      gtk_widget_add_css_class (self->retry_button, "suggested-action");
+    }
+  set_selecting (self, FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "gallery.select", FALSE);
   gtk_stack_set_visible_child_name (self->stack, "error");
 }
 
@@ -361,7 +375,7 @@ retry_clicked_cb (GtkButton *button, DepictGalleryView *self)
 
 /* The damaged gallery file (and its write-ahead log, which belongs to it) is renamed
  * "gallery.db.damaged-DATE", kept for a backup or a rescue; then an empty gallery starts.
- * Only done while no connection of this process has it open. */
+ * The process's connection to it is closed first. */
 static void
 start_new_clicked_cb (GtkButton *button, DepictGalleryView *self)
 {
@@ -373,6 +387,13 @@ start_new_clicked_cb (GtkButton *button, DepictGalleryView *self)
 
   if (self->session == NULL)
     return;
+  /* A gallery damaged past its opening is open: only SQLite closes it, before the move. */
+  if (!depict_session_close_store (self->session))
+    {
+      g_signal_emit (self, signals[SIGNAL_TOAST], 0,
+                     _ ("The gallery is in use by a run or a batch. Stop it, then try again."));
+      return;
+    }
   path = depict_session_dup_gallery_path (self->session);
   for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
     {
@@ -425,8 +446,6 @@ folder_clicked_cb (GtkButton *button, DepictGalleryView *self)
   gtk_show_uri (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), uri, GDK_CURRENT_TIME);
 }
 
-static gboolean selecting (DepictGalleryView *self);
-
 static gboolean
 is_removing (DepictGalleryView *self, gint64 image_id)
 {
@@ -455,7 +474,7 @@ run_search (DepictGalleryView *self, GalleryStore *store)
   hits = gallery_search_run (store, &query, &error);
   if (hits == NULL)
     {
-      show_error (self, error, TRUE);
+      show_error (self, error);
       return;
     }
 
@@ -480,6 +499,10 @@ run_search (DepictGalleryView *self, GalleryStore *store)
   g_list_store_splice (self->model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->model)),
                        items->pdata, items->len);
 
+  /* Selection mode is for photos: none, none to select. */
+  if (items->len == 0)
+    set_selecting (self, FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "gallery.select", items->len > 0);
   if (items->len > 0)
     gtk_stack_set_visible_child_name (self->stack, "grid");
   else if (query.text == NULL && query.tag == NULL)
@@ -500,7 +523,7 @@ refresh (DepictGalleryView *self, gboolean tags)
   store = depict_session_get_store (self->session, &error);
   if (store == NULL)
     {
-      show_error (self, error, FALSE);
+      show_error (self, error);
       return;
     }
   self->shown_generation = depict_session_get_store_generation (self->session);

@@ -164,6 +164,19 @@ depict_session_get_store (DepictSession *self, GError **error)
   return store;
 }
 
+gboolean
+depict_session_close_store (DepictSession *self)
+{
+  g_return_val_if_fail (DEPICT_IS_SESSION (self), FALSE);
+
+  if (depict_session_get_busy (self) || self->batch != NULL)
+    return FALSE;
+  g_mutex_lock (&self->store_lock);
+  g_clear_pointer (&self->store, gallery_store_close);
+  g_mutex_unlock (&self->store_lock);
+  return TRUE;
+}
+
 guint
 depict_session_get_store_generation (DepictSession *self)
 {

@@ -55,6 +55,10 @@ double depict_session_get_task_seconds (DepictSession *self, const DepictRunSett
  * batches (any thread; each call holds the connection for its duration). NULL when it cannot
  * be opened. */
 GalleryStore *depict_session_get_store (DepictSession *self, GError **error);
+/* Closes the gallery connection, so that a damaged gallery file can be moved aside; the next
+ * depict_session_get_store() opens the gallery again. FALSE (and nothing done) while a run or
+ * a batch may use it. */
+gboolean depict_session_close_store (DepictSession *self);
 /* Told on the main context after the worker stored something (a run, a batch's photo). */
 guint depict_session_get_store_generation (DepictSession *self);
 

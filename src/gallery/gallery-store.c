@@ -836,7 +836,8 @@ set_refused (GError **error, ProbeResult probe, const char *path)
   if (probe == PROBE_NOT_SQLITE)
     g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_A_DATABASE,
                  _ ("“%s” is not a Depict gallery (it is not a SQLite database at all). It was "
-                    "left untouched: choose another file with --db, or move it aside."),
+                    "left untouched: move it aside to start a new gallery, or use another "
+                    "gallery file."),
                  path);
   else
     g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_FOREIGN,

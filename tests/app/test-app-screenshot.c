@@ -426,6 +426,28 @@ test_models_screenshots (void)
   g_unsetenv ("HF_ENDPOINT");
 }
 
+/* A gallery file that is damaged: what happened, and what can be done. */
+static void
+test_damaged_gallery_screenshot (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (DEPICT_SCHEMA_ID);
+  g_autofree char *dir = g_dir_make_tmp ("depict-damaged-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "gallery.db", NULL);
+  g_autoptr (DepictSession) session = NULL;
+  DepictWindow *window;
+
+  g_assert_true (g_file_set_contents (db, "not a gallery at all", -1, NULL));
+  session = depict_session_new (settings, db);
+  window = depict_window_new_for_session (session);
+  gtk_window_set_default_size (GTK_WINDOW (window), WIDTH, HEIGHT);
+  gtk_window_present (GTK_WINDOW (window));
+  depict_window_show_gallery (window, FALSE);
+  app_test_spin (800);
+  save_and_check (GTK_WIDGET (window), "gallery-damaged");
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_spin (50);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -435,6 +457,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/app/screenshot", test_screenshots);
   g_test_add_func ("/app/screenshot/models", test_models_screenshots);
+  g_test_add_func ("/app/screenshot/damaged-gallery", test_damaged_gallery_screenshot);
   g_test_add_func ("/app/screenshot/errors", test_error_screenshots);
   return g_test_run ();
 }
