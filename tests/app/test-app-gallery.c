@@ -189,6 +189,40 @@ test_date (void)
     }
 }
 
+static void
+answers_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  *(GPtrArray **) data =
+    depict_session_load_answers_finish (DEPICT_SESSION (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+answers_loaded (gpointer data)
+{
+  return *(GPtrArray **) data != NULL;
+}
+
+/* A stored answer says when it was made as a person reads it, never as "12/07/26". */
+static void
+test_stored_answer_date (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = app_test_data_path ("preprocess", "images", photos[0], NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GPtrArray) answers = NULL;
+  DepictAnswer *answer;
+
+  add_caption (f, 0, "A red square.");
+  depict_session_load_answers_async (f->session, file, NULL, answers_cb, &answers);
+  app_test_wait (answers_loaded, &answers, 10000, "the stored answers");
+  g_assert_cmpuint (answers->len, ==, 1);
+  answer = g_ptr_array_index (answers, 0);
+  g_assert_true (g_str_has_prefix (answer->info, "Stored Today, "));
+  g_assert_null (strchr (answer->info, '/'));
+}
+
 /* Photos leave the grid at once and the gallery when their Undo runs out; Undo brings them
  * back; their files are never touched. */
 static void
@@ -749,6 +783,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/app/gallery/date", test_date);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/app/gallery/stored-answer-date", test_stored_answer_date);
   ADD ("/app/gallery/remove-undo", test_remove_undo);
   ADD ("/app/gallery/edit-tags", test_edit_tags);
   ADD ("/app/gallery/cell-width", test_cell_width);
