@@ -4,11 +4,9 @@
  * is bound), searched with the gallery's full-text index over captions, OCR text and tags,
  * filtered by tag, read through the session's one gallery connection; and the session's
  * batch (tagging a folder, Run on All Photos) with a determinate progress bar, pause (stop
- * now, resume later: finished photos are skipped) and cancel. In selection mode, photos are
- * removed from the gallery (with an Undo: the removal is reversible, so it is not asked about
- * first, as the HIG says) and a photo's tags are edited (depict-gallery-tags.c). Nothing moves
- * under the pointer: while it is over the view, new answers wait to be shown and the batch's
- * card stays.
+ * now, resume later: finished photos are skipped) and cancel. Selection mode (removing
+ * photos, editing tags) is depict-gallery-view-selection.c. Nothing moves under the pointer:
+ * while it is over the view, new answers wait to be shown and the batch's card stays.
  *
  * Copyright 2026 The Depict authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -20,8 +18,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
-#include "depict-gallery-tags.h"
-#include "depict-gallery-view.h"
+#include "depict-gallery-view-private.h"
 #include "depict-queue-item.h"
 #include "gallery/gallery-search.h"
 
@@ -31,47 +28,17 @@
 /* Every cell is as wide as its thumbnail, whatever its caption. */
 #define CELL_WIDTH 160
 
-struct _DepictGalleryView {
-  GtkWidget parent_instance;
-
-  GtkWidget *box;
-  GtkSearchEntry *search_entry;
-  GtkDropDown *tag_dropdown;
-  GtkRevealer *batch_revealer;
-  GtkLabel *batch_title;
-  GtkLabel *batch_detail;
-  GtkButton *batch_pause_button;
-  GtkProgressBar *batch_progress;
-  GtkStack *stack;
-  AdwStatusPage *error_page;
-  GtkWidget *retry_button;
-  GtkWidget *start_new_button;
-  GtkWidget *folder_button;
-  GtkGridView *grid_view;
-  GtkToggleButton *select_button;
-  GtkRevealer *selection_revealer;
-  GtkLabel *selection_label;
-
-  DepictSession *session;
-  GListStore *model;
-  GHashTable *thumbnails; /* path → GdkTexture: kept across searches */
-  GtkStringList *tags;
-  gboolean updating_tags;
-  guint shown_generation;       /* the session's store generation last shown */
-  GtkMultiSelection *selection; /* over model, in selection mode */
-  GArray *removing;             /* image ids removed, until their Undo runs out */
-  AdwToast *removal_toast;      /* the Undo of removing */
-  gboolean pointer_inside;      /* the pointer is over the view: nothing moves */
-  gboolean reload_waiting;      /* answers stored while it was */
-
-  DepictJob *batch; /* the session's batch shown */
-};
-
 G_DEFINE_FINAL_TYPE (DepictGalleryView, depict_gallery_view, GTK_TYPE_WIDGET)
 
 enum { SIGNAL_IMAGE_ACTIVATED, SIGNAL_TOAST, N_SIGNALS };
 
 static guint signals[N_SIGNALS];
+
+void
+_depict_gallery_view_toast (DepictGalleryView *self, const char *message)
+{
+  g_signal_emit (self, signals[SIGNAL_TOAST], 0, message);
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Grid cells                                                                               */
@@ -93,54 +60,6 @@ cell_query_tooltip_cb (GtkWidget *box, int x, int y, gboolean keyboard_mode, Gtk
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_tooltip_set_custom (tooltip, label);
   return TRUE;
-}
-
-/* The cell's check box (shown in selection mode) selects its photo alongside the others. */
-static void
-cell_check_toggled_cb (GtkCheckButton *check, GtkListItem *list_item)
-{
-  GtkWidget *grid = gtk_widget_get_ancestor (GTK_WIDGET (check), GTK_TYPE_GRID_VIEW);
-  GtkSelectionModel *model = grid != NULL ? gtk_grid_view_get_model (GTK_GRID_VIEW (grid)) : NULL;
-  guint position = gtk_list_item_get_position (list_item);
-  gboolean active = gtk_check_button_get_active (check);
-
-  if (!GTK_IS_MULTI_SELECTION (model) || position == GTK_INVALID_LIST_POSITION ||
-      active == gtk_list_item_get_selected (list_item))
-    return;
-  if (active)
-    gtk_selection_model_select_item (model, position, FALSE);
-  else
-    gtk_selection_model_unselect_item (model, position);
-}
-
-static void
-cell_selected_cb (GtkListItem *list_item, GParamSpec *pspec, GtkCheckButton *check)
-{
-  gtk_check_button_set_active (check, gtk_list_item_get_selected (list_item));
-}
-
-/* A right click (or a long press) on a photo starts selection mode with it selected. */
-static void
-cell_select_start (GtkListItem *list_item)
-{
-  GtkWidget *box = gtk_list_item_get_child (list_item);
-  GtkWidget *view = box != NULL ? gtk_widget_get_ancestor (box, DEPICT_TYPE_GALLERY_VIEW) : NULL;
-  guint position = gtk_list_item_get_position (list_item);
-
-  if (view == NULL || position == GTK_INVALID_LIST_POSITION)
-    return;
-  if (!depict_gallery_view_get_selection_mode (DEPICT_GALLERY_VIEW (view)))
-    gtk_widget_activate_action (view, "gallery.select", NULL);
-  gtk_selection_model_select_item (depict_gallery_view_get_selection (DEPICT_GALLERY_VIEW (view)),
-                                   position, FALSE);
-}
-
-static void
-cell_secondary_cb (GtkGestureClick *gesture, int n_press, double x, double y,
-                   GtkListItem *list_item)
-{
-  cell_select_start (list_item);
-  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
 }
 
 static void
@@ -182,19 +101,7 @@ setup_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpoint
   gtk_box_append (GTK_BOX (box), label);
   gtk_widget_set_has_tooltip (box, TRUE);
   g_signal_connect (box, "query-tooltip", G_CALLBACK (cell_query_tooltip_cb), NULL);
-  g_signal_connect (check, "toggled", G_CALLBACK (cell_check_toggled_cb), list_item);
-  g_signal_connect (list_item, "notify::selected", G_CALLBACK (cell_selected_cb), check);
-  {
-    GtkGesture *secondary = gtk_gesture_click_new ();
-    GtkGesture *long_press = gtk_gesture_long_press_new ();
-
-    gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (secondary), GDK_BUTTON_SECONDARY);
-    g_signal_connect (secondary, "pressed", G_CALLBACK (cell_secondary_cb), list_item);
-    gtk_widget_add_controller (box, GTK_EVENT_CONTROLLER (secondary));
-    gtk_gesture_single_set_touch_only (GTK_GESTURE_SINGLE (long_press), TRUE);
-    g_signal_connect_swapped (long_press, "pressed", G_CALLBACK (cell_select_start), list_item);
-    gtk_widget_add_controller (box, GTK_EVENT_CONTROLLER (long_press));
-  }
+  _depict_gallery_view_setup_cell_selection (list_item, box, check);
   g_object_set_data (G_OBJECT (box), "picture", picture);
   g_object_set_data (G_OBJECT (box), "check", check);
   g_object_set_data (G_OBJECT (box), "label", label);
@@ -337,9 +244,6 @@ update_tags (DepictGalleryView *self, GalleryStore *store)
   self->updating_tags = FALSE;
 }
 
-static gboolean selecting (DepictGalleryView *self);
-static void set_selecting (DepictGalleryView *self, gboolean on);
-
 static void
 show_error (DepictGalleryView *self, const GError *error)
 {
@@ -362,7 +266,7 @@ show_error (DepictGalleryView *self, const GError *error)
       gtk_widget_remove_css_class (self->start_new_button, "suggested-action");
       gtk_widget_add_css_class (self->retry_button, "suggested-action");
     }
-  set_selecting (self, FALSE);
+  _depict_gallery_view_set_selecting (self, FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "gallery.select", FALSE);
   gtk_stack_set_visible_child_name (self->stack, "error");
 }
@@ -446,15 +350,6 @@ folder_clicked_cb (GtkButton *button, DepictGalleryView *self)
   gtk_show_uri (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), uri, GDK_CURRENT_TIME);
 }
 
-static gboolean
-is_removing (DepictGalleryView *self, gint64 image_id)
-{
-  for (guint i = 0; i < self->removing->len; i++)
-    if (g_array_index (self->removing, gint64, i) == image_id)
-      return TRUE;
-  return FALSE;
-}
-
 static void
 run_search (DepictGalleryView *self, GalleryStore *store)
 {
@@ -484,7 +379,7 @@ run_search (DepictGalleryView *self, GalleryStore *store)
       g_autoptr (GFile) file = NULL;
       DepictQueueItem *item;
 
-      if (hit->path == NULL || is_removing (self, hit->image_id))
+      if (hit->path == NULL || _depict_gallery_view_is_removing (self, hit->image_id))
         continue;
       file = g_file_new_for_path (hit->path);
       item = depict_queue_item_new (file);
@@ -501,7 +396,7 @@ run_search (DepictGalleryView *self, GalleryStore *store)
 
   /* Selection mode is for photos: none, none to select. */
   if (items->len == 0)
-    set_selecting (self, FALSE);
+    _depict_gallery_view_set_selecting (self, FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "gallery.select", items->len > 0);
   if (items->len > 0)
     gtk_stack_set_visible_child_name (self->stack, "grid");
@@ -512,8 +407,8 @@ run_search (DepictGalleryView *self, GalleryStore *store)
 }
 
 /* Searches (and with TAGS, lists the tags again) through the session's connection. */
-static void
-refresh (DepictGalleryView *self, gboolean tags)
+void
+_depict_gallery_view_refresh (DepictGalleryView *self, gboolean tags)
 {
   g_autoptr (GError) error = NULL;
   GalleryStore *store;
@@ -535,7 +430,7 @@ refresh (DepictGalleryView *self, gboolean tags)
 static void
 search_changed_cb (GtkSearchEntry *entry, DepictGalleryView *self)
 {
-  refresh (self, FALSE);
+  _depict_gallery_view_refresh (self, FALSE);
 }
 
 static void
@@ -557,7 +452,7 @@ static void
 tag_selected_cb (GtkDropDown *dropdown, GParamSpec *pspec, DepictGalleryView *self)
 {
   if (!self->updating_tags)
-    refresh (self, FALSE);
+    _depict_gallery_view_refresh (self, FALSE);
 }
 
 static void
@@ -569,7 +464,7 @@ grid_activated_cb (GtkGridView *grid, guint position, DepictGalleryView *self)
   if (item == NULL)
     return;
   /* In selection mode, Enter (or a double click) selects or unselects the photo. */
-  if (selecting (self))
+  if (_depict_gallery_view_selecting (self))
     {
       GtkSelectionModel *selection = GTK_SELECTION_MODEL (self->selection);
 
@@ -717,191 +612,6 @@ batch_cancel_clicked_cb (GtkButton *button, DepictGalleryView *self)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Selection: removing photos, editing tags                                                 */
-
-static gboolean
-selecting (DepictGalleryView *self)
-{
-  return gtk_grid_view_get_model (self->grid_view) == GTK_SELECTION_MODEL (self->selection);
-}
-
-/* The image ids of the selected photos. */
-static GArray *
-selected_ids (DepictGalleryView *self)
-{
-  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autoptr (GtkBitset) set = NULL;
-  GtkBitsetIter iter;
-  guint position;
-
-  if (!selecting (self))
-    return ids;
-  set = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
-  for (gboolean more = gtk_bitset_iter_init_first (&iter, set, &position); more;
-       more = gtk_bitset_iter_next (&iter, &position))
-    {
-      g_autoptr (DepictQueueItem) item =
-        g_list_model_get_item (G_LIST_MODEL (self->model), position);
-      gint64 *image_id = item != NULL ? g_object_get_data (G_OBJECT (item), "image-id64") : NULL;
-
-      if (image_id != NULL)
-        g_array_append_val (ids, *image_id);
-    }
-  return ids;
-}
-
-static void
-update_selection (DepictGalleryView *self)
-{
-  g_autoptr (GArray) ids = selected_ids (self);
-  g_autofree char *text = NULL;
-
-  if (ids->len == 0)
-    text = g_strdup (_ ("Select photos"));
-  else
-    /* Translators: how many photos of the gallery are selected */
-    text =
-      g_strdup_printf (ngettext ("%u photo selected", "%u photos selected", ids->len), ids->len);
-  gtk_label_set_label (self->selection_label, text);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "gallery.remove", ids->len > 0);
-  /* Escape leaves selection mode; outside it, it is the window's (cancelling a run). */
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "gallery.cancel-selection", selecting (self));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "gallery.edit-tags", ids->len == 1);
-}
-
-static void
-selection_changed_cb (GtkSelectionModel *model, guint position, guint n_items,
-                      DepictGalleryView *self)
-{
-  update_selection (self);
-}
-
-static void
-set_selecting (DepictGalleryView *self, gboolean on)
-{
-  if (on == selecting (self))
-    return;
-  gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
-  /* A click selects in selection mode, and opens the photo outside it. */
-  gtk_grid_view_set_single_click_activate (self->grid_view, !on);
-  if (on)
-    gtk_grid_view_set_model (self->grid_view, GTK_SELECTION_MODEL (self->selection));
-  else
-    gtk_grid_view_set_model (self->grid_view, GTK_SELECTION_MODEL (gtk_no_selection_new (
-                                                g_object_ref (G_LIST_MODEL (self->model)))));
-  gtk_toggle_button_set_active (self->select_button, on);
-  gtk_revealer_set_reveal_child (self->selection_revealer, on);
-  update_selection (self);
-}
-
-static void
-select_action_cb (GtkWidget *widget, const char *action_name, GVariant *parameter)
-{
-  DepictGalleryView *self = DEPICT_GALLERY_VIEW (widget);
-
-  set_selecting (self, !selecting (self));
-}
-
-static void
-cancel_selection_action_cb (GtkWidget *widget, const char *action_name, GVariant *parameter)
-{
-  set_selecting (DEPICT_GALLERY_VIEW (widget), FALSE);
-}
-
-static void
-removal_undo_cb (AdwToast *toast, DepictGalleryView *self)
-{
-  g_array_set_size (self->removing, 0);
-  depict_gallery_view_reload (self);
-}
-
-static void
-removal_dismissed_cb (AdwToast *toast, DepictGalleryView *self)
-{
-  if (self->removal_toast == toast)
-    g_clear_object (&self->removal_toast);
-  depict_gallery_view_forget_removed (self);
-}
-
-/* The photos IDS leave the grid at once, and the gallery when their Undo runs out. */
-static void
-remove_photos (DepictGalleryView *self, GArray *ids)
-{
-  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
-  g_autofree char *title = NULL;
-  guint n = ids->len;
-
-  /* One Undo at a time: what the last one covered goes now. */
-  if (self->removal_toast != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->removal_toast, self);
-      adw_toast_dismiss (self->removal_toast);
-      g_clear_object (&self->removal_toast);
-    }
-  depict_gallery_view_forget_removed (self);
-  g_array_append_vals (self->removing, ids->data, ids->len);
-  set_selecting (self, FALSE);
-  for (guint i = g_list_model_get_n_items (G_LIST_MODEL (self->model)); i > 0; i--)
-    {
-      g_autoptr (DepictQueueItem) item = g_list_model_get_item (G_LIST_MODEL (self->model), i - 1);
-      gint64 *image_id = g_object_get_data (G_OBJECT (item), "image-id64");
-
-      if (image_id != NULL && is_removing (self, *image_id))
-        g_list_store_remove (self->model, i - 1);
-    }
-  if (g_list_model_get_n_items (G_LIST_MODEL (self->model)) == 0)
-    refresh (self, FALSE);
-  if (overlay == NULL)
-    {
-      depict_gallery_view_forget_removed (self);
-      return;
-    }
-  /* Translators: a toast with an Undo button; the photos' files are not touched */
-  title = g_strdup_printf (
-    ngettext ("Removed %u photo from the gallery", "Removed %u photos from the gallery", n), n);
-  self->removal_toast = adw_toast_new (title);
-  g_object_ref (self->removal_toast);
-  adw_toast_set_button_label (self->removal_toast, _ ("_Undo"));
-  adw_toast_set_priority (self->removal_toast, ADW_TOAST_PRIORITY_HIGH);
-  g_signal_connect_object (self->removal_toast, "button-clicked", G_CALLBACK (removal_undo_cb),
-                           self, 0);
-  g_signal_connect_object (self->removal_toast, "dismissed", G_CALLBACK (removal_dismissed_cb),
-                           self, 0);
-  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), self->removal_toast);
-}
-
-static void
-remove_action_cb (GtkWidget *widget, const char *action_name, GVariant *parameter)
-{
-  DepictGalleryView *self = DEPICT_GALLERY_VIEW (widget);
-  g_autoptr (GArray) ids = selected_ids (self);
-
-  if (ids->len > 0)
-    remove_photos (self, ids);
-}
-
-static void
-tags_closed_cb (GtkWindow *window, DepictGalleryView *self)
-{
-  depict_gallery_view_reload (self);
-}
-
-static void
-edit_tags_action_cb (GtkWidget *widget, const char *action_name, GVariant *parameter)
-{
-  DepictGalleryView *self = DEPICT_GALLERY_VIEW (widget);
-  g_autoptr (GArray) ids = selected_ids (self);
-  DepictGalleryTags *dialog;
-
-  if (ids->len != 1 || self->session == NULL)
-    return;
-  dialog = depict_gallery_tags_new (GTK_WINDOW (gtk_widget_get_root (widget)), self->session,
-                                    g_array_index (ids, gint64, 0));
-  g_signal_connect_object (dialog, "destroy", G_CALLBACK (tags_closed_cb), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-/* ---------------------------------------------------------------------------------------- */
 /* GObject                                                                                  */
 
 static void
@@ -983,14 +693,7 @@ depict_gallery_view_class_init (DepictGalleryViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, batch_pause_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, batch_cancel_clicked_cb);
 
-  gtk_widget_class_install_action (widget_class, "gallery.select", NULL, select_action_cb);
-  gtk_widget_class_install_action (widget_class, "gallery.cancel-selection", NULL,
-                                   cancel_selection_action_cb);
-  gtk_widget_class_install_action (widget_class, "gallery.remove", NULL, remove_action_cb);
-  gtk_widget_class_install_action (widget_class, "gallery.edit-tags", NULL, edit_tags_action_cb);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "gallery.remove", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "gallery.cancel-selection",
-                                       NULL);
+  _depict_gallery_view_selection_class_init (widget_class);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "depict-gallery-view");
@@ -1014,9 +717,6 @@ depict_gallery_view_init (DepictGalleryView *self)
   g_object_unref (factory);
   gtk_grid_view_set_model (self->grid_view, GTK_SELECTION_MODEL (gtk_no_selection_new (
                                               g_object_ref (G_LIST_MODEL (self->model)))));
-  self->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (self->model)));
-  g_signal_connect (self->selection, "selection-changed", G_CALLBACK (selection_changed_cb), self);
-  self->removing = g_array_new (FALSE, FALSE, sizeof (gint64));
   {
     GtkEventController *motion = gtk_event_controller_motion_new ();
 
@@ -1024,7 +724,7 @@ depict_gallery_view_init (DepictGalleryView *self)
     g_signal_connect (motion, "leave", G_CALLBACK (pointer_leave_cb), self);
     gtk_widget_add_controller (GTK_WIDGET (self), motion);
   }
-  update_selection (self);
+  _depict_gallery_view_selection_init (self);
 
   self->tags = gtk_string_list_new (all_tags);
   gtk_drop_down_set_model (self->tag_dropdown, G_LIST_MODEL (self->tags));
@@ -1058,7 +758,7 @@ void
 depict_gallery_view_reload (DepictGalleryView *self)
 {
   g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
-  refresh (self, TRUE);
+  _depict_gallery_view_refresh (self, TRUE);
 }
 
 /* Searches as if TEXT had been typed and TAG chosen (NULL: all tags). */
@@ -1077,7 +777,7 @@ depict_gallery_view_search (DepictGalleryView *self, const char *text, const cha
   gtk_drop_down_set_selected (self->tag_dropdown, position);
   self->updating_tags = FALSE;
   gtk_editable_set_text (GTK_EDITABLE (self->search_entry), text != NULL ? text : "");
-  refresh (self, FALSE);
+  _depict_gallery_view_refresh (self, FALSE);
 }
 
 void
@@ -1099,68 +799,4 @@ depict_gallery_view_get_page (DepictGalleryView *self)
 {
   g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), NULL);
   return gtk_stack_get_visible_child_name (self->stack);
-}
-
-/* Removes the photos with image ids IDS (N_IDS of them) from the grid at once, and from the
- * gallery when the Undo of the toast it shows runs out (or at depict_gallery_view_forget_removed).
- */
-void
-depict_gallery_view_remove (DepictGalleryView *self, const gint64 *ids, guint n_ids)
-{
-  g_autoptr (GArray) array = g_array_new (FALSE, FALSE, sizeof (gint64));
-
-  g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
-  g_array_append_vals (array, ids, n_ids);
-  if (n_ids > 0)
-    remove_photos (self, array);
-}
-
-/* The photos removed whose Undo has not run out leave the gallery now. */
-void
-depict_gallery_view_forget_removed (DepictGalleryView *self)
-{
-  g_autoptr (GError) error = NULL;
-  GalleryStore *store;
-
-  g_return_if_fail (DEPICT_IS_GALLERY_VIEW (self));
-
-  if (self->removing->len == 0 || self->session == NULL)
-    return;
-  store = depict_session_get_store (self->session, &error);
-  if (store == NULL ||
-      !gallery_store_forget_images (store, (const gint64 *) (gpointer) self->removing->data,
-                                    self->removing->len, NULL, &error))
-    {
-      g_autofree char *message = g_strdup_printf (
-        /* Translators: removing photos from the gallery failed; the reason follows */
-        _ ("The photos could not be removed from the gallery: %s"), error->message);
-
-      g_signal_emit (self, signals[SIGNAL_TOAST], 0, message);
-    }
-  g_array_set_size (self->removing, 0);
-  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
-    depict_gallery_view_reload (self);
-}
-
-gboolean
-depict_gallery_view_get_selection_mode (DepictGalleryView *self)
-{
-  g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), FALSE);
-  return selecting (self);
-}
-
-/* The grid's selection in selection mode (over depict_gallery_view_get_model()). */
-GtkSelectionModel *
-depict_gallery_view_get_selection (DepictGalleryView *self)
-{
-  g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), NULL);
-  return GTK_SELECTION_MODEL (self->selection);
-}
-
-/* The toast that offers to undo the last removal, while it does; NULL otherwise. */
-AdwToast *
-depict_gallery_view_get_removal_toast (DepictGalleryView *self)
-{
-  g_return_val_if_fail (DEPICT_IS_GALLERY_VIEW (self), NULL);
-  return self->removal_toast;
 }
