@@ -3,8 +3,10 @@
  * Both ask the session for a batch through the gallery's tagger: the chosen task on the
  * photos of the list, or the batch tasks on a folder. Whichever batch goes on, the window
  * follows it: the photos of the list it works on show their state and answers, the photo
- * shown its progress, the Run on All Photos button how far it has got, and its end is told
- * in a toast (and a notification when the window is not in use).
+ * shown its progress, the Run on All Photos button how far it has got, the photo page the
+ * photo being tagged (with no photo open) or a line over the open photo, and its end is told
+ * in a toast (and a notification when the window is not in use). Tag Folder first asks which
+ * tasks, with an estimate of the time from the photos counted in a thread.
  *
  * Copyright 2026 The Depict authors
  * SPDX-License-Identifier: GPL-3.0-or-later
