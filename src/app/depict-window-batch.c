@@ -77,6 +77,55 @@ batch_thumbnail_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   adw_status_page_set_paintable (self->batch_page, GDK_PAINTABLE (texture));
 }
 
+/* "Photo 3 of 12 · about 5 min left · 240 photos/h", or NULL before the photos are known. */
+static char *
+batch_progress_line (DepictJob *job)
+{
+  GString *text;
+  guint done = depict_job_get_done (job), total = depict_job_get_total (job);
+  double left = depict_job_get_seconds_left (job);
+  double rate = depict_job_get_photos_per_hour (job);
+
+  if (total == 0)
+    return NULL;
+  text = g_string_new (NULL);
+  if (left >= 0)
+    {
+      g_autofree char *duration = _depict_window_format_duration (left);
+
+      g_string_append_printf (text, _ ("Photo %u of %u · about %s left"), MIN (done + 1, total),
+                              total, duration);
+    }
+  else
+    g_string_append_printf (text, _ ("Photo %u of %u"), MIN (done + 1, total), total);
+  if (rate > 0)
+    {
+      g_string_append (text, " · ");
+      g_string_append_printf (text, _ ("%.0f photos/h"), rate);
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* With a photo open, a line over it says that a batch goes on, and how far it has got. */
+static void
+update_batch_strip (DepictWindow *self)
+{
+  gboolean shown = self->batch_strip != NULL && batch_running (self) && self->current != NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->batch_strip == NULL)
+    return;
+  gtk_revealer_set_reveal_child (self->batch_strip, shown);
+  if (!shown)
+    return;
+  line = batch_progress_line (self->batch);
+  /* Translators: over the photo open: a batch ("Tagging “Holiday”") and its progress */
+  text = line != NULL ? g_strdup_printf (_ ("%s: %s"), depict_job_get_title (self->batch), line)
+                      : g_strdup (depict_job_get_title (self->batch));
+  gtk_label_set_label (self->batch_strip_label, text);
+}
+
 /* The photo being tagged, its task and how far the batch has got. */
 static void
 update_batch_page (DepictWindow *self)
@@ -86,6 +135,7 @@ update_batch_page (DepictWindow *self)
   g_autoptr (GString) text = g_string_new (NULL);
   guint done, total;
 
+  update_batch_strip (self);
   if (!batch_page_shown (self) || job == NULL)
     return;
   done = depict_job_get_done (job);
@@ -104,25 +154,9 @@ update_batch_page (DepictWindow *self)
     }
   if (total > 0)
     {
-      double left = depict_job_get_seconds_left (job);
-      double rate = depict_job_get_photos_per_hour (job);
+      g_autofree char *line = batch_progress_line (job);
 
-      if (text->len > 0)
-        g_string_append_c (text, '\n');
-      if (left >= 0)
-        {
-          g_autofree char *duration = _depict_window_format_duration (left);
-
-          g_string_append_printf (text, _ ("Photo %u of %u · about %s left"), MIN (done + 1, total),
-                                  total, duration);
-        }
-      else
-        g_string_append_printf (text, _ ("Photo %u of %u"), MIN (done + 1, total), total);
-      if (rate > 0)
-        {
-          g_string_append (text, " · ");
-          g_string_append_printf (text, _ ("%.0f photos/h"), rate);
-        }
+      g_string_append_printf (text, "%s%s", text->len > 0 ? "\n" : "", line);
     }
   else
     g_string_append_printf (text, "%s%s", text->len > 0 ? "\n" : "", _ ("Finding the photos…"));
@@ -145,8 +179,9 @@ update_batch_page (DepictWindow *self)
 }
 
 void
-_depict_window_show_empty_page (DepictWindow *self)
+_depict_window_batch_update_photo_page (DepictWindow *self)
 {
+  update_batch_strip (self);
   if (self->current != NULL)
     return;
   if (self->batch_page != NULL && batch_running (self))
@@ -176,6 +211,30 @@ create_batch_page (DepictWindow *self)
   gtk_box_append (GTK_BOX (box), button);
   adw_status_page_set_child (self->batch_page, box);
   gtk_stack_add_named (self->photo_stack, GTK_WIDGET (self->batch_page), "batch");
+
+  /* The line over an open photo, beside the zoom buttons. */
+  self->batch_strip = GTK_REVEALER (gtk_revealer_new ());
+  gtk_revealer_set_transition_type (self->batch_strip, GTK_REVEALER_TRANSITION_TYPE_CROSSFADE);
+  gtk_widget_set_halign (GTK_WIDGET (self->batch_strip), GTK_ALIGN_START);
+  gtk_widget_set_valign (GTK_WIDGET (self->batch_strip), GTK_ALIGN_END);
+  gtk_widget_set_margin_start (GTK_WIDGET (self->batch_strip), 12);
+  gtk_widget_set_margin_bottom (GTK_WIDGET (self->batch_strip), 12);
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_add_css_class (box, "osd");
+  gtk_widget_add_css_class (box, "view-osd");
+  self->batch_strip_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_ellipsize (self->batch_strip_label, PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (self->batch_strip_label, 48);
+  gtk_widget_set_margin_start (GTK_WIDGET (self->batch_strip_label), 9);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->batch_strip_label));
+  button = gtk_button_new_with_mnemonic (_ ("_Show"));
+  gtk_widget_set_tooltip_text (button, _ ("Show the Gallery"));
+  gtk_widget_add_css_class (button, "flat");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.show-gallery");
+  gtk_box_append (GTK_BOX (box), button);
+  gtk_revealer_set_child (self->batch_strip, box);
+  gtk_overlay_add_overlay (GTK_OVERLAY (gtk_widget_get_parent (GTK_WIDGET (self->image_view))),
+                           GTK_WIDGET (self->batch_strip));
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -315,7 +374,7 @@ finished_cb (DepictJob *job, DepictWindow *self)
     _depict_window_show_current (self);
   update_run_all_button (self);
   _depict_window_update_actions (self);
-  _depict_window_show_empty_page (self);
+  _depict_window_batch_update_photo_page (self);
 }
 
 static void
@@ -346,7 +405,7 @@ session_batch_cb (DepictSession *session, GParamSpec *pspec, DepictWindow *self)
 {
   follow (self, depict_session_get_batch (session));
   _depict_window_update_actions (self);
-  _depict_window_show_empty_page (self);
+  _depict_window_batch_update_photo_page (self);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -624,7 +683,7 @@ _depict_window_batch_init (DepictWindow *self)
   g_signal_connect_object (self->session, "notify::batch-paused", G_CALLBACK (session_batch_cb),
                            self, 0);
   follow (self, depict_session_get_batch (self->session));
-  _depict_window_show_empty_page (self);
+  _depict_window_batch_update_photo_page (self);
 }
 
 void
@@ -637,6 +696,7 @@ _depict_window_batch_dispose (DepictWindow *self)
   g_clear_object (&self->batch_page_cancellable);
   g_clear_object (&self->batch_page_file);
   self->batch_page = NULL;
+  self->batch_strip = NULL;
   g_clear_object (&self->run_all_job);
   g_clear_pointer (&self->batch_failures, g_strfreev);
   if (self->failures_dialog != NULL)

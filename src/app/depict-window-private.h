@@ -77,6 +77,8 @@ struct _DepictWindow {
   GtkProgressBar *batch_page_bar;
   GFile *batch_page_file;               /* the photo whose thumbnail it shows */
   GCancellable *batch_page_cancellable; /* loading that thumbnail */
+  GtkRevealer *batch_strip;             /* over the photo open while a batch goes on */
+  GtkLabel *batch_strip_label;
 
   GCancellable *cancellable; /* files being checked and listed; cancelled on close */
   gboolean narrow;           /* results below the photo */
@@ -129,9 +131,10 @@ char *_depict_window_answer_title (DepictAnswer *answer);
 /* depict-window-batch.c */
 void _depict_window_batch_init (DepictWindow *self);
 void _depict_window_batch_dispose (DepictWindow *self);
-/* The photo page when no photo is open: what the batch under way is doing, or the empty
- * page. */
-void _depict_window_show_empty_page (DepictWindow *self);
+/* What the photo page shows of the batch under way: with no photo open, the photo being
+ * tagged and the batch's progress (else the empty page); over an open photo, a line with the
+ * batch's progress. */
+void _depict_window_batch_update_photo_page (DepictWindow *self);
 /* Asks which tasks to run on FOLDER's photos, then tags it. */
 void _depict_window_tag_folder (DepictWindow *self, GFile *folder);
 /* The question of _depict_window_tag_folder() while it is open, or NULL. */

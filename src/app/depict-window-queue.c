@@ -166,7 +166,7 @@ _depict_window_show_item (DepictWindow *self, DepictQueueItem *item)
     {
       depict_image_view_set_texture (self->image_view, NULL);
       _depict_window_show_answer (self, NULL);
-      _depict_window_show_empty_page (self);
+      _depict_window_batch_update_photo_page (self);
       _depict_window_update_empty_page (self);
       gtk_window_set_title (GTK_WINDOW (self), _ ("Depict"));
       _depict_window_update_actions (self);
@@ -174,6 +174,7 @@ _depict_window_show_item (DepictWindow *self, DepictQueueItem *item)
     }
 
   gtk_stack_set_visible_child_name (self->photo_stack, "photo");
+  _depict_window_batch_update_photo_page (self);
   gtk_window_set_title (GTK_WINDOW (self), depict_queue_item_get_title (item));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->image_view), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   depict_queue_item_get_title (item), -1);

@@ -188,6 +188,7 @@ typedef struct {
   gboolean saw_rate;    /* ... and the speed and time left */
   gboolean saw_picture; /* ... and showed it */
   gboolean card_rate;   /* the gallery's tagging card showed the speed and time left */
+  gboolean saw_strip;   /* the line over an open photo named the batch and its place */
 } Seen;
 
 static void
@@ -199,6 +200,11 @@ look_cb (DepictJob *job, GParamSpec *pspec, Seen *seen)
 
   if (card != NULL && strstr (card, "left") != NULL)
     seen->card_rate = TRUE;
+  if (gtk_revealer_get_reveal_child (window->batch_strip) &&
+      g_str_has_prefix (gtk_label_get_label (window->batch_strip_label),
+                        depict_job_get_title (job)) &&
+      strstr (gtk_label_get_label (window->batch_strip_label), "Photo ") != NULL)
+    seen->saw_strip = TRUE;
   if (g_strcmp0 (depict_window_get_visible_page (window), "batch") != 0)
     return;
   text = adw_status_page_get_description (window->batch_page);
@@ -214,9 +220,17 @@ look_cb (DepictJob *job, GParamSpec *pspec, Seen *seen)
 }
 
 /* Tags a folder of new photos (MAX_NEW_TOKENS: settings no test before used) with the
- * window on the photo page or the gallery, and notes what it showed. */
+ * window on the empty photo page, the gallery or an open photo, and notes what it showed. */
+typedef enum { ON_EMPTY_PAGE, ON_GALLERY, ON_OPEN_PHOTO } Where;
+
+static gboolean
+has_texture (gpointer window)
+{
+  return depict_image_view_get_texture (depict_window_get_image_view (window)) != NULL;
+}
+
 static void
-tag_and_watch (guint max_new_tokens, gboolean in_gallery, Seen *seen)
+tag_and_watch (guint max_new_tokens, Where where, Seen *seen)
 {
   g_autofree char *dir = photo_folder (G_N_ELEMENTS (photos));
   g_autoptr (GFile) folder = g_file_new_for_path (dir);
@@ -227,13 +241,23 @@ tag_and_watch (guint max_new_tokens, gboolean in_gallery, Seen *seen)
   use_tiny_model (max_new_tokens);
   window = app_test_window_new (session);
   seen->window = window;
-  if (in_gallery)
+  if (where == ON_GALLERY)
     depict_window_show_gallery (window, FALSE);
+  else if (where == ON_OPEN_PHOTO)
+    {
+      g_autofree char *path =
+        app_test_data_path ("preprocess", "images", "photo_640x480.png", NULL);
+      g_autoptr (GFile) photo = g_file_new_for_path (path);
+      GSList one = { photo, NULL };
+
+      depict_window_drop_files (window, &one);
+      app_test_wait (has_texture, window, 10000, "the photo");
+    }
   else
     g_assert_cmpstr (depict_window_get_visible_page (window), ==, "empty");
   batch = depict_session_tag_folder (session, folder, &error);
   g_assert_no_error (error);
-  if (!in_gallery)
+  if (where == ON_EMPTY_PAGE)
     {
       g_assert_cmpstr (depict_window_get_visible_page (window), ==, "batch");
       g_assert_cmpstr (adw_status_page_get_title (window->batch_page), ==,
@@ -242,9 +266,10 @@ tag_and_watch (guint max_new_tokens, gboolean in_gallery, Seen *seen)
   g_signal_connect_after (batch, "notify::done", G_CALLBACK (look_cb), seen);
   g_signal_connect_after (batch, "notify::n-tokens", G_CALLBACK (look_cb), seen);
   app_test_wait (not_tagging, NULL, 120000, "the folder to be tagged");
-  /* Done: the empty page again. */
-  if (!in_gallery)
+  /* Done: the empty page again; no line over the photo. */
+  if (where == ON_EMPTY_PAGE)
     g_assert_cmpstr (depict_window_get_visible_page (window), ==, "empty");
+  g_assert_false (gtk_revealer_get_reveal_child (window->batch_strip));
   app_test_window_close (window);
   remove_folder (dir);
 }
@@ -256,7 +281,7 @@ test_photo_page (void)
 {
   Seen seen = { 0 };
 
-  tag_and_watch (7, FALSE, &seen);
+  tag_and_watch (7, ON_EMPTY_PAGE, &seen);
   g_assert_true (seen.saw_photo);
   g_assert_true (seen.saw_rate);
   g_assert_true (seen.saw_picture);
@@ -268,8 +293,18 @@ test_card (void)
 {
   Seen seen = { 0 };
 
-  tag_and_watch (8, TRUE, &seen);
+  tag_and_watch (8, ON_GALLERY, &seen);
   g_assert_true (seen.card_rate);
+}
+
+/* Over a photo open, a line names the batch and how far it has got. */
+static void
+test_photo_strip (void)
+{
+  Seen seen = { 0 };
+
+  tag_and_watch (9, ON_OPEN_PHOTO, &seen);
+  g_assert_true (seen.saw_strip);
 }
 
 int
@@ -285,6 +320,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/batch/estimate", test_estimate);
   g_test_add_func ("/app/batch/photo-page", test_photo_page);
   g_test_add_func ("/app/batch/card", test_card);
+  g_test_add_func ("/app/batch/photo-strip", test_photo_strip);
   status = g_test_run ();
   g_assert_finalize_object (session);
   return status;

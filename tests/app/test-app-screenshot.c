@@ -306,6 +306,11 @@ test_screenshots (void)
       save_and_check (GTK_WIDGET (other), "tagging-photo-page");
       gtk_window_destroy (GTK_WINDOW (other));
     }
+    /* Over the photo open, a line with the batch's progress. */
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.show-photo", NULL);
+    app_test_spin (600);
+    save_and_check (GTK_WIDGET (window), "tagging-photo-open");
+    depict_window_show_gallery (window, FALSE);
     depict_session_pause_batch (session);
     while (!depict_job_get_finished (batch))
       g_main_context_iteration (NULL, TRUE);
