@@ -297,6 +297,8 @@ gallery_store_rewrite_results (GalleryStore *store, GError **error)
 
       if (stmt == NULL)
         return FALSE;
+      gint64 next = last;
+
       sqlite3_bind_int64 (stmt, 1, last);
       while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
         {
@@ -304,24 +306,30 @@ gallery_store_rewrite_results (GalleryStore *store, GError **error)
             result_in_todays_form ((const char *) sqlite3_column_text (stmt, 1),
                                    (const char *) sqlite3_column_text (stmt, 2),
                                    sqlite3_column_int (stmt, 3), sqlite3_column_int (stmt, 4));
+          gint64 id = sqlite3_column_int64 (stmt, 0);
 
-          last = sqlite3_column_int64 (stmt, 0);
+          next = MAX (next, id);
           rows++;
           if (json != NULL)
             {
               Rewrite *rewrite = g_new0 (Rewrite, 1);
 
-              rewrite->id = last;
+              rewrite->id = id;
               rewrite->json = g_steal_pointer (&json);
               g_ptr_array_add (rewrites, rewrite);
             }
         }
       sqlite3_reset (stmt);
+      /* A damaged table can give rows out of order or twice: each batch must move on, or the
+       * walk would never end. */
+      if (rc == SQLITE_DONE && rows > 0 && next <= last)
+        rc = SQLITE_CORRUPT;
       if (rc != SQLITE_DONE)
         {
           gallery_store_set_sqlite_error (store, rc, error);
           return FALSE;
         }
+      last = next;
       for (guint i = 0; i < rewrites->len; i++)
         {
           Rewrite *rewrite = g_ptr_array_index (rewrites, i);
