@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 #ifdef __linux__
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -248,6 +249,7 @@ typedef struct {
   GPtrArray *photos; /* char *: every photo of the batch, in the tagger's order */
   guint n_photos;
   guint processed, skipped, failed;
+  GalleryTaggerSummary *summary; /* the tagger's, filled as it goes */
 } Batch;
 
 static void drain_runs (DepictSession *self, const char *model_key);
@@ -260,6 +262,23 @@ batch_tokens_cb (const char *path, const char *task, guint n_tokens, gpointer us
   g_autoptr (GFile) file = g_file_new_for_path (path);
 
   _depict_job_report_task_stage (batch->job, DEPICT_JOB_STAGE_GENERATING, n_tokens, file, task);
+}
+
+/* Why the tagger could not tag PATH, as its list of failures says ("path: why"), or NULL. */
+static const char *
+failure_of (Batch *batch, const char *path)
+{
+  GPtrArray *failures = batch->summary->failures;
+  gsize n = strlen (path);
+
+  for (guint i = failures != NULL ? failures->len : 0; i > 0; i--)
+    {
+      const char *line = g_ptr_array_index (failures, i - 1);
+
+      if (strncmp (line, path, n) == 0 && strncmp (line + n, ": ", 2) == 0)
+        return line + n + 2;
+    }
+  return NULL;
 }
 
 /* After each photo, in the batch's thread (the one that holds the model): what became of
@@ -275,9 +294,10 @@ batch_progress_cb (const GalleryTaggerProgress *progress, gpointer user_data)
 
       if (progress->failed > batch->failed)
         {
-          g_autoptr (GError) error =
-            g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                         _ ("This photo cannot be read. It may be damaged or not a photo."));
+          const char *why = failure_of (batch, progress->current_path);
+          g_autoptr (GError) error = g_error_new_literal (
+            G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+            why != NULL ? why : _ ("This photo cannot be read. It may be damaged or not a photo."));
 
           _depict_job_report_failure (batch->job, file, error);
         }
@@ -324,7 +344,7 @@ execute_batch (DepictSession *self, DepictJob *job)
   g_autoptr (GalleryPipeline) pipeline = NULL;
   GalleryTaggerOptions options = { 0 };
   GalleryTaggerSummary summary = { 0 };
-  Batch batch = { self, job, NULL, 0, 0, 0, 0 };
+  Batch batch = { self, job, NULL, 0, 0, 0, 0, NULL };
   GalleryStore *store;
   FlorenceModel *model;
   const char *weights_hash = NULL;
@@ -380,6 +400,7 @@ execute_batch (DepictSession *self, DepictJob *job)
   options.pipeline = pipeline;
   options.progress_func = batch_progress_cb;
   options.progress_data = &batch;
+  batch.summary = &summary;
   g_ptr_array_add (photos, NULL);
   gallery_tagger_run (store, &options, (const char *const *) photos->pdata, &summary, cancellable,
                       &error);

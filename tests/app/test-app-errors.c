@@ -98,6 +98,13 @@ button_shown (DepictWindow *window, const char *label)
   return button != NULL && gtk_widget_get_visible (button);
 }
 
+static void
+photo_failed_cb (DepictJob *job, GFile *file, GError *error, char **why)
+{
+  g_free (*why);
+  *why = g_strdup (error->message);
+}
+
 /* A JPEG cut in half (a baseline one, whose missing rows the decoder would paint grey) is
  * refused by name as incomplete, in the window and by the tagger, and never reaches the
  * gallery. */
@@ -112,6 +119,7 @@ test_incomplete_photo (void)
   g_autoptr (DepictQueueItem) item = NULL;
   g_autoptr (GPtrArray) images = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *why = NULL;
   GSList one = { file, NULL };
   DepictWindow *window;
   AdwStatusPage *page;
@@ -135,6 +143,7 @@ test_incomplete_photo (void)
   batch = depict_session_tag_folder (session, folder, &error);
   g_assert_no_error (error);
   g_object_ref (batch);
+  g_signal_connect (batch, "photo-failed", G_CALLBACK (photo_failed_cb), &why);
   app_test_wait (not_tagging, NULL, 120000, "the folder to be tagged");
   g_assert_cmpuint (depict_job_get_failed (batch), ==, 1);
   g_assert_cmpuint (depict_job_get_processed (batch), ==, 0);
@@ -142,6 +151,10 @@ test_incomplete_photo (void)
   g_assert_nonnull (strstr (depict_job_get_failures (batch)[0], "half.jpg"));
   g_assert_nonnull (strstr (depict_job_get_failures (batch)[0], "incomplete"));
   g_object_unref (batch);
+  /* The photo's own failure says the same, for the window to show. */
+  g_assert_nonnull (why);
+  g_assert_nonnull (strstr (why, "“half.jpg”"));
+  g_assert_nonnull (strstr (why, "incomplete"));
   images = gallery_store_list_images (depict_session_get_store (session, NULL), dir, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (images->len, ==, 0);
