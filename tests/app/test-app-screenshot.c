@@ -106,6 +106,41 @@ show_sample (DepictWindow *window, const char *case_name, const char *photo)
   app_test_spin (400);
 }
 
+/* The gallery keeps the fixture case's answer for the photo, as if Depict had run it. */
+static void
+store_answer (DepictSession *session, const char *photo, const char *case_name)
+{
+  g_autoptr (GError) error = NULL;
+  GalleryStore *store = depict_session_get_store (session, &error);
+  g_autofree char *path = app_test_data_path ("preprocess", "images", photo, NULL);
+  g_autoptr (GalleryRun) run = gallery_run_new ();
+  g_autoptr (FlorenceResult) result = app_test_postprocess_result (case_name);
+  gint64 id;
+
+  g_assert_no_error (error);
+  id = gallery_store_add_image (store, path, NULL, &error);
+  g_assert_no_error (error);
+  run->result = florence_result_to_json_node (result);
+  run->task = g_strdup (result->task);
+  run->model_name = g_strdup ("base");
+  run->weights_hash = g_strdup ("");
+  run->raw_text = g_strdup ("");
+  run->num_beams = 3;
+  run->max_new_tokens = 1024;
+  g_assert_cmpint (gallery_store_add_run (store, id, run, &error), >, 0);
+}
+
+static gboolean
+shows_stored_answer (gpointer window)
+{
+  DepictResultsPane *pane = depict_window_get_results_pane (window);
+
+  DepictAnswer *answer = depict_window_get_answer (window);
+
+  return g_strcmp0 (depict_results_pane_get_page (pane), "results") == 0 && answer != NULL &&
+         answer->run_id > 0;
+}
+
 static gboolean
 batch_counted (gpointer dialog)
 {
@@ -197,31 +232,13 @@ test_screenshots (void)
 
   /* The gallery, with a few photos processed before */
   {
-    g_autoptr (GError) error = NULL;
-    GalleryStore *store = depict_session_get_store (session, &error);
     const char *photos[] = { "photo_640x480.png", "photo_1500x1000_q90.jpg", "palette_200x150.png",
                              "rgba_300x200.png", "gray_320x200.png" };
     const char *cases[] = { "caption_basic", "detailed_caption_unicode", "ocr_plain",
                             "od_two_objects", "region_to_description" };
 
-    g_assert_no_error (error);
     for (guint i = 0; i < G_N_ELEMENTS (photos); i++)
-      {
-        g_autofree char *path = app_test_data_path ("preprocess", "images", photos[i], NULL);
-        g_autoptr (GalleryRun) run = gallery_run_new ();
-        g_autoptr (FlorenceResult) result = app_test_postprocess_result (cases[i]);
-        gint64 id = gallery_store_add_image (store, path, NULL, &error);
-
-        g_assert_no_error (error);
-        run->result = florence_result_to_json_node (result);
-        run->task = g_strdup (result->task);
-        run->model_name = g_strdup ("base");
-        run->weights_hash = g_strdup ("");
-        run->raw_text = g_strdup ("");
-        run->num_beams = 3;
-        run->max_new_tokens = 1024;
-        g_assert_cmpint (gallery_store_add_run (store, id, run, &error), >, 0);
-      }
+      store_answer (session, photos[i], cases[i]);
     depict_window_show_gallery (window, TRUE);
     app_test_spin (1500);
     save_and_check (GTK_WIDGET (window), "gallery");
@@ -265,6 +282,39 @@ test_screenshots (void)
       gtk_widget_activate_action (GTK_WIDGET (view), "gallery.select", NULL);
       app_test_spin (200);
     }
+  }
+
+  /* A photo of the gallery opened with Open (not from the Gallery): its stored answer is shown
+   * at once, marked as stored, and nothing runs. */
+  {
+    g_autofree char *path = app_test_data_path ("preprocess", "images", "rgba_300x200.png", NULL);
+    GFile *files[] = { g_file_new_for_path (path) };
+
+    store_answer (session, "rgba_300x200.png", "caption_basic");
+    depict_window_show_gallery (window, FALSE);
+    depict_task_picker_set_task (depict_window_get_task_picker (window), "<CAPTION>");
+    depict_window_open_files (window, files, 1);
+    g_object_unref (files[0]);
+    app_test_wait (shows_stored_answer, window, 10000, "the stored answer");
+    g_assert_false (depict_window_get_busy (window));
+    app_test_spin (400);
+    save_and_check (GTK_WIDGET (window), "answer-recalled");
+  }
+
+  /* An answer that found nothing says so. */
+  {
+    g_autofree char *path = app_test_data_path ("preprocess", "images", "photo_640x480.png", NULL);
+    g_autoptr (GFile) file = g_file_new_for_path (path);
+    g_autoptr (DepictAnswer) answer = depict_answer_new (
+      "<OCR_WITH_REGION>", NULL,
+      florence_result_new (FLORENCE_RESULT_QUADS, "<OCR_WITH_REGION>", 640, 480), "0.4 s · base");
+
+    depict_window_show_file (window, file, answer);
+    app_test_wait (has_texture, window, 10000, "the photo");
+    app_test_spin (400);
+    g_assert_nonnull (strstr (
+      depict_results_pane_get_text (depict_window_get_results_pane (window)), "Nothing was found"));
+    save_and_check (GTK_WIDGET (window), "answer-empty");
   }
 
   /* A folder being tagged with the tiny fixture model (slow settings, so that it is caught
