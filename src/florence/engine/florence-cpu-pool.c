@@ -133,7 +133,7 @@ florence_cpu_pool_new (int n_threads)
   g_cond_init (&pool->wake);
   g_cond_init (&pool->done);
   pool->workers = g_ptr_array_new ();
-  pool->n_threads = CLAMP (n_threads, 1, 256);
+  pool->n_threads = CLAMP (n_threads, 1, FLORENCE_CPU_POOL_MAX_THREADS);
   return pool;
 }
 
@@ -164,7 +164,7 @@ void
 florence_cpu_pool_set_n_threads (FlorenceCpuPool *pool, int n_threads)
 {
   g_return_if_fail (pool != NULL);
-  g_atomic_int_set (&pool->n_threads, CLAMP (n_threads, 1, 256));
+  g_atomic_int_set (&pool->n_threads, CLAMP (n_threads, 1, FLORENCE_CPU_POOL_MAX_THREADS));
 }
 
 void

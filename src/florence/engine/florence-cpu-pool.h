@@ -16,6 +16,9 @@
 
 G_BEGIN_DECLS
 
+/* The most threads a pool runs (more are asked for: this many). */
+#define FLORENCE_CPU_POOL_MAX_THREADS 256
+
 typedef struct _FlorenceCpuPool FlorenceCpuPool;
 
 /* Runs task @index on thread @thread (0 = the caller, < florence_cpu_pool_get_n_threads()). */

@@ -86,6 +86,7 @@ struct _CpuEngine {
   FlorenceEngine *engine; /* the public side (tap, name) */
   FlorenceConfig *config;
   FlorenceCpuPool *pool;
+  guint max_threads; /* what the address-space limit allows (florence_memory_cpu_threads) */
   const FlorenceCpuKernels *k;
   const FlorenceCpuBlas *blas;
   GPtrArray *buffers; /* every weight buffer (g_aligned_free) */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "florence/engine/florence-device.h"
+#include "florence/engine/florence-memory.h"
 
 /* =============================================================================================
  * Memory
@@ -711,8 +712,8 @@ static void
 engine_set_n_threads (FlorenceEngine *self, int n_threads)
 {
   CpuEngine *e = self->priv;
-  florence_cpu_pool_set_n_threads (e->pool,
-                                   n_threads > 0 ? n_threads : florence_device_default_threads ());
+  guint wanted = (guint) (n_threads > 0 ? n_threads : florence_device_default_threads ());
+  florence_cpu_pool_set_n_threads (e->pool, (int) MIN (wanted, e->max_threads));
   update_name (self);
 }
 
@@ -748,11 +749,25 @@ florence_engine_cpu_new (const FlorenceConfig *config, FlorenceCheckpoint *check
   e->blas = blas;
   e->buffers = g_ptr_array_new_with_free_func (g_aligned_free);
   g_mutex_init (&e->scratch_lock);
-  e->pool = florence_cpu_pool_new (n_threads > 0 ? n_threads : florence_device_default_threads ());
-  update_name (self);
+  e->pool = florence_cpu_pool_new (1);
 
   if (!load_weights (e, checkpoint, error))
     return NULL;
+  /* with the weights in place: no more threads than the address space leaves OpenBLAS room for
+   * (here, and when the count changes) */
+  guint wanted = (guint) (n_threads > 0 ? n_threads : florence_device_default_threads ());
+  e->max_threads =
+    florence_memory_cpu_threads (FLORENCE_CPU_POOL_MAX_THREADS,
+                                 florence_config_estimate_working_bytes (
+                                   config, config->image_size, (guint) MAX (config->num_beams, 1)),
+                                 error);
+  if (e->max_threads == 0)
+    return NULL;
+  if (e->max_threads < wanted)
+    g_debug ("CPU engine: %u of %u threads fit under the address-space limit", e->max_threads,
+             wanted);
+  florence_cpu_pool_set_n_threads (e->pool, (int) MIN (wanted, e->max_threads));
+  update_name (self);
   g_debug ("CPU engine: %s, kernels %s", self->device_name, e->k->name);
   return g_steal_pointer (&self);
 }

@@ -17,6 +17,9 @@
 #define VULKAN_PER_CORE_ADDRESS_SPACE ((guint64) 128 << 20)
 /* The CPU engine's threads, code and the rest of the process. */
 #define CPU_BASE_ADDRESS_SPACE ((guint64) 256 << 20)
+/* OpenBLAS's buffer per thread that multiplies (BUFFER_SIZE, 32 << 22 on x86-64), and a margin
+ * for the thread's stack and malloc arena. */
+#define CPU_BLAS_THREAD_ADDRESS_SPACE ((guint64) (128 + 16) << 20)
 
 /* MemAvailable + SwapFree, or G_MAXUINT64 when /proc/meminfo cannot be read. */
 static guint64
@@ -90,4 +93,29 @@ florence_memory_check (FlorenceDeviceKind kind, const FlorenceConfig *config,
       return FALSE;
     }
   return TRUE;
+}
+
+guint
+florence_memory_cpu_threads (guint wanted, guint64 working_bytes, GError **error)
+{
+  guint64 left = gpu_address_space_left ();
+  guint64 fit;
+
+  g_return_val_if_fail (wanted > 0, 0);
+
+  if (left == G_MAXUINT64)
+    return wanted;
+  fit = left > working_bytes ? (left - working_bytes) / CPU_BLAS_THREAD_ADDRESS_SPACE : 0;
+  if (fit == 0)
+    {
+      g_autofree char *need = g_format_size (working_bytes + CPU_BLAS_THREAD_ADDRESS_SPACE);
+      g_autofree char *have = g_format_size (left);
+      g_set_error (error, FLORENCE_ENGINE_ERROR, FLORENCE_ENGINE_ERROR_NO_MEMORY,
+                   _ ("Not enough memory to run the model on the CPU: it needs about %s, and "
+                      "this process may use only %s more (its address-space limit, “ulimit "
+                      "-v”). Raise the limit, or choose a smaller model."),
+                   need, have);
+      return 0;
+    }
+  return (guint) MIN (fit, (guint64) wanted);
 }

@@ -21,4 +21,11 @@ G_BEGIN_DECLS
 gboolean florence_memory_check (FlorenceDeviceKind kind, const FlorenceConfig *config,
                                 FlorenceCheckpoint *checkpoint, GError **error);
 
+/* How many of `wanted` threads of the CPU engine may multiply at once under the address-space
+ * limit, with working_bytes still to come: each thread inside OpenBLAS holds a buffer of its own
+ * (128 MiB on x86-64), and OpenBLAS retries a refused mmap() forever, so a thread too many hangs
+ * the process. `wanted` without a limit; at least 1, or 0 and a FLORENCE_ENGINE_ERROR_NO_MEMORY
+ * error when not even one fits. */
+guint florence_memory_cpu_threads (guint wanted, guint64 working_bytes, GError **error);
+
 G_END_DECLS

@@ -7,15 +7,19 @@
  * (same ids in the same order, scores within float rounding), greedy and beams, with bans and
  * forced steps; any thread count gives the same generation; the thread count shows in the
  * engine's name and can change between runs. The BLAS is told its thread count before main()
- * (setenv() is unsafe once threads run), starts no thread of its own, and multiplies.
+ * (setenv() is unsafe once threads run), starts no thread of its own, and multiplies. Under an
+ * address-space limit, only as many threads multiply as OpenBLAS has room for (a thread too
+ * many would hang in OpenBLAS's endless retries of mmap).
  */
 #include "config.h"
 
 #include <math.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "florence/engine/florence-cpu-blas.h"
 #include "florence/engine/florence-device.h"
+#include "florence/engine/florence-memory.h"
 #include "florence/engine/florence-engine-cpu.h"
 
 typedef struct {
@@ -227,6 +231,60 @@ test_blas (void)
       }
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+static guint64
+vm_size (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, "\nVmSize:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("\nVmSize:"), NULL, 10) * 1024;
+}
+
+/* In a child under RLIMIT_AS = what it maps now + room: how many of 8 threads fit. */
+static void
+test_threads_under_limit (void)
+{
+#ifdef UNDER_ASAN
+  g_test_skip ("AddressSanitizer cannot run under an address-space limit");
+  return;
+#endif
+  if (g_test_subprocess ())
+    {
+      guint64 room = g_ascii_strtoull (g_getenv ("ROOM_MB"), NULL, 10) << 20;
+      struct rlimit limit = { .rlim_cur = vm_size () + room, .rlim_max = RLIM_INFINITY };
+      g_autoptr (GError) error = NULL;
+      guint n;
+
+      g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+      n = florence_memory_cpu_threads (8, (guint64) 20 << 20, &error);
+      g_print ("threads=%u%s%s\n", n, error != NULL ? " " : "",
+               error != NULL ? error->message : "");
+      return;
+    }
+  /* 20 MiB of work and 144 MiB a thread: 320 MiB leaves room for 2, 100 MiB for none. */
+  g_setenv ("ROOM_MB", "320", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("threads=2\n");
+  g_setenv ("ROOM_MB", "100", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("threads=0 Not enough memory to run the model on the CPU*ulimit -v*");
+  /* No limit: every thread asked for. */
+  g_assert_cmpuint (florence_memory_cpu_threads (8, (guint64) 20 << 20, NULL), ==, 8);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -235,6 +293,7 @@ main (int argc, char **argv)
   if (g_getenv ("DEPICT_TEST_DATA") == NULL)
     return 77;
   g_test_add_func ("/florence/cpu-engine/blas", test_blas);
+  g_test_add_func ("/florence/cpu-engine/threads-under-limit", test_threads_under_limit);
   g_test_add ("/florence/cpu-engine/topk", Fixture, NULL, fixture_setup, test_topk,
               fixture_teardown);
   g_test_add ("/florence/cpu-engine/threads", Fixture, NULL, fixture_setup, test_threads,
