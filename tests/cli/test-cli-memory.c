@@ -13,14 +13,7 @@
 #include <string.h>
 
 #include "cli/cli-test-util.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
+#include "test-sanitizers.h"
 
 /* depict-cli ARGS under an address-space limit of limit_mb. */
 static CliTestResult

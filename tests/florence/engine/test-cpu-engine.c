@@ -21,6 +21,7 @@
 #include "florence/engine/florence-device.h"
 #include "florence/engine/florence-memory.h"
 #include "florence/engine/florence-engine-cpu.h"
+#include "test-sanitizers.h"
 
 typedef struct {
   FlorenceConfig *config;
@@ -230,14 +231,6 @@ test_blas (void)
         g_assert_cmpfloat_with_epsilon (c[i * 3 + j], want, 1e-6);
       }
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
 
 static guint64
 vm_size (void)

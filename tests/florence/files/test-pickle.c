@@ -12,14 +12,7 @@
 #include "florence/files/florence-checkpoint-private.h"
 #include "florence/files/florence-pickle.h"
 #include "florence/files/florence-zip.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
+#include "test-sanitizers.h"
 
 /* PROTO 2, then head, then body repeated n times, then tail and STOP. */
 static GBytes *
