@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "florence/engine/florence-engine.h"
+#include "florence/generate/florence-generate.h"
 #include "florence/model/florence-limits.h"
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-tagger.h"
@@ -290,8 +292,8 @@ plan_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan,
 }
 
 /* Runs the photo's tasks left to do and stores each result. Returns FALSE only for errors
- * that stop the batch (store errors, cancellation); problems of the image itself are
- * recorded as failures. */
+ * that stop the batch (store errors, cancellation, a damaged model or a failed engine);
+ * problems of the image itself are recorded as failures. */
 static gboolean
 tag_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan, GCancellable *cancellable,
          GError **error)
@@ -367,7 +369,12 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan, GCance
           if (local_error == NULL)
             g_set_error (&local_error, G_IO_ERROR, G_IO_ERROR_FAILED,
                          _ ("The model returned no result."));
-          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+          /* Damaged weights, or an engine that cannot go on, fail every photo alike: the
+           * batch stops with the model's sentence, and no photo is called failed for it. */
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+              g_error_matches (local_error, FLORENCE_GENERATE_ERROR,
+                               FLORENCE_GENERATE_ERROR_NON_FINITE) ||
+              local_error->domain == FLORENCE_ENGINE_ERROR)
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
               return FALSE;

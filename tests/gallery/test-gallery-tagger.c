@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "florence/model/florence-limits.h"
+#include "florence/generate/florence-generate.h"
 #include "gallery/gallery-search.h"
 #include "gallery/gallery-store-private.h"
 #include "gallery/gallery-tagger.h"
@@ -24,6 +25,7 @@ typedef struct {
   GCancellable *cancellable;
   GPtrArray *progress_lines;
   gboolean print_progress; /* child process: "done N" lines on stdout */
+  gboolean damaged_model;  /* img001 gets non-finite scores */
 } Runner;
 
 static GalleryRun *
@@ -38,6 +40,12 @@ fake_run (const char *image_path, const char *task, const char *text_input, gpoi
   runner->calls++;
   if (runner->sleep_ms > 0)
     g_usleep (runner->sleep_ms * 1000);
+  if (g_str_has_prefix (base, "img001") && runner->damaged_model)
+    {
+      g_set_error (error, FLORENCE_GENERATE_ERROR, FLORENCE_GENERATE_ERROR_NON_FINITE,
+                   "The model gave scores that are not numbers: its weights are damaged.");
+      return NULL;
+    }
   if (g_str_has_prefix (base, "broken"))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "The photo could not be decoded.");
@@ -508,6 +516,39 @@ test_overlapping (void)
   gt_remove_tree (dir);
 }
 
+/* Damaged weights stop the batch with the model's sentence: no photo is called failed for
+ * them, what was stored stays, and the next batch (with good weights) goes on from there. */
+static void
+test_damaged_model (void)
+{
+  g_autofree char *dir = gt_make_temp_dir ();
+  g_autofree char *db = g_build_filename (dir, "g.db", NULL);
+  g_autofree char *photos = make_library (dir, 4);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GalleryStore) store = gallery_store_open (db, &error);
+  Runner runner = { .damaged_model = TRUE };
+  GalleryTaggerOptions options = make_options (&runner);
+  GalleryTaggerSummary summary = { 0 };
+  const char *args[] = { photos, NULL };
+
+  g_assert_false (gallery_tagger_run (store, &options, args, &summary, NULL, &error));
+  g_assert_error (error, FLORENCE_GENERATE_ERROR, FLORENCE_GENERATE_ERROR_NON_FINITE);
+  g_clear_error (&error);
+  g_assert_cmpuint (summary.failed, ==, 0);
+  g_assert_cmpuint (summary.failures->len, ==, 0);
+  g_assert_cmpint (gallery_store_count_runs (store, &error), >=, 2); /* img000, before img001 */
+  g_assert_cmpint (gallery_store_count_runs (store, &error), <, 10);
+  gallery_tagger_summary_clear (&summary);
+
+  runner.damaged_model = FALSE;
+  g_assert_true (gallery_tagger_run (store, &options, args, &summary, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (summary.skipped, >=, 1);
+  g_assert_cmpuint (summary.failed, ==, 0);
+  g_assert_cmpint (gallery_store_count_runs (store, &error), ==, 10);
+  gallery_tagger_summary_clear (&summary);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -522,6 +563,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gallery/tagger/tasks-and-format", test_tasks_and_format);
   g_test_add_func ("/gallery/tagger/skip-and-fail", test_batch_skip_and_fail);
+  g_test_add_func ("/gallery/tagger/damaged-model", test_damaged_model);
   g_test_add_func ("/gallery/tagger/cancel-and-resume", test_cancel_and_resume);
   g_test_add_func ("/gallery/tagger/crash", test_crash);
   g_test_add_func ("/gallery/tagger/overlapping", test_overlapping);
