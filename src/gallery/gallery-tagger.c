@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "florence/engine/florence-engine.h"
-#include "florence/generate/florence-generate.h"
 #include "florence/model/florence-limits.h"
+#include "florence/model/florence-model.h"
 #include "florence/text/florence-task.h"
 #include "gallery/gallery-tagger.h"
 #include "image/image-files.h"
@@ -372,8 +372,7 @@ tag_one (Batch *batch, GalleryStore *store, const char *path, Plan *plan, GCance
           /* Damaged weights, or an engine that cannot go on, fail every photo alike: the
            * batch stops with the model's sentence, and no photo is called failed for it. */
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-              g_error_matches (local_error, FLORENCE_GENERATE_ERROR,
-                               FLORENCE_GENERATE_ERROR_NON_FINITE) ||
+              g_error_matches (local_error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_WEIGHTS) ||
               local_error->domain == FLORENCE_ENGINE_ERROR)
             {
               g_propagate_error (error, g_steal_pointer (&local_error));

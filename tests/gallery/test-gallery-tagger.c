@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 
 #include "florence/model/florence-limits.h"
-#include "florence/generate/florence-generate.h"
+#include "florence/model/florence-model.h"
 #include "gallery/gallery-search.h"
 #include "gallery/gallery-store-private.h"
 #include "gallery/gallery-tagger.h"
@@ -42,7 +42,7 @@ fake_run (const char *image_path, const char *task, const char *text_input, gpoi
     g_usleep (runner->sleep_ms * 1000);
   if (g_str_has_prefix (base, "img001") && runner->damaged_model)
     {
-      g_set_error (error, FLORENCE_GENERATE_ERROR, FLORENCE_GENERATE_ERROR_NON_FINITE,
+      g_set_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_WEIGHTS,
                    "The model gave scores that are not numbers: its weights are damaged.");
       return NULL;
     }
@@ -532,7 +532,7 @@ test_damaged_model (void)
   const char *args[] = { photos, NULL };
 
   g_assert_false (gallery_tagger_run (store, &options, args, &summary, NULL, &error));
-  g_assert_error (error, FLORENCE_GENERATE_ERROR, FLORENCE_GENERATE_ERROR_NON_FINITE);
+  g_assert_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_WEIGHTS);
   g_clear_error (&error);
   g_assert_cmpuint (summary.failed, ==, 0);
   g_assert_cmpuint (summary.failures->len, ==, 0);
