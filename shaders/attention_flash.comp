@@ -21,8 +21,9 @@
 //
 // Built with -DWINDOW (attention_window_flash): attention_window.comp's op (DaViT windows; same
 // bindings and push constants, bands of window rows included). A workgroup owns LOCAL queries
-// of one (window, head) (a 12 × 12 window takes several workgroups, each loading its keys); the keys are the window's ws² tokens, where tokens of the padding
-// (beyond the grid, right/bottom) are NOT masked: their k and v are the qkv Linear's bias.
+// of one (window, head) (a 12 × 12 window takes several workgroups, each loading its keys);
+// the keys are the window's ws² tokens, where tokens of the padding (beyond the grid,
+// right/bottom) are NOT masked: their k and v are the qkv Linear's bias.
 // Padding queries are not written.
 #version 450
 #extension GL_GOOGLE_include_directive : require
