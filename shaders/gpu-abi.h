@@ -102,8 +102,8 @@
  * x_off of the x view; y_off in vec4 */
 #define GPU_PUSH_DWCONV4 ABI_U32 h, w, c4, row0, rows, x_row0, x_off, y_off;
 
-/* attention_window: flags F16_0 (qkv_bias fp16); a band of windows from win0, its tokens from
- * tok0 at texel qkv_off and vec4 out_off */
+/* attention_window, attention_window_flash: flags F16_0 (qkv_bias fp16); a band of windows
+ * from win0, its tokens from tok0 at texel qkv_off and vec4 out_off */
 #define GPU_PUSH_ATTENTION_WINDOW                                                           \
   ABI_U32 h, w, c, ws, wins_x, flags;                                                       \
   ABI_F32 scale;                                                                            \

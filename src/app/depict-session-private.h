@@ -42,6 +42,7 @@ struct _DepictSession {
   /* The gallery connection of the process (the store is safe to use from any thread). */
   GMutex store_lock; /* guards opening it */
   GalleryStore *store;
+  guint store_readers;    /* loads of stored answers in flight (main context) */
   guint store_generation; /* main context */
 
   DepictWorker worker;

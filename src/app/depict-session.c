@@ -169,7 +169,7 @@ depict_session_close_store (DepictSession *self)
 {
   g_return_val_if_fail (DEPICT_IS_SESSION (self), FALSE);
 
-  if (depict_session_get_busy (self) || self->batch != NULL)
+  if (depict_session_get_busy (self) || self->batch != NULL || self->store_readers > 0)
     return FALSE;
   g_mutex_lock (&self->store_lock);
   g_clear_pointer (&self->store, gallery_store_close);
@@ -506,18 +506,41 @@ load_answers_thread (GTask *task, gpointer source_object, gpointer task_data,
   g_task_return_pointer (task, g_steal_pointer (&answers), (GDestroyNotify) g_ptr_array_unref);
 }
 
+/* The thread's work is over (main context): the connection is free to close again, and the
+ * caller's task gets the answers. */
+static void
+load_answers_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DepictSession *self = DEPICT_SESSION (source);
+  g_autoptr (GTask) outer = user_data;
+  g_autoptr (GError) error = NULL;
+  GPtrArray *answers = g_task_propagate_pointer (G_TASK (result), &error);
+
+  g_assert (self->store_readers > 0);
+  self->store_readers--;
+  if (answers == NULL)
+    g_task_return_error (outer, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (outer, answers, (GDestroyNotify) g_ptr_array_unref);
+}
+
 void
 depict_session_load_answers_async (DepictSession *self, GFile *file, GCancellable *cancellable,
                                    GAsyncReadyCallback callback, gpointer user_data)
 {
+  GTask *outer;
   g_autoptr (GTask) task = NULL;
 
   g_return_if_fail (DEPICT_IS_SESSION (self));
   g_return_if_fail (G_IS_FILE (file));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, depict_session_load_answers_async);
+  /* The thread holds the gallery connection until load_answers_done: closing it then (to
+   * move a damaged file aside) would pull it from under the thread. */
+  outer = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (outer, depict_session_load_answers_async);
+  task = g_task_new (self, cancellable, load_answers_done, outer);
   g_task_set_task_data (task, g_object_ref (file), g_object_unref);
+  self->store_readers++;
   g_task_run_in_thread (task, load_answers_thread);
 }
 

@@ -56,8 +56,8 @@ double depict_session_get_task_seconds (DepictSession *self, const DepictRunSett
  * be opened. */
 GalleryStore *depict_session_get_store (DepictSession *self, GError **error);
 /* Closes the gallery connection, so that a damaged gallery file can be moved aside; the next
- * depict_session_get_store() opens the gallery again. FALSE (and nothing done) while a run or
- * a batch may use it. */
+ * depict_session_get_store() opens the gallery again. FALSE (and nothing done) while a run,
+ * a batch or a load of stored answers may use it. */
 gboolean depict_session_close_store (DepictSession *self);
 /* Told on the main context after the worker stored something (a run, a batch's photo). */
 guint depict_session_get_store_generation (DepictSession *self);

@@ -13,8 +13,20 @@
 GalleryStore *
 cli_gallery_open (const char *db_path, gboolean read_only, GError **error)
 {
-  return gallery_store_open_full (
-    db_path, read_only ? GALLERY_STORE_READ_ONLY : GALLERY_STORE_FLAGS_NONE, error);
+  g_autoptr (GError) local_error = NULL;
+  GalleryStore *store = gallery_store_open_full (
+    db_path, read_only ? GALLERY_STORE_READ_ONLY : GALLERY_STORE_FLAGS_NONE, &local_error);
+
+  /* The gallery's sentences fit the app too; here the other gallery file is an option away. */
+  if (store == NULL && local_error->domain == GALLERY_STORE_ERROR &&
+      local_error->code != GALLERY_STORE_ERROR_BUSY &&
+      local_error->code != GALLERY_STORE_ERROR_FULL &&
+      local_error->code != GALLERY_STORE_ERROR_TOO_NEW)
+    g_set_error (error, local_error->domain, local_error->code, "%s %s", local_error->message,
+                 _ ("Another gallery file can be given with --db."));
+  else if (store == NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return store;
 }
 
 gboolean

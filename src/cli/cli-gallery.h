@@ -20,7 +20,8 @@ int cli_show_main (int argc, char **argv);
 int cli_export_main (int argc, char **argv);
 int cli_forget_main (int argc, char **argv);
 
-/* Opens the gallery at db_path (NULL = the default one). */
+/* Opens the gallery at db_path (NULL = the default one); where another gallery file would
+ * help, the error says that --db gives one. */
 GalleryStore *cli_gallery_open (const char *db_path, gboolean read_only, GError **error);
 /* "2024-05-01" (local midnight) or an ISO 8601 date and time → Unix seconds. */
 gboolean cli_gallery_parse_date (const char *text, gint64 *out, GError **error);

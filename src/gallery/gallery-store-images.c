@@ -711,8 +711,7 @@ gallery_store_find_image (GalleryStore *store, const char *path_or_hash, GError 
   if (id == 0)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
-                   _ ("“%s” is not in the gallery. Tag it first with “depict-cli tag”."),
-                   path_or_hash);
+                   _ ("“%s” is not in the gallery. Tag it first."), path_or_hash);
       return NULL;
     }
   return gallery_store_get_image (store, id, error);

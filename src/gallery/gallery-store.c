@@ -353,8 +353,8 @@ gallery_store_set_sqlite_error (GalleryStore *store, int rc, GError **error)
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NO_LOCKS,
                    _ ("The gallery “%s” is on a file system that cannot lock files (%s), as some "
                       "network shares are; two programs using it could damage it, so it was not "
-                      "changed. Keep the gallery on a disk of this computer (choose one with "
-                      "--db), or mount the share with locking."),
+                      "changed. Keep the gallery on a disk of this computer, or mount the share "
+                      "with locking."),
                    path, sys_errno != 0 ? g_strerror (sys_errno) : detail);
       return;
     }
@@ -364,8 +364,8 @@ gallery_store_set_sqlite_error (GalleryStore *store, int rc, GError **error)
     case SQLITE_READONLY:
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_READ_ONLY,
                    _ ("The gallery “%s” cannot be written (%s). Check that the file and its "
-                      "folder are writable, or use another database with --db; commands that "
-                      "only read it (search, show) still work."),
+                      "folder are writable; what only reads it (searching, showing) still "
+                      "works."),
                    path, detail);
       break;
     case SQLITE_CORRUPT:
@@ -383,8 +383,8 @@ gallery_store_set_sqlite_error (GalleryStore *store, int rc, GError **error)
                        _ ("The gallery “%s” is on a network share (%s) and could not be locked "
                           "for %d seconds: another program is using it, or the share does not "
                           "support file locks. Close other programs using it; if none is "
-                          "running, keep the gallery on a disk of this computer (choose one with "
-                          "--db), or mount the share with locking. Nothing was lost."),
+                          "running, keep the gallery on a disk of this computer, or mount the "
+                          "share with locking. Nothing was lost."),
                        path, network_fs_name (path), MAX ((waited_ms + 999) / 1000, 1));
           break;
         }
@@ -842,7 +842,7 @@ set_refused (GError **error, ProbeResult probe, const char *path)
   else
     g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_FOREIGN,
                  _ ("“%s” is a database of another program, not a Depict gallery. It was left "
-                    "untouched: choose another file with --db."),
+                    "untouched: use another gallery file."),
                  path);
 }
 
@@ -909,8 +909,8 @@ store_connect (GalleryStore *store, GError **error)
   else if (conn->read_only)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
-                   _ ("There is no gallery at “%s” yet. Tag some photos first (depict-cli tag), "
-                      "or give the right database with --db."),
+                   _ ("There is no gallery at “%s” yet. Tag some photos first, or give the "
+                      "right gallery file."),
                    store->path);
       return FALSE;
     }
@@ -922,8 +922,8 @@ store_connect (GalleryStore *store, GError **error)
     {
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_READ_ONLY,
                    _ ("The gallery “%s” cannot be written: the file or its folder is read-only. "
-                      "Check their permissions, or use another database with --db; commands "
-                      "that only read it (search, show) still work."),
+                      "Check their permissions; what only reads it (searching, showing) still "
+                      "works."),
                    store->path);
       return FALSE;
     }
@@ -1020,8 +1020,7 @@ store_connect (GalleryStore *store, GError **error)
            * never got a photo. */
           g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_NOT_FOUND,
                        _ ("The gallery “%s” is empty: nothing has been stored in it yet. Tag "
-                          "some photos first (depict-cli tag), or give the right database with "
-                          "--db."),
+                          "some photos first, or give the right gallery file."),
                        store->path);
           return FALSE;
         }
@@ -1078,7 +1077,7 @@ gallery_store_open_full (const char *path, GalleryStoreFlags flags, GError **err
 
           g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_IO,
                        _ ("Could not create the folder “%s” for the gallery (%s). Check its "
-                          "permissions, or choose another database with --db."),
+                          "permissions."),
                        dir, g_strerror (saved_errno));
           store_free (store);
           return NULL;

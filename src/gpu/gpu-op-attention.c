@@ -22,6 +22,34 @@ attention_shape (GpuDevice *device, guint32 *local, guint32 *qpl)
   *qpl = cpu ? 4 : 1;
 }
 
+/* The GPU kernel set's attention (attention_flash.comp): a workgroup of one query per
+ * invocation, up to 64 (whole subgroups; fewer when there are fewer @queries), and keys in
+ * blocks of BK rows in shared memory next to the block's scores. BK is the largest power of
+ * two up to 64 whose keys, values and scores take at most half the shared memory (so that two
+ * workgroups fit). FALSE when the device has too little for a block of 4 keys. */
+static gboolean
+flash_shape (GpuDevice *device, guint hd, guint64 queries, guint32 *local, guint32 *bk)
+{
+  const GpuDeviceLimits *lim = gpu_device_get_limits (device);
+  guint32 sg = CLAMP (lim->subgroup_size, 1, 128);
+  guint64 want = MIN (queries, (guint64) MAX (64, sg));
+  *local = (guint32) MIN ((want + sg - 1) / sg * sg, lim->max_workgroup_invocations);
+  for (*bk = 64; *bk >= 4; *bk /= 2)
+    if ((guint64) *bk * (hd * 8 + *local * 4) <= lim->max_shared_memory_size / 2)
+      return TRUE;
+  return FALSE;
+}
+
+/* Loop iterations per invocation of attention_flash.comp over @n keys (@spec as
+ * flash_shape() sets it): per block, one for the block, its loads, and two per key. */
+static guint64
+flash_loops (guint64 n, const guint32 *spec)
+{
+  guint64 local = spec[0], hd = spec[1], bk = spec[2];
+  guint64 blocks = (n + bk - 1) / bk;
+  return blocks * (1 + (bk * hd / 4 + local - 1) / local + 2 * bk);
+}
+
 void
 gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_bias,
                          gboolean bias_f16, guint h, guint w, guint c, guint heads, guint window,
@@ -49,18 +77,35 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
   if (!gpu_op_util_check_size (recorder, op, "qkv", qkv, n * 3 * c * 4) ||
       !gpu_op_util_check_size (recorder, op, "qkv_bias", qkv_bias,
                                (guint64) 3 * c * (bias_f16 ? 2 : 4)) ||
-      !gpu_op_util_check_size (recorder, op, "out", out, n * c * 4) ||
-      !gpu_op_util_check_loops (recorder, op, wsq + 16))
+      !gpu_op_util_check_size (recorder, op, "out", out, n * c * 4))
     return;
   guint hd = c / heads;
+  GpuDevice *device = gpu_recorder_get_device (recorder);
+  gboolean flash = gpu_device_get_limits (device)->kernels == GPU_KERNELS_GPU;
   guint32 spec[3];
-  attention_shape (gpu_recorder_get_device (recorder), &spec[0], &spec[2]);
-  spec[1] = hd;
+  if (flash)
+    {
+      spec[1] = hd;
+      if (!flash_shape (device, hd, wsq, &spec[0], &spec[2]))
+        {
+          gpu_op_util_fail (recorder, op, "the device has too little shared memory");
+          return;
+        }
+      op = "attention_window_flash";
+    }
+  else
+    {
+      attention_shape (device, &spec[0], &spec[2]);
+      spec[1] = hd;
+    }
   struct {
     guint32 h, w, c, ws, wins_x, flags;
     float scale;
     guint32 win0, tok0, qkv_off, out_off;
   } push = { h, w, c, window, wins_x, bias_f16 ? F16_0 : 0, (float) (1.0 / sqrt (hd)) };
+  /* loop iterations per invocation: one per key, or one per block of keys */
+  if (!gpu_op_util_check_loops (recorder, op, (flash ? flash_loops (wsq, spec) : wsq) + 16))
+    return;
   GpuPipeline *pipeline = gpu_op_util_pipeline (recorder, op, "trw", sizeof push, spec, 3);
   if (pipeline == NULL)
     return;
@@ -69,9 +114,8 @@ gpu_op_attention_window (GpuRecorder *recorder, GpuBuffer *qkv, GpuBuffer *qkv_b
     { qkv_bias, 0, 0, GPU_TEXEL_NONE },
     { out, 0, n * c * 4, GPU_TEXEL_NONE },
   };
-  guint64 lanes = (wsq + spec[2] - 1) / spec[2];
+  guint64 lanes = flash ? wsq : (wsq + spec[2] - 1) / spec[2];
   /* in bands of window rows when a tensor passes one binding's range */
-  GpuDevice *device = gpu_recorder_get_device (recorder);
   const guint64 out_row = (guint64) w * c * 4;
   guint64 band = MIN (gpu_op_util_rows_per_binding (device, GPU_TEXEL_NONE, out_row, h),
                       gpu_op_util_rows_per_binding (device, GPU_TEXEL_RGBA32F, 3 * out_row, h));
@@ -291,12 +335,33 @@ gpu_op_attention (GpuRecorder *recorder, const GpuAttention *a)
   if (!check_rows (recorder, "q", &a->q, a->batch, a->n_q, width) ||
       !check_rows (recorder, "k", &a->k, a->batch, a->n_kv, width) ||
       !check_rows (recorder, "v", &a->v, a->batch, a->n_kv, width) ||
-      !check_rows (recorder, "out", &a->out, a->batch, a->n_q, width) ||
-      !gpu_op_util_check_loops (recorder, op, (guint64) a->n_kv + 16))
+      !check_rows (recorder, "out", &a->out, a->batch, a->n_q, width))
     return;
+  /* one query row per (batch, head), as in decoder steps: attention_decode.comp, whose lanes
+   * split the keys (attention.comp's lanes split the queries: one lane of a workgroup would
+   * work, 22 ms instead of 1 ms per layer for 586 keys on lavapipe); more queries: in the GPU
+   * kernel set attention_flash.comp (key blocks in shared memory), else attention.comp */
+  GpuDevice *device = gpu_recorder_get_device (recorder);
+  gboolean decode = a->n_q == 1;
+  gboolean flash = !decode && gpu_device_get_limits (device)->kernels == GPU_KERNELS_GPU;
   guint32 spec[3];
-  attention_shape (gpu_recorder_get_device (recorder), &spec[0], &spec[2]);
-  spec[1] = a->head_dim;
+  if (flash)
+    {
+      spec[1] = a->head_dim;
+      if (!flash_shape (device, a->head_dim, a->n_q, &spec[0], &spec[2]))
+        {
+          gpu_op_util_fail (recorder, op, "the device has too little shared memory");
+          return;
+        }
+    }
+  else
+    {
+      attention_shape (device, &spec[0], &spec[2]);
+      spec[1] = a->head_dim;
+    }
+  /* loop iterations per invocation: one per key, or one per block of keys */
+  if (!gpu_op_util_check_loops (recorder, op, (flash ? flash_loops (a->n_kv, spec) : a->n_kv) + 16))
+    return;
   struct {
     guint32 q_off, q_stride, q_bstride, k_off, k_stride, k_bstride, v_off, v_stride, v_bstride;
     guint32 o_off, o_stride, o_bstride, n_q, n_kv, causal;
@@ -319,13 +384,9 @@ gpu_op_attention (GpuRecorder *recorder, const GpuAttention *a)
     a->causal ? 1 : 0,
     a->scale,
   };
-  /* one query row per (batch, head), as in decoder steps: attention_decode.comp, whose lanes
-   * split the keys (attention.comp's lanes split the queries: one lane of a workgroup would
-   * work, 22 ms instead of 1 ms per layer for 586 keys on lavapipe) */
-  gboolean decode = a->n_q == 1;
+  const char *shader = decode ? "attention_decode" : flash ? "attention_flash" : op;
   GpuPipeline *pipeline =
-    decode ? gpu_op_util_pipeline (recorder, "attention_decode", "tttw", sizeof push, spec, 2)
-           : gpu_op_util_pipeline (recorder, op, "tttw", sizeof push, spec, 3);
+    gpu_op_util_pipeline (recorder, shader, "tttw", sizeof push, spec, decode ? 2 : 3);
   if (pipeline == NULL)
     return;
   GpuBinding b[] = {
@@ -339,9 +400,9 @@ gpu_op_attention (GpuRecorder *recorder, const GpuAttention *a)
       gpu_recorder_dispatch (recorder, pipeline, op, 1, a->heads, a->batch, b, &push);
       return;
     }
-  guint64 lanes = (a->n_q + spec[2] - 1) / spec[2];
-  gpu_recorder_dispatch (recorder, pipeline, op, gpu_op_util_div_up (lanes, spec[0]), a->heads,
-                         a->batch, b, &push);
+  guint64 lanes = flash ? a->n_q : (a->n_q + spec[2] - 1) / spec[2];
+  gpu_recorder_dispatch (recorder, pipeline, flash ? shader : op,
+                         gpu_op_util_div_up (lanes, spec[0]), a->heads, a->batch, b, &push);
 }
 
 void

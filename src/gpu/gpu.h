@@ -66,8 +66,8 @@
  * fp16_storage, max_shared_memory_size, …), never from the device name. There are two kernel
  * sets (GpuKernelSet, limits->kernels): the CPU set (texel-buffer GEMM, 8-lane workgroups, few
  * workgroups) that lavapipe runs by default, and the GPU set (matrix-vector GEMM for ≤ 8 rows,
- * shared-memory tiled GEMM, LayerNorm and top-k merge per workgroup with subgroup sums, wide
- * attention workgroups) that real GPUs run. An op with variants takes its choice from
+ * shared-memory tiled GEMM, LayerNorm and top-k merge per workgroup with subgroup sums, flash
+ * attention) that real GPUs run. An op with variants takes its choice from
  * limits->kernels (is_cpu only for what a CPU device cannot do, like long loops), and its test
  * registers each case for both sets (gpu_test_add_kernel_sets, tests/gpu/gpu-test-util.h), so
  * that every GPU variant runs on lavapipe before a user's GPU runs it. Shaders needing an

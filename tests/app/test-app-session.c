@@ -403,6 +403,30 @@ test_stored_answers (void)
   }
 }
 
+/* The gallery connection stays open while a load of stored answers holds it (a damaged
+ * gallery is moved aside only after closing it): closing is refused until the load is done. */
+static void
+test_close_waits_for_load (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("depict-session-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "photo.png", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GPtrArray) answers = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (depict_session_get_store (session, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, "not stored", -1, NULL));
+  depict_session_load_answers_async (session, file, NULL, answers_cb, &answers);
+  g_assert_false (depict_session_close_store (session));
+  app_test_wait (answers_arrived, &answers, 10000, "the stored answers");
+  g_assert_cmpuint (answers->len, ==, 0);
+  g_assert_true (depict_session_close_store (session));
+  /* The next use opens it again. */
+  g_assert_nonnull (depict_session_get_store (session, &error));
+  g_assert_no_error (error);
+}
+
 static gboolean
 three_tokens (gpointer data)
 {
@@ -765,6 +789,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/session/cpu-threads", test_cpu_threads);
   g_test_add_func ("/app/session/one-batch-path", test_one_batch_path);
   g_test_add_func ("/app/session/run-during-batch", test_run_during_batch);
+  g_test_add_func ("/app/session/close-waits-for-load", test_close_waits_for_load);
   g_test_add_func ("/app/session/cancel-generating", test_cancel_generating);
   g_test_add_func ("/app/session/drop-checked-off-main", test_drop_checked_off_main);
   g_test_add_func ("/app/session/stored-answers", test_stored_answers);

@@ -866,6 +866,7 @@ test_bad_database (void)
   r = cli_test_run_va ("search", "--db", notes, "dog", NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "is not a Depict gallery"));
+  g_assert_nonnull (strstr (r.err, "--db"));
   cli_test_result_clear (&r);
   r = cli_test_run_va ("export", "--xmp", "--db", notes, NULL);
   g_assert_cmpint (r.status, ==, 1);

@@ -57,6 +57,10 @@ test_window_small (void)
   /* odd shapes: padding on one side only, small windows */
   run_window (13, 7, 16, 1, 4, FALSE, 5);
   run_window (5, 11, 96, 3, 3, FALSE, 6);
+  /* one query (the rest of its window is padding); windows of 17² = 289 queries and keys (no
+   * multiple of the GPU set's workgroups and key blocks), padded on both sides */
+  run_window (1, 1, 32, 2, 4, TRUE, 7);
+  run_window (20, 18, 16, 1, 17, FALSE, 8);
 }
 
 static void
@@ -192,12 +196,19 @@ test_mha_small (void)
 {
   const MhaCase cases[] = {
     { 1, 17, 17, 3, 16, FALSE, FALSE }, /* encoder self-attention, tiny model */
-    { 1, 1, 1, 1, 16, FALSE, FALSE },   { 1, 9, 9, 2, 64, TRUE, FALSE }, /* causal prefill */
+    { 1, 1, 1, 1, 16, FALSE, FALSE },
+    { 1, 9, 9, 2, 64, TRUE, FALSE },    /* causal prefill */
     { 2, 5, 12, 2, 16, TRUE, FALSE },   /* causal, queries at the end of the keys */
     { 3, 1, 13, 4, 16, FALSE, FALSE },  /* decoder step: 3 beams, own cache rows, t = 13 */
     { 3, 1, 29, 4, 16, FALSE, TRUE },   /* cross-attention: keys shared by the beams */
     { 2, 1, 5, 3, 32, TRUE, FALSE },    /* decoder step with fewer keys than lanes */
     { 2, 70, 65, 1, 16, FALSE, FALSE }, /* more queries than a workgroup */
+    /* the GPU set's key blocks (on lavapipe 32 keys for hd ≤ 32, 16 for hd 64) and workgroups
+     * (64 queries): counts that are no multiple of either, causal workgroups that see different
+     * key counts, several queries against keys shared by the beams */
+    { 2, 100, 133, 2, 32, TRUE, FALSE },
+    { 1, 130, 130, 1, 16, TRUE, FALSE },
+    { 3, 7, 75, 2, 64, FALSE, TRUE },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     run_mha (&cases[i], 40 + i);
@@ -215,6 +226,79 @@ test_mha_real (void)
   run_mha (&enc, 60);
   run_mha (&cross, 61);
   run_mha (&self, 62);
+  /* many keys, close to what lavapipe's loop limit allows each kernel (gpu_op_util_check_loops):
+   * a kernel that counted fewer iterations than it runs would be cut short and differ */
+  const MhaCase many = { 1, 2, 24000, 1, 16, FALSE, FALSE };
+  run_mha (&many, 63);
+}
+
+/* The dispatch count of @label in a timings table (gpu_device_get_timings_table), 0 if absent. */
+static guint64
+dispatches (const char *table, const char *label)
+{
+  g_auto (GStrv) lines = g_strsplit (table, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+      if (g_strcmp0 (f[0], label) != 0)
+        continue;
+      /* op, ms, count, share, with runs of spaces between */
+      guint field = 0;
+      for (guint j = 1; f[j] != NULL; j++)
+        if (*f[j] != '\0' && ++field == 2)
+          return g_ascii_strtoull (f[j], NULL, 10);
+    }
+  return 0;
+}
+
+/* Which kernels each set dispatches (the labels of the per-op timings): the GPU set runs the
+ * flash kernels for windows and for several queries, the CPU set the per-lane ones; one query
+ * runs attention_decode in both. */
+static void
+test_variants (void)
+{
+  GpuDevice *device = gpu_test_device ();
+  if (!gpu_device_get_limits (device)->timestamps)
+    {
+      g_test_skip ("the device has no compute timestamps to name the dispatched kernels");
+      return;
+    }
+  gboolean gpu = gpu_test_kernels () == GPU_KERNELS_GPU;
+  guint h = 5, w = 6, c = 16, d = 16;
+  g_autoptr (GpuBuffer) bqkv = gpu_test_buffer ((gsize) h * w * 3 * c);
+  g_autoptr (GpuBuffer) bbias = gpu_test_buffer (3 * c);
+  g_autoptr (GpuBuffer) bout = gpu_test_buffer ((gsize) h * w * c);
+  g_autoptr (GpuRecorder) rec = gpu_test_recorder ();
+  GpuAttention args = {
+    .q = { bqkv, 0, 3 * d, 0 },
+    .k = { bqkv, d, 3 * d, 0 },
+    .v = { bqkv, 2 * d, 3 * d, 0 },
+    .out = { bout, 0, d, 0 },
+    .batch = 1,
+    .n_q = 3,
+    .n_kv = 7,
+    .heads = 1,
+    .head_dim = d,
+    .scale = 1,
+  };
+
+  gpu_device_reset_timings (device);
+  gpu_device_set_timestamps (device, TRUE);
+  gpu_op_attention_window (rec, bqkv, bbias, FALSE, h, w, c, 1, 4, bout);
+  gpu_op_attention (rec, &args);
+  args.n_q = 1;
+  gpu_op_attention (rec, &args);
+  gpu_test_submit (rec);
+  gpu_device_set_timestamps (device, FALSE);
+  g_autofree char *table = gpu_device_get_timings_table (device);
+  gpu_device_reset_timings (device);
+  g_assert_nonnull (table);
+  g_test_message ("%s", table);
+  g_assert_cmpuint (dispatches (table, "attention_window_flash"), ==, gpu ? 1 : 0);
+  g_assert_cmpuint (dispatches (table, "attention_window"), ==, gpu ? 0 : 1);
+  g_assert_cmpuint (dispatches (table, "attention_flash"), ==, gpu ? 1 : 0);
+  /* attention.comp and attention_decode.comp share the op's label */
+  g_assert_cmpuint (dispatches (table, "attention"), ==, gpu ? 1 : 2);
 }
 
 static void
@@ -295,6 +379,7 @@ main (int argc, char **argv)
   gpu_test_add_kernel_sets ("/gpu/op/attention/channel/real", test_channel_real);
   gpu_test_add_kernel_sets ("/gpu/op/attention/mha/small", test_mha_small);
   gpu_test_add_kernel_sets ("/gpu/op/attention/mha/real", test_mha_real);
+  gpu_test_add_kernel_sets ("/gpu/op/attention/variants", test_variants);
   g_test_add_func ("/gpu/op/attention/mha/errors", test_mha_errors);
   g_test_add_func ("/gpu/op/attention/cache-reorder", test_cache_reorder);
   return gpu_test_run ();

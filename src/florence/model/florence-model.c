@@ -75,10 +75,9 @@ florence_model_load (const char *model_dir, const FlorenceModelOptions *options,
   self->tokenizer = florence_tokenizer_new_from_dir (tok_dir, &tok_error);
   if (self->tokenizer == NULL)
     {
-      g_set_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_TOKENIZER,
-                   _ ("The model in “%s” has no usable tokenizer (%s). Download the model again, "
-                      "or name a folder holding tokenizer.json."),
-                   model_dir, tok_error->message);
+      /* The tokenizer's sentence names the file and says what to do. */
+      g_set_error_literal (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_TOKENIZER,
+                           tok_error->message);
       return NULL;
     }
 

@@ -1,6 +1,6 @@
 /* test-model-damaged.c: weights holding NaN or infinity make every engine fail with a sentence
  * that names the weights file, instead of an empty caption (CPU) or "token id -1 … a bug"
- * (Vulkan)
+ * (Vulkan); a model folder without a tokenizer says so once
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,6 +12,7 @@
 
 #include "florence/files/ckpt-test-util.h"
 #include "florence/model/florence-model.h"
+#include "florence/text/florence-tokenizer.h"
 
 /* The tiny model with every F16 value of tensor (or only its first, when first_only) set to
  * bits. */
@@ -105,6 +106,28 @@ test_damaged (gconstpointer data)
                device, 3);
 }
 
+/* A model folder without tokenizer files: the model's error is the tokenizer's own sentence
+ * (it names the folder and what to do), not that sentence wrapped in another. */
+static void
+test_no_tokenizer (void)
+{
+  g_autofree char *dir = poisoned_model ("language_model.final_logits_bias", 0x3C00, TRUE);
+  FlorenceModelOptions options = { FLORENCE_DEVICE_CPU_REFERENCE, NULL, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) tok_error = NULL;
+  g_autoptr (FlorenceModel) model = florence_model_load (dir, &options, &error);
+  g_autoptr (FlorenceTokenizer) tokenizer = florence_tokenizer_new_from_dir (dir, &tok_error);
+
+  g_assert_null (model);
+  g_assert_null (tokenizer);
+  g_assert_error (error, FLORENCE_MODEL_ERROR, FLORENCE_MODEL_ERROR_TOKENIZER);
+  g_assert_nonnull (tok_error);
+  g_test_message ("%s", error->message);
+  g_assert_cmpstr (error->message, ==, tok_error->message);
+  g_assert_nonnull (strstr (error->message, dir));
+  ckpt_remove_dir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -114,5 +137,6 @@ main (int argc, char **argv)
   g_test_add_data_func ("/model/damaged/cpu", GINT_TO_POINTER (FLORENCE_DEVICE_CPU), test_damaged);
   g_test_add_data_func ("/model/damaged/vulkan", GINT_TO_POINTER (FLORENCE_DEVICE_VULKAN),
                         test_damaged);
+  g_test_add_func ("/model/damaged/no-tokenizer", test_no_tokenizer);
   return g_test_run ();
 }
