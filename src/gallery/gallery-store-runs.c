@@ -359,6 +359,40 @@ column_text (sqlite3_stmt *stmt, int column)
   return g_utf8_make_valid (text != NULL ? text : "", -1);
 }
 
+/* A stored result or timings nests a few levels (a segmentation's polygons: 5). Deeper JSON is
+ * nothing Depict stored; embedded in an export (a few levels more) it would pass the JSON
+ * guard's limit, and Depict would write what it cannot read back. */
+#define STORED_JSON_MAX_DEPTH 16
+
+/* The levels of arrays and objects in node (1 for a scalar), counted up to limit + 1. */
+static guint
+json_depth (JsonNode *node, guint limit)
+{
+  guint deepest = 0;
+
+  if (limit == 0)
+    return 1;
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (array) && deepest < limit; i++)
+        deepest = MAX (deepest, json_depth (json_array_get_element (array, i), limit - 1));
+    }
+  else if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter iter;
+      JsonNode *member;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (deepest < limit && json_object_iter_next (&iter, NULL, &member))
+        deepest = MAX (deepest, json_depth (member, limit - 1));
+    }
+  else
+    return 1;
+  return deepest + 1;
+}
+
 static JsonNode *
 parse_json_or_null (const char *text)
 {
@@ -368,7 +402,9 @@ parse_json_or_null (const char *text)
   if (text == NULL || !florence_json_load (parser, text, -1, NULL))
     return NULL;
   root = json_parser_get_root (parser);
-  return root != NULL ? json_node_copy (root) : NULL;
+  if (root == NULL || json_depth (root, STORED_JSON_MAX_DEPTH) > STORED_JSON_MAX_DEPTH)
+    return NULL;
+  return json_node_copy (root);
 }
 
 GPtrArray *
