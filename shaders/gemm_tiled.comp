@@ -17,7 +17,9 @@
 // Built with -DF16MATH (gemm_tiled_f16, devices with shaderFloat16): the shared tiles hold
 // halves and the products are fp16 (A rounded to fp16: about 5e-4 relative per product), the
 // sums fp32. Faster where fp16 arithmetic is (half the shared-memory traffic); not for results
-// that need fp32 accuracy.
+// that need fp32 accuracy: on Florence-2-base at 768² every tensor from the first vision stage
+// on is ~3e-4–7e-4 relative RMS from fp32 (check-engines, tests/bench/PERFORMANCE.md), so no
+// model GEMM takes it unless DEPICT_GPU_F16_MATH=1 asks.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require

@@ -343,8 +343,8 @@ gallery_store_set_sqlite_error (GalleryStore *store, int rc, GError **error)
 
       g_set_error (error, GALLERY_STORE_ERROR, GALLERY_STORE_ERROR_FULL,
                    _ ("There is no room left to write the gallery “%s” (%s; %s free on its "
-                      "disk). Free at least %s there (or raise the file size limit) and run the "
-                      "same command again: every result stored before is intact."),
+                      "disk). Free at least %s there (or raise the file size limit) and try "
+                      "again: every result stored before is intact."),
                    path, sys_errno != 0 ? g_strerror (sys_errno) : detail, free_text, needed);
       return;
     }

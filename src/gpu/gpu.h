@@ -94,8 +94,11 @@
  * DEPICT_GEMM_TEXEL_CONFIG="MR,NC" (the texel GEMM's tile, for tuning),
  * DEPICT_GEMM_TILED_CONFIG="BM,TM,BK" (the tiled GEMM's tile, for tuning and for tests that run
  * the GPU tile shapes on lavapipe), DEPICT_GPU_F16_MATH=1 (the tiled GEMM multiplies in fp16
- * where the device has shaderFloat16; off by default: less accurate, and unmeasured; the test
- * test-op-gemm-tiled-f16 runs it, and says it is skipped where the device has no fp16).
+ * where the device has shaderFloat16; off by default and never chosen automatically: with it
+ * every tensor of Florence-2 leaves check-engines' tolerance, and the tiny fixture model's
+ * first-step logits are 1e-3 relative RMS from fp32, ten times the goal (figures in
+ * tests/bench/PERFORMANCE.md); the test test-op-gemm-tiled-f16 runs it, and says it is skipped
+ * where the device has no fp16).
  *
  * Counters: gpu_counters_get() says how many Vulkan objects, submissions and buffers (and their
  * bytes) this process made so far; tests use it to prove that a replayed decoder step creates

@@ -10,16 +10,15 @@
  * directory on the CPU reference and on the Vulkan engine, runs one picture (default: the
  * fixtures' photo_640x480.png through the processor) with a task's prompt (default <CAPTION>;
  * --task takes what depict-cli's does, tokenized by the model's tokenizer, or the fixtures' where
- * the folder has none) at the given
- * input size, and prints per tapped tensor (vision stages, image features, encoder input and
- * layers, first-step logits) the max abs error, the max relative error (over |ref| > 1e-3 of
- * the tensor's largest magnitude) and the max abs error over the tensor's RMS. Then it runs
- * greedy and beam search (default "1,3") for --tokens new tokens on both and says whether the
- * ids are equal; at the first difference it prints both engines' best candidates of that step
- * and the reference's margin between them. Timings (load, vision, encoder, ms per token) per
- * engine and the process's peak memory (VmHWM) at the end. The DEPICT_GPU_* and DEPICT_GEMM_*
- * settings in the environment (the kernel set, fp16 products, …: src/gpu/gpu.h) are printed
- * first, so that the output says which kernels ran.
+ * the folder has none) at the given input size, and prints per tapped tensor (vision stages,
+ * image features, encoder input and layers, first-step logits) the max abs error, the max relative
+ * error (over |ref| > 1e-3 of the tensor's largest magnitude) and the max abs error over the
+ * tensor's RMS. Then it runs greedy and beam search (default "1,3") for --tokens new tokens on both
+ * and says whether the ids are equal; at the first difference it prints both engines' best
+ * candidates of that step and the reference's margin between them. Timings (load, vision, encoder,
+ * ms per token) per engine and the process's peak memory (VmHWM) at the end. The DEPICT_GPU_* and
+ * DEPICT_GEMM_* settings in the environment (the kernel set, fp16 products, …: src/gpu/gpu.h) are
+ * printed first, so that the output says which kernels ran.
  *
  * Both engines read the same checkpoint values: the reference converts the fp16 weights to
  * fp32 exactly, the GPU engine uploads them as fp16 (also exact), so what differs is only the
