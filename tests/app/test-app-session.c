@@ -425,6 +425,8 @@ test_close_waits_for_load (void)
   /* The next use opens it again. */
   g_assert_nonnull (depict_session_get_store (session, &error));
   g_assert_no_error (error);
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 static gboolean
